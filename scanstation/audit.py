@@ -1,0 +1,78 @@
+"""Append-only audit trail, each entry chained to the previous one with SM3 (R36).
+
+An entry's hash covers its id and every field plus the previous entry's hash, so editing,
+deleting or reordering any row breaks the chain at that row. Entries are written in the same
+transaction as the change they describe (see scanstation.service).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from scanstation.storage.files import sm3_hex
+
+GENESIS = "0" * 64
+FIELDS = ("id", "ts", "user", "station", "action", "object_type", "object_id", "before", "after")
+
+
+def _canonical(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(prev_hash: str, row: dict) -> str:
+    payload = "\x1f".join([prev_hash] + [str(row[f]) for f in FIELDS])
+    return sm3_hex(payload.encode("utf-8"))
+
+
+def append(conn: sqlite3.Connection, *, ts: str, user: str, station: str, action: str,
+           object_type: str, object_id: str, before=None, after=None) -> int:
+    """Append one entry; the caller's transaction makes it atomic with the change."""
+    last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    prev_hash = last[1] if last else GENESIS
+    row = {"id": (last[0] + 1) if last else 1, "ts": ts, "user": user, "station": station,
+           "action": action, "object_type": object_type, "object_id": str(object_id),
+           "before": _canonical(before), "after": _canonical(after)}
+    row["prev_hash"] = prev_hash
+    row["hash"] = entry_hash(prev_hash, row)
+    conn.execute("INSERT INTO audit_log (id, ts, user, station, action, object_type, object_id, before, after,"
+                 " prev_hash, hash) VALUES (:id, :ts, :user, :station, :action, :object_type, :object_id,"
+                 " :before, :after, :prev_hash, :hash)", row)
+    return row["id"]
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    entries: int
+    broken_id: int | None = None
+    reason_en: str = ""
+    reason_zh: str = ""
+
+
+def verify(conn: sqlite3.Connection) -> ChainReport:
+    """Walk the chain; report the first entry whose link or content does not match."""
+    cur = conn.execute("SELECT id, ts, user, station, action, object_type, object_id, before, after,"
+                       " prev_hash, hash FROM audit_log ORDER BY id")
+    names = [d[0] for d in cur.description]
+    prev_hash, expected_id, count = GENESIS, 1, 0
+    for values in cur:
+        row = dict(zip(names, values))
+        count += 1
+        if row["id"] != expected_id:
+            return ChainReport(False, count, expected_id,
+                               f"entry {expected_id} is missing (next is {row['id']})",
+                               f"第 {expected_id} 条记录缺失（下一条是 {row['id']}）")
+        if row["prev_hash"] != prev_hash:
+            return ChainReport(False, count, row["id"], "link to the previous entry does not match",
+                               "与上一条记录的链接不符")
+        if entry_hash(prev_hash, row) != row["hash"]:
+            return ChainReport(False, count, row["id"], "content was changed after it was written",
+                               "记录内容在写入后被修改")
+        prev_hash, expected_id = row["hash"], expected_id + 1
+    return ChainReport(True, count)

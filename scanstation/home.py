@@ -1,0 +1,248 @@
+"""The station home: one folder with the catalog, images, outbox, keys and logs.
+
+Opening a home checks, before anything is written: it exists and was initialised, it is not
+newer than this program, no other running station holds it, and its catalog can be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import platformdirs
+
+from scanstation import __version__
+from scanstation.errors import HomeError, InvalidInput
+from scanstation.storage.catalog import Catalog, damaged_message
+
+HOME_FORMAT = 1
+STATION_FILE = "station.json"
+CATALOG_FILE = "catalog.sqlite"
+SUBDIRS = ("images", "originals", "quarantine", "outbox", "inbox", "archive", "keys", "logs", "reports")
+
+
+def default_home() -> Path:
+    env = os.environ.get("SCANSTATION_HOME")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("ScanStation", appauthor=False))
+
+
+def now_iso() -> str:
+    """Local time, ISO 8601 with zone (R20)."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+class _HomeLock:
+    """An exclusive advisory lock on ``home/.lock`` held while the home is open.
+
+    Re-entrant within one process (the GUI and its tasks share it), exclusive between processes.
+    """
+
+    _held: dict[str, tuple[object, int]] = {}
+
+    def __init__(self, home: Path):
+        self.key = str(home.resolve())
+        self.path = home / ".lock"
+
+    def acquire(self) -> None:
+        if self.key in self._held:
+            handle, count = self._held[self.key]
+            self._held[self.key] = (handle, count + 1)
+            return
+        handle = open(self.path, "a+")
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            holder = ""
+            try:
+                holder = self.path.read_text(encoding="utf-8").strip()
+            except OSError:
+                pass
+            raise HomeError(
+                "The home {home} is in use by another running station ({holder}). Close it first; nothing was changed.",
+                "工作目录 {home} 正被另一个运行中的扫描站使用（{holder}）。请先关闭它；未做任何修改。",
+                home=str(self.path.parent), holder=holder or "?")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._held[self.key] = (handle, 1)
+
+    def release(self) -> None:
+        if self.key not in self._held:
+            return
+        handle, count = self._held[self.key]
+        if count > 1:
+            self._held[self.key] = (handle, count - 1)
+            return
+        del self._held[self.key]
+        handle.close()
+
+
+@dataclass
+class StationInfo:
+    format: int
+    fonds: str
+    station: str
+    created: str
+    software: str
+    role: str = "station"   # station | archive (an archive room's home)
+
+
+class Home:
+    """An open station home. Use ``Home.open`` or ``Home.create``; close when done."""
+
+    def __init__(self, path: Path, info: StationInfo, catalog: Catalog, lock: _HomeLock):
+        self.path = path
+        self.info = info
+        self.catalog = catalog
+        self._lock = lock
+
+    # -- layout ------------------------------------------------------------------------
+    @property
+    def images(self) -> Path:
+        return self.path / "images"
+
+    @property
+    def originals(self) -> Path:
+        return self.path / "originals"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.path / "quarantine"
+
+    def dir(self, name: str) -> Path:
+        folder = self.path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    @property
+    def station(self) -> str:
+        return self.info.station
+
+    @property
+    def fonds(self) -> str:
+        return self.info.fonds
+
+    # -- settings (JSON values in the catalog) ------------------------------------------
+    def setting(self, key: str, default=None):
+        row = self.catalog.one("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(row["value"]) if row else default
+
+    def set_setting(self, key: str, value) -> None:
+        with self.catalog.write() as conn:
+            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (key, json.dumps(value, ensure_ascii=False)))
+
+    # -- life cycle --------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path, fonds: str, station: str, role: str = "station") -> "Home":
+        path = Path(path)
+        if (path / STATION_FILE).exists():
+            raise HomeError("{home} is already a station home; nothing was changed.",
+                            "{home} 已经是扫描站工作目录；未做任何修改。", home=str(path))
+        if path.exists() and any(path.iterdir()):
+            raise HomeError("{home} is not empty. Choose an empty or new folder for the station home.",
+                            "{home} 不是空目录。请为扫描站工作目录选择一个空的或新的目录。", home=str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        lock = _HomeLock(path)
+        lock.acquire()
+        try:
+            for sub in SUBDIRS:
+                (path / sub).mkdir(exist_ok=True)
+            info = StationInfo(format=HOME_FORMAT, fonds=fonds, station=station, created=now_iso(),
+                               software=f"ScanStation {__version__}", role=role)
+            catalog = Catalog(path / CATALOG_FILE)
+            catalog.migrate()
+            with catalog.write() as conn:
+                conn.execute("INSERT INTO fonds(code, name) VALUES (?, '')", (fonds,))
+            _write_json_atomic(path / STATION_FILE, info.__dict__)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, info, catalog, lock)
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> "Home":
+        path = Path(path) if path else default_home()
+        station_file = path / STATION_FILE
+        if not station_file.exists():
+            raise HomeError(
+                "No station home at {home}. Create one with: scanstation init --fonds CODE --station ID --admin NAME",
+                "{home} 不是扫描站工作目录。请先创建：scanstation init --fonds 全宗号 --station 站点编号 --admin 管理员",
+                home=str(path))
+        try:
+            raw = json.loads(station_file.read_text(encoding="utf-8"))
+            info = StationInfo(**raw)
+        except (OSError, ValueError, TypeError) as exc:
+            raise HomeError("The home {home} is damaged: {file} cannot be read ({error}). Restore it from a backup.",
+                            "工作目录 {home} 已损坏：无法读取 {file}（{error}）。请从备份恢复。",
+                            home=str(path), file=STATION_FILE, error=str(exc)) from exc
+        if info.format > HOME_FORMAT:
+            raise HomeError(
+                "The home {home} was made by a newer ScanStation (format {found}); this program reads format {known}. "
+                "Install the newer version; nothing was changed.",
+                "工作目录 {home} 由更新版本的 ScanStation 创建（格式 {found}，本程序支持 {known}）。请安装新版本；未做任何修改。",
+                home=str(path), found=info.format, known=HOME_FORMAT)
+        lock = _HomeLock(path)
+        lock.acquire()
+        try:
+            catalog_path = path / CATALOG_FILE
+            if not catalog_path.exists():
+                raise HomeError("The home {home} is damaged: its catalog is missing. Restore it from a backup.",
+                                "工作目录 {home} 已损坏：目录数据库丢失。请从备份恢复。", home=str(path))
+            catalog = Catalog(catalog_path)
+            try:
+                catalog.check_version()
+                catalog.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                catalog.migrate()
+            except sqlite3.DatabaseError as exc:
+                catalog.close()
+                raise damaged_message(catalog_path, exc) from exc
+            except HomeError:
+                catalog.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, info, catalog, lock)
+
+    def close(self) -> None:
+        try:
+            self.catalog.close()
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> "Home":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _write_json_atomic(path: Path, data) -> None:
+    from scanstation.storage.files import write_atomic
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def validate_code(value: str, what_en: str, what_zh: str) -> str:
+    """Fonds codes and station ids: letters, digits, '-' and '_' (they end up in file names)."""
+    import re
+    value = (value or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
+        raise InvalidInput(what_en + " '{value}' is not valid: use 1-32 letters, digits, '-' or '_'.",
+                           what_zh + "“{value}”无效：只能使用 1-32 个字母、数字、“-”或“_”。", value=value)
+    return value

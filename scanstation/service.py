@@ -1,0 +1,81 @@
+"""The service layer: every change to the catalog goes through a Session.
+
+A Session is an identified user acting in an open home. ``change()`` checks the role, opens one
+write transaction, lets the caller change rows, and appends the audit entry (who, when, station,
+object, before/after) in that same transaction, so there is never a change without its entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from scanstation import audit
+from scanstation.errors import Refused
+from scanstation.home import Home, now_iso
+from scanstation.users import PERMISSIONS, ROLE_NAMES_ZH, User
+
+SYSTEM_USER = User(id=0, name="system", roles=("admin",))
+
+
+@dataclass
+class Change:
+    """What a change block fills in for its audit entry."""
+
+    action: str
+    object_type: str
+    object_id: str
+    before: object = None
+    after: object = None
+    conn: object = None
+    extra_entries: list = field(default_factory=list)
+
+    def also(self, action: str, object_type: str, object_id: str, before=None, after=None) -> None:
+        """Record one more audited change in the same transaction (e.g. each renumbered page)."""
+        self.extra_entries.append((action, object_type, str(object_id), before, after))
+
+
+class Session:
+    def __init__(self, home: Home, user: User):
+        self.home = home
+        self.user = user
+
+    @property
+    def catalog(self):
+        return self.home.catalog
+
+    def can(self, permission: str) -> bool:
+        return self.user.has(permission)
+
+    def require(self, permission: str) -> None:
+        if not self.user.has(permission):
+            allowed = PERMISSIONS[permission]
+            raise Refused(
+                "User '{user}' ({roles}) may not do this ({permission}); it needs the role {allowed}.",
+                "用户“{user}”（{roles_zh}）无权执行此操作（{permission}）；需要以下角色之一：{allowed_zh}。",
+                user=self.user.name, roles=", ".join(self.user.roles), permission=permission,
+                allowed=" / ".join(allowed),
+                roles_zh="、".join(ROLE_NAMES_ZH.get(r, r) for r in self.user.roles),
+                allowed_zh=" / ".join(ROLE_NAMES_ZH.get(r, r) for r in allowed))
+
+    @contextlib.contextmanager
+    def change(self, permission: str | None, action: str, object_type: str, object_id: str):
+        """Check ``permission``, run the block in one transaction, audit it in the same one."""
+        if permission:
+            self.require(permission)
+        record = Change(action, object_type, str(object_id))
+        with self.catalog.write() as conn:
+            record.conn = conn
+            yield record
+            ts = now_iso()
+            audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=record.action,
+                         object_type=record.object_type, object_id=record.object_id,
+                         before=record.before, after=record.after)
+            for action_, type_, id_, before, after in record.extra_entries:
+                audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=action_,
+                             object_type=type_, object_id=id_, before=before, after=after)
+
+    def log(self, action: str, object_type: str, object_id: str, details=None) -> None:
+        """Audit an event that changes no row (a view of personal data, an export, a print)."""
+        with self.change(None, action, object_type, object_id) as ch:
+            ch.after = details

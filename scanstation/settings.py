@@ -1,0 +1,47 @@
+"""Station settings, declared once with their defaults (stored as JSON in the catalog).
+
+Other modules read settings through ``get(home, key)`` so that every key, its default and its
+meaning is visible here. Values changed by an administrator go through ``set_value`` (audited).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanstation.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: object
+    en: str
+    zh: str
+
+
+DECLARED: dict[str, Setting] = {s.key: s for s in [
+    Setting("dossier_number.schema", None, "档号 schema (None = social-insurance default)", "档号结构（空 = 社保默认）"),
+    Setting("retention.table", None, "Retention table by business category (None = seeded table)", "保管期限表（空 = 默认表）"),
+    Setting("session.idle_lock_minutes", 15, "Lock the GUI after this many idle minutes", "空闲多少分钟后锁定界面"),
+    Setting("transfer.deadline", "03-31", "Transfer deadline (MM-DD of the next year)", "移交截止日期（次年 月-日）"),
+    Setting("acceptance.sample_percent", 5.0, "Acceptance sample, % of dossiers (R25)", "接收抽检比例 %（R25）"),
+    Setting("acceptance.pass_percent", 95.0, "Acceptance pass rate, % (R25)", "接收合格率 %（R25）"),
+    Setting("backup.max_age_days", 7, "Remind when the last verified backup is older (days)", "最近一次已校验备份超过多少天时提醒"),
+    Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
+]}
+
+
+def get(home, key: str):
+    setting = DECLARED[key]
+    value = home.setting(key)
+    return setting.default if value is None else value
+
+
+def set_value(session, key: str, value) -> None:
+    if key not in DECLARED:
+        raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
+    with session.change("settings.manage", "settings.set", "setting", key) as ch:
+        ch.before = session.home.setting(key)
+        ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, __import__("json").dumps(value, ensure_ascii=False)))
+        ch.after = value

@@ -1,0 +1,82 @@
+"""Durable file writes and checksums.
+
+A page is on disk for good before its catalog row commits: write a temporary file in the same
+folder, fsync it, rename it over the final name, fsync the folder. A crash leaves either the old
+state or the new one, plus at most a ``.part`` file that the reconcile step removes.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+from scanstation.errors import StorageError
+
+PART_SUFFIX = ".part"
+CHUNK = 1 << 20
+
+
+def fsync_dir(folder: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(str(folder), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + PART_SUFFIX)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise storage_error(path, exc) from exc
+
+
+def storage_error(path: Path, exc: OSError) -> StorageError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(
+            "The disk is full while writing {path}. Free some space, then continue; everything stored before is intact.",
+            "写入 {path} 时磁盘已满。请清理磁盘空间后继续；之前保存的内容完好无损。", path=str(path))
+    return StorageError("Cannot write {path}: {error}. Check the folder and its permissions; everything stored before is intact.",
+                        "无法写入 {path}：{error}。请检查该目录及其权限；之前保存的内容完好无损。",
+                        path=str(path), error=exc.strerror or str(exc))
+
+
+def digests(data: bytes) -> tuple[str, str]:
+    """(sha256, sm3) hex digests of bytes (R22). SM3 through OpenSSL via hashlib."""
+    return hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
+
+
+def file_digests(path: Path) -> tuple[int, str, str]:
+    """(bytes, sha256, sm3) of a file, reading it once."""
+    sha, sm3 = hashlib.sha256(), hashlib.new("sm3")
+    size = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            sha.update(chunk)
+            sm3.update(chunk)
+    return size, sha.hexdigest(), sm3.hexdigest()
+
+
+def sm3_hex(data: bytes) -> str:
+    return hashlib.new("sm3", data).hexdigest()
