@@ -160,6 +160,31 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_object ON audit_log(object_type, object_id);
 CREATE INDEX audit_user ON audit_log(user, ts);
 """),
+    (3, "capture", """
+-- File moves decided in a transaction and carried out after it commits; replayed at start-up
+-- so that renumbering, replacing and deleting pages survive a crash at any point.
+CREATE TABLE pending_moves (
+    id INTEGER PRIMARY KEY,
+    src TEXT NOT NULL,                   -- relative to the home
+    dst TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE pages ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';   -- session:{id}:{index} of the device page
+ALTER TABLE pages ADD COLUMN kept_path TEXT NOT NULL DEFAULT '';    -- where a replaced/deleted original is kept
+ALTER TABLE pages ADD COLUMN original_page_no INTEGER;              -- for not_scanned notes (R10)
+CREATE INDEX pages_source ON pages(source_ref);
+CREATE TABLE qc_decisions (
+    id INTEGER PRIMARY KEY,
+    dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+    page_id INTEGER REFERENCES pages(id),
+    decision TEXT NOT NULL,              -- pass | reject | rescan | approve | reject_dossier
+    reason TEXT NOT NULL DEFAULT '',
+    user TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
+"""),
 ]
 
 SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)
@@ -261,7 +286,7 @@ def _statements(sql: str) -> list[str]:
     parts, current = [], []
     for line in sql.splitlines():
         current.append(line)
-        if line.rstrip().endswith(";") and sqlite3.complete_statement("\n".join(current)):
+        if sqlite3.complete_statement("\n".join(current)):
             parts.append("\n".join(current))
             current = []
     if "".join(current).strip():

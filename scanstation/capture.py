@@ -1,0 +1,479 @@
+"""Capture sessions: one dossier at a time, every page stored the moment it arrives.
+
+The path of a page: the device worker writes it into the session's spool folder → the image
+pipeline (a process pool) measures, deskews, crops and encodes it → the master is written
+atomically as ``{档号}-{NNNN}.{ext}`` → its catalog row (checksums, dpi, mode, device, operator,
+capture time, processing log, QC flags), its OCR queue entry and its audit entry commit in one
+transaction → only then is the spool file removed. A crash loses nothing that reached the spool:
+``recover()`` processes what is left there at the next start, in order, exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from scanstation import SOFTWARE_NAME, __version__
+from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
+from scanstation.home import now_iso
+from scanstation.i18n import tr
+from scanstation.profiles import MIN_DPI, ScanProfile
+from scanstation.service import Session
+from scanstation.storage import file_moves
+from scanstation.storage.image_store import ImageStore
+
+# States in which new pages may be captured. qc_rejected: the QC inspector asked for rescans.
+CAPTURE_STATES = ("cataloged", "scanning", "qc_rejected")
+EXTENSIONS = {"jpeg": "jpg", "tiff": "tif", "jp2": "jp2"}
+SPOOL = "spool"
+
+
+def page_file_name(number: str, seq: int, fmt: str) -> str:
+    """R11: ``{档号}-{NNNN}.{ext}``, contiguous from 0001."""
+    if not 1 <= seq <= 9999:
+        raise InvalidInput("Page number {seq} is out of range 1-9999.", "页号 {seq} 超出 1-9999 的范围。", seq=seq)
+    return f"{number}-{seq:04d}.{EXTENSIONS[fmt]}"
+
+
+def find_dossier(session: Session, number: str) -> dict:
+    """Validate the 档号 against the station's schema and look it up (before any page is taken)."""
+    from scanstation import dossier_number
+    from scanstation.cli.cmd_foundation import active_schema
+    text = dossier_number.normalise(number)
+    problems = dossier_number.problems(text, active_schema(session.home))
+    if problems:
+        raise InvalidInput("{n} is not a valid 档号: {why}", "{n} 不是有效的档号：{why}",
+                           n=number, why="; ".join(str(p) for p in problems))
+    row = session.catalog.one("SELECT * FROM dossiers WHERE number = ?", (text,))
+    if row is None:
+        raise NotFound("Dossier {n} is not in the catalog. Import the department's 目录 first (scanstation catalog import).",
+                       "目录中没有档号 {n}。请先导入部门目录（scanstation catalog import）。", n=text)
+    return row
+
+
+def pipeline_settings_for(profile: ScanProfile):
+    from scanstation.imaging import PipelineSettings
+    return PipelineSettings(deskew=profile.deskew, crop=profile.crop, crop_margin_mm=profile.crop_margin_mm,
+                            orientation=profile.orientation, blank_detection=profile.blank_detection,
+                            format=profile.format, jpeg_quality=profile.jpeg_quality, mode=profile.mode)
+
+
+def _process(path: str, settings, keep_input: bool = True):
+    """Runs in a pool worker: the picklable entry point of the image pipeline."""
+    from scanstation.imaging import process_page
+    return process_page(path, settings)
+
+
+class PagePipeline:
+    """A process pool for page processing, shared by the runs of one station."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, path: Path, settings) -> Future:
+        if self._pool is None:
+            import multiprocessing
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool.submit(_process, str(path), settings)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=False)
+            self._pool = None
+
+
+@dataclass
+class PageArrival:
+    """A device page waiting in the spool for processing and commit."""
+
+    path: Path
+    source_ref: str
+    device: dict
+    capture_time: str
+    dpi: int
+    truth: object = None
+
+
+@dataclass
+class RunResult:
+    number: str
+    pages: list[dict] = field(default_factory=list)
+    ended_by: str = ""
+    error: ScanStationError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Capture:
+    """Capture for one signed-in clerk on one station."""
+
+    def __init__(self, session: Session, pipeline: PagePipeline | None = None):
+        self.session = session
+        self.home = session.home
+        self.store = ImageStore(self.home.path)
+        self.pipeline = pipeline or PagePipeline()
+        self._own_pipeline = pipeline is None
+
+    def close(self) -> None:
+        if self._own_pipeline:
+            self.pipeline.close()
+
+    # -- checks --------------------------------------------------------------------------
+    def check_dossier(self, number: str) -> dict:
+        self.session.require("capture")
+        row = find_dossier(self.session, number)
+        if row["status"] not in CAPTURE_STATES:
+            raise Refused("Dossier {n} is {state}; no pages can be added. "
+                          "A completed dossier is reopened by QC (rescan request); a transferred one only through a correction.",
+                          "档号 {n} 当前状态为“{state_zh}”，不能再添加页面。已完成的案卷需由质检退回重扫；已移交的案卷只能走更正程序。",
+                          n=row["number"], state=row["status"], state_zh=STATUS_ZH.get(row["status"], row["status"]))
+        return row
+
+    def spool_dir(self, session_id: int) -> Path:
+        return self.home.path / SPOOL / f"session-{session_id}"
+
+    # -- sessions ------------------------------------------------------------------------
+    def open_session(self, dossier: dict, device: str, settings: dict) -> int:
+        with self.session.change("capture", "capture.start", "dossier", dossier["number"]) as ch:
+            cur = ch.conn.execute(
+                "INSERT INTO capture_sessions(dossier_id, operator, device, settings, started_at) VALUES (?, ?, ?, ?, ?)",
+                (dossier["id"], self.session.user.name, device, json.dumps(settings, ensure_ascii=False), now_iso()))
+            ch.after = {"session": cur.lastrowid, "device": device, "settings": settings}
+            session_id = cur.lastrowid
+        self.spool_dir(session_id).mkdir(parents=True, exist_ok=True)
+        return session_id
+
+    def close_session(self, session_id: int, state: str = "closed") -> None:
+        with self.home.catalog.write() as conn:
+            conn.execute("UPDATE capture_sessions SET state = ?, ended_at = ? WHERE id = ?", (state, now_iso(), session_id))
+        spool = self.spool_dir(session_id)
+        if spool.exists() and not any(spool.iterdir()):
+            spool.rmdir()
+
+    def start(self, number: str, device_id: str, profile: ScanProfile, *, pages: int | None = None,
+              scan_options: dict | None = None) -> "CaptureRun":
+        dossier = self.check_dossier(number)
+        profile.validate()
+        return CaptureRun(self, dossier, device_id, profile, pages=pages, scan_options=scan_options or {})
+
+    # -- the one commit path -------------------------------------------------------------
+    def commit_page(self, dossier: dict, processed, arrival: PageArrival, session_id: int | None,
+                    previous_signature=None) -> dict:
+        """Store one processed page durably and catalog it with its audit entry and OCR job."""
+        from scanstation.imaging import duplicate_of_previous
+        if processed.dpi < MIN_DPI:
+            raise InvalidInput("The page has {dpi} dpi, below the 200 dpi minimum (R02); it was not stored. "
+                               "Scan at 300 dpi.", "该页分辨率为 {dpi} dpi，低于 200 dpi 的下限（R02），未保存。请以 300 dpi 扫描。",
+                               dpi=processed.dpi)
+        flags = list(processed.flags)
+        if previous_signature is not None and getattr(processed, "signature", None) is not None:
+            if duplicate_of_previous(previous_signature, processed.signature) and "duplicate" not in flags:
+                flags.append("duplicate")
+        number = dossier["number"]
+        with self.home.catalog.write() as conn:  # seq and row in one writer transaction
+            last = conn.execute("SELECT max(seq) FROM pages WHERE dossier_id = ? AND state IN ('active')",
+                                (dossier["id"],)).fetchone()[0] or 0
+            seq = last + 1
+            name = page_file_name(number, seq, processed.format)
+            stored = self.store.write(number, name, processed.data)   # durable before the row commits
+            with self.session.change("capture", "page.capture", "page", f"{number}#{seq:04d}") as ch:
+                cur = ch.conn.execute(
+                    "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
+                    " color_mode, compression, capture_time, device, software, operator, processing_log, qc_flags,"
+                    " session_id, source_ref, created_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " ?, ?, ?, ?, ?)",
+                    (dossier["id"], seq, name, stored.bytes, stored.sha256, stored.sm3, processed.format,
+                     processed.width, processed.height, processed.dpi, processed.mode, _compression(processed),
+                     arrival.capture_time, json.dumps(arrival.device, ensure_ascii=False),
+                     f"{SOFTWARE_NAME} {__version__}", self.session.user.name,
+                     json.dumps(processed.log, ensure_ascii=False), json.dumps(flags), session_id or None,
+                     arrival.source_ref, now_iso()))
+                page_id = cur.lastrowid
+                ch.conn.execute("INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at)"
+                                " VALUES (?, 'queued', 0, ?)", (page_id, now_iso()))
+                ch.conn.execute("UPDATE dossiers SET status = 'scanning', scanned_by = ?, updated_at = ?"
+                                " WHERE id = ? AND status IN ('cataloged', 'scanning')",
+                                (self.session.user.name, now_iso(), dossier["id"]))
+                ch.after = {"file": name, "bytes": stored.bytes, "sm3": stored.sm3, "flags": flags,
+                            "source": arrival.source_ref}
+        return {"id": page_id, "seq": seq, "file_name": name, "bytes": stored.bytes, "sha256": stored.sha256,
+                "sm3": stored.sm3, "dpi": processed.dpi, "color_mode": processed.mode, "qc_flags": flags,
+                "width": processed.width, "height": processed.height, "format": processed.format,
+                "signature": getattr(processed, "signature", None), "truth": arrival.truth}
+
+    def last_signature(self, dossier: dict):
+        """Signature of the dossier's last page, so a duplicate across two runs is caught too."""
+        from scanstation.imaging import page_signature
+        row = self.home.catalog.one("SELECT file_name FROM pages WHERE dossier_id = ? AND state = 'active'"
+                                    " ORDER BY seq DESC LIMIT 1", (dossier["id"],))
+        if row is None:
+            return None
+        path = self.store.path(dossier["number"], row["file_name"])
+        try:
+            from PIL import Image
+            with Image.open(path) as im:
+                return page_signature(im)
+        except Exception:
+            return None
+
+    # -- import of image files -----------------------------------------------------------
+    def import_files(self, number: str, paths: list[Path], profile: ScanProfile) -> RunResult:
+        """`scanstation import 档号 FILE|DIR...`: pages from image files, in name order."""
+        from scanstation.devices.folder_backend import expand_image_files
+        dossier = self.check_dossier(number)
+        files = expand_image_files([Path(p) for p in paths])
+        if not files:
+            raise InvalidInput("No image files found in {p}.", "在 {p} 中没有找到图像文件。", p=", ".join(map(str, paths)))
+        settings = pipeline_settings_for(profile)
+        session_id = self.open_session(dossier, "import", {"files": len(files), "profile": profile.name})
+        result = RunResult(dossier["number"])
+        previous = self.last_signature(dossier)
+        try:
+            futures = [(i, f, self.pipeline.submit(f.path, settings)) for i, f in enumerate(files)]
+            for index, f, future in futures:
+                processed = future.result()
+                arrival = PageArrival(Path(f.path), f"import:{session_id}:{index}", {"backend": "file", "file": str(f.label)},
+                                      now_iso(), processed.dpi)
+                row = self.commit_page(dossier, processed, arrival, session_id, previous)
+                previous = row["signature"]
+                result.pages.append(row)
+            result.ended_by = "done"
+        finally:
+            self.close_session(session_id)
+        return result
+
+    # -- recovery ------------------------------------------------------------------------
+    def interrupted_sessions(self) -> list[dict]:
+        return self.home.catalog.query(
+            "SELECT s.*, d.number FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
+            " WHERE s.state IN ('open', 'interrupted') ORDER BY s.id")
+
+    def recover(self, progress: Callable[[dict], None] | None = None) -> list[RunResult]:
+        """Finish interrupted sessions: commit every spooled page that has no catalog row yet."""
+        file_moves.apply(self.home.path, self.home.catalog)
+        results = []
+        for sess in self.interrupted_sessions():
+            dossier = self.home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (sess["dossier_id"],))
+            result = RunResult(dossier["number"], ended_by="recovered")
+            settings_data = json.loads(sess["settings"] or "{}")
+            profile = ScanProfile.from_dict(settings_data.get("profile", {"name": "recovery"}))
+            spool = self.spool_dir(sess["id"])
+            previous = self.last_signature(dossier)
+            for path in sorted(spool.glob("page-*")) if spool.exists() else []:
+                if path.name.endswith((".part", ".tmp")):
+                    continue
+                index = _spool_index(path)
+                ref = f"session:{sess['id']}:{index}"
+                if self.home.catalog.one("SELECT id FROM pages WHERE source_ref = ?", (ref,)):
+                    path.unlink()  # committed before the crash; the spool copy is redundant
+                    continue
+                processed = self.pipeline.submit(path, pipeline_settings_for(profile)).result()
+                meta = _read_sidecar(path)
+                arrival = PageArrival(path, ref, meta.get("device", {"backend": sess["device"]}),
+                                      meta.get("capture_time", now_iso()), processed.dpi)
+                row = self.commit_page(dossier, processed, arrival, sess["id"], previous)
+                previous = row["signature"]
+                result.pages.append(row)
+                _remove_spool(path)
+                if progress:
+                    progress(row)
+            self.close_session(sess["id"], "closed")
+            results.append(result)
+        return results
+
+
+def _compression(processed) -> str:
+    return {"jpeg": f"JPEG q{getattr(processed, 'quality', '') or ''}".strip(), "tiff": "LZW", "jp2": "JPEG 2000"}.get(
+        processed.format, processed.format)
+
+
+def _spool_index(path: Path) -> int:
+    stem = path.name.split(".")[0]
+    try:
+        return int(stem.split("-")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name.split(".")[0] + ".json")
+
+
+def _read_sidecar(path: Path) -> dict:
+    try:
+        return json.loads(_sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remove_spool(path: Path) -> None:
+    for p in (path, _sidecar(path)):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+STATUS_ZH = {"cataloged": "已编目", "scanning": "扫描中", "completed": "已完成待质检", "qc_rejected": "质检退回",
+             "approved": "质检通过", "batched": "已组批", "sent": "已移交待回执", "transferred": "已移交",
+             "archived": "已归档", "destroyed": "已销毁"}
+
+
+class CaptureRun:
+    """One feeder run for one dossier: a UI-neutral long operation (status, progress, cancel).
+
+    ``run()`` blocks (the GUI calls it on its device thread, the CLI directly). Pages are processed
+    in the pool while the device keeps scanning, and committed in arrival order.
+    """
+
+    def __init__(self, capture: Capture, dossier: dict, device_id: str, profile: ScanProfile, *,
+                 pages: int | None, scan_options: dict):
+        self.capture = capture
+        self.dossier = dossier
+        self.device_id = device_id
+        self.profile = profile
+        self.pages_limit = pages
+        self.scan_options = scan_options
+        self.status = "ready"
+        self.error: ScanStationError | None = None
+        self.pages_done = 0
+        self.started = 0.0
+        self.on_page: Callable[[dict], None] | None = None
+        self.on_state: Callable[[str], None] | None = None
+        self._cancel = None
+        self._lock = threading.Lock()
+
+    @property
+    def rate_per_min(self) -> float:
+        elapsed = time.monotonic() - self.started if self.started else 0
+        return self.pages_done * 60.0 / elapsed if elapsed > 0 else 0.0
+
+    def _set(self, status: str) -> None:
+        self.status = status
+        if self.on_state:
+            self.on_state(status)
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def resume(self) -> "CaptureRun":
+        """After a device fault: a new run on the same dossier, continuing the numbering."""
+        again = self.capture.start(self.dossier["number"], self.device_id, self.profile,
+                                   pages=(self.pages_limit - self.pages_done) if self.pages_limit else None,
+                                   scan_options=self.scan_options)
+        again.on_page, again.on_state = self.on_page, self.on_state
+        return again
+
+    def run(self) -> RunResult:
+        from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+        capture = self.capture
+        settings = pipeline_settings_for(self.profile)
+        session_id = capture.open_session(self.dossier, self.device_id, {"profile": self.profile.as_dict(),
+                                                                         "pages": self.pages_limit})
+        spool = capture.spool_dir(session_id)
+        self._cancel = CancelToken()
+        result = RunResult(self.dossier["number"])
+        pending: deque[tuple[PageArrival, Future]] = deque()
+        previous = [capture.last_signature(self.dossier)]
+        failure: list[ScanStationError] = []
+
+        def commit_ready(block: bool) -> None:
+            while pending and (block or pending[0][1].done()):
+                arrival, future = pending.popleft()
+                processed = future.result()
+                row = capture.commit_page(self.dossier, processed, arrival, session_id, previous[0])
+                previous[0] = row["signature"]
+                _remove_spool(arrival.path)
+                result.pages.append(row)
+                self.pages_done += 1
+                if self.on_page:
+                    self.on_page(row)
+
+        def on_page(page) -> None:
+            if failure:
+                return
+            device = page.device.to_dict() if hasattr(page.device, "to_dict") else dict(page.device or {})
+            device["side"] = page.side
+            # the delivered file is ours now: give it the spool name recovery relies on, with a sidecar
+            src = Path(page.path)
+            path = spool / f"page-{page.index:05d}{src.suffix or '.pnm'}"
+            os.replace(src, path)
+            arrival = PageArrival(path, f"session:{session_id}:{page.index}", device, now_iso(), page.dpi,
+                                  getattr(page, "truth", None))
+            _sidecar(path).write_text(json.dumps({"device": device, "capture_time": arrival.capture_time},
+                                                 ensure_ascii=False), encoding="utf-8")
+            pending.append((arrival, capture.pipeline.submit(arrival.path, settings)))
+            try:
+                commit_ready(block=len(pending) > 2 * capture.pipeline.workers)
+            except ScanStationError as exc:  # full disk, bad page: stop the device, keep the rest spooled
+                failure.append(exc)
+                self._cancel.cancel()
+
+        options = dict(self.scan_options)
+        demo_pages = options.pop("demo_pages", None) or self.dossier["declared_pages"]
+        fields = {k: ("" if v is None else v) for k, v in self.dossier.items()
+                  if k in ("number", "title", "responsible", "date", "person_name", "person_id_number", "employer",
+                           "insurance_type", "business_stage", "year")}
+        scan_settings = ScanSettings(source=self.profile.source, mode=self.profile.mode, dpi=self.profile.dpi,
+                                     page_size_mm=tuple(self.profile.paper), page_limit=self.pages_limit,
+                                     first_page_number=self._next_seq(), spool_dir=str(spool / "device"),
+                                     dossier_fields=fields,
+                                     demo_pages=demo_pages, **options)
+        self.started = time.monotonic()
+        self._set("scanning")
+        try:
+            scan = open_backend(self.device_id).scan(self.device_id, scan_settings, on_page, self._cancel)
+            result.ended_by = scan.ended_by
+            if not failure:
+                try:
+                    commit_ready(block=True)
+                except ScanStationError as exc:
+                    failure.append(exc)
+            if failure:
+                result.error = failure[0]
+            elif scan.error is not None:
+                result.error = _with_resume_hint(scan.error, self.dossier["number"], self._next_seq())
+        except DeviceError as exc:
+            result.ended_by = "error"
+            if not failure:
+                try:
+                    commit_ready(block=True)
+                except ScanStationError as inner:
+                    failure.append(inner)
+            result.error = failure[0] if failure else _with_resume_hint(exc, self.dossier["number"], self._next_seq())
+        finally:
+            left = any(p for p in spool.glob("page-*") if p.suffix != ".json") if spool.exists() else False
+            shutil.rmtree(spool / "device", ignore_errors=True)  # only undelivered partial files remain there
+            capture.close_session(session_id, "interrupted" if left else "closed")
+        if result.error is not None:
+            self.error = result.error
+            self._set("fault" if isinstance(result.error, DeviceError) else "failed")
+        else:
+            self._set("cancelled" if result.ended_by == "cancelled" else "done")
+        return result
+
+    def _next_seq(self) -> int:
+        row = self.capture.home.catalog.one("SELECT max(seq) m FROM pages WHERE dossier_id = ? AND state = 'active'",
+                                            (self.dossier["id"],))
+        return (row["m"] or 0) + 1
+
+
+def _with_resume_hint(error: ScanStationError, number: str, next_seq: int) -> ScanStationError:
+    """Add to a device fault what was kept and where scanning continues."""
+    kept = next_seq - 1
+    error.en = f"{error.en} Pages 1-{kept} of {number} are saved; scanning continues at page {next_seq}."
+    error.zh = f"{error.zh} 档号 {number} 的第 1-{kept} 页已保存；继续扫描将从第 {next_seq} 页开始。"
+    error.fields.update(kept=kept, next_seq=next_seq)
+    return error
