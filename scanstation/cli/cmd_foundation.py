@@ -154,14 +154,9 @@ def cmd_user_password(args, ctx) -> int:
 
 
 # -- 档号 ---------------------------------------------------------------------------------
-def active_schema(ctx_or_home):
-    from scanstation import dossier_number, settings
-    home = ctx_or_home
-    try:
-        stored = settings.get(home, "dossier_number.schema")
-    except Exception:
-        stored = None
-    return dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
+def active_schema(home):
+    from scanstation.dossier_number import schema_for_home
+    return schema_for_home(home)
 
 
 def cmd_number_check(args, ctx) -> int:
@@ -205,8 +200,11 @@ def cmd_catalog_import(args, ctx) -> int:
             for p in rejected.problems:
                 print("  " + str(p))
         return 1
-    ctx.emit({"imported": result.count, "file": str(args.file)},
-             tr("{n} dossiers imported from {f}.", "已从 {f} 导入 {n} 个案卷。", n=result.count, f=args.file))
+    lines = [tr("{n} dossiers imported from {f}.", "已从 {f} 导入 {n} 个案卷。", n=result.count, f=args.file)]
+    if result.ignored_columns:
+        lines.append(tr("Columns not imported: {c}", "未导入的列：{c}", c=", ".join(map(str, result.ignored_columns))))
+    ctx.emit({"imported": result.count, "file": str(args.file), "header_row": result.header_row,
+              "ignored_columns": list(result.ignored_columns)}, lines)
     return 0
 
 

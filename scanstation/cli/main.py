@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -76,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except ScanStationError as exc:
         print(exc.message, file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except KeyboardInterrupt:
         print(tr("Interrupted; everything stored so far is kept.", "已中断；已保存的内容全部保留。"), file=sys.stderr)
         return 1
