@@ -10,6 +10,7 @@ transaction → only then is the spool file removed. A crash loses nothing that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -176,10 +177,9 @@ class Capture:
             raise InvalidInput("The page has {dpi} dpi, below the 200 dpi minimum (R02); it was not stored. "
                                "Scan at 300 dpi.", "该页分辨率为 {dpi} dpi，低于 200 dpi 的下限（R02），未保存。请以 300 dpi 扫描。",
                                dpi=processed.dpi)
+        if previous_signature is not None and processed.signature is not None:
+            processed.add_duplicate_score(duplicate_of_previous(previous_signature, processed.signature))
         flags = list(processed.flags)
-        if previous_signature is not None and getattr(processed, "signature", None) is not None:
-            if duplicate_of_previous(previous_signature, processed.signature) and "duplicate" not in flags:
-                flags.append("duplicate")
         number = dossier["number"]
         with self.home.catalog.write() as conn:  # seq and row in one writer transaction
             last = conn.execute("SELECT max(seq) FROM pages WHERE dossier_id = ? AND state IN ('active')",
@@ -227,31 +227,19 @@ class Capture:
         except Exception:
             return None
 
-    # -- import of image files -----------------------------------------------------------
+    # -- import of image files ---------------------------------------------------------
     def import_files(self, number: str, paths: list[Path], profile: ScanProfile) -> RunResult:
-        """`scanstation import 档号 FILE|DIR...`: pages from image files, in name order."""
-        from scanstation.devices.folder_backend import expand_image_files
-        dossier = self.check_dossier(number)
-        files = expand_image_files([Path(p) for p in paths])
-        if not files:
-            raise InvalidInput("No image files found in {p}.", "在 {p} 中没有找到图像文件。", p=", ".join(map(str, paths)))
-        settings = pipeline_settings_for(profile)
-        session_id = self.open_session(dossier, "import", {"files": len(files), "profile": profile.name})
-        result = RunResult(dossier["number"])
-        previous = self.last_signature(dossier)
-        try:
-            futures = [(i, f, self.pipeline.submit(f.path, settings)) for i, f in enumerate(files)]
-            for index, f, future in futures:
-                processed = future.result()
-                arrival = PageArrival(Path(f.path), f"import:{session_id}:{index}", {"backend": "file", "file": str(f.label)},
-                                      now_iso(), processed.dpi)
-                row = self.commit_page(dossier, processed, arrival, session_id, previous)
-                previous = row["signature"]
-                result.pages.append(row)
-            result.ended_by = "done"
-        finally:
-            self.close_session(session_id)
-        return result
+        """`scanstation import 档号 FILE|DIR...`: pages from image files, in name order; the files stay where they are."""
+        from scanstation.devices.folder_backend import import_files
+
+        def acquire(settings, on_page, cancel):
+            return import_files([str(p) for p in paths], on_page, spool_dir=settings.spool_dir,
+                                first_page_number=settings.first_page_number)
+
+        # imported files keep their own colour mode and carry their resolution
+        run = CaptureRun(self, self.check_dossier(number), "import", dataclasses.replace(profile, mode=None),
+                         pages=None, scan_options={}, acquire=acquire)
+        return run.run()
 
     # -- recovery ------------------------------------------------------------------------
     def interrupted_sessions(self) -> list[dict]:
@@ -278,8 +266,9 @@ class Capture:
                 if self.home.catalog.one("SELECT id FROM pages WHERE source_ref = ?", (ref,)):
                     path.unlink()  # committed before the crash; the spool copy is redundant
                     continue
-                processed = self.pipeline.submit(path, pipeline_settings_for(profile)).result()
                 meta = _read_sidecar(path)
+                settings = dataclasses.replace(pipeline_settings_for(profile), dpi=meta.get("dpi") or profile.dpi)
+                processed = self.pipeline.submit(path, settings).result()
                 arrival = PageArrival(path, ref, meta.get("device", {"backend": sess["device"]}),
                                       meta.get("capture_time", now_iso()), processed.dpi)
                 row = self.commit_page(dossier, processed, arrival, sess["id"], previous)
@@ -338,8 +327,9 @@ class CaptureRun:
     """
 
     def __init__(self, capture: Capture, dossier: dict, device_id: str, profile: ScanProfile, *,
-                 pages: int | None, scan_options: dict):
+                 pages: int | None, scan_options: dict, acquire: Callable | None = None):
         self.capture = capture
+        self.acquire = acquire   # (ScanSettings, on_page, cancel) -> ScanResult; default: the device
         self.dossier = dossier
         self.device_id = device_id
         self.profile = profile
@@ -409,12 +399,16 @@ class CaptureRun:
             # the delivered file is ours now: give it the spool name recovery relies on, with a sidecar
             src = Path(page.path)
             path = spool / f"page-{page.index:05d}{src.suffix or '.pnm'}"
-            os.replace(src, path)
+            if page.source_file and Path(page.source_file) == src:
+                shutil.copyfile(src, path)   # an imported original stays where the user keeps it
+            else:
+                os.replace(src, path)
             arrival = PageArrival(path, f"session:{session_id}:{page.index}", device, now_iso(), page.dpi,
                                   getattr(page, "truth", None))
-            _sidecar(path).write_text(json.dumps({"device": device, "capture_time": arrival.capture_time},
-                                                 ensure_ascii=False), encoding="utf-8")
-            pending.append((arrival, capture.pipeline.submit(arrival.path, settings)))
+            _sidecar(path).write_text(json.dumps({"device": device, "capture_time": arrival.capture_time,
+                                                  "dpi": page.dpi}, ensure_ascii=False), encoding="utf-8")
+            # the device knows the resolution; spool files (PNM) do not carry it
+            pending.append((arrival, capture.pipeline.submit(arrival.path, dataclasses.replace(settings, dpi=page.dpi))))
             try:
                 commit_ready(block=len(pending) > 2 * capture.pipeline.workers)
             except ScanStationError as exc:  # full disk, bad page: stop the device, keep the rest spooled
@@ -423,10 +417,13 @@ class CaptureRun:
 
         options = dict(self.scan_options)
         demo_pages = options.pop("demo_pages", None) or self.dossier["declared_pages"]
-        fields = {k: ("" if v is None else v) for k, v in self.dossier.items()
-                  if k in ("number", "title", "responsible", "date", "person_name", "person_id_number", "employer",
-                           "insurance_type", "business_stage", "year")}
-        scan_settings = ScanSettings(source=self.profile.source, mode=self.profile.mode, dpi=self.profile.dpi,
+        # what the demo scanner prints on its pages, by the 目录's Chinese field names
+        d = self.dossier
+        fields = {"档号": d["number"], "题名": d["title"], "姓名": d["person_name"], "单位名称": d["employer"],
+                  "身份证号": d["person_id_number"], "日期": d["date"], "险种": d["insurance_type"],
+                  "业务环节": d["business_stage"], "责任者": d["responsible"]}
+        fields = {k: v for k, v in fields.items() if v}
+        scan_settings = ScanSettings(source=self.profile.source, mode=self.profile.mode or "color", dpi=self.profile.dpi,
                                      page_size_mm=tuple(self.profile.paper), page_limit=self.pages_limit,
                                      first_page_number=self._next_seq(), spool_dir=str(spool / "device"),
                                      dossier_fields=fields,
@@ -434,7 +431,10 @@ class CaptureRun:
         self.started = time.monotonic()
         self._set("scanning")
         try:
-            scan = open_backend(self.device_id).scan(self.device_id, scan_settings, on_page, self._cancel)
+            if self.acquire is not None:
+                scan = self.acquire(scan_settings, on_page, self._cancel)
+            else:
+                scan = open_backend(self.device_id).scan(self.device_id, scan_settings, on_page, self._cancel)
             result.ended_by = scan.ended_by
             if not failure:
                 try:
@@ -445,14 +445,18 @@ class CaptureRun:
                 result.error = failure[0]
             elif scan.error is not None:
                 result.error = _with_resume_hint(scan.error, self.dossier["number"], self._next_seq())
-        except DeviceError as exc:
+        except (DeviceError, InvalidInput, StorageError) as exc:
             result.ended_by = "error"
             if not failure:
                 try:
                     commit_ready(block=True)
                 except ScanStationError as inner:
                     failure.append(inner)
-            result.error = failure[0] if failure else _with_resume_hint(exc, self.dossier["number"], self._next_seq())
+            if failure:
+                result.error = failure[0]
+            else:
+                result.error = _with_resume_hint(exc, self.dossier["number"], self._next_seq()) \
+                    if isinstance(exc, DeviceError) else exc
         finally:
             left = any(p for p in spool.glob("page-*") if p.suffix != ".json") if spool.exists() else False
             shutil.rmtree(spool / "device", ignore_errors=True)  # only undelivered partial files remain there

@@ -1,0 +1,17 @@
+"""Scanners: one protocol (``base.Scanner``), backends chosen by device id, typed device errors.
+
+    from scanstation.devices import open_backend, all_devices, ScanSettings, CancelToken
+    scanner = open_backend("sane:fujitsu:fi-7160:1234")
+    result = scanner.scan(device_id, ScanSettings(source="adf", mode="color", dpi=300), on_page, token)
+
+Backends: ``sane_backend`` (Linux, driver in a worker process), ``twain_backend`` (Windows),
+``folder_backend`` (hot folder and file import), ``demo_backend`` (generated pages, always present).
+Errors: ``scanstation.devices.errors``.
+"""
+
+from scanstation.devices.base import (PAGE_SIZES_MM, Capabilities, CancelToken, DeviceInfo, Scanner,
+                                      ScannedPage, ScanResult, ScanSettings, all_devices, open_backend,
+                                      parse_page_size)
+
+__all__ = ["PAGE_SIZES_MM", "Capabilities", "CancelToken", "DeviceInfo", "Scanner", "ScannedPage", "ScanResult",
+           "ScanSettings", "all_devices", "open_backend", "parse_page_size"]
