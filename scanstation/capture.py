@@ -10,6 +10,7 @@ transaction → only then is the spool file removed. A crash loses nothing that 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -200,6 +201,8 @@ class Capture:
                      json.dumps(processed.log, ensure_ascii=False), json.dumps(flags), session_id or None,
                      arrival.source_ref, now_iso()))
                 page_id = cur.lastrowid
+                ch.conn.execute("UPDATE pages SET signature = ? WHERE id = ?",
+                                (signature_to_text(processed.signature), page_id))
                 ch.conn.execute("INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at)"
                                 " VALUES (?, 'queued', 0, ?)", (page_id, now_iso()))
                 ch.conn.execute("UPDATE dossiers SET status = 'scanning', scanned_by = ?, updated_at = ?"
@@ -213,19 +216,10 @@ class Capture:
                 "signature": getattr(processed, "signature", None), "truth": arrival.truth}
 
     def last_signature(self, dossier: dict):
-        """Signature of the dossier's last page, so a duplicate across two runs is caught too."""
-        from scanstation.imaging import page_signature
-        row = self.home.catalog.one("SELECT file_name FROM pages WHERE dossier_id = ? AND state = 'active'"
+        """Signature of the dossier's last page, so a sheet fed again in a later run is caught too."""
+        row = self.home.catalog.one("SELECT signature FROM pages WHERE dossier_id = ? AND state = 'active'"
                                     " ORDER BY seq DESC LIMIT 1", (dossier["id"],))
-        if row is None:
-            return None
-        path = self.store.path(dossier["number"], row["file_name"])
-        try:
-            from PIL import Image
-            with Image.open(path) as im:
-                return page_signature(im)
-        except Exception:
-            return None
+        return signature_from_text(row["signature"]) if row else None
 
     # -- import of image files ---------------------------------------------------------
     def import_files(self, number: str, paths: list[Path], profile: ScanProfile) -> RunResult:
@@ -259,7 +253,7 @@ class Capture:
             spool = self.spool_dir(sess["id"])
             previous = self.last_signature(dossier)
             for path in sorted(spool.glob("page-*")) if spool.exists() else []:
-                if path.name.endswith((".part", ".tmp")):
+                if path.name.endswith((".part", ".tmp", ".json")):
                     continue
                 index = _spool_index(path)
                 ref = f"session:{sess['id']}:{index}"
@@ -268,7 +262,16 @@ class Capture:
                     continue
                 meta = _read_sidecar(path)
                 settings = dataclasses.replace(pipeline_settings_for(profile), dpi=meta.get("dpi") or profile.dpi)
-                processed = self.pipeline.submit(path, settings).result()
+                try:
+                    processed = self.pipeline.submit(path, settings).result()
+                except InvalidInput as exc:  # a page cut off by the crash: keep it aside, never delete it
+                    kept = self.home.path / "quarantine" / f"spool-session-{sess['id']}"
+                    kept.mkdir(parents=True, exist_ok=True)
+                    shutil.move(str(path), str(kept / path.name))
+                    self.session.log("capture.recover_unreadable", "dossier", dossier["number"],
+                                     {"file": path.name, "kept": str(kept.relative_to(self.home.path)),
+                                      "error": exc.en})
+                    continue
                 arrival = PageArrival(path, ref, meta.get("device", {"backend": sess["device"]}),
                                       meta.get("capture_time", now_iso()), processed.dpi)
                 row = self.commit_page(dossier, processed, arrival, sess["id"], previous)
@@ -280,6 +283,24 @@ class Capture:
             self.close_session(sess["id"], "closed")
             results.append(result)
         return results
+
+
+def signature_to_text(signature) -> str:
+    if signature is None:
+        return ""
+    return json.dumps({"w": signature.width, "h": signature.height, "energy": signature.energy,
+                       "blank": signature.blank, "data": base64.b64encode(signature.data).decode("ascii")})
+
+
+def signature_from_text(text: str):
+    if not text:
+        return None
+    from scanstation.imaging.analysis import PageSignature
+    try:
+        d = json.loads(text)
+        return PageSignature(d["w"], d["h"], base64.b64decode(d["data"]), d["energy"], d["blank"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _compression(processed) -> str:
@@ -417,6 +438,7 @@ class CaptureRun:
 
         options = dict(self.scan_options)
         demo_pages = options.pop("demo_pages", None) or self.dossier["declared_pages"]
+        first_page = options.pop("first_page_number", None) or self._next_seq()   # a rescan of page N says N
         # what the demo scanner prints on its pages, by the 目录's Chinese field names
         d = self.dossier
         fields = {"档号": d["number"], "题名": d["title"], "姓名": d["person_name"], "单位名称": d["employer"],
@@ -425,7 +447,7 @@ class CaptureRun:
         fields = {k: v for k, v in fields.items() if v}
         scan_settings = ScanSettings(source=self.profile.source, mode=self.profile.mode or "color", dpi=self.profile.dpi,
                                      page_size_mm=tuple(self.profile.paper), page_limit=self.pages_limit,
-                                     first_page_number=self._next_seq(), spool_dir=str(spool / "device"),
+                                     first_page_number=first_page, spool_dir=str(spool / "device"),
                                      dossier_fields=fields,
                                      demo_pages=demo_pages, **options)
         self.started = time.monotonic()

@@ -284,7 +284,8 @@ def cmd_page_replace(args, ctx) -> int:
         finally:
             capture.close()
     else:
-        result = _run_scan(ctx, session, args.number, _profile(session, args), 1, _scan_extra(args))
+        extra = {**_scan_extra(args), "first_page_number": args.seq}   # the sheet fed again is page N
+        result = _run_scan(ctx, session, args.number, _profile(session, args), 1, extra)
     if not result.pages:
         code = _finish_run(ctx, result)
         return code or 1

@@ -172,6 +172,7 @@ CREATE TABLE pending_moves (
 ALTER TABLE pages ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';   -- session:{id}:{index} of the device page
 ALTER TABLE pages ADD COLUMN kept_path TEXT NOT NULL DEFAULT '';    -- where a replaced/deleted original is kept
 ALTER TABLE pages ADD COLUMN original_page_no INTEGER;              -- for not_scanned notes (R10)
+ALTER TABLE pages ADD COLUMN signature TEXT NOT NULL DEFAULT '';    -- near-duplicate signature (JSON)
 CREATE INDEX pages_source ON pages(source_ref);
 CREATE TABLE qc_decisions (
     id INTEGER PRIMARY KEY,
