@@ -1,0 +1,162 @@
+"""Capture end to end: from the device to a committed catalog row, 300 dpi gray A4.
+
+Two sources: the demo scanner (generated document pages with skew) and the SANE ``test`` backend.
+The whole capture path runs: device worker or generator → spool → image pipeline (deskew, crop,
+checks, JPEG) in the process pool → atomic write → catalog row + audit + OCR queue entry.
+The floor, measured in the same run on the same machine: acquire + JPEG encode only, on all cores.
+Target: ≥ 600 images/min on 2 cores, ratio to floor ≤ 2.0 (floor rate / capture rate).
+
+    .venv/bin/python bench/capture.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scanstation.capture import Capture, PagePipeline  # noqa: E402
+from scanstation.home import Home, now_iso  # noqa: E402
+from scanstation.profiles import ScanProfile  # noqa: E402
+from scanstation.service import Session  # noqa: E402
+from scanstation.users import hash_password, row_to_user  # noqa: E402
+
+
+def make_home(base: Path, dossiers: int, pages: int) -> tuple[Home, Session]:
+    home = Home.create(base / "home", "X001", "BENCH")
+    with home.catalog.write() as conn:
+        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('clerk', 'clerk', ?, ?)",
+                     (hash_password("bench-password"), now_iso()))
+        for i in range(dossiers):
+            conn.execute("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+                         " person_name, created_at, updated_at) VALUES (?, 'X001', 2024, 'ZY·DJ', 'D100', ?, ?, ?, ?, ?)",
+                         (f"X001-ZY·DJ·2024·D100-0001-{i + 1:03d}", f"参保人员登记表{i}", pages, "张伟", now_iso(), now_iso()))
+    user = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = 'clerk'"))
+    return home, Session(home, user)
+
+
+def run_capture(session: Session, pipeline: PagePipeline, device: str, dossiers: list[str], pages: int,
+                options: dict) -> tuple[int, float]:
+    capture = Capture(session, pipeline)
+    profile = ScanProfile("bench", device=device, mode="gray", dpi=300)
+    done, t0 = 0, time.perf_counter()
+    for number in dossiers:
+        result = capture.start(number, device, profile, pages=pages, scan_options=dict(options)).run()
+        if result.error is not None:
+            raise SystemExit(f"capture failed: {result.error.en}")
+        done += len(result.pages)
+    return done, time.perf_counter() - t0
+
+
+def _encode_demo(seq: int) -> int:
+    from scanstation.devices.demo_pages import demo_plan, render_page
+    spec = demo_plan({"档号": "X001-ZY·DJ·2024·D100-0001-001"}, seq, seed=1, mode="gray")[seq - 1]
+    image, _ = render_page(spec)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85, dpi=(300, 300))
+    return len(buf.getvalue())
+
+
+def _encode_file(path: str) -> int:
+    from PIL import Image
+    with Image.open(path) as im:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=85, dpi=(300, 300))
+    os.unlink(path)
+    return len(buf.getvalue())
+
+
+def floor_demo(n: int, workers: int) -> float:
+    import multiprocessing
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_encode_demo, [1, 2]))   # warm up the workers
+        t0 = time.perf_counter()
+        list(pool.map(_encode_demo, [1 + i % 30 for i in range(n)]))
+        return n * 60 / (time.perf_counter() - t0)
+
+
+def floor_sane(runs: int, pages: int, workers: int, spool: Path) -> float:
+    import multiprocessing
+    from scanstation.devices.base import CancelToken, ScanSettings
+    from scanstation.devices.sane_backend import SaneScanner
+    done = 0
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(abs, [1, 2]))
+        t0 = time.perf_counter()
+        for r in range(runs):
+            futures = []
+            settings = ScanSettings(source="adf", mode="gray", dpi=300, page_limit=pages,
+                                    spool_dir=str(spool / f"floor-{r}"))
+            SaneScanner().scan("sane:test:0", settings, lambda page: futures.append(pool.submit(_encode_file, page.path)),
+                               CancelToken())
+            done += sum(1 for f in futures if f.result())
+        return done * 60 / (time.perf_counter() - t0)
+
+
+def sane_config(base: Path) -> Path:
+    conf = base / "sane"
+    conf.mkdir()
+    (conf / "dll.conf").write_text("test\n")
+    text = Path("/etc/sane.d/test.conf").read_text() if Path("/etc/sane.d/test.conf").exists() else ""
+    (conf / "test.conf").write_text(text + "\ngeometry_max 300.0\nbr_x 210.0\nbr_y 297.0\n")
+    return conf
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    workers = os.cpu_count() or 1
+    n_dossiers, pages = (2, 20) if args.quick else (4, 40)
+    base = Path(tempfile.mkdtemp(prefix="bench-capture-"))
+    os.environ["SANE_CONFIG_DIR"] = str(sane_config(base))
+    figures: dict = {"bench": "capture", "dpi": 300, "mode": "gray", "paper": "A4", "cores": workers}
+    try:
+        home, session = make_home(base, n_dossiers * 2, pages)
+        numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
+        pipeline = PagePipeline(workers)
+        # warm the pool so process start-up is not counted
+        run_capture(session, pipeline, "demo", numbers[:1], 2, {})
+        done, secs = run_capture(session, pipeline, "demo", numbers[1:n_dossiers + 1], pages, {})
+        figures["demo_images"] = done
+        figures["demo_images_per_min"] = round(done * 60 / secs)
+        figures["demo_floor_images_per_min"] = round(floor_demo(done, workers))
+        figures["demo_ratio_floor_to_capture"] = round(figures["demo_floor_images_per_min"] / figures["demo_images_per_min"], 2)
+        # SANE test backend: 10 pages per ADF run
+        sane_numbers = numbers[n_dossiers + 1:]
+        sane_runs = 4 if args.quick else 8
+        t0, done = time.perf_counter(), 0
+        capture = Capture(session, pipeline)
+        profile = ScanProfile("bench-sane", device="sane:test:0", mode="gray", dpi=300)
+        for r in range(sane_runs):
+            number = sane_numbers[r % len(sane_numbers)]
+            result = capture.start(number, "sane:test:0", profile, pages=10).run()
+            if result.error is not None:
+                raise SystemExit(f"SANE capture failed: {result.error.en}")
+            done += len(result.pages)
+        secs = time.perf_counter() - t0
+        figures["sane_images"] = done
+        figures["sane_images_per_min"] = round(done * 60 / secs)
+        figures["sane_floor_images_per_min"] = round(floor_sane(sane_runs, 10, workers, base))
+        figures["sane_ratio_floor_to_capture"] = round(figures["sane_floor_images_per_min"] / figures["sane_images_per_min"], 2)
+        figures["target_images_per_min"] = 600
+        figures["target_ratio"] = 2.0
+        figures["load_avg_1min"] = round(os.getloadavg()[0], 2)
+        pipeline.close()
+        home.close()
+        print(json.dumps(figures))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
