@@ -178,8 +178,11 @@ class Capture:
             raise InvalidInput("The page has {dpi} dpi, below the 200 dpi minimum (R02); it was not stored. "
                                "Scan at 300 dpi.", "该页分辨率为 {dpi} dpi，低于 200 dpi 的下限（R02），未保存。请以 300 dpi 扫描。",
                                dpi=processed.dpi)
-        if previous_signature is not None and processed.signature is not None:
-            processed.add_duplicate_score(duplicate_of_previous(previous_signature, processed.signature))
+        # a sheet fed twice shows up as the previous page, or in duplex as the page two back (same side)
+        earlier = [sig for sig in (previous_signature if isinstance(previous_signature, list) else [previous_signature])
+                   if sig is not None]
+        if earlier and processed.signature is not None:
+            processed.add_duplicate_score(max(duplicate_of_previous(sig, processed.signature) for sig in earlier))
         flags = list(processed.flags)
         number = dossier["number"]
         with self.home.catalog.write() as conn:  # seq and row in one writer transaction
@@ -404,8 +407,10 @@ class CaptureRun:
             while pending and (block or pending[0][1].done()):
                 arrival, future = pending.popleft()
                 processed = future.result()
-                row = capture.commit_page(self.dossier, processed, arrival, session_id, previous[0])
-                previous[0] = row["signature"]
+                earlier = previous[-2:] if self.profile.source == "duplex" else previous[-1:]
+                row = capture.commit_page(self.dossier, processed, arrival, session_id, earlier)
+                previous.append(row["signature"])
+                del previous[:-2]
                 _remove_spool(arrival.path)
                 result.pages.append(row)
                 self.pages_done += 1

@@ -166,6 +166,9 @@ def _print_page(ctx, row) -> None:
 def _run_scan(ctx, session, number, profile, pages, extra):
     from scanstation.capture import Capture
     capture = Capture(session)
+    if capture.interrupted_sessions():
+        ctx.warn(tr("Note: an earlier scan session was interrupted; run `scanstation recover` to store its pages.",
+                    "提示：有中断的扫描会话；请运行 `scanstation recover` 保存其页面。"))
     try:
         run = capture.start(number, profile.device, profile, pages=pages, scan_options=extra)
         run.on_page = lambda row: _print_page(ctx, row)

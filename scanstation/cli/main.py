@@ -90,5 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         ctx.close()
 
 
+def entry() -> int:
+    """Console entry point; also the frozen program's (spawned workers re-enter here)."""
+    import multiprocessing
+    multiprocessing.freeze_support()
+    return main()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

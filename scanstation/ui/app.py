@@ -1,21 +1,111 @@
-"""GUI entry point (PySide6). The full clerk and QC desk lives in this package."""
+"""GUI entry point: ``scanstation`` with no sub-command.
+
+Start-up: the language (``--lang``, the desk's choice in ui.ini, or Chinese), the station home (a
+first-start dialog when the folder has no station yet: set-up or the demo), sign-in, the main window.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from pathlib import Path
+
+from scanstation.errors import Refused, ScanStationError
+
+log = logging.getLogger("scanstation.ui")
+
+
+def _display_available() -> bool:
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def application():
+    """The QApplication, created once with high-DPI settings and the station's name and icon."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        # Qt 6 scales by the screen's device pixel ratio; pass fractional factors (125 %, 150 %)
+        # through instead of rounding them, so text and thumbnails stay sharp on office monitors.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("ScanStation")
+        app.setOrganizationName("ScanStation")
+        app.setApplicationDisplayName("ScanStation")
+        from scanstation.ui.icons import icon
+        app.setWindowIcon(icon("app"))
+    return app
+
+
+def language_for(ctx, home_path: Path) -> str | None:
+    """``--lang`` first, then the language chosen at this desk (ui.ini in the home)."""
+    explicit = getattr(getattr(ctx, "args", None), "lang", None)
+    if explicit:
+        return explicit
+    ini = home_path / "ui.ini"
+    if ini.exists():
+        from PySide6.QtCore import QSettings
+        value = QSettings(str(ini), QSettings.Format.IniFormat).value("ui/language")
+        if value:
+            return str(value)
+    return None
+
+
+def _show_fatal(error: BaseException) -> None:
+    from PySide6.QtWidgets import QMessageBox
+    text = error.message if isinstance(error, ScanStationError) else str(error)
+    box = QMessageBox(QMessageBox.Icon.Critical, "ScanStation", text, QMessageBox.StandardButton.Ok)
+    box.exec()
 
 
 def run_gui(ctx) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
-
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux") \
-            and not os.environ.get("QT_QPA_PLATFORM"):
-        from scanstation.errors import Refused
+    if not _display_available():
         raise Refused("No display: the window needs a desktop session. Use the sub-commands (scanstation --help).",
                       "没有图形显示：窗口需要桌面环境。请使用子命令（scanstation --help）。")
-    app = QApplication.instance() or QApplication(sys.argv)
-    label = QLabel("ScanStation 社保档案扫描工作站")
-    label.resize(480, 120)
-    label.show()
-    return app.exec()
+    from PySide6.QtWidgets import QDialog
+
+    from scanstation.home import STATION_FILE, Home
+    from scanstation.ui import i18n, tasks
+    from scanstation.ui.core_api import CoreApi
+    from scanstation.ui.errors import presenter
+    from scanstation.ui.first_start import FirstStartDialog, demo_hint
+    from scanstation.ui.login import LoginDialog
+    from scanstation.ui.main_window import MainWindow
+
+    app = application()
+    home_path = ctx.home_path()
+    i18n.install(language_for(ctx, home_path))
+    tasks.unexpected_error_handler = lambda exc: presenter().present(exc)
+    hint = ""
+    try:
+        if not (home_path / STATION_FILE).exists():
+            first = FirstStartDialog(home_path)
+            if first.exec() != QDialog.DialogCode.Accepted or first.home is None:
+                return 0
+            home = first.home
+            if first.is_demo:
+                hint = demo_hint()
+        else:
+            home = Home.open(home_path)
+    except ScanStationError as error:
+        _show_fatal(error)
+        return error.exit_code
+    ctx.adopt(home)
+    login = LoginDialog(home, hint=hint)
+    if hint:
+        login.prefill("demo-clerk")
+    if login.exec() != QDialog.DialogCode.Accepted or login.session is None:
+        return 0
+    api = CoreApi(login.session)
+    ctx.adopt(home, login.session)
+    window = MainWindow(api, background_ocr=True)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        tasks.wait_for_pools(10000)
+        api.close()
