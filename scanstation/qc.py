@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from scanstation.capture import STATUS_ZH, find_dossier
+from scanstation.custody.duties import assert_may_qc
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
@@ -39,14 +40,6 @@ def flag_label(flag: str) -> str:
 def reason_label(code: str) -> str:
     en, zh = QC_REASONS.get(code, (code, code))
     return tr(en, zh)
-
-
-def assert_not_own_work(session: Session, dossier: dict) -> None:
-    """R36: scanning, QC and acceptance of one dossier are done by different users."""
-    own = {dossier.get("scanned_by") or "", dossier.get("completed_by") or ""} - {""}
-    if session.user.name in own:
-        raise Refused("You scanned or completed dossier {n}; another user must do its QC (R36).",
-                      "档号 {n} 由您扫描或完成，必须由其他用户质检（R36）。", n=dossier["number"])
 
 
 @dataclass
@@ -105,7 +98,7 @@ def _for_qc(session: Session, number: str) -> dict:
         raise Refused("Dossier {n} is {state}; only completed dossiers are reviewed.",
                       "档号 {n} 当前状态为“{state_zh}”；只有已完成的案卷才能质检。", n=dossier["number"],
                       state=dossier["status"], state_zh=STATUS_ZH.get(dossier["status"], dossier["status"]))
-    assert_not_own_work(session, dossier)
+    assert_may_qc(session, dossier)
     return dossier
 
 

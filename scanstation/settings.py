@@ -27,6 +27,9 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
     Setting("acceptance.sample_percent", 5.0, "Acceptance sample, % of dossiers (R25)", "接收抽检比例 %（R25）"),
     Setting("acceptance.pass_percent", 95.0, "Acceptance pass rate, % (R25)", "接收合格率 %（R25）"),
     Setting("backup.max_age_days", 7, "Remind when the last verified backup is older (days)", "最近一次已校验备份超过多少天时提醒"),
+    Setting("backup.last_verified_at", None, "When the last backup verification passed", "最近一次备份校验通过的时间"),
+    Setting("backup.last_verify", None, "Result of the last backup verification", "最近一次备份校验结果"),
+    Setting("protect.enabled", False, "Personal fields encrypted at rest (R40)", "个人信息字段已加密存储（R40）"),
     Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
 ]}
 

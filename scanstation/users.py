@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "lend.request": ROLES,
     "lend.approve": ("archivist", "admin"),
     "report": ("admin", "auditor", "archivist", "qc"),
+    "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
+    "catalog.export": ("archivist", "admin", "auditor"),
+    "fixity.check": ("admin", "archivist", "auditor"),
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -302,6 +302,10 @@ def cmd_audit_log(args, ctx) -> int:
         sql += " WHERE " + " AND ".join(where)
     rows = session.catalog.query(sql + " ORDER BY id DESC LIMIT ?", params + [args.limit])
     rows.reverse()
+    from scanstation.custody.audit_export import protect_row
+    from scanstation.custody.protection import unlocked_key
+    full = session.can("audit.read_protected")   # personal values only for the auditor (R40)
+    rows = [protect_row(r, full, unlocked_key(session.home)) for r in rows]
     ctx.emit(rows, [f"{r['id']:>6} {r['ts']} {r['user']:<12} {r['action']:<20} {r['object_type']}:{r['object_id']}"
                     for r in rows])
     return 0

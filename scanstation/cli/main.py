@@ -28,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
 
 def command_modules():
     import scanstation.cli as package
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    # foundation first: other modules add leaves to its groups (audit, catalog)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: (m.name != "cmd_foundation", m.name)):
         if info.name.startswith("cmd_"):
             yield importlib.import_module(f"scanstation.cli.{info.name}")
 

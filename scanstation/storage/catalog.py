@@ -188,7 +188,20 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 """),
 ]
 
-SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)
+# Migrations that belong to a domain live beside its code; they are registered here, in one list.
+DOMAIN_MIGRATIONS = ("scanstation.transfer", "scanstation.custody")
+
+
+def all_migrations() -> list[tuple[int, str, str]]:
+    import importlib
+    found = {number: (number, name, sql) for number, name, sql in MIGRATIONS}
+    for module in DOMAIN_MIGRATIONS:
+        migration = importlib.import_module(module).MIGRATION
+        found.setdefault(migration[0], migration)
+    return [found[n] for n in sorted(found)]
+
+
+SCHEMA_VERSION = max(number for number, _, _ in all_migrations())
 
 
 class Catalog:
@@ -227,7 +240,7 @@ class Catalog:
                 "CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
             done = set(self.applied_migrations())
             applied = []
-            for number, name, sql in MIGRATIONS:
+            for number, name, sql in all_migrations():
                 if number in done:
                     continue
                 for statement in _statements(sql):
