@@ -445,7 +445,14 @@ class CaptureRun:
         demo_pages = options.pop("demo_pages", None) or self.dossier["declared_pages"]
         first_page = options.pop("first_page_number", None) or self._next_seq()   # a rescan of page N says N
         # what the demo scanner prints on its pages, by the 目录's Chinese field names
-        d = self.dossier
+        d = dict(self.dossier)
+        from scanstation.custody.protection import is_encrypted, reveal
+        for key in ("person_name", "person_id_number"):
+            if is_encrypted(d[key]):
+                try:
+                    d[key] = reveal(self.capture.home, key, d[key])
+                except ScanStationError:
+                    d[key] = ""
         fields = {"档号": d["number"], "题名": d["title"], "姓名": d["person_name"], "单位名称": d["employer"],
                   "身份证号": d["person_id_number"], "日期": d["date"], "险种": d["insurance_type"],
                   "业务环节": d["business_stage"], "责任者": d["responsible"]}

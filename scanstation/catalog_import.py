@@ -381,6 +381,21 @@ INSERT_SQL = (f"INSERT INTO dossiers ({', '.join(INSERT_COLUMNS)}) "
               f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})")
 
 
+def _protect_personal_fields(home, records: list[tuple]) -> list[tuple]:
+    """R40: with protection on, personal fields are stored encrypted (the key is unlocked at login)."""
+    from scanstation.custody import protection
+    if not protection.is_enabled(home):
+        return records
+    where = [INSERT_COLUMNS.index(f) for f in protection.PERSONAL_FIELDS]
+    out = []
+    for record in records:
+        values = list(record)
+        for i in where:
+            values[i] = protection.store_value(home, INSERT_COLUMNS[i], values[i])
+        out.append(tuple(values))
+    return out
+
+
 def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
              fonds: str | None = None) -> Validation:
     """Check every row; returns the records to insert and every problem found.
@@ -595,7 +610,7 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
 
     stamp = now_iso()
     tail = ("cataloged", stamp, stamp)
-    records = checked.records
+    records = _protect_personal_fields(home, checked.records)
     try:
         with session.change("catalog.import", "catalog.import", "catalog", path.name) as change:
             change.conn.executemany(INSERT_SQL, (record + tail for record in records))

@@ -220,10 +220,18 @@ def _dossier(session: Session, number: str) -> dict:
 
 
 def present_dossier(session: Session, row: dict, unmasked: bool = False) -> dict:
+    from scanstation.custody.protection import is_encrypted, reveal
     from scanstation.id_number import mask
     out = dict(row)
+    for field in ("person_name", "person_id_number"):   # R40: decrypt when unlocked, else show nothing
+        if is_encrypted(out.get(field)):
+            try:
+                out[field] = reveal(session.home, field, out[field])
+            except Exception:
+                out[field] = "🔒"
     if not unmasked:
-        out["person_id_number"] = mask(row["person_id_number"]) if row["person_id_number"] else ""
+        out["person_id_number"] = mask(out["person_id_number"]) if out["person_id_number"] not in ("", "🔒") \
+            else out["person_id_number"]
     return out
 
 

@@ -43,7 +43,16 @@ class CliContext:
                               "此命令需要明确的操作用户：请使用 --user 用户名 或设置 SCANSTATION_USER。")
             password = password_from("SCANSTATION_PASSWORD", tr("Password for {n}: ", "{n} 的密码：", n=name))
             self._session = Session(home, authenticate(home.catalog, name, password))
+            self._unlock_personal_data(home)
         return self._session
+
+    @staticmethod
+    def _unlock_personal_data(home) -> None:
+        """R40: the personal-data key is unlocked at login when its passphrase is given."""
+        from scanstation.custody import protection
+        passphrase = os.environ.get("SCANSTATION_PROTECT_PASSPHRASE")
+        if passphrase and protection.is_enabled(home) and protection.unlocked_key(home) is None:
+            protection.remember(home, protection.unlock(home, passphrase))
 
     def adopt(self, home: Home, session: Session | None = None) -> None:
         """Use a home opened by the command itself (init, demo)."""
