@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 action="${1:-start}"; shift || true
 
 APT_PACKAGES=(
-  python3 python3-venv python3-dev gcc
+  python3 python3-venv python3-dev gcc binutils
   sane-utils libsane1 libsane-dev
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd tesseract-ocr-eng
   fonts-noto-cjk fonts-wqy-zenhei poppler-utils openssl sqlite3

@@ -60,6 +60,9 @@ def _pre_scan_lang(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_language(None)
+    if argv == ["--version"]:   # answer at once, before every command module is imported
+        print(f"ScanStation {__version__}")
+        return 0
     _pre_scan_lang(argv)  # so that --help is already in the chosen language
     parser = build_parser()
     args = parser.parse_args(argv)
