@@ -27,6 +27,7 @@ from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
+from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session
 from scanstation.storage import file_moves
@@ -206,8 +207,7 @@ class Capture:
                 page_id = cur.lastrowid
                 ch.conn.execute("UPDATE pages SET signature = ? WHERE id = ?",
                                 (signature_to_text(processed.signature), page_id))
-                ch.conn.execute("INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at)"
-                                " VALUES (?, 'queued', 0, ?)", (page_id, now_iso()))
+                enqueue_ocr(ch.conn, page_id)
                 ch.conn.execute("UPDATE dossiers SET status = 'scanning', scanned_by = ?, updated_at = ?"
                                 " WHERE id = ? AND status IN ('cataloged', 'scanning')",
                                 (self.session.user.name, now_iso(), dossier["id"]))

@@ -613,7 +613,11 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
     records = _protect_personal_fields(home, checked.records)
     try:
         with session.change("catalog.import", "catalog.import", "catalog", path.name) as change:
+            first_id = (change.conn.execute("SELECT max(id) FROM dossiers").fetchone()[0] or 0) + 1
             change.conn.executemany(INSERT_SQL, (record + tail for record in records))
+            from scanstation.search import index_dossier   # searchable by 档号, 题名, 姓名, 单位, ID number
+            for (dossier_id,) in change.conn.execute("SELECT id FROM dossiers WHERE id >= ?", (first_id,)).fetchall():
+                index_dossier(change.conn, dossier_id)
             change.after = {
                 "file": path.name, "bytes": len(data), "sha256": sha256, "sm3": sm3, "dossiers": len(records),
                 "rows": checked.rows, "sheet": reader.sheet, "header_row": reader.header_row,

@@ -16,6 +16,8 @@ from datetime import datetime
 from scanstation.capture import STATUS_ZH, CAPTURE_STATES, find_dossier, page_file_name
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
+from scanstation.ocr.queue import enqueue as enqueue_ocr
+from scanstation.search import unindex_page
 from scanstation.service import Session
 from scanstation.storage import file_moves
 from scanstation.storage.files import digests, write_atomic
@@ -100,7 +102,7 @@ def delete(session: Session, number: str, seq: int) -> None:
     with session.change("capture", "page.delete", "page", f"{dossier['number']}#{seq:04d}") as ch:
         keep = _keep_original(dossier["number"], page, "deleted")
         ch.conn.execute("UPDATE pages SET state = 'deleted', seq = NULL, kept_path = ? WHERE id = ?", (keep[1], page["id"]))
-        ch.conn.execute("DELETE FROM page_text WHERE page_id = ? AND status != 'done'", (page["id"],))
+        unindex_page(ch.conn, page["id"])
         moves = [keep] + _renumber(ch, dossier["number"], dossier["id"], [p for p in pages if p["id"] != page["id"]])
         file_moves.plan(ch.conn, moves)
         ch.before, ch.after = {"file": page["file_name"], "sm3": page["sm3"]}, {"kept": keep[1]}
@@ -151,7 +153,7 @@ def replace_with_last(session: Session, number: str, seq: int) -> dict:
     with session.change("capture", "page.replace", "page", f"{dossier['number']}#{seq:04d}") as ch:
         keep = _keep_original(dossier["number"], old, "replaced")
         ch.conn.execute("UPDATE pages SET state = 'replaced', seq = NULL, kept_path = ? WHERE id = ?", (keep[1], old["id"]))
-        ch.conn.execute("DELETE FROM page_text WHERE page_id = ? AND status != 'done'", (old["id"],))
+        unindex_page(ch.conn, old["id"])
         moves = [keep] + _renumber(ch, dossier["number"], dossier["id"], order)
         file_moves.plan(ch.conn, moves)
         ch.conn.execute("UPDATE qc_decisions SET resolved = 1 WHERE dossier_id = ? AND page_id = ? AND decision IN"
@@ -192,6 +194,7 @@ def rotate(session: Session, number: str, seq: int, degrees: int) -> None:
                         " kept_path = ? WHERE id = ?", (len(data), sha256, sm3, turned.width, turned.height,
                                                          json.dumps(log, ensure_ascii=False), keep[1], page["id"]))
         ch.before, ch.after = {"sm3": page["sm3"]}, {"sm3": sm3, "degrees": degrees % 360, "kept": keep[1]}
+        enqueue_ocr(ch.conn, page["id"])   # turned text reads differently
     _finish(session, moves)
 
 

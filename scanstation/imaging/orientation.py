@@ -1,6 +1,6 @@
 """Page orientation (0/90/180/270) through tesseract's orientation and script detection (OSD).
 
-tesseract is called through ``run_tesseract`` only: one place for the timeout, the single-thread
+tesseract is called through ``scanstation.ocr.tesseract.run`` only: one place for the timeout, the single-thread
 setting (``OMP_THREAD_LIMIT=1``: one process per core is 4-6x faster than OpenMP threads
 fighting over two cores) and the error messages.
 """
@@ -22,36 +22,13 @@ OSD_TIMEOUT_S = 30.0
 OSD_MIN_CONFIDENCE = 1.5  # tesseract's orientation confidence below this is a guess
 
 
-def tesseract_path() -> str:
-    path = shutil.which("tesseract")
-    if not path:
-        raise NotFound(
-            "tesseract is not installed. Install tesseract-ocr, tesseract-ocr-osd and tesseract-ocr-chi-sim.",
-            "未安装 tesseract。请安装 tesseract-ocr、tesseract-ocr-osd 和 tesseract-ocr-chi-sim。",
-        )
-    return path
-
-
 def run_tesseract(args: list[str], timeout: float = OSD_TIMEOUT_S) -> subprocess.CompletedProcess:
-    """Run tesseract with ``args`` (without the program name); raises on timeout or failure."""
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    """OSD goes through the station's one tesseract wrapper (timeout, OMP_THREAD_LIMIT=1, logged stderr)."""
+    from scanstation.ocr import tesseract
     try:
-        proc = subprocess.run(
-            [tesseract_path(), *args], capture_output=True, text=True, timeout=timeout, env=env
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise CheckFailed(
-            "tesseract did not finish within {s} s. The page is kept; try again later.",
-            "tesseract 在 {s} 秒内未完成。页面已保存，请稍后重试。",
-            s=int(timeout),
-        ) from exc
-    if proc.returncode != 0:
-        raise CheckFailed(
-            "tesseract failed: {error}",
-            "tesseract 运行失败：{error}",
-            error=(proc.stderr or "").strip()[-300:] or f"exit {proc.returncode}",
-        )
-    return proc
+        return tesseract.run(args, timeout_s=timeout)
+    except tesseract.OcrError as exc:
+        raise CheckFailed(exc.en, exc.zh) from exc
 
 
 @dataclass

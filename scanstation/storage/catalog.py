@@ -189,7 +189,7 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 ]
 
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
-DOMAIN_MIGRATIONS = ("scanstation.transfer", "scanstation.custody")
+DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody")
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
@@ -247,6 +247,11 @@ class Catalog:
                     self.conn.execute(statement)
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?, datetime('now'))", (number, name))
                 applied.append(number)
+        if applied:
+            from scanstation import search   # tables added to a catalog with data: index what is there
+            if search.index_needs_rebuild(self.conn):
+                with self.write():
+                    search.rebuild_index(self.conn)
         return applied
 
     def check_version(self) -> None:

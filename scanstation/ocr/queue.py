@@ -1,0 +1,371 @@
+"""The persistent OCR queue: page_text rows in the catalog, worked off by a process pool.
+
+A page is queued in the same transaction that stores it (``enqueue``), so a crash can never
+leave a page that is stored but not queued. ``OcrRunner`` hands pages to worker processes (one
+per core; each runs one tesseract at a time with ``OMP_THREAD_LIMIT=1``); the runner's own
+process does every catalog write, one page per transaction: text, confidence and the search
+index together.
+
+Row life cycle (``page_text.status``)::
+
+    queued --claim--> running --ok--> done
+                         |----error/timeout--> failed (attempts + 1, error kept)
+    failed with attempts < max_attempts is claimed again after every queued page,
+    so a bad page never holds up the others; at max_attempts it stays failed.
+    running left behind by a crash or a kill -> queued when a runner starts.
+    skipped: the page was replaced or deleted before it was read.
+
+One runner per home: the home lock already makes the station the only process that writes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from scanstation import search
+from scanstation.errors import InvalidInput
+from scanstation.ocr.tesseract import (DEFAULT_LANG, DEFAULT_PSM, DEFAULT_TIMEOUT_S, OcrError, check_tesseract,
+                                       ocr_page_job)
+
+log = logging.getLogger("scanstation.ocr")
+
+QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
+STATUSES = (QUEUED, RUNNING, DONE, FAILED, SKIPPED)
+
+
+def _now() -> str:
+    from scanstation.home import now_iso
+    return now_iso()
+
+
+def _conn(db):
+    return getattr(db, "conn", db)
+
+
+def enqueue(conn, page_id: int) -> None:
+    """Queue a page for OCR (call inside the transaction that inserts the page).
+
+    A page queued again keeps its old text (still searchable) until the new result arrives.
+    """
+    _conn(conn).execute(
+        "INSERT INTO page_text(page_id, status, attempts, text, error, updated_at) VALUES (?, 'queued', 0, '', '', ?) "
+        "ON CONFLICT(page_id) DO UPDATE SET status = 'queued', attempts = 0, error = '', "
+        "updated_at = excluded.updated_at", (page_id, _now()))
+
+
+def requeue_failed(conn) -> int:
+    """Give every failed page a fresh set of attempts (after fixing the cause, e.g. a restored image)."""
+    return _conn(conn).execute("UPDATE page_text SET status = 'queued', attempts = 0, updated_at = ? "
+                               "WHERE status = 'failed'", (_now(),)).rowcount
+
+
+def store_page_text(conn, page_id: int, text: str, confidence: float | None = None,
+                    count_attempt: bool = False) -> None:
+    """Store a page's text as done and keep the search index in step (inside a transaction)."""
+    conn = _conn(conn)
+    search.unindex_page(conn, page_id)      # needs the text that was indexed: before the update
+    conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at) "
+                 "VALUES (?, 'done', ?, ?, ?, '', ?) ON CONFLICT(page_id) DO UPDATE SET status = 'done', "
+                 "attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, error = '', "
+                 "updated_at = excluded.updated_at",
+                 (page_id, int(count_attempt), text, confidence, _now(), int(count_attempt)))
+    search.index_page_text(conn, page_id)
+
+
+def queue_counts(db, max_attempts: int = 3) -> dict[str, int]:
+    """Number of pages per status, plus ``retry`` (failed pages that will be tried again)."""
+    conn = _conn(db)
+    counts = {s: 0 for s in STATUSES}
+    for status, n in conn.execute("SELECT status, count(*) FROM page_text GROUP BY status"):
+        counts[status] = n
+    counts["retry"] = conn.execute("SELECT count(*) FROM page_text WHERE status = 'failed' AND attempts < ?",
+                                   (max_attempts,)).fetchone()[0]
+    return counts
+
+
+def page_image_path(home_path: Path | str, number: str, file_name: str) -> Path:
+    """Where a page image lives: ``<home>/images/<档号>/<file_name>``."""
+    for part in (number, file_name):
+        if not part or "/" in part or "\\" in part or part in (".", "..") or "\x00" in part:
+            raise InvalidInput("The page file name '{name}' is not valid; the catalog entry is damaged.",
+                               "页面文件名“{name}”无效；目录记录已损坏。", name=part)
+    return Path(home_path) / "images" / number / file_name
+
+
+@dataclass
+class OcrProgress:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    in_flight: int = 0
+    waiting: int = 0          # queued + failed-to-retry, not yet handed to a worker
+    last_page_id: int | None = None
+
+
+@dataclass
+class OcrRunStats:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requeued: int = 0         # rows found 'running' (crash) and put back in the queue
+    cancelled: bool = False
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"done": self.done, "failed": self.failed, "skipped": self.skipped, "requeued": self.requeued,
+                "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
+
+
+def _is_cancelled(cancel) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+class OcrRunner:
+    """Works off the OCR queue of one home.
+
+    ``image_path_for(page_row) -> Path`` maps a row (page_id, dossier_id, seq, state, file_name, dpi,
+    number) to its image; by default ``page_image_path(home, number, file_name)``.
+    """
+
+    def __init__(self, home_or_catalog, image_path_for: Callable[[dict], Path] | None = None,
+                 workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S, max_attempts: int = 3,
+                 lang: str = DEFAULT_LANG, psm: int = DEFAULT_PSM):
+        if isinstance(home_or_catalog, (str, os.PathLike)):   # a home folder: a connection of our own
+            from scanstation.home import CATALOG_FILE
+            from scanstation.storage.catalog import Catalog
+            home_or_catalog = Catalog(Path(home_or_catalog) / CATALOG_FILE)
+        self.catalog = getattr(home_or_catalog, "catalog", home_or_catalog)
+        home_path = Path(self.catalog.path).parent
+        self.image_path_for = image_path_for or (
+            lambda row: page_image_path(home_path, row["number"], row["file_name"]))
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.timeout_s = float(timeout_s)
+        self.max_attempts = max(1, int(max_attempts))
+        self.lang, self.psm = lang, psm
+        self._recovered = False
+        self._checked = False
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.last_error: str | None = None     # background mode: why the last round stopped
+
+    # -- foreground ------------------------------------------------------------------------
+    def recover(self, catalog=None) -> int:
+        """Put rows left 'running' by a crash back in the queue (attempts unchanged)."""
+        catalog = catalog or self.catalog
+        with catalog.write() as conn:
+            n = conn.execute("UPDATE page_text SET status = 'queued', updated_at = ? WHERE status = 'running'",
+                             (_now(),)).rowcount
+        if n:
+            log.info("OCR queue: %d page(s) left running by an earlier stop were queued again", n)
+        return n
+
+    def check(self) -> None:
+        """Raise OcrError (with the install command) when tesseract or a language is missing."""
+        if self._checked:
+            return
+        problems = check_tesseract(self.lang)
+        if problems:
+            raise OcrError("OCR cannot run: {problems}", "无法进行文字识别：{problems}", problems=" ".join(problems))
+        self._checked = True
+
+    def pending(self, catalog=None) -> int:
+        conn = _conn(catalog or self.catalog)
+        return conn.execute("SELECT count(*) FROM page_text WHERE status = 'queued' OR "
+                            "(status = 'failed' AND attempts < ?)", (self.max_attempts,)).fetchone()[0]
+
+    def run_until_empty(self, progress: Callable[[OcrProgress], None] | None = None, cancel=None,
+                        catalog=None) -> OcrRunStats:
+        """OCR queued pages (and failed ones still to retry) until none is left or ``cancel`` is set.
+
+        ``cancel`` is a threading.Event or a callable returning True to stop; pages not yet
+        started go back to the queue, pages being read are finished and stored.
+        """
+        catalog = catalog or self.catalog
+        started = time.monotonic()
+        stats = OcrRunStats()
+        if not self._recovered:
+            stats.requeued = self.recover(catalog)
+            self._recovered = True
+        if not self.pending(catalog):
+            return stats
+        self.check()
+        state = OcrProgress()
+        inflight: dict[cf.Future, dict] = {}
+        window = self.workers * 2   # the next page is always ready when a worker finishes
+        pool = self._new_pool()
+        try:
+            while True:
+                if _is_cancelled(cancel):
+                    stats.cancelled = True
+                    self._requeue_not_started(catalog, inflight)
+                    if not inflight:
+                        break
+                elif len(inflight) < window:
+                    for row in self._claim(catalog, window - len(inflight)):
+                        future = self._submit(pool, catalog, row, stats, state)
+                        if future is not None:
+                            inflight[future] = row
+                if not inflight:
+                    break
+                finished, _ = cf.wait(list(inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+                pool_broken = False
+                for future in finished:
+                    row = inflight.pop(future)
+                    if future.cancelled():
+                        continue
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a worker died (killed, out of memory): the page is failed
+                        pool_broken = pool_broken or isinstance(exc, cf.process.BrokenProcessPool)
+                        result = {"ok": False, "error_en": f"The OCR worker process stopped unexpectedly ({exc!r}).",
+                                  "error_zh": f"文字识别工作进程意外退出（{exc!r}）。"}
+                    self._record(catalog, row, result, stats)
+                    state.last_page_id = row["page_id"]
+                if pool_broken:   # a broken pool takes no more work: settle all it held, then a new pool
+                    cf.wait(list(inflight), timeout=10)
+                    for future, row in list(inflight.items()):
+                        inflight.pop(future)
+                        if future.done() and not future.cancelled():
+                            try:
+                                result = future.result()
+                            except Exception as exc:
+                                result = {"ok": False, "error_en": f"The OCR worker process stopped unexpectedly "
+                                          f"({exc!r}).", "error_zh": f"文字识别工作进程意外退出（{exc!r}）。"}
+                            self._record(catalog, row, result, stats)
+                        else:
+                            self._requeue_rows(catalog, [row["page_id"]])
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._new_pool()
+                if progress:
+                    state.done, state.failed, state.skipped = stats.done, stats.failed, stats.skipped
+                    state.in_flight = len(inflight)
+                    state.waiting = self.pending(catalog)
+                    progress(state)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            if inflight:   # an exception in this loop: nothing may stay 'running'
+                self._requeue_rows(catalog, [row["page_id"] for row in inflight.values()])
+        stats.seconds = time.monotonic() - started
+        return stats
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def _claim(self, catalog, n: int) -> list[dict]:
+        sql = ("SELECT t.page_id, t.attempts, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "
+               "FROM page_text t JOIN pages p ON p.id = t.page_id JOIN dossiers d ON d.id = p.dossier_id "
+               "WHERE {where} ORDER BY {order} LIMIT ?")
+        with catalog.write() as conn:
+            rows = catalog.query(sql.format(where="t.status = 'queued'", order="t.page_id"), (n,))
+            if len(rows) < n:
+                rows += catalog.query(sql.format(where="t.status = 'failed' AND t.attempts < ?",
+                                                 order="t.attempts, t.page_id"), (self.max_attempts, n - len(rows)))
+            if rows:
+                marks = ",".join("?" * len(rows))
+                conn.execute(f"UPDATE page_text SET status = 'running', updated_at = ? WHERE page_id IN ({marks})",
+                             [_now(), *[r["page_id"] for r in rows]])
+        return rows
+
+    def _submit(self, pool, catalog, row: dict, stats: OcrRunStats, state: OcrProgress):
+        if row["state"] != "active":
+            with catalog.write() as conn:
+                conn.execute("UPDATE page_text SET status = 'skipped', error = '', updated_at = ? WHERE page_id = ?",
+                             (_now(), row["page_id"]))
+                search.unindex_page(conn, row["page_id"])
+            stats.skipped += 1
+            return None
+        try:
+            path = Path(self.image_path_for(row))
+        except Exception as exc:  # a bad catalog row must not stop the queue
+            en = getattr(exc, "en", str(exc))
+            zh = getattr(exc, "zh", str(exc))
+            self._record(catalog, row, {"ok": False, "error_en": en, "error_zh": zh}, stats)
+            return None
+        return pool.submit(ocr_page_job, str(path), self.lang, self.psm, self.timeout_s, row.get("dpi"))
+
+    def _record(self, catalog, row: dict, result: dict, stats: OcrRunStats) -> None:
+        page_id = row["page_id"]
+        with catalog.write() as conn:
+            if result.get("ok"):
+                store_page_text(conn, page_id, result["text"], result["confidence"], count_attempt=True)
+            else:
+                error = result.get("error_en", "") + "\n" + result.get("error_zh", "")
+                conn.execute("UPDATE page_text SET status = 'failed', attempts = attempts + 1, error = ?, "
+                             "updated_at = ? WHERE page_id = ?", (error.strip(), _now(), page_id))
+        if result.get("ok"):
+            stats.done += 1
+        else:
+            stats.failed += 1
+            stats.errors.append(f"{row.get('number')} p{row.get('seq')}: {result.get('error_en')}")
+            log.warning("OCR of page %s (%s p%s) failed: %s", page_id, row.get("number"), row.get("seq"),
+                        result.get("error_en"))
+
+    def _requeue_not_started(self, catalog, inflight: dict) -> None:
+        ids = []
+        for future, row in list(inflight.items()):
+            if future.cancel():
+                inflight.pop(future)
+                ids.append(row["page_id"])
+        self._requeue_rows(catalog, ids)
+
+    def _requeue_rows(self, catalog, page_ids: list[int]) -> None:
+        if not page_ids:
+            return
+        marks = ",".join("?" * len(page_ids))
+        with catalog.write() as conn:
+            conn.execute(f"UPDATE page_text SET status = 'queued', updated_at = ? "
+                         f"WHERE status = 'running' AND page_id IN ({marks})", [_now(), *page_ids])
+
+    # -- background ------------------------------------------------------------------------
+    def start(self, poll_s: float = 2.0, progress: Callable[[OcrProgress], None] | None = None) -> None:
+        """Work off the queue in a background thread until ``stop()``; ``wake()`` after enqueueing."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._background, args=(poll_s, progress), daemon=True,
+                                        name="ocr-queue")
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, wait: bool = True, timeout: float | None = None) -> None:
+        self._stop.set()
+        self._wake.set()
+        if wait and self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def _background(self, poll_s: float, progress) -> None:
+        from scanstation.storage.catalog import Catalog
+        catalog = Catalog(self.catalog.path)   # its own connection: its transactions never mix with the caller's
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    self.run_until_empty(progress=progress, cancel=self._stop, catalog=catalog)
+                    self.last_error = None
+                except Exception as exc:  # keep the station running; the reason is shown on request
+                    self.last_error = str(exc)
+                    log.error("OCR queue stopped this round: %s", exc)
+                self._wake.wait(poll_s)
+        finally:
+            catalog.close()
