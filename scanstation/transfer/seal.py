@@ -1,0 +1,450 @@
+"""Sealing a batch into a signed BagIt 1.0 package (RFC 8493) with the R28 layout.
+
+Every page image is read exactly once: it is hard-linked into the package (or, across file systems,
+copied) and hashed with SHA-256 and SM3 in that same read, files spread over a thread pool
+(hashlib releases the GIL). The digests are compared with the checksums taken at capture (R22); a
+mismatch stops the seal and names the file. Hard links are safe here because the image store
+never writes into an existing file: every change writes a new file and renames it over the old
+name, so the package keeps the bytes that were sealed.
+
+The package is built in a hidden folder of the outbox and renamed into place only when complete,
+signed and self-checked; a failed seal leaves nothing behind. Person ID numbers are written as
+they are (the package is the official record) and nothing in it is encrypted (R31).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from scanstation import SOFTWARE_NAME, __version__
+from scanstation.errors import CheckFailed, Refused, StorageError
+from scanstation.home import now_iso
+from scanstation.i18n import tr
+from scanstation.service import Session
+from scanstation.storage.files import storage_error
+from scanstation.storage.image_store import ImageStore
+from scanstation.transfer import bagit, batches, keys, malware, register, require_schema
+from scanstation.transfer import package_layout as layout
+
+CHUNK = 1 << 20
+ALLOWED_FORMATS = ("jpeg", "tiff", "jp2")
+MIN_DPI = 200
+SIGNATURE_NAMES = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}
+
+
+def signature_label(algorithm: str) -> str:
+    return SIGNATURE_NAMES.get(algorithm, algorithm)
+
+
+# -- placing and hashing the images ---------------------------------------------------------
+def _hash_fd(fh, out=None) -> tuple[int, str, str]:
+    sha, sm3 = hashlib.sha256(), hashlib.new("sm3")
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    size = 0
+    while True:
+        n = fh.readinto(buf)
+        if not n:
+            break
+        chunk = view[:n]
+        sha.update(chunk)
+        sm3.update(chunk)
+        if out is not None:
+            out.write(chunk)
+        size += n
+    return size, sha.hexdigest(), sm3.hexdigest()
+
+
+def place_and_hash(src: Path, dst: Path) -> tuple[int, str, str, str]:
+    """Put ``src`` at ``dst`` (hard link, else copy) and hash it in the one read: (bytes, sha256, sm3, how)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        with open(src, "rb", buffering=0) as fh, open(dst, "wb") as out:
+            size, sha, sm3 = _hash_fd(fh, out)
+        shutil.copystat(src, dst)
+        return size, sha, sm3, "copy"
+    with open(dst, "rb", buffering=0) as fh:
+        size, sha, sm3 = _hash_fd(fh)
+    return size, sha, sm3, "link"
+
+
+def _sync(files: list[Path], root: Path, workers: int) -> None:
+    """Make what this seal wrote durable before the package is renamed into place.
+
+    Linked images need nothing: the image store made them durable when they were captured; the new
+    directory entries are covered by syncing the folders. Only the files written here are synced.
+    """
+    from scanstation.storage.files import fsync_dir
+
+    def one(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    folders = [root] + [p for p in root.rglob("*") if p.is_dir()]
+    with ThreadPoolExecutor(max_workers=max(1, workers * 2), thread_name_prefix="seal-sync") as pool:
+        list(pool.map(one, files))
+        list(pool.map(fsync_dir, folders))
+
+
+# -- what goes in -----------------------------------------------------------------------------
+def _reveal(home, field: str, value: str) -> str:
+    try:
+        from scanstation.custody import protection
+    except ImportError:
+        return value or ""
+    return protection.reveal(home, field, value)
+
+
+def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict[int, tuple[list, list]]:
+    """The R19 gate before anything is written: every dossier has images, contiguous, as declared."""
+    store = ImageStore(session.home.path)
+    from scanstation import dossier_number
+    from scanstation.capture import page_file_name
+    schema = dossier_number.schema_for_home(session.home)
+    problems, content = [], {}
+    for d in dossiers:
+        n = d["number"]
+        wrong = dossier_number.problems(n, schema, strict=True)
+        if wrong:
+            problems.append(tr("{n}: not a valid 档号 ({why})", "{n}：档号无效（{why}）", n=n,
+                               why="; ".join(str(p) for p in wrong)))
+        if d["status"] != "batched" or d["batch_id"] != batch["id"]:
+            problems.append(tr("{n}: status {s}, not batched in {b}", "{n}：状态为 {s}，不属于批次 {b}",
+                               n=n, s=d["status"], b=batch["batch_id"]))
+            continue
+        pages = session.catalog.query("SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq",
+                                      (d["id"],))
+        notes = session.catalog.query("SELECT original_page_no, note FROM pages WHERE dossier_id = ?"
+                                      " AND state = 'not_scanned' ORDER BY original_page_no", (d["id"],))
+        if not pages:
+            problems.append(tr("{n}: no page image (R19)", "{n}：没有图像（R19）", n=n))
+            continue
+        if [p["seq"] for p in pages] != list(range(1, len(pages) + 1)):
+            problems.append(tr("{n}: page numbers are not contiguous from 0001", "{n}：页号不是从 0001 起连续", n=n))
+        if d["declared_pages"] is None or d["declared_pages"] != len(pages) + len(notes):
+            problems.append(tr("{n}: {i} images + {k} not-scanned notes for {p} declared pages (R09/R10)",
+                               "{n}：登记 {p} 页，现有图像 {i} 页、未扫描说明 {k} 页（R09/R10）",
+                               n=n, i=len(pages), k=len(notes), p=d["declared_pages"]))
+        for p in pages:
+            if p["format"] not in ALLOWED_FORMATS:
+                problems.append(tr("{f}: format {fmt} is not jpeg/tiff/jp2 (R04)", "{f}：格式 {fmt} 不是 jpeg/tiff/jp2（R04）",
+                                   f=p["file_name"], fmt=p["format"]))
+            elif p["file_name"] != page_file_name(n, p["seq"], p["format"]):
+                problems.append(tr("{f}: name does not follow {{档号}}-{{NNNN}} (R11)", "{f}：文件名不符合 {{档号}}-{{NNNN}}（R11）",
+                                   f=p["file_name"]))
+            if (p["dpi"] or 0) < MIN_DPI:
+                problems.append(tr("{f}: {d} dpi is below 200 dpi (R02)", "{f}：{d} dpi 低于 200 dpi（R02）",
+                                   f=p["file_name"], d=p["dpi"]))
+            if not store.path(n, p["file_name"]).is_file():
+                problems.append(tr("{f}: the image file is missing from the store", "{f}：图像文件在存储中缺失",
+                                   f=p["file_name"]))
+        content[d["id"]] = (pages, notes)
+    if problems:
+        raise Refused("Batch {b} cannot be sealed: {list}. Correct these dossiers (cancel the batch first), then "
+                      "create and seal a new batch.",
+                      "批次 {b} 不能封装：{list}。请先撤销批次并更正这些案卷，再重新组批封装。",
+                      b=batch["batch_id"], list="; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""))
+    return content
+
+
+def _qc_report(session: Session, batch: dict, dossiers: list[dict], content) -> bytes:
+    import xml.etree.ElementTree as ET
+    root = ET.Element("质检报告", {"批次": batch["batch_id"]})
+    for d in dossiers:
+        decisions = session.catalog.query("SELECT q.decision, q.reason, q.user, q.ts, p.seq FROM qc_decisions q"
+                                          " LEFT JOIN pages p ON p.id = q.page_id WHERE q.dossier_id = ? ORDER BY q.id",
+                                          (d["id"],))
+        approvals = [x for x in decisions if x["decision"] == "approve"]
+        el = ET.SubElement(root, "案卷", {"档号": d["number"], "质检人": d["qc_by"] or "",
+                                          "质检时间": approvals[-1]["ts"] if approvals else "", "结论": "通过",
+                                          "扫描人": d["scanned_by"] or "", "完成人": d["completed_by"] or ""})
+        pages, notes = content[d["id"]]
+        flags: dict[str, int] = {}
+        for p in pages:
+            for f in json.loads(p["qc_flags"] or "[]"):
+                flags[f] = flags.get(f, 0) + 1
+        ET.SubElement(el, "自动检查", {"图像数": str(len(pages)), "未扫描说明": str(len(notes)),
+                                       "标记": json.dumps(flags, ensure_ascii=False)})
+        for x in decisions:
+            ET.SubElement(el, "决定", {"类型": x["decision"], "页": str(x["seq"] or ""), "人员": x["user"],
+                                       "时间": x["ts"]}).text = x["reason"] or ""
+    return layout.to_bytes(root)
+
+
+def _description(reg: dict, batch: dict, signer_alg: str, fingerprint: str) -> bytes:
+    lines = [
+        "电子档案移交包 说明文件 / Description of the transfer package",
+        "",
+        f"批次号 Batch: {batch['batch_id']}",
+        f"名称 Name: {reg['name']}",
+        f"全宗号 Fonds: {batch['fonds_code']}    年度 Year: {batch['year']}",
+        f"移交单位 Transferring unit: {reg['organization']}    站点 Station: {reg['station']}",
+        f"封装时间 Sealed: {reg['sealed_at']}    移交截止日期 Deadline: {batch['deadline']}",
+        f"案卷数 Dossiers: {reg['dossiers']}    图像文件数 Images: {reg['images']}    登记页数 Declared pages: {reg['declared_pages']}",
+        f"文件总数 Files (电子档案/): {reg['files']}    数据量 Volume: {register.gb(reg['bytes'])} GB ({reg['bytes']} 字节)",
+        f"摘要 Digest (SM3, 文件目录.xml 与 电子档案/): {reg['digest']}",
+        "",
+        "结构 Layout (DA/T 70, 电子档案移交与接收办法):",
+        "  文件目录.xml            每个案卷一条：顺序号、档号、责任者、题名、日期、密级、文件名、备注",
+        "  电子档案/{年度}/{类别}/{档号}/  页面图像 {档号}-{NNNN}.jpg|tif|jp2 与元数据 {档号}.xml",
+        "  其他/                   档号规则、质检报告、移交登记表（XML 与 PDF）",
+        "",
+        "固定性 Fixity: BagIt 1.0 (RFC 8493); manifest-sha256.txt, manifest-sm3.txt, tagmanifest-sha256.txt,",
+        "  tagmanifest-sm3.txt. SM3 = GB/T 32905-2016.",
+        f"签名 Signature: {signature_label(signer_alg)} over tagmanifest-sm3.txt, detached in",
+        "  tagmanifest-sm3.txt.sig (SM2: DER (r, s), ID 1234567812345678); public key in signer.pem.",
+        f"  Signer key fingerprint (SM3 of the DER public key): {fingerprint}",
+        "  OpenSSL: openssl pkeyutl -verify -pubin -inkey signer.pem -rawin -in tagmanifest-sm3.txt \\",
+        "           -sigfile tagmanifest-sm3.txt.sig" + (" -digest sm3 -pkeyopt distid:1234567812345678"
+                                                          if signer_alg == "sm2" else ""),
+        "",
+        "本包不加密、不使用专有压缩（R31）。身份证号等个人信息按原样保存，接收方应按规定控制访问。",
+        "The package is not encrypted and uses no proprietary compression (R31). Personal data is kept as is;",
+        "the receiving archive controls access to it.",
+        "",
+    ]
+    return "\n".join(lines).encode("utf-8")
+
+
+# -- the seal --------------------------------------------------------------------------------
+def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str | None = None,
+         workers: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Seal draft batch ``ref`` into ``outbox/{batch id}/`` and sign it with key ``key_name``."""
+    started = time.perf_counter()
+    session.require("batch.manage")
+    require_schema(session.catalog)
+    home = session.home
+    batch = batches.get(session.catalog, ref)
+    if batch["state"] != "draft":
+        raise Refused("Batch {b} is {s}; only a draft batch is sealed.", "批次 {b} 当前为“{s_zh}”；只有草稿批次才能封装。",
+                      b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+    signer = keys.signer(home, key_name, passphrase)   # a wrong passphrase stops before any work
+    dossiers = batches.dossiers_of(session.catalog, batch["id"])
+    content = _check_dossiers(session, batch, dossiers)
+    store = ImageStore(home.path)
+    outbox = home.dir("outbox")
+    final = outbox / batch["batch_id"]
+    build = outbox / f".sealing-{batch['batch_id']}-{os.getpid()}"
+    if build.exists():
+        shutil.rmtree(build)
+    workers = workers or os.cpu_count() or 1
+    sealed_at = now_iso()
+    try:
+        return _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers,
+                      sealed_at, started, progress)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise storage_error(build, exc) from exc
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+
+
+def _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers, sealed_at,
+           started, progress) -> dict:
+    home = session.home
+    manifest: dict[str, dict[str, str]] = {alg: {} for alg in layout.ALGORITHMS}
+    sizes: dict[str, int] = {}
+    written: list[Path] = []
+
+    def put(rel: str, data: bytes) -> None:
+        target = build / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(data)
+        written.append(target)
+        if rel.startswith("data/"):
+            manifest["sha256"][rel] = hashlib.sha256(data).hexdigest()
+            manifest["sm3"][rel] = hashlib.new("sm3", data).hexdigest()
+            sizes[rel] = len(data)
+
+    # 1. page images: placed and hashed in one read, compared with the capture checksums
+    jobs = []
+    for d in dossiers:
+        folder = layout.dossier_dir(d["year"], d["category"], d["number"])
+        (build / folder).mkdir(parents=True, exist_ok=True)
+        for p in content[d["id"]][0]:
+            jobs.append((f"{folder}/{p['file_name']}", store.path(d["number"], p["file_name"]), p))
+    total = len(jobs)
+    done = [0]
+
+    def one(job):
+        rel, src, page = job
+        result = place_and_hash(src, build / rel)
+        done[0] += 1
+        if progress:
+            progress("hash", done[0], total)
+        return rel, page, result
+
+    mismatched, how = [], set()
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal") as pool:
+        for rel, page, (size, sha, sm3, mode) in pool.map(one, jobs):
+            how.add(mode)
+            if mode == "copy":
+                written.append(build / rel)
+            if (size, sha, sm3) != (page["bytes"], page["sha256"], page["sm3"]):
+                mismatched.append(page["file_name"])
+            manifest["sha256"][rel], manifest["sm3"][rel], sizes[rel] = sha, sm3, size
+    if mismatched:
+        raise CheckFailed("Sealing stopped: {n} image file(s) differ from the checksums taken at capture: {files}. "
+                          "The files were changed or damaged on disk; restore them from the backup, then seal again.",
+                          "封装已停止：{n} 个图像文件与采集时记录的校验值不符：{files}。文件已被修改或损坏；请从备份恢复后重新封装。",
+                          n=len(mismatched), files=", ".join(sorted(mismatched)[:20]))
+
+    # 2. per-dossier metadata and the catalog (文件目录)
+    entries = []
+    declared_total = 0
+    for index, d in enumerate(dossiers, start=1):
+        pages, notes = content[d["id"]]
+        record = dict(d)
+        for field in ("person_name", "person_id_number"):
+            record[field] = _reveal(home, field, d.get(field) or "")
+        folder = layout.dossier_dir(d["year"], d["category"], d["number"])
+        put(f"{folder}/{layout.metadata_name(d['number'])}",
+            layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]))
+        declared_total += d["declared_pages"] or 0
+        entries.append({"seq": index, "number": d["number"], "responsible": d["responsible"], "title": d["title"],
+                        "date": d["date"], "security_level": d["security_level"],
+                        "file_name": folder.removeprefix("data/"), "remarks": d["remarks"], "year": d["year"],
+                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages)})
+    put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
+
+    # 3. 其他/: 档号 rules, QC report, then the register (which needs the digest of the above)
+    from scanstation import dossier_number
+    schema = dossier_number.schema_for_home(home)
+    put(layout.SCHEMA_JSON, (json.dumps(schema.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    put(layout.SCHEMA_TXT, (f"档号结构 / 档号 schema: {schema.name}\n{schema.zh}\n{schema.en}\n"
+                            f"结构 Layout: {schema.layout_zh}\n示例 Example: {schema.example}\n"
+                            "级间用“-”，组内用“·”（U+00B7）。页面文件名：{档号}-{NNNN}.jpg|tif|jp2，自 0001 起连续。\n"
+                            ).encode("utf-8"))
+    put(layout.QC_REPORT, _qc_report(session, batch, dossiers, content))
+    records = {rel: size for rel, size in sizes.items() if rel.startswith(layout.RECORDS_DIR + "/")}
+    images = sum(len(content[d["id"]][0]) for d in dossiers)
+    scan = malware.scan(build / "data")
+    fonds_row = session.catalog.one("SELECT name FROM fonds WHERE code = ?", (batch["fonds_code"],))
+    organization = (fonds_row or {}).get("name") or f"全宗 {batch['fonds_code']}"
+    formats = sorted({p["format"] for d in dossiers for p in content[d["id"]][0]})
+    reg = {
+        "batch_id": batch["batch_id"], "fonds": batch["fonds_code"], "year": batch["year"],
+        "name": f"{batch['fonds_code']} 全宗 {batch['year']} 年度社会保险业务电子档案移交（批次 {batch['batch_id']}）",
+        "description": f"{len(dossiers)} 个案卷的页面图像（{'/'.join(formats)}）及其元数据、文件目录、档号规则、质检报告",
+        "organization": organization, "station": home.station,
+        "carrier": carrier or "离线存储介质或网络共享目录（文件夹 / ZIP）",
+        "deadline": batch["deadline"], "sealed_at": sealed_at,
+        "dossiers": len(dossiers), "images": images, "declared_pages": declared_total,
+        "files": len(records), "bytes": sum(records.values()),
+        "digest": layout.register_digest(manifest["sm3"]),
+        "checks": {"sender": {
+            "authenticity": {"result": "pass", "note": f"{images} 个图像的 SHA-256/SM3 与采集时一致；档号符合规则"},
+            "integrity": {"result": "pass", "note": f"{len(dossiers)} 个案卷的图像与未扫描说明合计等于登记页数，页号连续"},
+            "usability": {"result": "pass", "note": f"格式 {'/'.join(formats)}，分辨率 ≥ 200 dpi，元数据为 UTF-8 XML"},
+            "security": {"result": "pass" if scan["status"] in ("clean", "not_available") else "fail",
+                         "note": f"不加密、无链接；恶意代码检测：{malware.describe(scan)}"},
+        }},
+        "signatures": {"sender": {"organization": organization, "handler": session.user.name, "reviewer": "",
+                                  "date": sealed_at[:10]}, "receiver": {}},
+        "footnote": "接收方的检测结果与签署见接收回执（回执按标签清单的 SM3 摘要指明本包）。",
+    }
+    if scan["status"] == "infected":
+        raise CheckFailed("Sealing stopped: the malware scan found {found}.", "封装已停止：恶意代码检测发现 {found}。",
+                          found="; ".join(scan.get("findings", []))[:500])
+    put(layout.REGISTER_XML, register.register_xml(reg))
+    put(layout.REGISTER_PDF, register.register_pdf(reg))
+    put(layout.DESCRIPTION, _description(reg, batch, signer.algorithm, signer.fingerprint))
+
+    # 4. the bag: manifests, bag-info, declaration, tag manifests, signature
+    for alg in layout.ALGORITHMS:
+        written.append(bagit.write_manifest(build, alg, manifest[alg]))
+    payload_bytes, payload_files = sum(sizes.values()), len(sizes)
+    info = [
+        ("Source-Organization", organization),
+        ("Contact-Name", session.user.name),
+        ("External-Description", reg["name"]),
+        ("Bagging-Date", date.today().isoformat()),
+        ("External-Identifier", batch["batch_id"]),
+        ("Bag-Group-Identifier", f"{batch['fonds_code']}-{batch['year']}"),
+        ("Bag-Count", "1 of 1"),
+        ("Bag-Size", f"{register.gb(payload_bytes)} GB"),
+        ("Payload-Oxum", f"{payload_bytes}.{payload_files}"),
+        ("Internal-Sender-Identifier", home.station),
+        ("Internal-Sender-Description", f"{SOFTWARE_NAME} {__version__}"),
+        ("Station-Id", home.station),
+        ("Fonds-Code", batch["fonds_code"]),
+        ("Archive-Year", str(batch["year"])),
+        ("Dossier-Count", str(len(dossiers))),
+        ("Image-File-Count", str(images)),
+        ("Transfer-Deadline", batch["deadline"]),
+        ("Signature-Algorithm", f"{signature_label(signer.algorithm)} ({layout.SIGNATURE})"),
+    ]
+    written.append(bagit.write_bag_info(build, info))
+    written.append(bagit.write_bagit_txt(build))
+    tag_files = ["bagit.txt", "bag-info.txt"] + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS]
+    tag_digests = {}
+    for rel in tag_files:
+        data = (build / rel).read_bytes()
+        tag_digests[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": hashlib.new("sm3", data).hexdigest()}
+    for alg in layout.ALGORITHMS:
+        written.append(bagit.write_manifest(build, alg, {rel: d[alg] for rel, d in tag_digests.items()}, tag=True))
+    signed = (build / layout.SIGNED_TAG_MANIFEST).read_bytes()
+    put(layout.SIGNATURE, signer.sign(signed))
+    put(layout.SIGNER_PEM, signer.public_pem.encode("ascii"))
+    tagmanifest_sm3 = hashlib.new("sm3", signed).hexdigest()
+
+    # 5. self-check of the structure (no payload re-read), then durable, then into place
+    check = bagit.validate_bag(build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True)
+    if not check.valid:
+        raise CheckFailed("The sealed package failed its own check: {why}. Nothing was kept; report this problem.",
+                          "封装后的自检未通过：{why}。未保留任何内容；请报告此问题。",
+                          why="; ".join(p.en for p in check.problems[:5]))
+    _sync(written, build, workers)
+    if final.exists():
+        final.rename(final.with_name(f"{final.name}.superseded-{sealed_at[:19].replace(':', '')}"))
+    try:
+        os.replace(build, final)
+    except OSError as exc:
+        raise StorageError("Cannot put the package into the outbox: {error}.", "无法将移交包放入发件箱：{error}。",
+                           error=exc.strerror or str(exc)) from exc
+    details = dict(batch["details"], sealed_at=sealed_at, sealed_by=session.user.name, key=key_name,
+                   signature_algorithm=signer.algorithm, signer_fingerprint=signer.fingerprint,
+                   payload_oxum=f"{payload_bytes}.{payload_files}", payload_files=payload_files,
+                   payload_bytes=payload_bytes, images=images, image_bytes=sum(
+                       s for r, s in records.items() if not r.endswith(".xml")),
+                   dossiers=len(dossiers), register_digest=reg["digest"], carrier=reg["carrier"],
+                   malware=scan, placement=sorted(how))
+    rel_path = str(final.relative_to(home.path))
+    try:
+        with session.change("batch.manage", "batch.seal", "batch", batch["batch_id"]) as ch:
+            updated = ch.conn.execute(
+                "UPDATE batches SET state = 'sealed', package_path = ?, tagmanifest_sm3 = ?, details = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'draft'",
+                (rel_path, tagmanifest_sm3, json.dumps(details, ensure_ascii=False), now_iso(), batch["id"])).rowcount
+            if updated != 1:
+                raise Refused("Batch {b} changed while it was sealed; nothing was kept.",
+                              "封装过程中批次 {b} 发生了变化；未保留任何内容。", b=batch["batch_id"])
+            ch.before = {"state": "draft"}
+            ch.after = {"state": "sealed", "package": rel_path, "tagmanifest_sm3": tagmanifest_sm3,
+                        "signer": signer.fingerprint, "algorithm": signer.algorithm,
+                        "payload_oxum": details["payload_oxum"]}
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    seconds = time.perf_counter() - started
+    return {"batch_id": batch["batch_id"], "state": "sealed", "package": str(final), "tagmanifest_sm3": tagmanifest_sm3,
+            "signature_algorithm": signer.algorithm, "signer_fingerprint": signer.fingerprint,
+            "dossiers": len(dossiers), "images": images, "payload_files": payload_files,
+            "payload_bytes": payload_bytes, "register_digest": reg["digest"], "malware": scan,
+            "seconds": round(seconds, 3)}
+
+
+__all__ = ["place_and_hash", "seal", "signature_label"]
