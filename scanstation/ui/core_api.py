@@ -1,0 +1,278 @@
+"""The core operations the desk calls, in one place.
+
+The window holds no business rule: every check (roles, 档号 grammar, page counts, QC by another
+user) happens in the core modules the command line uses. This adapter only gathers those calls
+for one signed-in user, so the views stay small and tests can see exactly what the GUI asks of the
+core. Every method may block (catalog, files): views call them through ``ui.tasks.run_task``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from scanstation.errors import Refused
+from scanstation.service import Session
+
+
+def _module(name: str):
+    """A core module; a clear message (not a traceback) when this build does not have it."""
+    try:
+        return importlib.import_module(f"scanstation.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("scanstation"):
+            raise Refused("This station version has no {what} yet ({module}).",
+                          "此版本的工作站尚未提供该功能：{what}（{module}）。",
+                          what=name, module=exc.name) from None
+        raise
+
+
+class CoreApi:
+    """Core calls on behalf of ``session.user``."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._capture = None
+        self._ocr = None
+
+    @property
+    def home(self):
+        return self.session.home
+
+    @property
+    def user(self):
+        return self.session.user
+
+    def can(self, permission: str) -> bool:
+        return self.session.can(permission)
+
+    def close(self) -> None:
+        self.stop_background_ocr()
+        if self._capture is not None:
+            self._capture.close()
+            self._capture = None
+
+    # -- dossiers --------------------------------------------------------------------------
+    def dossier(self, number: str) -> dict:
+        """The catalog row for ``number`` (validated and normalised by the core), ID number masked,
+        with the count of scanned pages."""
+        from scanstation.cli.cmd_foundation import present_dossier
+        self.session.require("catalog.read")
+        row = _module("capture").find_dossier(self.session, number)
+        shown = present_dossier(self.session, row)
+        shown["scanned_pages"] = self.home.catalog.one(
+            "SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (row["id"],))["n"]
+        shown["has_person_id"] = bool(row["person_id_number"])
+        return shown
+
+    def reveal_person_id(self, number: str) -> str:
+        """The full ID number, for roles that may see it; the view is logged (R40)."""
+        from scanstation.cli.cmd_foundation import present_dossier
+        self.session.require("personal.unmasked")
+        row = _module("capture").find_dossier(self.session, number)
+        shown = present_dossier(self.session, row, unmasked=True)   # decrypted when the key is unlocked (R40)
+        self.session.log("personal.view", "dossier", row["number"], {"field": "person_id_number"})
+        return shown["person_id_number"]
+
+    def suggestions(self, text: str, limit: int = 15) -> list[dict]:
+        """Dossiers whose 档号 starts with ``text``, or whose 题名 / 姓名 / 档号 match it (search as you type)."""
+        self.session.require("catalog.read")
+        text = (text or "").strip()
+        if not text:
+            return []
+        prefix = _module("dossier_number").normalise(text)
+        rows = self.home.catalog.query(
+            "SELECT number, title, status FROM dossiers WHERE number >= ? AND number < ? ORDER BY number LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit))
+        if len(rows) < limit and len(text) >= 1:
+            try:
+                hits = self.search(text, limit=limit)
+            except Exception:  # a half-typed query that the search refuses simply adds nothing
+                hits = []
+            seen = {r["number"] for r in rows}
+            numbers = [h.number for h in hits if h.number not in seen]
+            for number in dict.fromkeys(numbers):
+                row = self.home.catalog.one("SELECT number, title, status FROM dossiers WHERE number = ?", (number,))
+                if row:
+                    rows.append(row)
+                if len(rows) >= limit:
+                    break
+        return rows
+
+    def check_for_capture(self, number: str) -> dict:
+        return self.capture().check_dossier(number)
+
+    # -- capture ---------------------------------------------------------------------------
+    def capture(self):
+        if self._capture is None:
+            self._capture = _module("capture").Capture(self.session)
+        return self._capture
+
+    _devices: list | None = None   # discovery takes seconds (SANE probes USB and network): once per process
+
+    def devices(self, refresh: bool = False) -> list:
+        if refresh or CoreApi._devices is None:
+            CoreApi._devices = _module("devices.base").all_devices(timeout_s=10.0)
+        return list(CoreApi._devices)
+
+    def profiles(self) -> list:
+        return _module("profiles").all_profiles(self.home)
+
+    def profile(self, name: str | None):
+        return _module("profiles").get_profile(self.home, name)
+
+    def start_capture(self, number: str, device_id: str, profile_name: str | None, pages: int | None = None,
+                      scan_options: dict | None = None):
+        """A ``CaptureRun`` (not started): ``run()`` it on the device pool."""
+        options = dict(scan_options or {})
+        return self.capture().start(number, device_id, self.profile(profile_name), pages=pages,
+                                    scan_options=options)
+
+    def recover_interrupted(self) -> list:
+        return self.capture().recover()
+
+    def interrupted_sessions(self) -> list[dict]:
+        return self.capture().interrupted_sessions()
+
+    # -- pages -----------------------------------------------------------------------------
+    def list_pages(self, number: str) -> list[dict]:
+        return _module("pages").list_pages(self.session, number)
+
+    def page_path(self, number: str, file_name: str) -> Path:
+        from scanstation.storage.image_store import ImageStore
+        return ImageStore(self.home.path).path(number, file_name)
+
+    def rotate(self, number: str, seq: int, degrees: int) -> None:
+        _module("pages").rotate(self.session, number, seq, degrees)
+
+    def delete(self, number: str, seq: int) -> None:
+        _module("pages").delete(self.session, number, seq)
+
+    def move(self, number: str, from_seq: int, to_seq: int) -> None:
+        _module("pages").move(self.session, number, from_seq, to_seq)
+
+    def insert_last_after(self, number: str, count: int, after_seq: int) -> None:
+        _module("pages").move_last_pages_after(self.session, number, count, after_seq)
+
+    def replace_with_last(self, number: str, seq: int) -> dict:
+        return _module("pages").replace_with_last(self.session, number, seq)
+
+    def mark_not_scanned(self, number: str, original_page_no: int, note: str) -> None:
+        _module("pages").mark_not_scanned(self.session, number, original_page_no, note)
+
+    def complete(self, number: str, explanations: dict | None = None):
+        return _module("pages").complete(self.session, number, explanations or {})
+
+    def completion_check(self, number: str):
+        """The page-count reconciliation without completing (for the explanation dialog)."""
+        pages = _module("pages")
+        dossier = _module("capture").find_dossier(self.session, number)
+        return pages.reconcile_count(self.session, dossier)
+
+    def inverse_available(self, name: str) -> bool:
+        """Whether the core offers the inverse of a page operation (for undo)."""
+        try:
+            return hasattr(_module("pages"), name)
+        except Refused:
+            return False
+
+    def undo_core(self, name: str, *args):
+        """Call a core inverse operation (``restore_deleted``, ``undo_replace``, ``remove_not_scanned``)."""
+        pages = _module("pages")
+        fn = getattr(pages, name, None)
+        if fn is None:
+            raise Refused("This step cannot be undone in this version.", "此版本不能撤销这一步。")
+        return fn(self.session, *args)
+
+    def ocr_queue_length(self) -> int:
+        counts = _module("ocr.queue").queue_counts(self.home.catalog)
+        return counts.get("queued", 0) + counts.get("running", 0) + counts.get("retry", 0)
+
+    def start_background_ocr(self, workers: int = 1) -> None:
+        """OCR the queue in the background (worker processes) while the station is open."""
+        if getattr(self, "_ocr", None) is None:
+            self._ocr = _module("ocr.queue").OcrRunner(self.home, workers=workers)
+        self._ocr.start()
+
+    def wake_ocr(self) -> None:
+        if getattr(self, "_ocr", None) is not None:
+            self._ocr.wake()
+
+    def stop_background_ocr(self) -> None:
+        if getattr(self, "_ocr", None) is not None:
+            self._ocr.stop(wait=True, timeout=30)
+            self._ocr = None
+
+    # -- QC --------------------------------------------------------------------------------
+    def qc_reasons(self) -> list:
+        return list(_module("qc").QC_REASONS)
+
+    def qc_queue(self) -> list[dict]:
+        return _module("qc").queue(self.session)
+
+    def qc_page_decision(self, number: str, seq: int, passed: bool, reason: str = "") -> None:
+        _module("qc").page_decision(self.session, number, seq, passed, reason)
+
+    def qc_request_rescan(self, number: str, seq: int, reason: str) -> None:
+        _module("qc").request_rescan(self.session, number, seq, reason)
+
+    def qc_approve(self, number: str) -> None:
+        _module("qc").approve(self.session, number)
+
+    def qc_reject(self, number: str, reasons) -> None:
+        _module("qc").reject(self.session, number, reasons)
+
+    # -- search and import -----------------------------------------------------------------
+    def search(self, query: str, limit: int = 50) -> list:
+        self.session.require("catalog.read")
+        return _module("search").search(self.home.catalog.conn, query, limit,
+                                        unmasked=False)
+
+    def import_catalog(self, path) -> object:
+        return _module("catalog_import").import_catalog(self.session, path)
+
+    @staticmethod
+    def import_rejection_class():
+        return _module("catalog_import").CatalogImportRejected
+
+    # -- administration --------------------------------------------------------------------
+    def users(self) -> list[dict]:
+        self.session.require("user.manage")
+        return self.home.catalog.query("SELECT name, roles, disabled, created_at FROM users ORDER BY name")
+
+    def add_user(self, name: str, roles: tuple[str, ...], password: str) -> None:
+        from scanstation.cli.cmd_foundation import add_user
+        add_user(self.session, name, roles, password)
+
+    def set_setting(self, key: str, value) -> None:
+        from scanstation import settings
+        settings.set_value(self.session, key, value)
+
+    def setting(self, key: str):
+        from scanstation import settings
+        return settings.get(self.home, key)
+
+    def declared_settings(self) -> list:
+        from scanstation import settings
+        return list(settings.DECLARED.values())
+
+    def schema(self):
+        return _module("dossier_number").schema_for_home(self.home)
+
+    def retention_rules(self) -> list[dict]:
+        return _module("retention").table_for_home(self.home).to_list()
+
+    def save_retention_rules(self, rules: list[dict]) -> None:
+        retention = _module("retention")
+        table = retention.RetentionTable.from_list(rules)  # the core validates codes and duplicates
+        self.set_setting(retention.SETTING_KEY, table.to_list())
+
+    def save_profile(self, profile) -> None:
+        _module("profiles").save_profile(self.session, profile)
+
+    def audit_tail(self, limit: int = 200) -> list[dict]:
+        self.session.require("audit.read")
+        rows = self.home.catalog.query("SELECT id, ts, user, action, object_type, object_id FROM audit_log"
+                                       " ORDER BY id DESC LIMIT ?", (limit,))
+        return rows
+

@@ -1,0 +1,529 @@
+"""Archive-room intake (R25–R26, R33–R35): check an incoming package, review the sample, accept or reject.
+
+The check is ``scanstation.transfer.receive.receive(..., decision=None)``, the same call as
+``scanstation receive PATH``: the four-property check (DA/T 70) plus the acceptance sample drawn
+with a recorded seed. Accept or Reject calls ``receive`` again with the decision, the same seed and
+the archivist's findings; the core re-checks the package and refuses an acceptance it does not
+allow (R34), so nothing here decides what may be archived.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
+                               QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTableView,
+                               QVBoxLayout, QWidget)
+
+from scanstation.i18n import is_english
+from scanstation.ui.batch_view import KeyPassphraseDialog
+from scanstation.ui.errors import present
+from scanstation.ui.tasks import run_task
+
+FAIL_BRUSH = QBrush(QColor("#fde2e2"))
+SKIP_BRUSH = QBrush(QColor("#fef3c7"))
+
+
+def find_packages(folder: Path) -> list[Path]:
+    """Packages waiting in a folder: sub-folders that are bags (bagit.txt) and .zip files."""
+    found = []
+    for item in sorted(folder.iterdir()):
+        if item.name.startswith("."):
+            continue   # a delivery still being copied has a temporary dot name
+        if item.is_dir() and (item / "bagit.txt").is_file():
+            found.append(item)
+        elif item.is_file() and item.suffix.lower() == ".zip":
+            found.append(item)
+    return found
+
+
+class ReportModel(QAbstractTableModel):
+    """One row per check line of the four-property report (``VerifyReport.to_dict()["checks"]``)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.lines: list[dict] = []
+        self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"),
+                        self.tr("Detail")]
+
+    def set_lines(self, lines: list[dict]) -> None:
+        self.beginResetModel()
+        self.lines = list(lines)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.lines)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 5
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def status_text(self, status: str) -> str:
+        return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
+                "skipped": self.tr("not checked")}.get(status, status)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        line = self.lines[index.row()]
+        english = is_english()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            column = index.column()
+            if column == 0:
+                return line["property"] if english else line["property_zh"]
+            if column == 1:
+                return line["title"] if english else line["title_zh"]
+            if column == 2:
+                return line["object"]
+            if column == 3:
+                return self.status_text(line["status"])
+            return line["en"] if english else line["zh"]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if line["status"] == "fail":
+                return FAIL_BRUSH
+            if line["status"] == "skipped":
+                return SKIP_BRUSH
+        return None
+
+    def failing_rows(self) -> list[int]:
+        return [i for i, line in enumerate(self.lines) if line["status"] in ("fail", "skipped")]
+
+
+class DecisionDialog(KeyPassphraseDialog):
+    """Accept or reject: the archive room's key and passphrase for the receipt; reasons when rejecting."""
+
+    def __init__(self, decision: str, package: str, key_names: list[str], automatic_reasons: int, parent=None):
+        super().__init__("", "", key_names, parent)
+        self.decision = decision
+        if decision == "accept":
+            self.setWindowTitle(self.tr("Accept the package"))
+            text = self.tr("Accept {p} into the archive. The images are copied into the archive's store and the "
+                           "dossiers are archived; a receipt signed with the archive room's key is written.").format(
+                p=package)
+        else:
+            self.setWindowTitle(self.tr("Reject the package"))
+            text = self.tr("Return {p} to the station with the reasons below (one per line). Nothing is archived; "
+                           "a signed receipt lists the reasons.").format(p=package)
+            if automatic_reasons:
+                text += " " + self.tr("The {n} failed check(s) are added to the reasons automatically.").format(
+                    n=automatic_reasons)
+        self.intro.setText(text)
+        self.reasons = QPlainTextEdit(self)
+        self.reasons.setObjectName("rejectReasons")
+        self.reasons.setPlaceholderText(self.tr("One reason per line"))
+        self.reasons.setTabChangesFocus(True)
+        if decision == "reject":
+            self.form.addRow(self.tr("&Reasons:"), self.reasons)
+        else:
+            self.reasons.hide()
+        row = QHBoxLayout()
+        self.out_dir = QLineEdit(self)
+        self.out_dir.setObjectName("receiptOutDir")
+        self.out_dir.setPlaceholderText(self.tr("optional: a folder or drive to carry the receipt to the station"))
+        browse = QPushButton(self.tr("&Browse…"), self)
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.out_dir, 1)
+        row.addWidget(browse)
+        self.form.addRow(self.tr("Also save the receipt &to:"), row)
+        self.finish_layout()
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Folder for a copy of the receipt"), self.out_dir.text())
+        if path:
+            self.out_dir.setText(path)
+
+    def reason_list(self) -> list[str]:
+        return [line.strip() for line in self.reasons.toPlainText().splitlines() if line.strip()]
+
+
+class IntakeView(QWidget):
+    """Incoming packages in the archive room. ``decided(result)`` after an accept or reject."""
+
+    decided = Signal(dict)
+
+    FINDING_COLUMN = 2
+
+    def __init__(self, api, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api = api
+        self.result: dict | None = None        # what receive(decision=None) reported for the package shown
+        self.decision: dict | None = None      # what the decision returned
+        self.busy = False
+        self._generation = 0
+        # Dialog and file-chooser hooks (tests replace them; the window uses the real dialogs)
+        self.run_dialog = lambda dialog: dialog.exec()
+
+        intro = QLabel(self.tr("Check an incoming transfer package (a folder or a .zip): the four-property check "
+                               "(authenticity, integrity, usability, security) and the acceptance sample. Then accept "
+                               "it into the archive or return it with the reasons."), self)
+        intro.setWordWrap(True)
+
+        # incoming folder and the packages waiting in it
+        self.incoming_edit = QLineEdit(self)
+        self.incoming_edit.setObjectName("incomingFolder")
+        self.incoming_edit.setPlaceholderText(self.tr("Folder where packages arrive (share or drive)"))
+        incoming_browse = QPushButton(self.tr("Browse…"), self)
+        incoming_browse.clicked.connect(self.choose_incoming)
+        self.incoming_edit.returnPressed.connect(self.list_incoming)
+        self.incoming_list = QListWidget(self)
+        self.incoming_list.setObjectName("incomingPackages")
+        self.incoming_list.setMaximumHeight(110)
+        self.incoming_list.itemActivated.connect(self._incoming_activated)
+        self.incoming_list.currentItemChanged.connect(self._incoming_current)
+        incoming_label = QLabel(self.tr("&Incoming:"), self)
+        incoming_label.setBuddy(self.incoming_edit)
+
+        # one package
+        self.path_edit = QLineEdit(self)
+        self.path_edit.setObjectName("packagePath")
+        self.path_edit.setPlaceholderText(self.tr("Package folder or .zip file"))
+        self.path_edit.returnPressed.connect(self.check)
+        package_label = QLabel(self.tr("&Package:"), self)
+        package_label.setBuddy(self.path_edit)
+        folder_button = QPushButton(self.tr("&Folder…"), self)
+        folder_button.clicked.connect(self.choose_folder)
+        zip_button = QPushButton(self.tr("&Zip…"), self)
+        zip_button.clicked.connect(self.choose_zip)
+        self.check_button = QPushButton(self.tr("&Check"), self)
+        self.check_button.setObjectName("checkPackage")
+        self.check_button.clicked.connect(self.check)
+
+        top = QVBoxLayout()
+        row = QHBoxLayout()
+        row.addWidget(incoming_label)
+        row.addWidget(self.incoming_edit, 1)
+        row.addWidget(incoming_browse)
+        top.addLayout(row)
+        top.addWidget(self.incoming_list)
+        row = QHBoxLayout()
+        row.addWidget(package_label)
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(folder_button)
+        row.addWidget(zip_button)
+        row.addWidget(self.check_button)
+        top.addLayout(row)
+
+        # the result
+        self.verdict = QLabel(self)
+        self.verdict.setObjectName("checkVerdict")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failures_only = QCheckBox(self.tr("Show &failures only"), self)
+        self.failures_only.toggled.connect(self._filter_rows)
+        self.report_model = ReportModel(self)
+        self.report_table = QTableView(self)
+        self.report_table.setObjectName("checkReport")
+        self.report_table.setModel(self.report_model)
+        self.report_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.report_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.report_table.verticalHeader().hide()
+        self.report_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        report_box = QWidget(self)
+        report_layout = QVBoxLayout(report_box)
+        report_layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        header.addWidget(self.verdict, 1)
+        header.addWidget(self.failures_only)
+        report_layout.addLayout(header)
+        report_layout.addWidget(self.report_table, 1)
+
+        # the acceptance sample
+        self.sample_box = QGroupBox(self.tr("Acceptance sample"), self)
+        self.sample_label = QLabel(self.sample_box)
+        self.sample_label.setObjectName("sampleSummary")
+        self.sample_label.setWordWrap(True)
+        self.sample_table = QTableWidget(0, 3, self.sample_box)
+        self.sample_table.setObjectName("sampleTable")
+        self.sample_table.setHorizontalHeaderLabels([self.tr("Dossier number (档号)"), self.tr("Automatic review"),
+                                                     self.tr("Your finding (empty = no problem)")])
+        self.sample_table.verticalHeader().hide()
+        self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.sample_table.itemChanged.connect(lambda _item: self._update_enabled())
+        sample_layout = QVBoxLayout(self.sample_box)
+        sample_layout.addWidget(self.sample_label)
+        sample_layout.addWidget(self.sample_table, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(report_box)
+        splitter.addWidget(self.sample_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        # the decision
+        self.accept_button = QPushButton(self.tr("&Accept…"), self)
+        self.accept_button.setObjectName("acceptPackage")
+        self.accept_button.clicked.connect(lambda: self.ask_decision("accept"))
+        self.reject_button = QPushButton(self.tr("&Reject…"), self)
+        self.reject_button.setObjectName("rejectPackage")
+        self.reject_button.clicked.connect(lambda: self.ask_decision("reject"))
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(200)
+        self.progress.hide()
+        self.status = QLabel(self)
+        self.status.setObjectName("intakeStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.progress)
+        bottom.addWidget(self.reject_button)
+        bottom.addWidget(self.accept_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+
+        for shortcut, slot in (("F5", self.check), ("Ctrl+O", self.choose_folder)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+        self.check_button.setToolTip(self.tr("Run the four-property check (F5)"))
+        self._update_enabled()
+
+    @property
+    def session(self):
+        return self.api.session
+
+    # -- choosing a package -------------------------------------------------------------------------
+    def choose_incoming(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Folder where packages arrive"), self.incoming_edit.text())
+        if path:
+            self.incoming_edit.setText(path)
+            self.list_incoming()
+
+    def list_incoming(self) -> None:
+        folder = Path(self.incoming_edit.text().strip())
+        if not self.incoming_edit.text().strip():
+            return
+
+        def done(found: list[Path]) -> None:
+            self.incoming_list.clear()
+            for p in found:
+                item = QListWidgetItem(("🗜 " if p.suffix.lower() == ".zip" else "📁 ") + p.name, self.incoming_list)
+                item.setData(Qt.ItemDataRole.UserRole, str(p))
+                item.setToolTip(str(p))
+            if not found:
+                self.status.setText(self.tr("No packages in {f}.").format(f=folder))
+
+        def failed(error) -> None:
+            self.incoming_list.clear()
+            self.status.setText(self.tr("Cannot read the folder {f}: {e}").format(f=folder, e=error))
+        run_task(lambda: find_packages(folder), done, failed, pool="images", owner=self)
+
+    def _incoming_current(self, item, _previous=None) -> None:
+        if item is not None:
+            self.path_edit.setText(item.data(Qt.ItemDataRole.UserRole))
+
+    def _incoming_activated(self, item) -> None:
+        self._incoming_current(item)
+        self.check()
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Choose the package folder"), self.path_edit.text())
+        if path:
+            self.path_edit.setText(path)
+            self.check()
+
+    def choose_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the package (.zip)"), self.path_edit.text(),
+                                              self.tr("Packages (*.zip);;All files (*)"))
+        if path:
+            self.path_edit.setText(path)
+            self.check()
+
+    # -- the check ------------------------------------------------------------------------------------
+    def check(self, path: str | None = None) -> None:
+        if isinstance(path, bool) or not path:
+            path = self.path_edit.text().strip()
+        if not path or self.busy:
+            return
+        self.path_edit.setText(path)
+        from scanstation.transfer import receive
+        session = self.session
+        self._generation += 1
+        generation = self._generation
+        self.result = self.decision = None
+        self.report_model.set_lines([])
+        self.sample_table.setRowCount(0)
+        self.sample_label.clear()
+        self.verdict.setStyleSheet("")
+        self.verdict.setText(self.tr("Checking {p}: every checksum, the signature, every image…").format(
+            p=Path(path).name))
+        self._set_busy(True)
+        run_task(lambda: receive.receive(session, path), lambda r: self._checked(generation, r),
+                 lambda e: self._check_failed(generation, e), pool="images", owner=self)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.progress.setVisible(busy)
+        self._update_enabled()
+
+    def _check_failed(self, generation: int, error) -> None:
+        if generation != self._generation:
+            return
+        self._set_busy(False)
+        self.verdict.setStyleSheet("color: #b91c1c")
+        self.verdict.setText(getattr(error, "message", str(error)))
+        present(error, self.window())
+
+    def _checked(self, generation: int, result: dict) -> None:
+        if generation != self._generation:
+            return
+        self._set_busy(False)
+        self.result = result
+        report = result["report"]
+        self.report_model.set_lines(report["checks"])
+        self.report_table.resizeColumnsToContents()
+        self.report_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self._filter_rows()
+        props = report["properties"]
+        word = {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "skipped": self.tr("not checked")}
+        summary = self.tr("authenticity {a}, integrity {i}, usability {u}, security {s}").format(
+            a=word.get(props["authenticity"], props["authenticity"]),
+            i=word.get(props["integrity"], props["integrity"]),
+            u=word.get(props["usability"], props["usability"]), s=word.get(props["security"], props["security"]))
+        batch = result.get("batch_id") or report.get("name", "")
+        if result["checks_passed"]:
+            self.verdict.setStyleSheet("color: #15803d; font-weight: bold")
+            self.verdict.setText(self.tr("Batch {b}: four-property check PASSED ({s}).").format(b=batch, s=summary))
+        else:
+            failed = len(self.report_model.failing_rows())
+            self.verdict.setStyleSheet("color: #b91c1c; font-weight: bold")
+            self.verdict.setText(self.tr("Batch {b}: four-property check FAILED — {n} problem(s) ({s}). The package "
+                                         "cannot be accepted; return it with the reasons.").format(
+                b=batch, n=failed, s=summary))
+            rows = self.report_model.failing_rows()
+            if rows:
+                self.report_table.selectRow(rows[0])
+                self.report_table.scrollTo(self.report_model.index(rows[0], 0))
+        self._show_sample(result["sample"])
+        self.status.setText(self.tr("Report written: {f}").format(f=", ".join(result.get("report_files", []))))
+        self._update_enabled()
+
+    def _filter_rows(self) -> None:
+        only = self.failures_only.isChecked()
+        failing = set(self.report_model.failing_rows())
+        for row in range(self.report_model.rowCount()):
+            self.report_table.setRowHidden(row, only and row not in failing)
+
+    def _show_sample(self, sample: dict) -> None:
+        self.sample_label.setText(self.tr(
+            "Seed {seed} (recorded; the same seed draws the same sample), {p} % of {n} dossier(s): {k} sampled, "
+            "pass rate {r} % — {v}.").format(seed=sample["seed"], p=sample["percent"], n=sample["population"],
+                                             k=sample["size"], r=sample["pass_rate"],
+                                             v=self.tr("passed") if sample["passed"] else self.tr("FAILED")))
+        names = {"number": self.tr("dossier number"), "missing_pages": self.tr("missing pages"),
+                 "completeness": self.tr("completeness"), "image_quality": self.tr("image quality")}
+        self.sample_table.blockSignals(True)
+        self.sample_table.setRowCount(len(sample["results"]))
+        for i, row in enumerate(sample["results"]):
+            number = QTableWidgetItem(row["number"])
+            number.setFlags(number.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            bad = [names.get(k, k) for k, ok in row["items"].items() if not ok and k != "archivist"]
+            auto = QTableWidgetItem(self.tr("pass") if not bad else self.tr("FAIL: {items}").format(
+                items=", ".join(bad)))
+            auto.setFlags(auto.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if bad:
+                auto.setBackground(FAIL_BRUSH)
+            finding = QTableWidgetItem("; ".join(row.get("findings") or []))
+            self.sample_table.setItem(i, 0, number)
+            self.sample_table.setItem(i, 1, auto)
+            self.sample_table.setItem(i, self.FINDING_COLUMN, finding)
+        self.sample_table.blockSignals(False)
+        self.sample_table.resizeColumnsToContents()
+        self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
+
+    # -- findings and decision ------------------------------------------------------------------------
+    def set_finding(self, number: str, text: str) -> None:
+        for row in range(self.sample_table.rowCount()):
+            if self.sample_table.item(row, 0).text() == number:
+                self.sample_table.item(row, self.FINDING_COLUMN).setText(text)
+                return
+        raise KeyError(number)
+
+    def findings(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for row in range(self.sample_table.rowCount()):
+            text = self.sample_table.item(row, self.FINDING_COLUMN).text().strip()
+            if text:
+                out[self.sample_table.item(row, 0).text()] = [text]
+        return out
+
+    def _update_enabled(self) -> None:
+        may = self.api.can("receive")
+        idle = not self.busy
+        self.check_button.setEnabled(may and idle)
+        open_case = self.result is not None and self.decision is None
+        self.reject_button.setEnabled(may and idle and open_case)
+        # Accept is offered only when the core's own check and sample passed and no finding was written;
+        # the core refuses it anyway otherwise (R34).
+        acceptable = open_case and self.result["checks_passed"] and self.result["sample"]["passed"] \
+            and not self.findings()
+        self.accept_button.setEnabled(may and idle and bool(acceptable))
+        if open_case and not acceptable:
+            self.accept_button.setToolTip(self.tr("Only a package whose checks and sample passed, with no findings, "
+                                                  "can be accepted."))
+        else:
+            self.accept_button.setToolTip("")
+
+    def _key_names(self) -> list[str]:
+        from scanstation.transfer import keys
+        return [k["name"] for k in keys.list_keys(self.session.home)["signing"] if "error" not in k]
+
+    def ask_decision(self, decision: str) -> None:
+        if self.result is None:
+            return
+        automatic = len(self.report_model.failing_rows())
+        dialog = DecisionDialog(decision, self.result.get("batch_id") or Path(self.result["package"]).name,
+                                self._key_names(), automatic, self)
+        if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self.decide(decision, dialog.key_name(), dialog.passphrase.text(), dialog.reason_list(),
+                    dialog.out_dir.text().strip() or None)
+
+    def decide(self, decision: str, key_name: str | None, passphrase: str, reasons: list[str] | None = None,
+               out_dir: str | None = None) -> None:
+        """Accept or reject the package shown, with the sample's seed and the findings entered."""
+        if self.result is None or self.busy:
+            return
+        from scanstation.transfer import receive
+        session = self.session
+        path, seed, findings = self.result["package"], self.result["sample"]["seed"], self.findings()
+        self.status.setStyleSheet("")
+        self.status.setText(self.tr("Accepting: checking the package again and copying it into the archive…")
+                            if decision == "accept" else self.tr("Rejecting: writing the signed receipt…"))
+        self._set_busy(True)
+        run_task(lambda: receive.receive(session, path, decision=decision, reasons=reasons or [], key_name=key_name,
+                                         passphrase=passphrase, seed=seed, sample_findings=findings, out_dir=out_dir),
+                 self._decided, self._decision_failed, pool="catalog", owner=self)
+
+    def _decision_failed(self, error) -> None:
+        self._set_busy(False)
+        self.status.setStyleSheet("color: #b91c1c")
+        self.status.setText(getattr(error, "message", str(error)))
+        present(error, self.window())
+
+    def _decided(self, result: dict) -> None:
+        self.decision = result
+        self._set_busy(False)
+        files = ", ".join(result.get("receipt_files", []))
+        self.status.setStyleSheet("color: #15803d")
+        if result["decision"] == "accepted":
+            self.status.setText(self.tr("Accepted: {n} dossier(s) archived. Signed receipt written to {f}").format(
+                n=len(result.get("dossiers_accepted", [])), f=files))
+        else:
+            self.status.setText(self.tr("Rejected: the package was returned ({n} dossier(s) named). Signed receipt "
+                                        "written to {f}").format(n=len(result.get("dossiers_returned", [])), f=files))
+        self.decided.emit(result)

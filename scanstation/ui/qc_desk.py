@@ -1,0 +1,348 @@
+"""The QC desk: completed dossiers waiting for review, page by page pass / reject with a reason,
+rescan requests for page N, approval. Who may review what (another user than the clerk, R36) is
+decided by the core; its refusal is shown as it says it.
+
+Keyboard: F2 queue · F3 dossier number · PgDown / PgUp next / previous page · F7 pass page ·
+F8 reject page · F9 request rescan · Ctrl+Return approve · Shift+F8 return the dossier.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QToolBar,
+                               QVBoxLayout, QWidget)
+
+from scanstation.ui.errors import present, presenter
+from scanstation.ui.icons import icon
+from scanstation.ui.page_strip import PageStrip
+from scanstation.ui.page_viewer import PageViewer
+from scanstation.ui.tasks import run_task
+
+
+class QueueModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[dict] = []
+        self.headers = [self.tr("Dossier number"), self.tr("Title"), self.tr("Pages"), self.tr("Scanned by"),
+                        self.tr("Completed")]
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        row = self.rows[index.row()]
+        key = ("number", "title", "declared_pages", "scanned_by", "updated_at")[index.column()]
+        value = row.get(key)
+        return "" if value is None else str(value)
+
+
+class ReasonDialog(QDialog):
+    """A Kofax-style reason (missing page, poorly scanned, skewed, wrong dossier...) and a note."""
+
+    def __init__(self, title: str, reasons: list[tuple[str, str]], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.reason = QComboBox(self)
+        self.reason.setObjectName("qcReason")
+        for code, label in reasons:
+            self.reason.addItem(label, code)
+        self.note = QLineEdit(self)
+        self.note.setObjectName("qcNote")
+        form.addRow(self.tr("&Reason:"), self.reason)
+        form.addRow(self.tr("&Note:"), self.note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def reason_text(self) -> str:
+        code = self.reason.currentData()
+        note = self.note.text().strip()
+        return f"{code}: {note}" if note else code
+
+
+class QcDesk(QWidget):
+    approved = Signal(str)
+
+    def __init__(self, api, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api = api
+        self.dossier_number: str | None = None
+
+        self.queue_model = QueueModel(self)
+        self.queue = QTableView(self)
+        self.queue.setObjectName("qcQueue")
+        self.queue.setModel(self.queue_model)
+        self.queue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.queue.horizontalHeader()
+        for column in range(self.queue_model.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.queue.setWordWrap(False)
+        self.queue.verticalHeader().hide()
+        self.queue.activated.connect(self._queue_activated)
+        self.queue.doubleClicked.connect(self._queue_activated)
+        self.refresh_button = QPushButton(self.tr("Refresh"), self)
+        self.refresh_button.clicked.connect(self.refresh_queue)
+        self.number_edit = QLineEdit(self)
+        self.number_edit.setObjectName("qcNumber")
+        self.number_edit.setPlaceholderText(self.tr("or type / scan a 档号 and Enter"))
+        self.number_edit.returnPressed.connect(lambda: self.open_dossier(self.number_edit.text().strip()))
+
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        queue_label = QLabel(self.tr("&Waiting for QC:"), left)
+        queue_label.setBuddy(self.queue)
+        head = QHBoxLayout()
+        head.addWidget(queue_label, 1)
+        head.addWidget(self.refresh_button)
+        left_layout.addLayout(head)
+        left_layout.addWidget(self.queue, 1)
+        left_layout.addWidget(self.number_edit)
+
+        self.strip = PageStrip(self._page_path, movable=False, parent=self)
+        self.strip.setObjectName("qcThumbnails")
+        self.viewer = PageViewer(self)
+        self.viewer.setObjectName("qcViewer")
+        self.strip.currentPageChanged.connect(self._page_selected)
+        self.title_label = QLabel(self.tr("Choose a dossier from the queue."), self)
+        self.title_label.setObjectName("qcTitle")
+        self.title_label.setWordWrap(True)
+
+        self.toolbar = QToolBar(self.tr("QC"), self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.act_queue = self._action("actQcQueue", self.tr("Queue"), "F2", self.queue.setFocus, None, toolbar=False)
+        self.act_number = self._action("actQcNumber", self.tr("Dossier number"), "F3", self.number_edit.setFocus, None,
+                                       toolbar=False)
+        self.act_next = self._action("actQcNext", self.tr("Next page"), "PgDown", lambda: self.strip.select_next(1),
+                                     None, toolbar=False)
+        self.act_prev = self._action("actQcPrev", self.tr("Previous page"), "PgUp", lambda: self.strip.select_next(-1),
+                                     None, toolbar=False)
+        self.act_pass = self._action("actQcPass", self.tr("Pass page"), "F7", self.pass_page, "pass")
+        self.act_reject = self._action("actQcReject", self.tr("Reject page"), "F8", self.reject_page, "reject")
+        self.act_rescan = self._action("actQcRescan", self.tr("Request rescan"), "F9", self.request_rescan, "rescan")
+        self.toolbar.addSeparator()
+        self.act_approve = self._action("actQcApprove", self.tr("Approve dossier"), ["Ctrl+Return", "Ctrl+Enter"],
+                                        self.approve, "approve")
+        self.act_return = self._action("actQcReturn", self.tr("Return dossier"), "Shift+F8", self.reject_dossier,
+                                       "reject")
+        self.toolbar.addSeparator()
+        self._action("actQcZoomIn", self.tr("Zoom in"), ["Ctrl++", "Ctrl+="], self.viewer.zoom_in, "zoom-in")
+        self._action("actQcZoomOut", self.tr("Zoom out"), "Ctrl+-", self.viewer.zoom_out, "zoom-out")
+        self._action("actQcFit", self.tr("Fit page"), "Ctrl+0", self.viewer.fit, "fit")
+
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.title_label)
+        right_layout.addWidget(self.toolbar)
+        pages = QSplitter(Qt.Orientation.Horizontal, right)
+        pages.addWidget(self.strip)
+        pages.addWidget(self.viewer)
+        pages.setStretchFactor(0, 2)
+        pages.setStretchFactor(1, 3)
+        pages.setSizes([400, 600])
+        right_layout.addWidget(pages, 1)
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("qcStatus")
+        right_layout.addWidget(self.status_label)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("qcSplitter")
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        self.splitter = splitter
+        splitter.setSizes([360, 1000])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.setTabOrder(self.queue, self.number_edit)
+        self.setTabOrder(self.number_edit, self.strip)
+        self.setTabOrder(self.strip, self.viewer)
+        self._update_enabled()
+
+    def _action(self, name, text, shortcut, slot, icon_name, toolbar=True) -> QAction:
+        action = QAction(icon(icon_name) if icon_name else icon("blank"), text, self)
+        action.setObjectName(name)
+        shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setToolTip(f"{text} ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
+        return action
+
+    def reasons(self) -> list[tuple[str, str]]:
+        from scanstation.qc import reason_label
+        return [(code, reason_label(code)) for code in self.api.qc_reasons()]
+
+    # -- queue -------------------------------------------------------------------------------
+    def refresh_queue(self) -> None:
+        run_task(self.api.qc_queue, self.queue_model.set_rows, lambda e: present(e, self.window()), pool="catalog",
+                 owner=self)
+
+    def _queue_activated(self, index) -> None:
+        row = self.queue_model.rows[index.row()] if index.isValid() else None
+        if row:
+            self.open_dossier(row["number"])
+
+    def open_dossier(self, number: str, page: int | None = None) -> None:
+        if not number:
+            return
+        run_task(lambda: (self.api.dossier(number), self.api.list_pages(number)),
+                 lambda result: self._opened(result, page), lambda e: present(e, self.window()),
+                 pool="catalog", owner=self)
+
+    def _opened(self, result, page: int | None) -> None:
+        dossier, pages = result
+        self.dossier_number = dossier["number"]
+        self.dossier = dossier
+        self.title_label.setText(self.tr("{number} · {title} · {pages} page(s), declared {declared}").format(
+            number=dossier["number"], title=dossier.get("title", ""), pages=len([p for p in pages if p.get("seq")]),
+            declared=dossier.get("declared_pages") if dossier.get("declared_pages") is not None else "?"))
+        self.strip.pages.decisions.clear()
+        self.strip.set_pages(pages, page or 1)
+        self.strip.setFocus()
+        self._update_enabled()
+        self._update_status()
+
+    def _page_path(self, row: dict):
+        if not self.dossier_number or not row.get("file_name"):
+            return None
+        return self.api.page_path(self.dossier_number, row["file_name"])
+
+    def _page_selected(self, row: dict) -> None:
+        path = self._page_path(row) if row else None
+        self.viewer.show_page(str(path) if path else None, f"qc:{row.get('sha256', '')}:{row.get('file_name', '')}")
+        self._update_enabled()
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _decide(self, fn, seq: int | None, decision: str | None, then_next: bool = False, after=None) -> None:
+        def done(_r):
+            if seq is not None and decision:
+                self.strip.pages.set_decision(seq, decision)
+            if then_next:
+                self.strip.select_next(1)
+            self._update_status()
+            if after:
+                after()
+        run_task(fn, done, lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+    def pass_page(self) -> None:
+        seq = self.strip.current_seq()
+        if seq is None:
+            return
+        number = self.dossier_number
+        self._decide(lambda: self.api.qc_page_decision(number, seq, True, ""), seq, "pass", then_next=True)
+
+    def reject_page(self) -> None:
+        seq = self.strip.current_seq()
+        if seq is None:
+            return
+        dialog = ReasonDialog(self.tr("Reject page {seq}").format(seq=seq), self.reasons(), self)
+        dialog.setObjectName("qcRejectDialog")
+        number = self.dossier_number
+        dialog.accepted.connect(lambda: self._decide(
+            lambda: self.api.qc_page_decision(number, seq, False, dialog.reason_text()), seq, "reject", True))
+        self._open_dialog(dialog)
+
+    def request_rescan(self) -> None:
+        seq = self.strip.current_seq()
+        if seq is None:
+            return
+        dialog = ReasonDialog(self.tr("Request a rescan of page {seq}").format(seq=seq), self.reasons(), self)
+        dialog.setObjectName("qcRescanDialog")
+        number = self.dossier_number
+        dialog.accepted.connect(lambda: self._decide(
+            lambda: self.api.qc_request_rescan(number, seq, dialog.reason_text()), seq, "rescan",
+            after=lambda: self._returned(number)))
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._back_to_pages)
+        dialog.open()
+
+    def _back_to_pages(self, _result=None) -> None:
+        self.window().activateWindow()
+        self.strip.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def approve(self) -> None:
+        number = self.dossier_number
+        if not number:
+            return
+        self._decide(lambda: self.api.qc_approve(number), None, None, after=lambda: self._approved(number))
+
+    def reject_dossier(self) -> None:
+        number = self.dossier_number
+        if not number:
+            return
+        dialog = ReasonDialog(self.tr("Return dossier {n} to the clerk").format(n=number), self.reasons(), self)
+        dialog.setObjectName("qcReturnDialog")
+        dialog.accepted.connect(lambda: self._decide(lambda: self.api.qc_reject(number, [dialog.reason_text()]),
+                                                     None, None, after=lambda: self._returned(number)))
+        self._open_dialog(dialog)
+
+    def _approved(self, number: str) -> None:
+        presenter().inform(self.tr("Approved"), self.tr("Dossier {n} is approved.").format(n=number), self.window())
+        self.approved.emit(number)
+        self._close_dossier()
+
+    def _returned(self, number: str) -> None:
+        presenter().inform(self.tr("Returned"),
+                           self.tr("Dossier {n} goes back to the clerk for rescanning.").format(n=number),
+                           self.window())
+        self._close_dossier()
+
+    def _close_dossier(self) -> None:
+        self.dossier_number = None
+        self.strip.set_pages([])
+        self.viewer.clear()
+        self.title_label.setText(self.tr("Choose a dossier from the queue."))
+        self.refresh_queue()
+        self._update_enabled()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        decisions = list(self.strip.pages.decisions.values())
+        if not self.dossier_number:
+            self.status_label.setText(self.tr("{n} dossier(s) waiting.").format(n=self.queue_model.rowCount()))
+            return
+        self.status_label.setText(self.tr("Passed {p}, rejected {r}, rescan requested {s} of {n} page(s).").format(
+            p=decisions.count("pass"), r=decisions.count("reject"), s=decisions.count("rescan"),
+            n=self.strip.pages.active_count()))
+
+    def _update_enabled(self) -> None:
+        has = self.dossier_number is not None
+        has_page = self.strip.current_seq() is not None
+        for action in (self.act_pass, self.act_reject, self.act_rescan):
+            action.setEnabled(has and has_page)
+        self.act_approve.setEnabled(has)
+        self.act_return.setEnabled(has)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_queue()

@@ -1,0 +1,131 @@
+"""Search: full-text (OCR) and catalog fields; results with snippets; Enter or double-click opens the
+dossier at the matching page."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
+
+from scanstation.ui.errors import present
+from scanstation.ui.tasks import run_task
+
+
+class HitsModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.hits: list = []
+        self.headers = [self.tr("Dossier number"), self.tr("Page"), self.tr("Found in"), self.tr("Snippet")]
+
+    def set_hits(self, hits) -> None:
+        self.beginResetModel()
+        self.hits = list(hits)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.hits)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 4
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        hit = self.hits[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            column = index.column()
+            if column == 0:
+                return hit.number
+            if column == 1:
+                return "" if hit.page is None else str(hit.page)
+            if column == 2:
+                return self.field_label(hit.field)
+            return hit.snippet
+        return None
+
+    def field_label(self, field: str) -> str:
+        labels = {"text": self.tr("page text (OCR)"), "number": self.tr("dossier number"), "title": self.tr("title"),
+                  "person_name": self.tr("insured person"), "person_id_number": self.tr("ID number"),
+                  "employer": self.tr("employer")}
+        return labels.get(field, field)
+
+
+class SearchView(QWidget):
+    """``openRequested(number, page)`` when a result is opened (page 0 = the dossier itself)."""
+
+    openRequested = Signal(str, int)
+
+    def __init__(self, api, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.api = api
+        self.query_edit = QLineEdit(self)
+        self.query_edit.setObjectName("searchQuery")
+        self.query_edit.setPlaceholderText(self.tr("Words, a name, an ID number or a 档号"))
+        self.query_edit.setClearButtonEnabled(True)
+        self.search_button = QPushButton(self.tr("&Search"), self)
+        self.model = HitsModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("searchResults")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("searchSummary")
+        label = QLabel(self.tr("Search &for:"), self)
+        label.setBuddy(self.query_edit)
+        top = QHBoxLayout()
+        top.addWidget(label)
+        top.addWidget(self.query_edit, 1)
+        top.addWidget(self.search_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        hint = QLabel(self.tr("Enter or double-click opens the dossier at the page."), self)
+        hint.setEnabled(False)
+        layout.addWidget(hint)
+        self.query_edit.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.table.activated.connect(self._open)
+        self.table.doubleClicked.connect(self._open)
+        self._generation = 0
+
+    def search(self) -> None:
+        query = self.query_edit.text().strip()
+        if not query:
+            return
+        self._generation += 1
+        generation = self._generation
+        self.summary.setText(self.tr("Searching…"))
+        run_task(lambda: self.api.search(query), lambda hits: self._show(generation, query, hits), self._failed,
+                 pool="catalog", owner=self)
+
+    def _failed(self, error) -> None:
+        self.summary.setText("")
+        present(error, self.window())
+
+    def _show(self, generation: int, query: str, hits) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_hits(hits)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.summary.setText(self.tr("{n} result(s) for “{q}”.").format(n=len(hits), q=query))
+        if hits:
+            self.table.selectRow(0)
+            self.table.setFocus()
+
+    def _open(self, index) -> None:
+        if not index.isValid():
+            return
+        hit = self.model.hits[index.row()]
+        self.openRequested.emit(hit.number, hit.page or 0)
