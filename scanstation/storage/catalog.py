@@ -12,8 +12,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import sqlite_utils
-
 from scanstation.errors import HomeError
 from scanstation.i18n import tr
 
@@ -221,9 +219,18 @@ class Catalog:
                 "目录数据库 {path} 已损坏或不是目录数据库（{error}）。请从备份恢复。",
                 path=str(self.path), error=str(exc)) from exc
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._db = None
         self._write_lock = threading.RLock()
         self._depth = 0
+
+    @property
+    def db(self):
+        """sqlite-utils view of the same connection, for table-level conveniences (imported on first use:
+        it costs most of the program's start-up time)."""
+        if self._db is None:
+            import sqlite_utils
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- schema ------------------------------------------------------------------------
     def applied_migrations(self) -> list[int]:
