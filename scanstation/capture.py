@@ -26,7 +26,6 @@ from typing import Callable
 from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
-from scanstation.i18n import tr
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session

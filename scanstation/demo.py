@@ -17,12 +17,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from scanstation import audit
 from scanstation.errors import ScanStationError
-from scanstation.home import Home, now_iso
+from scanstation.home import Home
 from scanstation.i18n import tr
 from scanstation.service import Session
-from scanstation.users import hash_password, row_to_user
+from scanstation.users import row_to_user
 
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "resources" / "sample-catalog.xlsx"
 DEMO_YEAR = 2024
@@ -37,13 +36,8 @@ def _resource_catalog() -> Path:
 
 
 def _new_home(path: Path, fonds: str, station: str, role: str, admin: str, password: str) -> tuple[Home, Session]:
-    home = Home.create(path, fonds, station, role=role)
-    with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
-                     (admin, hash_password(password), now_iso()))
-        audit.append(conn, ts=now_iso(), user=admin, station=station, action="home.init", object_type="home",
-                     object_id=fonds, after={"fonds": fonds, "station": station, "admin": admin, "kind": role,
-                                             "demo": True})
+    from scanstation.service import init_home
+    home = init_home(path, fonds, station, admin, password, kind=role, details={"demo": True})
     return home, _session(home, admin)
 
 

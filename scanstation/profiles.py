@@ -6,7 +6,7 @@ be overridden at the desk; an unlocked one can, and the override is logged with 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 from scanstation.errors import InvalidInput, NotFound
 

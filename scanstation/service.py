@@ -79,3 +79,29 @@ class Session:
         """Audit an event that changes no row (a view of personal data, an export, a print)."""
         with self.change(None, action, object_type, object_id) as ch:
             ch.after = details
+
+
+def init_home(path, fonds: str, station: str, admin: str, password: str, kind: str = "station",
+              details: dict | None = None) -> Home:
+    """``scanstation init``: a new home and its first administrator, with the first audit entry.
+
+    The command line, the first-start dialog and the demo all create homes through this.
+    """
+    from scanstation.home import validate_code
+    from scanstation.users import hash_password, validate_name, validate_password
+    fonds = validate_code(fonds, "Fonds code", "全宗号")
+    station = validate_code(station, "Station id", "站点编号")
+    admin = validate_name(admin)
+    validate_password(password)
+    home = Home.create(path, fonds, station, role=kind)
+    try:
+        with home.catalog.write() as conn:
+            conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
+                         (admin, hash_password(password), now_iso()))
+            audit.append(conn, ts=now_iso(), user=admin, station=station, action="home.init", object_type="home",
+                         object_id=fonds, after={"fonds": fonds, "station": station, "admin": admin, "kind": kind,
+                                                 **(details or {})})
+    except BaseException:
+        home.close()
+        raise
+    return home

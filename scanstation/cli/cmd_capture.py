@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from pathlib import Path
 
-from scanstation.errors import DeviceError, InvalidInput
+from scanstation.errors import InvalidInput
 from scanstation.i18n import tr
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 from scanstation import audit
-from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused
-from scanstation.home import Home, now_iso, validate_code
+from scanstation.errors import InvalidInput, NotFound, Refused
+from scanstation.home import now_iso, validate_code
 from scanstation.i18n import tr
 from scanstation.service import Session
-from scanstation.users import (ROLES, authenticate, hash_password, parse_roles, password_from, row_to_user,
-                               validate_name, validate_password)
+from scanstation.users import (ROLES, hash_password, parse_roles, password_from, validate_name, validate_password)
 
 
 def register(sub) -> None:
@@ -74,18 +72,15 @@ def register(sub) -> None:
 
 # -- init / users ------------------------------------------------------------------------
 def cmd_init(args, ctx) -> int:
-    fonds = validate_code(args.fonds, "Fonds code", "全宗号")
-    station = validate_code(args.station, "Station id", "站点编号")
+    from scanstation.service import init_home
+    validate_code(args.fonds, "Fonds code", "全宗号")   # say what is wrong before asking for a password
+    validate_code(args.station, "Station id", "站点编号")
     admin = validate_name(args.admin)
     password = validate_password(password_from("SCANSTATION_NEW_PASSWORD",
                                                tr("New password for {n}: ", "{n} 的新密码：", n=admin), confirm=True))
-    home = Home.create(ctx.home_path(), fonds, station, role=args.kind)
+    home = init_home(ctx.home_path(), args.fonds, args.station, admin, password, kind=args.kind)
     ctx.adopt(home)
-    with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
-                     (admin, hash_password(password), now_iso()))
-        audit.append(conn, ts=now_iso(), user=admin, station=station, action="home.init", object_type="home",
-                     object_id=fonds, after={"fonds": fonds, "station": station, "admin": admin, "kind": args.kind})
+    fonds, station = home.fonds, home.station
     ctx.emit({"home": str(home.path), "fonds": fonds, "station": station, "admin": admin, "kind": args.kind},
              tr("Station home created at {p} (fonds {f}, station {s}, administrator {a}).",
                 "已创建扫描站工作目录 {p}（全宗号 {f}，站点 {s}，管理员 {a}）。", p=home.path, f=fonds, s=station, a=admin))

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 
 from PIL import Image
 
-from scanstation.errors import CheckFailed, NotFound
+from scanstation.errors import CheckFailed
 
 OSD_TIMEOUT_S = 30.0
 OSD_MIN_CONFIDENCE = 1.5  # tesseract's orientation confidence below this is a guess

@@ -9,14 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
-from scanstation import audit
 from scanstation.errors import InvalidInput, ScanStationError
-from scanstation.home import Home, now_iso, validate_code
+from scanstation.home import Home
 from scanstation.service import Session
 from scanstation.ui.icons import icon
 from scanstation.ui.resources import resource
 from scanstation.ui.tasks import run_task
-from scanstation.users import hash_password, row_to_user, validate_name, validate_password
+from scanstation.users import row_to_user
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = (("demo-admin", ("admin",)), ("demo-clerk", ("clerk",)), ("demo-qc", ("qc",)),
@@ -30,21 +29,8 @@ def default_demo_home() -> Path:
 
 def create_station(path: Path, fonds: str, station: str, admin: str, password: str) -> Home:
     """What ``scanstation init`` does: the home and its first administrator, audited."""
-    fonds = validate_code(fonds, "Fonds code", "全宗号")
-    station = validate_code(station, "Station id", "站点编号")
-    admin = validate_name(admin)
-    validate_password(password)
-    home = Home.create(path, fonds, station)
-    try:
-        with home.catalog.write() as conn:
-            conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
-                         (admin, hash_password(password), now_iso()))
-            audit.append(conn, ts=now_iso(), user=admin, station=station, action="home.init", object_type="home",
-                         object_id=fonds, after={"fonds": fonds, "station": station, "admin": admin, "kind": "station"})
-    except BaseException:
-        home.close()
-        raise
-    return home
+    from scanstation.service import init_home
+    return init_home(path, fonds, station, admin, password)
 
 
 def open_demo(path: Path | None = None) -> Home:
