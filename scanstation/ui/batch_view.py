@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
+from scanstation.ui.row_table import RowTableModel
 
 # pools: catalog = the single catalog writer (every action that records something); images = CPU work
 WRITE_POOL = "catalog"
@@ -38,30 +39,13 @@ def state_text(state: str) -> str:
     return names.get(state, state)
 
 
-class BatchModel(QAbstractTableModel):
+class BatchModel(RowTableModel):
     COLUMNS = ("batch_id", "fonds", "year", "state", "dossiers", "deadline", "tagmanifest_sm3")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[dict] = []
         self.headers = [self.tr("Batch"), self.tr("Fonds"), self.tr("Year"), self.tr("State"), self.tr("Dossiers"),
                         self.tr("Deadline"), self.tr("Package digest (SM3)")]
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -5,41 +5,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from scanstation.i18n import is_english
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
+from scanstation.ui.row_table import RowTableModel
 
 
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.problems: list = []
         self.headers = [self.tr("Row"), self.tr("Column"), self.tr("Problem")]
 
-    def set_problems(self, problems) -> None:
-        self.beginResetModel()
-        self.problems = list(problems)
-        self.endResetModel()
+    # the name this view's callers use for its rows
+    set_problems = RowTableModel.set_rows
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.problems)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else 3
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
+    @property
+    def problems(self) -> list:
+        return self.rows
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        p = self.problems[index.row()]
+        p = self.rows[index.row()]
         if index.column() == 0:
             return str(p.row)
         if index.column() == 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
@@ -22,6 +22,7 @@ from scanstation.i18n import is_english
 from scanstation.ui.batch_view import KeyPassphraseDialog
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
+from scanstation.ui.row_table import RowTableModel
 
 FAIL_BRUSH = QBrush(QColor("#fde2e2"))
 SKIP_BRUSH = QBrush(QColor("#fef3c7"))
@@ -40,30 +41,20 @@ def find_packages(folder: Path) -> list[Path]:
     return found
 
 
-class ReportModel(QAbstractTableModel):
+class ReportModel(RowTableModel):
     """One row per check line of the four-property report (``VerifyReport.to_dict()["checks"]``)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.lines: list[dict] = []
         self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"),
                         self.tr("Detail")]
 
-    def set_lines(self, lines: list[dict]) -> None:
-        self.beginResetModel()
-        self.lines = list(lines)
-        self.endResetModel()
+    # the name this view's callers use for its rows
+    set_lines = RowTableModel.set_rows
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else 5
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
+    @property
+    def lines(self) -> list:
+        return self.rows
 
     def status_text(self, status: str) -> str:
         return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
@@ -72,7 +63,7 @@ class ReportModel(QAbstractTableModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        line = self.lines[index.row()]
+        line = self.rows[index.row()]
         english = is_english()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             column = index.column()

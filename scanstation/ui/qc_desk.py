@@ -8,7 +8,7 @@ F8 reject page · F9 request rescan · Ctrl+Return approve · Shift+F8 return th
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QToolBar,
@@ -19,30 +19,14 @@ from scanstation.ui.icons import icon
 from scanstation.ui.page_strip import PageStrip
 from scanstation.ui.page_viewer import PageViewer
 from scanstation.ui.tasks import run_task
+from scanstation.ui.row_table import RowTableModel
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[dict] = []
         self.headers = [self.tr("Dossier number"), self.tr("Title"), self.tr("Pages"), self.tr("Scanned by"),
                         self.tr("Completed")]
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):

@@ -3,40 +3,31 @@ dossier at the matching page."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
+from scanstation.ui.row_table import RowTableModel
 
 
-class HitsModel(QAbstractTableModel):
+class HitsModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.hits: list = []
         self.headers = [self.tr("Dossier number"), self.tr("Page"), self.tr("Found in"), self.tr("Snippet")]
 
-    def set_hits(self, hits) -> None:
-        self.beginResetModel()
-        self.hits = list(hits)
-        self.endResetModel()
+    # the name this view's callers use for its rows
+    set_hits = RowTableModel.set_rows
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.hits)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else 4
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
-        return None
+    @property
+    def hits(self) -> list:
+        return self.rows
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        hit = self.hits[index.row()]
+        hit = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             column = index.column()
             if column == 0:
