@@ -302,3 +302,72 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
                     "explanations": {k: v for k, v in explanations.items() if not k.startswith("page:")}}
     report.completed = True
     return report
+
+
+# -- inverses: every page operation can be undone until the dossier is completed ----------------
+def _latest_kept(session: Session, dossier: dict, state: str) -> dict:
+    rows = session.catalog.query("SELECT * FROM pages WHERE dossier_id = ? AND state = ? AND kept_path != ''",
+                                 (dossier["id"], state))
+    if not rows:
+        raise NotFound("Dossier {n} has no {state} page to bring back.", "档号 {n} 没有可恢复的页面。",
+                       n=dossier["number"], state=state)
+    return max(rows, key=lambda r: r["kept_path"].rsplit("-", 1)[-1])   # kept paths end with a time stamp
+
+
+def _bring_back(ch, number: str, page: dict) -> tuple[str, str]:
+    """Plan the kept file's return into the dossier folder under a temporary name."""
+    temp = f".restore-{page['id']}-{page['file_name']}"
+    ch.conn.execute("UPDATE pages SET state = 'active', seq = -id, file_name = ?, kept_path = '' WHERE id = ?",
+                    (temp, page["id"]))
+    enqueue_ocr(ch.conn, page["id"])
+    return page["kept_path"], _rel(number, temp)
+
+
+def restore_deleted(session: Session, number: str, seq: int) -> None:
+    """Undo ``delete``: the most recently deleted page comes back as page ``seq``."""
+    dossier = editable_dossier(session, number)
+    page = _latest_kept(session, dossier, "deleted")
+    pages = _active(session, dossier)
+    if not 1 <= seq <= len(pages) + 1:
+        raise InvalidInput("Position {s} is outside 1-{n}.", "位置 {s} 超出 1-{n} 的范围。", s=seq, n=len(pages) + 1)
+    with session.change("capture", "page.restore", "page", f"{dossier['number']}#{seq:04d}") as ch:
+        moves = [_bring_back(ch, dossier["number"], page)]
+        restored = dict(page, file_name=moves[0][1].rsplit("/", 1)[-1])
+        order = pages[:seq - 1] + [restored] + pages[seq - 1:]
+        moves += _renumber(ch, dossier["number"], dossier["id"], order)
+        file_moves.plan(ch.conn, moves)
+        ch.before, ch.after = {"kept": page["kept_path"]}, {"seq": seq, "sm3": page["sm3"]}
+    _finish(session, moves)
+
+
+def undo_replace(session: Session, number: str, seq: int) -> None:
+    """Undo ``replace``: the original comes back as page ``seq``; the rescan is set aside (kept)."""
+    dossier = editable_dossier(session, number)
+    original = _latest_kept(session, dossier, "replaced")
+    pages = _active(session, dossier)
+    rescan = _page(pages, seq, dossier["number"])
+    with session.change("capture", "page.unreplace", "page", f"{dossier['number']}#{seq:04d}") as ch:
+        keep = _keep_original(dossier["number"], rescan, "rescan-undone")
+        ch.conn.execute("UPDATE pages SET state = 'deleted', seq = NULL, kept_path = ? WHERE id = ?",
+                        (keep[1], rescan["id"]))
+        unindex_page(ch.conn, rescan["id"])
+        back = _bring_back(ch, dossier["number"], original)
+        restored = dict(original, file_name=back[1].rsplit("/", 1)[-1])
+        order = [restored if p["id"] == rescan["id"] else p for p in pages]
+        moves = [keep, back] + _renumber(ch, dossier["number"], dossier["id"], order)
+        file_moves.plan(ch.conn, moves)
+        ch.before, ch.after = {"sm3": rescan["sm3"]}, {"sm3": original["sm3"]}
+    _finish(session, moves)
+
+
+def remove_not_scanned(session: Session, number: str, original_page_no: int) -> None:
+    """Undo ``mark_not_scanned``: the note is withdrawn (kept in the catalog, no longer counted)."""
+    dossier = editable_dossier(session, number)
+    note = session.catalog.one("SELECT id, note FROM pages WHERE dossier_id = ? AND state = 'not_scanned'"
+                               " AND original_page_no = ? ORDER BY id DESC LIMIT 1", (dossier["id"], original_page_no))
+    if note is None:
+        raise NotFound("Dossier {n} has no not-scanned note for page {p}.", "档号 {n} 没有第 {p} 页的未扫描说明。",
+                       n=dossier["number"], p=original_page_no)
+    with session.change("capture", "page.not_scanned_withdrawn", "dossier", dossier["number"]) as ch:
+        ch.conn.execute("UPDATE pages SET state = 'note_withdrawn' WHERE id = ?", (note["id"],))
+        ch.before = {"original_page": original_page_no, "note": note["note"]}

@@ -335,3 +335,31 @@ def test_kill9_during_scans_then_recovery_keeps_every_page(home, sessions, tmp_p
     assert audit.verify(h.catalog.conn).ok
     h.close()
     assert total > 0
+
+
+def test_delete_replace_and_note_are_undoable_until_completion(home, station, sessions):
+    clerk = sessions["clerk1"]
+
+    def ids():
+        _check_store(home, FIVE)
+        return [r["id"] for r in home.catalog.query(
+            "SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?"
+            " AND p.state = 'active' ORDER BY p.seq", (FIVE,))]
+
+    _scan(station, FIVE)
+    before = ids()
+    pages.delete(clerk, FIVE, 2)
+    assert ids() == before[:1] + before[2:]
+    pages.restore_deleted(clerk, FIVE, 2)
+    assert ids() == before
+    _scan(station, FIVE, pages_=1, first_page_number=3)
+    pages.replace_with_last(clerk, FIVE, 3)
+    replaced = ids()
+    assert replaced[2] not in before and len(replaced) == 5
+    pages.undo_replace(clerk, FIVE, 3)
+    assert ids() == before
+    pages.mark_not_scanned(clerk, FIVE, 6, "附页未扫描")
+    pages.remove_not_scanned(clerk, FIVE, 6)
+    assert [p["state"] for p in pages.list_pages(clerk, FIVE)] == ["active"] * 5
+    assert pages.complete(clerk, FIVE).completed
+    assert audit.verify(home.catalog.conn).ok

@@ -103,7 +103,7 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         QTest.keyClick(desk.strip, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: catalog_pages(home, SAMPLE_NUMBER)[4]["width"] == page5["height"])
         wait_tasks(qtbot)
-        assert desk.undo_stack.count() == 1 and desk.act_undo.isEnabled()
+        assert desk.undo_stack.count() == 2 and desk.act_undo.isEnabled()   # the replace and the rotation
         QTest.keyClick(desk.strip, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: catalog_pages(home, SAMPLE_NUMBER)[4]["width"] == page5["width"])
         wait_tasks(qtbot)
