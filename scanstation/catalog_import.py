@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scanstation import dossier_number, id_number, retention
-from scanstation.errors import CheckFailed, InvalidInput
+from scanstation.errors import Refused, CheckFailed, InvalidInput
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.storage.files import digests
@@ -625,7 +625,9 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
                 "years": {str(k): v for k, v in sorted(checked.years.items())},
                 "retention": dict(sorted(checked.retentions.items())),
             }
-    except sqlite3.IntegrityError:
+    except Refused as refused:
+        if not isinstance(refused.__cause__, sqlite3.IntegrityError):
+            raise
         # A number was added between the check and the (rolled back) transaction: say which.
         with rows_from_bytes(path.name, data) as again:
             recheck = validate(again, home.catalog, schema, fonds=home.fonds)

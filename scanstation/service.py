@@ -8,6 +8,7 @@ object, before/after) in that same transaction, so there is never a change witho
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from dataclasses import dataclass, field
 
 from scanstation import audit
@@ -33,6 +34,20 @@ class Change:
     def also(self, action: str, object_type: str, object_id: str, before=None, after=None) -> None:
         """Record one more audited change in the same transaction (e.g. each renumbered page)."""
         self.extra_entries.append((action, object_type, str(object_id), before, after))
+
+
+def integrity_refusal(exc: sqlite3.IntegrityError, object_id) -> Refused:
+    """Say in plain words why the catalog refused a change; the transaction was rolled back."""
+    text = str(exc)
+    if "R37" in text:
+        return Refused("{obj} is in an open destruction register (R37): it cannot be changed until the procedure ends. "
+                       "Nothing was changed.",
+                       "{obj} 在未结束的销毁清册中（R37），程序结束前不能修改。未做任何修改。", obj=object_id)
+    if "UNIQUE" in text:
+        return Refused("{obj} already exists ({error}); nothing was changed.", "{obj} 已存在（{error}）；未做任何修改。",
+                       obj=object_id, error=text)
+    return Refused("The catalog refused this change to {obj} ({error}); nothing was changed.",
+                   "目录数据库拒绝了对 {obj} 的修改（{error}）；未做任何修改。", obj=object_id, error=text)
 
 
 class Session:
@@ -64,16 +79,23 @@ class Session:
         if permission:
             self.require(permission)
         record = Change(action, object_type, str(object_id))
-        with self.catalog.write() as conn:
-            record.conn = conn
-            yield record
-            ts = now_iso()
-            audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=record.action,
-                         object_type=record.object_type, object_id=record.object_id,
-                         before=record.before, after=record.after)
-            for action_, type_, id_, before, after in record.extra_entries:
-                audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=action_,
-                             object_type=type_, object_id=id_, before=before, after=after)
+        try:
+            with self.catalog.write() as conn:
+                record.conn = conn
+                yield record
+                self._audit(record)
+        except sqlite3.IntegrityError as exc:   # a catalog rule (trigger, constraint) refused the change
+            raise integrity_refusal(exc, object_id) from exc
+
+    def _audit(self, record: Change) -> None:
+        conn = record.conn
+        ts = now_iso()
+        audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=record.action,
+                     object_type=record.object_type, object_id=record.object_id,
+                     before=record.before, after=record.after)
+        for action_, type_, id_, before, after in record.extra_entries:
+            audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=action_,
+                         object_type=type_, object_id=id_, before=before, after=after)
 
     def log(self, action: str, object_type: str, object_id: str, details=None) -> None:
         """Audit an event that changes no row (a view of personal data, an export, a print)."""

@@ -363,3 +363,20 @@ def test_delete_replace_and_note_are_undoable_until_completion(home, station, se
     assert [p["state"] for p in pages.list_pages(clerk, FIVE)] == ["active"] * 5
     assert pages.complete(clerk, FIVE).completed
     assert audit.verify(home.catalog.conn).ok
+
+
+def test_r37_dossier_in_open_destruction_register_is_refused_in_plain_words(home, station, sessions):
+    from datetime import date
+
+    from scanstation.custody import destruction
+    from scanstation.home import now_iso
+    old = "X001-ZY·DJ·2014·D10-0001-001"   # formed 2014, kept 10 years: expired on 2025-01-01
+    with home.catalog.write() as conn:
+        conn.execute("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+                     " created_at, updated_at) VALUES (?, 'X001', 2014, 'ZY·DJ', 'D10', '月报', 2, ?, ?)",
+                     (old, now_iso(), now_iso()))
+    destruction.propose(sessions["archivist1"], date.today(), "保管期限已满，经鉴定无继续保存价值", [old])
+    with pytest.raises(Refused) as err:
+        pages.mark_not_scanned(sessions["clerk1"], old, 1, "试图修改")
+    assert "R37" in err.value.zh and "未做任何修改" in err.value.zh
+    assert home.catalog.one("SELECT count(*) n FROM pages")["n"] == 0
