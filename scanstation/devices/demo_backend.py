@@ -21,6 +21,32 @@ from scanstation.i18n import tr
 
 DEMO_ID = "demo"
 DEFAULT_SHEETS = 10
+RENDER_AHEAD = 2   # pages drawn ahead of the one being delivered, like a scanner's feeder running on
+
+_render_pool = None
+
+
+def _renderer():
+    """One persistent worker process draws the pages, so the demo scanner works in parallel with the
+    station (as a real scanner does) instead of on the thread that delivers and stores its pages."""
+    global _render_pool
+    if _render_pool is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        _render_pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    return _render_pool
+
+
+def _render_to_file(spec, mode: str, spool: str, index: int):
+    """Runs in the render worker: draw one page and spool it as PNM."""
+    from scanstation.devices import demo_pages
+    image, truth = demo_pages.render_page(spec)
+    path, width, height = write_page_file(image, mode, spool, index)
+    return path, width, height, truth
+
+
+def _render_here(spec, mode: str, spool: str, index: int):
+    return _render_to_file(spec, mode, spool, index)
 
 
 def _demo_pages():
@@ -81,6 +107,47 @@ class DemoScanner:
         result = ScanResult(device_id=DEMO_ID, pages=[], ended_by="error",
                             first_page_number=settings.first_page_number, spool_dir=spool)
         fault = settings.fault_at_page
+        if dataclasses.is_dataclass(feeder[0] if feeder else None):
+            feeder = [dataclasses.replace(spec, dpi=settings.dpi, mode=settings.mode) for spec in feeder]
+        # pages this batch may deliver: up to the limit and before an injected fault
+        deliverable = len(feeder) if limit is None else min(len(feeder), limit)
+        if fault:
+            deliverable = min(deliverable, fault[0] - 1)
+        ahead: dict = {}
+
+        def render(i: int):
+            if i >= deliverable or i in ahead:
+                return
+            try:
+                ahead[i] = _renderer().submit(_render_to_file, feeder[i], settings.mode, spool, i)
+            except Exception:   # no worker process (broken pool, restricted platform): draw here
+                ahead[i] = None
+
+        def rendered(i: int):
+            future = ahead.pop(i, None)
+            if future is not None:
+                try:
+                    return future.result()
+                except Exception:
+                    global _render_pool
+                    _render_pool = None   # a broken worker is replaced next time
+            return _render_here(feeder[i], settings.mode, spool, i)
+
+        try:
+            return self._feed(feeder, settings, on_page, cancel, limit, fault, spool, info, result, render, rendered)
+        finally:
+            for future in ahead.values():   # drawn ahead but not delivered (cancel, fault): not pages
+                try:
+                    path = future.result()[0] if future is not None else None
+                    if path:
+                        import os
+                        os.unlink(path)
+                except Exception:
+                    pass
+
+    def _feed(self, feeder, settings, on_page, cancel, limit, fault, spool, info, result, render, rendered):
+        for i in range(RENDER_AHEAD + 1):
+            render(i)
         for index, spec in enumerate(feeder):
             page_no = settings.first_page_number + index
             if cancel is not None and cancel.cancelled:
@@ -96,10 +163,8 @@ class DemoScanner:
                     return result
                 result.error, err.result = err, result
                 raise err
-            if dataclasses.is_dataclass(spec):
-                spec = dataclasses.replace(spec, dpi=settings.dpi, mode=settings.mode)
-            image, truth = demo_pages.render_page(spec)
-            path, width, height = write_page_file(image, settings.mode, spool, index)
+            render(index + RENDER_AHEAD + 1)
+            path, width, height, truth = rendered(index)
             page = ScannedPage(index=index, page_number=page_no, path=path, width=width, height=height,
                                dpi=settings.dpi, mode=settings.mode, device=info,
                                side="back" if getattr(spec, "back", False) else side_for(index, settings.source),
