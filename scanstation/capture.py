@@ -68,7 +68,7 @@ def pipeline_settings_for(profile: ScanProfile):
                             format=profile.format, jpeg_quality=profile.jpeg_quality, mode=profile.mode)
 
 
-def _process(path: str, settings, keep_input: bool = True):
+def _process(path: str, settings):
     """Runs in a pool worker: the picklable entry point of the image pipeline."""
     from scanstation.imaging import process_page
     return process_page(path, settings)

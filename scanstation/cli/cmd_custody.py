@@ -13,42 +13,18 @@ from scanstation.users import password_from
 PASSPHRASE_ENV = "SCANSTATION_PROTECT_PASSPHRASE"
 
 
-# -- attaching leaves to groups other modules create -----------------------------------------
+# -- attaching leaves to groups the foundation module creates (it registers first) -------------
 def _subparsers_of(parser):
     import argparse
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _extend_group(sub, name: str, add_leaves) -> None:
-    """Add leaves to the group ``name`` (e.g. ``audit``) whether it exists already or is created later
-    by another command module (modules register in name order)."""
-    existing = sub.choices.get(name)
-    if existing is not None and _subparsers_of(existing) is not None:
-        add_leaves(_subparsers_of(existing))
-        return
-    original = sub.add_parser
-
-    def add_parser(group_name, *args, **kwargs):
-        parser = original(group_name, *args, **kwargs)
-        if group_name == name:
-            make_sub = parser.add_subparsers
-
-            def add_subparsers(*a, **kw):
-                action = make_sub(*a, **kw)
-                add_leaves(action)
-                return action
-            parser.add_subparsers = add_subparsers
-        return parser
-    sub.add_parser = add_parser
+    """Add this module's leaves to an existing group (``audit``, ``catalog``)."""
+    add_leaves(_subparsers_of(sub.choices[name]))
 
 
 def _group(sub, name: str, help_text: str, dest: str):
-    existing = sub.choices.get(name)
-    if existing is not None and _subparsers_of(existing) is not None:
-        return _subparsers_of(existing)
     return sub.add_parser(name, help=help_text).add_subparsers(dest=dest, metavar="ACTION")
 
 
