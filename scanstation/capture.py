@@ -30,7 +30,7 @@ from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session
 from scanstation.storage import file_moves
-from scanstation.storage.image_store import ImageStore
+from scanstation.custody.protection import image_store
 
 # States in which new pages may be captured. qc_rejected: the QC inspector asked for rescans.
 CAPTURE_STATES = ("cataloged", "scanning", "qc_rejected")
@@ -123,7 +123,7 @@ class Capture:
     def __init__(self, session: Session, pipeline: PagePipeline | None = None):
         self.session = session
         self.home = session.home
-        self.store = ImageStore(self.home.path)
+        self.store = image_store(self.home)   # encrypts at rest when the home says so (R40)
         self.pipeline = pipeline or PagePipeline()
         self._own_pipeline = pipeline is None
 
@@ -167,6 +167,7 @@ class Capture:
               scan_options: dict | None = None) -> "CaptureRun":
         dossier = self.check_dossier(number)
         profile.validate()
+        self.store.check_writable()   # images encrypted at rest and the key locked: say so before the first page
         return CaptureRun(self, dossier, device_id, profile, pages=pages, scan_options=scan_options or {})
 
     # -- the one commit path -------------------------------------------------------------

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scanstation.capture import STATUS_ZH, CAPTURE_STATES, find_dossier, page_file_name
+from scanstation.custody.protection import image_store
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.search import unindex_page
 from scanstation.service import Session
 from scanstation.storage import file_moves
-from scanstation.storage.files import digests, write_atomic
 
 # Flags that must be resolved (kept with an explanation, or fixed) before completion (R09).
 BLOCKING_FLAGS = ("blank", "duplicate")
@@ -171,8 +171,8 @@ def rotate(session: Session, number: str, seq: int, degrees: int) -> None:
         raise InvalidInput("Rotate by 90, 180 or 270 degrees.", "只能旋转 90、180 或 270 度。")
     dossier = editable_dossier(session, number)
     page = _page(_active(session, dossier), seq, dossier["number"])
-    path = session.home.path / _rel(dossier["number"], page["file_name"])
-    with Image.open(path) as im:
+    store = image_store(session.home)
+    with Image.open(io.BytesIO(store.read_bytes(dossier["number"], page["file_name"]))) as im:
         dpi = im.info.get("dpi", (page["dpi"], page["dpi"]))
         turned = im.transpose({90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
                                270: Image.Transpose.ROTATE_90}[degrees % 360])
@@ -181,10 +181,9 @@ def rotate(session: Session, number: str, seq: int, degrees: int) -> None:
             turned.save(buf, "TIFF", compression="group4" if turned.mode == "1" else "tiff_lzw", dpi=dpi)
         else:
             turned.save(buf, "JPEG", quality=90, dpi=(int(round(dpi[0])), int(round(dpi[1]))), optimize=True)
-    data = buf.getvalue()
-    sha256, sm3 = digests(data)
     staged = f".rotated-{page['id']}-{page['file_name']}"
-    write_atomic(session.home.path / _rel(dossier["number"], staged), data)
+    stored = store.write(dossier["number"], staged, buf.getvalue())   # encrypted at rest if the home says so
+    data, sha256, sm3 = buf.getvalue(), stored.sha256, stored.sm3
     log = json.loads(page["processing_log"] or "[]") + [{"step": "rotate", "degrees": degrees % 360, "by": "user"}]
     with session.change("capture", "page.rotate", "page", f"{dossier['number']}#{seq:04d}") as ch:
         keep = _keep_original(dossier["number"], page, f"rot{degrees % 360}")

@@ -30,6 +30,11 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
     Setting("backup.last_verified_at", None, "When the last backup verification passed", "最近一次备份校验通过的时间"),
     Setting("backup.last_verify", None, "Result of the last backup verification", "最近一次备份校验结果"),
     Setting("protect.enabled", False, "Personal fields encrypted at rest (R40)", "个人信息字段已加密存储（R40）"),
+    Setting("protect.images", False, "Page images encrypted at rest (R40)", "页面图像已加密存储（R40）"),
+    Setting("fixity.interval_days", 7, "Run a fixity check from the GUI when the last one is older (days; 0 = never)",
+            "距上次固定性校验超过多少天时由界面自动执行（天；0 = 不执行）"),
+    Setting("fixity.sample_percent", 10.0, "Share of pages re-hashed by the scheduled fixity check (%)",
+            "定期固定性校验抽查的页面比例（%）"),
     Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
 ]}
 

@@ -170,11 +170,11 @@ def test_r34_an_ingest_that_fails_half_way_leaves_nothing(world, monkeypatch):
     calls = []
     real = receive._copy_verified
 
-    def flaky(src, dst, sha256, sm3):
+    def flaky(src, dst, sha256, sm3, store=None):
         calls.append(src)
         if len(calls) == 5:                       # the package changed under us half-way
             sm3 = "0" * 64
-        return real(src, dst, sha256, sm3)
+        return real(src, dst, sha256, sm3, store)
     monkeypatch.setattr(receive, "_copy_verified", flaky)
     with pytest.raises(CheckFailed):
         receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)

@@ -43,6 +43,9 @@ def register(sub) -> None:
     p = protect.add_parser("passphrase", help=tr("change the protection passphrase (new one: SCANSTATION_NEW_PASSPHRASE)",
                                                   "修改保护口令（新口令：SCANSTATION_NEW_PASSPHRASE）"))
     p.set_defaults(run=cmd_protect_passphrase)
+    p = protect.add_parser("images", help=tr("encrypt page images at rest from now on, and the ones already stored",
+                                              "从现在起加密存储页面图像，并加密已存储的图像"))
+    p.set_defaults(run=cmd_protect_images)
 
     ret = _group(sub, "retention", tr("retention periods", "保管期限"), "retention_cmd")
     p = ret.add_parser("due", help=tr("dossiers whose retention has expired", "保管期限已到期的案卷"))
@@ -236,7 +239,9 @@ def cmd_protect_status(args, ctx) -> int:
         lines = [tr("Protection: enabled ({a}, key {k}, {kdf})", "加密保护：已启用（{a}，密钥 {k}，{kdf}）",
                     a=result["algorithm"], k=result["key_id"], kdf=result["kdf"]),
                  tr("Encrypted dossiers: {e}; still in plain text: {p}", "已加密案卷：{e}；仍为明文：{p}",
-                    e=result["encrypted_rows"], p=result["plaintext_rows"])]
+                    e=result["encrypted_rows"], p=result["plaintext_rows"]),
+                 tr("Page images: encrypted at rest", "页面图像：已加密存储") if result["images_encrypted"]
+                 else tr("Page images: not encrypted (scanstation protect images)", "页面图像：未加密（scanstation protect images）")]
     else:
         lines = [tr("Protection: not enabled ({p} dossiers with personal data in plain text).",
                     "加密保护：未启用（{p} 个案卷的个人信息为明文）。", p=result["plaintext_rows"])]
@@ -267,6 +272,23 @@ def cmd_protect_passphrase(args, ctx) -> int:
     result = protection.change_passphrase(session, old, new)
     ctx.emit(result, tr("Protection passphrase changed (key {k} unchanged).", "保护口令已修改（密钥 {k} 不变）。",
                         k=result["key_id"]))
+    return 0
+
+
+def cmd_protect_images(args, ctx) -> int:
+    from scanstation.custody import protection
+    session = _session(ctx)
+    session.require("keys.manage")
+    protection.read_key_file(session.home)   # says protection is not enabled yet
+    _data_key(ctx, session, required=True)
+    result = protection.enable_images(session)
+    ctx.emit(result, [tr("Page images are encrypted at rest ({a}, key {k}).", "页面图像已加密存储（{a}，密钥 {k}）。",
+                         a=protection.ALGORITHM, k=result["key_id"]),
+                      tr("{n} stored files encrypted now ({m} MB); {o} were already encrypted.",
+                         "本次加密已存储文件 {n} 个（{m} MB）；{o} 个此前已加密。", n=result["files_encrypted"],
+                         m=round(result["bytes_encrypted"] / 1e6, 1), o=result["files_already_encrypted"]),
+                      tr("Backups made from now on hold encrypted images; keep the passphrase and the keys folder safe.",
+                         "此后的备份中图像均为加密形式；请妥善保管口令和 keys 目录。")])
     return 0
 
 

@@ -12,10 +12,11 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from scanstation.errors import InvalidInput
+from scanstation.custody.protection import image_store, unlocked_key
+from scanstation.errors import InvalidInput, Refused
 from scanstation.home import now_iso
-from scanstation.storage.files import file_digests
-from scanstation.storage.image_store import ImageStore
+from scanstation.storage.files import digests, file_digests
+from scanstation.storage.image_store import ImageStore, is_encrypted_file
 
 
 @dataclass
@@ -40,9 +41,20 @@ class FixityResult:
 def _check_one(store: ImageStore, row: dict) -> tuple[str, dict]:
     path = store.path(row["number"], row["file_name"])
     try:
-        size, sha256, sm3 = file_digests(path)
+        with open(path, "rb") as fh:
+            encrypted = is_encrypted_file(fh.read(16))
+        if encrypted:   # the catalog holds the plain image's checksums (R22): decrypt, then hash
+            plain = store.read_file(path)
+            size, (sha256, sm3) = len(plain), digests(plain)
+        else:
+            size, sha256, sm3 = file_digests(path)
     except FileNotFoundError:
         return "missing", {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"]}
+    except Refused as exc:   # an encrypted file whose tag does not verify was changed
+        if unlocked_key(store.cipher.home) is None:
+            raise
+        return "mismatch", {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"],
+                            "bytes": path.stat().st_size, "error": exc.en}
     found = {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"], "bytes": size}
     if sha256 != row["sha256"] or sm3 != row["sm3"] or (row["bytes"] and size != row["bytes"]):
         found.update({"expected_sha256": row["sha256"], "found_sha256": sha256, "expected_sm3": row["sm3"],
@@ -65,7 +77,7 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
         result.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 31)
         count = max(1, round(len(rows) * sample_percent / 100)) if rows else 0
         rows = sorted(random.Random(result.seed).sample(rows, count), key=lambda r: r["id"])
-    store = ImageStore(session.home.path)
+    store = image_store(session.home)
     # hashlib releases the GIL on large buffers: two threads keep two cores busy.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for outcome, info in pool.map(lambda r: _check_one(store, r), rows):

@@ -16,7 +16,6 @@ from scanstation.custody import protection
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.storage.files import write_atomic
-from scanstation.storage.image_store import ImageStore
 
 MAX_DAYS = 365
 STATE_ZH = {"requested": "待批准", "approved": "借阅中", "rejected": "未批准", "expired": "已逾期", "returned": "已归还"}
@@ -203,19 +202,14 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict
     if folder.exists() and any(folder.iterdir()):
         raise Refused("{f} already holds files; export into a new or empty folder.", "{f} 中已有文件；请导出到新的或空的目录。",
                       f=str(folder))
-    store = ImageStore(session.home.path)
-    key = protection.unlocked_key(session.home)
+    store = protection.image_store(session.home)
     stamp = moment.strftime("%Y-%m-%d %H:%M")
     lines = [f"借阅 {session.user.name}", stamp, f"借阅单 {loan['id']}", "ScanStation"]
     written = []
     for page in pages:
         source = store.path(dossier["number"], page["file_name"])
         try:
-            data = source.read_bytes()
-            if protection.is_encrypted_file(data):
-                if key is None:
-                    protection.raise_locked()
-                data = key.decrypt_file_bytes(data, page["file_name"])
+            data = store.read_file(source)
             with Image.open(io.BytesIO(data)) as img:
                 dpi = img.info.get("dpi")
                 marked = watermark(img, lines)

@@ -1,5 +1,4 @@
-"""Encryption at rest of personal data (R40): the catalog's personal fields and, as a file
-format, page images.
+"""Encryption at rest of personal data (R40): the catalog's personal fields and the page images.
 
 Algorithm: AES-256-GCM through ``cryptography``'s ``AESGCM`` class. It is an authenticated (AEAD)
 one-shot API in every ``cryptography`` wheel, built on OpenSSL's FIPS-validated AES-GCM, and runs on
@@ -22,6 +21,12 @@ associated data, so a value cannot be moved to another field. Looking a person u
 through ``personal_index``: a keyed hash (HMAC-SHA256, key derived from the data key with HKDF) of the
 number. Transfer packages are never encrypted (R31): the code that builds them reads the values
 through ``reveal``/``DataKey.decrypt_field``.
+
+Page images (``scanstation protect images``): once switched on, every page file the store writes is
+``SSENC1`` + algorithm id + nonce + ciphertext+tag, and the files already stored are converted in
+place, one atomic rewrite each. The catalog keeps the checksums of the plain images, so fixity,
+sealing and receipts compare what a transfer package carries. Backups copy the encrypted files as
+they are (restored byte for byte; the key file travels in ``keys/``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from scanstation.custody import search_sync
 from scanstation.errors import InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
-from scanstation.storage.files import write_atomic
+from scanstation.storage.files import PART_SUFFIX, write_atomic
+from scanstation.storage.image_store import ENCRYPTED_MAGIC, ImageStore, PageCipher, is_encrypted_file
 
 KEY_FILE = "personal-data-key.json"
 ALGORITHM = "AES-256-GCM"
@@ -52,7 +58,8 @@ PERSONAL_FIELDS = ("person_id_number", "person_name")
 MIN_PASSPHRASE = 12
 # argon2id cost: ~0.1-0.3 s and 64 MiB on a desktop; stored with the key so it can be raised later.
 KDF_DEFAULTS = {"name": "argon2id", "time_cost": 3, "memory_cost": 65536, "parallelism": 2}
-FILE_MAGIC = b"SSENC1\x00"          # header of an encrypted image file
+FILE_MAGIC = ENCRYPTED_MAGIC          # header of an encrypted image file
+IMAGES_SETTING = "protect.images"
 _ALG_AES256GCM = 1
 _NONCE = 12
 
@@ -96,13 +103,15 @@ class DataKey:
         return hmac.new(index_key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
 
     # -- files ------------------------------------------------------------------------
-    def encrypt_file_bytes(self, data: bytes, name: str) -> bytes:
-        """An encrypted file: magic, algorithm id, nonce, ciphertext+tag; the file name is bound in."""
+    def encrypt_file_bytes(self, data: bytes) -> bytes:
+        """An encrypted file: magic, algorithm id, nonce, ciphertext+tag. The name is not bound in:
+        page files are renamed when pages are renumbered or a 档号 is corrected."""
         nonce = os.urandom(_NONCE)
         header = FILE_MAGIC + bytes([_ALG_AES256GCM])
-        return header + nonce + self._aead().encrypt(nonce, data, header + _name_aad(name))
+        return header + nonce + self._aead().encrypt(nonce, data, header + _FILE_AAD)
 
     def decrypt_file_bytes(self, blob: bytes, name: str) -> bytes:
+        """The plain bytes; ``name`` only names the file in messages."""
         if not is_encrypted_file(blob):
             return blob
         header = blob[:len(FILE_MAGIC) + 1]
@@ -111,7 +120,7 @@ class DataKey:
                                "文件 {name} 使用了未知的加密算法（{a}）。", name=name, a=header[-1])
         nonce = blob[len(header):len(header) + _NONCE]
         try:
-            return self._aead().decrypt(nonce, blob[len(header) + _NONCE:], header + _name_aad(name))
+            return self._aead().decrypt(nonce, blob[len(header) + _NONCE:], header + _FILE_AAD)
         except InvalidTag as exc:
             raise Refused("The encrypted file {name} was changed or belongs to another home; restore it from a backup.",
                           "加密文件 {name} 已被修改或不属于本工作目录；请从备份恢复。", name=name) from exc
@@ -121,16 +130,11 @@ def _field_aad(field: str) -> bytes:
     return f"scanstation/field/{field}".encode("utf-8")
 
 
-def _name_aad(name: str) -> bytes:
-    return f"scanstation/file/{name}".encode("utf-8")
+_FILE_AAD = b"scanstation/page-file/v1"
 
 
 def is_encrypted(value) -> bool:
     return isinstance(value, str) and value.startswith(FIELD_PREFIX)
-
-
-def is_encrypted_file(blob: bytes) -> bool:
-    return blob[:len(FILE_MAGIC)] == FILE_MAGIC
 
 
 def encrypt_field(key: DataKey, field: str, value: str) -> str:
@@ -250,6 +254,115 @@ def store_value(home, field: str, value: str) -> str:
     return key.encrypt_field(field, value)
 
 
+# -- page images --------------------------------------------------------------------------
+class HomePageCipher(PageCipher):
+    """The image store's cipher for one home: the key unlocked at login, asked for when missing.
+    Whether new files are encrypted is read when they are written, so a running station follows
+    ``protect images`` at once."""
+
+    def __init__(self, home):
+        self.home = home
+
+    @property
+    def encrypting(self) -> bool:
+        return images_encrypted(self.home)
+
+    def _key(self) -> DataKey:
+        key = unlocked_key(self.home)
+        if key is None:
+            raise_locked()
+        return key
+
+    def seal(self, data: bytes) -> bytes:
+        return self._key().encrypt_file_bytes(data)
+
+    def open(self, blob: bytes, name: str) -> bytes:
+        return self._key().decrypt_file_bytes(blob, name)
+
+
+def images_encrypted(home) -> bool:
+    """Whether new page files of this home are written encrypted."""
+    from scanstation import settings
+    return is_enabled(home) and settings.get(home, IMAGES_SETTING) is True
+
+
+def image_store(home) -> ImageStore:
+    """The home's image store: encrypting when images are protected, able to read encrypted files
+    (the key is asked for only when such a file is met)."""
+    return ImageStore(home.path, HomePageCipher(home))
+
+
+def open_page_file(path) -> bytes:
+    """The plain image in a page file, for code that has only its path (the GUI's thumbnails):
+    the key is the one unlocked for the home the file belongs to."""
+    path = Path(path)
+    blob = path.read_bytes()
+    if not is_encrypted_file(blob):
+        return blob
+    key = unlocked_key_for_path(path)
+    if key is None:
+        raise_locked()
+    return key.decrypt_file_bytes(blob, path.name)
+
+
+def unlocked_key_for_path(path) -> DataKey | None:
+    """The unlocked key of the home a file belongs to, if any."""
+    resolved = Path(path).resolve()
+    for root, key in list(_unlocked.items()):
+        if resolved.is_relative_to(root):
+            return key
+    return None
+
+
+def _page_files(home):
+    """Every page file at rest in the home: the live store and the kept originals."""
+    for folder in ("images", "originals"):
+        base = Path(home.path) / folder
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and not path.name.endswith(PART_SUFFIX):
+                    yield path
+
+
+def _encrypt_stored_files(home, key: DataKey) -> dict:
+    """Rewrite every plain page file encrypted (each one atomically); safe to run again after a stop."""
+    converted = already = 0
+    size = 0
+    for path in _page_files(home):
+        blob = path.read_bytes()
+        if is_encrypted_file(blob):
+            already += 1
+            continue
+        write_atomic(path, key.encrypt_file_bytes(blob))
+        converted += 1
+        size += len(blob)
+    return {"files_encrypted": converted, "files_already_encrypted": already, "bytes_encrypted": size}
+
+
+def enable_images(session) -> dict:
+    """Switch on encryption of page images at rest and convert the files already stored.
+
+    The switch commits first, so no page written afterwards is plain; the conversion then rewrites
+    file by file, and running it again (or ``protect seal``) finishes a conversion that was stopped."""
+    session.require("keys.manage")
+    home = session.home
+    read_key_file(home)   # says protection is not enabled
+    key = unlocked_key(home)
+    if key is None:
+        raise_locked()
+    was_on = images_encrypted(home)
+    if not was_on:
+        with session.change("keys.manage", "protect.images", "home", home.fonds) as ch:
+            ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, 'true') "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (IMAGES_SETTING,))
+            ch.after = {"images": "encrypted", "algorithm": ALGORITHM, "key_id": key.key_id}
+    counts = _encrypt_stored_files(home, key)
+    if counts["files_encrypted"]:
+        with session.change("keys.manage", "protect.images.convert", "home", home.fonds) as ch:
+            ch.after = counts
+    return {"images_encrypted": True, "was_enabled": was_on, "key_id": key.key_id, **counts}
+
+
 def _validate_passphrase(passphrase: str) -> str:
     if len(passphrase or "") < MIN_PASSPHRASE:
         raise InvalidInput("The protection passphrase must have at least {n} characters.",
@@ -288,6 +401,12 @@ def seal(session, key: DataKey) -> dict:
     with session.change("keys.manage", "protect.seal", "home", session.home.fonds) as ch:
         counts = _seal_rows(ch.conn, key)
         ch.after = counts
+    if images_encrypted(session.home):
+        files = _encrypt_stored_files(session.home, key)
+        if files["files_encrypted"]:
+            with session.change("keys.manage", "protect.images.convert", "home", session.home.fonds) as ch:
+                ch.after = files
+        counts.update(files)
     return counts
 
 
@@ -333,7 +452,7 @@ def status(home) -> dict:
         " sum((person_id_number != '' AND person_id_number NOT LIKE 'enc1:%')"
         " OR (person_name != '' AND person_name NOT LIKE 'enc1:%')) AS plain FROM dossiers")
     out = {"enabled": enabled, "encrypted_rows": counts["encrypted"] or 0, "plaintext_rows": counts["plain"] or 0,
-           "unlocked": unlocked_key(home) is not None}
+           "unlocked": unlocked_key(home) is not None, "images_encrypted": images_encrypted(home)}
     if enabled:
         doc = read_key_file(home)
         out.update({"algorithm": doc.get("algorithm"), "kdf": doc.get("kdf", {}).get("name"),
@@ -351,6 +470,7 @@ def find_by_id_number(home, key: DataKey | None, id_number: str) -> list[int]:
     return sorted(set(ids))
 
 
-__all__ = ["ALGORITHM", "DataKey", "PERSONAL_FIELDS", "change_passphrase", "decrypt_field", "enable",
-           "encrypt_field", "find_by_id_number", "forget", "is_enabled", "is_encrypted", "is_encrypted_file",
-           "remember", "reveal", "seal", "status", "store_value", "unlock", "unlocked_key"]
+__all__ = ["ALGORITHM", "DataKey", "HomePageCipher", "PERSONAL_FIELDS", "change_passphrase", "decrypt_field", "enable",
+           "enable_images", "encrypt_field", "find_by_id_number", "forget", "image_store", "images_encrypted",
+           "is_enabled", "is_encrypted", "is_encrypted_file", "open_page_file", "remember", "reveal", "seal", "status",
+           "store_value", "unlock", "unlocked_key"]

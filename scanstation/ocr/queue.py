@@ -100,6 +100,15 @@ def page_image_path(home_path: Path | str, number: str, file_name: str) -> Path:
     return Path(home_path) / "images" / number / file_name
 
 
+def _encrypted_at_rest(path: Path) -> bool:
+    from scanstation.storage.image_store import is_encrypted_file
+    try:
+        with open(path, "rb") as fh:
+            return is_encrypted_file(fh.read(16))
+    except OSError:
+        return False   # the worker reports the missing file
+
+
 @dataclass
 class OcrProgress:
     done: int = 0
@@ -215,8 +224,13 @@ class OcrRunner:
                     if not inflight:
                         break
                 elif len(inflight) < window:
-                    for row in self._claim(catalog, window - len(inflight)):
-                        future = self._submit(pool, catalog, row, stats, state)
+                    claimed = self._claim(catalog, window - len(inflight))
+                    for i, row in enumerate(claimed):
+                        try:
+                            future = self._submit(pool, catalog, row, stats, state)
+                        except BaseException:   # e.g. encrypted pages and no key: nothing stays 'running'
+                            self._requeue_rows(catalog, [r["page_id"] for r in claimed[i:]])
+                            raise
                         if future is not None:
                             inflight[future] = row
                 if not inflight:
@@ -296,7 +310,19 @@ class OcrRunner:
             zh = getattr(exc, "zh", str(exc))
             self._record(catalog, row, {"ok": False, "error_en": en, "error_zh": zh}, stats)
             return None
-        return pool.submit(ocr_page_job, str(path), self.lang, self.psm, self.timeout_s, row.get("dpi"))
+        source = str(path)
+        if _encrypted_at_rest(path):   # R40: decrypted here with the login's key, sent to the worker in memory
+            from scanstation.custody.protection import open_page_file, unlocked_key_for_path
+            if unlocked_key_for_path(path) is None:
+                from scanstation.custody.protection import raise_locked
+                raise_locked()   # the queue waits (nothing counted as a failure) until someone unlocks
+            try:
+                source = open_page_file(path)
+            except Exception as exc:   # changed or foreign file: this page fails, the queue goes on
+                self._record(catalog, row, {"ok": False, "error_en": getattr(exc, "en", str(exc)),
+                                            "error_zh": getattr(exc, "zh", str(exc))}, stats)
+                return None
+        return pool.submit(ocr_page_job, source, self.lang, self.psm, self.timeout_s, row.get("dpi"))
 
     def _record(self, catalog, row: dict, result: dict, stats: OcrRunStats) -> None:
         page_id = row["page_id"]

@@ -70,7 +70,7 @@ def _missing_program() -> OcrError:
                     "未安装文字识别程序 tesseract。请安装：{hint}", hint=INSTALL_HINT)
 
 
-def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S) -> subprocess.CompletedProcess:
+def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | None = None) -> subprocess.CompletedProcess:
     """Run tesseract with ``args``; return the finished process (stdout as text).
 
     Raises OcrTimeout when the time limit passes (the child is killed) and OcrError when the
@@ -83,7 +83,7 @@ def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S) -> subprocess.Com
     command = [program, *args]
     try:
         proc = subprocess.run(command, capture_output=True, timeout=timeout_s, env=env,
-                              stdin=subprocess.DEVNULL)
+                              **({"stdin": subprocess.DEVNULL} if input is None else {"input": input}))
     except subprocess.TimeoutExpired as exc:
         log.warning("tesseract timed out after %.1f s: %s; stderr: %s", timeout_s, command,
                     _decode(exc.stderr).strip())
@@ -108,20 +108,26 @@ def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S) -> subprocess.Com
     return proc
 
 
-def ocr_image(path: Path | str, lang: str = DEFAULT_LANG, psm: int = DEFAULT_PSM,
+def ocr_image(path: Path | str | bytes, lang: str = DEFAULT_LANG, psm: int = DEFAULT_PSM,
               timeout_s: float = DEFAULT_TIMEOUT_S, dpi: int | None = None) -> OcrResult:
-    """OCR one image file; text with CJK spaces removed and the mean word confidence."""
-    path = Path(path)
-    if not path.is_file():
-        raise OcrError("The page image {path} is missing. Restore it from a backup or rescan the page.",
-                       "页面图像 {path} 不存在。请从备份恢复或重新扫描该页。", path=str(path))
-    _require_image(path)
-    args = [str(path), "stdout", "-l", lang, "--psm", str(int(psm))]
+    """OCR one image file (or the image's bytes, given to tesseract on stdin: pages encrypted at
+    rest are never written out in plain text); text with CJK spaces removed and the mean word confidence."""
+    data = path if isinstance(path, (bytes, bytearray)) else None
+    if data is None:
+        path = Path(path)
+        if not path.is_file():
+            raise OcrError("The page image {path} is missing. Restore it from a backup or rescan the page.",
+                           "页面图像 {path} 不存在。请从备份恢复或重新扫描该页。", path=str(path))
+        _require_image(path)
+    elif not bytes(data[:16]).startswith(_IMAGE_MAGIC):
+        raise OcrError("The page is not an image (damaged or wrong format). Rescan the page.",
+                       "该页不是图像（已损坏或格式错误）。请重新扫描该页。")
+    args = ["stdin" if data is not None else str(path), "stdout", "-l", lang, "--psm", str(int(psm))]
     if dpi:
         args += ["--dpi", str(int(dpi))]
     args.append("tsv")
     started = time.monotonic()
-    proc = run(args, timeout_s=timeout_s)
+    proc = run(args, timeout_s=timeout_s, input=bytes(data) if data is not None else None)
     text, confidence, words = text_from_tsv(proc.stdout)
     return OcrResult(text=text, confidence=confidence, words=words, seconds=time.monotonic() - started)
 
@@ -144,7 +150,7 @@ def _require_image(path: Path) -> None:
                        "{path} 不是图像文件（已损坏或格式错误）。请重新扫描该页。", path=str(path))
 
 
-def ocr_page_job(path: str, lang: str, psm: int, timeout_s: float, dpi: int | None) -> dict:
+def ocr_page_job(path: str | bytes, lang: str, psm: int, timeout_s: float, dpi: int | None) -> dict:
     """Worker-process entry point (picklable): OCR one page, errors returned as data."""
     try:
         result = ocr_image(path, lang=lang, psm=psm, timeout_s=timeout_s, dpi=dpi)

@@ -3,6 +3,11 @@
 A page file is written atomically (temp file, fsync, rename, fsync folder) before its catalog row
 commits. ``reconcile`` compares disk and catalog after a crash: files without a row and leftover
 temp files are moved to ``quarantine/`` (never deleted), rows without a file are reported.
+
+When the home encrypts its images at rest (R40), the store is given a ``cipher`` (see
+``scanstation.custody.protection.image_store``): new files are written encrypted, and ``read_bytes``
+/ ``read_file`` give back the plain image. Checksums in the catalog are always those of the plain
+image, the bytes a transfer package carries (R22, R31).
 """
 
 from __future__ import annotations
@@ -13,7 +18,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from scanstation.errors import Refused
 from scanstation.storage.files import PART_SUFFIX, digests, fsync_dir, storage_error, write_atomic
+
+ENCRYPTED_MAGIC = b"SSENC1\x00"     # first bytes of a page file encrypted at rest
+
+
+def is_encrypted_file(blob: bytes) -> bool:
+    return blob[:len(ENCRYPTED_MAGIC)] == ENCRYPTED_MAGIC
+
+
+class PageCipher:
+    """What the store needs to encrypt at rest; implemented by the home's protection.
+    ``encrypting`` says whether new files are written encrypted; reading works either way."""
+
+    encrypting: bool = False
+
+    def seal(self, data: bytes) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def open(self, blob: bytes, name: str) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
 
 
 @dataclass
@@ -41,9 +66,23 @@ class ReconcileReport:
 
 
 class ImageStore:
-    def __init__(self, home_path: Path):
+    def __init__(self, home_path: Path, cipher: PageCipher | None = None):
         self.root = Path(home_path) / "images"
         self.quarantine_root = Path(home_path) / "quarantine"
+        self.cipher = cipher
+
+    @property
+    def encrypts(self) -> bool:
+        return self.cipher is not None and self.cipher.encrypting
+
+    def check_writable(self) -> None:
+        """Raise the cipher's message (e.g. key locked) now rather than at the first page."""
+        if self.encrypts:
+            self.cipher.seal(b"")
+
+    def seal_bytes(self, data: bytes) -> bytes:
+        """What goes on disk for these plain image bytes."""
+        return self.cipher.seal(data) if self.encrypts else data
 
     def dossier_dir(self, number: str) -> Path:
         return self.root / number
@@ -53,10 +92,31 @@ class ImageStore:
 
     def write(self, number: str, file_name: str, data: bytes) -> StoredFile:
         """Store page bytes durably; returns size and checksums computed from the same bytes (R22)."""
-        target = self.path(number, file_name)
+        return self.write_path(self.path(number, file_name), data)
+
+    def write_path(self, target: Path, data: bytes) -> StoredFile:
+        """Store plain image bytes at ``target`` (inside the home), encrypted when the home says so."""
         sha256, sm3 = digests(data)
-        write_atomic(target, data)
+        write_atomic(target, self.seal_bytes(data))
         return StoredFile(target, len(data), sha256, sm3)
+
+    def read_bytes(self, number: str, file_name: str) -> bytes:
+        """The plain image of a stored page (decrypted when encrypted at rest)."""
+        return self.read_file(self.path(number, file_name))
+
+    def read_file(self, path: Path) -> bytes:
+        """The plain image in a page file of this home (live store, kept originals, spool)."""
+        return self.open_blob(Path(path).read_bytes(), Path(path).name)
+
+    def open_blob(self, blob: bytes, name: str) -> bytes:
+        if not is_encrypted_file(blob):
+            return blob
+        if self.cipher is None:
+            raise Refused("The page file {name} is encrypted, but this home's image protection is not unlocked. "
+                          "Give the protection passphrase (prompt or SCANSTATION_PROTECT_PASSPHRASE).",
+                          "页面文件 {name} 已加密，但本工作目录的图像保护尚未解锁。请输入保护口令（提示输入或设置 "
+                          "SCANSTATION_PROTECT_PASSPHRASE）。", name=name)
+        return self.cipher.open(blob, name)
 
     def rename(self, number: str, old_name: str, new_name: str) -> None:
         """Rename within a dossier folder (renumbering); the target must not exist."""

@@ -34,7 +34,7 @@ from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
 from scanstation.storage.files import fsync_dir, storage_error
-from scanstation.storage.image_store import ImageStore
+from scanstation.custody.protection import image_store
 from scanstation.transfer import keys, receipts, register, require_schema, verify
 from scanstation.transfer import package_layout as layout
 
@@ -100,8 +100,16 @@ def _package_digest(report: verify.VerifyReport, path: Path) -> tuple[str, str]:
     return hashlib.new("sm3", str(path).encode("utf-8")).hexdigest(), "path"
 
 
-def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str) -> int:
-    """Copy one image into the store, hashing it on the way; the digests must be the checked ones."""
+def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> int:
+    """Copy one image into the store, hashing it on the way; the digests must be the checked ones.
+    An archive that encrypts its images at rest (R40) gets the file encrypted."""
+    if store is not None and store.encrypts:
+        data = src.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256 or hashlib.new("sm3", data).hexdigest() != sm3:
+            raise CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
+                              "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=src.name)
+        store.write_path(dst, data)
+        return len(data)
     tmp = dst.with_name(dst.name + ".part")
     sha, sm = hashlib.sha256(), hashlib.new("sm3")
     size = 0
@@ -330,7 +338,7 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
 
 def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result) -> dict:
     home = session.home
-    store = ImageStore(home.path)
+    store = image_store(home)
     contents = [c for c in report.dossiers.values() if c.meta is not None]
     for c in contents:
         if store.dossier_dir(c.number).exists():
@@ -351,7 +359,7 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
             folder.mkdir(parents=True)
             created.append(folder)
             for rel in c.images:
-                _copy_verified(report.root / rel, folder / rel.rsplit("/", 1)[-1], sha[rel], sm3[rel])
+                _copy_verified(report.root / rel, folder / rel.rsplit("/", 1)[-1], sha[rel], sm3[rel], store)
             fsync_dir(folder)
         # 2. the package's own record: tag files, signature and every non-image file
         kept.mkdir(parents=True)

@@ -19,8 +19,8 @@ import collections
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import (QAbstractListModel, QCoreApplication, QByteArray, QMimeData, QModelIndex, QObject, QRect, QSize, Qt,
-                            Signal)
+from PySide6.QtCore import (QAbstractListModel, QBuffer, QByteArray, QCoreApplication, QIODevice, QMimeData, QModelIndex,
+                            QObject, QRect, QSize, Qt, Signal)
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
@@ -35,9 +35,28 @@ SeqRole = Qt.ItemDataRole.UserRole + 3
 DecisionRole = Qt.ItemDataRole.UserRole + 4
 
 
+def _encrypted(path: str) -> bool:
+    from scanstation.storage.image_store import is_encrypted_file
+    try:
+        with open(path, "rb") as fh:
+            return is_encrypted_file(fh.read(16))
+    except OSError:
+        return False
+
+
 def decode_thumbnail(path: str, size: QSize) -> QImage:
     """Runs on a worker thread: decode ``path`` at (about) ``size``; a null image if unreadable."""
-    reader = QImageReader(path)
+    source = path
+    if _encrypted(path):   # images encrypted at rest (R40): the core decrypts with the login's key
+        from scanstation.custody.protection import open_page_file
+        try:
+            buffer = QBuffer()
+            buffer.setData(QByteArray(open_page_file(path)))
+        except Exception:
+            return QImage()
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        source = buffer
+    reader = QImageReader(source)
     reader.setAutoTransform(True)
     full = reader.size()
     if full.isValid() and not full.isEmpty():
@@ -46,7 +65,8 @@ def decode_thumbnail(path: str, size: QSize) -> QImage:
     if image.isNull():  # formats Qt cannot read here (e.g. JPEG 2000): Pillow as a fallback
         try:
             from PIL import Image
-            with Image.open(path) as im:
+            import io
+            with Image.open(io.BytesIO(bytes(source.data())) if isinstance(source, QBuffer) else path) as im:
                 im.draft("RGB", (size.width(), size.height()))
                 im.thumbnail((size.width(), size.height()))
                 rgb = im.convert("RGB")
