@@ -207,6 +207,57 @@
     </message>
 </context>
 <context>
+    <name>CustodyWatch</name>
+    <message>
+        <source>&amp;Back up now…</source>
+        <translation>立即备份(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Check &amp;fixity now</source>
+        <translation>立即进行固定性校验(&amp;F)</translation>
+    </message>
+    <message>
+        <source>⚠ The last verified backup is older than {days} days — back up now</source>
+        <translation>⚠ 最近一次已校验的备份已超过 {days} 天 — 立即备份</translation>
+    </message>
+    <message>
+        <source>⚠ No backup has been verified yet — back up now</source>
+        <translation>⚠ 尚无已校验的备份 — 立即备份</translation>
+    </message>
+    <message>
+        <source>Make a backup to another disk and verify it (R39).</source>
+        <translation>备份到另一块磁盘并进行校验（R39）。</translation>
+    </message>
+    <message>
+        <source>Fixity check running in the background…</source>
+        <translation>正在后台进行固定性校验…</translation>
+    </message>
+    <message>
+        <source>Fixity check passed: {n} pages re-hashed, no change found.</source>
+        <translation>固定性校验通过：已重新计算 {n} 页的校验值，未发现改动。</translation>
+    </message>
+    <message>
+        <source>Back up to (another disk)</source>
+        <translation>备份到（另一块磁盘）</translation>
+    </message>
+    <message>
+        <source>Backing up to {dest}…</source>
+        <translation>正在备份到 {dest}…</translation>
+    </message>
+    <message>
+        <source>Backup {gen} made and verified: {files} files ({copied} copied, {linked} unchanged and linked).</source>
+        <translation>备份 {gen} 已完成并通过校验：共 {files} 个文件（复制 {copied} 个，未变化而链接 {linked} 个）。</translation>
+    </message>
+    <message>
+        <source>Warnings: {w}</source>
+        <translation>警告：{w}</translation>
+    </message>
+    <message>
+        <source>Backup</source>
+        <translation>备份</translation>
+    </message>
+</context>
+<context>
     <name>DecisionDialog</name>
     <message>
         <source>Accept the package</source>

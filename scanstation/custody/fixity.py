@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -108,4 +109,30 @@ def last_run(catalog) -> dict | None:
     return catalog.one("SELECT * FROM fixity_runs ORDER BY id DESC LIMIT 1")
 
 
-__all__ = ["FixityResult", "check", "last_run"]
+def due(home, now: datetime | None = None) -> bool:
+    """For the GUI's schedule: the last check is older than ``fixity.interval_days`` (0 = never)."""
+    from scanstation import settings
+    interval = float(settings.get(home, "fixity.interval_days") or 0)
+    if interval <= 0:
+        return False
+    if not home.catalog.one("SELECT 1 AS x FROM pages WHERE state = 'active' AND file_name != '' LIMIT 1"):
+        return False
+    last = last_run(home.catalog)
+    if last is None:
+        return True
+    try:
+        finished = datetime.fromisoformat(last["finished_at"])
+    except (TypeError, ValueError):
+        return True
+    now = now or datetime.now().astimezone()
+    return now - finished > timedelta(days=interval)
+
+
+def scheduled_check(session) -> FixityResult:
+    """The check the GUI runs when one is due: a sample of ``fixity.sample_percent`` of the pages."""
+    from scanstation import settings
+    sample = float(settings.get(session.home, "fixity.sample_percent") or 100)
+    return check(session, sample_percent=min(100.0, max(0.1, sample)))
+
+
+__all__ = ["FixityResult", "check", "due", "last_run", "scheduled_check"]

@@ -248,6 +248,28 @@ class CoreApi:
         from scanstation import settings
         settings.set_value(self.session, key, value)
 
+    # -- custody reminders (R39, fixity) ----------------------------------------------------
+    def custody_reminders(self) -> dict:
+        """What the window should remind this user of: an old backup, a fixity check that is due."""
+        out = {"backup": None, "fixity_due": False}
+        if self.can("backup"):
+            out["backup"] = _module("custody.backup").reminder(self.home)
+        if self.can("fixity.check"):
+            out["fixity_due"] = _module("custody.fixity").due(self.home)
+        return out
+
+    def scheduled_fixity_check(self):
+        return _module("custody.fixity").scheduled_check(self.session)
+
+    def backup_now(self, dest: str) -> dict:
+        """A new backup generation in ``dest``, then a verification of it (R39)."""
+        backup = _module("custody.backup")
+        made = backup.create(self.session, dest)
+        checked = backup.verify(self.session, dest, made.generation)
+        return {"generation": made.generation, "files": made.files, "bytes": made.bytes, "copied": made.copied,
+                "linked": made.linked, "warnings": made.warnings, "verified": checked.ok,
+                "problems": len(checked.mismatched) + len(checked.missing) + len(checked.unexpected)}
+
     def setting(self, key: str):
         from scanstation import settings
         return settings.get(self.home, key)

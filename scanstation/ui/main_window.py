@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
 
 from scanstation import __version__
 from scanstation.ui import binding_guard, tasks
+from scanstation.ui.custody_watch import CustodyWatch
 from scanstation.ui.errors import presenter
 from scanstation.ui.icons import icon
 from scanstation.ui.import_view import ImportView
@@ -131,6 +132,11 @@ class MainWindow(QMainWindow):
         for code, label in (("zh_CN", "中文"), ("en", "English")):
             action = language_menu.addAction(label)
             action.triggered.connect(lambda _c=False, c=code: self.choose_language(c))
+        self.custody = CustodyWatch(api, self)
+        if self.custody.actions():
+            self.file_menu.addSeparator()
+            for action in self.custody.actions():
+                self.file_menu.addAction(action)
         self.file_menu.addSeparator()
         quit_action = self.file_menu.addAction(self.tr("&Quit"))
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -166,6 +172,7 @@ class MainWindow(QMainWindow):
         if api.can("capture"):   # a crash or power cut in the middle of a batch: finish what reached the spool
             tasks.run_task(api.interrupted_sessions, self._offer_recovery, lambda e: presenter().present(e, self),
                            pool="catalog", owner=self)
+        self.custody.start()   # backup reminder (R39) and the scheduled fixity check
         if background_ocr:  # pages become searchable while the clerk keeps scanning
             tasks.run_task(api.start_background_ocr, None, lambda e: presenter().present(e, self), pool="catalog",
                            owner=self)
@@ -309,6 +316,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.scan_desk.shutdown()
+        self.custody.stop()
         self.idle.stop()
         self.save_layout()
         super().closeEvent(event)

@@ -24,7 +24,8 @@ from typing import Callable
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Qt, Signal, Slot
 
-POOL_SIZES = {"catalog": 1, "device": 2, "images": max(2, min(4, os.cpu_count() or 2))}
+POOL_SIZES = {"catalog": 1, "device": 2, "images": max(2, min(4, os.cpu_count() or 2)),
+              "custody": 1}   # long backups and fixity checks, never in the way of thumbnails
 BATCH_INTERVAL_MS = 100
 
 _pools: dict[str, QThreadPool] = {}
