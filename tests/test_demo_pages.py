@@ -15,6 +15,7 @@ from scanstation.devices.demo_pages import (
     demo_plan,
     find_cjk_font,
     render_page,
+    render_pixels,
 )
 
 FIELDS = {"档号": "X001-ZY·DJ·2024·D100-0001-001", "题名": "张伟参保登记材料", "姓名": "张伟",
@@ -127,8 +128,24 @@ def test_render_upside_down_sheet():
     assert bottom_ink > top_ink
 
 
+def test_render_pixels_are_the_page_and_the_form_is_drawn():
+    spec = dataclasses.replace(demo_plan(FIELDS, pages=1, seed=10)[0], skew_deg=0.0, noise=0.0, shift_mm=(0.0, 0.0))
+    pixels, truth = render_pixels(spec)
+    img, truth2 = render_page(spec)
+    assert truth == truth2 and pixels.dtype == np.uint8 and np.array_equal(pixels, np.asarray(img))
+    l, t, r, b = truth.page_box_px
+    page = pixels[t:b, l:r]
+    # the form's table: long straight rules in ink across most of the text width
+    dark_rows = (page < 80).mean(axis=1)
+    assert (dark_rows > 0.6).sum() >= 4
+    # ink is ink, paper is paper (no noise asked for)
+    values = set(np.unique(page[page.shape[0] // 2 - 300 : page.shape[0] // 2 + 300, 400:1200]).tolist())
+    assert min(values) <= 30 and max(values) >= 240
+
+
 def test_render_is_fast_enough_for_the_demo_scanner():
-    """>= 10 pages/s of 300 dpi grey A4 on two cores: about 150 ms of CPU per page or less."""
+    """The demo scanner draws beside the capture pipeline on the same two cores: well under 100 ms
+    of CPU for a 300 dpi grey A4 page (about 35 ms on an idle machine)."""
     specs = demo_plan(FIELDS, pages=6, seed=9)
     render_page(specs[0])  # fonts and glyph caches
     cpu = []
@@ -136,4 +153,4 @@ def test_render_is_fast_enough_for_the_demo_scanner():
         t = time.process_time()
         render_page(s)
         cpu.append(time.process_time() - t)
-    assert statistics.median(cpu) < 0.2, cpu
+    assert statistics.median(cpu) < 0.1, cpu

@@ -46,6 +46,22 @@ def test_demo_feeder_gives_the_dossier_pages_with_their_truth(tmp_path):
     assert any("X001-WS-2024-0007" in line for line in pages[0].truth.text_lines)
 
 
+def test_demo_spool_file_holds_the_drawn_page(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from scanstation.devices.demo_pages import demo_plan, render_page
+    for mode in ("gray", "color", "lineart"):
+        _, pages = run(tmp_path / mode, demo_pages=1, mode=mode)
+        spec = dataclasses.replace(demo_plan(FIELDS, 1, 3, False, dpi=200, mode=mode, paper=(105.0, 148.0))[0])
+        expected, truth = render_page(spec)
+        with Image.open(pages[0].path) as im:
+            assert im.format == "PPM" and im.mode == expected.mode and im.size == expected.size
+            assert np.array_equal(np.asarray(im), np.asarray(expected))
+        assert pages[0].truth == truth
+
+
 def test_demo_duplex_alternates_sides_and_has_blank_backs(tmp_path):
     _, pages = run(tmp_path, source="duplex", demo_pages=4, demo_seed=1)
     assert [p.side for p in pages] == ["front", "back"] * 4

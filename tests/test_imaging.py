@@ -279,6 +279,51 @@ def test_low_dpi_flag_and_unreadable_file(tmp_path):
         process_page(str(bad))
 
 
+def test_spooled_pnm_page_is_processed_like_the_image_and_a_cut_off_file_is_refused(tmp_path):
+    img, truth = render_page(_text_page(seq=2, skew_deg=-2.2))
+    path = tmp_path / "page-0001.pnm"
+    img.save(path, format="PPM")  # the scanners' spool format carries no resolution
+    from_file = process_page(str(path), PipelineSettings(dpi=DPI))
+    in_memory = process_page(img)
+    assert from_file.data == in_memory.data and from_file.flags == in_memory.flags
+    assert from_file.log == in_memory.log
+    colour = tmp_path / "colour.pnm"
+    img.convert("RGB").save(colour, format="PPM")
+    page = process_page(str(colour), PipelineSettings(dpi=DPI, mode="color"))
+    assert page.mode == "color" and _decode(page).mode == "RGB"
+    assert process_page(str(colour), PipelineSettings(dpi=DPI)).mode == "color"
+    assert process_page(str(colour), PipelineSettings(dpi=DPI, mode="gray")).data == from_file.data
+    cut = tmp_path / "cut.pnm"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a crash in the middle of spooling
+    with pytest.raises(InvalidInput) as err:
+        process_page(str(cut), PipelineSettings(dpi=DPI))
+    assert "truncated" in err.value.en
+    with pytest.raises(InvalidInput):  # no resolution anywhere
+        process_page(str(path))
+
+
+def test_duplicate_alignment_same_with_and_without_opencv():
+    from scanstation.imaging import analysis
+    specs = demo_plan(FIELDS, pages=2, seed=24)
+    first = process_page(render_page(specs[0])[0]).signature
+    again = dataclasses.replace(specs[0], seed=specs[0].seed + 7, skew_deg=specs[0].skew_deg - 0.5, shift_mm=(1.0, 1.0))
+    second = process_page(render_page(again)[0]).signature
+    other = process_page(render_page(specs[1])[0]).signature
+    for prev, cur in ((first, second), (first, other)):
+        a, b = prev.array(), cur.array()
+        h = min(a.shape[0], b.shape[0])
+        core = b[2 : h - 2, 2 : a.shape[1] - 2]
+        fast = analysis._shift_correlations(a[:h], core)
+        cv2, analysis._cv2 = analysis._cv2, None
+        try:
+            slow = analysis._shift_correlations(a[:h], core)
+        finally:
+            analysis._cv2 = cv2
+        assert fast.shape == slow.shape == (5, 5)
+        assert np.allclose(fast, slow, atol=1e-4)
+    assert duplicate_of_previous(first, second) >= DUPLICATE_THRESHOLD > duplicate_of_previous(first, other)
+
+
 def test_r04_bitonal_needs_tiff():
     with pytest.raises(InvalidInput):
         PipelineSettings(format="jpeg", mode="lineart").validate()

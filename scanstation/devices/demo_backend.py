@@ -11,6 +11,7 @@ with page 4. ``ScanSettings.fault_at_page`` makes it fail exactly like a SANE de
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from scanstation.devices import errors as dev_errors
 from scanstation.devices.base import (MODES, SOURCES, Capabilities, CancelToken, DeviceInfo, PageCallback,
@@ -40,9 +41,28 @@ def _renderer():
 def _render_to_file(spec, mode: str, spool: str, index: int):
     """Runs in the render worker: draw one page and spool it as PNM."""
     from scanstation.devices import demo_pages
-    image, truth = demo_pages.render_page(spec)
-    path, width, height = write_page_file(image, mode, spool, index)
+    if mode in ("gray", "color") and spec.mode == mode:
+        pixels, truth = demo_pages.render_pixels(spec)
+        path, width, height = _write_pnm(pixels, spool, index)
+    else:
+        image, truth = demo_pages.render_page(spec)
+        path, width, height = write_page_file(image, mode, spool, index)
     return path, width, height, truth
+
+
+def _write_pnm(pixels, folder: str, index: int) -> tuple[str, int, int]:
+    """``write_page_file`` for pixels already in a uint8 array ((h, w) grey or (h, w, 3) colour):
+    the raw PGM/PPM header and the array's bytes as they are, without a copy into an image first.
+    Same names, same temporary-then-rename, so a page file that exists is complete."""
+    import numpy as np
+    height, width = pixels.shape[:2]
+    final = os.path.join(folder, f"page-{index + 1:04d}.pnm")
+    part = final + ".part"
+    with open(part, "wb") as f:
+        f.write(b"%s\n%d %d\n255\n" % (b"P6" if pixels.ndim == 3 else b"P5", width, height))
+        f.write(memoryview(np.ascontiguousarray(pixels)).cast("B"))
+    os.replace(part, final)
+    return final, width, height
 
 
 def _render_here(spec, mode: str, spool: str, index: int):
@@ -140,7 +160,6 @@ class DemoScanner:
                 try:
                     path = future.result()[0] if future is not None else None
                     if path:
-                        import os
                         os.unlink(path)
                 except Exception:
                     pass

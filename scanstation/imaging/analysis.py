@@ -1,16 +1,20 @@
 """Measurements on a page: where the paper is, skew, blank, exposure, a duplicate signature.
 
 Everything here measures; nothing alters the page (R05, R08). Measurements run on one
-downsampled grey copy of about 100 dpi (``Analysis``), made once per page with Pillow's box
-``reduce`` (a few ms for a 300 dpi A4 page), with numpy vectorised over that copy only.
+downsampled grey copy of about 75 dpi (``Analysis``), made once per page with Pillow's box
+``reduce`` (a few ms for a 300 dpi A4 page), with numpy vectorised over that copy only. 75 dpi
+keeps a 3.6 mm line of text about 10 pixels high, plenty for skew (within a few hundredths of
+a degree on demo pages), paper edges and 4 mm blank-detection cells, at 56 % of the pixels of
+100 dpi. Box sums (blank cells, skew strips) use integral images, and bool masks are
+transposed and mirrored with OpenCV, where numpy's strided copies are several times slower.
 
 Skew: projection-profile search. The ink inside the paper is summed into narrow vertical strips
 (one pass over the small image); for a candidate angle each strip's row profile is shifted by
 ``x * tan(angle)`` (with linear interpolation) and added up; text lines line up into sharp
 peaks at the true angle, so the sum of squares of the profile is highest there. Coarse-to-fine
-(0.5°, 0.1°, 0.02° steps, then a parabola through the best three) costs about 50 evaluations of
-a ``bincount`` over the non-empty strip cells — a few ms. Pages with too little ink (blank backs)
-are measured from the straight paper edges against the scanner background instead.
+(0.5°, 0.1°, 0.02° steps, then a parabola through the best three): each stage scores all its
+angles in one ``bincount`` over the non-empty strip cells — a few ms. Pages with too little ink
+(blank backs) are measured from the straight paper edges against the scanner background instead.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-ANALYSIS_DPI = 100.0
+try:  # optional accelerator for box sums (integral images); numpy does the same without it
+    import cv2 as _cv2
+
+    _cv2.setNumThreads(1)  # the page pool already runs one process per core
+except ImportError:  # pragma: no cover - depends on the installation
+    _cv2 = None
+
+ANALYSIS_DPI = 75.0
 
 
 @dataclass
@@ -69,21 +80,66 @@ class Analysis:
         return mm / 25.4 * self.analysis_dpi
 
 
-def analyse(image: Image.Image, dpi: float) -> Analysis:
-    """Make the small grey copy and find the paper, interior and ink on it."""
+def analyse(image: Image.Image | np.ndarray, dpi: float) -> Analysis:
+    """Make the small grey copy and find the paper, interior and ink on it. ``image`` is a PIL
+    image or the pixels as a uint8 array (h, w) grey or (h, w, 3) RGB."""
     factor = max(1, int(round(dpi / ANALYSIS_DPI)))
-    img = image
-    if img.mode == "1":
-        img = img.convert("L")
-    if img.mode not in ("L", "RGB"):
-        img = img.convert("RGB")
+    if isinstance(image, np.ndarray):
+        img = Image.fromarray(image)  # shares the array's memory
+    else:
+        img = image
+        if img.mode == "1":
+            img = img.convert("L")
+        if img.mode not in ("L", "RGB"):
+            img = img.convert("RGB")
     small = img.reduce(factor) if factor > 1 else img
     if small.mode != "L":
         small = small.convert("L")
-    a = Analysis(gray=np.asarray(small), factor=factor, full_size=image.size, dpi=float(dpi))
+    a = Analysis(gray=np.asarray(small), factor=factor, full_size=img.size, dpi=float(dpi))
     a.paper = find_paper(a.gray)
     _interior_and_ink(a)
     return a
+
+
+def _histogram(gray: np.ndarray) -> np.ndarray:
+    """Grey-level histogram (256 bins, int64) of a uint8 array."""
+    if _cv2 is not None:
+        return _cv2.calcHist([np.ascontiguousarray(gray)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount(gray.ravel(), minlength=256)
+
+
+def _transposed(mask: np.ndarray) -> np.ndarray:
+    """Contiguous transpose of a bool mask (OpenCV's is several times faster than numpy's copy)."""
+    if _cv2 is not None:
+        return _cv2.transpose(np.ascontiguousarray(mask).view(np.uint8)).view(bool)
+    return np.ascontiguousarray(mask.T)
+
+
+def _mirrored(mask: np.ndarray) -> np.ndarray:
+    """Contiguous left-right mirror of a bool mask."""
+    if _cv2 is not None:
+        return _cv2.flip(np.ascontiguousarray(mask).view(np.uint8), 1).view(bool)
+    return np.ascontiguousarray(mask[:, ::-1])
+
+
+def _range_mask(lo: np.ndarray, hi: np.ndarray, width: int) -> np.ndarray:
+    """Bool (len(lo), width) mask, row r true at columns lo[r]..hi[r] inclusive."""
+    # int16 halves the memory traffic of the broadcast compares (analysis images are < 16k px)
+    xs = np.arange(width, dtype=np.int16)
+    lo16 = np.clip(lo, -1, 1 << 14).astype(np.int16)
+    hi16 = np.clip(hi, -1, 1 << 14).astype(np.int16)
+    mask = xs[None, :] >= lo16[:, None]
+    mask &= xs[None, :] <= hi16[:, None]
+    return mask
+
+
+def _box_sums(mask: np.ndarray, ch: int, cw: int) -> np.ndarray:
+    """Sums of a uint8 (h, w) array over (ch x cw) boxes; h, w multiples of ch, cw."""
+    h, w = mask.shape
+    if _cv2 is not None:  # integral image: one pass instead of numpy's strided reductions
+        s = _cv2.integral(mask)[::ch, ::cw]
+        return s[1:, 1:] - s[:-1, 1:] - s[1:, :-1] + s[:-1, :-1]
+    return mask.reshape(h // ch, ch, w // cw, cw).sum(axis=(1, 3), dtype=np.int32)
 
 
 def _otsu(hist: np.ndarray) -> float:
@@ -114,7 +170,7 @@ def find_paper(gray: np.ndarray) -> Paper | None:
     h, w = gray.shape
     if h < 16 or w < 16:
         return None
-    hist = np.bincount(gray[::2, ::2].ravel(), minlength=256)
+    hist = _histogram(gray[::2, ::2])
     t = _otsu(hist)
     ti = int(t)
     ring = np.concatenate([gray[0, :], gray[-1, :], gray[:, 0], gray[:, -1]])
@@ -130,15 +186,17 @@ def find_paper(gray: np.ndarray) -> Paper | None:
     bright = gray > ti
     # rows: first/last run of 3 bright pixels (ignores single bright specks on the background)
     run_r = bright[:, :-2] & bright[:, 1:-1] & bright[:, 2:]
-    run_c = bright[:-2, :] & bright[1:-1, :] & bright[2:, :]
+    # columns are searched as rows of the transposed mask: argmax along contiguous memory
+    bright_t = _transposed(bright)
+    run_c = bright_t[:, :-2] & bright_t[:, 1:-1] & bright_t[:, 2:]
     first = np.argmax(run_r, axis=1)
     keep_r = run_r[np.arange(h), first]
-    firstc = np.argmax(run_c, axis=0)
-    keep_c = run_c[firstc, np.arange(w)]
+    firstc = np.argmax(run_c, axis=1)
+    keep_c = run_c[np.arange(w), firstc]
     if keep_r.sum() < 8 or keep_c.sum() < 8:
         return None
-    last = run_r.shape[1] - 1 - np.argmax(run_r[:, ::-1], axis=1) + 2
-    lastc = run_c.shape[0] - 1 - np.argmax(run_c[::-1, :], axis=0) + 2
+    last = run_r.shape[1] - 1 - np.argmax(_mirrored(run_r), axis=1) + 2
+    lastc = run_c.shape[1] - 1 - np.argmax(_mirrored(run_c), axis=1) + 2
     row_idx = np.nonzero(keep_r)[0]
     col_idx = np.nonzero(keep_c)[0]
     left = _subpixel(gray, row_idx, first[keep_r], t, -1, axis=1)
@@ -196,11 +254,9 @@ def _interior_and_ink(a: Analysis) -> None:
         sel = (p.cols >= c0) & (p.cols < c1)
         lo_c[p.cols[sel] - c0] = np.ceil(p.top[sel] + m - 0.5).astype(np.int32) - r0
         hi_c[p.cols[sel] - c0] = np.floor(p.bottom[sel] - m - 0.5).astype(np.int32) - r0
-        xs = np.arange(bw, dtype=np.int32)
-        ys = np.arange(bh, dtype=np.int32)
         a.row_bounds = (lo_r, hi_r)
-        interior = (xs[None, :] >= lo_r[:, None]) & (xs[None, :] <= hi_r[:, None])
-        interior &= (ys[:, None] >= lo_c[None, :]) & (ys[:, None] <= hi_c[None, :])
+        interior = _range_mask(lo_r, hi_r, bw)
+        interior &= _transposed(_range_mask(lo_c, hi_c, bh))
     else:
         mi = int(round(m))
         r0, r1, c0, c1 = mi, max(mi, h - mi), mi, max(mi, w - mi)
@@ -248,9 +304,14 @@ class SkewMeasurement:
         return entry
 
 
-MIN_INK_PIXELS = 400  # at ~100 dpi: a few words
+MIN_INK_PIXELS = 400  # at 100 dpi (scaled with the analysis resolution): a few words
 MIN_PROFILE_SHARPNESS = 1.02
-SCANT_TEXT_PIXELS = 6000  # at ~100 dpi: about five lines of text
+SCANT_TEXT_PIXELS = 6000  # at 100 dpi (scaled likewise): about five lines of text
+
+
+def _pixels_at(dpi: float, pixels_at_100_dpi: int) -> int:
+    """An amount of ink given in pixels at 100 dpi, in pixels at ``dpi``."""
+    return int(round(pixels_at_100_dpi * (dpi / 100.0) ** 2))
 
 
 def measure_skew(a: Analysis, max_angle: float = 8.0, blank: bool | None = None) -> SkewMeasurement:
@@ -262,7 +323,7 @@ def measure_skew(a: Analysis, max_angle: float = 8.0, blank: bool | None = None)
     edge = _edge_skew(a.paper, max_angle) if a.paper is not None else None
     if text is not None:
         angle, sharp, amount = float(text[0]), float(text[1]), text[2]
-        if edge is not None and amount < SCANT_TEXT_PIXELS and abs(angle - edge) <= 1.0:
+        if edge is not None and amount < _pixels_at(a.analysis_dpi, SCANT_TEXT_PIXELS) and abs(angle - edge) <= 1.0:
             # a few short lines resolve the angle to ~0.2° only; the paper edge, hundreds of mm
             # long, to ~0.01°, and printed lines run parallel to it
             return SkewMeasurement(edge, "edges", sharp, edge_angle=edge, text_angle=angle)
@@ -283,7 +344,7 @@ class _Profile:
         k = max(1, -(-w // strip))
         padded = np.zeros((h, k * strip), dtype=np.uint8)
         padded[:, :w] = sub
-        sums = padded.reshape(h, k, strip).sum(axis=2, dtype=np.int32)
+        sums = _box_sums(padded, 1, strip)
         ys, ks = np.nonzero(sums)
         self.weights = sums[ys, ks].astype(np.float64)
         xc = (np.arange(k) + 0.5) * strip - w / 2.0
@@ -293,13 +354,23 @@ class _Profile:
         self.length = h + 2 * self.pad + 2
 
     def score(self, angle: float) -> float:
-        pos = self.y + self.x * math.tan(math.radians(angle)) + self.pad
+        return float(self.scores([angle])[0])
+
+    def scores(self, angles) -> np.ndarray:
+        """Sum of squares of the shifted row profile for each angle (|angle| <= 15°): all angles
+        in one pass, each angle's profile in its own block of one ``bincount``."""
+        tans = np.tan(np.radians(np.asarray(angles, dtype=np.float64)))
+        n = len(tans)
+        pos = self.y[None, :] + self.x[None, :] * tans[:, None] + self.pad
         i0 = np.floor(pos)
         f = pos - i0
-        i0 = i0.astype(np.int64)
-        prof = np.bincount(i0, self.weights * (1 - f), self.length)
-        prof += np.bincount(i0 + 1, self.weights * f, self.length)
-        return float(np.dot(prof, prof))
+        i0 = i0.astype(np.int64) + (np.arange(n, dtype=np.int64) * self.length)[:, None]
+        wf = self.weights[None, :] * f
+        size = n * self.length
+        prof = np.bincount(i0.ravel(), (self.weights[None, :] - wf).ravel(), size)
+        prof += np.bincount(i0.ravel() + 1, wf.ravel(), size)
+        prof = prof.reshape(n, self.length)
+        return np.einsum("ij,ij->i", prof, prof)
 
 
 def _projection_skew(a: Analysis, max_angle: float) -> tuple[float, float, int] | None:
@@ -311,23 +382,22 @@ def _projection_skew(a: Analysis, max_angle: float) -> tuple[float, float, int] 
         # shadows sit there and have no line structure
         band = int(round(a.mm(17.0)))
         lo, hi = a.row_bounds
-        xs = np.arange(ink.shape[1], dtype=np.int32)
-        core = ink & (xs[None, :] >= (lo + band)[:, None]) & (xs[None, :] <= (hi - band)[:, None])
-        if np.count_nonzero(core) >= MIN_INK_PIXELS:
+        core = ink & _range_mask(lo + band, hi - band, ink.shape[1])
+        if np.count_nonzero(core) >= _pixels_at(a.analysis_dpi, MIN_INK_PIXELS):
             ink = core
     amount = int(np.count_nonzero(ink))
-    if amount < MIN_INK_PIXELS:
+    if amount < _pixels_at(a.analysis_dpi, MIN_INK_PIXELS):
         return None
     prof = _Profile(ink, strip=max(4, int(round(a.mm(4.0)))))
     coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
-    scores = np.array([prof.score(t) for t in coarse])
+    scores = prof.scores(coarse)
     best = float(coarse[int(np.argmax(scores))])
     sharpness = float(scores.max() / max(np.median(scores), 1e-9))
     if sharpness < MIN_PROFILE_SHARPNESS:
         return None
     for step in (0.1, 0.02):
         grid = best + np.arange(-5, 6) * step
-        s = np.array([prof.score(t) for t in grid])
+        s = prof.scores(grid)
         i = int(np.argmax(s))
         best = float(grid[i])
         if step == 0.02 and 0 < i < len(grid) - 1:
@@ -353,13 +423,13 @@ def residual_skew(image: Image.Image, dpi: float, page_box: tuple[float, float, 
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
     ink = small[y0:y1, x0:x1] < ink_threshold
-    if np.count_nonzero(ink) < MIN_INK_PIXELS:
+    if np.count_nonzero(ink) < _pixels_at(dpi / factor, MIN_INK_PIXELS):
         return None
     prof = _Profile(ink, strip=max(4, int(round(4.0 * per_mm))))
     best = 0.0
     for step, n in ((0.25, 6), (0.05, 5), (0.01, 5)):
         grid = best + np.arange(-n, n + 1) * step
-        s = np.array([prof.score(t) for t in grid])
+        s = prof.scores(grid)
         best = float(grid[int(np.argmax(s))])
     return best
 
@@ -443,8 +513,8 @@ def detect_blank(a: Analysis, min_text_cells: int = 6, max_solid_cells: int = 10
     ink_p[:h, :w] = ink
     in_p = np.zeros((hh, ww), dtype=np.uint8)
     in_p[:h, :w] = inside
-    ink_cells = ink_p.reshape(hh // c, c, ww // c, c).sum(axis=(1, 3), dtype=np.int32)
-    in_cells = in_p.reshape(hh // c, c, ww // c, c).sum(axis=(1, 3), dtype=np.int32)
+    ink_cells = _box_sums(ink_p, c, c)
+    in_cells = _box_sums(in_p, c, c)
     valid = in_cells >= (c * c) // 2
     coverage = np.where(valid, ink_cells / np.maximum(in_cells, 1), 0.0)
     inked = valid & (coverage >= 0.02) & (coverage <= 0.6)
@@ -563,16 +633,9 @@ def duplicate_of_previous(prev_signature: PageSignature | None, signature: PageS
     h, w = min(a.shape[0], b.shape[0]), a.shape[1]
     s = max_shift
     core = b[s : h - s, s : w - s]
-    cn = core - core.mean()
-    cnorm = float(np.sqrt((cn * cn).sum())) or 1.0
-    best, shift = -1.0, (0, 0)
-    for dy in range(-s, s + 1):
-        for dx in range(-s, s + 1):
-            win = a[s + dy : h - s + dy, s + dx : w - s + dx]
-            wn = win - win.mean()
-            c = float((wn * cn).sum()) / ((float(np.sqrt((wn * wn).sum())) or 1.0) * cnorm)
-            if c > best:
-                best, shift = c, (dy, dx)
+    corr = _shift_correlations(a[:h], core)  # (2s+1, 2s+1), index [s + dy, s + dx]
+    k = int(np.argmax(corr))
+    best, shift = float(corr.flat[k]), (k // corr.shape[1] - s, k % corr.shape[1] - s)
     if best < 0.5:
         return max(0.0, best)
     dy, dx = shift
@@ -590,6 +653,24 @@ def duplicate_of_previous(prev_signature: PageSignature | None, signature: PageS
     if total <= 0:
         return 0.0
     return float(energy[cc >= BLOCK_MATCH].sum()) / total
+
+
+def _shift_correlations(a: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """Normalised correlation (Pearson) of ``core`` with every window of ``a`` of its size."""
+    if _cv2 is not None:
+        return _cv2.matchTemplate(np.ascontiguousarray(a, np.float32), np.ascontiguousarray(core, np.float32),
+                                  _cv2.TM_CCOEFF_NORMED)
+    hh, ww = core.shape
+    rows, cols = a.shape[0] - hh + 1, a.shape[1] - ww + 1
+    cn = core - core.mean()
+    cnorm = float(np.sqrt((cn * cn).sum())) or 1.0
+    out = np.empty((rows, cols), dtype=np.float64)
+    for i in range(rows):
+        for j in range(cols):
+            wn = a[i : i + hh, j : j + ww]
+            wn = wn - wn.mean()
+            out[i, j] = float((wn * cn).sum()) / ((float(np.sqrt((wn * wn).sum())) or 1.0) * cnorm)
+    return out
 
 
 def is_duplicate(score: float, threshold: float = DUPLICATE_THRESHOLD) -> bool:

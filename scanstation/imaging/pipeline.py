@@ -17,15 +17,22 @@ or a punched hole, and the standard asks us to keep the marks. Specks and holes 
 The geometry is done in one resampling pass: rotation (deskew) and crop are a single affine warp
 whose output window is the crop box; a page that needs no rotation is only cropped (no
 resampling at all). A 90/180/270° turn from orientation detection is a lossless transpose.
+
+Pixels stay in one numpy array from the spool file to the encoder: a raw PNM spool file is
+memory-mapped (no decode, no copy), the analysis reads it through Pillow's box ``reduce``, the
+warp writes a new array with OpenCV, and Pillow reads that array in place for the small copy
+and the JPEG encoder (``Image.fromarray`` shares the memory).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from scanstation.errors import InvalidInput, ScanStationError
@@ -105,19 +112,34 @@ MODE_NAMES = {"RGB": "color", "L": "gray", "1": "lineart"}
 
 def load_page(image_or_path, settings: PipelineSettings) -> tuple[Image.Image, int]:
     """The page image and its resolution; refuses pages under 200 dpi (R02) and X != Y."""
-    if isinstance(image_or_path, Image.Image):
-        img = image_or_path
-    else:
-        try:
-            img = Image.open(image_or_path)
-            img.load()
-        except (OSError, UnidentifiedImageError) as exc:
-            raise InvalidInput(
-                "The page file {path} cannot be read as an image ({error}). Check the file or scan again.",
-                "页面文件 {path} 无法作为图像读取（{error}）。请检查文件或重新扫描。",
-                path=str(image_or_path), error=str(exc),
-            ) from exc
-    dpi_info = img.info.get("dpi")
+    img = image_or_path if isinstance(image_or_path, Image.Image) else _open(image_or_path)
+    dpi = _page_dpi(img.info, settings)
+    if img.mode not in ("L", "RGB", "1"):
+        info = dict(img.info)
+        img = img.convert("L" if img.mode in ("LA", "I", "I;16", "F") else "RGB")
+        img.info = info
+    return img, dpi
+
+
+def _unreadable(path, error) -> InvalidInput:
+    return InvalidInput(
+        "The page file {path} cannot be read as an image ({error}). Check the file or scan again.",
+        "页面文件 {path} 无法作为图像读取（{error}）。请检查文件或重新扫描。",
+        path=str(path), error=str(error),
+    )
+
+
+def _open(path) -> Image.Image:
+    try:
+        img = Image.open(path)
+        img.load()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise _unreadable(path, exc) from exc
+    return img
+
+
+def _page_dpi(info: dict, settings: PipelineSettings) -> int:
+    dpi_info = info.get("dpi")
     if dpi_info:
         x, y = (float(dpi_info[0]), float(dpi_info[1]))
         if abs(x - y) > 0.5:
@@ -140,11 +162,58 @@ def load_page(image_or_path, settings: PipelineSettings) -> tuple[Image.Image, i
             "页面分辨率为 {dpi} dpi，存档图像不得低于 {min} dpi。请以 300 dpi 重新扫描。",
             dpi=dpi, min=MIN_DPI,
         )
-    if img.mode not in ("L", "RGB", "1"):
-        info = dict(img.info)
-        img = img.convert("L" if img.mode in ("LA", "I", "I;16", "F") else "RGB")
-        img.info = info
-    return img, dpi
+    return dpi
+
+
+def _raw_pnm_pixels(path) -> np.ndarray | None:
+    """The pixels of a raw 8-bit PGM/PPM file (the scanners' spool format), memory-mapped: Pillow
+    parses the header and the pixel bytes are already in numpy's layout, so nothing is decoded or
+    copied (read-only; the mapping goes when the array does). None for any other file."""
+    try:
+        with Image.open(path) as im:
+            if im.format != "PPM" or im.mode not in ("L", "RGB") or len(im.tile) != 1:
+                return None
+            codec, _extents, offset, args = im.tile[0]
+            args = (args,) if isinstance(args, str) else tuple(args)
+            if codec != "raw" or args[0] != im.mode or args[1:] not in ((), (0, 1)):
+                return None  # 16-bit, scaled maxval, bottom-up...: let Pillow decode it
+            width, height = im.size
+            bands = len(im.mode)
+    except (OSError, UnidentifiedImageError):
+        return None  # the generic path reports it
+    shape = (height, width, bands) if bands > 1 else (height, width)
+    try:
+        size = os.path.getsize(path)
+        if size < offset + width * height * bands:
+            raise OSError(f"image file is truncated ({size - offset} of {width * height * bands} bytes)")
+        return np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _load_pixels(image_or_path, settings: PipelineSettings) -> tuple[np.ndarray, int, str]:
+    """Pixels as a uint8 array ((h, w) grey or (h, w, 3) colour) in the target mode, the dpi and
+    the input's mode name."""
+    pixels = None
+    if not isinstance(image_or_path, Image.Image):
+        pixels = _raw_pnm_pixels(image_or_path)
+    if pixels is not None:
+        dpi = _page_dpi({}, settings)
+        in_mode = "L" if pixels.ndim == 2 else "RGB"
+        target = settings.mode or MODE_NAMES[in_mode]
+        if target == "color" and pixels.ndim == 2:
+            pixels = np.repeat(pixels[:, :, None], 3, axis=2)
+        elif target != "color" and pixels.ndim == 3:
+            pixels = np.asarray(Image.fromarray(pixels).convert("L"))
+        return pixels, dpi, in_mode
+    img, dpi = load_page(image_or_path, settings)
+    in_mode = img.mode
+    target = _target_mode(img, settings)
+    if target == "color" and img.mode != "RGB":
+        img = img.convert("RGB")
+    elif target in ("gray", "lineart") and img.mode != "L":
+        img = img.convert("L")  # bitonal input too: geometry is done in grey, thresholded at the end
+    return np.asarray(img), dpi, in_mode
 
 
 def _target_mode(img: Image.Image, settings: PipelineSettings) -> str:
@@ -173,23 +242,17 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     settings.validate()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    img, dpi = load_page(image_or_path, settings)
-    log: list[dict] = [{"step": "input", "width": img.width, "height": img.height, "dpi": dpi, "mode": MODE_NAMES.get(img.mode, img.mode)}]
+    pixels, dpi, in_mode = _load_pixels(image_or_path, settings)
+    height, width = pixels.shape[:2]
+    log: list[dict] = [{"step": "input", "width": width, "height": height, "dpi": dpi, "mode": MODE_NAMES.get(in_mode, in_mode)}]
     flags: list[str] = []
     metrics: dict = {}
-    target = _target_mode(img, settings)
-    if target == "color" and img.mode != "RGB":
-        img = img.convert("RGB")
-    elif target in ("gray", "lineart") and img.mode == "RGB":
-        img = img.convert("L")
-    elif target != "lineart" and img.mode == "1":
-        img = img.convert("L")
-    if target == "lineart" and img.mode == "1":
-        img = img.convert("L")  # geometry is done in grey, thresholded at the end
+    target = settings.mode or MODE_NAMES.get(in_mode, "gray")
+    pil_mode = "RGB" if pixels.ndim == 3 else "L"
     t1 = time.perf_counter()
     timings["load"] = t1 - t0
 
-    a = analysis.analyse(img, dpi)
+    a = analysis.analyse(pixels, dpi)
     blank = analysis.detect_blank(a)
     t2 = time.perf_counter()
     timings["analyse"] = t2 - t1
@@ -201,12 +264,12 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     timings["measure_skew"] = t3 - t2
 
     # one warp: rotate by -skew about the image centre, output window = crop box
-    centre = (img.width / 2.0, img.height / 2.0)
+    centre = (width / 2.0, height / 2.0)
     rotate = settings.deskew and abs(skew.angle) >= settings.deskew_min_deg and skew.method != "none"
     angle = -float(skew.angle) if rotate else 0.0
     margin_px = settings.crop_margin_mm / 25.4 * dpi
     page_box = _crop_box(a, angle, centre)
-    bounds = geometry.expanded_size(img.size, angle)  # the whole rotated input, shared frame
+    bounds = geometry.expanded_size((width, height), angle)  # the whole rotated input, shared frame
     if settings.crop and page_box is not None:
         # one analysis pixel of safety on top of the margin: the edge is found to within that
         safety = a.factor
@@ -222,21 +285,22 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     else:
         window = (math.floor(bounds[0]), math.floor(bounds[1]), math.ceil(bounds[2]), math.ceil(bounds[3]))
         if not rotate:
-            window = (0, 0, img.width, img.height)
+            window = (0, 0, width, height)
         reason = "disabled" if not settings.crop else "no scanner background around the page"
         crop_entry = {"step": "crop", "applied": False, "reason": reason}
     out_size = (window[2] - window[0], window[3] - window[1])
-    fill = _fill_colour(a, img.mode)
+    fill = _fill_colour(a, pil_mode)
     if rotate:
         matrix = geometry.rotation_inverse_matrix(angle, centre, window[:2])
         engine = geometry.resolve_engine(settings.engine)
-        out = geometry.warp(img, matrix, out_size, fill, engine)
+        out = geometry.warp_array(pixels, matrix, out_size, fill, engine)
         log.append({"step": "deskew", "applied": True, "angle": round(skew.angle, 3), "rotation": round(angle, 3), "engine": engine})
     else:
-        out = img if window == (0, 0, img.width, img.height) else _crop_with_fill(img, window, fill)
+        out = pixels if window == (0, 0, width, height) else _crop_with_fill(pixels, window, fill)
         log.append({"step": "deskew", "applied": False,
                     "reason": "disabled" if not settings.deskew else "below threshold" if skew.method != "none" else "not measurable",
                     "angle": round(skew.angle, 3)})
+    del pixels  # the scanner's image is not needed any more
     log.append(crop_entry)
     log.append({"step": "geometry", "applied": True, "rotation": round(angle, 6), "centre": [centre[0], centre[1]],
                 "origin": [window[0], window[1]], "size": list(out_size)})
@@ -249,8 +313,9 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
         page_out = (page_box[0] - window[0], page_box[1] - window[1], page_box[2] - window[0], page_box[3] - window[1])
         metrics["page_box"] = [round(float(v), 1) for v in page_out]
 
+    out_img = Image.fromarray(np.ascontiguousarray(out))  # shares the pixels, no copy
     if settings.orientation:
-        out, page_out = _orient(out, dpi, settings, log, page_out)
+        out_img, page_out = _orient(out_img, dpi, settings, log, page_out)
     t5 = time.perf_counter()
     timings["orientation"] = t5 - t4
 
@@ -269,7 +334,7 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
 
     # one small grey copy of the output serves the residual check and the signature
     f = a.factor
-    out_small = out.reduce(f) if f > 1 else out
+    out_small = out_img.reduce(f) if f > 1 else out_img
     if out_small.mode != "L":
         out_small = out_small.convert("L")
     small_box = tuple(v / f for v in page_out) if page_out is not None else None
@@ -293,8 +358,8 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     timings["signature"] = t7 - t6
 
     if target == "lineart":
-        out = _to_bitonal(out, a)
-    data, enc_entry = encode.encode_image(out, settings.format, dpi, settings.jpeg_quality)
+        out_img = _to_bitonal(out_img, a)
+    data, enc_entry = encode.encode_image(out_img, settings.format, dpi, settings.jpeg_quality)
     log.append(enc_entry)
     t8 = time.perf_counter()
     timings["encode"] = t8 - t7
@@ -302,7 +367,7 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     metrics["text_cells"] = blank.text_cells
     metrics["timings_ms"] = {k: round(v * 1000, 1) for k, v in timings.items()}
     page = ProcessedPage(
-        data=data, format=settings.format, width=out.width, height=out.height, dpi=dpi,
+        data=data, format=settings.format, width=out_img.width, height=out_img.height, dpi=dpi,
         mode=target, log=log, flags=flags, metrics=metrics, signature=signature,
         extension=encode.extension(settings.format), mime_type=encode.mime_type(settings.format),
     )
@@ -318,14 +383,15 @@ def _fill_colour(a: analysis.Analysis, mode: str):
     return (level, level, level) if mode == "RGB" else level
 
 
-def _crop_with_fill(img: Image.Image, window, fill) -> Image.Image:
+def _crop_with_fill(pixels: np.ndarray, window, fill) -> np.ndarray:
+    """The window (l, t, r, b) of the pixels; parts outside the image get ``fill``."""
     l, t, r, b = window
-    if l >= 0 and t >= 0 and r <= img.width and b <= img.height:
-        out = img.crop(window)
-    else:
-        out = Image.new(img.mode, (r - l, b - t), fill)
-        out.paste(img, (-l, -t))
-    out.info = dict(img.info)
+    h, w = pixels.shape[:2]
+    out = np.empty((b - t, r - l) + pixels.shape[2:], dtype=pixels.dtype)
+    out[...] = fill
+    sl, st, sr, sb = max(l, 0), max(t, 0), min(r, w), min(b, h)
+    if sr > sl and sb > st:
+        out[st - t : sb - t, sl - l : sr - l] = pixels[st:sb, sl:sr]
     return out
 
 
