@@ -74,3 +74,19 @@ def test_fixity_due_follows_the_interval_setting(home):
                               ((now - timedelta(days=3)).isoformat(), (now - timedelta(days=3)).isoformat()))
     assert not fixity.due(home, now)
     assert fixity.due(home, now + timedelta(days=5))
+
+
+def test_r40_viewing_an_insured_persons_pages_is_audited_once_per_opening(home):
+    from scanstation.ui import core_api
+    from tests.test_gui_fixtures import session_for
+    _fill(home)
+    number = number_for(2022, "D30", 1)
+    api = core_api.CoreApi(session_for(home, "auditor1"))
+    views = "SELECT * FROM audit_log WHERE action = 'pages.view' ORDER BY id"
+    assert len(api.list_pages(number)) == 3
+    api.list_pages(number)                                   # a reload: not a new view
+    rows = home.catalog.query(views)
+    assert [(r["user"], r["object_id"]) for r in rows] == [("auditor1", number)]
+    api._viewed[number] -= core_api.VIEW_LOG_WINDOW_S + 1    # opened again later
+    api.list_pages(number)
+    assert len(home.catalog.query(views)) == 2

@@ -9,6 +9,7 @@ core. Every method may block (catalog, files): views call them through ``ui.task
 from __future__ import annotations
 
 import importlib
+import time
 from pathlib import Path
 
 from scanstation.errors import Refused
@@ -27,6 +28,9 @@ def _module(name: str):
         raise
 
 
+VIEW_LOG_WINDOW_S = 600
+
+
 class CoreApi:
     """Core calls on behalf of ``session.user``."""
 
@@ -34,6 +38,7 @@ class CoreApi:
         self.session = session
         self._capture = None
         self._ocr = None
+        self._viewed: dict[str, float] = {}
 
     @property
     def home(self):
@@ -136,7 +141,15 @@ class CoreApi:
 
     # -- pages -----------------------------------------------------------------------------
     def list_pages(self, number: str) -> list[dict]:
-        return _module("pages").list_pages(self.session, number)
+        """The pages of a dossier, to be shown: opening an insured person's pages is audited (R40),
+        once per dossier per ``VIEW_LOG_WINDOW_S`` so that reloads while scanning add no entries."""
+        rows = _module("pages").list_pages(self.session, number)
+        now = time.monotonic()
+        last = self._viewed.get(number)
+        if rows and (last is None or now - last > VIEW_LOG_WINDOW_S):
+            self.session.log("pages.view", "dossier", number, {"pages": len(rows)})
+            self._viewed[number] = now
+        return rows
 
     def page_path(self, number: str, file_name: str) -> Path:
         from scanstation.storage.image_store import ImageStore
