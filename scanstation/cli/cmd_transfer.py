@@ -1,4 +1,4 @@
-"""Transfer commands: batch, keys, verify, receive, receipt, bag validate, demo."""
+"""Transfer commands: batch, outbox, keys, verify, receive, receipt, bag validate, demo."""
 
 from __future__ import annotations
 
@@ -50,6 +50,17 @@ def register(sub) -> None:
     p.add_argument("--wait", type=float, default=2.0, help=tr("first wait between tries, seconds (doubles)", "首次重试等待秒数（逐次加倍）"))
     p = _leaf(batch, "cancel", "cancel a draft or sealed batch that was not sent", "撤销未发送的草稿或已封装批次", cmd_batch_cancel)
     p.add_argument("batch_id", metavar="ID")
+
+    outbox = sub.add_parser("outbox", help=tr("packages kept in the outbox after sending (R38)",
+                                              "发送后保留在发件箱中的移交包（R38）")).add_subparsers(
+        dest="outbox_cmd", metavar="ACTION")
+    p = _leaf(outbox, "prune", "list (or with --apply remove) the packages of received batches sent more than "
+                               "sent_batches.keep_years ago", "列出（加 --apply 时删除）已接收且发送已满 "
+                               "sent_batches.keep_years 年的批次的移交包", cmd_outbox_prune)
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help=tr("judge as of this date (default: today)",
+                                                            "按此日期判断（默认：今天）"))
+    p.add_argument("--apply", action="store_true", help=tr("remove them (default: a dry run that changes nothing)",
+                                                          "执行删除（默认仅预演，不做任何修改）"))
 
     keys = sub.add_parser("keys", help=tr("signing keys and trusted keys", "签名密钥与受信任公钥")).add_subparsers(
         dest="keys_cmd", metavar="ACTION")
@@ -185,6 +196,31 @@ def cmd_batch_cancel(args, ctx) -> int:
     ctx.emit(b, tr("Batch {b} cancelled; its dossiers are approved again.", "批次 {b} 已撤销；其案卷恢复为“质检通过”。",
                    b=b["batch_id"]))
     return 0
+
+
+def cmd_outbox_prune(args, ctx) -> int:
+    from scanstation.transfer import outbox
+    result = outbox.prune(ctx.session(), as_of=args.as_of, apply=args.apply)
+    lines = [tr("As of {d}, sent batches are kept {y} years after sending and until received (R38).",
+                "截至 {d}：已发送批次在确认接收前、且发送后 {y} 年内保留（R38）。", d=result["as_of"], y=result["keep_years"])]
+    for b in result["prunable"]:
+        done = next((p for p in result["pruned"] if p["batch_id"] == b["batch_id"]), None)
+        if done is None:
+            lines.append(tr("  would remove {b}: {p} ({n} bytes) — {why}", "  可删除 {b}：{p}（{n} 字节）— {why}",
+                            b=b["batch_id"], p=", ".join(b["paths"]), n=b["bytes"], why=b["why"]))
+        else:
+            lines.append(tr("  removed {b}: {p}", "  已删除 {b}：{p}", b=b["batch_id"], p=", ".join(done["removed"]) or "—"))
+    for b in result["kept"]:
+        lines.append(tr("  keeps {b}: {why}", "  保留 {b}：{why}", b=b["batch_id"], why=b["why"]))
+    if not result["prunable"] and not result["kept"]:
+        lines.append(tr("  The outbox holds no package of a batch.", "  发件箱中没有批次的移交包。"))
+    elif result["prunable"] and not result["apply"]:
+        lines.append(tr("Dry run: nothing was removed. To remove them: scanstation outbox prune --apply",
+                        "预演：未删除任何内容。如需删除：scanstation outbox prune --apply"))
+    ctx.emit(result, lines)
+    for failure in result["failed"]:
+        ctx.warn(failure["message"])
+    return 1 if result["failed"] else 0
 
 
 # -- keys -----------------------------------------------------------------------------------

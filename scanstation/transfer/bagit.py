@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Mapping
 
 from scanstation.errors import InvalidInput
 from scanstation.i18n import is_english
-from scanstation.storage.files import write_atomic
+from scanstation.storage.files import storage_error, write_atomic
 
 CHUNK = 1 << 20
 MAX_LINE_BYTES = 64 * 1024
@@ -967,10 +967,24 @@ def validate_bag(path, *, fast: bool = False, algorithms: Iterable[str] | None =
 # ---------------------------------------------------------------------------------------------
 # Writing (used by sealing)
 
-def write_bagit_txt(bag_dir) -> Path:
+def _write_tag_file(target: Path, data: bytes, durable: bool) -> None:
+    """``durable``: written atomically and synced now. Without it, a plain write, for a caller that
+    builds the bag in a private folder and syncs everything once before publishing it (sealing)."""
+    if durable:
+        write_atomic(target, data)
+        return
+    try:
+        with open(target, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise storage_error(target, exc) from exc
+
+
+def write_bagit_txt(bag_dir, *, durable: bool = True) -> Path:
     """Write the BagIt 1.0 declaration (UTF-8, no BOM, LF line ends)."""
     target = Path(bag_dir) / "bagit.txt"
-    write_atomic(target, f"BagIt-Version: {WRITE_VERSION}\nTag-File-Character-Encoding: UTF-8\n".encode("ascii"))
+    _write_tag_file(target, f"BagIt-Version: {WRITE_VERSION}\nTag-File-Character-Encoding: UTF-8\n".encode("ascii"),
+                    durable)
     return target
 
 
@@ -979,7 +993,7 @@ def _entries(entries) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
-def write_manifest(bag_dir, alg: str, entries, *, tag: bool = False) -> Path:
+def write_manifest(bag_dir, alg: str, entries, *, tag: bool = False, durable: bool = True) -> Path:
     """Write ``manifest-ALG.txt`` (or ``tagmanifest-ALG.txt`` with ``tag=True``).
 
     ``entries``: ``{path: hexdigest}`` or ``(path, hexdigest)`` pairs, paths relative to the bag
@@ -1004,11 +1018,11 @@ def write_manifest(bag_dir, alg: str, entries, *, tag: bool = False) -> Path:
                                alg=alg, path=path)
         lines.append(f"{digest.lower()}  {encode_path(path)}\n")
     target = Path(bag_dir) / f"{'tagmanifest' if tag else 'manifest'}-{alg}.txt"
-    write_atomic(target, "".join(lines).encode("utf-8"))
+    _write_tag_file(target, "".join(lines).encode("utf-8"), durable)
     return target
 
 
-def write_bag_info(bag_dir, items: Iterable[tuple[str, str]]) -> Path:
+def write_bag_info(bag_dir, items: Iterable[tuple[str, str]], *, durable: bool = True) -> Path:
     """Write bag-info.txt from ``(label, value)`` pairs, in order (labels may repeat)."""
     out = []
     for label, value in items:
@@ -1025,7 +1039,7 @@ def write_bag_info(bag_dir, items: Iterable[tuple[str, str]]) -> Path:
                                "bag-info 中 {label} 的值过长（超过 {n} 字节）。", label=label, n=MAX_LINE_BYTES)
         out.append(line)
     target = Path(bag_dir) / "bag-info.txt"
-    write_atomic(target, "".join(out).encode("utf-8"))
+    _write_tag_file(target, "".join(out).encode("utf-8"), durable)
     return target
 
 

@@ -7,7 +7,10 @@ delivery is retried with back-off (bounded); when it gives up it says so and the
 sealed in the outbox. The destination folder must already exist: creating it would write onto the
 local disk when a share or drive is not mounted.
 
-The package stays in the outbox after sending (kept ``sent_batches.keep_years``, R38).
+The package stays in the outbox after sending (R38): until the archive room's receipt says it was
+received, and ``sent_batches.keep_years`` after the sending. ``prune`` then removes it (the
+folder and a .zip of it in the outbox); the batch row stays, with a note of what was removed and
+when, and of anything that could not be removed.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import time
+import zipfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from scanstation.errors import CheckFailed, NotFound, Refused, StorageError
+from scanstation import settings
+from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
@@ -195,4 +202,286 @@ def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: b
                        error=last_error or tr("unknown error", "未知错误"))
 
 
-__all__ = ["DEFAULT_ATTEMPTS", "send"]
+# -- pruning sent batches (R38) --------------------------------------------------------------
+PRUNING_PREFIX = ".pruning-"
+
+
+def parse_as_of(value) -> date:
+    """``--as-of``: a date, or text YYYY-MM-DD; today when empty."""
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput("'{v}' is not a date: write it as YYYY-MM-DD, e.g. 2030-03-31.",
+                           "“{v}”不是日期：请写作 年-月-日，例如 2030-03-31。", v=value) from None
+
+
+def keep_years(home) -> int:
+    value = settings.get(home, "sent_batches.keep_years")
+    years = -1
+    if isinstance(value, float) and value.is_integer():
+        years = int(value)
+    elif isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            years = int(str(value).strip())
+        except ValueError:
+            pass
+    if years < 0:
+        raise InvalidInput("The setting sent_batches.keep_years '{v}' is not a whole number of years (0 or more); "
+                           "nothing was removed. Correct the setting.",
+                           "设置项 sent_batches.keep_years“{v}”不是有效的年数（0 或正整数）；未删除任何内容。请更正该设置。",
+                           v=value)
+    return years
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:          # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def _sent_at(catalog, batch: dict) -> str:
+    """The last successful delivery (a batch sent twice is kept from the later sending)."""
+    row = catalog.one("SELECT max(finished_at) at FROM transfer_deliveries WHERE batch_id = ? AND ok = 1",
+                      (batch["id"],))
+    stamps = [row["at"] if row else None, (batch["details"].get("sent") or {}).get("at")]
+    stamps = [s for s in stamps if s]
+    return max(stamps, key=lambda s: _local_date(s) or date.min) if stamps else ""
+
+
+def _local_date(stamp: str) -> date | None:
+    try:
+        return datetime.fromisoformat(stamp).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def _accepted_receipt(catalog, batch: dict) -> dict | None:
+    return catalog.one("SELECT receipt_id, decision, issued_at, imported_at, tagmanifest_sm3 FROM transfer_receipts"
+                       " WHERE batch_id = ? AND decision = 'accepted' ORDER BY id DESC LIMIT 1", (batch["id"],))
+
+
+def _outbox_items(home, batch: dict) -> list[Path]:
+    """What of this batch's package is in the outbox: the folder, a .zip of it, leftovers of an
+    interrupted prune."""
+    if not batch["package_path"]:
+        return []
+    folder = Path(home.path) / batch["package_path"]
+    items = [p for p in (folder, folder.with_name(folder.name + ".zip")) if p.exists() or p.is_symlink()]
+    items += sorted(folder.parent.glob(f"{PRUNING_PREFIX}{folder.name}-" + "[0-9a-f]" * 8))
+    return items
+
+
+def _tag_digest(item: Path) -> str | None:
+    """SM3 of the signed tag manifest of a package folder or .zip; None when it cannot be read."""
+    try:
+        if item.is_dir():
+            return hashlib.new("sm3", (item / layout.SIGNED_TAG_MANIFEST).read_bytes()).hexdigest()
+        with zipfile.ZipFile(item) as zf:
+            names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith("/" + layout.SIGNED_TAG_MANIFEST)]
+            if len(names) != 1:
+                return None
+            return hashlib.new("sm3", zf.read(names[0])).hexdigest()
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+        return None
+
+
+def _size(item: Path) -> tuple[int, int]:
+    """(bytes, files) under ``item``."""
+    if not item.is_dir():
+        try:
+            return item.lstat().st_size, 1
+        except OSError:
+            return 0, 0
+    total = count = 0
+    for folder, _dirs, files in os.walk(item):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(folder, f)).st_size
+                count += 1
+            except OSError:
+                pass
+    return total, count
+
+
+def _rel(home, path: Path) -> str:
+    return str(path.relative_to(home.path))
+
+
+def _review(session: Session, batch: dict, as_of: date, years: int) -> dict:
+    """Whether this batch's package may be removed now, and why (not)."""
+    home, catalog = session.home, session.catalog
+    items = _outbox_items(home, batch)
+    sent_at = _sent_at(catalog, batch) if batch["state"] in ("sent", "received", "rejected") else ""
+    sent_day = _local_date(sent_at) if sent_at else None
+    keep_until = _add_years(sent_day, years).isoformat() if sent_day else ""
+    receipt = _accepted_receipt(catalog, batch) if batch["state"] == "received" else None
+    info = {"batch_id": batch["batch_id"], "state": batch["state"], "sent_at": sent_at, "keep_until": keep_until,
+            "receipt_id": receipt["receipt_id"] if receipt else "", "tagmanifest_sm3": batch["tagmanifest_sm3"],
+            "paths": [_rel(home, p) for p in items], "bytes": 0, "files": 0}
+    for p in items:
+        size, count = _size(p)
+        info["bytes"] += size
+        info["files"] += count
+
+    def keep(code: str, en: str, zh: str, **fields) -> dict:
+        return dict(info, prunable=False, reason=code, why=tr(en, zh, **fields), why_en=en.format(**fields),
+                    why_zh=zh.format(**fields))
+    if batch["state"] != "received":
+        if batch["state"] == "sent":
+            return keep("not_received", "sent, no receipt yet: kept until the archive room confirms it",
+                        "已发送，尚无回执：在档案室确认接收前保留")
+        if batch["state"] == "rejected":
+            return keep("rejected", "returned by the archive room: kept", "被档案室退回：保留")
+        return keep("not_sent", "{s}, not sent: kept", "{s_zh}，未发送：保留", s=batch["state"],
+                    s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+    if receipt is None:
+        return keep("no_receipt", "no accepted receipt is recorded: kept", "没有“接收”回执的记录：保留")
+    if sent_day is None:
+        return keep("no_sending", "no sending is recorded: kept", "没有发送记录：保留")
+    if as_of < _add_years(sent_day, years):
+        return keep("young", "received; kept until {d} ({y} years after sending)",
+                    "已接收；保留至 {d}（发送后 {y} 年）", d=keep_until, y=years)
+    en, zh = "received; the {y} years after sending ended on {d}", "已接收；发送后 {y} 年已于 {d} 届满"
+    return dict(info, prunable=True, reason="due", why=tr(en, zh, y=years, d=keep_until),
+                why_en=en.format(y=years, d=keep_until), why_zh=zh.format(y=years, d=keep_until))
+
+
+def _remove(home, batch: dict, items: list[Path]) -> dict:
+    """Remove the package's items from the outbox; never raises for a file that cannot be removed.
+
+    A folder is first renamed to a hidden name, so a half-removed package is never left under the
+    package's own name; what remains is reported (and found again by the next prune).
+    """
+    outbox_dir = Path(home.path) / Path(batch["package_path"]).parent
+    removed, remaining, errors = [], [], []
+    for item in items:
+        rel = _rel(home, item)
+        if item.is_dir() and not item.is_symlink():
+            target = item
+            if not item.name.startswith(PRUNING_PREFIX):
+                target = item.with_name(f"{PRUNING_PREFIX}{item.name}-{secrets.token_hex(4)}")
+                try:
+                    os.rename(item, target)
+                except OSError as exc:
+                    remaining.append(rel)
+                    errors.append({"path": rel, "error": exc.strerror or str(exc)})
+                    continue
+            failures: list[tuple[str, BaseException]] = []
+            if sys.version_info >= (3, 12):
+                shutil.rmtree(target, onexc=lambda _fn, path, exc: failures.append((path, exc)))
+            else:
+                shutil.rmtree(target, onerror=lambda _fn, path, info: failures.append((path, info[1])))
+            if target.exists():
+                remaining.append(_rel(home, target))
+                path, exc = failures[0] if failures else (str(target), OSError("not removed"))
+                errors.append({"path": os.path.relpath(path, home.path),
+                               "error": getattr(exc, "strerror", None) or str(exc), "files_left": _size(target)[1]})
+            else:
+                removed.append(rel)
+        else:
+            try:
+                item.unlink()
+                removed.append(rel)
+            except FileNotFoundError:
+                removed.append(rel)
+            except OSError as exc:
+                remaining.append(rel)
+                errors.append({"path": rel, "error": exc.strerror or str(exc)})
+    try:
+        fsync_dir(outbox_dir)
+    except OSError:
+        pass
+    return {"removed": removed, "remaining": remaining, "errors": errors}
+
+
+def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
+    """R38: the outbox packages of received batches whose sending is ``sent_batches.keep_years`` old.
+
+    Lists every batch that still has a package in the outbox, with whether it may be removed as of
+    ``as_of`` (default today) and why. Only a batch whose receipt was imported as accepted
+    (``received``) and whose last sending is at least keep_years before ``as_of`` qualifies; a
+    sent batch without receipt, a rejected one, a draft or sealed one is never touched. Nothing is
+    removed unless ``apply``; then each removal is audited (``batch.prune``, with the SM3 digest of
+    the package's signed tag manifest) and noted in the batch's details (``pruned``). A package
+    whose tag manifest is not the one the receipt confirmed is left alone. Files that cannot be
+    removed are reported in ``failed`` and noted as ``remaining``.
+    """
+    session.require("batch.manage")
+    require_schema(session.catalog)
+    home = session.home
+    day = parse_as_of(as_of)
+    if apply and day > date.today():
+        raise Refused("Packages are removed only as of today or an earlier date, not {d}; nothing was removed. A "
+                      "later date is for a dry run (without --apply).",
+                      "只能按今天或更早的日期删除移交包，不能按 {d}；未删除任何内容。较晚的日期仅用于预演（不加 --apply）。",
+                      d=day.isoformat())
+    years = keep_years(home)
+    result = {"as_of": day.isoformat(), "keep_years": years, "apply": bool(apply), "prunable": [], "kept": [],
+              "pruned": [], "failed": []}
+    rows = session.catalog.query("SELECT * FROM batches WHERE package_path != '' ORDER BY fonds_code, year, seq")
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}")
+        if not _outbox_items(home, row):
+            continue
+        review = _review(session, row, day, years)
+        (result["prunable"] if review["prunable"] else result["kept"]).append(review)
+    if not apply:
+        return result
+    for review in result["prunable"]:
+        batch = batches.get(session.catalog, review["batch_id"])
+        items = _outbox_items(home, batch)
+        checked, foreign = [], []
+        for item in items:
+            if item.name.startswith(PRUNING_PREFIX):
+                checked.append(item)            # left by an interrupted prune: already identified then
+                continue
+            digest = _tag_digest(item)
+            (checked if digest == batch["tagmanifest_sm3"] else foreign).append(item)
+        outcome = _remove(home, batch, checked)
+        for item in foreign:
+            rel = _rel(home, item)
+            outcome["remaining"].append(rel)
+            outcome["errors"].append({"path": rel, "error": "not the package the receipt confirmed (its tag manifest "
+                                                            "differs or cannot be read)", "kept": True})
+        stamp = now_iso()
+        note = {"at": stamp, "by": session.user.name, "as_of": day.isoformat(), "keep_years": years,
+                "sent_at": review["sent_at"], "receipt_id": review["receipt_id"],
+                "tagmanifest_sm3": batch["tagmanifest_sm3"], "removed": outcome["removed"],
+                "remaining": outcome["remaining"], "errors": outcome["errors"],
+                "bytes": review["bytes"], "files": review["files"]}
+        previous = batch["details"].get("pruned")
+        if previous:        # an earlier prune left something behind: keep what it said
+            note["earlier"] = previous.pop("earlier", []) + [previous]
+        details = dict(batch["details"], pruned=note)
+        with session.change("batch.manage", "batch.prune", "batch", batch["batch_id"]) as ch:
+            ch.conn.execute("UPDATE batches SET details = ?, updated_at = ? WHERE id = ?",
+                            (json.dumps(details, ensure_ascii=False), stamp, batch["id"]))
+            ch.before = {"state": batch["state"], "package": review["paths"],
+                         "tagmanifest_sm3": batch["tagmanifest_sm3"]}
+            ch.after = {"pruned_at": stamp, "removed": outcome["removed"], "remaining": outcome["remaining"],
+                        "tagmanifest_sm3": batch["tagmanifest_sm3"], "receipt": review["receipt_id"],
+                        "sent_at": review["sent_at"], "as_of": day.isoformat(), "keep_years": years}
+        entry = dict(review, removed=outcome["removed"], remaining=outcome["remaining"], pruned_at=stamp)
+        result["pruned"].append(entry)
+        if outcome["remaining"]:
+            listing = "; ".join(f"{e['path']} ({e['error']})" for e in outcome["errors"]) or ", ".join(outcome["remaining"])
+            failure = StorageError(
+                "Batch {b}: not everything of its package could be removed from the outbox: {list}. It is still "
+                "there and the batch's record says so. Check the files and their permissions, then run again: "
+                "scanstation outbox prune --apply",
+                "批次 {b}：其移交包未能从发件箱中全部删除：{list}。这些内容仍在发件箱中，批次记录已注明。请检查文件及其权限后再执行："
+                "scanstation outbox prune --apply", b=batch["batch_id"], list=listing)
+            result["failed"].append({"batch_id": batch["batch_id"], "remaining": outcome["remaining"],
+                                     "errors": outcome["errors"], "message": failure.message, "en": failure.en,
+                                     "zh": failure.zh})
+    return result
+
+
+__all__ = ["DEFAULT_ATTEMPTS", "keep_years", "parse_as_of", "prune", "send"]

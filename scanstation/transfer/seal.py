@@ -7,6 +7,13 @@ mismatch stops the seal and names the file. Hard links are safe here because the
 never writes into an existing file: every change writes a new file and renames it over the old
 name, so the package keeps the bytes that were sealed.
 
+What does not depend on the digests overlaps the reading instead of following it: the signing key
+is unlocked (scrypt) in its own thread, and the calling thread writes the per-dossier metadata XML,
+the 文件目录, the 档号 rules and the QC report and loads the PDF font while the pool hashes. The
+register, the manifests and the signature, which need the digests, follow. Files written into the
+hidden build folder are made durable once, while the package checks itself, just before it is
+renamed into place.
+
 The package is built in a hidden folder of the outbox and renamed into place only when complete,
 signed and self-checked; a failed seal leaves nothing behind. Person ID numbers are written as
 they are (the package is the official record) and nothing in it is encrypted (R31).
@@ -18,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -77,11 +85,12 @@ def place_and_hash(src: Path, dst: Path) -> tuple[int, str, str, str]:
     return size, sha, sm3, "link"
 
 
-def _sync(files: list[Path], root: Path, workers: int) -> None:
+def _sync(files: list[Path], root: Path, rels, workers: int) -> None:
     """Make what this seal wrote durable before the package is renamed into place.
 
     Linked images need nothing: the image store made them durable when they were captured; the new
-    directory entries are covered by syncing the folders. Only the files written here are synced.
+    directory entries are covered by syncing the folders (``root`` and every folder above a path of
+    ``rels``, which lists every file of the package). Only the files written here are synced.
     """
     from scanstation.storage.files import fsync_dir
 
@@ -91,10 +100,14 @@ def _sync(files: list[Path], root: Path, workers: int) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-    folders = [root] + [p for p in root.rglob("*") if p.is_dir()]
+    folders = {""}
+    for rel in rels:
+        parts = rel.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folders.add("/".join(parts[:depth]))
     with ThreadPoolExecutor(max_workers=max(1, workers * 2), thread_name_prefix="seal-sync") as pool:
         list(pool.map(one, files))
-        list(pool.map(fsync_dir, folders))
+        list(pool.map(fsync_dir, [root / f if f else root for f in sorted(folders)]))
 
 
 # -- what goes in -----------------------------------------------------------------------------
@@ -113,6 +126,17 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
     from scanstation.capture import page_file_name
     schema = dossier_number.schema_for_home(session.home)
     problems, content = [], {}
+    # every page of the batch in one query (not two per dossier)
+    by_dossier: dict[int, tuple[list, list]] = {d["id"]: ([], []) for d in dossiers}
+    for row in session.catalog.query(
+            "SELECT p.* FROM pages p JOIN batch_dossiers bd ON bd.dossier_id = p.dossier_id WHERE bd.batch_id = ?"
+            " AND p.state IN ('active', 'not_scanned') ORDER BY p.dossier_id, p.seq, p.original_page_no",
+            (batch["id"],)):
+        kept = by_dossier.get(row["dossier_id"])
+        if kept is not None:
+            kept[0 if row["state"] == "active" else 1].append(row)
+    for _pages, notes in by_dossier.values():
+        notes.sort(key=lambda r: (r["original_page_no"] is not None, r["original_page_no"] or 0))
     for d in dossiers:
         n = d["number"]
         wrong = dossier_number.problems(n, schema, strict=True)
@@ -123,10 +147,7 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
             problems.append(tr("{n}: status {s}, not batched in {b}", "{n}：状态为 {s}，不属于批次 {b}",
                                n=n, s=d["status"], b=batch["batch_id"]))
             continue
-        pages = session.catalog.query("SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq",
-                                      (d["id"],))
-        notes = session.catalog.query("SELECT original_page_no, note FROM pages WHERE dossier_id = ?"
-                                      " AND state = 'not_scanned' ORDER BY original_page_no", (d["id"],))
+        pages, notes = by_dossier[d["id"]]
         if not pages:
             problems.append(tr("{n}: no page image (R19)", "{n}：没有图像（R19）", n=n))
             continue
@@ -146,7 +167,8 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
             if (p["dpi"] or 0) < MIN_DPI:
                 problems.append(tr("{f}: {d} dpi is below 200 dpi (R02)", "{f}：{d} dpi 低于 200 dpi（R02）",
                                    f=p["file_name"], d=p["dpi"]))
-            if not store.path(n, p["file_name"]).is_file():
+            p["_source"] = store.path(n, p["file_name"])
+            if not os.path.isfile(p["_source"]):
                 problems.append(tr("{f}: the image file is missing from the store", "{f}：图像文件在存储中缺失",
                                    f=p["file_name"]))
         content[d["id"]] = (pages, notes)
@@ -217,6 +239,45 @@ def _description(reg: dict, batch: dict, signer_alg: str, fingerprint: str) -> b
     return "\n".join(lines).encode("utf-8")
 
 
+def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], content, put) -> int:
+    """Per-dossier metadata, the 文件目录, the 档号 rules and the QC report: everything of the package
+    that does not depend on the digests of the images. Returns the declared page total."""
+    home = session.home
+    entries = []
+    declared_total = 0
+    for index, d in enumerate(dossiers, start=1):
+        pages, notes = content[d["id"]]
+        record = dict(d)
+        for field in ("person_name", "person_id_number"):
+            record[field] = _reveal(home, field, d.get(field) or "")
+        folder = layout.dossier_dir(d["year"], d["category"], d["number"])
+        put(f"{folder}/{layout.metadata_name(d['number'])}",
+            layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]))
+        declared_total += d["declared_pages"] or 0
+        entries.append({"seq": index, "number": d["number"], "responsible": d["responsible"], "title": d["title"],
+                        "date": d["date"], "security_level": d["security_level"],
+                        "file_name": folder.removeprefix("data/"), "remarks": d["remarks"], "year": d["year"],
+                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages)})
+    put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
+    from scanstation import dossier_number
+    schema = dossier_number.schema_for_home(home)
+    put(layout.SCHEMA_JSON, (json.dumps(schema.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    put(layout.SCHEMA_TXT, (f"档号结构 / 档号 schema: {schema.name}\n{schema.zh}\n{schema.en}\n"
+                            f"结构 Layout: {schema.layout_zh}\n示例 Example: {schema.example}\n"
+                            "级间用“-”，组内用“·”（U+00B7）。页面文件名：{档号}-{NNNN}.jpg|tif|jp2，自 0001 起连续。\n"
+                            ).encode("utf-8"))
+    put(layout.QC_REPORT, _qc_report(session, batch, dossiers, content))
+    return declared_total
+
+
+def _warm_pdf() -> None:
+    """Load the register PDF's font and layout code now (the first time costs a few tenths of a
+    second), so that writing the register after the hashing is quick."""
+    from scanstation.transfer import pdf_report
+    import reportlab.platypus  # noqa: F401
+    pdf_report.register_font()
+
+
 # -- the seal --------------------------------------------------------------------------------
 def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str | None = None,
          workers: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> dict:
@@ -229,9 +290,18 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
     if batch["state"] != "draft":
         raise Refused("Batch {b} is {s}; only a draft batch is sealed.", "批次 {b} 当前为“{s_zh}”；只有草稿批次才能封装。",
                       b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
-    signer = keys.signer(home, key_name, passphrase)   # a wrong passphrase stops before any work
+    # The key is unlocked (scrypt, a tenth of a second, outside the GIL) beside the checks and the
+    # first reads; a wrong passphrase is still the first thing said, and nothing is kept.
+    key_file = keys.load_key(home, key_name)
+    unlocking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-key")
+    signer = unlocking.submit(key_file.signer, passphrase)
+    unlocking.shutdown(wait=False)
     dossiers = batches.dossiers_of(session.catalog, batch["id"])
-    content = _check_dossiers(session, batch, dossiers)
+    try:
+        content = _check_dossiers(session, batch, dossiers)
+    except BaseException:
+        signer.result()
+        raise
     store = ImageStore(home.path)
     outbox = home.dir("outbox")
     final = outbox / batch["batch_id"]
@@ -269,66 +339,54 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
             manifest["sm3"][rel] = hashlib.new("sm3", data).hexdigest()
             sizes[rel] = len(data)
 
-    # 1. page images: placed and hashed in one read, compared with the capture checksums
+    # 1. page images: placed and hashed in one read on the pool, compared with the capture checksums
     jobs = []
     for d in dossiers:
         folder = layout.dossier_dir(d["year"], d["category"], d["number"])
         (build / folder).mkdir(parents=True, exist_ok=True)
         for p in content[d["id"]][0]:
-            jobs.append((f"{folder}/{p['file_name']}", store.path(d["number"], p["file_name"]), p))
+            jobs.append((f"{folder}/{p['file_name']}", p.get("_source") or store.path(d["number"], p["file_name"]), p))
     total = len(jobs)
     done = [0]
+    count_lock = threading.Lock()
 
     def one(job):
         rel, src, page = job
         result = place_and_hash(src, build / rel)
-        done[0] += 1
         if progress:
-            progress("hash", done[0], total)
+            with count_lock:
+                done[0] += 1
+                n = done[0]
+            progress("hash", n, total)
         return rel, page, result
 
-    mismatched, how = [], set()
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal") as pool:
-        for rel, page, (size, sha, sm3, mode) in pool.map(one, jobs):
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal")
+    try:
+        futures = [pool.submit(one, job) for job in jobs]
+        signer = signer.result()        # a wrong passphrase stops here: the build folder is removed
+        # 2. while the pool reads and hashes (outside the GIL), this thread writes what does not need the
+        #    digests: on a busy pool it costs about half of what it costs after the hashing
+        declared_total = _write_descriptive(session, batch, dossiers, content, put)
+        _warm_pdf()
+        mismatched, how = [], set()
+        for future in futures:
+            rel, page, (size, sha, sm3, mode) = future.result()
             how.add(mode)
             if mode == "copy":
                 written.append(build / rel)
             if (size, sha, sm3) != (page["bytes"], page["sha256"], page["sm3"]):
                 mismatched.append(page["file_name"])
             manifest["sha256"][rel], manifest["sm3"][rel], sizes[rel] = sha, sm3, size
+    finally:
+        # nothing may still write into the build folder when it is removed after a failure
+        pool.shutdown(wait=True, cancel_futures=True)
     if mismatched:
         raise CheckFailed("Sealing stopped: {n} image file(s) differ from the checksums taken at capture: {files}. "
                           "The files were changed or damaged on disk; restore them from the backup, then seal again.",
                           "封装已停止：{n} 个图像文件与采集时记录的校验值不符：{files}。文件已被修改或损坏；请从备份恢复后重新封装。",
                           n=len(mismatched), files=", ".join(sorted(mismatched)[:20]))
 
-    # 2. per-dossier metadata and the catalog (文件目录)
-    entries = []
-    declared_total = 0
-    for index, d in enumerate(dossiers, start=1):
-        pages, notes = content[d["id"]]
-        record = dict(d)
-        for field in ("person_name", "person_id_number"):
-            record[field] = _reveal(home, field, d.get(field) or "")
-        folder = layout.dossier_dir(d["year"], d["category"], d["number"])
-        put(f"{folder}/{layout.metadata_name(d['number'])}",
-            layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]))
-        declared_total += d["declared_pages"] or 0
-        entries.append({"seq": index, "number": d["number"], "responsible": d["responsible"], "title": d["title"],
-                        "date": d["date"], "security_level": d["security_level"],
-                        "file_name": folder.removeprefix("data/"), "remarks": d["remarks"], "year": d["year"],
-                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages)})
-    put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
-
-    # 3. 其他/: 档号 rules, QC report, then the register (which needs the digest of the above)
-    from scanstation import dossier_number
-    schema = dossier_number.schema_for_home(home)
-    put(layout.SCHEMA_JSON, (json.dumps(schema.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    put(layout.SCHEMA_TXT, (f"档号结构 / 档号 schema: {schema.name}\n{schema.zh}\n{schema.en}\n"
-                            f"结构 Layout: {schema.layout_zh}\n示例 Example: {schema.example}\n"
-                            "级间用“-”，组内用“·”（U+00B7）。页面文件名：{档号}-{NNNN}.jpg|tif|jp2，自 0001 起连续。\n"
-                            ).encode("utf-8"))
-    put(layout.QC_REPORT, _qc_report(session, batch, dossiers, content))
+    # 3. the register (it needs the digests of the above), the description
     records = {rel: size for rel, size in sizes.items() if rel.startswith(layout.RECORDS_DIR + "/")}
     images = sum(len(content[d["id"]][0]) for d in dossiers)
     scan = malware.scan(build / "data")
@@ -365,7 +423,7 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
 
     # 4. the bag: manifests, bag-info, declaration, tag manifests, signature
     for alg in layout.ALGORITHMS:
-        written.append(bagit.write_manifest(build, alg, manifest[alg]))
+        written.append(bagit.write_manifest(build, alg, manifest[alg], durable=False))
     payload_bytes, payload_files = sum(sizes.values()), len(sizes)
     info = [
         ("Source-Organization", organization),
@@ -387,27 +445,32 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
         ("Transfer-Deadline", batch["deadline"]),
         ("Signature-Algorithm", f"{signature_label(signer.algorithm)} ({layout.SIGNATURE})"),
     ]
-    written.append(bagit.write_bag_info(build, info))
-    written.append(bagit.write_bagit_txt(build))
+    written.append(bagit.write_bag_info(build, info, durable=False))
+    written.append(bagit.write_bagit_txt(build, durable=False))
     tag_files = ["bagit.txt", "bag-info.txt"] + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS]
     tag_digests = {}
     for rel in tag_files:
         data = (build / rel).read_bytes()
         tag_digests[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": hashlib.new("sm3", data).hexdigest()}
     for alg in layout.ALGORITHMS:
-        written.append(bagit.write_manifest(build, alg, {rel: d[alg] for rel, d in tag_digests.items()}, tag=True))
+        written.append(bagit.write_manifest(build, alg, {rel: d[alg] for rel, d in tag_digests.items()}, tag=True,
+                                            durable=False))
     signed = (build / layout.SIGNED_TAG_MANIFEST).read_bytes()
     put(layout.SIGNATURE, signer.sign(signed))
     put(layout.SIGNER_PEM, signer.public_pem.encode("ascii"))
     tagmanifest_sm3 = hashlib.new("sm3", signed).hexdigest()
 
-    # 5. self-check of the structure (no payload re-read), then durable, then into place
-    check = bagit.validate_bag(build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True)
+    # 5. self-check of the structure (no payload re-read) while the written files are synced (the
+    #    disk waits while the check computes), then into place
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-sync") as syncer:
+        syncing = syncer.submit(_sync, written, build, sizes, workers)
+        check = bagit.validate_bag(build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True,
+                                   strict=True)
+        syncing.result()
     if not check.valid:
         raise CheckFailed("The sealed package failed its own check: {why}. Nothing was kept; report this problem.",
                           "封装后的自检未通过：{why}。未保留任何内容；请报告此问题。",
                           why="; ".join(p.en for p in check.problems[:5]))
-    _sync(written, build, workers)
     if final.exists():
         final.rename(final.with_name(f"{final.name}.superseded-{sealed_at[:19].replace(':', '')}"))
     try:
