@@ -250,3 +250,40 @@ def test_r40_archive_room_stores_received_images_encrypted(tmp_path):
     finally:
         protection.forget(archive)
         world.close()
+
+
+def test_r31_r40_sealed_package_of_an_encrypted_station_is_plain_and_valid(tmp_path):
+    from pathlib import Path
+
+    import bagit as bagit_python
+
+    from scanstation.transfer import batches, seal
+    from tests.test_transfer_fixtures import PASSPHRASE as KEY_PASSPHRASE, make_station, station_key
+    station = make_station(tmp_path / "station")
+    home = station.home
+    try:
+        station_key(station, tmp_path)
+        protection.enable(station.s["admin"], PASSPHRASE)
+        assert protection.enable_images(station.s["admin"])["files_encrypted"] == 7
+        batch = batches.create(station.s["clerk1"], 2024)
+
+        # a changed encrypted page stops the seal and names the file; nothing is left in the outbox
+        victim = sorted((home.path / "images").rglob("*.jpg"))[3]
+        good = victim.read_bytes()
+        bad = bytearray(good)
+        bad[-20] ^= 0x01
+        victim.write_bytes(bytes(bad))
+        with pytest.raises(Refused) as refused:
+            seal.seal(station.s["clerk1"], batch["batch_id"], "station", KEY_PASSPHRASE)
+        assert victim.name in refused.value.en
+        assert not [p for p in (home.path / "outbox").rglob("*") if p.is_file()]
+        victim.write_bytes(good)
+
+        sealed = seal.seal(station.s["clerk1"], batch["batch_id"], "station", KEY_PASSPHRASE)
+        assert "decrypt" in batches.get(home.catalog, batch["batch_id"])["details"]["placement"]
+        images = list(Path(sealed["package"]).rglob("*.jpg"))
+        assert len(images) == 7 and all(p.read_bytes().startswith(b"\xff\xd8") for p in images)
+        bagit_python.Bag(str(sealed["package"])).validate()   # an independent checker of every digest
+    finally:
+        protection.forget(home)
+        station.close()

@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Callable
 
 from scanstation import SOFTWARE_NAME, __version__
+from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
-from scanstation.storage.files import storage_error
-from scanstation.storage.image_store import ImageStore
+from scanstation.storage.files import digests, storage_error
+from scanstation.storage.image_store import ImageStore, is_encrypted_file
 from scanstation.transfer import bagit, batches, keys, malware, register, require_schema
 from scanstation.transfer import package_layout as layout
 
@@ -71,8 +72,25 @@ def _hash_fd(fh, out=None) -> tuple[int, str, str]:
     return size, sha.hexdigest(), sm3.hexdigest()
 
 
-def place_and_hash(src: Path, dst: Path) -> tuple[int, str, str, str]:
-    """Put ``src`` at ``dst`` (hard link, else copy) and hash it in the one read: (bytes, sha256, sm3, how)."""
+def _encrypted_at_rest(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return is_encrypted_file(fh.read(16))
+    except OSError:
+        return False   # placing it says what is wrong
+
+
+def place_and_hash(src: Path, dst: Path, store: ImageStore | None = None) -> tuple[int, str, str, str]:
+    """Put ``src`` at ``dst`` (hard link, else copy) and hash it in the one read: (bytes, sha256, sm3, how).
+
+    A page encrypted at rest (R40) is decrypted with the home's key and written plain: transfer
+    packages are never encrypted (R31); its digests are those of the plain image, as captured."""
+    if store is not None and store.cipher is not None and _encrypted_at_rest(src):
+        plain = store.read_file(src)
+        with open(dst, "wb") as out:
+            out.write(plain)
+        sha, sm3 = digests(plain)
+        return len(plain), sha, sm3, "decrypt"
     try:
         os.link(src, dst)
     except OSError:
@@ -121,7 +139,7 @@ def _reveal(home, field: str, value: str) -> str:
 
 def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict[int, tuple[list, list]]:
     """The R19 gate before anything is written: every dossier has images, contiguous, as declared."""
-    store = ImageStore(session.home.path)
+    store = image_store(session.home)
     from scanstation import dossier_number
     from scanstation.capture import page_file_name
     schema = dossier_number.schema_for_home(session.home)
@@ -302,7 +320,7 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
     except BaseException:
         signer.result()
         raise
-    store = ImageStore(home.path)
+    store = image_store(home)
     outbox = home.dir("outbox")
     final = outbox / batch["batch_id"]
     build = outbox / f".sealing-{batch['batch_id']}-{os.getpid()}"
@@ -352,7 +370,7 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
 
     def one(job):
         rel, src, page = job
-        result = place_and_hash(src, build / rel)
+        result = place_and_hash(src, build / rel, store)
         if progress:
             with count_lock:
                 done[0] += 1
@@ -372,7 +390,7 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
         for future in futures:
             rel, page, (size, sha, sm3, mode) = future.result()
             how.add(mode)
-            if mode == "copy":
+            if mode in ("copy", "decrypt"):
                 written.append(build / rel)
             if (size, sha, sm3) != (page["bytes"], page["sha256"], page["sm3"]):
                 mismatched.append(page["file_name"])
