@@ -35,7 +35,7 @@ from scanstation import audit
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused
 from scanstation.home import CATALOG_FILE, Home, now_iso
 from scanstation.storage.files import CHUNK, PART_SUFFIX, file_digests, fsync_dir, storage_error
-from scanstation.storage.image_store import is_encrypted_file
+from scanstation.storage.image_store import is_encrypted_at_rest
 from scanstation.users import PERMISSIONS, check_password, row_to_user
 
 MANIFEST = "manifest.json"
@@ -210,11 +210,6 @@ def _expected_page_digests(catalog_file: Path) -> dict[str, str]:
     return {f"images/{number}/{name}": sha for number, name, sha in rows}
 
 
-def _encrypted_at_rest(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return is_encrypted_file(fh.read(16))
-
-
 def _within(child: Path, parent: Path) -> bool:
     try:
         child.resolve().relative_to(parent.resolve())
@@ -276,7 +271,7 @@ def create(session, dest: Path, rehash: bool = False) -> BackupResult:
                 return dict(prev), "linked" if _link_or_copy(previous / rel, target) else "reused", None
             size, sha, sm3 = _copy_hashed(path, target)
             warning = None
-            if rel in expected and expected[rel] != sha and not _encrypted_at_rest(target):
+            if rel in expected and expected[rel] != sha and not is_encrypted_at_rest(target):
                 # (a file encrypted at rest cannot match the plain image's checksum; fixity checks it)
                 warning = f"{rel}: content differs from the catalog checksum (run: scanstation fixity check)"
             entry = {"path": rel, "bytes": size, "sha256": sha, "sm3": sm3, "mtime_ns": st.st_mtime_ns}

@@ -17,7 +17,7 @@ from scanstation.custody.protection import image_store, unlocked_key
 from scanstation.errors import InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.storage.files import digests, file_digests
-from scanstation.storage.image_store import ImageStore, is_encrypted_file
+from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 
 
 @dataclass
@@ -42,9 +42,9 @@ class FixityResult:
 def _check_one(store: ImageStore, row: dict) -> tuple[str, dict]:
     path = store.path(row["number"], row["file_name"])
     try:
-        with open(path, "rb") as fh:
-            encrypted = is_encrypted_file(fh.read(16))
-        if encrypted:   # the catalog holds the plain image's checksums (R22): decrypt, then hash
+        if not path.exists():
+            raise FileNotFoundError(path)
+        if is_encrypted_at_rest(path):   # the catalog holds the plain image's checksums (R22): decrypt, then hash
             plain = store.read_file(path)
             size, (sha256, sm3) = len(plain), digests(plain)
         else:

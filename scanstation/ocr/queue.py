@@ -100,15 +100,6 @@ def page_image_path(home_path: Path | str, number: str, file_name: str) -> Path:
     return Path(home_path) / "images" / number / file_name
 
 
-def _encrypted_at_rest(path: Path) -> bool:
-    from scanstation.storage.image_store import is_encrypted_file
-    try:
-        with open(path, "rb") as fh:
-            return is_encrypted_file(fh.read(16))
-    except OSError:
-        return False   # the worker reports the missing file
-
-
 @dataclass
 class OcrProgress:
     done: int = 0
@@ -311,7 +302,8 @@ class OcrRunner:
             self._record(catalog, row, {"ok": False, "error_en": en, "error_zh": zh}, stats)
             return None
         source = str(path)
-        if _encrypted_at_rest(path):   # R40: decrypted here with the login's key, sent to the worker in memory
+        from scanstation.storage.image_store import is_encrypted_at_rest
+        if is_encrypted_at_rest(path):   # R40: decrypted here with the login's key, sent to the worker in memory
             from scanstation.custody.protection import open_page_file, unlocked_key_for_path
             if unlocked_key_for_path(path) is None:
                 from scanstation.custody.protection import raise_locked

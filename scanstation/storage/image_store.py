@@ -28,6 +28,16 @@ def is_encrypted_file(blob: bytes) -> bool:
     return blob[:len(ENCRYPTED_MAGIC)] == ENCRYPTED_MAGIC
 
 
+def is_encrypted_at_rest(path) -> bool:
+    """Whether the file at ``path`` is a page encrypted at rest (False when it cannot be read:
+    whoever opens it next says what is wrong)."""
+    try:
+        with open(path, "rb") as fh:
+            return is_encrypted_file(fh.read(len(ENCRYPTED_MAGIC)))
+    except OSError:
+        return False
+
+
 class PageCipher:
     """What the store needs to encrypt at rest; implemented by the home's protection.
     ``encrypting`` says whether new files are written encrypted; reading works either way."""

@@ -39,7 +39,7 @@ from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
 from scanstation.storage.files import digests, storage_error
-from scanstation.storage.image_store import ImageStore, is_encrypted_file
+from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 from scanstation.transfer import bagit, batches, keys, malware, register, require_schema
 from scanstation.transfer import package_layout as layout
 
@@ -72,20 +72,12 @@ def _hash_fd(fh, out=None) -> tuple[int, str, str]:
     return size, sha.hexdigest(), sm3.hexdigest()
 
 
-def _encrypted_at_rest(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return is_encrypted_file(fh.read(16))
-    except OSError:
-        return False   # placing it says what is wrong
-
-
 def place_and_hash(src: Path, dst: Path, store: ImageStore | None = None) -> tuple[int, str, str, str]:
     """Put ``src`` at ``dst`` (hard link, else copy) and hash it in the one read: (bytes, sha256, sm3, how).
 
     A page encrypted at rest (R40) is decrypted with the home's key and written plain: transfer
     packages are never encrypted (R31); its digests are those of the plain image, as captured."""
-    if store is not None and store.cipher is not None and _encrypted_at_rest(src):
+    if store is not None and store.cipher is not None and is_encrypted_at_rest(src):
         plain = store.read_file(src)
         with open(dst, "wb") as out:
             out.write(plain)

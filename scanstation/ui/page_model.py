@@ -35,19 +35,11 @@ SeqRole = Qt.ItemDataRole.UserRole + 3
 DecisionRole = Qt.ItemDataRole.UserRole + 4
 
 
-def _encrypted(path: str) -> bool:
-    from scanstation.storage.image_store import is_encrypted_file
-    try:
-        with open(path, "rb") as fh:
-            return is_encrypted_file(fh.read(16))
-    except OSError:
-        return False
-
-
 def decode_thumbnail(path: str, size: QSize) -> QImage:
     """Runs on a worker thread: decode ``path`` at (about) ``size``; a null image if unreadable."""
     source = path
-    if _encrypted(path):   # images encrypted at rest (R40): the core decrypts with the login's key
+    from scanstation.storage.image_store import is_encrypted_at_rest
+    if is_encrypted_at_rest(path):   # images encrypted at rest (R40): the core decrypts with the login's key
         from scanstation.custody.protection import open_page_file
         try:
             buffer = QBuffer()
