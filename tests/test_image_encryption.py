@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, UnidentifiedImageError
 
 from scanstation import pages
-from scanstation.capture import Capture, PagePipeline
+from scanstation.capture import Capture
 from scanstation.catalog_import import import_catalog
 from scanstation.custody import backup, fixity, protection
 from scanstation.errors import Refused
@@ -23,17 +23,13 @@ from scanstation.resources import resource
 from scanstation.storage.files import digests
 from scanstation.storage.image_store import ImageStore, is_encrypted_file
 from tests.conftest import PASSWORD
+from tests.test_capture import pipeline  # noqa: F401  (fixture)
 
 PASSPHRASE = "a long protection passphrase"
 THREE = "X001-ZY·DJ·2024·D100-0001-001"
 GRAY = ScanProfile("测试灰度", mode="gray")
 
 
-@pytest.fixture(scope="module")
-def pipeline():
-    p = PagePipeline(workers=2)
-    yield p
-    p.close()
 
 
 @pytest.fixture(autouse=True)

@@ -212,13 +212,8 @@ def parse_as_of(value) -> date:
         return date.today()
     if isinstance(value, datetime):
         return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput("'{v}' is not a date: write it as YYYY-MM-DD, e.g. 2030-03-31.",
-                           "“{v}”不是日期：请写作 年-月-日，例如 2030-03-31。", v=value) from None
+    from scanstation.custody.retention_due import parse_date
+    return parse_date(value, "as-of date", "截止日期")
 
 
 def keep_years(home) -> int:
