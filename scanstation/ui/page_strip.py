@@ -87,3 +87,14 @@ class PageStrip(QListView):
             self.select_seq(keep_seq or 1)
         else:
             self.currentPageChanged.emit({})
+
+
+def open_over_strip(dialog, strip: PageStrip) -> None:
+    """A dialog over a desk; when it closes, the keyboard is back on the desk's pages."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def back(_result=None) -> None:
+        strip.window().activateWindow()
+        strip.setFocus(Qt.FocusReason.OtherFocusReason)
+    dialog.finished.connect(back)
+    dialog.open()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
 
 from scanstation.ui.errors import present, presenter
 from scanstation.ui.icons import icon
-from scanstation.ui.page_strip import PageStrip
+from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
@@ -251,7 +251,7 @@ class QcDesk(QWidget):
         number = self.dossier_number
         dialog.accepted.connect(lambda: self._decide(
             lambda: self.api.qc_page_decision(number, seq, False, dialog.reason_text()), seq, "reject", True))
-        self._open_dialog(dialog)
+        open_over_strip(dialog, self.strip)
 
     def request_rescan(self) -> None:
         seq = self.strip.current_seq()
@@ -263,16 +263,8 @@ class QcDesk(QWidget):
         dialog.accepted.connect(lambda: self._decide(
             lambda: self.api.qc_request_rescan(number, seq, dialog.reason_text()), seq, "rescan",
             after=lambda: self._returned(number)))
-        self._open_dialog(dialog)
+        open_over_strip(dialog, self.strip)
 
-    def _open_dialog(self, dialog: QDialog) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._back_to_pages)
-        dialog.open()
-
-    def _back_to_pages(self, _result=None) -> None:
-        self.window().activateWindow()
-        self.strip.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def approve(self) -> None:
         number = self.dossier_number
@@ -288,7 +280,7 @@ class QcDesk(QWidget):
         dialog.setObjectName("qcReturnDialog")
         dialog.accepted.connect(lambda: self._decide(lambda: self.api.qc_reject(number, [dialog.reason_text()]),
                                                      None, None, after=lambda: self._returned(number)))
-        self._open_dialog(dialog)
+        open_over_strip(dialog, self.strip)
 
     def _approved(self, number: str) -> None:
         presenter().inform(self.tr("Approved"), self.tr("Dossier {n} is approved.").format(n=number), self.window())

@@ -17,7 +17,7 @@ from scanstation.ui.dossier_panel import DossierPanel
 from scanstation.ui.errors import present, presenter
 from scanstation.ui.icons import icon
 from scanstation.ui.page_commands import INVERSES, PageCommand, insert_steps, move_steps, rotate_steps
-from scanstation.ui.page_strip import PageStrip
+from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
 from scanstation.ui.tasks import LongOperation, run_task
 
@@ -586,17 +586,8 @@ class ScanDesk(QWidget):
         dialog = NotScannedDialog(self.strip.pages.active_count() + 1, self)
         dialog.setObjectName("notScannedDialog")
         dialog.accepted.connect(lambda: self._not_scanned_chosen(dialog.page.value(), dialog.note.text()))
-        self._open_dialog(dialog)
+        open_over_strip(dialog, self.strip)
 
-    def _open_dialog(self, dialog: QDialog) -> None:
-        """A dialog over the desk; when it closes, the keyboard is back on the pages."""
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._back_to_pages)
-        dialog.open()
-
-    def _back_to_pages(self, _result=None) -> None:
-        self.window().activateWindow()
-        self.strip.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _not_scanned_chosen(self, page_no: int, note: str) -> None:
         number = self.number
@@ -624,7 +615,7 @@ class ScanDesk(QWidget):
         dialog = ExplanationDialog(report, self)
         dialog.setObjectName("explanationDialog")
         dialog.accepted.connect(lambda: self.complete(dialog.explanations()))
-        self._open_dialog(dialog)
+        open_over_strip(dialog, self.strip)
 
     # -- state -------------------------------------------------------------------------------
     def _rate(self) -> float:
