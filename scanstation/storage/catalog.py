@@ -187,15 +187,19 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 ]
 
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
-DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody")
+DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody", "scanstation.ocr.layout")
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
     import importlib
     found = {number: (number, name, sql) for number, name, sql in MIGRATIONS}
     for module in DOMAIN_MIGRATIONS:
-        migration = importlib.import_module(module).MIGRATION
-        found.setdefault(migration[0], migration)
+        domain = importlib.import_module(module)
+        # A domain declares one MIGRATION or a list MIGRATIONS (numbers are unique across the whole catalog).
+        for migration in getattr(domain, "MIGRATIONS", None) or [domain.MIGRATION]:
+            if migration[0] in found and found[migration[0]] != migration:
+                raise RuntimeError(f"migration number {migration[0]} used twice ({module})")
+            found.setdefault(migration[0], migration)
     return [found[n] for n in sorted(found)]
 
 
