@@ -249,8 +249,8 @@ class QcDesk(QWidget):
         dialog = ReasonDialog(self.tr("Reject page {seq}").format(seq=seq), self.reasons(), self)
         dialog.setObjectName("qcRejectDialog")
         number = self.dossier_number
-        dialog.accepted.connect(lambda: self._decide(
-            lambda: self.api.qc_page_decision(number, seq, False, dialog.reason_text()), seq, "reject", True))
+        # the reason is read here, on the GUI thread, while the dialog exists; the task gets plain text
+        dialog.accepted.connect(lambda: self._reject_page(number, seq, dialog.reason_text()))
         open_over_strip(dialog, self.strip)
 
     def request_rescan(self) -> None:
@@ -260,11 +260,19 @@ class QcDesk(QWidget):
         dialog = ReasonDialog(self.tr("Request a rescan of page {seq}").format(seq=seq), self.reasons(), self)
         dialog.setObjectName("qcRescanDialog")
         number = self.dossier_number
-        dialog.accepted.connect(lambda: self._decide(
-            lambda: self.api.qc_request_rescan(number, seq, dialog.reason_text()), seq, "rescan",
-            after=lambda: self._returned(number)))
+        dialog.accepted.connect(lambda: self._request_rescan(number, seq, dialog.reason_text()))
         open_over_strip(dialog, self.strip)
 
+
+    def _reject_page(self, number: str, seq: int, reason: str) -> None:
+        self._decide(lambda: self.api.qc_page_decision(number, seq, False, reason), seq, "reject", True)
+
+    def _request_rescan(self, number: str, seq: int, reason: str) -> None:
+        self._decide(lambda: self.api.qc_request_rescan(number, seq, reason), seq, "rescan",
+                     after=lambda: self._returned(number))
+
+    def _return_dossier(self, number: str, reason: str) -> None:
+        self._decide(lambda: self.api.qc_reject(number, [reason]), None, None, after=lambda: self._returned(number))
 
     def approve(self) -> None:
         number = self.dossier_number
@@ -278,8 +286,7 @@ class QcDesk(QWidget):
             return
         dialog = ReasonDialog(self.tr("Return dossier {n} to the clerk").format(n=number), self.reasons(), self)
         dialog.setObjectName("qcReturnDialog")
-        dialog.accepted.connect(lambda: self._decide(lambda: self.api.qc_reject(number, [dialog.reason_text()]),
-                                                     None, None, after=lambda: self._returned(number)))
+        dialog.accepted.connect(lambda: self._return_dossier(number, dialog.reason_text()))
         open_over_strip(dialog, self.strip)
 
     def _approved(self, number: str) -> None:
