@@ -110,3 +110,25 @@ def test_qc_return_of_a_dossier_keeps_its_reason(qtbot, catalog_home, tmp_path, 
         assert not [e for e in presenter_log if e[0] == "unexpected"], presenter_log
     finally:
         close_window(qtbot, window)
+
+
+# -- 4. the window and every dialog fit the screen ------------------------------------------------
+@pytest.mark.parametrize("width, height, scale", [(1366, 768, "1"), (1920, 1080, "1.5")])
+def test_window_and_dialogs_fit_the_screen(tmp_path, width, height, scale):
+    """A 1366×768 desktop at 100 % and a 1920×1080 one at 150 % (offscreen platform with a screen
+    configuration; QT_SCALE_FACTOR): every view, button, status bar and dialog inside the screen."""
+    import json
+    import os
+    import subprocess
+    import sys
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "desk", "x": 0, "y": 0, "width": width, "height": height,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", QT_SCALE_FACTOR=scale,
+               HOME=str(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    result = subprocess.run([sys.executable, "-m", "tests.gui_fit_probe", str(tmp_path / "home")], env=env,
+                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["checked"] >= 20
+    assert report["problems"] == []

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.sizing import fit_dialog
 
 # pools: catalog = the single catalog writer (every action that records something); images = CPU work
 WRITE_POOL = "catalog"
@@ -93,6 +94,7 @@ class CreateBatchDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 460)
 
     def values(self) -> tuple[int, str | None]:
         text = self.category.currentText().strip()
@@ -132,6 +134,7 @@ class KeyPassphraseDialog(QDialog):
 
     def finish_layout(self) -> None:
         self.form.addRow(self.buttons)
+        fit_dialog(self, 480)
         (self.passphrase if self.key.currentText() else self.key).setFocus()
 
     def key_name(self) -> str:
@@ -166,6 +169,7 @@ class SendDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 560)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Choose the destination folder"),

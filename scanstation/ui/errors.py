@@ -74,6 +74,10 @@ class ErrorPresenter(QObject):
             parent = self.window
         if parent is not None and not shiboken6.isValid(parent):
             parent = None
+        from scanstation.ui.sizing import shorten_message
+        text, whole = shorten_message(text)
+        if whole and not details:
+            details = whole
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
         box.setObjectName("errorBox")
         box.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)

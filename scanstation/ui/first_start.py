@@ -14,6 +14,7 @@ from scanstation.home import Home
 from scanstation.service import Session
 from scanstation.ui.icons import icon
 from scanstation.ui.resources import resource
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
 from scanstation.users import row_to_user
 
@@ -126,7 +127,7 @@ class FirstStartDialog(QDialog):
         self.create_button.clicked.connect(self.create)
         self.demo_button.clicked.connect(self.demo)
         self.fonds.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.setMinimumWidth(520)
+        fit_dialog(self, 560)
 
     def _busy(self, busy: bool) -> None:
         self.create_button.setEnabled(not busy)

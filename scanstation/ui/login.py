@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFormLay
 
 from scanstation.errors import ScanStationError
 from scanstation.service import Session
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
 from scanstation.users import authenticate
 
@@ -83,7 +84,7 @@ class LoginDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         (self.password_edit if locked_user else self.user_edit).setFocus()
-        self.setMinimumWidth(420)
+        fit_dialog(self, 440)
 
     def prefill(self, user: str) -> None:
         if not self.locked_user:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
                                QStackedWidget, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget)
 
 from scanstation import __version__
-from scanstation.ui import binding_guard, tasks
+from scanstation.ui import binding_guard, sizing, tasks
 from scanstation.ui.custody_watch import CustodyWatch
 from scanstation.ui.errors import presenter
 from scanstation.ui.icons import icon
@@ -56,7 +56,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(520, 600)
+        sizing.fit_dialog(self, 520, 600)
 
 
 class MainWindow(QMainWindow):
@@ -164,7 +164,6 @@ class MainWindow(QMainWindow):
         self._lock_dialog: LoginDialog | None = None
         self._view_before_lock = 0
 
-        self.resize(1400, 900)
         self.restore_layout()
         first = "scan" if api.can("capture") else ("qc" if self.qc_desk is not None else
                                                   "intake" if self.intake_view is not None else "search")
@@ -290,7 +289,7 @@ class MainWindow(QMainWindow):
     # -- layout memory -----------------------------------------------------------------------
     def save_layout(self) -> None:
         s = ui_settings(self.home)
-        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue(f"window/geometry/{sizing.screen_key(self)}", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/scanSplitter", self.scan_desk.splitter.saveState())
         if self.qc_desk is not None:
@@ -299,7 +298,8 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self) -> None:
         s = ui_settings(self.home)
-        for key, restore in (("window/geometry", self.restoreGeometry), ("window/state", self.restoreState),
+        sizing.place_main_window(self, s.value(f"window/geometry/{sizing.screen_key(self)}"))
+        for key, restore in (("window/state", self.restoreState),
                              ("window/scanSplitter", self.scan_desk.splitter.restoreState)):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():

@@ -20,6 +20,7 @@ from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.sizing import fit_dialog
 
 
 class QueueModel(RowTableModel):
@@ -56,6 +57,7 @@ class ReasonDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 460)
 
     def reason_text(self) -> str:
         code = self.reason.currentData()

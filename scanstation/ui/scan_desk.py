@@ -19,6 +19,7 @@ from scanstation.ui.icons import icon
 from scanstation.ui.page_commands import INVERSES, PageCommand, insert_steps, move_steps, rotate_steps
 from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import LongOperation, run_task
 
 STATUS_POLL_MS = 1000
@@ -62,7 +63,7 @@ class ExplanationDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(600)
+        fit_dialog(self, 640)
 
     def _field(self, form: QFormLayout, key: str, label: str) -> None:
         edit = QLineEdit(self)
@@ -93,6 +94,7 @@ class NotScannedDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 460)
 
 
 class ScanDesk(QWidget):
