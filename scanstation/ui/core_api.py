@@ -235,6 +235,15 @@ class CoreApi:
     def qc_reject(self, number: str, reasons) -> None:
         _module("qc").reject(self.session, number, reasons)
 
+    def clerk_explanations(self, number: str) -> dict:
+        return _module("qc").clerk_explanations(self.session, number)
+
+    def return_reasons(self, number: str) -> list[dict]:
+        return _module("qc").return_reasons(self.session, number)
+
+    def returned_dossiers(self) -> list[dict]:
+        return _module("qc").returned(self.session)
+
     # -- search and import -----------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list:
         self.session.require("catalog.read")

@@ -19,7 +19,7 @@ def status_label(status: str) -> str:
     """The words for a dossier's life-cycle state (the states themselves are the core's)."""
     names = {
         "cataloged": QCoreApplication.translate("DossierStatus", "cataloged, not scanned"),
-        "scanning": QCoreApplication.translate("DossierStatus", "scanning"),
+        "scanning": QCoreApplication.translate("DossierStatus", "scanning started, not completed"),
         "completed": QCoreApplication.translate("DossierStatus", "completed, waiting for QC"),
         "qc_rejected": QCoreApplication.translate("DossierStatus", "returned by QC"),
         "approved": QCoreApplication.translate("DossierStatus", "approved by QC"),
@@ -88,6 +88,7 @@ class DossierPanel(QGroupBox):
         top.addWidget(label)
         top.addWidget(self.number_edit, 1)
         top.addWidget(self.open_button)
+        self.top_row = top
         grid.addLayout(top, 0, 0, 1, 8)
         fields = [("title", self.tr("Title (题名)")), ("year", self.tr("Year")), ("retention", self.tr("Retention")),
                   ("declared_pages", self.tr("Declared pages")), ("scanned_pages", self.tr("Scanned")),
@@ -172,6 +173,11 @@ class DossierPanel(QGroupBox):
             self.open_number(self.dossier["number"])
 
     def _failed(self, error: BaseException) -> None:
+        # a failed lookup clears the desk: nothing may be scanned into the dossier shown before
+        had = self.dossier is not None
+        self.show_dossier(None)
+        if had:
+            self.dossierCleared.emit()
         present(error, self.window())
         self.number_edit.selectAll()
         self.number_edit.setFocus()

@@ -64,6 +64,14 @@ class ErrorPresenter(QObject):
         self._box(QMessageBox.Icon.Information, title, text, "", parent)
         self._record("info", text)
 
+    def notify(self, text: str, parent: QWidget | None = None, timeout_ms: int = 15000) -> None:
+        """A success or a hint that needs no answer: in the status bar of the window, never modal
+        (a dialog after every dossier steals the focus and costs the clerk an Enter)."""
+        window = parent.window() if parent is not None and shiboken6.isValid(parent) else self.window
+        if window is not None and shiboken6.isValid(window) and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(text, timeout_ms)
+        self._record("notice", text)
+
     def _record(self, kind: str, text: str) -> None:
         self.last_text = text
         self.shown.emit(kind, text)

@@ -267,8 +267,7 @@ class MainWindow(QMainWindow):
     # -- misc --------------------------------------------------------------------------------
     def choose_language(self, code: str) -> None:
         ui_settings(self.home).setValue("ui/language", code)
-        presenter().inform(self.tr("Language"), self.tr("The language changes the next time ScanStation starts."),
-                           self)
+        presenter().notify(self.tr("The language changes the next time ScanStation starts."), self)
 
     def all_actions(self) -> list[QAction]:
         actions = list(self.view_actions.values()) + [self.act_lock]

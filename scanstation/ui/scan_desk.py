@@ -11,9 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+                               QLineEdit, QMenu, QPushButton, QSpinBox, QSplitter, QToolBar, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from scanstation.ui.dossier_panel import DossierPanel
+from scanstation.ui.barcode import BarcodeField
+from scanstation.ui.dossier_panel import DossierPanel, status_label
 from scanstation.ui.errors import present, presenter
 from scanstation.ui.icons import icon
 from scanstation.ui.page_commands import INVERSES, PageCommand, insert_steps, move_steps, rotate_steps
@@ -56,6 +58,11 @@ class ExplanationDialog(QDialog):
         hint = QLabel(self.tr("Or close this window and fix the pages (rescan, delete, \"not scanned\" note)."), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
+        self.message = QLabel(self)
+        self.message.setObjectName("explanationMessage")
+        self.message.setStyleSheet("color: #b91c1c")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.complete_button = buttons.addButton(self.tr("Complete with these explanations"),
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
@@ -71,6 +78,14 @@ class ExplanationDialog(QDialog):
         edit.setObjectName(f"explain_{key}")
         self.fields[key] = edit
         form.addRow(label, edit)
+
+    def accept(self) -> None:
+        empty = [edit for edit in self.fields.values() if not edit.text().strip()]
+        if empty:   # stays open and says what is missing (it used to close and open again silently)
+            self.message.setText(self.tr("Write an explanation for each difference, or cancel and fix the pages."))
+            empty[0].setFocus()
+            return
+        super().accept()
 
     def explanations(self) -> dict[str, str]:
         return {key: edit.text().strip() for key, edit in self.fields.items() if edit.text().strip()}
@@ -118,6 +133,26 @@ class ScanDesk(QWidget):
 
         self.panel = DossierPanel(api, self)
         self.panel.dossierOpened.connect(self._dossier_opened)
+        self.panel.dossierCleared.connect(self._dossier_cleared)
+        self.barcode = BarcodeField(self.panel.number_edit, self)   # armed for the gun whatever has focus
+
+        # dossiers QC sent back: the clerk's to-do list, with the reasons
+        self.returned_button = QToolButton(self)
+        self.returned_button.setObjectName("returnedButton")
+        self.returned_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.returned_menu = QMenu(self.returned_button)
+        self.returned_button.setMenu(self.returned_menu)
+        self.returned_button.setText(self.tr("Returned by QC ({n})").format(n=0))
+        self.returned_button.setToolTip(self.tr("Dossiers QC returned for rework, with the reasons"))
+        self.returned_rows: list[dict] = []
+        self.panel.top_row.addWidget(self.returned_button)
+        self.return_notice = QLabel(self)
+        self.return_notice.setObjectName("returnNotice")
+        self.return_notice.setWordWrap(True)
+        self.return_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.return_notice.setStyleSheet("#returnNotice { background: #fffbeb; border: 1px solid #d97706; "
+                                         "padding: 4px; }")
+        self.return_notice.hide()
 
         # scanner controls
         self.device_combo = QComboBox(self)
@@ -202,6 +237,7 @@ class ScanDesk(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
+        layout.addWidget(self.return_notice)
         layout.addLayout(controls)
         layout.addWidget(self.fault_frame)
         layout.addWidget(self.toolbar)
@@ -218,6 +254,7 @@ class ScanDesk(QWidget):
         self._status_timer.setInterval(STATUS_POLL_MS)
         self._status_timer.timeout.connect(self._poll_status)
         self._ocr_queue = 0
+        self._action_tips: dict = {}
         self._update_enabled()
         self._update_status()
         self.load_devices()
@@ -354,7 +391,63 @@ class ScanDesk(QWidget):
         self.after_scan = None
         self.viewer.clear()
         self.reload_pages(keep_seq=pending_page)
-        self.strip.setFocus()
+        self.strip.setFocus()   # page keys work; a barcode burst still lands in the 档号 field
+        self._show_return_reasons(dossier)
+
+    def _dossier_cleared(self) -> None:
+        """The 档号 field no longer names an open dossier (a failed lookup): nothing stays on the desk."""
+        if self.operation is not None and (self.operation.running or self.fault is not None):
+            return
+        self._open_number = None
+        self.undo_stack.clear()
+        self.after_scan = None
+        self.strip.set_pages([])
+        self.viewer.clear()
+        self.return_notice.hide()
+        self._update_enabled()
+        self._update_status()
+
+    def _show_return_reasons(self, dossier: dict) -> None:
+        self.return_notice.hide()
+        if dossier.get("status") != "qc_rejected":
+            return
+        number = dossier["number"]
+        run_task(lambda: self.api.return_reasons(number), lambda rows: self._return_reasons_loaded(number, rows),
+                 lambda _e: None, pool="catalog", owner=self)
+
+    def _return_reasons_loaded(self, number: str, rows: list[dict]) -> None:
+        if number != self.number:
+            return
+        lines = []
+        for r in rows:
+            where = self.tr("page {seq}").format(seq=r["seq"]) if r.get("seq") else self.tr("the dossier")
+            lines.append(self.tr("{where}: {reason} ({user})").format(where=where, reason=r["label"], user=r["user"]))
+        text = self.tr("Returned by QC. Fix these, then complete again:") + "\n" + "\n".join("• " + x for x in lines)
+        self.return_notice.setText(text if lines else self.tr("Returned by QC."))
+        self.return_notice.show()
+
+    def refresh_returned(self) -> None:
+        if not self.api.can("capture"):
+            self.returned_button.hide()
+            return
+        run_task(self.api.returned_dossiers, self._returned_loaded, lambda _e: None, pool="catalog", owner=self)
+
+    def _returned_loaded(self, rows: list[dict]) -> None:
+        self.returned_rows = rows
+        self.returned_menu.clear()
+        self.returned_button.setText(self.tr("Returned by QC ({n})").format(n=len(rows)))
+        self.returned_button.setEnabled(bool(rows))
+        for r in rows:
+            reasons = "; ".join(x["label"] for x in r["reasons"])
+            action = self.returned_menu.addAction(f"{r['number']}  {r.get('title') or ''}")
+            action.setToolTip(reasons)
+            action.setStatusTip(reasons)
+            action.triggered.connect(lambda _c=False, n=r["number"]: self.open_dossier(n))
+        self.returned_menu.setToolTipsVisible(True)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_returned()
 
     def reload_pages(self, keep_seq: int | None = None) -> None:
         number = self.number
@@ -406,10 +499,19 @@ class ScanDesk(QWidget):
             return
         if not self.number:
             self.panel.focus_number()
-            presenter().inform(self.tr("No dossier"), self.tr("Type or scan the 档号 of the dossier first."),
-                               self.window())
+            presenter().notify(self.tr("No dossier is open: type or scan the 档号 of the dossier first."), self)
             return
         number = self.number
+        typed = self.panel.number_edit.text().strip()
+        if typed != number:
+            # the field names another number than the dossier on the desk: never scan into the wrong one
+            self.panel.focus_number()
+            presenter().notify(self.tr("The 档号 field shows {typed}, but the open dossier is {number}. Press Enter "
+                                       "to open {typed} first.").format(typed=typed or "—", number=number), self)
+            return
+        if not self._may_change():
+            presenter().notify(self._locked_reason(), self)
+            return
         device = self.device_combo.currentData() or "demo"
         profile = self.profile_combo.currentData()
         limit = pages if pages is not None else (self.limit_spin.value() or None)
@@ -484,7 +586,7 @@ class ScanDesk(QWidget):
         self._finished(None)
 
     def _finished(self, error) -> None:
-        self._status_timer.stop()
+        # the status keeps following the OCR queue until it is empty (no stale "OCR queue: 8")
         if self.operation is not None:
             self._last_rate = self._rate()
         self.operation = None
@@ -507,9 +609,8 @@ class ScanDesk(QWidget):
         kind, seq = after
         if kind == "replace":
             if new_pages != 1:  # the scan asked for one page; a feeder may still deliver more
-                presenter().inform(self.tr("Replace by rescan"),
-                                   self.tr("{n} pages were scanned; the last one replaces page {seq}, the others stay "
-                                           "at the end of the dossier.").format(n=new_pages, seq=seq), self.window())
+                presenter().notify(self.tr("{n} pages were scanned; the last one replaces page {seq}, the others stay "
+                                           "at the end of the dossier.").format(n=new_pages, seq=seq), self)
             self._run_unrecorded("replace", self.tr("Replace page {seq}").format(seq=seq),
                                  lambda: self.api.replace_with_last(number, seq), (number, seq), keep_seq=seq)
         elif kind == "insert":
@@ -607,11 +708,12 @@ class ScanDesk(QWidget):
     def _completed(self, number: str, report) -> None:
         if report.ok:
             self.undo_stack.clear()   # completed: page operations are closed (the core refuses them now)
-            presenter().inform(self.tr("Dossier completed"),
-                               self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
-                                   n=number, s=report.scanned), self.window())
+            presenter().notify(self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
+                n=number, s=report.scanned), self)
             self.panel.refresh()
             self.reload_pages()
+            self.refresh_returned()
+            self.panel.focus_number()   # ready for the next dossier's barcode
             self.dossierCompleted.emit(number)
             return
         dialog = ExplanationDialog(report, self)
@@ -631,6 +733,8 @@ class ScanDesk(QWidget):
 
     def _ocr_queue_loaded(self, n: int) -> None:
         self._ocr_queue = n
+        if n == 0 and not self.scanning:
+            self._status_timer.stop()   # nothing left to follow; a new scan starts the timer again
         self._update_status()
 
     def _update_status(self) -> None:
@@ -643,18 +747,49 @@ class ScanDesk(QWidget):
         parts = [self.tr("Scanned {n} of {d} declared pages").format(
             n=scanned, d=declared if declared is not None else "?")]
         parts.append(self.tr("{rate} images/min").format(rate=int(round(self._rate()))))
-        parts.append(self.tr("OCR queue: {n}").format(n=self._ocr_queue))
+        if self._ocr_queue:
+            parts.append(self.tr("OCR queue: {n}").format(n=self._ocr_queue))
         if self.scanning:
             parts.insert(0, self.tr("Scanning…"))
         elif self.fault is not None:
             parts.insert(0, self.tr("Stopped by a scanner fault"))
         self.status_label.setText("  ·  ".join(parts))
 
+    CHANGEABLE = ("cataloged", "scanning", "qc_rejected")   # the core's capture states (capture.CAPTURE_STATES)
+
+    def _may_change(self) -> bool:
+        dossier = self.panel.dossier
+        return bool(dossier) and dossier.get("status") in self.CHANGEABLE and self.api.can("capture")
+
+    def _locked_reason(self) -> str:
+        """Why scanning and page edits are off, for the tooltips (empty when they are on)."""
+        dossier = self.panel.dossier
+        if not self.api.can("capture"):
+            return self.tr("Your role may not scan or change pages.")
+        if not dossier:
+            return self.tr("Open a dossier first: type or scan its 档号 (F2).")
+        status = dossier.get("status")
+        if status == "completed":
+            return self.tr("The dossier is completed and waits for QC; pages can no longer be changed.")
+        if status in self.CHANGEABLE:
+            return ""
+        return self.tr("The dossier is {state}; its pages can no longer be changed.").format(
+            state=status_label(status or ""))
+
+    def _set_enabled(self, widget, enabled: bool, tip: str, reason: str) -> None:
+        widget.setEnabled(enabled)
+        widget.setToolTip(tip if enabled or not reason else f"{tip} — {reason}")
+
     def _update_enabled(self) -> None:
         busy = self.scanning or self.fault is not None
         has_dossier = self.number is not None
-        can_capture = self.api.can("capture")
-        self.scan_button.setEnabled(has_dossier and not busy and can_capture)
+        can_capture = self._may_change()
+        reason = self._locked_reason()
+        if busy:
+            reason = self.tr("A scan is running.")
+        self._set_enabled(self.scan_button, has_dossier and not busy and can_capture,
+                          self.tr("Scan into {number} (F5)").format(number=self.number) if self.number
+                          else self.tr("Scan (F5)"), reason)
         self.stop_button.setEnabled(busy)
         self.device_combo.setEnabled(not busy)
         self.refresh_devices_button.setEnabled(not busy and not getattr(self, "_discovering", False))
@@ -662,8 +797,14 @@ class ScanDesk(QWidget):
         self.profile_combo.setEnabled(not busy)
         has_page = self.strip.current_seq() is not None
         for action in self.page_actions:
-            action.setEnabled(has_dossier and not busy and can_capture and
-                              (has_page or action in (self.act_not_scanned, self.act_complete)))
+            base = self._action_tips.get(action)
+            if base is None:
+                base = self._action_tips[action] = action.toolTip()
+            enabled = has_dossier and not busy and can_capture and \
+                (has_page or action in (self.act_not_scanned, self.act_complete))
+            action.setEnabled(enabled)
+            why = reason or ("" if has_page or enabled else self.tr("Select a page first."))
+            action.setToolTip(base if enabled or not why else f"{base} — {why}")
         self.act_scan.setEnabled(has_dossier and can_capture and not self.scanning)
         self.act_stop.setEnabled(busy)
 

@@ -146,8 +146,8 @@ class StationSettingsTab(QWidget):
             for key, value in changed.items():
                 self.api.set_setting(key, value)
             return len(changed)
-        run_task(write, lambda n: (presenter().inform(self.tr("Settings"), self.tr("{n} setting(s) saved.").format(n=n),
-                                                      self.window()), self.refresh()),
+        run_task(write, lambda n: (presenter().notify(self.tr("{n} setting(s) saved.").format(n=n), self),
+                                   self.refresh()),
                  lambda e: present(e, self.window()), pool="catalog", owner=self)
 
 
@@ -303,8 +303,7 @@ class RetentionTab(QWidget):
     def save(self) -> None:
         rules = self.rules_from_table()
         run_task(lambda: self.api.save_retention_rules(rules),
-                 lambda _r: (presenter().inform(self.tr("Retention table"), self.tr("The retention table is saved."),
-                                                self.window()), self.refresh()),
+                 lambda _r: (presenter().notify(self.tr("The retention table is saved."), self), self.refresh()),
                  lambda e: present(e, self.window()), pool="catalog", owner=self)
 
 

@@ -1,0 +1,40 @@
+"""How values look in the window: local time instead of UTC ISO stamps, sizes in KB/MB/GB instead of
+byte counts. (Logs, reports and the audit trail keep the exact values.)"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QCoreApplication
+
+
+def local_time(iso: str | None, with_seconds: bool = False) -> str:
+    """'2026-12-06T03:04:05Z' -> '2026-12-06 11:04' in the desk's time zone; other text unchanged."""
+    if not iso:
+        return ""
+    text = str(iso).strip()
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    if len(text) <= 10:   # a date alone stays a date
+        return text
+    return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+
+
+def human_size(n: int | float | None) -> str:
+    """1536 -> '1.5 KB'; decimal steps of 1024 as file managers show them."""
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def count_files(n: int) -> str:
+    return QCoreApplication.translate("Text", "{n} file(s)").format(n=n)
