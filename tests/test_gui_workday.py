@@ -132,3 +132,191 @@ def test_window_and_dialogs_fit_the_screen(tmp_path, width, height, scale):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["checked"] >= 20
     assert report["problems"] == []
+
+
+# -- 5. the barcode gun: the 档号 field is armed whatever has focus on the desk ----------------------
+def gun(qtbot, text: str) -> None:
+    """A keyboard-mode barcode gun: fast keystrokes to whatever widget has the keyboard, then Enter."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    for ch in text:   # key events with their text, as the window system delivers them (any character)
+        key = ord(ch.upper()) if ch.isascii() else 0
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(QApplication.focusWidget(), QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+
+
+def test_barcode_gun_twice_in_a_row_with_focus_elsewhere(qtbot, catalog_home, zh_ui, presenter_log):
+    window = make_window(qtbot, catalog_home, "clerk1")
+    desk = window.scan_desk
+    try:
+        window.activateWindow()
+        edit = desk.panel.number_edit
+        assert not edit.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)   # no IME in the 档号 field
+        for number, other in ((SAMPLE_NUMBER, desk.strip), (SECOND_NUMBER, desk.device_combo)):
+            other.setFocus()
+            qtbot.waitUntil(lambda o=other: QApplication.focusWidget() is o)
+            gun(qtbot, number)
+            qtbot.waitUntil(lambda n=number: desk.number == n, timeout=5000)
+            wait_tasks(qtbot)
+            assert edit.text() == number
+            assert QApplication.focusWidget() is desk.strip   # the desk is ready for page keys again
+        assert not [e for e in presenter_log if e[0] != "notice"], presenter_log
+    finally:
+        close_window(qtbot, window)
+
+
+# -- 7. a failed lookup clears the desk; F5 scans only into the dossier shown and named ----------------
+def test_failed_lookup_clears_the_desk_and_f5_scans_nothing(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, complete=False, pages=2)
+    window = make_window(qtbot, catalog_home, "clerk1")
+    desk = window.scan_desk
+    try:
+        desk.open_dossier(SAMPLE_NUMBER)
+        qtbot.waitUntil(lambda: desk.strip.pages.active_count() == 2)
+        desk.panel.number_edit.setText("X001-ZY·DJ·2024·D100-0999-001")
+        desk.panel.open_typed()
+        qtbot.waitUntil(lambda: any(k == "NotFound" for k, _t in presenter_log))
+        wait_tasks(qtbot)
+        assert desk.number is None and desk.strip.pages.rowCount() == 0
+        assert desk.panel.values["title"].text() == "—"
+        assert not desk.scan_button.isEnabled()
+        presenter().close_open_box()
+        desk.scan_or_continue()   # F5
+        wait_tasks(qtbot)
+        assert desk.operation is None
+        assert "没有打开的案卷" in presenter_log[-1][1]
+        pages = catalog_home.catalog.query("SELECT count(*) n FROM pages WHERE state = 'active'")[0]["n"]
+        assert pages == 2
+        # a number typed but not opened: F5 refuses to scan into the dossier still on the desk
+        desk.open_dossier(SAMPLE_NUMBER)
+        qtbot.waitUntil(lambda: desk.number == SAMPLE_NUMBER)
+        wait_tasks(qtbot)
+        desk.panel.number_edit.setText(SECOND_NUMBER)
+        desk.scan_or_continue()
+        wait_tasks(qtbot)
+        assert desk.operation is None and SECOND_NUMBER in presenter_log[-1][1]
+    finally:
+        close_window(qtbot, window)
+
+
+def presenter():
+    from scanstation.ui.errors import presenter as p
+    return p()
+
+
+# -- 8. QC warns about pages nobody looked at ----------------------------------------------------
+def test_qc_warns_about_unviewed_pages_before_approving(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=3)
+    window = make_window(qtbot, catalog_home, "qc1")
+    try:
+        qc = open_in_qc(qtbot, window)
+        QTest.keyClick(qc.strip, Qt.Key.Key_F7)   # page 1 passed, page 2 shown, page 3 never
+        wait_tasks(qtbot)
+        assert qc.unviewed_pages() == [3]
+        QTest.keyClick(qc.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        box = qc.findChild(QMessageBox, "qcUnviewedBox")
+        assert box is not None and "3" in box.text()
+        box.defaultButton().click()   # the default shows the first page nobody looked at
+        wait_tasks(qtbot)
+        assert status_of(catalog_home) == "completed" and qc.strip.current_seq() == 3
+        QTest.keyClick(qc.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: status_of(catalog_home) == "approved", timeout=10000)
+        wait_tasks(qtbot)
+        # 10. no modal success box: the notice is in the status bar
+        assert presenter_log[-1][0] == "notice" and "质检通过" in window.statusBar().currentMessage()
+        assert presenter().open_box is None
+    finally:
+        close_window(qtbot, window)
+
+
+# -- 9. each role sees the other's words -----------------------------------------------------------
+def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog_home, tmp_path, zh_ui,
+                                                                  presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=2, explanations={"missing": "第 3 页为空白背面，未扫描"})
+    window = make_window(qtbot, catalog_home, "qc1")
+    try:
+        qc = open_in_qc(qtbot, window)
+        assert qc.explanation_label.isVisibleTo(qc)
+        assert "第 3 页为空白背面" in qc.explanation_label.text() and "clerk1" in qc.explanation_label.text()
+        qc.strip.select_seq(2)
+        QTest.keyClick(qc.strip, Qt.Key.Key_F9)
+        dialog = qc.findChild(QDialog, "qcRescanDialog")
+        QTest.keyClick(dialog.note, Qt.Key.Key_Return)   # 17/18: no reason chosen -> the dialog says so
+        assert dialog.isVisible() and dialog.message.text()
+        dialog.reason.setCurrentIndex(dialog.reason.findData("wrong_orientation"))
+        dialog.note.setText("倒置")
+        QTest.keyClick(dialog.note, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: status_of(catalog_home) == "qc_rejected", timeout=10000)
+    finally:
+        close_window(qtbot, window)
+    clerk = make_window(qtbot, catalog_home, "clerk1")
+    desk = clerk.scan_desk
+    try:
+        qtbot.waitUntil(lambda: len(desk.returned_rows) == 1, timeout=5000)
+        assert desk.returned_button.isEnabled() and "1" in desk.returned_button.text()
+        desk.returned_menu.actions()[0].trigger()
+        qtbot.waitUntil(lambda: desk.number == SAMPLE_NUMBER and desk.return_notice.isVisibleTo(desk), timeout=5000)
+        text = desk.return_notice.text()
+        assert "第 2 页" in text and "方向错误：倒置" in text and "qc1" in text
+        assert desk.scan_button.isEnabled()   # returned dossiers are the clerk's again
+    finally:
+        close_window(qtbot, clerk)
+
+
+# -- 11. controls the state forbids are disabled, and say why --------------------------------------
+def test_completed_dossier_has_scanning_and_page_edits_disabled_with_the_reason(qtbot, catalog_home, tmp_path,
+                                                                                 zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=3)
+    window = make_window(qtbot, catalog_home, "clerk1")
+    desk = window.scan_desk
+    try:
+        desk.open_dossier(SAMPLE_NUMBER)
+        qtbot.waitUntil(lambda: desk.strip.pages.active_count() == 3)
+        wait_tasks(qtbot)
+        assert not desk.scan_button.isEnabled() and "等待质检" in desk.scan_button.toolTip()
+        for action in (desk.act_delete, desk.act_replace, desk.act_complete, desk.act_not_scanned):
+            assert not action.isEnabled() and "等待质检" in action.toolTip()
+        desk.scan()
+        wait_tasks(qtbot)
+        assert desk.operation is None and presenter().open_box is None   # no modal "not allowed"
+    finally:
+        close_window(qtbot, window)
+    inspector = make_window(qtbot, catalog_home, "qc1")
+    try:
+        from scanstation.qc import approve
+        approve(session_for(catalog_home, "qc1"), SAMPLE_NUMBER)
+        qc = inspector.qc_desk
+        inspector.show_view("qc")
+        qc.open_dossier(SAMPLE_NUMBER)
+        qtbot.waitUntil(lambda: qc.dossier_number == SAMPLE_NUMBER)
+        wait_tasks(qtbot)
+        for action in (qc.act_pass, qc.act_reject, qc.act_rescan, qc.act_approve, qc.act_return):
+            assert not action.isEnabled() and "只有已完成的案卷才能质检" in action.toolTip()
+    finally:
+        close_window(qtbot, inspector)
+
+
+# -- 17. an empty explanation keeps the completion dialog open with a message -----------------------
+def test_empty_explanation_says_what_is_missing(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=2, complete=False)
+    window = make_window(qtbot, catalog_home, "clerk1")
+    desk = window.scan_desk
+    try:
+        desk.open_dossier(SAMPLE_NUMBER)
+        qtbot.waitUntil(lambda: desk.strip.pages.active_count() == 2)
+        wait_tasks(qtbot)
+        desk.complete()
+        qtbot.waitUntil(lambda: desk.findChild(QDialog, "explanationDialog") is not None, timeout=10000)
+        dialog = desk.findChild(QDialog, "explanationDialog")
+        QTest.keyClick(list(dialog.fields.values())[0], Qt.Key.Key_Return)
+        assert dialog.isVisible() and "说明" in dialog.message.text()
+        assert len(desk.findChildren(QDialog, "explanationDialog")) == 1
+        list(dialog.fields.values())[0].setText("原件第 3 页缺失，已登记")
+        QTest.keyClick(list(dialog.fields.values())[0], Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: status_of(catalog_home) == "completed", timeout=10000)
+        wait_tasks(qtbot)
+        assert presenter_log[-1][0] == "notice" and presenter().open_box is None
+        assert QApplication.focusWidget() is desk.panel.number_edit   # ready for the next barcode
+    finally:
+        close_window(qtbot, window)

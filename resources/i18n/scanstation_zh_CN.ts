@@ -409,8 +409,8 @@
         <translation>已编目，未扫描</translation>
     </message>
     <message>
-        <source>scanning</source>
-        <translation>扫描中</translation>
+        <source>scanning started, not completed</source>
+        <translation>已开始扫描，未完成</translation>
     </message>
     <message>
         <source>completed, waiting for QC</source>
@@ -517,6 +517,10 @@
     <message>
         <source>Complete with these explanations</source>
         <translation>按以上说明完成</translation>
+    </message>
+    <message>
+        <source>Write an explanation for each difference, or cancel and fix the pages.</source>
+        <translation>请为每一处差异填写说明，或取消后修改页面。</translation>
     </message>
 </context>
 <context>
@@ -999,10 +1003,6 @@
         <translation>{s} 次中断扫描中的 {n} 页已保存到对应案卷（{numbers}）。完成案卷前请检查这些页面。</translation>
     </message>
     <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
         <source>The language changes the next time ScanStation starts.</source>
         <translation>界面语言将在下次启动 ScanStation 时更改。</translation>
     </message>
@@ -1239,6 +1239,22 @@
         <translation>{number} · {title} · 共 {pages} 页，登记 {declared} 页</translation>
     </message>
     <message>
+        <source>Fewer pages than declared: {text}</source>
+        <translation>比登记页数少：{text}</translation>
+    </message>
+    <message>
+        <source>More pages than declared: {text}</source>
+        <translation>比登记页数多：{text}</translation>
+    </message>
+    <message>
+        <source>Page {seq}: {text}</source>
+        <translation>第 {seq} 页：{text}</translation>
+    </message>
+    <message>
+        <source>The clerk ({user}) explained:</source>
+        <translation>扫描员（{user}）的说明：</translation>
+    </message>
+    <message>
         <source>Reject page {seq}</source>
         <translation>第 {seq} 页不合格</translation>
     </message>
@@ -1247,20 +1263,40 @@
         <translation>要求重扫第 {seq} 页</translation>
     </message>
     <message>
+        <source>Pages not looked at</source>
+        <translation>有页面未查看</translation>
+    </message>
+    <message>
+        <source>{n} page(s) of {number} were not looked at: {pages}. Approve anyway?</source>
+        <translation>案卷 {number} 有 {n} 页未查看：第 {pages} 页。仍然通过？</translation>
+    </message>
+    <message>
+        <source>Show the first one</source>
+        <translation>查看第一张未看页</translation>
+    </message>
+    <message>
+        <source>Approve anyway</source>
+        <translation>仍然通过</translation>
+    </message>
+    <message>
         <source>Return dossier {n} to the clerk</source>
         <translation>将档号 {n} 退回扫描员</translation>
     </message>
     <message>
-        <source>Approved</source>
-        <translation>质检通过</translation>
+        <source>Choose a dossier from the queue first.</source>
+        <translation>请先从待质检列表中选择案卷。</translation>
+    </message>
+    <message>
+        <source>The dossier is {state}; only completed dossiers are reviewed.</source>
+        <translation>案卷状态为“{state}”；只有已完成的案卷才能质检。</translation>
+    </message>
+    <message>
+        <source>Select a page first.</source>
+        <translation>请先选择一页。</translation>
     </message>
     <message>
         <source>Dossier {n} is approved.</source>
         <translation>档号 {n} 质检通过。</translation>
-    </message>
-    <message>
-        <source>Returned</source>
-        <translation>已退回</translation>
     </message>
     <message>
         <source>Dossier {n} goes back to the clerk for rescanning.</source>
@@ -1301,12 +1337,20 @@
 <context>
     <name>ReasonDialog</name>
     <message>
+        <source>choose a reason</source>
+        <translation>请选择原因</translation>
+    </message>
+    <message>
         <source>&amp;Reason:</source>
         <translation>原因(&amp;R)：</translation>
     </message>
     <message>
         <source>&amp;Note:</source>
         <translation>备注(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Choose a reason.</source>
+        <translation>请选择原因。</translation>
     </message>
 </context>
 <context>
@@ -1387,16 +1431,20 @@
         <translation>代码：Y（永久）、D100、D50、D30、D10。未标记“已核实”的行是建议值，须对照本单位的保管期限表核实。</translation>
     </message>
     <message>
-        <source>Retention table</source>
-        <translation>保管期限表</translation>
-    </message>
-    <message>
         <source>The retention table is saved.</source>
         <translation>保管期限表已保存。</translation>
     </message>
 </context>
 <context>
     <name>ScanDesk</name>
+    <message>
+        <source>Returned by QC ({n})</source>
+        <translation>退回待处理（{n}）</translation>
+    </message>
+    <message>
+        <source>Dossiers QC returned for rework, with the reasons</source>
+        <translation>质检退回需要返工的案卷及原因</translation>
+    </message>
     <message>
         <source>Scanner</source>
         <translation>扫描仪</translation>
@@ -1526,12 +1574,60 @@
         <translation>演示扫描仪</translation>
     </message>
     <message>
-        <source>No dossier</source>
-        <translation>未打开案卷</translation>
+        <source>page {seq}</source>
+        <translation>第 {seq} 页</translation>
     </message>
     <message>
-        <source>Type or scan the 档号 of the dossier first.</source>
-        <translation>请先输入或扫描案卷的档号。</translation>
+        <source>the dossier</source>
+        <translation>整卷</translation>
+    </message>
+    <message>
+        <source>{where}: {reason} ({user})</source>
+        <translation>{where}：{reason}（{user}）</translation>
+    </message>
+    <message>
+        <source>Returned by QC. Fix these, then complete again:</source>
+        <translation>质检退回。请处理以下问题后重新完成：</translation>
+    </message>
+    <message>
+        <source>Returned by QC.</source>
+        <translation>质检退回。</translation>
+    </message>
+    <message>
+        <source>No dossier is open: type or scan the 档号 of the dossier first.</source>
+        <translation>没有打开的案卷：请先输入或扫描案卷的档号。</translation>
+    </message>
+    <message>
+        <source>The 档号 field shows {typed}, but the open dossier is {number}. Press Enter to open {typed} first.</source>
+        <translation>档号框中是 {typed}，但当前打开的案卷是 {number}。请先按回车打开 {typed}。</translation>
+    </message>
+    <message>
+        <source>Your role may not scan or change pages.</source>
+        <translation>您的角色不能扫描或修改页面。</translation>
+    </message>
+    <message>
+        <source>Open a dossier first: type or scan its 档号 (F2).</source>
+        <translation>请先打开案卷：输入或扫描档号（F2）。</translation>
+    </message>
+    <message>
+        <source>The dossier is completed and waits for QC; pages can no longer be changed.</source>
+        <translation>案卷已完成，等待质检；页面不能再修改。</translation>
+    </message>
+    <message>
+        <source>The dossier is {state}; its pages can no longer be changed.</source>
+        <translation>案卷状态为“{state}”，页面不能再修改。</translation>
+    </message>
+    <message>
+        <source>A scan is running.</source>
+        <translation>正在扫描。</translation>
+    </message>
+    <message>
+        <source>Scan into {number} (F5)</source>
+        <translation>扫描到 {number}（F5）</translation>
+    </message>
+    <message>
+        <source>Select a page first.</source>
+        <translation>请先选择一页。</translation>
     </message>
     <message>
         <source>{n} pages were scanned; the last one replaces page {seq}, the others stay at the end of the dossier.</source>
@@ -1560,10 +1656,6 @@
     <message>
         <source>"Not scanned" note for page {n}</source>
         <translation>第 {n} 页的“未扫描”说明</translation>
-    </message>
-    <message>
-        <source>Dossier completed</source>
-        <translation>案卷已完成</translation>
     </message>
     <message>
         <source>Dossier {n} is complete: {s} page(s). It now waits for QC.</source>
@@ -1734,12 +1826,15 @@ Example: {example}</source>
         <translation>保存设置(&amp;S)</translation>
     </message>
     <message>
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
         <source>{n} setting(s) saved.</source>
         <translation>已保存 {n} 项设置。</translation>
+    </message>
+</context>
+<context>
+    <name>Text</name>
+    <message>
+        <source>{n} file(s)</source>
+        <translation>{n} 个文件</translation>
     </message>
 </context>
 <context>

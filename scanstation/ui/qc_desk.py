@@ -366,6 +366,7 @@ class QcDesk(QWidget):
             first = unviewed[0]
 
             def answered(_r=None, b=box, s=show):
+                self.window().activateWindow()   # the keyboard back on the desk
                 if b.clickedButton() is s or b.clickedButton() is None:
                     self.strip.select_seq(first)
                     self.strip.setFocus()
