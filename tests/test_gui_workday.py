@@ -320,3 +320,84 @@ def test_empty_explanation_says_what_is_missing(qtbot, catalog_home, tmp_path, z
         assert QApplication.focusWidget() is desk.panel.number_edit   # ready for the next barcode
     finally:
         close_window(qtbot, window)
+
+
+# -- 3. keys in the window: settings (admin) and the seal dialog when there is none -----------------
+def test_admin_creates_exports_and_trusts_keys_in_settings(qtbot, tmp_path, zh_ui, presenter_log):
+    from tests.test_transfer_fixtures import make_archive, make_station, station_key
+    station = make_station(tmp_path / "station")
+    archive = make_archive(tmp_path / "archive")
+    archive_pem = station_key(archive, tmp_path, name="archive")
+    try:
+        window = make_window(qtbot, station.home, "admin")
+        try:
+            window.show_view("settings")
+            tab = window.settings_view.keys
+            window.settings_view.setCurrentWidget(tab)
+            wait_tasks(qtbot)
+            assert tab.own.rowCount() == 0 and not tab.export_button.isEnabled()
+
+            def fill_generate(dialog):
+                dialog.passphrase.setText("station-passphrase-1")
+                dialog.passphrase2.setText("station-passphrase-2")
+                dialog.create()
+                assert dialog.isVisible() is False and "不一致" in dialog.message.text()
+                dialog.passphrase2.setText("station-passphrase-1")
+                dialog.create()
+                qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=30000)
+                return dialog.result()
+            tab.run_dialog = fill_generate
+            tab.generate_button.click()
+            qtbot.waitUntil(lambda: tab.own.rowCount() == 1, timeout=30000)
+            assert tab.own.item(0, 0).text() == "station-S01"
+            assert "指纹" in tab.own.item(0, 0).toolTip()   # the fingerprint only in the tooltip
+            out = tmp_path / "station-S01.pem"
+            tab.choose_export_file = lambda _name: str(out)
+            tab.export_button.click()
+            qtbot.waitUntil(out.exists, timeout=10000)
+            assert out.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+
+            def fill_trust(dialog):
+                dialog.name.setText("archive")
+                dialog.file.setText(str(archive_pem))
+                return QDialog.DialogCode.Accepted
+            tab.run_dialog = fill_trust
+            tab.trust_button.click()
+            qtbot.waitUntil(lambda: tab.trusted.rowCount() == 1, timeout=10000)
+            actions = [r["action"] for r in station.home.catalog.query(
+                "SELECT action FROM audit_log WHERE action LIKE 'keys.%' ORDER BY id")]
+            assert actions == ["keys.generate", "keys.export", "keys.trust"]
+            assert not [e for e in presenter_log if e[0] not in ("notice",)], presenter_log
+        finally:
+            close_window(qtbot, window)
+    finally:
+        station.close()
+        archive.close()
+
+
+def test_seal_dialog_offers_to_create_the_station_key(qtbot, tmp_path, zh_ui, presenter_log):
+    from scanstation.ui.batch_view import KeyPassphraseDialog
+    from scanstation.ui.core_api import CoreApi
+    from tests.test_transfer_fixtures import make_station
+    station = make_station(tmp_path / "station")
+    try:
+        for user, may in (("clerk1", False), ("admin", True)):
+            api = CoreApi(station.s[user])
+            dialog = KeyPassphraseDialog("封装批次", "说明", [], None)
+            qtbot.addWidget(dialog)
+            dialog.offer_key_creation(api)
+            dialog.finish_layout()
+            assert dialog.create_key_button is not None and dialog.create_key_button.isEnabled() is may
+            if not may:
+                assert "管理员" in dialog.no_key_note.text()
+                continue
+            dialog.create_key_button.click()
+            created = dialog.create_key_dialog
+            created.passphrase.setText("station-passphrase-1")
+            created.passphrase2.setText("station-passphrase-1")
+            created.create()
+            qtbot.waitUntil(lambda: dialog.key.currentText() == "station-S01", timeout=30000)
+            assert dialog.passphrase.text() == "station-passphrase-1"
+            assert (station.home.path / "keys" / "signing" / "station-S01.json").exists()
+    finally:
+        station.close()

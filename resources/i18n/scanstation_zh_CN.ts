@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
@@ -39,7 +39,7 @@
 <context>
     <name>BatchView</name>
     <message>
-        <source>Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, send it to the archive room, then import the archive room's receipt.</source>
+        <source>Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, send it to the archive room, then import the archive room&apos;s receipt.</source>
         <translation>年终移交：把一个年度质检通过的案卷组成批次，封装并签名，发送给档案室，然后导入档案室的回执。</translation>
     </message>
     <message>
@@ -151,7 +151,7 @@
         <translation>正在将批次 {id} 发送到 {d}…</translation>
     </message>
     <message>
-        <source>Choose the archive room's receipt</source>
+        <source>Choose the archive room&apos;s receipt</source>
         <translation>选择档案室回执</translation>
     </message>
     <message>
@@ -264,7 +264,7 @@
         <translation>接收移交包</translation>
     </message>
     <message>
-        <source>Accept {p} into the archive. The images are copied into the archive's store and the dossiers are archived; a receipt signed with the archive room's key is written.</source>
+        <source>Accept {p} into the archive. The images are copied into the archive&apos;s store and the dossiers are archived; a receipt signed with the archive room&apos;s key is written.</source>
         <translation>将 {p} 接收入库。图像复制到档案库，案卷归档，并用档案室密钥签署回执。</translation>
     </message>
     <message>
@@ -511,7 +511,7 @@
         <translation>保留第 {seq} 页（{flags}）的原因：</translation>
     </message>
     <message>
-        <source>Or close this window and fix the pages (rescan, delete, "not scanned" note).</source>
+        <source>Or close this window and fix the pages (rescan, delete, &quot;not scanned&quot; note).</source>
         <translation>也可以关闭此窗口先处理页面（重扫、删除、“未扫描”说明）。</translation>
     </message>
     <message>
@@ -578,6 +578,45 @@
     </message>
 </context>
 <context>
+    <name>GenerateKeyDialog</name>
+    <message>
+        <source>Create a signing key</source>
+        <translation>创建签名密钥</translation>
+    </message>
+    <message>
+        <source>The station signs its transfer packages with this key. Keep the passphrase safe: it is asked for every time a batch is sealed. Give the archive room the public key (Export).</source>
+        <translation>本工作站用此密钥签署移交包。请妥善保管口令：每次封装批次时都需要输入。请把公钥交给档案室（导出）。</translation>
+    </message>
+    <message>
+        <source>Key &amp;name:</source>
+        <translation>密钥名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Passphrase:</source>
+        <translation>口令(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat passphrase:</source>
+        <translation>再次输入口令(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Create key</source>
+        <translation>创建密钥</translation>
+    </message>
+    <message>
+        <source>The two passphrases differ.</source>
+        <translation>两次输入的口令不一致。</translation>
+    </message>
+    <message>
+        <source>Use a passphrase of at least 8 characters.</source>
+        <translation>口令至少需要 8 个字符。</translation>
+    </message>
+    <message>
+        <source>Creating the key…</source>
+        <translation>正在创建密钥…</translation>
+    </message>
+</context>
+<context>
     <name>HitsModel</name>
     <message>
         <source>Dossier number</source>
@@ -623,7 +662,7 @@
 <context>
     <name>ImportView</name>
     <message>
-        <source>Import the department's catalog (目录) from an Excel (.xlsx) or CSV file. The whole file is checked first: if any row is wrong, nothing is imported and every problem is listed below.</source>
+        <source>Import the department&apos;s catalog (目录) from an Excel (.xlsx) or CSV file. The whole file is checked first: if any row is wrong, nothing is imported and every problem is listed below.</source>
         <translation>从 Excel（.xlsx）或 CSV 文件导入部门目录。先检查整个文件：只要有一行有误，就不导入任何内容，并在下方列出每个问题。</translation>
     </message>
     <message>
@@ -849,8 +888,91 @@
         <translation>口令(&amp;P)：</translation>
     </message>
     <message>
-        <source>This home has no signing key yet. An administrator creates one with: scanstation keys generate NAME</source>
-        <translation>本工作目录还没有签名密钥。请管理员执行：scanstation keys generate 名称</translation>
+        <source>This station has no signing key yet.</source>
+        <translation>本工作站还没有签名密钥。</translation>
+    </message>
+    <message>
+        <source>&amp;Create the station key…</source>
+        <translation>创建工作站密钥(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>This station has no signing key yet. Ask an administrator to create it (Settings → Signing keys).</source>
+        <translation>本工作站还没有签名密钥。请管理员创建（设置 → 签名密钥）。</translation>
+    </message>
+    <message>
+        <source>Key {name} created. Give its public key to the archive room (Settings → Signing keys → Export).</source>
+        <translation>已创建密钥 {name}。请把其公钥交给档案室（设置 → 签名密钥 → 导出）。</translation>
+    </message>
+</context>
+<context>
+    <name>KeysTab</name>
+    <message>
+        <source>Key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Algorithm</source>
+        <translation>算法</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Trusted key</source>
+        <translation>信任的公钥</translation>
+    </message>
+    <message>
+        <source>Added</source>
+        <translation>添加时间</translation>
+    </message>
+    <message>
+        <source>&amp;Create key…</source>
+        <translation>创建密钥(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>E&amp;xport public key…</source>
+        <translation>导出公钥(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>&amp;Trust a public key…</source>
+        <translation>信任公钥(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Only an administrator manages keys.</source>
+        <translation>只有管理员可以管理密钥。</translation>
+    </message>
+    <message>
+        <source>This station&apos;s signing keys:</source>
+        <translation>本工作站的签名密钥：</translation>
+    </message>
+    <message>
+        <source>Trusted keys of the archive room:</source>
+        <translation>信任的档案室公钥：</translation>
+    </message>
+    <message>
+        <source>Fingerprint: {f}</source>
+        <translation>指纹：{f}</translation>
+    </message>
+    <message>
+        <source>Key {name} created. Export its public key for the archive room.</source>
+        <translation>已创建密钥 {name}。请导出公钥交给档案室。</translation>
+    </message>
+    <message>
+        <source>Export the public key</source>
+        <translation>导出公钥</translation>
+    </message>
+    <message>
+        <source>Public keys (*.pem)</source>
+        <translation>公钥 (*.pem)</translation>
+    </message>
+    <message>
+        <source>Public key {name} written to {file}.</source>
+        <translation>公钥 {name} 已保存到 {file}。</translation>
+    </message>
+    <message>
+        <source>Key {name} is trusted now.</source>
+        <translation>已信任公钥 {name}。</translation>
     </message>
 </context>
 <context>
@@ -894,6 +1016,10 @@
     <message>
         <source>Unlock</source>
         <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Sign in as another user</source>
+        <translation>以其他用户登录</translation>
     </message>
     <message>
         <source>Enter your user name.</source>
@@ -967,8 +1093,12 @@
         <translation>锁定工作站(&amp;L)</translation>
     </message>
     <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
+        <source>Sign &amp;out / switch user</source>
+        <translation>退出登录 / 切换用户(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Lan&amp;guage</source>
+        <translation>语言(&amp;G)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -1001,6 +1131,10 @@
     <message>
         <source>{n} page(s) from {s} interrupted scan(s) were saved to their dossiers ({numbers}). Check them before completing.</source>
         <translation>{s} 次中断扫描中的 {n} 页已保存到对应案卷（{numbers}）。完成案卷前请检查这些页面。</translation>
+    </message>
+    <message>
+        <source>A scan is running: stop it or let it finish before signing out.</source>
+        <translation>正在扫描：请先停止或等待扫描结束，再退出登录。</translation>
     </message>
     <message>
         <source>The language changes the next time ScanStation starts.</source>
@@ -1082,6 +1216,10 @@
     <message>
         <source>Page {seq}: {file}</source>
         <translation>第 {seq} 页：{file}</translation>
+    </message>
+    <message>
+        <source>Demo page: invented by the demo scanner</source>
+        <translation>演示页：由演示扫描仪生成</translation>
     </message>
     <message>
         <source>Flags: {flags}</source>
@@ -1427,7 +1565,7 @@
         <translation>保存保管期限表(&amp;S)</translation>
     </message>
     <message>
-        <source>Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are proposals to be checked against the agency's own schedule.</source>
+        <source>Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are proposals to be checked against the agency&apos;s own schedule.</source>
         <translation>代码：Y（永久）、D100、D50、D30、D10。未标记“已核实”的行是建议值，须对照本单位的保管期限表核实。</translation>
     </message>
     <message>
@@ -1448,6 +1586,14 @@
     <message>
         <source>Scanner</source>
         <translation>扫描仪</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <source>The demo scanner invents its pages: for training only, never for a real dossier.</source>
+        <translation>演示扫描仪生成的页面是虚构的：仅用于培训，不得用于真实案卷。</translation>
     </message>
     <message>
         <source>Scan profile</source>
@@ -1542,7 +1688,7 @@
         <translation>删除页面</translation>
     </message>
     <message>
-        <source>"Not scanned" note</source>
+        <source>&quot;Not scanned&quot; note</source>
         <translation>“未扫描”说明</translation>
     </message>
     <message>
@@ -1570,8 +1716,20 @@
         <translation>完成案卷</translation>
     </message>
     <message>
+        <source>Looking for scanners…</source>
+        <translation>正在查找扫描仪…</translation>
+    </message>
+    <message>
         <source>Demo scanner</source>
         <translation>演示扫描仪</translation>
+    </message>
+    <message>
+        <source>No scanner found</source>
+        <translation>未找到扫描仪</translation>
+    </message>
+    <message>
+        <source>No scanner found. Check the cable and the power, then press &quot;Look for scanners&quot;.</source>
+        <translation>未找到扫描仪。请检查连接线和电源，然后点“查找扫描仪”。</translation>
     </message>
     <message>
         <source>page {seq}</source>
@@ -1602,6 +1760,10 @@
         <translation>档号框中是 {typed}，但当前打开的案卷是 {number}。请先按回车打开 {typed}。</translation>
     </message>
     <message>
+        <source>No scanner is chosen. Connect a scanner and press &quot;Look for scanners&quot;.</source>
+        <translation>未选择扫描仪。请连接扫描仪后点“查找扫描仪”。</translation>
+    </message>
+    <message>
         <source>Your role may not scan or change pages.</source>
         <translation>您的角色不能扫描或修改页面。</translation>
     </message>
@@ -1620,6 +1782,10 @@
     <message>
         <source>A scan is running.</source>
         <translation>正在扫描。</translation>
+    </message>
+    <message>
+        <source>No scanner is chosen.</source>
+        <translation>未选择扫描仪。</translation>
     </message>
     <message>
         <source>Scan into {number} (F5)</source>
@@ -1654,7 +1820,7 @@
         <translation>删除第 {seq} 页</translation>
     </message>
     <message>
-        <source>"Not scanned" note for page {n}</source>
+        <source>&quot;Not scanned&quot; note for page {n}</source>
         <translation>第 {n} 页的“未扫描”说明</translation>
     </message>
     <message>
@@ -1799,6 +1965,10 @@ Example: {example}</source>
         <source>&amp;Retention table</source>
         <translation>保管期限表(&amp;R)</translation>
     </message>
+    <message>
+        <source>Signing &amp;keys</source>
+        <translation>签名密钥(&amp;K)</translation>
+    </message>
 </context>
 <context>
     <name>ShortcutsDialog</name>
@@ -1840,8 +2010,43 @@ Example: {example}</source>
 <context>
     <name>ThumbnailDelegate</name>
     <message>
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+    <message>
         <source>p. {seq}</source>
         <translation>第 {seq} 页</translation>
+    </message>
+</context>
+<context>
+    <name>TrustKeyDialog</name>
+    <message>
+        <source>Trust a public key</source>
+        <translation>信任公钥</translation>
+    </message>
+    <message>
+        <source>Receipts (or packages) signed with this key will be accepted. Check with the other side that the file is theirs.</source>
+        <translation>用此公钥签名的回执（或移交包）将被接受。请与对方核实该文件确实来自对方。</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Key &amp;name:</source>
+        <translation>密钥名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Public key &amp;file:</source>
+        <translation>公钥文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Choose the public key</source>
+        <translation>选择公钥文件</translation>
+    </message>
+    <message>
+        <source>Public keys (*.pem);;All files (*)</source>
+        <translation>公钥 (*.pem);;所有文件 (*)</translation>
     </message>
 </context>
 <context>

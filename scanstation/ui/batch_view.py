@@ -126,11 +126,44 @@ class KeyPassphraseDialog(QDialog):
                                         self)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.create_key_button: QPushButton | None = None
         if not key_names:
-            note = QLabel(self.tr("This home has no signing key yet. An administrator creates one with: "
-                                  "scanstation keys generate NAME"), self)
+            note = QLabel(self.tr("This station has no signing key yet."), self)
+            note.setObjectName("noKeyNote")
             note.setWordWrap(True)
             self.form.addRow(note)
+            self.no_key_note = note
+
+    def offer_key_creation(self, api) -> None:
+        """No key yet: create the station key right here (administrators), or say who can."""
+        if self.key.count() or getattr(self, "no_key_note", None) is None:
+            return
+        self.create_key_button = QPushButton(self.tr("&Create the station key…"), self)
+        self.create_key_button.setObjectName("createStationKeyButton")
+        if api.can("keys.manage"):
+            self.create_key_button.clicked.connect(lambda: self._create_key(api))
+        else:
+            self.create_key_button.setEnabled(False)
+            self.no_key_note.setText(self.tr("This station has no signing key yet. Ask an administrator to create "
+                                             "it (Settings → Signing keys)."))
+        self.form.addRow(self.create_key_button)
+
+    def _create_key(self, api) -> None:
+        from scanstation.ui.settings_view import GenerateKeyDialog
+        dialog = GenerateKeyDialog(self, api, default_name=f"station-{api.home.station}")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def made(result: dict, d=dialog) -> None:
+            self.key.addItem(result["name"])
+            self.key.setCurrentText(result["name"])
+            self.passphrase.setText(d.passphrase.text())   # the passphrase just chosen seals this batch
+            self.no_key_note.setText(self.tr("Key {name} created. Give its public key to the archive room "
+                                             "(Settings → Signing keys → Export).").format(name=result["name"]))
+            self.create_key_button.setEnabled(False)
+            self.passphrase.setFocus()
+        dialog.generated.connect(made)
+        self.create_key_dialog = dialog
+        dialog.open()
 
     def finish_layout(self) -> None:
         self.form.addRow(self.buttons)
@@ -162,7 +195,10 @@ class SendDialog(QDialog):
                               "destination, then it is renamed. An unreachable destination is retried."), self)
         note.setWordWrap(True)
         form.addRow(note)
-        form.addRow(self.tr("&Destination folder:"), row)
+        # a row that is a layout gets no buddy from QFormLayout: without one the "&" shows as "(&D)"
+        label = QLabel(self.tr("&Destination folder:"), self)
+        label.setBuddy(self.destination)
+        form.addRow(label, row)
         form.addRow(self.as_zip)
         form.addRow(self.deflate)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
@@ -442,6 +478,7 @@ class BatchView(QWidget):
         dialog.carrier.setObjectName("sealCarrier")
         dialog.carrier.setPlaceholderText(self.tr("optional, e.g. network share or removable drive"))
         dialog.form.addRow(self.tr("Ca&rrier:"), dialog.carrier)
+        dialog.offer_key_creation(self.api)
         dialog.finish_layout()
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return

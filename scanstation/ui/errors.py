@@ -44,13 +44,17 @@ class ErrorPresenter(QObject):
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> None:
         if isinstance(error, DeviceError) and self.device_fault_handler is not None:
+            # the scan desk's banner shows error.message: it is cleaned there the same way
             if self.device_fault_handler(error):
                 self._record("device", error.message)
                 return
         if isinstance(error, ScanStationError):
+            from scanstation.ui.text import plain_message
             title = next((t for cls, t in self.titles() if isinstance(error, cls)), self.tr("Problem"))
-            self._box(QMessageBox.Icon.Warning, title, error.message, "", parent)
-            self._record(type(error).__name__, error.message)
+            log.info("%s: %s", type(error).__name__, error.message)   # the full text, rule numbers included
+            text = plain_message(error.message)
+            self._box(QMessageBox.Icon.Warning, title, text, "", parent)
+            self._record(type(error).__name__, text)
             return
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         log.error("unexpected error\n%s", details)

@@ -122,7 +122,9 @@ class DecisionDialog(KeyPassphraseDialog):
         browse.clicked.connect(self._browse)
         row.addWidget(self.out_dir, 1)
         row.addWidget(browse)
-        self.form.addRow(self.tr("Also save the receipt &to:"), row)
+        label = QLabel(self.tr("Also save the receipt &to:"), self)
+        label.setBuddy(self.out_dir)   # a layout row has no buddy of its own: "&" would show literally
+        self.form.addRow(label, row)
         self.finish_layout()
 
     def _browse(self) -> None:

@@ -128,7 +128,13 @@ class MainWindow(QMainWindow):
         self.act_lock.setShortcut(QKeySequence("Ctrl+L"))
         self.act_lock.triggered.connect(self.lock)
         self.file_menu.addAction(self.act_lock)
-        language_menu = self.file_menu.addMenu(self.tr("&Language"))
+        self.act_sign_out = QAction(self.tr("Sign &out / switch user"), self)
+        self.act_sign_out.setObjectName("actSignOut")
+        self.act_sign_out.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.act_sign_out.triggered.connect(self.sign_out)
+        self.file_menu.addAction(self.act_sign_out)
+        self.signed_out = False
+        language_menu = self.file_menu.addMenu(self.tr("Lan&guage"))
         for code, label in (("zh_CN", "中文"), ("en", "English")):
             action = language_menu.addAction(label)
             action.triggered.connect(lambda _c=False, c=code: self.choose_language(c))
@@ -248,9 +254,27 @@ class MainWindow(QMainWindow):
         dialog = LoginDialog(self.home, locked_user=self.api.user.name, parent=self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(self._unlocked)
+        dialog.switchRequested.connect(self.sign_out)
         self._lock_dialog = dialog
         self.locked.emit()
         dialog.open()
+
+    def sign_out(self) -> None:
+        """Close this user's window; the sign-in comes back for the next user (QC at the same PC)."""
+        if self.scan_desk.scanning or self.scan_desk.fault is not None:
+            text = self.tr("A scan is running: stop it or let it finish before signing out.")
+            if self._lock_dialog is not None:
+                self._lock_dialog.message.setText(text)
+            else:
+                presenter().notify(text, self)
+            return
+        self.signed_out = True
+        if self._lock_dialog is not None:
+            dialog, self._lock_dialog = self._lock_dialog, None
+            dialog.locked_user = None   # a locked dialog refuses to close otherwise
+            dialog.done(QDialog.DialogCode.Rejected)
+        self.api.session.log("session.sign_out", "user", self.api.user.name, {})
+        self.close()
 
     @property
     def is_locked(self) -> bool:
@@ -270,7 +294,7 @@ class MainWindow(QMainWindow):
         presenter().notify(self.tr("The language changes the next time ScanStation starts."), self)
 
     def all_actions(self) -> list[QAction]:
-        actions = list(self.view_actions.values()) + [self.act_lock]
+        actions = list(self.view_actions.values()) + [self.act_lock, self.act_sign_out]
         for view in self.views.values():
             actions += view.actions()
         return actions

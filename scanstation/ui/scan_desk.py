@@ -23,6 +23,7 @@ from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
 from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import LongOperation, run_task
+from scanstation.ui.text import plain_message
 
 STATUS_POLL_MS = 1000
 VIEWER_FOLLOW_MS = 400
@@ -158,6 +159,16 @@ class ScanDesk(QWidget):
         self.device_combo = QComboBox(self)
         self.device_combo.setObjectName("deviceCombo")
         self.device_combo.setAccessibleName(self.tr("Scanner"))
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(18)   # "Noname fr" was all a clerk saw of a name
+        self.device_combo.currentIndexChanged.connect(self._device_changed)
+        self.demo_mark = QLabel(self.tr("Demo"), self)
+        self.demo_mark.setObjectName("demoMark")
+        self.demo_mark.setToolTip(self.tr("The demo scanner invents its pages: for training only, never for a real "
+                                          "dossier."))
+        self.demo_mark.setStyleSheet("#demoMark { background: #b45309; color: white; font-weight: bold; "
+                                     "padding: 2px 6px; border-radius: 3px; }")
+        self.demo_mark.hide()
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("profileCombo")
         self.profile_combo.setAccessibleName(self.tr("Scan profile"))
@@ -182,8 +193,8 @@ class ScanDesk(QWidget):
         profile_label.setBuddy(self.profile_combo)
         limit_label = QLabel(self.tr("Page &limit:"), self)
         limit_label.setBuddy(self.limit_spin)
-        for w in (device_label, self.device_combo, self.refresh_devices_button, profile_label, self.profile_combo,
-                  limit_label, self.limit_spin):
+        for w in (device_label, self.device_combo, self.demo_mark, self.refresh_devices_button, profile_label,
+                  self.profile_combo, limit_label, self.limit_spin):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.scan_button)
@@ -325,8 +336,9 @@ class ScanDesk(QWidget):
     # -- devices and profiles ------------------------------------------------------------------
     def load_devices(self, refresh: bool = False) -> None:
         if self.device_combo.count() == 0:
-            self.device_combo.addItem(self.tr("Demo scanner"), "demo")
+            self.device_combo.setPlaceholderText(self.tr("Looking for scanners…"))
         self._discovering = True
+        self._refresh_asked = refresh
         self.refresh_devices_button.setEnabled(False)
         run_task(lambda: self.api.devices(refresh), self._devices_loaded, self._devices_failed, pool="device",
                  owner=self)
@@ -344,10 +356,26 @@ class ScanDesk(QWidget):
         for device in devices:
             label = self.tr("Demo scanner") if device.id == "demo" else device.display_name()
             self.device_combo.addItem(label, device.id)
-        if self.device_combo.count() == 0:
-            self.device_combo.addItem(self.tr("Demo scanner"), "demo")
+            self.device_combo.setItemData(self.device_combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+        if not devices:
+            # never a silent switch to the demo scanner: say that nothing was found
+            self.device_combo.setPlaceholderText(self.tr("No scanner found"))
+            self.device_combo.setCurrentIndex(-1)
+            if self._refresh_asked:   # the clerk pressed "Look for scanners": answer in the status bar
+                presenter().notify(self.tr("No scanner found. Check the cable and the power, then press \"Look for "
+                                           "scanners\"."), self)
+            self._update_enabled()
+            return
         index = self.device_combo.findData(current)
-        self.device_combo.setCurrentIndex(max(index, 0))
+        if index < 0:   # the first real scanner by default; the demo scanner only when it is all there is
+            index = next((i for i in range(self.device_combo.count()) if self.device_combo.itemData(i) != "demo"), 0)
+        self.device_combo.setCurrentIndex(index)
+        self._update_enabled()
+
+    def _device_changed(self, _index: int = -1) -> None:
+        demo = self.device_combo.currentData() == "demo"
+        self.demo_mark.setVisible(demo)
+        self.device_combo.setToolTip(self.device_combo.currentText())
 
     def load_profiles(self) -> None:
         run_task(self.api.profiles, self._profiles_loaded, lambda e: present(e, self.window()), pool="catalog",
@@ -512,7 +540,11 @@ class ScanDesk(QWidget):
         if not self._may_change():
             presenter().notify(self._locked_reason(), self)
             return
-        device = self.device_combo.currentData() or "demo"
+        device = self.device_combo.currentData()
+        if not device:
+            presenter().notify(self.tr("No scanner is chosen. Connect a scanner and press \"Look for scanners\"."),
+                               self)
+            return
         profile = self.profile_combo.currentData()
         limit = pages if pages is not None else (self.limit_spin.value() or None)
         self._pages_before_scan = self.strip.pages.active_count()
@@ -539,6 +571,9 @@ class ScanDesk(QWidget):
         self._update_status()
 
     def _pages_arrived(self, rows: list[dict]) -> None:
+        if self.device_combo.currentData() == "demo":
+            for row in rows:   # the thumbnails carry the demo mark from the first moment
+                row.setdefault("device", '{"backend": "demo"}')
         was_at_end = self.strip.current_seq() in (None, self.strip.pages.active_count())
         self.strip.pages.append_pages(rows)
         count = self.strip.pages.active_count()
@@ -562,7 +597,7 @@ class ScanDesk(QWidget):
         if self.operation is None:
             return False
         self.fault = error
-        self.fault_label.setText(error.message)
+        self.fault_label.setText(plain_message(error.message))
         self.panel.refresh()   # the pages received before the fault are in the catalog
         self.fault_frame.show()
         self.continue_button.setFocus()
@@ -787,7 +822,10 @@ class ScanDesk(QWidget):
         reason = self._locked_reason()
         if busy:
             reason = self.tr("A scan is running.")
-        self._set_enabled(self.scan_button, has_dossier and not busy and can_capture,
+        has_device = bool(self.device_combo.currentData())
+        if not has_device and not reason and not busy:
+            reason = self.tr("No scanner is chosen.")
+        self._set_enabled(self.scan_button, has_dossier and not busy and can_capture and has_device,
                           self.tr("Scan into {number} (F5)").format(number=self.number) if self.number
                           else self.tr("Scan (F5)"), reason)
         self.stop_button.setEnabled(busy)

@@ -38,3 +38,22 @@ def human_size(n: int | float | None) -> str:
 
 def count_files(n: int) -> str:
     return QCoreApplication.translate("Text", "{n} file(s)").format(n=n)
+
+
+_RULE_REF = r"R\d{2}(?:\s*[/、,，和及]\s*R?\d{2})*"
+_NOISE = [
+    (r"\s*[（(]\s*" + _RULE_REF + r"\s*[)）]", ""),          # "（R09/R10）" — rule numbers belong in logs and reports
+    (r"\s*[（(]\s*U\+[0-9A-Fa-f]{4,6}\s*[)）]", ""),        # "（U+00B7）"
+    (r"[（(]\s*pid\s+\d+[^)）]*[)）]", ""),                   # "(pid 19018, scanstation gui)"
+    (r"\bpid\s+\d+", ""),
+]
+
+
+def plain_message(text: str) -> str:
+    """A core message as the window shows it: without rule numbers, code points or process ids (the log
+    and the command line keep the full text)."""
+    import re
+    out = text or ""
+    for pattern, replacement in _NOISE:
+        out = re.sub(pattern, replacement, out)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
