@@ -401,3 +401,76 @@ def test_seal_dialog_offers_to_create_the_station_key(qtbot, tmp_path, zh_ui, pr
             assert (station.home.path / "keys" / "signing" / "station-S01.json").exists()
     finally:
         station.close()
+
+
+# -- issue 12 item 21: the demo scanner is never the default nor a fallback on a real station ----------
+def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, presenter_log, monkeypatch):
+    from scanstation import settings
+    from scanstation.ui.core_api import CoreApi
+    monkeypatch.setattr(CoreApi, "_devices", None)
+    window = make_window(qtbot, home, "clerk1")
+    desk = window.scan_desk
+    try:
+        qtbot.waitUntil(lambda: not desk._discovering, timeout=30000)
+        wait_tasks(qtbot)
+        ids = [desk.device_combo.itemData(i) for i in range(desk.device_combo.count())]
+        assert "demo" not in ids
+        if not ids:   # no real scanner on this machine: said so, and nothing to scan with
+            assert desk.device_combo.currentIndex() == -1 and desk.device_combo.placeholderText() == "未找到扫描仪"
+            desk.load_devices(refresh=True)   # "Look for scanners" finds nothing: no switch to the demo scanner
+            qtbot.waitUntil(lambda: not desk._discovering, timeout=30000)
+            wait_tasks(qtbot)
+            assert desk.device_combo.count() == 0 and "未找到扫描仪" in presenter_log[-1][1]
+        assert not desk.demo_mark.isVisibleTo(desk)
+    finally:
+        close_window(qtbot, window)
+    # an administrator switches it on for training: audited, offered, marked 演示
+    from tests.test_gui_fixtures import session_for as s
+    settings.set_value(s(home, "admin"), "capture.demo_scanner", True)
+    audit = home.catalog.one("SELECT user, after FROM audit_log WHERE action = 'settings.set' AND"
+                             " object_id = 'capture.demo_scanner'")
+    assert audit["user"] == "admin" and audit["after"] == "true"
+    window = make_window(qtbot, home, "clerk1")
+    desk = window.scan_desk
+    try:
+        qtbot.waitUntil(lambda: desk.device_combo.findData("demo") >= 0, timeout=30000)
+        real = [desk.device_combo.itemData(i) for i in range(desk.device_combo.count()) if desk.device_combo.itemData(i) != "demo"]
+        if real:
+            assert desk.device_combo.currentData() != "demo"   # a real scanner stays the default
+        desk.device_combo.setCurrentIndex(desk.device_combo.findData("demo"))
+        assert desk.demo_mark.isVisibleTo(desk) and desk.demo_mark.text() == "演示"
+    finally:
+        close_window(qtbot, window)
+
+
+def test_demo_pages_carry_the_demo_mark():
+    from scanstation.ui.page_model import is_demo_page
+    assert is_demo_page({"device": '{"backend": "demo", "model": "Demo scanner"}'})
+    assert not is_demo_page({"device": '{"backend": "sane", "id": "sane:test:0"}'})
+    assert not is_demo_page({"device": None}) and not is_demo_page({"device": "not json"})
+
+
+def test_lock_screen_lets_another_user_sign_in(qtbot, catalog_home, zh_ui, presenter_log):
+    window = make_window(qtbot, catalog_home, "clerk1")
+    try:
+        window.lock()
+        dialog = window._lock_dialog
+        assert dialog.switch_button is not None
+        closed = []
+        window.destroyed.connect(lambda *_: closed.append(True))
+        dialog.switch_button.click()
+        assert window.signed_out and not window.isVisible() and window._lock_dialog is None
+        assert catalog_home.catalog.one("SELECT user FROM audit_log WHERE action = 'session.sign_out'")["user"] == "clerk1"
+    finally:
+        close_window(qtbot, window)
+
+
+# -- 15. no debug text in the Chinese window --------------------------------------------------------
+def test_messages_keep_rule_numbers_code_points_and_pids_out_of_the_window():
+    from scanstation.ui.text import human_size, local_time, plain_message
+    assert plain_message("登记 10 页，现有图像 9 页（R09/R10）。") == "登记 10 页，现有图像 9 页。"
+    assert plain_message("含有“.”（U+00B7）") == "含有“.”"
+    assert "pid" not in plain_message("工作目录正被另一个程序使用（pid 19018, scanstation gui）。")
+    assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB" and human_size(3 * 1024 ** 3) == "3.0 GB"
+    assert local_time("2026-12-06T03:04:05Z") != "2026-12-06T03:04:05Z" and "T" not in local_time("2026-12-06T03:04:05Z")
+    assert local_time("2026-12-06") == "2026-12-06"
