@@ -79,8 +79,20 @@
         <translation>还没有批次。请用“创建…”（Ctrl+N）创建。</translation>
     </message>
     <message>
-        <source>Batch {id}: {state}, {d} dossier(s), {i} image(s), {b} bytes; deadline {dl}</source>
-        <translation>批次 {id}：{state}，{d} 个案卷，{i} 个图像，{b} 字节；截止日期 {dl}</translation>
+        <source>Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}</source>
+        <translation>批次 {id}：{state}，{d} 个案卷，{i} 幅图像，{b}；截止日期 {dl}</translation>
+    </message>
+    <message>
+        <source>Sent to {p} ({n}) at {at}</source>
+        <translation>{at} 已发送到 {p}（{n}）</translation>
+    </message>
+    <message>
+        <source>Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}</source>
+        <translation>批次 {id} 已封装并签名（{alg}）：{f} 个文件，{n}。移交包：{p}</translation>
+    </message>
+    <message>
+        <source>Batch {id} sent to {p} ({n}, verified on the destination).</source>
+        <translation>批次 {id} 已发送到 {p}（{n}，已在目标位置校验）。</translation>
     </message>
     <message>
         <source>Package: {p}</source>
@@ -89,10 +101,6 @@
     <message>
         <source>Tag manifest SM3: {d}</source>
         <translation>标签清单 SM3：{d}</translation>
-    </message>
-    <message>
-        <source>Sent to {p} ({n} bytes) at {at}</source>
-        <translation>{at} 已发送到 {p}（{n} 字节）</translation>
     </message>
     <message>
         <source>Delivery attempt {n} to {d} failed: {e}</source>
@@ -127,10 +135,6 @@
         <translation>载体(&amp;R)：</translation>
     </message>
     <message>
-        <source>Batch {id} sealed and signed ({alg}): {f} files, {n} bytes. Package: {p}</source>
-        <translation>批次 {id} 已封装并签名（{alg}）：{f} 个文件，{n} 字节。移交包：{p}</translation>
-    </message>
-    <message>
         <source>Sealing batch {id}…</source>
         <translation>正在封装批次 {id}…</translation>
     </message>
@@ -141,10 +145,6 @@
     <message>
         <source>Attempt {n} failed ({e}); trying again in {w} s.</source>
         <translation>第 {n} 次尝试失败（{e}）；{w} 秒后重试。</translation>
-    </message>
-    <message>
-        <source>Batch {id} sent to {p} ({n} bytes, verified on the destination).</source>
-        <translation>批次 {id} 已发送到 {p}（{n} 字节，已在目标位置校验）。</translation>
     </message>
     <message>
         <source>Sending batch {id} to {d}…</source>
@@ -400,6 +400,10 @@
     <message>
         <source>Show the full ID number (the view is logged)</source>
         <translation>显示完整身份证号（查看将记入审计）</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>隐藏</translation>
     </message>
 </context>
 <context>
@@ -1624,10 +1628,6 @@
         <translation>停止 (Esc)</translation>
     </message>
     <message>
-        <source>&amp;Scanner:</source>
-        <translation>扫描仪(&amp;S)：</translation>
-    </message>
-    <message>
         <source>&amp;Profile:</source>
         <translation>扫描方案(&amp;P)：</translation>
     </message>
@@ -1696,8 +1696,24 @@
         <translation>撤销</translation>
     </message>
     <message>
+        <source>Undo: {step} (Ctrl+Z)</source>
+        <translation>撤销：{step}（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>撤销（Ctrl+Z）</translation>
+    </message>
+    <message>
         <source>Redo</source>
         <translation>重做</translation>
+    </message>
+    <message>
+        <source>Redo: {step} (Ctrl+Shift+Z)</source>
+        <translation>重做：{step}（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
         <source>Zoom in</source>
@@ -1798,6 +1814,10 @@
     <message>
         <source>{n} pages were scanned; the last one replaces page {seq}, the others stay at the end of the dossier.</source>
         <translation>扫描了 {n} 页；最后一页替换第 {seq} 页，其余页面留在案卷末尾。</translation>
+    </message>
+    <message>
+        <source>Scan&amp;ner:</source>
+        <translation>扫描仪(&amp;N)：</translation>
     </message>
     <message>
         <source>Replace page {seq}</source>
@@ -1904,8 +1924,8 @@ Example: {example}</source>
         <translation>正在检索…</translation>
     </message>
     <message>
-        <source>{n} result(s) for “{q}”.</source>
-        <translation>“{q}”共 {n} 条结果。</translation>
+        <source>{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.</source>
+        <translation>“{q}”共找到 {n} 条结果，分属 {d} 个案卷。按 ↓ 进入结果列表。</translation>
     </message>
 </context>
 <context>
@@ -2072,8 +2092,8 @@ Example: {example}</source>
         <translation>添加用户(&amp;A)</translation>
     </message>
     <message>
-        <source>&amp;Name:</source>
-        <translation>用户名(&amp;N)：</translation>
+        <source>User na&amp;me:</source>
+        <translation>用户名(&amp;M)：</translation>
     </message>
     <message>
         <source>Roles:</source>

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.dossier_panel import status_label
 from scanstation.ui.sizing import fit_dialog
+from scanstation.ui.text import human_size, local_time
 
 # pools: catalog = the single catalog writer (every action that records something); images = CPU work
 WRITE_POOL = "catalog"
@@ -38,6 +40,11 @@ def state_text(state: str) -> str:
              "received": t("BatchView", "received"), "rejected": t("BatchView", "rejected"),
              "cancelled": t("BatchView", "cancelled")}
     return names.get(state, state)
+
+
+def decision_text(decision: str) -> str:
+    t = QCoreApplication.translate
+    return {"accept": t("BatchView", "accepted"), "reject": t("BatchView", "rejected")}.get(decision, decision)
 
 
 class BatchModel(RowTableModel):
@@ -418,24 +425,25 @@ class BatchView(QWidget):
         current = self.selected()
         if current is None or current["batch_id"] != info["batch_id"]:
             return
-        lines = [self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b} bytes; deadline {dl}").format(
+        lines = [self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}").format(
             id=info["batch_id"], state=state_text(info["state"]), d=info["dossiers"], i=info["images"],
-            b=info["image_bytes"], dl=info["deadline"])]
+            b=human_size(info["image_bytes"]), dl=info["deadline"])]
         if info.get("package"):
             lines.append(self.tr("Package: {p}").format(p=info["package"]))
             lines.append(self.tr("Tag manifest SM3: {d}").format(d=info.get("tagmanifest_sm3") or ""))
         for d in info.get("dossier_list", []):
-            lines.append(f"  {d['seq']:>4}  {d['number']}  {d['status']}  {d['title']}")
+            lines.append(f"  {d['seq']:>4}  {d['number']}  {status_label(d['status'])}  {d['title']}")
         for delivery in info.get("deliveries", []):
             if delivery["ok"]:
-                lines.append(self.tr("Sent to {p} ({n} bytes) at {at}").format(p=delivery["path"], n=delivery["bytes"],
-                                                                             at=delivery["finished_at"]))
+                lines.append(self.tr("Sent to {p} ({n}) at {at}").format(p=delivery["path"], n=human_size(delivery["bytes"]),
+                                                                       at=local_time(delivery["finished_at"])))
             else:
                 lines.append(self.tr("Delivery attempt {n} to {d} failed: {e}").format(
                     n=delivery["attempt"], d=delivery["destination"], e=delivery["error"]))
         for r in info.get("receipts", []):
             lines.append(self.tr("Receipt {id}: {decision}, issued {at} by {by}").format(
-                id=r["receipt_id"], decision=r["decision"], at=r["issued_at"], by=r["signer_name"]))
+                id=r["receipt_id"], decision=decision_text(r["decision"]), at=local_time(r["issued_at"]),
+                by=r["signer_name"]))
         self.details.setPlainText("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------------------
@@ -494,8 +502,8 @@ class BatchView(QWidget):
                              progress=lambda stage, done, total: relay.progressed.emit(stage, done, total))
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sealed and signed ({alg}): {f} files, {n} bytes. Package: {p}").format(
-                id=r["batch_id"], alg=r["signature_algorithm"], f=r["payload_files"], n=r["payload_bytes"],
+            self._done(self.tr("Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}").format(
+                id=r["batch_id"], alg=r["signature_algorithm"], f=r["payload_files"], n=human_size(r["payload_bytes"]),
                 p=r["package"]))
         self._start(self.tr("Sealing batch {id}…").format(id=batch_id), work, done)
 
@@ -522,8 +530,8 @@ class BatchView(QWidget):
                 n=attempt, e=error, w=round(wait)))
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sent to {p} ({n} bytes, verified on the destination).").format(
-                id=r["batch_id"], p=r["path"], n=r["bytes"]))
+            self._done(self.tr("Batch {id} sent to {p} ({n}, verified on the destination).").format(
+                id=r["batch_id"], p=r["path"], n=human_size(r["bytes"])))
         self._start(self.tr("Sending batch {id} to {d}…").format(id=batch_id, d=destination),
                     lambda: outbox.send(session, batch_id, destination, as_zip=as_zip, deflate=deflate,
                                         on_retry=on_retry), done)

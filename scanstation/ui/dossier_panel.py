@@ -52,6 +52,7 @@ class DossierPanel(QGroupBox):
         super().__init__(parent)
         self.api = api
         self.dossier: dict | None = None
+        self._revealed = False
         self.setTitle(self.tr("Dossier"))
         self.number_edit = QLineEdit(self)
         self.number_edit.setObjectName("dossierNumber")
@@ -188,6 +189,8 @@ class DossierPanel(QGroupBox):
 
     def show_dossier(self, dossier: dict | None) -> None:
         self.dossier = dossier
+        self._revealed = False
+        self.reveal_button.setText(self.tr("Show"))
         if dossier is None:
             for value in self.values.values():
                 value.setText("—")
@@ -218,8 +221,17 @@ class DossierPanel(QGroupBox):
         if not self.dossier:
             return
         number = self.dossier["number"]
-        run_task(lambda: self.api.reveal_person_id(number),
-                 lambda full: self.values["person_id_number"].setText(full), lambda e: present(e, self.window()),
+        if self._revealed:   # 隐藏: back to the masked number
+            self._revealed = False
+            self.values["person_id_number"].setText(self.dossier.get("person_id_number") or "—")
+            self.reveal_button.setText(self.tr("Show"))
+            return
+
+        def shown(full: str) -> None:
+            self.values["person_id_number"].setText(full)
+            self._revealed = True
+            self.reveal_button.setText(self.tr("Hide"))
+        run_task(lambda: self.api.reveal_person_id(number), shown, lambda e: present(e, self.window()),
                  pool="catalog", owner=self)
 
     def focus_number(self) -> None:

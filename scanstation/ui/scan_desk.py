@@ -187,7 +187,7 @@ class ScanDesk(QWidget):
         self.stop_button.clicked.connect(self.stop)
 
         controls = QHBoxLayout()
-        device_label = QLabel(self.tr("&Scanner:"), self)
+        device_label = QLabel(self.tr("Scan&ner:"), self)   # Alt+S is the Station menu
         device_label.setBuddy(self.device_combo)
         profile_label = QLabel(self.tr("&Profile:"), self)
         profile_label.setBuddy(self.profile_combo)
@@ -308,12 +308,26 @@ class ScanDesk(QWidget):
         self.act_not_scanned = self._action("actNotScanned", self.tr("\"Not scanned\" note"), "F8",
                                             self.note_not_scanned, "note")
         self.toolbar.addSeparator()
-        self.act_undo = self.undo_stack.createUndoAction(self, self.tr("Undo"))
+        # fixed labels (the stack's own actions grow with "Undo rotate page 5" and push the toolbar's
+        # last buttons into its overflow); the step is named in the tooltip
+        self.act_undo = QAction(self.tr("Undo"), self)
+        self.act_undo.triggered.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
+        self.undo_stack.undoTextChanged.connect(
+            lambda text: self.act_undo.setToolTip(self.tr("Undo: {step} (Ctrl+Z)").format(step=text) if text
+                                                  else self.tr("Undo (Ctrl+Z)")))
+        self.act_undo.setEnabled(False)
         self.act_undo.setObjectName("actUndo")
         self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
         self.act_undo.setIcon(icon("undo"))
         self.act_undo.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.act_redo = self.undo_stack.createRedoAction(self, self.tr("Redo"))
+        self.act_redo = QAction(self.tr("Redo"), self)
+        self.act_redo.triggered.connect(self.undo_stack.redo)
+        self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.undo_stack.redoTextChanged.connect(
+            lambda text: self.act_redo.setToolTip(self.tr("Redo: {step} (Ctrl+Shift+Z)").format(step=text) if text
+                                                  else self.tr("Redo (Ctrl+Shift+Z)")))
+        self.act_redo.setEnabled(False)
         self.act_redo.setObjectName("actRedo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.act_redo.setIcon(icon("redo"))
@@ -503,7 +517,9 @@ class ScanDesk(QWidget):
     def _page_selected(self, row: dict) -> None:
         self._selected_row = row
         # while the feeder runs, the big view follows the last page a few times a second, not per page
-        self._viewer_timer.start(VIEWER_FOLLOW_MS if self.scanning else 0)
+        # (a timer restarted by every page would never fire while pages keep coming: a blank preview)
+        if not (self.scanning and self._viewer_timer.isActive()):
+            self._viewer_timer.start(VIEWER_FOLLOW_MS if self.scanning else 0)
         self._update_enabled()
 
     def _show_selected(self) -> None:
@@ -577,7 +593,8 @@ class ScanDesk(QWidget):
         was_at_end = self.strip.current_seq() in (None, self.strip.pages.active_count())
         self.strip.pages.append_pages(rows)
         count = self.strip.pages.active_count()
-        self.panel.set_scanned(count)
+        if not (self.after_scan and self.after_scan[0] == "replace"):   # a replacement adds no page
+            self.panel.set_scanned(count)
         if was_at_end:  # follow the feeder unless the clerk is looking at another page
             self.strip.select_seq(count)
         self._update_status()

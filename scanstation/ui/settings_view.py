@@ -56,7 +56,7 @@ class UsersTab(QWidget):
             roles_row.addWidget(box)
         self.add_button = QPushButton(self.tr("&Add user"), self)
         self.add_button.setObjectName("addUserButton")
-        form.addRow(self.tr("&Name:"), self.name)
+        form.addRow(self.tr("User na&me:"), self.name)   # Alt+N is the Scanners tab
         form.addRow(self.tr("Roles:"), roles_row)
         form.addRow(self.tr("Initial &password:"), self.password)
         form.addRow("", self.add_button)
