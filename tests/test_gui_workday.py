@@ -254,7 +254,7 @@ def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog
     desk = clerk.scan_desk
     try:
         qtbot.waitUntil(lambda: len(desk.returned_rows) == 1, timeout=5000)
-        assert desk.returned_button.isEnabled() and "1" in desk.returned_button.text()
+        assert desk.returned_button.isEnabled() and "（1）" in desk.returned_button.text()
         desk.returned_menu.actions()[0].trigger()
         qtbot.waitUntil(lambda: desk.number == SAMPLE_NUMBER and desk.return_notice.isVisibleTo(desk), timeout=5000)
         text = desk.return_notice.text()
@@ -471,6 +471,8 @@ def test_messages_keep_rule_numbers_code_points_and_pids_out_of_the_window():
     assert plain_message("登记 10 页，现有图像 9 页（R09/R10）。") == "登记 10 页，现有图像 9 页。"
     assert plain_message("含有“.”（U+00B7）") == "含有“.”"
     assert "pid" not in plain_message("工作目录正被另一个程序使用（pid 19018, scanstation gui）。")
+    assert plain_message("目录中没有档号 X。请先导入部门目录（scanstation catalog import）。") == \
+        "目录中没有档号 X。请先导入部门目录。"
     assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB" and human_size(3 * 1024 ** 3) == "3.0 GB"
     assert local_time("2026-12-06T03:04:05Z") != "2026-12-06T03:04:05Z" and "T" not in local_time("2026-12-06T03:04:05Z")
     assert local_time("2026-12-06") == "2026-12-06"

@@ -1580,10 +1580,6 @@
 <context>
     <name>ScanDesk</name>
     <message>
-        <source>Returned by QC ({n})</source>
-        <translation>退回待处理（{n}）</translation>
-    </message>
-    <message>
         <source>Dossiers QC returned for rework, with the reasons</source>
         <translation>质检退回需要返工的案卷及原因</translation>
     </message>
@@ -1814,6 +1810,10 @@
     <message>
         <source>{n} pages were scanned; the last one replaces page {seq}, the others stay at the end of the dossier.</source>
         <translation>扫描了 {n} 页；最后一页替换第 {seq} 页，其余页面留在案卷末尾。</translation>
+    </message>
+    <message>
+        <source>&amp;Returned by QC ({n})</source>
+        <translation>退回待处理(&amp;R)（{n}）</translation>
     </message>
     <message>
         <source>Scan&amp;ner:</source>

@@ -118,6 +118,8 @@ def run_gui(ctx) -> int:
         ctx.adopt(home, login.session)
         window = MainWindow(api, background_ocr=True)
         window.show()
+        window.raise_()
+        window.activateWindow()   # F5 and the other desk shortcuts work at once, without a click
         freeze_long_lived_objects()
         try:
             code = app.exec()

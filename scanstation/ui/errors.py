@@ -110,6 +110,9 @@ class ErrorPresenter(QObject):
     def _closed(self, box) -> None:
         if self.open_box is box:
             self.open_box = None
+        parent = box.parentWidget() if shiboken6.isValid(box) else None
+        if parent is not None and shiboken6.isValid(parent) and parent.window().isVisible():
+            parent.window().activateWindow()   # the keyboard (and the desk's shortcuts) back on the window
 
 
 _presenter: ErrorPresenter | None = None

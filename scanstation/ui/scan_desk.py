@@ -143,7 +143,7 @@ class ScanDesk(QWidget):
         self.returned_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.returned_menu = QMenu(self.returned_button)
         self.returned_button.setMenu(self.returned_menu)
-        self.returned_button.setText(self.tr("Returned by QC ({n})").format(n=0))
+        self.returned_button.setText(self.tr("&Returned by QC ({n})").format(n=0))
         self.returned_button.setToolTip(self.tr("Dossiers QC returned for rework, with the reasons"))
         self.returned_rows: list[dict] = []
         self.panel.top_row.addWidget(self.returned_button)
@@ -427,6 +427,7 @@ class ScanDesk(QWidget):
         if self.operation is not None and (self.operation.running or self.fault is not None):
             return   # one dossier at a time while the feeder runs or waits for Continue
         self._open_number = dossier["number"]
+        self._last_rate = 0.0   # the speed of the previous dossier's scan is not this one's
         self.undo_stack.clear()  # the history belongs to one dossier
         self.fault = None
         self.fault_frame.hide()
@@ -477,7 +478,7 @@ class ScanDesk(QWidget):
     def _returned_loaded(self, rows: list[dict]) -> None:
         self.returned_rows = rows
         self.returned_menu.clear()
-        self.returned_button.setText(self.tr("Returned by QC ({n})").format(n=len(rows)))
+        self.returned_button.setText(self.tr("&Returned by QC ({n})").format(n=len(rows)))
         self.returned_button.setEnabled(bool(rows))
         for r in rows:
             reasons = "; ".join(x["label"] for x in r["reasons"])

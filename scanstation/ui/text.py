@@ -46,6 +46,7 @@ _NOISE = [
     (r"\s*[（(]\s*U\+[0-9A-Fa-f]{4,6}\s*[)）]", ""),        # "（U+00B7）"
     (r"[（(]\s*pid\s+\d+[^)）]*[)）]", ""),                   # "(pid 19018, scanstation gui)"
     (r"\bpid\s+\d+", ""),
+    (r"\s*[（(]\s*scanstation\s[^)）]*[)）]", ""),          # "（scanstation catalog import）": a command line
 ]
 
 
