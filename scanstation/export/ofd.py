@@ -180,7 +180,6 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
         for name, data in parts.items():
             info_ = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
             info_.compress_type = zipfile.ZIP_STORED if name.endswith((".jpg", ".png")) else zipfile.ZIP_DEFLATED
-            info_.flag_bits |= 0x800                      # UTF-8 names (R23)
             z.writestr(info_, data)
     return out.getvalue(), report
 
