@@ -172,11 +172,14 @@ def watermark(image, lines: list[str]):
     return Image.alpha_composite(base.convert("RGBA"), overlay).convert("RGB")
 
 
-def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict:
-    """Watermarked copies of the dossier's pages for the borrower, during the approved period only."""
+def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: str = "jpeg") -> dict:
+    """Watermarked copies of the dossier's pages for the borrower, during the approved period only:
+    one JPEG per page, or (``fmt="pdf"``) one double-layer PDF of the whole dossier."""
     from PIL import Image, UnidentifiedImageError
 
     session.require("lend.request")
+    if fmt not in ("jpeg", "pdf"):
+        raise InvalidInput("Unknown loan copy format {f}; use jpeg or pdf.", "未知的借阅副本格式 {f}；请使用 jpeg 或 pdf。", f=fmt)
     moment = _now(now)
     expire_overdue(session, moment)
     loan = get_loan(session.catalog, loan_id)
@@ -206,7 +209,13 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict
     stamp = moment.strftime("%Y-%m-%d %H:%M")
     lines = [f"借阅 {session.user.name}", stamp, f"借阅单 {loan['id']}", "ScanStation"]
     written = []
-    for page in pages:
+    if fmt == "pdf":     # the double-layer PDF of scanstation.export, every page watermarked
+        from scanstation.export import load_pages
+        from scanstation.export.pdf import render
+        data, _ = render(load_pages(session.catalog, store, dossier), watermark_lines=lines)
+        write_atomic(folder / f"{dossier['number']}.pdf", data)
+        written.append(f"{dossier['number']}.pdf")
+    for page in (pages if fmt == "jpeg" else []):
         source = store.path(dossier["number"], page["file_name"])
         try:
             data = store.read_file(source)
@@ -228,10 +237,10 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict
         written.append(name)
     with session.change(None, "lend.export", "loan", str(loan["id"])) as ch:
         ch.conn.execute("UPDATE loans SET exports = exports + 1 WHERE id = ?", (loan["id"],))
-        ch.after = {"number": dossier["number"], "pages": len(written), "watermark": " ".join(lines),
-                    "folder": str(folder)}
-    return {"id": loan["id"], "number": dossier["number"], "pages": len(written), "folder": str(folder),
-            "files": written}
+        ch.after = {"number": dossier["number"], "pages": len(pages), "watermark": " ".join(lines),
+                    "folder": str(folder), "format": fmt, "files": written}
+    return {"id": loan["id"], "number": dossier["number"], "pages": len(pages), "folder": str(folder),
+            "files": written, "format": fmt}
 
 
 __all__ = ["approve", "expire_overdue", "export", "get_loan", "list_loans", "reject", "request", "return_loan",
