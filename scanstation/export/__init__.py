@@ -201,8 +201,7 @@ def load_pages(catalog, store, dossier: dict, with_text: bool = True) -> SourceD
                           "{n} 第 {seq} 页在存储中缺失；未导出任何内容。请执行：scanstation fixity check",
                           seq=row["seq"], n=dossier["number"]) from None
         try:
-            with Image.open(io.BytesIO(data)) as img:
-                img.size  # noqa: B018 - header read
+            with Image.open(io.BytesIO(data)) as img:     # reads the header only
                 width, height = img.size
                 info_dpi = img.info.get("dpi")
         except (UnidentifiedImageError, OSError) as exc:

@@ -211,66 +211,74 @@ def _resolve(base: str, loc: str) -> str:
 def read(path) -> dict:
     """What an OFD file holds: metadata (CustomDatas and DocInfo), pages with their text and images.
 
-    InvalidInput with a plain message when it is not an OFD this reader understands.
+    InvalidInput with a plain message when it is not an OFD this reader understands (also when a
+    part's location leads outside the package).
     """
     try:
         z = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise _bad(path, str(exc)) from exc
-    with z:
-        names = set(z.namelist())
+    try:
+        with z:
+            return _read(z, path)
+    except ValueError as exc:
+        raise _bad(path, str(exc)) from exc
 
-        def part(name: str) -> ET.Element:
-            if name not in names:
-                raise _bad(path, f"missing {name}")
-            info = z.getinfo(name)
-            if info.file_size > MAX_PART_BYTES:
-                raise _bad(path, f"{name} is too large")
-            try:
-                return ET.fromstring(z.read(name))
-            except ET.ParseError as exc:
-                raise _bad(path, f"{name}: {exc}") from exc
 
-        root = part("OFD.xml")
-        if root.tag != _q("OFD"):
-            raise _bad(path, f"root element {root.tag}")
-        body = root.find(_q("DocBody"))
-        doc_root = body.findtext(_q("DocRoot")) if body is not None else None
-        if not doc_root:
-            raise _bad(path, "no DocRoot")
-        info = body.find(_q("DocInfo"))
-        meta = {}
-        if info is not None:
-            for key in ("Title", "Author", "Subject", "CreationDate", "Creator", "DocID"):
-                value = info.findtext(_q(key))
-                if value:
-                    meta[key] = value
-            for cd in info.iter(_q("CustomData")):
-                meta[cd.get("Name", "")] = cd.text or ""
-        doc_path = _resolve("", doc_root)
-        doc_dir = doc_path.rsplit("/", 1)[0] if "/" in doc_path else ""
-        document = part(doc_path)
-        media = {}
-        common = document.find(_q("CommonData"))
-        for res_tag in ("DocumentRes", "PublicRes"):
-            for loc in (common.findall(_q(res_tag)) if common is not None else []):
-                res_path = _resolve(doc_dir, loc.text or "")
-                res = part(res_path)
-                res_dir = res_path.rsplit("/", 1)[0] if "/" in res_path else ""
-                base = _resolve(res_dir, res.get("BaseLoc", "")) if res.get("BaseLoc") else res_dir
-                for mm in res.iter(_q("MultiMedia")):
-                    media[mm.get("ID")] = _resolve(base, mm.findtext(_q("MediaFile")) or "")
-        pages = []
-        for entry in document.iter(_q("Page")):
-            content = part(_resolve(doc_dir, entry.get("BaseLoc", "")))
-            words, images = [], []
-            for obj in content.iter(_q("ImageObject")):
-                images.append(media.get(obj.get("ResourceID"), ""))
-            for obj in content.iter(_q("TextObject")):
-                words.append("".join(code.text or "" for code in obj.iter(_q("TextCode"))))
-            pages.append({"id": entry.get("ID"), "images": images, "text": "".join(words),
-                          "missing_images": [m for m in images if m not in names]})
-        return {"metadata": meta, "pages": pages, "parts": sorted(names)}
+def _read(z: zipfile.ZipFile, path) -> dict:
+    names = set(z.namelist())
+
+    def part(name: str) -> ET.Element:
+        if name not in names:
+            raise _bad(path, f"missing {name}")
+        info = z.getinfo(name)
+        if info.file_size > MAX_PART_BYTES:
+            raise _bad(path, f"{name} is too large")
+        try:
+            return ET.fromstring(z.read(name))
+        except ET.ParseError as exc:
+            raise _bad(path, f"{name}: {exc}") from exc
+
+    root = part("OFD.xml")
+    if root.tag != _q("OFD"):
+        raise _bad(path, f"root element {root.tag}")
+    body = root.find(_q("DocBody"))
+    doc_root = body.findtext(_q("DocRoot")) if body is not None else None
+    if not doc_root:
+        raise _bad(path, "no DocRoot")
+    info = body.find(_q("DocInfo"))
+    meta = {}
+    if info is not None:
+        for key in ("Title", "Author", "Subject", "CreationDate", "Creator", "DocID"):
+            value = info.findtext(_q(key))
+            if value:
+                meta[key] = value
+        for cd in info.iter(_q("CustomData")):
+            meta[cd.get("Name", "")] = cd.text or ""
+    doc_path = _resolve("", doc_root)
+    doc_dir = doc_path.rsplit("/", 1)[0] if "/" in doc_path else ""
+    document = part(doc_path)
+    media = {}
+    common = document.find(_q("CommonData"))
+    for res_tag in ("DocumentRes", "PublicRes"):
+        for loc in (common.findall(_q(res_tag)) if common is not None else []):
+            res_path = _resolve(doc_dir, loc.text or "")
+            res = part(res_path)
+            res_dir = res_path.rsplit("/", 1)[0] if "/" in res_path else ""
+            base = _resolve(res_dir, res.get("BaseLoc", "")) if res.get("BaseLoc") else res_dir
+            for mm in res.iter(_q("MultiMedia")):
+                media[mm.get("ID")] = _resolve(base, mm.findtext(_q("MediaFile")) or "")
+    pages = []
+    for entry in document.iter(_q("Page")):
+        content = part(_resolve(doc_dir, entry.get("BaseLoc", "")))
+        words, images = [], []
+        for obj in content.iter(_q("ImageObject")):
+            images.append(media.get(obj.get("ResourceID"), ""))
+        for obj in content.iter(_q("TextObject")):
+            words.append("".join(code.text or "" for code in obj.iter(_q("TextCode"))))
+        pages.append({"id": entry.get("ID"), "images": images, "text": "".join(words),
+                      "missing_images": [m for m in images if m not in names]})
+    return {"metadata": meta, "pages": pages, "parts": sorted(names)}
 
 
 __all__ = ["CUSTOM_FIELDS", "NS", "read", "render"]
