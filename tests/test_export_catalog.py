@@ -59,7 +59,7 @@ def test_xlsx_reads_back_as_the_catalog(home, sessions, filled, tmp_path):
     assert ws.cell(row=2, column=5).value == '=HYPERLINK("http://x")' and ws.cell(row=2, column=5).data_type == "s"
 
 
-def test_images_one_folder_per_number_with_checksums(home, sessions, filled, tmp_path):
+def test_r22_images_one_folder_per_number_with_checksums(home, sessions, filled, tmp_path):
     export_catalog(sessions["archivist1"], tmp_path / "c.csv", "csv", tmp_path / "images")
     folders = sorted(p.name for p in (tmp_path / "images").iterdir() if p.is_dir())
     assert folders == sorted(NUMBERS)
@@ -115,7 +115,7 @@ def test_batch_filter(home, sessions, filled, tmp_path):
         export_catalog(sessions["admin"], tmp_path / "d.csv", "csv", tmp_path / "images2", batch="X001-2019-999")
 
 
-def test_catalog_export_audited_and_role_checked(home, sessions, filled, tmp_path):
+def test_r36_catalog_export_audited_and_role_checked(home, sessions, filled, tmp_path):
     for name in ("qc1", "auditor1"):
         with pytest.raises(Refused):
             export_catalog(sessions[name], tmp_path / f"{name}.csv", "csv", tmp_path / name)

@@ -60,7 +60,7 @@ def test_eep_parses_with_dat46_metadata_and_images(home, sessions, signer, tmp_p
     assert entry["user"] == "clerk1" and signer.fingerprint in entry["after"]
 
 
-def test_eep_digests_and_signature_verify_with_openssl(home, sessions, signer, tmp_path):
+def test_r30_eep_digests_and_signature_verify_with_openssl(home, sessions, signer, tmp_path):
     add_dossier(home, N1, year=2019, retention="D30", pages=2)
     target = Path(eep.export_eep(sessions["clerk1"], [N1], tmp_path / "one.eep", signer)["files"][0]["file"])
     root = ET.parse(target).getroot()

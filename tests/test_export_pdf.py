@@ -227,7 +227,7 @@ def test_pdf_watermark_is_visible_and_audited(home, sessions, tmp_path):
         copies.export_copies(sessions["clerk1"], [N1], tmp_path / "empty", "pdf", watermark="  ")
 
 
-def test_export_roles_and_audit(home, sessions, tmp_path):
+def test_r36_export_roles_and_audit(home, sessions, tmp_path):
     add_ocr_dossier(home, N1, pages=1)
     assert set(PERMISSIONS["export"]) == {"clerk", "archivist", "admin"}
     for name in ("qc1", "auditor1"):

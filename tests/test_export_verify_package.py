@@ -52,7 +52,7 @@ def _folder(pkg: Path, number: str) -> Path:
     return pkg / layout.dossier_dir(2024, "ZY·DJ", number)
 
 
-def test_package_sealed_with_copies_passes(tmp_path):
+def test_r33_package_sealed_with_copies_passes(tmp_path):
     """batch seal --copy pdf --copy ofd: the copies are in the package, the register and the manifest;
     the four-property check passes with its copies line."""
     from scanstation.transfer import batches, seal
@@ -79,7 +79,7 @@ def test_package_sealed_with_copies_passes(tmp_path):
         archive.close()
 
 
-def test_copy_without_text_layer_or_with_wrong_page_count_is_reported(world, tmp_path):
+def test_r33_copy_without_text_layer_or_with_wrong_page_count_is_reported(world, tmp_path):
     pkg = world.copy_package(tmp_path)
     shutil.copy(_copy(world, tmp_path, NUMBERS[0], "pdf", with_text=False),
                 _folder(pkg, NUMBERS[0]) / f"{NUMBERS[0]}.pdf")

@@ -76,7 +76,7 @@ def _image_media(page: SourcePage, watermark_lines) -> tuple[bytes, str, str]:
     with Image.open(io.BytesIO(page.data)) as img:
         img.load()
         if watermark_lines:
-            from scanstation.custody.lending import watermark
+            from scanstation.custody.watermark import watermark
             img = watermark(img, watermark_lines)
         if img.mode == "1":
             out = io.BytesIO()

@@ -72,7 +72,7 @@ def page_image(page: SourcePage, watermark_lines: list[str] | None = None):
     with Image.open(io.BytesIO(page.data)) as img:
         img.load()
         if watermark_lines:
-            from scanstation.custody.lending import watermark
+            from scanstation.custody.watermark import watermark
             return ImageReader(io.BytesIO(_jpeg(watermark(img, watermark_lines)))), "jpeg-watermarked"
         if img.mode == "1":
             return ImageReader(img.copy()), "bitonal-flate"
