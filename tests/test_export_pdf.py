@@ -192,10 +192,13 @@ def test_r40_pdf_from_images_encrypted_at_rest(home, sessions, tmp_path):
     protection.enable_images(sessions["admin"])
     blob = (Path(home.path) / "images" / N1 / f"{N1}-0001.jpg").read_bytes()
     assert blob.startswith(b"SSENC1")
-    target = Path(copies.export_copies(sessions["clerk1"], [N1], tmp_path / "out", "pdf")["files"][0]["file"])
-    with pikepdf.open(target) as pdf:
-        image = list(pdf.pages[0].Resources.XObject.values())[0]
-        assert image.read_raw_bytes() == protection.image_store(home).read_bytes(N1, f"{N1}-0001.jpg")
+    try:
+        target = Path(copies.export_copies(sessions["clerk1"], [N1], tmp_path / "out", "pdf")["files"][0]["file"])
+        with pikepdf.open(target) as pdf:
+            image = list(pdf.pages[0].Resources.XObject.values())[0]
+            assert image.read_raw_bytes() == protection.image_store(home).read_bytes(N1, f"{N1}-0001.jpg")
+    finally:
+        protection.forget(home)
 
 
 def test_pdf_from_tiff_masters_converted(home, sessions, tmp_path):
