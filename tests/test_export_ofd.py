@@ -39,7 +39,7 @@ def test_ofd_structure_and_namespaces(exported):
         names = set(z.namelist())
         for required in ("OFD.xml", "Doc_0/Document.xml", "Doc_0/PublicRes.xml", "Doc_0/DocumentRes.xml",
                          "Doc_0/Pages/Page_0/Content.xml", "Doc_0/Pages/Page_1/Content.xml",
-                         "Doc_0/Res/image_1.jpg", "Doc_0/Res/image_2.jpg"):
+                         "Doc_0/Res/image_1.jpg", "Doc_0/Res/image_2.jpg", "Doc_0/Res/font_1.ttf"):
             assert required in names
         xml = {n: ET.fromstring(z.read(n)) for n in names if n.endswith(".xml")}
         assert all(n.isascii() for n in names)                               # part names need no encoding flag
@@ -75,8 +75,17 @@ def test_ofd_structure_and_namespaces(exported):
     assert image.get("CTM") == f"{w} 0 0 {h} 0 0" and image.get("Boundary") == f"0 0 {w} {h}"
     texts = layers[1].findall(f"{NS}TextObject")
     assert texts and all(t.get("Fill") == "false" for t in texts)                 # invisible text layer
-    fonts = {f.get("ID") for f in xml["Doc_0/PublicRes.xml"].iter(f"{NS}Font")}
+    fonts = {f.get("ID"): f for f in xml["Doc_0/PublicRes.xml"].iter(f"{NS}Font")}
     assert all(t.get("Font") in fonts for t in texts)
+    # the font is embedded as a subset that has a glyph for every character of the text layer
+    from fontTools.ttLib import TTFont
+    font_file = next(iter(fonts.values())).find(f"{NS}FontFile").text
+    with zipfile.ZipFile(target) as z:
+        font_bytes = z.read(f"Doc_0/Res/{font_file}")
+        used = {c for n in names if n.endswith("Content.xml")
+                for code in ET.fromstring(z.read(n)).iter(f"{NS}TextCode") for c in code.text if not c.isspace()}
+    cmap = TTFont(io.BytesIO(font_bytes)).getBestCmap()
+    assert used and all(ord(c) in cmap for c in used) and len(font_bytes) < 400_000
     for t in texts:
         code = t.find(f"{NS}TextCode")
         if len(code.text) > 1:

@@ -6,7 +6,8 @@ module writes the parts of the standard a scanned document needs, with the stand
     OFD.xml                          entry: DocBody with DocInfo (title, author, dates, CustomDatas
                                      with 档号, 全宗号, 年度, 保管期限, 页数) and DocRoot
     Doc_0/Document.xml               CommonData (MaxUnitID, PageArea, PublicRes, DocumentRes), Pages
-    Doc_0/PublicRes.xml              the font of the text layer
+    Doc_0/PublicRes.xml              the font of the text layer, Doc_0/Res/font_1.ttf: the CJK TrueType
+                                     font cut down to the characters used (fontTools)
     Doc_0/DocumentRes.xml            one MultiMedia (Type="Image") per page image
     Doc_0/Res/image_N.jpg|png        the images (a JPEG master as it is, no re-encoding)
     Doc_0/Pages/Page_N/Content.xml   a Body layer with the ImageObject over the whole page and a
@@ -15,7 +16,7 @@ module writes the parts of the standard a scanned document needs, with the stand
 Units are millimetres, origin top left (the standard's). Every object has a unique ID; MaxUnitID
 is the largest. Each TextObject carries one word with DeltaX spreading its characters over the
 word's box, so a reader that extracts text gets the words where they were read, CJK without spaces.
-The font is referenced by name (WenQuanYi Zen Hei), not embedded: the text is never drawn.
+The font (WenQuanYi Zen Hei, or the station's CJK font) is embedded as a subset, as archive OFD asks.
 """
 
 from __future__ import annotations
@@ -86,6 +87,38 @@ def _image_media(page: SourcePage, watermark_lines) -> tuple[bytes, str, str]:
         return _jpeg(img), "JPEG", "jpg"
 
 
+def font_subset(text: str) -> bytes | None:
+    """The CJK TrueType font cut down to the characters of ``text`` (fontTools), or None when there is
+    no text or the font cannot be subset (the text layer then names the font without embedding it)."""
+    chars = {c for c in text if not c.isspace()}
+    if not chars:
+        return None
+    import logging
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from scanstation.custody.pdf import cjk_font_file
+    log = logging.getLogger("fontTools")
+    level = log.level
+    log.setLevel(logging.ERROR)       # "BDF NOT subset; dropped" and the like are expected
+    try:
+        font = TTFont(cjk_font_file(), fontNumber=0)
+        options = subset.Options()
+        options.layout_features, options.hinting, options.notdef_outline = [], False, True
+        options.name_IDs, options.name_languages = ["*"], ["*"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(chars | {" "})))
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+        return out.getvalue()
+    except Exception:   # noqa: BLE001 - a font the subsetter cannot handle: name it, do not embed
+        return None
+    finally:
+        log.setLevel(level)
+
+
 def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, now: datetime | None = None) -> tuple[bytes, dict]:
     """The OFD bytes of a dossier and a report like the PDF writer's."""
     meta = source.metadata
@@ -97,12 +130,18 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
     font_id = ids.next()
     public = ET.Element(_q("Res"), {"BaseLoc": "Res"})
     fonts = _el(public, "Fonts")
-    _el(fonts, "Font", ID=font_id, FontName=FONT_NAME, FamilyName=FONT_NAME)
+    font = _el(fonts, "Font", ID=font_id, FontName=FONT_NAME, FamilyName=FONT_NAME)
+    all_runs = [text_runs(page) for page in source.pages]
+    subset = font_subset("".join(run.text for runs in all_runs for run in runs))
+    report["font_embedded"] = subset is not None
+    if subset is not None:
+        _el(font, "FontFile", "font_1.ttf")
+        parts["Doc_0/Res/font_1.ttf"] = subset
 
     doc_res = ET.Element(_q("Res"), {"BaseLoc": "Res"})
     medias = _el(doc_res, "MultiMedias")
     page_entries = []
-    for index, page in enumerate(source.pages):
+    for index, (page, runs) in enumerate(zip(source.pages, all_runs)):
         data, fmt, ext = _image_media(page, watermark_lines)
         how = "jpeg-embedded" if data is page.data else f"{fmt.lower()}-converted"
         report["images"][how] = report["images"].get(how, 0) + 1
@@ -120,7 +159,6 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
         body = _el(content, "Layer", ID=ids.next(), Type="Body")
         _el(body, "ImageObject", ID=ids.next(), ResourceID=media_id, Boundary=f"0 0 {_num(w)} {_num(h)}",
             CTM=f"{_num(w)} 0 0 {_num(h)} 0 0")
-        runs = text_runs(page)
         if runs:
             text_layer = _el(content, "Layer", ID=ids.next(), Type="Foreground")
             for run in runs:
