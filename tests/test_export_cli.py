@@ -39,6 +39,14 @@ def test_cli_export_pdf_ofd_and_verify(cli_home, tmp_path, capsys):
     assert capsys.readouterr().out.count("通过") == 2
     assert main(["--home", path, "--lang", "en", "export", "verify", str(pdf), "--pages", "5"]) == 1
     assert "the copy has 2 pages but 页数 is 5" in capsys.readouterr().out
+    # the catalog's 页数 is the truth when the home holds the 档号 the copy names
+    from scanstation.home import Home
+    with Home.open(Path(path)) as home:
+        with home.catalog.write() as conn:
+            conn.execute("UPDATE dossiers SET declared_pages = 3 WHERE number = ?", (N1,))
+    assert main(["--home", path, "--lang", "en", "export", "verify", str(pdf), str(ofd)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("the copy has 2 pages but 页数 is 3") == 2
 
 
 def test_cli_export_catalog(cli_home, tmp_path, capsys):

@@ -111,12 +111,15 @@ def cmd_export_eep(args, ctx) -> int:
     return 0
 
 
+def _home(ctx):
+    return ctx.home() if (ctx.home_path() / "station.json").exists() else None
+
+
 def _trust(ctx, extra):
     from scanstation.transfer import keys, signing
-    path = ctx.home_path()
     trust = signing.TrustList()
-    if (path / "station.json").exists():
-        home = ctx.home()
+    home = _home(ctx)
+    if home is not None:
         trust = keys.trust_list(home)
         for own in keys.list_keys(home)["signing"]:
             if "error" not in own:
@@ -131,7 +134,8 @@ def cmd_export_verify(args, ctx) -> int:
     trust = _trust(ctx, args.trust)
     results, lines = [], []
     for name in args.files:
-        result = check_file(Path(name), declared=args.pages, trust=trust)
+        home = _home(ctx)
+        result = check_file(Path(name), declared=args.pages, trust=trust, catalog=home.catalog if home else None)
         results.append(result)
         verdict = tr("OK", "通过") if result["ok"] else tr("NOT OK", "不通过")
         lines.append(tr("{f} ({k}, {p} pages): {v}", "{f}（{k}，{p} 页）：{v}", f=name, k=result["kind"].upper(),

@@ -100,17 +100,24 @@ def check_eep(path, declared: int | None = None, trust=None) -> dict:
     return dict(result, kind="eep", ok=not problems, problems=problems)
 
 
-def check_file(path, declared: int | None = None, trust=None) -> dict:
+def check_file(path, declared: int | None = None, trust=None, catalog=None) -> dict:
+    """Check one exported file. 页数: ``declared`` when given, else the catalog's for the 档号 the file
+    names (when a catalog is given and holds it), else what the file itself says."""
     kind = KINDS.get(Path(path).suffix.lower())
     if kind is None:
         raise InvalidInput("{f}: give a .pdf, .ofd or .eep file.", "{f}：请给出 .pdf、.ofd 或 .eep 文件。", f=str(path))
     if not Path(path).is_file():
         raise InvalidInput("{f} does not exist.", "{f} 不存在。", f=str(path))
-    if kind == "pdf":
-        return check_pdf(path, declared)
-    if kind == "ofd":
-        return check_ofd(path, declared)
-    return check_eep(path, declared, trust)
+    check = {"pdf": check_pdf, "ofd": check_ofd}.get(kind)
+    result = check(path, declared) if check else check_eep(path, declared, trust)
+    if declared is None and catalog is not None and result.get("number"):
+        row = catalog.one("SELECT declared_pages FROM dossiers WHERE number = ?", (result["number"],))
+        if row and row["declared_pages"] is not None and row["declared_pages"] != result.get("declared_pages"):
+            result["declared_pages"] = row["declared_pages"]
+            result["problems"] = [p for p in result["problems"] if "页数为" not in p[1]]
+            result["problems"] += _page_count_problem(result["pages"], row["declared_pages"])
+            result["ok"] = not result["problems"]
+    return result
 
 
 __all__ = ["KINDS", "check_eep", "check_file", "check_ofd", "check_pdf"]

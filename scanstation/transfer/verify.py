@@ -64,8 +64,8 @@ CHECKS: dict[str, tuple[str, str, str]] = {
     "formats": ("usability", "formats on the allow-list (jpeg, tiff, jp2)", "格式在允许范围内（jpeg、tiff、jp2）"),
     "decode": ("usability", "every image decodes", "每个图像可解码"),
     "resolution": ("usability", "resolution at least 200 dpi, X = Y", "分辨率不低于 200 dpi 且横纵一致"),
-    "copies": ("usability", "derived copies ({档号}.pdf/.ofd) have their text layer and 页数",
-               "派生副本（{档号}.pdf/.ofd）有文本层且页数一致"),
+    "copies": ("usability", "derived copies (档号.pdf/.ofd) have their text layer and 页数",
+               "派生副本（档号.pdf/.ofd）有文本层且页数一致"),
 }
 
 BAG_CODE_CHECK = {
