@@ -17,7 +17,6 @@ from PIL import Image
 from scanstation.custody import protection
 from scanstation.errors import InvalidInput, Refused
 from scanstation.export import check, copies, load_pages, resolve_dossier
-from scanstation.export import pdf as pdf_writer
 from scanstation.home import now_iso
 from scanstation.ocr.layout import Line, PageLayout, Word
 from scanstation.users import PERMISSIONS

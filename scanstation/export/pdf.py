@@ -113,7 +113,7 @@ def _keywords(meta: dict) -> str:
     return "; ".join(f"{k}:{v}" for k, v in meta.items() if v and k in ("档号", "全宗号", "年度", "保管期限", "页数"))
 
 
-def _finish(raw: bytes, meta: dict, pages: int, pdfa: bool, title: str) -> bytes:
+def _finish(raw: bytes, meta: dict, pdfa: bool, title: str) -> bytes:
     """Page labels, document information, XMP and (PDF/A-2b) identification and output intent."""
     import pikepdf
     from pikepdf import Dictionary, Name
@@ -186,7 +186,7 @@ def render(source: SourceDossier, *, pdfa: bool = False, watermark_lines: list[s
                 report["pages_without_text"].append(page.seq)
             c.showPage()
         c.save()
-    return _finish(buffer.getvalue(), meta, len(source.pages), pdfa, title), report
+    return _finish(buffer.getvalue(), meta, pdfa, title), report
 
 
 _SAFE = re.compile(r"[\x00-\x1f]")
