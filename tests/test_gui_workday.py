@@ -476,3 +476,60 @@ def test_messages_keep_rule_numbers_code_points_and_pids_out_of_the_window():
     assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB" and human_size(3 * 1024 ** 3) == "3.0 GB"
     assert local_time("2026-12-06T03:04:05Z") != "2026-12-06T03:04:05Z" and "T" not in local_time("2026-12-06T03:04:05Z")
     assert local_time("2026-12-06") == "2026-12-06"
+
+
+def test_default_profiles_are_named_in_the_windows_language(qapp):
+    from scanstation.ui import i18n
+    from scanstation.ui.scan_desk import profile_label
+    try:
+        i18n.install("en")
+        assert profile_label("标准彩色") == "Standard colour" and profile_label("my profile") == "my profile"
+    finally:
+        i18n.install("zh_CN")
+    assert profile_label("标准彩色") == "标准彩色"
+
+
+# -- 17. no two Alt shortcuts on one screen ------------------------------------------------------
+def _mnemonic(text: str) -> str | None:
+    import re
+    found = re.search(r"&([^&\s])", (text or "").replace("&&", ""))
+    return found.group(1).upper() if found else None
+
+
+@pytest.mark.parametrize("user, view", [("clerk1", "scan"), ("qc1", "qc"), ("admin", "settings")])
+def test_alt_shortcuts_are_unique_on_each_screen(qtbot, catalog_home, zh_ui, user, view):
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar
+    window = make_window(qtbot, catalog_home, user)
+    try:
+        window.show_view(view)
+        wait_tasks(qtbot)
+        texts = [a.text() for a in window.menuBar().actions()]
+        area = window.views[view]
+        for bar in area.findChildren(QTabBar):
+            texts += [bar.tabText(i) for i in range(bar.count())]
+        if view != "settings":
+            texts += [w.text() for w in area.findChildren(QLabel) if w.buddy() is not None and w.isVisibleTo(window)]
+            texts += [w.text() for w in area.findChildren(QAbstractButton) if w.isVisibleTo(window)]
+        tabs = [window.views[view].widget(i) for i in range(window.views[view].count())] if view == "settings" else [None]
+        for tab in tabs:
+            if tab is not None:   # each settings tab is a screen of its own
+                window.views[view].setCurrentWidget(tab)
+                wait_tasks(qtbot)
+                shown = [w.text() for w in tab.findChildren(QLabel) if w.buddy() is not None and w.isVisibleTo(window)]
+                shown += [w.text() for w in tab.findChildren(QAbstractButton) if w.isVisibleTo(window)]
+                duplicates = _duplicates(texts + shown)
+                assert duplicates == {}, tab.objectName() or type(tab).__name__
+        duplicates = _duplicates(texts)
+        assert duplicates == {}
+    finally:
+        close_window(qtbot, window)
+
+
+def _duplicates(texts: list[str]) -> dict:
+    seen: dict[str, list[str]] = {}
+    if True:
+        for text in texts:
+            key = _mnemonic(text)
+            if key:
+                seen.setdefault(key, []).append(text)
+    return {k: v for k, v in seen.items() if len(v) > 1}

@@ -939,8 +939,8 @@
         <translation>导出公钥(&amp;X)…</translation>
     </message>
     <message>
-        <source>&amp;Trust a public key…</source>
-        <translation>信任公钥(&amp;T)…</translation>
+        <source>Trust a publ&amp;ic key…</source>
+        <translation>信任公钥(&amp;I)…</translation>
     </message>
     <message>
         <source>Only an administrator manages keys.</source>
@@ -1557,16 +1557,16 @@
         <translation>说明</translation>
     </message>
     <message>
-        <source>Add &amp;row</source>
-        <translation>添加行(&amp;R)</translation>
+        <source>&amp;Add row</source>
+        <translation>添加行(&amp;A)</translation>
     </message>
     <message>
-        <source>&amp;Remove row</source>
-        <translation>删除行(&amp;M)</translation>
+        <source>Remove ro&amp;w</source>
+        <translation>删除行(&amp;W)</translation>
     </message>
     <message>
-        <source>&amp;Save retention table</source>
-        <translation>保存保管期限表(&amp;S)</translation>
+        <source>Save retention tab&amp;le</source>
+        <translation>保存保管期限表(&amp;L)</translation>
     </message>
     <message>
         <source>Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are proposals to be checked against the agency&apos;s own schedule.</source>
@@ -1978,8 +1978,8 @@ Example: {example}</source>
         <translation>扫描仪(&amp;N)</translation>
     </message>
     <message>
-        <source>Dossier number &amp;schema</source>
-        <translation>档号结构(&amp;S)</translation>
+        <source>Dossier num&amp;ber schema</source>
+        <translation>档号结构(&amp;B)</translation>
     </message>
     <message>
         <source>&amp;Retention table</source>
@@ -2012,8 +2012,8 @@ Example: {example}</source>
         <translation>：</translation>
     </message>
     <message>
-        <source>&amp;Save settings</source>
-        <translation>保存设置(&amp;S)</translation>
+        <source>Save settin&amp;gs</source>
+        <translation>保存设置(&amp;G)</translation>
     </message>
     <message>
         <source>{n} setting(s) saved.</source>
@@ -2100,8 +2100,8 @@ Example: {example}</source>
         <translation>角色：</translation>
     </message>
     <message>
-        <source>Initial &amp;password:</source>
-        <translation>初始密码(&amp;P)：</translation>
+        <source>Initial pass&amp;word:</source>
+        <translation>初始密码(&amp;W)：</translation>
     </message>
     <message>
         <source>yes</source>

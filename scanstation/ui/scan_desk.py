@@ -29,6 +29,17 @@ STATUS_POLL_MS = 1000
 VIEWER_FOLLOW_MS = 400
 
 
+# The station's default scan profiles are named in Chinese (they are data, stored in the home); in the
+# English window they are shown by their English names. An administrator's own profiles keep their names.
+DEFAULT_PROFILE_NAMES_EN = {"标准彩色": "Standard colour", "灰度": "Grayscale", "双面彩色": "Duplex colour",
+                            "高精度600": "High resolution 600 dpi"}
+
+
+def profile_label(name: str) -> str:
+    from scanstation.i18n import is_english
+    return DEFAULT_PROFILE_NAMES_EN.get(name, name) if is_english() else name
+
+
 class ExplanationDialog(QDialog):
     """Completion refused by the page-count check: list what differs and take an explanation for each."""
 
@@ -398,7 +409,7 @@ class ScanDesk(QWidget):
     def _profiles_loaded(self, profiles) -> None:
         self.profile_combo.clear()
         for profile in profiles:
-            self.profile_combo.addItem(profile.name, profile.name)
+            self.profile_combo.addItem(profile_label(profile.name), profile.name)
 
     def select_device(self, device_id: str) -> None:
         index = self.device_combo.findData(device_id)

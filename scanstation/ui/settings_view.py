@@ -58,7 +58,7 @@ class UsersTab(QWidget):
         self.add_button.setObjectName("addUserButton")
         form.addRow(self.tr("User na&me:"), self.name)   # Alt+N is the Scanners tab
         form.addRow(self.tr("Roles:"), roles_row)
-        form.addRow(self.tr("Initial &password:"), self.password)
+        form.addRow(self.tr("Initial pass&word:"), self.password)
         form.addRow("", self.add_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
@@ -122,7 +122,7 @@ class StationSettingsTab(QWidget):
             editor.setObjectName(f"setting_{setting.key}")
             self.editors[setting.key] = editor
             form.addRow(plain_message(setting.en if is_english() else setting.zh) + self.tr(":"), editor)
-        self.save_button = QPushButton(self.tr("&Save settings"), self)
+        self.save_button = QPushButton(self.tr("Save settin&gs"), self)
         self.save_button.setObjectName("saveSettingsButton")
         form.addRow("", self.save_button)
         self.save_button.clicked.connect(self.save)
@@ -258,9 +258,9 @@ class RetentionTab(QWidget):
         self.table = _table(self, [self.tr("Business category"), self.tr("Retention code"),
                                    self.tr("Other names (comma separated)"), self.tr("Verified"), self.tr("Note")],
                             "retentionTable")
-        self.add_button = QPushButton(self.tr("Add &row"), self)
-        self.remove_button = QPushButton(self.tr("&Remove row"), self)
-        self.save_button = QPushButton(self.tr("&Save retention table"), self)
+        self.add_button = QPushButton(self.tr("&Add row"), self)
+        self.remove_button = QPushButton(self.tr("Remove ro&w"), self)
+        self.save_button = QPushButton(self.tr("Save retention tab&le"), self)
         self.save_button.setObjectName("saveRetentionButton")
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button):
@@ -443,7 +443,7 @@ class KeysTab(QWidget):
         self.generate_button.setObjectName("generateKeyButton")
         self.export_button = QPushButton(self.tr("E&xport public key…"), self)
         self.export_button.setObjectName("exportKeyButton")
-        self.trust_button = QPushButton(self.tr("&Trust a public key…"), self)
+        self.trust_button = QPushButton(self.tr("Trust a publ&ic key…"), self)
         self.trust_button.setObjectName("trustKeyButton")
         self.generate_button.clicked.connect(self.ask_generate)
         self.export_button.clicked.connect(self.ask_export)
@@ -535,7 +535,7 @@ class SettingsView(QTabWidget):
         self.addTab(self.station, self.tr("S&tation"))
         self.addTab(self.profiles, self.tr("&Profiles"))
         self.addTab(self.devices, self.tr("Sca&nners"))
-        self.addTab(self.schema, self.tr("Dossier number &schema"))
+        self.addTab(self.schema, self.tr("Dossier num&ber schema"))
         self.addTab(self.retention, self.tr("&Retention table"))
         self.addTab(self.keys, self.tr("Signing &keys"))
         self._loaded = False
