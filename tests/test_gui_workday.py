@@ -259,6 +259,7 @@ def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog
         qtbot.waitUntil(lambda: desk.number == SAMPLE_NUMBER and desk.return_notice.isVisibleTo(desk), timeout=5000)
         text = desk.return_notice.text()
         assert "第 2 页" in text and "方向错误：倒置" in text and "qc1" in text
+        qtbot.waitUntil(lambda: desk.strip.current_seq() == 2)   # the page QC named, ready for F6
         assert desk.scan_button.isEnabled()   # returned dossiers are the clerk's again
     finally:
         close_window(qtbot, clerk)
@@ -533,3 +534,26 @@ def _duplicates(texts: list[str]) -> dict:
             if key:
                 seen.setdefault(key, []).append(text)
     return {k: v for k, v in seen.items() if len(v) > 1}
+
+
+def test_admin_switches_the_demo_scanner_on_for_training_in_settings(qtbot, home, zh_ui, presenter_log):
+    window = make_window(qtbot, home, "admin")
+    try:
+        window.show_view("settings")
+        station = window.settings_view.station
+        window.settings_view.setCurrentWidget(station)
+        wait_tasks(qtbot)
+        box = station.editors["capture.demo_scanner"]
+        assert not box.isChecked()
+        box.setChecked(True)
+        station.save_button.click()
+        qtbot.waitUntil(lambda: home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'settings.set'"
+                                                 " AND object_id = 'capture.demo_scanner'")["n"] == 1, timeout=10000)
+        wait_tasks(qtbot)
+        from scanstation import settings
+        assert settings.get(home, "capture.demo_scanner") is True
+        assert presenter_log[-1][0] == "notice"
+        labels = [w.text() for w in station.findChildren(__import__("PySide6.QtWidgets", fromlist=["QLabel"]).QLabel)]
+        assert not [t for t in labels if "（R" in t or "(R" in t]   # rule numbers stay out of the window
+    finally:
+        close_window(qtbot, window)

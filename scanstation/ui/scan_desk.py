@@ -479,6 +479,9 @@ class ScanDesk(QWidget):
         text = self.tr("Returned by QC. Fix these, then complete again:") + "\n" + "\n".join("• " + x for x in lines)
         self.return_notice.setText(text if lines else self.tr("Returned by QC."))
         self.return_notice.show()
+        first = next((r["seq"] for r in rows if r.get("seq")), None)
+        if first:   # the page QC named first, ready for F6 (replace by rescan)
+            self.strip.select_seq(first)
 
     def refresh_returned(self) -> None:
         if not self.api.can("capture"):
