@@ -133,3 +133,4 @@ def run_gui(ctx) -> int:
                 pass
         if not window.signed_out:
             return code
+        window.deleteLater()   # the next user gets a new window; this one's filters and timers go with it
