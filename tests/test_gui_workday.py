@@ -557,3 +557,55 @@ def test_admin_switches_the_demo_scanner_on_for_training_in_settings(qtbot, home
         assert not [t for t in labels if "（R" in t or "(R" in t]   # rule numbers stay out of the window
     finally:
         close_window(qtbot, window)
+
+
+# -- 14. no stale status texts -------------------------------------------------------------------
+def test_status_texts_follow_what_is_true_now(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=3)
+    window = make_window(qtbot, catalog_home, "qc1")
+    try:
+        qc = open_in_qc(qtbot, window)
+        from scanstation.qc import approve
+        approve(session_for(catalog_home, "qc1"), SAMPLE_NUMBER)
+        qc._close_dossier()
+        wait_tasks(qtbot)
+        assert qc.queue_model.rowCount() == 0 and qc.status_label.text() == "0 个案卷待质检。"
+    finally:
+        close_window(qtbot, window)
+    window = make_window(qtbot, catalog_home, "clerk1")
+    desk = window.scan_desk
+    try:
+        desk.open_dossier(SECOND_NUMBER)
+        qtbot.waitUntil(lambda: desk.number == SECOND_NUMBER)
+        wait_tasks(qtbot)
+        desk._ocr_queue_loaded(8)
+        assert "OCR 队列：8" in desk.status_label.text()
+        desk._ocr_queue_loaded(0)   # OCR finished: no "OCR queue: 8" left behind
+        assert "OCR" not in desk.status_label.text() and not desk._status_timer.isActive()
+        assert desk.panel.values["status"].text() == "已编目，未扫描"
+    finally:
+        close_window(qtbot, window)
+
+
+# -- 18. search results grouped by dossier; Enter in the query does not open the first hit -----------
+def test_search_groups_hits_by_dossier_and_keeps_the_keyboard_in_the_query(qtbot, catalog_home, zh_ui):
+    window = make_window(qtbot, catalog_home, "clerk1")
+    view = window.search_view
+    try:
+        window.show_view("search")
+        opened = []
+        view.openRequested.connect(lambda n, p: opened.append(n))
+        view.query_edit.setText("张伟")
+        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
+        numbers = [h.number for h in view.model.hits]
+        firsts = [n for i, n in enumerate(numbers) if i == 0 or numbers[i - 1] != n]
+        assert len(firsts) == len(set(numbers))   # each dossier's hits together
+        shown = [view.model.data(view.model.index(i, 0)) for i in range(len(numbers))]
+        assert [s for s in shown if s] == firsts
+        assert QApplication.focusWidget() is view.query_edit
+        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)   # a second Enter searches again, opens nothing
+        wait_tasks(qtbot)
+        assert opened == [] and window.current_view() == "search"
+    finally:
+        close_window(qtbot, window)
