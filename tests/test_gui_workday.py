@@ -609,3 +609,29 @@ def test_search_groups_hits_by_dossier_and_keeps_the_keyboard_in_the_query(qtbot
         assert opened == [] and window.current_view() == "search"
     finally:
         close_window(qtbot, window)
+
+
+def test_key_creation_refused_by_the_core_keeps_the_dialog_with_its_message(qtbot, tmp_path, zh_ui, presenter_log):
+    from scanstation.ui.core_api import CoreApi
+    from scanstation.ui.settings_view import GenerateKeyDialog
+    from tests.test_transfer_fixtures import make_station, station_key
+    station = make_station(tmp_path / "station")
+    try:
+        station_key(station, tmp_path, name="station-S01")   # the name is taken already
+        before = (station.home.path / "keys" / "signing" / "station-S01.json").read_bytes()
+        dialog = GenerateKeyDialog(None, CoreApi(station.s["admin"]), default_name="station-S01")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        for text, expected in (("short", "至少需要 8 个字符"), ("long-enough-passphrase", "已存在名为 station-S01 的密钥")):
+            dialog.passphrase.setText(text)
+            dialog.passphrase2.setText(text)
+            dialog.create()
+            qtbot.waitUntil(lambda e=expected: e in dialog.message.text(), timeout=30000)
+            assert dialog.isVisible() and dialog.buttons.isEnabled()
+        assert (station.home.path / "keys" / "signing" / "station-S01.json").read_bytes() == before   # never overwritten
+        dialog.name.setText("bad name/..")
+        dialog.create()
+        qtbot.waitUntil(lambda: "密钥名称" in dialog.message.text(), timeout=10000)
+        assert not list((station.home.path / "keys" / "signing").glob("bad*"))
+    finally:
+        station.close()
