@@ -138,7 +138,8 @@ def _profile(session, args):
     profile = get_profile(session.home, getattr(args, "profile", None))
     overrides = {k: getattr(args, k) for k in ("source", "mode", "dpi") if getattr(args, k, None) is not None}
     if getattr(args, "device", None):
-        overrides["device"] = args.device
+        from scanstation.devices.base import canonical_device_id
+        overrides["device"] = canonical_device_id(args.device)
     if overrides and profile.locked:
         raise Refused("Profile '{p}' is locked by the administrator; it cannot be overridden ({o}).",
                       "扫描方案“{p}”已被管理员锁定，不能修改（{o}）。", p=profile.name, o=", ".join(overrides))
@@ -361,7 +362,9 @@ def cmd_profile_list(args, ctx) -> int:
 
 def cmd_profile_save(args, ctx) -> int:
     from scanstation.profiles import ScanProfile, save_profile
-    profile = ScanProfile(args.name, device=args.device, source=args.source, mode=args.mode, dpi=args.dpi,
+    from scanstation.devices.base import canonical_device_id
+    profile = ScanProfile(args.name, device=canonical_device_id(args.device), source=args.source, mode=args.mode,
+                          dpi=args.dpi,
                           format=args.format, jpeg_quality=args.quality, deskew=not args.no_deskew,
                           crop=not args.no_crop, orientation=args.orientation, locked=args.lock)
     save_profile(ctx.session(), profile)

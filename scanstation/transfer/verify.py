@@ -181,7 +181,9 @@ class VerifyReport:
 
     @property
     def passed(self) -> bool:
-        return all(line.status in ("pass", "not_available") for line in self.lines)
+        # a fixity-only run skips the content checks on purpose: skipped is not failed there
+        accepted = ("pass", "not_available") if self.content_checked else ("pass", "not_available", "skipped")
+        return all(line.status in accepted for line in self.lines)
 
     def property_result(self, prop: str) -> str:
         statuses = [line.status for line in self.lines if line.property == prop]
@@ -222,6 +224,9 @@ class VerifyReport:
             obj = f" — {line.object}" if line.object else ""
             out.append(f"[{status_text[line.status]}] {prop} · {line.title}{obj}: {line.message}")
         verdict = tr("PASSED", "通过") if self.passed else tr("FAILED", "不通过")
+        if self.passed and not self.content_checked:
+            verdict = tr("PASSED (fixity only: BagIt, checksums and signature; the content was not checked)",
+                         "通过（仅固定性检测：BagIt、校验值与签名；未检查内容）")
         out.append(tr("Result: {v} (authenticity {a}, integrity {i}, usability {u}, security {s})",
                       "结论：{v}（真实性 {a}，完整性 {i}，可用性 {u}，安全性 {s}）", v=verdict,
                       **{k[0]: status_text[self.property_result(k)] for k in PROPERTIES}))
