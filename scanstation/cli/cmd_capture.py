@@ -324,8 +324,11 @@ def cmd_dossier_complete(args, ctx) -> int:
             "scanned": report.scanned, "not_scanned": report.not_scanned, "missing": report.missing,
             "extra": report.extra, "unresolved_flags": report.unresolved_flags, "problems": report.problems()}
     if report.completed:
-        ctx.emit(data, tr("Dossier {n} completed ({s} pages); it now waits for QC.", "档号 {n} 已完成（{s} 页），等待质检。",
-                          n=report.number, s=report.scanned))
+        data["explained"] = report.explained
+        ctx.emit(data, tr("Dossier {n} completed ({s} pages{x}); it now waits for QC.", "档号 {n} 已完成（{s} 页{x_zh}），等待质检。",
+                          n=report.number, s=report.scanned,
+                          x="; the page-count difference is explained (R09/R10)" if report.explained else "",
+                          x_zh="；页数差异已说明" if report.explained else ""))
         return 0
     ctx.emit(data, [tr("Dossier {n} cannot be completed yet (R09):", "档号 {n} 暂不能完成（R09）：", n=report.number)]
              + ["  - " + p for p in report.problems()]
