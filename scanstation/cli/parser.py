@@ -184,6 +184,7 @@ COMMON_HELP = {
     "lock": ("lock the profile: clerks cannot override it", "锁定方案：操作员不能更改"),
     "field": ("catalog field to correct, e.g. declared_pages (页数), title, date", "要更正的字段，如 declared_pages（页数）、title、date"),
     "value": ("the corrected value", "更正后的值"),
+    "target": ("folder to restore into", "恢复到的文件夹"),
     "generation": ("backup generation (default: the newest)", "备份代（默认：最新）"),
     "days": ("loan period in days", "借阅天数"),
     "overdue": ("only loans past their return date", "仅显示逾期未还的借阅"),
