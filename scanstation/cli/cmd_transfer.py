@@ -319,7 +319,7 @@ def cmd_receive(args, ctx) -> int:
     from scanstation.i18n import is_english
     lines = []
     for line in result["report"]["checks"]:
-        if line["status"] in ("fail", "skipped"):
+        if line["status"] in ("fail", "skipped", "explained"):   # explained: an R09/R10 difference the sender explained
             title, text = (line["title"], line["en"]) if is_english() else (line["title_zh"], line["zh"])
             lines.append(f"  [{line['status']}] {title} — {line['object']}: {text}")
     sample = result["sample"]

@@ -81,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.lang:
                 set_language(args.lang)
             ctx = CliContext(args)
-            if not args.command:
-                from scanstation.ui.app import run_gui
-                return run_gui(ctx)
             handler = getattr(args, "run", None)
-            if handler is None:  # a group without its sub-command
+            if args.command and handler is None:  # a group without its sub-command
                 parser.parse_args(argv + ["--help"])
                 return 2
+        if not args.command:
+            from scanstation.ui.app import run_gui
+            return run_gui(ctx)
         return int(handler(args, ctx) or 0)
     except ScanStationError as exc:
         print(exc.message, file=sys.stderr)
