@@ -235,3 +235,16 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_said_in_one_senten
     monkeypatch.setattr(cli_main, "_check_text", lambda argv: (_ for _ in ()).throw(RuntimeError("early")))
     code, _, err = run(capsys, "--home", Path(station).parent / "none", "catalog", "list")
     assert code == 1 and "scanstation.log" in err and "Traceback" not in err
+
+
+# -- item 6: "." typed for "·" (keyboard-mode barcode guns) ---------------------------------------------
+def test_r13_ascii_full_stops_in_a_dossier_number_are_read_as_middle_dots(station, capsys):
+    dotted = N.replace("·", ".")
+    code, out, _ = run(capsys, "number", "check", dotted, "--json")
+    assert code == 0 and json.loads(out)[0]["normalised"] == N and json.loads(out)[0]["valid"]
+    code, out, _ = run(capsys, "catalog", "show", dotted, "--json", "--user", "clerk1")
+    assert code == 0 and json.loads(out)["number"] == N
+    code, out, err = run(capsys, "import", dotted, resource("sample-catalog.xlsx"), "--user", "clerk1")
+    assert code == 1 and N in out and "不是可读取的图像文件" in err   # the dossier was found; the file is refused
+    code, out, err = run(capsys, "number", "check", "X001-ZY.DJ.2024.D100.0002-001")
+    assert code == 1 and "无效" in out
