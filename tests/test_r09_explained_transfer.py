@@ -184,3 +184,42 @@ def test_r09_migration_recovers_explanations_of_dossiers_completed_before_it(sta
     assert e is not None and (e.declared, e.images, e.not_scanned, e.text, e.by) == (4, 3, 0, WHY, "clerk1")
     other = home.catalog.one("SELECT count_explanation FROM dossiers WHERE number = 'X001-ZY·DJ·2024·D100-0001-001'")
     assert other["count_explanation"] == ""
+
+
+def test_r09_r10_the_archive_check_applies_the_same_rule_to_what_the_package_says():
+    from types import SimpleNamespace
+    said = {"text": WHY, "declared": 4, "images": 3, "not_scanned": 0, "by": "clerk1", "at": ""}
+
+    def check(meta_said, listed, images=3, notes=0):
+        lines = verify._Lines()
+        meta = SimpleNamespace(count_explanation=meta_said, notes=[{}] * notes)
+        verify._declared_pages(lines, "data/x", SHORT, 4, images, meta, {"count_explanation": listed})
+        return ([(x.check, x.status) for x in lines.explained.get("declared_pages", [])],
+                [(c, x.zh) for c, found in lines.failures.items() for x in found])
+
+    assert check(said, WHY) == ([("declared_pages", "explained")], [])
+    assert check(None, "", images=4) == ([], [])                          # matches: nothing to say
+    assert check(None, "", images=4 - 1, notes=1) == ([], [])             # a not-scanned note (R10) counts
+    explained, failed = check(None, "")
+    assert not explained and failed[0][0] == "declared_pages" and "差异未说明" in failed[0][1]
+    explained, failed = check(dict(said, images=2), WHY)                  # given for other counts
+    assert not explained and failed[0][0] == "declared_pages"
+    explained, failed = check(dict(said, text=""), "")                    # says nothing
+    assert not explained and failed[0][0] == "declared_pages"
+    explained, failed = check(said, "另一说明")                            # 文件目录.xml disagrees
+    assert ("metadata" in dict(failed)) and "页数说明" in dict(failed)["metadata"]
+
+
+def test_r32_register_lists_the_explained_differences_in_xml_and_pdf(tmp_path):
+    from scanstation.transfer import register
+    from tests.test_custody_fixtures import pdf_text
+    reg = {"batch_id": "X001-2024-001", "dossiers": 2, "images": 5, "declared_pages": 6, "files": 7, "bytes": 1234,
+           "digest": "0" * 64, "explained": [{"number": SHORT, "declared": 4, "images": 3, "not_scanned": 0,
+                                              "text": WHY, "by": "clerk1"}]}
+    xml = ET.fromstring(register.register_xml(reg))
+    assert xml.find("页数说明").get("案卷数") == "1" and xml.find("页数说明/案卷").text == WHY
+    assert register.read_register_xml(register.register_xml(reg))["explained"] == [SHORT]
+    pdf = tmp_path / "reg.pdf"
+    pdf.write_bytes(register.register_pdf(reg))
+    text = pdf_text(pdf)
+    assert "页数差异说明" in text and "clerk1" in text and "原件第4页缺失" in text.replace("\n", "")
