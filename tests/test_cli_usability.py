@@ -84,6 +84,8 @@ def test_every_option_has_help_and_every_command_examples_that_parse():
                         argv = shlex.split(line)[1:]           # drop "scanstation"
                         args = parser.parse_args(argv)         # a wrong example exits 2 here
                         assert getattr(args, "run", None) is not None, line
+                for line in parser.epilog.splitlines()[1:]:    # the top level's examples (the first starts the window)
+                    parser.parse_args(shlex.split(line)[1:])
         finally:
             set_language(None)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 N = "X001-ZY·DJ·2024·D100-0001-001"
 
 EXAMPLES: dict[str, list[str]] = {
+    "": ["--home /srv/scan --user zhangsan", f"catalog show {N} --json --user zhangsan",
+         f"scan {N} --device test:0", "verify /media/transfer/X001-2024-001"],
     "init": ["--home /srv/scan init --fonds X001 --station S01 --admin admin",
              "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive"],
     "user add": ["user add zhangsan --role clerk", "user add lisi --role qc,clerk --user admin"],
