@@ -93,7 +93,7 @@ def test_every_option_has_help_and_every_command_examples_that_parse():
 def test_argparse_speaks_chinese_in_the_chinese_interface(cli_env, capsys):
     code, out, _ = run(capsys, "catalog", "show", "--help")
     assert code == 0
-    assert "用法：" in out and "位置参数" in out and "选项" in out and "示例：" in out and "全局选项" in out
+    assert "用法：" in out and "位置参数：" in out and "\n选项：" in out and "示例：" in out and "全局选项" in out
     for english in ("usage:", "positional arguments", "options:", "show this help message"):
         assert english not in out
     code, _, err = run(capsys, "catalog", "show")

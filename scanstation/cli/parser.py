@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 
 from scanstation.i18n import is_english, tr
@@ -74,6 +75,12 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)   # keep the examples' lines
         super().__init__(*args, **kwargs)
+
+    def format_help(self):
+        text = super().format_help()
+        if not is_english():   # argparse ends section headings with ":"; Chinese headings take "："
+            text = re.sub(r"(?m)^(\S.*[\u4e00-\u9fff）]):$", r"\1：", text)
+        return text
 
     def error(self, message):
         for en, zh in TYPE_ZH.items():   # "invalid int value" reads "应为 整数"
