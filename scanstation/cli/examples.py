@@ -98,5 +98,10 @@ EXAMPLES: dict[str, list[str]] = {
                 "receive X001-2024-001.zip --reject --reason 缺页 --key archive"],
     "receipt import": ["receipt import 回执-X001-2024-001.xml"],
     "bag validate": ["bag validate some-bag/", "bag validate some-bag/ --strict --require-tag-manifest"],
+    "export pdf": [f"export pdf {N} --out 副本/", f"export pdf {N} --pdfa --watermark 仅供查阅 --out {N}.pdf"],
+    "export ofd": [f"export ofd {N} --out 副本/"],
+    "export catalog": ["export catalog --year 2024 --format xlsx --out 目录.xlsx --images 挂接图像/"],
+    "export eep": [f"export eep {N} --key station --out 封装包/"],
+    "export verify": [f"export verify 副本/{N}.pdf --pages 5", f"export verify {N}.eep --trust station.pem"],
     "demo": ["demo", "demo --home /tmp/演示 --json"],
 }

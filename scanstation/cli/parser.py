@@ -161,6 +161,7 @@ COMMON_HELP = {
     "path": ("package folder or .zip file", "移交包目录或 .zip 文件"),
     "paths": ("image files or folders to import", "要导入的图像文件或文件夹"),
     "file": ("file to read", "要读取的文件"),
+    "files": ("files to check", "要检查的文件"),
     "folder": ("folder to watch", "要监视的文件夹"),
     "dest": ("backup destination folder (a drive or share)", "备份目标文件夹（移动硬盘或共享目录）"),
     "pem": ("public key file (PEM)", "公钥文件（PEM）"),
