@@ -198,6 +198,12 @@ def test_invalid_utf8_arguments_are_refused_in_words(station, capsys, argv):
     assert "convmv" in err
 
 
+def test_invalid_utf8_in_the_station_environment_is_refused_in_words(station, capsys, monkeypatch):
+    monkeypatch.setenv("SCANSTATION_USER", "clerk\udcff")
+    code, out, err = run(capsys, "catalog", "list")
+    assert code == 1 and "SCANSTATION_USER" in err and "UTF-8" in err and "Traceback" not in err
+
+
 def test_invalid_utf8_from_a_real_shell_gives_no_traceback(station):
     env = dict(os.environ, PYTHONPATH=str(REPO), SCANSTATION_USER="clerk1", SCANSTATION_PASSWORD=PASSWORD)
     for argv in ([b"catalog", b"show", b"\xff\xfe"], [b"audit", b"log", b"--since", b"\xff"]):

@@ -63,6 +63,13 @@ def _check_text(argv: list[str]) -> None:
                 "(e.g. GBK from a Windows share) must be renamed first, e.g. convmv -f gbk -t utf-8 --notest NAME.",
                 "第 {i} 个参数不是有效的 UTF-8 文本：{a}。请重新输入；文件名为其他编码（如来自 Windows 共享的 GBK）"
                 "时请先改名，例如 convmv -f gbk -t utf-8 --notest 文件名。", i=index, a=shown[:120]) from None
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("SCANSTATION_"):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput("The environment variable {n} is not valid UTF-8 text; set it again.",
+                                   "环境变量 {n} 不是有效的 UTF-8 文本；请重新设置。", n=name) from None
 
 
 def main(argv: list[str] | None = None) -> int:
