@@ -256,3 +256,34 @@ def test_r13_ascii_full_stops_in_a_dossier_number_are_read_as_middle_dots(statio
     assert code == 1 and N in out and "不是可读取的图像文件" in err   # the dossier was found; the file is refused
     code, out, err = run(capsys, "number", "check", "X001-ZY.DJ.2024.D100.0002-001")
     assert code == 1 and "无效" in out
+
+
+def test_operating_system_errors_are_said_in_words_and_only_the_unexpected_ones_logged(tmp_path, monkeypatch):
+    import errno
+    from scanstation import error_log
+    set_language("zh_CN")
+    try:
+        cases = {errno.ENAMETOOLONG: "过长", errno.ENOENT: "找不到", errno.EACCES: "没有权限", errno.ENOSPC: "磁盘已满",
+                 errno.EROFS: "无法使用", errno.EIO: "文件操作失败"}
+        for code, word in cases.items():
+            message, unexpected = error_log.describe_os_error(OSError(code, os.strerror(code), "/srv/扫描/" + "长" * 300))
+            assert word in message and "…" in message and len(message) < 300, message
+            assert unexpected == (code == errno.EIO)
+        message, _ = error_log.describe_os_error(OSError(errno.ENOENT, "x", b"/srv/\xff\xfe"))
+        assert "\\xff\\xfe" in message                                   # bytes names shown, never a crash
+    finally:
+        set_language(None)
+    # the log goes to the home's logs/; when that cannot be written, to the user's log folder
+    home = tmp_path / "home"
+    (home).mkdir()
+    (home / "station.json").write_text("{}", encoding="utf-8")
+    (home / "logs").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        path = error_log.write(home, ["catalog", "show", "\udcff"], exc)
+    assert path is not None and path.is_relative_to(tmp_path / "state")
+    text = path.read_text(encoding="utf-8")
+    assert "RuntimeError: boom" in text and "catalog show \\xff" in text
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
