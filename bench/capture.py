@@ -10,7 +10,14 @@ encodes each one as it arrives. For reference the demo line also reports the dra
 of those pages in memory only, with no device and no spool file (``demo_draw_encode_images_per_min``).
 Target: ≥ 600 images/min on 2 cores, ratio to floor ≤ 2.0 (floor rate / capture rate).
 
-    .venv/bin/python bench/capture.py [--quick]
+``--split``: one stack of many dossiers split at printed cover sheets (the product's PDF rasterised
+by pdftoppm at 300 dpi grey, pages drawn by the demo page generator) fed by the demo scanner, against
+its peer in the same run, round by round: the same pages captured dossier by dossier with the 档号
+given (no sheets, no decoding). Printed: images/min (sheets included) and stored pages/min of the
+split run, the peer's images/min, the ratio peer/split per round and its median, and the CPU time
+of cover-sheet detection per page (thread CPU time of the device thread; target ≤ 15 ms).
+
+    .venv/bin/python bench/capture.py [--quick] [--split]
 """
 
 from __future__ import annotations
@@ -148,11 +155,112 @@ def sane_config(base: Path) -> Path:
     return conf
 
 
+def split_stack(base: Path, home: Home, numbers: list[str], pages: int) -> tuple[list[str], dict[str, list[str]]]:
+    """PGM files: per dossier its cover sheet (product PDF → pdftoppm 300 dpi grey) and ``pages`` document pages."""
+    import subprocess
+    from scanstation.coversheet.sheet import SheetData, write_sheets
+    from scanstation.devices.demo_backend import _write_pnm
+    from scanstation.devices.demo_pages import render_pixels
+    folder = base / "stack"
+    folder.mkdir()
+    rows = [home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (n,)) for n in numbers]
+    pdf = write_sheets([SheetData(r["number"], r["title"], r["declared_pages"]) for r in rows], base / "sheets.pdf")
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", str(pdf), str(folder / "sheet")], check=True, timeout=600)
+    sheets = sorted(folder.glob("sheet-*.pgm"))
+    stack: list[str] = []
+    by_dossier: dict[str, list[str]] = {}
+    for k, number in enumerate(numbers):
+        stack.append(str(sheets[k]))
+        for spec in demo_specs(home, [number], pages):
+            pixels, _ = render_pixels(spec)
+            path, _, _ = _write_pnm(pixels, str(folder), len(stack))
+            target = folder / f"p{len(stack):05d}.pgm"
+            os.replace(path, target)
+            stack.append(str(target))
+            by_dossier.setdefault(number, []).append(str(target))
+    return stack, by_dossier
+
+
+def bench_split(args, workers: int) -> None:
+    import statistics
+    from scanstation.coversheet.split import SplitRun
+    rounds = 2 if args.quick else 3
+    n_dossiers, pages = (4, 6) if args.quick else (6, 8)
+    base = Path(tempfile.mkdtemp(prefix="bench-split-"))
+    figures: dict = {"bench": "capture-split", "dpi": 300, "mode": "gray", "paper": "A4", "cores": workers,
+                     "dossiers_per_round": n_dossiers, "pages_per_dossier": pages, "rounds": rounds}
+    try:
+        home, session = make_home(base, n_dossiers * rounds * 2 + 1, pages)
+        numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
+        pipeline = PagePipeline(workers)
+        profile = ScanProfile("bench", device="demo", mode="gray", dpi=300)
+        run_capture(session, pipeline, "demo", numbers[:1], 2, {})   # warm the pool
+        split_rates, page_rates, peer_rates, ratios, decode = [], [], [], [], []
+        for r in range(rounds):
+            split_numbers = numbers[1 + 2 * r * n_dossiers: 1 + (2 * r + 1) * n_dossiers]
+            peer_numbers = numbers[1 + (2 * r + 1) * n_dossiers: 1 + (2 * r + 2) * n_dossiers]
+            for name in (f"s{r}", f"p{r}"):
+                (base / name).mkdir()
+            stack, _ = split_stack(base / f"s{r}", home, split_numbers, pages)
+            _, peer_pages = split_stack(base / f"p{r}", home, peer_numbers, pages)
+
+            def run_split():
+                t0 = time.perf_counter()
+                result = SplitRun(Capture(session, pipeline), "demo", profile,
+                                  scan_options={"demo_stack": tuple(stack)}).run()
+                secs = time.perf_counter() - t0
+                if not result.ok or result.stored_pages != n_dossiers * pages or result.sheets != n_dossiers:
+                    raise SystemExit(f"split run failed: {result.as_dict()}")
+                decode.extend(result.decode_ms)
+                return len(stack) * 60 / secs, result.stored_pages * 60 / secs
+
+            def run_peer():
+                capture = Capture(session, pipeline)
+                t0, done = time.perf_counter(), 0
+                for number in peer_numbers:
+                    result = capture.start(number, "demo", profile,
+                                           scan_options={"demo_stack": tuple(peer_pages[number])}).run()
+                    if result.error is not None:
+                        raise SystemExit(f"capture failed: {result.error.en}")
+                    done += len(result.pages)
+                return done * 60 / (time.perf_counter() - t0)
+
+            if r % 2 == 0:   # interleaved: which one goes first alternates by round
+                (images, stored), peer = run_split(), run_peer()
+            else:
+                peer = run_peer()
+                images, stored = run_split()
+            split_rates.append(images)
+            page_rates.append(stored)
+            peer_rates.append(peer)
+            ratios.append(round(peer / images, 3))
+        figures["split_images_per_min"] = [round(x) for x in split_rates]
+        figures["split_stored_pages_per_min"] = [round(x) for x in page_rates]
+        figures["peer_images_per_min"] = [round(x) for x in peer_rates]
+        figures["ratio_peer_to_split"] = ratios
+        figures["ratio_median"] = statistics.median(ratios)
+        figures["split_images_per_min_median"] = round(statistics.median(split_rates))
+        figures["decode_cpu_ms_per_page_mean"] = round(statistics.mean(decode), 2)
+        figures["decode_cpu_ms_per_page_p95"] = round(sorted(decode)[int(len(decode) * 0.95) - 1], 2)
+        figures["decode_cpu_ms_per_page_max"] = round(max(decode), 2)
+        figures["target_images_per_min"] = 600
+        figures["target_decode_ms"] = 15
+        figures["load_avg_1min"] = round(os.getloadavg()[0], 2)
+        pipeline.close()
+        home.close()
+        print(json.dumps(figures))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--split", action="store_true", help="stack of many dossiers split at cover sheets vs by hand")
     args = ap.parse_args()
     workers = os.cpu_count() or 1
+    if args.split:
+        return bench_split(args, workers)
     n_dossiers, pages = (2, 20) if args.quick else (4, 40)
     base = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     os.environ["SANE_CONFIG_DIR"] = str(sane_config(base))

@@ -5,6 +5,7 @@ document pages drawn by the demo page generator."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 from dataclasses import dataclass, field
@@ -105,13 +106,13 @@ class Stack:
         return out
 
 
-def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str = ".png", seed: int = 7) -> Stack:
+def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str = ".tif", seed: int = 7) -> Stack:
     """Sheet + pages for every dossier, each sheet through one of VARIANTS, pages drawn at the sheet's dpi."""
     rng = random.Random(seed)
     pdf = write_sheets([SheetData(d["number"], d["title"], d["declared_pages"], d["year"], d["box_no"])
                         for d in dossiers], tmp / "sheets.pdf")
     stack = Stack()
-    page_cache: dict[tuple[int, int], Image.Image] = {}
+    page_cache: dict[tuple[int, int], Path] = {}
     out = tmp / "stack"
     out.mkdir(parents=True, exist_ok=True)
     for k, d in enumerate(dossiers):
@@ -125,10 +126,12 @@ def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str =
         count = d["declared_pages"] if pages_of is None else pages_of(k)
         for j in range(count):
             key = (dpi, j % 3)
-            if key not in page_cache:
-                page_cache[key] = document_page(k, j, dpi)
             path = out / f"{len(stack.files):04d}-page{suffix}"
-            page_cache[key].save(path, dpi=(dpi, dpi))
+            if key not in page_cache:   # drawn once per dpi and page kind, then linked (the same sheet of paper)
+                document_page(k, j, dpi).save(path, dpi=(dpi, dpi))
+                page_cache[key] = path
+            else:
+                os.link(page_cache[key], path)
             stack.files.append(path)
             stack.truth.append((d["number"], j + 1))
     return stack
