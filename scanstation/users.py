@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
+    "paper.custody": ("clerk", "archivist", "admin"),          # 调档, 拆装订, hand-over lists
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
