@@ -386,3 +386,27 @@ def test_cli_coversheet_import_split_and_held(cli_env, tmp_path, capsys):
     assert main(["--user", "clerk1", "--json", "split", "held"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["--user", "clerk1", "scan"]) == 2      # neither 档号 nor --split: a usage error
+
+
+# -- SANE ----------------------------------------------------------------------------------
+# The SANE test backend draws its own synthetic pictures; it cannot feed our cover sheets. What it
+# does cover is the device path of a split run: the SANE worker process, its PNM spool files, the
+# pre-check on each of them at scanner speed, the stop with everything held, and --into.
+from tests.sane_fixture import sane_test_config  # noqa: E402,F401  (fixture)
+
+
+def test_sane_split_run_holds_a_stack_without_sheets_and_files_it_with_into(home, sessions, pipeline, sane_test_config):
+    dossiers = F.add_dossiers(home, 1, pages_of=lambda i: 10)
+    profile = ScanProfile("sane-gray", device="sane:test:0", mode="gray", dpi=300)
+    result = split.SplitRun(_capture(sessions, pipeline), "sane:test:0", profile).run()
+    assert result.stop_reason == split.BEFORE_FIRST_SHEET
+    assert result.stored_pages == 0 and 1 <= len(result.held) <= 10
+    assert all(h["kind"] == "page" for h in result.held)
+    assert all(ms < 50 for ms in result.decode_ms)
+    outcome = split.assign(_capture(sessions, pipeline), result.run_id, dossiers[0]["number"], profile)
+    assert outcome.ok and len(outcome.pages) == len(result.held)
+    # the same feeder run, started with the dossier open: all ten pages go in, the count is reconciled
+    with home.catalog.write() as conn:
+        conn.execute("UPDATE dossiers SET declared_pages = ? WHERE id = ?", (len(result.held) + 10, dossiers[0]["id"]))
+    again = split.SplitRun(_capture(sessions, pipeline), "sane:test:0", profile, into=dossiers[0]["number"]).run()
+    assert again.ok and again.stored_pages == 10 and not again.parts[0].mismatch
