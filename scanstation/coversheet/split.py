@@ -359,6 +359,9 @@ class SplitRun:
     def _stop(self, result: SplitResult, reason: str, position: int, en: str, zh: str, **fields) -> None:
         self._cancel.cancel()
         result.stop_reason = reason
+        if self.acquire is None:   # a scanner: what it had not taken in is still in its tray
+            en += " Paper the scanner had not taken in yet is still in its feeder."
+            zh += "扫描仪尚未进纸的页面仍在进纸器中。"
         result.error = SplitStopped(en, zh, **fields)
         self._drain_to_held(result, reason, position)
         self._event("stopped", reason=reason, message=result.error.message, held=len(result.held))
