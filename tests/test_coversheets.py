@@ -410,3 +410,13 @@ def test_sane_split_run_holds_a_stack_without_sheets_and_files_it_with_into(home
         conn.execute("UPDATE dossiers SET declared_pages = ? WHERE id = ?", (len(result.held) + 10, dossiers[0]["id"]))
     again = split.SplitRun(_capture(sessions, pipeline), "sane:test:0", profile, into=dossiers[0]["number"]).run()
     assert again.ok and again.stored_pages == 10 and not again.parts[0].mismatch
+
+
+def test_a_handheld_gun_reading_the_code128_opens_the_dossier_as_if_typed(home, sessions):
+    """The gun types "." for "·" (Code 128 has no "·"); the station reads it back as the 档号."""
+    from scanstation.capture import find_dossier
+    dossiers = F.add_dossiers(home, 1)
+    assert find_dossier(sessions["clerk1"], code128_text(dossiers[0]["number"]))["id"] == dossiers[0]["id"]
+    from scanstation.errors import InvalidInput
+    with pytest.raises(InvalidInput):
+        find_dossier(sessions["clerk1"], "X001-ZY.DJ.2024")       # still validated: an incomplete number
