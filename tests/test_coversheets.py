@@ -420,3 +420,69 @@ def test_a_handheld_gun_reading_the_code128_opens_the_dossier_as_if_typed(home, 
     from scanstation.errors import InvalidInput
     with pytest.raises(InvalidInput):
         find_dossier(sessions["clerk1"], "X001-ZY.DJ.2024")       # still validated: an incomplete number
+
+
+def test_hot_folder_split_with_a_sheet_for_an_unknown_dossier_holds_the_rest_and_reports(home, sessions, pipeline,
+                                                                                         tmp_path):
+    stack, dossiers = _small_stack(tmp_path, home)
+    with home.catalog.write() as conn:
+        conn.execute("DELETE FROM dossiers WHERE number = ?", (dossiers[2]["number"],))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for f in stack.files:
+        shutil.copyfile(f, drop / f.name)
+    lines = []
+    watch = SplitHotFolder(sessions["clerk1"], drop, settle_s=0, report=lines.append)
+    watch.capture = _capture(sessions, pipeline)
+    watch.watcher.poll()
+    watch.poll_once()
+    watch.close_stack()
+    assert any("目录中没有" in line for line in lines)
+    assert watch.refused
+    held = split.held_pages(sessions["clerk1"])
+    assert held[0]["kind"] == "sheet" and held[0]["number"] == dossiers[2]["number"]
+    assert len(held) == 1 + dossiers[2]["declared_pages"]
+    for d in dossiers[:2]:
+        assert F.stored_positions(home, d["number"]) == stack.expected()[d["number"]]
+    assert len(list((drop / "taken").iterdir())) == len(stack.files)   # every page is stored or held
+
+
+def test_cli_scan_split_with_the_demo_scanner_stops_without_a_sheet_and_into_files_the_pages(cli_env, capsys):
+    assert main(["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"]) == 0
+    assert main(["--user", "admin", "user", "add", "clerk1", "--role", "clerk"]) == 0
+    from scanstation.home import Home
+    home = Home.open(cli_env)
+    try:
+        dossiers = F.add_dossiers(home, 1, pages_of=lambda i: 3)
+    finally:
+        home.close()
+    capsys.readouterr()
+    # the demo scanner feeds a dossier's pages with no cover sheet in front
+    assert main(["--user", "clerk1", "scan", "--split", "--device", "demo", "--mode", "gray"]) == 1
+    err = capsys.readouterr().err
+    assert "之前没有分隔页" in err and "进纸器" in err
+    # --into (typed with "." as a handheld gun does): the demo feeder's ten pages go to the dossier; its 页数 is 3,
+    # so the count is flagged and the run still ends well
+    assert main(["--user", "clerk1", "--json", "scan", "--split", "--device", "demo", "--mode", "gray",
+                 "--into", code128_text(dossiers[0]["number"])]) == 0
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert data["dossiers"] == [{"number": dossiers[0]["number"], "pages": 10, "declared": 3, "counted": 10,
+                                 "count_differs": True, "opened_by": "continued"}]
+
+
+def test_a_page_with_its_own_qr_code_is_an_ordinary_page_and_blank_or_dark_pages_are_quick(home, tmp_path):
+    import segno
+    is_number = split._is_number_factory(home)
+    page = Image.new("L", (2480, 3508), 255)
+    qr = segno.make_qr("https://si.example.gov.cn/form/123", error="m")
+    qr.save(tmp_path / "qr.png", scale=12, border=4)
+    page.paste(Image.open(tmp_path / "qr.png").convert("L"), (1800, 200))
+    page.save(tmp_path / "form.pgm")
+    assert detect.find_sheet(tmp_path / "form.pgm", 300, is_number).kind == detect.PAGE
+    Image.new("L", (2480, 3508), 255).save(tmp_path / "blank.pgm")
+    Image.new("L", (2480, 3508), 0).save(tmp_path / "dark.pgm")
+    for name in ("blank.pgm", "dark.pgm"):
+        finding = detect.find_sheet(tmp_path / name, 300, is_number)
+        assert finding.kind == detect.PAGE and finding.cpu_ms < 50
+    Image.new("1", (2480, 3508), 1).save(tmp_path / "bitonal.pbm")   # P4, as a lineart scan is spooled
+    assert detect.find_sheet(tmp_path / "bitonal.pbm", 300, is_number).kind == detect.PAGE

@@ -190,11 +190,18 @@ class SplitRun:
             raise
         finally:
             producer.join(timeout=60)
-            shutil.rmtree(spool / "device", ignore_errors=True)
-            try:
-                spool.rmdir()
-            except OSError:
-                pass
+            if producer.is_alive():   # a hung driver may still write pages: keep them for recover_runs()
+                result.stop_reason = result.stop_reason or ERROR
+            else:   # every delivered page was taken from here; only partial files of the device remain
+                shutil.rmtree(spool / "device", ignore_errors=True)
+                try:
+                    spool.rmdir()
+                except OSError:
+                    pass
+        if producer.is_alive():
+            self._finish_record(result, "interrupted")
+            self.status = "stopped"
+            return result
         state = "stopped" if result.stop_reason and result.stop_reason != ERROR else ("done" if result.ok else "stopped")
         self._finish_record(result, state)
         self.status = "done" if result.ok else "stopped"
@@ -451,8 +458,10 @@ def recover_runs(session) -> int:
     """Runs cut off by a crash: every page file left in their device spool becomes a held page."""
     home = session.home
     held = 0
-    for run in session.catalog.query("SELECT id FROM split_runs WHERE state = 'running'"):
+    for run in session.catalog.query("SELECT id FROM split_runs WHERE state IN ('running', 'interrupted')"):
         device_dir = home.path / SPLIT_SPOOL / f"split-{run['id']}" / "device"
+        if not device_dir.exists() and run_state(session, run["id"]) == "interrupted":
+            continue
         files = sorted(p for p in device_dir.rglob("*") if p.is_file() and not p.name.endswith((".part", ".tmp"))) \
             if device_dir.exists() else []
         last = session.catalog.one("SELECT max(position) m FROM split_held WHERE run_id = ?", (run["id"],))["m"] or 0
@@ -473,6 +482,11 @@ def recover_runs(session) -> int:
             ch.after = {"state": "interrupted", "held": len(files)}
         shutil.rmtree(home.path / SPLIT_SPOOL / f"split-{run['id']}", ignore_errors=True)
     return held
+
+
+def run_state(session, run_id: int) -> str:
+    row = session.catalog.one("SELECT state FROM split_runs WHERE id = ?", (run_id,))
+    return row["state"] if row else ""
 
 
 def held_pages(session, run_id: int | None = None) -> list[dict]:

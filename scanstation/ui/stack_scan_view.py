@@ -168,8 +168,12 @@ class StackScanView(QWidget):
         presenter().present(error, self)
 
     def refresh_held(self) -> None:
-        from scanstation.coversheet.split import held_pages
-        rows = held_pages(self.api.session) if self.api.can("capture") else []
+        from scanstation.coversheet.split import held_pages, recover_runs
+        if not self.api.can("capture"):
+            return
+        if self.run is None:   # no run of this window in progress: a run cut off by a crash leaves held pages
+            recover_runs(self.api.session)
+        rows = held_pages(self.api.session)
         kinds = {"page": self.tr("page"), "sheet": self.tr("cover sheet"), "unreadable": self.tr("unreadable sheet")}
         self.held.setRowCount(len(rows))
         for i, r in enumerate(rows):
