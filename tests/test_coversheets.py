@@ -486,3 +486,63 @@ def test_a_page_with_its_own_qr_code_is_an_ordinary_page_and_blank_or_dark_pages
         assert finding.kind == detect.PAGE and finding.cpu_ms < 50
     Image.new("1", (2480, 3508), 1).save(tmp_path / "bitonal.pbm")   # P4, as a lineart scan is spooled
     assert detect.find_sheet(tmp_path / "bitonal.pbm", 300, is_number).kind == detect.PAGE
+
+
+# -- TWAIN (Windows): the real backend code against the fake pytwain module of the TWAIN tests --
+def _twain_stack(monkeypatch, stack, no_dpi_at=None):
+    import sys
+    from tests.test_devices_twain import SOURCE, make_fake_twain
+    tw = make_fake_twain()
+    monkeypatch.setitem(sys.modules, "twain", tw)
+    monkeypatch.setitem(sys.modules, "twain.exceptions", tw.exceptions)
+    source_class = type(tw.SourceManager().open_source(SOURCE))
+
+    def acquire_file(self, before, after=lambda more: None, show_ui=True, modal=False):
+        """The feeder holds our stack: each sheet of paper is handed over as the driver's BMP file."""
+        for n, f in enumerate(stack.files, 1):
+            with Image.open(f) as im:
+                dpi = round(im.info.get("dpi", (300, 300))[0])
+                info = {"XResolution": dpi, "YResolution": dpi, "ImageWidth": im.width, "ImageLength": im.height,
+                        "PixelType": 1}
+                path = before(info)
+                if n == no_dpi_at:     # a driver that leaves the resolution out of the file header
+                    im.convert("L").save(path, format="BMP")
+                else:                  # drivers write it in the header
+                    im.convert("L").save(path, format="BMP", dpi=(dpi, dpi))
+            try:
+                after(len(stack.files) - n)
+            except tw.exceptions.CancelAll:
+                break
+
+    monkeypatch.setattr(source_class, "acquire_file", acquire_file)
+    return SOURCE
+
+
+def test_twain_split_run_feeds_a_stack_of_cover_sheets_and_pages(home, sessions, pipeline, tmp_path, monkeypatch):
+    stack, dossiers = _small_stack(tmp_path, home, count=4)
+    SOURCE = _twain_stack(monkeypatch, stack)
+    profile = ScanProfile("twain-gray", device=f"twain:{SOURCE}", mode="gray", dpi=300)
+    result = split.SplitRun(_capture(sessions, pipeline), f"twain:{SOURCE}", profile).run()
+    assert result.ok, result.error
+    assert result.sheets == 4
+    for d in dossiers:
+        assert F.stored_positions(home, d["number"]) == stack.expected()[d["number"]]
+
+
+def test_a_page_that_cannot_be_stored_stops_the_split_run_and_nothing_is_lost(home, sessions, pipeline, tmp_path,
+                                                                             monkeypatch):
+    stack, dossiers = _small_stack(tmp_path, home, count=3)
+    bad = stack.expected()[dossiers[1]["number"]][1] + 1          # 1-based: the 2nd page of the 2nd dossier
+    SOURCE = _twain_stack(monkeypatch, stack, no_dpi_at=bad)
+    profile = ScanProfile("twain-gray", device=f"twain:{SOURCE}", mode="gray", dpi=300)
+    result = split.SplitRun(_capture(sessions, pipeline), f"twain:{SOURCE}", profile).run()
+    assert result.stop_reason == split.ERROR
+    assert "200 dpi" in result.error.en and "--into " + dossiers[1]["number"] in result.error.en
+    assert F.stored_positions(home, dossiers[0]["number"]) == stack.expected()[dossiers[0]["number"]]
+    assert F.stored_positions(home, dossiers[1]["number"]) == stack.expected()[dossiers[1]["number"]][:1]
+    kept = [p for p in (home.path / "spool").glob("session-*/page-*") if p.suffix != ".json"]
+    assert len(kept) == 1                                        # the page that failed stays in its session spool
+    # every page the scanner took in after it is held, in order, none lost
+    positions = [h["position"] for h in result.held]
+    assert positions == sorted(positions)
+    assert len(kept) + len(result.held) + result.stored_pages + result.sheets <= len(stack.files)
