@@ -145,7 +145,6 @@ def cmd_split_held(args, ctx) -> int:
 
 def cmd_split_assign(args, ctx) -> int:
     from scanstation.capture import Capture
-    from scanstation.cli.cmd_capture import _finish_run
     from scanstation.coversheet.split import assign
     from scanstation.profiles import get_profile
     session = ctx.session()
@@ -154,7 +153,12 @@ def cmd_split_assign(args, ctx) -> int:
         result = assign(capture, args.run_id, args.number, get_profile(session.home, args.profile))
     finally:
         capture.close()
-    return _finish_run(ctx, result)
+    ctx.emit({"number": result.number, "pages": len(result.pages), "error": result.error.message if result.error else None},
+             tr("{n} held page(s) filed into {d}.", "已将 {n} 页暂存页面存入 {d}。", n=len(result.pages), d=result.number))
+    if result.error is not None:
+        print(result.error.message, file=sys.stderr)
+        return result.error.exit_code
+    return 0
 
 
 def cmd_split_resume(args, ctx) -> int:

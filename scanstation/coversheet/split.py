@@ -89,8 +89,7 @@ class SplitResult:
 
 def _is_number_factory(home):
     from scanstation import dossier_number
-    from scanstation.cli.cmd_foundation import active_schema
-    schema = active_schema(home)
+    schema = dossier_number.schema_for_home(home)
 
     def is_number(text: str) -> bool:
         return bool(text) and not dossier_number.problems(dossier_number.normalise(text), schema)
