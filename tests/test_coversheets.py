@@ -282,7 +282,7 @@ def test_a_sheet_that_looks_like_one_but_cannot_be_read_stops_the_run(home, sess
     assert outcome.ok and len(outcome.pages) == dossiers[1]["declared_pages"]
 
 
-def test_page_count_difference_is_flagged_and_the_run_goes_on(home, sessions, pipeline, tmp_path):
+def test_r09_page_count_difference_is_flagged_and_the_run_goes_on(home, sessions, pipeline, tmp_path):
     stack, dossiers = _small_stack(tmp_path, home, pages_of=lambda k: [1, 1, 3][k])   # dossier 2 declares 2 pages
     result = split.import_split(_capture(sessions, pipeline), stack.files, GRAY)
     assert result.ok and result.sheets == 3
@@ -412,7 +412,7 @@ def test_sane_split_run_holds_a_stack_without_sheets_and_files_it_with_into(home
     assert again.ok and again.stored_pages == 10 and not again.parts[0].mismatch
 
 
-def test_a_handheld_gun_reading_the_code128_opens_the_dossier_as_if_typed(home, sessions):
+def test_r13_a_handheld_gun_reading_the_code128_opens_the_dossier_as_if_typed(home, sessions):
     """The gun types "." for "·" (Code 128 has no "·"); the station reads it back as the 档号."""
     from scanstation.capture import find_dossier
     dossiers = F.add_dossiers(home, 1)
@@ -529,7 +529,7 @@ def test_twain_split_run_feeds_a_stack_of_cover_sheets_and_pages(home, sessions,
         assert F.stored_positions(home, d["number"]) == stack.expected()[d["number"]]
 
 
-def test_a_page_that_cannot_be_stored_stops_the_split_run_and_nothing_is_lost(home, sessions, pipeline, tmp_path,
+def test_r02_a_page_that_cannot_be_stored_stops_the_split_run_and_nothing_is_lost(home, sessions, pipeline, tmp_path,
                                                                              monkeypatch):
     stack, dossiers = _small_stack(tmp_path, home, count=3)
     bad = stack.expected()[dossiers[1]["number"]][1] + 1          # 1-based: the 2nd page of the 2nd dossier

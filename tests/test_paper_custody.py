@@ -14,7 +14,7 @@ from scanstation.errors import InvalidInput, NotFound, Refused
 from tests import coversheet_fixture as F
 
 
-def test_box_checked_out_unbound_rebound_and_checked_in_all_audited(home, sessions):
+def test_r36_box_checked_out_unbound_rebound_and_checked_in_all_audited(home, sessions):
     dossiers = F.add_dossiers(home, 12)                       # boxes B01 (10 dossiers) and B02 (2)
     clerk = sessions["clerk1"]
     move = paper.check_out(clerk, box="B01", store_person="库管员王芳", due_days=3)
