@@ -77,3 +77,25 @@ def test_paper_view_shows_the_desk_and_overdue_paper(qtbot, home, tmp_path):
         qtbot.waitUntil((tmp_path / "h.pdf").exists, timeout=30000)
     finally:
         close_window(qtbot, window)
+
+
+def test_buttons_start_a_run_and_print_sheets_through_the_file_dialog(qtbot, home, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    dossiers = F.add_dossiers(home, 2)
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        view = window.stack_view
+        # the demo scanner feeds a dossier's pages with no sheet: the run stops and says so
+        with qtbot.waitSignal(view.runFinished, timeout=120000) as done:
+            view.start_button.click()
+        assert done.args[0].stop_reason == "before_first_sheet" and view.start_button.isEnabled()
+        out = tmp_path / "sheets.pdf"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "PDF (*.pdf)")))
+        view.sheet_year.setValue(2024)
+        view.sheet_button.click()
+        qtbot.waitUntil(out.exists, timeout=30000)
+        wait_tasks(qtbot)
+        assert home.catalog.one("SELECT after FROM audit_log WHERE action = 'coversheet.print'")["after"].count("X001") == 2
+        assert dossiers
+    finally:
+        close_window(qtbot, window)

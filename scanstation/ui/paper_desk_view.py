@@ -51,7 +51,7 @@ class PaperDeskView(QWidget):
                                  ("paperUnbind", self.tr("Unbound"), lambda: self.binding("unbound")),
                                  ("paperRebind", self.tr("Rebound"), lambda: self.binding("rebound")),
                                  ("paperIn", self.tr("Check in"), self.check_in),
-                                 ("paperHandover", self.tr("Hand-over list…"), self.handover)):
+                                 ("paperHandover", self.tr("Hand-over list…"), lambda: self.handover())):
             button = QPushButton(text, self)
             button.setObjectName(name)
             button.clicked.connect(slot)
