@@ -330,6 +330,17 @@ def test_labelled_first_page_opens_its_dossier_and_is_stored(home, sessions, pip
     result = split.import_split(_capture(sessions, pipeline), [page], GRAY, labels=True)
     assert result.ok and result.sheets == 0 and result.parts[0].opened_by == "label"
     assert len(F.stored_positions(home, dossiers[0]["number"])) == 1
+    # our cover sheet in front of a labelled first page, and the label repeated on a later page: one dossier
+    sheet = tmp_path / "sheet.tif"
+    Image.open(F.rasterise_sheet(write_sheets([SheetData(dossiers[0]["number"], "", 1)], tmp_path / "s.pdf"),
+                                 tmp_path / "r", 1, 300, "gray")).save(sheet, dpi=(300, 300))
+    other = F.add_dossiers(home, 1, start=1)[0]
+    other_page = tmp_path / "other.tif"
+    F.document_page(1, 0, 300).save(other_page, dpi=(300, 300))
+    again = split.import_split(_capture(sessions, pipeline), [sheet, page, other_page, page], GRAY, labels=True)
+    assert again.ok and again.sheets == 1 and [p.number for p in again.parts] == [dossiers[0]["number"]] * 1
+    assert len(again.parts[0].pages) == 3
+    assert not F.stored_positions(home, other["number"])
 
 
 def test_roles_are_checked_in_the_core(home, sessions, pipeline, tmp_path):

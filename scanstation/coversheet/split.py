@@ -246,6 +246,11 @@ class SplitRun:
                     "批量第 {p} 页像是分隔页但无法识别（{d}）。扫描已在此停止；该页及其后页面已暂存（批次 {r}）。"
                     "请重新打印分隔页后再扫描，或用“scanstation split assign {r} 档号”指定案卷。",
                     p=position + 1, d=finding.detail, r=run_id)
+            if finding.kind == detect.LABEL and current is not None and finding.number == current.dossier["number"]:
+                # the sheet of a dossier whose first page carries its own 档号 label: that page is its first page
+                position += len(self._segment(current, result, current_via, first=True).pages)
+                current, last_was_sheet = None, False
+                continue
             if current is not None and last_was_sheet:
                 return self._stop(result, TWO_SHEETS, position,
                     "Two cover sheets in a row at page {p}: {a} then {b}; {a} got no pages. The run stopped at the sheet "
@@ -312,7 +317,8 @@ class SplitRun:
                 if cancel.cancelled:   # the capture run failed to store a page: hold the rest
                     return ScanResult(self.device_id, pages, "cancelled")
                 kind, obj, finding = self._peek()
-                if kind == "page" and (take_first or finding.kind == detect.PAGE):
+                same_label = finding is not None and finding.kind == detect.LABEL and finding.number == number
+                if kind == "page" and (take_first or finding.kind == detect.PAGE or same_label):
                     self._take()
                     if not take_first:
                         result.decode_ms.append(finding.cpu_ms)
