@@ -557,3 +557,27 @@ def test_r02_a_page_that_cannot_be_stored_stops_the_split_run_and_nothing_is_los
     positions = [h["position"] for h in result.held]
     assert positions == sorted(positions)
     assert len(kept) + len(result.held) + result.stored_pages + result.sheets <= len(stack.files)
+
+
+def test_migrations_60_and_61_apply_to_an_existing_catalog_with_data(tmp_path, monkeypatch):
+    from scanstation.custody import paper as paper_module
+    from scanstation.storage import catalog as catalog_module
+    import scanstation.coversheet as coversheet_module
+    mine = {m[0] for m in coversheet_module.MIGRATIONS} | {paper_module.MIGRATION[0]}
+    assert mine == {60, 61}
+    real = catalog_module.all_migrations
+    monkeypatch.setattr(catalog_module, "all_migrations", lambda: [m for m in real() if m[0] not in mine])
+    cat = catalog_module.Catalog(tmp_path / "c.sqlite")
+    cat.migrate()   # a catalog from before cover sheets and paper custody, with a dossier in it
+    with cat.write() as conn:
+        conn.execute("INSERT INTO fonds(code) VALUES ('X001')")
+        conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, title, created_at, updated_at) "
+                     "VALUES (?, 'X001', 2024, 'D100', '参保登记表', '', '')", (F.number(0),))
+    monkeypatch.setattr(catalog_module, "all_migrations", real)
+    assert {60, 61} <= set(cat.migrate())
+    with cat.write() as conn:   # the new tables work with the old rows
+        dossier_id = conn.execute("SELECT id FROM dossiers").fetchone()[0]
+        conn.execute("INSERT INTO paper_state(dossier_id, updated_at) VALUES (?, '')", (dossier_id,))
+        conn.execute("INSERT INTO split_runs(operator, started_at) VALUES ('clerk1', '')")
+    assert cat.one("SELECT location, binding FROM paper_state") == {"location": "store", "binding": "bound"}
+    cat.close()
