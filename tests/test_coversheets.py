@@ -581,3 +581,24 @@ def test_migrations_60_and_61_apply_to_an_existing_catalog_with_data(tmp_path, m
         conn.execute("INSERT INTO split_runs(operator, started_at) VALUES ('clerk1', '')")
     assert cat.one("SELECT location, binding FROM paper_state") == {"location": "store", "binding": "bound"}
     cat.close()
+
+
+def test_cli_watch_split_once_files_a_dropped_stack(cli_env, tmp_path, capsys):
+    assert main(["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"]) == 0
+    assert main(["--user", "admin", "user", "add", "clerk1", "--role", "clerk"]) == 0
+    from scanstation.home import Home
+    home = Home.open(cli_env)
+    try:
+        dossiers = F.add_dossiers(home, 2)
+    finally:
+        home.close()
+    stack = F.build_stack(tmp_path / "b", dossiers)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for f in stack.files:
+        shutil.copyfile(f, drop / f.name)
+    capsys.readouterr()
+    assert main(["--user", "clerk1", "--json", "watch", str(drop), "--split", "--once", "--settle", "0.2"]) == 0
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert sum(r["stored_pages"] for r in data["runs"]) == sum(1 for t in stack.truth if t)
+    assert not data["refused"] and len(list((drop / "taken").iterdir())) == len(stack.files)
