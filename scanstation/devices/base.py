@@ -129,6 +129,8 @@ class ScanSettings:
     dossier_fields: dict | None = None
     demo_pages: int | None = None
     demo_seed: int = 0
+    # Demo scanner: feed these image files as the stack instead (training and tests of split runs).
+    demo_stack: tuple[str, ...] | None = None
     # Test-only hooks (see above).
     debug_options: dict | None = None
     fault_at_page: tuple[int, str] | None = None
