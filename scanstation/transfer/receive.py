@@ -26,6 +26,7 @@ import os
 import random
 import secrets
 import shutil
+import stat as stat_mod
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, settings
@@ -130,6 +131,67 @@ def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> i
                           "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=src.name)
     os.replace(tmp, dst)
     return size
+
+
+def _changed(rel: str) -> CheckFailed:
+    return CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
+                       "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=rel)
+
+
+def _copy_hashed(src: Path, dst: Path, sm3: str, rel: str) -> None:
+    """Copy one file, hashing it on the way; the copy is kept only when its SM3 is the checked one."""
+    tmp = dst.with_name(dst.name + ".part")
+    h = hashlib.new("sm3")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(src, flags)
+    except OSError as exc:
+        raise _changed(rel) from exc
+    with os.fdopen(fd, "rb") as fi, open(tmp, "wb") as fo:
+        if not stat_mod.S_ISREG(os.fstat(fi.fileno()).st_mode):
+            tmp.unlink(missing_ok=True)
+            raise _changed(rel)
+        for chunk in iter(lambda: fi.read(CHUNK), b""):
+            h.update(chunk)
+            fo.write(chunk)
+        fo.flush()
+        os.fsync(fo.fileno())
+    if h.hexdigest() != sm3:
+        tmp.unlink(missing_ok=True)
+        raise _changed(rel)
+    os.replace(tmp, dst)
+
+
+def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[str]) -> None:
+    """Copy every non-image file of the checked package into ``kept``, accepting only what was verified.
+
+    Each file is hashed while it is copied and must have the SM3 the check recorded (payload and tag
+    manifests, the tag manifests and the signature files as they were read). A file that appeared
+    after the check, a link or a device file, or a checked file that is gone stops the acceptance.
+    """
+    root = report.root
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        for entry in os.scandir(folder):
+            rel = Path(entry.path).relative_to(root).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+                continue
+            if not entry.is_file(follow_symlinks=False) or rel not in report.verified:
+                raise CheckFailed("{file} appeared in the package after it was checked; nothing was received. "
+                                  "Check the package again.",
+                                  "{file} 在检测后出现在移交包中；未接收任何内容。请重新检测移交包。", file=rel)
+            seen.add(rel)
+            if rel in images:
+                continue            # copied into the image store, re-hashed there
+            target = kept / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy_hashed(Path(entry.path), target, report.verified[rel], rel)
+    gone = sorted(set(report.verified) - seen)
+    if gone:
+        raise _changed(gone[0])
 
 
 def _store_value(home, field: str, value: str) -> str:
@@ -361,16 +423,11 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
             for rel in c.images:
                 _copy_verified(report.root / rel, folder / rel.rsplit("/", 1)[-1], sha[rel], sm3[rel], store)
             fsync_dir(folder)
-        # 2. the package's own record: tag files, signature and every non-image file
+        # 2. the package's own record: tag files, signature and every non-image file, each hashed while
+        #    copied and compared with what the check vouched for
         kept.mkdir(parents=True)
         created.append(kept)
-        image_set = {rel for c in contents for rel in c.images}
-        for item in sorted(report.root.rglob("*")):
-            rel = item.relative_to(report.root).as_posix()
-            if item.is_file() and rel not in image_set:
-                target = kept / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(item, target)
+        _copy_package_record(report, kept, {rel for c in contents for rel in c.images})
         written, receipt_rel = _write_receipt(session, envelope, out_dir)
         stamp = now_iso()
         with session.change("receive", "package.accept", "package", batch_id) as ch:
