@@ -189,7 +189,7 @@ def _write_key_file(home, key: bytes, passphrase: str, created: str) -> dict:
     doc = {"format": 1, "algorithm": ALGORITHM, "kdf": {**KDF_DEFAULTS, "salt": base64.b64encode(salt).decode()},
            "nonce": base64.b64encode(nonce).decode(), "wrapped_key": base64.b64encode(wrapped).decode(),
            "key_id": _key_id(key), "created": created, "changed": now_iso()}
-    write_atomic(key_path(home), json.dumps(doc, indent=2).encode("utf-8"))
+    write_atomic(key_path(home), json.dumps(doc, indent=2).encode("utf-8"), private=True)
     return doc
 
 
