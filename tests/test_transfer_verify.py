@@ -72,6 +72,7 @@ def _resign(world, pkg: Path, oxum: bool = True) -> None:
         lines = [f"Payload-Oxum: {total}.{len(payload)}" if line.startswith("Payload-Oxum:") else line for line in lines]
         (pkg / "bag-info.txt").write_text("\n".join(lines) + "\n", "utf-8")
     tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt"]
+    tags += [t for t in ("audit-checkpoint.json",) if (pkg / t).exists()]
     for alg in ("sha256", "sm3"):
         bagit.write_manifest(pkg, alg, {t: hashlib.new(alg, (pkg / t).read_bytes()).hexdigest() for t in tags}, tag=True)
     signer = keys.signer(world.station.home, "station", PASSPHRASE)

@@ -29,7 +29,7 @@ import shutil
 import stat as stat_mod
 from pathlib import Path
 
-from scanstation import SOFTWARE_NAME, __version__, settings
+from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
@@ -246,6 +246,24 @@ def _receipt(session: Session, report: verify.VerifyReport, digest: str, digest_
     }
 
 
+def _add_audit_checkpoints(receipt: dict, session: Session, report: verify.VerifyReport, signer) -> None:
+    """Anchors held by the other side: the archive room's signed checkpoint of its own audit chain, and the
+    sender's checkpoint from the package (only when the check vouched for that file), signed back with the
+    receipt."""
+    receipt["receiver"]["audit_checkpoint"] = audit_anchor.make(session.home, signer,
+                                                                f"receipt {receipt['receipt_id']}")
+    rel = audit_anchor.PACKAGE_FILE
+    if report.root is not None and rel in report.verified:
+        try:
+            data = (report.root / rel).read_bytes()
+            if hashlib.new("sm3", data).hexdigest() == report.verified[rel]:
+                found = audit_anchor.extract(json.loads(data.decode("utf-8")))
+                if found:
+                    receipt["package"]["sender_audit_checkpoint"] = found[0]
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+
+
 def _package_register(report: verify.VerifyReport) -> dict | None:
     if report.root is None or layout.REGISTER_XML not in report.payload:
         return None
@@ -381,6 +399,7 @@ def _write_receipt(session, envelope, out_dir) -> tuple[list[Path], str]:
 def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons, returned) -> dict:
     receipt = _receipt(session, report, digest, digest_of, "rejected", reasons, sample, returned,
                        _package_register(report))
+    _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
     written, receipt_rel = _write_receipt(session, envelope, out_dir)
     stamp = now_iso()
@@ -408,6 +427,7 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
                           "scanstation reconcile, then receive again.",
                           "本档案室中已存在 {n} 的图像目录；未写入任何内容。请先执行 scanstation reconcile 后再接收。", n=c.number)
     receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
+    _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
     created: list[Path] = []
     written: list[Path] = []
@@ -492,7 +512,8 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
                         (dossier_id, note["original_page_no"], note["note"], f.get("scanned_by", ""), stamp))
     ch.conn.execute("INSERT INTO received_dossiers(package_id, dossier_id) VALUES (?, ?)", (package_id, dossier_id))
     ch.also("dossier.archived", "dossier", c.number, None,
-            {"status": "archived", "images": len(c.meta.pages), "package": package_id})
+            {"status": "archived", "images": len(c.meta.pages), "package": package_id,
+             "sm3": [page.checksums["sm3"] for page in c.meta.pages]})
 
 
 __all__ = ["draw_sample", "receive", "review_sample"]
