@@ -431,7 +431,9 @@ def _seal_rows(conn, key: DataKey) -> dict:
                          (dossier_id, key.index_token(id_number)))
         search_sync.reindex_dossier(conn, dossier_id)   # drop the plain-text tokens from the search index
         sealed += 1
-    return {"sealed_rows": sealed, "skipped_rows_in_destruction_register": skipped}
+    from scanstation.custody import text_protection   # OCR text and layouts: encrypted, keyed index
+    return {"sealed_rows": sealed, "skipped_rows_in_destruction_register": skipped,
+            **text_protection.seal_stored_text(conn, key)}
 
 
 def change_passphrase(session, old: str, new: str) -> dict:
