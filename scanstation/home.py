@@ -49,6 +49,7 @@ class _HomeLock:
     def __init__(self, home: Path):
         self.key = str(home.resolve())
         self.path = home / ".lock"
+        self.first = False
 
     def acquire(self) -> None:
         if self.key in self._held:
@@ -79,6 +80,7 @@ class _HomeLock:
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         self._held[self.key] = (handle, 1)
+        self.first = True     # this process now holds the home alone: leftovers of killed processes may go
 
     def release(self) -> None:
         if self.key not in self._held:
@@ -176,6 +178,7 @@ class Home:
         except BaseException:
             lock.release()
             raise
+        _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
 
     @classmethod
@@ -221,6 +224,7 @@ class Home:
         except BaseException:
             lock.release()
             raise
+        _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
 
     def close(self) -> None:
@@ -234,6 +238,14 @@ class Home:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _start_temp_files(path: Path, lock: _HomeLock) -> None:
+    """Temporary files go under the home; what a killed process left there is swept (storage.temp_files)."""
+    from scanstation.storage import temp_files
+    temp_files.use_home(path)
+    if lock.first:
+        temp_files.sweep(path)
 
 
 def make_private(path: Path) -> None:
