@@ -223,34 +223,5 @@ def verify(home, extra: list | None = None) -> AnchorReport:
     return report
 
 
-# -- doctor ---------------------------------------------------------------------------------------
-def _doctor_check(home):
-    from scanstation import doctor
-    report = verify(home)
-    out = [doctor.Finding("audit_anchor", doctor.FAIL, r.source, r.en, r.zh,
-                          "Do not change anything; report this to the auditor and compare with a backup "
-                          "(scanstation audit verify --checkpoint BACKUP).",
-                          "不要做任何修改；请报告审计员，并与备份比对（scanstation audit verify --checkpoint 备份目录）。")
-           for r in report.failures()]
-    if out:
-        return out
-    if not report.anchored:
-        return [doctor.Finding("audit_anchor", doctor.WARN, FOLDER,
-                               "The audit trail has no signed checkpoint yet, so a rewrite of it could not be shown.",
-                               "审计日志尚无签名检查点，无法证明其未被改写。",
-                               "Make one: scanstation audit checkpoint --key NAME (sealing a batch makes one too).",
-                               "请创建：scanstation audit checkpoint --key 名称（封装批次时也会自动创建）。")]
-    return [doctor.Finding("audit_anchor", doctor.OK, FOLDER, f"{report.anchored} checkpoint(s), up to entry "
-                           f"{report.latest_seq}", f"{report.anchored} 个检查点，至第 {report.latest_seq} 条")]
-
-
-def _register_doctor_check() -> None:
-    from scanstation import doctor
-    doctor.register_check("audit_anchor", "the audit trail matches its signed checkpoints",
-                          "审计日志与其签名检查点一致", _doctor_check)
-
-
-_register_doctor_check()
-
 __all__ = ["AnchorReport", "AnchorResult", "FOLDER", "FORMAT", "PACKAGE_FILE", "canonical", "compare", "create",
            "extract", "head", "load", "make", "to_bytes", "verify"]

@@ -75,7 +75,6 @@ def check(name: str, en: str, zh: str):
 
 def run(home, only: list[str] | None = None, fix: bool = False) -> dict:
     """Run the registered checks (all, or ``only``); with ``fix`` apply automatic fixes and check again."""
-    _load_extensions()
     names = [n for n in CHECKS if not only or n in only]
     findings = [f for n in names for f in _run_one(home, CHECKS[n])]
     fixed = []
@@ -98,16 +97,6 @@ def _run_one(home, c: Check) -> list[Finding]:
         return c.run(home) or [Finding(c.name, OK, "", "passed", "通过")]
     except Exception as exc:        # a broken check is a failed check, never a traceback
         return [Finding(c.name, FAIL, "", f"The check could not run: {exc}.", f"检查无法运行：{exc}。")]
-
-
-def _load_extensions() -> None:
-    """Modules that register checks of their own (imported lazily: doctor sits below them)."""
-    import importlib
-    for module in ("scanstation.audit_anchor",):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
 
 
 # -- permissions -----------------------------------------------------------------------------
@@ -192,6 +181,29 @@ def _catalog_permissions(home) -> list[Finding]:
                 f"Fix: chmod 600 '{path}' (or scanstation doctor --fix).",
                 f"修复：chmod 600 '{path}'（或执行 scanstation doctor --fix）。", _chmod(path, 0o600)))
     return out
+
+
+# -- the audit trail's anchors (docs/audit-anchors.md) --------------------------------------------
+@check("audit_anchor", "the audit trail matches its signed checkpoints", "审计日志与其签名检查点一致")
+def _audit_anchor(home) -> list[Finding]:
+    from scanstation import audit_anchor
+    report = audit_anchor.verify(home)
+    out = [Finding("audit_anchor", FAIL, r.source, r.en, r.zh,
+                   "Do not change anything; report this to the auditor and compare with a backup "
+                   "(scanstation audit verify --checkpoint BACKUP).",
+                   "不要做任何修改；请报告审计员，并与备份比对（scanstation audit verify --checkpoint 备份目录）。")
+           for r in report.failures()]
+    if out:
+        return out
+    if not report.anchored:
+        return [Finding("audit_anchor", WARN, audit_anchor.FOLDER,
+                        "The audit trail has no signed checkpoint yet, so a rewrite of it could not be shown.",
+                        "审计日志尚无签名检查点，无法证明其未被改写。",
+                        "Make one: scanstation audit checkpoint --key NAME (sealing a batch makes one too).",
+                        "请创建：scanstation audit checkpoint --key 名称（封装批次时也会自动创建）。")]
+    return [Finding("audit_anchor", OK, audit_anchor.FOLDER,
+                    f"{report.anchored} checkpoint(s), up to entry {report.latest_seq}",
+                    f"{report.anchored} 个检查点，至第 {report.latest_seq} 条")]
 
 
 __all__ = ["CHECKS", "FAIL", "Finding", "NOT_APPLICABLE", "OK", "WARN", "check", "register_check", "run"]

@@ -256,7 +256,7 @@ def index_page_text(db, page_id: int) -> bool:
 def _protected(conn):
     """The home's text protection (encrypted text, keyed tokens), or None when protection is off."""
     try:
-        from scanstation.custody import text_protection
+        import scanstation.custody.text_protection as text_protection
     except ImportError:
         return None
     return text_protection.for_connection(conn)
@@ -271,7 +271,7 @@ def _page_streams(protected, stored: str) -> tuple[str, str]:
 def _page_state(protected, stored: str, bi: str, uni: str) -> str:
     if protected is None:
         return _digest(stored)
-    from scanstation.custody import text_protection
+    import scanstation.custody.text_protection as text_protection
     return text_protection.state_of(bi, uni)
 
 
@@ -306,7 +306,7 @@ def unindex_page(db, page_id: int) -> bool:
 
 
 def _keyed_state(state: str):
-    from scanstation.custody import text_protection
+    import scanstation.custody.text_protection as text_protection
     return text_protection.tokens_from_state(state)
 
 

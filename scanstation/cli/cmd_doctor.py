@@ -18,7 +18,6 @@ def register(sub) -> None:
 
 def cmd_doctor(args, ctx) -> int:
     home = ctx.home()
-    doctor._load_extensions()
     unknown = sorted(set(args.only or []) - set(doctor.CHECKS))
     if unknown:
         from scanstation.errors import InvalidInput

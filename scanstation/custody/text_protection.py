@@ -20,8 +20,10 @@ Search ranks and shows snippets from the decrypted text, so searching needs the 
 locked home refuses with the usual "unlock" message rather than return partial results. Catalog
 fields (题名, 单位) are indexed as before; the personal ones are encrypted and not indexed at all.
 
-This module is the one place that knows about it: scanstation.search and the OCR layout store call
-``for_connection`` and use what it returns.
+This module is the one place that knows about it: scanstation.search, the OCR text store and the
+layout store call ``for_connection`` and use what it returns; scanstation.custody.search_sync seals
+what was stored before protection was switched on. It imports only the key registry, so the
+search index can use it without an import cycle.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import contextlib
 import sqlite3
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from scanstation.custody import protection
+from scanstation.custody import key_registry
 
 TEXT_FIELD = "page_text"
 LAYOUT_FIELD = "page_layout"
@@ -44,9 +47,9 @@ _QUOTED = re.compile(r'"([^"]*)"')
 
 
 class TextProtection:
-    """Protection of one home's OCR text; ``key`` is None while the home is locked."""
+    """Protection of one home's OCR text; ``key`` (a protection.DataKey) is None while the home is locked."""
 
-    def __init__(self, home_path: Path, key: protection.DataKey | None):
+    def __init__(self, home_path: Path | None, key):
         self.home_path = home_path
         self.key = key
         self._token_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
@@ -57,9 +60,9 @@ class TextProtection:
     def locked(self) -> bool:
         return self.key is None
 
-    def require_key(self) -> protection.DataKey:
+    def require_key(self):
         if self.key is None:
-            protection.raise_locked()
+            key_registry.raise_locked()
         return self.key
 
     # -- stored text ----------------------------------------------------------------------
@@ -69,16 +72,15 @@ class TextProtection:
         return self.require_key().encrypt_field(field, text)
 
     def reveal(self, stored: str | None, field: str = TEXT_FIELD) -> str:
-        if not protection.is_encrypted(stored):
+        if not key_registry.is_encrypted(stored):
             return stored or ""
         return self.require_key().decrypt_field(field, stored)
 
     # -- keyed search tokens -----------------------------------------------------------------
     def _token(self, token: str) -> str:
-        key = self._token_key
-        if key is None:
-            protection.raise_locked()
-        return "k" + hashlib.blake2b(token.encode("utf-8"), key=key, digest_size=8).hexdigest()
+        if self._token_key is None:
+            key_registry.raise_locked()
+        return "k" + hashlib.blake2b(token.encode("utf-8"), key=self._token_key, digest_size=8).hexdigest()
 
     def stream(self, tokens: str) -> str:
         return " ".join(self.token(t) for t in tokens.split())
@@ -103,73 +105,43 @@ def tokens_from_state(state: str) -> tuple[str, str] | None:
     return bi, uni
 
 
-def _home_path(conn: sqlite3.Connection) -> Path | None:
+def home_path_of(conn: sqlite3.Connection) -> Path | None:
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return Path(file).parent if file else None
     return None
 
 
+#: keys given explicitly while stored text is being sealed (protect enable runs before the key is remembered)
+_sealing: dict[str, object] = {}
+
+
 def for_connection(db) -> TextProtection | None:
     """The home's text protection, or None when personal-data protection is off (or the catalog is in memory)."""
     conn = getattr(db, "conn", db)
-    home = _home_path(conn)
-    if home is None or not (home / "keys" / protection.KEY_FILE).exists():
+    home = home_path_of(conn)
+    if home is None or not key_registry.is_protected(home):
         return None
     resolved = str(home.resolve())
-    key = _sealing.get(resolved) or protection.unlocked_key(home_of(resolved))
-    return _cached(home, key)
-
-
-class home_of:   # noqa: N801 - the small stand-in protection.unlocked_key() needs (it reads .path)
-    def __init__(self, path: str):
-        self.path = path
-
-
-#: keys given explicitly while stored text is being sealed (protect enable runs before the key is remembered)
-_sealing: dict[str, protection.DataKey] = {}
+    return _cached(home, _sealing.get(resolved) or key_registry.key_for_home_path(home))
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(home: Path, key: protection.DataKey | None) -> TextProtection:
+def _cached(home: Path, key) -> TextProtection:
     return TextProtection(home, key)
 
 
-# -- sealing what was stored before protection was switched on -------------------------------------
-def seal_stored_text(conn: sqlite3.Connection, key: protection.DataKey) -> dict:
-    """Encrypt OCR text and layouts still in plain text and re-index those pages with keyed tokens."""
-    home = _home_path(conn)
-    if home is None:
-        return {"sealed_page_texts": 0, "sealed_page_layouts": 0}
-    resolved = str(home.resolve())
+@contextlib.contextmanager
+def sealing_with(conn: sqlite3.Connection, key):
+    """Use ``key`` for this home's text while sealing (before it is remembered for the process)."""
+    home = home_path_of(conn)
+    resolved = str(home.resolve()) if home else ""
     _sealing[resolved] = key
     try:
-        return _seal_stored(conn, TextProtection(home, key))
+        yield TextProtection(home, key)
     finally:
         _sealing.pop(resolved, None)
 
 
-def _seal_stored(conn: sqlite3.Connection, tp: TextProtection) -> dict:
-    from scanstation import search
-    pages = layouts = 0
-    conn.execute("PRAGMA secure_delete = ON")      # freed pages that held plain text are overwritten
-    rows = conn.execute("SELECT page_id, text FROM page_text WHERE text != '' AND text NOT LIKE 'enc1:%'").fetchall()
-    for page_id, text in rows:
-        search.unindex_page(conn, page_id)          # the plain tokens go while the plain text is still there
-        conn.execute("UPDATE page_text SET text = ? WHERE page_id = ?", (tp.seal(text), page_id))
-        search.index_page_text(conn, page_id)
-        pages += 1
-    has_layout = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'page_layout'").fetchone()
-    if has_layout:
-        for page_id, layout in conn.execute("SELECT page_id, layout FROM page_layout WHERE layout NOT LIKE 'enc1:%'"
-                                            ).fetchall():
-            conn.execute("UPDATE page_layout SET layout = ? WHERE page_id = ?", (tp.seal(layout, LAYOUT_FIELD),
-                                                                                page_id))
-            layouts += 1
-    if pages:
-        # a contentless FTS5 'delete' only marks tokens deleted; merging the segments drops the plain ones
-        conn.execute("INSERT INTO search_pages(search_pages) VALUES ('optimize')")
-    return {"sealed_page_texts": pages, "sealed_page_layouts": layouts}
-
-
-__all__ = ["TextProtection", "for_connection", "seal_stored_text", "state_of", "tokens_from_state"]
+__all__ = ["KEYED_STATE", "LAYOUT_FIELD", "TEXT_FIELD", "TextProtection", "for_connection", "home_path_of",
+           "sealing_with", "state_of", "tokens_from_state"]

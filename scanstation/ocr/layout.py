@@ -86,7 +86,7 @@ def _conn(db):
 
 def _protected(db):
     """R40: with personal-data protection on, the words are sealed like the page text (text_protection)."""
-    from scanstation.custody import text_protection
+    import scanstation.custody.text_protection as text_protection
     return text_protection.for_connection(_conn(db))
 
 

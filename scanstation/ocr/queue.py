@@ -82,7 +82,7 @@ def store_page_text(conn, page_id: int, text: str, confidence: float | None = No
 
 
 def _stored_text(conn, text: str) -> str:
-    from scanstation.custody import text_protection
+    import scanstation.custody.text_protection as text_protection
     protected = text_protection.for_connection(conn)
     return text if protected is None else protected.seal(text)
 
