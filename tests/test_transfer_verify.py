@@ -404,3 +404,24 @@ def test_r30_rejected_look_alike_does_not_flip_the_real_batch(tmp_path, damage):
         assert batches.get(w.station.home.catalog, "X001-2024-001")["state"] == "received"
     finally:
         w.close()
+
+
+def test_r33_zip_with_an_unlisted_file_outside_data_fails_and_nothing_is_kept(world, tmp_path):
+    target = tmp_path / "extra.zip"
+    zip_package.write_zip(world.package, target)
+    with zipfile.ZipFile(target, "a") as zf:
+        entry = zipfile.ZipInfo(f"{world.package.name}/extras/payload.exe")
+        entry.create_system, entry.external_attr = 3, 0o100644 << 16          # a regular file
+        zf.writestr(entry, b"MZ\x90\x00")
+    report = _refused(world, target, "unlisted")
+    assert any(line.object == "extras/payload.exe" for line in report.failures)
+    assert not list((world.archive.home.path / "inbox").glob(".receive-*"))     # the extracted copy is gone
+
+
+@pytest.mark.parametrize("names", [("data/其他/Ä.txt", "data/其他/ä.txt"),             # case, non-ASCII
+                                   ("data/其他/ﬁle.txt", "data/其他/FILE.txt")])         # case-folded ligature
+def test_r33_other_case_folding_collisions_are_refused(world, pkg, names):
+    for i, name in enumerate(names):
+        (pkg / name).write_bytes(b"x" * (i + 1))
+    _resign(world, pkg)
+    _refused(world, pkg, "paths")
