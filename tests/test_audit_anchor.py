@@ -169,3 +169,38 @@ def test_r22_rotation_and_档号_correction_keep_fixity_green(home, sessions):
     home.catalog.conn.execute("UPDATE dossiers SET status = 'transferred' WHERE id = ?", (row["id"],))
     corrections.correct(sessions["archivist1"], row["number"], "number", number_for(2019, "D30", 9), "档号录入错误")
     assert fixity.check(sessions["admin"]).ok
+
+
+def test_r36_audit_commands_refuse_bad_input_with_a_plain_message(anchored, capsys, monkeypatch, tmp_path):
+    from tests.conftest import PASSWORD
+    monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
+    assert main(["--home", str(anchored.path), "audit", "verify", "--checkpoint", str(tmp_path / "nosuch")]) == 1
+    err = capsys.readouterr().err
+    assert "nosuch" in err and "Traceback" not in err
+    assert main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "nosuch"]) == 1
+    assert "nosuch" in capsys.readouterr().err
+    assert main(["--home", str(anchored.path), "--user", "clerk1", "audit", "checkpoint", "--key", "station"]) == 1
+    assert "keys.manage" in capsys.readouterr().err
+    monkeypatch.setenv("SCANSTATION_KEY_PASSPHRASE", "wrong-passphrase-1")
+    before = audit_anchor.head(anchored.catalog.conn)
+    assert main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "station"]) == 1
+    assert audit_anchor.head(anchored.catalog.conn) == before            # a refusal writes nothing
+    monkeypatch.setenv("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE)
+    assert main(["--home", str(anchored.path), "--user", "admin", "--json", "audit", "checkpoint", "--key",
+                 "station"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["seq"] == audit_anchor.head(anchored.catalog.conn)[0]
+    assert main(["--home", str(anchored.path), "--json", "audit", "verify"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["checkpoints"] == 2 and out["anchored_up_to"] == made["seq"]
+
+
+def test_r36_garbage_files_given_as_checkpoints_are_ignored_or_refused(anchored, tmp_path):
+    tmp_path = tmp_path / "given"
+    tmp_path.mkdir()
+    (tmp_path / "a.json").write_text("{not json", "utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"format": audit_anchor.FORMAT, "checkpoint": {"seq": "x"},
+                                                 "signature": {}}), "utf-8")
+    (tmp_path / "c.json").write_bytes(b"\xff\xfe")
+    report = audit_anchor.verify(anchored, [tmp_path])
+    assert [r.status for r in report.results if r.source.startswith(str(tmp_path))] == ["bad_signature"]
