@@ -66,6 +66,7 @@ def test_r40_ocr_text_and_index_hold_no_plain_text_and_search_still_works(home, 
     hit = next(h for h in search.search(home.catalog, NAME) if h.field == "text")
     assert "【" + NAME + "】" in hit.snippet and ID not in hit.snippet     # snippet decrypted, ID masked
     assert search.search(home.catalog, "不存在的词") == []
+    assert text_protection.read_page_text(home.catalog, page_id) == TEXT      # for viewers and exports
 
 
 def test_r40_locked_home_refuses_text_search_and_still_unindexes_pages(home, sessions):

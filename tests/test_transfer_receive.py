@@ -213,3 +213,23 @@ def test_r36_package_and_receipts_carry_signed_audit_checkpoints(world):
     shutil.rmtree(station.path / audit_anchor.FOLDER)
     assert audit_anchor.verify(station).ok
     assert {r.status for r in audit_anchor.verify(station, [receipt_file]).failures()} == {"truncated"}
+
+
+def test_r22_received_pages_pass_fixity_against_the_audit_trail_and_a_swap_is_caught(world):
+    import sqlite3
+    from scanstation.custody import fixity
+    from tests.test_transfer_fixtures import add_user, jpeg_bytes
+    path = _send(world)
+    receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
+    home = world.archive.home
+    auditor = add_user(home, "auditor9", "auditor")
+    assert fixity.check(auditor).ok
+    page = home.catalog.one("SELECT p.id, p.file_name, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+                            " WHERE p.state = 'active' ORDER BY p.id LIMIT 1")
+    stored = ImageStore(home.path).write(page["number"], page["file_name"], jpeg_bytes(777))
+    conn = sqlite3.connect(str(home.path / "catalog.sqlite"), isolation_level=None)
+    conn.execute("UPDATE pages SET bytes = ?, sha256 = ?, sm3 = ? WHERE id = ?",
+                 (stored.bytes, stored.sha256, stored.sm3, page["id"]))
+    conn.close()
+    result = fixity.check(auditor)
+    assert not result.ok and [u["page_id"] for u in result.unrecorded] == [page["id"]]

@@ -143,5 +143,14 @@ def sealing_with(conn: sqlite3.Connection, key):
         _sealing.pop(resolved, None)
 
 
-__all__ = ["KEYED_STATE", "LAYOUT_FIELD", "TEXT_FIELD", "TextProtection", "for_connection", "home_path_of",
+def read_page_text(db, page_id: int) -> str:
+    """A page's OCR text in plain form for code that shows or exports it (decrypted when protected)."""
+    conn = getattr(db, "conn", db)
+    row = conn.execute("SELECT text FROM page_text WHERE page_id = ?", (page_id,)).fetchone()
+    stored = row[0] if row else ""
+    protected = for_connection(conn)
+    return stored or "" if protected is None else protected.reveal(stored)
+
+
+__all__ = ["KEYED_STATE", "read_page_text", "LAYOUT_FIELD", "TEXT_FIELD", "TextProtection", "for_connection", "home_path_of",
            "sealing_with", "state_of", "tokens_from_state"]
