@@ -12,7 +12,8 @@ it). Checkpoints are files, never catalog rows:
 - ``audit-checkpoint.json`` in every transfer package (made when the batch is sealed, listed in the
   tag manifests, so it is covered by the package signature and the archive room keeps it);
 - every receipt: the archive room's checkpoint of its own chain when it decided, and the sender's
-  checkpoint from the package, so the station holds a copy signed back to it.
+  checkpoint from the package, so the station holds a copy signed back to it (receipts kept in
+  ``outbox/receipts`` are compared too).
 
 ``verify`` compares the catalog with each checkpoint whose signature is valid and whose key is one
 of this home's signing keys or trusted keys: the entry ``seq`` must exist and carry hash ``head``.
@@ -100,10 +101,20 @@ def extract(data) -> list[dict]:
     return out
 
 
+#: Where checkpoints sit inside a folder given to ``load``: a checkpoint or receipt folder, a package, a
+#: home (its checkpoints and the receipts it keeps), a backup destination (one home copy per generation).
+#: Only these places are looked at, so a backup of millions of page files is not walked.
+PLACES = ("*.json", f"{FOLDER}/*.json", "outbox/receipts/*.json",
+          f"*/{FOLDER}/*.json", f"*/{PACKAGE_FILE}", "*/outbox/receipts/*.json")
+
+
 def load(path) -> list[dict]:
     """Checkpoints from a file (checkpoint or receipt JSON) or a folder (a package, a backup, a home)."""
     path = Path(path)
-    files = sorted(p for p in path.rglob("*.json") if p.is_file() and not p.is_symlink()) if path.is_dir() else [path]
+    if path.is_dir():
+        files = sorted({p for pattern in PLACES for p in path.glob(pattern) if p.is_file() and not p.is_symlink()})
+    else:
+        files = [path]
     out = []
     for f in files:
         try:
@@ -203,7 +214,10 @@ def compare(conn: sqlite3.Connection, envelope: dict, *, station: str, fonds: st
 
 def verify(home, extra: list | None = None) -> AnchorReport:
     """Compare the catalog with the home's checkpoints and any given files/folders (backups, receipts, packages)."""
-    envelopes = load(Path(home.path) / FOLDER) if (Path(home.path) / FOLDER).exists() else []
+    envelopes = []
+    for own in (Path(home.path) / FOLDER, Path(home.path) / "outbox" / "receipts"):   # receipts echo checkpoints
+        if own.is_dir():
+            envelopes += load(own)
     for item in extra or ():
         if not Path(item).exists():
             from scanstation.errors import NotFound
