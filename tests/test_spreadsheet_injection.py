@@ -61,3 +61,21 @@ def test_audit_export_escapes_formula_cells(home, sessions, tmp_path):
     out = tmp_path / "audit.csv"
     audit_export.export(sessions["auditor1"], "csv", out)
     _no_formula(*_as_spreadsheet(out, tmp_path))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_digitisation_catalog_export_escapes_formula_cells(home, sessions, tmp_path, fmt):
+    from scanstation.export.catalog_export import export_catalog
+    for i, text in enumerate(HOSTILE, 1):
+        add_dossier(home, number_for(2019, "D30", i), year=2019, retention="D30", title=text)
+    with home.catalog.write() as conn:
+        conn.execute("UPDATE dossiers SET fonds_code = 'X001'")
+    out = tmp_path / f"目录.{fmt}"
+    export_catalog(sessions["archivist1"], out, fmt, tmp_path / "images")
+    if fmt == "csv":
+        _no_formula(*_as_spreadsheet(out, tmp_path))
+    else:
+        sheet = openpyxl.load_workbook(out).active
+        assert [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"] == []
+        titles = {c.value for row in sheet.iter_rows() for c in row}
+        assert set(HOSTILE) <= titles                                # kept as text, exactly

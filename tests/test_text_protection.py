@@ -145,3 +145,20 @@ def test_keyed_tokens_differ_between_homes():
     b = text_protection.TextProtection(None, protection.DataKey(b"b" * 32, "b"))
     assert a.token("档案") != b.token("档案") and a.token("档案") == a.token("档案")
     assert a.match('bi : "档案 案管" AND uni : "档"').count("k") == 3
+
+
+def test_r40_pdf_copy_of_a_protected_home_carries_the_plain_ocr_text_and_needs_the_key(home, sessions, tmp_path):
+    from pathlib import Path
+    from scanstation.export import copies
+    from tests.export_fixtures import add_ocr_dossier, nonblank_lines, pdftotext_pages, stored_text
+    number = "X001-ZY·DJ·2024·D100-0001-001"
+    add_ocr_dossier(home, number, pages=1)
+    expected = stored_text(home, number)
+    protection.enable(sessions["admin"], PASSPHRASE)
+    assert stored_text(home, number)[0].startswith("enc1:")
+    result = copies.export_copies(sessions["clerk1"], [number], tmp_path / "out", "pdf")
+    got = pdftotext_pages(Path(result["files"][0]["file"]))
+    assert nonblank_lines(got[0]) == nonblank_lines(expected[0]) and "enc1:" not in got[0]
+    protection.forget(home)
+    with pytest.raises(Refused):
+        copies.export_copies(sessions["clerk1"], [number], tmp_path / "locked", "pdf")
