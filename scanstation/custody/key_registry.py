@@ -31,8 +31,14 @@ def remember(home, key) -> None:
     _unlocked[str(Path(home.path).resolve())] = key
 
 
+#: called after a key is forgotten, so nothing derived from it stays cached (text_protection registers)
+on_forget: list = []
+
+
 def forget(home) -> None:
     _unlocked.pop(str(Path(home.path).resolve()), None)
+    for clear in on_forget:
+        clear()
 
 
 def unlocked_key(home):

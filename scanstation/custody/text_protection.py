@@ -131,6 +131,9 @@ def _cached(home: Path, key) -> TextProtection:
     return TextProtection(home, key)
 
 
+key_registry.on_forget.append(_cached.cache_clear)    # a locked home keeps no derived key in memory
+
+
 @contextlib.contextmanager
 def sealing_with(conn: sqlite3.Connection, key):
     """Use ``key`` for this home's text while sealing (before it is remembered for the process)."""
