@@ -35,12 +35,14 @@ def test_r40_new_home_is_private_and_keys_are_0600(home, sessions):
         protection.enable(sessions["admin"], "correct horse battery staple")
         from scanstation.transfer import keys
         keys.generate(sessions["admin"], "station", "sm2", "key-passphrase-123")
+        keys.export(sessions["admin"], "station", home.path.parent / "station.pem")
+        keys.trust(sessions["admin"], "other", home.path.parent / "station.pem")     # the trust list too
     finally:
         os.umask(old)
     assert _mode(home.path) == 0o700 and _mode(home.path / "keys") == 0o700
     assert _mode(protection.key_path(home)) == 0o600
     key_files = [p for p in (home.path / "keys").rglob("*") if p.is_file()]
-    assert len(key_files) >= 2 and all(_mode(p) == 0o600 for p in key_files), [(p, oct(_mode(p))) for p in key_files]
+    assert len(key_files) >= 3 and all(_mode(p) == 0o600 for p in key_files), [(p, oct(_mode(p))) for p in key_files]
     assert _mode(home.path / "catalog.sqlite") & 0o077 == 0
     result = doctor.run(home)
     assert result["ok"], [f.to_dict() for f in result["findings"] if f.status == doctor.FAIL]

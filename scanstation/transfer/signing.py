@@ -484,7 +484,9 @@ class TrustList:
 
     def save(self, path) -> Path:
         path = Path(path)
-        write_atomic(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        # private like every file in keys/: whoever could rewrite the trust list could make a forged signer trusted
+        write_atomic(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                     private=True)
         return path
 
     @classmethod
