@@ -267,7 +267,8 @@ def write_page_file(image, mode: str, folder: str, index: int) -> tuple[str, int
 
 def make_spool_dir(settings: ScanSettings) -> str:
     """A fresh folder for one scan's page files, inside ``settings.spool_dir`` (or the temp folder)."""
-    root = settings.spool_dir or tempfile.gettempdir()
+    from scanstation.storage import temp_files
+    root = settings.spool_dir or temp_files.temp_dir()   # never the shared system temp folder (R40)
     os.makedirs(root, exist_ok=True)
     return tempfile.mkdtemp(prefix="scan-", dir=root)
 
