@@ -36,6 +36,13 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
     Setting("fixity.sample_percent", 10.0, "Share of pages re-hashed by the scheduled fixity check (%)",
             "定期固定性校验抽查的页面比例（%）"),
     Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
+    Setting("ocr.engine", "auto",
+            "OCR engine: tesseract (about 0.1 GB per worker, fastest, more errors on small print) | rapidocr "
+            "(PP-OCR, about 0.8 GB per worker, about 1 % errors) | auto (rapidocr when memory allows)",
+            "识别引擎：tesseract（每进程约 0.1 GB，最快，小字号错误较多）| rapidocr（PP-OCR，每进程约 0.8 GB，"
+            "错误约 1 %）| auto（内存足够时用 rapidocr）"),
+    Setting("ocr.low_confidence", 80.0, "OCR confidence (0-100) below which the QC desk marks a page",
+            "识别置信度（0-100）低于此值的页面在质检台标出"),
 ]}
 
 

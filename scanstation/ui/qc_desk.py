@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QToolBar,
                                QVBoxLayout, QWidget)
 
@@ -26,14 +26,16 @@ class QueueModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.headers = [self.tr("Dossier number"), self.tr("Title"), self.tr("Pages"), self.tr("Scanned by"),
-                        self.tr("Completed")]
+                        self.tr("Completed"), self.tr("Low OCR confidence")]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         row = self.rows[index.row()]
-        key = ("number", "title", "declared_pages", "scanned_by", "updated_at")[index.column()]
+        key = ("number", "title", "declared_pages", "scanned_by", "updated_at", "low_confidence_pages")[index.column()]
         value = row.get(key)
+        if key == "low_confidence_pages":   # the pages whose OCR text search may miss
+            return ", ".join(self.tr("p.{n}").format(n=n) for n in value or [])
         return "" if value is None else str(value)
 
 
@@ -91,6 +93,9 @@ class QcDesk(QWidget):
         self.number_edit.setObjectName("qcNumber")
         self.number_edit.setPlaceholderText(self.tr("or type / scan a 档号 and Enter"))
         self.number_edit.returnPressed.connect(lambda: self.open_dossier(self.number_edit.text().strip()))
+        self.low_confidence = QCheckBox(self.tr("Only dossiers with &low OCR confidence pages"), self)
+        self.low_confidence.setObjectName("qcLowConfidence")
+        self.low_confidence.toggled.connect(self.refresh_queue)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
@@ -102,6 +107,7 @@ class QcDesk(QWidget):
         head.addWidget(self.refresh_button)
         left_layout.addLayout(head)
         left_layout.addWidget(self.queue, 1)
+        left_layout.addWidget(self.low_confidence)
         left_layout.addWidget(self.number_edit)
 
         self.strip = PageStrip(self._page_path, movable=False, parent=self)
@@ -185,8 +191,9 @@ class QcDesk(QWidget):
 
     # -- queue -------------------------------------------------------------------------------
     def refresh_queue(self) -> None:
-        run_task(self.api.qc_queue, self.queue_model.set_rows, lambda e: present(e, self.window()), pool="catalog",
-                 owner=self)
+        low = self.low_confidence.isChecked()
+        run_task(lambda: self.api.qc_queue(low_confidence_only=low), self.queue_model.set_rows,
+                 lambda e: present(e, self.window()), pool="catalog", owner=self)
 
     def _queue_activated(self, index) -> None:
         row = self.queue_model.rows[index.row()] if index.isValid() else None
