@@ -99,10 +99,11 @@ _DOT_LOOKALIKES = str.maketrans({"・": "·", "•": "·", "．": "·", "‧": "
 _DOT_LOOKALIKE = re.compile("[・•．‧∙⋅･]")
 _CODE_QUERY = re.compile(r"[0-9a-z·\-]{3,}")
 # A 档号-like token as OCR prints it: letter/digit groups joined by "-", "·" or what OCR reads the
-# middle dot as (".", ":", "'"), at least two joins and a digit -- "X001-ZY.DJ:2024·D100-0001".
-# Decimals ("3.5"), times ("10:30") and file names have one join and are left alone.
-_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:[-·.:'][0-9a-z]+){2,}(?![0-9a-z])")
-_CODE_DOT = re.compile(r"[.:'](?=[0-9a-z])")
+# middle dot as (".", ":", "'", "。", a run of them, spaces around them), at least two joins --
+# "X001-ZY.DJ:2024·D100-0001", "X008-ZY。 DY. 2015。D50". Decimals ("3.5"), times ("10:30") and
+# file names have one join and are left alone.
+_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
+_CODE_DOT = re.compile(r"[ ]?[·.:'。]+[ ]?")
 _WS_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 # values of encrypted personal fields (scanstation.custody.protection.FIELD_PREFIX)
@@ -137,11 +138,13 @@ def normalize(text: str) -> str:
 
 
 def fold_code_dots(text: str) -> str:
-    """In 档号-like tokens (``_CODE_LIKE``) of lower-cased NFKC text, ".", ":" and "'" -> "·": OCR
-    reads the middle dot of "x001-zy·dj·2024" as any of them. Other text is returned unchanged."""
-    if "." not in text and ":" not in text and "'" not in text:
+    """In 档号-like tokens (``_CODE_LIKE``, with a digit) of lower-cased NFKC text, ".", ":", "'", "。"
+    (or a run of them, spaces around) -> "·": OCR reads the middle dot of "x001-zy·dj·2024" as any of
+    them. Other text is returned unchanged."""
+    if "." not in text and ":" not in text and "'" not in text and "。" not in text:
         return text
-    return _CODE_LIKE.sub(lambda m: _CODE_DOT.sub("·", m.group()), text)
+    return _CODE_LIKE.sub(lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(),
+                          text)
 
 
 def index_streams(text: str) -> tuple[str, str]:
@@ -612,6 +615,6 @@ def _term_pattern(term: str):
             variants.add(chr(ord(c.upper()) + 0xFEE0))   # full-width form
             variants.add(chr(ord(c) + 0xFEE0))
         if c == "·":
-            variants |= set("・•．‧∙⋅･.:：'")
+            variants |= set("・•．‧∙⋅･.:：'。")
         parts.append("[" + "".join(re.escape(v) for v in sorted(variants)) + "]")
     return re.compile(r"\s*".join(parts), re.IGNORECASE)

@@ -154,10 +154,11 @@ _cache: dict[str, object] = {}
 
 
 def read_page(source: Path | str | bytes, engine: str, timeout_s: float = tesseract.DEFAULT_TIMEOUT_S,
-              dpi: int | None = None) -> EngineResult:
-    """OCR one page image (a file path, or the image's bytes) with ``engine``."""
+              dpi: int | None = None, lang: str | None = None) -> EngineResult:
+    """OCR one page image (a file path, or the image's bytes) with ``engine``; ``lang`` (tesseract
+    only) replaces the station's languages, for measurements."""
     if engine == TESSERACT:
-        return _read_tesseract(source, timeout_s, dpi)
+        return _read_tesseract(source, timeout_s, dpi, lang or TESSERACT_LANG)
     if engine == RAPIDOCR:
         return _read_rapidocr(source)
     raise OcrError("Unknown OCR engine '{name}'. Choose one of: {choices}.",
@@ -189,7 +190,7 @@ def _check_source(source) -> None:
 
 
 # tesseract ---------------------------------------------------------------------------------
-def tesseract_label() -> str:
+def tesseract_label(lang: str = TESSERACT_LANG) -> str:
     if "tesseract_version" not in _cache:
         try:
             import pytesseract
@@ -199,36 +200,67 @@ def tesseract_label() -> str:
             _cache["tesseract_version"] = str(pytesseract.get_tesseract_version())
         except Exception:   # the version is a label only; a missing program is reported by the read
             _cache["tesseract_version"] = "?"
-    return f"tesseract {_cache['tesseract_version']} {TESSERACT_LANG}"
+    return f"tesseract {_cache['tesseract_version']} {lang}"
 
 
-def _read_tesseract(source, timeout_s: float, dpi: int | None) -> EngineResult:
+def _read_tesseract(source, timeout_s: float, dpi: int | None, lang: str) -> EngineResult:
     _check_source(source)
     started = time.monotonic()
     config = f"--psm {TESSERACT_PSM}" + (f" --dpi {int(dpi)}" if dpi else "")
+    width, height, red = _without_red_ink(source)
     if isinstance(source, (bytes, bytearray)):
         # in memory only (R40): stdin -> stdout, nothing written to disk
-        args = ["stdin", "stdout", "-l", TESSERACT_LANG, *config.split(), "tsv"]
-        tsv = tesseract.run(args, timeout_s=timeout_s, input=bytes(source)).stdout
-        width, height = _image_size(bytes(source))
+        args = ["stdin", "stdout", "-l", lang, *config.split(), "tsv"]
+        tsv = tesseract.run(args, timeout_s=timeout_s, input=red if red is not None else bytes(source)).stdout
     else:
-        tsv = _pytesseract_tsv(str(source), config, timeout_s)
-        width, height = _image_size(Path(source))
+        tsv = _pytesseract_tsv(red if red is not None else str(source), config, timeout_s, lang)
     text, confidence, words = tesseract.text_from_tsv(tsv)
-    layout = layout_from_tsv(tsv, width, height, tesseract_label())
+    layout = layout_from_tsv(tsv, width, height, tesseract_label(lang))
     return EngineResult(text=text, confidence=confidence, words=words, seconds=time.monotonic() - started,
                         engine=layout.engine, layout=layout)
 
 
-def _pytesseract_tsv(path: str, config: str, timeout_s: float) -> str:
+def _without_red_ink(source) -> tuple[int, int, bytes | None]:
+    """(width, height, PNG of the red channel) of a colour page, (width, height, None) of a grey one.
+
+    Measured (bench/ocr_quality.py): tesseract drops whole lines under a red seal; in the red channel
+    the seal is nearly as light as the paper while black and blue ink stay dark. PP-OCR reads through
+    seals as they are and gets the page unchanged."""
+    import io
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else source) as img:
+            if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
+                return img.size[0], img.size[1], None
+            red = img.convert("RGB").getchannel("R")
+            buf = io.BytesIO()
+            red.save(buf, "PNG", compress_level=1, dpi=img.info.get("dpi", (300, 300)))
+            return img.size[0], img.size[1], buf.getvalue()
+    except OcrError:
+        raise
+    except Exception as exc:
+        raise OcrError("The page image cannot be read ({error}). Rescan the page.",
+                       "无法读取页面图像（{error}）。请重新扫描该页。", error=str(exc)[:200]) from exc
+
+
+def _pytesseract_tsv(image: str | bytes, config: str, timeout_s: float, lang: str) -> str:
+    """TSV through pytesseract: a page file by its path; a prepared page (PNG bytes) as a picture,
+    which pytesseract hands over in a temporary file of its own."""
     import pytesseract
     program = tesseract.tesseract_program()
     if not program:
         raise tesseract._missing_program()
     pytesseract.pytesseract.tesseract_cmd = program
     os.environ["OMP_THREAD_LIMIT"] = "1"   # one process per core; OpenMP threads fight (tesseract module)
+    path = image if isinstance(image, str) else "page"
     try:
-        return pytesseract.image_to_data(path, lang=TESSERACT_LANG, config=config, timeout=max(0.001, float(timeout_s)))
+        if isinstance(image, bytes):
+            import io
+            from PIL import Image
+            with Image.open(io.BytesIO(image)) as picture:
+                return pytesseract.image_to_data(picture, lang=lang, config=config,
+                                                 timeout=max(0.001, float(timeout_s)))
+        return pytesseract.image_to_data(image, lang=lang, config=config, timeout=max(0.001, float(timeout_s)))
     except pytesseract.TesseractNotFoundError as exc:
         raise tesseract._missing_program() from exc
     except RuntimeError as exc:
@@ -242,17 +274,6 @@ def _pytesseract_tsv(path: str, config: str, timeout_s: float) -> str:
         log.warning("tesseract exited %s on %s: %s", exc.status, path, exc.message)
         raise OcrError("tesseract failed (exit {code}): {detail}", "tesseract 识别失败（退出码 {code}）：{detail}",
                        code=exc.status, detail=str(exc.message)[:300] or "-") from exc
-
-
-def _image_size(source: Path | bytes) -> tuple[int, int]:
-    import io
-    from PIL import Image
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
-            return img.size
-    except Exception as exc:
-        raise OcrError("The page image cannot be read ({error}). Rescan the page.",
-                       "无法读取页面图像（{error}）。请重新扫描该页。", error=str(exc)[:200]) from exc
 
 
 def layout_from_tsv(tsv: str, width: int, height: int, engine: str) -> PageLayout:
@@ -283,7 +304,9 @@ def layout_from_tsv(tsv: str, width: int, height: int, engine: str) -> PageLayou
         if not words:
             continue
         confs = [w.confidence for w in words if w.confidence is not None]
-        out.append(Line(text=tesseract.tidy_cjk_spaces(" ".join(w.text for w in words)), box=lines[key]["box"],
+        boxes = [lines[key]["box"], *(w.box for w in words)]   # a word may reach past tesseract's line box
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        out.append(Line(text=tesseract.tidy_cjk_spaces(" ".join(w.text for w in words)), box=box,
                         words=words, confidence=round(sum(confs) / len(confs), 2) if confs else None))
     return PageLayout(width=width, height=height, engine=engine, lines=tuple(out))
 
