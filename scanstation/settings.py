@@ -17,6 +17,7 @@ class Setting:
     default: object
     en: str
     zh: str
+    choices: tuple = ()          # the only values allowed (empty: any)
 
 
 DECLARED: dict[str, Setting] = {s.key: s for s in [
@@ -40,7 +41,7 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
             "OCR engine: tesseract (about 0.1 GB per worker, fastest, more errors on small print) | rapidocr "
             "(PP-OCR, about 0.8 GB per worker, about 1 % errors) | auto (rapidocr when memory allows)",
             "识别引擎：tesseract（每进程约 0.1 GB，最快，小字号错误较多）| rapidocr（PP-OCR，每进程约 0.8 GB，"
-            "错误约 1 %）| auto（内存足够时用 rapidocr）"),
+            "错误约 1 %）| auto（内存足够时用 rapidocr）", choices=("tesseract", "rapidocr", "auto")),
     Setting("ocr.low_confidence", 80.0, "OCR confidence (0-100) below which the QC desk marks a page",
             "识别置信度（0-100）低于此值的页面在质检台标出"),
 ]}
@@ -55,6 +56,13 @@ def get(home, key: str):
 def set_value(session, key: str, value) -> None:
     if key not in DECLARED:
         raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
+    setting = DECLARED[key]
+    if setting.choices and value not in setting.choices:
+        raise InvalidInput("'{value}' is not a value of {key}; choose one of: {choices}.",
+                           "“{value}”不是设置项 {key} 的有效值；可选：{choices}。", value=value, key=key,
+                           choices=", ".join(setting.choices))
+    if key == "ocr.low_confidence" and not (isinstance(value, (int, float)) and 0 <= value <= 100):
+        raise InvalidInput("{key} is a confidence from 0 to 100.", "{key} 为 0 到 100 之间的置信度。", key=key)
     with session.change("settings.manage", "settings.set", "setting", key) as ch:
         ch.before = session.home.setting(key)
         ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -84,6 +84,22 @@ def test_unknown_engine_is_a_clear_error_in_both_languages(home):
     assert OcrRunner(home).engine == "tesseract"
 
 
+
+def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
+    from scanstation import settings
+    from scanstation.errors import InvalidInput
+    with pytest.raises(InvalidInput) as info:
+        settings.set_value(sessions["admin"], "ocr.engine", "rapid")
+    assert "tesseract, rapidocr, auto" in info.value.en and "可选" in info.value.zh
+    with pytest.raises(InvalidInput):
+        settings.set_value(sessions["admin"], "ocr.low_confidence", 140)
+    with pytest.raises(Refused):
+        settings.set_value(sessions["clerk1"], "ocr.engine", "tesseract")
+    settings.set_value(sessions["admin"], "ocr.engine", "tesseract")
+    assert settings.get(home, "ocr.engine") == "tesseract" and OcrRunner(home).engine == "tesseract"
+    assert "0.8 GB" in settings.DECLARED["ocr.engine"].en     # the settings say what each engine costs
+
+
 # -- the engines, for real ------------------------------------------------------------------------
 def test_tesseract_layout_from_tsv_keeps_boxes_and_no_spaces_between_cjk():
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
