@@ -154,11 +154,11 @@ _cache: dict[str, object] = {}
 
 
 def read_page(source: Path | str | bytes, engine: str, timeout_s: float = tesseract.DEFAULT_TIMEOUT_S,
-              dpi: int | None = None, lang: str | None = None) -> EngineResult:
-    """OCR one page image (a file path, or the image's bytes) with ``engine``; ``lang`` (tesseract
-    only) replaces the station's languages, for measurements."""
+              dpi: int | None = None, lang: str | None = None, psm: int | None = None) -> EngineResult:
+    """OCR one page image (a file path, or the image's bytes) with ``engine``; ``lang`` and ``psm``
+    (tesseract only) replace the station's languages and page segmentation, for measurements."""
     if engine == TESSERACT:
-        return _read_tesseract(source, timeout_s, dpi, lang or TESSERACT_LANG)
+        return _read_tesseract(source, timeout_s, dpi, lang or TESSERACT_LANG, psm or TESSERACT_PSM)
     if engine == RAPIDOCR:
         return _read_rapidocr(source)
     raise OcrError("Unknown OCR engine '{name}'. Choose one of: {choices}.",
@@ -203,10 +203,10 @@ def tesseract_label(lang: str = TESSERACT_LANG) -> str:
     return f"tesseract {_cache['tesseract_version']} {lang}"
 
 
-def _read_tesseract(source, timeout_s: float, dpi: int | None, lang: str) -> EngineResult:
+def _read_tesseract(source, timeout_s: float, dpi: int | None, lang: str, psm: int) -> EngineResult:
     _check_source(source)
     started = time.monotonic()
-    config = f"--psm {TESSERACT_PSM}" + (f" --dpi {int(dpi)}" if dpi else "")
+    config = f"--psm {int(psm)}" + (f" --dpi {int(dpi)}" if dpi else "")
     width, height, red = _without_red_ink(source)
     if isinstance(source, (bytes, bytearray)):
         # in memory only (R40): stdin -> stdout, nothing written to disk
