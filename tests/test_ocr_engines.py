@@ -69,6 +69,7 @@ def test_auto_engine_chooses_by_memory_and_cores():
     assert engines.auto_engine(memory=16 * gib, cores=8, rapidocr_ok=False) == "tesseract"
     assert engines.workers_for("rapidocr", memory=8 * gib, cores=2) == 2
     assert engines.workers_for("rapidocr", memory=int(5.5 * gib), cores=4) == 1
+    assert engines.auto_engine(memory=int(4.5 * gib), cores=2, rapidocr_ok=True) == "tesseract"
     assert engines.workers_for("rapidocr", memory=2 * gib, cores=4) == 1     # at least one
     assert engines.workers_for("tesseract", memory=2 * gib, cores=4) == 4
 
@@ -97,7 +98,7 @@ def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
         settings.set_value(sessions["clerk1"], "ocr.engine", "tesseract")
     settings.set_value(sessions["admin"], "ocr.engine", "tesseract")
     assert settings.get(home, "ocr.engine") == "tesseract" and OcrRunner(home).engine == "tesseract"
-    assert "0.8 GB" in settings.DECLARED["ocr.engine"].en     # the settings say what each engine costs
+    assert "0.95 GB" in settings.DECLARED["ocr.engine"].en     # the settings say what each engine costs
 
 
 # -- the engines, for real ------------------------------------------------------------------------

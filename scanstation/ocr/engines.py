@@ -10,9 +10,10 @@ Two engines, both fully offline (nothing is downloaded, ever):
   files, and a decrypted page or its text must never be written out in plain text.
 * ``rapidocr`` -- PP-OCRv4 (detection + recognition, ONNX) through rapidocr-onnxruntime, whose
   models ship inside the wheel. ONNX Runtime is limited to one thread per worker process (one
-  worker per core, like tesseract) and its memory arena is off, so a worker stays near 0.7 GB.
-  Detection runs on the page scaled to at most ``DET_MAX_SIDE`` pixels (where its cost is),
-  recognition on crops of the full-resolution page (where the accuracy is).
+  worker per core, like tesseract) and its memory arena is off; a worker peaked at 0.93 GB on A4
+  pages at 300 dpi (bench/ocr_quality.py). Detection runs on the page scaled to at most 2000 pixels
+  (rapidocr's own step for pages of 1500 px and more, ``det_limit_type="max"``), recognition on
+  crops of the page at up to ``REC_MAX_SIDE`` pixels, i.e. at full resolution for A4 at 300 dpi.
 
 ``ocr.engine`` (station setting) is ``tesseract``, ``rapidocr`` or ``auto``; ``resolve_engine``
 turns ``auto`` into a real engine by the machine's memory and cores (``auto_engine``).
@@ -49,17 +50,16 @@ SETTING_KEY = "ocr.engine"
 # errors than chi_sim+eng (English words on these forms are few; the eng model adds confusions).
 TESSERACT_LANG = "chi_sim"
 TESSERACT_PSM = 3            # automatic layout, no OSD: orientation is the capture pipeline's own step
-DET_MAX_SIDE = 1600          # PP-OCR detection input, longest side in pixels (see module docstring)
-REC_MAX_SIDE = 4000          # the page itself is scaled down only above this
+REC_MAX_SIDE = 4000          # PP-OCR: the page itself is scaled down only above this (longest side, px)
 
 # What each engine costs (shown in the settings and in docs/ocr.md; figures from the benchmark).
 COSTS = {
-    TESSERACT: ("about 0.1 GB memory per worker; fastest; more reading errors on small print",
-                "每个工作进程约 0.1 GB 内存；最快；小字号识别错误较多"),
-    RAPIDOCR: ("about 0.8 GB memory per worker (one worker per core); about 1 % reading errors",
-               "每个工作进程约 0.8 GB 内存（每个处理器核心一个）；识别错误约 1 %"),
+    TESSERACT: ("about 0.25 GB memory per worker; about 4x faster; several % reading errors, misses the '·' of 档号",
+                "每个工作进程约 0.25 GB 内存；约快 4 倍；识别错误数个百分点，档号中的“·”常识别错"),
+    RAPIDOCR: ("about 0.95 GB memory per worker (one worker per core); under 1 % reading errors",
+               "每个工作进程约 0.95 GB 内存（每个处理器核心一个）；识别错误低于 1 %"),
 }
-RAPIDOCR_WORKER_BYTES = 900 * 1024 ** 2   # peak RSS of one PP-OCR worker, rounded up (measured)
+RAPIDOCR_WORKER_BYTES = 1024 ** 3        # peak RSS of one PP-OCR worker (0.93 GB measured), rounded up
 RESERVED_BYTES = 4 * 1024 ** 3            # the window, the capture pipeline and the system
 
 
@@ -106,8 +106,8 @@ def rapidocr_problem() -> str | None:
 
 
 def auto_engine(memory: int | None = None, cores: int | None = None, rapidocr_ok: bool | None = None) -> str:
-    """``auto``: PP-OCR when one worker per core fits beside the window (``RESERVED_BYTES``) -- or at
-    least one worker does on a machine with 2+ cores -- and it is installed; tesseract otherwise."""
+    """``auto``: PP-OCR when it is installed, the machine has 2+ cores and at least one PP-OCR worker
+    fits in the memory left beside the window (``RESERVED_BYTES``); tesseract otherwise."""
     if memory is None or cores is None:
         m, c = machine()
         memory = m if memory is None else memory
@@ -329,7 +329,7 @@ def _rapidocr():
         from rapidocr_onnxruntime import RapidOCR
         # one thread per worker (one worker per core); rapidocr turns ONNX Runtime's memory arena off
         engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, max_side_len=REC_MAX_SIDE,
-                          det_limit_type="max", det_limit_side_len=DET_MAX_SIDE, use_cls=False)
+                          det_limit_type="max", use_cls=False)
         _cache["rapidocr"] = engine
     return engine
 
