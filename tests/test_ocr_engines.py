@@ -371,3 +371,24 @@ def test_qc_queue_marks_and_filters_low_confidence_pages(home, sessions):
     assert qc.queue(sessions["qc1"], low_confidence_only=True)[0]["low_confidence_pages"] == [2]
     with pytest.raises(Refused):
         qc.queue(sessions["clerk1"], low_confidence_only=True)
+
+
+def test_a_page_queued_for_an_engine_that_cannot_run_waits_in_the_queue(home, sessions, tmp_path, monkeypatch):
+    path, _ = form(tmp_path)
+    d = add_dossier(home)
+    page = add_page(home, d, 1, path)
+    OcrRunner(home, workers=1, engine="tesseract").run_until_empty()
+    old = text_row(home, page)["text"]
+    actions.redo(sessions["admin"], "rapidocr", number=NUMBER)
+    # PP-OCR disappears before the queue gets to the page (e.g. a broken update)
+    monkeypatch.setattr(engines, "rapidocr_problem", lambda: "PP-OCR is not installed. Install it with: pip ...")
+    with pytest.raises(OcrError) as info:
+        OcrRunner(home, workers=1, engine="tesseract").run_until_empty()
+    assert "PP-OCR is not installed" in info.value.en and "无法进行文字识别" in info.value.zh
+    row = text_row(home, page)
+    assert row["status"] == "queued" and row["attempts"] == 0 and row["redo_engine"] == "rapidocr"
+    assert row["text"] == old and search.search(home.catalog, "管理中心")    # nothing lost meanwhile
+    # and a redo asking for it now is refused before anything is queued
+    with pytest.raises(Exception) as refused:
+        actions.redo(sessions["admin"], "rapidocr", all_pages=True)
+    assert "rapidocr" in refused.value.en and "无法运行识别引擎" in refused.value.zh
