@@ -16,7 +16,8 @@ Per engine:
   column-wise is not counted as errors;
 * ``id_exact`` -- the 18-character ID number found exactly; ``dh_exact`` -- the 档号 found exactly
   (with its "·"); ``dh_found`` -- a search for the 档号 finds the page (the station's tokens and
-  query over the stored text: what search forgives);
+  query over the stored text: what search forgives); ``dh_stored`` -- the 档号 exact in the text as the
+  queue stores it (the page's own 档号 written back where only its separators were misread);
 * ``s_per_page`` -- one worker process reading the forms one after another (one thread; model
   loading excluded); ``pages_per_hour`` -- as many worker processes as the queue would run here
   (``engines.workers_for``), all forms, wall clock; ``peak_rss_mb`` -- of one worker process
@@ -116,7 +117,7 @@ def found_by_search(text: str, number: str) -> bool:
 
 
 def score(truths: list[dict], pages: list[dict]) -> dict:
-    errors = chars = ids = dh = dh_found = 0
+    errors = chars = ids = dh = dh_found = dh_stored = 0
     for truth, page in zip(truths, pages):
         want, got = _plain(truth["text"]), _plain(page["ordered"])
         errors += edit_distance(want, got)
@@ -124,11 +125,13 @@ def score(truths: list[dict], pages: list[dict]) -> dict:
         ids += truth["id_number"] in got
         dh += _plain(truth["number"]) in got
         dh_found += found_by_search(page["text"], truth["number"])
+        dh_stored += truth["number"] in _plain(engines.restore_dossier_number(page["text"], truth["number"]))
     n = len(truths)
     return {"cer_pct": round(100.0 * errors / max(chars, 1), 2), "chars": chars,
             "id_exact": f"{ids}/{n}", "id_exact_pct": round(100.0 * ids / n, 1),
             "dh_exact": f"{dh}/{n}", "dh_exact_pct": round(100.0 * dh / n, 1),
-            "dh_found": f"{dh_found}/{n}", "dh_found_pct": round(100.0 * dh_found / n, 1)}
+            "dh_found": f"{dh_found}/{n}", "dh_found_pct": round(100.0 * dh_found / n, 1),
+            "dh_stored": f"{dh_stored}/{n}", "dh_stored_pct": round(100.0 * dh_stored / n, 1)}
 
 
 # -- driver ------------------------------------------------------------------------------------

@@ -392,3 +392,43 @@ def test_a_page_queued_for_an_engine_that_cannot_run_waits_in_the_queue(home, se
     with pytest.raises(Exception) as refused:
         actions.redo(sessions["admin"], "rapidocr", all_pages=True)
     assert "rapidocr" in refused.value.en and "无法运行识别引擎" in refused.value.zh
+
+
+def test_the_pages_own_dossier_number_is_written_back_where_only_separators_were_misread():
+    n = "X007-ZY·ZY·2023·D100-6977-250"
+    assert engines.restore_dossier_number("档号 X007-ZYZY·2023·D100-6977-250 姓名", n) == f"档号 {n} 姓名"
+    assert engines.restore_dossier_number("X007-ZY。 ZY . 2023:D100-6977-250", n) == n
+    for other in ("X007-ZY·ZY·2023·D100-6977-251",       # another dossier: a digit differs
+                  "X007-ZY·ZY·2023·D100-6977-2501",      # longer
+                  "AX007-ZY·ZY·2023·D100-6977-250",      # part of a longer token
+                  "X007-ZY·ZX·2023·D100-6977-250"):
+        assert engines.restore_dossier_number(other, n) == other
+    assert engines.restore_dossier_number("", n) == "" and engines.restore_dossier_number("X007", "X007") == "X007"
+
+
+def test_queue_stores_the_dossier_number_as_filed_while_the_layout_keeps_what_was_read(home, tmp_path, monkeypatch):
+    path, _ = form(tmp_path)
+    d = add_dossier(home)
+    page = add_page(home, d, 1, path)
+    real = engines.ocr_page_job
+
+    def misread(source, engine, timeout_s, dpi):   # the engine reads "·" as "." (what tesseract does)
+        job = real(source, engine, timeout_s, dpi)
+        job["text"] += "\n档号 X001-ZY.DJ.2024.D100-0001-001"
+        return job
+    runner = OcrRunner(home, workers=1, engine="tesseract")
+    monkeypatch.setattr(engines, "ocr_page_job", misread)
+    import concurrent.futures as cf
+
+    class InlinePool:                                # the job runs in this process so the patch applies
+        def submit(self, fn, *args):
+            future = cf.Future()
+            future.set_result(fn(*args))
+            return future
+
+        def shutdown(self, **kwargs):
+            pass
+    monkeypatch.setattr(runner, "_new_pool", lambda: InlinePool())
+    assert runner.run_until_empty().done == 1
+    assert "档号 " + NUMBER in text_row(home, page)["text"]
+    assert "X001-ZY.DJ" not in text_row(home, page)["text"]

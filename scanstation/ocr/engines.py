@@ -439,6 +439,24 @@ def text_from_layout(layout: PageLayout) -> str:
     return "\n".join(" ".join(ln.text for ln in row) for row in visual_rows(layout.lines))
 
 
+_NUMBER_GAP = r"[\s\-·.:'。・．‧•:：,，_]{0,3}"
+
+
+def restore_dossier_number(text: str, number: str) -> str:
+    """The page's own 档号 written back in its canonical spelling wherever OCR read it with other or
+    missing separators ("X007-ZYZY·2023·D100-6977-250" for "X007-ZY·ZY·2023·D100-6977-250").
+
+    Only a run with exactly the 档号's letters and digits, in order and nothing else but separators
+    between them, is replaced, so another dossier's number on the page is never touched. Every page
+    is filed under its 档号 before it is read (capture is 档号-first), so the number is known."""
+    groups = re.findall(r"[0-9A-Za-z]+", number or "")
+    if len(groups) < 2 or not text:
+        return text
+    pattern = re.compile(r"(?<![0-9A-Za-z])" + _NUMBER_GAP.join(re.escape(g) for g in groups) + r"(?![0-9A-Za-z])",
+                         re.IGNORECASE)
+    return pattern.sub(lambda m: number, text)
+
+
 def settings_help() -> str:
     """What each engine costs, for the settings dialog and ``scanstation settings``."""
     return "\n".join(f"{name}: {tr(*COSTS[name])}" for name in ENGINES)

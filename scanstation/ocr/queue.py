@@ -21,7 +21,9 @@ Engines (``scanstation.ocr.engines``): the runner reads with the station's ``ocr
 (``auto`` chosen by memory and cores) unless a page was queued for a given engine (``ocr redo
 --engine``, kept in ``page_text.redo_engine`` until it is read). Each page keeps the label of the
 engine that read it and its confidence (``page_text.engine``/``confidence``) and, in the same
-transaction as its text, its layout (``page_layout``).
+transaction as its text, its layout (``page_layout``, as the engine read it). In the stored text the
+page's own 档号 is written back in its canonical spelling where OCR misread only its separators
+(``engines.restore_dossier_number``).
 """
 
 from __future__ import annotations
@@ -380,7 +382,8 @@ class OcrRunner:
         with catalog.write() as conn:
             if result.get("ok"):
                 layout = PageLayout.from_dict(result["layout"]) if result.get("layout") else None
-                store_page_text(conn, page_id, result["text"], result["confidence"], count_attempt=True,
+                text = engines.restore_dossier_number(result["text"], row.get("number") or "")
+                store_page_text(conn, page_id, text, result["confidence"], count_attempt=True,
                                 engine=result.get("engine", ""), layout=layout)
             else:
                 error = result.get("error_en", "") + "\n" + result.get("error_zh", "")
