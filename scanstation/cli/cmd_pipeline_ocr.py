@@ -18,8 +18,8 @@ def register(sub) -> None:
     p.add_argument("--wait", action="store_true",
                    help=tr("OCR the queued pages (and failed ones still to retry) until none is left",
                            "识别排队的页面（及待重试的失败页面），直到队列为空"))
-    p.add_argument("--workers", type=int, default=None, help=tr("worker processes (default: one per core)",
-                                                                 "工作进程数（默认每个处理器核心一个）"))
+    p.add_argument("--workers", type=int, default=None, help=tr("worker processes (default: one per core; PP-OCR: as many as fit in memory)",
+                           "工作进程数（默认每个处理器核心一个；PP-OCR：内存允许的数量）"))
     p.add_argument("--timeout", type=float, default=120.0, help=tr("time limit per page in seconds",
                                                                     "每页识别时限（秒）"))
     p.add_argument("--max-attempts", type=int, default=3, help=tr("tries per page before it stays failed",
