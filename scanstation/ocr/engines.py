@@ -92,17 +92,26 @@ def machine() -> tuple[int, int]:
     return int(memory), int(cores)
 
 
-def rapidocr_problem() -> str | None:
-    """Why PP-OCR cannot run here (with the install command), or None when it can."""
+_RAPIDOCR_MISSING = (
+    "The PP-OCR engine (rapidocr-onnxruntime) is not installed ({error}). Install it with: "
+    "pip install --no-deps rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm",
+    "未安装 PP-OCR 识别引擎 rapidocr-onnxruntime（{error}）。请安装：pip install --no-deps "
+    "rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm")
+
+
+def _rapidocr_import_error() -> str | None:
     try:
         import onnxruntime  # noqa: F401
         import rapidocr_onnxruntime  # noqa: F401
     except Exception as exc:   # ImportError, or a broken native library
-        return tr("The PP-OCR engine (rapidocr-onnxruntime) is not installed ({error}). Install it with: "
-                  "pip install --no-deps rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm",
-                  "未安装 PP-OCR 识别引擎 rapidocr-onnxruntime（{error}）。请安装：pip install --no-deps "
-                  "rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm", error=str(exc)[:200])
+        return str(exc)[:200]
     return None
+
+
+def rapidocr_problem() -> str | None:
+    """Why PP-OCR cannot run here (with the install command), or None when it can."""
+    error = _rapidocr_import_error()
+    return None if error is None else tr(*_RAPIDOCR_MISSING, error=error)
 
 
 def auto_engine(memory: int | None = None, cores: int | None = None, rapidocr_ok: bool | None = None) -> str:
@@ -323,9 +332,9 @@ def rapidocr_label() -> str:
 def _rapidocr():
     engine = _cache.get("rapidocr")
     if engine is None:
-        problem = rapidocr_problem()
-        if problem:
-            raise EngineUnavailable(problem, problem)
+        error = _rapidocr_import_error()
+        if error is not None:
+            raise EngineUnavailable(*_RAPIDOCR_MISSING, error=error)
         from rapidocr_onnxruntime import RapidOCR
         # one thread per worker (one worker per core); rapidocr turns ONNX Runtime's memory arena off
         engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, max_side_len=REC_MAX_SIDE,
