@@ -1,4 +1,5 @@
-"""QC desk: the inspector narrows the queue to dossiers with pages OCR read with low confidence."""
+"""OCR quality in the GUI: the QC desk narrows the queue to dossiers with low-confidence pages; search hits
+say which engine read the page."""
 
 from __future__ import annotations
 
@@ -45,3 +46,14 @@ def test_qc_desk_filters_dossiers_with_low_confidence_pages(qtbot, catalog_home,
         qtbot.waitUntil(lambda: model.rowCount() == 2)
     finally:
         close_window(qtbot, window)
+
+
+def test_search_results_say_which_engine_read_the_page(qapp, zh_ui):
+    from scanstation.search import Hit
+    from scanstation.ui.search_view import HitsModel
+    model = HitsModel()
+    model.set_hits([Hit(number=SAMPLE_NUMBER, page=2, field="text", snippet="【社会保险】", score=-1.0,
+                        engine="rapidocr 1.4.4 PP-OCRv4"),
+                    Hit(number=SAMPLE_NUMBER, page=None, field="title", snippet="参保", score=-0.5)])
+    assert model.index(0, 2).data().endswith(" · rapidocr 1.4.4 PP-OCRv4")
+    assert "·" not in model.index(1, 2).data()
