@@ -315,6 +315,13 @@ def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     pages = json.loads(capsys.readouterr().out)["pages"]
     assert all(p["engine"].startswith("rapidocr") for p in pages)
     assert cli_main(base + ["--user", "qc1", "ocr", "redo", "--engine", "tesseract", "--all"]) == 1
+    # a page whose reading failed says why
+    with home.catalog.write() as conn:
+        conn.execute("UPDATE page_text SET status = 'failed', error = 'The page image is missing.\n页面图像不存在。' "
+                     "WHERE page_id = (SELECT id FROM pages WHERE seq = 2)")
+    assert cli_main(["--home", str(home.path), "--user", "admin", "ocr", "text", NUMBER, "--page", "2"]) == 0
+    human = capsys.readouterr().out
+    assert "failed" in human and "页面图像不存在" in human
     # search results say which engine read the page
     assert cli_main(base + ["--user", "admin", "search", "管理中心"]) == 0
     hits = json.loads(capsys.readouterr().out)

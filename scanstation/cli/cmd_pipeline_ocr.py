@@ -136,6 +136,8 @@ def cmd_ocr_text(args, ctx) -> int:
                         "--- {number} 第{page}页 · {engine} · 置信度 {conf} · {status}", number=result["number"],
                         page=p["page"], engine=p["engine"] or "-", conf=conf, status=p["status"]))
         lines.append(p["text"] if p["text"] else tr("(no text)", "（无文字）"))
+        if p["error"]:   # why the last reading failed (English, then Chinese)
+            lines.append(tr("Last error: {error}", "最近一次错误：{error}", error=p["error"].replace("\n", " / ")))
     if not result["pages"]:
         lines.append(tr("Dossier {number} has no pages.", "案卷 {number} 没有页面。", number=result["number"]))
     ctx.emit(result, lines)

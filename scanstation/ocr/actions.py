@@ -45,7 +45,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
     if dossier is None or dossier["status"] == "destroyed":
         raise NotFound("No dossier {number} in the catalog.", "目录中没有档号为 {number} 的案卷。", number=number)
     rows = session.catalog.query(
-        "SELECT p.id AS page_id, p.seq, t.status, t.text, t.confidence, t.engine, t.redo_engine, t.updated_at "
+        "SELECT p.id AS page_id, p.seq, t.status, t.text, t.confidence, t.engine, t.redo_engine, t.error, t.updated_at "
         "FROM pages p LEFT JOIN page_text t ON t.page_id = p.id WHERE p.dossier_id = ? AND p.state = 'active' "
         + ("AND p.seq = ? " if page is not None else "") + "ORDER BY p.seq",
         (dossier["id"], page) if page is not None else (dossier["id"],))
@@ -57,7 +57,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
         body = row["text"] or ""
         pages.append({"page": row["seq"], "status": row["status"] or "not queued", "engine": row["engine"] or "",
                       "confidence": row["confidence"], "queued_engine": row["redo_engine"] or "",
-                      "updated_at": row["updated_at"],
+                      "updated_at": row["updated_at"], "error": row["error"] or "",
                       "text": body if unmasked else search.mask_personal_text(body)})
     if unmasked:
         session.log("personal.view", "dossier", dossier["number"], {"ocr_text_pages": len(pages)})
