@@ -49,7 +49,7 @@ def list_pages(session: Session, number: str) -> list[dict]:
     dossier = find_dossier(session, number)
     rows = session.catalog.query(
         "SELECT id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi, color_mode, capture_time,"
-        " operator, qc_flags, processing_log, note, original_page_no FROM pages WHERE dossier_id = ?"
+        " operator, device, qc_flags, processing_log, note, original_page_no FROM pages WHERE dossier_id = ?"
         " AND state IN ('active', 'not_scanned') ORDER BY state = 'not_scanned', seq, original_page_no", (dossier["id"],))
     for r in rows:
         r["qc_flags"] = json.loads(r["qc_flags"] or "[]")

@@ -33,8 +33,8 @@ def test_qc_desk_filters_dossiers_with_low_confidence_pages(qtbot, catalog_home,
         desk = window.qc_desk
         model = desk.queue_model
         assert model.rowCount() == 2
-        assert model.headerData(5, Qt.Orientation.Horizontal) == "识别置信度低"
-        by_number = {model.rows[i]["number"]: model.index(i, 5).data() for i in range(model.rowCount())}
+        assert model.headerData(4, Qt.Orientation.Horizontal) == "识别置信度低"
+        by_number = {model.rows[i]["number"]: model.index(i, 4).data() for i in range(model.rowCount())}
         assert by_number == {numbers[0]: "第2页", numbers[1]: ""}
         assert desk.low_confidence.text().startswith("只显示")
         desk.low_confidence.setChecked(True)
