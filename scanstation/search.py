@@ -98,6 +98,12 @@ _IS_HAN = re.compile(rf"[{_HAN}]")
 _DOT_LOOKALIKES = str.maketrans({"・": "·", "•": "·", "．": "·", "‧": "·", "∙": "·", "⋅": "·", "･": "·"})
 _DOT_LOOKALIKE = re.compile("[・•．‧∙⋅･]")
 _CODE_QUERY = re.compile(r"[0-9a-z·\-]{3,}")
+# A 档号-like token as OCR prints it: letter/digit groups joined by "-", "·" or what OCR reads the
+# middle dot as (".", ":", "'", "。", a run of them, spaces around them), at least two joins --
+# "X001-ZY.DJ:2024·D100-0001", "X008-ZY。 DY. 2015。D50". Decimals ("3.5"), times ("10:30") and
+# file names have one join and are left alone.
+_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
+_CODE_DOT = re.compile(r"[ ]?[·.:'。]+[ ]?")
 _WS_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 # values of encrypted personal fields (scanstation.custody.protection.FIELD_PREFIX)
@@ -113,6 +119,7 @@ class Hit:
     score: float               # lower is better (bm25 convention)
     dossier_id: int = 0
     page_id: int | None = None
+    engine: str = ""           # OCR engine that read the page ("" for a catalog-field hit)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,13 +127,24 @@ class Hit:
 
 # -- tokenizing ----------------------------------------------------------------------------
 def normalize(text: str) -> str:
-    """NFKC (full-width letters and digits), look-alike dots -> "·", lower case."""
+    """NFKC (full-width letters and digits), look-alike dots -> "·", lower case; in 档号-like tokens
+    the dots OCR reads for "·" (".", ":", "'") -> "·" too (``fold_code_dots``)."""
     text = text or ""
     if _DOT_LOOKALIKE.search(text):   # translate() and normalize() are slow on CJK text: only when needed
         text = text.translate(_DOT_LOOKALIKES)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
+    return fold_code_dots(text.casefold())
+
+
+def fold_code_dots(text: str) -> str:
+    """In 档号-like tokens (``_CODE_LIKE``, with a digit) of lower-cased NFKC text, ".", ":", "'", "。"
+    (or a run of them, spaces around) -> "·": OCR reads the middle dot of "x001-zy·dj·2024" as any of
+    them. Other text is returned unchanged."""
+    if "." not in text and ":" not in text and "'" not in text and "。" not in text:
+        return text
+    return _CODE_LIKE.sub(lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(),
+                          text)
 
 
 def index_streams(text: str) -> tuple[str, str]:
@@ -452,7 +470,7 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
             hits.append(Hit(number=page["number"], page=page["seq"], field="text",
                             snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked),
                             score=score,
-                            dossier_id=page["dossier_id"], page_id=object_id))
+                            dossier_id=page["dossier_id"], page_id=object_id, engine=page["engine"] or ""))
         else:
             if object_id in seen_dossier_fields:
                 continue
@@ -543,7 +561,7 @@ def _fetch_pages(conn, ids: list[int], protected=None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text FROM pages p "
+    cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text, t.engine FROM pages p "
                        f"JOIN dossiers d ON d.id = p.dossier_id JOIN page_text t ON t.page_id = p.id "
                        f"JOIN search_page_state s ON s.page_id = p.id "
                        f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'", ids)
@@ -650,6 +668,6 @@ def _term_pattern(term: str):
             variants.add(chr(ord(c.upper()) + 0xFEE0))   # full-width form
             variants.add(chr(ord(c) + 0xFEE0))
         if c == "·":
-            variants |= set("・•．‧∙⋅･")
+            variants |= set("・•．‧∙⋅･.:：'。")
         parts.append("[" + "".join(re.escape(v) for v in sorted(variants)) + "]")
     return re.compile(r"\s*".join(parts), re.IGNORECASE)
