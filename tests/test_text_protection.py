@@ -162,3 +162,12 @@ def test_r40_pdf_copy_of_a_protected_home_carries_the_plain_ocr_text_and_needs_t
     protection.forget(home)
     with pytest.raises(Refused):
         copies.export_copies(sessions["clerk1"], [number], tmp_path / "locked", "pdf")
+
+
+def test_r40_ocr_text_command_shows_the_decrypted_text_masked(home, sessions):
+    from scanstation.ocr.actions import page_texts
+    protection.enable(sessions["admin"], PASSPHRASE)
+    row, page_id = _page(home)
+    _store(home, page_id)
+    shown = page_texts(sessions["clerk1"], row["number"])["pages"][0]["text"]
+    assert "缴费基数" in shown and NAME in shown and ID not in shown and not shown.startswith("enc1:")

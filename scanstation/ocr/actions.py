@@ -52,9 +52,10 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
     if page is not None and not rows:
         raise NotFound("Dossier {number} has no page {page}.", "案卷 {number} 没有第 {page} 页。",
                        number=dossier["number"], page=page)
+    from scanstation.custody.text_protection import read_page_text
     pages = []
     for row in rows:
-        body = row["text"] or ""
+        body = read_page_text(session.catalog, row["page_id"]) if row["text"] else ""   # R40: decrypted here
         pages.append({"page": row["seq"], "status": row["status"] or "not queued", "engine": row["engine"] or "",
                       "confidence": row["confidence"], "queued_engine": row["redo_engine"] or "",
                       "updated_at": row["updated_at"], "error": row["error"] or "",
