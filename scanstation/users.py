@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
+    "pages.view": ("archivist",),                             # archive staff read pages without a loan
+    "package.deliver": ("clerk", "admin"),                   # a station's account uploads packages over HTTPS
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

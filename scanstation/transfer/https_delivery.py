@@ -1,0 +1,236 @@
+"""Delivering a sealed package to the archive over HTTPS (station side), and fetching its receipt.
+
+``send`` zips the sealed package once into ``outbox/network/`` (the same bytes on every attempt,
+so a restart of the station resumes the same upload), names it by its SM3 and uploads it in
+chunks of ``chunk_size`` bytes, each with its SM3, to the archive's ``scanstation archive serve``
+(protocol in ``scanstation.transfer.uploads``). A dropped connection, a stopped server or a
+restarted station resumes at the offset the archive reports; consecutive failures are retried
+with back-off up to ``attempts``. When every byte is there the archive checks the whole package
+(four properties) and queues it; sending the same package again gets the same answer.
+
+The client is httpx with certificate verification always on: the system's CAs, or the agency's
+own CA given with ``ca_file`` (self-signed agency certificates). Plain http is refused except to
+this machine (loopback), as the service itself does. The archive account (``package.deliver``)
+is the station's account on the archive, not the station's own user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from scanstation.errors import (CheckFailed, InvalidInput, NotFound, Refused, ScanStationError, StorageError)
+from scanstation.home import now_iso
+from scanstation.transfer import batches, require_schema, zip_package
+
+API = "/api/v1"
+DEFAULT_CHUNK = 8 << 20
+ERROR_CLASSES = {"InvalidInput": InvalidInput, "Refused": Refused, "NotFound": NotFound, "CheckFailed": CheckFailed,
+                 "StorageError": StorageError}
+
+
+def base_url(url: str) -> str:
+    """The archive's address, checked: https, or http only to this machine."""
+    text = str(url or "").strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInput("'{u}' is not an archive address; give one like https://archive.example:8443",
+                           "“{u}”不是档案室地址；请填写如 https://archive.example:8443 的地址。", u=text)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise Refused("Packages are sent to another machine only over https (the data is personal, R40).",
+                      "向其他计算机发送移交包只能使用 https（含个人信息，R40）。")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Client:
+    """One archive account's connection to ``scanstation archive serve``."""
+
+    def __init__(self, url: str, user: str, password: str, *, ca_file: str | None = None, timeout: float = 60.0):
+        import httpx
+        self.base = base_url(url)
+        if ca_file and not Path(ca_file).is_file():
+            raise NotFound("The CA file {f} does not exist.", "CA 证书文件 {f} 不存在。", f=str(ca_file))
+        self.user, self.password = user, password
+        if not user or not password:
+            raise Refused("The archive account is needed: set SCANSTATION_REMOTE_USER and SCANSTATION_REMOTE_PASSWORD "
+                          "(or --remote-user).",
+                          "需要档案室账户：请设置 SCANSTATION_REMOTE_USER 与 SCANSTATION_REMOTE_PASSWORD（或 --remote-user）。")
+        self.http = httpx.Client(base_url=self.base, verify=str(ca_file) if ca_file else True,
+                                 timeout=httpx.Timeout(timeout, connect=10.0))
+        self.token = ""
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _raise(self, response) -> None:
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        cls = ERROR_CLASSES.get(error.get("kind"), Refused)
+        en = error.get("en") or f"The archive answered {response.status_code}."
+        zh = error.get("zh") or f"档案室返回 {response.status_code}。"
+        raise cls(en.replace("{", "(").replace("}", ")"), zh.replace("{", "(").replace("}", ")"))
+
+    def login(self) -> None:
+        response = self.http.post(f"{API}/session", json={"user": self.user, "password": self.password})
+        if response.status_code != 200:
+            self._raise(response)
+        self.token = response.json()["token"]
+
+    def call(self, method: str, path: str, **kw):
+        if not self.token:
+            self.login()
+        headers = dict(kw.pop("headers", {}), Authorization=f"Bearer {self.token}")
+        response = self.http.request(method, f"{API}{path}", headers=headers, **kw)
+        if response.status_code == 401:   # the service restarted or the session ended: log in again
+            self.login()
+            headers["Authorization"] = f"Bearer {self.token}"
+            response = self.http.request(method, f"{API}{path}", headers=headers, **kw)
+        if response.status_code >= 400:
+            self._raise(response)
+        return response.json()
+
+
+def sm3_file(path: Path) -> str:
+    digest = hashlib.new("sm3")
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_zip(home, batch: dict) -> Path:
+    """The package as one .zip in ``outbox/network`` (made once; kept while the batch is kept)."""
+    package = Path(home.path) / batch["package_path"]
+    if not package.is_dir():
+        raise NotFound("The package of batch {b} is not in the outbox ({p}).", "发件箱中没有批次 {b} 的移交包（{p}）。",
+                       b=batch["batch_id"], p=str(package))
+    target = home.dir("outbox") / "network" / f"{package.name}.zip"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.part")
+        zip_package.write_zip(package, temp)
+        os.replace(temp, target)
+    return target
+
+
+def _transport_errors():
+    import httpx
+    return (httpx.TransportError,)
+
+
+def send(session, ref, url: str, *, user: str, password: str, ca_file: str | None = None,
+         chunk_size: int = DEFAULT_CHUNK, attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
+         sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
+         on_retry: Callable[[int, str, float], None] | None = None) -> dict:
+    """Upload sealed batch ``ref`` to the archive at ``url``; returns the archive's answer."""
+    session.require("batch.manage")
+    require_schema(session.catalog)
+    batch = batches.get(session.catalog, ref)
+    if batch["state"] not in ("sealed", "sent"):
+        raise Refused("Batch {b} is {s}; only a sealed batch is sent. Seal it first: scanstation batch seal {b} --key NAME",
+                      "批次 {b} 当前为“{s_zh}”；只有已封装的批次才能发送。请先封装：scanstation batch seal {b} --key 密钥名",
+                      b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+    if not 1 << 16 <= chunk_size <= 16 << 20:
+        raise InvalidInput("The chunk size must be 64 KiB to 16 MiB.", "数据块大小须在 64 KiB 到 16 MiB 之间。")
+    started = now_iso()
+    zip_path = package_zip(session.home, batch)
+    size = zip_path.stat().st_size
+    upload_id = sm3_file(zip_path)
+    client = Client(url, user, password, ca_file=ca_file)
+    failures, wait, last_error = 0, first_wait, ""
+    try:
+        info = None
+        while True:
+            try:
+                if info is None:
+                    info = client.call("POST", "/uploads", json={"upload_id": upload_id, "size": size,
+                                                                  "batch_id": batch["batch_id"]})
+                if info["state"] != "receiving":
+                    break
+                offset = info["received"]
+                if offset >= size:
+                    info = client.call("POST", f"/uploads/{upload_id}/complete")
+                    continue
+                with open(zip_path, "rb") as fh:
+                    fh.seek(offset)
+                    data = fh.read(min(chunk_size, size - offset))
+                info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
+                                   headers={"X-Chunk-SM3": hashlib.new("sm3", data).hexdigest(),
+                                            "Content-Type": "application/octet-stream"})
+                failures, wait = 0, first_wait
+                if progress:
+                    progress(info["received"], size)
+            except _transport_errors() as exc:
+                failures += 1
+                last_error = str(exc) or type(exc).__name__
+                if failures >= attempts:
+                    raise StorageError(
+                        "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
+                        "what it received; run the same command again to resume.",
+                        "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
+                        b=batch["batch_id"], u=client.base, error=last_error, n=failures) from exc
+                if on_retry:
+                    on_retry(failures, last_error, wait)
+                sleep(wait)
+                wait = min(wait * 2, 30.0)
+                info = None   # ask the archive where it stands
+        deadline = time.monotonic() + check_wait
+        while info["state"] == "checking" and time.monotonic() < deadline:
+            sleep(0.5)
+            try:
+                info = client.call("GET", f"/uploads/{upload_id}")
+            except _transport_errors():
+                continue
+    finally:
+        client.close()
+    destination = f"{client.base}{API}/uploads/{upload_id}"
+    result = {"batch_id": batch["batch_id"], "upload_id": upload_id, "bytes": size, "archive_state": info["state"],
+              "checks_passed": info.get("checks_passed"), "receipt_id": info.get("receipt_id", ""),
+              "path": destination}
+    if batch["state"] == "sealed":
+        sent = __import__("scanstation.transfer.outbox", fromlist=["mark_sent"]).mark_sent(
+            session, batch, client.base, "https", destination, size, failures + 1, started)
+        result["state"] = sent["state"]
+    else:
+        result["state"] = batch["state"]
+    return result
+
+
+def fetch_receipt(session, ref, url: str | None = None, *, user: str, password: str, ca_file: str | None = None) -> dict:
+    """Bring back the archive's signed receipt of a batch sent over HTTPS and import it."""
+    from scanstation.transfer import receipts
+    session.require("batch.manage")
+    batch = batches.get(session.catalog, ref)
+    sent = (batch["details"] or {}).get("sent") or {}
+    if sent.get("kind") != "https":
+        raise Refused("Batch {b} was not sent over the network; import its receipt file with: scanstation receipt "
+                      "import FILE", "批次 {b} 不是经网络发送的；请用 scanstation receipt import 文件 导入回执。",
+                      b=batch["batch_id"])
+    upload_id = str(sent.get("path", "")).rsplit("/", 1)[-1]
+    client = Client(url or sent.get("to", ""), user, password, ca_file=ca_file)
+    try:
+        envelope = client.call("GET", f"/uploads/{upload_id}/receipt")
+    finally:
+        client.close()
+    folder = session.home.dir("outbox") / "receipts"
+    name = receipts.file_base(envelope.get("receipt", {})) if isinstance(envelope, dict) else "receipt"
+    path = folder / f"{name}.json"
+    from scanstation.storage.files import write_atomic
+    write_atomic(path, (json.dumps(envelope, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    try:
+        return receipts.import_receipt(session, path)
+    except Refused as exc:
+        if "already imported" in exc.en:
+            return {"batch_id": batch["batch_id"], "state": batch["state"], "already_imported": True,
+                    "receipt_id": envelope.get("receipt", {}).get("receipt_id"), "kept": str(path)}
+        raise
+
+
+__all__ = ["Client", "base_url", "fetch_receipt", "package_zip", "send"]
