@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 COOKIE = "ss_session"
 PRE_COOKIE = "ss_login"        # double-submit token of the login form (there is no session yet)
 LANG_COOKIE = "ss_lang"
-MAX_FAILURES = 5               # failed logins per window, per address and per user name
+MAX_FAILURES = 5               # failed logins per window for one user name
+MAX_ADDRESS_FAILURES = 20      # ... and from one address (a shared office address tries several names)
 FAILURE_WINDOW = 300.0         # seconds
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -67,10 +68,11 @@ class SessionStore:
 
 
 class LoginLimiter:
-    """At most MAX_FAILURES failed logins per FAILURE_WINDOW for one address and for one user name."""
+    """At most MAX_FAILURES failed logins per FAILURE_WINDOW for one user name, MAX_ADDRESS_FAILURES from one address."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW):
-        self.max, self.window = max_failures, window
+    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
+                 max_address_failures: int = MAX_ADDRESS_FAILURES):
+        self.max, self.window, self.max_address = max_failures, window, max_address_failures
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
@@ -84,9 +86,9 @@ class LoginLimiter:
         now = time.monotonic()
         with self._lock:
             waits = []
-            for key in (f"a:{address}", f"u:{user.lower()}"):
+            for key, limit in ((f"a:{address}", self.max_address), (f"u:{user.lower()}", self.max)):
                 times = self._recent(key, now)
-                if len(times) >= self.max:
+                if len(times) >= limit:
                     waits.append(int(self.window - (now - times[0])) + 1)
             return max(waits, default=0)
 
