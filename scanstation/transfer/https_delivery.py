@@ -60,7 +60,9 @@ class Client:
             raise Refused("The archive account is needed: set SCANSTATION_REMOTE_USER and SCANSTATION_REMOTE_PASSWORD "
                           "(or --remote-user).",
                           "需要档案室账户：请设置 SCANSTATION_REMOTE_USER 与 SCANSTATION_REMOTE_PASSWORD（或 --remote-user）。")
-        self.http = httpx.Client(base_url=self.base, verify=str(ca_file) if ca_file else True,
+        import ssl
+        verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+        self.http = httpx.Client(base_url=self.base, verify=verify,
                                  timeout=httpx.Timeout(timeout, connect=10.0))
         self.token = ""
 
@@ -125,6 +127,26 @@ def _transport_errors():
     return (httpx.TransportError,)
 
 
+def _certificate_problem(exc: BaseException) -> str:
+    """The TLS verification error inside a connection error, if that is what it is."""
+    import ssl
+    seen = exc
+    for _ in range(6):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return getattr(seen, "verify_message", "") or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return ""
+
+
+def untrusted(url: str, problem: str) -> Refused:
+    return Refused("The archive at {u} showed a certificate this station does not trust ({p}). Nothing was sent. If the "
+                   "agency uses its own CA, give its certificate with --ca-file FILE.",
+                   "{u} 的档案室证书不受本站信任（{p}）。未发送任何内容。如机构使用自建 CA，请用 --ca-file 文件 指定其证书。",
+                   u=url, p=problem)
+
+
 def send(session, ref, url: str, *, user: str, password: str, ca_file: str | None = None,
          chunk_size: int = DEFAULT_CHUNK, attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
          sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
@@ -168,6 +190,9 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
                 if progress:
                     progress(info["received"], size)
             except _transport_errors() as exc:
+                problem = _certificate_problem(exc)
+                if problem:
+                    raise untrusted(client.base, problem) from exc
                 failures += 1
                 last_error = str(exc) or type(exc).__name__
                 if failures >= attempts:
@@ -217,6 +242,12 @@ def fetch_receipt(session, ref, url: str | None = None, *, user: str, password: 
     client = Client(url or sent.get("to", ""), user, password, ca_file=ca_file)
     try:
         envelope = client.call("GET", f"/uploads/{upload_id}/receipt")
+    except _transport_errors() as exc:
+        problem = _certificate_problem(exc)
+        if problem:
+            raise untrusted(client.base, problem) from exc
+        raise StorageError("The archive at {u} cannot be reached ({e}); try again later.",
+                           "无法连接 {u} 的档案室（{e}）；请稍后重试。", u=client.base, e=str(exc) or type(exc).__name__) from exc
     finally:
         client.close()
     folder = session.home.dir("outbox") / "receipts"
