@@ -147,6 +147,61 @@ def untrusted(url: str, problem: str) -> Refused:
                    u=url, p=problem)
 
 
+def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, chunk_size: int = DEFAULT_CHUNK,
+                attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
+                sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
+                on_retry: Callable[[int, str, float], None] | None = None) -> tuple[dict, int]:
+    """Upload one file (SM3 ``upload_id``) in chunks, resuming where the archive stands after any
+    failure; wait while the archive checks it. Returns the archive's answer and the failures met."""
+    size = Path(path).stat().st_size
+    failures, wait, last_error = 0, first_wait, ""
+    info = None
+    while True:
+        try:
+            if info is None:
+                info = client.call("POST", "/uploads", json={"upload_id": upload_id, "size": size, "batch_id": batch_id})
+            if info["state"] != "receiving":
+                break
+            offset = info["received"]
+            if offset >= size:
+                info = client.call("POST", f"/uploads/{upload_id}/complete")
+                continue
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read(min(chunk_size, size - offset))
+            info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
+                               headers={"X-Chunk-SM3": hashlib.new("sm3", data).hexdigest(),
+                                        "Content-Type": "application/octet-stream"})
+            failures, wait = 0, first_wait
+            if progress:
+                progress(info["received"], size)
+        except _transport_errors() as exc:
+            problem = _certificate_problem(exc)
+            if problem:
+                raise untrusted(client.base, problem) from exc
+            failures += 1
+            last_error = str(exc) or type(exc).__name__
+            if failures >= attempts:
+                raise StorageError(
+                    "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
+                    "what it received; run the same command again to resume.",
+                    "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
+                    b=batch_id, u=client.base, error=last_error, n=failures) from exc
+            if on_retry:
+                on_retry(failures, last_error, wait)
+            sleep(wait)
+            wait = min(wait * 2, 30.0)
+            info = None   # ask the archive where it stands
+    deadline = time.monotonic() + check_wait
+    while info["state"] == "checking" and time.monotonic() < deadline:
+        sleep(0.5)
+        try:
+            info = client.call("GET", f"/uploads/{upload_id}")
+        except _transport_errors():
+            continue
+    return info, failures
+
+
 def send(session, ref, url: str, *, user: str, password: str, ca_file: str | None = None,
          chunk_size: int = DEFAULT_CHUNK, attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
          sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
@@ -166,53 +221,10 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
     size = zip_path.stat().st_size
     upload_id = sm3_file(zip_path)
     client = Client(url, user, password, ca_file=ca_file)
-    failures, wait, last_error = 0, first_wait, ""
     try:
-        info = None
-        while True:
-            try:
-                if info is None:
-                    info = client.call("POST", "/uploads", json={"upload_id": upload_id, "size": size,
-                                                                  "batch_id": batch["batch_id"]})
-                if info["state"] != "receiving":
-                    break
-                offset = info["received"]
-                if offset >= size:
-                    info = client.call("POST", f"/uploads/{upload_id}/complete")
-                    continue
-                with open(zip_path, "rb") as fh:
-                    fh.seek(offset)
-                    data = fh.read(min(chunk_size, size - offset))
-                info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
-                                   headers={"X-Chunk-SM3": hashlib.new("sm3", data).hexdigest(),
-                                            "Content-Type": "application/octet-stream"})
-                failures, wait = 0, first_wait
-                if progress:
-                    progress(info["received"], size)
-            except _transport_errors() as exc:
-                problem = _certificate_problem(exc)
-                if problem:
-                    raise untrusted(client.base, problem) from exc
-                failures += 1
-                last_error = str(exc) or type(exc).__name__
-                if failures >= attempts:
-                    raise StorageError(
-                        "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
-                        "what it received; run the same command again to resume.",
-                        "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
-                        b=batch["batch_id"], u=client.base, error=last_error, n=failures) from exc
-                if on_retry:
-                    on_retry(failures, last_error, wait)
-                sleep(wait)
-                wait = min(wait * 2, 30.0)
-                info = None   # ask the archive where it stands
-        deadline = time.monotonic() + check_wait
-        while info["state"] == "checking" and time.monotonic() < deadline:
-            sleep(0.5)
-            try:
-                info = client.call("GET", f"/uploads/{upload_id}")
-            except _transport_errors():
-                continue
+        info, failures = upload_file(client, zip_path, upload_id, batch["batch_id"], chunk_size=chunk_size,
+                                     attempts=attempts, first_wait=first_wait, check_wait=check_wait, sleep=sleep,
+                                     progress=progress, on_retry=on_retry)
     finally:
         client.close()
     destination = f"{client.base}{API}/uploads/{upload_id}"
@@ -220,8 +232,8 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
               "checks_passed": info.get("checks_passed"), "receipt_id": info.get("receipt_id", ""),
               "path": destination}
     if batch["state"] == "sealed":
-        sent = __import__("scanstation.transfer.outbox", fromlist=["mark_sent"]).mark_sent(
-            session, batch, client.base, "https", destination, size, failures + 1, started)
+        from scanstation.transfer import outbox
+        sent = outbox.mark_sent(session, batch, client.base, "https", destination, size, failures + 1, started)
         result["state"] = sent["state"]
     else:
         result["state"] = batch["state"]
@@ -264,4 +276,4 @@ def fetch_receipt(session, ref, url: str | None = None, *, user: str, password: 
         raise
 
 
-__all__ = ["Client", "base_url", "fetch_receipt", "package_zip", "send"]
+__all__ = ["Client", "base_url", "fetch_receipt", "package_zip", "send", "upload_file"]

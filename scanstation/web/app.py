@@ -100,6 +100,17 @@ class ArchiveWeb:
         self.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2)
 
     # -- plumbing ---------------------------------------------------------------------------
+    def filter_choices(self) -> dict:
+        """The search form's filter values, read again at most once a minute (they change with intake only)."""
+        import time
+        from scanstation import search
+        now = time.monotonic()
+        cached = getattr(self, "_choices", None)
+        if cached is None or now - cached[0] > 60:
+            cached = (now, search.filter_choices(self.home.catalog.reader()))
+            self._choices = cached
+        return cached[1]
+
     def render(self, ctx: Ctx, template: str, status: int = 200, **values) -> HTMLResponse:
         html = self.env.get_template(template).render(
             t=ctx.t, lang=ctx.lang, user=ctx.session.user if ctx.session else None,
@@ -254,7 +265,7 @@ def search_page(ctx: Ctx) -> Response:
                                     conn=ctx.app.home.catalog.reader())
         except InvalidInput as exc:
             error = ctx.msg(exc)
-    choices = search.filter_choices(ctx.app.home.catalog.reader())
+    choices = ctx.app.filter_choices()
     return ctx.render("search.html", q=query, filters=filters, choices=choices, hits=hits, error=error,
                       unmasked=unmasked, field_zh=FIELD_ZH)
 
