@@ -106,7 +106,7 @@ def test_upload_check_queue_accept_and_receipt_fetch(world):
         result = send(world, server.url)
         zip_path = https_delivery.package_zip(world["station"].home, batches.get(world["station"].home.catalog,
                                                                                  world["sealed"]["batch_id"]))
-        assert result["upload_id"] == hashlib.new("sm3", zip_path.read_bytes()).hexdigest()
+        assert result["upload_id"] == world["sealed"]["tagmanifest_sm3"] and result["bytes"] == zip_path.stat().st_size
         assert result["archive_state"] == "queued" and result["checks_passed"] == 1 and result["state"] == "sent"
         assert batches.get(world["station"].home.catalog, world["sealed"]["batch_id"])["state"] == "sent"
         stored = world["archive_path"] / "inbox" / "uploads"
@@ -227,7 +227,8 @@ def test_a_check_interrupted_by_a_stop_runs_at_the_next_start(world):
         from scanstation.service import Session
         from scanstation.users import load_user
         session = Session(home, load_user(home.catalog, "station01")[0])
-        assert uploads.complete(session, upload_id)["state"] == "checking"
+        chain = uploads.chain_step("", 0, hashlib.new("sm3", data).hexdigest())
+        assert uploads.complete(session, upload_id, chain)["state"] == "checking"
     server = Server(world["archive_path"]).start()
     try:
         import time
@@ -256,7 +257,7 @@ def test_damaged_chunks_and_oversized_requests_are_refused(world):
         r = api.put(f"/api/v1/uploads/{upload_id}/chunks/500", content=data[:10],
                     headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data[:10]).hexdigest()})
         assert r.status_code == 403 and "send from byte 0" in r.json()["error"]["en"]
-        r = api.post(f"/api/v1/uploads/{upload_id}/complete", headers=head)
+        r = api.post(f"/api/v1/uploads/{upload_id}/complete", json={"chain": ""}, headers=head)
         assert r.status_code == 403
         big = b"z" * (uploads.MAX_CHUNK + 1)
         r = api.put(f"/api/v1/uploads/{upload_id}/chunks/0", content=big, headers={**head, "X-Chunk-SM3": "0"})
@@ -265,14 +266,27 @@ def test_damaged_chunks_and_oversized_requests_are_refused(world):
         assert r.status_code == 403 and "network.max_package_gb" in r.json()["error"]["en"]
         r = api.post("/api/v1/uploads", json={"upload_id": "../../etc", "size": 10}, headers=head)
         assert r.status_code == 400
-        # a whole file whose SM3 is not the announced one is discarded
+        # chunks that are not the ones the station sent (their chain differs) are discarded
         fake = "b" * 64
         api.post("/api/v1/uploads", json={"upload_id": fake, "size": 1000}, headers=head)
         api.put(f"/api/v1/uploads/{fake}/chunks/0", content=data,
                 headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()})
-        r = api.post(f"/api/v1/uploads/{fake}/complete", headers=head)
+        r = api.post(f"/api/v1/uploads/{fake}/complete", json={"chain": "c" * 64}, headers=head)
         assert r.status_code == 422 and "discarded" in r.json()["error"]["en"]
         assert api.get(f"/api/v1/uploads/{fake}", headers=head).json()["received"] == 0
+        # the right chain: complete; the check then finds the bytes are not a package with that identity
+        api.put(f"/api/v1/uploads/{fake}/chunks/0", content=data,
+                headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()})
+        chain = uploads.chain_step("", 0, hashlib.new("sm3", data).hexdigest())
+        r = api.post(f"/api/v1/uploads/{fake}/complete", json={"chain": chain}, headers=head)
+        assert r.status_code == 200 and r.json()["state"] == "checking"
+        import time
+        for _ in range(100):
+            state = api.get(f"/api/v1/uploads/{fake}", headers=head).json()
+            if state["state"] != "checking":
+                break
+            time.sleep(0.1)
+        assert state["state"] == "failed" and state["error"]
     finally:
         server.stop()
 

@@ -1,8 +1,9 @@
 """Delivering a sealed package to the archive over HTTPS (station side), and fetching its receipt.
 
 ``send`` zips the sealed package once into ``outbox/network/`` (the same bytes on every attempt,
-so a restart of the station resumes the same upload), names it by its SM3 and uploads it in
-chunks of ``chunk_size`` bytes, each with its SM3, to the archive's ``scanstation archive serve``
+so a restart of the station resumes the same upload), names it by the SM3 of its signed tag
+manifest and uploads it in chunks of ``chunk_size`` bytes, each with its SM3 (and a chain of those
+digests checked at the end), to the archive's ``scanstation archive serve``
 (protocol in ``scanstation.transfer.uploads``). A dropped connection, a stopped server or a
 restarted station resumes at the offset the archive reports; consecutive failures are retried
 with back-off up to ``attempts``. When every byte is there the archive checks the whole package
@@ -153,9 +154,24 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
                 on_retry: Callable[[int, str, float], None] | None = None) -> tuple[dict, int]:
     """Upload one file (SM3 ``upload_id``) in chunks, resuming where the archive stands after any
     failure; wait while the archive checks it. Returns the archive's answer and the failures met."""
+    from scanstation.transfer.uploads import chain_step
     size = Path(path).stat().st_size
     failures, wait, last_error = 0, first_wait, ""
     info = None
+    chain, chained_to = "", 0     # the chain of chunk digests up to byte chained_to
+
+    def chain_until(offset: int) -> None:
+        """Extend (or, after a resume from an earlier offset, rebuild) the chain up to ``offset``."""
+        nonlocal chain, chained_to
+        if offset < chained_to:
+            chain, chained_to = "", 0
+        with open(path, "rb") as fh:
+            fh.seek(chained_to)
+            while chained_to < offset:
+                block = fh.read(min(chunk_size, offset - chained_to))
+                chain = chain_step(chain, chained_to, hashlib.new("sm3", block).hexdigest())
+                chained_to += len(block)
+
     while True:
         try:
             if info is None:
@@ -163,15 +179,19 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
             if info["state"] != "receiving":
                 break
             offset = info["received"]
+            if offset != chained_to:
+                chain_until(offset)
             if offset >= size:
-                info = client.call("POST", f"/uploads/{upload_id}/complete")
+                info = client.call("POST", f"/uploads/{upload_id}/complete", json={"chain": chain})
                 continue
             with open(path, "rb") as fh:
                 fh.seek(offset)
                 data = fh.read(min(chunk_size, size - offset))
+            digest = hashlib.new("sm3", data).hexdigest()
             info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
-                               headers={"X-Chunk-SM3": hashlib.new("sm3", data).hexdigest(),
-                                        "Content-Type": "application/octet-stream"})
+                               headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"})
+            if info["received"] == offset + len(data):
+                chain, chained_to = chain_step(chain, offset, digest), offset + len(data)
             failures, wait = 0, first_wait
             if progress:
                 progress(info["received"], size)
@@ -219,7 +239,7 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
     started = now_iso()
     zip_path = package_zip(session.home, batch)
     size = zip_path.stat().st_size
-    upload_id = sm3_file(zip_path)
+    upload_id = batch["tagmanifest_sm3"]
     client = Client(url, user, password, ca_file=ca_file)
     try:
         info, failures = upload_file(client, zip_path, upload_id, batch["batch_id"], chunk_size=chunk_size,

@@ -2,17 +2,21 @@
 
 A station sends its sealed package as one .zip (``scanstation.transfer.https_delivery``):
 
-1. ``begin`` names the upload by the SM3 of the whole file and its size. The same file again gets
-   the same upload (and, once checked, the same answer): sending twice is harmless.
+1. ``begin`` names the upload by the package's identity (the SM3 of its signed tag manifest, which
+   the station knows from sealing) and its size. The same package again gets the same upload (and,
+   once checked, the same answer): sending twice is harmless.
 2. ``put_chunk`` appends one chunk at the offset the archive asks for, after checking the chunk's
-   SM3. The chunk is written and synced before the received count moves in the catalog, so a
-   server that stops at any moment resumes at the last whole chunk; a station that lost its
-   connection asks ``status`` for the offset and goes on from there. Sizes are bounded: a chunk at
-   most ``MAX_CHUNK``, a package at most the setting ``network.max_package_gb``, and never more
-   than the free space of the disk leaves.
-3. ``complete`` checks the SM3 of the whole file, then the four-property check (DA/T 70,
-   ``scanstation.transfer.verify``) runs on the whole package before it enters the intake queue.
-   A package whose signed tag manifest matches one already queued or decided gets that answer.
+   SM3, and extends a chain of the chunk digests (``chain_step``). The chunk is written and synced
+   before the received count moves in the catalog, so a server that stops at any moment resumes at
+   the last whole chunk; a station that lost its connection asks ``status`` for the offset and goes
+   on from there. Sizes are bounded: a chunk at most ``MAX_CHUNK``, a package at most the setting
+   ``network.max_package_gb``, and never more than the free space of the disk leaves.
+3. ``complete`` compares the station's chain with the archive's (the same chunks, in the same order,
+   none missing: one SM3 pass over the data on each side, not three), then the four-property check
+   (DA/T 70, ``scanstation.transfer.verify``) recomputes every file's digests and checks the
+   signature before the package enters the intake queue; a package whose tag manifest is not the
+   announced identity fails that check. A package whose signed tag manifest matches one already
+   queued or decided gets that answer.
 4. Archive staff ``decide`` through ``scanstation.transfer.receive.receive`` (accept or reject, the
    acceptance sample, the signed receipt): the same call as ``scanstation receive``.
 5. The station fetches the signed receipt with ``receipt``.
@@ -38,10 +42,11 @@ from scanstation.storage.files import fsync_dir
 MIGRATION = (80, "network uploads", """
 CREATE TABLE IF NOT EXISTS package_uploads (
     id INTEGER PRIMARY KEY,
-    upload_id TEXT NOT NULL UNIQUE,          -- SM3 of the whole .zip, hex
+    upload_id TEXT NOT NULL UNIQUE,          -- the package's identity: SM3 of its signed tag manifest, hex
     size INTEGER NOT NULL,
     batch_id TEXT NOT NULL DEFAULT '',       -- as the station names it (shown only, never a path)
     received INTEGER NOT NULL DEFAULT 0,     -- bytes written and synced
+    chain_sm3 TEXT NOT NULL DEFAULT '',      -- chain of the received chunks' SM3 (chain_step)
     state TEXT NOT NULL DEFAULT 'receiving', -- receiving | checking | queued | accepted | rejected | failed
     checks_passed INTEGER,
     report TEXT NOT NULL DEFAULT '',         -- JSON four-property report
@@ -73,6 +78,11 @@ _locks_guard = threading.Lock()
 def now_iso() -> str:
     from scanstation.home import now_iso as now   # imported late: the catalog imports this module for its migration
     return now()
+
+
+def chain_step(chain: str, offset: int, chunk_sm3: str) -> str:
+    """The chain after one more chunk: SM3 of the previous chain, the chunk's offset and its SM3."""
+    return hashlib.new("sm3", f"{chain}:{offset}:{chunk_sm3}".encode("ascii")).hexdigest()
 
 
 def _lock(upload_id: str) -> threading.Lock:
@@ -180,7 +190,8 @@ def put_chunk(session, upload_id: str, offset: int, data: bytes, chunk_sm3: str)
         raise InvalidInput("A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=MAX_CHUNK)
     if not data:
         raise InvalidInput("An empty chunk was sent.", "收到了空数据块。")
-    if hashlib.new("sm3", data).hexdigest() != str(chunk_sm3 or "").strip().lower():
+    digest = hashlib.new("sm3", data).hexdigest()
+    if digest != str(chunk_sm3 or "").strip().lower():
         raise CheckFailed("The chunk at byte {o} arrived damaged (its SM3 differs); nothing was written. Send it again.",
                           "第 {o} 字节处的数据块传输损坏（SM3 不符）；未写入。请重新发送。", o=offset)
     with _lock(str(upload_id).lower()):
@@ -195,7 +206,7 @@ def put_chunk(session, upload_id: str, offset: int, data: bytes, chunk_sm3: str)
         if offset < row["received"]:   # a chunk written before whose answer was lost: it must be the same bytes
             with open(path, "rb") as fh:
                 fh.seek(offset)
-                if fh.read(len(data)) != data:
+                if hashlib.new("sm3", fh.read(len(data))).digest() != bytes.fromhex(digest):
                     raise CheckFailed("The chunk at byte {o} differs from what was received before; start the delivery "
                                       "again.", "第 {o} 字节处的数据块与此前收到的不同；请重新发送。", o=offset)
             return _public(row)
@@ -213,15 +224,17 @@ def put_chunk(session, upload_id: str, offset: int, data: bytes, chunk_sm3: str)
             raise StorageError("The archive could not store the chunk ({error}); nothing of it counts. Try again later.",
                                "档案室无法保存该数据块（{error}）；该块不计入。请稍后重试。", error=exc.strerror or str(exc)) from exc
         received = row["received"] + len(data)
+        chain = chain_step(row["chain_sm3"], offset, digest)
         with session.catalog.write() as conn:
-            conn.execute("UPDATE package_uploads SET received = ?, updated_at = ? WHERE id = ?",
-                         (received, now_iso(), row["id"]))
-        row = dict(row, received=received)
+            conn.execute("UPDATE package_uploads SET received = ?, chain_sm3 = ?, updated_at = ? WHERE id = ?",
+                         (received, chain, now_iso(), row["id"]))
+        row = dict(row, received=received, chain_sm3=chain)
     return _public(row)
 
 
-def complete(session, upload_id: str) -> dict:
-    """All bytes are here: check the whole file's SM3; the package then waits for ``check``."""
+def complete(session, upload_id: str, chain: str) -> dict:
+    """All bytes are here: the station's chain of chunk digests must be the archive's; the package
+    then waits for ``check``."""
     session.require("package.deliver")
     with _lock(str(upload_id).lower()):
         row = _row(session.catalog, upload_id)
@@ -232,17 +245,14 @@ def complete(session, upload_id: str) -> dict:
             raise Refused("The archive has {r} of {s} bytes; send the rest first.", "档案室已收到 {r}/{s} 字节；请先发送其余部分。",
                           r=row["received"], s=row["size"])
         part = part_path(session.home, row)
-        digest = hashlib.new("sm3")
-        with open(part, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != row["upload_id"]:
+        if not row["chain_sm3"] or str(chain or "").strip().lower() != row["chain_sm3"]:
             part.unlink(missing_ok=True)
             with session.change("package.deliver", "package.upload_damaged", "upload", row["upload_id"]) as ch:
-                ch.conn.execute("UPDATE package_uploads SET received = 0, updated_at = ? WHERE id = ?",
+                ch.conn.execute("UPDATE package_uploads SET received = 0, chain_sm3 = '', updated_at = ? WHERE id = ?",
                                 (now_iso(), row["id"]))
-            raise CheckFailed("The whole package's SM3 differs from the one announced; it was discarded. Send it again.",
-                              "整个移交包的 SM3 与声明的不符，已丢弃。请重新发送。")
+            raise CheckFailed("The chunks the archive received are not the ones the station sent (their SM3 chain "
+                              "differs); the upload was discarded. Send it again.",
+                              "档案室收到的数据块与扫描站发送的不一致（SM3 链不符），已丢弃。请重新发送。")
         os.replace(part, package_path(session.home, row))
         fsync_dir(folder(session.home))
         with session.change("package.deliver", "package.uploaded", "upload", row["upload_id"]) as ch:
@@ -278,6 +288,16 @@ def check(session, upload_id: str, workers: int | None = None) -> dict:
             ch.conn.execute("UPDATE package_uploads SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
                             (message[:2000], now_iso(), row["id"]))
             ch.after = {"error": message[:500]}
+        return _public(session.catalog.one("SELECT * FROM package_uploads WHERE id = ?", (row["id"],)))
+    if tag != row["upload_id"]:
+        message = (f"The package's signed tag manifest has SM3 {tag[:16] or '—'}…, not the identity "
+                   f"{row['upload_id'][:16]}… it was sent under.")
+        report_json = json.dumps(data, ensure_ascii=False)
+        with session.change(None, "package.check_failed", "upload", row["upload_id"]) as ch:
+            ch.conn.execute("UPDATE package_uploads SET state = 'failed', error = ?, checks_passed = 0, report = ?,"
+                            " batch_id = ?, updated_at = ? WHERE id = ?",
+                            (message, report_json, batch, now_iso(), row["id"]))
+            ch.after = {"error": message}
         return _public(session.catalog.one("SELECT * FROM package_uploads WHERE id = ?", (row["id"],)))
     earlier = session.catalog.one("SELECT * FROM package_uploads WHERE tagmanifest_sm3 = ? AND tagmanifest_sm3 != '' "
                                   "AND id != ? AND same_as IS NULL ORDER BY id LIMIT 1", (tag, row["id"])) if tag else None

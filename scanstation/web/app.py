@@ -466,9 +466,9 @@ def api_chunk(app, request, session, body) -> dict:
                              request.headers.get("x-chunk-sm3", ""))
 
 
-@api("package.deliver")
+@api("package.deliver", json_body=True)
 def api_complete(app, request, session, body) -> dict:
-    info = uploads.complete(session, request.path_params["upload_id"])
+    info = uploads.complete(session, request.path_params["upload_id"], str(body.get("chain", "")))
     if info["state"] == "checking":
         app.submit_check(info["upload_id"], session.user.name)
     return info
