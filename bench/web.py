@@ -163,9 +163,13 @@ class Searcher(threading.Thread):
         self.rng = random.Random(seed)
         self.latencies: list[float] = []
         self.errors: list[str] = []
+        self.ready = threading.Event()
+        self.go = threading.Event()
 
     def run(self):
         cookie = login_cookie(self.port, self.user)
+        self.ready.set()
+        self.go.wait()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         while not self.stop.is_set():
             q, filters = self.rng.choice(self.mix)
@@ -207,16 +211,13 @@ def stamp_nonce(path: Path, nonce: int) -> None:
         os.fsync(fh.fileno())
 
 
-def upload(port: int, user: str, path: Path, chunk: int) -> tuple[int, float, str]:
+def upload(client, path: Path, chunk: int) -> tuple[int, float, str]:
     from scanstation.transfer import https_delivery
-    client = https_delivery.Client(f"http://127.0.0.1:{port}", user, PASSWORD)
-    try:
-        started = time.perf_counter()
-        upload_id = os.urandom(32).hex()   # a real station names it by its tag manifest's SM3, known from sealing
-        info, _ = https_delivery.upload_file(client, path, upload_id, f"BENCH-{user}", chunk_size=chunk, check_wait=0)
-        return path.stat().st_size, time.perf_counter() - started, info["state"]
-    finally:
-        client.close()
+    started = time.perf_counter()
+    upload_id = os.urandom(32).hex()   # a real station names it by its tag manifest's SM3, known from sealing
+    info, _ = https_delivery.upload_file(client, path, upload_id, f"BENCH-{client.user}", chunk_size=chunk,
+                                         check_wait=0)
+    return path.stat().st_size, time.perf_counter() - started, info["state"]
 
 
 def disk_copy(src: Path, dst: Path) -> float:
@@ -280,9 +281,15 @@ def main() -> int:
         searchers = [Searcher(port, f"reader{i:02d}", mix, args.think, stop, seed=100 + i) for i in range(args.searchers)]
         for t in searchers:
             t.start()
-        time.sleep(2.0)   # logins done (argon2), searchers running
+        for t in searchers:   # every user logged in (argon2) before the clock starts
+            t.ready.wait(timeout=600)
+        from scanstation.transfer import https_delivery
+        clients = [https_delivery.Client(f"http://127.0.0.1:{port}", f"station{i}", PASSWORD)
+                   for i in range(args.stations)]
+        for c in clients:
+            c.login()
         for t in searchers:
-            t.latencies.clear()
+            t.go.set()
         rounds = []
         nonce = 0
         began = time.perf_counter()
@@ -290,7 +297,7 @@ def main() -> int:
             results = [None] * args.stations
 
             def run(i):
-                results[i] = upload(port, f"station{i}", packages[i], args.chunk_mb << 20)
+                results[i] = upload(clients[i], packages[i], args.chunk_mb << 20)
             for p in packages:
                 nonce += 1
                 stamp_nonce(p, nonce)
