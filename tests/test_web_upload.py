@@ -343,3 +343,35 @@ def test_an_unreachable_archive_gives_a_clear_message_and_keeps_the_batch(world)
         send(world, f"http://127.0.0.1:{port}", attempts=2)
     assert "run the same command again to resume" in failed.value.en
     assert batches.get(world["station"].home.catalog, world["sealed"]["batch_id"])["state"] == "sealed"
+
+
+def test_a_package_zipped_again_differently_after_a_partial_upload_is_discarded_and_sent_whole(world):
+    """The station's zip was lost and made again with other bytes after half of it went up: the archive's
+    chain of chunks no longer matches at the end, so the mixed file is discarded, never checked, and the
+    next send delivers the whole new zip."""
+    server = Server(world["archive_path"]).start()
+
+    class StationStopped(Exception):
+        pass
+
+    def stop(received, size):
+        raise StationStopped
+
+    try:
+        with pytest.raises(StationStopped):
+            send(world, server.url, progress=stop)
+        home = world["station"].home
+        zip_path = https_delivery.package_zip(home, batches.get(home.catalog, world["sealed"]["batch_id"]))
+        data = bytearray(zip_path.read_bytes())
+        data[:CHUNK] = bytes(CHUNK)            # the first chunk differs from what the archive holds
+        zip_path.write_bytes(bytes(data))
+        with pytest.raises(CheckFailed) as discarded:
+            send(world, server.url)
+        assert "discarded" in discarded.value.en
+        [(_, state, received, _, _, _)] = uploads_rows(world)
+        assert state == "receiving" and received == 0
+        zip_path.unlink()                       # made again from the sealed package
+        result = send(world, server.url)
+        assert result["archive_state"] == "queued" and result["checks_passed"] == 1
+    finally:
+        server.stop()
