@@ -135,6 +135,11 @@ def test_upload_check_queue_accept_and_receipt_fetch(world):
         again = https_delivery.fetch_receipt(world["station"].s["clerk1"], world["sealed"]["batch_id"], None,
                                              user="station01", password=PASSWORD)
         assert again.get("already_imported")
+        # R38: once received and past keep_years, outbox prune takes the package and its network zip
+        from scanstation.transfer import outbox
+        review = outbox.prune(world["station"].s["clerk1"], as_of="2099-01-01")
+        [entry] = review["prunable"]
+        assert any(p.endswith(zip_path.name) for p in entry["paths"]) and len(entry["paths"]) == 2
     finally:
         server.stop()
     conn = archive_db(world)

@@ -1,6 +1,6 @@
 """Delivering a sealed package to the archive over HTTPS (station side), and fetching its receipt.
 
-``send`` zips the sealed package once into ``outbox/network/`` (the same bytes on every attempt,
+``send`` zips the sealed package once into the outbox, beside it (the same bytes on every attempt,
 so a restart of the station resumes the same upload), names it by the SM3 of its signed tag
 manifest and uploads it in chunks of ``chunk_size`` bytes, each with its SM3 (and a chain of those
 digests checked at the end), to the archive's ``scanstation archive serve``
@@ -109,14 +109,13 @@ def sm3_file(path: Path) -> str:
 
 
 def package_zip(home, batch: dict) -> Path:
-    """The package as one .zip in ``outbox/network`` (made once; kept while the batch is kept)."""
+    """The package as one .zip beside it in the outbox (made once; kept while the batch is kept, R38)."""
     package = Path(home.path) / batch["package_path"]
     if not package.is_dir():
         raise NotFound("The package of batch {b} is not in the outbox ({p}).", "发件箱中没有批次 {b} 的移交包（{p}）。",
                        b=batch["batch_id"], p=str(package))
-    target = home.dir("outbox") / "network" / f"{package.name}.zip"
+    target = package.with_name(f"{package.name}.zip")   # beside the package: ``outbox prune`` removes both
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.part")
         zip_package.write_zip(package, temp)
         os.replace(temp, target)
