@@ -380,3 +380,30 @@ def test_a_package_zipped_again_differently_after_a_partial_upload_is_discarded_
         assert result["archive_state"] == "queued" and result["checks_passed"] == 1
     finally:
         server.stop()
+
+
+def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, capsys):
+    from scanstation.cli.main import main
+    server = Server(world["archive_path"]).start()
+    station_home = world["tmp"] / "station"
+    world["station"].close()
+    try:
+        monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
+        base = ["--home", str(station_home), "--user", "clerk1"]
+        code = main(base + ["batch", "send", world["sealed"]["batch_id"], "--to", server.url, "--chunk-mb", "1"])
+        assert code == 1 and "SCANSTATION_REMOTE_USER" in capsys.readouterr().err
+        monkeypatch.setenv("SCANSTATION_REMOTE_USER", "station01")
+        monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", PASSWORD)
+        code = main(base + ["--json", "batch", "send", world["sealed"]["batch_id"], "--to", server.url, "--chunk-mb", "1"])
+        out = capsys.readouterr().out
+        assert code == 0 and '"archive_state": "queued"' in out
+        code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
+        err = capsys.readouterr().err
+        assert code == 1 and "尚无回执" in err          # not decided yet: a plain message, no traceback
+        monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", "wrong-password")
+        code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
+        assert code == 1 and "用户名或密码错误" in capsys.readouterr().err
+    finally:
+        server.stop()
+        from scanstation.home import Home
+        world["station"].home = Home.open(station_home)
