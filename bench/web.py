@@ -163,6 +163,7 @@ class Searcher(threading.Thread):
         self.rng = random.Random(seed)
         self.latencies: list[float] = []
         self.errors: list[str] = []
+        self.slow: list[tuple[float, float, str]] = []
         self.ready = threading.Event()
         self.go = threading.Event()
 
@@ -170,6 +171,8 @@ class Searcher(threading.Thread):
         cookie = login_cookie(self.port, self.user)
         self.ready.set()
         self.go.wait()
+        if self.think > 0:   # users arrive spread over one think time, not all in the same millisecond
+            self.stop.wait(self.rng.uniform(0, self.think))
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         while not self.stop.is_set():
             q, filters = self.rng.choice(self.mix)
@@ -184,6 +187,7 @@ class Searcher(threading.Thread):
                     self.errors.append(f"{response.status} {q}")
                 else:
                     self.latencies.append(elapsed)
+                    self.slow.append((elapsed, started, q))
             except (OSError, http.client.HTTPException) as exc:
                 self.errors.append(f"{type(exc).__name__} {q}")
                 conn.close()
@@ -325,6 +329,7 @@ def main() -> int:
         server.wait(timeout=30)
         latencies = [x for t in searchers for x in t.latencies]
         errors = [e for t in searchers for e in t.errors]
+        slowest = sorted((x for t in searchers for x in t.slow), reverse=True)[:8]
         ratios = sorted(r["ratio"] for r in rounds)
         result = {
             "bench": "web", "quick": args.quick, "pages": info["pages"], "dossiers": info["dossiers"],
@@ -335,6 +340,7 @@ def main() -> int:
                           "p95": round(percentile(latencies, 95) * 1000, 1),
                           "p99": round(percentile(latencies, 99) * 1000, 1),
                           "max": round(max(latencies, default=0) * 1000, 1)},
+            "slowest": [{"ms": round(ms * 1000), "at_s": round(at - began, 1), "q": q} for ms, at, q in slowest],
             "stations": args.stations, "package_MB": package_mb, "chunk_MB": args.chunk_mb, "upload_rounds": len(rounds),
             "upload_MBps_median": sorted(r["upload_MBps"] for r in rounds)[len(rounds) // 2] if rounds else 0,
             "copy_MBps_median": sorted(r["copy_MBps"] for r in rounds)[len(rounds) // 2] if rounds else 0,
