@@ -313,7 +313,16 @@ def test_login_is_rate_limited(tmp_path):
         api = client.post("/api/v1/session", json={"user": "arch9", "password": PASSWORD})
         assert api.status_code == 403 and "Too many failed logins" in api.json()["error"]["en"]
         # another user from the same address is not locked out by arch9's failures
-        assert browser_login(httpx.Client(base_url=server.url), "clerk9").status_code == 303
+        clerk = httpx.Client(base_url=server.url, follow_redirects=False)
+        assert browser_login(clerk, "clerk9").status_code == 303
+        assert clerk.get("/search").status_code == 200
+        # an account disabled while logged in loses its session at the next request
+        db = sqlite3.connect(str(world["archive_path"] / "catalog.sqlite"), timeout=30)
+        with db:
+            db.execute("UPDATE users SET disabled = 1 WHERE name = 'clerk9'")
+        db.close()
+        r = clerk.get("/search")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
     finally:
         server.stop()
     assert len(audit_rows(world, "web.login_failed")) == 5

@@ -39,6 +39,12 @@ def _dossier_row(catalog, dossier_id) -> dict:
     return row
 
 
+def number_of(session, dossier_id) -> str:
+    """The 档号 of a dossier id (for a loan request made from the dossier page)."""
+    session.require("catalog.read")
+    return _dossier_row(session.catalog, dossier_id)["number"]
+
+
 def current_loan(session, dossier_id: int, now: datetime | None = None) -> dict | None:
     """The user's approved, still valid loan of this dossier, if any (overdue loans are expired first)."""
     moment = now or datetime.now().astimezone()
@@ -148,4 +154,4 @@ def loans_view(session, now: datetime | None = None) -> list[dict]:
     return [dict(loan, state_zh=lending.STATE_ZH.get(loan["state"], loan["state"])) for loan in reversed(loans)]
 
 
-__all__ = ["current_loan", "dossier", "loans_view", "page", "page_image"]
+__all__ = ["current_loan", "dossier", "loans_view", "number_of", "page", "page_image"]

@@ -363,6 +363,7 @@ def report(session, ident) -> dict:
     row = _row_by_id(session.catalog, ident)
     out = _public(row)
     out["report"] = json.loads(row["report"]) if row["report"] else None
+    session.log("package.view", "upload", row["upload_id"], {"batch_id": row["batch_id"]})
     return out
 
 

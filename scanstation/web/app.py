@@ -312,9 +312,9 @@ def _int(value, what_en: str, what_zh: str) -> int:
 
 @page("lend.request")
 def loan_request(ctx: Ctx) -> Response:
-    view = reading_room.dossier(ctx.session, _int(ctx.form.get("dossier_id"), "The dossier", "案卷编号"))
+    number = reading_room.number_of(ctx.session, _int(ctx.form.get("dossier_id"), "The dossier", "案卷编号"))
     days = _int(ctx.form.get("days") or "1", "The loan period", "借阅期限")
-    loan = lending.request(ctx.session, view["dossier"]["number"], ctx.form.get("reason", "")[:500], days)
+    loan = lending.request(ctx.session, number, ctx.form.get("reason", "")[:500], days)
     return RedirectResponse(f"/loans?notice=requested-{loan['id']}", status_code=303)
 
 
@@ -345,7 +345,6 @@ def intake_page(ctx: Ctx) -> Response:
 def intake_item(ctx: Ctx) -> Response:
     from scanstation.transfer import keys
     item = uploads.report(ctx.session, ctx.request.path_params["item_id"])
-    ctx.session.log("package.view", "upload", item["upload_id"], {"batch_id": item["batch_id"]})
     key_names = [k["name"] for k in keys.list_keys(ctx.app.home)["signing"] if "error" not in k]
     return ctx.render("intake_item.html", item=item, report=item["report"], key_names=key_names)
 
@@ -515,9 +514,11 @@ def create_app(home, *, tls: bool, threads: int = 32) -> Starlette:
     async def lifespan(app):
         import anyio.to_thread
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        checkpoints = home.catalog.checkpoint_in_background()
         web.recover()
         yield
         web.checks.shutdown(wait=True)
+        checkpoints.set()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.web = web
