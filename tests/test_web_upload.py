@@ -100,7 +100,7 @@ def uploads_rows(world):
         conn.close()
 
 
-def test_upload_check_queue_accept_and_receipt_fetch(world):
+def test_r33_upload_checked_before_the_queue_accepted_in_the_page_and_receipt_fetched(world):
     server = Server(world["archive_path"]).start()
     try:
         result = send(world, server.url)
@@ -407,3 +407,28 @@ def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, 
         server.stop()
         from scanstation.home import Home
         world["station"].home = Home.open(station_home)
+
+
+def test_r34_reject_in_the_intake_page_with_reasons_and_the_station_gets_its_dossiers_back(world):
+    server = Server(world["archive_path"]).start()
+    try:
+        send(world, server.url)
+        staff = httpx.Client(base_url=server.url, follow_redirects=False, timeout=120)
+        assert browser_login(staff, "arch9").status_code == 303
+        item = re.search(r'href="/intake/(\d+)" class="item"', staff.get("/intake").text).group(1)
+        page = staff.get(f"/intake/{item}").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        # a wrong passphrase: refused with the reason, nothing decided
+        r = staff.post(f"/intake/{item}/reject", data={"csrf": csrf, "key": "archive", "passphrase": "wrong",
+                                                       "reasons": "题名不全"})
+        assert r.status_code in (400, 403) and "待处理" in staff.get(f"/intake/{item}").text
+        r = staff.post(f"/intake/{item}/reject", data={"csrf": csrf, "key": "archive", "passphrase": PASSPHRASE,
+                                                       "reasons": "题名不全\n页码与目录不符"})
+        assert r.status_code == 303
+        assert "已退回" in staff.get(f"/intake/{item}").text
+        fetched = https_delivery.fetch_receipt(world["station"].s["clerk1"], world["sealed"]["batch_id"], None,
+                                               user="station01", password=PASSWORD)
+        assert fetched["decision"] == "rejected" and fetched["state"] == "rejected"
+        assert "题名不全" in fetched["reasons"]
+    finally:
+        server.stop()
