@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "fixity.check": ("admin", "archivist", "auditor"),
     "pages.view": ("archivist",),                             # archive staff read pages without a loan
     "package.deliver": ("clerk", "admin"),                   # a station's account uploads packages over HTTPS
+    "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
