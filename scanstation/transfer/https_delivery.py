@@ -171,46 +171,63 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
                 chain = chain_step(chain, chained_to, hashlib.new("sm3", block).hexdigest())
                 chained_to += len(block)
 
-    while True:
-        try:
-            if info is None:
-                info = client.call("POST", "/uploads", json={"upload_id": upload_id, "size": size, "batch_id": batch_id})
-            if info["state"] != "receiving":
-                break
-            offset = info["received"]
-            if offset != chained_to:
-                chain_until(offset)
-            if offset >= size:
-                info = client.call("POST", f"/uploads/{upload_id}/complete", json={"chain": chain})
-                continue
-            with open(path, "rb") as fh:
-                fh.seek(offset)
-                data = fh.read(min(chunk_size, size - offset))
-            digest = hashlib.new("sm3", data).hexdigest()
-            info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
-                               headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"})
-            if info["received"] == offset + len(data):
-                chain, chained_to = chain_step(chain, offset, digest), offset + len(data)
-            failures, wait = 0, first_wait
-            if progress:
-                progress(info["received"], size)
-        except _transport_errors() as exc:
-            problem = _certificate_problem(exc)
-            if problem:
-                raise untrusted(client.base, problem) from exc
-            failures += 1
-            last_error = str(exc) or type(exc).__name__
-            if failures >= attempts:
-                raise StorageError(
-                    "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
-                    "what it received; run the same command again to resume.",
-                    "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
-                    b=batch_id, u=client.base, error=last_error, n=failures) from exc
-            if on_retry:
-                on_retry(failures, last_error, wait)
-            sleep(wait)
-            wait = min(wait * 2, 30.0)
-            info = None   # ask the archive where it stands
+    def read_chunk(offset: int) -> tuple[bytes, str]:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(min(chunk_size, size - offset))
+        return data, hashlib.new("sm3", data).hexdigest()
+
+    from concurrent.futures import ThreadPoolExecutor
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-read")
+    ahead = None   # (offset, future of (data, sm3)) of the next chunk
+    try:
+        while True:
+            try:
+                if info is None:
+                    info = client.call("POST", "/uploads",
+                                       json={"upload_id": upload_id, "size": size, "batch_id": batch_id})
+                if info["state"] != "receiving":
+                    break
+                offset = info["received"]
+                if offset != chained_to:
+                    chain_until(offset)
+                if offset >= size:
+                    info = client.call("POST", f"/uploads/{upload_id}/complete", json={"chain": chain})
+                    continue
+                if ahead is not None and ahead[0] == offset:
+                    data, digest = ahead[1].result()
+                else:
+                    data, digest = read_chunk(offset)
+                ahead = None
+                following = offset + len(data)
+                if following < size:   # read and hash the next chunk while this one travels and is stored
+                    ahead = (following, reader.submit(read_chunk, following))
+                info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
+                                   headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"})
+                if info["received"] == offset + len(data):
+                    chain, chained_to = chain_step(chain, offset, digest), offset + len(data)
+                failures, wait = 0, first_wait
+                if progress:
+                    progress(info["received"], size)
+            except _transport_errors() as exc:
+                problem = _certificate_problem(exc)
+                if problem:
+                    raise untrusted(client.base, problem) from exc
+                failures += 1
+                last_error = str(exc) or type(exc).__name__
+                if failures >= attempts:
+                    raise StorageError(
+                        "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
+                        "what it received; run the same command again to resume.",
+                        "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
+                        b=batch_id, u=client.base, error=last_error, n=failures) from exc
+                if on_retry:
+                    on_retry(failures, last_error, wait)
+                sleep(wait)
+                wait = min(wait * 2, 30.0)
+                info = None   # ask the archive where it stands
+    finally:
+        reader.shutdown(wait=True)
     deadline = time.monotonic() + check_wait
     while info["state"] == "checking" and time.monotonic() < deadline:
         sleep(0.5)
