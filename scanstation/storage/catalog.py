@@ -322,38 +322,7 @@ class Catalog:
             self.__dict__.setdefault("_reader_list", []).append(conn)
         return conn
 
-    def checkpoint_in_background(self, interval: float = 2.0) -> threading.Event:
-        """For a long-running service with many small writes: the writer stops checkpointing the WAL
-        itself (a checkpoint syncs the file, and while the disk is busy that made every write wait
-        behind it); a thread checkpoints every ``interval`` seconds on its own connection instead,
-        beside readers and the writer (PASSIVE). Set the returned event to stop it."""
-        stop = threading.Event()
-        self.conn.execute("PRAGMA wal_autocheckpoint=0")
-        path = self.path
-
-        def run() -> None:
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-            try:
-                while not stop.wait(interval):
-                    try:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    except sqlite3.Error:
-                        pass
-            finally:
-                conn.close()
-
-        threading.Thread(target=run, name="catalog-checkpoint", daemon=True).start()
-        self.__dict__["_checkpointer"] = stop
-        return stop
-
     def close(self) -> None:
-        stop = self.__dict__.pop("_checkpointer", None)
-        if stop is not None:
-            stop.set()
-            try:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                pass
         for conn in self.__dict__.get("_reader_list", []):
             conn.close()
         self.conn.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,20 +97,30 @@ class ArchiveWeb:
         self.checks = ThreadPoolExecutor(max_workers=check_workers, thread_name_prefix="package-check")
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(default=True, default_for_string=True))
+        self._choices = None
+        self._choices_lock = threading.Lock()
         self.env.filters["marked"] = _marked
         self.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=2)
 
     # -- plumbing ---------------------------------------------------------------------------
     def filter_choices(self) -> dict:
-        """The search form's filter values, read again at most once a minute (they change with intake only)."""
+        """The search form's filter values (they change with intake only): read again at most once a
+        minute, by one thread while the others go on with the values they have. Without that, every
+        worker re-read them at the same moment when they expired -- four scans of the dossiers each --
+        and all searches stalled for seconds."""
         import time
         from scanstation import search
-        now = time.monotonic()
-        cached = getattr(self, "_choices", None)
-        if cached is None or now - cached[0] > 60:
-            cached = (now, search.filter_choices(self.home.catalog.reader()))
-            self._choices = cached
-        return cached[1]
+        cached = self._choices
+        if cached is not None and time.monotonic() - cached[0] <= 60:
+            return cached[1]
+        if self._choices_lock.acquire(blocking=cached is None):
+            try:
+                cached = self._choices
+                if cached is None or time.monotonic() - cached[0] > 60:
+                    self._choices = (time.monotonic(), search.filter_choices(self.home.catalog.reader()))
+            finally:
+                self._choices_lock.release()
+        return self._choices[1]
 
     def render(self, ctx: Ctx, template: str, status: int = 200, **values) -> HTMLResponse:
         html = self.env.get_template(template).render(
@@ -514,11 +525,10 @@ def create_app(home, *, tls: bool, threads: int = 32) -> Starlette:
     async def lifespan(app):
         import anyio.to_thread
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        checkpoints = home.catalog.checkpoint_in_background()
+        await run_in_threadpool(web.filter_choices)   # ready before the first search
         web.recover()
         yield
         web.checks.shutdown(wait=True)
-        checkpoints.set()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.web = web
