@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "pages.view": ("archivist",),                             # archive staff read pages without a loan
     "package.deliver": ("clerk", "admin"),                   # a station's account uploads packages over HTTPS
     "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
+    "paper.custody": ("clerk", "archivist", "admin"),          # 调档, 拆装订, hand-over lists
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
