@@ -438,14 +438,68 @@ def index_needs_rebuild(db) -> bool:
 
 
 # -- searching -----------------------------------------------------------------------------
-def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]:
-    """Ranked hits for ``query`` in OCR text and catalog fields (best first)."""
+# Filters over catalog fields: name -> dossiers column. "department" is 责任者, the unit that formed the file.
+FILTER_FIELDS = {"year": "year", "insurance_type": "insurance_type", "business_stage": "business_stage",
+                 "department": "responsible"}
+
+
+def clean_filters(filters: dict | None) -> dict:
+    """Only known filters with a value; the year must be a number."""
+    cleaned = {}
+    for name, value in (filters or {}).items():
+        if name not in FILTER_FIELDS or value is None or str(value).strip() == "":
+            continue
+        value = str(value).strip()
+        if name == "year":
+            if not value.isdigit() or len(value) != 4:
+                raise InvalidInput("The year filter must be a year such as 2024.", "年度筛选须为年份，如 2024。")
+            cleaned[name] = int(value)
+        else:
+            cleaned[name] = value[:200]
+    return cleaned
+
+
+def _filter_sql(filters: dict, alias: str = "d") -> tuple[str, list]:
+    if not filters:
+        return "", []
+    return ("".join(f" AND {alias}.{FILTER_FIELDS[name]} = ?" for name in filters),
+            [filters[name] for name in filters])
+
+
+def filter_choices(db) -> dict[str, list]:
+    """The values the catalog holds for each filter, for the search form."""
     conn = _conn(db)
+    choices = {}
+    for name, column in FILTER_FIELDS.items():
+        rows = conn.execute(f"SELECT DISTINCT {column} FROM dossiers WHERE {column} != '' AND {column} IS NOT NULL "
+                            f"AND status != 'destroyed' ORDER BY {column} LIMIT 500").fetchall()
+        choices[name] = [r[0] for r in rows]
+    return choices
+
+
+def _filtered_dossiers(conn, filters: dict, limit: int) -> list[Hit]:
+    """No words, only filters: the newest dossiers that match them."""
+    where, params = _filter_sql(filters)
+    cur = conn.execute(f"SELECT d.id, d.number, d.title FROM dossiers d WHERE d.status != 'destroyed'{where} "
+                       f"ORDER BY d.id DESC LIMIT ?", params + [limit])
+    return [Hit(number=number, page=None, field="title", snippet=make_snippet(title or "", ()), score=0.0,
+                dossier_id=dossier_id) for dossier_id, number, title in cur.fetchall()]
+
+
+def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dict | None = None) -> list[Hit]:
+    """Ranked hits for ``query`` in OCR text and catalog fields (best first), within ``filters``
+    (see FILTER_FIELDS). With filters, the filter applies to the best ``RANK_WINDOW`` matches of
+    each kind; with filters and no words, the newest matching dossiers are listed."""
+    conn = _conn(db)
+    filters = clean_filters(filters)
     compiled = compile_query(query)
-    if not compiled.text_match and not compiled.code:
-        raise InvalidInput("Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。")
     limit = max(1, min(int(limit), 1000))
-    want = limit + 10   # a few spare rows: some candidates may be stale (replaced pages)
+    if not compiled.text_match and not compiled.code:
+        if filters:
+            return _filtered_dossiers(conn, filters, limit)
+        raise InvalidInput("Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。")
+    # a few spare rows: some candidates may be stale (replaced pages); with filters, many may be filtered out
+    want = max(limit + 10, RANK_WINDOW) if filters else limit + 10
     candidates: list[tuple[float, str, int]] = []   # (score, kind, id)
     if compiled.code:
         candidates += [(score, "code", dossier_id) for score, dossier_id in _code_candidates(conn, compiled, want)]
@@ -460,8 +514,8 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
     hits: list[Hit] = []
     dossier_ids = [c[2] for c in candidates if c[1] != "page"]
     page_ids = [c[2] for c in candidates if c[1] == "page"]
-    dossiers = _fetch_dossiers(conn, dossier_ids)
-    pages = _fetch_pages(conn, page_ids, protected)
+    dossiers = _fetch_dossiers(conn, dossier_ids, filters)
+    pages = _fetch_pages(conn, page_ids, protected, filters)
     for score, kind, object_id in candidates:
         if kind == "page":
             page = pages.get(object_id)
@@ -546,25 +600,28 @@ def _code_candidates(conn, compiled: CompiledQuery, want: int) -> list[tuple[flo
     return sorted(((s, i) for i, s in found.items()), key=lambda x: (x[0], -x[1]))[:want]
 
 
-def _fetch_dossiers(conn, ids: list[int]) -> dict[int, dict]:
+def _fetch_dossiers(conn, ids: list[int], filters: dict | None = None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
+    where, params = _filter_sql(filters or {})
     cur = conn.execute(f"SELECT d.id, d.number, d.title, d.person_name, d.employer, d.person_id_number "
                        f"FROM dossiers d JOIN search_dossier_state s ON s.dossier_id = d.id "
-                       f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'", ids)
+                       f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'{where}", list(ids) + params)
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
 
-def _fetch_pages(conn, ids: list[int], protected=None) -> dict[int, dict]:
+def _fetch_pages(conn, ids: list[int], protected=None, filters: dict | None = None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
+    where, params = _filter_sql(filters or {})
     cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text, t.engine FROM pages p "
                        f"JOIN dossiers d ON d.id = p.dossier_id JOIN page_text t ON t.page_id = p.id "
                        f"JOIN search_page_state s ON s.page_id = p.id "
-                       f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'", ids)
+                       f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'{where}",
+                       list(ids) + params)
     names = [c[0] for c in cur.description]
     found = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
     for page in found.values():
@@ -671,3 +728,21 @@ def _term_pattern(term: str):
             variants |= set("・•．‧∙⋅･.:：'。")
         parts.append("[" + "".join(re.escape(v) for v in sorted(variants)) + "]")
     return re.compile(r"\s*".join(parts), re.IGNORECASE)
+
+
+# -- the service call every shell uses -------------------------------------------------------
+def search_as(session, query: str, *, limit: int = 20, unmasked: bool = False, filters: dict | None = None,
+              conn=None) -> list[Hit]:
+    """A user's search: role checked, personal data masked unless the user may and asks to see it,
+    and the search itself in the audit trail (the query with ID numbers masked, the filters, the
+    number of hits). ``conn`` may be a read connection of the same catalog (the network service
+    searches on one per thread)."""
+    session.require("catalog.read")
+    if unmasked:
+        session.require("personal.unmasked")
+    filters = clean_filters(filters)
+    hits = search(conn if conn is not None else session.catalog, query, limit=limit, unmasked=unmasked,
+                  filters=filters)
+    session.log("personal.view" if unmasked and hits else "search", "search", mask_personal_text(query or "")[:100],
+                {"filters": filters, "hits": len(hits), "unmasked": bool(unmasked)})
+    return hits

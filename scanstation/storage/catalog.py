@@ -189,7 +189,7 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
 DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody", "scanstation.ocr.layout",
                      "scanstation.dossier_list", "scanstation.page_count", "scanstation.coversheet",
-                     "scanstation.custody.paper", "scanstation.ocr.queue")
+                     "scanstation.custody.paper", "scanstation.ocr.queue", "scanstation.transfer.uploads")
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
@@ -310,7 +310,22 @@ class Catalog:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of this thread to the same file (WAL lets readers run beside the
+        writer), for services that answer many reads at once; closed with the catalog."""
+        local = self.__dict__.setdefault("_readers", threading.local())
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False,
+                                   isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            local.conn = conn
+            self.__dict__.setdefault("_reader_list", []).append(conn)
+        return conn
+
     def close(self) -> None:
+        for conn in self.__dict__.get("_reader_list", []):
+            conn.close()
         self.conn.close()
 
 
