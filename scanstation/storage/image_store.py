@@ -154,7 +154,13 @@ class ImageStore:
         return dst
 
     def reconcile(self, catalog) -> ReconcileReport:
-        """Bring disk and catalog into agreement after a crash, without deleting anything."""
+        """Bring disk and catalog into agreement after a crash, without deleting anything.
+
+        Journalled moves are replayed first: a file in flight (``.renumber-*``, ``.restore-*``) belongs to
+        a committed change and must reach its place, not quarantine. A dossier folder left empty (a
+        crashed receive, files set aside here) is removed so that the dossier can be stored again."""
+        from scanstation.storage import file_moves
+        file_moves.apply(self.root.parent, catalog)
         report = ReconcileReport()
         expected: dict[Path, dict] = {}
         for row in catalog.query(
@@ -175,6 +181,10 @@ class ImageStore:
                     else:
                         continue
                     self._quarantine(file, quarantine)
+                try:
+                    folder.rmdir()   # only succeeds when empty: nothing is deleted
+                except OSError:
+                    pass
         for path, row in expected.items():
             if not path.exists():
                 report.missing_files.append({"number": row["number"], "seq": row["seq"],
