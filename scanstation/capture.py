@@ -518,6 +518,7 @@ class CaptureRun:
                     self.on_page(row)
 
         def on_page(page) -> None:
+            crash_point("capture.arrived")   # the device's file is complete, not yet handed over
             device = page.device.to_dict() if hasattr(page.device, "to_dict") else dict(page.device or {})
             device["side"] = page.side
             # the delivered file is ours now: give it the spool name recovery relies on, with a sidecar
