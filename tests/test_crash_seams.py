@@ -35,6 +35,7 @@ from scanstation.storage.files import file_digests
 from scanstation.storage.image_store import ImageStore
 from scanstation.users import row_to_user
 from tests.conftest import PASSWORD, add_user
+from tests.test_gui_fixtures import presenter_log  # noqa: F401  (fixture)
 
 FIVE = "X001-ZY·DJ·2024·D100-0002-001"    # 5 declared pages, 4 scanned in the prepared home
 THREE = "X001-ZY·DJ·2024·D100-0001-001"   # 3 declared, 2 scanned
@@ -464,3 +465,23 @@ def test_catalog_commits_are_durable_before_the_spool_file_is_removed(station):
         assert h.catalog.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         h.close()
+
+
+# -- the window's start-up runs the same recovery --------------------------------------------------
+def test_window_start_up_replays_moves_and_recovers_interrupted_scans(station, qtbot, presenter_log):
+    from tests.test_gui_fixtures import close_window, make_window, wait_tasks
+    before = snapshot(station)
+    crash(station, "moves.planned", "page", "delete", FIVE, "2")
+    crash(station, "capture.committed@2", "scan", TEN, "--pages", "4", "--device", "demo", "--mode", "gray")
+    home = Home.open(station)
+    try:
+        window = make_window(qtbot, home, "clerk1")
+        wait_tasks(qtbot, timeout=60000)
+        close_window(qtbot, window)
+        assert any("interrupted scan" in text or "中断" in text for _, text in presenter_log), presenter_log
+        recorded = home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'station.recover'")["n"]
+        assert recorded == 1   # audited, like `scanstation recover`
+    finally:
+        home.close()
+    rows = check_home(station, before)
+    assert len(rows[FIVE]) == 3 and len(rows[TEN]) >= 2 and in_capture_order(rows[TEN])
