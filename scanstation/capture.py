@@ -110,7 +110,7 @@ class PageArrival:
     capture_time: str
     dpi: int
     truth: object = None
-    source_file: str = ""   # imported pages: "{sha256 of the file}#{frame}", so a file is never filed twice
+    source_file: str = ""   # imported pages: "{sha256 of the file}:{name}#{frame}", so a file is never filed twice
 
 
 @dataclass
@@ -255,7 +255,8 @@ class Capture:
             return RunResult(dossier["number"], ended_by="error", error=exc)
         from scanstation import recovery
         recovery.settle_dossier(self.session, dossier, self)   # the crashed run's pages first
-        keys = {str(f.path): file_digests(f.path)[1] for f in inspected}
+        # a file is known by its bytes and its name: the same file left behind by a crash, not an identical twin
+        keys = {str(f.path): f"{file_digests(f.path)[1]}:{f.path.name}" for f in inspected}
         skip: set[tuple[str, int]] = set()
         if once_per_file:
             filed = {r["source_file"] for r in self.home.catalog.query(
@@ -399,7 +400,7 @@ def _device_index(path: Path) -> int | None:
 
 
 def _split_frame_key(path: Path, settings: dict) -> str:
-    """``{sha256}#{frame}`` of a frame of a multi-page file, split into ``{stem}-{NNNN}.tif`` by an import."""
+    """``{sha256}:{name}#{frame}`` of a frame of a multi-page file, split into ``{stem}-{NNNN}.tif`` by an import."""
     stem, _, frame = path.stem.rpartition("-")
     for source in settings.get("sources", []):
         if source.get("stem") == stem and frame.isdigit():

@@ -29,7 +29,7 @@ if TYPE_CHECKING:   # the catalog imports this module for its migration: keep it
 # Imported pages remember the file (and frame) they came from, so a hot-folder file is filed only once.
 MIGRATIONS = [
     (10, "capture_seams", """
-ALTER TABLE pages ADD COLUMN source_file TEXT NOT NULL DEFAULT '';   -- imports: {sha256 of the file}#{frame}
+ALTER TABLE pages ADD COLUMN source_file TEXT NOT NULL DEFAULT '';   -- imports: {sha256 of the file}:{name}#{frame}
 CREATE INDEX pages_source_file ON pages(dossier_id, source_file);
 """),
 ]
