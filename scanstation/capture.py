@@ -39,8 +39,12 @@ EXTENSIONS = {"jpeg": "jpg", "tiff": "tif", "jp2": "jp2"}
 SPOOL = "spool"
 DEVICE_SPOOL = "device"   # spool/session-N/device/: where the device writes a page before it is handed over
 
-# Sessions running in this process: open in the catalog, but not interrupted.
-_LIVE_SESSIONS: set[int] = set()
+# Sessions running in this process, by (home, session id): open in the catalog, but not interrupted.
+_LIVE_SESSIONS: set[tuple[str, int]] = set()
+
+
+def is_live(home, session_id: int) -> bool:
+    return (str(home.path), session_id) in _LIVE_SESSIONS
 
 
 def page_file_name(number: str, seq: int, fmt: str) -> str:
@@ -161,12 +165,12 @@ class Capture:
                 (dossier["id"], self.session.user.name, device, json.dumps(settings, ensure_ascii=False), now_iso()))
             ch.after = {"session": cur.lastrowid, "device": device, "settings": settings}
             session_id = cur.lastrowid
-            _LIVE_SESSIONS.add(session_id)
+            _LIVE_SESSIONS.add((str(self.home.path), session_id))
         self.spool_dir(session_id).mkdir(parents=True, exist_ok=True)
         return session_id
 
     def close_session(self, session_id: int, state: str = "closed") -> None:
-        _LIVE_SESSIONS.discard(session_id)
+        _LIVE_SESSIONS.discard((str(self.home.path), session_id))
         with self.home.catalog.write() as conn:
             conn.execute("UPDATE capture_sessions SET state = ?, ended_at = ? WHERE id = ?", (state, now_iso(), session_id))
         spool = self.spool_dir(session_id)
@@ -284,7 +288,7 @@ class Capture:
             "SELECT s.*, d.number FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
             " WHERE s.state IN ('open', 'interrupted') AND (? IS NULL OR s.dossier_id = ?) ORDER BY s.id",
             (dossier_id, dossier_id))
-        return [r for r in rows if r["id"] not in _LIVE_SESSIONS]
+        return [r for r in rows if not is_live(self.home, r["id"])]
 
     def recover(self, progress: Callable[[dict], None] | None = None, dossier_id: int | None = None,
                 failures: list | None = None) -> list[RunResult]:

@@ -99,10 +99,10 @@ def settle_dossier(session: Session, dossier: dict, capture=None) -> None:
 
 
 def _interrupted(session: Session, dossier: dict) -> bool:
-    from scanstation.capture import _LIVE_SESSIONS
+    from scanstation.capture import is_live
     rows = session.catalog.query("SELECT id FROM capture_sessions WHERE dossier_id = ? AND state IN ('open', 'interrupted')",
                                  (dossier["id"],))
-    return any(r["id"] not in _LIVE_SESSIONS for r in rows)
+    return any(not is_live(session.home, r["id"]) for r in rows)
 
 
 def _unfinished(dossier: dict, cause: ScanStationError | None) -> Refused:

@@ -18,6 +18,7 @@ from scanstation.cli.main import main
 from scanstation.errors import StorageError
 from scanstation.home import Home
 from tests.conftest import PASSWORD
+from tests.sane_fixture import sane_test_config  # noqa: F401  (fixture)
 from tests.test_crash_seams import TEN, _session, check_home, in_capture_order, template  # noqa: F401  (fixture)
 
 MB = 1 << 20
@@ -106,3 +107,25 @@ def test_catalog_full_is_the_same_plain_message_and_changes_nothing(template, sm
         clerk.log("test.small", "home", "X001", {"ok": True})   # the catalog works again
     finally:
         home.close()
+
+
+@pytest.mark.parametrize("leave_mb", [2, 6])
+def test_full_disk_on_the_sane_path_is_no_device_fault(template, small_disk, monkeypatch, capsys, sane_test_config,
+                                                      leave_mb):  # noqa: F811
+    """The SANE worker's spool write meets the full disk: the plain message, no "关闭并重新打开扫描仪"."""
+    home_path = small_disk / "home"
+    shutil.copytree(template, home_path)
+    monkeypatch.setenv("SCANSTATION_HOME", str(home_path))
+    monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
+    filler = _fill(small_disk, leave_mb * MB)
+    code = main(["--user", "clerk1", "scan", TEN, "--pages", "4", "--device", "sane:test:0", "--mode", "gray",
+                 "--dpi", "200"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "磁盘已满" in err and "释放空间后继续" in err
+    assert "重新打开" not in err and "第 1-0 页" not in err and "Traceback" not in err
+    stored, kept = _active(home_path), _spooled(home_path)
+    filler.unlink()
+    assert main(["--user", "clerk1", "recover"]) == 0
+    rows = check_home(home_path)[TEN]
+    assert len(rows) == stored + kept and in_capture_order(rows)

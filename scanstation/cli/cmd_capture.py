@@ -164,7 +164,8 @@ def _print_page(ctx, row) -> None:
 def _run_scan(ctx, session, number, profile, pages, extra):
     from scanstation.capture import Capture
     capture = Capture(session)
-    if capture.interrupted_sessions():
+    others = [s for s in capture.interrupted_sessions() if s["number"] != number]   # this dossier's: stored first
+    if others:
         ctx.warn(tr("Note: an earlier scan session was interrupted; run `scanstation recover` to store its pages.",
                     "提示：有中断的扫描会话；请运行 `scanstation recover` 保存其页面。"))
     try:
