@@ -92,7 +92,6 @@ def crash(home_path: Path, point: str, *args: str, user: str = "clerk1") -> subp
     proc = subprocess.run([sys.executable, "-m", "scanstation.cli.main", *args], env=env, capture_output=True,
                           text=True, timeout=180)
     assert proc.returncode == -signal.SIGKILL, f"{args} did not reach {point}: {proc.returncode} {proc.stderr}"
-    time.sleep(0.6)   # its pool workers notice that their parent is gone
     return proc
 
 
