@@ -4,7 +4,9 @@ Generates realistic social-security text (business vocabulary, names, employers,
 ID numbers) into a temporary catalog with the real schema, builds the search index with
 ``scanstation.search.rebuild_index``, then times ``scanstation.search.search`` for one-, two- and
 three-character Chinese queries, ID numbers (full and last 6 digits) and 档号. The peer is a plain
-``LIKE '%q%'`` scan over the same text and catalog fields, timed in the same run.
+``LIKE '%q%'`` scan over the same text and catalog fields, timed in the same run; for each peer query
+with fewer than 1,000 matches, every page and dossier the scan finds must be among the search's hits
+(``like_matches_missed_by_search`` must be 0).
 
 Prints ONE JSON line.
 """
@@ -189,12 +191,28 @@ def sample_queries(conn, rng: random.Random, people: dict, scanned: int, n: int)
     return {"1char": one, "2char": two, "3char": three, "id": ids, "id_last6": last6, "number": numbers}
 
 
-def like_peer(conn, query: str) -> int:
+def like_peer(conn, query: str) -> tuple[set[int], set[int]]:
+    """What a plain scan finds: (page ids, dossier ids)."""
     pattern = f"%{query}%"
     pages = conn.execute("SELECT page_id FROM page_text WHERE text LIKE ?", (pattern,)).fetchall()
     dossiers = conn.execute("SELECT id FROM dossiers WHERE number LIKE ?1 OR title LIKE ?1 OR person_name LIKE ?1 "
                             "OR employer LIKE ?1 OR person_id_number LIKE ?1", (pattern,)).fetchall()
-    return len(pages) + len(dossiers)
+    return {r[0] for r in pages}, {r[0] for r in dossiers}
+
+
+def completeness(conn, query: str, like: tuple[set[int], set[int]], cap: int = 1000) -> tuple[int, int, bool]:
+    """(matches the scan found, of those missed by search, checked): every match of the scan must be among
+    the search's hits. Search returns at most ``cap`` hits, so a query with more matches is checked only
+    for precision (each hit is a real match) and counted as not checked for recall."""
+    pages, dossiers = like
+    hits = ss.search(conn, query, limit=cap, unmasked=True)
+    hit_pages = {h.page_id for h in hits if h.page_id is not None}
+    hit_dossiers = {h.dossier_id for h in hits if h.page_id is None}
+    total = len(pages) + len(dossiers)
+    if total >= cap:
+        return total, 0, False
+    missed = len(pages - hit_pages) + len(dossiers - hit_dossiers)
+    return total, missed, True
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -238,6 +256,7 @@ def main() -> int:
         for q in ["档案", "保", "王"]:   # warm the page cache like a station that has been running
             ss.search(conn, q)
         misses = 0
+        like_matches = like_missed = recall_checked = 0
         ours_all, like_all = [], []
         for cls, qs in queries.items():
             times, cpu = [], []
@@ -251,8 +270,12 @@ def main() -> int:
             like_times = []
             for q in qs[: args.like_queries]:
                 t = time.perf_counter()
-                like_peer(conn, q)
+                like = like_peer(conn, q)
                 like_times.append((time.perf_counter() - t) * 1000)
+                found, missed, checked = completeness(conn, q, like)
+                like_matches += found if checked else 0
+                like_missed += missed
+                recall_checked += checked
             ours_all += times
             like_all += like_times
             result[f"{cls}_p50_ms"] = round(percentile(times, 50), 1)
@@ -260,6 +283,9 @@ def main() -> int:
             result[f"{cls}_cpu_p95_ms"] = round(percentile(cpu, 95), 1)
             result[f"{cls}_like_p50_ms"] = round(percentile(like_times, 50), 1)
         result["misses"] = misses
+        result["recall_queries_checked"] = recall_checked
+        result["like_matches_checked"] = like_matches
+        result["like_matches_missed_by_search"] = like_missed
         result["like_p50_ms"] = round(percentile(like_all, 50), 1)
         result["ours_p50_ms"] = round(percentile(ours_all, 50), 2)
         result["ours_p95_ms"] = round(percentile(ours_all, 95), 1)

@@ -21,7 +21,11 @@ same run and from the page cache (every file is read once beforehand):
   also reads each file once for all algorithms, so on all cores it is itself near the hashing
   limit, and no tool that must hash every byte can be 1.5× faster than that.
 
-Prints ONE JSON line. Targets: seal and verify ≥ 85 % of the hashing limit; ≥ 1.5× bagit-python.
+The rounds are interleaved (limit, seal, verify, bagit-python in each round) and every ratio is taken
+within its round; the per-round ratios and their median are printed.
+
+Prints ONE JSON line. Targets: seal and verify ≥ 90 % of the hashing limit (whole process, 1 GiB:
+``--mb 1074``); ≥ 1.5× bagit-python as it runs by default.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -150,7 +155,8 @@ def main() -> int:
     parser.add_argument("--mb", type=int, help="total size of the page files, MB")
     parser.add_argument("--dir", help="work folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--rounds", type=int, help="repetitions, best time kept (default 5 quick, 3 full)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds, ratio per round, median reported "
+                                                     "(default 5 quick, 3 full)")
     args = parser.parse_args()
     total_mb = args.mb or (300 if args.quick else 2048)
     workers = os.cpu_count() or 1
@@ -161,6 +167,8 @@ def main() -> int:
     import logging
     logging.getLogger("bagit").setLevel(logging.ERROR)
     from scanstation.transfer import batches, keys, seal, signing, verify
+    import ssl
+    sm3_choice = f"hashlib ({ssl.OPENSSL_VERSION})"   # the fastest SM3 here: bench/sm3.py
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     try:
         home, files, image_bytes = build_station(root, total_mb)
@@ -170,8 +178,8 @@ def main() -> int:
         warm(files)
         trust = signing.TrustList()
         trust.add("S01", pem)
-        # The machine may be shared: every measurement is repeated in interleaved rounds and the
-        # best time of each is kept, so a burst of someone else's load does not decide a ratio.
+        # The machine may be shared: every measurement is repeated in interleaved rounds; ratios are
+        # paired within a round, so a burst of someone else's load does not decide a ratio.
         times: dict[str, list[float]] = {}
 
         def timed(name, fn):
@@ -212,39 +220,54 @@ def main() -> int:
                 timed(f"bagit_validate_{procs}", lambda: bagit.Bag(str(peer)).validate(processes=procs))
                 shutil.rmtree(peer)
         process_pool.shutdown()
-        best = {name: min(values) for name, values in times.items()}
-        t_limit, t_seal, t_verify = best["limit"], best["seal"], best["verify"]
-        peer_times = {p: (best[f"bagit_make_{p}"], best[f"bagit_validate_{p}"]) for p in sorted({1, workers})}
+        # Ratios are taken within each round (the limit and the measurement it is compared with ran
+        # moments apart, under the same load), then the median over rounds is reported.
+        rounds = len(times["limit"])
+
+        def per_round(numerator: str, denominator: str) -> list[float]:
+            return [round(times[numerator][i] / times[denominator][i], 3) for i in range(rounds)]
+
+        def median(values: list[float]) -> float:
+            return round(statistics.median(values), 3)
+
+        seal_vs_limit = per_round("limit", "seal")
+        verify_vs_limit = per_round("limit", "verify")
         mb = image_bytes / 1e6
+        med = {name: statistics.median(values) for name, values in times.items()}
+        peers = {}
+        for p in sorted({1, workers}):
+            make, validate = per_round(f"bagit_make_{p}", "seal"), per_round(f"bagit_validate_{p}", "verify")
+            peers[f"processes_{p}"] = {"make_s_median": round(med[f"bagit_make_{p}"], 2),
+                                       "validate_s_median": round(med[f"bagit_validate_{p}"], 2),
+                                       "seal_speedup_per_round": make, "seal_speedup": median(make),
+                                       "verify_speedup_per_round": validate, "verify_speedup": median(validate)}
         line = {
             "bench": "transfer", "quick": args.quick, "files": len(files), "dossiers": sealed["dossiers"],
-            "mb": round(mb, 1), "workers": workers,
+            "mb": round(mb, 1), "workers": workers, "sm3_implementation": sm3_choice,
             "load_avg_start": load_start, "load_avg_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-            "rounds": len(times["limit"]), "runs_s": {k: [round(x, 2) for x in v] for k, v in times.items()},
-            "hash_limit_mb_s": round(mb / t_limit, 1),
-            "limit_s": round(t_limit, 2), "limit_threads_s": round(best["limit_threads"], 2),
-            "limit_processes_s": round(best["limit_processes"], 2), "hash_1core_s": round(best["hash_1core"], 2),
-            "limit_scaling": round(best["hash_1core"] / t_limit, 2),
-            "seal_s": round(t_seal, 2), "seal_mb_s": round(mb / t_seal, 1), "seal_vs_limit": round(t_limit / t_seal, 3),
+            "rounds": rounds, "runs_s": {k: [round(x, 2) for x in v] for k, v in times.items()},
+            "hash_limit_mb_s": round(mb / med["limit"], 1),
+            "limit_s_median": round(med["limit"], 2), "hash_1core_s_median": round(med["hash_1core"], 2),
+            "limit_scaling": round(med["hash_1core"] / med["limit"], 2),
+            "seal_mb_s": round(mb / med["seal"], 1), "seal_vs_limit_per_round": seal_vs_limit,
+            "seal_vs_limit": median(seal_vs_limit),
             "seal_placement": sealed and batches.get(home.catalog, batch["batch_id"])["details"].get("placement"),
-            "verify_s": round(t_verify, 2), "verify_mb_s": round(mb / t_verify, 1),
-            "verify_vs_limit": round(t_limit / t_verify, 3), "verify_fixity_passed": fixity_ok,
-            "bagit_python": {f"processes_{p}": {"make_s": round(m, 2), "validate_s": round(v, 2),
-                                                 "seal_speedup": round(m / t_seal, 2),
-                                                 "verify_speedup": round(v / t_verify, 2)}
-                             for p, (m, v) in peer_times.items()},
+            "verify_mb_s": round(mb / med["verify"], 1), "verify_vs_limit_per_round": verify_vs_limit,
+            "verify_vs_limit": median(verify_vs_limit), "verify_fixity_passed": fixity_ok,
+            "bagit_python": peers,
         }
         # On an idle machine the limit scales close to the number of cores; far below it, someone
         # else's work shared the cores during the run and every ratio above is less certain.
         line["machine_busy"] = line["limit_scaling"] < 0.8 * workers
         default = line["bagit_python"]["processes_1"]           # bagit.py's default: one process
         all_cores = line["bagit_python"][f"processes_{workers}"]
-        line["targets_met"] = {"seal_85pct_of_limit": line["seal_vs_limit"] >= 0.85,
-                               "verify_85pct_of_limit": line["verify_vs_limit"] >= 0.85,
+        line["targets_met"] = {"seal_90pct_of_limit": line["seal_vs_limit"] >= 0.9,
+                               "verify_90pct_of_limit": line["verify_vs_limit"] >= 0.9,
                                "seal_1_5x_bagit_python_default": default["seal_speedup"] >= 1.5,
-                               "verify_1_5x_bagit_python_default": default["verify_speedup"] >= 1.5,
-                               "seal_1_5x_bagit_python_all_cores": all_cores["seal_speedup"] >= 1.5,
-                               "verify_1_5x_bagit_python_all_cores": all_cores["verify_speedup"] >= 1.5}
+                               "verify_1_5x_bagit_python_default": default["verify_speedup"] >= 1.5}
+        line["bagit_python_all_cores_note"] = ("bagit-python given every core reads each file once for all algorithms "
+                                               "too, so it sits at the same hashing limit: a ratio near 1 is expected")
+        line["bagit_python_all_cores_seal_speedup"] = all_cores["seal_speedup"]
         home.close()
         print(json.dumps(line, ensure_ascii=False))
         return 0

@@ -2,8 +2,8 @@
 
 valid/ must validate; invalid/, linux-only/ and windows-only/ must fail (paths that escape the
 bag are refused on every platform); warning/ validate with a warning and fail under strict=True.
-The suite is found through SCANSTATION_BAGIT_CONFORMANCE, else shared/bagit-conformance next to
-the repository.
+The suite is found through SCANSTATION_BAGIT_CONFORMANCE, else in tests/data/bagit-conformance (the
+Library of Congress bags, public domain, copied with their licence).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from scanstation.transfer.bagit import validate_bag
 
 SUITE = Path(os.environ.get("SCANSTATION_BAGIT_CONFORMANCE")
-             or Path(__file__).resolve().parents[2] / "shared" / "bagit-conformance")
+             or Path(__file__).resolve().parent / "data" / "bagit-conformance")
 
 EXPECT_VALID = {"valid": True, "warning": True, "invalid": False, "linux-only": False, "windows-only": False}
 

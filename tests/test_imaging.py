@@ -91,6 +91,24 @@ def test_r06_qc_flags_skew_over_3_degrees_when_not_deskewed():
     assert "skew" not in process_page(img, PipelineSettings(deskew=False)).flags
 
 
+@pytest.mark.parametrize("angle", [-0.3, 0.25])
+def test_r06_skew_already_within_half_a_degree_is_not_resampled(angle):
+    img, _ = render_page(_text_page(seq=1, skew_deg=angle))
+    page = process_page(img)
+    entry = next(e for e in page.log if e["step"] == "deskew")
+    assert entry["applied"] is False and entry["reason"] == "below threshold"
+    assert abs(measure_skew(analyse(_decode(page), DPI)).angle) <= 0.5
+    assert "skew" not in page.flags
+
+
+@pytest.mark.parametrize("angle", [-0.6, 0.8])
+def test_r06_skew_beyond_the_threshold_is_corrected(angle):
+    img, _ = render_page(_text_page(seq=1, skew_deg=angle))
+    page = process_page(img)
+    assert next(e for e in page.log if e["step"] == "deskew")["applied"] is True
+    assert abs(measure_skew(analyse(_decode(page), DPI)).angle) <= 0.5
+
+
 def test_r05_small_skew_is_not_resampled():
     img, _ = render_page(_text_page(seq=1, skew_deg=0.0))
     page = process_page(img)

@@ -53,6 +53,8 @@ def register(sub) -> None:
     p.add_argument("--year", type=int)
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--after", metavar="档号", help=tr("start after this 档号 (the next page; fast at any depth)",
+                                                      "从此档号之后开始（翻页；任何位置都很快）"))
     p.set_defaults(run=cmd_catalog_list)
 
     aud = sub.add_parser("audit", help=tr("the audit trail", "审计日志")).add_subparsers(dest="audit_cmd", metavar="ACTION")
@@ -250,22 +252,16 @@ def cmd_catalog_show(args, ctx) -> int:
 
 
 def cmd_catalog_list(args, ctx) -> int:
+    from scanstation.dossier_list import list_dossiers
     session = ctx.session()
     session.require("catalog.read")
-    if args.limit < 1 or args.limit > 10000 or args.offset < 0:
-        raise InvalidInput("--limit must be 1-10000 and --offset ≥ 0.", "--limit 须在 1-10000 之间，--offset ≥ 0。")
-    where, params = ["fonds_code = ?"], [session.home.fonds]
-    if args.status:
-        where.append("status = ?")
-        params.append(args.status)
-    if args.year:
-        where.append("year = ?")
-        params.append(args.year)
-    rows = session.catalog.query(
-        f"SELECT number, title, year, retention, declared_pages, status, person_name, person_id_number FROM dossiers"
-        f" WHERE {' AND '.join(where)} ORDER BY number LIMIT ? OFFSET ?", params + [args.limit, args.offset])
-    rows = [present_dossier(session, r) for r in rows]
-    ctx.emit(rows, [f"{r['number']}  {r['status']:<11} {r['declared_pages'] or '':>4}  {r['title']}" for r in rows])
+    page = list_dossiers(session.catalog, session.home.fonds, status=args.status, year=args.year,
+                         after=args.after, limit=args.limit, offset=args.offset)
+    rows = [present_dossier(session, r) for r in page.rows]
+    lines = [f"{r['number']}  {r['status']:<11} {r['declared_pages'] or '':>4}  {r['title']}" for r in rows]
+    if page.next_after:
+        lines.append(tr("Next page: --after {n}", "下一页：--after {n}", n=page.next_after))
+    ctx.emit(rows, lines)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Year-end transfer (R27–R35, R38): batches, sealed and signed BagIt packages, the outbox, the
+"""Year-end transfer (R27–R34, R38): batches, sealed and signed BagIt packages, the outbox, the
 archive room's four-property check, acceptance or rejection, and signed receipts.
 
 Station side: ``batches`` (create/list/cancel), ``seal`` (BagIt package with the R28 layout,

@@ -1,4 +1,4 @@
-"""Archive-room intake (R25–R26, R33–R35): check an incoming package, review the sample, accept or reject.
+"""Archive-room intake (R25–R26, R33–R34): check an incoming package, review the sample, accept or reject.
 
 The check is ``scanstation.transfer.receive.receive(..., decision=None)``, the same call as
 ``scanstation receive PATH``: the four-property check (DA/T 70) plus the acceptance sample drawn
