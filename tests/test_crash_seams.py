@@ -208,6 +208,36 @@ def test_page_operation_killed_at_each_rename_then_next_step(station, tmp_path, 
         assert len(rows) == (3 if op == "delete" else 4) + 1
 
 
+def crash_core(home_path: Path, point: str, call: str) -> None:
+    """Kill -9 inside a core page operation that has no command of its own (the window's undo)."""
+    code = ("from scanstation import pages; from scanstation.home import Home; from scanstation.service import Session;"
+            "from scanstation.users import row_to_user; h = Home.open(); "
+            "s = Session(h, row_to_user(h.catalog.one(\"SELECT * FROM users WHERE name = 'clerk1'\"))); " + call)
+    env = dict(os.environ, SCANSTATION_HOME=str(home_path), SCANSTATION_CRASH_AT=point, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+@pytest.mark.parametrize("op,point", [("insert", "moves.planned"), ("insert", "moves.renamed@2"),
+                                      ("restore", "moves.planned"), ("restore", "moves.renamed@2"),
+                                      ("undo_replace", "moves.planned"), ("undo_replace", "moves.renamed@3")])
+def test_insert_and_undo_operations_killed_then_scan(station, tmp_path, op, point):
+    """The rest of the family: scan --insert-after, and the window's undo of a delete or a replacement."""
+    if op == "restore":
+        assert cli("page", "delete", FIVE, "2") == 0
+    elif op == "undo_replace":
+        assert cli("page", "replace", FIVE, "2", "--file", str(_page_png(tmp_path / "r.png", 70))) == 0
+    before = snapshot(station)
+    if op == "insert":
+        crash(station, point, "scan", FIVE, "--pages", "1", "--device", "demo", "--mode", "gray", "--insert-after", "1")
+    else:
+        crash_core(station, point, {"restore": "pages.restore_deleted(s, %r, 2)" % FIVE,
+                                    "undo_replace": "pages.undo_replace(s, %r, 2)" % FIVE}[op])
+    assert cli("scan", FIVE, "--pages", "1", "--device", "demo", "--mode", "gray") in (0, 3)
+    assert cli("recover") == 0
+    check_home(station, before)
+
+
 def test_issue_case_delete_killed_before_its_moves_then_scan_keeps_the_last_page(station):
     """The seam of the issue: `page delete N 2` killed after its commit, then `scan N --pages 1`."""
     before = snapshot(station, FIVE)
