@@ -311,19 +311,21 @@ def test_missing_source_of_a_pending_move_is_said_plainly_and_not_counted_done(s
 
 
 # -- capture: kill -9 at each step of a page's way from the device to the catalog -----------------
-SCAN_POINTS = ("capture.arrived@2", "capture.spooled@2", "capture.page_written@2", "capture.committed@2",
-               "moves.planned")
-CAPTURE_STEPS = ("scan", "recover", "page", "complete", "reconcile")
+SCAN_POINTS = ("capture.arrived@2", "capture.spooled@2", "capture.page_written@2", "capture.committed@2")
+# every point and every next step at least once; a new capture after each point
+SCAN_CASES = [("capture.arrived@2", "scan"), ("capture.spooled@2", "scan"), ("capture.page_written@2", "import"),
+              ("capture.committed@2", "scan"), ("capture.spooled@2", "recover"), ("capture.page_written@2", "page"),
+              ("capture.committed@2", "complete"), ("capture.arrived@2", "reconcile"), ("capture.committed@2", "import")]
 
 
-@pytest.mark.parametrize("point,step", [(p, CAPTURE_STEPS[i % len(CAPTURE_STEPS)])
-                                        for i, p in enumerate(SCAN_POINTS[:4])] + [("capture.committed@2", "scan"),
-                                                                                   ("capture.arrived@2", "scan")])
-def test_scan_killed_at_each_step_then_next_step(station, point, step, capsys):
+@pytest.mark.parametrize("point,step", SCAN_CASES)
+def test_scan_killed_at_each_step_then_next_step(station, tmp_path, point, step, capsys):
     before = snapshot(station)
     crash(station, point, "scan", TEN, "--pages", "4", "--device", "demo", "--mode", "gray")
     if step == "scan":
         assert cli("scan", TEN, "--pages", "1", "--device", "demo", "--mode", "gray") == 0
+    elif step == "import":
+        assert cli("import", TEN, str(_page_png(tmp_path / "new.png", 50))) == 0
     elif step == "page":   # refused in plain words until the interrupted scan is recovered
         assert cli("page", "move", TEN, "1", "1") == 1
         assert "recover" in capsys.readouterr().err
@@ -335,7 +337,7 @@ def test_scan_killed_at_each_step_then_next_step(station, point, step, capsys):
     assert cli("recover") == 0
     rows = check_home(station, before)[TEN]
     assert in_capture_order(rows), "a page of the crashed run was filed after a newer one"
-    if step == "scan":
+    if step in ("scan", "import"):
         assert rows[-1]["session_id"] == max(r["session_id"] for r in rows)   # the new page comes last
         assert len(rows) >= 2
 
@@ -421,7 +423,7 @@ def _bomb_tiff(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", ["device", "missing", "pdf", "low_dpi", "not_image", "bomb_png", "bomb_tiff",
-                                  "long_name", "empty_dir"])
+                                  "long_name", "empty_dir", "mixed"])
 def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
     before = _state(station)
     if case == "device":
@@ -437,12 +439,14 @@ def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
             "bomb_tiff": lambda: _bomb_tiff(tmp_path / "bomb.tif"),
             "long_name": lambda: tmp_path / ("页" * 120 + ".png"),
             "empty_dir": lambda: (tmp_path / "empty").mkdir() or tmp_path / "empty",
+            "mixed": lambda: _bomb_png(tmp_path / "z-bomb.png"),
         }[case]()
-        code = cli("import", TEN, str(target))
+        good = [str(_page_png(tmp_path / "a-good.png"))] if case == "mixed" else []   # checked before the first page
+        code = cli("import", TEN, *good, str(target))
     err = capsys.readouterr().err
     assert code in (1, 2) and err.strip() and "Traceback" not in err
     assert _state(station) == before, "a refused command changed the station"
-    if case.startswith("bomb"):
+    if case.startswith("bomb") or case == "mixed":
         assert "像素过多" in err
 
 
