@@ -518,3 +518,32 @@ def test_window_start_up_replays_moves_and_recovers_interrupted_scans(station, q
         home.close()
     rows = check_home(station, before)
     assert len(rows[FIVE]) == 3 and len(rows[TEN]) >= 2 and in_capture_order(rows[TEN])
+
+
+def test_one_unrecoverable_session_does_not_block_the_others(station, capsys):
+    """A session whose stored settings cannot be used is reported; the other crashed scans are stored."""
+    crash(station, "capture.committed@1", "scan", TEN, "--pages", "3", "--device", "demo", "--mode", "gray")
+    crash(station, "capture.committed@1", "scan", THREE, "--pages", "1", "--device", "demo", "--mode", "gray")
+    h = Home.open(station)
+    try:
+        first = h.catalog.one("SELECT s.id FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
+                              " WHERE d.number = ? AND s.state = 'open'", (TEN,))["id"]
+        with h.catalog.write() as conn:   # settings no version of the station would accept
+            conn.execute("UPDATE capture_sessions SET settings = ? WHERE id = ?",
+                         (json.dumps({"profile": {"name": "x", "dpi": 100}}), first))
+    finally:
+        h.close()
+    assert cli("recover") == 1
+    err_out = capsys.readouterr()
+    assert "R02" in err_out.out and TEN in err_out.out
+    h = Home.open(station)
+    try:
+        states = {r["number"]: r["state"] for r in h.catalog.query(
+            "SELECT d.number, s.state FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
+            " WHERE s.id >= ?", (first,))}
+        assert states == {TEN: "open", THREE: "closed"}
+        assert h.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'station.recover'")["n"] == 1
+    finally:
+        h.close()
+    assert cli("page", "move", TEN, "1", "1") == 1   # that dossier waits; its spooled pages are kept
+    assert "recover" in capsys.readouterr().err
