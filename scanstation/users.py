@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
+    "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -130,6 +130,8 @@ def register(sub) -> None:
     p = lend.add_parser("export", help=tr("export watermarked pages during the loan", "在借阅期内导出带水印的页面"))
     p.add_argument("id")
     p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=["jpeg", "pdf"], default="jpeg",
+                   help=tr("one JPEG per page, or one double-layer PDF", "每页一个 JPEG，或整卷一个双层 PDF"))
     p.set_defaults(run=cmd_lend_export)
     p = lend.add_parser("return", help=tr("close a loan", "归还（结束借阅）"))
     p.add_argument("id")
@@ -519,7 +521,7 @@ def cmd_lend_export(args, ctx) -> int:
     from scanstation.custody import lending
     session = _session(ctx)
     _data_key(ctx, session, required=False)
-    result = lending.export(session, args.id, args.out)
+    result = lending.export(session, args.id, args.out, fmt=args.format)
     ctx.emit(result, tr("{p} watermarked pages of {n} exported to {f}.", "已将 {n} 的 {p} 页（带水印）导出到 {f}。",
                         p=result["pages"], n=result["number"], f=result["folder"]))
     return 0

@@ -40,6 +40,8 @@ def register(sub) -> None:
     p.add_argument("batch_id", metavar="ID")
     p.add_argument("--key", required=True, metavar="NAME", help=tr("the station's signing key", "本站签名密钥"))
     p.add_argument("--carrier", help=tr("carrier named in the register", "登记表中的载体"))
+    p.add_argument("--copy", action="append", choices=["pdf", "ofd"], default=[],
+                   help=tr("also a double-layer {档号}.pdf/.ofd per dossier (repeatable)", "每个案卷另附双层 {档号}.pdf/.ofd（可重复）"))
     p = _leaf(batch, "send", "deliver a sealed package to a folder (share or drive)", "将已封装的移交包送达文件夹（共享目录或移动硬盘）",
               cmd_batch_send)
     p.add_argument("batch_id", metavar="ID")
@@ -164,7 +166,8 @@ def cmd_batch_show(args, ctx) -> int:
 def cmd_batch_seal(args, ctx) -> int:
     from scanstation.transfer import keys, seal
     session = ctx.session()
-    result = seal.seal(session, args.batch_id, args.key, keys.passphrase(), carrier=args.carrier)
+    result = seal.seal(session, args.batch_id, args.key, keys.passphrase(), carrier=args.carrier,
+                       copies=tuple(args.copy))
     ctx.emit(result, [
         tr("Batch {b} sealed: {p}", "批次 {b} 已封装：{p}", b=result["batch_id"], p=result["package"]),
         tr("  {d} dossiers, {i} images, {f} payload files, {n} bytes, in {s} s",

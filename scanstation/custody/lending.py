@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from scanstation.custody import protection
+from scanstation.custody.watermark import watermark
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.storage.files import write_atomic
@@ -140,43 +141,15 @@ def list_loans(session, overdue: bool = False, now: datetime | None = None) -> l
     return session.catalog.query(sql, params)
 
 
-# -- export with watermark -----------------------------------------------------------------------
-def watermark(image, lines: list[str]):
-    """The page with a visible watermark: diagonal repeated text plus a banner along the bottom edge."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    from scanstation.custody.pdf import cjk_font_file
-
-    base = image.convert("RGB")
-    width, height = base.size
-    size = max(12, min(width, height) // 28)
-    font = ImageFont.truetype(cjk_font_file(), size, index=0)
-    text = "   ".join(lines)
-    # Diagonal tiles, drawn on a square canvas that covers the page after rotation.
-    side = int((width ** 2 + height ** 2) ** 0.5) + size * 2
-    tiles = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(tiles)
-    step_y = size * 5
-    text_w = max(1, int(draw.textlength(text, font=font)) + size * 3)
-    for row, y in enumerate(range(0, side, step_y)):
-        for x in range(-(row % 2) * text_w // 2, side, text_w):
-            draw.text((x, y), text, font=font, fill=(200, 30, 30, 70))
-    tiles = tiles.rotate(30, resample=Image.BICUBIC)
-    left, top = (side - width) // 2, (side - height) // 2
-    overlay = tiles.crop((left, top, left + width, top + height))
-    # Bottom banner: readable even where the page is dark.
-    banner_h = int(size * 1.8)
-    band = ImageDraw.Draw(overlay)
-    band.rectangle((0, height - banner_h, width, height), fill=(255, 255, 255, 190))
-    band.text((size // 2, height - banner_h + size * 0.35), text, font=font, fill=(180, 0, 0, 255))
-    return Image.alpha_composite(base.convert("RGBA"), overlay).convert("RGB")
-
-
-def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict:
-    """Watermarked copies of the dossier's pages for the borrower, during the approved period only."""
+# -- export with watermark (scanstation.custody.watermark draws it) ----------------------------
+def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: str = "jpeg") -> dict:
+    """Watermarked copies of the dossier's pages for the borrower, during the approved period only:
+    one JPEG per page, or (``fmt="pdf"``) one double-layer PDF of the whole dossier."""
     from PIL import Image, UnidentifiedImageError
 
     session.require("lend.request")
+    if fmt not in ("jpeg", "pdf"):
+        raise InvalidInput("Unknown loan copy format {f}; use jpeg or pdf.", "未知的借阅副本格式 {f}；请使用 jpeg 或 pdf。", f=fmt)
     moment = _now(now)
     expire_overdue(session, moment)
     loan = get_loan(session.catalog, loan_id)
@@ -206,7 +179,13 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict
     stamp = moment.strftime("%Y-%m-%d %H:%M")
     lines = [f"借阅 {session.user.name}", stamp, f"借阅单 {loan['id']}", "ScanStation"]
     written = []
-    for page in pages:
+    if fmt == "pdf":     # the double-layer PDF of scanstation.export, every page watermarked
+        from scanstation.export import load_pages
+        from scanstation.export.pdf import render
+        data, _ = render(load_pages(session.catalog, store, dossier), watermark_lines=lines)
+        write_atomic(folder / f"{dossier['number']}.pdf", data)
+        written.append(f"{dossier['number']}.pdf")
+    for page in (pages if fmt == "jpeg" else []):
         source = store.path(dossier["number"], page["file_name"])
         try:
             data = store.read_file(source)
@@ -228,10 +207,10 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None) -> dict
         written.append(name)
     with session.change(None, "lend.export", "loan", str(loan["id"])) as ch:
         ch.conn.execute("UPDATE loans SET exports = exports + 1 WHERE id = ?", (loan["id"],))
-        ch.after = {"number": dossier["number"], "pages": len(written), "watermark": " ".join(lines),
-                    "folder": str(folder)}
-    return {"id": loan["id"], "number": dossier["number"], "pages": len(written), "folder": str(folder),
-            "files": written}
+        ch.after = {"number": dossier["number"], "pages": len(pages), "watermark": " ".join(lines),
+                    "folder": str(folder), "format": fmt, "files": written}
+    return {"id": loan["id"], "number": dossier["number"], "pages": len(pages), "folder": str(folder),
+            "files": written, "format": fmt}
 
 
 __all__ = ["approve", "expire_overdue", "export", "get_loan", "list_loans", "reject", "request", "return_loan",

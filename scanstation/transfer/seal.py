@@ -34,7 +34,7 @@ from typing import Callable
 
 from scanstation import SOFTWARE_NAME, __version__
 from scanstation.custody.protection import image_store
-from scanstation.errors import CheckFailed, Refused, StorageError
+from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
@@ -290,10 +290,18 @@ def _warm_pdf() -> None:
 
 # -- the seal --------------------------------------------------------------------------------
 def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str | None = None,
-         workers: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Seal draft batch ``ref`` into ``outbox/{batch id}/`` and sign it with key ``key_name``."""
+         workers: int | None = None, progress: Callable[[str, int, int], None] | None = None,
+         copies: tuple[str, ...] = ()) -> dict:
+    """Seal draft batch ``ref`` into ``outbox/{batch id}/`` and sign it with key ``key_name``.
+
+    ``copies`` ("pdf", "ofd"): a derived double-layer copy ``{档号}.pdf``/``.ofd`` beside each
+    dossier's images (R04), made by scanstation.export and counted in the register like any file."""
     started = time.perf_counter()
     session.require("batch.manage")
+    copies = tuple(dict.fromkeys(copies or ()))
+    if any(c not in ("pdf", "ofd") for c in copies):
+        raise InvalidInput("Derived copies are pdf or ofd, not {c}.", "派生副本只能是 pdf 或 ofd，不能是 {c}。",
+                           c=",".join(copies))
     require_schema(session.catalog)
     home = session.home
     batch = batches.get(session.catalog, ref)
@@ -322,7 +330,7 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
     sealed_at = now_iso()
     try:
         return _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers,
-                      sealed_at, started, progress)
+                      sealed_at, started, progress, copies)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
         raise storage_error(build, exc) from exc
@@ -332,7 +340,7 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
 
 
 def _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers, sealed_at,
-           started, progress) -> dict:
+           started, progress, copies=()) -> dict:
     home = session.home
     manifest: dict[str, dict[str, str]] = {alg: {} for alg in layout.ALGORITHMS}
     sizes: dict[str, int] = {}
@@ -395,6 +403,16 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
                           "The files were changed or damaged on disk; restore them from the backup, then seal again.",
                           "封装已停止：{n} 个图像文件与采集时记录的校验值不符：{files}。文件已被修改或损坏；请从备份恢复后重新封装。",
                           n=len(mismatched), files=", ".join(sorted(mismatched)[:20]))
+
+    # derived copies (double-layer PDF / OFD) beside the images, from the same checked masters
+    if copies:
+        from scanstation.export import load_pages
+        from scanstation.export.copies import render_copy
+        for d in dossiers:
+            source = load_pages(session.catalog, store, d)
+            for fmt in copies:
+                put(f"{layout.dossier_dir(d['year'], d['category'], d['number'])}/{d['number']}.{fmt}",
+                    render_copy(source, fmt)[0])
 
     # 3. the register (it needs the digests of the above), the description
     records = {rel: size for rel, size in sizes.items() if rel.startswith(layout.RECORDS_DIR + "/")}
@@ -508,7 +526,7 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
             ch.before = {"state": "draft"}
             ch.after = {"state": "sealed", "package": rel_path, "tagmanifest_sm3": tagmanifest_sm3,
                         "signer": signer.fingerprint, "algorithm": signer.algorithm,
-                        "payload_oxum": details["payload_oxum"]}
+                        "payload_oxum": details["payload_oxum"], **({"copies": list(copies)} if copies else {})}
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise

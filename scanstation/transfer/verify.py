@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__
+from scanstation.errors import ScanStationError
 from scanstation.home import now_iso
 from scanstation.i18n import is_english, tr
 from scanstation.transfer import bagit, malware, register, signing, zip_package
@@ -63,6 +64,8 @@ CHECKS: dict[str, tuple[str, str, str]] = {
     "formats": ("usability", "formats on the allow-list (jpeg, tiff, jp2)", "格式在允许范围内（jpeg、tiff、jp2）"),
     "decode": ("usability", "every image decodes", "每个图像可解码"),
     "resolution": ("usability", "resolution at least 200 dpi, X = Y", "分辨率不低于 200 dpi 且横纵一致"),
+    "copies": ("usability", "derived copies (档号.pdf/.ofd) have their text layer and 页数",
+               "派生副本（档号.pdf/.ofd）有文本层且页数一致"),
 }
 
 BAG_CODE_CHECK = {
@@ -352,6 +355,17 @@ def _probe_image(path: Path, ext_format: str, max_pixels: int) -> dict:
 _DOSSIER_PATH_RE = re.compile(r"^data/电子档案/(?P<year>[^/]+)/(?P<category>[^/]+)/(?P<number>[^/]+)/(?P<file>[^/]+)$")
 
 
+def _check_copy(lines: _Lines, path: Path, rel: str, declared: int | None, number: str) -> None:
+    from scanstation.export.check import check_file
+    try:
+        result = check_file(path, declared)
+    except ScanStationError as exc:
+        lines.fail("copies", rel, exc.en, exc.zh, number)
+        return
+    for en, zh in result["problems"]:
+        lines.fail("copies", rel, en[:1].upper() + en[1:] + ".", zh + "。", number)
+
+
 def _content_checks(lines: _Lines, root: Path, bag: bagit.BagReport, report: VerifyReport, *, schema, catalog,
                     workers: int, max_pixels: int) -> None:
     from scanstation import dossier_number
@@ -433,7 +447,10 @@ def _content_checks(lines: _Lines, root: Path, bag: bagit.BagReport, report: Ver
         meta_rel = f"{folder}/{meta_name}"
         meta = load_xml(meta_rel, lambda data, n=meta_name: layout.read_dossier_xml(data, n))
         content.meta = meta
-        disk_images = sorted(f for f in info["files"] if f != meta_name)
+        derived = sorted(f for f in info["files"] if f in (f"{number}.pdf", f"{number}.ofd"))
+        disk_images = sorted(f for f in info["files"] if f != meta_name and f not in derived)
+        for name in derived:     # a double-layer PDF / OFD beside the masters (R04: derived copies)
+            _check_copy(lines, root / folder / name, f"{folder}/{name}", declared, number)
         seqs = []
         for name in disk_images:
             m = layout.PAGE_FILE_RE.match(name)
