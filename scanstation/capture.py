@@ -25,7 +25,7 @@ from typing import Callable
 
 from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
-from scanstation.faults import crash_point
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
@@ -257,8 +257,7 @@ class Capture:
             inspected = inspect_import(paths)
         except InvalidInput as exc:
             return RunResult(dossier["number"], ended_by="error", error=exc)
-        from scanstation import recovery
-        recovery.settle_dossier(self.session, dossier, self)   # the crashed run's pages first
+        self.settle(dossier)   # the crashed run's pages first
         # a file is known by its bytes and its name: the same file left behind by a crash, not an identical twin
         keys = {str(f.path): f"{file_digests(f.path)[1]}:{f.path.name}" for f in inspected}
         skip: set[tuple[str, int]] = set()
@@ -311,6 +310,14 @@ class Capture:
             raise failed[0]["error"]
         return results
 
+    def settle(self, dossier: dict) -> None:
+        """The guard of scan, import and hot folder (see scanstation.recovery): pending moves replayed and the
+        dossier's interrupted sessions finished before anything new is written to it; refused if they cannot be."""
+        failures: list[dict] = []
+        self.recover(dossier_id=dossier["id"], failures=failures)
+        if failures:
+            raise unfinished_refusal(dossier, failures[0]["error"])
+
     def _spooled_pages(self, session_id: int) -> list[Path]:
         """Pages of a session waiting in its spool, in capture order: those handed over (``page-NNNNN``),
         then complete pages the device had written but not yet handed over (``device/…``)."""
@@ -362,6 +369,15 @@ class Capture:
         shutil.rmtree(spool / DEVICE_SPOOL, ignore_errors=True)   # only unfinished .part files are left there
         self.close_session(sess["id"], "closed")
         return result
+
+
+def unfinished_refusal(dossier: dict, cause: ScanStationError | None) -> Refused:
+    why_en = f" ({cause.en})" if cause else ""
+    why_zh = f"（{cause.zh}）" if cause else ""
+    return Refused("An earlier scan of {n} was interrupted and its pages are not all stored yet{why_en}. Nothing new "
+                   "was written. Run scanstation recover (or restart the station), then try again.",
+                   "档号 {n} 有中断的扫描，其页面尚未全部保存{why_zh}。未写入任何新内容。请先运行 scanstation recover"
+                   "（或重新启动工作站），然后再试。", n=dossier["number"], why_en=why_en, why_zh=why_zh)
 
 
 def signature_to_text(signature) -> str:
@@ -491,12 +507,11 @@ class CaptureRun:
 
     def run(self) -> RunResult:
         from scanstation.devices.base import CancelToken, ScanSettings, open_backend
-        from scanstation import recovery
         from scanstation.storage.files import storage_error
         capture = self.capture
         settings = pipeline_settings_for(self.profile)
         backend = open_backend(self.device_id) if self.acquire is None else None   # unknown device: nothing written
-        recovery.settle_dossier(capture.session, self.dossier, capture)   # the crashed run's pages come first
+        capture.settle(self.dossier)   # the crashed run's pages come first
         record = {"profile": self.profile.as_dict(), "pages": self.pages_limit}
         if self.source_keys:
             record["sources"] = [{"stem": Path(p).stem, "key": k} for p, k in self.source_keys.items()]

@@ -18,7 +18,7 @@ from scanstation.devices.base import CancelToken
 from scanstation.devices.folder_backend import HotFolder
 from scanstation.dossier_number import normalise
 from scanstation.errors import ScanStationError
-from scanstation.faults import crash_point
+from scanstation.storage.faults import crash_point
 from scanstation.i18n import tr
 from scanstation.profiles import get_profile
 

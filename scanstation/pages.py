@@ -16,7 +16,7 @@ from datetime import datetime
 from scanstation.capture import STATUS_ZH, CAPTURE_STATES, find_dossier, page_file_name
 from scanstation.custody.protection import image_store
 from scanstation.errors import InvalidInput, NotFound, Refused
-from scanstation.faults import crash_point
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.search import unindex_page

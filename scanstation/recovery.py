@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from scanstation.errors import Refused, ScanStationError
 
 if TYPE_CHECKING:   # the catalog imports this module for its migration: keep its imports light
     from scanstation.service import Session
@@ -84,31 +83,16 @@ def settle_dossier(session: Session, dossier: dict, capture=None) -> None:
 
     Pending file moves are replayed (all of them, in order: cheap, and the journal is one sequence).
     The dossier's interrupted capture sessions are finished with ``capture`` when the caller has one
-    (scan, import, hot folder); otherwise (page operations, completion) the action is refused."""
+    (scan, import, hot folder: ``Capture.settle``); otherwise (page operations, completion) the action is
+    refused with a message that says to run recover."""
+    from scanstation.capture import is_live, unfinished_refusal
     from scanstation.storage import file_moves
+    if capture is not None:
+        capture.settle(dossier)
+        return
     if file_moves.pending(session.catalog):
         file_moves.apply(session.home.path, session.catalog)
-    if capture is not None:
-        failures: list[dict] = []
-        capture.recover(dossier_id=dossier["id"], failures=failures)
-        if failures:
-            raise _unfinished(dossier, failures[0]["error"])
-        return
-    if _interrupted(session, dossier):
-        raise _unfinished(dossier, None)
-
-
-def _interrupted(session: Session, dossier: dict) -> bool:
-    from scanstation.capture import is_live
     rows = session.catalog.query("SELECT id FROM capture_sessions WHERE dossier_id = ? AND state IN ('open', 'interrupted')",
                                  (dossier["id"],))
-    return any(not is_live(session.home, r["id"]) for r in rows)
-
-
-def _unfinished(dossier: dict, cause: ScanStationError | None) -> Refused:
-    why_en = f" ({cause.en})" if cause else ""
-    why_zh = f"（{cause.zh}）" if cause else ""
-    return Refused("An earlier scan of {n} was interrupted and its pages are not all stored yet{why_en}. Nothing new "
-                   "was written. Run scanstation recover (or restart the station), then try again.",
-                   "档号 {n} 有中断的扫描，其页面尚未全部保存{why_zh}。未写入任何新内容。请先运行 scanstation recover"
-                   "（或重新启动工作站），然后再试。", n=dossier["number"], why_en=why_en, why_zh=why_zh)
+    if any(not is_live(session.home, r["id"]) for r in rows):
+        raise unfinished_refusal(dossier, None)

@@ -4,7 +4,7 @@ trial each page file is checked against its catalog row and against the SM3 the 
 and every page that existed before the crash must still exist (live, or kept as an original).
 
 The crash is exact: ``SCANSTATION_CRASH_AT=point[@n]`` makes the command SIGKILL itself at the n-th
-passage of a named point (scanstation.faults). Trials start from a copy of one prepared home.
+passage of a named point (scanstation.storage.faults). Trials start from a copy of one prepared home.
 """
 
 from __future__ import annotations
@@ -374,7 +374,7 @@ def test_crashed_import_session_does_not_block_recover(station, tmp_path):
 
 
 @pytest.mark.parametrize("point", ["watch.filed", "capture.committed@2", "capture.spooled@1"])
-def test_r_hot_folder_intake_killed_then_watch_again_files_each_page_once(station, tmp_path, point):
+def test_hot_folder_intake_killed_then_watch_again_files_each_page_once(station, tmp_path, point):
     hot = tmp_path / "hot"
     (hot / TEN).mkdir(parents=True)
     _tiff(hot / TEN / "bundle.tif", 3)

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from scanstation.errors import StorageError
-from scanstation.faults import crash_point
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.storage.files import fsync_dir, storage_error
 

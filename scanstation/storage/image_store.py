@@ -156,12 +156,14 @@ class ImageStore:
     def reconcile(self, catalog) -> ReconcileReport:
         """Bring disk and catalog into agreement after a crash, without deleting anything.
 
-        Journalled moves are replayed first: a file in flight (``.renumber-*``, ``.restore-*``) belongs to
-        a committed change and must reach its place, not quarantine. A dossier folder left empty (a
-        crashed receive, files set aside here) is removed so that the dossier can be stored again."""
-        from scanstation.storage import file_moves
-        file_moves.apply(self.root.parent, catalog)
+        A file that a pending move still has to carry (``.renumber-*``, ``.restore-*``) belongs to a committed
+        change: it is left where it is, never quarantined (callers replay the moves first: recovery, the
+        reconcile command). A dossier folder left empty (a crashed receive, files set aside here) is removed
+        so that the dossier can be stored again."""
         report = ReconcileReport()
+        in_flight = set()
+        for row in catalog.query("SELECT src, dst FROM pending_moves"):
+            in_flight.update(self.root.parent / row["src"], self.root.parent / row["dst"])
         expected: dict[Path, dict] = {}
         for row in catalog.query(
                 "SELECT p.id, p.seq, p.file_name, p.sha256, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
@@ -172,7 +174,7 @@ class ImageStore:
         if self.root.exists():
             for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
                 for file in sorted(folder.iterdir()):
-                    if not file.is_file():
+                    if not file.is_file() or file in in_flight:
                         continue
                     if file.name.endswith(PART_SUFFIX):
                         report.partial_files.append(str(file.relative_to(self.root)))

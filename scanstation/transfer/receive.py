@@ -30,7 +30,7 @@ from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
-from scanstation.faults import crash_point
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
