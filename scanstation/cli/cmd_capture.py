@@ -138,7 +138,8 @@ def _profile(session, args):
     profile = get_profile(session.home, getattr(args, "profile", None))
     overrides = {k: getattr(args, k) for k in ("source", "mode", "dpi") if getattr(args, k, None) is not None}
     if getattr(args, "device", None):
-        overrides["device"] = args.device
+        from scanstation.devices.base import canonical_device_id
+        overrides["device"] = canonical_device_id(args.device)
     if overrides and profile.locked:
         raise Refused("Profile '{p}' is locked by the administrator; it cannot be overridden ({o}).",
                       "扫描方案“{p}”已被管理员锁定，不能修改（{o}）。", p=profile.name, o=", ".join(overrides))
@@ -324,8 +325,11 @@ def cmd_dossier_complete(args, ctx) -> int:
             "scanned": report.scanned, "not_scanned": report.not_scanned, "missing": report.missing,
             "extra": report.extra, "unresolved_flags": report.unresolved_flags, "problems": report.problems()}
     if report.completed:
-        ctx.emit(data, tr("Dossier {n} completed ({s} pages); it now waits for QC.", "档号 {n} 已完成（{s} 页），等待质检。",
-                          n=report.number, s=report.scanned))
+        data["explained"] = report.explained
+        ctx.emit(data, tr("Dossier {n} completed ({s} pages{x}); it now waits for QC.", "档号 {n} 已完成（{s} 页{x_zh}），等待质检。",
+                          n=report.number, s=report.scanned,
+                          x="; the page-count difference is explained (R09/R10)" if report.explained else "",
+                          x_zh="；页数差异已说明" if report.explained else ""))
         return 0
     ctx.emit(data, [tr("Dossier {n} cannot be completed yet (R09):", "档号 {n} 暂不能完成（R09）：", n=report.number)]
              + ["  - " + p for p in report.problems()]
@@ -365,7 +369,9 @@ def cmd_profile_list(args, ctx) -> int:
 
 def cmd_profile_save(args, ctx) -> int:
     from scanstation.profiles import ScanProfile, save_profile
-    profile = ScanProfile(args.name, device=args.device, source=args.source, mode=args.mode, dpi=args.dpi,
+    from scanstation.devices.base import canonical_device_id
+    profile = ScanProfile(args.name, device=canonical_device_id(args.device), source=args.source, mode=args.mode,
+                          dpi=args.dpi,
                           format=args.format, jpeg_quality=args.quality, deskew=not args.no_deskew,
                           crop=not args.no_crop, orientation=args.orientation, locked=args.lock)
     save_profile(ctx.session(), profile)
