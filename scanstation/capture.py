@@ -58,7 +58,8 @@ def find_dossier(session: Session, number: str) -> dict:
     """Validate the 档号 against the station's schema and look it up (before any page is taken)."""
     from scanstation import dossier_number
     from scanstation.cli.cmd_foundation import active_schema
-    text = dossier_number.normalise(number)
+    from scanstation.coversheet.sheet import from_scanned
+    text = from_scanned(number)   # a handheld gun reads a cover sheet's Code 128 with "." for "·"
     problems = dossier_number.problems(text, active_schema(session.home))
     if problems:
         raise InvalidInput("{n} is not a valid 档号: {why}", "{n} 不是有效的档号：{why}",

@@ -241,10 +241,42 @@ def index_page_text(db, page_id: int) -> bool:
         (page_id,)).fetchone()
     if not row or row[1] != "done" or row[2] != "active" or not (row[0] or "").strip():
         return False
-    bi, uni = index_streams(row[0])
+    protected = _protected(conn)
+    if protected is not None and protected.locked:
+        _mark_rebuild_needed(conn)   # R40: keyed tokens need the key; indexed at the next rebuild
+        return False
+    bi, uni = _page_streams(protected, row[0])
     conn.execute("INSERT INTO search_pages(rowid, bi, uni) VALUES (?, ?, ?)", (page_id, bi, uni))
-    conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)", (page_id, _digest(row[0])))
+    conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
+                 (page_id, _page_state(protected, row[0], bi, uni)))
     return True
+
+
+# -- R40: OCR text under personal-data protection lives in scanstation.custody.text_protection ------
+def _protected(conn):
+    """The home's text protection (encrypted text, keyed tokens), or None when protection is off."""
+    try:
+        import scanstation.custody.text_protection as text_protection
+    except ImportError:
+        return None
+    return text_protection.for_connection(conn)
+
+
+def _page_streams(protected, stored: str) -> tuple[str, str]:
+    if protected is None:
+        return index_streams(stored)
+    return protected.streams(*index_streams(protected.reveal(stored)))
+
+
+def _page_state(protected, stored: str, bi: str, uni: str) -> str:
+    if protected is None:
+        return _digest(stored)
+    import scanstation.custody.text_protection as text_protection
+    return text_protection.state_of(bi, uni)
+
+
+def _page_text(protected, stored: str) -> str:
+    return stored if protected is None else protected.reveal(stored)
 
 
 def unindex_page(db, page_id: int) -> bool:
@@ -255,7 +287,11 @@ def unindex_page(db, page_id: int) -> bool:
         return False
     row = conn.execute("SELECT text FROM page_text WHERE page_id = ?", (page_id,)).fetchone()
     text = row[0] if row else None
-    if text is not None and _digest(text) == state[0]:
+    keyed = state[0].startswith("keyed:") and _keyed_state(state[0])
+    if keyed:
+        conn.execute("INSERT INTO search_pages(search_pages, rowid, bi, uni) VALUES ('delete', ?, ?, ?)",
+                     (page_id, *keyed))
+    elif text is not None and _digest(text) == state[0]:
         bi, uni = index_streams(text)
         conn.execute("INSERT INTO search_pages(search_pages, rowid, bi, uni) VALUES ('delete', ?, ?, ?)",
                      (page_id, bi, uni))
@@ -267,6 +303,11 @@ def unindex_page(db, page_id: int) -> bool:
         _mark_rebuild_needed(conn)
     conn.execute("DELETE FROM search_page_state WHERE page_id = ?", (page_id,))
     return True
+
+
+def _keyed_state(state: str):
+    import scanstation.custody.text_protection as text_protection
+    return text_protection.tokens_from_state(state)
 
 
 def _dossier_source(row) -> str:
@@ -339,15 +380,17 @@ def rebuild_index(db, progress=None) -> dict:
             progress("dossiers", dossiers)
     cur = conn.execute("SELECT t.page_id, t.text FROM page_text t JOIN pages p ON p.id = t.page_id "
                        "WHERE t.status = 'done' AND p.state = 'active' AND t.text != '' ORDER BY t.page_id")
-    while True:
+    protected = _protected(conn)
+    locked = protected is not None and protected.locked     # R40: pages wait for the key (still needs_rebuild)
+    while not locked:
         rows = cur.fetchmany(2000)
         if not rows:
             break
-        batch = [(page_id, text, *index_streams(text)) for page_id, text in rows]
+        batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
         conn.executemany("INSERT INTO search_pages(rowid, bi, uni) VALUES (?, ?, ?)",
                          [(b[0], b[2], b[3]) for b in batch])
         conn.executemany("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-                         [(b[0], _digest(b[1])) for b in batch])
+                         [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch])
         pages += len(batch)
         if progress:
             progress("pages", pages)
@@ -355,7 +398,7 @@ def rebuild_index(db, progress=None) -> dict:
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
     conn.execute("INSERT INTO settings(key, value) VALUES ('search.index', ?) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": false}}',))
+                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',))
     return {"dossiers": dossiers, "pages": pages}
 
 
@@ -388,16 +431,19 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
     candidates: list[tuple[float, str, int]] = []   # (score, kind, id)
     if compiled.code:
         candidates += [(score, "code", dossier_id) for score, dossier_id in _code_candidates(conn, compiled, want)]
+    protected = _protected(conn)
+    if protected is not None and compiled.text_match:
+        protected.require_key()           # R40: protected OCR text is searched with the unlocked key only
     if compiled.text_match:
         for kind, table in (("dossier", "search_dossiers"), ("page", "search_pages")):
-            candidates += [(score, kind, rowid) for score, rowid in _ranked(conn, table, compiled, want)]
+            candidates += [(score, kind, rowid) for score, rowid in _ranked(conn, table, compiled, want, protected)]
     candidates.sort(key=lambda c: c[0])
     seen_dossier_fields: set[int] = set()
     hits: list[Hit] = []
     dossier_ids = [c[2] for c in candidates if c[1] != "page"]
     page_ids = [c[2] for c in candidates if c[1] == "page"]
     dossiers = _fetch_dossiers(conn, dossier_ids)
-    pages = _fetch_pages(conn, page_ids)
+    pages = _fetch_pages(conn, page_ids, protected)
     for score, kind, object_id in candidates:
         if kind == "page":
             page = pages.get(object_id)
@@ -422,11 +468,13 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
     return hits
 
 
-def _ranked(conn, table: str, compiled: CompiledQuery, want: int) -> list[tuple[float, int]]:
+def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None) -> list[tuple[float, int]]:
     """(score, rowid), best first: BM25 over all matches when there are at most RANK_WINDOW,
     else the newest matches (score 0). See the module docstring."""
+    pages = table == "search_pages" and protected is not None
+    match = protected.match(compiled.text_match) if pages else compiled.text_match
     newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
-                                         f"LIMIT ?", (compiled.text_match, RANK_WINDOW + 1))]
+                                         f"LIMIT ?", (match, RANK_WINDOW + 1))]
     if len(newest) > RANK_WINDOW:
         return [(0.0, rowid) for rowid in newest[:want]]
     if not newest:
@@ -436,6 +484,8 @@ def _ranked(conn, table: str, compiled: CompiledQuery, want: int) -> list[tuple[
     else:
         sql = "SELECT dossier_id, source FROM search_dossier_state WHERE dossier_id IN ({})"
     texts = dict(conn.execute(sql.format(",".join("?" * len(newest))), newest).fetchall())
+    if pages:
+        texts = {rowid: _page_text(protected, text) for rowid, text in texts.items()}
     scored = _bm25(texts, compiled.terms)
     return sorted(scored, key=lambda x: (x[0], -x[1]))[:want]
 
@@ -489,7 +539,7 @@ def _fetch_dossiers(conn, ids: list[int]) -> dict[int, dict]:
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
 
-def _fetch_pages(conn, ids: list[int]) -> dict[int, dict]:
+def _fetch_pages(conn, ids: list[int], protected=None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
@@ -498,7 +548,10 @@ def _fetch_pages(conn, ids: list[int]) -> dict[int, dict]:
                        f"JOIN search_page_state s ON s.page_id = p.id "
                        f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'", ids)
     names = [c[0] for c in cur.description]
-    return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+    found = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+    for page in found.values():
+        page["text"] = _page_text(protected, page["text"])
+    return found
 
 
 def _field_hit(dossier: dict, compiled: CompiledQuery, unmasked: bool) -> tuple[str, str]:

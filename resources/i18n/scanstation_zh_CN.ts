@@ -1037,6 +1037,14 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Stack scan</source>
+        <translation>批量扫描</translation>
+    </message>
+    <message>
+        <source>Paper at desk</source>
+        <translation>纸质档案</translation>
+    </message>
+    <message>
         <source>ScanStation — social-security archive scanning station</source>
         <translation>ScanStation — 社保档案扫描工作站</translation>
     </message>
@@ -1242,6 +1250,69 @@
     <message>
         <source>Page image</source>
         <translation>页面图像</translation>
+    </message>
+</context>
+<context>
+    <name>PaperDeskView</name>
+    <message>
+        <source>档号</source>
+        <translation>档号</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>题名</translation>
+    </message>
+    <message>
+        <source>Box</source>
+        <translation>盒号</translation>
+    </message>
+    <message>
+        <source>Binding</source>
+        <translation>装订状态</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>应归还</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>经办人</translation>
+    </message>
+    <message>
+        <source>box number, or 档号 separated by spaces</source>
+        <translation>盒号，或以空格分隔的档号</translation>
+    </message>
+    <message>
+        <source>store-room person</source>
+        <translation>库房人员</translation>
+    </message>
+    <message>
+        <source>Check out (调档)</source>
+        <translation>调档</translation>
+    </message>
+    <message>
+        <source>Unbound</source>
+        <translation>已拆装订</translation>
+    </message>
+    <message>
+        <source>Rebound</source>
+        <translation>已还原装订</translation>
+    </message>
+    <message>
+        <source>Check in</source>
+        <translation>归还库房</translation>
+    </message>
+    <message>
+        <source>Hand-over list…</source>
+        <translation>交接清单…</translation>
+    </message>
+    <message>
+        <source>Save hand-over list</source>
+        <translation>保存交接清单</translation>
+    </message>
+    <message>
+        <source>{n} dossier(s) at the desk, {o} overdue</source>
+        <translation>扫描台现有 {n} 卷，逾期 {o} 卷</translation>
     </message>
 </context>
 <context>
@@ -2003,6 +2074,129 @@ Example: {example}</source>
     <message>
         <source>Keys</source>
         <translation>按键</translation>
+    </message>
+</context>
+<context>
+    <name>StackScanView</name>
+    <message>
+        <source>Stack scanning: put the cover sheet of each dossier in front of its pages</source>
+        <translation>批量扫描：将每个案卷的分隔页放在其页面之前</translation>
+    </message>
+    <message>
+        <source>Demo scanner</source>
+        <translation>演示扫描仪</translation>
+    </message>
+    <message>
+        <source>optional: the dossier the first pages continue</source>
+        <translation>可选：第一批页面所属（续扫）的案卷</translation>
+    </message>
+    <message>
+        <source>A 档号 barcode on a first page also opens its dossier</source>
+        <translation>首页上的档号条码也可开启案卷</translation>
+    </message>
+    <message>
+        <source>Scanner</source>
+        <translation>扫描仪</translation>
+    </message>
+    <message>
+        <source>Profile</source>
+        <translation>扫描方案</translation>
+    </message>
+    <message>
+        <source>Continue dossier</source>
+        <translation>续扫案卷</translation>
+    </message>
+    <message>
+        <source>Start stack scan</source>
+        <translation>开始批量扫描</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Held pages (from stopped runs)</source>
+        <translation>暂存页面（来自已停止的批量扫描）</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>档号 for the held pages</source>
+        <translation>暂存页面所属档号</translation>
+    </message>
+    <message>
+        <source>File held pages into this dossier</source>
+        <translation>将暂存页面存入该案卷</translation>
+    </message>
+    <message>
+        <source>Run held pages again</source>
+        <translation>重新处理暂存页面</translation>
+    </message>
+    <message>
+        <source>档号, one per line (or give a year)</source>
+        <translation>档号，每行一个（或指定年度）</translation>
+    </message>
+    <message>
+        <source>year</source>
+        <translation>年度</translation>
+    </message>
+    <message>
+        <source>Print cover sheets…</source>
+        <translation>打印分隔页…</translation>
+    </message>
+    <message>
+        <source>Cover sheet {n}</source>
+        <translation>分隔页 {n}</translation>
+    </message>
+    <message>
+        <source>First page labelled {n}</source>
+        <translation>首页条码 {n}</translation>
+    </message>
+    <message>
+        <source>  {n}: {p} page(s) stored, {c} of {d}</source>
+        <translation>  {n}：已保存 {p} 页，共 {c} 页 / 页数 {d}</translation>
+    </message>
+    <message>
+        <source>  ! {n}: {c} page(s), 页数 says {d} (flagged)</source>
+        <translation>  ！{n}：{c} 页，与页数 {d} 不符（已标记）</translation>
+    </message>
+    <message>
+        <source>page</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <source>cover sheet</source>
+        <translation>分隔页</translation>
+    </message>
+    <message>
+        <source>unreadable sheet</source>
+        <translation>无法识别的分隔页</translation>
+    </message>
+    <message>
+        <source>{p} held page(s) filed into {n}</source>
+        <translation>已将 {p} 页暂存页面存入 {n}</translation>
+    </message>
+    <message>
+        <source>Save cover sheets</source>
+        <translation>保存分隔页</translation>
+    </message>
+    <message>
+        <source>Cover sheets written to {f}</source>
+        <translation>分隔页已生成：{f}</translation>
     </message>
 </context>
 <context>

@@ -130,6 +130,8 @@ class ScanSettings:
     dossier_fields: dict | None = None
     demo_pages: int | None = None
     demo_seed: int = 0
+    # Demo scanner: feed these image files as the stack instead (training and tests of split runs).
+    demo_stack: tuple[str, ...] | None = None
     # Test-only hooks (see above).
     debug_options: dict | None = None
     fault_at_page: tuple[int, str] | None = None
@@ -278,7 +280,8 @@ def _discard(path: str) -> None:
 
 def make_spool_dir(settings: ScanSettings) -> str:
     """A fresh folder for one scan's page files, inside ``settings.spool_dir`` (or the temp folder)."""
-    root = settings.spool_dir or tempfile.gettempdir()
+    from scanstation.storage import temp_files
+    root = settings.spool_dir or temp_files.temp_dir()   # never the shared system temp folder (R40)
     os.makedirs(root, exist_ok=True)
     return tempfile.mkdtemp(prefix="scan-", dir=root)
 

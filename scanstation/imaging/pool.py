@@ -24,6 +24,7 @@ from typing import Iterable, Iterator
 from PIL import Image
 
 from scanstation.imaging.analysis import PageSignature
+from scanstation.storage import temp_files
 from scanstation.worker_lifetime import die_with_parent
 from scanstation.imaging.pipeline import PipelineSettings, ProcessedPage, process_page
 
@@ -41,7 +42,9 @@ class RawPage:
 
     @classmethod
     def park(cls, image: Image.Image) -> "RawPage":
-        fd, path = tempfile.mkstemp(prefix="scanstation-page-", suffix=".raw", dir=_RAM_DIR)
+        # the pid in the name lets the next start sweep files of a killed station (storage.temp_files)
+        fd, path = tempfile.mkstemp(prefix=f"{temp_files.RAW_PAGE_PREFIX}{os.getpid()}-", suffix=".raw",
+                                    dir=_RAM_DIR or temp_files.temp_dir())
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(image.tobytes())

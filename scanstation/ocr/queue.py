@@ -72,12 +72,19 @@ def store_page_text(conn, page_id: int, text: str, confidence: float | None = No
     """Store a page's text as done and keep the search index in step (inside a transaction)."""
     conn = _conn(conn)
     search.unindex_page(conn, page_id)      # needs the text that was indexed: before the update
+    text = _stored_text(conn, text)         # R40: sealed when personal-data protection is on
     conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at) "
                  "VALUES (?, 'done', ?, ?, ?, '', ?) ON CONFLICT(page_id) DO UPDATE SET status = 'done', "
                  "attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, error = '', "
                  "updated_at = excluded.updated_at",
                  (page_id, int(count_attempt), text, confidence, _now(), int(count_attempt)))
     search.index_page_text(conn, page_id)
+
+
+def _stored_text(conn, text: str) -> str:
+    import scanstation.custody.text_protection as text_protection
+    protected = text_protection.for_connection(conn)
+    return text if protected is None else protected.seal(text)
 
 
 def queue_counts(db, max_attempts: int = 3) -> dict[str, int]:

@@ -28,13 +28,37 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name."""
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name.
+
+    ``private``: the file is created readable by its owner only (0600) from its first byte (keys).
+    """
     path = Path(path)
+    if private and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(path.parent, PRIVATE_DIR_MODE)
+        except OSError:
+            pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + PART_SUFFIX)
     try:
-        with open(tmp, "wb") as fh:
+        if private:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, PRIVATE_FILE_MODE)     # whatever the umask
+            opened = os.fdopen(fd, "wb")
+        else:
+            opened = open(tmp, "wb")
+        with opened as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.settings_view = SettingsView(api, self) if api.can("settings.manage") else None
         self.batch_view = _optional_view("scanstation.ui.batch_view", "BatchView", api, self, "batch.manage")
         self.intake_view = _optional_view("scanstation.ui.intake_view", "IntakeView", api, self, "receive")
+        self.stack_view = _optional_view("scanstation.ui.stack_scan_view", "StackScanView", api, self, "capture")
+        self.paper_view = _optional_view("scanstation.ui.paper_desk_view", "PaperDeskView", api, self, "paper.custody")
         self.locked_page = QLabel(self.tr("Locked"), self)
         self.locked_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.locked_page.setObjectName("lockedPage")
@@ -118,6 +120,11 @@ class MainWindow(QMainWindow):
         if self.intake_view is not None:
             self.intake_view.setObjectName("intakeView")
             self._add_view("intake", self.intake_view, self.tr("Receive batches"), "Ctrl+7", "intake")
+        for key, view, title, keys, name in (("stack", self.stack_view, self.tr("Stack scan"), "Ctrl+8", "scan-desk"),
+                                             ("paper", self.paper_view, self.tr("Paper at desk"), "Ctrl+9", "batches")):
+            if view is not None:
+                view.setObjectName(f"{key}View")
+                self._add_view(key, view, title, keys, name)
         if self.settings_view is not None:
             self.settings_view.setObjectName("settingsView")
             self._add_view("settings", self.settings_view, self.tr("Settings"), "Ctrl+5", "settings")
