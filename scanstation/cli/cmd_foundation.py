@@ -349,6 +349,8 @@ def cmd_reconcile(args, ctx) -> int:
     from scanstation.storage.image_store import ImageStore
     session = ctx.session()
     session.require("settings.manage")
+    from scanstation.storage import file_moves
+    file_moves.apply(session.home.path, session.catalog)   # what a crash left in flight goes to its place first
     report = ImageStore(session.home.path).reconcile(session.catalog)
     if not report.clean:
         session.log("store.reconcile", "home", session.home.fonds, report.as_dict())

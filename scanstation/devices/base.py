@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from scanstation.errors import InvalidInput, NotFound
@@ -260,9 +261,21 @@ def write_page_file(image, mode: str, folder: str, index: int) -> tuple[str, int
         image = image.convert("RGB")
     final = os.path.join(folder, f"page-{index + 1:04d}.pnm")
     part = final + ".part"
-    image.save(part, format="PPM")
-    os.replace(part, final)
+    try:
+        image.save(part, format="PPM")
+        os.replace(part, final)
+    except OSError as exc:   # full disk: a plain message, not a device fault
+        _discard(part)
+        from scanstation.storage.files import storage_error
+        raise storage_error(Path(final), exc) from None
     return final, image.width, image.height
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def make_spool_dir(settings: ScanSettings) -> str:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from scanstation.imaging.analysis import PageSignature
 from scanstation.storage import temp_files
+from scanstation.worker_lifetime import die_with_parent
 from scanstation.imaging.pipeline import PipelineSettings, ProcessedPage, process_page
 
 _RAM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -71,7 +72,9 @@ def _remove(path: str) -> None:
         pass
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from scanstation.imaging import geometry  # noqa: F401  (imports numpy, Pillow, OpenCV once)
 
@@ -94,8 +97,8 @@ class PagePool:
     def __init__(self, workers: int | None = None, warm: bool = True):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-        )
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+            initargs=(os.getpid(),))
         if warm:
             self.warm()
 

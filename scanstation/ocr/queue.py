@@ -335,7 +335,9 @@ class OcrRunner:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        from scanstation.worker_lifetime import die_with_parent
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
 
     def _claim(self, catalog, n: int) -> list[dict]:
         sql = ("SELECT t.page_id, t.attempts, t.redo_engine, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "

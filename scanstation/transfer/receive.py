@@ -31,6 +31,7 @@ from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
@@ -433,6 +434,10 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
     written: list[Path] = []
     batch_id = receipt["package"]["batch_id"] or path.name
     kept = home.dir("archive") / "received" / f"{batch_id}-{digest[:12]}"
+    if kept.exists():   # left by an accept killed before its commit (the digest is not in the catalog): set aside
+        aside = home.dir("quarantine") / f"interrupted-receive-{now_iso().replace(':', '')}"
+        aside.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(kept), str(aside / kept.name))
     try:
         # 1. images into the store, re-hashed while copied
         sha, sm3 = report.manifests.get("sha256", {}), report.manifests.get("sm3", {})
@@ -450,6 +455,7 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
         _copy_package_record(report, kept, {rel for c in contents for rel in c.images})
         written, receipt_rel = _write_receipt(session, envelope, out_dir)
         stamp = now_iso()
+        crash_point("receive.copied")
         with session.change("receive", "package.accept", "package", batch_id) as ch:
             package_id = _record(ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel,
                                  str(kept.relative_to(home.path)), stamp)

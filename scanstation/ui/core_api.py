@@ -145,7 +145,8 @@ class CoreApi:
                                     scan_options=options)
 
     def recover_interrupted(self) -> list:
-        return self.capture().recover()
+        """The station's one recovery (moves, sessions, reconcile; audited); the sessions it finished."""
+        return _module("recovery").recover(self.session, self.capture()).sessions
 
     def interrupted_sessions(self) -> list[dict]:
         return self.capture().interrupted_sessions()
