@@ -180,9 +180,10 @@ class Capture:
 
     def start(self, number: str, device_id: str, profile: ScanProfile, *, pages: int | None = None,
               scan_options: dict | None = None) -> "CaptureRun":
-        from scanstation.devices.base import canonical_device_id
+        from scanstation.devices.base import canonical_device_id, check_device_allowed
         device_id = canonical_device_id(device_id)   # `test:0` as scanimage -L prints it is `sane:test:0`
         dossier = self.check_dossier(number)
+        check_device_allowed(self.home, device_id)   # the demo scanner: demo homes and training only
         profile.validate()
         self.store.check_writable()   # images encrypted at rest and the key locked: say so before the first page
         return CaptureRun(self, dossier, device_id, profile, pages=pages, scan_options=scan_options or {})

@@ -37,8 +37,11 @@ def _resource_catalog() -> Path:
 
 def _new_home(path: Path, fonds: str, station: str, role: str, admin: str, password: str) -> tuple[Home, Session]:
     from scanstation.service import init_home
+    from scanstation import settings
     home = init_home(path, fonds, station, admin, password, kind=role, details={"demo": True})
-    return home, _session(home, admin)
+    admin_session = _session(home, admin)
+    settings.set_value(admin_session, "station.demo", True)   # audited: a demo home (the demo scanner serves it)
+    return home, admin_session
 
 
 def _session(home: Home, name: str) -> Session:

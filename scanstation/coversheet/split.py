@@ -165,6 +165,9 @@ class SplitRun:
         if self.profile.mode is not None:   # None: files keep their own colour mode (import, held pages)
             self.profile.validate()
         self.capture.store.check_writable()
+        if self.acquire is None:   # the demo scanner: demo homes and training only
+            from scanstation.devices.base import check_device_allowed
+            check_device_allowed(self.home, self.device_id)
         into_run = self._open(self.into) if self.into else None   # refuse at once, before the feeder moves
         run_id = self._start_record()
         result = SplitResult(run_id)

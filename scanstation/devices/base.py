@@ -3,7 +3,7 @@
 Like NAPS2's ``IScanDriver``: list devices, tell their capabilities, scan with a per-page callback
 and a cancel token. Device ids say which backend serves them:
 
-* ``demo`` — the demo scanner (always present),
+* ``demo`` — the demo scanner (demo homes and training only, see ``demo_scanner_allowed``),
 * ``sane:<sane device name>`` — e.g. ``sane:test:0``, ``sane:fujitsu:fi-7160:12345``; the plain SANE
   name that ``scanimage -L`` prints (``test:0``) is accepted too (``canonical_device_id``),
 * ``twain:<source product name>`` — Windows,
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from scanstation.errors import InvalidInput, NotFound
+from scanstation.errors import InvalidInput, NotFound, Refused
 
 log = logging.getLogger(__name__)
 
@@ -322,12 +322,34 @@ def open_backend(device_id: str) -> Scanner:
                    "未知的扫描仪 {d!r}。请运行 “scanstation devices” 查看本工作站的扫描仪。", d=device_id)
 
 
-def all_devices(timeout_s: float = 20.0) -> list[DeviceInfo]:
-    """Every scanner this station can use: the demo scanner first (always), then SANE (Linux) or TWAIN
-    (Windows) devices. A backend that fails or hangs during discovery is skipped and logged, so the
-    list always opens."""
-    from scanstation.devices.demo_backend import DemoScanner
-    devices = DemoScanner().list_devices()
+DEMO_DEVICE = "demo"
+
+
+def demo_scanner_allowed(home) -> bool:
+    """The demo scanner invents its pages: it serves only a demo home (``station.demo``) or a station where an
+    administrator switched training on (``capture.demo_scanner``, audited). Never a default, never a fallback."""
+    from scanstation import settings
+    return bool(settings.get(home, "station.demo") or settings.get(home, "capture.demo_scanner"))
+
+
+def check_device_allowed(home, device_id: str) -> None:
+    """Refuse the demo scanner on a real station, before anything is written."""
+    if canonical_device_id(device_id) == DEMO_DEVICE and not demo_scanner_allowed(home):
+        raise Refused("The demo scanner invents its pages (forms for training); it is not used on a real station, so "
+                      "nothing was scanned. Choose a real scanner (see: scanstation devices). For training, an "
+                      "administrator switches the demo scanner on with: scanstation training on",
+                      "演示扫描仪生成的是虚构的表单页面（仅用于培训），真实工作站不使用，未扫描任何页面。请选择真实扫描仪"
+                      "（见 scanstation devices）。如需培训，请管理员运行 scanstation training on 开启演示扫描仪。")
+
+
+def all_devices(timeout_s: float = 20.0, *, demo: bool = False) -> list[DeviceInfo]:
+    """Every scanner this station can use: SANE (Linux) or TWAIN (Windows) devices, with the demo scanner first
+    when ``demo`` is asked for (callers ask only where ``demo_scanner_allowed``). A backend that fails or hangs
+    during discovery is skipped and logged, so the list always opens."""
+    devices: list[DeviceInfo] = []
+    if demo:
+        from scanstation.devices.demo_backend import DemoScanner
+        devices.extend(DemoScanner().list_devices())
     if sys.platform == "win32":
         from scanstation.devices.twain_backend import TwainScanner
         backends: list[Scanner] = [TwainScanner()]
