@@ -24,6 +24,28 @@ def add_user(home: Home, name: str, roles: str):
     return row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (name,)))
 
 
+def enable_training(home: Home) -> None:
+    """Test homes are training stations: the demo scanner (the only scanner that runs everywhere) serves them.
+    On a real station it is refused (tests marked ``real_station`` get such a home)."""
+    home.set_setting("capture.demo_scanner", True)
+
+
+@pytest.fixture(autouse=True)
+def training_homes(request, monkeypatch):
+    """Every home a test creates (``Home.create``: the fixtures, ``scanstation init``, the fixture modules) has
+    training switched on, unless the test is marked ``real_station``."""
+    if request.node.get_closest_marker("real_station"):
+        return
+    create = Home.create.__func__
+
+    def create_training(cls, *args, **kwargs):
+        h = create(cls, *args, **kwargs)
+        enable_training(h)
+        return h
+
+    monkeypatch.setattr(Home, "create", classmethod(create_training))
+
+
 @pytest.fixture
 def home(tmp_path):
     h = Home.create(tmp_path / "home", "X001", "S01")

@@ -405,6 +405,7 @@ def test_seal_dialog_offers_to_create_the_station_key(qtbot, tmp_path, zh_ui, pr
 
 
 # -- issue 12 item 21: the demo scanner is never the default nor a fallback on a real station ----------
+@pytest.mark.real_station
 def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, presenter_log, monkeypatch):
     from scanstation import settings
     from scanstation.ui.core_api import CoreApi

@@ -13,6 +13,11 @@ def register(sub) -> None:
     p = sub.add_parser("devices", help=tr("list scanners", "列出扫描仪"))
     p.set_defaults(run=cmd_devices)
 
+    p = sub.add_parser("training", help=tr("switch the demo scanner on or off for training (admin)",
+                                           "开启或关闭培训用演示扫描仪（管理员）"))
+    p.add_argument("state", nargs="?", choices=["on", "off", "status"], default="status")
+    p.set_defaults(run=cmd_training)
+
     from scanstation.cli.cmd_coversheet import split_options
     p = sub.add_parser("scan", help=tr("scan pages into a dossier", "扫描页面到案卷"))
     p.add_argument("number", metavar="档号", nargs="?")
@@ -147,6 +152,9 @@ def _profile(session, args):
     if overrides and profile.locked:
         raise Refused("Profile '{p}' is locked by the administrator; it cannot be overridden ({o}).",
                       "扫描方案“{p}”已被管理员锁定，不能修改（{o}）。", p=profile.name, o=", ".join(overrides))
+    if "device" not in overrides:   # none named: the profile's, else the only real scanner (never the demo's)
+        from scanstation.devices.base import default_device
+        overrides["device"] = default_device(session.home, profile.device)
     return replace(profile, **overrides).validate()
 
 
@@ -200,9 +208,32 @@ def _finish_run(ctx, result) -> int:
 
 
 def cmd_devices(args, ctx) -> int:
-    from scanstation.devices.base import all_devices
-    devices = all_devices()
+    from scanstation.devices.base import all_devices, demo_scanner_allowed
+    from scanstation.errors import ScanStationError
+    try:   # the demo scanner is listed only on a demo home or a station in training
+        demo = demo_scanner_allowed(ctx.home())
+    except ScanStationError:   # no home yet: real scanners only
+        demo = False
+    devices = all_devices(demo=demo)
     ctx.emit([d.to_dict() for d in devices], [f"{d.id:<28} {d.display_name()}" for d in devices])
+    return 0
+
+
+def cmd_training(args, ctx) -> int:
+    """Training mode: the demo scanner (invented pages) offered on this station; switching is audited."""
+    from scanstation import settings
+    if args.state != "status":
+        settings.set_value(ctx.session(), "capture.demo_scanner", args.state == "on")
+    home = ctx.home()
+    on, demo_home = bool(settings.get(home, "capture.demo_scanner")), bool(settings.get(home, "station.demo"))
+    if demo_home:
+        line = tr("This is a demo home: the demo scanner is offered.", "这是演示工作目录：提供演示扫描仪。")
+    elif on:
+        line = tr("Training mode is on: the demo scanner (invented pages marked 演示) is offered. Switch it off with: "
+                  "scanstation training off", "培训模式已开启：提供演示扫描仪（生成的页面带“演示”标记）。关闭：scanstation training off")
+    else:
+        line = tr("Training mode is off: the demo scanner is not offered.", "培训模式已关闭：不提供演示扫描仪。")
+    ctx.emit({"training": on, "demo_home": demo_home}, line)
     return 0
 
 

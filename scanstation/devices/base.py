@@ -342,6 +342,26 @@ def check_device_allowed(home, device_id: str) -> None:
                       "（见 scanstation devices）。如需培训，请管理员运行 scanstation training on 开启演示扫描仪。")
 
 
+def default_device(home, profile_device: str | None, timeout_s: float = 20.0) -> str:
+    """The scanner to use when none was named: the profile's device, else the only real scanner found, else a
+    plain message asking for one. The demo scanner is never chosen on a real station."""
+    wanted = canonical_device_id(profile_device or "")
+    if wanted and (wanted != DEMO_DEVICE or demo_scanner_allowed(home)):
+        return wanted
+    found = all_devices(timeout_s)
+    if len(found) == 1:
+        return found[0].id
+    if not found:
+        raise Refused("No scanner was found and the scan profile names none; nothing was scanned. Connect and switch "
+                      "on the scanner, then run 'scanstation devices' and pass --device ID.",
+                      "未找到扫描仪，扫描方案也未指定扫描仪，未扫描任何页面。请连接并打开扫描仪，然后运行 "
+                      "scanstation devices 查看，并用 --device 编号 指定。")
+    raise Refused("Several scanners were found ({ids}) and the scan profile names none; nothing was scanned. "
+                  "Choose one with --device ID.",
+                  "找到多台扫描仪（{ids}），扫描方案未指定使用哪一台，未扫描任何页面。请用 --device 编号 指定一台。",
+                  ids=", ".join(d.id for d in found))
+
+
 def all_devices(timeout_s: float = 20.0, *, demo: bool = False) -> list[DeviceInfo]:
     """Every scanner this station can use: SANE (Linux) or TWAIN (Windows) devices, with the demo scanner first
     when ``demo`` is asked for (callers ask only where ``demo_scanner_allowed``). A backend that fails or hangs
