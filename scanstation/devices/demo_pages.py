@@ -90,6 +90,7 @@ class PageSpec:
     seal: bool = False  # red seal (colour pages)
     orientation: int = 0  # 0/90/180/270: the sheet was fed turned counter-clockwise by this
     shift_mm: tuple[float, float] = (0.0, 0.0)  # extra placement offset on the bed
+    demo_mark: bool = True  # the "演示" stamp in the top-right margin (pages with text; see MARK_TEXT)
 
     def __post_init__(self):
         if isinstance(self.lines, list):
@@ -109,6 +110,7 @@ class PageTruth:
     seq: int = 0
     duplicate_of: int | None = None
     orientation: int = 0
+    mark_box_px: tuple[int, int, int, int] | None = None  # the "演示" stamp on the paper (unrotated, unskewed)
 
 
 # --------------------------------------------------------------------------- fonts
@@ -196,6 +198,38 @@ HEADER_MM = 6.0
 TITLE_MM = 5.0
 BODY_MM = 3.6
 SMALL_MM = 3.0
+
+# Invented pages say so: a "演示" (demo) stamp burned into every page with text, in the top-right margin where
+# no form text goes (the header starts 18 mm down, the text 20 mm in from the right edge). Lighter than the
+# ink (coverage MARK_LEVEL of 255), a box round two characters. Blank backs stay blank: a stamp there would
+# be ink, and blank-page detection (which the demo shows) would keep them.
+MARK_TEXT = "演示"
+MARK_MM = 7.0            # character size
+MARK_BOX_MM = (4.0, 5.0, 24.0, 15.0)   # from the top-right corner: right inset, top, width, height
+MARK_LEVEL = 150
+
+
+def mark_box(w_px: int, dpi: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the "演示" stamp on paper ``w_px`` wide, before any turn or skew."""
+    inset, top, width, height = MARK_BOX_MM
+    right = w_px - _mm(inset, dpi)
+    return right - _mm(width, dpi), _mm(top, dpi), right, _mm(top, dpi) + _mm(height, dpi)
+
+
+def _draw_mark(mask: np.ndarray, dpi: int) -> tuple[int, int, int, int]:
+    left, top, right, bottom = box = mark_box(mask.shape[1], dpi)
+    lw = max(2, _mm(0.5, dpi))
+    for y0, y1, x0, x1 in ((top, top + lw, left, right), (bottom - lw, bottom, left, right),
+                           (top, bottom, left, left + lw), (top, bottom, right - lw, right)):
+        mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], MARK_LEVEL)
+    glyphs = _glyphs(_mm(MARK_MM, dpi))
+    line = (glyphs.line(MARK_TEXT).astype(np.uint16) * MARK_LEVEL // 255).astype(np.uint8)
+    x = left + max(0, (right - left - line.shape[1]) // 2)
+    y = top + max(0, (bottom - top - line.shape[0]) // 2)
+    region = np.zeros_like(mask)
+    _blit(region, line, x, y)
+    np.maximum(mask, region, out=mask)
+    return box
 
 
 def _wrap(text: str, glyphs: _GlyphCache, width_px: int, indent_px: int = 0) -> list[str]:
@@ -430,6 +464,7 @@ def render_pixels(spec: PageSpec) -> tuple[np.ndarray, PageTruth]:
     hole_c = BORDER_RGB if colour else BORDER_GRAY
 
     mask, text_lines = _layout(spec, w_px, h_px)
+    mark = _draw_mark(mask, dpi) if text_lines and spec.demo_mark else None
     if text_lines:
         paper = _ink_on_paper(mask, paper_c, ink_c)
     else:
@@ -505,6 +540,7 @@ def render_pixels(spec: PageSpec) -> tuple[np.ndarray, PageTruth]:
         seq=spec.seq,
         duplicate_of=spec.duplicate_of,
         orientation=spec.orientation % 360,
+        mark_box_px=mark,
     )
     return bed, truth
 
