@@ -51,4 +51,4 @@ def cli_env(tmp_path, monkeypatch):
 
 
 # PostgreSQL archive backend: one private cluster per test session (see tests/pg_support.py).
-from tests.pg_support import pg_cluster, pg_dsn  # noqa: E402,F401
+from tests.pg_support import pg_cluster, pg_dsn, s3_endpoint  # noqa: E402,F401

@@ -33,3 +33,40 @@ def pg_cluster():
 def pg_dsn(pg_cluster):
     """A fresh, empty database in the session's cluster."""
     return pg_cluster.create_database(f"t{next(_counter)}")
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's standalone S3 server, a separate process speaking the S3 HTTP API on 127.0.0.1."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    exe = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    if not Path(exe).exists():
+        pytest.skip("moto[server] is not installed (pip install 'moto[server]')")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.2)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    yield url
+    proc.terminate()
+    proc.wait(10)
