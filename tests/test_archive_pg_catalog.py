@@ -114,3 +114,18 @@ def test_unreachable_server_is_a_plain_message_without_the_password(tmp_path):
     text = str(exc.value)
     assert "secret-pw" not in text and "***" in text
     assert redact("host=x password=abc user=y") == "host=x password=*** user=y"
+
+
+def test_sql_this_backend_lacks_is_a_plain_message_and_changes_nothing(pg_dsn):
+    cat = PgCatalog(pg_dsn)
+    cat.migrate()
+    try:
+        with pytest.raises(HomeError) as exc:
+            with cat.write() as conn:
+                conn.execute("INSERT INTO fonds(code, name) VALUES (?, '')", ("X009",))
+                conn.execute("SELECT * FROM search_pages WHERE search_pages MATCH ?", ("养老",))   # SQLite FTS5
+        assert "not available on the PostgreSQL archive" in exc.value.en
+        assert cat.one("SELECT code FROM fonds WHERE code = 'X009'") is None
+        assert cat.one("SELECT 1 AS ok")["ok"] == 1                                  # still usable
+    finally:
+        cat.close()

@@ -86,6 +86,11 @@ class PgConnection:
         except psycopg.OperationalError as exc:
             self._catalog._lost(exc)
             raise
+        except (psycopg.ProgrammingError, psycopg.errors.FeatureNotSupported) as exc:
+            # SQL this backend does not have (FTS5 search, SQLite triggers, …): a plain message, not a traceback
+            raise HomeError("This operation is not available on the PostgreSQL archive yet ({error}); nothing was "
+                            "changed.", "PostgreSQL 档案库暂不支持此操作（{error}）；未做任何修改。",
+                            error=(getattr(exc, "sqlstate", "") or type(exc).__name__)) from exc
 
     def executemany(self, sql: str, rows) -> None:
         for row in rows:
