@@ -141,3 +141,59 @@ def test_store_unavailable_then_back(archive, packages, tmp_path):
     code, _, err = finish(desk(archive, paths[0]))
     assert code == 0, err
     assert _check_whole(archive)["packages"] == 1
+
+
+def _session(home_path, user="archivist1"):
+    from scanstation.service import Session
+    from scanstation.users import authenticate
+    from tests.test_transfer_fixtures import PASSWORD
+    home = Home.open(home_path)
+    return home, Session(home, authenticate(home.catalog, user, PASSWORD))
+
+
+def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resumes(archive, packages, pg_cluster,
+                                                                                    monkeypatch):
+    """Deterministic: the server restarts after the page files are stored and before the rows commit."""
+    from scanstation.errors import StorageError
+    from scanstation.storage.page_store import PosixPageStore
+    _, paths = packages
+    home, session = _session(archive)
+    calls = []
+    real_put = PosixPageStore.put_bytes
+
+    def put_then_restart(self, data):
+        out = real_put(self, data)
+        if not calls:
+            calls.append(1)
+            pg_cluster.restart()
+        return out
+    monkeypatch.setattr(PosixPageStore, "put_bytes", put_then_restart)
+    try:
+        with pytest.raises(StorageError) as exc:
+            receive.receive(session, paths[0], decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert "nothing was committed" in exc.value.en
+        monkeypatch.setattr(PosixPageStore, "put_bytes", real_put)
+        assert archive_state(home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
+        stored = sum(1 for p in (archive.parent / "store" / "objects").rglob("*") if p.is_file())
+        assert stored >= 4                                    # the page files were stored before the restart
+        result = receive.receive(session, paths[0], decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert result["decision"] == "accepted"
+        assert_whole(home.catalog, home.page_store, 2, 2)
+    finally:
+        home.close()
+
+
+def test_receiving_into_an_s3_store(tmp_path, pg_dsn, packages, s3_endpoint):
+    from tests.archive_pg_fixtures import make_pg_archive
+    pem, paths = packages
+    a = make_pg_archive(tmp_path / "arch-s3", pg_dsn, f"s3://desk-{os.getpid()}/city/2026", endpoint=s3_endpoint,
+                        station_pem=pem)
+    try:
+        result = receive.receive(a.s["archivist1"], paths[1], decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert result["decision"] == "accepted" and result["kept"].startswith("store:")
+        assert_whole(a.home.catalog, a.home.page_store, 2, 2)
+        count = a.home.catalog.one("SELECT count(*) AS n FROM store_objects")["n"]
+        listed = a.home.page_store.client.list_objects_v2(Bucket=f"desk-{os.getpid()}", Prefix="city/2026/objects/")
+        assert listed["KeyCount"] == count
+    finally:
+        a.close()
