@@ -24,7 +24,7 @@ def pg_cluster():
     folder = Path(tempfile.mkdtemp(prefix="ss-pg-"))
     cluster = postgres_cluster.PrivateCluster(folder).start()
     yield cluster
-    cluster.stop("immediate")
+    cluster.stop("fast")
     import shutil
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -68,5 +68,5 @@ def s3_endpoint():
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     yield url
-    proc.terminate()
+    proc.kill()
     proc.wait(10)

@@ -21,6 +21,7 @@ nothing above the storage layer knows which one it is.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +31,9 @@ from psycopg_pool import ConnectionPool
 
 from scanstation.errors import HomeError, StorageError
 from scanstation.storage.sql_dialect import AUDIT_CHAIN_LOCK, MIGRATION_LOCK, PostgresDialect, lock_key
+
+# the pool's reconnect chatter would reach the desk's terminal; our own errors say what happened
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def redact(dsn: str) -> str:
@@ -110,18 +114,22 @@ class PgCatalog:
         self.dsn = dsn
         self.path = None
         self.dialect = PostgresDialect()
+        self.pool = None
         try:
+            psycopg.connect(dsn, connect_timeout=int(connect_timeout)).close()   # say at once when it is not there
             self.pool = ConnectionPool(dsn, min_size=1, max_size=max(2, pool_size), open=True, timeout=connect_timeout,
                                        kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)})
             self.pool.wait(timeout=connect_timeout)
         except Exception as exc:
-            with contextlib.suppress(Exception):
-                self.pool.close()
+            if self.pool is not None:
+                with contextlib.suppress(Exception):
+                    self.pool.close()
             raise HomeError("Cannot reach the archive database {db} ({error}). Check that the server runs and the "
                             "credentials (PGPASSWORD or the password file); nothing was changed.",
                             "无法连接档案数据库 {db}（{error}）。请检查数据库服务是否运行以及凭据（PGPASSWORD 或口令文件）；"
                             "未做任何修改。", db=redact(dsn), error=type(exc).__name__) from exc
         self._held = None
+        self._claims: dict[str, psycopg.Connection] = {}
         self._lock = threading.RLock()
         self._depth = 0
         self.conn = PgConnection(self)
@@ -216,6 +224,11 @@ class PgCatalog:
                 raise
             else:
                 self._depth = 0
+                lost = self._lost_claim()
+                if lost is not None:
+                    with contextlib.suppress(psycopg.Error):
+                        tx.__exit__(type(lost), lost, None)
+                    raise lost
                 try:
                     tx.__exit__(None, None, None)
                 except psycopg.IntegrityError as exc:
@@ -223,6 +236,19 @@ class PgCatalog:
                 except psycopg.OperationalError as exc:
                     self._lost(exc)
                     raise
+
+    def _lost_claim(self) -> StorageError | None:
+        """A claim lives in its connection's session: if that ended (server restarted), another desk may have
+        taken the package since, so nothing may be committed under it."""
+        for digest, holder in list(self._claims.items()):
+            try:
+                holder.execute("SELECT 1")
+            except psycopg.Error:
+                return StorageError("The connection that held package {d}… for this desk was lost (the database restarted?); "
+                                    "nothing was committed. Receive it again: what was stored is taken up.",
+                                    "为本工作台锁定移交包 {d}… 的数据库连接已中断（数据库重启？）；未提交任何内容。"
+                                    "请重新接收：已存储的内容会被继续使用。", d=digest[:16])
+        return None
 
     def query(self, sql: str, params=()) -> list[dict]:
         for attempt in (1, 2):
@@ -269,9 +295,11 @@ class PgCatalog:
                            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (digest) DO UPDATE SET desk = excluded.desk, "
                            "station = excluded.station, user_name = excluded.user_name, pid = excluded.pid, "
                            "claimed_at = excluded.claimed_at", (digest, desk, station, user, os.getpid(), now_iso()))
+            self._claims[digest] = holder
             try:
                 yield
             finally:
+                self._claims.pop(digest, None)
                 with contextlib.suppress(psycopg.Error):
                     holder.execute("DELETE FROM package_claims WHERE digest = %s AND pid = %s", (digest, os.getpid()))
                     holder.execute(PostgresDialect.RELEASE_CLAIM, (key,))
