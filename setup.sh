@@ -13,7 +13,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd tesseract-ocr-eng
   fonts-noto-cjk fonts-wqy-zenhei poppler-utils openssl sqlite3
   postgresql
-  xvfb xauth
+  xvfb xauth xdotool x11-apps
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0
   libxcb-xkb1 libxcb-sync1 libxcb-shm0 libxcb-xinerama0 libx11-xcb1 libxcb-glx0

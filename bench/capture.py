@@ -17,7 +17,14 @@ Sources:
   content and a white background; its default picture is solid black, which the pipeline flags blank and
   dark and skips deskew and crop for). Floor: the same backend's pages encoded on all cores as they arrive.
 
-    .venv/bin/python bench/capture.py [--quick] [--rounds N]
+- ``split`` (``--split``, not in the default set): one stack of many dossiers split at printed cover sheets
+  (the product's PDF rasterised by pdftoppm at 300 dpi grey) replayed the same way, against its peer in
+  the same round: the same kind of pages captured dossier by dossier with the 档号 given (no sheets, no
+  decoding). Printed: images/min of the split run (sheets included) and its stored pages/min, the peer's
+  images/min, the ratio peer/split per round and its median, and the CPU time of cover-sheet detection
+  per page (thread CPU time on the device thread; target ≤ 15 ms).
+
+    .venv/bin/python bench/capture.py [--quick] [--rounds N] [--split]
 """
 
 from __future__ import annotations
@@ -230,6 +237,103 @@ def per_round_summary(figures: dict, prefix: str, captures: list[float], floors:
     figures[f"{prefix}_ratio_floor_to_capture"] = round(statistics.median(ratios), 2)
 
 
+def split_stack(base: Path, home: Home, numbers: list[str], pages: int):
+    """Per dossier: its cover sheet (product PDF → pdftoppm 300 dpi grey PGM) and ``pages`` pre-rendered pages."""
+    import subprocess
+    from scanstation.coversheet.sheet import SheetData, write_sheets
+    base.mkdir(parents=True, exist_ok=True)
+    rows = [home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (n,)) for n in numbers]
+    pdf = write_sheets([SheetData(r["number"], r["title"], r["declared_pages"]) for r in rows], base / "sheets.pdf")
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", str(pdf), str(base / "sheet")], check=True, timeout=600)
+    sheets = sorted(base.glob("sheet-*.pgm"))
+    stack, size = [], (0, 0)
+    for k, number in enumerate(numbers):
+        files, size, _ = prerender(home, number, pages, base / f"d{k}")
+        stack += [sheets[k]] + files
+    return stack, size
+
+
+def bench_split(args, workers: int) -> None:
+    from scanstation.coversheet.split import SplitRun
+    from scanstation.devices import base as device_base
+    rounds = args.rounds or (2 if args.quick else 3)
+    n_dossiers, pages = (4, 5) if args.quick else (8, 5)
+    base = Path(tempfile.mkdtemp(prefix="bench-split-"))
+    figures: dict = {"bench": "capture-split", "dpi": 300, "mode": "gray", "paper": "A4", "cores": workers,
+                     "rounds": rounds, "dossiers_per_round": n_dossiers, "pages_per_dossier": pages,
+                     "load_avg_start": round(os.getloadavg()[0], 2)}
+    original_open = device_base.open_backend
+    try:
+        home, session = make_home(base, 2 * n_dossiers * rounds + 1, pages)
+        numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
+        pipeline = PagePipeline(workers)
+        profile = ScanProfile("bench", device="replay", mode="gray", dpi=300)
+        run_capture(session, pipeline, "demo", numbers[:1], 2, {})   # warm the pipeline pool
+        free = iter(numbers[1:])
+        split_rates, stored_rates, peer_rates, ratios, decode = [], [], [], [], []
+        for r in range(rounds):
+            split_numbers = [next(free) for _ in range(n_dossiers)]
+            peer_numbers = [next(free) for _ in range(n_dossiers)]
+            stack, size = split_stack(base / f"split-{r}", home, split_numbers, pages)
+            peer = {n: prerender(home, n, pages, base / f"peer-{r}-{k}")[0] for k, n in enumerate(peer_numbers)}
+
+            def run_split():
+                replay = ReplayScanner(stack, size)
+                device_base.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
+                try:
+                    t0 = time.perf_counter()
+                    result = SplitRun(Capture(session, pipeline), "replay", profile).run()
+                    secs = time.perf_counter() - t0
+                finally:
+                    device_base.open_backend = original_open
+                if not result.ok or result.stored_pages != n_dossiers * pages or result.sheets != n_dossiers:
+                    raise SystemExit(f"split run failed: {result.as_dict()}")
+                decode.extend(result.decode_ms)
+                return len(stack) * 60 / secs, result.stored_pages * 60 / secs
+
+            def run_peer():
+                done, secs = 0, 0.0
+                for number in peer_numbers:
+                    replay = ReplayScanner(peer[number], size)
+                    device_base.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
+                    try:
+                        n, s = run_capture(session, pipeline, "replay", [number], pages, {})
+                    finally:
+                        device_base.open_backend = original_open
+                    done, secs = done + n, secs + s
+                return done * 60 / secs
+
+            if r % 2 == 0:   # interleaved: which one goes first alternates by round
+                (images, stored), peer_rate = run_split(), run_peer()
+            else:
+                peer_rate = run_peer()
+                images, stored = run_split()
+            split_rates.append(images)
+            stored_rates.append(stored)
+            peer_rates.append(peer_rate)
+            ratios.append(round(peer_rate / images, 2))
+        figures["split_images_per_min_per_round"] = [round(x) for x in split_rates]
+        figures["split_stored_pages_per_min_per_round"] = [round(x) for x in stored_rates]
+        figures["peer_images_per_min_per_round"] = [round(x) for x in peer_rates]
+        figures["ratio_peer_to_split_per_round"] = ratios
+        figures["split_images_per_min"] = round(statistics.median(split_rates))
+        figures["peer_images_per_min"] = round(statistics.median(peer_rates))
+        figures["ratio_peer_to_split"] = statistics.median(ratios)
+        figures["decode_pages"] = len(decode)
+        figures["decode_cpu_ms_per_page_mean"] = round(statistics.mean(decode), 2)
+        figures["decode_cpu_ms_per_page_p95"] = round(sorted(decode)[max(0, int(len(decode) * 0.95) - 1)], 2)
+        figures["decode_cpu_ms_per_page_max"] = round(max(decode), 2)
+        figures["target_images_per_min"] = 600
+        figures["target_decode_cpu_ms"] = 15
+        figures["load_avg_end"] = round(os.getloadavg()[0], 2)
+        pipeline.close()
+        home.close()
+        print(json.dumps(figures))
+    finally:
+        device_base.open_backend = original_open
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     import multiprocessing
     from scanstation.devices import base as device_base
@@ -237,8 +341,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, help="interleaved rounds (default 3 quick, 5 full)")
     ap.add_argument("--only", choices=("replay", "demo", "sane"), action="append", help="run only these sources")
+    ap.add_argument("--split", action="store_true", help="a stack of many dossiers split at cover sheets vs by hand")
     args = ap.parse_args()
     workers = os.cpu_count() or 1
+    if args.split:
+        return bench_split(args, workers)
     rounds = args.rounds or (3 if args.quick else 5)
     pages = 20 if args.quick else 40
     sources = args.only or ["replay", "demo", "sane"]

@@ -49,7 +49,8 @@ def find_dossier(session: Session, number: str) -> dict:
     """Validate the 档号 against the station's schema and look it up (before any page is taken)."""
     from scanstation import dossier_number
     from scanstation.cli.cmd_foundation import active_schema
-    text = dossier_number.normalise(number)
+    from scanstation.coversheet.sheet import from_scanned
+    text = from_scanned(number)   # a handheld gun reads a cover sheet's Code 128 with "." for "·"
     problems = dossier_number.problems(text, active_schema(session.home))
     if problems:
         raise InvalidInput("{n} is not a valid 档号: {why}", "{n} 不是有效的档号：{why}",
@@ -165,6 +166,8 @@ class Capture:
 
     def start(self, number: str, device_id: str, profile: ScanProfile, *, pages: int | None = None,
               scan_options: dict | None = None) -> "CaptureRun":
+        from scanstation.devices.base import canonical_device_id
+        device_id = canonical_device_id(device_id)   # `test:0` as scanimage -L prints it is `sane:test:0`
         dossier = self.check_dossier(number)
         profile.validate()
         self.store.check_writable()   # images encrypted at rest and the key locked: say so before the first page

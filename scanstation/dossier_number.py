@@ -33,12 +33,16 @@ LOOKALIKE_DOTS = ("\u0387\u2027\u2022\u2219\u22c5\u30fb\uff65\uff0e\u2e31\u2e33\
                   "\u2024\ua78f\ufe52\u2981")
 # Dashes and minus signs that stand in for "-": hyphens, figure/en/em dashes, horizontal bar,
 # minus sign, small and full-width hyphen-minus, hyphen bullet.
+# The ASCII full stop: barcode guns in keyboard mode (and most keyboards) cannot type "·", so
+# "X001-ZY.DJ.2024.D100-0001-001" is read as the 档号 it stands for. A "." is never valid
+# anywhere else in a 档号, so mapping every "." to "·" cannot turn a valid number into another one.
+KEYBOARD_DOTS = "."
 LOOKALIKE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043"
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 _TRANSLATION: dict[int, object] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII
 _TRANSLATION[0x3000] = " "                                                          # ideographic space
-_TRANSLATION.update({ord(c): GROUP_SEP for c in LOOKALIKE_DOTS})
+_TRANSLATION.update({ord(c): GROUP_SEP for c in LOOKALIKE_DOTS + KEYBOARD_DOTS})
 _TRANSLATION.update({ord(c): LEVEL_SEP for c in LOOKALIKE_DASHES})
 _TRANSLATION.update({ord(c): None for c in INVISIBLE})
 
@@ -54,7 +58,7 @@ _WINDOWS_FORBIDDEN = set('<>:"/\\|?*')
 
 
 def normalise(text: str) -> str:
-    """Canonical spelling: full-width ASCII → half-width, look-alike dots → "·", look-alike
+    """Canonical spelling: full-width ASCII → half-width, look-alike dots and "." → "·", look-alike
     dashes → "-", invisible characters removed, spaces at the ends trimmed. Idempotent."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
@@ -441,9 +445,6 @@ def _analyse(text, schema: Schema, strict: bool) -> tuple[DossierNumber | None, 
                              f"不是规范写法（含形似的点或连字符、全角字符或首尾空格）；规范写法为 {normal}"))
     if _WHITESPACE_RE.search(normal):
         found.append(Problem(None, "it contains a space; remove it", "含有空格；请删除"))
-    if "." in normal:
-        found.append(Problem(None, f"it contains '.'; the items {schema.layout_en} are separated by '·' (U+00B7)",
-                             f"含有“.”；{schema.layout_zh} 中应使用“·”（U+00B7）分隔"))
     bad = sorted({c for c in normal if c in _WINDOWS_FORBIDDEN or ord(c) < 32 or ord(c) == 127})
     if bad:
         shown = " ".join(repr(c) for c in bad)

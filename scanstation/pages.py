@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scanstation import page_count
 from scanstation.capture import STATUS_ZH, CAPTURE_STATES, find_dossier, page_file_name
 from scanstation.custody.protection import image_store
 from scanstation.errors import InvalidInput, NotFound, Refused
@@ -49,7 +50,7 @@ def list_pages(session: Session, number: str) -> list[dict]:
     dossier = find_dossier(session, number)
     rows = session.catalog.query(
         "SELECT id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi, color_mode, capture_time,"
-        " operator, qc_flags, processing_log, note, original_page_no FROM pages WHERE dossier_id = ?"
+        " operator, device, qc_flags, processing_log, note, original_page_no FROM pages WHERE dossier_id = ?"
         " AND state IN ('active', 'not_scanned') ORDER BY state = 'not_scanned', seq, original_page_no", (dossier["id"],))
     for r in rows:
         r["qc_flags"] = json.loads(r["qc_flags"] or "[]")
@@ -231,6 +232,7 @@ class CompletionReport:
     extra: int = 0
     unresolved_flags: list[dict] = field(default_factory=list)
     completed: bool = False
+    explained: bool = False      # completed with the page-count difference explained (R09/R10)
 
     @property
     def ok(self) -> bool:
@@ -255,7 +257,7 @@ class CompletionReport:
         return out
 
 
-def reconcile_count(session: Session, dossier: dict) -> CompletionReport:
+def reconcile_count(session: Session, dossier: dict, explained_pages=()) -> CompletionReport:
     pages = _active(session, dossier)
     notes = session.catalog.one("SELECT count(*) n FROM pages WHERE dossier_id = ? AND state = 'not_scanned'",
                                 (dossier["id"],))["n"]
@@ -265,7 +267,7 @@ def reconcile_count(session: Session, dossier: dict) -> CompletionReport:
         report.missing, report.extra = max(diff, 0), max(-diff, 0)
     for p in pages:
         flags = [f for f in json.loads(p["qc_flags"] or "[]") if f in BLOCKING_FLAGS]
-        if flags and not p["note"]:
+        if flags and not p["note"] and p["seq"] not in explained_pages:
             report.unresolved_flags.append({"seq": p["seq"], "flags": flags})
     return report
 
@@ -278,13 +280,21 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
     """
     explanations = {k: v.strip() for k, v in (explanations or {}).items() if v and v.strip()}
     dossier = editable_dossier(session, number)
+    page_notes: dict[int, str] = {}
+    active = None
     for key, text in explanations.items():
         if key.startswith("page:"):
             try:
-                set_flag_explanation(session, dossier["number"], int(key[5:]), text)
+                seq = int(key[5:])
             except ValueError:
                 raise InvalidInput("Explanation key '{k}' should be page:N.", "说明项“{k}”应为 page:页号。", k=key) from None
-    report = reconcile_count(session, dossier)
+            active = active if active is not None else _active(session, dossier)
+            _page(active, seq, dossier["number"])   # a page that does not exist is refused before anything is written
+            page_notes[seq] = text
+        elif key not in ("missing", "extra"):
+            raise InvalidInput("Explanation key '{k}' is not known: use missing, extra or page:N.",
+                               "说明项“{k}”无效：应为 missing、extra 或 page:页号。", k=key)
+    report = reconcile_count(session, dossier, page_notes)
     if report.scanned == 0:
         raise Refused("Dossier {n} has no scanned page; it cannot be completed (R19).",
                       "档号 {n} 没有任何扫描页，不能完成（R19）。", n=dossier["number"])
@@ -292,9 +302,20 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
         or (report.missing and "missing" not in explanations) or (report.extra and "extra" not in explanations)
     if blocking:
         return report
+    # R09/R10: an explained difference is kept on the dossier for exactly these counts (scanstation.page_count);
+    # sealing and the archive's check accept it as resolved
+    explanation = ""
+    if report.missing or report.extra:
+        text = "；".join(explanations[k] for k in ("missing", "extra") if getattr(report, k))
+        explanation = page_count.Explanation(report.declared, report.scanned, report.not_scanned, text,
+                                             session.user.name, now_iso()).to_json()
+    report.explained = bool(explanation)
+    for seq, text in page_notes.items():   # flagged pages kept on purpose, now that completion goes ahead
+        set_flag_explanation(session, dossier["number"], seq, text)
     with session.change("capture", "dossier.complete", "dossier", dossier["number"]) as ch:
-        ch.conn.execute("UPDATE dossiers SET status = 'completed', completed_by = ?, updated_at = ? WHERE id = ?",
-                        (session.user.name, now_iso(), dossier["id"]))
+        ch.conn.execute("UPDATE dossiers SET status = 'completed', completed_by = ?, updated_at = ?,"
+                        " count_explanation = ? WHERE id = ?",
+                        (session.user.name, now_iso(), explanation, dossier["id"]))
         ch.before = {"status": dossier["status"]}
         ch.after = {"status": "completed", "declared": report.declared, "scanned": report.scanned,
                     "not_scanned": report.not_scanned, "missing": report.missing, "extra": report.extra,

@@ -22,6 +22,7 @@ QC_REASONS = {
     "missing_page": ("missing page", "缺页"),
     "poorly_scanned": ("poorly scanned", "扫描质量差"),
     "skewed": ("skewed", "歪斜"),
+    "wrong_orientation": ("wrong orientation", "方向错误"),
     "wrong_dossier": ("wrong dossier", "错档"),
     "blank": ("blank page", "空白页"),
     "duplicate": ("duplicate page", "重复页"),
@@ -167,3 +168,57 @@ def approve(session: Session, number: str) -> None:
         ch.conn.execute("UPDATE dossiers SET status = 'approved', qc_by = ?, updated_at = ? WHERE id = ?",
                         (session.user.name, now_iso(), dossier["id"]))
         ch.before, ch.after = {"status": "completed"}, {"status": "approved"}
+
+
+# -- what each role needs to see of the other's words (the clerk's explanation, QC's reasons) ---------
+def _last_completion(session: Session, number: str) -> dict | None:
+    row = session.catalog.one("SELECT ts, user, after FROM audit_log WHERE action = 'dossier.complete'"
+                              " AND object_type = 'dossier' AND object_id = ? ORDER BY id DESC LIMIT 1", (number,))
+    return row
+
+
+def clerk_explanations(session: Session, number: str) -> dict:
+    """What the clerk wrote when completing: the page-count explanations (R09/R10) of the last completion
+    and the notes on pages kept although flagged. Shown to the QC inspector."""
+    session.require("catalog.read")
+    dossier = find_dossier(session, number)
+    out: dict = {"by": "", "missing": "", "extra": "", "pages": []}
+    last = _last_completion(session, dossier["number"])
+    if last:
+        try:
+            after = json.loads(last["after"] or "{}")
+        except ValueError:
+            after = {}
+        explained = after.get("explanations") or {}
+        out.update(by=last["user"], missing=explained.get("missing", ""), extra=explained.get("extra", ""))
+    out["pages"] = [{"seq": r["seq"], "note": r["note"]} for r in session.catalog.query(
+        "SELECT seq, note FROM pages WHERE dossier_id = ? AND state = 'active' AND note != '' ORDER BY seq",
+        (dossier["id"],))]
+    return out
+
+
+def return_reasons(session: Session, number: str) -> list[dict]:
+    """The rejections, rescan requests and returns of the latest QC round of a dossier (since it was
+    last completed), oldest first: {seq (None for the dossier), decision, reason, label, user, ts}."""
+    session.require("catalog.read")
+    dossier = find_dossier(session, number)
+    last = _last_completion(session, dossier["number"])
+    rows = session.catalog.query(
+        "SELECT p.seq, q.decision, q.reason, q.user, q.ts FROM qc_decisions q LEFT JOIN pages p ON p.id = q.page_id"
+        " WHERE q.dossier_id = ? AND q.decision IN ('reject', 'rescan', 'reject_dossier') AND q.ts >= ?"
+        " ORDER BY q.id", (dossier["id"], last["ts"] if last else ""))
+    out = []
+    for r in rows:
+        text = r["reason"] or ""
+        code, _, note = text.partition(":")
+        label = reason_label(code.strip()) if code.strip() in QC_REASONS else ""
+        out.append({**r, "label": (label + ("：" + note.strip() if note.strip() else "")) if label else text})
+    return out
+
+
+def returned(session: Session) -> list[dict]:
+    """Dossiers QC sent back to the clerks and not completed again yet, each with its reasons."""
+    session.require("catalog.read")
+    rows = session.catalog.query("SELECT number, title, updated_at FROM dossiers WHERE status = 'qc_rejected'"
+                                 " ORDER BY updated_at")
+    return [{**r, "reasons": return_reasons(session, r["number"])} for r in rows]

@@ -36,6 +36,9 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
     Setting("fixity.sample_percent", 10.0, "Share of pages re-hashed by the scheduled fixity check (%)",
             "定期固定性校验抽查的页面比例（%）"),
     Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
+    Setting("station.demo", False, "Demo station (sample catalog and demo users)", "演示工作站（样例目录和演示用户）"),
+    Setting("capture.demo_scanner", False, "Offer the demo scanner in the window (training only: its pages are invented)",
+            "在窗口中提供演示扫描仪（仅用于培训：其页面是生成的）"),
 ]}
 
 

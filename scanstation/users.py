@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
     "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
+    "paper.custody": ("clerk", "archivist", "admin"),          # 调档, 拆装订, hand-over lists
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -1,4 +1,4 @@
-"""The private PostgreSQL cluster used by tests, benchmarks and the demo (issue: archive on PostgreSQL)."""
+"""The private PostgreSQL cluster used by tests, benchmarks and the demo."""
 
 from __future__ import annotations
 

@@ -92,7 +92,11 @@ def test_r11_r20_r22_demo_scan_stores_named_checksummed_pages(home, station):
 
 def test_r13_dossier_checked_before_first_page(home, station):
     with pytest.raises(InvalidInput):
-        station.check_dossier("X001-ZY.DJ.2024.D100-0001-001")
+        station.check_dossier("X001-ZY·DJ·24·D100-0001-001")
+    with pytest.raises(InvalidInput):
+        station.check_dossier("X001-ZY·DJ·2024-0001-001")   # a level missing
+    # a keyboard-mode barcode gun types "." for "·": the same dossier
+    assert station.check_dossier("X001-ZY.DJ.2024.D100-0001-001")["number"] == "X001-ZY·DJ·2024·D100-0001-001"
     with pytest.raises(NotFound):
         station.check_dossier("X001-ZY·DJ·2024·D100-0099-001")
     with home.catalog.write() as conn:

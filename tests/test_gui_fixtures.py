@@ -33,6 +33,8 @@ def catalog_home(home):
     from scanstation.catalog_import import import_catalog
     from scanstation.ui.resources import resource
     import_catalog(session_for(home, "clerk1"), resource("sample-catalog.xlsx"))
+    from scanstation import settings
+    settings.set_value(session_for(home, "admin"), "capture.demo_scanner", True)   # training: the demo scanner
     return home
 
 

@@ -1,4 +1,4 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
@@ -39,7 +39,7 @@
 <context>
     <name>BatchView</name>
     <message>
-        <source>Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, send it to the archive room, then import the archive room's receipt.</source>
+        <source>Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, send it to the archive room, then import the archive room&apos;s receipt.</source>
         <translation>年终移交：把一个年度质检通过的案卷组成批次，封装并签名，发送给档案室，然后导入档案室的回执。</translation>
     </message>
     <message>
@@ -79,8 +79,20 @@
         <translation>还没有批次。请用“创建…”（Ctrl+N）创建。</translation>
     </message>
     <message>
-        <source>Batch {id}: {state}, {d} dossier(s), {i} image(s), {b} bytes; deadline {dl}</source>
-        <translation>批次 {id}：{state}，{d} 个案卷，{i} 个图像，{b} 字节；截止日期 {dl}</translation>
+        <source>Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}</source>
+        <translation>批次 {id}：{state}，{d} 个案卷，{i} 幅图像，{b}；截止日期 {dl}</translation>
+    </message>
+    <message>
+        <source>Sent to {p} ({n}) at {at}</source>
+        <translation>{at} 已发送到 {p}（{n}）</translation>
+    </message>
+    <message>
+        <source>Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}</source>
+        <translation>批次 {id} 已封装并签名（{alg}）：{f} 个文件，{n}。移交包：{p}</translation>
+    </message>
+    <message>
+        <source>Batch {id} sent to {p} ({n}, verified on the destination).</source>
+        <translation>批次 {id} 已发送到 {p}（{n}，已在目标位置校验）。</translation>
     </message>
     <message>
         <source>Package: {p}</source>
@@ -89,10 +101,6 @@
     <message>
         <source>Tag manifest SM3: {d}</source>
         <translation>标签清单 SM3：{d}</translation>
-    </message>
-    <message>
-        <source>Sent to {p} ({n} bytes) at {at}</source>
-        <translation>{at} 已发送到 {p}（{n} 字节）</translation>
     </message>
     <message>
         <source>Delivery attempt {n} to {d} failed: {e}</source>
@@ -127,10 +135,6 @@
         <translation>载体(&amp;R)：</translation>
     </message>
     <message>
-        <source>Batch {id} sealed and signed ({alg}): {f} files, {n} bytes. Package: {p}</source>
-        <translation>批次 {id} 已封装并签名（{alg}）：{f} 个文件，{n} 字节。移交包：{p}</translation>
-    </message>
-    <message>
         <source>Sealing batch {id}…</source>
         <translation>正在封装批次 {id}…</translation>
     </message>
@@ -143,15 +147,11 @@
         <translation>第 {n} 次尝试失败（{e}）；{w} 秒后重试。</translation>
     </message>
     <message>
-        <source>Batch {id} sent to {p} ({n} bytes, verified on the destination).</source>
-        <translation>批次 {id} 已发送到 {p}（{n} 字节，已在目标位置校验）。</translation>
-    </message>
-    <message>
         <source>Sending batch {id} to {d}…</source>
         <translation>正在将批次 {id} 发送到 {d}…</translation>
     </message>
     <message>
-        <source>Choose the archive room's receipt</source>
+        <source>Choose the archive room&apos;s receipt</source>
         <translation>选择档案室回执</translation>
     </message>
     <message>
@@ -264,7 +264,7 @@
         <translation>接收移交包</translation>
     </message>
     <message>
-        <source>Accept {p} into the archive. The images are copied into the archive's store and the dossiers are archived; a receipt signed with the archive room's key is written.</source>
+        <source>Accept {p} into the archive. The images are copied into the archive&apos;s store and the dossiers are archived; a receipt signed with the archive room&apos;s key is written.</source>
         <translation>将 {p} 接收入库。图像复制到档案库，案卷归档，并用档案室密钥签署回执。</translation>
     </message>
     <message>
@@ -401,6 +401,10 @@
         <source>Show the full ID number (the view is logged)</source>
         <translation>显示完整身份证号（查看将记入审计）</translation>
     </message>
+    <message>
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
 </context>
 <context>
     <name>DossierStatus</name>
@@ -409,8 +413,8 @@
         <translation>已编目，未扫描</translation>
     </message>
     <message>
-        <source>scanning</source>
-        <translation>扫描中</translation>
+        <source>scanning started, not completed</source>
+        <translation>已开始扫描，未完成</translation>
     </message>
     <message>
         <source>completed, waiting for QC</source>
@@ -511,12 +515,16 @@
         <translation>保留第 {seq} 页（{flags}）的原因：</translation>
     </message>
     <message>
-        <source>Or close this window and fix the pages (rescan, delete, "not scanned" note).</source>
+        <source>Or close this window and fix the pages (rescan, delete, &quot;not scanned&quot; note).</source>
         <translation>也可以关闭此窗口先处理页面（重扫、删除、“未扫描”说明）。</translation>
     </message>
     <message>
         <source>Complete with these explanations</source>
         <translation>按以上说明完成</translation>
+    </message>
+    <message>
+        <source>Write an explanation for each difference, or cancel and fix the pages.</source>
+        <translation>请为每一处差异填写说明，或取消后修改页面。</translation>
     </message>
 </context>
 <context>
@@ -574,6 +582,45 @@
     </message>
 </context>
 <context>
+    <name>GenerateKeyDialog</name>
+    <message>
+        <source>Create a signing key</source>
+        <translation>创建签名密钥</translation>
+    </message>
+    <message>
+        <source>The station signs its transfer packages with this key. Keep the passphrase safe: it is asked for every time a batch is sealed. Give the archive room the public key (Export).</source>
+        <translation>本工作站用此密钥签署移交包。请妥善保管口令：每次封装批次时都需要输入。请把公钥交给档案室（导出）。</translation>
+    </message>
+    <message>
+        <source>Key &amp;name:</source>
+        <translation>密钥名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Passphrase:</source>
+        <translation>口令(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat passphrase:</source>
+        <translation>再次输入口令(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Create key</source>
+        <translation>创建密钥</translation>
+    </message>
+    <message>
+        <source>The two passphrases differ.</source>
+        <translation>两次输入的口令不一致。</translation>
+    </message>
+    <message>
+        <source>Use a passphrase of at least 8 characters.</source>
+        <translation>口令至少需要 8 个字符。</translation>
+    </message>
+    <message>
+        <source>Creating the key…</source>
+        <translation>正在创建密钥…</translation>
+    </message>
+</context>
+<context>
     <name>HitsModel</name>
     <message>
         <source>Dossier number</source>
@@ -619,7 +666,7 @@
 <context>
     <name>ImportView</name>
     <message>
-        <source>Import the department's catalog (目录) from an Excel (.xlsx) or CSV file. The whole file is checked first: if any row is wrong, nothing is imported and every problem is listed below.</source>
+        <source>Import the department&apos;s catalog (目录) from an Excel (.xlsx) or CSV file. The whole file is checked first: if any row is wrong, nothing is imported and every problem is listed below.</source>
         <translation>从 Excel（.xlsx）或 CSV 文件导入部门目录。先检查整个文件：只要有一行有误，就不导入任何内容，并在下方列出每个问题。</translation>
     </message>
     <message>
@@ -845,8 +892,91 @@
         <translation>口令(&amp;P)：</translation>
     </message>
     <message>
-        <source>This home has no signing key yet. An administrator creates one with: scanstation keys generate NAME</source>
-        <translation>本工作目录还没有签名密钥。请管理员执行：scanstation keys generate 名称</translation>
+        <source>This station has no signing key yet.</source>
+        <translation>本工作站还没有签名密钥。</translation>
+    </message>
+    <message>
+        <source>&amp;Create the station key…</source>
+        <translation>创建工作站密钥(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>This station has no signing key yet. Ask an administrator to create it (Settings → Signing keys).</source>
+        <translation>本工作站还没有签名密钥。请管理员创建（设置 → 签名密钥）。</translation>
+    </message>
+    <message>
+        <source>Key {name} created. Give its public key to the archive room (Settings → Signing keys → Export).</source>
+        <translation>已创建密钥 {name}。请把其公钥交给档案室（设置 → 签名密钥 → 导出）。</translation>
+    </message>
+</context>
+<context>
+    <name>KeysTab</name>
+    <message>
+        <source>Key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Algorithm</source>
+        <translation>算法</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Trusted key</source>
+        <translation>信任的公钥</translation>
+    </message>
+    <message>
+        <source>Added</source>
+        <translation>添加时间</translation>
+    </message>
+    <message>
+        <source>&amp;Create key…</source>
+        <translation>创建密钥(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>E&amp;xport public key…</source>
+        <translation>导出公钥(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>Trust a publ&amp;ic key…</source>
+        <translation>信任公钥(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Only an administrator manages keys.</source>
+        <translation>只有管理员可以管理密钥。</translation>
+    </message>
+    <message>
+        <source>This station&apos;s signing keys:</source>
+        <translation>本工作站的签名密钥：</translation>
+    </message>
+    <message>
+        <source>Trusted keys of the archive room:</source>
+        <translation>信任的档案室公钥：</translation>
+    </message>
+    <message>
+        <source>Fingerprint: {f}</source>
+        <translation>指纹：{f}</translation>
+    </message>
+    <message>
+        <source>Key {name} created. Export its public key for the archive room.</source>
+        <translation>已创建密钥 {name}。请导出公钥交给档案室。</translation>
+    </message>
+    <message>
+        <source>Export the public key</source>
+        <translation>导出公钥</translation>
+    </message>
+    <message>
+        <source>Public keys (*.pem)</source>
+        <translation>公钥 (*.pem)</translation>
+    </message>
+    <message>
+        <source>Public key {name} written to {file}.</source>
+        <translation>公钥 {name} 已保存到 {file}。</translation>
+    </message>
+    <message>
+        <source>Key {name} is trusted now.</source>
+        <translation>已信任公钥 {name}。</translation>
     </message>
 </context>
 <context>
@@ -892,6 +1022,10 @@
         <translation>解锁</translation>
     </message>
     <message>
+        <source>Sign in as another user</source>
+        <translation>以其他用户登录</translation>
+    </message>
+    <message>
         <source>Enter your user name.</source>
         <translation>请输入用户名。</translation>
     </message>
@@ -902,6 +1036,14 @@
 </context>
 <context>
     <name>MainWindow</name>
+    <message>
+        <source>Stack scan</source>
+        <translation>批量扫描</translation>
+    </message>
+    <message>
+        <source>Paper at desk</source>
+        <translation>纸质档案</translation>
+    </message>
     <message>
         <source>ScanStation — social-security archive scanning station</source>
         <translation>ScanStation — 社保档案扫描工作站</translation>
@@ -963,8 +1105,12 @@
         <translation>锁定工作站(&amp;L)</translation>
     </message>
     <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
+        <source>Sign &amp;out / switch user</source>
+        <translation>退出登录 / 切换用户(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Lan&amp;guage</source>
+        <translation>语言(&amp;G)</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -999,8 +1145,8 @@
         <translation>{s} 次中断扫描中的 {n} 页已保存到对应案卷（{numbers}）。完成案卷前请检查这些页面。</translation>
     </message>
     <message>
-        <source>Language</source>
-        <translation>语言</translation>
+        <source>A scan is running: stop it or let it finish before signing out.</source>
+        <translation>正在扫描：请先停止或等待扫描结束，再退出登录。</translation>
     </message>
     <message>
         <source>The language changes the next time ScanStation starts.</source>
@@ -1084,6 +1230,10 @@
         <translation>第 {seq} 页：{file}</translation>
     </message>
     <message>
+        <source>Demo page: invented by the demo scanner</source>
+        <translation>演示页：由演示扫描仪生成</translation>
+    </message>
+    <message>
         <source>Flags: {flags}</source>
         <translation>标记：{flags}</translation>
     </message>
@@ -1100,6 +1250,69 @@
     <message>
         <source>Page image</source>
         <translation>页面图像</translation>
+    </message>
+</context>
+<context>
+    <name>PaperDeskView</name>
+    <message>
+        <source>档号</source>
+        <translation>档号</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>题名</translation>
+    </message>
+    <message>
+        <source>Box</source>
+        <translation>盒号</translation>
+    </message>
+    <message>
+        <source>Binding</source>
+        <translation>装订状态</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>应归还</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>经办人</translation>
+    </message>
+    <message>
+        <source>box number, or 档号 separated by spaces</source>
+        <translation>盒号，或以空格分隔的档号</translation>
+    </message>
+    <message>
+        <source>store-room person</source>
+        <translation>库房人员</translation>
+    </message>
+    <message>
+        <source>Check out (调档)</source>
+        <translation>调档</translation>
+    </message>
+    <message>
+        <source>Unbound</source>
+        <translation>已拆装订</translation>
+    </message>
+    <message>
+        <source>Rebound</source>
+        <translation>已还原装订</translation>
+    </message>
+    <message>
+        <source>Check in</source>
+        <translation>归还库房</translation>
+    </message>
+    <message>
+        <source>Hand-over list…</source>
+        <translation>交接清单…</translation>
+    </message>
+    <message>
+        <source>Save hand-over list</source>
+        <translation>保存交接清单</translation>
+    </message>
+    <message>
+        <source>{n} dossier(s) at the desk, {o} overdue</source>
+        <translation>扫描台现有 {n} 卷，逾期 {o} 卷</translation>
     </message>
 </context>
 <context>
@@ -1239,6 +1452,22 @@
         <translation>{number} · {title} · 共 {pages} 页，登记 {declared} 页</translation>
     </message>
     <message>
+        <source>Fewer pages than declared: {text}</source>
+        <translation>比登记页数少：{text}</translation>
+    </message>
+    <message>
+        <source>More pages than declared: {text}</source>
+        <translation>比登记页数多：{text}</translation>
+    </message>
+    <message>
+        <source>Page {seq}: {text}</source>
+        <translation>第 {seq} 页：{text}</translation>
+    </message>
+    <message>
+        <source>The clerk ({user}) explained:</source>
+        <translation>扫描员（{user}）的说明：</translation>
+    </message>
+    <message>
         <source>Reject page {seq}</source>
         <translation>第 {seq} 页不合格</translation>
     </message>
@@ -1247,20 +1476,40 @@
         <translation>要求重扫第 {seq} 页</translation>
     </message>
     <message>
+        <source>Pages not looked at</source>
+        <translation>有页面未查看</translation>
+    </message>
+    <message>
+        <source>{n} page(s) of {number} were not looked at: {pages}. Approve anyway?</source>
+        <translation>案卷 {number} 有 {n} 页未查看：第 {pages} 页。仍然通过？</translation>
+    </message>
+    <message>
+        <source>Show the first one</source>
+        <translation>查看第一张未看页</translation>
+    </message>
+    <message>
+        <source>Approve anyway</source>
+        <translation>仍然通过</translation>
+    </message>
+    <message>
         <source>Return dossier {n} to the clerk</source>
         <translation>将档号 {n} 退回扫描员</translation>
     </message>
     <message>
-        <source>Approved</source>
-        <translation>质检通过</translation>
+        <source>Choose a dossier from the queue first.</source>
+        <translation>请先从待质检列表中选择案卷。</translation>
+    </message>
+    <message>
+        <source>The dossier is {state}; only completed dossiers are reviewed.</source>
+        <translation>案卷状态为“{state}”；只有已完成的案卷才能质检。</translation>
+    </message>
+    <message>
+        <source>Select a page first.</source>
+        <translation>请先选择一页。</translation>
     </message>
     <message>
         <source>Dossier {n} is approved.</source>
         <translation>档号 {n} 质检通过。</translation>
-    </message>
-    <message>
-        <source>Returned</source>
-        <translation>已退回</translation>
     </message>
     <message>
         <source>Dossier {n} goes back to the clerk for rescanning.</source>
@@ -1301,12 +1550,20 @@
 <context>
     <name>ReasonDialog</name>
     <message>
+        <source>choose a reason</source>
+        <translation>请选择原因</translation>
+    </message>
+    <message>
         <source>&amp;Reason:</source>
         <translation>原因(&amp;R)：</translation>
     </message>
     <message>
         <source>&amp;Note:</source>
         <translation>备注(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Choose a reason.</source>
+        <translation>请选择原因。</translation>
     </message>
 </context>
 <context>
@@ -1371,24 +1628,20 @@
         <translation>说明</translation>
     </message>
     <message>
-        <source>Add &amp;row</source>
-        <translation>添加行(&amp;R)</translation>
+        <source>&amp;Add row</source>
+        <translation>添加行(&amp;A)</translation>
     </message>
     <message>
-        <source>&amp;Remove row</source>
-        <translation>删除行(&amp;M)</translation>
+        <source>Remove ro&amp;w</source>
+        <translation>删除行(&amp;W)</translation>
     </message>
     <message>
-        <source>&amp;Save retention table</source>
-        <translation>保存保管期限表(&amp;S)</translation>
+        <source>Save retention tab&amp;le</source>
+        <translation>保存保管期限表(&amp;L)</translation>
     </message>
     <message>
-        <source>Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are proposals to be checked against the agency's own schedule.</source>
+        <source>Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are proposals to be checked against the agency&apos;s own schedule.</source>
         <translation>代码：Y（永久）、D100、D50、D30、D10。未标记“已核实”的行是建议值，须对照本单位的保管期限表核实。</translation>
-    </message>
-    <message>
-        <source>Retention table</source>
-        <translation>保管期限表</translation>
     </message>
     <message>
         <source>The retention table is saved.</source>
@@ -1398,8 +1651,20 @@
 <context>
     <name>ScanDesk</name>
     <message>
+        <source>Dossiers QC returned for rework, with the reasons</source>
+        <translation>质检退回需要返工的案卷及原因</translation>
+    </message>
+    <message>
         <source>Scanner</source>
         <translation>扫描仪</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <source>The demo scanner invents its pages: for training only, never for a real dossier.</source>
+        <translation>演示扫描仪生成的页面是虚构的：仅用于培训，不得用于真实案卷。</translation>
     </message>
     <message>
         <source>Scan profile</source>
@@ -1428,10 +1693,6 @@
     <message>
         <source>Stop (Esc)</source>
         <translation>停止 (Esc)</translation>
-    </message>
-    <message>
-        <source>&amp;Scanner:</source>
-        <translation>扫描仪(&amp;S)：</translation>
     </message>
     <message>
         <source>&amp;Profile:</source>
@@ -1494,7 +1755,7 @@
         <translation>删除页面</translation>
     </message>
     <message>
-        <source>"Not scanned" note</source>
+        <source>&quot;Not scanned&quot; note</source>
         <translation>“未扫描”说明</translation>
     </message>
     <message>
@@ -1502,8 +1763,24 @@
         <translation>撤销</translation>
     </message>
     <message>
+        <source>Undo: {step} (Ctrl+Z)</source>
+        <translation>撤销：{step}（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>Undo (Ctrl+Z)</source>
+        <translation>撤销（Ctrl+Z）</translation>
+    </message>
+    <message>
         <source>Redo</source>
         <translation>重做</translation>
+    </message>
+    <message>
+        <source>Redo: {step} (Ctrl+Shift+Z)</source>
+        <translation>重做：{step}（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
         <source>Zoom in</source>
@@ -1522,20 +1799,96 @@
         <translation>完成案卷</translation>
     </message>
     <message>
+        <source>Looking for scanners…</source>
+        <translation>正在查找扫描仪…</translation>
+    </message>
+    <message>
         <source>Demo scanner</source>
         <translation>演示扫描仪</translation>
     </message>
     <message>
-        <source>No dossier</source>
-        <translation>未打开案卷</translation>
+        <source>No scanner found</source>
+        <translation>未找到扫描仪</translation>
     </message>
     <message>
-        <source>Type or scan the 档号 of the dossier first.</source>
-        <translation>请先输入或扫描案卷的档号。</translation>
+        <source>No scanner found. Check the cable and the power, then press &quot;Look for scanners&quot;.</source>
+        <translation>未找到扫描仪。请检查连接线和电源，然后点“查找扫描仪”。</translation>
+    </message>
+    <message>
+        <source>page {seq}</source>
+        <translation>第 {seq} 页</translation>
+    </message>
+    <message>
+        <source>the dossier</source>
+        <translation>整卷</translation>
+    </message>
+    <message>
+        <source>{where}: {reason} ({user})</source>
+        <translation>{where}：{reason}（{user}）</translation>
+    </message>
+    <message>
+        <source>Returned by QC. Fix these, then complete again:</source>
+        <translation>质检退回。请处理以下问题后重新完成：</translation>
+    </message>
+    <message>
+        <source>Returned by QC.</source>
+        <translation>质检退回。</translation>
+    </message>
+    <message>
+        <source>No dossier is open: type or scan the 档号 of the dossier first.</source>
+        <translation>没有打开的案卷：请先输入或扫描案卷的档号。</translation>
+    </message>
+    <message>
+        <source>The 档号 field shows {typed}, but the open dossier is {number}. Press Enter to open {typed} first.</source>
+        <translation>档号框中是 {typed}，但当前打开的案卷是 {number}。请先按回车打开 {typed}。</translation>
+    </message>
+    <message>
+        <source>No scanner is chosen. Connect a scanner and press &quot;Look for scanners&quot;.</source>
+        <translation>未选择扫描仪。请连接扫描仪后点“查找扫描仪”。</translation>
+    </message>
+    <message>
+        <source>Your role may not scan or change pages.</source>
+        <translation>您的角色不能扫描或修改页面。</translation>
+    </message>
+    <message>
+        <source>Open a dossier first: type or scan its 档号 (F2).</source>
+        <translation>请先打开案卷：输入或扫描档号（F2）。</translation>
+    </message>
+    <message>
+        <source>The dossier is completed and waits for QC; pages can no longer be changed.</source>
+        <translation>案卷已完成，等待质检；页面不能再修改。</translation>
+    </message>
+    <message>
+        <source>The dossier is {state}; its pages can no longer be changed.</source>
+        <translation>案卷状态为“{state}”，页面不能再修改。</translation>
+    </message>
+    <message>
+        <source>A scan is running.</source>
+        <translation>正在扫描。</translation>
+    </message>
+    <message>
+        <source>No scanner is chosen.</source>
+        <translation>未选择扫描仪。</translation>
+    </message>
+    <message>
+        <source>Scan into {number} (F5)</source>
+        <translation>扫描到 {number}（F5）</translation>
+    </message>
+    <message>
+        <source>Select a page first.</source>
+        <translation>请先选择一页。</translation>
     </message>
     <message>
         <source>{n} pages were scanned; the last one replaces page {seq}, the others stay at the end of the dossier.</source>
         <translation>扫描了 {n} 页；最后一页替换第 {seq} 页，其余页面留在案卷末尾。</translation>
+    </message>
+    <message>
+        <source>&amp;Returned by QC ({n})</source>
+        <translation>退回待处理(&amp;R)（{n}）</translation>
+    </message>
+    <message>
+        <source>Scan&amp;ner:</source>
+        <translation>扫描仪(&amp;N)：</translation>
     </message>
     <message>
         <source>Replace page {seq}</source>
@@ -1558,12 +1911,8 @@
         <translation>删除第 {seq} 页</translation>
     </message>
     <message>
-        <source>"Not scanned" note for page {n}</source>
+        <source>&quot;Not scanned&quot; note for page {n}</source>
         <translation>第 {n} 页的“未扫描”说明</translation>
-    </message>
-    <message>
-        <source>Dossier completed</source>
-        <translation>案卷已完成</translation>
     </message>
     <message>
         <source>Dossier {n} is complete: {s} page(s). It now waits for QC.</source>
@@ -1646,8 +1995,8 @@ Example: {example}</source>
         <translation>正在检索…</translation>
     </message>
     <message>
-        <source>{n} result(s) for “{q}”.</source>
-        <translation>“{q}”共 {n} 条结果。</translation>
+        <source>{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.</source>
+        <translation>“{q}”共找到 {n} 条结果，分属 {d} 个案卷。按 ↓ 进入结果列表。</translation>
     </message>
 </context>
 <context>
@@ -1700,12 +2049,16 @@ Example: {example}</source>
         <translation>扫描仪(&amp;N)</translation>
     </message>
     <message>
-        <source>Dossier number &amp;schema</source>
-        <translation>档号结构(&amp;S)</translation>
+        <source>Dossier num&amp;ber schema</source>
+        <translation>档号结构(&amp;B)</translation>
     </message>
     <message>
         <source>&amp;Retention table</source>
         <translation>保管期限表(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Signing &amp;keys</source>
+        <translation>签名密钥(&amp;K)</translation>
     </message>
 </context>
 <context>
@@ -1724,18 +2077,137 @@ Example: {example}</source>
     </message>
 </context>
 <context>
+    <name>StackScanView</name>
+    <message>
+        <source>Stack scanning: put the cover sheet of each dossier in front of its pages</source>
+        <translation>批量扫描：将每个案卷的分隔页放在其页面之前</translation>
+    </message>
+    <message>
+        <source>Demo scanner</source>
+        <translation>演示扫描仪</translation>
+    </message>
+    <message>
+        <source>optional: the dossier the first pages continue</source>
+        <translation>可选：第一批页面所属（续扫）的案卷</translation>
+    </message>
+    <message>
+        <source>A 档号 barcode on a first page also opens its dossier</source>
+        <translation>首页上的档号条码也可开启案卷</translation>
+    </message>
+    <message>
+        <source>Scanner</source>
+        <translation>扫描仪</translation>
+    </message>
+    <message>
+        <source>Profile</source>
+        <translation>扫描方案</translation>
+    </message>
+    <message>
+        <source>Continue dossier</source>
+        <translation>续扫案卷</translation>
+    </message>
+    <message>
+        <source>Start stack scan</source>
+        <translation>开始批量扫描</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Held pages (from stopped runs)</source>
+        <translation>暂存页面（来自已停止的批量扫描）</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>档号 for the held pages</source>
+        <translation>暂存页面所属档号</translation>
+    </message>
+    <message>
+        <source>File held pages into this dossier</source>
+        <translation>将暂存页面存入该案卷</translation>
+    </message>
+    <message>
+        <source>Run held pages again</source>
+        <translation>重新处理暂存页面</translation>
+    </message>
+    <message>
+        <source>档号, one per line (or give a year)</source>
+        <translation>档号，每行一个（或指定年度）</translation>
+    </message>
+    <message>
+        <source>year</source>
+        <translation>年度</translation>
+    </message>
+    <message>
+        <source>Print cover sheets…</source>
+        <translation>打印分隔页…</translation>
+    </message>
+    <message>
+        <source>Cover sheet {n}</source>
+        <translation>分隔页 {n}</translation>
+    </message>
+    <message>
+        <source>First page labelled {n}</source>
+        <translation>首页条码 {n}</translation>
+    </message>
+    <message>
+        <source>  {n}: {p} page(s) stored, {c} of {d}</source>
+        <translation>  {n}：已保存 {p} 页，共 {c} 页 / 页数 {d}</translation>
+    </message>
+    <message>
+        <source>  ! {n}: {c} page(s), 页数 says {d} (flagged)</source>
+        <translation>  ！{n}：{c} 页，与页数 {d} 不符（已标记）</translation>
+    </message>
+    <message>
+        <source>page</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <source>cover sheet</source>
+        <translation>分隔页</translation>
+    </message>
+    <message>
+        <source>unreadable sheet</source>
+        <translation>无法识别的分隔页</translation>
+    </message>
+    <message>
+        <source>{p} held page(s) filed into {n}</source>
+        <translation>已将 {p} 页暂存页面存入 {n}</translation>
+    </message>
+    <message>
+        <source>Save cover sheets</source>
+        <translation>保存分隔页</translation>
+    </message>
+    <message>
+        <source>Cover sheets written to {f}</source>
+        <translation>分隔页已生成：{f}</translation>
+    </message>
+</context>
+<context>
     <name>StationSettingsTab</name>
     <message>
         <source>:</source>
         <translation>：</translation>
     </message>
     <message>
-        <source>&amp;Save settings</source>
-        <translation>保存设置(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Settings</source>
-        <translation>设置</translation>
+        <source>Save settin&amp;gs</source>
+        <translation>保存设置(&amp;G)</translation>
     </message>
     <message>
         <source>{n} setting(s) saved.</source>
@@ -1743,10 +2215,52 @@ Example: {example}</source>
     </message>
 </context>
 <context>
+    <name>Text</name>
+    <message>
+        <source>{n} file(s)</source>
+        <translation>{n} 个文件</translation>
+    </message>
+</context>
+<context>
     <name>ThumbnailDelegate</name>
+    <message>
+        <source>Demo</source>
+        <translation>演示</translation>
+    </message>
     <message>
         <source>p. {seq}</source>
         <translation>第 {seq} 页</translation>
+    </message>
+</context>
+<context>
+    <name>TrustKeyDialog</name>
+    <message>
+        <source>Trust a public key</source>
+        <translation>信任公钥</translation>
+    </message>
+    <message>
+        <source>Receipts (or packages) signed with this key will be accepted. Check with the other side that the file is theirs.</source>
+        <translation>用此公钥签名的回执（或移交包）将被接受。请与对方核实该文件确实来自对方。</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Key &amp;name:</source>
+        <translation>密钥名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Public key &amp;file:</source>
+        <translation>公钥文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Choose the public key</source>
+        <translation>选择公钥文件</translation>
+    </message>
+    <message>
+        <source>Public keys (*.pem);;All files (*)</source>
+        <translation>公钥 (*.pem);;所有文件 (*)</translation>
     </message>
 </context>
 <context>
@@ -1772,16 +2286,16 @@ Example: {example}</source>
         <translation>添加用户(&amp;A)</translation>
     </message>
     <message>
-        <source>&amp;Name:</source>
-        <translation>用户名(&amp;N)：</translation>
+        <source>User na&amp;me:</source>
+        <translation>用户名(&amp;M)：</translation>
     </message>
     <message>
         <source>Roles:</source>
         <translation>角色：</translation>
     </message>
     <message>
-        <source>Initial &amp;password:</source>
-        <translation>初始密码(&amp;P)：</translation>
+        <source>Initial pass&amp;word:</source>
+        <translation>初始密码(&amp;W)：</translation>
     </message>
     <message>
         <source>yes</source>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scanstation.errors import InvalidInput
+from scanstation.errors import InvalidInput, UsageError
 from scanstation.i18n import tr
 
 
@@ -13,16 +13,19 @@ def register(sub) -> None:
     p = sub.add_parser("devices", help=tr("list scanners", "列出扫描仪"))
     p.set_defaults(run=cmd_devices)
 
+    from scanstation.cli.cmd_coversheet import split_options
     p = sub.add_parser("scan", help=tr("scan pages into a dossier", "扫描页面到案卷"))
-    p.add_argument("number", metavar="档号")
+    p.add_argument("number", metavar="档号", nargs="?")
     _scan_options(p)
+    split_options(p)
     p.add_argument("--insert-after", type=int, metavar="N", help=tr("insert the new pages after page N", "新页插入到第 N 页之后"))
     p.set_defaults(run=cmd_scan)
 
     p = sub.add_parser("import", help=tr("add pages from image files (TIFF, JPEG, PNG)", "从图像文件添加页面（TIFF、JPEG、PNG）"))
     p.add_argument("number", metavar="档号")
-    p.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    p.add_argument("paths", nargs="*", metavar="FILE|DIR")
     p.add_argument("--profile")
+    split_options(p)
     p.set_defaults(run=cmd_import)
 
     p = sub.add_parser("watch", help=tr("take pages from a hot folder (DIR/档号/…)", "从热文件夹收取页面（目录/档号/…）"))
@@ -30,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--profile")
     p.add_argument("--once", action="store_true", help=tr("take what is ready, then stop", "收取已就绪的文件后停止"))
     p.add_argument("--settle", type=float, default=2.0, help=tr("seconds a file must stay unchanged", "文件保持不变的秒数"))
+    split_options(p)
     p.set_defaults(run=cmd_watch)
 
     p = sub.add_parser("pages", help=tr("list a dossier's pages", "列出案卷的页面"))
@@ -138,7 +142,8 @@ def _profile(session, args):
     profile = get_profile(session.home, getattr(args, "profile", None))
     overrides = {k: getattr(args, k) for k in ("source", "mode", "dpi") if getattr(args, k, None) is not None}
     if getattr(args, "device", None):
-        overrides["device"] = args.device
+        from scanstation.devices.base import canonical_device_id
+        overrides["device"] = canonical_device_id(args.device)
     if overrides and profile.locked:
         raise Refused("Profile '{p}' is locked by the administrator; it cannot be overridden ({o}).",
                       "扫描方案“{p}”已被管理员锁定，不能修改（{o}）。", p=profile.name, o=", ".join(overrides))
@@ -204,6 +209,11 @@ def cmd_scan(args, ctx) -> int:
     from scanstation import pages as page_ops
     session = ctx.session()
     profile = _profile(session, args)
+    if args.split:
+        from scanstation.cli.cmd_coversheet import cmd_scan_split
+        return cmd_scan_split(args, ctx, profile, _scan_extra(args))
+    if not args.number:
+        raise UsageError("Name the dossier (档号), or scan a stack with --split.", "请给出档号，或用 --split 扫描一叠案卷。")
     before = len(page_ops._active(session, page_ops.find_dossier(session, args.number)))
     result = _run_scan(ctx, session, args.number, profile, args.pages, _scan_extra(args))
     if args.insert_after is not None and result.pages:
@@ -217,6 +227,11 @@ def cmd_scan(args, ctx) -> int:
 def cmd_import(args, ctx) -> int:
     from scanstation.capture import Capture
     from scanstation.profiles import get_profile
+    if args.split:
+        from scanstation.cli.cmd_coversheet import cmd_import_split
+        return cmd_import_split(args, ctx)
+    if not args.paths:
+        raise UsageError("Name the image files or folders to import.", "请给出要导入的图像文件或文件夹。")
     session = ctx.session()
     capture = Capture(session)
     try:
@@ -231,6 +246,10 @@ def cmd_import(args, ctx) -> int:
 def cmd_watch(args, ctx) -> int:
     from scanstation.hot_folder import watch_folder
     session = ctx.session()
+    if args.split:
+        from scanstation.coversheet.hot_folder import watch_split
+        return watch_split(ctx, session, Path(args.folder), args.profile, once=args.once, settle_s=args.settle,
+                           labels=args.labels, into=args.into)
     return watch_folder(ctx, session, Path(args.folder), args.profile, once=args.once, settle_s=args.settle)
 
 
@@ -323,8 +342,11 @@ def cmd_dossier_complete(args, ctx) -> int:
             "scanned": report.scanned, "not_scanned": report.not_scanned, "missing": report.missing,
             "extra": report.extra, "unresolved_flags": report.unresolved_flags, "problems": report.problems()}
     if report.completed:
-        ctx.emit(data, tr("Dossier {n} completed ({s} pages); it now waits for QC.", "档号 {n} 已完成（{s} 页），等待质检。",
-                          n=report.number, s=report.scanned))
+        data["explained"] = report.explained
+        ctx.emit(data, tr("Dossier {n} completed ({s} pages{x}); it now waits for QC.", "档号 {n} 已完成（{s} 页{x_zh}），等待质检。",
+                          n=report.number, s=report.scanned,
+                          x="; the page-count difference is explained (R09/R10)" if report.explained else "",
+                          x_zh="；页数差异已说明" if report.explained else ""))
         return 0
     ctx.emit(data, [tr("Dossier {n} cannot be completed yet (R09):", "档号 {n} 暂不能完成（R09）：", n=report.number)]
              + ["  - " + p for p in report.problems()]
@@ -361,7 +383,9 @@ def cmd_profile_list(args, ctx) -> int:
 
 def cmd_profile_save(args, ctx) -> int:
     from scanstation.profiles import ScanProfile, save_profile
-    profile = ScanProfile(args.name, device=args.device, source=args.source, mode=args.mode, dpi=args.dpi,
+    from scanstation.devices.base import canonical_device_id
+    profile = ScanProfile(args.name, device=canonical_device_id(args.device), source=args.source, mode=args.mode,
+                          dpi=args.dpi,
                           format=args.format, jpeg_quality=args.quality, deskew=not args.no_deskew,
                           crop=not args.no_crop, orientation=args.orientation, locked=args.lock)
     save_profile(ctx.session(), profile)

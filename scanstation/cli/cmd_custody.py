@@ -79,8 +79,10 @@ def register(sub) -> None:
     p = des.add_parser("list", help=tr("list destruction registers", "列出销毁清册"))
     p.set_defaults(run=cmd_destruction_list)
 
-    p = sub.add_parser("correct", help=tr("correct a dossier's data after transfer (logged, R12)",
-                                          "更正案卷数据（移交后亦可，记入审计，R12）"))
+    p = sub.add_parser("correct", help=tr("correct a dossier's data, also after transfer (logged, R12); a clerk "
+                                          "corrects 页数 (--field declared_pages) while the dossier is being scanned",
+                                          "更正案卷数据（移交后亦可，记入审计，R12）；操作员可在扫描阶段更正页数"
+                                          "（--field declared_pages）"))
     p.add_argument("number", metavar="档号")
     p.add_argument("--field", required=True)
     p.add_argument("--value", required=True)

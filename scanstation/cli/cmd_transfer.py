@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -10,14 +9,8 @@ from scanstation.errors import InvalidInput
 from scanstation.i18n import tr
 
 
-def _json_flag(p) -> None:
-    # also accepted after the command; SUPPRESS keeps the global --json when it is not repeated here
-    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=tr("print data as JSON", "以 JSON 输出"))
-
-
 def _leaf(group, name: str, help_en: str, help_zh: str, handler):
-    p = group.add_parser(name, help=tr(help_en, help_zh))
-    _json_flag(p)
+    p = group.add_parser(name, help=tr(help_en, help_zh))   # --json and the other global options: cli.parser
     p.set_defaults(run=handler)
     return p
 
@@ -118,10 +111,10 @@ def register(sub) -> None:
                                                          "仅检查结构与 Payload-Oxum，不重算数据文件"))
     p.add_argument("--require-tag-manifest", action="store_true", help=tr("a tag manifest must exist", "必须有标签清单"))
 
-    p = _leaf(sub, "demo", "build a demo station and archive room and run a whole year-end transfer",
-              "建立演示扫描站与档案室，完整演示一次年度移交", cmd_demo)
-    p.add_argument("--home", dest="demo_home", metavar="DIR", help=tr("folder for the two demo homes (default: new temp folder)",
-                                                                     "两个演示工作目录所在的文件夹（默认：新建临时目录）"))
+    # --home here names the folder for the two demo homes (default: a new temporary folder)
+    _leaf(sub, "demo", "build a demo station and archive room and run a whole year-end transfer (--home DIR: folder "
+                       "for the two demo homes, default a new temporary folder)",
+          "建立演示扫描站与档案室，完整演示一次年度移交（--home 目录：两个演示工作目录所在的文件夹，默认新建临时目录）", cmd_demo)
 
 
 # -- batches -------------------------------------------------------------------------------
@@ -281,6 +274,14 @@ def _optional_home(ctx):
     return None
 
 
+def _report_dir(home) -> Path:
+    """Without --report: the home's reports folder, or a new temporary folder (never the current folder)."""
+    if home is not None:
+        return home.dir("reports")
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix="scanstation-verify-"))
+
+
 def cmd_verify(args, ctx) -> int:
     from scanstation import dossier_number
     from scanstation.transfer import keys, verify
@@ -292,10 +293,11 @@ def cmd_verify(args, ctx) -> int:
     catalog = home.catalog if home and home.info.role == "archive" else None
     report = verify.verify_package(Path(args.path), trust=trust, schema=schema, catalog=catalog,
                                    content=not args.fixity_only, work_dir=home.dir("inbox") if home else None)
-    out_dir = Path(args.report) if args.report else (home.dir("reports") if home else Path.cwd())
+    out_dir = Path(args.report) if args.report else _report_dir(home)
     json_path, pdf_path = verify.write_report(report, out_dir)
-    data = dict(report.to_dict(), report_files=[str(json_path), str(pdf_path)])
-    ctx.emit(data, report.text_lines() + [tr("Report: {j}, {p}", "报告：{j}，{p}", j=json_path, p=pdf_path)])
+    data = dict(report.to_dict(), report_files=[str(json_path), str(pdf_path)], report_dir=str(out_dir))
+    ctx.emit(data, report.text_lines() + [tr("Report written to {d}: {j}, {p}", "报告已写入 {d}：{j}，{p}", d=out_dir,
+                                             j=json_path.name, p=pdf_path.name)])
     return 0 if report.passed else 1
 
 
@@ -320,7 +322,7 @@ def cmd_receive(args, ctx) -> int:
     from scanstation.i18n import is_english
     lines = []
     for line in result["report"]["checks"]:
-        if line["status"] in ("fail", "skipped"):
+        if line["status"] in ("fail", "skipped", "explained"):   # explained: an R09/R10 difference the sender explained
             title, text = (line["title"], line["en"]) if is_english() else (line["title_zh"], line["zh"])
             lines.append(f"  [{line['status']}] {title} — {line['object']}: {text}")
     sample = result["sample"]
@@ -368,7 +370,7 @@ def cmd_bag_validate(args, ctx) -> int:
 
 def cmd_demo(args, ctx) -> int:
     from scanstation import demo
-    base = args.demo_home or getattr(args, "home", None)
+    base = getattr(args, "home", None)
     result = demo.run(Path(base) if base else None, echo=None if ctx.json else print)
     if ctx.json:
         print(json.dumps(result, ensure_ascii=False, default=str))

@@ -15,15 +15,9 @@ import sys
 
 from scanstation import __version__
 from scanstation.cli.context import CliContext
-from scanstation.errors import ScanStationError
+from scanstation.cli.parser import Parser, add_examples, add_global_options, fill_help, in_language, spread_globals
+from scanstation.errors import InvalidInput, ScanStationError
 from scanstation.i18n import set_language, tr
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # usage errors exit 2 with a short hint, never a traceback
-        self.print_usage(sys.stderr)
-        sys.stderr.write(tr("error: {m}\n", "用法错误：{m}\n", m=message))
-        raise SystemExit(2)
 
 
 def command_modules():
@@ -35,17 +29,17 @@ def command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="scanstation",
-                     description=tr("ScanStation: scanning station for social-security archives.",
-                                    "ScanStation 社保档案扫描工作站。"))
-    parser.add_argument("--version", action="version", version=f"ScanStation {__version__}")
-    parser.add_argument("--home", help=tr("station home folder (or SCANSTATION_HOME)", "工作目录（或 SCANSTATION_HOME）"))
-    parser.add_argument("--user", help=tr("acting user (or SCANSTATION_USER)", "操作用户（或 SCANSTATION_USER）"))
-    parser.add_argument("--json", action="store_true", help=tr("print data as JSON", "以 JSON 输出"))
-    parser.add_argument("--lang", choices=["zh_CN", "en"], help=tr("message language", "界面语言"))
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    """The whole command tree (build and use it inside ``in_language()`` for Chinese argparse words)."""
+    parser = Parser(prog="scanstation",
+                    description=tr("ScanStation: scanning station for social-security archives.",
+                                   "ScanStation 社保档案扫描工作站。"))
+    add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in command_modules():
         module.register(sub)
+    spread_globals(parser)   # --json, --home, --user, --lang anywhere on the line
+    fill_help(parser)
+    add_examples(parser)
     return parser
 
 
@@ -57,6 +51,27 @@ def _pre_scan_lang(argv: list[str]) -> None:
             set_language(arg.split("=", 1)[1])
 
 
+def _check_text(argv: list[str]) -> None:
+    """Arguments that are not valid UTF-8 (the shell passed raw bytes) are refused before anything runs."""
+    for index, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise InvalidInput(
+                "Argument {i} is not valid UTF-8 text: {a}. Type it again; a file whose name is in another encoding "
+                "(e.g. GBK from a Windows share) must be renamed first, e.g. convmv -f gbk -t utf-8 --notest NAME.",
+                "第 {i} 个参数不是有效的 UTF-8 文本：{a}。请重新输入；文件名为其他编码（如来自 Windows 共享的 GBK）"
+                "时请先改名，例如 convmv -f gbk -t utf-8 --notest 文件名。", i=index, a=shown[:120]) from None
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("SCANSTATION_"):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput("The environment variable {n} is not valid UTF-8 text; set it again.",
+                                   "环境变量 {n} 不是有效的 UTF-8 文本；请重新设置。", n=name) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_language(None)
@@ -64,19 +79,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ScanStation {__version__}")
         return 0
     _pre_scan_lang(argv)  # so that --help is already in the chosen language
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.lang:
-        set_language(args.lang)
-    ctx = CliContext(args)
+    ctx = None
     try:
+        _check_text(argv)
+        with in_language():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.lang:
+                set_language(args.lang)
+            ctx = CliContext(args)
+            handler = getattr(args, "run", None)
+            if args.command and handler is None:  # a group without its sub-command
+                parser.parse_args(argv + ["--help"])
+                return 2
         if not args.command:
             from scanstation.ui.app import run_gui
             return run_gui(ctx)
-        handler = getattr(args, "run", None)
-        if handler is None:  # a group without its sub-command
-            parser.parse_args(argv + ["--help"])
-            return 2
         return int(handler(args, ctx) or 0)
     except ScanStationError as exc:
         print(exc.message, file=sys.stderr)
@@ -90,8 +108,35 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("Interrupted; everything stored so far is kept.", "已中断；已保存的内容全部保留。"), file=sys.stderr)
         return 1
+    except OSError as exc:   # a file name too long, a folder that cannot be read, ...: say which, in words
+        from scanstation.error_log import describe_os_error
+        message, unexpected = describe_os_error(exc)
+        if unexpected:
+            message += " " + _logged(ctx, argv, exc)
+        print(message, file=sys.stderr)
+        return 1
+    except Exception as exc:   # a defect: the traceback goes to the log file, the user reads one sentence
+        print(tr("The command stopped because of an unexpected error ({e}). {more}",
+                 "命令因意外错误而停止（{e}）。{more}", e=type(exc).__name__, more=_logged(ctx, argv, exc)),
+              file=sys.stderr)
+        return 1
     finally:
-        ctx.close()
+        if ctx is not None:
+            ctx.close()
+
+
+def _logged(ctx, argv: list[str], exc: BaseException) -> str:
+    from scanstation.error_log import write
+    home = None
+    try:
+        home = ctx.home_path() if ctx is not None else None
+    except Exception:
+        pass
+    path = write(home, argv, exc)
+    if path is None:
+        return tr("The details could not be written to a log file.", "详细信息未能写入日志文件。")
+    return tr("The details are in {p}; send that file to your support contact. Everything stored before is kept.",
+              "详细信息已写入 {p}，请将该文件发给技术支持。此前保存的内容均完好。", p=path)
 
 
 def entry() -> int:

@@ -116,8 +116,14 @@ def _check_value(field: str, value: str) -> str | int:
 
 
 def correct(session, number: str, field: str, value: str, reason: str) -> dict:
-    """Correct one field of one dossier; keeps the old value. Returns what was done."""
-    session.require("catalog.correct")
+    """Correct one field of one dossier; keeps the old value. Returns what was done.
+
+    Archivists and administrators correct any field. A clerk corrects the 页数 (``declared_pages``)
+    of a dossier still being scanned (R09: the catalog's count was wrong), through the same logged
+    procedure; once the dossier is completed it needs QC to return it, or an archivist."""
+    clerk_page_count = field == "declared_pages" and session.can("capture") and not session.can("catalog.correct")
+    if not clerk_page_count:
+        session.require("catalog.correct")
     if field not in FIELDS:
         raise InvalidInput("The field '{f}' cannot be corrected here; correctable fields: {all}.",
                            "字段“{f}”不能在此更正；可更正的字段：{all}。", f=field, all=", ".join(FIELDS))
@@ -127,6 +133,13 @@ def correct(session, number: str, field: str, value: str, reason: str) -> dict:
                            "请填写更正理由（将与记录一并保存）。")
     catalog, home = session.catalog, session.home
     row = resolve(catalog, number)
+    if clerk_page_count:
+        from scanstation.capture import CAPTURE_STATES, STATUS_ZH
+        if row["status"] not in CAPTURE_STATES:
+            raise Refused("The 页数 of {n} can be corrected by a clerk only while the dossier is being scanned; it is "
+                          "{s}. Ask QC to return it, or an archivist to correct it.",
+                          "案卷 {n} 当前状态为“{s_zh}”，操作员只能在扫描阶段更正页数。请质检退回后更正，或由档案管理员更正。",
+                          n=row["number"], s=row["status"], s_zh=STATUS_ZH.get(row["status"], row["status"]))
     assert_changeable(catalog, row)
     new = _check_number(home, catalog, value) if field == "number" else _check_value(field, value)
     old = row[field]

@@ -4,7 +4,8 @@ Like NAPS2's ``IScanDriver``: list devices, tell their capabilities, scan with a
 and a cancel token. Device ids say which backend serves them:
 
 * ``demo`` — the demo scanner (always present),
-* ``sane:<sane device name>`` — e.g. ``sane:test:0``, ``sane:fujitsu:fi-7160:12345``,
+* ``sane:<sane device name>`` — e.g. ``sane:test:0``, ``sane:fujitsu:fi-7160:12345``; the plain SANE
+  name that ``scanimage -L`` prints (``test:0``) is accepted too (``canonical_device_id``),
 * ``twain:<source product name>`` — Windows,
 * ``folder:<path>`` — a hot folder that network scanners drop files into.
 
@@ -128,6 +129,8 @@ class ScanSettings:
     dossier_fields: dict | None = None
     demo_pages: int | None = None
     demo_seed: int = 0
+    # Demo scanner: feed these image files as the stack instead (training and tests of split runs).
+    demo_stack: tuple[str, ...] | None = None
     # Test-only hooks (see above).
     debug_options: dict | None = None
     fault_at_page: tuple[int, str] | None = None
@@ -269,8 +272,25 @@ def make_spool_dir(settings: ScanSettings) -> str:
     return tempfile.mkdtemp(prefix="scan-", dir=root)
 
 
+BACKEND_PREFIXES = ("sane", "twain", "folder")
+
+
+def canonical_device_id(device_id: str) -> str:
+    """The station's id for a scanner typed by a person: ``demo``, ``sane:…``, ``twain:…`` and
+    ``folder:…`` are kept; a plain SANE name as ``scanimage -L`` prints it (``test:0``,
+    ``fujitsu:fi-7160:12345`` — SANE names are always ``backend:device``) becomes ``sane:test:0``."""
+    text = (device_id or "").strip()
+    kind, sep, rest = text.partition(":")
+    if text == "demo" or not sep or kind in BACKEND_PREFIXES:
+        return text
+    if sys.platform == "win32" or not kind or not rest:
+        return text
+    return f"sane:{text}"
+
+
 def open_backend(device_id: str) -> Scanner:
-    """The backend that serves ``device_id``."""
+    """The backend that serves ``device_id`` (a plain SANE name is accepted, see ``canonical_device_id``)."""
+    device_id = canonical_device_id(device_id)
     kind = device_id.split(":", 1)[0]
     if device_id == "demo":
         from scanstation.devices.demo_backend import DemoScanner

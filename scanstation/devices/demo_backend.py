@@ -113,6 +113,8 @@ class DemoScanner:
     def scan(self, device_id: str, settings: ScanSettings, on_page: PageCallback,
              cancel: CancelToken | None = None) -> ScanResult:
         self._check(device_id)
+        if settings.demo_stack:
+            return self._feed_stack(settings, on_page, cancel)
         demo_pages = _demo_pages()
         fields = dict(settings.dossier_fields or {})
         if not (fields.get("档号") or fields.get("dossier_number")):
@@ -163,6 +165,37 @@ class DemoScanner:
                         os.unlink(path)
                 except Exception:
                     pass
+
+    def _feed_stack(self, settings: ScanSettings, on_page: PageCallback, cancel: CancelToken | None) -> ScanResult:
+        """Feed prepared image files (for example cover sheets and pages of several dossiers) as one stack,
+        each delivered as a PNM page like a scanner's, in the file's own colour mode and the batch's dpi."""
+        from PIL import Image
+        spool = make_spool_dir(settings)
+        info = self.info()
+        result = ScanResult(device_id=DEMO_ID, pages=[], ended_by="feeder_empty",
+                            first_page_number=settings.first_page_number, spool_dir=spool)
+        fault = settings.fault_at_page
+        for index, source in enumerate(settings.demo_stack):
+            page_no = settings.first_page_number + index
+            if cancel is not None and cancel.cancelled:
+                result.ended_by = "cancelled"
+                return result
+            if settings.page_limit is not None and index >= settings.page_limit:
+                result.ended_by = "page_limit"
+                return result
+            if fault and fault[0] == index + 1:
+                err = dev_errors.fault_for_status(fault[1], page=page_no, device=DEMO_ID)
+                result.error, err.result, result.ended_by = err, result, "error"
+                raise err
+            with Image.open(source) as image:
+                mode = {"1": "lineart", "L": "gray"}.get(image.mode, "color")
+                path, width, height = write_page_file(image, mode, spool, index)
+            page = ScannedPage(index=index, page_number=page_no, path=path, width=width, height=height,
+                               dpi=settings.dpi, mode=mode, device=info, side=side_for(index, settings.source),
+                               format="pnm")
+            result.pages.append(page)
+            on_page(page)
+        return result
 
     def _feed(self, feeder, settings, on_page, cancel, limit, fault, spool, info, result, render, rendered):
         for i in range(RENDER_AHEAD + 1):

@@ -188,7 +188,8 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
 DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody", "scanstation.ocr.layout",
-                     "scanstation.dossier_list")
+                     "scanstation.dossier_list", "scanstation.page_count", "scanstation.coversheet",
+                     "scanstation.custody.paper")
 
 
 def all_migrations() -> list[tuple[int, str, str]]:

@@ -7,6 +7,7 @@
   tagmanifest-sm3.txt.sig  signer.pem    detached signature of tagmanifest-sm3.txt and its key
   data/说明文件.txt                   description of the package
   data/文件目录.xml                   one <文件> per dossier: 顺序号 档号 责任者 题名 日期 密级 文件名 备注
+                                     (then 年度 保管期限 页数 图像数 页数说明: an explained R09/R10 difference)
   data/电子档案/{年度}/{类别}/{档号}/  page images {档号}-{NNNN}.jpg|tif|jp2 and {档号}.xml (metadata)
   data/其他/档号规则.json|.txt  质检报告.xml  移交登记表.xml|.pdf
 ```
@@ -59,7 +60,8 @@ DOSSIER_FIELDS = (
 #: Catalog XML (文件目录) fields per entry, in R28's order, then the ones a receiver also needs.
 CATALOG_FIELDS = (("seq", "顺序号"), ("number", "档号"), ("responsible", "责任者"), ("title", "题名"),
                   ("date", "日期"), ("security_level", "密级"), ("file_name", "文件名"), ("remarks", "备注"),
-                  ("year", "年度"), ("retention", "保管期限"), ("declared_pages", "页数"), ("images", "图像数"))
+                  ("year", "年度"), ("retention", "保管期限"), ("declared_pages", "页数"), ("images", "图像数"),
+                  ("count_explanation", "页数说明"))
 MANDATORY_FIELDS = (("number", "档号"), ("title", "题名"), ("year", "年度"), ("retention", "保管期限"),
                     ("declared_pages", "页数"))
 #: Fields that must agree between 文件目录.xml and a dossier's metadata XML.
@@ -99,6 +101,10 @@ def dossier_xml(dossier: dict, pages: list[dict], notes: list[dict], *, batch_id
         value = dossier.get(column)
         _sub(fields_el, name, "" if value is None else value)
     _sub(fields_el, "扫描状态", "已完成并通过质检")
+    explained = dossier.get("count_explanation")
+    if explained is not None and not isinstance(explained, str):   # R09/R10: the explained difference, with its counts
+        _sub(fields_el, "页数说明", explained.text, 登记页数=explained.declared, 图像数=explained.images,
+             未扫描说明数=explained.not_scanned, 说明人=explained.by, 说明时间=explained.at)
     if notes:
         notes_el = _sub(root, "未扫描页")
         for note in notes:
@@ -220,6 +226,7 @@ class DossierMeta:
     pages: list[PageMeta]
     notes: list[dict]
     batch_id: str = ""
+    count_explanation: dict | None = None   # R09/R10: {"text", "declared", "images", "not_scanned", "by", "at"}
 
 
 def read_dossier_xml(data: bytes, name: str) -> DossierMeta:
@@ -252,7 +259,13 @@ def read_dossier_xml(data: bytes, name: str) -> DossierMeta:
             if alg:
                 sums[alg] = (el.text or "").strip().lower()
         pages.append(PageMeta(_int(page.get("顺序号")), _text(page, "文件名"), vals, sums))
-    return DossierMeta(values, pages, notes, root.get("批次", ""))
+    explained = fields_el.find("页数说明") if fields_el is not None else None
+    count_explanation = None
+    if explained is not None:
+        count_explanation = {"text": (explained.text or "").strip(), "declared": _int(explained.get("登记页数")),
+                             "images": _int(explained.get("图像数")), "not_scanned": _int(explained.get("未扫描说明数")),
+                             "by": explained.get("说明人", ""), "at": explained.get("说明时间", "")}
+    return DossierMeta(values, pages, notes, root.get("批次", ""), count_explanation)
 
 
 def register_digest_lines(manifest_sm3: dict[str, str]) -> bytes:

@@ -498,6 +498,12 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
          _store_value(home, "person_id_number", f.get("person_id_number", "")), f.get("employer", ""),
          f.get("remarks", ""), f.get("scanned_by", ""), f.get("completed_by", ""), f.get("qc_by", ""), stamp, stamp))
     dossier_id = cur.lastrowid
+    said = c.meta.count_explanation   # R09/R10: an explained page-count difference stays with the dossier
+    if said and said.get("text") and None not in (said.get("declared"), said.get("images"), said.get("not_scanned")):
+        from scanstation.page_count import Explanation
+        ch.conn.execute("UPDATE dossiers SET count_explanation = ? WHERE id = ?",
+                        (Explanation(said["declared"], said["images"], said["not_scanned"], said["text"],
+                                     said.get("by", ""), said.get("at", "")).to_json(), dossier_id))
     for page in c.meta.pages:
         v = page.values
         m = layout.PAGE_FILE_RE.match(page.file_name)

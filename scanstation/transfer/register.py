@@ -41,6 +41,11 @@ def register_xml(reg: dict) -> bytes:
     ET.SubElement(counts, "文件总数").text = str(reg["files"])
     ET.SubElement(counts, "字节数").text = str(reg["bytes"])
     ET.SubElement(counts, "数据量", {"单位": "GB", "换算": f"1 GB = {GB} 字节"}).text = gb(reg["bytes"])
+    if reg.get("explained"):   # R09/R10: differences between images and 页数 that were explained at completion
+        explained = ET.SubElement(root, "页数说明", {"案卷数": str(len(reg["explained"]))})
+        for e in reg["explained"]:
+            ET.SubElement(explained, "案卷", {"档号": e["number"], "登记页数": str(e["declared"]), "图像数": str(e["images"]),
+                                              "未扫描说明数": str(e["not_scanned"]), "说明人": e.get("by", "")}).text = e["text"]
     ET.SubElement(root, "摘要", {"算法": "SM3", "范围": "文件目录.xml 与 电子档案/ 下每个文件的 SM3 清单行（按路径排序）"}).text = \
         reg["digest"]
     for side, tag in (("sender", "移交方"), ("receiver", "接收方")):
@@ -75,6 +80,7 @@ def read_register_xml(data: bytes) -> dict:
     return {"batch_id": root.get("批次", ""), "dossiers": num("数量/案卷数"), "images": num("数量/图像文件数"),
             "declared_pages": num("数量/登记页数"), "files": num("数量/文件总数"), "bytes": num("数量/字节数"),
             "volume_gb": (volume.text or "").strip() if volume is not None else "",
+            "explained": [el.get("档号", "") for el in root.findall("页数说明/案卷")],
             "digest": (digest.text or "").strip().lower() if digest is not None else "",
             "digest_algorithm": digest.get("算法", "") if digest is not None else ""}
 
@@ -103,6 +109,12 @@ def register_pdf(reg: dict, title: str = "电子档案移交与接收登记表")
             cells.append(f"{result}  {item.get('note', '')}".strip())
         rows.append([f"{name} {key}"] + cells)
     doc.table(rows, widths=(0.2, 0.4, 0.4))
+    if reg.get("explained"):
+        doc.heading("页数差异说明 Explained page-count differences (R09/R10)")
+        rows = [["档号", "登记页数 Declared", "图像 Images", "未扫描说明 Notes", "说明 Explanation"]]
+        rows += [[e["number"], str(e["declared"]), str(e["images"]), str(e["not_scanned"]),
+                  f"{e['text']}（{e.get('by', '')}）"] for e in reg["explained"]]
+        doc.table(rows, widths=(0.3, 0.12, 0.12, 0.12, 0.34))
     doc.heading("签署 Signatures")
     sig_rows = [["", "移交方 Transferring side", "接收方 Receiving side"]]
     signs = reg.get("signatures", {})

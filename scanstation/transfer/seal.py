@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from scanstation import SOFTWARE_NAME, __version__
+from scanstation import SOFTWARE_NAME, __version__, page_count
 from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
@@ -163,9 +163,11 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
             continue
         if [p["seq"] for p in pages] != list(range(1, len(pages) + 1)):
             problems.append(tr("{n}: page numbers are not contiguous from 0001", "{n}：页号不是从 0001 起连续", n=n))
-        if d["declared_pages"] is None or d["declared_pages"] != len(pages) + len(notes):
-            problems.append(tr("{n}: {i} images + {k} not-scanned notes for {p} declared pages (R09/R10)",
-                               "{n}：登记 {p} 页，现有图像 {i} 页、未扫描说明 {k} 页（R09/R10）",
+        if not page_count.is_resolved(d["declared_pages"], len(pages), len(notes), page_count.of_dossier(d)):
+            problems.append(tr("{n}: {i} images + {k} not-scanned notes for {p} declared pages, not explained "
+                               "(R09/R10); complete the dossier again with an explanation, or correct 页数",
+                               "{n}：登记 {p} 页，现有图像 {i} 页、未扫描说明 {k} 页，差异未说明（R09/R10）；"
+                               "请重新完成案卷并说明差异，或更正页数",
                                n=n, i=len(pages), k=len(notes), p=d["declared_pages"]))
         for p in pages:
             if p["format"] not in ALLOWED_FORMATS:
@@ -249,6 +251,11 @@ def _description(reg: dict, batch: dict, signer_alg: str, fingerprint: str) -> b
     return "\n".join(lines).encode("utf-8")
 
 
+def _explained(d: dict, pages: list, notes: list) -> bool:
+    """R09/R10: the dossier's page-count difference is explained (scanstation.page_count)."""
+    return page_count.status(d["declared_pages"], len(pages), len(notes), page_count.of_dossier(d)) == page_count.EXPLAINED
+
+
 def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], content, put) -> int:
     """Per-dossier metadata, the 文件目录, the 档号 rules and the QC report: everything of the package
     that does not depend on the digests of the images. Returns the declared page total."""
@@ -257,17 +264,19 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
     declared_total = 0
     for index, d in enumerate(dossiers, start=1):
         pages, notes = content[d["id"]]
-        record = dict(d)
+        record = dict(d, count_explanation=page_count.of_dossier(d) if _explained(d, pages, notes) else None)
         for field in ("person_name", "person_id_number"):
             record[field] = _reveal(home, field, d.get(field) or "")
         folder = layout.dossier_dir(d["year"], d["category"], d["number"])
         put(f"{folder}/{layout.metadata_name(d['number'])}",
             layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]))
         declared_total += d["declared_pages"] or 0
+        explained = page_count.of_dossier(d)
         entries.append({"seq": index, "number": d["number"], "responsible": d["responsible"], "title": d["title"],
                         "date": d["date"], "security_level": d["security_level"],
                         "file_name": folder.removeprefix("data/"), "remarks": d["remarks"], "year": d["year"],
-                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages)})
+                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages),
+                        "count_explanation": explained.text if _explained(d, pages, notes) else ""})
     put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
     from scanstation import dossier_number
     schema = dossier_number.schema_for_home(home)
@@ -421,7 +430,15 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
     fonds_row = session.catalog.one("SELECT name FROM fonds WHERE code = ?", (batch["fonds_code"],))
     organization = (fonds_row or {}).get("name") or f"全宗 {batch['fonds_code']}"
     formats = sorted({p["format"] for d in dossiers for p in content[d["id"]][0]})
+    explained = []
+    for d in dossiers:
+        pages, notes = content[d["id"]]
+        if _explained(d, pages, notes):
+            e = page_count.of_dossier(d)
+            explained.append({"number": d["number"], "declared": e.declared, "images": e.images,
+                              "not_scanned": e.not_scanned, "text": e.text, "by": e.by})
     reg = {
+        "explained": explained,
         "batch_id": batch["batch_id"], "fonds": batch["fonds_code"], "year": batch["year"],
         "name": f"{batch['fonds_code']} 全宗 {batch['year']} 年度社会保险业务电子档案移交（批次 {batch['batch_id']}）",
         "description": f"{len(dossiers)} 个案卷的页面图像（{'/'.join(formats)}）及其元数据、文件目录、档号规则、质检报告",
@@ -433,7 +450,8 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
         "digest": layout.register_digest(manifest["sm3"]),
         "checks": {"sender": {
             "authenticity": {"result": "pass", "note": f"{images} 个图像的 SHA-256/SM3 与采集时一致；档号符合规则"},
-            "integrity": {"result": "pass", "note": f"{len(dossiers)} 个案卷的图像与未扫描说明合计等于登记页数，页号连续"},
+            "integrity": {"result": "pass", "note": f"{len(dossiers)} 个案卷的图像与未扫描说明合计等于登记页数"
+                          + (f"（其中 {len(explained)} 个案卷的差异已说明，见页数说明）" if explained else "") + "，页号连续"},
             "usability": {"result": "pass", "note": f"格式 {'/'.join(formats)}，分辨率 ≥ 200 dpi，元数据为 UTF-8 XML"},
             "security": {"result": "pass" if scan["status"] in ("clean", "not_available") else "fail",
                          "note": f"不加密、无链接；恶意代码检测：{malware.describe(scan)}"},

@@ -96,7 +96,7 @@ PIL_FORMAT = {"JPEG": "jpeg", "TIFF": "tiff", "JPEG2000": "jp2"}
 class CheckLine:
     property: str
     check: str
-    status: str          # pass | fail | not_available | skipped
+    status: str          # pass | fail | not_available | skipped | explained (R09/R10: a difference explained)
     object: str
     en: str
     zh: str
@@ -122,12 +122,18 @@ class _Lines:
     def __init__(self):
         self.failures: dict[str, list[CheckLine]] = {c: [] for c in CHECKS}
         self.special: dict[str, CheckLine] = {}
+        self.explained: dict[str, list[CheckLine]] = {}
         self.summary: dict[str, tuple[str, str, str]] = {}
 
     def fail(self, check: str, obj: str, en: str, zh: str, dossier: str = "") -> None:
         line = CheckLine(CHECKS[check][0], check, "fail", obj, en, zh, dossier)
         if line not in self.failures[check]:
             self.failures[check].append(line)
+
+    def explain(self, check: str, obj: str, en: str, zh: str, dossier: str = "") -> None:
+        """A finding that is not a failure: reported on its own line as explained (R09/R10)."""
+        self.explained.setdefault(check, []).append(CheckLine(CHECKS[check][0], check, "explained", obj, en, zh,
+                                                              dossier))
 
     def passed(self, check: str, obj: str, en: str, zh: str) -> None:
         self.summary[check] = (obj, en, zh)
@@ -149,6 +155,7 @@ class _Lines:
             else:
                 obj, en, zh = self.summary.get(check, ("", "checked", "已检查"))
                 out.append(CheckLine(CHECKS[check][0], check, "pass", obj, en, zh))
+                out.extend(self.explained.get(check, ()))
         return out
 
 
@@ -184,7 +191,10 @@ class VerifyReport:
 
     @property
     def passed(self) -> bool:
-        return all(line.status in ("pass", "not_available") for line in self.lines)
+        # a fixity-only run skips the content checks on purpose: skipped is not failed there
+        accepted = ("pass", "not_available", "explained") if self.content_checked \
+            else ("pass", "not_available", "explained", "skipped")
+        return all(line.status in accepted for line in self.lines)
 
     def property_result(self, prop: str) -> str:
         statuses = [line.status for line in self.lines if line.property == prop]
@@ -218,13 +228,17 @@ class VerifyReport:
 
     def text_lines(self) -> list[str]:
         status_text = {"pass": tr("PASS", "通过"), "fail": tr("FAIL", "不通过"),
-                       "not_available": tr("N/A ", "未检测"), "skipped": tr("SKIP", "未检查")}
+                       "not_available": tr("N/A ", "未检测"), "skipped": tr("SKIP", "未检查"),
+                       "explained": tr("EXPLAINED", "已说明")}
         out = [tr("Four-property check of {p}", "{p} 的四性检测", p=self.package)]
         for line in self.lines:
             prop = line.property if is_english() else PROPERTY_ZH[line.property]
             obj = f" — {line.object}" if line.object else ""
             out.append(f"[{status_text[line.status]}] {prop} · {line.title}{obj}: {line.message}")
         verdict = tr("PASSED", "通过") if self.passed else tr("FAILED", "不通过")
+        if self.passed and not self.content_checked:
+            verdict = tr("PASSED (fixity only: BagIt, checksums and signature; the content was not checked)",
+                         "通过（仅固定性检测：BagIt、校验值与签名；未检查内容）")
         out.append(tr("Result: {v} (authenticity {a}, integrity {i}, usability {u}, security {s})",
                       "结论：{v}（真实性 {a}，完整性 {i}，可用性 {u}，安全性 {s}）", v=verdict,
                       **{k[0]: status_text[self.property_result(k)] for k in PROPERTIES}))
@@ -478,11 +492,7 @@ def _content_checks(lines: _Lines, root: Path, bag: bagit.BagReport, report: Ver
             lines.fail("declared_pages", folder, "The dossier has no page image (R19).", "案卷没有任何页面图像（R19）。", number)
         if meta is None:
             continue
-        if declared is not None and declared != len(seqs) + len(meta.notes):
-            lines.fail("declared_pages", folder,
-                       f"{declared} pages are declared; the package holds {len(seqs)} images and {len(meta.notes)} "
-                       "not-scanned notes.",
-                       f"登记 {declared} 页；包中有 {len(seqs)} 个图像、{len(meta.notes)} 条未扫描说明。", number)
+        _declared_pages(lines, folder, number, declared, len(seqs), meta, fields)
         for key in layout.SHARED_FIELDS:
             a, b = str(fields.get(key, "")).strip(), str(meta.fields.get(key, "")).strip()
             if a != b:
@@ -633,11 +643,38 @@ def _content_checks(lines: _Lines, root: Path, bag: bagit.BagReport, report: Ver
                  f"{len(entries)} dossiers, {n} images, {len(records_files)} files, {records_bytes} bytes",
                  f"{len(entries)} 个案卷、{n} 个图像、{len(records_files)} 个文件、{records_bytes} 字节")
     lines.passed("sequence", f"{len(entries)} dossiers", "continuous from 0001", "均自 0001 起连续")
-    lines.passed("declared_pages", f"{len(entries)} dossiers", f"{declared_total} declared pages accounted for",
-                 f"登记 {declared_total} 页均有着落")
+    n_explained = len(lines.explained.get("declared_pages", ()))
+    lines.passed("declared_pages", f"{len(entries)} dossiers", f"{declared_total} declared pages accounted for"
+                 + (f" ({n_explained} dossier(s) with an explained difference, R09/R10)" if n_explained else ""),
+                 f"登记 {declared_total} 页均有着落" + (f"（其中 {n_explained} 个案卷的差异已说明，R09/R10）" if n_explained else ""))
     lines.passed("mandatory", "bag-info.txt, 文件目录.xml", "present", "齐全")
     xml_count = 3 + len(report.dossiers)
     lines.passed("xml", f"{xml_count} XML files", "well-formed UTF-8 XML", "均为格式正确的 UTF-8 XML")
+
+
+def _declared_pages(lines: _Lines, folder: str, number: str, declared, images: int, meta, fields: dict) -> None:
+    """R09/R10 by the one rule of scanstation.page_count: images + not-scanned notes = 页数, or the
+    difference is explained in the dossier's metadata for exactly these counts (then reported as explained)."""
+    from scanstation import page_count
+    said = meta.count_explanation
+    explanation = None
+    if said and said.get("text") and None not in (said.get("declared"), said.get("images"), said.get("not_scanned")):
+        explanation = page_count.Explanation(said["declared"], said["images"], said["not_scanned"], said["text"],
+                                             said.get("by", ""), said.get("at", ""))
+    listed = str(fields.get("count_explanation", "")).strip()
+    if said and listed != (said.get("text") or ""):
+        lines.fail("metadata", folder, f"页数说明 is '{said.get('text')}' in the dossier's metadata but '{listed}' in "
+                                       "文件目录.xml.",
+                   f"页数说明在案卷元数据中为“{said.get('text')}”，在文件目录.xml 中为“{listed}”。", number)
+    status = page_count.status(declared, images, len(meta.notes), explanation)
+    if status == page_count.EXPLAINED:
+        en, zh = page_count.describe(explanation)
+        lines.explain("declared_pages", folder, f"{en} (R09/R10)", f"{zh}（R09/R10）", number)
+    elif status == page_count.UNRESOLVED:
+        lines.fail("declared_pages", folder,
+                   f"{declared} pages are declared; the package holds {images} images and {len(meta.notes)} "
+                   "not-scanned notes, and the difference is not explained.",
+                   f"登记 {declared} 页；包中有 {images} 个图像、{len(meta.notes)} 条未扫描说明，差异未说明。", number)
 
 
 def verify_folder(root: Path, *, trust: signing.TrustList | None, schema=None, catalog=None, workers: int | None = None,
@@ -772,7 +809,7 @@ def verify_package(path, *, trust, schema=None, catalog=None, workers: int | Non
 # -- the written report -----------------------------------------------------------------------
 def report_pdf(report: VerifyReport) -> bytes:
     from scanstation.transfer.pdf_report import PdfDocument
-    status_zh = {"pass": "通过", "fail": "不通过", "not_available": "未检测", "skipped": "未检查"}
+    status_zh = {"pass": "通过", "fail": "不通过", "not_available": "未检测", "skipped": "未检查", "explained": "已说明"}
     doc = PdfDocument("电子档案移交四性检测报告", report.info.get("External-Identifier", report.name))
     signer = report.signer or {}
     doc.key_values([

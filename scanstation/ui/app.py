@@ -83,7 +83,7 @@ def run_gui(ctx) -> int:
     from scanstation.ui import i18n, tasks
     from scanstation.ui.core_api import CoreApi
     from scanstation.ui.errors import presenter
-    from scanstation.ui.first_start import FirstStartDialog, demo_hint
+    from scanstation.ui.first_start import FirstStartDialog, demo_hint, is_demo_home
     from scanstation.ui.login import LoginDialog
     from scanstation.ui.main_window import MainWindow
 
@@ -106,23 +106,31 @@ def run_gui(ctx) -> int:
         _show_fatal(error)
         return error.exit_code
     ctx.adopt(home)
-    login = LoginDialog(home, hint=hint)
-    if hint:
-        login.prefill("demo-clerk")
-    if login.exec() != QDialog.DialogCode.Accepted or login.session is None:
-        return 0
-    api = CoreApi(login.session)
-    ctx.adopt(home, login.session)
-    window = MainWindow(api, background_ocr=True)
-    window.show()
-    freeze_long_lived_objects()
-    try:
-        return app.exec()
-    finally:
-        tasks.wait_for_pools(10000)
-        api.close()
+    if is_demo_home(home):
+        hint = demo_hint()   # a demo station shows its users and password at every sign-in
+    while True:   # "Sign out / switch user" closes the window and comes back here
+        login = LoginDialog(home, hint=hint)
+        if hint:
+            login.prefill("demo-clerk")
+        if login.exec() != QDialog.DialogCode.Accepted or login.session is None:
+            return 0
+        api = CoreApi(login.session)
+        ctx.adopt(home, login.session)
+        window = MainWindow(api, background_ocr=True)
+        window.show()
+        window.raise_()
+        window.activateWindow()   # F5 and the other desk shortcuts work at once, without a click
+        freeze_long_lived_objects()
         try:
-            from scanstation.custody import protection
-            protection.forget(home)   # the personal-data key never outlives the session
-        except ImportError:
-            pass
+            code = app.exec()
+        finally:
+            tasks.wait_for_pools(10000)
+            api.close()
+            try:
+                from scanstation.custody import protection
+                protection.forget(home)   # the personal-data key never outlives the session
+            except ImportError:
+                pass
+        if not window.signed_out:
+            return code
+        window.deleteLater()   # the next user gets a new window; this one's filters and timers go with it

@@ -19,6 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.dossier_panel import status_label
+from scanstation.ui.sizing import fit_dialog
+from scanstation.ui.text import human_size, local_time
 
 # pools: catalog = the single catalog writer (every action that records something); images = CPU work
 WRITE_POOL = "catalog"
@@ -37,6 +40,11 @@ def state_text(state: str) -> str:
              "received": t("BatchView", "received"), "rejected": t("BatchView", "rejected"),
              "cancelled": t("BatchView", "cancelled")}
     return names.get(state, state)
+
+
+def decision_text(decision: str) -> str:
+    t = QCoreApplication.translate
+    return {"accept": t("BatchView", "accepted"), "reject": t("BatchView", "rejected")}.get(decision, decision)
 
 
 class BatchModel(RowTableModel):
@@ -93,6 +101,7 @@ class CreateBatchDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 460)
 
     def values(self) -> tuple[int, str | None]:
         text = self.category.currentText().strip()
@@ -124,14 +133,48 @@ class KeyPassphraseDialog(QDialog):
                                         self)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.create_key_button: QPushButton | None = None
         if not key_names:
-            note = QLabel(self.tr("This home has no signing key yet. An administrator creates one with: "
-                                  "scanstation keys generate NAME"), self)
+            note = QLabel(self.tr("This station has no signing key yet."), self)
+            note.setObjectName("noKeyNote")
             note.setWordWrap(True)
             self.form.addRow(note)
+            self.no_key_note = note
+
+    def offer_key_creation(self, api) -> None:
+        """No key yet: create the station key right here (administrators), or say who can."""
+        if self.key.count() or getattr(self, "no_key_note", None) is None:
+            return
+        self.create_key_button = QPushButton(self.tr("&Create the station key…"), self)
+        self.create_key_button.setObjectName("createStationKeyButton")
+        if api.can("keys.manage"):
+            self.create_key_button.clicked.connect(lambda: self._create_key(api))
+        else:
+            self.create_key_button.setEnabled(False)
+            self.no_key_note.setText(self.tr("This station has no signing key yet. Ask an administrator to create "
+                                             "it (Settings → Signing keys)."))
+        self.form.addRow(self.create_key_button)
+
+    def _create_key(self, api) -> None:
+        from scanstation.ui.settings_view import GenerateKeyDialog
+        dialog = GenerateKeyDialog(self, api, default_name=f"station-{api.home.station}")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def made(result: dict, d=dialog) -> None:
+            self.key.addItem(result["name"])
+            self.key.setCurrentText(result["name"])
+            self.passphrase.setText(d.passphrase.text())   # the passphrase just chosen seals this batch
+            self.no_key_note.setText(self.tr("Key {name} created. Give its public key to the archive room "
+                                             "(Settings → Signing keys → Export).").format(name=result["name"]))
+            self.create_key_button.setEnabled(False)
+            self.passphrase.setFocus()
+        dialog.generated.connect(made)
+        self.create_key_dialog = dialog
+        dialog.open()
 
     def finish_layout(self) -> None:
         self.form.addRow(self.buttons)
+        fit_dialog(self, 480)
         (self.passphrase if self.key.currentText() else self.key).setFocus()
 
     def key_name(self) -> str:
@@ -159,13 +202,17 @@ class SendDialog(QDialog):
                               "destination, then it is renamed. An unreachable destination is retried."), self)
         note.setWordWrap(True)
         form.addRow(note)
-        form.addRow(self.tr("&Destination folder:"), row)
+        # a row that is a layout gets no buddy from QFormLayout: without one the "&" shows as "(&D)"
+        label = QLabel(self.tr("&Destination folder:"), self)
+        label.setBuddy(self.destination)
+        form.addRow(label, row)
         form.addRow(self.as_zip)
         form.addRow(self.deflate)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 560)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Choose the destination folder"),
@@ -378,24 +425,25 @@ class BatchView(QWidget):
         current = self.selected()
         if current is None or current["batch_id"] != info["batch_id"]:
             return
-        lines = [self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b} bytes; deadline {dl}").format(
+        lines = [self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}").format(
             id=info["batch_id"], state=state_text(info["state"]), d=info["dossiers"], i=info["images"],
-            b=info["image_bytes"], dl=info["deadline"])]
+            b=human_size(info["image_bytes"]), dl=info["deadline"])]
         if info.get("package"):
             lines.append(self.tr("Package: {p}").format(p=info["package"]))
             lines.append(self.tr("Tag manifest SM3: {d}").format(d=info.get("tagmanifest_sm3") or ""))
         for d in info.get("dossier_list", []):
-            lines.append(f"  {d['seq']:>4}  {d['number']}  {d['status']}  {d['title']}")
+            lines.append(f"  {d['seq']:>4}  {d['number']}  {status_label(d['status'])}  {d['title']}")
         for delivery in info.get("deliveries", []):
             if delivery["ok"]:
-                lines.append(self.tr("Sent to {p} ({n} bytes) at {at}").format(p=delivery["path"], n=delivery["bytes"],
-                                                                             at=delivery["finished_at"]))
+                lines.append(self.tr("Sent to {p} ({n}) at {at}").format(p=delivery["path"], n=human_size(delivery["bytes"]),
+                                                                       at=local_time(delivery["finished_at"])))
             else:
                 lines.append(self.tr("Delivery attempt {n} to {d} failed: {e}").format(
                     n=delivery["attempt"], d=delivery["destination"], e=delivery["error"]))
         for r in info.get("receipts", []):
             lines.append(self.tr("Receipt {id}: {decision}, issued {at} by {by}").format(
-                id=r["receipt_id"], decision=r["decision"], at=r["issued_at"], by=r["signer_name"]))
+                id=r["receipt_id"], decision=decision_text(r["decision"]), at=local_time(r["issued_at"]),
+                by=r["signer_name"]))
         self.details.setPlainText("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------------------
@@ -438,6 +486,7 @@ class BatchView(QWidget):
         dialog.carrier.setObjectName("sealCarrier")
         dialog.carrier.setPlaceholderText(self.tr("optional, e.g. network share or removable drive"))
         dialog.form.addRow(self.tr("Ca&rrier:"), dialog.carrier)
+        dialog.offer_key_creation(self.api)
         dialog.finish_layout()
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
@@ -453,8 +502,8 @@ class BatchView(QWidget):
                              progress=lambda stage, done, total: relay.progressed.emit(stage, done, total))
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sealed and signed ({alg}): {f} files, {n} bytes. Package: {p}").format(
-                id=r["batch_id"], alg=r["signature_algorithm"], f=r["payload_files"], n=r["payload_bytes"],
+            self._done(self.tr("Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}").format(
+                id=r["batch_id"], alg=r["signature_algorithm"], f=r["payload_files"], n=human_size(r["payload_bytes"]),
                 p=r["package"]))
         self._start(self.tr("Sealing batch {id}…").format(id=batch_id), work, done)
 
@@ -481,8 +530,8 @@ class BatchView(QWidget):
                 n=attempt, e=error, w=round(wait)))
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sent to {p} ({n} bytes, verified on the destination).").format(
-                id=r["batch_id"], p=r["path"], n=r["bytes"]))
+            self._done(self.tr("Batch {id} sent to {p} ({n}, verified on the destination).").format(
+                id=r["batch_id"], p=r["path"], n=human_size(r["bytes"])))
         self._start(self.tr("Sending batch {id} to {d}…").format(id=batch_id, d=destination),
                     lambda: outbox.send(session, batch_id, destination, as_zip=as_zip, deflate=deflate,
                                         on_retry=on_retry), done)

@@ -116,9 +116,20 @@ class CoreApi:
     _devices: list | None = None   # discovery takes seconds (SANE probes USB and network): once per process
 
     def devices(self, refresh: bool = False) -> list:
+        """The scanners to offer. The demo scanner invents its pages: it is offered only on a demo station
+        or where an administrator switched it on for training (``capture.demo_scanner``, audited)."""
         if refresh or CoreApi._devices is None:
             CoreApi._devices = _module("devices.base").all_devices(timeout_s=10.0)
-        return list(CoreApi._devices)
+        allowed = self.demo_scanner_allowed()
+        return [d for d in CoreApi._devices if d.backend != "demo" or allowed]
+
+    def demo_scanner_allowed(self) -> bool:
+        from scanstation import settings
+        return bool(settings.get(self.home, "station.demo") or settings.get(self.home, "capture.demo_scanner"))
+
+    def is_demo_station(self) -> bool:
+        from scanstation import settings
+        return bool(settings.get(self.home, "station.demo"))
 
     def profiles(self) -> list:
         return _module("profiles").all_profiles(self.home)
@@ -235,6 +246,15 @@ class CoreApi:
     def qc_reject(self, number: str, reasons) -> None:
         _module("qc").reject(self.session, number, reasons)
 
+    def clerk_explanations(self, number: str) -> dict:
+        return _module("qc").clerk_explanations(self.session, number)
+
+    def return_reasons(self, number: str) -> list[dict]:
+        return _module("qc").return_reasons(self.session, number)
+
+    def returned_dossiers(self) -> list[dict]:
+        return _module("qc").returned(self.session)
+
     # -- search and import -----------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list:
         self.session.require("catalog.read")
@@ -282,6 +302,21 @@ class CoreApi:
         return {"generation": made.generation, "files": made.files, "bytes": made.bytes, "copied": made.copied,
                 "linked": made.linked, "warnings": made.warnings, "verified": checked.ok,
                 "problems": len(checked.mismatched) + len(checked.missing) + len(checked.unexpected)}
+
+    # -- signing keys (R30): the station's own key and the archive room's trusted public key ----------
+    def signing_keys(self) -> dict:
+        self.session.require("catalog.read")
+        return _module("transfer.keys").list_keys(self.home)
+
+    def generate_key(self, name: str, passphrase: str) -> dict:
+        return _module("transfer.keys").generate(self.session, name, passphrase_text=passphrase)
+
+    def export_key(self, name: str, out) -> dict:
+        self.session.require("keys.manage")
+        return _module("transfer.keys").export(self.session, name, out)
+
+    def trust_key(self, name: str, pem_file) -> dict:
+        return _module("transfer.keys").trust(self.session, name, pem_file)
 
     def setting(self, key: str):
         from scanstation import settings

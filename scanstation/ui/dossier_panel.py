@@ -19,7 +19,7 @@ def status_label(status: str) -> str:
     """The words for a dossier's life-cycle state (the states themselves are the core's)."""
     names = {
         "cataloged": QCoreApplication.translate("DossierStatus", "cataloged, not scanned"),
-        "scanning": QCoreApplication.translate("DossierStatus", "scanning"),
+        "scanning": QCoreApplication.translate("DossierStatus", "scanning started, not completed"),
         "completed": QCoreApplication.translate("DossierStatus", "completed, waiting for QC"),
         "qc_rejected": QCoreApplication.translate("DossierStatus", "returned by QC"),
         "approved": QCoreApplication.translate("DossierStatus", "approved by QC"),
@@ -52,6 +52,7 @@ class DossierPanel(QGroupBox):
         super().__init__(parent)
         self.api = api
         self.dossier: dict | None = None
+        self._revealed = False
         self.setTitle(self.tr("Dossier"))
         self.number_edit = QLineEdit(self)
         self.number_edit.setObjectName("dossierNumber")
@@ -88,6 +89,7 @@ class DossierPanel(QGroupBox):
         top.addWidget(label)
         top.addWidget(self.number_edit, 1)
         top.addWidget(self.open_button)
+        self.top_row = top
         grid.addLayout(top, 0, 0, 1, 8)
         fields = [("title", self.tr("Title (题名)")), ("year", self.tr("Year")), ("retention", self.tr("Retention")),
                   ("declared_pages", self.tr("Declared pages")), ("scanned_pages", self.tr("Scanned")),
@@ -172,6 +174,11 @@ class DossierPanel(QGroupBox):
             self.open_number(self.dossier["number"])
 
     def _failed(self, error: BaseException) -> None:
+        # a failed lookup clears the desk: nothing may be scanned into the dossier shown before
+        had = self.dossier is not None
+        self.show_dossier(None)
+        if had:
+            self.dossierCleared.emit()
         present(error, self.window())
         self.number_edit.selectAll()
         self.number_edit.setFocus()
@@ -182,6 +189,8 @@ class DossierPanel(QGroupBox):
 
     def show_dossier(self, dossier: dict | None) -> None:
         self.dossier = dossier
+        self._revealed = False
+        self.reveal_button.setText(self.tr("Show"))
         if dossier is None:
             for value in self.values.values():
                 value.setText("—")
@@ -212,8 +221,17 @@ class DossierPanel(QGroupBox):
         if not self.dossier:
             return
         number = self.dossier["number"]
-        run_task(lambda: self.api.reveal_person_id(number),
-                 lambda full: self.values["person_id_number"].setText(full), lambda e: present(e, self.window()),
+        if self._revealed:   # 隐藏: back to the masked number
+            self._revealed = False
+            self.values["person_id_number"].setText(self.dossier.get("person_id_number") or "—")
+            self.reveal_button.setText(self.tr("Show"))
+            return
+
+        def shown(full: str) -> None:
+            self.values["person_id_number"].setText(full)
+            self._revealed = True
+            self.reveal_button.setText(self.tr("Hide"))
+        run_task(lambda: self.api.reveal_person_id(number), shown, lambda e: present(e, self.window()),
                  pool="catalog", owner=self)
 
     def focus_number(self) -> None:

@@ -44,13 +44,17 @@ class ErrorPresenter(QObject):
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> None:
         if isinstance(error, DeviceError) and self.device_fault_handler is not None:
+            # the scan desk's banner shows error.message: it is cleaned there the same way
             if self.device_fault_handler(error):
                 self._record("device", error.message)
                 return
         if isinstance(error, ScanStationError):
+            from scanstation.ui.text import plain_message
             title = next((t for cls, t in self.titles() if isinstance(error, cls)), self.tr("Problem"))
-            self._box(QMessageBox.Icon.Warning, title, error.message, "", parent)
-            self._record(type(error).__name__, error.message)
+            log.info("%s: %s", type(error).__name__, error.message)   # the full text, rule numbers included
+            text = plain_message(error.message)
+            self._box(QMessageBox.Icon.Warning, title, text, "", parent)
+            self._record(type(error).__name__, text)
             return
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         log.error("unexpected error\n%s", details)
@@ -64,6 +68,14 @@ class ErrorPresenter(QObject):
         self._box(QMessageBox.Icon.Information, title, text, "", parent)
         self._record("info", text)
 
+    def notify(self, text: str, parent: QWidget | None = None, timeout_ms: int = 15000) -> None:
+        """A success or a hint that needs no answer: in the status bar of the window, never modal
+        (a dialog after every dossier steals the focus and costs the clerk an Enter)."""
+        window = parent.window() if parent is not None and shiboken6.isValid(parent) else self.window
+        if window is not None and shiboken6.isValid(window) and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(text, timeout_ms)
+        self._record("notice", text)
+
     def _record(self, kind: str, text: str) -> None:
         self.last_text = text
         self.shown.emit(kind, text)
@@ -74,6 +86,10 @@ class ErrorPresenter(QObject):
             parent = self.window
         if parent is not None and not shiboken6.isValid(parent):
             parent = None
+        from scanstation.ui.sizing import shorten_message
+        text, whole = shorten_message(text)
+        if whole and not details:
+            details = whole
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
         box.setObjectName("errorBox")
         box.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)
@@ -94,6 +110,9 @@ class ErrorPresenter(QObject):
     def _closed(self, box) -> None:
         if self.open_box is box:
             self.open_box = None
+        parent = box.parentWidget() if shiboken6.isValid(box) else None
+        if parent is not None and shiboken6.isValid(parent) and parent.window().isVisible():
+            parent.window().activateWindow()   # the keyboard (and the desk's shortcuts) back on the window
 
 
 _presenter: ErrorPresenter | None = None

@@ -14,6 +14,7 @@ from scanstation.home import Home
 from scanstation.service import Session
 from scanstation.ui.icons import icon
 from scanstation.ui.resources import resource
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
 from scanstation.users import row_to_user
 
@@ -27,6 +28,12 @@ def default_demo_home() -> Path:
     return Path(platformdirs.user_data_dir("ScanStation", appauthor=False)) / "demo-home"
 
 
+def is_demo_home(home) -> bool:
+    """A demo station (made by "Open the demo station"): its login shows the demo users and password."""
+    from scanstation import settings
+    return bool(settings.get(home, "station.demo"))
+
+
 def create_station(path: Path, fonds: str, station: str, admin: str, password: str) -> Home:
     """What ``scanstation init`` does: the home and its first administrator, audited."""
     from scanstation.service import init_home
@@ -38,6 +45,7 @@ def open_demo(path: Path | None = None) -> Home:
 
     Opened again if it exists already, so trying the demo twice continues where one left off.
     """
+    from scanstation import settings
     from scanstation.catalog_import import import_catalog
     from scanstation.cli.cmd_foundation import add_user
     path = Path(path) if path else default_demo_home()
@@ -47,6 +55,7 @@ def open_demo(path: Path | None = None) -> Home:
     try:
         admin = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (DEMO_USERS[0][0],)))
         session = Session(home, admin)
+        settings.set_value(session, "station.demo", True)   # audited: this home is a demo (demo scanner offered)
         for name, roles in DEMO_USERS[1:]:
             add_user(session, name, roles, DEMO_PASSWORD)
         clerk = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", ("demo-clerk",)))
@@ -71,7 +80,7 @@ class FirstStartDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("firstStartDialog")
         self.home_path = Path(home_path)
-        self.demo_path = demo_path
+        self.demo_path = demo_path or self.home_path   # the demo goes where --home points, found there next time
         self.home: Home | None = None
         self.is_demo = False
         self.setWindowTitle(self.tr("ScanStation — first start"))
@@ -126,7 +135,7 @@ class FirstStartDialog(QDialog):
         self.create_button.clicked.connect(self.create)
         self.demo_button.clicked.connect(self.demo)
         self.fonds.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.setMinimumWidth(520)
+        fit_dialog(self, 560)
 
     def _busy(self, busy: bool) -> None:
         self.create_button.setEnabled(not busy)

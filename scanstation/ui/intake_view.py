@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTableView,
+                               QProgressBar, QPushButton, QSplitter, QStyle, QTableWidget, QTableWidgetItem, QTableView,
                                QVBoxLayout, QWidget)
 
 from scanstation.i18n import is_english
@@ -122,7 +122,9 @@ class DecisionDialog(KeyPassphraseDialog):
         browse.clicked.connect(self._browse)
         row.addWidget(self.out_dir, 1)
         row.addWidget(browse)
-        self.form.addRow(self.tr("Also save the receipt &to:"), row)
+        label = QLabel(self.tr("Also save the receipt &to:"), self)
+        label.setBuddy(self.out_dir)   # a layout row has no buddy of its own: "&" would show literally
+        self.form.addRow(label, row)
         self.finish_layout()
 
     def _browse(self) -> None:
@@ -302,7 +304,9 @@ class IntakeView(QWidget):
         def done(found: list[Path]) -> None:
             self.incoming_list.clear()
             for p in found:
-                item = QListWidgetItem(("🗜 " if p.suffix.lower() == ".zip" else "📁 ") + p.name, self.incoming_list)
+                # the style's own icons: emoji have no glyph in many desktop fonts (a tofu box)
+                kind = QStyle.StandardPixmap.SP_FileIcon if p.suffix.lower() == ".zip" else QStyle.StandardPixmap.SP_DirIcon
+                item = QListWidgetItem(self.style().standardIcon(kind), p.name, self.incoming_list)
                 item.setData(Qt.ItemDataRole.UserRole, str(p))
                 item.setToolTip(str(p))
             if not found:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFormLay
 
 from scanstation.errors import ScanStationError
 from scanstation.service import Session
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
 from scanstation.users import authenticate
 
@@ -25,6 +26,8 @@ class LoginDialog(QDialog):
 
     ``locked_user``: the idle lock — the name is fixed to the user who was signed in.
     """
+
+    switchRequested = Signal()
 
     def __init__(self, home, locked_user: str | None = None, hint: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -81,9 +84,15 @@ class LoginDialog(QDialog):
             self.tr("Sign in") if not locked_user else self.tr("Unlock"))
         self.buttons.accepted.connect(self.try_sign_in)
         self.buttons.rejected.connect(self.reject)
+        self.switch_button = None
+        if locked_user:   # another user at the same desk: sign the locked user out instead of quitting
+            self.switch_button = self.buttons.addButton(self.tr("Sign in as another user"),
+                                                        QDialogButtonBox.ButtonRole.ResetRole)
+            self.switch_button.setObjectName("switchUserButton")
+            self.switch_button.clicked.connect(self.switchRequested.emit)
         layout.addWidget(self.buttons)
         (self.password_edit if locked_user else self.user_edit).setFocus()
-        self.setMinimumWidth(420)
+        fit_dialog(self, 440)
 
     def prefill(self, user: str) -> None:
         if not self.locked_user:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
                                QStackedWidget, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget)
 
 from scanstation import __version__
-from scanstation.ui import binding_guard, tasks
+from scanstation.ui import binding_guard, sizing, tasks
 from scanstation.ui.custody_watch import CustodyWatch
 from scanstation.ui.errors import presenter
 from scanstation.ui.icons import icon
@@ -56,7 +56,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(520, 600)
+        sizing.fit_dialog(self, 520, 600)
 
 
 class MainWindow(QMainWindow):
@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.settings_view = SettingsView(api, self) if api.can("settings.manage") else None
         self.batch_view = _optional_view("scanstation.ui.batch_view", "BatchView", api, self, "batch.manage")
         self.intake_view = _optional_view("scanstation.ui.intake_view", "IntakeView", api, self, "receive")
+        self.stack_view = _optional_view("scanstation.ui.stack_scan_view", "StackScanView", api, self, "capture")
+        self.paper_view = _optional_view("scanstation.ui.paper_desk_view", "PaperDeskView", api, self, "paper.custody")
         self.locked_page = QLabel(self.tr("Locked"), self)
         self.locked_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.locked_page.setObjectName("lockedPage")
@@ -118,6 +120,11 @@ class MainWindow(QMainWindow):
         if self.intake_view is not None:
             self.intake_view.setObjectName("intakeView")
             self._add_view("intake", self.intake_view, self.tr("Receive batches"), "Ctrl+7", "intake")
+        for key, view, title, keys, name in (("stack", self.stack_view, self.tr("Stack scan"), "Ctrl+8", "scan-desk"),
+                                             ("paper", self.paper_view, self.tr("Paper at desk"), "Ctrl+9", "batches")):
+            if view is not None:
+                view.setObjectName(f"{key}View")
+                self._add_view(key, view, title, keys, name)
         if self.settings_view is not None:
             self.settings_view.setObjectName("settingsView")
             self._add_view("settings", self.settings_view, self.tr("Settings"), "Ctrl+5", "settings")
@@ -128,7 +135,13 @@ class MainWindow(QMainWindow):
         self.act_lock.setShortcut(QKeySequence("Ctrl+L"))
         self.act_lock.triggered.connect(self.lock)
         self.file_menu.addAction(self.act_lock)
-        language_menu = self.file_menu.addMenu(self.tr("&Language"))
+        self.act_sign_out = QAction(self.tr("Sign &out / switch user"), self)
+        self.act_sign_out.setObjectName("actSignOut")
+        self.act_sign_out.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.act_sign_out.triggered.connect(self.sign_out)
+        self.file_menu.addAction(self.act_sign_out)
+        self.signed_out = False
+        language_menu = self.file_menu.addMenu(self.tr("Lan&guage"))
         for code, label in (("zh_CN", "中文"), ("en", "English")):
             action = language_menu.addAction(label)
             action.triggered.connect(lambda _c=False, c=code: self.choose_language(c))
@@ -164,7 +177,6 @@ class MainWindow(QMainWindow):
         self._lock_dialog: LoginDialog | None = None
         self._view_before_lock = 0
 
-        self.resize(1400, 900)
         self.restore_layout()
         first = "scan" if api.can("capture") else ("qc" if self.qc_desk is not None else
                                                   "intake" if self.intake_view is not None else "search")
@@ -249,9 +261,27 @@ class MainWindow(QMainWindow):
         dialog = LoginDialog(self.home, locked_user=self.api.user.name, parent=self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(self._unlocked)
+        dialog.switchRequested.connect(self.sign_out)
         self._lock_dialog = dialog
         self.locked.emit()
         dialog.open()
+
+    def sign_out(self) -> None:
+        """Close this user's window; the sign-in comes back for the next user (QC at the same PC)."""
+        if self.scan_desk.scanning or self.scan_desk.fault is not None:
+            text = self.tr("A scan is running: stop it or let it finish before signing out.")
+            if self._lock_dialog is not None:
+                self._lock_dialog.message.setText(text)
+            else:
+                presenter().notify(text, self)
+            return
+        self.signed_out = True
+        if self._lock_dialog is not None:
+            dialog, self._lock_dialog = self._lock_dialog, None
+            dialog.locked_user = None   # a locked dialog refuses to close otherwise
+            dialog.done(QDialog.DialogCode.Rejected)
+        self.api.session.log("session.sign_out", "user", self.api.user.name, {})
+        self.close()
 
     @property
     def is_locked(self) -> bool:
@@ -268,11 +298,10 @@ class MainWindow(QMainWindow):
     # -- misc --------------------------------------------------------------------------------
     def choose_language(self, code: str) -> None:
         ui_settings(self.home).setValue("ui/language", code)
-        presenter().inform(self.tr("Language"), self.tr("The language changes the next time ScanStation starts."),
-                           self)
+        presenter().notify(self.tr("The language changes the next time ScanStation starts."), self)
 
     def all_actions(self) -> list[QAction]:
-        actions = list(self.view_actions.values()) + [self.act_lock]
+        actions = list(self.view_actions.values()) + [self.act_lock, self.act_sign_out]
         for view in self.views.values():
             actions += view.actions()
         return actions
@@ -290,7 +319,7 @@ class MainWindow(QMainWindow):
     # -- layout memory -----------------------------------------------------------------------
     def save_layout(self) -> None:
         s = ui_settings(self.home)
-        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue(f"window/geometry/{sizing.screen_key(self)}", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/scanSplitter", self.scan_desk.splitter.saveState())
         if self.qc_desk is not None:
@@ -299,7 +328,8 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self) -> None:
         s = ui_settings(self.home)
-        for key, restore in (("window/geometry", self.restoreGeometry), ("window/state", self.restoreState),
+        sizing.place_main_window(self, s.value(f"window/geometry/{sizing.screen_key(self)}"))
+        for key, restore in (("window/state", self.restoreState),
                              ("window/scanSplitter", self.scan_desk.splitter.restoreState)):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():

@@ -15,6 +15,8 @@ thumbnail, while renumbering (same bytes, new name) keeps the cached one.
 
 from __future__ import annotations
 
+import json
+
 import collections
 from pathlib import Path
 from typing import Callable
@@ -134,6 +136,19 @@ def page_key(row: dict) -> str:
     return f"{row.get('sha256') or row.get('file_name') or row.get('id')}"
 
 
+def is_demo_page(row: dict) -> bool:
+    """A page made by the demo scanner (its capture record names the demo backend)."""
+    device = row.get("device")
+    if not device:
+        return False
+    if isinstance(device, str):
+        try:
+            device = json.loads(device)
+        except ValueError:
+            return False
+    return isinstance(device, dict) and device.get("backend") == "demo"
+
+
 class PageListModel(QAbstractListModel):
     """The pages of one dossier (catalog rows as ``pages.list_pages`` returns them)."""
 
@@ -230,6 +245,8 @@ class PageListModel(QAbstractListModel):
                 return self.tr("Page {n} of the original is not scanned: {note}").format(
                     n=row.get("original_page_no") or "?", note=row.get("note", ""))
             parts = [self.tr("Page {seq}: {file}").format(seq=row.get("seq"), file=row.get("file_name", ""))]
+            if is_demo_page(row):
+                parts.append(self.tr("Demo page: invented by the demo scanner"))
             flags = row.get("qc_flags") or []
             if flags:
                 parts.append(self.tr("Flags: {flags}").format(flags=", ".join(flag_label(f) for f in flags)))
@@ -355,6 +372,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
             x += w + 2
+        if is_demo_page(row):   # invented by the demo scanner: never mistaken for a real page
+            text = self.tr("Demo")
+            w = metrics.horizontalAdvance(text) + 8
+            badge = QRect(image_rect.left() + 2, image_rect.bottom() - metrics.height() - 4, w, metrics.height() + 2)
+            painter.fillRect(badge, QColor("#b45309"))
+            painter.setPen(QColor("white"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         decision = index.data(DecisionRole)
         if decision:
             mark = {"pass": ("✓", "#15803d"), "reject": ("✗", "#b91c1c"), "rescan": ("↻", "#b45309")}.get(decision)

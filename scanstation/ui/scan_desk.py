@@ -11,18 +11,33 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+                               QLineEdit, QMenu, QPushButton, QSpinBox, QSplitter, QToolBar, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from scanstation.ui.dossier_panel import DossierPanel
+from scanstation.ui.barcode import BarcodeField
+from scanstation.ui.dossier_panel import DossierPanel, status_label
 from scanstation.ui.errors import present, presenter
 from scanstation.ui.icons import icon
 from scanstation.ui.page_commands import INVERSES, PageCommand, insert_steps, move_steps, rotate_steps
 from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import LongOperation, run_task
+from scanstation.ui.text import plain_message
 
 STATUS_POLL_MS = 1000
 VIEWER_FOLLOW_MS = 400
+
+
+# The station's default scan profiles are named in Chinese (they are data, stored in the home); in the
+# English window they are shown by their English names. An administrator's own profiles keep their names.
+DEFAULT_PROFILE_NAMES_EN = {"标准彩色": "Standard colour", "灰度": "Grayscale", "双面彩色": "Duplex colour",
+                            "高精度600": "High resolution 600 dpi"}
+
+
+def profile_label(name: str) -> str:
+    from scanstation.i18n import is_english
+    return DEFAULT_PROFILE_NAMES_EN.get(name, name) if is_english() else name
 
 
 class ExplanationDialog(QDialog):
@@ -55,6 +70,11 @@ class ExplanationDialog(QDialog):
         hint = QLabel(self.tr("Or close this window and fix the pages (rescan, delete, \"not scanned\" note)."), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
+        self.message = QLabel(self)
+        self.message.setObjectName("explanationMessage")
+        self.message.setStyleSheet("color: #b91c1c")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.complete_button = buttons.addButton(self.tr("Complete with these explanations"),
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
@@ -62,7 +82,7 @@ class ExplanationDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(600)
+        fit_dialog(self, 640)
 
     def _field(self, form: QFormLayout, key: str, label: str) -> None:
         edit = QLineEdit(self)
@@ -70,6 +90,14 @@ class ExplanationDialog(QDialog):
         edit.setObjectName(f"explain_{key}")
         self.fields[key] = edit
         form.addRow(label, edit)
+
+    def accept(self) -> None:
+        empty = [edit for edit in self.fields.values() if not edit.text().strip()]
+        if empty:   # stays open and says what is missing (it used to close and open again silently)
+            self.message.setText(self.tr("Write an explanation for each difference, or cancel and fix the pages."))
+            empty[0].setFocus()
+            return
+        super().accept()
 
     def explanations(self) -> dict[str, str]:
         return {key: edit.text().strip() for key, edit in self.fields.items() if edit.text().strip()}
@@ -93,6 +121,7 @@ class NotScannedDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        fit_dialog(self, 460)
 
 
 class ScanDesk(QWidget):
@@ -116,11 +145,41 @@ class ScanDesk(QWidget):
 
         self.panel = DossierPanel(api, self)
         self.panel.dossierOpened.connect(self._dossier_opened)
+        self.panel.dossierCleared.connect(self._dossier_cleared)
+        self.barcode = BarcodeField(self.panel.number_edit, self)   # armed for the gun whatever has focus
+
+        # dossiers QC sent back: the clerk's to-do list, with the reasons
+        self.returned_button = QToolButton(self)
+        self.returned_button.setObjectName("returnedButton")
+        self.returned_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.returned_menu = QMenu(self.returned_button)
+        self.returned_button.setMenu(self.returned_menu)
+        self.returned_button.setText(self.tr("&Returned by QC ({n})").format(n=0))
+        self.returned_button.setToolTip(self.tr("Dossiers QC returned for rework, with the reasons"))
+        self.returned_rows: list[dict] = []
+        self.panel.top_row.addWidget(self.returned_button)
+        self.return_notice = QLabel(self)
+        self.return_notice.setObjectName("returnNotice")
+        self.return_notice.setWordWrap(True)
+        self.return_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.return_notice.setStyleSheet("#returnNotice { background: #fffbeb; border: 1px solid #d97706; "
+                                         "padding: 4px; }")
+        self.return_notice.hide()
 
         # scanner controls
         self.device_combo = QComboBox(self)
         self.device_combo.setObjectName("deviceCombo")
         self.device_combo.setAccessibleName(self.tr("Scanner"))
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(18)   # "Noname fr" was all a clerk saw of a name
+        self.device_combo.currentIndexChanged.connect(self._device_changed)
+        self.demo_mark = QLabel(self.tr("Demo"), self)
+        self.demo_mark.setObjectName("demoMark")
+        self.demo_mark.setToolTip(self.tr("The demo scanner invents its pages: for training only, never for a real "
+                                          "dossier."))
+        self.demo_mark.setStyleSheet("#demoMark { background: #b45309; color: white; font-weight: bold; "
+                                     "padding: 2px 6px; border-radius: 3px; }")
+        self.demo_mark.hide()
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("profileCombo")
         self.profile_combo.setAccessibleName(self.tr("Scan profile"))
@@ -139,14 +198,14 @@ class ScanDesk(QWidget):
         self.stop_button.clicked.connect(self.stop)
 
         controls = QHBoxLayout()
-        device_label = QLabel(self.tr("&Scanner:"), self)
+        device_label = QLabel(self.tr("Scan&ner:"), self)   # Alt+S is the Station menu
         device_label.setBuddy(self.device_combo)
         profile_label = QLabel(self.tr("&Profile:"), self)
         profile_label.setBuddy(self.profile_combo)
         limit_label = QLabel(self.tr("Page &limit:"), self)
         limit_label.setBuddy(self.limit_spin)
-        for w in (device_label, self.device_combo, self.refresh_devices_button, profile_label, self.profile_combo,
-                  limit_label, self.limit_spin):
+        for w in (device_label, self.device_combo, self.demo_mark, self.refresh_devices_button, profile_label,
+                  self.profile_combo, limit_label, self.limit_spin):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.scan_button)
@@ -200,6 +259,7 @@ class ScanDesk(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
+        layout.addWidget(self.return_notice)
         layout.addLayout(controls)
         layout.addWidget(self.fault_frame)
         layout.addWidget(self.toolbar)
@@ -216,6 +276,7 @@ class ScanDesk(QWidget):
         self._status_timer.setInterval(STATUS_POLL_MS)
         self._status_timer.timeout.connect(self._poll_status)
         self._ocr_queue = 0
+        self._action_tips: dict = {}
         self._update_enabled()
         self._update_status()
         self.load_devices()
@@ -258,12 +319,26 @@ class ScanDesk(QWidget):
         self.act_not_scanned = self._action("actNotScanned", self.tr("\"Not scanned\" note"), "F8",
                                             self.note_not_scanned, "note")
         self.toolbar.addSeparator()
-        self.act_undo = self.undo_stack.createUndoAction(self, self.tr("Undo"))
+        # fixed labels (the stack's own actions grow with "Undo rotate page 5" and push the toolbar's
+        # last buttons into its overflow); the step is named in the tooltip
+        self.act_undo = QAction(self.tr("Undo"), self)
+        self.act_undo.triggered.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
+        self.undo_stack.undoTextChanged.connect(
+            lambda text: self.act_undo.setToolTip(self.tr("Undo: {step} (Ctrl+Z)").format(step=text) if text
+                                                  else self.tr("Undo (Ctrl+Z)")))
+        self.act_undo.setEnabled(False)
         self.act_undo.setObjectName("actUndo")
         self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
         self.act_undo.setIcon(icon("undo"))
         self.act_undo.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.act_redo = self.undo_stack.createRedoAction(self, self.tr("Redo"))
+        self.act_redo = QAction(self.tr("Redo"), self)
+        self.act_redo.triggered.connect(self.undo_stack.redo)
+        self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.undo_stack.redoTextChanged.connect(
+            lambda text: self.act_redo.setToolTip(self.tr("Redo: {step} (Ctrl+Shift+Z)").format(step=text) if text
+                                                  else self.tr("Redo (Ctrl+Shift+Z)")))
+        self.act_redo.setEnabled(False)
         self.act_redo.setObjectName("actRedo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.act_redo.setIcon(icon("redo"))
@@ -286,8 +361,9 @@ class ScanDesk(QWidget):
     # -- devices and profiles ------------------------------------------------------------------
     def load_devices(self, refresh: bool = False) -> None:
         if self.device_combo.count() == 0:
-            self.device_combo.addItem(self.tr("Demo scanner"), "demo")
+            self.device_combo.setPlaceholderText(self.tr("Looking for scanners…"))
         self._discovering = True
+        self._refresh_asked = refresh
         self.refresh_devices_button.setEnabled(False)
         run_task(lambda: self.api.devices(refresh), self._devices_loaded, self._devices_failed, pool="device",
                  owner=self)
@@ -305,10 +381,26 @@ class ScanDesk(QWidget):
         for device in devices:
             label = self.tr("Demo scanner") if device.id == "demo" else device.display_name()
             self.device_combo.addItem(label, device.id)
-        if self.device_combo.count() == 0:
-            self.device_combo.addItem(self.tr("Demo scanner"), "demo")
+            self.device_combo.setItemData(self.device_combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+        if not devices:
+            # never a silent switch to the demo scanner: say that nothing was found
+            self.device_combo.setPlaceholderText(self.tr("No scanner found"))
+            self.device_combo.setCurrentIndex(-1)
+            if self._refresh_asked:   # the clerk pressed "Look for scanners": answer in the status bar
+                presenter().notify(self.tr("No scanner found. Check the cable and the power, then press \"Look for "
+                                           "scanners\"."), self)
+            self._update_enabled()
+            return
         index = self.device_combo.findData(current)
-        self.device_combo.setCurrentIndex(max(index, 0))
+        if index < 0:   # the first real scanner by default; the demo scanner only when it is all there is
+            index = next((i for i in range(self.device_combo.count()) if self.device_combo.itemData(i) != "demo"), 0)
+        self.device_combo.setCurrentIndex(index)
+        self._update_enabled()
+
+    def _device_changed(self, _index: int = -1) -> None:
+        demo = self.device_combo.currentData() == "demo"
+        self.demo_mark.setVisible(demo)
+        self.device_combo.setToolTip(self.device_combo.currentText())
 
     def load_profiles(self) -> None:
         run_task(self.api.profiles, self._profiles_loaded, lambda e: present(e, self.window()), pool="catalog",
@@ -317,7 +409,7 @@ class ScanDesk(QWidget):
     def _profiles_loaded(self, profiles) -> None:
         self.profile_combo.clear()
         for profile in profiles:
-            self.profile_combo.addItem(profile.name, profile.name)
+            self.profile_combo.addItem(profile_label(profile.name), profile.name)
 
     def select_device(self, device_id: str) -> None:
         index = self.device_combo.findData(device_id)
@@ -346,13 +438,73 @@ class ScanDesk(QWidget):
         if self.operation is not None and (self.operation.running or self.fault is not None):
             return   # one dossier at a time while the feeder runs or waits for Continue
         self._open_number = dossier["number"]
+        self._last_rate = 0.0   # the speed of the previous dossier's scan is not this one's
         self.undo_stack.clear()  # the history belongs to one dossier
         self.fault = None
         self.fault_frame.hide()
         self.after_scan = None
         self.viewer.clear()
         self.reload_pages(keep_seq=pending_page)
-        self.strip.setFocus()
+        self.strip.setFocus()   # page keys work; a barcode burst still lands in the 档号 field
+        self._show_return_reasons(dossier)
+
+    def _dossier_cleared(self) -> None:
+        """The 档号 field no longer names an open dossier (a failed lookup): nothing stays on the desk."""
+        if self.operation is not None and (self.operation.running or self.fault is not None):
+            return
+        self._open_number = None
+        self.undo_stack.clear()
+        self.after_scan = None
+        self.strip.set_pages([])
+        self.viewer.clear()
+        self.return_notice.hide()
+        self._update_enabled()
+        self._update_status()
+
+    def _show_return_reasons(self, dossier: dict) -> None:
+        self.return_notice.hide()
+        if dossier.get("status") != "qc_rejected":
+            return
+        number = dossier["number"]
+        run_task(lambda: self.api.return_reasons(number), lambda rows: self._return_reasons_loaded(number, rows),
+                 lambda _e: None, pool="catalog", owner=self)
+
+    def _return_reasons_loaded(self, number: str, rows: list[dict]) -> None:
+        if number != self.number:
+            return
+        lines = []
+        for r in rows:
+            where = self.tr("page {seq}").format(seq=r["seq"]) if r.get("seq") else self.tr("the dossier")
+            lines.append(self.tr("{where}: {reason} ({user})").format(where=where, reason=r["label"], user=r["user"]))
+        text = self.tr("Returned by QC. Fix these, then complete again:") + "\n" + "\n".join("• " + x for x in lines)
+        self.return_notice.setText(text if lines else self.tr("Returned by QC."))
+        self.return_notice.show()
+        first = next((r["seq"] for r in rows if r.get("seq")), None)
+        if first:   # the page QC named first, ready for F6 (replace by rescan)
+            self.strip.select_seq(first)
+
+    def refresh_returned(self) -> None:
+        if not self.api.can("capture"):
+            self.returned_button.hide()
+            return
+        run_task(self.api.returned_dossiers, self._returned_loaded, lambda _e: None, pool="catalog", owner=self)
+
+    def _returned_loaded(self, rows: list[dict]) -> None:
+        self.returned_rows = rows
+        self.returned_menu.clear()
+        self.returned_button.setText(self.tr("&Returned by QC ({n})").format(n=len(rows)))
+        self.returned_button.setEnabled(bool(rows))
+        for r in rows:
+            reasons = "; ".join(x["label"] for x in r["reasons"])
+            action = self.returned_menu.addAction(f"{r['number']}  {r.get('title') or ''}")
+            action.setToolTip(reasons)
+            action.setStatusTip(reasons)
+            action.triggered.connect(lambda _c=False, n=r["number"]: self.open_dossier(n))
+        self.returned_menu.setToolTipsVisible(True)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_returned()
 
     def reload_pages(self, keep_seq: int | None = None) -> None:
         number = self.number
@@ -380,7 +532,9 @@ class ScanDesk(QWidget):
     def _page_selected(self, row: dict) -> None:
         self._selected_row = row
         # while the feeder runs, the big view follows the last page a few times a second, not per page
-        self._viewer_timer.start(VIEWER_FOLLOW_MS if self.scanning else 0)
+        # (a timer restarted by every page would never fire while pages keep coming: a blank preview)
+        if not (self.scanning and self._viewer_timer.isActive()):
+            self._viewer_timer.start(VIEWER_FOLLOW_MS if self.scanning else 0)
         self._update_enabled()
 
     def _show_selected(self) -> None:
@@ -404,11 +558,24 @@ class ScanDesk(QWidget):
             return
         if not self.number:
             self.panel.focus_number()
-            presenter().inform(self.tr("No dossier"), self.tr("Type or scan the 档号 of the dossier first."),
-                               self.window())
+            presenter().notify(self.tr("No dossier is open: type or scan the 档号 of the dossier first."), self)
             return
         number = self.number
-        device = self.device_combo.currentData() or "demo"
+        typed = self.panel.number_edit.text().strip()
+        if typed != number:
+            # the field names another number than the dossier on the desk: never scan into the wrong one
+            self.panel.focus_number()
+            presenter().notify(self.tr("The 档号 field shows {typed}, but the open dossier is {number}. Press Enter "
+                                       "to open {typed} first.").format(typed=typed or "—", number=number), self)
+            return
+        if not self._may_change():
+            presenter().notify(self._locked_reason(), self)
+            return
+        device = self.device_combo.currentData()
+        if not device:
+            presenter().notify(self.tr("No scanner is chosen. Connect a scanner and press \"Look for scanners\"."),
+                               self)
+            return
         profile = self.profile_combo.currentData()
         limit = pages if pages is not None else (self.limit_spin.value() or None)
         self._pages_before_scan = self.strip.pages.active_count()
@@ -435,10 +602,14 @@ class ScanDesk(QWidget):
         self._update_status()
 
     def _pages_arrived(self, rows: list[dict]) -> None:
+        if self.device_combo.currentData() == "demo":
+            for row in rows:   # the thumbnails carry the demo mark from the first moment
+                row.setdefault("device", '{"backend": "demo"}')
         was_at_end = self.strip.current_seq() in (None, self.strip.pages.active_count())
         self.strip.pages.append_pages(rows)
         count = self.strip.pages.active_count()
-        self.panel.set_scanned(count)
+        if not (self.after_scan and self.after_scan[0] == "replace"):   # a replacement adds no page
+            self.panel.set_scanned(count)
         if was_at_end:  # follow the feeder unless the clerk is looking at another page
             self.strip.select_seq(count)
         self._update_status()
@@ -458,7 +629,7 @@ class ScanDesk(QWidget):
         if self.operation is None:
             return False
         self.fault = error
-        self.fault_label.setText(error.message)
+        self.fault_label.setText(plain_message(error.message))
         self.panel.refresh()   # the pages received before the fault are in the catalog
         self.fault_frame.show()
         self.continue_button.setFocus()
@@ -482,7 +653,7 @@ class ScanDesk(QWidget):
         self._finished(None)
 
     def _finished(self, error) -> None:
-        self._status_timer.stop()
+        # the status keeps following the OCR queue until it is empty (no stale "OCR queue: 8")
         if self.operation is not None:
             self._last_rate = self._rate()
         self.operation = None
@@ -505,9 +676,8 @@ class ScanDesk(QWidget):
         kind, seq = after
         if kind == "replace":
             if new_pages != 1:  # the scan asked for one page; a feeder may still deliver more
-                presenter().inform(self.tr("Replace by rescan"),
-                                   self.tr("{n} pages were scanned; the last one replaces page {seq}, the others stay "
-                                           "at the end of the dossier.").format(n=new_pages, seq=seq), self.window())
+                presenter().notify(self.tr("{n} pages were scanned; the last one replaces page {seq}, the others stay "
+                                           "at the end of the dossier.").format(n=new_pages, seq=seq), self)
             self._run_unrecorded("replace", self.tr("Replace page {seq}").format(seq=seq),
                                  lambda: self.api.replace_with_last(number, seq), (number, seq), keep_seq=seq)
         elif kind == "insert":
@@ -605,11 +775,12 @@ class ScanDesk(QWidget):
     def _completed(self, number: str, report) -> None:
         if report.ok:
             self.undo_stack.clear()   # completed: page operations are closed (the core refuses them now)
-            presenter().inform(self.tr("Dossier completed"),
-                               self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
-                                   n=number, s=report.scanned), self.window())
+            presenter().notify(self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
+                n=number, s=report.scanned), self)
             self.panel.refresh()
             self.reload_pages()
+            self.refresh_returned()
+            self.panel.focus_number()   # ready for the next dossier's barcode
             self.dossierCompleted.emit(number)
             return
         dialog = ExplanationDialog(report, self)
@@ -629,6 +800,8 @@ class ScanDesk(QWidget):
 
     def _ocr_queue_loaded(self, n: int) -> None:
         self._ocr_queue = n
+        if n == 0 and not self.scanning:
+            self._status_timer.stop()   # nothing left to follow; a new scan starts the timer again
         self._update_status()
 
     def _update_status(self) -> None:
@@ -641,18 +814,52 @@ class ScanDesk(QWidget):
         parts = [self.tr("Scanned {n} of {d} declared pages").format(
             n=scanned, d=declared if declared is not None else "?")]
         parts.append(self.tr("{rate} images/min").format(rate=int(round(self._rate()))))
-        parts.append(self.tr("OCR queue: {n}").format(n=self._ocr_queue))
+        if self._ocr_queue:
+            parts.append(self.tr("OCR queue: {n}").format(n=self._ocr_queue))
         if self.scanning:
             parts.insert(0, self.tr("Scanning…"))
         elif self.fault is not None:
             parts.insert(0, self.tr("Stopped by a scanner fault"))
         self.status_label.setText("  ·  ".join(parts))
 
+    CHANGEABLE = ("cataloged", "scanning", "qc_rejected")   # the core's capture states (capture.CAPTURE_STATES)
+
+    def _may_change(self) -> bool:
+        dossier = self.panel.dossier
+        return bool(dossier) and dossier.get("status") in self.CHANGEABLE and self.api.can("capture")
+
+    def _locked_reason(self) -> str:
+        """Why scanning and page edits are off, for the tooltips (empty when they are on)."""
+        dossier = self.panel.dossier
+        if not self.api.can("capture"):
+            return self.tr("Your role may not scan or change pages.")
+        if not dossier:
+            return self.tr("Open a dossier first: type or scan its 档号 (F2).")
+        status = dossier.get("status")
+        if status == "completed":
+            return self.tr("The dossier is completed and waits for QC; pages can no longer be changed.")
+        if status in self.CHANGEABLE:
+            return ""
+        return self.tr("The dossier is {state}; its pages can no longer be changed.").format(
+            state=status_label(status or ""))
+
+    def _set_enabled(self, widget, enabled: bool, tip: str, reason: str) -> None:
+        widget.setEnabled(enabled)
+        widget.setToolTip(tip if enabled or not reason else f"{tip} — {reason}")
+
     def _update_enabled(self) -> None:
         busy = self.scanning or self.fault is not None
         has_dossier = self.number is not None
-        can_capture = self.api.can("capture")
-        self.scan_button.setEnabled(has_dossier and not busy and can_capture)
+        can_capture = self._may_change()
+        reason = self._locked_reason()
+        if busy:
+            reason = self.tr("A scan is running.")
+        has_device = bool(self.device_combo.currentData())
+        if not has_device and not reason and not busy:
+            reason = self.tr("No scanner is chosen.")
+        self._set_enabled(self.scan_button, has_dossier and not busy and can_capture and has_device,
+                          self.tr("Scan into {number} (F5)").format(number=self.number) if self.number
+                          else self.tr("Scan (F5)"), reason)
         self.stop_button.setEnabled(busy)
         self.device_combo.setEnabled(not busy)
         self.refresh_devices_button.setEnabled(not busy and not getattr(self, "_discovering", False))
@@ -660,8 +867,14 @@ class ScanDesk(QWidget):
         self.profile_combo.setEnabled(not busy)
         has_page = self.strip.current_seq() is not None
         for action in self.page_actions:
-            action.setEnabled(has_dossier and not busy and can_capture and
-                              (has_page or action in (self.act_not_scanned, self.act_complete)))
+            base = self._action_tips.get(action)
+            if base is None:
+                base = self._action_tips[action] = action.toolTip()
+            enabled = has_dossier and not busy and can_capture and \
+                (has_page or action in (self.act_not_scanned, self.act_complete))
+            action.setEnabled(enabled)
+            why = reason or ("" if has_page or enabled else self.tr("Select a page first."))
+            action.setToolTip(base if enabled or not why else f"{base} — {why}")
         self.act_scan.setEnabled(has_dossier and can_capture and not self.scanning)
         self.act_stop.setEnabled(busy)
 

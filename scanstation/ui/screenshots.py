@@ -1,6 +1,9 @@
 """Screenshots of the main views, for the README and to check that Chinese text renders.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python -m scanstation.ui.screenshots OUTDIR
+    xvfb-run -a -s "-screen 0 1366x768x24" python -m scanstation.ui.screenshots OUTDIR
+
+The window sizes itself to the screen as it does on a clerk's desk (1366×768 is the common
+government desktop), so the pictures show what a clerk sees there.
 
 Builds a demo station in a temporary folder, drives the real window through a short day (scan with
 the demo scanner, a paper jam, completion, QC, search, a rejected catalog import, settings) and
@@ -16,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-WINDOW_SIZE = (1500, 920)
 
 
 def _spin(ms: int) -> None:
@@ -91,8 +93,7 @@ def take(out: Path) -> list[str]:
     def window_for(user: str) -> MainWindow:
         api = CoreApi(Session(home, authenticate(home.catalog, user, DEMO_PASSWORD)))
         window = MainWindow(api, idle_timeout_ms=0)
-        window.resize(*WINDOW_SIZE)
-        window.show()
+        window.show()   # placed and sized for the screen by the window itself
         _spin(300)
         return window
 
@@ -101,7 +102,7 @@ def take(out: Path) -> list[str]:
     desk = clerk.scan_desk
     desk.open_dossier(number)
     _wait(lambda: desk.number == number)
-    _wait(lambda: desk.profile_combo.count() > 0)
+    _wait(lambda: desk.profile_combo.count() > 0 and desk.device_combo.count() > 0)
     desk.scan(scan_options={"demo_pages": 4})
     _wait(lambda: desk.operation is None and desk.fault is None, 300)
     _idle()
@@ -178,6 +179,9 @@ def take(out: Path) -> list[str]:
     admin.settings_view.setCurrentWidget(admin.settings_view.retention)
     _idle()
     _save(admin, out, "settings-retention", shots)
+    admin.settings_view.setCurrentWidget(admin.settings_view.keys)
+    _idle()
+    _save(admin, out, "settings-keys", shots)
     admin.close()
     admin.api.close()
     home.close()

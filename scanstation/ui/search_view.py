@@ -4,6 +4,7 @@ dossier at the matching page."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -31,7 +32,10 @@ class HitsModel(RowTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             column = index.column()
             if column == 0:
-                return hit.number
+                # grouped by dossier: the 档号 heads its group (the tooltip names it on every row)
+                first = index.row() == 0 or self.rows[index.row() - 1].number != hit.number
+                return hit.number if first or role == Qt.ItemDataRole.ToolTipRole else ""
+
             if column == 1:
                 return "" if hit.page is None else str(hit.page)
             if column == 2:
@@ -85,6 +89,8 @@ class SearchView(QWidget):
         hint.setEnabled(False)
         layout.addWidget(hint)
         self.query_edit.returnPressed.connect(self.search)
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.query_edit, context=Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(self.table.setFocus)
         self.search_button.clicked.connect(self.search)
         self.table.activated.connect(self._open)
         self.table.doubleClicked.connect(self._open)
@@ -107,13 +113,15 @@ class SearchView(QWidget):
     def _show(self, generation: int, query: str, hits) -> None:
         if generation != self._generation:
             return
+        order = {number: i for i, number in enumerate(dict.fromkeys(h.number for h in hits))}
+        hits = sorted(hits, key=lambda h: (order[h.number], h.page or 0))   # stable: best dossier first
         self.model.set_hits(hits)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.summary.setText(self.tr("{n} result(s) for “{q}”.").format(n=len(hits), q=query))
+        self.summary.setText(self.tr("{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.").format(
+            n=len(hits), d=len(order), q=query))
         if hits:
-            self.table.selectRow(0)
-            self.table.setFocus()
+            self.table.selectRow(0)   # the keyboard stays in the query: a second Enter searches, it opens nothing
 
     def _open(self, index) -> None:
         if not index.isValid():

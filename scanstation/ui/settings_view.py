@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from scanstation.i18n import is_english
 from scanstation.ui.errors import present, presenter
+from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
+from scanstation.ui.text import local_time, plain_message
 from scanstation.users import ROLE_NAMES_ZH, ROLES
 
 
@@ -54,9 +56,9 @@ class UsersTab(QWidget):
             roles_row.addWidget(box)
         self.add_button = QPushButton(self.tr("&Add user"), self)
         self.add_button.setObjectName("addUserButton")
-        form.addRow(self.tr("&Name:"), self.name)
+        form.addRow(self.tr("User na&me:"), self.name)   # Alt+N is the Scanners tab
         form.addRow(self.tr("Roles:"), roles_row)
-        form.addRow(self.tr("Initial &password:"), self.password)
+        form.addRow(self.tr("Initial pass&word:"), self.password)
         form.addRow("", self.add_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
@@ -93,7 +95,10 @@ class UsersTab(QWidget):
 
 
 class StationSettingsTab(QWidget):
-    """The declared settings with a number or text value (e.g. the idle lock minutes)."""
+    """The declared settings with a number or text value (e.g. the idle lock minutes), and the switches
+    an administrator may flip here (the demo scanner for training)."""
+
+    SWITCHES = ("capture.demo_scanner",)
 
     def __init__(self, api, parent=None):
         super().__init__(parent)
@@ -101,9 +106,11 @@ class StationSettingsTab(QWidget):
         self.editors: dict[str, QWidget] = {}
         form = QFormLayout(self)
         for setting in api.declared_settings():
-            if isinstance(setting.default, bool) or not isinstance(setting.default, (int, float, str)):
+            if setting.key in self.SWITCHES:
+                editor = QCheckBox(self)
+            elif isinstance(setting.default, bool) or not isinstance(setting.default, (int, float, str)):
                 continue
-            if isinstance(setting.default, int):
+            elif isinstance(setting.default, int):
                 editor = QSpinBox(self)
                 editor.setRange(0, 100000)
             elif isinstance(setting.default, float):
@@ -113,10 +120,9 @@ class StationSettingsTab(QWidget):
             else:
                 editor = QLineEdit(self)
             editor.setObjectName(f"setting_{setting.key}")
-            editor.setToolTip(setting.key)
             self.editors[setting.key] = editor
-            form.addRow((setting.en if is_english() else setting.zh) + self.tr(":"), editor)
-        self.save_button = QPushButton(self.tr("&Save settings"), self)
+            form.addRow(plain_message(setting.en if is_english() else setting.zh) + self.tr(":"), editor)
+        self.save_button = QPushButton(self.tr("Save settin&gs"), self)
         self.save_button.setObjectName("saveSettingsButton")
         form.addRow("", self.save_button)
         self.save_button.clicked.connect(self.save)
@@ -129,7 +135,9 @@ class StationSettingsTab(QWidget):
     def _show(self, values: dict) -> None:
         for key, value in values.items():
             editor = self.editors[key]
-            if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 editor.setValue(value if value is not None else 0)
             else:
                 editor.setText("" if value is None else str(value))
@@ -138,7 +146,8 @@ class StationSettingsTab(QWidget):
     def save(self) -> None:
         changed = {}
         for key, editor in self.editors.items():
-            value = editor.value() if isinstance(editor, (QSpinBox, QDoubleSpinBox)) else editor.text()
+            value = editor.isChecked() if isinstance(editor, QCheckBox) else \
+                editor.value() if isinstance(editor, (QSpinBox, QDoubleSpinBox)) else editor.text()
             if getattr(self, "_loaded", {}).get(key) != value:
                 changed[key] = value
 
@@ -146,8 +155,8 @@ class StationSettingsTab(QWidget):
             for key, value in changed.items():
                 self.api.set_setting(key, value)
             return len(changed)
-        run_task(write, lambda n: (presenter().inform(self.tr("Settings"), self.tr("{n} setting(s) saved.").format(n=n),
-                                                      self.window()), self.refresh()),
+        run_task(write, lambda n: (presenter().notify(self.tr("{n} setting(s) saved.").format(n=n), self),
+                                   self.refresh()),
                  lambda e: present(e, self.window()), pool="catalog", owner=self)
 
 
@@ -249,9 +258,9 @@ class RetentionTab(QWidget):
         self.table = _table(self, [self.tr("Business category"), self.tr("Retention code"),
                                    self.tr("Other names (comma separated)"), self.tr("Verified"), self.tr("Note")],
                             "retentionTable")
-        self.add_button = QPushButton(self.tr("Add &row"), self)
-        self.remove_button = QPushButton(self.tr("&Remove row"), self)
-        self.save_button = QPushButton(self.tr("&Save retention table"), self)
+        self.add_button = QPushButton(self.tr("&Add row"), self)
+        self.remove_button = QPushButton(self.tr("Remove ro&w"), self)
+        self.save_button = QPushButton(self.tr("Save retention tab&le"), self)
         self.save_button.setObjectName("saveRetentionButton")
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button):
@@ -303,8 +312,211 @@ class RetentionTab(QWidget):
     def save(self) -> None:
         rules = self.rules_from_table()
         run_task(lambda: self.api.save_retention_rules(rules),
-                 lambda _r: (presenter().inform(self.tr("Retention table"), self.tr("The retention table is saved."),
-                                                self.window()), self.refresh()),
+                 lambda _r: (presenter().notify(self.tr("The retention table is saved."), self), self.refresh()),
+                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+
+class GenerateKeyDialog(QDialog):
+    """A new signing key for this station (admin): its name and the passphrase that seals it.
+
+    ``generated(dict)`` after the core made it (the dialog runs the core call itself, so the seal
+    dialog can offer it too)."""
+
+    generated = Signal(dict)
+
+    def __init__(self, parent=None, api=None, default_name: str = ""):
+        super().__init__(parent)
+        self.api = api
+        self.setObjectName("generateKeyDialog")
+        self.setWindowTitle(self.tr("Create a signing key"))
+        form = QFormLayout(self)
+        intro = QLabel(self.tr("The station signs its transfer packages with this key. Keep the passphrase safe: "
+                               "it is asked for every time a batch is sealed. Give the archive room the public key "
+                               "(Export)."), self)
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.name = QLineEdit(default_name, self)
+        self.name.setObjectName("keyName")
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setObjectName("newKeyPassphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase2 = QLineEdit(self)
+        self.passphrase2.setObjectName("newKeyPassphrase2")
+        self.passphrase2.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("Key &name:"), self.name)
+        form.addRow(self.tr("&Passphrase:"), self.passphrase)
+        form.addRow(self.tr("&Repeat passphrase:"), self.passphrase2)
+        self.message = QLabel(self)
+        self.message.setObjectName("keyMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b91c1c")
+        form.addRow(self.message)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Create key"))
+        self.buttons.accepted.connect(self.create)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+        (self.passphrase if default_name else self.name).setFocus()
+        fit_dialog(self, 520)
+
+    def create(self) -> None:
+        name, passphrase = self.name.text().strip(), self.passphrase.text()
+        if passphrase != self.passphrase2.text():
+            self.message.setText(self.tr("The two passphrases differ."))
+            return
+        if len(passphrase) < 8:
+            self.message.setText(self.tr("Use a passphrase of at least 8 characters."))
+            return
+        self.buttons.setEnabled(False)
+        self.message.setStyleSheet("")
+        self.message.setText(self.tr("Creating the key…"))
+
+        def failed(error) -> None:
+            self.buttons.setEnabled(True)
+            self.message.setStyleSheet("color: #b91c1c")
+            self.message.setText(getattr(error, "message", str(error)))
+        run_task(lambda: self.api.generate_key(name, passphrase), self._created, failed, pool="catalog", owner=self)
+
+    def _created(self, result: dict) -> None:
+        self.result_info = result
+        self.generated.emit(result)
+        self.accept()
+
+
+class TrustKeyDialog(QDialog):
+    """Trust the other side's public key (a .pem file it gave us), under a name."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("trustKeyDialog")
+        self.setWindowTitle(self.tr("Trust a public key"))
+        form = QFormLayout(self)
+        intro = QLabel(self.tr("Receipts (or packages) signed with this key will be accepted. Check with the other "
+                               "side that the file is theirs."), self)
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.name = QLineEdit(self)
+        self.name.setObjectName("trustName")
+        self.file = QLineEdit(self)
+        self.file.setObjectName("trustFile")
+        browse = QPushButton(self.tr("&Browse…"), self)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.file, 1)
+        row.addWidget(browse)
+        form.addRow(self.tr("Key &name:"), self.name)
+        file_label = QLabel(self.tr("Public key &file:"), self)
+        file_label.setBuddy(self.file)   # a layout row has no buddy of its own: "&" would show literally
+        form.addRow(file_label, row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        fit_dialog(self, 520)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the public key"), self.file.text(),
+                                              self.tr("Public keys (*.pem);;All files (*)"))
+        if path:
+            self.file.setText(path)
+            if not self.name.text().strip():
+                from pathlib import Path
+                self.name.setText(Path(path).stem)
+
+
+class KeysTab(QWidget):
+    """The station's signing keys and the trusted keys of the other side (R30), for administrators."""
+
+    def __init__(self, api, parent=None):
+        super().__init__(parent)
+        self.api = api
+        # dialog hooks (tests answer them; the window uses the real dialogs)
+        self.run_dialog = lambda dialog: dialog.exec()
+        self.choose_export_file = self._choose_export_file
+        self.own = _table(self, [self.tr("Key"), self.tr("Algorithm"), self.tr("Created")], "ownKeysTable")
+        self.own.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.trusted = _table(self, [self.tr("Trusted key"), self.tr("Algorithm"), self.tr("Added")],
+                              "trustedKeysTable")
+        self.trusted.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.generate_button = QPushButton(self.tr("&Create key…"), self)
+        self.generate_button.setObjectName("generateKeyButton")
+        self.export_button = QPushButton(self.tr("E&xport public key…"), self)
+        self.export_button.setObjectName("exportKeyButton")
+        self.trust_button = QPushButton(self.tr("Trust a publ&ic key…"), self)
+        self.trust_button.setObjectName("trustKeyButton")
+        self.generate_button.clicked.connect(self.ask_generate)
+        self.export_button.clicked.connect(self.ask_export)
+        self.trust_button.clicked.connect(self.ask_trust)
+        may = api.can("keys.manage")
+        for b in (self.generate_button, self.export_button, self.trust_button):
+            b.setEnabled(may)
+            if not may:
+                b.setToolTip(self.tr("Only an administrator manages keys."))
+        buttons = QHBoxLayout()
+        for b in (self.generate_button, self.export_button, self.trust_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("This station's signing keys:"), self))
+        layout.addWidget(self.own, 1)
+        layout.addWidget(QLabel(self.tr("Trusted keys of the archive room:"), self))
+        layout.addWidget(self.trusted, 1)
+        layout.addLayout(buttons)
+
+    def refresh(self) -> None:
+        run_task(self.api.signing_keys, self._show, lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+    def _show(self, keys: dict) -> None:
+        own = [k for k in keys["signing"] if "error" not in k]
+        self.own.setRowCount(len(own))
+        for i, k in enumerate(own):
+            for j, v in enumerate((k["name"], k["algorithm"], local_time(k.get("created")))):
+                item = _item(v)
+                item.setToolTip(self.tr("Fingerprint: {f}").format(f=k["fingerprint"]))
+                self.own.setItem(i, j, item)
+        self.trusted.setRowCount(len(keys["trusted"]))
+        for i, k in enumerate(keys["trusted"]):
+            for j, v in enumerate((k["name"], k["algorithm"], local_time(k.get("added")))):
+                item = _item(v)
+                item.setToolTip(self.tr("Fingerprint: {f}").format(f=k["fingerprint"]))
+                self.trusted.setItem(i, j, item)
+        self.export_button.setEnabled(self.api.can("keys.manage") and bool(own))
+
+    def ask_generate(self) -> None:
+        dialog = GenerateKeyDialog(self, self.api, default_name=f"station-{self.api.home.station}")
+        dialog.generated.connect(lambda r: (presenter().notify(
+            self.tr("Key {name} created. Export its public key for the archive room.").format(name=r["name"]), self),
+            self.refresh()))
+        self.run_dialog(dialog)
+
+    def _choose_export_file(self, name: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the public key"), f"{name}.pem",
+                                              self.tr("Public keys (*.pem)"))
+        return path
+
+    def ask_export(self) -> None:
+        row = self.own.currentRow() if self.own.currentRow() >= 0 else 0
+        item = self.own.item(row, 0)
+        if item is None:
+            return
+        name = item.text()
+        out = self.choose_export_file(name)
+        if not out:
+            return
+        run_task(lambda: self.api.export_key(name, out),
+                 lambda r: presenter().notify(self.tr("Public key {name} written to {file}.").format(
+                     name=r["name"], file=r["file"]), self),
+                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+    def ask_trust(self) -> None:
+        dialog = TrustKeyDialog(self)
+        if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
+            return
+        name, path = dialog.name.text().strip(), dialog.file.text().strip()
+        run_task(lambda: self.api.trust_key(name, path),
+                 lambda r: (presenter().notify(self.tr("Key {name} is trusted now.").format(name=r["name"]), self),
+                            self.refresh()),
                  lambda e: present(e, self.window()), pool="catalog", owner=self)
 
 
@@ -318,17 +530,19 @@ class SettingsView(QTabWidget):
         self.devices = DevicesTab(api, self)
         self.schema = SchemaTab(api, self)
         self.retention = RetentionTab(api, self)
+        self.keys = KeysTab(api, self)
         self.addTab(self.users, self.tr("&Users and roles"))
         self.addTab(self.station, self.tr("S&tation"))
         self.addTab(self.profiles, self.tr("&Profiles"))
         self.addTab(self.devices, self.tr("Sca&nners"))
-        self.addTab(self.schema, self.tr("Dossier number &schema"))
+        self.addTab(self.schema, self.tr("Dossier num&ber schema"))
         self.addTab(self.retention, self.tr("&Retention table"))
+        self.addTab(self.keys, self.tr("Signing &keys"))
         self._loaded = False
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._loaded:
             self._loaded = True
-            for tab in (self.users, self.station, self.profiles, self.devices, self.schema, self.retention):
+            for tab in (self.users, self.station, self.profiles, self.devices, self.schema, self.retention, self.keys):
                 tab.refresh()
