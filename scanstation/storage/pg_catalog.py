@@ -67,12 +67,17 @@ class _Cursor:
     def fetchall(self):
         return self._cur.fetchall() if self._cur.description else []
 
+    def fetchmany(self, size: int):
+        return self._cur.fetchmany(size) if self._cur.description else []
+
     def __iter__(self):
         return iter(self.fetchall())
 
 
 class PgConnection:
     """``conn.execute(sql, params)`` in SQLite form, run on PostgreSQL."""
+
+    backend = "postgresql"
 
     def __init__(self, catalog: "PgCatalog"):
         self._catalog = catalog

@@ -181,6 +181,41 @@ CREATE TABLE store_objects (
     stored_at TEXT NOT NULL
 );
 """),
+    (102, "archive_search", """
+-- Search on PostgreSQL: the same application-made tokens as the SQLite index (scanstation.search:
+-- CJK bigrams + other words in ``bi``, CJK unigrams in ``uni``, 档号/ID-number parts in ``codes``),
+-- stored as tsvectors with positions (phrases of bigrams are checked with <->), indexed with GIN.
+-- No text-search parser or dictionary is involved: the tsvector is written literally.
+CREATE TABLE search_pages (
+    page_id BIGINT PRIMARY KEY,
+    bi TSVECTOR NOT NULL,
+    uni TSVECTOR NOT NULL
+);
+CREATE INDEX search_pages_bi ON search_pages USING GIN (bi);
+CREATE INDEX search_pages_uni ON search_pages USING GIN (uni);
+CREATE TABLE search_dossiers (
+    dossier_id BIGINT PRIMARY KEY,
+    bi TSVECTOR NOT NULL,
+    uni TSVECTOR NOT NULL
+);
+CREATE INDEX search_dossiers_bi ON search_dossiers USING GIN (bi);
+CREATE INDEX search_dossiers_uni ON search_dossiers USING GIN (uni);
+CREATE TABLE search_codes (
+    dossier_id BIGINT PRIMARY KEY,
+    codes TSVECTOR NOT NULL
+);
+CREATE INDEX search_codes_codes ON search_codes USING GIN (codes);
+CREATE TABLE search_page_state (
+    page_id BIGINT PRIMARY KEY,
+    digest TEXT NOT NULL
+);
+CREATE TABLE search_dossier_state (
+    dossier_id BIGINT PRIMARY KEY,
+    source TEXT NOT NULL
+);
+CREATE INDEX dossiers_id_number_prefix ON dossiers(person_id_number text_pattern_ops);
+CREATE INDEX dossiers_number_prefix ON dossiers(number text_pattern_ops);
+"""),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
@@ -287,6 +322,23 @@ def _split_literals(sql: str):
             i += 1
     if start < n:
         yield False, sql[start:]
+
+
+MAX_POSITION = 16383    # PostgreSQL's largest tsvector position; later tokens share it
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(tokens: str) -> str:
+    """Space-separated application tokens as a tsvector literal with their positions (1, 2, …)."""
+    return " ".join(f"{_lexeme(t)}:{min(i, MAX_POSITION)}" for i, t in enumerate(tokens.split(), start=1))
+
+
+def tsquery_phrase(tokens) -> str:
+    """Consecutive tokens as a tsquery phrase ('参保' <-> '保人' <-> '人员'); one token on its own."""
+    return " <-> ".join(_lexeme(t) for t in tokens)
 
 
 def lock_key(text: str) -> int:
