@@ -27,6 +27,13 @@ def register(sub) -> None:
                    help=tr("a mode-0600 file of PGPASSWORD= / AWS_ACCESS_KEY_ID= / AWS_SECRET_ACCESS_KEY= lines",
                            "权限 0600 的凭据文件（PGPASSWORD= / AWS_ACCESS_KEY_ID= / AWS_SECRET_ACCESS_KEY= 行）"))
     p.set_defaults(run=cmd_archive_init)
+    p = archive.add_parser("migrate", help=tr("move a SQLite archive home into this PostgreSQL archive and its page store "
+                                              "(verified file by file; run again after an interruption)",
+                                              "将 SQLite 档案工作目录迁入本 PostgreSQL 档案库及页面存储（逐个文件校验；中断后可重新执行）"))
+    p.add_argument("--from", dest="source", required=True, metavar="HOME", help=tr("the SQLite archive home", "SQLite 档案工作目录"))
+    p.add_argument("--to", dest="target", metavar="ARCH", help=tr("the archive home on PostgreSQL (default: --home)",
+                                                                  "PostgreSQL 档案工作目录（默认：--home）"))
+    p.set_defaults(run=cmd_archive_migrate)
 
 
 def cmd_archive_init(args, ctx) -> int:
@@ -50,4 +57,13 @@ def cmd_archive_init(args, ctx) -> int:
              tr("Archive home created at {p}: catalog on {db}, page files in {s} (station {st}, administrator {a}).",
                 "已创建档案工作目录 {p}：目录库 {db}，页面文件存于 {s}（站点 {st}，管理员 {a}）。",
                 p=home.path, db=redact(args.db), s=args.store, st=station, a=admin))
+    return 0
+
+
+def cmd_archive_migrate(args, ctx) -> int:
+    from scanstation.transfer.migrate_archive import migrate
+    if args.target:
+        ctx.args.home = args.target
+    result = migrate(ctx.session(), args.source)
+    ctx.emit(result, result["message"])
     return 0

@@ -522,6 +522,8 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
                         " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
                         (dossier_id, note["original_page_no"], note["note"], f.get("scanned_by", ""), stamp))
     ch.conn.execute("INSERT INTO received_dossiers(package_id, dossier_id) VALUES (?, ?)", (package_id, dossier_id))
+    from scanstation.custody import search_sync
+    search_sync.reindex_dossier(ch.conn, dossier_id)      # 档号, 题名, 姓名, 单位 and ID number findable at once
     ch.also("dossier.archived", "dossier", c.number, None,
             {"status": "archived", "images": len(c.meta.pages), "package": package_id})
 
