@@ -295,7 +295,8 @@ class PgCatalog:
                               "desk has finished; nothing was changed.",
                               "该移交包正在由 {user} 在 {desk} 接收（自 {since} 起）。请等待其完成；未做任何修改。",
                               desk=(row[0] if row else "?"), user=(row[2] if row else "?"), since=(row[3] if row else "?"))
-            from scanstation.home import now_iso
+            from datetime import datetime, timezone
+            now_iso = lambda: datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")  # noqa: E731
             holder.execute("INSERT INTO package_claims(digest, desk, station, user_name, pid, claimed_at) "
                            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (digest) DO UPDATE SET desk = excluded.desk, "
                            "station = excluded.station, user_name = excluded.user_name, pid = excluded.pid, "
