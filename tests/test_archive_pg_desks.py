@@ -207,3 +207,31 @@ def test_receiving_into_an_s3_store(tmp_path, pg_dsn, packages, s3_endpoint):
         assert listed["KeyCount"] == count
     finally:
         a.close()
+
+
+def test_store_full_during_intake_commits_nothing_and_resumes_when_extended(tmp_path, pg_dsn, packages):
+    import subprocess
+
+    from scanstation.errors import StorageError
+    from tests.archive_pg_fixtures import make_pg_archive
+    pem, paths = packages
+    mnt = tmp_path / "nas"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        a = make_pg_archive(tmp_path / "arch-full", pg_dsn, str(mnt), station_pem=pem)
+        try:
+            with pytest.raises(StorageError) as exc:
+                receive.receive(a.s["archivist1"], paths[2], decision="accept", passphrase=PASSPHRASE, seed=5)
+            assert "full" in exc.value.en
+            assert archive_state(a.home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
+            assert not list((mnt / "tmp").iterdir())
+            subprocess.run(["mount", "-o", "remount,size=10m", str(mnt)], check=True)   # the NAS was extended
+            result = receive.receive(a.s["archivist1"], paths[2], decision="accept", passphrase=PASSPHRASE, seed=5)
+            assert result["decision"] == "accepted"
+            assert_whole(a.home.catalog, a.home.page_store, 2, 2)
+        finally:
+            a.close()
+    finally:
+        subprocess.run(["umount", str(mnt)])
