@@ -7,13 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 action="${1:-start}"; shift || true
 
+RAPIDOCR="rapidocr-onnxruntime==1.4.4"   # PP-OCRv4 models ship inside this wheel (about 15 MB)
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc binutils
   sane-utils libsane1 libsane-dev
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd tesseract-ocr-eng
-  fonts-noto-cjk fonts-wqy-zenhei poppler-utils openssl sqlite3
+  fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming poppler-utils openssl sqlite3
   postgresql
-  xvfb xauth xdotool x11-apps
+  xvfb xauth xdotool x11-apps chromium chromium-driver
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0
   libxcb-xkb1 libxcb-sync1 libxcb-shm0 libxcb-xinerama0 libx11-xcb1 libxcb-glx0
@@ -45,6 +46,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[test]"
   touch "$stamp"
+fi
+# PP-OCR engine: without its dependency opencv-python (which brings its own Qt libraries);
+# opencv-python-headless and its other dependencies come from pyproject.toml above.
+if ! .venv/bin/python -c "import rapidocr_onnxruntime" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q --no-deps "$RAPIDOCR"
 fi
 .venv/bin/python -m scanstation.ui.build_translations >/dev/null 2>&1 || true
 

@@ -3,7 +3,7 @@
 Generates Chinese document pages (300 dpi, A4 width, wqy-zenhei) in a temporary station home,
 queues them and runs ``OcrRunner.run_until_empty`` with 2 workers (the real path: claim, worker
 processes, catalog writes, search index). The peer reads the same pages with one tesseract process
-at a time (``tesseract.ocr_image`` in a loop). ``cores_used_*`` is the CPU time of the tesseract
+at a time (``engines.read_page(..., "tesseract")`` in a loop). ``cores_used_*`` is the CPU time of the tesseract
 processes over the wall time: on a machine shared with other work it shows whether the pool got
 two cores at all. Memory: peak RSS of a worker process and of the tesseract processes (getrusage
 of terminated children).
@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from scanstation import search  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
-from scanstation.ocr import tesseract  # noqa: E402
+from scanstation.ocr import engines  # noqa: E402
 from scanstation.ocr.queue import OcrRunner, enqueue, page_image_path  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -95,12 +95,12 @@ def main() -> int:
                 enqueue(c, page)
 
         # The machine is shared: alternate the two ways and keep each one's best run.
-        runner = OcrRunner(home, workers=args.workers, timeout_s=300)
+        runner = OcrRunner(home, workers=args.workers, timeout_s=300, engine="tesseract")
         seq_runs, pool_runs, chars_seq, failed = [], [], 0, 0
         seq_cores, pool_cores = [], []
         for _ in range(args.repeats):
             t0, c0 = time.perf_counter(), children_cpu()   # peer: one tesseract process at a time
-            chars_seq = sum(len(tesseract.ocr_image(path, dpi=300).text) for path in paths)
+            chars_seq = sum(len(engines.read_page(path, "tesseract", dpi=300).text) for path in paths)
             seq_runs.append(time.perf_counter() - t0)
             seq_cores.append((children_cpu() - c0) / seq_runs[-1])
             with home.catalog.write() as c:
@@ -128,7 +128,7 @@ def main() -> int:
         pool_ppm = n_pages / pool_s * 60
         result = {
             "bench": "ocr", "quick": args.quick, "pages": n_pages, "page_px": [2480, 300 + lines * 110],
-            "workers": args.workers, "cores": os.cpu_count(), "lang": tesseract.DEFAULT_LANG,
+            "workers": args.workers, "cores": os.cpu_count(), "lang": engines.TESSERACT_LANG,
             "pool_pages_per_min": round(pool_ppm, 1), "single_pages_per_min": round(seq_ppm, 1),
             "ratio_pool_over_single": round(pool_ppm / seq_ppm, 2),
             "cores_used_pool": [round(x, 2) for x in pool_cores], "cores_used_single": [round(x, 2) for x in seq_cores],

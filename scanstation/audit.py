@@ -82,3 +82,47 @@ def verify(conn: sqlite3.Connection) -> ChainReport:
                                "记录内容在写入后被修改")
         prev_hash, expected_id = row["hash"], expected_id + 1
     return ChainReport(True, count)
+
+
+#: Audited actions whose "after" names the SM3 of a page file that was legitimately stored.
+PAGE_DIGEST_ACTIONS = ("page.capture", "page.rotate", "page.replace", "page.restore", "page.unreplace",
+                       "dossier.archived")
+
+
+def recorded_page_digests(conn: sqlite3.Connection) -> tuple[dict[str, set[str]], set[str]]:
+    """What the audit trail says each dossier's page files were: ``({档号: {SM3, ...}}, legacy 档号)``.
+
+    Every stored page file is audited with its SM3 (capture, rotation, replacement, restore, receipt
+    into an archive). A catalog checksum that no entry records was written around the service layer.
+    ``legacy``: dossiers received before receipts recorded their pages' SM3 (nothing to compare).
+    """
+    recorded: dict[str, set[str]] = {}
+    legacy: set[str] = set()
+    actions = PAGE_DIGEST_ACTIONS + ("dossier.renumber",)
+    marks = ", ".join("?" for _ in actions)
+    for action, object_id, before, after in conn.execute(
+            f"SELECT action, object_id, before, after FROM audit_log WHERE action IN ({marks}) ORDER BY id", actions):
+        number = str(object_id).split("#", 1)[0]
+        try:
+            value = json.loads(after) if after else {}
+        except ValueError:
+            continue
+        if action == "dossier.renumber":        # a corrected 档号 (R12): its pages' history goes with it
+            try:
+                old = json.loads(before or "{}").get("number")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(old, str):
+                recorded.setdefault(number, set()).update(recorded.pop(old, set()))
+                if old in legacy:
+                    legacy.add(number)
+            continue
+        sm3 = value.get("sm3") if isinstance(value, dict) else None
+        if isinstance(sm3, str):
+            recorded.setdefault(number, set()).add(sm3)
+        elif isinstance(sm3, list):
+            recorded.setdefault(number, set()).update(s for s in sm3 if isinstance(s, str))
+        elif action == "dossier.archived":
+            legacy.add(number)
+    return recorded, legacy
+

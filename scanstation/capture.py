@@ -25,6 +25,7 @@ from typing import Callable
 
 from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
@@ -36,6 +37,14 @@ from scanstation.custody.protection import image_store
 CAPTURE_STATES = ("cataloged", "scanning", "qc_rejected")
 EXTENSIONS = {"jpeg": "jpg", "tiff": "tif", "jp2": "jp2"}
 SPOOL = "spool"
+DEVICE_SPOOL = "device"   # spool/session-N/device/: where the device writes a page before it is handed over
+
+# Sessions running in this process, by (home, session id): open in the catalog, but not interrupted.
+_LIVE_SESSIONS: set[tuple[str, int]] = set()
+
+
+def is_live(home, session_id: int) -> bool:
+    return (str(home.path), session_id) in _LIVE_SESSIONS
 
 
 def page_file_name(number: str, seq: int, fmt: str) -> str:
@@ -85,7 +94,9 @@ class PagePipeline:
     def submit(self, path: Path, settings) -> Future:
         if self._pool is None:
             import multiprocessing
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            from scanstation.worker_lifetime import die_with_parent
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
         return self._pool.submit(_process, str(path), settings)
 
     def close(self) -> None:
@@ -104,6 +115,7 @@ class PageArrival:
     capture_time: str
     dpi: int
     truth: object = None
+    source_file: str = ""   # imported pages: "{sha256 of the file}:{name}#{frame}", so a file is never filed twice
 
 
 @dataclass
@@ -154,10 +166,12 @@ class Capture:
                 (dossier["id"], self.session.user.name, device, json.dumps(settings, ensure_ascii=False), now_iso()))
             ch.after = {"session": cur.lastrowid, "device": device, "settings": settings}
             session_id = cur.lastrowid
+            _LIVE_SESSIONS.add((str(self.home.path), session_id))
         self.spool_dir(session_id).mkdir(parents=True, exist_ok=True)
         return session_id
 
     def close_session(self, session_id: int, state: str = "closed") -> None:
+        _LIVE_SESSIONS.discard((str(self.home.path), session_id))
         with self.home.catalog.write() as conn:
             conn.execute("UPDATE capture_sessions SET state = ?, ended_at = ? WHERE id = ?", (state, now_iso(), session_id))
         spool = self.spool_dir(session_id)
@@ -195,6 +209,7 @@ class Capture:
             seq = last + 1
             name = page_file_name(number, seq, processed.format)
             stored = self.store.write(number, name, processed.data)   # durable before the row commits
+            crash_point("capture.page_written")
             with self.session.change("capture", "page.capture", "page", f"{number}#{seq:04d}") as ch:
                 cur = ch.conn.execute(
                     "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
@@ -210,12 +225,15 @@ class Capture:
                 page_id = cur.lastrowid
                 ch.conn.execute("UPDATE pages SET signature = ? WHERE id = ?",
                                 (signature_to_text(processed.signature), page_id))
+                if arrival.source_file:
+                    ch.conn.execute("UPDATE pages SET source_file = ? WHERE id = ?", (arrival.source_file, page_id))
                 enqueue_ocr(ch.conn, page_id)
                 ch.conn.execute("UPDATE dossiers SET status = 'scanning', scanned_by = ?, updated_at = ?"
                                 " WHERE id = ? AND status IN ('cataloged', 'scanning')",
                                 (self.session.user.name, now_iso(), dossier["id"]))
                 ch.after = {"file": name, "bytes": stored.bytes, "sm3": stored.sm3, "flags": flags,
                             "source": arrival.source_ref}
+        crash_point("capture.committed")
         return {"id": page_id, "seq": seq, "file_name": name, "bytes": stored.bytes, "sha256": stored.sha256,
                 "sm3": stored.sm3, "dpi": processed.dpi, "color_mode": processed.mode, "qc_flags": flags,
                 "width": processed.width, "height": processed.height, "format": processed.format,
@@ -228,67 +246,141 @@ class Capture:
         return signature_from_text(row["signature"]) if row else None
 
     # -- import of image files ---------------------------------------------------------
-    def import_files(self, number: str, paths: list[Path], profile: ScanProfile) -> RunResult:
-        """`scanstation import 档号 FILE|DIR...`: pages from image files, in name order; the files stay where they are."""
-        from scanstation.devices.folder_backend import import_files
+    def import_files(self, number: str, paths: list[Path], profile: ScanProfile, *,
+                     once_per_file: bool = False) -> RunResult:
+        """`scanstation import 档号 FILE|DIR...`: pages from image files, in name order; the files stay where they are.
+
+        Every file is checked and decoded before anything is written: a refused import leaves no trace.
+        ``once_per_file`` (the hot folder): frames of a file already filed in this dossier are not filed
+        again, so an intake interrupted after its pages were stored never files them twice."""
+        from scanstation.devices.folder_backend import deliver_files, inspect_import
+        from scanstation.storage.files import file_digests
+        dossier = self.check_dossier(number)
+        try:
+            inspected = inspect_import(paths)
+        except InvalidInput as exc:
+            return RunResult(dossier["number"], ended_by="error", error=exc)
+        self.settle(dossier)   # the crashed run's pages first
+        # a file is known by its bytes and its name: the same file left behind by a crash, not an identical twin
+        keys = {str(f.path): f"{file_digests(f.path)[1]}:{f.path.name}" for f in inspected}
+        skip: set[tuple[str, int]] = set()
+        if once_per_file:
+            filed = {r["source_file"] for r in self.home.catalog.query(
+                "SELECT source_file FROM pages WHERE dossier_id = ? AND state = 'active' AND source_file != ''",
+                (dossier["id"],))}
+            skip = {(str(f.path), frame) for f in inspected for frame in range(f.page_count)
+                    if f"{keys[str(f.path)]}#{frame}" in filed}
+            if len(skip) == sum(f.page_count for f in inspected):
+                return RunResult(dossier["number"], ended_by="already_filed")
 
         def acquire(settings, on_page, cancel):
-            return import_files([str(p) for p in paths], on_page, spool_dir=settings.spool_dir,
-                                first_page_number=settings.first_page_number)
+            return deliver_files(inspected, on_page, spool_dir=settings.spool_dir,
+                                 first_page_number=settings.first_page_number, skip=skip)
 
         # imported files keep their own colour mode and carry their resolution
-        run = CaptureRun(self, self.check_dossier(number), "import", dataclasses.replace(profile, mode=None),
+        run = CaptureRun(self, dossier, "import", dataclasses.replace(profile, mode=None),
                          pages=None, scan_options={}, acquire=acquire)
+        run.source_keys = keys
         return run.run()
 
     # -- recovery ------------------------------------------------------------------------
-    def interrupted_sessions(self) -> list[dict]:
-        return self.home.catalog.query(
+    def interrupted_sessions(self, dossier_id: int | None = None) -> list[dict]:
+        """Sessions a crash (or a full disk) left open, oldest first; runs still going in this process are not."""
+        rows = self.home.catalog.query(
             "SELECT s.*, d.number FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
-            " WHERE s.state IN ('open', 'interrupted') ORDER BY s.id")
+            " WHERE s.state IN ('open', 'interrupted') AND (? IS NULL OR s.dossier_id = ?) ORDER BY s.id",
+            (dossier_id, dossier_id))
+        return [r for r in rows if not is_live(self.home, r["id"])]
 
-    def recover(self, progress: Callable[[dict], None] | None = None) -> list[RunResult]:
-        """Finish interrupted sessions: commit every spooled page that has no catalog row yet."""
+    def recover(self, progress: Callable[[dict], None] | None = None, dossier_id: int | None = None,
+                failures: list | None = None) -> list[RunResult]:
+        """Finish interrupted sessions: commit every spooled page that has no catalog row yet, in order.
+
+        Pending file moves are replayed first. A session that cannot be finished now (its pages stay
+        spooled, the session stays interrupted) does not stop the others: its error goes to ``failures``
+        when given, else it is raised after the others are done. Whole-station recovery, with the
+        reconcile and the audit entry, is ``scanstation.recovery.recover``."""
         file_moves.apply(self.home.path, self.home.catalog)
-        results = []
-        for sess in self.interrupted_sessions():
-            dossier = self.home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (sess["dossier_id"],))
-            result = RunResult(dossier["number"], ended_by="recovered")
-            settings_data = json.loads(sess["settings"] or "{}")
-            profile = ScanProfile.from_dict(settings_data.get("profile", {"name": "recovery"}))
-            spool = self.spool_dir(sess["id"])
-            previous = self.last_signature(dossier)
-            for path in sorted(spool.glob("page-*")) if spool.exists() else []:
-                if path.name.endswith((".part", ".tmp", ".json")):
-                    continue
-                index = _spool_index(path)
-                ref = f"session:{sess['id']}:{index}"
-                if self.home.catalog.one("SELECT id FROM pages WHERE source_ref = ?", (ref,)):
-                    path.unlink()  # committed before the crash; the spool copy is redundant
-                    continue
-                meta = _read_sidecar(path)
-                settings = dataclasses.replace(pipeline_settings_for(profile), dpi=meta.get("dpi") or profile.dpi)
-                try:
-                    processed = self.pipeline.submit(path, settings).result()
-                except InvalidInput as exc:  # a page cut off by the crash: keep it aside, never delete it
-                    kept = self.home.path / "quarantine" / f"spool-session-{sess['id']}"
-                    kept.mkdir(parents=True, exist_ok=True)
-                    shutil.move(str(path), str(kept / path.name))
-                    self.session.log("capture.recover_unreadable", "dossier", dossier["number"],
-                                     {"file": path.name, "kept": str(kept.relative_to(self.home.path)),
-                                      "error": exc.en})
-                    continue
-                arrival = PageArrival(path, ref, meta.get("device", {"backend": sess["device"]}),
-                                      meta.get("capture_time", now_iso()), processed.dpi)
-                row = self.commit_page(dossier, processed, arrival, sess["id"], previous)
-                previous = row["signature"]
-                result.pages.append(row)
-                _remove_spool(path)
-                if progress:
-                    progress(row)
-            self.close_session(sess["id"], "closed")
-            results.append(result)
+        results, failed = [], []
+        for sess in self.interrupted_sessions(dossier_id):
+            try:
+                results.append(self._recover_session(sess, progress))
+            except ScanStationError as exc:
+                failed.append({"session": sess["id"], "number": sess["number"], "error": exc})
+        if failures is not None:
+            failures.extend(failed)
+        elif failed:
+            raise failed[0]["error"]
         return results
+
+    def settle(self, dossier: dict) -> None:
+        """The guard of scan, import and hot folder (see scanstation.recovery): pending moves replayed and the
+        dossier's interrupted sessions finished before anything new is written to it; refused if they cannot be."""
+        failures: list[dict] = []
+        self.recover(dossier_id=dossier["id"], failures=failures)
+        if failures:
+            raise unfinished_refusal(dossier, failures[0]["error"])
+
+    def _spooled_pages(self, session_id: int) -> list[Path]:
+        """Pages of a session waiting in its spool, in capture order: those handed over (``page-NNNNN``),
+        then complete pages the device had written but not yet handed over (``device/…``)."""
+        spool = self.spool_dir(session_id)
+        if not spool.exists():
+            return []
+        handed = [p for p in spool.glob("page-*") if not p.name.endswith((".part", ".tmp", ".json"))]
+        device = spool / DEVICE_SPOOL
+        undelivered = [p for p in device.rglob("*") if p.is_file() and not p.name.endswith((".part", ".tmp"))] \
+            if device.is_dir() else []
+        return sorted(handed, key=_spool_index) + sorted(undelivered, key=_device_order)
+
+    def _recover_session(self, sess: dict, progress: Callable[[dict], None] | None) -> RunResult:
+        dossier = self.home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (sess["dossier_id"],))
+        result = RunResult(dossier["number"], ended_by="recovered")
+        settings_data = json.loads(sess["settings"] or "{}")
+        profile = ScanProfile.from_dict(settings_data.get("profile", {"name": "recovery"}))
+        spool = self.spool_dir(sess["id"])
+        previous = self.last_signature(dossier)
+        for path in self._spooled_pages(sess["id"]):
+            handed = path.parent == spool
+            index = _spool_index(path) if handed else (_device_index(path) if sess["device"] != "import" else None)
+            ref = f"session:{sess['id']}:{index}" if index is not None else \
+                f"session:{sess['id']}:{path.relative_to(spool).as_posix()}"
+            if self.home.catalog.one("SELECT id FROM pages WHERE source_ref = ?", (ref,)):
+                _remove_spool(path)  # committed before the crash; the spool copy is redundant
+                continue
+            meta = _read_sidecar(path) if handed else {}
+            settings = dataclasses.replace(pipeline_settings_for(profile), dpi=meta.get("dpi") or profile.dpi)
+            try:
+                processed = self.pipeline.submit(path, settings).result()
+            except InvalidInput as exc:  # a page cut off by the crash: keep it aside, never delete it
+                kept = self.home.path / "quarantine" / f"spool-session-{sess['id']}"
+                kept.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(path), str(kept / path.name))
+                self.session.log("capture.recover_unreadable", "dossier", dossier["number"],
+                                 {"file": path.name, "kept": str(kept.relative_to(self.home.path)),
+                                  "error": exc.en})
+                continue
+            arrival = PageArrival(path, ref, meta.get("device", {"backend": sess["device"]}),
+                                  meta.get("capture_time", now_iso()), processed.dpi,
+                                  source_file=meta.get("source_file") or _split_frame_key(path, settings_data))
+            row = self.commit_page(dossier, processed, arrival, sess["id"], previous)
+            previous = row["signature"]
+            result.pages.append(row)
+            _remove_spool(path)
+            if progress:
+                progress(row)
+        shutil.rmtree(spool / DEVICE_SPOOL, ignore_errors=True)   # only unfinished .part files are left there
+        self.close_session(sess["id"], "closed")
+        return result
+
+
+def unfinished_refusal(dossier: dict, cause: ScanStationError | None) -> Refused:
+    why_en = f" ({cause.en})" if cause else ""
+    why_zh = f"（{cause.zh}）" if cause else ""
+    return Refused("An earlier scan of {n} was interrupted and its pages are not all stored yet{why_en}. Nothing new "
+                   "was written. Run scanstation recover (or restart the station), then try again.",
+                   "档号 {n} 有中断的扫描，其页面尚未全部保存{why_zh}。未写入任何新内容。请先运行 scanstation recover"
+                   "（或重新启动工作站），然后再试。", n=dossier["number"], why_en=why_en, why_zh=why_zh)
 
 
 def signature_to_text(signature) -> str:
@@ -320,6 +412,28 @@ def _spool_index(path: Path) -> int:
         return int(stem.split("-")[1])
     except (IndexError, ValueError):
         return 0
+
+
+def _device_index(path: Path) -> int | None:
+    """The device writes page N of a run as ``page-NNNN.pnm`` (index N-1); other names have no index."""
+    stem = path.name.split(".")[0]
+    if stem.startswith("page-") and stem[5:].isdigit():
+        return int(stem[5:]) - 1
+    return None
+
+
+def _split_frame_key(path: Path, settings: dict) -> str:
+    """``{sha256}:{name}#{frame}`` of a frame of a multi-page file, split into ``{stem}-{NNNN}.tif`` by an import."""
+    stem, _, frame = path.stem.rpartition("-")
+    for source in settings.get("sources", []):
+        if source.get("stem") == stem and frame.isdigit():
+            return f"{source['key']}#{int(frame) - 1}"
+    return ""
+
+
+def _device_order(path: Path):
+    index = _device_index(path)
+    return (0, index, "") if index is not None else (1, 0, path.as_posix())
 
 
 def _sidecar(path: Path) -> Path:
@@ -370,6 +484,7 @@ class CaptureRun:
         self.on_state: Callable[[str], None] | None = None
         self._cancel = None
         self._lock = threading.Lock()
+        self.source_keys: dict[str, str] = {}   # imported file -> sha256 of its bytes
 
     @property
     def rate_per_min(self) -> float:
@@ -395,10 +510,15 @@ class CaptureRun:
 
     def run(self) -> RunResult:
         from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+        from scanstation.storage.files import storage_error
         capture = self.capture
         settings = pipeline_settings_for(self.profile)
-        session_id = capture.open_session(self.dossier, self.device_id, {"profile": self.profile.as_dict(),
-                                                                         "pages": self.pages_limit})
+        backend = open_backend(self.device_id) if self.acquire is None else None   # unknown device: nothing written
+        capture.settle(self.dossier)   # the crashed run's pages come first
+        record = {"profile": self.profile.as_dict(), "pages": self.pages_limit}
+        if self.source_keys:
+            record["sources"] = [{"stem": Path(p).stem, "key": k} for p, k in self.source_keys.items()]
+        session_id = capture.open_session(self.dossier, self.device_id, record)
         spool = capture.spool_dir(session_id)
         self._cancel = CancelToken()
         result = RunResult(self.dossier["number"])
@@ -421,21 +541,38 @@ class CaptureRun:
                     self.on_page(row)
 
         def on_page(page) -> None:
-            if failure:
-                return
+            crash_point("capture.arrived")   # the device's file is complete, not yet handed over
             device = page.device.to_dict() if hasattr(page.device, "to_dict") else dict(page.device or {})
             device["side"] = page.side
             # the delivered file is ours now: give it the spool name recovery relies on, with a sidecar
             src = Path(page.path)
             path = spool / f"page-{page.index:05d}{src.suffix or '.pnm'}"
-            if page.source_file and Path(page.source_file) == src:
-                shutil.copyfile(src, path)   # an imported original stays where the user keeps it
-            else:
-                os.replace(src, path)
+            source = getattr(page, "source_file", None)
+            key = self.source_keys.get(str(source)) if source else None
             arrival = PageArrival(path, f"session:{session_id}:{page.index}", device, now_iso(), page.dpi,
-                                  getattr(page, "truth", None))
-            _sidecar(path).write_text(json.dumps({"device": device, "capture_time": arrival.capture_time,
-                                                  "dpi": page.dpi}, ensure_ascii=False), encoding="utf-8")
+                                  getattr(page, "truth", None),
+                                  f"{key}#{page.source_frame or 0}" if key else "")
+            try:
+                if source and Path(source) == src:   # an imported original stays where the user keeps it
+                    part = path.with_name(path.name + ".part")
+                    try:
+                        shutil.copyfile(src, part)
+                        os.replace(part, path)
+                    finally:
+                        part.unlink(missing_ok=True)
+                else:
+                    os.replace(src, path)
+                _sidecar(path).write_text(json.dumps({"device": device, "capture_time": arrival.capture_time,
+                                                      "dpi": page.dpi, "source_file": arrival.source_file},
+                                                     ensure_ascii=False), encoding="utf-8")
+            except OSError as exc:   # full disk: the page stays where the device put it, for recovery
+                if not failure:
+                    failure.append(storage_error(path, exc))
+                self._cancel.cancel()
+                return
+            crash_point("capture.spooled")
+            if failure:   # after a failure pages are only kept in the spool; the next run or recover stores them
+                return
             # the device knows the resolution; spool files (PNM) do not carry it
             pending.append((arrival, capture.pipeline.submit(arrival.path, dataclasses.replace(settings, dpi=page.dpi))))
             try:
@@ -468,10 +605,13 @@ class CaptureRun:
         self.started = time.monotonic()
         self._set("scanning")
         try:
-            if self.acquire is not None:
-                scan = self.acquire(scan_settings, on_page, self._cancel)
-            else:
-                scan = open_backend(self.device_id).scan(self.device_id, scan_settings, on_page, self._cancel)
+            try:
+                if self.acquire is not None:
+                    scan = self.acquire(scan_settings, on_page, self._cancel)
+                else:
+                    scan = backend.scan(self.device_id, scan_settings, on_page, self._cancel)
+            except OSError as exc:   # the device's spool write (full disk): one plain message, pages kept
+                raise storage_error(spool / DEVICE_SPOOL, exc) from None
             result.ended_by = scan.ended_by
             if not failure:
                 try:
@@ -495,8 +635,8 @@ class CaptureRun:
                 result.error = _with_resume_hint(exc, self.dossier["number"], self._next_seq()) \
                     if isinstance(exc, DeviceError) else exc
         finally:
-            left = any(p for p in spool.glob("page-*") if p.suffix != ".json") if spool.exists() else False
-            shutil.rmtree(spool / "device", ignore_errors=True)  # only undelivered partial files remain there
+            _drop_unfinished(spool / DEVICE_SPOOL)   # partial files; complete pages stay for recovery
+            left = bool(capture._spooled_pages(session_id))
             capture.close_session(session_id, "interrupted" if left else "closed")
         if result.error is not None:
             self.error = result.error
@@ -511,9 +651,32 @@ class CaptureRun:
         return (row["m"] or 0) + 1
 
 
+def _drop_unfinished(folder: Path) -> None:
+    """Remove unfinished (``.part``) device files and empty folders; complete page files are kept."""
+    if not folder.is_dir():
+        return
+    for p in sorted(folder.rglob("*"), reverse=True):
+        try:
+            if p.is_dir():
+                p.rmdir()
+            elif p.name.endswith((".part", ".tmp")):
+                p.unlink()
+        except OSError:
+            pass
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
 def _with_resume_hint(error: ScanStationError, number: str, next_seq: int) -> ScanStationError:
     """Add to a device fault what was kept and where scanning continues."""
     kept = next_seq - 1
+    if kept < 1:
+        error.en = f"{error.en} No page of {number} is saved yet; scanning starts at page 1."
+        error.zh = f"{error.zh} 档号 {number} 尚无已保存的页面；扫描将从第 1 页开始。"
+        error.fields.update(kept=0, next_seq=1)
+        return error
     error.en = f"{error.en} Pages 1-{kept} of {number} are saved; scanning continues at page {next_seq}."
     error.zh = f"{error.zh} 档号 {number} 的第 1-{kept} 页已保存；继续扫描将从第 {next_seq} 页开始。"
     error.fields.update(kept=kept, next_seq=next_seq)

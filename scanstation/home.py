@@ -50,6 +50,7 @@ class _HomeLock:
         self.key = str(home.resolve())
         self.path = home / ".lock"
         self.shared = shared   # a home whose catalog is a database server: several desks may open it
+        self.first = False
 
     def acquire(self) -> None:
         if self.key in self._held:
@@ -81,6 +82,9 @@ class _HomeLock:
             handle.write(f"pid {os.getpid()}")
             handle.flush()
         self._held[self.key] = (handle, 1)
+        # this process now holds the home alone: leftovers of killed processes may go (never on a shared home,
+        # where another desk's temporary files are live)
+        self.first = not self.shared
 
     def release(self) -> None:
         if self.key not in self._held:
@@ -172,13 +176,16 @@ class Home:
             raise HomeError("{home} is not empty. Choose an empty or new folder for the station home.",
                             "{home} 不是空目录。请为扫描站工作目录选择一个空的或新的目录。", home=str(path))
         path.mkdir(parents=True, exist_ok=True)
+        make_private(path)                  # the catalog, images and keys are for this station's account only
         lock = _HomeLock(path)
         lock.acquire()
         try:
             for sub in SUBDIRS:
                 (path / sub).mkdir(exist_ok=True)
+            make_private(path / "keys")
             info = StationInfo(format=HOME_FORMAT, fonds=fonds, station=station, created=now_iso(),
                                software=f"ScanStation {__version__}", role=role)
+            _create_private(path / CATALOG_FILE)   # SQLite gives its -wal and -shm files the catalog's mode
             catalog = Catalog(path / CATALOG_FILE)
             catalog.migrate()
             with catalog.write() as conn:
@@ -187,6 +194,7 @@ class Home:
         except BaseException:
             lock.release()
             raise
+        _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
 
     @classmethod
@@ -234,6 +242,7 @@ class Home:
         except BaseException:
             lock.release()
             raise
+        _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
 
     @classmethod
@@ -253,6 +262,7 @@ class Home:
         except BaseException:
             lock.release()
             raise
+        _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
 
     @classmethod
@@ -314,6 +324,33 @@ class Home:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _start_temp_files(path: Path, lock: _HomeLock) -> None:
+    """Temporary files go under the home; what a killed process left there is swept (storage.temp_files)."""
+    from scanstation.storage import temp_files
+    temp_files.use_home(path)
+    if lock.first:
+        temp_files.sweep(path)
+
+
+def make_private(path: Path) -> None:
+    """Owner-only access to a folder of the home (0700); file systems without POSIX modes keep theirs."""
+    from scanstation.storage.files import PRIVATE_DIR_MODE
+    try:
+        os.chmod(path, PRIVATE_DIR_MODE)
+    except OSError:
+        pass
+
+
+def _create_private(path: Path) -> None:
+    from scanstation.storage.files import PRIVATE_FILE_MODE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    os.close(fd)
+    try:
+        os.chmod(path, PRIVATE_FILE_MODE)
+    except OSError:
+        pass
 
 
 def _write_json_atomic(path: Path, data) -> None:

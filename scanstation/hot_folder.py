@@ -18,6 +18,7 @@ from scanstation.devices.base import CancelToken
 from scanstation.devices.folder_backend import HotFolder
 from scanstation.dossier_number import normalise
 from scanstation.errors import ScanStationError
+from scanstation.storage.faults import crash_point
 from scanstation.i18n import tr
 from scanstation.profiles import get_profile
 
@@ -65,17 +66,22 @@ class HotFolderWatch:
                         "No 档号 for this file: put it in a folder named by the 档号, or name it 档号_….",
                         "无法确定该文件的档号：请放入以档号命名的文件夹，或命名为“档号_…”。"))
                     continue
-                try:
-                    result = self.capture.import_files(number, [image_file.path], self.profile)
+                try:   # once per file: frames already filed (before a crash) are not filed again
+                    result = self.capture.import_files(number, [image_file.path], self.profile, once_per_file=True)
                 except ScanStationError as exc:
                     self._refused(image_file.path, exc)
                     continue
                 if result.error is not None:
                     self._refused(image_file.path, result.error)
                     continue
+                crash_point("watch.filed")
                 watcher.acknowledge(image_file.path)   # only now: its pages are stored
                 self.stored += len(result.pages)
                 taken += 1
+                if result.ended_by == "already_filed":
+                    self.report(tr("{f}: already filed under {d} (before an interruption); moved to taken/.",
+                                   "{f}：此前（中断之前）已存入 {d}；已移到 taken/。", f=image_file.path.name, d=number))
+                    continue
                 self.report(tr("{f}: {n} page(s) filed under {d}.", "{f}：已将 {n} 页存入 {d}。",
                                f=image_file.path.name, n=len(result.pages), d=number))
         return taken

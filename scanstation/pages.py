@@ -17,6 +17,7 @@ from scanstation import page_count
 from scanstation.capture import STATUS_ZH, CAPTURE_STATES, find_dossier, page_file_name
 from scanstation.custody.protection import image_store
 from scanstation.errors import InvalidInput, NotFound, Refused
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.search import unindex_page
@@ -36,12 +37,15 @@ def _stamp() -> str:
 
 
 def editable_dossier(session: Session, number: str) -> dict:
+    """The dossier, checked for a change of its pages; what a crash left of it is finished first."""
+    from scanstation import recovery
     session.require("capture")
     row = find_dossier(session, number)
     if row["status"] not in CAPTURE_STATES:
         raise Refused("Dossier {n} is {state}; its pages can no longer be changed.",
                       "档号 {n} 当前状态为“{state_zh}”，页面不能再修改。", n=row["number"], state=row["status"],
                       state_zh=STATUS_ZH.get(row["status"], row["status"]))
+    recovery.settle_dossier(session, row)   # pending moves replayed; an unrecovered scan refuses
     return row
 
 
@@ -88,6 +92,7 @@ def _renumber(ch, number: str, dossier_id: int, ordered: list[dict]) -> list[tup
 
 
 def _finish(session: Session, moves: list[tuple[str, str]]) -> None:
+    crash_point("moves.planned")   # committed, files not moved yet
     file_moves.apply(session.home.path, session.catalog)
 
 
@@ -272,6 +277,18 @@ def reconcile_count(session: Session, dossier: dict, explained_pages=()) -> Comp
     return report
 
 
+def _require_files(session: Session, dossier: dict) -> None:
+    """Completion needs every page's file in the store: a row without its file is never passed on."""
+    store = image_store(session.home)
+    missing = [p["seq"] for p in _active(session, dossier) if not store.path(dossier["number"], p["file_name"]).is_file()]
+    if missing:
+        pages = ", ".join(str(s) for s in missing)
+        raise Refused("Dossier {n} cannot be completed: the image file of page(s) {pages} is missing. Run scanstation "
+                      "recover; if a file is still missing, put it back from a backup or scan the page again.",
+                      "档号 {n} 不能完成：第 {pages} 页的图像文件缺失。请运行 scanstation recover；如仍缺失，"
+                      "请从备份放回该文件或重新扫描该页。", n=dossier["number"], pages=pages)
+
+
 def complete(session: Session, number: str, explanations: dict[str, str] | None = None) -> CompletionReport:
     """R09: complete only when the pages match the declared 页数, or each difference is explained.
 
@@ -280,6 +297,7 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
     """
     explanations = {k: v.strip() for k, v in (explanations or {}).items() if v and v.strip()}
     dossier = editable_dossier(session, number)
+    _require_files(session, dossier)
     page_notes: dict[int, str] = {}
     active = None
     for key, text in explanations.items():

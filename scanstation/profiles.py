@@ -37,7 +37,7 @@ class ScanProfile:
         if self.dpi < MIN_DPI:
             raise InvalidInput("{dpi} dpi is below the minimum of 200 dpi for masters (R02). Use 300 dpi.",
                                "{dpi} dpi 低于母版最低 200 dpi 的要求（R02）。请使用 300 dpi。", dpi=self.dpi)
-        if self.mode not in MODES:
+        if self.mode is not None and self.mode not in MODES:   # None: each file keeps its own mode (import)
             raise InvalidInput("Unknown colour mode '{m}'.", "未知色彩模式“{m}”。", m=self.mode)
         if self.source not in SOURCES:
             raise InvalidInput("Unknown paper source '{s}'.", "未知纸张来源“{s}”。", s=self.source)

@@ -83,13 +83,22 @@ def report(session: Session, number: str) -> dict:
             "pages": out, "flag_counts": counts, "flagged_pages": sum(1 for p in out if p["flags"])}
 
 
-def queue(session: Session) -> list[dict]:
-    """Completed dossiers waiting for QC, excluding the inspector's own work."""
+def queue(session: Session, low_confidence_only: bool = False) -> list[dict]:
+    """Completed dossiers waiting for QC, excluding the inspector's own work. ``low_confidence_pages``
+    lists the pages whose OCR confidence is below the setting ``ocr.low_confidence`` (text that may not
+    be found by search); ``low_confidence_only`` keeps only the dossiers that have such pages."""
+    from scanstation import settings
     session.require("qc.decide")
-    return session.catalog.query(
-        "SELECT id, number, title, declared_pages, completed_by, scanned_by, updated_at FROM dossiers"
-        " WHERE status = 'completed' AND scanned_by != ? AND completed_by != ? ORDER BY updated_at",
-        (session.user.name, session.user.name))
+    threshold = float(settings.get(session.home, "ocr.low_confidence"))
+    rows = session.catalog.query(
+        "SELECT d.id, d.number, d.title, d.declared_pages, d.completed_by, d.scanned_by, d.updated_at, "
+        "(SELECT group_concat(p.seq) FROM pages p JOIN page_text t ON t.page_id = p.id WHERE p.dossier_id = d.id "
+        " AND p.state = 'active' AND t.status = 'done' AND t.confidence < ?) AS low_confidence_pages FROM dossiers d"
+        " WHERE d.status = 'completed' AND d.scanned_by != ? AND d.completed_by != ? ORDER BY d.updated_at",
+        (threshold, session.user.name, session.user.name))
+    for row in rows:
+        row["low_confidence_pages"] = sorted(int(s) for s in (row["low_confidence_pages"] or "").split(",") if s)
+    return [r for r in rows if r["low_confidence_pages"]] if low_confidence_only else rows
 
 
 def _for_qc(session: Session, number: str) -> dict:

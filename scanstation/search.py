@@ -98,6 +98,12 @@ _IS_HAN = re.compile(rf"[{_HAN}]")
 _DOT_LOOKALIKES = str.maketrans({"・": "·", "•": "·", "．": "·", "‧": "·", "∙": "·", "⋅": "·", "･": "·"})
 _DOT_LOOKALIKE = re.compile("[・•．‧∙⋅･]")
 _CODE_QUERY = re.compile(r"[0-9a-z·\-]{3,}")
+# A 档号-like token as OCR prints it: letter/digit groups joined by "-", "·" or what OCR reads the
+# middle dot as (".", ":", "'", "。", a run of them, spaces around them), at least two joins --
+# "X001-ZY.DJ:2024·D100-0001", "X008-ZY。 DY. 2015。D50". Decimals ("3.5"), times ("10:30") and
+# file names have one join and are left alone.
+_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
+_CODE_DOT = re.compile(r"[ ]?[·.:'。]+[ ]?")
 _WS_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 # values of encrypted personal fields (scanstation.custody.protection.FIELD_PREFIX)
@@ -113,6 +119,7 @@ class Hit:
     score: float               # lower is better (bm25 convention)
     dossier_id: int = 0
     page_id: int | None = None
+    engine: str = ""           # OCR engine that read the page ("" for a catalog-field hit)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,13 +127,24 @@ class Hit:
 
 # -- tokenizing ----------------------------------------------------------------------------
 def normalize(text: str) -> str:
-    """NFKC (full-width letters and digits), look-alike dots -> "·", lower case."""
+    """NFKC (full-width letters and digits), look-alike dots -> "·", lower case; in 档号-like tokens
+    the dots OCR reads for "·" (".", ":", "'") -> "·" too (``fold_code_dots``)."""
     text = text or ""
     if _DOT_LOOKALIKE.search(text):   # translate() and normalize() are slow on CJK text: only when needed
         text = text.translate(_DOT_LOOKALIKES)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
+    return fold_code_dots(text.casefold())
+
+
+def fold_code_dots(text: str) -> str:
+    """In 档号-like tokens (``_CODE_LIKE``, with a digit) of lower-cased NFKC text, ".", ":", "'", "。"
+    (or a run of them, spaces around) -> "·": OCR reads the middle dot of "x001-zy·dj·2024" as any of
+    them. Other text is returned unchanged."""
+    if "." not in text and ":" not in text and "'" not in text and "。" not in text:
+        return text
+    return _CODE_LIKE.sub(lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(),
+                          text)
 
 
 def index_streams(text: str) -> tuple[str, str]:
@@ -302,10 +320,42 @@ def index_page_text(db, page_id: int) -> bool:
         (page_id,)).fetchone()
     if not row or row[1] != "done" or row[2] != "active" or not (row[0] or "").strip():
         return False
-    bi, uni = index_streams(row[0])
+    protected = _protected(conn)
+    if protected is not None and protected.locked:
+        _mark_rebuild_needed(conn)   # R40: keyed tokens need the key; indexed at the next rebuild
+        return False
+    bi, uni = _page_streams(protected, row[0])
     _index(conn).insert_text("search_pages", page_id, bi, uni)
-    conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)", (page_id, _digest(row[0])))
+    conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
+                 (page_id, _page_state(protected, row[0], bi, uni)))
     return True
+
+
+# -- R40: OCR text under personal-data protection lives in scanstation.custody.text_protection ------
+def _protected(conn):
+    """The home's text protection (encrypted text, keyed tokens), or None when protection is off."""
+    try:
+        import scanstation.custody.text_protection as text_protection
+    except ImportError:
+        return None
+    return text_protection.for_connection(conn)
+
+
+def _page_streams(protected, stored: str) -> tuple[str, str]:
+    if protected is None:
+        return index_streams(stored)
+    return protected.streams(*index_streams(protected.reveal(stored)))
+
+
+def _page_state(protected, stored: str, bi: str, uni: str) -> str:
+    if protected is None:
+        return _digest(stored)
+    import scanstation.custody.text_protection as text_protection
+    return text_protection.state_of(bi, uni)
+
+
+def _page_text(protected, stored: str) -> str:
+    return stored if protected is None else protected.reveal(stored)
 
 
 def unindex_page(db, page_id: int) -> bool:
@@ -316,7 +366,10 @@ def unindex_page(db, page_id: int) -> bool:
         return False
     row = conn.execute("SELECT text FROM page_text WHERE page_id = ?", (page_id,)).fetchone()
     text = row[0] if row else None
-    if text is not None and _digest(text) == state[0]:
+    keyed = state[0].startswith("keyed:") and _keyed_state(state[0])
+    if keyed:
+        _index(conn).delete_text("search_pages", page_id, *keyed)
+    elif text is not None and _digest(text) == state[0]:
         bi, uni = index_streams(text)
         _index(conn).delete_text("search_pages", page_id, bi, uni)
     else:
@@ -327,6 +380,11 @@ def unindex_page(db, page_id: int) -> bool:
         _mark_rebuild_needed(conn)
     conn.execute("DELETE FROM search_page_state WHERE page_id = ?", (page_id,))
     return True
+
+
+def _keyed_state(state: str):
+    import scanstation.custody.text_protection as text_protection
+    return text_protection.tokens_from_state(state)
 
 
 def _dossier_source(row) -> str:
@@ -399,22 +457,24 @@ def rebuild_index(db, progress=None) -> dict:
             progress("dossiers", dossiers)
     cur = conn.execute("SELECT t.page_id, t.text FROM page_text t JOIN pages p ON p.id = t.page_id "
                        "WHERE t.status = 'done' AND p.state = 'active' AND t.text != '' ORDER BY t.page_id")
-    while True:
+    protected = _protected(conn)
+    locked = protected is not None and protected.locked     # R40: pages wait for the key (still needs_rebuild)
+    while not locked:
         rows = cur.fetchmany(2000)
         if not rows:
             break
-        batch = [(page_id, text, *index_streams(text)) for page_id, text in rows]
+        batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
         for b in batch:
             index.insert_text("search_pages", b[0], b[2], b[3])
         conn.executemany("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-                         [(b[0], _digest(b[1])) for b in batch])
+                         [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch])
         pages += len(batch)
         if progress:
             progress("pages", pages)
     index.optimize()
     conn.execute("INSERT INTO settings(key, value) VALUES ('search.index', ?) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": false}}',))
+                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',))
     return {"dossiers": dossiers, "pages": pages}
 
 
@@ -436,27 +496,84 @@ def index_needs_rebuild(db) -> bool:
 
 
 # -- searching -----------------------------------------------------------------------------
-def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]:
-    """Ranked hits for ``query`` in OCR text and catalog fields (best first)."""
+# Filters over catalog fields: name -> dossiers column. "department" is 责任者, the unit that formed the file.
+FILTER_FIELDS = {"year": "year", "insurance_type": "insurance_type", "business_stage": "business_stage",
+                 "department": "responsible"}
+
+
+def clean_filters(filters: dict | None) -> dict:
+    """Only known filters with a value; the year must be a number."""
+    cleaned = {}
+    for name, value in (filters or {}).items():
+        if name not in FILTER_FIELDS or value is None or str(value).strip() == "":
+            continue
+        value = str(value).strip()
+        if name == "year":
+            if not value.isdigit() or len(value) != 4:
+                raise InvalidInput("The year filter must be a year such as 2024.", "年度筛选须为年份，如 2024。")
+            cleaned[name] = int(value)
+        else:
+            cleaned[name] = value[:200]
+    return cleaned
+
+
+def _filter_sql(filters: dict, alias: str = "d") -> tuple[str, list]:
+    if not filters:
+        return "", []
+    return ("".join(f" AND {alias}.{FILTER_FIELDS[name]} = ?" for name in filters),
+            [filters[name] for name in filters])
+
+
+def filter_choices(db) -> dict[str, list]:
+    """The values the catalog holds for each filter, for the search form."""
     conn = _conn(db)
+    choices = {}
+    for name, column in FILTER_FIELDS.items():
+        rows = conn.execute(f"SELECT DISTINCT {column} FROM dossiers WHERE {column} != '' AND {column} IS NOT NULL "
+                            f"AND status != 'destroyed' ORDER BY {column} LIMIT 500").fetchall()
+        choices[name] = [r[0] for r in rows]
+    return choices
+
+
+def _filtered_dossiers(conn, filters: dict, limit: int) -> list[Hit]:
+    """No words, only filters: the newest dossiers that match them."""
+    where, params = _filter_sql(filters)
+    cur = conn.execute(f"SELECT d.id, d.number, d.title FROM dossiers d WHERE d.status != 'destroyed'{where} "
+                       f"ORDER BY d.id DESC LIMIT ?", params + [limit])
+    return [Hit(number=number, page=None, field="title", snippet=make_snippet(title or "", ()), score=0.0,
+                dossier_id=dossier_id) for dossier_id, number, title in cur.fetchall()]
+
+
+def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dict | None = None) -> list[Hit]:
+    """Ranked hits for ``query`` in OCR text and catalog fields (best first), within ``filters``
+    (see FILTER_FIELDS). With filters, the filter applies to the best ``RANK_WINDOW`` matches of
+    each kind; with filters and no words, the newest matching dossiers are listed."""
+    conn = _conn(db)
+    filters = clean_filters(filters)
     compiled = compile_query(query)
-    if not compiled.text_match and not compiled.code:
-        raise InvalidInput("Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。")
     limit = max(1, min(int(limit), 1000))
-    want = limit + 10   # a few spare rows: some candidates may be stale (replaced pages)
+    if not compiled.text_match and not compiled.code:
+        if filters:
+            return _filtered_dossiers(conn, filters, limit)
+        raise InvalidInput("Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。")
+    # a few spare rows: some candidates may be stale (replaced pages); with filters, many may be filtered out
+    want = max(limit + 10, RANK_WINDOW) if filters else limit + 10
     candidates: list[tuple[float, str, int]] = []   # (score, kind, id)
     if compiled.code:
         candidates += [(score, "code", dossier_id) for score, dossier_id in _code_candidates(conn, compiled, want)]
+    protected = _protected(conn)
+    if protected is not None and compiled.text_match:
+        protected.require_key()           # R40: protected OCR text is searched with the unlocked key only
     if compiled.text_match:
         for kind, table in (("dossier", "search_dossiers"), ("page", "search_pages")):
-            candidates += [(score, kind, rowid) for score, rowid in _ranked(conn, table, compiled, want)]
+            candidates += [(score, kind, rowid) for score, rowid in _ranked(conn, table, compiled, want, protected)]
     candidates.sort(key=lambda c: c[0])
     seen_dossier_fields: set[int] = set()
     hits: list[Hit] = []
     dossier_ids = [c[2] for c in candidates if c[1] != "page"]
     page_ids = [c[2] for c in candidates if c[1] == "page"]
-    dossiers = _fetch_dossiers(conn, dossier_ids)
-    pages = _fetch_pages(conn, page_ids)
+    dossiers = _fetch_dossiers(conn, dossier_ids, filters)
+    pages = _fetch_pages(conn, page_ids, protected, filters)
     for score, kind, object_id in candidates:
         if kind == "page":
             page = pages.get(object_id)
@@ -465,7 +582,7 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
             hits.append(Hit(number=page["number"], page=page["seq"], field="text",
                             snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked),
                             score=score,
-                            dossier_id=page["dossier_id"], page_id=object_id))
+                            dossier_id=page["dossier_id"], page_id=object_id, engine=page["engine"] or ""))
         else:
             if object_id in seen_dossier_fields:
                 continue
@@ -481,10 +598,15 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False) -> list[Hit]
     return hits
 
 
-def _ranked(conn, table: str, compiled: CompiledQuery, want: int) -> list[tuple[float, int]]:
+def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None) -> list[tuple[float, int]]:
     """(score, rowid), best first: BM25 over all matches when there are at most RANK_WINDOW,
     else the newest matches (score 0). See the module docstring."""
-    newest = _index(conn).match(table, compiled, RANK_WINDOW + 1)
+    if table == "search_pages" and protected is not None:
+        # protected OCR text (keyed tokens): an FTS5 expression of its own; on SQLite only so far
+        newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
+                                             f"LIMIT ?", (protected.match(compiled.text_match), RANK_WINDOW + 1))]
+    else:
+        newest = _index(conn).match(table, compiled, RANK_WINDOW + 1)
     if len(newest) > RANK_WINDOW:
         return [(0.0, rowid) for rowid in newest[:want]]
     if not newest:
@@ -494,6 +616,8 @@ def _ranked(conn, table: str, compiled: CompiledQuery, want: int) -> list[tuple[
     else:
         sql = "SELECT dossier_id, source FROM search_dossier_state WHERE dossier_id IN ({})"
     texts = dict(conn.execute(sql.format(",".join("?" * len(newest))), newest).fetchall())
+    if pages:
+        texts = {rowid: _page_text(protected, text) for rowid, text in texts.items()}
     scored = _bm25(texts, compiled.terms)
     return sorted(scored, key=lambda x: (x[0], -x[1]))[:want]
 
@@ -534,27 +658,33 @@ def _code_candidates(conn, compiled: CompiledQuery, want: int) -> list[tuple[flo
     return sorted(((s, i) for i, s in found.items()), key=lambda x: (x[0], -x[1]))[:want]
 
 
-def _fetch_dossiers(conn, ids: list[int]) -> dict[int, dict]:
+def _fetch_dossiers(conn, ids: list[int], filters: dict | None = None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
+    where, params = _filter_sql(filters or {})
     cur = conn.execute(f"SELECT d.id, d.number, d.title, d.person_name, d.employer, d.person_id_number "
                        f"FROM dossiers d JOIN search_dossier_state s ON s.dossier_id = d.id "
-                       f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'", ids)
+                       f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'{where}", list(ids) + params)
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
 
-def _fetch_pages(conn, ids: list[int]) -> dict[int, dict]:
+def _fetch_pages(conn, ids: list[int], protected=None, filters: dict | None = None) -> dict[int, dict]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text FROM pages p "
+    where, params = _filter_sql(filters or {})
+    cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text, t.engine FROM pages p "
                        f"JOIN dossiers d ON d.id = p.dossier_id JOIN page_text t ON t.page_id = p.id "
                        f"JOIN search_page_state s ON s.page_id = p.id "
-                       f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'", ids)
+                       f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'{where}",
+                       list(ids) + params)
     names = [c[0] for c in cur.description]
-    return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+    found = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+    for page in found.values():
+        page["text"] = _page_text(protected, page["text"])
+    return found
 
 
 def _field_hit(dossier: dict, compiled: CompiledQuery, unmasked: bool) -> tuple[str, str]:
@@ -653,6 +783,24 @@ def _term_pattern(term: str):
             variants.add(chr(ord(c.upper()) + 0xFEE0))   # full-width form
             variants.add(chr(ord(c) + 0xFEE0))
         if c == "·":
-            variants |= set("・•．‧∙⋅･")
+            variants |= set("・•．‧∙⋅･.:：'。")
         parts.append("[" + "".join(re.escape(v) for v in sorted(variants)) + "]")
     return re.compile(r"\s*".join(parts), re.IGNORECASE)
+
+
+# -- the service call every shell uses -------------------------------------------------------
+def search_as(session, query: str, *, limit: int = 20, unmasked: bool = False, filters: dict | None = None,
+              conn=None) -> list[Hit]:
+    """A user's search: role checked, personal data masked unless the user may and asks to see it,
+    and the search itself in the audit trail (the query with ID numbers masked, the filters, the
+    number of hits). ``conn`` may be a read connection of the same catalog (the network service
+    searches on one per thread)."""
+    session.require("catalog.read")
+    if unmasked:
+        session.require("personal.unmasked")
+    filters = clean_filters(filters)
+    hits = search(conn if conn is not None else session.catalog, query, limit=limit, unmasked=unmasked,
+                  filters=filters)
+    session.log("personal.view" if unmasked and hits else "search", "search", mask_personal_text(query or "")[:100],
+                {"filters": filters, "hits": len(hits), "unmasked": bool(unmasked)})
+    return hits

@@ -17,6 +17,7 @@ class Setting:
     default: object
     en: str
     zh: str
+    choices: tuple = ()          # the only values allowed (empty: any)
 
 
 DECLARED: dict[str, Setting] = {s.key: s for s in [
@@ -36,9 +37,18 @@ DECLARED: dict[str, Setting] = {s.key: s for s in [
     Setting("fixity.sample_percent", 10.0, "Share of pages re-hashed by the scheduled fixity check (%)",
             "定期固定性校验抽查的页面比例（%）"),
     Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
+    Setting("network.max_package_gb", 50, "Largest package taken over the network (GB)", "经网络接收的移交包上限（GB）"),
+    Setting("network.session_minutes", 30, "Browser sessions end after this many idle minutes", "浏览器会话空闲多少分钟后失效"),
     Setting("station.demo", False, "Demo station (sample catalog and demo users)", "演示工作站（样例目录和演示用户）"),
     Setting("capture.demo_scanner", False, "Offer the demo scanner in the window (training only: its pages are invented)",
             "在窗口中提供演示扫描仪（仅用于培训：其页面是生成的）"),
+    Setting("ocr.engine", "auto",
+            "OCR engine: tesseract (about 0.25 GB per worker, about 4x faster, several % reading errors) | rapidocr "
+            "(PP-OCR, about 0.95 GB per worker, under 1 % errors) | auto (rapidocr when memory allows)",
+            "识别引擎：tesseract（每进程约 0.25 GB，约快 4 倍，识别错误数个百分点）| rapidocr（PP-OCR，每进程约 0.95 GB，"
+            "错误低于 1 %）| auto（内存足够时用 rapidocr）", choices=("tesseract", "rapidocr", "auto")),
+    Setting("ocr.low_confidence", 80.0, "OCR confidence (0-100) below which the QC desk marks a page",
+            "识别置信度（0-100）低于此值的页面在质检台标出"),
 ]}
 
 
@@ -51,6 +61,13 @@ def get(home, key: str):
 def set_value(session, key: str, value) -> None:
     if key not in DECLARED:
         raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
+    setting = DECLARED[key]
+    if setting.choices and value not in setting.choices:
+        raise InvalidInput("'{value}' is not a value of {key}; choose one of: {choices}.",
+                           "“{value}”不是设置项 {key} 的有效值；可选：{choices}。", value=value, key=key,
+                           choices=", ".join(setting.choices))
+    if key == "ocr.low_confidence" and not (isinstance(value, (int, float)) and 0 <= value <= 100):
+        raise InvalidInput("{key} is a confidence from 0 to 100.", "{key} 为 0 到 100 之间的置信度。", key=key)
     with session.change("settings.manage", "settings.set", "setting", key) as ch:
         ch.before = session.home.setting(key)
         ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
+    "pages.view": ("archivist",),                             # archive staff read pages without a loan
+    "package.deliver": ("clerk", "admin"),                   # a station's account uploads packages over HTTPS
     "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
     "paper.custody": ("clerk", "archivist", "admin"),          # 调档, 拆装订, hand-over lists
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from scanstation import audit
 from scanstation.custody import MIGRATION
 from scanstation.home import now_iso
 from scanstation.storage import catalog as catalog_module
@@ -70,6 +71,8 @@ def add_dossier(home, number: str, *, year: int = 2010, retention: str = "D10", 
                 " VALUES (?, ?, ?, ?, ?, ?, 'jpeg', 160, 220, 300, 'color', ?, ?, ?, ?)",
                 (dossier_id, seq, name, stored.bytes, stored.sha256, stored.sm3, f"{capture_day}T09:{seq % 60:02d}:00+08:00",
                  operator or scanned_by, json.dumps(flags), now))
+            audit.append(conn, ts=now, user=operator or scanned_by, station=home.station, action="page.capture",
+                         object_type="page", object_id=f"{number}#{seq:04d}", after={"file": name, "sm3": stored.sm3})
     return home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (dossier_id,))
 
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from scanstation import search
 from scanstation.errors import InvalidInput
 from scanstation.home import Home, now_iso
-from scanstation.ocr import tesseract
+from scanstation.ocr import engines, tesseract
 from scanstation.ocr.queue import OcrRunner, enqueue, page_image_path, queue_counts
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -93,23 +93,28 @@ def test_text_from_tsv_rebuilds_lines_and_removes_spaces_between_cjk():
     assert tesseract.tidy_cjk_spaces("养老 保险 ID 12 缴费") == "养老保险 ID 12 缴费"
 
 
-def test_ocr_of_generated_chinese_page_finds_its_phrases(tmp_path):
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_ocr_of_generated_chinese_page_finds_its_phrases(tmp_path, engine):
     page = render_page(tmp_path / "p.jpg", ["社会保险参保人员登记表", "养老保险 缴费基数 档案管理"])
-    result = tesseract.ocr_image(page, lang="chi_sim+eng", timeout_s=60)
+    result = engines.read_page(page, engine, timeout_s=60, dpi=300)
     for phrase in PHRASES:
         assert phrase in result.text
     assert result.confidence is not None and result.confidence > 60
 
 
-def test_ocr_refuses_non_image_and_missing_files(tmp_path):
+@pytest.mark.parametrize("engine", engines.ENGINES)
+def test_ocr_refuses_non_image_and_missing_files(tmp_path, engine):
     bad = tmp_path / "bad.jpg"
     bad.write_text("/etc/passwd\n")   # tesseract would read this as a list of image paths
     with pytest.raises(tesseract.OcrError) as info:
-        tesseract.ocr_image(bad)
+        engines.read_page(bad, engine)
     assert "not an image" in info.value.en and "不是图像文件" in info.value.zh
     with pytest.raises(tesseract.OcrError) as info:
-        tesseract.ocr_image(tmp_path / "nope.jpg")
+        engines.read_page(tmp_path / "nope.jpg", engine)
     assert "missing" in info.value.en
+    with pytest.raises(tesseract.OcrError) as info:
+        engines.read_page(b"not an image at all", engine)
+    assert "不是图像" in info.value.zh
 
 
 def test_page_image_path_refuses_names_that_leave_the_store(tmp_path):
@@ -145,12 +150,12 @@ def test_queue_corrupt_page_is_failed_and_does_not_block_the_next(home):
 def test_queue_timeout_is_failed_then_retried_until_max_attempts(home):
     d = add_dossier(home)
     page = add_page(home, d, 1, lines=["养老保险 缴费基数"])
-    stats = OcrRunner(home, workers=1, timeout_s=0.01, max_attempts=2).run_until_empty()
+    stats = OcrRunner(home, workers=1, timeout_s=0.01, max_attempts=2, engine="tesseract").run_until_empty()
     row = text_row(home, page)
     assert stats.failed == 2 and row["status"] == "failed" and row["attempts"] == 2
     assert "time limit" in row["error"] and "时限" in row["error"]
     # a later run with a sane limit and one attempt left reads it
-    stats = OcrRunner(home, workers=1, timeout_s=60, max_attempts=3).run_until_empty()
+    stats = OcrRunner(home, workers=1, timeout_s=60, max_attempts=3, engine="tesseract").run_until_empty()
     row = text_row(home, page)
     assert stats.done == 1 and row["status"] == "done" and row["attempts"] == 3 and "缴费基数" in row["text"]
     assert row["error"] == ""

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from scanstation import audit
 from scanstation.home import Home, now_iso
 from scanstation.service import Session
 from scanstation.storage import catalog as catalog_module
@@ -85,6 +86,8 @@ def add_dossier(home: Home, number: str, pages: int, *, status: str = "approved"
                 (dossier_id, seq, name, stored.bytes, stored.sha256, stored.sm3, stamp,
                  json.dumps({"maker": "ScanStation", "model": "Demo scanner", "serial": "DEMO-0001", "backend": "demo"}),
                  json.dumps([{"step": "deskew", "angle": 0.4}]), stamp))
+            audit.append(conn, ts=stamp, user="clerk1", station=home.station, action="page.capture", object_type="page",
+                         object_id=f"{number}#{seq:04d}", after={"file": name, "sm3": stored.sm3})
         for k in range(notes):
             conn.execute("INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
                          " VALUES (?, NULL, 'not_scanned', ?, '空白页，未扫描', 'clerk1', ?)",

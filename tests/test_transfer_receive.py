@@ -187,3 +187,49 @@ def test_r34_an_ingest_that_fails_half_way_leaves_nothing(world, monkeypatch):
     monkeypatch.setattr(receive, "_copy_verified", real)
     assert receive.receive(world.archive.s["archivist1"], path, decision="accept",
                            passphrase=PASSPHRASE)["decision"] == "accepted"      # a clean retry works
+
+
+def test_r36_package_and_receipts_carry_signed_audit_checkpoints(world):
+    import shutil
+    import sqlite3
+    from pathlib import Path
+    from scanstation import audit_anchor
+    path = Path(_send(world))
+    in_package = json.loads((path / audit_anchor.PACKAGE_FILE).read_text("utf-8"))
+    assert in_package["checkpoint"]["station"] == "S01" and in_package["checkpoint"]["seq"] > 0
+    result = receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
+    receipt = result["receipt"]["receipt"]
+    assert receipt["package"]["sender_audit_checkpoint"] == in_package
+    assert receipt["receiver"]["audit_checkpoint"]["checkpoint"]["station"] == "A01"
+    assert audit_anchor.verify(world.archive.home).ok and audit_anchor.verify(world.archive.home).anchored >= 1
+    receipt_file = result["receipt_files"][0]
+    station = world.station.home
+    report = audit_anchor.verify(station, [receipt_file, path])
+    assert report.ok and report.anchored >= 1
+    # the station's catalog is rewritten and its own checkpoint files removed: the receipt still shows it
+    conn = sqlite3.connect(str(station.path / "catalog.sqlite"), isolation_level=None)
+    conn.execute("DELETE FROM audit_log WHERE id > 3")
+    conn.close()
+    shutil.rmtree(station.path / audit_anchor.FOLDER)
+    assert audit_anchor.verify(station).ok
+    assert {r.status for r in audit_anchor.verify(station, [receipt_file]).failures()} == {"truncated"}
+
+
+def test_r22_received_pages_pass_fixity_against_the_audit_trail_and_a_swap_is_caught(world):
+    import sqlite3
+    from scanstation.custody import fixity
+    from tests.test_transfer_fixtures import add_user, jpeg_bytes
+    path = _send(world)
+    receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
+    home = world.archive.home
+    auditor = add_user(home, "auditor9", "auditor")
+    assert fixity.check(auditor).ok
+    page = home.catalog.one("SELECT p.id, p.file_name, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+                            " WHERE p.state = 'active' ORDER BY p.id LIMIT 1")
+    stored = ImageStore(home.path).write(page["number"], page["file_name"], jpeg_bytes(777))
+    conn = sqlite3.connect(str(home.path / "catalog.sqlite"), isolation_level=None)
+    conn.execute("UPDATE pages SET bytes = ?, sha256 = ?, sm3 = ? WHERE id = ?",
+                 (stored.bytes, stored.sha256, stored.sm3, page["id"]))
+    conn.close()
+    result = fixity.check(auditor)
+    assert not result.ok and [u["page_id"] for u in result.unrecorded] == [page["id"]]

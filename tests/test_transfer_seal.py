@@ -71,7 +71,8 @@ def test_r29_manifests_in_sha256_and_sm3_and_totals_match_the_register(world):
         for rel, digest in entries.items():
             assert hashlib.new(alg, payload[rel].read_bytes()).hexdigest() == digest
         tags = _manifest(pkg, f"tagmanifest-{alg}.txt")
-        assert set(tags) == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt"}
+        assert set(tags) == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt",
+                                 "audit-checkpoint.json"}
     info = dict(line.split(": ", 1) for line in (pkg / "bag-info.txt").read_text("utf-8").splitlines())
     total = sum(p.stat().st_size for p in payload.values())
     assert info["Payload-Oxum"] == f"{total}.{len(payload)}"

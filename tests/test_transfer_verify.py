@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scanstation.errors import Refused
+from scanstation.errors import CheckFailed, Refused
 from scanstation.transfer import bagit, keys, receive, signing, verify, zip_package
 from scanstation.transfer import package_layout as layout
 from tests.test_transfer_fixtures import NUMBERS, PASSPHRASE, archive_counts, make_world
@@ -72,6 +72,7 @@ def _resign(world, pkg: Path, oxum: bool = True) -> None:
         lines = [f"Payload-Oxum: {total}.{len(payload)}" if line.startswith("Payload-Oxum:") else line for line in lines]
         (pkg / "bag-info.txt").write_text("\n".join(lines) + "\n", "utf-8")
     tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt"]
+    tags += [t for t in ("audit-checkpoint.json",) if (pkg / t).exists()]
     for alg in ("sha256", "sm3"):
         bagit.write_manifest(pkg, alg, {t: hashlib.new(alg, (pkg / t).read_bytes()).hexdigest() for t in tags}, tag=True)
     signer = keys.signer(world.station.home, "station", PASSPHRASE)
@@ -284,3 +285,143 @@ def test_verify_without_a_home_uses_the_given_key(world, pkg):
     assert verify.verify_package(pkg, trust=trusted).passed
     report = verify.verify_package(pkg, trust=None)
     assert _failed(report) == {"signature"}
+
+
+# -- item: nothing outside data/ that no tag manifest lists -----------------------------------------
+@pytest.mark.parametrize("rel", ["evil.sh", "extras/payload.exe", "tagmanifest-md5.txt.bak", "说明.txt"])
+def test_r33_file_outside_data_not_in_a_tag_manifest_fails(world, pkg, rel):
+    target = pkg / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"#!/bin/sh\nrm -rf ~\n")
+    report = _refused(world, pkg, "unlisted")
+    assert any(line.object == rel and line.property == "security" for line in report.failures)
+
+
+def test_r33_sparse_200_mb_tag_file_fails_and_is_not_copied(world, pkg):
+    with open(pkg / "huge.bin", "wb") as fh:
+        fh.truncate(200 * 1024 * 1024)                      # sparse: costs no disk
+    report = _refused(world, pkg, "unlisted")
+    assert any(line.object == "huge.bin" for line in report.failures)
+    assert not list((world.archive.home.path / "archive").rglob("huge.bin"))
+
+
+def test_r30_signer_pem_and_signature_are_the_only_unlisted_tag_files_allowed(world, pkg):
+    report = _check(world, pkg)
+    assert report.passed, [line.to_dict() for line in report.failures]
+    (pkg / "signer.pem.orig").write_bytes((pkg / layout.SIGNER_PEM).read_bytes())
+    _refused(world, pkg, "unlisted")
+
+
+# -- item: names that collide on Windows/macOS stores ---------------------------------------------
+def test_r33_payload_names_differing_only_by_unicode_normalisation_are_refused(world, pkg):
+    import unicodedata
+    other = pkg / layout.OTHER_DIR
+    nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
+    assert nfc != nfd
+    (other / nfc).write_bytes(b"one")
+    (other / nfd).write_bytes(b"two")
+    _resign(world, pkg)                                     # correctly signed by the trusted station
+    report = _refused(world, pkg, "paths")
+    assert any("café" in unicodedata.normalize("NFC", line.object) for line in report.failures)
+
+
+def test_r33_payload_names_differing_only_by_case_are_refused(world, pkg):
+    other = pkg / layout.OTHER_DIR
+    (other / "Readme.txt").write_bytes(b"one")
+    (other / "README.txt").write_bytes(b"two")
+    _resign(world, pkg)
+    report = _refused(world, pkg, "paths")
+    assert any(line.object.lower().endswith("readme.txt") for line in report.failures)
+
+
+# -- item: a file changed or added between the check and the copy -----------------------------------
+def _tamper_after_check(monkeypatch, change):
+    """Run ``change(package root)`` after the check passed and before anything is copied."""
+    original = receive._accept
+
+    def accept_after_change(session, report, path, *args, **kwargs):
+        change(report.root)
+        return original(session, report, path, *args, **kwargs)
+    monkeypatch.setattr(receive, "_accept", accept_after_change)
+
+
+@pytest.mark.parametrize("rel, how", [
+    (layout.SIGNER_PEM, "edit"), (layout.CATALOG_XML, "edit"), (layout.DESCRIPTION, "edit"),
+    (layout.SIGNATURE, "edit"), ("bag-info.txt", "edit"), ("tagmanifest-sha256.txt", "edit"),
+    (f"{layout.dossier_dir(2024, 'ZY·DJ', NUMBERS[0])}/{NUMBERS[0]}-0001.jpg", "edit"),
+    ("evil.sh", "add"), ("data/其他/payload.exe", "add"), (layout.REGISTER_PDF, "remove"),
+])
+def test_r33_file_changed_between_check_and_copy_is_not_received(world, pkg, monkeypatch, rel, how):
+    def change(root):
+        target = root / rel
+        if how == "add":
+            target.write_bytes(b"MZ\x90\x00 payload")
+        elif how == "remove":
+            target.unlink()
+        else:
+            target.write_bytes(target.read_bytes() + b"\n")
+    _tamper_after_check(monkeypatch, change)
+    assert _check(world, pkg).passed
+    before = archive_counts(world.archive.home)
+    with pytest.raises(CheckFailed) as caught:
+        receive.receive(world.archive.s["archivist1"], pkg, decision="accept", passphrase=PASSPHRASE)
+    assert rel.rsplit("/", 1)[-1] in caught.value.en and "nothing was received" in caught.value.en
+    assert archive_counts(world.archive.home) == before
+    home = world.archive.home
+    assert not list((home.path / "archive").rglob("*.*")) if (home.path / "archive").exists() else True
+    assert home.catalog.one("SELECT count(*) n FROM received_packages")["n"] == 0
+
+
+# -- item: a receipt applies only to the package digest it names -----------------------------------
+@pytest.mark.parametrize("damage", ["no_tag_manifest", "other_signed_package"])
+def test_r30_rejected_look_alike_does_not_flip_the_real_batch(tmp_path, damage):
+    import shutil
+    from scanstation.errors import NotFound
+    from scanstation.transfer import batches, outbox, receipts
+    w = make_world(tmp_path)
+    try:
+        share = tmp_path / "share"
+        share.mkdir()
+        genuine = Path(outbox.send(w.station.s["clerk1"], "X001-2024-001", share)["path"])
+        look_alike = tmp_path / "look-alike" / genuine.name
+        shutil.copytree(genuine, look_alike)
+        if damage == "no_tag_manifest":
+            for name in ("tagmanifest-sha256.txt", "tagmanifest-sm3.txt"):
+                (look_alike / name).unlink()
+        else:       # a correctly signed package with the same batch id but other content
+            (look_alike / layout.DESCRIPTION).write_text("另一个包\n", "utf-8")
+            _resign(w, look_alike)
+        archivist = w.archive.s["archivist1"]
+        rejected = receive.receive(archivist, look_alike, decision="reject", reasons=["不完整"], passphrase=PASSPHRASE)
+        assert rejected["decision"] == "rejected" and rejected["digest"] != w.sealed["tagmanifest_sm3"]
+        with pytest.raises(NotFound) as caught:
+            receipts.import_receipt(w.station.s["clerk1"], rejected["receipt_files"][0])
+        assert "nothing was changed" in caught.value.en
+        assert batches.get(w.station.home.catalog, "X001-2024-001")["state"] == "sent"
+        accepted = receive.receive(archivist, genuine, decision="accept", passphrase=PASSPHRASE)
+        imported = receipts.import_receipt(w.station.s["clerk1"], accepted["receipt_files"][0])
+        assert imported["state"] == "received"
+        assert batches.get(w.station.home.catalog, "X001-2024-001")["state"] == "received"
+    finally:
+        w.close()
+
+
+def test_r33_zip_with_an_unlisted_file_outside_data_fails_and_nothing_is_kept(world, tmp_path):
+    target = tmp_path / "extra.zip"
+    zip_package.write_zip(world.package, target)
+    with zipfile.ZipFile(target, "a") as zf:
+        entry = zipfile.ZipInfo(f"{world.package.name}/extras/payload.exe")
+        entry.create_system, entry.external_attr = 3, 0o100644 << 16          # a regular file
+        zf.writestr(entry, b"MZ\x90\x00")
+    report = _refused(world, target, "unlisted")
+    assert any(line.object == "extras/payload.exe" for line in report.failures)
+    assert not list((world.archive.home.path / "inbox").glob(".receive-*"))     # the extracted copy is gone
+
+
+@pytest.mark.parametrize("names", [("data/其他/Ä.txt", "data/其他/ä.txt"),             # case, non-ASCII
+                                   ("data/其他/ﬁle.txt", "data/其他/FILE.txt")])         # case-folded ligature
+def test_r33_other_case_folding_collisions_are_refused(world, pkg, names):
+    for i, name in enumerate(names):
+        (pkg / name).write_bytes(b"x" * (i + 1))
+    _resign(world, pkg)
+    _refused(world, pkg, "paths")

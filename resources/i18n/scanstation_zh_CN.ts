@@ -1392,6 +1392,10 @@
         <translation>待质检(&amp;W)：</translation>
     </message>
     <message>
+        <source>Only dossiers with &amp;low OCR confidence pages</source>
+        <translation>只显示含低识别置信度页面的案卷(&amp;L)</translation>
+    </message>
+    <message>
         <source>Choose a dossier from the queue.</source>
         <translation>请从待质检列表中选择案卷。</translation>
     </message>
@@ -1545,6 +1549,14 @@
     <message>
         <source>Completed</source>
         <translation>完成时间</translation>
+    </message>
+    <message>
+        <source>Low OCR confidence</source>
+        <translation>识别置信度低</translation>
+    </message>
+    <message>
+        <source>p.{n}</source>
+        <translation>第{n}页</translation>
     </message>
 </context>
 <context>

@@ -169,7 +169,8 @@ def _print_page(ctx, row) -> None:
 def _run_scan(ctx, session, number, profile, pages, extra):
     from scanstation.capture import Capture
     capture = Capture(session)
-    if capture.interrupted_sessions():
+    others = [s for s in capture.interrupted_sessions() if s["number"] != number]   # this dossier's: stored first
+    if others:
         ctx.warn(tr("Note: an earlier scan session was interrupted; run `scanstation recover` to store its pages.",
                     "提示：有中断的扫描会话；请运行 `scanstation recover` 保存其页面。"))
     try:
@@ -356,20 +357,23 @@ def cmd_dossier_complete(args, ctx) -> int:
 
 
 def cmd_recover(args, ctx) -> int:
-    from scanstation.capture import Capture
-    from scanstation.storage.image_store import ImageStore
+    from scanstation import recovery
     session = ctx.session()
-    session.require("capture")
-    capture = Capture(session)
-    try:
-        results = capture.recover()
-    finally:
-        capture.close()
-    report = ImageStore(session.home.path).reconcile(session.catalog)
-    data = {"sessions": [{"number": r.number, "pages": len(r.pages)} for r in results], "reconcile": report.as_dict()}
-    lines = [tr("Recovered {n} page(s) of {d}.", "已恢复 {d} 的 {n} 页。", n=len(r.pages), d=r.number) for r in results]
-    ctx.emit(data, lines or [tr("Nothing to recover.", "没有需要恢复的内容。")])
-    return 0
+    report = recovery.recover(session, progress=lambda row: _print_page(ctx, row))
+    rec = report.reconcile
+    lines = [tr("Recovered {n} page(s) of {d}.", "已恢复 {d} 的 {n} 页。", n=len(r.pages), d=r.number) for r in report.sessions]
+    if report.moves_replayed:
+        lines.append(tr("Finished {n} interrupted page file move(s).", "已完成 {n} 项中断的页面文件移动。",
+                        n=report.moves_replayed))
+    lines += [tr("Not recovered yet: {d}: {why}", "尚未恢复：{d}：{why}", d=f["number"], why=f["error"].message)
+              for f in report.failed]
+    if rec.orphan_files or rec.partial_files:
+        lines.append(tr("Files without a catalog row moved to quarantine: {n}", "无目录记录的文件已移入隔离区：{n}",
+                        n=len(rec.orphan_files) + len(rec.partial_files)))
+    lines += [tr("Catalog row without its file: {n} #{s}: {f}", "目录记录缺少文件：{n} 第 {s} 页：{f}",
+                 n=m["number"], s=m["seq"], f=m["file"]) for m in rec.missing_files]
+    ctx.emit(report.as_dict(), lines or [tr("Nothing to recover.", "没有需要恢复的内容。")])
+    return 0 if report.clean else 1
 
 
 def cmd_profile_list(args, ctx) -> int:

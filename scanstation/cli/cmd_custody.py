@@ -486,6 +486,9 @@ def cmd_fixity_check(args, ctx) -> int:
               for m in result.mismatched]
     lines += [tr("  MISSING {n} page {s}: {f}", "  缺失 {n} 第 {s} 页：{f}", n=m["number"], s=m["seq"], f=m["file"])
               for m in result.missing]
+    lines += [tr("  NOT IN THE AUDIT TRAIL {n} page {s}: {f} — its catalog checksum was never recorded (the catalog "
+                 "was edited directly)", "  审计日志无记录 {n} 第 {s} 页：{f} — 目录中的校验值从未被审计记录（目录被直接修改过）",
+                 n=m["number"], s=m["seq"], f=m["file"]) for m in result.unrecorded]
     lines.append(tr("All checksums match.", "全部校验值一致。") if result.ok else
                  tr("Problems found: restore these files from a backup and report to the administrator.",
                     "发现问题：请从备份恢复这些文件并报告管理员。"))

@@ -58,8 +58,16 @@ def register(sub) -> None:
     p.set_defaults(run=cmd_catalog_list)
 
     aud = sub.add_parser("audit", help=tr("the audit trail", "审计日志")).add_subparsers(dest="audit_cmd", metavar="ACTION")
-    p = aud.add_parser("verify", help=tr("check the audit chain", "校验审计链"))
+    p = aud.add_parser("verify", help=tr("check the audit chain and its signed checkpoints", "校验审计链及其签名检查点"))
+    p.add_argument("--checkpoint", action="append", default=[], metavar="PATH",
+                   help=tr("also compare with checkpoints kept elsewhere: a checkpoint or receipt file, a package, "
+                           "a backup (repeatable)", "同时与别处保存的检查点比对：检查点或回执文件、移交包、备份（可重复）"))
     p.set_defaults(run=cmd_audit_verify)
+    p = aud.add_parser("checkpoint", help=tr("sign a checkpoint of the audit chain's head (admin; key passphrase: "
+                                             "prompt or SCANSTATION_KEY_PASSPHRASE)",
+                                             "为审计链的当前末端签署检查点（管理员；密钥口令：提示输入或 SCANSTATION_KEY_PASSPHRASE）"))
+    p.add_argument("--key", required=True, help=tr("signing key name", "签名密钥名称"))
+    p.set_defaults(run=cmd_audit_checkpoint)
     p = aud.add_parser("log", help=tr("show audit entries", "显示审计记录"))
     p.add_argument("--filter-user", dest="filter_user", metavar="NAME")
     p.add_argument("--dossier", metavar="档号")
@@ -267,17 +275,44 @@ def cmd_catalog_list(args, ctx) -> int:
 
 # -- audit / reconcile ---------------------------------------------------------------------
 def cmd_audit_verify(args, ctx) -> int:
+    from scanstation import audit_anchor
     home = ctx.home()
     report = audit.verify(home.catalog.conn)
-    data = {"ok": report.ok, "entries": report.entries, "broken_id": report.broken_id,
-            "reason": report.reason_en if ctx.json else None}
+    anchors = audit_anchor.verify(home, getattr(args, "checkpoint", None))
+    data = {"ok": report.ok and anchors.ok, "entries": report.entries, "broken_id": report.broken_id,
+            "reason": report.reason_en if ctx.json else None, "checkpoints": anchors.anchored,
+            "anchored_up_to": anchors.latest_seq,
+            "checkpoint_failures": [{"source": r.source, "seq": r.seq, "status": r.status, "en": r.en, "zh": r.zh}
+                                    for r in anchors.failures()]}
+    lines = []
     if report.ok:
-        ctx.emit(data, tr("Audit chain intact: {n} entries.", "审计链完整：共 {n} 条记录。", n=report.entries))
-        return 0
-    ctx.emit(data, tr("Audit chain BROKEN at entry {i}: {r}. Report this to the auditor; do not change anything.",
-                      "审计链在第 {i} 条记录处断裂：{r}。请报告审计员，不要做任何修改。",
-                      i=report.broken_id, r=tr(report.reason_en, report.reason_zh)))
-    return 1
+        lines.append(tr("Audit chain intact: {n} entries.", "审计链完整：共 {n} 条记录。", n=report.entries))
+    else:
+        lines.append(tr("Audit chain BROKEN at entry {i}: {r}. Report this to the auditor; do not change anything.",
+                        "审计链在第 {i} 条记录处断裂：{r}。请报告审计员，不要做任何修改。",
+                        i=report.broken_id, r=tr(report.reason_en, report.reason_zh)))
+    for r in anchors.failures():
+        lines.append(tr("Checkpoint check FAILED ({s}): {m} Report this to the auditor; do not change anything.",
+                        "检查点比对不通过（{s}）：{m} 请报告审计员，不要做任何修改。", s=r.source, m=tr(r.en, r.zh)))
+    if anchors.ok:
+        lines.append(tr("Signed checkpoints: {n}, matching up to entry {k}; entries after the newest checkpoint are "
+                        "not yet anchored.", "签名检查点：{n} 个，至第 {k} 条均一致；最新检查点之后的记录尚未锚定。",
+                        n=anchors.anchored, k=anchors.latest_seq) if anchors.anchored else
+                     tr("No signed checkpoint yet: make one with scanstation audit checkpoint --key NAME.",
+                        "尚无签名检查点：请执行 scanstation audit checkpoint --key 名称。"))
+    ctx.emit(data, lines)
+    return 0 if data["ok"] else 1
+
+
+def cmd_audit_checkpoint(args, ctx) -> int:
+    from scanstation import audit_anchor
+    from scanstation.transfer import keys
+    session = ctx.session()
+    session.require("keys.manage")
+    result = audit_anchor.create(session, args.key, keys.passphrase())
+    ctx.emit(result, tr("Checkpoint signed: entry {s}, head {h}….", "检查点已签署：第 {s} 条，末端哈希 {h}…。",
+                        s=result["seq"], h=result["head"][:16]))
+    return 0
 
 
 def cmd_audit_log(args, ctx) -> int:
@@ -314,6 +349,8 @@ def cmd_reconcile(args, ctx) -> int:
     from scanstation.storage.image_store import ImageStore
     session = ctx.session()
     session.require("settings.manage")
+    from scanstation.storage import file_moves
+    file_moves.apply(session.home.path, session.catalog)   # what a crash left in flight goes to its place first
     report = ImageStore(session.home.path).reconcile(session.catalog)
     if not report.clean:
         session.log("store.reconcile", "home", session.home.fonds, report.as_dict())

@@ -197,6 +197,12 @@ COMMON_HELP = {
     "days": ("loan period in days", "借阅天数"),
     "overdue": ("only loans past their return date", "仅显示逾期未还的借阅"),
     "alg": ("signature algorithm: sm2 (国密, default) or ed25519", "签名算法：sm2（国密，默认）或 ed25519"),
+    "run_id": ("split run number (see: split runs)", "批量扫描编号（见 split runs）"),
+    "move": ("hand-over number as listed by paper out / paper in", "交接编号（paper out / paper in 显示的编号）"),
+    "store_person": ("the store-room person on the other side of the hand-over", "交接另一方的库房人员"),
+    "due_days": ("days until the paper is due back in the store room", "应归还库房的天数"),
+    "note": ("a note kept with the record", "随记录保存的备注"),
+    "box": ("盒号: every dossier of this box", "盒号：该盒的全部案卷"),
 }
 
 

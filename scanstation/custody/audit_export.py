@@ -22,6 +22,7 @@ from scanstation.custody.retention_due import parse_date
 from scanstation.errors import InvalidInput
 from scanstation.home import now_iso
 from scanstation.storage.files import write_atomic
+from scanstation.spreadsheet_cells import safe_row
 
 COLUMNS = ("id", "ts", "user", "station", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash")
 PDF_CELL_LIMIT = 400
@@ -72,7 +73,7 @@ def export(session, fmt: str, out: Path, since: str | None = None, until: str | 
         writer = csv.writer(buffer)
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow([r[c] for c in COLUMNS])
+            writer.writerow(safe_row(r[c] for c in COLUMNS))
         data = buffer.getvalue().encode("utf-8-sig")
     else:
         facts = [("全宗号", session.home.fonds), ("站点", session.home.station),

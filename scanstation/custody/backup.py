@@ -36,6 +36,7 @@ from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused
 from scanstation.home import CATALOG_FILE, Home, now_iso
 from scanstation.storage.files import CHUNK, PART_SUFFIX, file_digests, fsync_dir, storage_error
 from scanstation.storage.image_store import is_encrypted_at_rest
+from scanstation.storage.temp_files import FOLDER as TEMP_FOLDER
 from scanstation.users import PERMISSIONS, check_password, row_to_user
 
 MANIFEST = "manifest.json"
@@ -165,8 +166,10 @@ def _link_or_copy(src: Path, dst: Path) -> bool:
 def _home_files(home_path: Path):
     """(relative posix path, absolute path) of every file to back up, in a stable order."""
     for root, dirs, files in os.walk(home_path):
-        dirs.sort()
         rel_root = Path(root).relative_to(home_path)
+        if rel_root == Path("."):   # temporary files (storage.temp_files) are never backed up
+            dirs[:] = [d for d in dirs if d != TEMP_FOLDER]
+        dirs.sort()
         for name in sorted(files):
             if rel_root == Path(".") and name in _SKIP_TOP:
                 continue

@@ -1,8 +1,10 @@
 """Fixity checks: re-hash stored page images and compare with the catalog (R22, R39).
 
 Every active page (or a random sample of them, with its seed recorded so it can be repeated) is
-read again; SHA-256 and SM3 are compared with the values stored when the page was saved. Missing
-files and mismatches are reported; the run and its result go into ``fixity_runs`` and the audit trail.
+read again; SHA-256 and SM3 are compared with the values stored when the page was saved. The
+catalog's SM3 must also be one the audit trail recorded for that dossier (capture, rotation,
+replacement, receipt): a page file swapped with the catalog's checksums edited to match is caught
+here. Missing files, mismatches and unrecorded checksums are reported; the run and its result go into ``fixity_runs`` and the audit trail.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from scanstation import audit
 from scanstation.custody.protection import image_store, unlocked_key
 from scanstation.errors import InvalidInput, Refused
 from scanstation.home import now_iso
@@ -30,10 +33,12 @@ class FixityResult:
     bytes: int = 0
     mismatched: list[dict] = field(default_factory=list)
     missing: list[dict] = field(default_factory=list)
+    #: pages whose catalog SM3 the audit trail never recorded (the catalog was edited around the service layer)
+    unrecorded: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatched or self.missing)
+        return not (self.mismatched or self.missing or self.unrecorded)
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "ok": self.ok}
@@ -78,6 +83,7 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
         result.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 31)
         count = max(1, round(len(rows) * sample_percent / 100)) if rows else 0
         rows = sorted(random.Random(result.seed).sample(rows, count), key=lambda r: r["id"])
+    result.unrecorded = _unrecorded(session.catalog.conn, rows)
     store = image_store(session.home)
     # hashlib releases the GIL on large buffers: two threads keep two cores busy.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -91,7 +97,7 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
                 result.mismatched.append(info)
     finished = now_iso()
     details = {"pages_total": result.pages_total, "bytes": result.bytes, "mismatched": result.mismatched[:200],
-               "missing": result.missing[:200]}
+               "missing": result.missing[:200], "unrecorded": result.unrecorded[:200]}
     with session.change(None, "fixity.check", "home", session.home.fonds) as ch:
         cur = ch.conn.execute(
             "INSERT INTO fixity_runs(user, started_at, finished_at, sample_percent, seed, checked, mismatched, missing,"
@@ -101,8 +107,17 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
         result.run_id = cur.lastrowid
         ch.after = {"run": result.run_id, "ok": result.ok, "sample_percent": sample_percent, "seed": result.seed,
                     "checked": result.checked, "mismatched": [f"{m['number']}#{m['seq']}" for m in result.mismatched][:50],
-                    "missing": [f"{m['number']}#{m['seq']}" for m in result.missing][:50]}
+                    "missing": [f"{m['number']}#{m['seq']}" for m in result.missing][:50],
+                    "unrecorded": [f"{m['number']}#{m['seq']}" for m in result.unrecorded][:50]}
     return result
+
+
+def _unrecorded(conn, rows: list[dict]) -> list[dict]:
+    """Pages whose catalog SM3 no audit entry recorded: a file swapped on disk with the catalog's checksums
+    updated to match passes the re-hash, but not this comparison with the (anchored) audit trail."""
+    recorded, legacy = audit.recorded_page_digests(conn)
+    return [{"number": r["number"], "seq": r["seq"], "file": r["file_name"], "page_id": r["id"], "catalog_sm3": r["sm3"]}
+            for r in rows if r["number"] not in legacy and r["sm3"] not in recorded.get(r["number"], ())]
 
 
 def last_run(catalog) -> dict | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from scanstation.custody import protection
 from scanstation.errors import InvalidInput
+from scanstation.spreadsheet_cells import safe_row
 from scanstation.storage.files import fsync_dir, storage_error
 
 # 18-digit ID (last may be X), 15-digit old ID; bank card numbers 16-19 digits, maybe grouped by 4.
@@ -120,7 +121,7 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
                     row["person_id_number"] = mask_id_number(row["person_id_number"])
                     row["remarks"] = mask_text(row["remarks"])
                     row["title"] = mask_text(row["title"])
-                writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in EXPORT_COLUMNS])
+                writer.writerow(safe_row("" if row.get(k) is None else row.get(k) for k, _ in EXPORT_COLUMNS))
                 count += 1
             fh.flush()
             os.fsync(fh.fileno())

@@ -46,14 +46,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from scanstation.custody import search_sync
+from scanstation.custody.key_registry import (FIELD_PREFIX, KEY_FILE, _unlocked, forget, is_encrypted,  # noqa: F401
+                                              raise_locked, remember, unlocked_key, unlocked_key_for_path)
 from scanstation.errors import InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.storage.files import PART_SUFFIX, write_atomic
 from scanstation.storage.image_store import ENCRYPTED_MAGIC, ImageStore, PageCipher, is_encrypted_file
 
-KEY_FILE = "personal-data-key.json"
 ALGORITHM = "AES-256-GCM"
-FIELD_PREFIX = "enc1:"
 PERSONAL_FIELDS = ("person_id_number", "person_name")
 MIN_PASSPHRASE = 12
 # argon2id cost: ~0.1-0.3 s and 64 MiB on a desktop; stored with the key so it can be raised later.
@@ -133,10 +133,6 @@ def _field_aad(field: str) -> bytes:
 _FILE_AAD = b"scanstation/page-file/v1"
 
 
-def is_encrypted(value) -> bool:
-    return isinstance(value, str) and value.startswith(FIELD_PREFIX)
-
-
 def encrypt_field(key: DataKey, field: str, value: str) -> str:
     return key.encrypt_field(field, value)
 
@@ -148,12 +144,6 @@ def decrypt_field(key: DataKey | None, field: str, value: str) -> str:
     if key is None:
         raise_locked()
     return key.decrypt_field(field, value)
-
-
-def raise_locked():
-    raise Refused("Personal data is encrypted and not unlocked. Give the protection passphrase "
-                  "(prompt or SCANSTATION_PROTECT_PASSPHRASE).",
-                  "个人信息已加密且尚未解锁。请输入保护口令（提示输入或设置 SCANSTATION_PROTECT_PASSPHRASE）。")
 
 
 # -- key file ---------------------------------------------------------------------------
@@ -189,7 +179,7 @@ def _write_key_file(home, key: bytes, passphrase: str, created: str) -> dict:
     doc = {"format": 1, "algorithm": ALGORITHM, "kdf": {**KDF_DEFAULTS, "salt": base64.b64encode(salt).decode()},
            "nonce": base64.b64encode(nonce).decode(), "wrapped_key": base64.b64encode(wrapped).decode(),
            "key_id": _key_id(key), "created": created, "changed": now_iso()}
-    write_atomic(key_path(home), json.dumps(doc, indent=2).encode("utf-8"))
+    write_atomic(key_path(home), json.dumps(doc, indent=2).encode("utf-8"), private=True)
     return doc
 
 
@@ -221,22 +211,6 @@ def unlock(home, passphrase: str) -> DataKey:
                            "密钥文件 {path} 已损坏（{error}）。请从备份恢复 keys 目录。",
                            path=str(key_path(home)), error=str(exc)) from exc
     return DataKey(key, doc.get("key_id") or _key_id(key))
-
-
-_unlocked: dict[str, DataKey] = {}
-
-
-def remember(home, key: DataKey) -> None:
-    """Keep the key for this process (a GUI login); never stored on disk."""
-    _unlocked[str(Path(home.path).resolve())] = key
-
-
-def forget(home) -> None:
-    _unlocked.pop(str(Path(home.path).resolve()), None)
-
-
-def unlocked_key(home) -> DataKey | None:
-    return _unlocked.get(str(Path(home.path).resolve()))
 
 
 def reveal(home, field: str, value: str) -> str:
@@ -303,15 +277,6 @@ def open_page_file(path) -> bytes:
     if key is None:
         raise_locked()
     return key.decrypt_file_bytes(blob, path.name)
-
-
-def unlocked_key_for_path(path) -> DataKey | None:
-    """The unlocked key of the home a file belongs to, if any."""
-    resolved = Path(path).resolve()
-    for root, key in list(_unlocked.items()):
-        if resolved.is_relative_to(root):
-            return key
-    return None
 
 
 def _page_files(home):
@@ -431,7 +396,8 @@ def _seal_rows(conn, key: DataKey) -> dict:
                          (dossier_id, key.index_token(id_number)))
         search_sync.reindex_dossier(conn, dossier_id)   # drop the plain-text tokens from the search index
         sealed += 1
-    return {"sealed_rows": sealed, "skipped_rows_in_destruction_register": skipped}
+    return {"sealed_rows": sealed, "skipped_rows_in_destruction_register": skipped,
+            **search_sync.seal_page_text(conn, key)}   # OCR text and layouts: encrypted, keyed index
 
 
 def change_passphrase(session, old: str, new: str) -> dict:

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from scanstation.errors import InvalidInput, NotFound
@@ -260,14 +261,27 @@ def write_page_file(image, mode: str, folder: str, index: int) -> tuple[str, int
         image = image.convert("RGB")
     final = os.path.join(folder, f"page-{index + 1:04d}.pnm")
     part = final + ".part"
-    image.save(part, format="PPM")
-    os.replace(part, final)
+    try:
+        image.save(part, format="PPM")
+        os.replace(part, final)
+    except OSError as exc:   # full disk: a plain message, not a device fault
+        _discard(part)
+        from scanstation.storage.files import storage_error
+        raise storage_error(Path(final), exc) from None
     return final, image.width, image.height
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def make_spool_dir(settings: ScanSettings) -> str:
     """A fresh folder for one scan's page files, inside ``settings.spool_dir`` (or the temp folder)."""
-    root = settings.spool_dir or tempfile.gettempdir()
+    from scanstation.storage import temp_files
+    root = settings.spool_dir or temp_files.temp_dir()   # never the shared system temp folder (R40)
     os.makedirs(root, exist_ok=True)
     return tempfile.mkdtemp(prefix="scan-", dir=root)
 

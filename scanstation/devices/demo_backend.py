@@ -34,7 +34,9 @@ def _renderer():
     if _render_pool is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        _render_pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        from scanstation.worker_lifetime import die_with_parent
+        _render_pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=die_with_parent, initargs=(os.getpid(),))
     return _render_pool
 
 
@@ -58,10 +60,19 @@ def _write_pnm(pixels, folder: str, index: int) -> tuple[str, int, int]:
     height, width = pixels.shape[:2]
     final = os.path.join(folder, f"page-{index + 1:04d}.pnm")
     part = final + ".part"
-    with open(part, "wb") as f:
-        f.write(b"%s\n%d %d\n255\n" % (b"P6" if pixels.ndim == 3 else b"P5", width, height))
-        f.write(memoryview(np.ascontiguousarray(pixels)).cast("B"))
-    os.replace(part, final)
+    try:
+        with open(part, "wb") as f:
+            f.write(b"%s\n%d %d\n255\n" % (b"P6" if pixels.ndim == 3 else b"P5", width, height))
+            f.write(memoryview(np.ascontiguousarray(pixels)).cast("B"))
+        os.replace(part, final)
+    except OSError as exc:   # full disk: a plain message, not a device fault
+        try:
+            os.unlink(part)
+        except OSError:
+            pass
+        from pathlib import Path
+        from scanstation.storage.files import storage_error
+        raise storage_error(Path(final), exc) from None
     return final, width, height
 
 

@@ -125,6 +125,11 @@ def inspect_image_file(path: str | os.PathLike, *, default_dpi: int | None = Non
                                        name=path.name, dpi=round(dpi), min=MIN_DPI)
                 frames.append({"width": image.width, "height": image.height, "dpi": int(round(dpi)),
                                "mode": _mode_of(image)})
+    except Image.DecompressionBombError:
+        raise InvalidInput("{name} is far too large to be a scanned page (more than {limit} million pixels); "
+                           "it was not opened. Import the page as scanned (300 dpi).",
+                           "{name} 像素过多（超过 {limit} 百万像素），不可能是扫描页面，未予打开。请导入按 300 dpi 扫描的页面。",
+                           name=path.name, limit=2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000) from None
     except UnidentifiedImageError:
         if path.suffix.lower() in IMAGE_SUFFIXES:  # an image name whose header is not there yet
             raise IncompleteFile(path, "no image header") from None
@@ -147,11 +152,13 @@ class IncompleteFile(InvalidInput):
 
 
 def pages_of(image_file: ImageFile, device: DeviceInfo, spool_dir: str, *, first_page_number: int = 1,
-             first_index: int = 0) -> list[ScannedPage]:
-    """The pages of a file. A single frame is the file itself; frames of a multi-page file are
-    written as lossless single-page TIFFs into ``spool_dir``."""
+             first_index: int = 0, frames: set[int] | None = None) -> list[ScannedPage]:
+    """The pages of a file (only ``frames`` when given). A single frame is the file itself; frames of a
+    multi-page file are written as lossless single-page TIFFs into ``spool_dir``."""
     from PIL import Image
     pages = []
+    if frames is not None and not frames:
+        return pages
     if image_file.page_count == 1:
         f = image_file.frames[0]
         return [ScannedPage(index=first_index, page_number=first_page_number, path=str(image_file.path),
@@ -159,13 +166,21 @@ def pages_of(image_file: ImageFile, device: DeviceInfo, spool_dir: str, *, first
                             format=image_file.format, source_file=str(image_file.path), source_frame=0)]
     with Image.open(image_file.path) as image:
         for frame, f in enumerate(image_file.frames):
+            if frames is not None and frame not in frames:
+                continue
             image.seek(frame)
             target = os.path.join(spool_dir, f"{image_file.path.stem}-{frame + 1:04d}.tif")
             part = target + ".part"
             compression = "group4" if image.mode == "1" else "tiff_lzw"
-            image.save(part, format="TIFF", compression=compression, dpi=(f["dpi"], f["dpi"]))
-            os.replace(part, target)
-            pages.append(ScannedPage(index=first_index + frame, page_number=first_page_number + frame, path=target,
+            try:
+                image.save(part, format="TIFF", compression=compression, dpi=(f["dpi"], f["dpi"]))
+                os.replace(part, target)
+            except OSError as exc:   # full disk: a plain message; the frames written so far are delivered
+                Path(part).unlink(missing_ok=True)
+                from scanstation.storage.files import storage_error
+                raise storage_error(Path(target), exc) from None
+            n = len(pages)
+            pages.append(ScannedPage(index=first_index + n, page_number=first_page_number + n, path=target,
                                      width=f["width"], height=f["height"], dpi=f["dpi"], mode=f["mode"],
                                      device=device, format="tiff", source_file=str(image_file.path),
                                      source_frame=frame))
@@ -381,18 +396,38 @@ def import_files(paths: list[str | os.PathLike], on_page: PageCallback, *, spool
     """Pages from files named by the user (``scanstation import``): folders are expanded (image files in
     name order, temporary names skipped), every file is checked and decoded before the first page is
     delivered, and the files are left where they are."""
+    return deliver_files(inspect_import(paths, default_dpi=default_dpi), on_page, spool_dir=spool_dir,
+                         first_page_number=first_page_number)
+
+
+def _unreadable(path: Path, exc: OSError) -> InvalidInput:
+    return InvalidInput("{f} cannot be read ({err}).", "无法读取 {f}（{err}）。", f=str(path),
+                        err=exc.strerror or str(exc))
+
+
+def inspect_import(paths: list[str | os.PathLike], *, default_dpi: int | None = None) -> list[ImageFile]:
+    """Expand folders and check and decode every file; raises before anything is delivered."""
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted((c for c in p.iterdir() if c.is_file() and not is_temporary_name(c.name)
-                                 and c.suffix.lower() in {**IMAGE_SUFFIXES, ".pdf": "pdf"}), key=_natural_key))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise NotFound("{f} does not exist.", "{f} 不存在。", f=str(p))
+        try:
+            if p.is_dir():
+                files.extend(sorted((c for c in p.iterdir() if c.is_file() and not is_temporary_name(c.name)
+                                     and c.suffix.lower() in {**IMAGE_SUFFIXES, ".pdf": "pdf"}), key=_natural_key))
+            elif p.is_file():
+                files.append(p)
+            else:
+                raise NotFound("{f} does not exist.", "{f} 不存在。", f=str(p))
+        except OSError as exc:   # a name too long for the file system, no permission
+            raise _unreadable(p, exc) from None
     inspected = [inspect_image_file(f, default_dpi=default_dpi) for f in files]
     if not inspected:
         raise InvalidInput("No image files were given.", "没有可导入的图像文件。")
+    return inspected
+
+
+def deliver_files(inspected: list[ImageFile], on_page: PageCallback, *, spool_dir: str | None = None,
+                  first_page_number: int = 1, skip: set[tuple[str, int]] = frozenset()) -> ScanResult:
+    """Deliver the pages of checked files in order; ``skip`` holds (file, frame) pairs already filed."""
     settings = ScanSettings(spool_dir=spool_dir, first_page_number=first_page_number)
     spool = make_spool_dir(settings)
     device = DeviceInfo(id="import", backend="folder", model="File import", label="File import")
@@ -400,7 +435,8 @@ def import_files(paths: list[str | os.PathLike], on_page: PageCallback, *, spool
                         spool_dir=spool)
     for image_file in inspected:
         for page in pages_of(image_file, device, spool, first_page_number=result.next_page_number,
-                             first_index=len(result.pages)):
+                             first_index=len(result.pages),
+                             frames={f for f in range(image_file.page_count) if (str(image_file.path), f) not in skip}):
             result.pages.append(page)
             on_page(page)
     return result

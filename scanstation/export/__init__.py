@@ -186,6 +186,7 @@ def load_pages(catalog, store, dossier: dict, with_text: bool = True) -> SourceD
     """
     from PIL import Image, UnidentifiedImageError
 
+    from scanstation.custody.text_protection import read_page_text
     from scanstation.ocr.layout import load_layout
     rows = catalog.query("SELECT id, seq, file_name, dpi FROM pages WHERE dossier_id = ? AND state = 'active'"
                          " AND file_name != '' ORDER BY seq", (dossier["id"],))
@@ -212,8 +213,8 @@ def load_pages(catalog, store, dossier: dict, with_text: bool = True) -> SourceD
         layout = load_layout(catalog, row["id"]) if (with_text and has_layout) else None
         text = ""
         if with_text:
-            t = catalog.one("SELECT text FROM page_text WHERE page_id = ? AND status = 'done'", (row["id"],))
-            text = t["text"] if t else ""
+            t = catalog.one("SELECT 1 AS done FROM page_text WHERE page_id = ? AND status = 'done'", (row["id"],))
+            text = read_page_text(catalog, row["id"]) if t else ""     # decrypted when protected (R40)
         result.pages.append(SourcePage(seq=row["seq"], page_id=row["id"], file_name=row["file_name"], data=data,
                                        format=_detect(data), width=width, height=height, dpi=dpi, layout=layout,
                                        text=text))

@@ -29,18 +29,15 @@ from xml.etree import ElementTree as ET
 
 from scanstation.custody import protection
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused
+from scanstation.spreadsheet_cells import safe_cell
 from scanstation.storage.files import digests, write_atomic
 
 COLUMNS = ("档号", "全宗号", "年度", "保管期限", "题名", "责任者", "日期", "页数", "密级", "备注", "图像文件夹", "图像数量")
 FORMATS = ("xlsx", "csv", "xml")
 CHECKSUM_FILE = "checksums.csv"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value) -> str:
-    """A CSV cell that no spreadsheet evaluates as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A CSV cell that no spreadsheet evaluates as a formula (the station's one rule: spreadsheet_cells)."""
+    return safe_cell("" if value is None else str(value))
 
 
 def select(catalog, fonds: str, year: int | None = None, batch: str | None = None) -> list[dict]:

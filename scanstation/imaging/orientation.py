@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tempfile
 from dataclasses import dataclass
 
 from PIL import Image
 
 from scanstation.errors import CheckFailed
+from scanstation.storage import temp_files
 
 OSD_TIMEOUT_S = 30.0
 OSD_MIN_CONFIDENCE = 1.5  # tesseract's orientation confidence below this is a guess
@@ -48,7 +48,7 @@ def detect_orientation(image: Image.Image, dpi: int, timeout: float = OSD_TIMEOU
     factor = max(1, int(round(dpi / 150)))
     if factor > 1:
         img = img.reduce(factor)
-    fd, path = tempfile.mkstemp(suffix=".png", prefix="osd-")
+    fd, path = temp_files.mkstemp(prefix="osd-", suffix=".png")   # under the home, swept after a crash
     os.close(fd)
     try:
         img.save(path, "PNG", dpi=(dpi // factor, dpi // factor), compress_level=1)

@@ -24,6 +24,8 @@ from typing import Iterable, Iterator
 from PIL import Image
 
 from scanstation.imaging.analysis import PageSignature
+from scanstation.storage import temp_files
+from scanstation.worker_lifetime import die_with_parent
 from scanstation.imaging.pipeline import PipelineSettings, ProcessedPage, process_page
 
 _RAM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -40,7 +42,9 @@ class RawPage:
 
     @classmethod
     def park(cls, image: Image.Image) -> "RawPage":
-        fd, path = tempfile.mkstemp(prefix="scanstation-page-", suffix=".raw", dir=_RAM_DIR)
+        # the pid in the name lets the next start sweep files of a killed station (storage.temp_files)
+        fd, path = tempfile.mkstemp(prefix=f"{temp_files.RAW_PAGE_PREFIX}{os.getpid()}-", suffix=".raw",
+                                    dir=_RAM_DIR or temp_files.temp_dir())
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(image.tobytes())
@@ -68,7 +72,9 @@ def _remove(path: str) -> None:
         pass
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     from scanstation.imaging import geometry  # noqa: F401  (imports numpy, Pillow, OpenCV once)
 
@@ -91,8 +97,8 @@ class PagePool:
     def __init__(self, workers: int | None = None, warm: bool = True):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
-        )
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+            initargs=(os.getpid(),))
         if warm:
             self.warm()
 

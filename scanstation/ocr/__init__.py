@@ -1,4 +1,5 @@
-"""Background OCR: the tesseract wrapper (``tesseract``) and the persistent queue (``queue``).
+"""OCR: the engines behind one interface (``engines``), tesseract's TSV post-processing
+(``tesseract``), the page layout store (``layout``) and the persistent queue (``queue``).
 
-Kept import-light: worker processes import only ``scanstation.ocr.tesseract``.
+Kept import-light: worker processes import only ``scanstation.ocr.engines`` and what it needs.
 """

@@ -84,19 +84,30 @@ def _conn(db):
     return getattr(db, "conn", db)
 
 
+def _protected(db):
+    """R40: with personal-data protection on, the words are sealed like the page text (text_protection)."""
+    import scanstation.custody.text_protection as text_protection
+    return text_protection.for_connection(_conn(db))
+
+
 def save_layout(db, page_id: int, layout: PageLayout, now: str) -> None:
     """Store (or replace) a page's layout; call inside the write transaction that stores its text."""
+    protected = _protected(db)
+    stored = layout.to_json() if protected is None else protected.seal(layout.to_json(), "page_layout")
     _conn(db).execute(
         "INSERT INTO page_layout(page_id, engine, layout, updated_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(page_id) DO UPDATE SET engine = excluded.engine, layout = excluded.layout, "
         "updated_at = excluded.updated_at",
-        (page_id, layout.engine, layout.to_json(), now))
+        (page_id, layout.engine, stored, now))
 
 
 def load_layout(db, page_id: int) -> PageLayout | None:
     """The page's layout, or None when the page has not been read with boxes yet."""
     row = _conn(db).execute("SELECT layout FROM page_layout WHERE page_id = ?", (page_id,)).fetchone()
-    return PageLayout.from_json(row[0]) if row else None
+    if not row:
+        return None
+    protected = _protected(db)
+    return PageLayout.from_json(row[0] if protected is None else protected.reveal(row[0], "page_layout"))
 
 
 def delete_layout(db, page_id: int) -> None:

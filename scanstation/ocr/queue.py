@@ -16,6 +16,14 @@ Row life cycle (``page_text.status``)::
     skipped: the page was replaced or deleted before it was read.
 
 One runner per home: the home lock already makes the station the only process that writes.
+
+Engines (``scanstation.ocr.engines``): the runner reads with the station's ``ocr.engine`` setting
+(``auto`` chosen by memory and cores) unless a page was queued for a given engine (``ocr redo
+--engine``, kept in ``page_text.redo_engine`` until it is read). Each page keeps the label of the
+engine that read it and its confidence (``page_text.engine``/``confidence``) and, in the same
+transaction as its text, its layout (``page_layout``, as the engine read it). In the stored text the
+page's own 档号 is written back in its canonical spelling where OCR misread only its separators
+(``engines.restore_dossier_number``).
 """
 
 from __future__ import annotations
@@ -32,13 +40,20 @@ from typing import Callable
 
 from scanstation import search
 from scanstation.errors import InvalidInput
-from scanstation.ocr.tesseract import (DEFAULT_LANG, DEFAULT_PSM, DEFAULT_TIMEOUT_S, OcrError, check_tesseract,
-                                       ocr_page_job)
+from scanstation.ocr import engines
+from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
+from scanstation.ocr.tesseract import DEFAULT_TIMEOUT_S, OcrError
 
 log = logging.getLogger("scanstation.ocr")
 
 QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED, SKIPPED)
+
+MIGRATION = (41, "ocr_engines", """
+ALTER TABLE page_text ADD COLUMN engine TEXT NOT NULL DEFAULT '';       -- label of the engine that read the text
+ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';  -- engine asked for by 'ocr redo' ('' = setting)
+CREATE INDEX IF NOT EXISTS page_text_confidence ON page_text(status, confidence);
+""")
 
 
 def _now() -> str:
@@ -50,15 +65,47 @@ def _conn(db):
     return getattr(db, "conn", db)
 
 
-def enqueue(conn, page_id: int) -> None:
-    """Queue a page for OCR (call inside the transaction that inserts the page).
+def enqueue(conn, page_id: int, engine: str = "") -> None:
+    """Queue a page for OCR (call inside the transaction that inserts the page); ``engine`` ('' = the
+    station's setting) is the engine to read it with.
 
     A page queued again keeps its old text (still searchable) until the new result arrives.
     """
     _conn(conn).execute(
-        "INSERT INTO page_text(page_id, status, attempts, text, error, updated_at) VALUES (?, 'queued', 0, '', '', ?) "
+        "INSERT INTO page_text(page_id, status, attempts, text, error, updated_at, redo_engine) "
+        "VALUES (?, 'queued', 0, '', '', ?, ?) "
         "ON CONFLICT(page_id) DO UPDATE SET status = 'queued', attempts = 0, error = '', "
-        "updated_at = excluded.updated_at", (page_id, _now()))
+        "updated_at = excluded.updated_at, redo_engine = excluded.redo_engine", (page_id, _now(), engine))
+
+
+def select_pages(conn, number: str | None = None, year: int | None = None, all_pages: bool = False) -> list[int]:
+    """Ids of the active pages of one dossier (档号), of one year's dossiers, or of all dossiers."""
+    conn = _conn(conn)
+    if sum(x is not None and x is not False for x in (number, year, all_pages or None)) != 1:
+        raise InvalidInput("Choose the pages: one 档号, --year, or --all.", "请选择页面：一个档号、--year 或 --all。")
+    sql = ("SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id "
+           "WHERE p.state = 'active' AND d.status != 'destroyed' {where} ORDER BY d.number, p.seq")
+    if number is not None:
+        from scanstation.dossier_number import normalise
+        rows = conn.execute(sql.format(where="AND d.number = ?"), (normalise(number),)).fetchall()
+        if not rows and not conn.execute("SELECT 1 FROM dossiers WHERE number = ?", (normalise(number),)).fetchone():
+            from scanstation.errors import NotFound
+            raise NotFound("No dossier {number}.", "没有档号为 {number} 的案卷。", number=number)
+    elif year is not None:
+        rows = conn.execute(sql.format(where="AND d.year = ?"), (int(year),)).fetchall()
+    else:
+        rows = conn.execute(sql.format(where="")).fetchall()
+    return [r[0] for r in rows]
+
+
+def queue_redo(conn, page_ids: list[int], engine: str) -> int:
+    """Queue pages to be read again with ``engine`` (their current text stays searchable meanwhile)."""
+    if engine not in engines.ENGINES:
+        raise InvalidInput("Unknown OCR engine '{name}'. Choose one of: {choices}.",
+                           "未知的识别引擎“{name}”。可选：{choices}。", name=engine, choices=", ".join(engines.ENGINES))
+    for page_id in page_ids:
+        enqueue(conn, page_id, engine)
+    return len(page_ids)
 
 
 def requeue_failed(conn) -> int:
@@ -68,16 +115,30 @@ def requeue_failed(conn) -> int:
 
 
 def store_page_text(conn, page_id: int, text: str, confidence: float | None = None,
-                    count_attempt: bool = False) -> None:
-    """Store a page's text as done and keep the search index in step (inside a transaction)."""
+                    count_attempt: bool = False, engine: str = "", layout: PageLayout | None = None) -> None:
+    """Store a page's text as done, with the engine that read it and its layout, and keep the search
+    index in step -- all inside the caller's transaction. Text stored without a layout drops the old one
+    (its boxes would no longer match the text)."""
     conn = _conn(conn)
+    now = _now()
     search.unindex_page(conn, page_id)      # needs the text that was indexed: before the update
-    conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at) "
-                 "VALUES (?, 'done', ?, ?, ?, '', ?) ON CONFLICT(page_id) DO UPDATE SET status = 'done', "
-                 "attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, error = '', "
-                 "updated_at = excluded.updated_at",
-                 (page_id, int(count_attempt), text, confidence, _now(), int(count_attempt)))
+    text = _stored_text(conn, text)         # R40: sealed when personal-data protection is on
+    conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at, engine, "
+                 "redo_engine) VALUES (?, 'done', ?, ?, ?, '', ?, ?, '') ON CONFLICT(page_id) DO UPDATE SET "
+                 "status = 'done', attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, "
+                 "error = '', updated_at = excluded.updated_at, engine = excluded.engine, redo_engine = ''",
+                 (page_id, int(count_attempt), text, confidence, now, engine, int(count_attempt)))
+    if layout is not None:
+        save_layout(conn, page_id, layout, now)
+    else:
+        delete_layout(conn, page_id)
     search.index_page_text(conn, page_id)
+
+
+def _stored_text(conn, text: str) -> str:
+    import scanstation.custody.text_protection as text_protection
+    protected = text_protection.for_connection(conn)
+    return text if protected is None else protected.seal(text)
 
 
 def queue_counts(db, max_attempts: int = 3) -> dict[str, int]:
@@ -142,7 +203,7 @@ class OcrRunner:
 
     def __init__(self, home_or_catalog, image_path_for: Callable[[dict], Path] | None = None,
                  workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S, max_attempts: int = 3,
-                 lang: str = DEFAULT_LANG, psm: int = DEFAULT_PSM):
+                 engine: str | None = None):
         if isinstance(home_or_catalog, (str, os.PathLike)):   # a home folder: a connection of our own
             from scanstation.home import CATALOG_FILE
             from scanstation.storage.catalog import Catalog
@@ -151,12 +212,16 @@ class OcrRunner:
         home_path = Path(self.catalog.path).parent
         self.image_path_for = image_path_for or (
             lambda row: page_image_path(home_path, row["number"], row["file_name"]))
-        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        if engine is None:   # the station's setting (ocr.engine), auto by default
+            row = self.catalog.conn.execute("SELECT value FROM settings WHERE key = ?",
+                                            (engines.SETTING_KEY,)).fetchone()
+            engine = __import__("json").loads(row[0]) if row else engines.AUTO
+        self.engine = engines.resolve_engine(engine)
+        self.workers = max(1, int(workers or engines.workers_for(self.engine)))
         self.timeout_s = float(timeout_s)
         self.max_attempts = max(1, int(max_attempts))
-        self.lang, self.psm = lang, psm
         self._recovered = False
-        self._checked = False
+        self._checked: set[str] = set()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -173,14 +238,15 @@ class OcrRunner:
             log.info("OCR queue: %d page(s) left running by an earlier stop were queued again", n)
         return n
 
-    def check(self) -> None:
-        """Raise OcrError (with the install command) when tesseract or a language is missing."""
-        if self._checked:
+    def check(self, engine: str | None = None) -> None:
+        """Raise OcrError (with the install command) when the engine (or a tesseract language) is missing."""
+        engine = engine or self.engine
+        if engine in self._checked:
             return
-        problems = check_tesseract(self.lang)
+        problems = engines.check_engine(engine)
         if problems:
             raise OcrError("OCR cannot run: {problems}", "无法进行文字识别：{problems}", problems=" ".join(problems))
-        self._checked = True
+        self._checked.add(engine)
 
     def pending(self, catalog=None) -> int:
         conn = _conn(catalog or self.catalog)
@@ -269,10 +335,12 @@ class OcrRunner:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        from scanstation.worker_lifetime import die_with_parent
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
 
     def _claim(self, catalog, n: int) -> list[dict]:
-        sql = ("SELECT t.page_id, t.attempts, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "
+        sql = ("SELECT t.page_id, t.attempts, t.redo_engine, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "
                "FROM page_text t JOIN pages p ON p.id = t.page_id JOIN dossiers d ON d.id = p.dossier_id "
                "WHERE {where} ORDER BY {order} LIMIT ?")
         with catalog.write() as conn:
@@ -314,13 +382,18 @@ class OcrRunner:
                 self._record(catalog, row, {"ok": False, "error_en": getattr(exc, "en", str(exc)),
                                             "error_zh": getattr(exc, "zh", str(exc))}, stats)
                 return None
-        return pool.submit(ocr_page_job, source, self.lang, self.psm, self.timeout_s, row.get("dpi"))
+        engine = row.get("redo_engine") or self.engine
+        self.check(engine)   # a missing engine stops the round (pages go back to the queue), not a page failure
+        return pool.submit(engines.ocr_page_job, source, engine, self.timeout_s, row.get("dpi"))
 
     def _record(self, catalog, row: dict, result: dict, stats: OcrRunStats) -> None:
         page_id = row["page_id"]
         with catalog.write() as conn:
             if result.get("ok"):
-                store_page_text(conn, page_id, result["text"], result["confidence"], count_attempt=True)
+                layout = PageLayout.from_dict(result["layout"]) if result.get("layout") else None
+                text = engines.restore_dossier_number(result["text"], row.get("number") or "")
+                store_page_text(conn, page_id, text, result["confidence"], count_attempt=True,
+                                engine=result.get("engine", ""), layout=layout)
             else:
                 error = result.get("error_en", "") + "\n" + result.get("error_zh", "")
                 conn.execute("UPDATE page_text SET status = 'failed', attempts = attempts + 1, error = ?, "

@@ -1,11 +1,12 @@
-"""The one wrapper around the external ``tesseract`` program.
+"""tesseract: the station's post-processing of its TSV output, the start-up check, and ``run()``.
 
-Everything that starts tesseract goes through ``run()``: a timeout that kills the child,
-``OMP_THREAD_LIMIT=1`` in its environment (OpenMP threads fight each other when one process runs
-per core: 4-6x slower on 2 cores), stderr logged. Images are passed as file paths, never as
-in-memory pictures, so nothing is re-encoded and a worker never holds a decoded page.
+Pages are read by ``scanstation.ocr.engines`` through pytesseract (files) or, for pages held only
+in memory, through ``run()`` on stdin/stdout. ``run()`` is also the one wrapper for the other uses of
+the program (orientation detection): a timeout that kills the child, ``OMP_THREAD_LIMIT=1`` in its
+environment (OpenMP threads fight each other when one process runs per core: 4-6x slower on
+2 cores), stderr logged.
 
-One process per page: ``tesseract FILE stdout tsv`` gives the words with their confidences; the
+One process per page: the TSV output gives the words with their confidences and boxes; the
 text is rebuilt from the TSV (lines and paragraphs kept), and the mean word confidence comes
 from the same output. Tesseract puts spaces between Chinese characters; they are removed when
 both neighbours are CJK so that stored text reads as written and searches across them work.
@@ -21,8 +22,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from scanstation.errors import ScanStationError
@@ -47,14 +46,6 @@ class OcrError(ScanStationError):
 
 class OcrTimeout(OcrError):
     """Tesseract took longer than its time limit and was stopped."""
-
-
-@dataclass(frozen=True)
-class OcrResult:
-    text: str
-    confidence: float | None   # mean word confidence 0-100; None when no word was found
-    words: int
-    seconds: float
 
 
 def tesseract_program() -> str | None:
@@ -108,30 +99,6 @@ def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | No
     return proc
 
 
-def ocr_image(path: Path | str | bytes, lang: str = DEFAULT_LANG, psm: int = DEFAULT_PSM,
-              timeout_s: float = DEFAULT_TIMEOUT_S, dpi: int | None = None) -> OcrResult:
-    """OCR one image file (or the image's bytes, given to tesseract on stdin: pages encrypted at
-    rest are never written out in plain text); text with CJK spaces removed and the mean word confidence."""
-    data = path if isinstance(path, (bytes, bytearray)) else None
-    if data is None:
-        path = Path(path)
-        if not path.is_file():
-            raise OcrError("The page image {path} is missing. Restore it from a backup or rescan the page.",
-                           "页面图像 {path} 不存在。请从备份恢复或重新扫描该页。", path=str(path))
-        _require_image(path)
-    elif not bytes(data[:16]).startswith(_IMAGE_MAGIC):
-        raise OcrError("The page is not an image (damaged or wrong format). Rescan the page.",
-                       "该页不是图像（已损坏或格式错误）。请重新扫描该页。")
-    args = ["stdin" if data is not None else str(path), "stdout", "-l", lang, "--psm", str(int(psm))]
-    if dpi:
-        args += ["--dpi", str(int(dpi))]
-    args.append("tsv")
-    started = time.monotonic()
-    proc = run(args, timeout_s=timeout_s, input=bytes(data) if data is not None else None)
-    text, confidence, words = text_from_tsv(proc.stdout)
-    return OcrResult(text=text, confidence=confidence, words=words, seconds=time.monotonic() - started)
-
-
 # Leading bytes of the image formats a page may have (R04 masters, plus PNG/BMP/PNM imports).
 # tesseract reads any other file as a LIST of image paths, so a damaged page must not reach it.
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x0cjP  ",
@@ -148,18 +115,6 @@ def _require_image(path: Path) -> None:
     if not head.startswith(_IMAGE_MAGIC):
         raise OcrError("{path} is not an image file (damaged or wrong format). Rescan the page.",
                        "{path} 不是图像文件（已损坏或格式错误）。请重新扫描该页。", path=str(path))
-
-
-def ocr_page_job(path: str | bytes, lang: str, psm: int, timeout_s: float, dpi: int | None) -> dict:
-    """Worker-process entry point (picklable): OCR one page, errors returned as data."""
-    try:
-        result = ocr_image(path, lang=lang, psm=psm, timeout_s=timeout_s, dpi=dpi)
-    except OcrError as exc:
-        return {"ok": False, "timeout": isinstance(exc, OcrTimeout), "error_en": exc.en, "error_zh": exc.zh}
-    except Exception as exc:  # a worker must report, never die silently
-        return {"ok": False, "timeout": False, "error_en": f"OCR failed: {exc!r}", "error_zh": f"文字识别失败：{exc!r}"}
-    return {"ok": True, "text": result.text, "confidence": result.confidence, "words": result.words,
-            "seconds": result.seconds}
 
 
 # -- TSV -> text ---------------------------------------------------------------------------

@@ -189,7 +189,8 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
 DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody", "scanstation.ocr.layout",
                      "scanstation.dossier_list", "scanstation.page_count", "scanstation.coversheet",
-                     "scanstation.custody.paper")
+                     "scanstation.custody.paper", "scanstation.ocr.queue", "scanstation.transfer.uploads",
+                     "scanstation.recovery")
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
@@ -220,7 +221,9 @@ class Catalog:
                                    isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk when it returns, so a power cut never takes back a page (or a file
+            # move) the station has acted on; WAL keeps it to one sync per transaction.
+            conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.DatabaseError as exc:
             raise HomeError(
                 "The catalog {path} is damaged or not a catalog ({error}). Restore it from a backup.",
@@ -291,17 +294,27 @@ class Catalog:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if _is_full(exc):
+                    raise _disk_full(self.path) from exc
+                raise
             self._depth = 1
             try:
                 yield self.conn
-            except BaseException:
-                self._depth = 0
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self._depth = 0
                 self.conn.execute("COMMIT")
+            except BaseException as exc:
+                self._depth = 0
+                if self.conn.in_transaction:
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                if isinstance(exc, sqlite3.OperationalError) and _is_full(exc):
+                    raise _disk_full(self.path) from exc
+                raise
 
     @contextlib.contextmanager
     def claim(self, digest: str, *, desk: str, station: str, user: str):
@@ -318,8 +331,33 @@ class Catalog:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of this thread to the same file (WAL lets readers run beside the
+        writer), for services that answer many reads at once; closed with the catalog."""
+        local = self.__dict__.setdefault("_readers", threading.local())
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False,
+                                   isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            local.conn = conn
+            self.__dict__.setdefault("_reader_list", []).append(conn)
+        return conn
+
     def close(self) -> None:
+        for conn in self.__dict__.get("_reader_list", []):
+            conn.close()
         self.conn.close()
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+
+
+def _disk_full(path: Path):
+    """A full disk met by the catalog is said like any other full disk; nothing was changed (rolled back)."""
+    from scanstation.storage.files import disk_full
+    return disk_full(path)
 
 
 def _statements(sql: str) -> list[str]:

@@ -28,13 +28,37 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name."""
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name.
+
+    ``private``: the file is created readable by its owner only (0600) from its first byte (keys).
+    """
     path = Path(path)
+    if private and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.chmod(path.parent, PRIVATE_DIR_MODE)
+        except OSError:
+            pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + PART_SUFFIX)
     try:
-        with open(tmp, "wb") as fh:
+        if private:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, PRIVATE_FILE_MODE)     # whatever the umask
+            opened = os.fdopen(fd, "wb")
+        else:
+            opened = open(tmp, "wb")
+        with opened as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -48,11 +72,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise storage_error(path, exc) from exc
 
 
+def disk_full(path) -> StorageError:
+    """The one message for a full disk, whichever write met it (page, spool, catalog)."""
+    return StorageError(
+        "The disk is full (writing {path}). Every page received so far is kept; free some space, then continue: "
+        "the next scan of the dossier, or scanstation recover, stores the kept pages first.",
+        "磁盘已满（写入 {path} 时）。已收到的页面全部保留；请释放空间后继续：再次扫描该案卷或运行 "
+        "scanstation recover 时会先保存这些页面。", path=str(path))
+
+
 def storage_error(path: Path, exc: OSError) -> StorageError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StorageError(
-            "The disk is full while writing {path}. Free some space, then continue; everything stored before is intact.",
-            "写入 {path} 时磁盘已满。请清理磁盘空间后继续；之前保存的内容完好无损。", path=str(path))
+        return disk_full(path)
     return StorageError("Cannot write {path}: {error}. Check the folder and its permissions; everything stored before is intact.",
                         "无法写入 {path}：{error}。请检查该目录及其权限；之前保存的内容完好无损。",
                         path=str(path), error=exc.strerror or str(exc))

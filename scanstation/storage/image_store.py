@@ -154,8 +154,16 @@ class ImageStore:
         return dst
 
     def reconcile(self, catalog) -> ReconcileReport:
-        """Bring disk and catalog into agreement after a crash, without deleting anything."""
+        """Bring disk and catalog into agreement after a crash, without deleting anything.
+
+        A file that a pending move still has to carry (``.renumber-*``, ``.restore-*``) belongs to a committed
+        change: it is left where it is, never quarantined (callers replay the moves first: recovery, the
+        reconcile command). A dossier folder left empty (a crashed receive, files set aside here) is removed
+        so that the dossier can be stored again."""
         report = ReconcileReport()
+        in_flight = set()
+        for row in catalog.query("SELECT src, dst FROM pending_moves"):
+            in_flight.update(self.root.parent / row["src"], self.root.parent / row["dst"])
         expected: dict[Path, dict] = {}
         for row in catalog.query(
                 "SELECT p.id, p.seq, p.file_name, p.sha256, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
@@ -166,7 +174,7 @@ class ImageStore:
         if self.root.exists():
             for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
                 for file in sorted(folder.iterdir()):
-                    if not file.is_file():
+                    if not file.is_file() or file in in_flight:
                         continue
                     if file.name.endswith(PART_SUFFIX):
                         report.partial_files.append(str(file.relative_to(self.root)))
@@ -175,6 +183,10 @@ class ImageStore:
                     else:
                         continue
                     self._quarantine(file, quarantine)
+                try:
+                    folder.rmdir()   # only succeeds when empty: nothing is deleted
+                except OSError:
+                    pass
         for path, row in expected.items():
             if not path.exists():
                 report.missing_files.append({"number": row["number"], "seq": row["seq"],

@@ -146,6 +146,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "{object} 以仅大小写不同的名称被列出两次（{detail}），实际只有一个文件。"),
     "case-collision": ("{object} and {detail} differ only in letter case; they cannot both be unpacked on Windows or macOS.",
                        "{object} 与 {detail} 仅大小写不同，在 Windows 或 macOS 上无法同时解包。"),
+    "normalization-collision": ("{object} and {detail} differ only in Unicode normalisation (NFC/NFD); they are the same "
+                                "name on Windows and macOS stores, so one would overwrite the other.",
+                                "{object} 与 {detail} 仅 Unicode 规范化形式（NFC/NFD）不同；在 Windows 和 macOS 上是同一个名称，"
+                                "一个会覆盖另一个。"),
     "normalization-alias": ("{object} is listed under two Unicode forms of the same name ({detail}).",
                             "{object} 以同一名称的两种 Unicode 形式被列出（{detail}）。"),
     "normalization-mismatch": ("{object} is listed under another Unicode form of its name ({detail}).",
@@ -813,9 +817,13 @@ class _Validator:
         nfc_disk: dict[str, list[str]] = {}
         for path in r.payload:
             nfc_disk.setdefault(unicodedata.normalize("NFC", path), []).append(path)
+        for group in nfc_disk.values():
+            if len(group) > 1:
+                self.warn("normalization-collision", group[0], ", ".join(repr(p)[1:-1] for p in group[1:]))
+        # Case-insensitive stores (Windows; macOS, which also folds normalisation) see one name here.
         folded: dict[str, list[str]] = {}
-        for path in r.payload:
-            folded.setdefault(path.casefold(), []).append(path)
+        for nfc, group in nfc_disk.items():
+            folded.setdefault(nfc.casefold(), []).append(group[0])
         for group in folded.values():
             if len(group) > 1:
                 self.warn("case-collision", group[0], ", ".join(group[1:]))
@@ -945,6 +953,10 @@ class _Validator:
             if alg in tag_algs and path in by_rel and by_rel[path][alg] != digest:
                 self.problem("tag-digest-mismatch", path, f"tagmanifest-{alg}.txt")
         r.hashed = not self.fast
+
+
+def is_tag_manifest(rel: str) -> bool:
+    return bool(_TAGMANIFEST_RE.match(rel))
 
 
 def validate_bag(path, *, fast: bool = False, algorithms: Iterable[str] | None = None,

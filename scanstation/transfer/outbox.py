@@ -176,23 +176,7 @@ def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: b
             sleep(wait)
             wait = min(wait * 2, MAX_WAIT)
             continue
-        stamp = now_iso()
-        with session.change("batch.manage", "batch.send", "batch", batch["batch_id"]) as ch:
-            ch.conn.execute("INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, path, bytes,"
-                            " started_at, finished_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                            (batch["id"], str(dest), kind, attempt, str(final), size, started, stamp))
-            details = dict(batch["details"], sent={"to": str(dest), "path": str(final), "kind": kind, "bytes": size,
-                                                   "at": stamp, "by": session.user.name, "attempts": attempt})
-            ch.conn.execute("UPDATE batches SET state = 'sent', details = ?, updated_at = ? WHERE id = ?",
-                            (json.dumps(details, ensure_ascii=False), stamp, batch["id"]))
-            for d in batches.dossiers_of(session.catalog, batch["id"]):
-                if d["status"] == "batched":
-                    ch.conn.execute("UPDATE dossiers SET status = 'sent', updated_at = ? WHERE id = ?", (stamp, d["id"]))
-                    ch.also("dossier.sent", "dossier", d["number"], {"status": "batched"}, {"status": "sent"})
-            ch.before = {"state": batch["state"]}
-            ch.after = {"state": "sent", "path": str(final), "kind": kind, "bytes": size, "attempts": attempt}
-        return {"batch_id": batch["batch_id"], "state": "sent", "path": str(final), "kind": kind, "bytes": size,
-                "attempts": attempt, "tagmanifest_sm3": batch["tagmanifest_sm3"]}
+        return mark_sent(session, batch, str(dest), kind, str(final), size, attempt, started)
     session.log("batch.send_failed", "batch", batch["batch_id"], {"to": str(dest), "attempts": attempts,
                                                                     "error": last_error[:500]})
     raise StorageError("Batch {b} could not be delivered to {dest} after {n} attempt(s): {error}. The package stays "
@@ -200,6 +184,28 @@ def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: b
                        "批次 {b} 经 {n} 次尝试仍未能送达 {dest}：{error}。移交包仍封存在发件箱中；请连接共享目录或移动硬盘后再执行："
                        "scanstation batch send {b} --to {dest}", b=batch["batch_id"], dest=str(dest), n=attempt,
                        error=last_error or tr("unknown error", "未知错误"))
+
+
+def mark_sent(session: Session, batch: dict, destination: str, kind: str, final: str, size: int, attempt: int,
+              started: str) -> dict:
+    """Record a delivery that arrived (a folder, a zip or an upload): the batch and its dossiers are sent."""
+    stamp = now_iso()
+    with session.change("batch.manage", "batch.send", "batch", batch["batch_id"]) as ch:
+        ch.conn.execute("INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, path, bytes,"
+                        " started_at, finished_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                        (batch["id"], destination, kind, attempt, final, size, started, stamp))
+        details = dict(batch["details"], sent={"to": destination, "path": final, "kind": kind, "bytes": size,
+                                               "at": stamp, "by": session.user.name, "attempts": attempt})
+        ch.conn.execute("UPDATE batches SET state = 'sent', details = ?, updated_at = ? WHERE id = ?",
+                        (json.dumps(details, ensure_ascii=False), stamp, batch["id"]))
+        for d in batches.dossiers_of(session.catalog, batch["id"]):
+            if d["status"] == "batched":
+                ch.conn.execute("UPDATE dossiers SET status = 'sent', updated_at = ? WHERE id = ?", (stamp, d["id"]))
+                ch.also("dossier.sent", "dossier", d["number"], {"status": "batched"}, {"status": "sent"})
+        ch.before = {"state": batch["state"]}
+        ch.after = {"state": "sent", "path": final, "kind": kind, "bytes": size, "attempts": attempt}
+    return {"batch_id": batch["batch_id"], "state": "sent", "path": final, "kind": kind, "bytes": size,
+            "attempts": attempt, "tagmanifest_sm3": batch["tagmanifest_sm3"]}
 
 
 # -- pruning sent batches (R38) --------------------------------------------------------------

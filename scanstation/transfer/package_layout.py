@@ -5,6 +5,7 @@
   bagit.txt  bag-info.txt
   manifest-sha256.txt  manifest-sm3.txt  tagmanifest-sha256.txt  tagmanifest-sm3.txt
   tagmanifest-sm3.txt.sig  signer.pem    detached signature of tagmanifest-sm3.txt and its key
+  audit-checkpoint.json               the station's signed audit checkpoint (docs/audit-anchors.md)
   data/说明文件.txt                   description of the package
   data/文件目录.xml                   one <文件> per dossier: 顺序号 档号 责任者 题名 日期 密级 文件名 备注
                                      (then 年度 保管期限 页数 图像数 页数说明: an explained R09/R10 difference)

@@ -167,19 +167,31 @@ def write(envelope: dict, out_dir) -> tuple[Path, Path]:
 
 # -- the station side --------------------------------------------------------------------------
 def _find_batch(session: Session, receipt: dict) -> dict:
+    """The batch whose sealed package has the digest the receipt names; nothing else.
+
+    A receipt names the package it decided on by the SM3 of its signed tag manifest. A receipt about
+    any other package — a copy damaged on the way, a look-alike with the same batch id — says nothing
+    about the batch this station sent, so it never changes it (matching by batch id alone would let a
+    rejected look-alike return the genuine batch).
+    """
     pkg = receipt.get("package", {})
     digest = str(pkg.get("digest", ""))
     row = session.catalog.one("SELECT batch_id FROM batches WHERE tagmanifest_sm3 = ? AND tagmanifest_sm3 != ''",
-                              (digest,)) if digest else None
-    if row is None and pkg.get("digest_of") != "tagmanifest-sm3.txt":
-        # The archive room could not identify the package by its tag manifest (it was missing):
-        # match the batch by its id, but only a batch that was sent.
-        row = session.catalog.one("SELECT batch_id FROM batches WHERE batch_id = ? AND state IN ('sent', 'sealed')",
-                                  (str(pkg.get("batch_id", "")),))
+                              (digest,)) if digest and pkg.get("digest_of") == "tagmanifest-sm3.txt" else None
     if row is None:
+        same_id = session.catalog.one("SELECT batch_id, tagmanifest_sm3 FROM batches WHERE batch_id = ?",
+                                      (str(pkg.get("batch_id", "")),))
+        if same_id is not None:
+            raise NotFound("The receipt is about another package (SM3 {d}… of {of}) than the one this station sealed "
+                           "as batch {b} (tag manifest SM3 {mine}…), for example a copy damaged on the way; nothing "
+                           "was changed. Ask the archive room to check the package as sent.",
+                           "回执针对的是另一个移交包（{of} 的 SM3 {d}…），而非本站封装的批次 {b}（标签清单 SM3 {mine}…），"
+                           "例如传输中损坏的副本；未做任何修改。请档案室检测本站发送的原包。",
+                           d=digest[:16], of=pkg.get("digest_of", "?"), b=same_id["batch_id"],
+                           mine=(same_id["tagmanifest_sm3"] or "")[:16])
         raise NotFound("No batch of this station matches the receipt (package digest {d}…, batch {b}). It belongs to "
-                       "another station or another package.",
-                       "本站没有与回执对应的批次（包摘要 {d}…，批次 {b}）。它属于其他站点或其他移交包。",
+                       "another station or another package; nothing was changed.",
+                       "本站没有与回执对应的批次（包摘要 {d}…，批次 {b}）。它属于其他站点或其他移交包；未做任何修改。",
                        d=digest[:16], b=pkg.get("batch_id", "?"))
     return batches.get(session.catalog, row["batch_id"])
 

@@ -27,10 +27,12 @@ import os
 import random
 import secrets
 import shutil
+import stat as stat_mod
 from pathlib import Path
 
-from scanstation import SOFTWARE_NAME, __version__, settings
+from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
+from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
@@ -139,6 +141,67 @@ def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> i
     return size
 
 
+def _changed(rel: str) -> CheckFailed:
+    return CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
+                       "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=rel)
+
+
+def _copy_hashed(src: Path, dst: Path, sm3: str, rel: str) -> None:
+    """Copy one file, hashing it on the way; the copy is kept only when its SM3 is the checked one."""
+    tmp = dst.with_name(dst.name + ".part")
+    h = hashlib.new("sm3")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(src, flags)
+    except OSError as exc:
+        raise _changed(rel) from exc
+    with os.fdopen(fd, "rb") as fi, open(tmp, "wb") as fo:
+        if not stat_mod.S_ISREG(os.fstat(fi.fileno()).st_mode):
+            tmp.unlink(missing_ok=True)
+            raise _changed(rel)
+        for chunk in iter(lambda: fi.read(CHUNK), b""):
+            h.update(chunk)
+            fo.write(chunk)
+        fo.flush()
+        os.fsync(fo.fileno())
+    if h.hexdigest() != sm3:
+        tmp.unlink(missing_ok=True)
+        raise _changed(rel)
+    os.replace(tmp, dst)
+
+
+def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[str]) -> None:
+    """Copy every non-image file of the checked package into ``kept``, accepting only what was verified.
+
+    Each file is hashed while it is copied and must have the SM3 the check recorded (payload and tag
+    manifests, the tag manifests and the signature files as they were read). A file that appeared
+    after the check, a link or a device file, or a checked file that is gone stops the acceptance.
+    """
+    root = report.root
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        for entry in os.scandir(folder):
+            rel = Path(entry.path).relative_to(root).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+                continue
+            if not entry.is_file(follow_symlinks=False) or rel not in report.verified:
+                raise CheckFailed("{file} appeared in the package after it was checked; nothing was received. "
+                                  "Check the package again.",
+                                  "{file} 在检测后出现在移交包中；未接收任何内容。请重新检测移交包。", file=rel)
+            seen.add(rel)
+            if rel in images:
+                continue            # copied into the image store, re-hashed there
+            target = kept / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy_hashed(Path(entry.path), target, report.verified[rel], rel)
+    gone = sorted(set(report.verified) - seen)
+    if gone:
+        raise _changed(gone[0])
+
+
 def _store_value(home, field: str, value: str) -> str:
     try:
         from scanstation.custody import protection
@@ -189,6 +252,24 @@ def _receipt(session: Session, report: verify.VerifyReport, digest: str, digest_
                        "receiver": {"organization": organization, "handler": session.user.name, "reviewer": "",
                                     "date": stamp[:10]}},
     }
+
+
+def _add_audit_checkpoints(receipt: dict, session: Session, report: verify.VerifyReport, signer) -> None:
+    """Anchors held by the other side: the archive room's signed checkpoint of its own audit chain, and the
+    sender's checkpoint from the package (only when the check vouched for that file), signed back with the
+    receipt."""
+    receipt["receiver"]["audit_checkpoint"] = audit_anchor.make(session.home, signer,
+                                                                f"receipt {receipt['receipt_id']}")
+    rel = audit_anchor.PACKAGE_FILE
+    if report.root is not None and rel in report.verified:
+        try:
+            data = (report.root / rel).read_bytes()
+            if hashlib.new("sm3", data).hexdigest() == report.verified[rel]:
+                found = audit_anchor.extract(json.loads(data.decode("utf-8")))
+                if found:
+                    receipt["package"]["sender_audit_checkpoint"] = found[0]
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
 
 
 def _package_register(report: verify.VerifyReport) -> dict | None:
@@ -330,6 +411,7 @@ def _write_receipt(session, envelope, out_dir) -> tuple[list[Path], str]:
 def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons, returned) -> dict:
     receipt = _receipt(session, report, digest, digest_of, "rejected", reasons, sample, returned,
                        _package_register(report))
+    _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
     written, receipt_rel = _write_receipt(session, envelope, out_dir)
     stamp = now_iso()
@@ -359,11 +441,16 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
                           "scanstation reconcile, then receive again.",
                           "本档案室中已存在 {n} 的图像目录；未写入任何内容。请先执行 scanstation reconcile 后再接收。", n=c.number)
     receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
+    _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
     created: list[Path] = []
     written: list[Path] = []
     batch_id = receipt["package"]["batch_id"] or path.name
     kept = home.dir("archive") / "received" / f"{batch_id}-{digest[:12]}"
+    if kept.exists():   # left by an accept killed before its commit (the digest is not in the catalog): set aside
+        aside = home.dir("quarantine") / f"interrupted-receive-{now_iso().replace(':', '')}"
+        aside.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(kept), str(aside / kept.name))
     try:
         # 1. images into the store, re-hashed while copied
         sha, sm3 = report.manifests.get("sha256", {}), report.manifests.get("sm3", {})
@@ -374,18 +461,14 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
             for rel in c.images:
                 _copy_verified(report.root / rel, folder / rel.rsplit("/", 1)[-1], sha[rel], sm3[rel], store)
             fsync_dir(folder)
-        # 2. the package's own record: tag files, signature and every non-image file
+        # 2. the package's own record: tag files, signature and every non-image file, each hashed while
+        #    copied and compared with what the check vouched for
         kept.mkdir(parents=True)
         created.append(kept)
-        image_set = {rel for c in contents for rel in c.images}
-        for item in sorted(report.root.rglob("*")):
-            rel = item.relative_to(report.root).as_posix()
-            if item.is_file() and rel not in image_set:
-                target = kept / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(item, target)
+        _copy_package_record(report, kept, {rel for c in contents for rel in c.images})
         written, receipt_rel = _write_receipt(session, envelope, out_dir)
         stamp = now_iso()
+        crash_point("receive.copied")
         with session.change("receive", "package.accept", "package", batch_id) as ch:
             package_id = _record(ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel,
                                  str(kept.relative_to(home.path)), stamp)
@@ -525,7 +608,8 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
     from scanstation.custody import search_sync
     search_sync.reindex_dossier(ch.conn, dossier_id)      # 档号, 题名, 姓名, 单位 and ID number findable at once
     ch.also("dossier.archived", "dossier", c.number, None,
-            {"status": "archived", "images": len(c.meta.pages), "package": package_id})
+            {"status": "archived", "images": len(c.meta.pages), "package": package_id,
+             "sm3": [page.checksums["sm3"] for page in c.meta.pages]})
 
 
 __all__ = ["draw_sample", "receive", "review_sample"]

@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from scanstation import SOFTWARE_NAME, __version__, page_count
+from scanstation import SOFTWARE_NAME, __version__, audit_anchor, page_count
 from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
@@ -493,7 +493,10 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
     ]
     written.append(bagit.write_bag_info(build, info, durable=False))
     written.append(bagit.write_bagit_txt(build, durable=False))
-    tag_files = ["bagit.txt", "bag-info.txt"] + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS]
+    # the station's signed audit checkpoint travels in the package (and stays in the home)
+    put(audit_anchor.PACKAGE_FILE, audit_anchor.to_bytes(audit_anchor.make(home, signer, f"seal {batch['batch_id']}")))
+    tag_files = ["bagit.txt", "bag-info.txt"] + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS] + \
+        [audit_anchor.PACKAGE_FILE]
     tag_digests = {}
     for rel in tag_files:
         data = (build / rel).read_bytes()

@@ -320,11 +320,7 @@ class KeyFile:
 
     def save(self, path) -> Path:
         path = Path(path)
-        write_atomic(path, (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        try:
-            path.chmod(0o600)
-        except OSError:
-            pass  # not every file system keeps POSIX modes; the key is encrypted anyway
+        write_atomic(path, (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), private=True)
         self.path = path
         return path
 
@@ -488,7 +484,9 @@ class TrustList:
 
     def save(self, path) -> Path:
         path = Path(path)
-        write_atomic(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        # private like every file in keys/: whoever could rewrite the trust list could make a forged signer trusted
+        write_atomic(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                     private=True)
         return path
 
     @classmethod

@@ -76,7 +76,12 @@ BAG_CODE_CHECK = {
     "tag-manifest-missing": "tag_manifest", "tag-manifest-incomplete": "tag_manifest", "tag-file-missing": "tag_manifest",
     "payload-oxum-mismatch": "oxum", "payload-oxum-malformed": "oxum",
     "file-missing": "files", "file-unlisted": "files", "fetch-incomplete": "files",
+    "normalization-collision": "paths", "case-collision": "paths", "normalization-alias": "paths",
+    "normalization-mismatch": "paths", "case-alias": "paths",
 }
+#: Tag files a tag manifest cannot list: the signature over tagmanifest-sm3.txt and the key that made it
+#: (both are checked by the signature check). Every other file outside data/ must be in the tag manifests.
+UNMANIFESTED_TAG_FILES = frozenset({layout.SIGNATURE, layout.SIGNER_PEM})
 ZIP_CODE_CHECK = {"zip-name-not-utf8": "paths", "zip-unsafe-path": "paths", "zip-link": "paths", "zip-special": "paths",
                   "zip-encrypted": "encryption", "zip-method": "encryption", "zip-bomb": "limits",
                   "zip-duplicate": "limits"}
@@ -188,6 +193,9 @@ class VerifyReport:
     payload: dict[str, int] = field(default_factory=dict)
     manifests: dict = field(default_factory=dict)
     content_checked: bool = True
+    #: package path -> SM3 of every file the check vouched for (payload and tag manifests, tag manifests and
+    #: signature files as read); a receiver copies these and nothing else (see ``verified_files``)
+    verified: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -288,6 +296,8 @@ def _check_signature(lines: _Lines, root: Path, bag: bagit.BagReport, trust: sig
                    f"无法读取签名者公钥：{exc}。")
         return
     report.signer = {"algorithm": key.algorithm, "fingerprint": key.fingerprint, "trusted_name": ""}
+    for rel, data in ((layout.SIGNATURE, sig), (layout.SIGNER_PEM, pem), (layout.SIGNED_TAG_MANIFEST, signed)):
+        report.verified[rel] = hashlib.new("sm3", data).hexdigest()
     if not signing.verify(pem.decode("ascii", "replace"), signed, sig):
         lines.fail("signature", layout.SIGNATURE,
                    "The signature does not match tagmanifest-sm3.txt: the package was changed after it was signed.",
@@ -715,6 +725,8 @@ def verify_folder(root: Path, *, trust: signing.TrustList | None, schema=None, c
         lines.fail(check, problem.object, problem.en, problem.zh)
         if problem.code == "file-unlisted":
             lines.fail("unlisted", problem.object, problem.en, problem.zh)
+    _check_unlisted_tag_files(lines, bag)
+    _record_verified(report, root, bag)
     n_files, n_bytes = len(bag.payload), sum(bag.payload.values())
     lines.passed("paths", f"{n_files + len(bag.tag_files)} files", "only regular files inside the package",
                  "包内均为普通文件，无包外路径")
@@ -773,6 +785,30 @@ def verify_folder(root: Path, *, trust: signing.TrustList | None, schema=None, c
     report.lines = lines.lines()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _record_verified(report: VerifyReport, root: Path, bag: bagit.BagReport) -> None:
+    """What a copy must match: manifest digests (checked by the bag pass) and the tag manifests as read."""
+    report.verified.update(bag.manifests.get("sm3", {}))
+    report.verified.update(bag.tag_manifests.get("sm3", {}))
+    for rel in bag.tag_files:
+        if bagit.is_tag_manifest(rel):
+            data = _read_small(root, rel, bagit.MAX_TAG_FILE_BYTES)
+            if data is not None:
+                report.verified[rel] = hashlib.new("sm3", data).hexdigest()
+
+
+def _check_unlisted_tag_files(lines: _Lines, bag: bagit.BagReport) -> None:
+    """BagIt allows tag files no tag manifest lists; our packages do not (they would be copied unchecked)."""
+    if not bag.tag_manifests:
+        return          # reported as tag_manifest: nothing outside data/ is protected at all
+    for rel in bag.uncovered_tag_files:
+        if rel in UNMANIFESTED_TAG_FILES:
+            continue
+        lines.fail("unlisted", rel,
+                   f"{rel} is outside data/ and no tag manifest lists it: nothing vouches for it. Ask the sender for "
+                   "the package as sealed.",
+                   f"{rel} 位于 data/ 之外，且未列入任何标签清单，无法证明其来源。请向移交方索取原封装的移交包。")
 
 
 def _package_schema(root: Path, bag: bagit.BagReport):

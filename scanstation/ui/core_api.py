@@ -145,7 +145,8 @@ class CoreApi:
                                     scan_options=options)
 
     def recover_interrupted(self) -> list:
-        return self.capture().recover()
+        """The station's one recovery (moves, sessions, reconcile; audited); the sessions it finished."""
+        return _module("recovery").recover(self.session, self.capture()).sessions
 
     def interrupted_sessions(self) -> list[dict]:
         return self.capture().interrupted_sessions()
@@ -231,8 +232,8 @@ class CoreApi:
     def qc_reasons(self) -> list:
         return list(_module("qc").QC_REASONS)
 
-    def qc_queue(self) -> list[dict]:
-        return _module("qc").queue(self.session)
+    def qc_queue(self, low_confidence_only: bool = False) -> list[dict]:
+        return _module("qc").queue(self.session, low_confidence_only=low_confidence_only)
 
     def qc_page_decision(self, number: str, seq: int, passed: bool, reason: str = "") -> None:
         _module("qc").page_decision(self.session, number, seq, passed, reason)

@@ -181,9 +181,9 @@ class MainWindow(QMainWindow):
         first = "scan" if api.can("capture") else ("qc" if self.qc_desk is not None else
                                                   "intake" if self.intake_view is not None else "search")
         self.show_view(first)
-        if api.can("capture"):   # a crash or power cut in the middle of a batch: finish what reached the spool
-            tasks.run_task(api.interrupted_sessions, self._offer_recovery, lambda e: presenter().present(e, self),
-                           pool="catalog", owner=self)
+        if api.can("capture"):   # after a crash or power cut: the station's one recovery, as `scanstation recover`
+            tasks.run_task(api.recover_interrupted, self._recovered, lambda e: presenter().present(e, self),
+                           pool="device", owner=self)
         self.custody.start()   # backup reminder (R39) and the scheduled fixity check
         if background_ocr:  # pages become searchable while the clerk keeps scanning
             tasks.run_task(api.start_background_ocr, None, lambda e: presenter().present(e, self), pool="catalog",
@@ -233,15 +233,9 @@ class MainWindow(QMainWindow):
             self.show_view("scan")
             self.scan_desk.open_dossier(number, page or None)
 
-    def _offer_recovery(self, sessions: list) -> None:
-        if not sessions:
-            return
-        numbers = ", ".join(dict.fromkeys(s["number"] for s in sessions))
-        self.statusBar().showMessage(self.tr("Recovering interrupted scans of {numbers}…").format(numbers=numbers))
-        tasks.run_task(self.api.recover_interrupted, self._recovered, lambda e: presenter().present(e, self),
-                       pool="device", owner=self)
-
     def _recovered(self, results: list) -> None:
+        if not results:
+            return
         pages = sum(len(r.pages) for r in results)
         self.statusBar().clearMessage()
         presenter().inform(self.tr("Interrupted scans recovered"), self.tr(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSplitter, QTableView, QToolBar,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSplitter,
+                               QTableView, QToolBar,
                                QVBoxLayout, QWidget)
 
 from scanstation.ui.barcode import BarcodeField
@@ -30,16 +31,18 @@ class QueueModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.headers = [self.tr("Dossier number"), self.tr("Pages"), self.tr("Scanned by"), self.tr("Completed"),
-                        self.tr("Title")]
+                        self.tr("Low OCR confidence"), self.tr("Title")]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         row = self.rows[index.row()]
-        key = ("number", "declared_pages", "scanned_by", "updated_at", "title")[index.column()]
+        key = ("number", "declared_pages", "scanned_by", "updated_at", "low_confidence_pages", "title")[index.column()]
         value = row.get(key)
         if key == "updated_at":
             return local_time(value)
+        if key == "low_confidence_pages":   # the pages whose OCR text search may miss
+            return ", ".join(self.tr("p.{n}").format(n=n) for n in value or [])
         return "" if value is None else str(value)
 
 
@@ -124,6 +127,9 @@ class QcDesk(QWidget):
         self.number_edit.setObjectName("qcNumber")
         self.number_edit.setPlaceholderText(self.tr("or type / scan a 档号 and Enter"))
         self.number_edit.returnPressed.connect(lambda: self.open_dossier(self.number_edit.text().strip()))
+        self.low_confidence = QCheckBox(self.tr("Only dossiers with &low OCR confidence pages"), self)
+        self.low_confidence.setObjectName("qcLowConfidence")
+        self.low_confidence.toggled.connect(self.refresh_queue)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
@@ -135,6 +141,7 @@ class QcDesk(QWidget):
         head.addWidget(self.refresh_button)
         left_layout.addLayout(head)
         left_layout.addWidget(self.queue, 1)
+        left_layout.addWidget(self.low_confidence)
         left_layout.addWidget(self.number_edit)
 
         self.strip = PageStrip(self._page_path, movable=False, parent=self)
@@ -230,8 +237,9 @@ class QcDesk(QWidget):
 
     # -- queue -------------------------------------------------------------------------------
     def refresh_queue(self) -> None:
-        run_task(self.api.qc_queue, self._queue_loaded, lambda e: present(e, self.window()), pool="catalog",
-                 owner=self)
+        low = self.low_confidence.isChecked()
+        run_task(lambda: self.api.qc_queue(low_confidence_only=low), self._queue_loaded,
+                 lambda e: present(e, self.window()), pool="catalog", owner=self)
 
     def _queue_loaded(self, rows: list[dict]) -> None:
         self.queue_model.set_rows(rows)

@@ -38,8 +38,9 @@ class HitsModel(RowTableModel):
 
             if column == 1:
                 return "" if hit.page is None else str(hit.page)
-            if column == 2:
-                return self.field_label(hit.field)
+            if column == 2:   # a page's text says which OCR engine read it
+                engine = getattr(hit, "engine", "")
+                return self.field_label(hit.field) + (f" · {engine}" if engine else "")
             return hit.snippet
         return None
 
