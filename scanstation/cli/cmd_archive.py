@@ -7,9 +7,13 @@ from scanstation.users import password_from, validate_name, validate_password
 
 
 def register(sub) -> None:
-    archive = sub.add_parser("archive", help=tr("an archive room on PostgreSQL and a page store",
-                                                "基于 PostgreSQL 与页面存储的档案室")).add_subparsers(
-        dest="archive_cmd", metavar="ACTION")
+    if "archive" in sub.choices:          # the group is shared with cmd_web (archive serve)
+        import argparse
+        archive = next(a for a in sub.choices["archive"]._actions if isinstance(a, argparse._SubParsersAction))
+    else:
+        archive = sub.add_parser("archive", help=tr("the archive room: network service, PostgreSQL archive",
+                                                    "档案室：网络服务、PostgreSQL 档案库")).add_subparsers(
+            dest="archive_cmd", metavar="ACTION")
     p = archive.add_parser("init", help=tr("create (or join) an archive on PostgreSQL with a page store, and write the "
                                            "archive home (--home) that names them",
                                            "创建（或加入）PostgreSQL 档案库及页面存储，并写入指向它们的档案工作目录（--home）"))
