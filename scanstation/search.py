@@ -601,7 +601,8 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
 def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None) -> list[tuple[float, int]]:
     """(score, rowid), best first: BM25 over all matches when there are at most RANK_WINDOW,
     else the newest matches (score 0). See the module docstring."""
-    if table == "search_pages" and protected is not None:
+    pages = table == "search_pages" and protected is not None
+    if pages:
         # protected OCR text (keyed tokens): an FTS5 expression of its own; on SQLite only so far
         newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
                                              f"LIMIT ?", (protected.match(compiled.text_match), RANK_WINDOW + 1))]

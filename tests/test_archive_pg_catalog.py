@@ -34,9 +34,9 @@ def test_dialect_rewrites_the_sqlite_forms_once_and_leaves_literals_alone():
 def test_migrations_are_numbered_and_apply_once(pg_dsn):
     cat = PgCatalog(pg_dsn)
     try:
-        assert cat.migrate() == [100, 101, 102]
+        assert cat.migrate() == [100, 101, 102, 103]
         assert cat.migrate() == []
-        assert cat.applied_migrations() == [100, 101, 102]
+        assert cat.applied_migrations() == [100, 101, 102, 103]
         assert cat.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'received_packages'")
         cat.check_version()
     finally:
@@ -129,3 +129,22 @@ def test_sql_this_backend_lacks_is_a_plain_message_and_changes_nothing(pg_dsn):
         assert cat.one("SELECT 1 AS ok")["ok"] == 1                                  # still usable
     finally:
         cat.close()
+
+
+def test_shared_tables_have_every_column_of_the_sqlite_catalog(tmp_path, pg_dsn):
+    """The archive's tables on PostgreSQL keep up with the station's migrations (rows equal on both backends)."""
+    from scanstation.storage.catalog import Catalog
+    lite = Catalog(tmp_path / "c.sqlite")
+    lite.migrate()
+    pg = PgCatalog(pg_dsn)
+    pg.migrate()
+    try:
+        for table in ("fonds", "users", "settings", "dossiers", "pages", "page_text", "audit_log", "received_packages",
+                      "received_dossiers", "search_page_state", "search_dossier_state"):
+            sqlite_cols = {r[1] for r in lite.conn.execute(f"PRAGMA table_info({table})")}
+            pg_cols = {r["column_name"] for r in pg.query("SELECT column_name FROM information_schema.columns "
+                                                          "WHERE table_name = ?", (table,))}
+            assert sqlite_cols <= pg_cols, (table, sorted(sqlite_cols - pg_cols))
+    finally:
+        lite.close()
+        pg.close()

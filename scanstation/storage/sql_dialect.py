@@ -216,6 +216,14 @@ CREATE TABLE search_dossier_state (
 CREATE INDEX dossiers_id_number_prefix ON dossiers(person_id_number text_pattern_ops);
 CREATE INDEX dossiers_number_prefix ON dossiers(number text_pattern_ops);
 """),
+    (103, "archive_station_columns", """
+-- Columns the station's catalog gained in its own migrations (10, 41, 90), so that rows and queries
+-- stay the same on both backends (tests/test_archive_pg_catalog.py checks that none is missing).
+ALTER TABLE pages ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
+ALTER TABLE page_text ADD COLUMN engine TEXT NOT NULL DEFAULT '';
+ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';
+ALTER TABLE dossiers ADD COLUMN count_explanation TEXT NOT NULL DEFAULT '';
+"""),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
