@@ -235,3 +235,54 @@ def test_store_full_during_intake_commits_nothing_and_resumes_when_extended(tmp_
             a.close()
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def test_s3_store_down_during_intake_commits_nothing_and_the_next_attempt_succeeds(tmp_path, pg_dsn, packages):
+    """An S3 endpoint (moto's server, a process of its own) that goes away: a plain message, no rows."""
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from scanstation.errors import StorageError
+    from tests.archive_pg_fixtures import make_pg_archive
+    from tests.pg_support import _free_port
+    pem, paths = packages
+    exe = str(Path(sys.executable).with_name("moto_server"))
+    if not Path(exe).exists():
+        pytest.skip("moto[server] is not installed")
+    port = _free_port()
+
+    def start():
+        proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+                return proc
+            except Exception:
+                time.sleep(0.2)
+        return proc
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    server = start()
+    a = None
+    try:
+        a = make_pg_archive(tmp_path / "arch-s3", pg_dsn, "s3://intake/city", endpoint=f"http://127.0.0.1:{port}",
+                            station_pem=pem)
+        server.kill()
+        server.wait(10)
+        with pytest.raises(StorageError) as exc:
+            receive.receive(a.s["archivist1"], paths[3], decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert "not available" in exc.value.en
+        assert archive_state(a.home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
+        server = start()                   # the endpoint is back (moto keeps nothing: the bucket is made again)
+        a.home.page_store.create()
+        result = receive.receive(a.s["archivist1"], paths[3], decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert result["decision"] == "accepted"
+        assert_whole(a.home.catalog, a.home.page_store, 2, 2)
+    finally:
+        if a is not None:
+            a.close()
+        server.kill()
+        server.wait(10)
