@@ -11,6 +11,14 @@ N = "X001-ZY·DJ·2024·D100-0001-001"
 EXAMPLES: dict[str, list[str]] = {
     "": ["--home /srv/scan --user zhangsan", f"catalog show {N} --json --user zhangsan",
          f"scan {N} --device test:0", "verify /media/transfer/X001-2024-001"],
+    "archive init": ["--home /srv/arch-desk1 archive init --station A01 --admin admin "
+                     "--db postgresql://archive@db.example/archive --store /mnt/archive",
+                     "--home /srv/arch-desk2 archive init --station A02 --fonds A01 --admin admin "
+                     "--db postgresql://archive@db.example/archive --store s3://archive/city "
+                     "--s3-endpoint https://rgw.example --credentials /etc/scanstation/archive.env"],
+    "archive serve": ["--home /srv/archive archive serve", "--home /srv/archive archive serve --bind 0.0.0.0:8443 "
+                      "--tls-cert /etc/scanstation/cert.pem --tls-key /etc/scanstation/key.pem"],
+    "archive migrate": ["--home /srv/arch-desk1 --user admin archive migrate --from /srv/old-archive"],
     "init": ["--home /srv/scan init --fonds X001 --station S01 --admin admin",
              "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive"],
     "user add": ["user add zhangsan --role clerk", "user add lisi --role qc,clerk --user admin"],
