@@ -41,8 +41,9 @@ def scan(scanner, tmp_path, cancel=None, on_page=None, **settings):
     return result, pages
 
 
-def test_listing_includes_test_device_and_demo():
-    devices = {d.id: d for d in all_devices()}
+def test_listing_includes_test_device_and_demo_only_when_asked():
+    assert "demo" not in {d.id for d in all_devices()}   # never offered unless the home allows it
+    devices = {d.id: d for d in all_devices(demo=True)}
     assert "demo" in devices
     assert "sane:test:0" in devices
     test0 = devices["sane:test:0"]

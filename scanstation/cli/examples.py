@@ -38,6 +38,7 @@ EXAMPLES: dict[str, list[str]] = {
     "audit export": ["audit export --format csv --out audit.csv --since 2024-01-01"],
     "reconcile": ["reconcile --user admin"],
     "devices": ["devices", "devices --json"],
+    "training": ["training", "training on --user admin", "training off --user admin"],
     "scan": [f"scan {N} --device test:0 --pages 10", f"scan {N} --device sane:fujitsu:fi-7160:12345 --source duplex",
              f"scan {N} --profile 标准彩色", "scan --split --device test:0"],
     "import": [f"import {N} scans/page1.tif scans/page2.tif", f"import {N} scans/", "import --split scans/stack/"],
