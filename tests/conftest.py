@@ -30,20 +30,32 @@ def enable_training(home: Home) -> None:
     home.set_setting("capture.demo_scanner", True)
 
 
-@pytest.fixture(autouse=True)
-def training_homes(request, monkeypatch):
-    """Every home a test creates (``Home.create``: the fixtures, ``scanstation init``, the fixture modules) has
-    training switched on, unless the test is marked ``real_station``."""
-    if request.node.get_closest_marker("real_station"):
-        return
+_TRAINING = {"on": True}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def training_homes_everywhere():
+    """Every home a test creates (``Home.create``: the fixtures of any scope, ``scanstation init``, the fixture
+    modules) has training switched on, unless the test is marked ``real_station`` (see ``training_homes``)."""
     create = Home.create.__func__
 
     def create_training(cls, *args, **kwargs):
         h = create(cls, *args, **kwargs)
-        enable_training(h)
+        if _TRAINING["on"]:
+            enable_training(h)
         return h
 
-    monkeypatch.setattr(Home, "create", classmethod(create_training))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Home, "create", classmethod(create_training))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def training_homes(request):
+    """A test marked ``real_station`` creates real stations: the demo scanner is refused there."""
+    _TRAINING["on"] = not request.node.get_closest_marker("real_station")
+    yield
+    _TRAINING["on"] = True
 
 
 @pytest.fixture
