@@ -22,6 +22,8 @@ def test_stack_scan_view_splits_a_demo_stack_and_files_held_pages_in_one_action(
         view = window.stack_view
         assert view is not None and "stack" in window.views
         window.show_view("stack")
+        qtbot.waitUntil(lambda: view.device.findData("demo") >= 0, timeout=30000)   # a training station
+        view.device.setCurrentIndex(view.device.findData("demo"))
         # two pages with no cover sheet in front: the run stops at once and holds what the scanner took in
         files = tuple(str(f) for f in stack.files[3:5])
         with qtbot.waitSignal(view.runFinished, timeout=120000) as done:

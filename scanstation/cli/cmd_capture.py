@@ -93,7 +93,8 @@ def register(sub) -> None:
     p.set_defaults(run=cmd_profile_list)
     p = prof.add_parser("save", help=tr("create or change a profile (admin)", "创建或修改扫描方案（管理员）"))
     p.add_argument("name")
-    p.add_argument("--device", default="demo")
+    p.add_argument("--device", help=tr("scanner id (none: the only real scanner found at scan time)",
+                                       "扫描仪编号（不指定：扫描时使用找到的唯一一台真实扫描仪）"))
     p.add_argument("--source", choices=["flatbed", "adf", "duplex"], default="adf")
     p.add_argument("--mode", choices=["color", "gray", "lineart"], default="color")
     p.add_argument("--dpi", type=int, default=300)
@@ -418,12 +419,16 @@ def cmd_profile_list(args, ctx) -> int:
 
 def cmd_profile_save(args, ctx) -> int:
     from scanstation.profiles import ScanProfile, save_profile
-    from scanstation.devices.base import canonical_device_id
-    profile = ScanProfile(args.name, device=canonical_device_id(args.device), source=args.source, mode=args.mode,
+    from scanstation.devices.base import canonical_device_id, check_device_allowed
+    session = ctx.session()
+    device = canonical_device_id(args.device or "")
+    if device:
+        check_device_allowed(session.home, device)   # the demo scanner: demo homes and training only
+    profile = ScanProfile(args.name, device=device, source=args.source, mode=args.mode,
                           dpi=args.dpi,
                           format=args.format, jpeg_quality=args.quality, deskew=not args.no_deskew,
                           crop=not args.no_crop, orientation=args.orientation, locked=args.lock)
-    save_profile(ctx.session(), profile)
+    save_profile(session, profile)
     ctx.emit(profile.as_dict(), tr("Profile {n} saved.", "扫描方案 {n} 已保存。", n=args.name))
     return 0
 

@@ -39,8 +39,7 @@ class StackScanView(QWidget):
         layout.addWidget(title)
         form = QFormLayout()
         self.device = QComboBox(self)
-        self.device.setObjectName("stackDevice")
-        self.device.addItem(self.tr("Demo scanner"), "demo")
+        self.device.setObjectName("stackDevice")   # filled by discovery: real scanners first, the demo one only where offered
         self.profile = QComboBox(self)
         self.profile.setObjectName("stackProfile")
         self.into = QLineEdit(self)
@@ -113,9 +112,9 @@ class StackScanView(QWidget):
         run_task(api.devices, self._fill_devices, lambda e: None, pool="device", owner=self)
 
     def _fill_devices(self, devices) -> None:
-        for d in devices:
-            if d.id != "demo":
-                self.device.addItem(d.display_name(), d.id)
+        # the core offers the demo scanner only on a demo home or in training; it is never the default
+        for d in sorted(devices, key=lambda d: d.backend == "demo"):
+            self.device.addItem(d.display_name(), d.id)
 
     # -- core calls -----------------------------------------------------------------------
     def _profile(self):
@@ -124,6 +123,11 @@ class StackScanView(QWidget):
     def start(self, scan_options: dict | None = None) -> None:
         from scanstation.coversheet.split import SplitRun
         device = self.device.currentData()
+        if not device:
+            from scanstation.errors import Refused
+            presenter().present(Refused("No scanner was found; connect and switch on the scanner, then open this "
+                                        "view again.", "未找到扫描仪；请连接并打开扫描仪后重新打开此页面。"), self)
+            return
         profile = self._profile()
         self.run = SplitRun(self.api.capture(), device, profile, labels=self.labels.isChecked(),
                             into=self.into.text().strip() or None, scan_options=scan_options or {})
