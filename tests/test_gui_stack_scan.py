@@ -87,6 +87,8 @@ def test_buttons_start_a_run_and_print_sheets_through_the_file_dialog(qtbot, hom
     window = make_window(qtbot, home, "clerk1")
     try:
         view = window.stack_view
+        qtbot.waitUntil(lambda: view.device.findData("demo") >= 0, timeout=30000)   # a training station
+        view.device.setCurrentIndex(view.device.findData("demo"))
         # the demo scanner feeds a dossier's pages with no sheet: the run stops and says so
         with qtbot.waitSignal(view.runFinished, timeout=120000) as done:
             view.start_button.click()
