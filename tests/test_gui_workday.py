@@ -537,6 +537,7 @@ def _duplicates(texts: list[str]) -> dict:
     return {k: v for k, v in seen.items() if len(v) > 1}
 
 
+@pytest.mark.real_station
 def test_admin_switches_the_demo_scanner_on_for_training_in_settings(qtbot, home, zh_ui, presenter_log):
     window = make_window(qtbot, home, "admin")
     try:
