@@ -167,3 +167,18 @@ def test_pages_from_the_demo_scanner_are_marked(tmp_path):
     DemoScanner().scan("demo", ScanSettings(source="adf", mode="gray", dpi=200, spool_dir=str(tmp_path),
                                                      demo_pages=2), pages.append, CancelToken())
     assert pages and all(p.truth.mark_box_px is not None for p in pages if not p.truth.blank)
+
+
+@pytest.mark.parametrize("mode", ["gray", "lineart"])
+def test_the_mark_leaves_the_ocr_text_of_the_form_unchanged(tmp_path, mode):
+    """The stamp is lighter than the ink: tesseract reads the same text with and without it, so the page's
+    OCR text (and PageTruth's lines) are the form's."""
+    from scanstation.devices.demo_pages import render_page
+    from scanstation.ocr import engines
+    texts = []
+    for mark in (True, False):
+        image, truth = render_page(PageSpec("X001-WS-2024-0007", 1, mode=mode, lines=FORM, noise=0.1, demo_mark=mark))
+        assert (truth.mark_box_px is not None) == mark
+        image.save(tmp_path / f"{mark}.png")
+        texts.append(engines.read_page(tmp_path / f"{mark}.png", "tesseract").text)
+    assert texts[0] == texts[1] and "市社会保险事业管理中心" in texts[0]

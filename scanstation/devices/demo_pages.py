@@ -201,12 +201,14 @@ SMALL_MM = 3.0
 
 # Invented pages say so: a "演示" (demo) stamp burned into every page with text, in the top-right margin where
 # no form text goes (the header starts 18 mm down, the text 20 mm in from the right edge). Lighter than the
-# ink (coverage MARK_LEVEL of 255), a box round two characters. Blank backs stay blank: a stamp there would
-# be ink, and blank-page detection (which the demo shows) would keep them.
+# ink (coverage MARK_LEVEL of 255: mid grey, which tesseract leaves out, so the OCR text and PageTruth's lines
+# are those of the form; line art thresholds at half, so there it is darker), a box round two characters.
+# Blank backs stay blank: a stamp there would be ink, and blank-page detection (which the demo shows) would keep them.
 MARK_TEXT = "演示"
 MARK_MM = 7.0            # character size
 MARK_BOX_MM = (4.0, 5.0, 24.0, 15.0)   # from the top-right corner: right inset, top, width, height
-MARK_LEVEL = 150
+MARK_LEVEL = 100
+MARK_LEVEL_LINEART = 170
 
 
 def mark_box(w_px: int, dpi: int) -> tuple[int, int, int, int]:
@@ -216,14 +218,14 @@ def mark_box(w_px: int, dpi: int) -> tuple[int, int, int, int]:
     return right - _mm(width, dpi), _mm(top, dpi), right, _mm(top, dpi) + _mm(height, dpi)
 
 
-def _draw_mark(mask: np.ndarray, dpi: int) -> tuple[int, int, int, int]:
+def _draw_mark(mask: np.ndarray, dpi: int, level: int = MARK_LEVEL) -> tuple[int, int, int, int]:
     left, top, right, bottom = box = mark_box(mask.shape[1], dpi)
     lw = max(2, _mm(0.5, dpi))
     for y0, y1, x0, x1 in ((top, top + lw, left, right), (bottom - lw, bottom, left, right),
                            (top, bottom, left, left + lw), (top, bottom, right - lw, right)):
-        mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], MARK_LEVEL)
+        mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], level)
     glyphs = _glyphs(_mm(MARK_MM, dpi))
-    line = (glyphs.line(MARK_TEXT).astype(np.uint16) * MARK_LEVEL // 255).astype(np.uint8)
+    line = (glyphs.line(MARK_TEXT).astype(np.uint16) * level // 255).astype(np.uint8)
     x = left + max(0, (right - left - line.shape[1]) // 2)
     y = top + max(0, (bottom - top - line.shape[0]) // 2)
     region = np.zeros_like(mask)
@@ -464,7 +466,8 @@ def render_pixels(spec: PageSpec) -> tuple[np.ndarray, PageTruth]:
     hole_c = BORDER_RGB if colour else BORDER_GRAY
 
     mask, text_lines = _layout(spec, w_px, h_px)
-    mark = _draw_mark(mask, dpi) if text_lines and spec.demo_mark else None
+    level = MARK_LEVEL_LINEART if spec.mode == "lineart" else MARK_LEVEL
+    mark = _draw_mark(mask, dpi, level) if text_lines and spec.demo_mark else None
     if text_lines:
         paper = _ink_on_paper(mask, paper_c, ink_c)
     else:
