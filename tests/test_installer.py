@@ -205,6 +205,7 @@ def test_installed_program_scans_a_dossier_with_the_demo_scanner(installed, tmp_
     steps = [
         ["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"],
         ["--user", "admin", "user", "add", "zhang", "--role", "clerk"],
+        ["--user", "admin", "training", "on"],   # the demo scanner serves a station in training only
         ["--user", "zhang", "catalog", "import", "/opt/scanstation/_internal/resources/sample-catalog.xlsx"],
         ["--user", "zhang", "scan", NUMBER, "--device", "demo", "--pages", "3"],
     ]
@@ -227,6 +228,7 @@ def test_installed_program_reads_scanned_pages_with_the_system_tesseract(install
     env = {"SCANSTATION_HOME": str(home), "SCANSTATION_NEW_PASSWORD": PASSWORD, "SCANSTATION_PASSWORD": PASSWORD}
     for args in (["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"],
                  ["--user", "admin", "user", "add", "zhang", "--role", "clerk"],
+                 ["--user", "admin", "training", "on"],
                  ["--user", "zhang", "catalog", "import", "/opt/scanstation/_internal/resources/sample-catalog.xlsx"],
                  ["--user", "zhang", "scan", NUMBER, "--device", "demo", "--pages", "1"],
                  ["--user", "zhang", "ocr", "--wait", "--workers", "1"]):
