@@ -9,6 +9,7 @@ allow (R34), so nothing here decides what may be archived.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +25,8 @@ from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
 
+# "(0123456789abcdef…)" in the core's signature messages: the written report keeps it, the table shows the name
+_FINGERPRINT_RE = re.compile(r"\s*[（(][0-9a-f]{16}…[）)]")
 FAIL_BRUSH = QBrush(QColor("#fde2e2"))
 SKIP_BRUSH = QBrush(QColor("#fef3c7"))
 
@@ -48,9 +51,13 @@ class ReportModel(RowTableModel):
         super().__init__(parent)
         self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"),
                         self.tr("Detail")]
+        self.signer: dict = {}
 
-    # the name this view's callers use for its rows
-    set_lines = RowTableModel.set_rows
+    def set_lines(self, lines, signer: dict | None = None) -> None:
+        """The check lines, and who signed the package (``report["signer"]``: name in the trust list,
+        fingerprint) so the signature line names the key and keeps the fingerprint for the tooltip."""
+        self.signer = dict(signer or {})
+        self.set_rows(lines)
 
     @property
     def lines(self) -> list:
@@ -58,7 +65,29 @@ class ReportModel(RowTableModel):
 
     def status_text(self, status: str) -> str:
         return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
-                "skipped": self.tr("not checked")}.get(status, status)
+                "skipped": self.tr("not checked"), "explained": self.tr("explained")}.get(status, status)
+
+    def _signature_text(self, line: dict, column: int) -> str:
+        """The signature line with the key's name; a fingerprint only in the tooltip (and the written report)."""
+        name = self.signer.get("trusted_name") or ""
+        fingerprint = self.signer.get("fingerprint") or ""
+        if column == 2:
+            if fingerprint and line["object"] and fingerprint.startswith(line["object"]):
+                return self.tr("Key “{name}”").format(name=name) if name else self.tr("Key not in the trust list")
+            return line["object"]
+        if line["status"] == "pass" and name:
+            algorithm = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}.get(self.signer.get("algorithm", ""),
+                                                                          self.signer.get("algorithm", ""))
+            return self.tr("Signed with {alg} by the key “{name}” in the trust list.").format(alg=algorithm, name=name)
+        text = line["en"] if is_english() else line["zh"]
+        return _FINGERPRINT_RE.sub("", text)
+
+    def _signature_tooltip(self, line: dict, column: int) -> str:
+        fingerprint = self.signer.get("fingerprint") or ""
+        shown = self._signature_text(line, column)
+        if not fingerprint:
+            return shown
+        return self.tr("{text}\nKey fingerprint: {fp}").format(text=shown, fp=fingerprint)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -71,10 +100,13 @@ class ReportModel(RowTableModel):
                 return line["property"] if english else line["property_zh"]
             if column == 1:
                 return line["title"] if english else line["title_zh"]
-            if column == 2:
-                return line["object"]
             if column == 3:
                 return self.status_text(line["status"])
+            if line.get("check") == "signature":
+                return self._signature_text(line, column) if role == Qt.ItemDataRole.DisplayRole \
+                    else self._signature_tooltip(line, column)
+            if column == 2:
+                return line["object"]
             return line["en"] if english else line["zh"]
         if role == Qt.ItemDataRole.BackgroundRole:
             if line["status"] == "fail":
@@ -379,16 +411,15 @@ class IntakeView(QWidget):
         self._set_busy(False)
         self.result = result
         report = result["report"]
-        self.report_model.set_lines(report["checks"])
+        self.report_model.set_lines(report["checks"], report.get("signer"))
         self.report_table.resizeColumnsToContents()
         self.report_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self._filter_rows()
         props = report["properties"]
-        word = {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "skipped": self.tr("not checked")}
+        word = self.report_model.status_text   # every state in words, never a raw state name
         summary = self.tr("authenticity {a}, integrity {i}, usability {u}, security {s}").format(
-            a=word.get(props["authenticity"], props["authenticity"]),
-            i=word.get(props["integrity"], props["integrity"]),
-            u=word.get(props["usability"], props["usability"]), s=word.get(props["security"], props["security"]))
+            a=word(props["authenticity"]), i=word(props["integrity"]), u=word(props["usability"]),
+            s=word(props["security"]))
         batch = result.get("batch_id") or report.get("name", "")
         if result["checks_passed"]:
             self.verdict.setStyleSheet("color: #15803d; font-weight: bold")
