@@ -168,6 +168,74 @@ class DecisionDialog(KeyPassphraseDialog):
         return [line.strip() for line in self.reasons.toPlainText().splitlines() if line.strip()]
 
 
+class SamplePagesDialog(QDialog):
+    """A sampled dossier's pages as the package holds them (read-only): page list and the page."""
+
+    def __init__(self, number: str, dossier, parent=None):
+        super().__init__(parent)
+        from scanstation.ui.page_viewer import PageViewer
+        self.setWindowTitle(self.tr("Sampled dossier {n}").format(n=number))
+        self.dossier = dossier
+        layout = QVBoxLayout(self)
+        summary = QLabel(self.tr("{n}: {k} page(s) from the package, each checked against its manifest. Read-only.")
+                         .format(n=number, k=len(dossier.pages)), self)
+        summary.setWordWrap(True)
+        layout.addWidget(summary)
+        notes = [(zh if not is_english() else en) for en, zh in dossier.problems]
+        if dossier.unlisted:
+            notes.append(self.tr("{n} file(s) in the dossier's folder are not listed in the package's manifest and "
+                                 "were not opened: {names}").format(n=len(dossier.unlisted),
+                                                                   names=", ".join(dossier.unlisted[:5])))
+        self.notice = QLabel("\n".join(notes), self)
+        self.notice.setObjectName("samplePagesNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setStyleSheet("#samplePagesNotice { background: #fffbeb; border: 1px solid #d97706; "
+                                  "padding: 4px; }")
+        self.notice.setVisible(bool(notes))
+        layout.addWidget(self.notice)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.page_list = QListWidget(splitter)
+        self.page_list.setObjectName("samplePageList")
+        for page in dossier.pages:
+            item = QListWidgetItem(self.tr("Page {seq}").format(seq=page.seq), self.page_list)
+            item.setToolTip(page.name)
+        self.viewer = PageViewer(splitter)
+        self.viewer.setObjectName("samplePageViewer")
+        splitter.addWidget(self.page_list)
+        splitter.addWidget(self.viewer)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([160, 700])
+        layout.addWidget(splitter, 1)
+        close = QPushButton(self.tr("Close"), self)
+        close.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(close)
+        layout.addLayout(row)
+        self.page_list.currentRowChanged.connect(self._show)
+        for key, step in ((Qt.Key.Key_PageDown, 1), (Qt.Key.Key_PageUp, -1)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(lambda _c=False, s=step: self._step(s))
+            self.addAction(action)
+        from scanstation.ui.sizing import fit_dialog
+        fit_dialog(self, 900, 620)   # within the screen's cap (1366×768 included)
+        if dossier.pages:
+            self.page_list.setCurrentRow(0)
+        self.page_list.setFocus()
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.dossier.pages):
+            page = self.dossier.pages[row]
+            self.viewer.show_data(page.data, page.name)
+
+    def _step(self, step: int) -> None:
+        row = self.page_list.currentRow() + step
+        if 0 <= row < self.page_list.count():
+            self.page_list.setCurrentRow(row)
+
+
 class IntakeView(QWidget):
     """Incoming packages in the archive room. ``decided(result)`` after an accept or reject."""
 
@@ -271,8 +339,20 @@ class IntakeView(QWidget):
         self.sample_table.verticalHeader().hide()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.sample_table.itemChanged.connect(lambda _item: self._update_enabled())
+        # Enter or a double-click on the 档号 opens the dossier's pages (the finding column edits on double-click)
+        self.sample_table.itemActivated.connect(lambda item: self.open_sample(self.sample_table.item(item.row(), 0)
+                                                                             .text()))
+        self.sample_table.currentCellChanged.connect(lambda *_a: self._update_enabled())
+        self.view_sample_button = QPushButton(self.tr("View pages…"), self.sample_box)
+        self.view_sample_button.setObjectName("viewSamplePages")
+        self.view_sample_button.setToolTip(self.tr("Look at the sampled dossier's pages as the package holds them "
+                                                   "(Enter or double-click on its 档号)"))
+        self.view_sample_button.clicked.connect(self._view_current_sample)
         sample_layout = QVBoxLayout(self.sample_box)
-        sample_layout.addWidget(self.sample_label)
+        sample_header = QHBoxLayout()
+        sample_header.addWidget(self.sample_label, 1)
+        sample_header.addWidget(self.view_sample_button)
+        sample_layout.addLayout(sample_header)
         sample_layout.addWidget(self.sample_table, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -471,6 +551,35 @@ class IntakeView(QWidget):
         self.sample_table.resizeColumnsToContents()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
 
+    # -- looking at a sampled dossier --------------------------------------------------------------------
+    def _view_current_sample(self) -> None:
+        row = self.sample_table.currentRow()
+        if row >= 0 and self.sample_table.item(row, 0) is not None:
+            self.open_sample(self.sample_table.item(row, 0).text())
+
+    def open_sample(self, number: str) -> None:
+        """The pages of a sampled dossier, read from the package (manifest-listed files only), in a viewer."""
+        if self.result is None or not number:
+            return
+        from scanstation.transfer import package_pages
+        session, path = self.session, self.result["package"]
+        self.status.setStyleSheet("")
+        self.status.setText(self.tr("Reading the pages of {n} from the package…").format(n=number))
+        run_task(lambda: package_pages.dossier_pages(session, path, number),
+                 lambda dossier: self._sample_read(number, dossier), self._sample_failed, pool="images", owner=self)
+
+    def _sample_failed(self, error) -> None:
+        self.status.setStyleSheet("color: #b91c1c")
+        self.status.setText(getattr(error, "message", str(error)))
+        present(error, self.window())
+
+    def _sample_read(self, number: str, dossier) -> None:
+        self.status.setText("")
+        dialog = SamplePagesDialog(number, dossier, self)
+        dialog.setObjectName("samplePagesDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     # -- findings and decision ------------------------------------------------------------------------
     def set_finding(self, number: str, text: str) -> None:
         for row in range(self.sample_table.rowCount()):
@@ -498,6 +607,7 @@ class IntakeView(QWidget):
         acceptable = open_case and self.result["checks_passed"] and self.result["sample"]["passed"] \
             and not self.findings()
         self.accept_button.setEnabled(may and idle and bool(acceptable))
+        self.view_sample_button.setEnabled(may and self.result is not None and self.sample_table.currentRow() >= 0)
         if open_case and not acceptable:
             self.accept_button.setToolTip(self.tr("Only a package whose checks and sample passed, with no findings, "
                                                   "can be accepted."))
