@@ -777,6 +777,14 @@
         <translation>检查意见（留空表示无问题）</translation>
     </message>
     <message>
+        <source>View pages…</source>
+        <translation>查看页面…</translation>
+    </message>
+    <message>
+        <source>Look at the sampled dossier&apos;s pages as the package holds them (Enter or double-click on its 档号)</source>
+        <translation>查看抽样案卷在移交包中的页面（在档号上按回车或双击）</translation>
+    </message>
+    <message>
         <source>&amp;Accept…</source>
         <translation>接收(&amp;A)…</translation>
     </message>
@@ -867,6 +875,10 @@
     <message>
         <source>FAIL: {items}</source>
         <translation>不通过：{items}</translation>
+    </message>
+    <message>
+        <source>Reading the pages of {n} from the package…</source>
+        <translation>正在从移交包读取 {n} 的页面…</translation>
     </message>
     <message>
         <source>Only a package whose checks and sample passed, with no findings, can be accepted.</source>
@@ -1719,6 +1731,29 @@ Key fingerprint: {fp}</source>
     <message>
         <source>The retention table is saved.</source>
         <translation>保管期限表已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>SamplePagesDialog</name>
+    <message>
+        <source>Sampled dossier {n}</source>
+        <translation>抽样案卷 {n}</translation>
+    </message>
+    <message>
+        <source>{n}: {k} page(s) from the package, each checked against its manifest. Read-only.</source>
+        <translation>{n}：移交包中的 {k} 页，每页均已与清单核对。只读。</translation>
+    </message>
+    <message>
+        <source>{n} file(s) in the dossier&apos;s folder are not listed in the package&apos;s manifest and were not opened: {names}</source>
+        <translation>案卷文件夹中有 {n} 个文件未列入移交包清单，未打开：{names}</translation>
+    </message>
+    <message>
+        <source>Page {seq}</source>
+        <translation>第 {seq} 页</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
