@@ -297,3 +297,15 @@ def test_intake_states_are_words(qapp, zh_ui):
     words = {s: model.status_text(s) for s in ("pass", "fail", "not_available", "skipped", "explained")}
     assert words["explained"] == "已说明"
     assert all(not re.fullmatch(r"[a-z_]+", w) for w in words.values()), words
+
+
+def test_intake_report_counts_are_words_and_sizes(qtbot, world, zh_ui, presenter_log):
+    view = intake_for(qtbot, world.archive.s["archivist1"])
+    checked(qtbot, view, world.package)
+    model = view.report_model
+    objects = [model.data(model.index(r, 2)) for r in range(model.rowCount())]
+    assert not any(re.search(r"[0-9]+ (files|bytes|dossiers|images)\b", o or "") for o in objects), objects
+    checksums = next(model.data(model.index(r, 2)) for r, line in enumerate(model.lines) if line["check"] == "checksums")
+    assert re.fullmatch(r"[0-9]+ 个文件，[0-9.]+ (KB|MB)", checksums), checksums
+    # the first sampled dossier is current: Enter opens it at once
+    assert view.sample_table.currentRow() == 0 and view.view_sample_button.isEnabled()

@@ -1672,6 +1672,22 @@
         <translation>已说明</translation>
     </message>
     <message>
+        <source>{n} file(s)</source>
+        <translation type="unfinished">{n} 个文件</translation>
+    </message>
+    <message>
+        <source>{n} dossier(s)</source>
+        <translation>{n} 个案卷</translation>
+    </message>
+    <message>
+        <source>{n} image(s)</source>
+        <translation>{n} 幅图像</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
         <source>Key “{name}”</source>
         <translation>密钥“{name}”</translation>
     </message>

@@ -24,9 +24,11 @@ from scanstation.ui.batch_view import KeyPassphraseDialog
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.text import human_size
 
 # "(0123456789abcdef…)" in the core's signature messages: the written report keeps it, the table shows the name
 _FINGERPRINT_RE = re.compile(r"\s*[（(][0-9a-f]{16}…[）)]")
+_COUNT_RE = re.compile(r"([0-9]+) (files|bytes|dossiers|images)")
 FAIL_BRUSH = QBrush(QColor("#fde2e2"))
 SKIP_BRUSH = QBrush(QColor("#fef3c7"))
 
@@ -67,6 +69,25 @@ class ReportModel(RowTableModel):
         return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
                 "skipped": self.tr("not checked"), "explained": self.tr("explained")}.get(status, status)
 
+    def object_text(self, obj: str) -> str:
+        """The core's counts ("26 files, 420440 bytes", "3 dossiers, 7 images") in words and sizes."""
+        parts = [part.strip() for part in (obj or "").split(",")]
+        words = []
+        for part in parts:
+            m = _COUNT_RE.fullmatch(part)
+            if m is None:
+                return obj
+            n, unit = int(m.group(1)), m.group(2)
+            if unit == "bytes":
+                words.append(human_size(n))
+            elif unit == "files":
+                words.append(self.tr("{n} file(s)").format(n=n))
+            elif unit == "dossiers":
+                words.append(self.tr("{n} dossier(s)").format(n=n))
+            else:
+                words.append(self.tr("{n} image(s)").format(n=n))
+        return self.tr(", ").join(words)
+
     def _signature_text(self, line: dict, column: int) -> str:
         """The signature line with the key's name; a fingerprint only in the tooltip (and the written report)."""
         name = self.signer.get("trusted_name") or ""
@@ -106,7 +127,7 @@ class ReportModel(RowTableModel):
                 return self._signature_text(line, column) if role == Qt.ItemDataRole.DisplayRole \
                     else self._signature_tooltip(line, column)
             if column == 2:
-                return line["object"]
+                return self.object_text(line["object"])
             return line["en"] if english else line["zh"]
         if role == Qt.ItemDataRole.BackgroundRole:
             if line["status"] == "fail":
@@ -548,6 +569,8 @@ class IntakeView(QWidget):
             self.sample_table.setItem(i, 1, auto)
             self.sample_table.setItem(i, self.FINDING_COLUMN, finding)
         self.sample_table.blockSignals(False)
+        if self.sample_table.rowCount():
+            self.sample_table.setCurrentCell(0, 0)   # Enter and 查看页面 work on the first sampled dossier at once
         self.sample_table.resizeColumnsToContents()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
 
