@@ -1673,7 +1673,7 @@
     </message>
     <message>
         <source>{n} file(s)</source>
-        <translation type="unfinished">{n} 个文件</translation>
+        <translation>{n} 个文件</translation>
     </message>
     <message>
         <source>{n} dossier(s)</source>
