@@ -3,7 +3,8 @@
 Keyboard: F2 dossier number · F5 scan (or continue after a fault) · Esc stop · F6 replace the
 selected page by a rescan · Shift+F6 scan pages to insert after the selected one · Ctrl+] / Ctrl+[
 rotate · Delete delete · Alt+Left / Alt+Right move · F8 "not scanned" note · Ctrl+Z / Ctrl+Shift+Z
-undo / redo · Ctrl+Return complete · Ctrl++ / Ctrl+- / Ctrl+0 zoom and fit.
+undo / redo · Ctrl+Return complete · Ctrl++ / Ctrl+- / Ctrl+0 zoom and fit · Ctrl+Shift+P correct
+the catalog's page count (页数).
 """
 
 from __future__ import annotations
@@ -427,10 +428,10 @@ class ScanDesk(QWidget):
         self.toolbar.addSeparator()
         self.act_complete = self._action("actComplete", self.tr("Complete dossier"), ["Ctrl+Return", "Ctrl+Enter"],
                                          self.complete, "complete")
-        self.act_correct_pages = self._action("actCorrectPages", self.tr("Correct page count…"), None,
+        self.act_correct_pages = self._action("actCorrectPages", self.tr("Correct page count…"), "Ctrl+Shift+P",
                                               self.correct_page_count, toolbar=False)
         self._correct_pages_tip = self.tr("Correct the catalog's page count (页数); the correction "
-                                                            "is logged with the reason")
+                                          "is logged with the reason") + " (Ctrl+Shift+P)"
         self.correct_pages_button = QToolButton(self)
         self.correct_pages_button.setObjectName("correctPagesButton")
         self.correct_pages_button.setDefaultAction(self.act_correct_pages)
