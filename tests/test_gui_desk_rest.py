@@ -309,3 +309,26 @@ def test_intake_report_counts_are_words_and_sizes(qtbot, world, zh_ui, presenter
     assert re.fullmatch(r"[0-9]+ 个文件，[0-9.]+ (KB|MB)", checksums), checksums
     # the first sampled dossier is current: Enter opens it at once
     assert view.sample_table.currentRow() == 0 and view.view_sample_button.isEnabled()
+
+
+def test_r09_page_count_correction_refused_by_the_core_after_a_state_change_says_why(qtbot, catalog_home, tmp_path,
+                                                                                     zh_ui, presenter_log):
+    imported_dossier(catalog_home, tmp_path, pages=2, complete=False)
+    window = make_window(qtbot, catalog_home, "clerk1")
+    try:
+        desk = open_on_desk(qtbot, window, 2)
+        assert desk.act_correct_pages.isEnabled()
+        desk.act_correct_pages.trigger()
+        dialog = desk.findChild(QDialog, "pageCountDialog")
+        dialog.reason.setText("原件实有 2 页")
+        # meanwhile the dossier is completed at another desk (with an explanation): the window is not the guard
+        from scanstation.pages import complete
+        assert complete(session_for(catalog_home, "clerk2"), SAMPLE_NUMBER, {"missing": "第 3 页原件缺失"}).completed
+        dialog.ok_button.click()
+        qtbot.waitUntil(lambda: any(kind != "notice" for kind, _t in presenter_log), timeout=10000)
+        kind, text = next((k, t) for k, t in presenter_log if k != "notice")
+        assert "扫描阶段" in text and "档案管理员" in text
+        assert declared_of(catalog_home) == 3 and status_of(catalog_home) == "completed"
+        assert catalog_home.catalog.one("SELECT count(*) AS n FROM corrections")["n"] == 0
+    finally:
+        close_window(qtbot, window)
