@@ -13,6 +13,7 @@ APT_PACKAGES=(
   sane-utils libsane1 libsane-dev
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd tesseract-ocr-eng
   fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming poppler-utils openssl sqlite3
+  postgresql
   xvfb xauth xdotool x11-apps chromium chromium-driver
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0
@@ -27,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
+  # PostgreSQL: the archive room's optional catalog server. No cluster and no service on this machine:
+  # tests, benchmarks and the demo start a private cluster in a temporary folder and stop it.
+  if printf '%s\n' "${missing[@]}" | grep -qx postgresql; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 

@@ -32,7 +32,13 @@ def entry_hash(prev_hash: str, row: dict) -> str:
 
 def append(conn: sqlite3.Connection, *, ts: str, user: str, station: str, action: str,
            object_type: str, object_id: str, before=None, after=None) -> int:
-    """Append one entry; the caller's transaction makes it atomic with the change."""
+    """Append one entry; the caller's transaction makes it atomic with the change.
+
+    A catalog shared by several processes serialises the chain's head until the transaction ends
+    (``lock_audit_chain``); SQLite's single writer needs nothing."""
+    lock = getattr(conn, "lock_audit_chain", None)
+    if lock is not None:
+        lock()
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     prev_hash = last[1] if last else GENESIS
     row = {"id": (last[0] + 1) if last else 1, "ts": ts, "user": user, "station": station,

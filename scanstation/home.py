@@ -46,9 +46,10 @@ class _HomeLock:
 
     _held: dict[str, tuple[object, int]] = {}
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, shared: bool = False):
         self.key = str(home.resolve())
         self.path = home / ".lock"
+        self.shared = shared   # a home whose catalog is a database server: several desks may open it
         self.first = False
 
     def acquire(self) -> None:
@@ -63,7 +64,7 @@ class _HomeLock:
                 msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError:
             handle.close()
             holder = ""
@@ -75,12 +76,15 @@ class _HomeLock:
                 "The home {home} is in use by another running station ({holder}). Close it first; nothing was changed.",
                 "工作目录 {home} 正被另一个运行中的扫描站使用（{holder}）。请先关闭它；未做任何修改。",
                 home=str(self.path.parent), holder=holder or "?")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        if not self.shared:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
         self._held[self.key] = (handle, 1)
-        self.first = True     # this process now holds the home alone: leftovers of killed processes may go
+        # this process now holds the home alone: leftovers of killed processes may go (never on a shared home,
+        # where another desk's temporary files are live)
+        self.first = not self.shared
 
     def release(self) -> None:
         if self.key not in self._held:
@@ -101,6 +105,7 @@ class StationInfo:
     created: str
     software: str
     role: str = "station"   # station | archive (an archive room's home)
+    backend: str = "sqlite"  # sqlite | postgresql (an archive home naming a server and a page store: archive.json)
 
 
 class Home:
@@ -111,6 +116,17 @@ class Home:
         self.info = info
         self.catalog = catalog
         self._lock = lock
+        self._page_store = None
+
+    @property
+    def page_store(self):
+        """The content-addressed page store of an archive home on a server backend (None on SQLite)."""
+        if self.info.backend == "sqlite":
+            return None
+        if self._page_store is None:
+            from scanstation.storage import archive_backend
+            self._page_store = archive_backend.open_page_store(self.path)
+        return self._page_store
 
     # -- layout ------------------------------------------------------------------------
     @property
@@ -203,6 +219,8 @@ class Home:
                 "Install the newer version; nothing was changed.",
                 "工作目录 {home} 由更新版本的 ScanStation 创建（格式 {found}，本程序支持 {known}）。请安装新版本；未做任何修改。",
                 home=str(path), found=info.format, known=HOME_FORMAT)
+        if info.backend == "postgresql":
+            return cls._open_server(path, info)
         lock = _HomeLock(path)
         lock.acquire()
         try:
@@ -226,6 +244,74 @@ class Home:
             raise
         _start_temp_files(path, lock)
         return cls(path, info, catalog, lock)
+
+    @classmethod
+    def _open_server(cls, path: Path, info: StationInfo) -> "Home":
+        """An archive home whose catalog is on PostgreSQL: several desks open it at once."""
+        from scanstation.storage import archive_backend
+        lock = _HomeLock(path, shared=True)
+        lock.acquire()
+        try:
+            catalog = archive_backend.open_catalog(path)
+            try:
+                catalog.check_version()
+                catalog.migrate()
+            except BaseException:
+                catalog.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        _start_temp_files(path, lock)
+        return cls(path, info, catalog, lock)
+
+    @classmethod
+    def create_archive(cls, path: Path, fonds: str, station: str, *, dsn: str, store: str,
+                       endpoint: str | None = None, credentials: str | None = None) -> "Home":
+        """``archive init``: a home folder naming a PostgreSQL catalog and a page store, both made ready.
+
+        The database may already hold the archive (another desk's home): then this home joins it."""
+        from scanstation.storage import archive_backend
+        path = Path(path)
+        if (path / STATION_FILE).exists():
+            raise HomeError("{home} is already a home; nothing was changed.", "{home} 已经是工作目录；未做任何修改。",
+                            home=str(path))
+        if path.exists() and any(path.iterdir()):
+            raise HomeError("{home} is not empty. Choose an empty or new folder for the archive home.",
+                            "{home} 不是空目录。请为档案工作目录选择一个空的或新的目录。", home=str(path))
+        archive_backend.check_dsn(dsn)
+        archive_backend.load_credentials(credentials)
+        from scanstation.storage.page_store import open_store
+        page_store = open_store(store, endpoint)
+        from scanstation.storage.pg_catalog import PgCatalog
+        catalog = PgCatalog(dsn)                 # reachable before anything is written
+        created = not path.exists()
+        lock = None
+        try:
+            page_store.create()
+            catalog.migrate()
+            with catalog.write() as conn:
+                conn.execute("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')", (fonds,))
+            path.mkdir(parents=True, exist_ok=True)
+            lock = _HomeLock(path, shared=True)
+            lock.acquire()
+            for sub in SUBDIRS:
+                (path / sub).mkdir(exist_ok=True)
+            archive_backend.write_config(path, dsn=dsn, store=store, endpoint=endpoint, credentials=credentials)
+            info = StationInfo(format=HOME_FORMAT, fonds=fonds, station=station, created=now_iso(),
+                               software=f"ScanStation {__version__}", role="archive", backend="postgresql")
+            _write_json_atomic(path / STATION_FILE, info.__dict__)
+        except BaseException:
+            catalog.close()
+            if lock is not None:
+                lock.release()
+            if created:
+                import shutil
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        home = cls(path, info, catalog, lock)
+        home._page_store = page_store
+        return home
 
     def close(self) -> None:
         try:

@@ -212,6 +212,19 @@ class CompiledQuery:
     text_match: str            # FTS5 expression for search_pages / search_dossiers ("" = none)
     terms: tuple[str, ...]     # normalized words, for snippets and field attribution
     code: str                  # normalized code-like query ("" if the query is not one)
+    clauses: tuple = ()        # the same match as (column, consecutive tokens) pairs, all required
+
+
+def _word_clauses(word: str) -> list[tuple[str, tuple[str, ...]]]:
+    """``_word_expression`` as (column, phrase tokens) pairs, for an index that is not FTS5."""
+    segments = _TOKEN.findall(word)
+    if not segments:
+        return []
+    if len(segments) == 1 and len(segments[0]) == 1 and _IS_HAN.match(segments[0]):
+        return [("uni", (segments[0],))]
+    if len(segments) > 1 and any(len(s) == 1 and _IS_HAN.match(s) for s in segments):
+        return [c for s in segments for c in _word_clauses(s)]
+    return [("bi", tuple(index_streams(word)[0].split()))]
 
 
 def compile_query(query: str) -> CompiledQuery:
@@ -223,7 +236,8 @@ def compile_query(query: str) -> CompiledQuery:
         if expr:
             parts.append(expr)
     code = norm if len(words) == 1 and _CODE_QUERY.fullmatch(norm) and re.search(r"[0-9·\-]", norm) else ""
-    return CompiledQuery(text_match=" AND ".join(parts), terms=tuple(words), code=code)
+    clauses = tuple(c for word in words for c in _word_clauses(word))
+    return CompiledQuery(text_match=" AND ".join(parts), terms=tuple(words), code=code, clauses=clauses)
 
 
 def _word_expression(word: str) -> str:
@@ -241,6 +255,53 @@ def _word_expression(word: str) -> str:
 # -- keeping the index in step -------------------------------------------------------------
 def _conn(db) -> sqlite3.Connection:
     return getattr(db, "conn", db)
+
+
+class _Fts5Index:
+    """The index's statements on SQLite (contentless FTS5 tables; see the module docstring)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def insert_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
+        self.conn.execute(f"INSERT INTO {table}(rowid, bi, uni) VALUES (?, ?, ?)", (rowid, bi, uni))
+
+    def delete_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
+        self.conn.execute(f"INSERT INTO {table}({table}, rowid, bi, uni) VALUES ('delete', ?, ?, ?)", (rowid, bi, uni))
+
+    def insert_codes(self, rowid: int, codes: str) -> None:
+        self.conn.execute("INSERT INTO search_codes(rowid, codes) VALUES (?, ?)", (rowid, codes))
+
+    def delete_codes(self, rowid: int, codes: str) -> None:
+        self.conn.execute("INSERT INTO search_codes(search_codes, rowid, codes) VALUES ('delete', ?, ?)", (rowid, codes))
+
+    def delete_all(self) -> None:
+        for table in ("search_pages", "search_dossiers", "search_codes"):
+            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+
+    def optimize(self) -> None:
+        for table in ("search_pages", "search_dossiers", "search_codes"):
+            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+    def match(self, table: str, compiled, limit: int) -> list[int]:
+        return [r[0] for r in self.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
+                                                f"LIMIT ?", (compiled.text_match, limit))]
+
+    def match_code(self, code: str, limit: int) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT rowid FROM search_codes WHERE search_codes MATCH ? "
+                                                "ORDER BY rowid DESC LIMIT ?", ('"' + code + '"', limit)).fetchall()]
+
+
+def _index(conn):
+    """The index of this catalog's backend: FTS5 on SQLite, tsvector + GIN on PostgreSQL."""
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        from scanstation.storage.pg_search import PgSearchIndex
+
+        class _Pg(PgSearchIndex):
+            def match(self, table, compiled, limit):
+                return super().match(table, compiled.clauses, limit)
+        return _Pg(conn)
+    return _Fts5Index(conn)
 
 
 def _digest(text: str) -> str:
@@ -264,7 +325,7 @@ def index_page_text(db, page_id: int) -> bool:
         _mark_rebuild_needed(conn)   # R40: keyed tokens need the key; indexed at the next rebuild
         return False
     bi, uni = _page_streams(protected, row[0])
-    conn.execute("INSERT INTO search_pages(rowid, bi, uni) VALUES (?, ?, ?)", (page_id, bi, uni))
+    _index(conn).insert_text("search_pages", page_id, bi, uni)
     conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
                  (page_id, _page_state(protected, row[0], bi, uni)))
     return True
@@ -307,12 +368,10 @@ def unindex_page(db, page_id: int) -> bool:
     text = row[0] if row else None
     keyed = state[0].startswith("keyed:") and _keyed_state(state[0])
     if keyed:
-        conn.execute("INSERT INTO search_pages(search_pages, rowid, bi, uni) VALUES ('delete', ?, ?, ?)",
-                     (page_id, *keyed))
+        _index(conn).delete_text("search_pages", page_id, *keyed)
     elif text is not None and _digest(text) == state[0]:
         bi, uni = index_streams(text)
-        conn.execute("INSERT INTO search_pages(search_pages, rowid, bi, uni) VALUES ('delete', ?, ?, ?)",
-                     (page_id, bi, uni))
+        _index(conn).delete_text("search_pages", page_id, bi, uni)
     else:
         # The text was changed behind the index's back: its old tokens are unknown, so the only
         # safe repair is a rebuild. Search still hides the page (results are checked against
@@ -350,8 +409,9 @@ def index_dossier(db, dossier_id: int) -> bool:
     row = dict(zip([d[0] for d in cur.description], values))
     source = _dossier_source(row)
     bi, uni, codes = _dossier_tokens(source)
-    conn.execute("INSERT INTO search_dossiers(rowid, bi, uni) VALUES (?, ?, ?)", (dossier_id, bi, uni))
-    conn.execute("INSERT INTO search_codes(rowid, codes) VALUES (?, ?)", (dossier_id, codes))
+    index = _index(conn)
+    index.insert_text("search_dossiers", dossier_id, bi, uni)
+    index.insert_codes(dossier_id, codes)
     conn.execute("INSERT INTO search_dossier_state(dossier_id, source) VALUES (?, ?)", (dossier_id, source))
     return True
 
@@ -362,10 +422,9 @@ def unindex_dossier(db, dossier_id: int) -> bool:
     if not state:
         return False
     bi, uni, codes = _dossier_tokens(state[0])
-    conn.execute("INSERT INTO search_dossiers(search_dossiers, rowid, bi, uni) VALUES ('delete', ?, ?, ?)",
-                 (dossier_id, bi, uni))
-    conn.execute("INSERT INTO search_codes(search_codes, rowid, codes) VALUES ('delete', ?, ?)",
-                 (dossier_id, codes))
+    index = _index(conn)
+    index.delete_text("search_dossiers", dossier_id, bi, uni)
+    index.delete_codes(dossier_id, codes)
     conn.execute("DELETE FROM search_dossier_state WHERE dossier_id = ?", (dossier_id,))
     return True
 
@@ -373,8 +432,8 @@ def unindex_dossier(db, dossier_id: int) -> bool:
 def rebuild_index(db, progress=None) -> dict:
     """Rebuild the whole search index from the catalog (after an upgrade or a repair)."""
     conn = _conn(db)
-    for table in ("search_pages", "search_dossiers", "search_codes"):
-        conn.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+    index = _index(conn)
+    index.delete_all()
     conn.execute("DELETE FROM search_page_state")
     conn.execute("DELETE FROM search_dossier_state")
     dossiers = pages = 0
@@ -388,9 +447,9 @@ def rebuild_index(db, progress=None) -> dict:
         for dossier_id, *values in rows:
             source = "\x1f".join(_plain(v) for v in values)
             batch.append((dossier_id, source, *_dossier_tokens(source)))
-        conn.executemany("INSERT INTO search_dossiers(rowid, bi, uni) VALUES (?, ?, ?)",
-                         [(b[0], b[2], b[3]) for b in batch])
-        conn.executemany("INSERT INTO search_codes(rowid, codes) VALUES (?, ?)", [(b[0], b[4]) for b in batch])
+        for b in batch:
+            index.insert_text("search_dossiers", b[0], b[2], b[3])
+            index.insert_codes(b[0], b[4])
         conn.executemany("INSERT INTO search_dossier_state(dossier_id, source) VALUES (?, ?)",
                          [(b[0], b[1]) for b in batch])
         dossiers += len(batch)
@@ -405,15 +464,14 @@ def rebuild_index(db, progress=None) -> dict:
         if not rows:
             break
         batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
-        conn.executemany("INSERT INTO search_pages(rowid, bi, uni) VALUES (?, ?, ?)",
-                         [(b[0], b[2], b[3]) for b in batch])
+        for b in batch:
+            index.insert_text("search_pages", b[0], b[2], b[3])
         conn.executemany("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
                          [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch])
         pages += len(batch)
         if progress:
             progress("pages", pages)
-    for table in ("search_pages", "search_dossiers", "search_codes"):
-        conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+    index.optimize()
     conn.execute("INSERT INTO settings(key, value) VALUES ('search.index', ?) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                  (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',))
@@ -544,9 +602,12 @@ def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None
     """(score, rowid), best first: BM25 over all matches when there are at most RANK_WINDOW,
     else the newest matches (score 0). See the module docstring."""
     pages = table == "search_pages" and protected is not None
-    match = protected.match(compiled.text_match) if pages else compiled.text_match
-    newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
-                                         f"LIMIT ?", (match, RANK_WINDOW + 1))]
+    if pages:
+        # protected OCR text (keyed tokens): an FTS5 expression of its own; on SQLite only so far
+        newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
+                                             f"LIMIT ?", (protected.match(compiled.text_match), RANK_WINDOW + 1))]
+    else:
+        newest = _index(conn).match(table, compiled, RANK_WINDOW + 1)
     if len(newest) > RANK_WINDOW:
         return [(0.0, rowid) for rowid in newest[:want]]
     if not newest:
@@ -593,9 +654,7 @@ def _code_candidates(conn, compiled: CompiledQuery, want: int) -> list[tuple[flo
         for dossier_id, value in rows:
             score = -1000.0 if value == upper else -500.0
             found[dossier_id] = min(found.get(dossier_id, 0.0), score)
-    rows = conn.execute("SELECT rowid FROM search_codes WHERE search_codes MATCH ? ORDER BY rowid DESC LIMIT ?",
-                        ('"' + code + '"', want)).fetchall()
-    for (dossier_id,) in rows:
+    for dossier_id in _index(conn).match_code(code, want):
         found.setdefault(dossier_id, -100.0)
     return sorted(((s, i) for i, s in found.items()), key=lambda x: (x[0], -x[1]))[:want]
 

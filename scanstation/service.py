@@ -127,3 +127,41 @@ def init_home(path, fonds: str, station: str, admin: str, password: str, kind: s
         home.close()
         raise
     return home
+
+
+def init_archive(path, fonds: str, station: str, admin: str, password: str, *, dsn: str, store: str,
+                 endpoint: str | None = None, credentials: str | None = None) -> Home:
+    """``scanstation archive init``: an archive home on PostgreSQL and a page store.
+
+    The first desk creates the schema and the first administrator; a later desk's home joins the same
+    archive (its administrator must exist there and be an administrator: the password is checked)."""
+    from scanstation.home import validate_code
+    from scanstation.users import authenticate, hash_password, validate_name, validate_password
+    fonds = validate_code(fonds, "Fonds code", "全宗号")
+    station = validate_code(station, "Station id", "站点编号")
+    admin = validate_name(admin)
+    validate_password(password)
+    home = Home.create_archive(path, fonds, station, dsn=dsn, store=store, endpoint=endpoint, credentials=credentials)
+    try:
+        details = {"fonds": fonds, "station": station, "admin": admin, "kind": "archive", "backend": "postgresql",
+                   "store": store}     # the connection string stays out of the audit: it names hosts and users
+        with home.catalog.write() as conn:
+            first = conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+            if first:
+                conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
+                             (admin, hash_password(password), now_iso()))
+            else:
+                user = authenticate(home.catalog, admin, password)
+                if "admin" not in user.roles:
+                    raise Refused("{n} is not an administrator of this archive; a desk joins it with an administrator's "
+                                  "name and password. Nothing was changed in the archive.",
+                                  "{n} 不是该档案库的管理员；加入档案库须使用管理员的用户名和密码。档案库未做任何修改。", n=admin)
+            audit.append(conn, ts=now_iso(), user=admin, station=station,
+                         action="home.init" if first else "home.join", object_type="home", object_id=fonds,
+                         after=details)
+    except BaseException:
+        home.close()
+        import shutil
+        shutil.rmtree(home.path, ignore_errors=True)   # the folder was new and empty (Home.create_archive)
+        raise
+    return home

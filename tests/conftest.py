@@ -48,3 +48,7 @@ def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     monkeypatch.delenv("SCANSTATION_USER", raising=False)
     return tmp_path / "clihome"
+
+
+# PostgreSQL archive backend: one private cluster per test session (see tests/pg_support.py).
+from tests.pg_support import pg_cluster, pg_dsn, s3_endpoint  # noqa: E402,F401

@@ -24,8 +24,12 @@ def _subparsers_of(parser):
 
 
 def register(sub) -> None:
-    archive = sub.add_parser("archive", help=tr("the archive on the network", "网络档案服务")).add_subparsers(
-        dest="archive_cmd", metavar="ACTION")
+    if "archive" in sub.choices:          # the group is shared with cmd_archive (archive init, migrate)
+        archive = _subparsers_of(sub.choices["archive"])
+    else:
+        archive = sub.add_parser("archive", help=tr("the archive room: network service, PostgreSQL archive",
+                                                    "档案室：网络服务、PostgreSQL 档案库")).add_subparsers(
+            dest="archive_cmd", metavar="ACTION")
     p = archive.add_parser("serve", help=tr("serve search, lending and package intake over HTTPS",
                                             "通过 HTTPS 提供检索、借阅与移交包接收服务"))
     p.add_argument("--bind", default=DEFAULT_BIND, metavar="HOST:PORT",

@@ -11,6 +11,14 @@ N = "X001-ZY·DJ·2024·D100-0001-001"
 EXAMPLES: dict[str, list[str]] = {
     "": ["--home /srv/scan --user zhangsan", f"catalog show {N} --json --user zhangsan",
          f"scan {N} --device test:0", "verify /media/transfer/X001-2024-001"],
+    "archive init": ["--home /srv/arch-desk1 archive init --station A01 --admin admin "
+                     "--db postgresql://archive@db.example/archive --store /mnt/archive",
+                     "--home /srv/arch-desk2 archive init --station A02 --fonds A01 --admin admin "
+                     "--db postgresql://archive@db.example/archive --store s3://archive/city "
+                     "--s3-endpoint https://rgw.example --credentials /etc/scanstation/archive.env"],
+    "archive serve": ["--home /srv/archive archive serve", "--home /srv/archive archive serve --bind 0.0.0.0:8443 "
+                      "--tls-cert /etc/scanstation/cert.pem --tls-key /etc/scanstation/key.pem"],
+    "archive migrate": ["--home /srv/arch-desk1 --user admin archive migrate --from /srv/old-archive"],
     "init": ["--home /srv/scan init --fonds X001 --station S01 --admin admin",
              "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive"],
     "user add": ["user add zhangsan --role clerk", "user add lisi --role qc,clerk --user admin"],
@@ -92,6 +100,8 @@ EXAMPLES: dict[str, list[str]] = {
     "lend list": ["lend list", "lend list --overdue"],
     "report": ["report workload --out 工作量.pdf --since 2024-01-01 --until 2024-12-31"],
     "ocr": ["ocr --wait", "ocr --retry-failed"],
+    "ocr redo": [f"ocr redo --engine rapidocr {N}", "ocr redo --engine rapidocr --year 2024 --wait"],
+    "ocr text": [f"ocr text {N}", f"ocr text {N} --page 3 --json"],
     "search": ["search 张三", "search 参保登记 --limit 20 --json"],
     "batch create": ["batch create --year 2024", f"batch create --year 2024 --number {N}"],
     "batch list": ["batch list", "batch list --state sealed --json"],
@@ -111,6 +121,7 @@ EXAMPLES: dict[str, list[str]] = {
                 "receive /media/transfer/X001-2024-001 --accept --key archive",
                 "receive X001-2024-001.zip --reject --reason 缺页 --key archive"],
     "receipt import": ["receipt import 回执-X001-2024-001.xml"],
+    "receipt fetch": ["receipt fetch X001-2024-001", "receipt fetch X001-2024-001 --ca-file 档案室CA.pem"],
     "bag validate": ["bag validate some-bag/", "bag validate some-bag/ --strict --require-tag-manifest"],
     "export pdf": [f"export pdf {N} --out 副本/", f"export pdf {N} --pdfa --watermark 仅供查阅 --out {N}.pdf"],
     "export ofd": [f"export ofd {N} --out 副本/"],

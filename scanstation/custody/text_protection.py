@@ -106,6 +106,8 @@ def tokens_from_state(state: str) -> tuple[str, str] | None:
 
 
 def home_path_of(conn: sqlite3.Connection) -> Path | None:
+    if getattr(conn, "backend", "sqlite") != "sqlite":
+        return None   # a catalog on a database server: OCR-text protection is not available there yet
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return Path(file).parent if file else None

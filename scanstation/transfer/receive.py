@@ -19,6 +19,7 @@ Nothing is written to the archive when a package is refused; a failed ingest rem
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -83,6 +84,12 @@ def review_sample(report: verify.VerifyReport, sample: list[str], findings: dict
     return {"seed": seed, "percent": percent, "pass_percent": pass_percent, "size": size,
             "population": len(report.dossiers), "dossiers": sample, "results": rows, "pass_rate": rate,
             "item_rates": item_rates, "passed": ok, "findings": {k: v for k, v in findings.items() if v}}
+
+
+def desk_name(home) -> str:
+    """Which desk is working: the station id, the machine and the process."""
+    import socket
+    return f"{home.station}@{socket.gethostname()}:{os.getpid()}"
 
 
 def _package_digest(report: verify.VerifyReport, path: Path) -> tuple[str, str]:
@@ -309,8 +316,12 @@ def receive(session: Session, path, *, decision: str | None = None, reasons: lis
     trust = keys.trust_list(home)
     work = home.dir("inbox")
     with verify.checked(path, trust=trust, schema=schema, catalog=home.catalog, workers=workers,
-                        work_dir=work) as report:
+                        work_dir=work) as report, contextlib.ExitStack() as held:
         digest, digest_of = _package_digest(report, path)
+        if decision:
+            # several desks may share the archive: one works on a package, a second is told who does
+            held.enter_context(session.catalog.claim(digest, desk=desk_name(home), station=home.station,
+                                                     user=session.user.name))
         earlier = session.catalog.one("SELECT decision, received_at, received_by, batch_id FROM received_packages"
                                       " WHERE tagmanifest_sm3 = ?", (digest,))
         if earlier:
@@ -420,6 +431,8 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
 
 def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result) -> dict:
     home = session.home
+    if home.page_store is not None:
+        return _accept_into_page_store(session, report, path, digest, digest_of, sample, signer, out_dir, result)
     store = image_store(home)
     contents = [c for c in report.dossiers.values() if c.meta is not None]
     for c in contents:
@@ -476,6 +489,75 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
     return result
 
 
+def _accept_into_page_store(session, report, path, digest, digest_of, sample, signer, out_dir, result) -> dict:
+    """Accept into an archive whose page files live in a content-addressed store (several desks).
+
+    1. Every image and every record file of the package goes into the store under its SM3 name; the
+       store checks the declared digests and reads each object back before it returns.
+    2. Only then, in one transaction: the package record, dossiers, pages, the store's object list and
+       the audit entries. The signed receipt is itself a store object named in that record.
+    3. After the commit the receipt files are written to the outbox (again from the store if needed).
+    A desk killed before the commit leaves only store objects that no row names; the next attempt
+    finds them already stored (their names are their digests) and carries on.
+    """
+    home = session.home
+    store = home.page_store
+    contents = [c for c in report.dossiers.values() if c.meta is not None]
+    numbers = [c.number for c in contents]
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i:i + 500]
+        found = session.catalog.query(f"SELECT number FROM dossiers WHERE number IN ({','.join('?' * len(chunk))})", chunk)
+        if found:
+            raise Refused("{n} is already in this archive; nothing was written.", "{n} 已在本档案库中；未写入任何内容。",
+                          n=", ".join(sorted(r["number"] for r in found)))
+    receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
+    envelope = receipts.sign(receipt, signer)
+    batch_id = receipt["package"]["batch_id"] or path.name
+    sha, sm3 = report.manifests.get("sha256", {}), report.manifests.get("sm3", {})
+    objects: dict[str, tuple[str, int]] = {}
+    try:
+        image_set = set()
+        for c in contents:
+            for rel in c.images:
+                size = store.put_file(report.root / rel, sha[rel], sm3[rel])
+                objects[sm3[rel]] = (sha[rel], size)
+                image_set.add(rel)
+        record = {}
+        for item in sorted(report.root.rglob("*")):
+            rel = item.relative_to(report.root).as_posix()
+            if item.is_file() and not item.is_symlink() and rel not in image_set:
+                data = item.read_bytes()
+                f_sha, f_sm3 = store.put_bytes(data)
+                objects[f_sm3] = (f_sha, len(data))
+                record[rel] = f_sm3
+        envelope_bytes = json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        r_sha, r_sm3 = store.put_bytes(envelope_bytes)
+        objects[r_sm3] = (r_sha, len(envelope_bytes))
+        manifest = json.dumps({"package": digest, "files": record, "images": sorted(image_set), "receipt": r_sm3},
+                              ensure_ascii=False, sort_keys=True).encode("utf-8")
+        m_sha, m_sm3 = store.put_bytes(manifest)
+        objects[m_sm3] = (m_sha, len(manifest))
+    except OSError as exc:
+        raise storage_error(Path(getattr(exc, "filename", "") or str(store.url)), exc) from exc
+    from scanstation.transfer.receipts import file_base
+    receipt_rel = f"outbox/receipts/{file_base(envelope['receipt'])}.json"
+    stamp = now_iso()
+    with session.change("receive", "package.accept", "package", batch_id) as ch:
+        package_id = _record(ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel,
+                             f"store:{m_sm3}", stamp)
+        for c in contents:
+            _ingest_dossier(ch, session, c, package_id, stamp)
+        for object_sm3, (object_sha, size) in sorted(objects.items()):
+            ch.conn.execute("INSERT OR IGNORE INTO store_objects(sm3, sha256, bytes, stored_at) VALUES (?, ?, ?, ?)",
+                            (object_sm3, object_sha, size, stamp))
+        ch.after = {"digest": digest, "receipt": receipt["receipt_id"], "dossiers": len(contents),
+                    "images": sum(len(c.images) for c in contents), "seed": sample["seed"], "record": m_sm3}
+    written, _ = _write_receipt(session, envelope, out_dir)
+    result.update(decision="accepted", receipt=envelope, receipt_files=[str(p) for p in written],
+                  dossiers_accepted=sorted(numbers), kept=f"store:{m_sm3}")
+    return result
+
+
 def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: int, stamp: str) -> None:
     home = session.home
     f = c.meta.fields
@@ -523,6 +605,8 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
                         " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
                         (dossier_id, note["original_page_no"], note["note"], f.get("scanned_by", ""), stamp))
     ch.conn.execute("INSERT INTO received_dossiers(package_id, dossier_id) VALUES (?, ?)", (package_id, dossier_id))
+    from scanstation.custody import search_sync
+    search_sync.reindex_dossier(ch.conn, dossier_id)      # 档号, 题名, 姓名, 单位 and ID number findable at once
     ch.also("dossier.archived", "dossier", c.number, None,
             {"status": "archived", "images": len(c.meta.pages), "package": package_id,
              "sm3": [page.checksums["sm3"] for page in c.meta.pages]})

@@ -1,0 +1,56 @@
+"""The search index's statements on PostgreSQL (see scanstation.search for the tokens and ranking).
+
+The tokens are those of the SQLite index, made by the application; here they are stored as tsvector
+literals with positions in GIN-indexed columns, and a query word becomes a tsquery phrase of its
+bigrams (or one unigram), so results equal the SQLite path's. pg_trgm was not used: it yields no
+trigram for a one- or two-character query.
+"""
+
+from __future__ import annotations
+
+from scanstation.storage.sql_dialect import tsquery_phrase, tsvector_literal
+
+_KEY = {"search_pages": "page_id", "search_dossiers": "dossier_id"}
+
+
+class PgSearchIndex:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def insert_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
+        self.conn.execute(f"INSERT INTO {table}({_KEY[table]}, bi, uni) VALUES (?, CAST(? AS tsvector), "
+                          "CAST(? AS tsvector))", (rowid, tsvector_literal(bi), tsvector_literal(uni)))
+
+    def delete_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
+        self.conn.execute(f"DELETE FROM {table} WHERE {_KEY[table]} = ?", (rowid,))
+
+    def insert_codes(self, rowid: int, codes: str) -> None:
+        # codes are whole tokens without positions' meaning (FTS5 detail='none')
+        self.conn.execute("INSERT INTO search_codes(dossier_id, codes) VALUES (?, CAST(? AS tsvector))",
+                          (rowid, tsvector_literal(codes)))
+
+    def delete_codes(self, rowid: int, codes: str) -> None:
+        self.conn.execute("DELETE FROM search_codes WHERE dossier_id = ?", (rowid,))
+
+    def delete_all(self) -> None:
+        for table in ("search_pages", "search_dossiers", "search_codes"):
+            self.conn.execute(f"DELETE FROM {table}")
+
+    def optimize(self) -> None:
+        pass   # GIN indexes need no merge step here (autovacuum cleans their pending list)
+
+    def match(self, table: str, clauses, limit: int) -> list[int]:
+        """Row ids matching every (column, tokens) clause, newest first."""
+        where = " AND ".join(f"{column} @@ CAST(? AS tsquery)" for column, _ in clauses)
+        params = [tsquery_phrase(tokens) for _, tokens in clauses]
+        key = _KEY[table]
+        return [r[0] for r in self.conn.execute(f"SELECT {key} FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?",
+                                                (*params, limit)).fetchall()]
+
+    def match_code(self, code: str, limit: int) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT dossier_id FROM search_codes WHERE codes @@ CAST(? AS tsquery) "
+                                                "ORDER BY dossier_id DESC LIMIT ?",
+                                                (tsquery_phrase([code]), limit)).fetchall()]
+
+
+__all__ = ["PgSearchIndex"]
