@@ -287,3 +287,94 @@ def test_folder_that_cannot_be_written_shows_one_sentence_and_writes_nothing(qtb
         assert _export_audits(home) == 0
     finally:
         close_window(qtbot, window)
+
+
+def test_export_takes_the_dossier_selected_in_search_and_never_overwrites(qtbot, home, tmp_path, zh_ui,
+                                                                          presenter_log):  # noqa: F811
+    add_ocr_dossier(home, N1, pages=1)
+    add_ocr_dossier(home, N2, pages=1)
+    out = tmp_path / "copies"
+    out.mkdir()
+    (out / f"{N2}.pdf").write_bytes(b"an earlier copy")
+    from scanstation.search import rebuild_index
+    rebuild_index(home.catalog.conn)          # the fixture writes rows directly; import and OCR index them
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        window.show_view("search")
+        window.search_view.query_edit.setText(N2)            # a 档号: found through the catalog index
+        window.search_view.search()
+        qtbot.waitUntil(lambda: bool(window.search_view.model.hits), timeout=TIMEOUT)
+        assert window.selected_numbers() == [N2]                      # the selected result, not the scan desk's
+
+        def fill(d):
+            assert d.numbers.text() == N2
+            d.numbers.setText(f"{N1} {N2}")
+            _choose(d.format, "pdf")
+            d.folder.setText(str(out))
+        window.exports.run_dialog = _accept_with(fill)
+        window.exports.act_export.trigger()
+        qtbot.waitUntil(lambda: bool(presenter_log), timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert len(presenter_log) == 1 and "已存在" in presenter_log[0][1] and "\n" not in presenter_log[0][1]
+        assert (out / f"{N2}.pdf").read_bytes() == b"an earlier copy"
+        assert not (out / f"{N1}.pdf").exists()                       # every target checked before the first write
+        assert _export_audits(home) == 0
+    finally:
+        close_window(qtbot, window)
+
+
+def test_catalog_export_into_a_folder_with_files_is_refused_in_one_sentence(qtbot, home, tmp_path, zh_ui,
+                                                                            presenter_log):  # noqa: F811
+    add_ocr_dossier(home, N1, pages=1)
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "other.txt").write_text("someone else's file")
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        def fill(d):
+            _choose(d.scope, "all")
+            d.format.setCurrentText("csv")
+            d.out.setText(str(tmp_path / "目录.csv"))
+            d.images.setText(str(images))
+        window.exports.run_dialog = _accept_with(fill)
+        window.exports.act_catalog.trigger()
+        qtbot.waitUntil(lambda: bool(presenter_log), timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert len(presenter_log) == 1 and "\n" not in presenter_log[0][1] and "已有文件" in presenter_log[0][1]
+        assert not (tmp_path / "目录.csv").exists() and [p.name for p in images.iterdir()] == ["other.txt"]
+        presenter_log.clear()
+
+        def no_folder(d):
+            _choose(d.scope, "all")
+            d.out.setText("")
+        window.exports.run_dialog = _accept_with(no_folder)
+        window.exports.act_catalog.trigger()
+        assert len(presenter_log) == 1 and "请选择目录文件和图像目录" in presenter_log[0][1]
+    finally:
+        close_window(qtbot, window)
+
+
+def test_loan_copy_refused_into_a_folder_that_holds_files(qtbot, home, sessions, tmp_path, zh_ui,
+                                                          presenter_log):  # noqa: F811
+    add_ocr_dossier(home, N1, pages=1)
+    loan = lending.request(sessions["clerk1"], N1, "核对待遇领取资格", 7)
+    lending.approve(sessions["archivist1"], loan["id"])
+    taken = tmp_path / "loan" / N1
+    taken.mkdir(parents=True)
+    (taken / "old.pdf").write_bytes(b"old")
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        view = window.loan_view
+        qtbot.waitUntil(lambda: len(view.model.rows) == 1, timeout=TIMEOUT)
+        view.select_loan(loan["id"])
+        view.choose_folder = lambda: str(tmp_path / "loan")
+        qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(presenter_log), timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert len(presenter_log) == 1 and "\n" not in presenter_log[0][1]
+        assert presenter_log[0][1] in view.status.text()
+        assert [p.name for p in taken.iterdir()] == ["old.pdf"]
+        assert home.catalog.one("SELECT exports FROM loans WHERE id = ?", (loan["id"],))["exports"] == 0
+        assert view.export_button.isEnabled()
+    finally:
+        close_window(qtbot, window)

@@ -204,7 +204,7 @@ class ExportActions(QObject):
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(160)
         self.progress.hide()
-        window.statusBar().addWidget(self.progress)
+        window.statusBar().insertPermanentWidget(0, self.progress)   # a message does not cover it
         self.act_export = QAction(self.tr("&Export…"), window)
         self.act_export.setObjectName("actExport")
         self.act_export.setShortcut(QKeySequence("Ctrl+Shift+E"))
