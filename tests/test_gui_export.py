@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
 from scanstation.custody import lending, protection
@@ -377,4 +378,20 @@ def test_loan_copy_refused_into_a_folder_that_holds_files(qtbot, home, sessions,
         assert home.catalog.one("SELECT exports FROM loans WHERE id = ?", (loan["id"],))["exports"] == 0
         assert view.export_button.isEnabled()
     finally:
+        close_window(qtbot, window)
+
+
+def test_no_export_dialog_behind_the_lock(qtbot, home, zh_ui):  # noqa: F811
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        window.lock()
+        assert window.is_locked
+        window.exports.run_dialog = lambda d: pytest.fail("no export dialog over a locked station")
+        QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        window.exports.act_export.trigger()
+        window.exports.act_catalog.trigger()
+    finally:
+        window._lock_dialog.locked_user = None
+        window._lock_dialog.done(QDialog.DialogCode.Rejected)
+        window._lock_dialog = None
         close_window(qtbot, window)

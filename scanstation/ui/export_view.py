@@ -230,8 +230,12 @@ class ExportActions(QObject):
         from scanstation.transfer import keys
         return [k["name"] for k in keys.list_keys(self.api.home)["signing"] if "error" not in k]
 
+    def _may_start(self) -> bool:
+        """The permission (the core checks it again), one export at a time, never behind the lock."""
+        return self.api.can("export") and not self.busy and not getattr(self.window, "is_locked", False)
+
     def ask_export(self) -> None:
-        if not self.api.can("export") or self.busy:
+        if not self._may_start():
             return
         dialog = ExportDialog(self.numbers(), self._key_names(), self._last_folder, self.window)
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
@@ -271,7 +275,7 @@ class ExportActions(QObject):
             return []
 
     def ask_export_catalog(self) -> None:
-        if not self.api.can("export") or self.busy:
+        if not self._may_start():
             return
         from datetime import date
         dialog = CatalogExportDialog(date.today().year - 1, self._batch_ids(), self.window)
