@@ -67,6 +67,7 @@ def test_export_pdfa_of_the_open_dossier_from_the_menu(qtbot, home, tmp_path, zh
             assert d.numbers.text() == N1                                # the open dossier, read off the window
             _choose(d.format, "pdf")
             d.pdfa.setChecked(True)
+            d.watermark.setText("仅供查阅")
             d.folder.setText(str(out))
         window.exports.run_dialog = _accept_with(fill)
         window.exports.act_export.trigger()
@@ -80,8 +81,12 @@ def test_export_pdfa_of_the_open_dossier_from_the_menu(qtbot, home, tmp_path, zh
         assert len(text) == 2
         for page, stored in zip(text, stored_text(home, N1)):
             assert nonblank_lines(page) == nonblank_lines(stored)       # the text layer reads back as stored
-        assert window.exports.last_result["files"][0]["format"] == "pdf/a-2b"
+        entry = window.exports.last_result["files"][0]
+        assert entry["format"] == "pdf/a-2b" and entry["watermark"].startswith("仅供查阅 clerk1 ")
         assert b"pdfaid" in target.read_bytes()
+        from scanstation.export.check import check_file
+        checked = check_file(target, catalog=home.catalog)             # text layer on every page, 页数 as catalogued
+        assert checked["ok"], checked["problems"]
     finally:
         close_window(qtbot, window)
 
