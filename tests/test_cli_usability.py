@@ -287,3 +287,10 @@ def test_operating_system_errors_are_said_in_words_and_only_the_unexpected_ones_
     text = path.read_text(encoding="utf-8")
     assert "RuntimeError: boom" in text and "catalog show \\xff" in text
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_an_integer_past_the_catalogs_range_is_a_usage_error_not_a_crash(station, capsys):
+    for argv in (["paper", "handover", "99999999999999999999", "--out", "x.pdf"],
+                 ["catalog", "list", "--limit", "-99999999999999999999"]):
+        code, _, err = run(capsys, *argv, "--user", "admin")
+        assert code == 2 and "超出范围" in err and "意外错误" not in err, err

@@ -473,6 +473,14 @@
         <translation>显示完整身份证号（查看将记入审计）</translation>
     </message>
     <message>
+        <source>{new} (corrected, was {old})</source>
+        <translation>{new}（已更正，原 {old}）</translation>
+    </message>
+    <message>
+        <source>Corrected by {user} on {when}: {reason}</source>
+        <translation>{user} 于 {when} 更正：{reason}</translation>
+    </message>
+    <message>
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
@@ -588,6 +596,14 @@
     <message>
         <source>Or close this window and fix the pages (rescan, delete, &quot;not scanned&quot; note).</source>
         <translation>也可以关闭此窗口先处理页面（重扫、删除、“未扫描”说明）。</translation>
+    </message>
+    <message>
+        <source>If the catalog&apos;s page count is wrong:</source>
+        <translation>如果目录登记的页数有误：</translation>
+    </message>
+    <message>
+        <source>Correct page count…</source>
+        <translation>更正页数…</translation>
     </message>
     <message>
         <source>Complete with these explanations</source>
@@ -938,6 +954,14 @@
         <translation>检查意见（留空表示无问题）</translation>
     </message>
     <message>
+        <source>View pages…</source>
+        <translation>查看页面…</translation>
+    </message>
+    <message>
+        <source>Look at the sampled dossier&apos;s pages as the package holds them (Enter or double-click on its 档号)</source>
+        <translation>查看抽样案卷在移交包中的页面（在档号上按回车或双击）</translation>
+    </message>
+    <message>
         <source>&amp;Accept…</source>
         <translation>接收(&amp;A)…</translation>
     </message>
@@ -980,14 +1004,6 @@
     <message>
         <source>pass</source>
         <translation>通过</translation>
-    </message>
-    <message>
-        <source>FAIL</source>
-        <translation>不通过</translation>
-    </message>
-    <message>
-        <source>not checked</source>
-        <translation>未检测</translation>
     </message>
     <message>
         <source>authenticity {a}, integrity {i}, usability {u}, security {s}</source>
@@ -1036,6 +1052,10 @@
     <message>
         <source>FAIL: {items}</source>
         <translation>不通过：{items}</translation>
+    </message>
+    <message>
+        <source>Reading the pages of {n} from the package…</source>
+        <translation>正在从移交包读取 {n} 的页面…</translation>
     </message>
     <message>
         <source>Only a package whose checks and sample passed, with no findings, can be accepted.</source>
@@ -1453,6 +1473,41 @@
     <message>
         <source>Reason:</source>
         <translation>原因：</translation>
+    </message>
+</context>
+<context>
+    <name>PageCountDialog</name>
+    <message>
+        <source>Correct the page count</source>
+        <translation>更正页数</translation>
+    </message>
+    <message>
+        <source>The catalog&apos;s page count (页数) of {n} is {d}. A correction is logged with the old value, your name and the reason.</source>
+        <translation>案卷 {n} 的目录登记页数为 {d}。更正将连同原值、您的姓名和理由一并记录。</translation>
+    </message>
+    <message>
+        <source>e.g. the register counted the cover; the file has 9 pages</source>
+        <translation>例如：登记时把封面算作一页，原件实有 9 页</translation>
+    </message>
+    <message>
+        <source>&amp;New page count:</source>
+        <translation>新页数(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Rea&amp;son:</source>
+        <translation>理由(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>更正</translation>
+    </message>
+    <message>
+        <source>Write the reason for the correction; it is kept with the record.</source>
+        <translation>请填写更正理由；理由将与记录一并保存。</translation>
+    </message>
+    <message>
+        <source>The page count is already {d}; enter the correct count.</source>
+        <translation>页数已是 {d}；请输入正确的页数。</translation>
     </message>
 </context>
 <context>
@@ -1883,6 +1938,44 @@
         <source>not checked</source>
         <translation>未检测</translation>
     </message>
+    <message>
+        <source>explained</source>
+        <translation>已说明</translation>
+    </message>
+    <message>
+        <source>{n} file(s)</source>
+        <translation>{n} 个文件</translation>
+    </message>
+    <message>
+        <source>{n} dossier(s)</source>
+        <translation>{n} 个案卷</translation>
+    </message>
+    <message>
+        <source>{n} image(s)</source>
+        <translation>{n} 幅图像</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>Key “{name}”</source>
+        <translation>密钥“{name}”</translation>
+    </message>
+    <message>
+        <source>Key not in the trust list</source>
+        <translation>未列入信任列表的密钥</translation>
+    </message>
+    <message>
+        <source>Signed with {alg} by the key “{name}” in the trust list.</source>
+        <translation>由信任列表中的密钥“{name}”以 {alg} 签名。</translation>
+    </message>
+    <message>
+        <source>{text}
+Key fingerprint: {fp}</source>
+        <translation>{text}
+密钥指纹：{fp}</translation>
+    </message>
 </context>
 <context>
     <name>RetentionTab</name>
@@ -1925,6 +2018,29 @@
     <message>
         <source>The retention table is saved.</source>
         <translation>保管期限表已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>SamplePagesDialog</name>
+    <message>
+        <source>Sampled dossier {n}</source>
+        <translation>抽样案卷 {n}</translation>
+    </message>
+    <message>
+        <source>{n}: {k} page(s) from the package, each checked against its manifest. Read-only.</source>
+        <translation>{n}：移交包中的 {k} 页，每页均已与清单核对。只读。</translation>
+    </message>
+    <message>
+        <source>{n} file(s) in the dossier&apos;s folder are not listed in the package&apos;s manifest and were not opened: {names}</source>
+        <translation>案卷文件夹中有 {n} 个文件未列入移交包清单，未打开：{names}</translation>
+    </message>
+    <message>
+        <source>Page {seq}</source>
+        <translation>第 {seq} 页</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
@@ -2078,6 +2194,14 @@
         <translation>完成案卷</translation>
     </message>
     <message>
+        <source>Correct page count…</source>
+        <translation>更正页数…</translation>
+    </message>
+    <message>
+        <source>Correct the catalog&apos;s page count (页数); the correction is logged with the reason</source>
+        <translation>更正目录登记的页数；更正连同理由一并记录</translation>
+    </message>
+    <message>
         <source>Looking for scanners…</source>
         <translation>正在查找扫描仪…</translation>
     </message>
@@ -2124,6 +2248,18 @@
     <message>
         <source>No scanner is chosen. Connect a scanner and press &quot;Look for scanners&quot;.</source>
         <translation>未选择扫描仪。请连接扫描仪后点“查找扫描仪”。</translation>
+    </message>
+    <message>
+        <source>Your role may not correct the page count.</source>
+        <translation>您的角色不能更正页数。</translation>
+    </message>
+    <message>
+        <source>The dossier is {state}: a clerk corrects the page count only while it is being scanned. Ask QC to return it, or an archivist to correct it.</source>
+        <translation>案卷状态为“{state}”：操作员只能在扫描阶段更正页数。请质检退回后更正，或由档案管理员更正。</translation>
+    </message>
+    <message>
+        <source>Page count of {n} corrected from {old} to {new}; the correction is logged.</source>
+        <translation>案卷 {n} 的页数已由 {old} 更正为 {new}；更正已记录。</translation>
     </message>
     <message>
         <source>Your role may not scan or change pages.</source>

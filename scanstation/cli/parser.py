@@ -206,11 +206,28 @@ COMMON_HELP = {
 }
 
 
+SQLITE_INT_MIN, SQLITE_INT_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def bounded_int(text: str) -> int:
+    """An integer argument that fits the catalog's integers (a number past them is a usage error, not a crash)."""
+    value = int(text)   # ValueError: argparse says "invalid int value" in the user's language
+    if not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+        raise argparse.ArgumentTypeError(tr("{t} is out of range", "{t} 超出范围", t=text))
+    return value
+
+
+bounded_int.__name__ = "int"   # argparse names the type in its messages
+
+
 def fill_help(parser: argparse.ArgumentParser) -> None:
+    """Shared help texts for options without their own; every integer option bounded (bounded_int)."""
     for _path, p in walk(parser):
         for action in p._actions:
             if action.help is None and action.dest in COMMON_HELP:
                 action.help = tr(*COMMON_HELP[action.dest])
+            if action.type is int:
+                action.type = bounded_int
 
 
 def add_examples(parser: argparse.ArgumentParser) -> None:

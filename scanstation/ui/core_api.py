@@ -68,7 +68,15 @@ class CoreApi:
         shown["scanned_pages"] = self.home.catalog.one(
             "SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (row["id"],))["n"]
         shown["has_person_id"] = bool(row["person_id_number"])
+        counts = [c for c in _module("custody.corrections").history(self.home.catalog, row["id"])
+                  if c["field"] == "declared_pages"]
+        shown["page_count_correction"] = counts[-1] if counts else None   # the panel shows the latest one
         return shown
+
+    def correct_page_count(self, number: str, pages: int, reason: str) -> dict:
+        """The logged correction of a dossier's 页数 (``custody.corrections.correct``): the core checks the
+        role and state (a clerk while the dossier is being scanned; an archivist or admin otherwise)."""
+        return _module("custody.corrections").correct(self.session, number, "declared_pages", str(pages), reason)
 
     def reveal_person_id(self, number: str) -> str:
         """The full ID number, for roles that may see it; the view is logged (R40)."""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCompleter, QGridLayout, QGroupBox, QHBoxLayout, 
 
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
+from scanstation.ui.text import local_time
 
 SUGGEST_DELAY_MS = 200
 NumberRole = Qt.ItemDataRole.UserRole + 1   # QStandardItem keeps Edit and Display in one slot
@@ -210,6 +211,13 @@ class DossierPanel(QGroupBox):
         }
         for key, text in shown.items():
             self.values[key].setText(text)
+            self.values[key].setToolTip("")
+        corrected = dossier.get("page_count_correction")
+        if corrected:   # the logged correction of 页数 (custody.corrections): the old value and why
+            self.values["declared_pages"].setText(self.tr("{new} (corrected, was {old})").format(
+                new=shown["declared_pages"], old=corrected["old_value"]))
+            self.values["declared_pages"].setToolTip(self.tr("Corrected by {user} on {when}: {reason}").format(
+                user=corrected["user"], when=local_time(corrected["ts"]), reason=corrected["reason"]))
         self.reveal_button.setEnabled(bool(dossier.get("has_person_id")) and self.api.can("personal.unmasked"))
 
     def set_scanned(self, count: int) -> None:

@@ -9,6 +9,7 @@ allow (R34), so nothing here decides what may be archived.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -23,7 +24,11 @@ from scanstation.ui.batch_view import KeyPassphraseDialog
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.text import human_size
 
+# "(0123456789abcdef…)" in the core's signature messages: the written report keeps it, the table shows the name
+_FINGERPRINT_RE = re.compile(r"\s*[（(][0-9a-f]{16}…[）)]")
+_COUNT_RE = re.compile(r"([0-9]+) (files|bytes|dossiers|images)")
 FAIL_BRUSH = QBrush(QColor("#fde2e2"))
 SKIP_BRUSH = QBrush(QColor("#fef3c7"))
 
@@ -48,9 +53,13 @@ class ReportModel(RowTableModel):
         super().__init__(parent)
         self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"),
                         self.tr("Detail")]
+        self.signer: dict = {}
 
-    # the name this view's callers use for its rows
-    set_lines = RowTableModel.set_rows
+    def set_lines(self, lines, signer: dict | None = None) -> None:
+        """The check lines, and who signed the package (``report["signer"]``: name in the trust list,
+        fingerprint) so the signature line names the key and keeps the fingerprint for the tooltip."""
+        self.signer = dict(signer or {})
+        self.set_rows(lines)
 
     @property
     def lines(self) -> list:
@@ -58,7 +67,48 @@ class ReportModel(RowTableModel):
 
     def status_text(self, status: str) -> str:
         return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
-                "skipped": self.tr("not checked")}.get(status, status)
+                "skipped": self.tr("not checked"), "explained": self.tr("explained")}.get(status, status)
+
+    def object_text(self, obj: str) -> str:
+        """The core's counts ("26 files, 420440 bytes", "3 dossiers, 7 images") in words and sizes."""
+        parts = [part.strip() for part in (obj or "").split(",")]
+        words = []
+        for part in parts:
+            m = _COUNT_RE.fullmatch(part)
+            if m is None:
+                return obj
+            n, unit = int(m.group(1)), m.group(2)
+            if unit == "bytes":
+                words.append(human_size(n))
+            elif unit == "files":
+                words.append(self.tr("{n} file(s)").format(n=n))
+            elif unit == "dossiers":
+                words.append(self.tr("{n} dossier(s)").format(n=n))
+            else:
+                words.append(self.tr("{n} image(s)").format(n=n))
+        return self.tr(", ").join(words)
+
+    def _signature_text(self, line: dict, column: int) -> str:
+        """The signature line with the key's name; a fingerprint only in the tooltip (and the written report)."""
+        name = self.signer.get("trusted_name") or ""
+        fingerprint = self.signer.get("fingerprint") or ""
+        if column == 2:
+            if fingerprint and line["object"] and fingerprint.startswith(line["object"]):
+                return self.tr("Key “{name}”").format(name=name) if name else self.tr("Key not in the trust list")
+            return line["object"]
+        if line["status"] == "pass" and name:
+            algorithm = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}.get(self.signer.get("algorithm", ""),
+                                                                          self.signer.get("algorithm", ""))
+            return self.tr("Signed with {alg} by the key “{name}” in the trust list.").format(alg=algorithm, name=name)
+        text = line["en"] if is_english() else line["zh"]
+        return _FINGERPRINT_RE.sub("", text)
+
+    def _signature_tooltip(self, line: dict, column: int) -> str:
+        fingerprint = self.signer.get("fingerprint") or ""
+        shown = self._signature_text(line, column)
+        if not fingerprint:
+            return shown
+        return self.tr("{text}\nKey fingerprint: {fp}").format(text=shown, fp=fingerprint)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -71,10 +121,13 @@ class ReportModel(RowTableModel):
                 return line["property"] if english else line["property_zh"]
             if column == 1:
                 return line["title"] if english else line["title_zh"]
-            if column == 2:
-                return line["object"]
             if column == 3:
                 return self.status_text(line["status"])
+            if line.get("check") == "signature":
+                return self._signature_text(line, column) if role == Qt.ItemDataRole.DisplayRole \
+                    else self._signature_tooltip(line, column)
+            if column == 2:
+                return self.object_text(line["object"])
             return line["en"] if english else line["zh"]
         if role == Qt.ItemDataRole.BackgroundRole:
             if line["status"] == "fail":
@@ -134,6 +187,74 @@ class DecisionDialog(KeyPassphraseDialog):
 
     def reason_list(self) -> list[str]:
         return [line.strip() for line in self.reasons.toPlainText().splitlines() if line.strip()]
+
+
+class SamplePagesDialog(QDialog):
+    """A sampled dossier's pages as the package holds them (read-only): page list and the page."""
+
+    def __init__(self, number: str, dossier, parent=None):
+        super().__init__(parent)
+        from scanstation.ui.page_viewer import PageViewer
+        self.setWindowTitle(self.tr("Sampled dossier {n}").format(n=number))
+        self.dossier = dossier
+        layout = QVBoxLayout(self)
+        summary = QLabel(self.tr("{n}: {k} page(s) from the package, each checked against its manifest. Read-only.")
+                         .format(n=number, k=len(dossier.pages)), self)
+        summary.setWordWrap(True)
+        layout.addWidget(summary)
+        notes = [(zh if not is_english() else en) for en, zh in dossier.problems]
+        if dossier.unlisted:
+            notes.append(self.tr("{n} file(s) in the dossier's folder are not listed in the package's manifest and "
+                                 "were not opened: {names}").format(n=len(dossier.unlisted),
+                                                                   names=", ".join(dossier.unlisted[:5])))
+        self.notice = QLabel("\n".join(notes), self)
+        self.notice.setObjectName("samplePagesNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setStyleSheet("#samplePagesNotice { background: #fffbeb; border: 1px solid #d97706; "
+                                  "padding: 4px; }")
+        self.notice.setVisible(bool(notes))
+        layout.addWidget(self.notice)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.page_list = QListWidget(splitter)
+        self.page_list.setObjectName("samplePageList")
+        for page in dossier.pages:
+            item = QListWidgetItem(self.tr("Page {seq}").format(seq=page.seq), self.page_list)
+            item.setToolTip(page.name)
+        self.viewer = PageViewer(splitter)
+        self.viewer.setObjectName("samplePageViewer")
+        splitter.addWidget(self.page_list)
+        splitter.addWidget(self.viewer)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([160, 700])
+        layout.addWidget(splitter, 1)
+        close = QPushButton(self.tr("Close"), self)
+        close.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(close)
+        layout.addLayout(row)
+        self.page_list.currentRowChanged.connect(self._show)
+        for key, step in ((Qt.Key.Key_PageDown, 1), (Qt.Key.Key_PageUp, -1)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(lambda _c=False, s=step: self._step(s))
+            self.addAction(action)
+        from scanstation.ui.sizing import fit_dialog
+        fit_dialog(self, 900, 620)   # within the screen's cap (1366×768 included)
+        if dossier.pages:
+            self.page_list.setCurrentRow(0)
+        self.page_list.setFocus()
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.dossier.pages):
+            page = self.dossier.pages[row]
+            self.viewer.show_data(page.data, page.name)
+
+    def _step(self, step: int) -> None:
+        row = self.page_list.currentRow() + step
+        if 0 <= row < self.page_list.count():
+            self.page_list.setCurrentRow(row)
 
 
 class IntakeView(QWidget):
@@ -239,8 +360,20 @@ class IntakeView(QWidget):
         self.sample_table.verticalHeader().hide()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.sample_table.itemChanged.connect(lambda _item: self._update_enabled())
+        # Enter or a double-click on the 档号 opens the dossier's pages (the finding column edits on double-click)
+        self.sample_table.itemActivated.connect(lambda item: self.open_sample(self.sample_table.item(item.row(), 0)
+                                                                             .text()))
+        self.sample_table.currentCellChanged.connect(lambda *_a: self._update_enabled())
+        self.view_sample_button = QPushButton(self.tr("View pages…"), self.sample_box)
+        self.view_sample_button.setObjectName("viewSamplePages")
+        self.view_sample_button.setToolTip(self.tr("Look at the sampled dossier's pages as the package holds them "
+                                                   "(Enter or double-click on its 档号)"))
+        self.view_sample_button.clicked.connect(self._view_current_sample)
         sample_layout = QVBoxLayout(self.sample_box)
-        sample_layout.addWidget(self.sample_label)
+        sample_header = QHBoxLayout()
+        sample_header.addWidget(self.sample_label, 1)
+        sample_header.addWidget(self.view_sample_button)
+        sample_layout.addLayout(sample_header)
         sample_layout.addWidget(self.sample_table, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -379,16 +512,15 @@ class IntakeView(QWidget):
         self._set_busy(False)
         self.result = result
         report = result["report"]
-        self.report_model.set_lines(report["checks"])
+        self.report_model.set_lines(report["checks"], report.get("signer"))
         self.report_table.resizeColumnsToContents()
         self.report_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self._filter_rows()
         props = report["properties"]
-        word = {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "skipped": self.tr("not checked")}
+        word = self.report_model.status_text   # every state in words, never a raw state name
         summary = self.tr("authenticity {a}, integrity {i}, usability {u}, security {s}").format(
-            a=word.get(props["authenticity"], props["authenticity"]),
-            i=word.get(props["integrity"], props["integrity"]),
-            u=word.get(props["usability"], props["usability"]), s=word.get(props["security"], props["security"]))
+            a=word(props["authenticity"]), i=word(props["integrity"]), u=word(props["usability"]),
+            s=word(props["security"]))
         batch = result.get("batch_id") or report.get("name", "")
         if result["checks_passed"]:
             self.verdict.setStyleSheet("color: #15803d; font-weight: bold")
@@ -437,8 +569,39 @@ class IntakeView(QWidget):
             self.sample_table.setItem(i, 1, auto)
             self.sample_table.setItem(i, self.FINDING_COLUMN, finding)
         self.sample_table.blockSignals(False)
+        if self.sample_table.rowCount():
+            self.sample_table.setCurrentCell(0, 0)   # Enter and 查看页面 work on the first sampled dossier at once
         self.sample_table.resizeColumnsToContents()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
+
+    # -- looking at a sampled dossier --------------------------------------------------------------------
+    def _view_current_sample(self) -> None:
+        row = self.sample_table.currentRow()
+        if row >= 0 and self.sample_table.item(row, 0) is not None:
+            self.open_sample(self.sample_table.item(row, 0).text())
+
+    def open_sample(self, number: str) -> None:
+        """The pages of a sampled dossier, read from the package (manifest-listed files only), in a viewer."""
+        if self.result is None or not number:
+            return
+        from scanstation.transfer import package_pages
+        session, path = self.session, self.result["package"]
+        self.status.setStyleSheet("")
+        self.status.setText(self.tr("Reading the pages of {n} from the package…").format(n=number))
+        run_task(lambda: package_pages.dossier_pages(session, path, number),
+                 lambda dossier: self._sample_read(number, dossier), self._sample_failed, pool="images", owner=self)
+
+    def _sample_failed(self, error) -> None:
+        self.status.setStyleSheet("color: #b91c1c")
+        self.status.setText(getattr(error, "message", str(error)))
+        present(error, self.window())
+
+    def _sample_read(self, number: str, dossier) -> None:
+        self.status.setText("")
+        dialog = SamplePagesDialog(number, dossier, self)
+        dialog.setObjectName("samplePagesDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     # -- findings and decision ------------------------------------------------------------------------
     def set_finding(self, number: str, text: str) -> None:
@@ -467,6 +630,7 @@ class IntakeView(QWidget):
         acceptable = open_case and self.result["checks_passed"] and self.result["sample"]["passed"] \
             and not self.findings()
         self.accept_button.setEnabled(may and idle and bool(acceptable))
+        self.view_sample_button.setEnabled(may and self.result is not None and self.sample_table.currentRow() >= 0)
         if open_case and not acceptable:
             self.accept_button.setToolTip(self.tr("Only a package whose checks and sample passed, with no findings, "
                                                   "can be accepted."))

@@ -50,6 +50,22 @@ class PageViewer(QGraphicsView):
             return
         self._decode(self._fit_size())
 
+    def show_data(self, data: bytes, key: str) -> None:
+        """An image held in memory (a page read out of a package), decoded off the GUI thread."""
+        if key == self._key:
+            return
+        self._key = key
+        self._path = None
+        self._full = True   # decoded once at the full view size: zooming needs no second decode
+
+        def decode() -> QImage:
+            image = QImage.fromData(data)
+            if not image.isNull() and (image.width() > VIEW_SIZE.width() or image.height() > VIEW_SIZE.height()):
+                image = image.scaled(VIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
+            return image
+        run_task(decode, lambda image, k=key: self._decoded(k, image), lambda _e: None, pool="images", owner=self)
+
     def _fit_size(self) -> QSize:
         """Fitting the page to the window needs no more pixels than the window has (cheap to paint)."""
         ratio = self.devicePixelRatioF() or 1.0

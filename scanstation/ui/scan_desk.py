@@ -3,7 +3,8 @@
 Keyboard: F2 dossier number · F5 scan (or continue after a fault) · Esc stop · F6 replace the
 selected page by a rescan · Shift+F6 scan pages to insert after the selected one · Ctrl+] / Ctrl+[
 rotate · Delete delete · Alt+Left / Alt+Right move · F8 "not scanned" note · Ctrl+Z / Ctrl+Shift+Z
-undo / redo · Ctrl+Return complete · Ctrl++ / Ctrl+- / Ctrl+0 zoom and fit.
+undo / redo · Ctrl+Return complete · Ctrl++ / Ctrl+- / Ctrl+0 zoom and fit · Ctrl+Shift+P correct
+the catalog's page count (页数).
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ class ExplanationDialog(QDialog):
         hint = QLabel(self.tr("Or close this window and fix the pages (rescan, delete, \"not scanned\" note)."), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
+        self.correct_pages_requested = False
+        self.correct_pages_button = None
+        if report.declared is not None and (report.missing or report.extra):
+            # the catalog's count may be what is wrong: the logged correction, instead of an explanation
+            row = QHBoxLayout()
+            row.addWidget(QLabel(self.tr("If the catalog's page count is wrong:"), self))
+            self.correct_pages_button = QPushButton(self.tr("Correct page count…"), self)
+            self.correct_pages_button.setObjectName("explanationCorrectPages")
+            self.correct_pages_button.clicked.connect(self._correct_pages)
+            row.addWidget(self.correct_pages_button)
+            row.addStretch(1)
+            layout.addLayout(row)
         self.message = QLabel(self)
         self.message.setObjectName("explanationMessage")
         self.message.setStyleSheet("color: #b91c1c")
@@ -99,8 +112,67 @@ class ExplanationDialog(QDialog):
             return
         super().accept()
 
+    def _correct_pages(self) -> None:
+        self.correct_pages_requested = True
+        self.reject()
+
     def explanations(self) -> dict[str, str]:
         return {key: edit.text().strip() for key, edit in self.fields.items() if edit.text().strip()}
+
+
+class PageCountDialog(QDialog):
+    """The logged correction of the catalog's 页数: the new count and the reason (kept with the record)."""
+
+    def __init__(self, number: str, declared: int | None, suggested: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Correct the page count"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr("The catalog's page count (页数) of {n} is {d}. A correction is logged with the old "
+                               "value, your name and the reason.").format(
+            n=number, d=declared if declared is not None else "—"), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.pages = QSpinBox(self)
+        self.pages.setObjectName("correctedPages")
+        self.pages.setRange(1, 99999)
+        self.pages.setValue(max(1, suggested))
+        self.reason = QLineEdit(self)
+        self.reason.setObjectName("correctionReason")
+        self.reason.setMinimumWidth(300)
+        self.reason.setPlaceholderText(self.tr("e.g. the register counted the cover; the file has 9 pages"))
+        pages_label = QLabel(self.tr("&New page count:"), self)
+        pages_label.setBuddy(self.pages)
+        reason_label = QLabel(self.tr("Rea&son:"), self)
+        reason_label.setBuddy(self.reason)
+        form.addRow(pages_label, self.pages)
+        form.addRow(reason_label, self.reason)
+        layout.addLayout(form)
+        self.message = QLabel(self)
+        self.message.setObjectName("correctionMessage")
+        self.message.setStyleSheet("color: #b91c1c")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.ok_button = buttons.addButton(self.tr("Correct"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.declared = declared
+        fit_dialog(self, 520)
+
+    def accept(self) -> None:
+        # the core checks again; the dialog says at once what is missing instead of closing
+        if len(self.reason.text().strip()) < 2:
+            self.message.setText(self.tr("Write the reason for the correction; it is kept with the record."))
+            self.reason.setFocus()
+            return
+        if self.declared is not None and self.pages.value() == self.declared:
+            self.message.setText(self.tr("The page count is already {d}; enter the correct count.").format(
+                d=self.declared))
+            self.pages.setFocus()
+            return
+        super().accept()
 
 
 class NotScannedDialog(QDialog):
@@ -277,6 +349,8 @@ class ScanDesk(QWidget):
         self._status_timer.timeout.connect(self._poll_status)
         self._ocr_queue = 0
         self._action_tips: dict = {}
+        # a refresh of the same dossier (after a correction, QC's return…) may change what is allowed
+        self.panel.dossierOpened.connect(lambda _d: (self._update_enabled(), self._update_status()))
         self._update_enabled()
         self._update_status()
         self.load_devices()
@@ -354,6 +428,14 @@ class ScanDesk(QWidget):
         self.toolbar.addSeparator()
         self.act_complete = self._action("actComplete", self.tr("Complete dossier"), ["Ctrl+Return", "Ctrl+Enter"],
                                          self.complete, "complete")
+        self.act_correct_pages = self._action("actCorrectPages", self.tr("Correct page count…"), "Ctrl+Shift+P",
+                                              self.correct_page_count, toolbar=False)
+        self._correct_pages_tip = self.tr("Correct the catalog's page count (页数); the correction "
+                                          "is logged with the reason") + " (Ctrl+Shift+P)"
+        self.correct_pages_button = QToolButton(self)
+        self.correct_pages_button.setObjectName("correctPagesButton")
+        self.correct_pages_button.setDefaultAction(self.act_correct_pages)
+        self.panel.top_row.addWidget(self.correct_pages_button)
         self.page_actions = [self.act_replace, self.act_insert, self.act_rotate_left, self.act_rotate_right,
                              self.act_move_left, self.act_move_right, self.act_delete, self.act_not_scanned,
                              self.act_complete]
@@ -764,6 +846,46 @@ class ScanDesk(QWidget):
         self._run_unrecorded("not_scanned", self.tr("\"Not scanned\" note for page {n}").format(n=page_no),
                              lambda: self.api.mark_not_scanned(number, page_no, note), (number, page_no))
 
+    # -- the catalog's page count (页数) ---------------------------------------------------------
+    def _correct_pages_reason(self) -> str:
+        """Why the 页数 cannot be corrected here now (empty when it can). The core decides again."""
+        dossier = self.panel.dossier
+        if not dossier:
+            return self.tr("Open a dossier first: type or scan its 档号 (F2).")
+        if self.scanning or self.fault is not None:
+            return self.tr("A scan is running.")
+        if self.api.can("catalog.correct"):
+            return ""
+        if not self.api.can("capture"):
+            return self.tr("Your role may not correct the page count.")
+        if dossier.get("status") not in self.CHANGEABLE:
+            return self.tr("The dossier is {state}: a clerk corrects the page count only while it is being scanned. "
+                           "Ask QC to return it, or an archivist to correct it.").format(
+                state=status_label(dossier.get("status") or ""))
+        return ""
+
+    def correct_page_count(self, suggested: int | None = None) -> None:
+        dossier = self.panel.dossier
+        if not dossier or self._correct_pages_reason():
+            return
+        number, declared = dossier["number"], dossier.get("declared_pages")
+        if isinstance(suggested, bool) or suggested is None:   # QAction.triggered passes "checked"
+            suggested = self.strip.pages.active_count() or declared or 1
+        dialog = PageCountDialog(number, declared, suggested, self)
+        dialog.setObjectName("pageCountDialog")
+        # the values are read here, on the GUI thread, before the dialog goes and the task starts
+        dialog.accepted.connect(lambda: self._correct_pages_chosen(number, declared, dialog.pages.value(),
+                                                                   dialog.reason.text()))
+        open_over_strip(dialog, self.strip)
+
+    def _correct_pages_chosen(self, number: str, declared, pages: int, reason: str) -> None:
+        def done(_result) -> None:
+            presenter().notify(self.tr("Page count of {n} corrected from {old} to {new}; the correction is logged.")
+                               .format(n=number, old=declared if declared is not None else "—", new=pages), self)
+            self.panel.refresh()
+        run_task(lambda: self.api.correct_page_count(number, pages, reason), done,
+                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+
     # -- completion --------------------------------------------------------------------------
     def complete(self, explanations: dict | None = None) -> None:
         if not self.number or self.scanning:
@@ -786,6 +908,12 @@ class ScanDesk(QWidget):
         dialog = ExplanationDialog(report, self)
         dialog.setObjectName("explanationDialog")
         dialog.accepted.connect(lambda: self.complete(dialog.explanations()))
+        if dialog.correct_pages_button is not None:
+            reason = self._correct_pages_reason()
+            dialog.correct_pages_button.setEnabled(not reason)
+            dialog.correct_pages_button.setToolTip(reason or self._correct_pages_tip)
+            suggested = report.scanned + report.not_scanned   # what the pages on the desk account for
+            dialog.rejected.connect(lambda: dialog.correct_pages_requested and self.correct_page_count(suggested))
         open_over_strip(dialog, self.strip)
 
     # -- state -------------------------------------------------------------------------------
@@ -875,6 +1003,10 @@ class ScanDesk(QWidget):
             action.setEnabled(enabled)
             why = reason or ("" if has_page or enabled else self.tr("Select a page first."))
             action.setToolTip(base if enabled or not why else f"{base} — {why}")
+        why_not = self._correct_pages_reason()
+        self.act_correct_pages.setEnabled(not why_not)
+        self.act_correct_pages.setToolTip(self._correct_pages_tip if not why_not
+                                          else f"{self._correct_pages_tip} — {why_not}")
         self.act_scan.setEnabled(has_dossier and can_capture and not self.scanning)
         self.act_stop.setEnabled(busy)
 
