@@ -82,6 +82,9 @@ def main(home_dir: str) -> int:
                 ShortcutsDialog(parent.all_actions(), parent), ReasonDialog("退回案卷 X001-ZY·DJ·2024·D100-0001-001",
                                                                             [("a", "缺页")], parent),
                 NotScannedDialog(3, parent), CreateBatchDialog(["DJ"], 2024, parent), SendDialog("/tmp", parent)]
+    from scanstation.ui.export_view import CatalogExportDialog, ExportDialog
+    dialogs += [ExportDialog(["X001-ZY·DJ·2024·D100-0001-001"] * 3, ["station-S01"], "/tmp", parent),
+                CatalogExportDialog(2024, ["X001-2024-001"], parent)]
     key_dialog = KeyPassphraseDialog("封装", "说明" * 40, [], parent)
     key_dialog.finish_layout()
     dialogs.append(key_dialog)

@@ -239,9 +239,10 @@ def test_open_demo_gives_a_catalog_and_users_in_a_minute(qtbot, tmp_path, zh_ui)
 
 # -- main window and dossier panel -----------------------------------------------------------
 def test_views_follow_the_users_roles(qtbot, catalog_home, zh_ui):
-    expected = {"clerk1": {"scan", "search", "import", "batches", "stack", "paper"}, "qc1": {"scan", "qc", "search"},
-                "archivist1": {"scan", "search", "import", "intake", "paper"},
-                "admin": {"scan", "search", "import", "batches", "settings", "paper"}}
+    expected = {"clerk1": {"scan", "search", "import", "batches", "stack", "paper", "loans"},
+                "qc1": {"scan", "qc", "search", "loans"},
+                "archivist1": {"scan", "search", "import", "intake", "paper", "loans"},
+                "admin": {"scan", "search", "import", "batches", "settings", "paper", "loans"}}
     for user, views in expected.items():
         window = make_window(qtbot, catalog_home, user)
         try:

@@ -184,6 +184,77 @@
     </message>
 </context>
 <context>
+    <name>CatalogExportDialog</name>
+    <message>
+        <source>Export the catalog (数据挂接)</source>
+        <translation>导出目录（数据挂接）</translation>
+    </message>
+    <message>
+        <source>Year</source>
+        <translation>年度</translation>
+    </message>
+    <message>
+        <source>Transfer batch</source>
+        <translation>移交批次</translation>
+    </message>
+    <message>
+        <source>Whole catalog</source>
+        <translation>全部目录</translation>
+    </message>
+    <message>
+        <source>a new or empty folder</source>
+        <translation>新的或空的目录</translation>
+    </message>
+    <message>
+        <source>The catalog in the column order archive systems import, and the images in one folder per 档号 with a checksum file.</source>
+        <translation>按档案管理系统导入的列顺序导出目录，图像按档号分目录存放，并附校验文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Scope:</source>
+        <translation>范围(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Year:</source>
+        <translation>年度(&amp;Y)：</translation>
+    </message>
+    <message>
+        <source>&amp;Batch:</source>
+        <translation>批次(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>&amp;Format:</source>
+        <translation>格式(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Catalog fi&amp;le:</source>
+        <translation>目录文件(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Choose the catalog file</source>
+        <translation>选择目录文件</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Catalogs (*.xlsx *.csv *.xml)</source>
+        <translation>目录文件 (*.xlsx *.csv *.xml)</translation>
+    </message>
+    <message>
+        <source>&amp;Image folder:</source>
+        <translation>图像目录(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Choose the image folder</source>
+        <translation>选择图像目录</translation>
+    </message>
+    <message>
+        <source>Br&amp;owse…</source>
+        <translation>浏览(&amp;O)…</translation>
+    </message>
+</context>
+<context>
     <name>CreateBatchDialog</name>
     <message>
         <source>Create a transfer batch</source>
@@ -541,6 +612,112 @@
     <message>
         <source>Write an explanation for each difference, or cancel and fix the pages.</source>
         <translation>请为每一处差异填写说明，或取消后修改页面。</translation>
+    </message>
+</context>
+<context>
+    <name>ExportActions</name>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export the &amp;catalog (数据挂接)…</source>
+        <translation>导出目录（数据挂接）(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Export the open or selected dossiers as PDF, OFD or EEP</source>
+        <translation>将打开或选中的案卷导出为 PDF、OFD 或 EEP</translation>
+    </message>
+    <message>
+        <source>Export the catalog and its images for an archive system</source>
+        <translation>为档案管理系统导出目录及其图像</translation>
+    </message>
+    <message>
+        <source>Your role may not export (ask an administrator).</source>
+        <translation>您的角色无权导出（请联系管理员）。</translation>
+    </message>
+    <message>
+        <source>Exported {n} file(s) to {d}: {f}</source>
+        <translation>已导出 {n} 个文件到 {d}：{f}</translation>
+    </message>
+    <message>
+        <source>Exporting {n} dossier(s)…</source>
+        <translation>正在导出 {n} 个案卷…</translation>
+    </message>
+    <message>
+        <source>Catalog of {r} dossier(s) written to {f}; {i} image(s) in {d}.</source>
+        <translation>已将 {r} 个案卷的目录写入 {f}；{i} 个图像在 {d}。</translation>
+    </message>
+    <message>
+        <source>Exporting the catalog to {f}…</source>
+        <translation>正在导出目录到 {f}…</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export dossiers</source>
+        <translation>导出案卷</translation>
+    </message>
+    <message>
+        <source>one or more 档号, separated by spaces</source>
+        <translation>一个或多个档号，以空格分隔</translation>
+    </message>
+    <message>
+        <source>Double-layer PDF (image + OCR text)</source>
+        <translation>双层 PDF（图像 + OCR 文本）</translation>
+    </message>
+    <message>
+        <source>OFD (GB/T 33190)</source>
+        <translation>OFD（GB/T 33190）</translation>
+    </message>
+    <message>
+        <source>EEP package (DA/T 48, signed)</source>
+        <translation>EEP 封装包（DA/T 48，已签名）</translation>
+    </message>
+    <message>
+        <source>PDF/&amp;A-2b (for long-term keeping)</source>
+        <translation>PDF/A-2b（长期保存）(&amp;A)</translation>
+    </message>
+    <message>
+        <source>optional; your name and the time are added</source>
+        <translation>可选；将自动加上您的姓名和时间</translation>
+    </message>
+    <message>
+        <source>One file per dossier, named by its 档号, in the folder you choose. The masters are not changed; an existing file is never overwritten.</source>
+        <translation>每个案卷一个文件，以档号命名，存入所选目录。原始图像不变；已有文件不会被覆盖。</translation>
+    </message>
+    <message>
+        <source>&amp;Dossiers:</source>
+        <translation>案卷(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Format:</source>
+        <translation>格式(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Watermark:</source>
+        <translation>水印(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>Signing &amp;key:</source>
+        <translation>签名密钥(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>&amp;Passphrase:</source>
+        <translation>口令(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>F&amp;older:</source>
+        <translation>目录(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Choose the export folder</source>
+        <translation>选择导出目录</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
     </message>
 </context>
 <context>
@@ -1000,6 +1177,92 @@
     </message>
 </context>
 <context>
+    <name>LoanView</name>
+    <message>
+        <source>Loans (借阅). During an approved loan the borrower exports a double-layer PDF copy of the dossier, every page watermarked with the borrower&apos;s name, the time and the loan number.</source>
+        <translation>借阅。在已批准的借阅期限内，借阅人可导出案卷的双层 PDF 副本，每页带有借阅人姓名、时间和借阅单号水印。</translation>
+    </message>
+    <message>
+        <source>E&amp;xport loan copy (PDF)…</source>
+        <translation>导出借阅副本（PDF）(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Export the watermarked PDF copy of your approved loan</source>
+        <translation>导出您已批准借阅的带水印 PDF 副本</translation>
+    </message>
+    <message>
+        <source>Only the borrower may export the copy of an approved loan.</source>
+        <translation>只有借阅人可以导出已批准借阅的副本。</translation>
+    </message>
+    <message>
+        <source>No loans.</source>
+        <translation>没有借阅记录。</translation>
+    </message>
+    <message>
+        <source>Choose the folder for the loan copy</source>
+        <translation>选择借阅副本的存放目录</translation>
+    </message>
+    <message>
+        <source>Exporting the copy of loan {id}…</source>
+        <translation>正在导出借阅单 {id} 的副本…</translation>
+    </message>
+    <message>
+        <source>Loan {id}: {f} written to {d} (watermarked, {p} page(s)).</source>
+        <translation>借阅单 {id}：{f} 已写入 {d}（带水印，{p} 页）。</translation>
+    </message>
+</context>
+<context>
+    <name>LoansModel</name>
+    <message>
+        <source>Loan</source>
+        <translation>借阅单</translation>
+    </message>
+    <message>
+        <source>Dossier number</source>
+        <translation>档号</translation>
+    </message>
+    <message>
+        <source>Borrower</source>
+        <translation>借阅人</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>借阅理由</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>到期</translation>
+    </message>
+    <message>
+        <source>requested</source>
+        <translation>已申请</translation>
+    </message>
+    <message>
+        <source>approved</source>
+        <translation>已批准</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>已驳回</translation>
+    </message>
+    <message>
+        <source>returned</source>
+        <translation>已归还</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+</context>
+<context>
     <name>LoginDialog</name>
     <message>
         <source>ScanStation — sign in</source>
@@ -1085,6 +1348,10 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
@@ -1115,6 +1382,10 @@
     <message>
         <source>Receive batches</source>
         <translation>接收批次</translation>
+    </message>
+    <message>
+        <source>Loans</source>
+        <translation>借阅</translation>
     </message>
     <message>
         <source>Settings</source>

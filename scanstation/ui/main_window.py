@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.intake_view = _optional_view("scanstation.ui.intake_view", "IntakeView", api, self, "receive")
         self.stack_view = _optional_view("scanstation.ui.stack_scan_view", "StackScanView", api, self, "capture")
         self.paper_view = _optional_view("scanstation.ui.paper_desk_view", "PaperDeskView", api, self, "paper.custody")
+        self.loan_view = _optional_view("scanstation.ui.export_view", "LoanView", api, self, "lend.request")
         self.locked_page = QLabel(self.tr("Locked"), self)
         self.locked_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.locked_page.setObjectName("lockedPage")
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         menu_bar = self.menuBar()
         self.file_menu = menu_bar.addMenu(self.tr("&Station"))
         self.view_menu = menu_bar.addMenu(self.tr("&View"))
+        self.export_menu = menu_bar.addMenu(self.tr("&Export"))
         self.help_menu = menu_bar.addMenu(self.tr("&Help"))
 
         scan_title = self.tr("Scan desk") if api.can("capture") else self.tr("Dossiers")
@@ -125,6 +127,9 @@ class MainWindow(QMainWindow):
             if view is not None:
                 view.setObjectName(f"{key}View")
                 self._add_view(key, view, title, keys, name)
+        if self.loan_view is not None:
+            self.loan_view.setObjectName("loanView")
+            self._add_view("loans", self.loan_view, self.tr("Loans"), "Ctrl+J", "search")
         if self.settings_view is not None:
             self.settings_view.setObjectName("settingsView")
             self._add_view("settings", self.settings_view, self.tr("Settings"), "Ctrl+5", "settings")
@@ -145,6 +150,10 @@ class MainWindow(QMainWindow):
         for code, label in (("zh_CN", "中文"), ("en", "English")):
             action = language_menu.addAction(label)
             action.triggered.connect(lambda _c=False, c=code: self.choose_language(c))
+        from scanstation.ui.export_view import ExportActions
+        self.exports = ExportActions(api, self, self.selected_numbers)
+        for action in self.exports.actions():
+            self.export_menu.addAction(action)
         self.custody = CustodyWatch(api, self)
         if self.custody.actions():
             self.file_menu.addSeparator()
@@ -233,6 +242,18 @@ class MainWindow(QMainWindow):
             self.show_view("scan")
             self.scan_desk.open_dossier(number, page or None)
 
+    def selected_numbers(self) -> list[str]:
+        """The 档号 the current view has open or selected (what the Export action exports)."""
+        view = self.current_view()
+        if view == "search":
+            rows = self.search_view.table.selectionModel().selectedRows()
+            return list(dict.fromkeys(self.search_view.model.hits[r.row()].number for r in rows))
+        if view == "qc" and self.qc_desk is not None and self.qc_desk.number:
+            return [self.qc_desk.number]
+        if view == "loans" and self.loan_view is not None and self.loan_view.selected():
+            return [self.loan_view.selected()["number"]]
+        return [self.scan_desk.number] if self.scan_desk.number else []
+
     def _recovered(self, results: list) -> None:
         if not results:
             return
@@ -295,7 +316,7 @@ class MainWindow(QMainWindow):
         presenter().notify(self.tr("The language changes the next time ScanStation starts."), self)
 
     def all_actions(self) -> list[QAction]:
-        actions = list(self.view_actions.values()) + [self.act_lock, self.act_sign_out]
+        actions = list(self.view_actions.values()) + [self.act_lock, self.act_sign_out] + self.exports.actions()
         for view in self.views.values():
             actions += view.actions()
         return actions
