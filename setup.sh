@@ -2,6 +2,7 @@
 # Set up ScanStation on Debian 12 / Ubuntu / UOS / Kylin and start it or test it.
 #   bash setup.sh start   # install what is missing, then start the station
 #   bash setup.sh test    # install what is missing, then run the whole test suite
+#   bash setup.sh lint    # ruff (lint and format check) and mypy, as CI runs them
 # Safe to run again: it installs only what is missing and reuses .venv.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -57,9 +58,14 @@ fi
 case "$action" in
   start)
     exec .venv/bin/scanstation "$@" ;;
+  lint)
+    # style and static checks (what CI runs before the tests)
+    .venv/bin/ruff check scanstation tests tools bench
+    .venv/bin/ruff format --check scanstation tests tools bench
+    ;;
   test)
     export QT_QPA_PLATFORM=offscreen
     exec .venv/bin/python -m pytest "$@" ;;
   *)
-    echo "usage: bash setup.sh start|test" >&2; exit 2 ;;
+    echo "usage: bash setup.sh start|test|lint" >&2; exit 2 ;;
 esac

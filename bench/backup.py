@@ -29,7 +29,7 @@ from scanstation.storage import catalog as catalog_module  # noqa: E402
 from scanstation.storage.image_store import ImageStore  # noqa: E402
 from scanstation.users import hash_password, row_to_user  # noqa: E402
 
-if MIGRATION[0] not in [n for n, _, _ in catalog_module.MIGRATIONS]:   # until the migration is registered
+if MIGRATION[0] not in [n for n, _, _ in catalog_module.MIGRATIONS]:  # until the migration is registered
     catalog_module.MIGRATIONS.append(MIGRATION)
     catalog_module.SCHEMA_VERSION = max(n for n, _, _ in catalog_module.MIGRATIONS)
 
@@ -37,20 +37,27 @@ if MIGRATION[0] not in [n for n, _, _ in catalog_module.MIGRATIONS]:   # until t
 def build_home(root: Path, dossiers: int, pages: int, page_bytes: int) -> Home:
     home = Home.create(root / "home", "X001", "S01")
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('admin', 'admin', ?, ?)",
-                     (hash_password("benchmark-pw"), now_iso()))
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('admin', 'admin', ?, ?)",
+            (hash_password("benchmark-pw"), now_iso()),
+        )
     store = ImageStore(home.path)
     for d in range(1, dossiers + 1):
         number = f"X001-ZY·DJ·2020·D30-0001-{d:03d}"
         with home.catalog.write() as conn:
-            did = conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, status, created_at, updated_at)"
-                               " VALUES (?, 'X001', 2020, 'D30', 'approved', ?, ?)", (number, now_iso(), now_iso())).lastrowid
+            did = conn.execute(
+                "INSERT INTO dossiers(number, fonds_code, year, retention, status, created_at, updated_at)"
+                " VALUES (?, 'X001', 2020, 'D30', 'approved', ?, ?)",
+                (number, now_iso(), now_iso()),
+            ).lastrowid
             for seq in range(1, pages + 1):
                 name = f"{number}-{seq:04d}.jpg"
                 stored = store.write(number, name, os.urandom(page_bytes))
-                conn.execute("INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, created_at)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?)", (did, seq, name, stored.bytes, stored.sha256, stored.sm3,
-                                                              now_iso()))
+                conn.execute(
+                    "INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (did, seq, name, stored.bytes, stored.sha256, stored.sm3, now_iso()),
+                )
     return home
 
 
@@ -89,14 +96,27 @@ def main() -> None:
         verified = backup.verify(session, dest)
         verify_s = time.perf_counter() - t
         home.close()
-        print(json.dumps({
-            "bench": "backup", "quick": args.quick, "files": full.files, "mb": round(total_mb, 1),
-            "cp_a_s": round(cp_s, 2), "full_s": round(full_s, 2), "full_mb_s": round(total_mb / full_s, 1),
-            "incremental_s": round(inc_s, 2), "incremental_linked": incremental.linked,
-            "incremental_copied": incremental.copied,
-            "verify_s": round(verify_s, 2), "verify_ok": verified.ok, "verify_files": verified.files,
-            "ratio_full_to_cp": round(full_s / cp_s, 2), "ratio_incremental_to_full": round(inc_s / full_s, 3),
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "backup",
+                    "quick": args.quick,
+                    "files": full.files,
+                    "mb": round(total_mb, 1),
+                    "cp_a_s": round(cp_s, 2),
+                    "full_s": round(full_s, 2),
+                    "full_mb_s": round(total_mb / full_s, 1),
+                    "incremental_s": round(inc_s, 2),
+                    "incremental_linked": incremental.linked,
+                    "incremental_copied": incremental.copied,
+                    "verify_s": round(verify_s, 2),
+                    "verify_ok": verified.ok,
+                    "verify_files": verified.files,
+                    "ratio_full_to_cp": round(full_s / cp_s, 2),
+                    "ratio_incremental_to_full": round(inc_s / full_s, 3),
+                }
+            )
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

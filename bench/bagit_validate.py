@@ -22,8 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bagit  # noqa: E402  (test oracle and peer, not used by the product)
 
-from scanstation.transfer.bagit import (hash_files, payload_oxum, validate_bag, write_bag_info,  # noqa: E402
-                                        write_bagit_txt, write_manifest)
+from scanstation.transfer.bagit import (  # noqa: E402
+    hash_files,
+    payload_oxum,
+    validate_bag,
+    write_bag_info,
+    write_bagit_txt,
+    write_manifest,
+)
 
 ALGS = ["sha256", "sm3"]
 
@@ -88,14 +94,21 @@ def main() -> int:
         t_theirs2 = best_of(2, lambda: theirs(2))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({
-        "bench": "bagit_validate", "algorithms": ALGS, "payload_mb": round(size_mb, 1), "cores": os.cpu_count(),
-        "ours_mb_s": round(size_mb / t_ours, 1),
-        "bagit_python_mb_s": round(size_mb / t_theirs, 1),
-        "bagit_python_2proc_mb_s": round(size_mb / t_theirs2, 1),
-        "ratio_vs_bagit_python": round(t_theirs / t_ours, 2),
-        "ratio_vs_bagit_python_2proc": round(t_theirs2 / t_ours, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "bagit_validate",
+                "algorithms": ALGS,
+                "payload_mb": round(size_mb, 1),
+                "cores": os.cpu_count(),
+                "ours_mb_s": round(size_mb / t_ours, 1),
+                "bagit_python_mb_s": round(size_mb / t_theirs, 1),
+                "bagit_python_2proc_mb_s": round(size_mb / t_theirs2, 1),
+                "ratio_vs_bagit_python": round(t_theirs / t_ours, 2),
+                "ratio_vs_bagit_python_2proc": round(t_theirs2 / t_ours, 2),
+            }
+        )
+    )
     return 0
 
 

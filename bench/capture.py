@@ -53,18 +53,23 @@ from scanstation.users import hash_password, row_to_user  # noqa: E402
 def make_home(base: Path, dossiers: int, pages: int) -> tuple[Home, Session]:
     home = Home.create(base / "home", "X001", "BENCH")
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('clerk', 'clerk', ?, ?)",
-                     (hash_password("bench-password"), now_iso()))
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('clerk', 'clerk', ?, ?)",
+            (hash_password("bench-password"), now_iso()),
+        )
         for i in range(dossiers):
-            conn.execute("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
-                         " person_name, created_at, updated_at) VALUES (?, 'X001', 2024, 'ZY·DJ', 'D100', ?, ?, ?, ?, ?)",
-                         (f"X001-ZY·DJ·2024·D100-0001-{i + 1:03d}", f"参保人员登记表{i}", pages, "张伟", now_iso(), now_iso()))
+            conn.execute(
+                "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+                " person_name, created_at, updated_at) VALUES (?, 'X001', 2024, 'ZY·DJ', 'D100', ?, ?, ?, ?, ?)",
+                (f"X001-ZY·DJ·2024·D100-0001-{i + 1:03d}", f"参保人员登记表{i}", pages, "张伟", now_iso(), now_iso()),
+            )
     user = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = 'clerk'"))
     return home, Session(home, user)
 
 
-def run_capture(session: Session, pipeline: PagePipeline, device: str, dossiers: list[str], pages: int,
-                options: dict) -> tuple[int, float]:
+def run_capture(
+    session: Session, pipeline: PagePipeline, device: str, dossiers: list[str], pages: int, options: dict
+) -> tuple[int, float]:
     capture = Capture(session, pipeline)
     profile = ScanProfile("bench", device=device, mode="gray", dpi=300)
     done, t0 = 0, time.perf_counter()
@@ -86,13 +91,15 @@ class ReplayScanner:
 
     def list_devices(self):
         from scanstation.devices.base import DeviceInfo
+
         return [DeviceInfo(id="replay", backend="replay", label="replay")]
 
     def capabilities(self, device_id):
         raise NotImplementedError
 
     def scan(self, device_id, settings, on_page, cancel=None):
-        from scanstation.devices.base import ScanResult, ScannedPage, make_spool_dir
+        from scanstation.devices.base import ScannedPage, ScanResult, make_spool_dir
+
         spool = make_spool_dir(settings)
         pages = []
         info = self.list_devices()[0]
@@ -102,17 +109,31 @@ class ReplayScanner:
                 break
             target = os.path.join(spool, f"page-{i:04d}.pnm")
             os.link(src, target)
-            page = ScannedPage(index=i, page_number=settings.first_page_number + i, path=target, width=self.size[0],
-                               height=self.size[1], dpi=300, mode="gray", device=info)
+            page = ScannedPage(
+                index=i,
+                page_number=settings.first_page_number + i,
+                path=target,
+                width=self.size[0],
+                height=self.size[1],
+                dpi=300,
+                mode="gray",
+                device=info,
+            )
             pages.append(page)
             on_page(page)
-        return ScanResult(device_id=device_id, pages=pages, ended_by="feeder_empty" if len(pages) == len(self.files)
-                          else "page_limit", first_page_number=settings.first_page_number, spool_dir=spool)
+        return ScanResult(
+            device_id=device_id,
+            pages=pages,
+            ended_by="feeder_empty" if len(pages) == len(self.files) else "page_limit",
+            first_page_number=settings.first_page_number,
+            spool_dir=spool,
+        )
 
 
 def prerender(home: Home, number: str, pages: int, folder: Path) -> tuple[list[Path], tuple[int, int], int]:
     """The demo scanner's pages for this dossier, drawn once and kept as raw PNM (what a scanner delivers)."""
     from scanstation.devices.demo_pages import render_page
+
     folder.mkdir(parents=True, exist_ok=True)
     files, size, skewed = [], (0, 0), 0
     for i, spec in enumerate(demo_specs(home, [number], pages)):
@@ -134,6 +155,7 @@ def floor_replay(files: list[Path], pool) -> float:
 
 def _encode_keep(path: str) -> int:
     from PIL import Image
+
     with Image.open(path) as im:
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=85, dpi=(300, 300))
@@ -142,6 +164,7 @@ def _encode_keep(path: str) -> int:
 
 def _encode_demo(spec) -> int:
     from scanstation.devices.demo_pages import render_page
+
     image, _ = render_page(spec)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85, dpi=(300, 300))
@@ -152,6 +175,7 @@ def demo_specs(home: Home, numbers: list[str], pages: int) -> list:
     """The pages the demo scanner feeds for these dossiers in the capture run: the same plan from
     the same catalog fields, seed, resolution and mode (see CaptureRun.run and DemoScanner.scan)."""
     from scanstation.devices.demo_pages import demo_plan
+
     specs = []
     for number in numbers:
         row = home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (number,))
@@ -162,6 +186,7 @@ def demo_specs(home: Home, numbers: list[str], pages: int) -> list:
 
 def _encode_file(path: str) -> int:
     from PIL import Image
+
     with Image.open(path) as im:
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=85, dpi=(300, 300))
@@ -172,8 +197,9 @@ def _encode_file(path: str) -> int:
 def floor_demo(specs: list, workers: int) -> float:
     """Draw + JPEG-encode the captured pages on all cores."""
     import multiprocessing
+
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(pool.map(_encode_demo, specs[:workers]))   # warm up the workers (fonts, glyphs, grain)
+        list(pool.map(_encode_demo, specs[:workers]))  # warm up the workers (fonts, glyphs, grain)
         t0 = time.perf_counter()
         list(pool.map(_encode_demo, specs))
         return len(specs) * 60 / (time.perf_counter() - t0)
@@ -182,8 +208,10 @@ def floor_demo(specs: list, workers: int) -> float:
 def floor_demo_device(home: Home, numbers: list[str], pages: int, workers: int, spool: Path) -> float:
     """The demo scanner delivering the capture run's pages (same fields, seed, dpi, mode) + encode on all cores."""
     import multiprocessing
+
     from scanstation.devices.base import CancelToken, ScanSettings
     from scanstation.devices.demo_backend import DemoScanner
+
     done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(abs, [1, 2]))
@@ -192,28 +220,49 @@ def floor_demo_device(home: Home, numbers: list[str], pages: int, workers: int, 
             row = home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (number,))
             fields = {"档号": row["number"], "题名": row["title"], "姓名": row["person_name"]}
             futures = []
-            settings = ScanSettings(source="adf", mode="gray", dpi=300, page_limit=pages, first_page_number=1,
-                                    spool_dir=str(spool / f"demo-floor-{r}"), dossier_fields=fields, demo_pages=pages)
-            DemoScanner().scan("demo", settings, lambda page: futures.append(pool.submit(_encode_file, page.path)),
-                               CancelToken())
+            settings = ScanSettings(
+                source="adf",
+                mode="gray",
+                dpi=300,
+                page_limit=pages,
+                first_page_number=1,
+                spool_dir=str(spool / f"demo-floor-{r}"),
+                dossier_fields=fields,
+                demo_pages=pages,
+            )
+            DemoScanner().scan(
+                "demo", settings, lambda page: futures.append(pool.submit(_encode_file, page.path)), CancelToken()
+            )
             done += sum(1 for f in futures if f.result())
         return done * 60 / (time.perf_counter() - t0)
 
 
 def floor_sane(runs: int, pages: int, workers: int, spool: Path, options: dict | None = None) -> float:
     import multiprocessing
+
     from scanstation.devices.base import CancelToken, ScanSettings
     from scanstation.devices.sane_backend import SaneScanner
+
     done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(abs, [1, 2]))
         t0 = time.perf_counter()
         for r in range(runs):
             futures = []
-            settings = ScanSettings(source="adf", mode="gray", dpi=300, page_limit=pages,
-                                    spool_dir=str(spool / f"floor-{r}"), **(options or {}))
-            SaneScanner().scan("sane:test:0", settings, lambda page: futures.append(pool.submit(_encode_file, page.path)),
-                               CancelToken())
+            settings = ScanSettings(
+                source="adf",
+                mode="gray",
+                dpi=300,
+                page_limit=pages,
+                spool_dir=str(spool / f"floor-{r}"),
+                **(options or {}),
+            )
+            SaneScanner().scan(
+                "sane:test:0",
+                settings,
+                lambda page: futures.append(pool.submit(_encode_file, page.path)),
+                CancelToken(),
+            )
             done += sum(1 for f in futures if f.result())
         return done * 60 / (time.perf_counter() - t0)
 
@@ -240,7 +289,9 @@ def per_round_summary(figures: dict, prefix: str, captures: list[float], floors:
 def split_stack(base: Path, home: Home, numbers: list[str], pages: int):
     """Per dossier: its cover sheet (product PDF → pdftoppm 300 dpi grey PGM) and ``pages`` pre-rendered pages."""
     import subprocess
+
     from scanstation.coversheet.sheet import SheetData, write_sheets
+
     base.mkdir(parents=True, exist_ok=True)
     rows = [home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (n,)) for n in numbers]
     pdf = write_sheets([SheetData(r["number"], r["title"], r["declared_pages"]) for r in rows], base / "sheets.pdf")
@@ -256,19 +307,28 @@ def split_stack(base: Path, home: Home, numbers: list[str], pages: int):
 def bench_split(args, workers: int) -> None:
     from scanstation.coversheet.split import SplitRun
     from scanstation.devices import base as device_base
+
     rounds = args.rounds or (2 if args.quick else 3)
     n_dossiers, pages = (4, 5) if args.quick else (8, 5)
     base = Path(tempfile.mkdtemp(prefix="bench-split-"))
-    figures: dict = {"bench": "capture-split", "dpi": 300, "mode": "gray", "paper": "A4", "cores": workers,
-                     "rounds": rounds, "dossiers_per_round": n_dossiers, "pages_per_dossier": pages,
-                     "load_avg_start": round(os.getloadavg()[0], 2)}
+    figures: dict = {
+        "bench": "capture-split",
+        "dpi": 300,
+        "mode": "gray",
+        "paper": "A4",
+        "cores": workers,
+        "rounds": rounds,
+        "dossiers_per_round": n_dossiers,
+        "pages_per_dossier": pages,
+        "load_avg_start": round(os.getloadavg()[0], 2),
+    }
     original_open = device_base.open_backend
     try:
         home, session = make_home(base, 2 * n_dossiers * rounds + 1, pages)
         numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
         pipeline = PagePipeline(workers)
         profile = ScanProfile("bench", device="replay", mode="gray", dpi=300)
-        run_capture(session, pipeline, "demo", numbers[:1], 2, {})   # warm the pipeline pool
+        run_capture(session, pipeline, "demo", numbers[:1], 2, {})  # warm the pipeline pool
         free = iter(numbers[1:])
         split_rates, stored_rates, peer_rates, ratios, decode = [], [], [], [], []
         for r in range(rounds):
@@ -303,7 +363,7 @@ def bench_split(args, workers: int) -> None:
                     done, secs = done + n, secs + s
                 return done * 60 / secs
 
-            if r % 2 == 0:   # interleaved: which one goes first alternates by round
+            if r % 2 == 0:  # interleaved: which one goes first alternates by round
                 (images, stored), peer_rate = run_split(), run_peer()
             else:
                 peer_rate = run_peer()
@@ -336,7 +396,9 @@ def bench_split(args, workers: int) -> None:
 
 def main() -> None:
     import multiprocessing
+
     from scanstation.devices import base as device_base
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, help="interleaved rounds (default 3 quick, 5 full)")
@@ -351,8 +413,16 @@ def main() -> None:
     sources = args.only or ["replay", "demo", "sane"]
     base = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     os.environ["SANE_CONFIG_DIR"] = str(sane_config(base))
-    figures: dict = {"bench": "capture", "dpi": 300, "mode": "gray", "paper": "A4", "cores": workers,
-                     "rounds": rounds, "pages_per_round": pages, "load_avg_start": round(os.getloadavg()[0], 2)}
+    figures: dict = {
+        "bench": "capture",
+        "dpi": 300,
+        "mode": "gray",
+        "paper": "A4",
+        "cores": workers,
+        "rounds": rounds,
+        "pages_per_round": pages,
+        "load_avg_start": round(os.getloadavg()[0], 2),
+    }
     original_open = device_base.open_backend
     try:
         home, session = make_home(base, 3 * rounds + 2, pages)
@@ -371,7 +441,9 @@ def main() -> None:
                 warped += skewed
                 total += len(files)
                 replay = ReplayScanner(files, size)
-                device_base.open_backend = lambda device_id, _r=replay: _r if device_id == "replay" else original_open(device_id)
+                device_base.open_backend = lambda device_id, _r=replay: (
+                    _r if device_id == "replay" else original_open(device_id)
+                )
                 done, secs = run_capture(session, pipeline, "replay", [number], pages, {})
                 device_base.open_backend = original_open
                 captures.append(done * 60 / secs)
@@ -393,12 +465,15 @@ def main() -> None:
             for r in range(rounds):
                 number = next(free)
                 t0 = time.perf_counter()
-                result = capture.start(number, "sane:test:0", profile, pages=10,
-                                       scan_options={"debug_options": {"test_picture": "Grid"}}).run()
+                result = capture.start(
+                    number, "sane:test:0", profile, pages=10, scan_options={"debug_options": {"test_picture": "Grid"}}
+                ).run()
                 if result.error is not None:
                     raise SystemExit(f"SANE capture failed: {result.error.en}")
                 captures.append(len(result.pages) * 60 / (time.perf_counter() - t0))
-                floors.append(floor_sane(1, 10, workers, base / f"sane-floor-{r}", {"debug_options": {"test_picture": "Grid"}}))
+                floors.append(
+                    floor_sane(1, 10, workers, base / f"sane-floor-{r}", {"debug_options": {"test_picture": "Grid"}})
+                )
             per_round_summary(figures, "sane", captures, floors)
             figures["sane_test_picture"] = "Grid"
         figures["target_images_per_min"] = 600

@@ -42,15 +42,34 @@ def fill(home: Home, dossiers: int, pages_per: int) -> dict:
     conn.execute("BEGIN")
     batch = []
     for i in range(dossiers):
-        batch.append((number(i), "X001", 2015 + i % 10, STAGES[i % 5], RETENTION[i % 5], f"参保人员登记表 {i}",
-                      pages_per, STATUSES[i % len(STATUSES)], f"姓名{i % 5000}", "2024-01-01", "2024-01-01"))
+        batch.append(
+            (
+                number(i),
+                "X001",
+                2015 + i % 10,
+                STAGES[i % 5],
+                RETENTION[i % 5],
+                f"参保人员登记表 {i}",
+                pages_per,
+                STATUSES[i % len(STATUSES)],
+                f"姓名{i % 5000}",
+                "2024-01-01",
+                "2024-01-01",
+            )
+        )
         if len(batch) == 50_000:
-            conn.executemany("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
-                             " status, person_name, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+            conn.executemany(
+                "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+                " status, person_name, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                batch,
+            )
             batch = []
     if batch:
-        conn.executemany("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
-                         " status, person_name, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+        conn.executemany(
+            "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+            " status, person_name, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            batch,
+        )
     conn.execute("COMMIT")
     t_dossiers = time.perf_counter() - t0
     sha = "a" * 64
@@ -61,12 +80,18 @@ def fill(home: Home, dossiers: int, pages_per: int) -> dict:
         for s in range(1, pages_per + 1):
             rows.append((d, s, f"{name}-{s:04d}.jpg", 812345, sha, sha, "jpeg", 300, "gray", "2024-01-01"))
         if len(rows) >= 200_000:
-            conn.executemany("INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, dpi, color_mode,"
-                             " created_at) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, dpi, color_mode,"
+                " created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
             rows = []
     if rows:
-        conn.executemany("INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, dpi, color_mode,"
-                         " created_at) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany(
+            "INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, dpi, color_mode,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
     conn.execute("COMMIT")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("ANALYZE")
@@ -111,8 +136,10 @@ def listing_figures(cat, dossiers: int, rng: random.Random, rounds: int) -> dict
                 params.append(f[column])
         total = cat.conn.execute(f"SELECT count(*) FROM dossiers WHERE {' AND '.join(where)}", params).fetchone()[0]
         at = {"10k": 10_000, "middle": total // 2, "end": max(0, total - 50)}[depth]
-        row = cat.conn.execute(f"SELECT number FROM dossiers WHERE {' AND '.join(where)} ORDER BY number"
-                               f" LIMIT 1 OFFSET ?", params + [max(0, min(at, total - 1))]).fetchone()
+        row = cat.conn.execute(
+            f"SELECT number FROM dossiers WHERE {' AND '.join(where)} ORDER BY number LIMIT 1 OFFSET ?",
+            params + [max(0, min(at, total - 1))],
+        ).fetchone()
         return row[0] if row else None
 
     out: dict = {"list_rounds": rounds}
@@ -133,9 +160,11 @@ def listing_figures(cat, dossiers: int, rng: random.Random, rounds: int) -> dict
                     product.append((time.perf_counter() - t) * 1000)
                     start = rng.randrange(max(1, dossiers - 60))
                     t = time.perf_counter()
-                    cat.conn.execute("SELECT number, title, year, retention, declared_pages, status, person_name,"
-                                     " person_id_number FROM dossiers WHERE id > ? ORDER BY id LIMIT 51",
-                                     (start,)).fetchall()
+                    cat.conn.execute(
+                        "SELECT number, title, year, retention, declared_pages, status, person_name,"
+                        " person_id_number FROM dossiers WHERE id > ? ORDER BY id LIMIT 51",
+                        (start,),
+                    ).fetchall()
                     peer.append((time.perf_counter() - t) * 1000)
                     assert len(page.rows) <= 50
                 product.sort()
@@ -173,20 +202,31 @@ def main() -> None:
         keys = rng.sample(range(dossiers), min(dossiers, 20_000))
         lookup_keys, floor_keys, page_keys = keys[:5000], keys[5000:10000], keys[10000:12000]
         lk, fk, pk = iter(lookup_keys), iter(floor_keys), iter(page_keys)
-        lookup = timed(lambda: cat.conn.execute("SELECT * FROM dossiers WHERE number = ?", (number(next(lk)),)).fetchone(), 5000)
+        lookup = timed(
+            lambda: cat.conn.execute("SELECT * FROM dossiers WHERE number = ?", (number(next(lk)),)).fetchone(), 5000
+        )
         floor = timed(lambda: cat.conn.execute("SELECT * FROM dossiers WHERE id = ?", (next(fk) + 1,)).fetchone(), 5000)
-        pages = timed(lambda: cat.conn.execute(
-            "SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq", (next(pk) + 1,)).fetchall(), 2000)
+        pages = timed(
+            lambda: cat.conn.execute(
+                "SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq", (next(pk) + 1,)
+            ).fetchall(),
+            2000,
+        )
         figures.update(listing_figures(cat, dossiers, rng, rounds=args.rounds))
         size_mb = sum(p.stat().st_size for p in home_path.glob("catalog.sqlite*")) / 1e6
-        figures.update({
-            "dossiers": dossiers, "pages": dossiers * pages_per, "catalog_mb": round(size_mb),
-            "lookup_p99_ms": pct(lookup, 0.99), "lookup_p50_ms": pct(lookup, 0.5),
-            "rowid_lookup_p99_ms": pct(floor, 0.99),
-            "lookup_ratio_to_rowid": round(pct(lookup, 0.99) / max(pct(floor, 0.99), 1e-6), 2),
-            "pages_of_dossier_p99_ms": pct(pages, 0.99),
-            "targets": {"lookup_p99_ms": 1.0, "list_p95_ms_every_shape_and_depth": 20.0},
-        })
+        figures.update(
+            {
+                "dossiers": dossiers,
+                "pages": dossiers * pages_per,
+                "catalog_mb": round(size_mb),
+                "lookup_p99_ms": pct(lookup, 0.99),
+                "lookup_p50_ms": pct(lookup, 0.5),
+                "rowid_lookup_p99_ms": pct(floor, 0.99),
+                "lookup_ratio_to_rowid": round(pct(lookup, 0.99) / max(pct(floor, 0.99), 1e-6), 2),
+                "pages_of_dossier_p99_ms": pct(pages, 0.99),
+                "targets": {"lookup_p99_ms": 1.0, "list_p95_ms_every_shape_and_depth": 20.0},
+            }
+        )
         print(json.dumps(figures))
     finally:
         home.close()

@@ -33,11 +33,14 @@ def commits(session: Session, dossier_id: int, n: int, start: int) -> float:
     t0 = time.perf_counter()
     for i in range(start, start + n):
         with session.change(None, "page.capture", "page", f"bench#{i}") as ch:
-            cur = ch.conn.execute("INSERT INTO pages(dossier_id, seq, state, file_name, sha256, sm3, created_at)"
-                                  " VALUES (?, ?, 'active', ?, ?, ?, ?)",
-                                  (dossier_id, i, f"bench-{i:04d}.jpg", "0" * 64, "1" * 64, now_iso()))
-            ch.conn.execute("INSERT INTO page_text(page_id, status, updated_at) VALUES (?, 'queued', ?)",
-                            (cur.lastrowid, now_iso()))
+            cur = ch.conn.execute(
+                "INSERT INTO pages(dossier_id, seq, state, file_name, sha256, sm3, created_at)"
+                " VALUES (?, ?, 'active', ?, ?, ?, ?)",
+                (dossier_id, i, f"bench-{i:04d}.jpg", "0" * 64, "1" * 64, now_iso()),
+            )
+            ch.conn.execute(
+                "INSERT INTO page_text(page_id, status, updated_at) VALUES (?, 'queued', ?)", (cur.lastrowid, now_iso())
+            )
             ch.after = {"file": f"bench-{i:04d}.jpg", "sm3": "1" * 64}
     return (time.perf_counter() - t0) * 1000 / n
 
@@ -52,14 +55,17 @@ def main() -> int:
         try:
             conn = home.catalog.conn
             conn.execute("INSERT OR IGNORE INTO fonds(code) VALUES ('X001')")
-            did = conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at)"
-                               " VALUES ('X001-BENCH', 'X001', 2024, 'Y', ?, ?)", (now_iso(), now_iso())).lastrowid
+            did = conn.execute(
+                "INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at)"
+                " VALUES ('X001-BENCH', 'X001', 2024, 'Y', ?, ?)",
+                (now_iso(), now_iso()),
+            ).lastrowid
             session = Session(home, User(id=0, name="bench", roles=("admin",)))
             full, normal, ratios, master = [], [], [], []
             blob = os.urandom(1 << 20)
             seq = 1
             for r in range(args.rounds):
-                for mode in (("FULL", "NORMAL") if r % 2 == 0 else ("NORMAL", "FULL")):
+                for mode in ("FULL", "NORMAL") if r % 2 == 0 else ("NORMAL", "FULL"):
                     conn.execute(f"PRAGMA synchronous={mode}")
                     ms = commits(session, did, args.commits, seq)
                     seq += args.commits
@@ -71,12 +77,20 @@ def main() -> int:
                 master.append((time.perf_counter() - t0) * 1000 / 5)
         finally:
             home.close()
-    print(json.dumps({"bench": "commit_sync", "commits_per_round": args.commits, "rounds": args.rounds,
-                      "full_ms_per_commit": round(statistics.median(full), 3),
-                      "normal_ms_per_commit": round(statistics.median(normal), 3),
-                      "ratio_full_to_normal_per_round": [round(x, 2) for x in ratios],
-                      "ratio_median": round(statistics.median(ratios), 2),
-                      "master_write_1mb_ms": round(statistics.median(master), 3)}))
+    print(
+        json.dumps(
+            {
+                "bench": "commit_sync",
+                "commits_per_round": args.commits,
+                "rounds": args.rounds,
+                "full_ms_per_commit": round(statistics.median(full), 3),
+                "normal_ms_per_commit": round(statistics.median(normal), 3),
+                "ratio_full_to_normal_per_round": [round(x, 2) for x in ratios],
+                "ratio_median": round(statistics.median(ratios), 2),
+                "master_write_1mb_ms": round(statistics.median(master), 3),
+            }
+        )
+    )
     return 0
 
 

@@ -45,6 +45,7 @@ def rss_mb() -> tuple[float, float]:
                 values[key] = int(value.split()[0]) / 1024
     except OSError:
         import resource
+
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return peak, peak
     return round(values.get("VmRSS", 0), 1), round(values.get("VmHWM", 0), 1)
@@ -84,8 +85,13 @@ def time_child(code: str, *args: str, runs: int = 3) -> float:
     best = None
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
         line = proc.stdout.readline()
         elapsed = time.perf_counter() - started
         proc.kill()
@@ -102,6 +108,7 @@ class Heartbeat:
 
     def __init__(self, interval_ms: int = 10):
         from PySide6.QtCore import QTimer
+
         self.interval = interval_ms / 1000
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
@@ -126,6 +133,7 @@ class Heartbeat:
 
 def spin_until(condition, timeout_s: float) -> bool:
     from PySide6.QtCore import QEventLoop, QTimer
+
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         if condition():
@@ -143,6 +151,7 @@ def make_home(base: Path):
     from scanstation.ui.first_start import create_station
     from scanstation.ui.resources import resource
     from scanstation.users import row_to_user
+
     home = create_station(base / "home", "X001", "BENCH", "admin", PASSWORD)
     admin = Session(home, row_to_user(home.catalog.one("SELECT * FROM users WHERE name = 'admin'")))
     add_user(admin, "clerk", ("clerk",), PASSWORD)
@@ -168,8 +177,12 @@ def scan_batch(window, number: str, pages: int) -> dict:
     if not finished:
         raise SystemExit("the batch did not finish")
     spin_until(lambda: desk.strip.pages.rowCount() >= pages, 60)
-    return {"scan_pages": desk.strip.pages.rowCount(), "scan_seconds": round(seconds, 1),
-            "images_per_min": round(desk.strip.pages.rowCount() * 60 / seconds, 1), "max_stall_ms_scanning": stall}
+    return {
+        "scan_pages": desk.strip.pages.rowCount(),
+        "scan_seconds": round(seconds, 1),
+        "images_per_min": round(desk.strip.pages.rowCount() * 60 / seconds, 1),
+        "max_stall_ms_scanning": stall,
+    }
 
 
 def big_dossier(home, clerk, number: str, source_number: str, count: int = 1000) -> None:
@@ -178,9 +191,13 @@ def big_dossier(home, clerk, number: str, source_number: str, count: int = 1000)
     from scanstation.home import now_iso
     from scanstation.storage.files import digests
     from scanstation.storage.image_store import ImageStore
+
     store = ImageStore(home.path)
-    sources = home.catalog.query("SELECT p.* FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?"
-                                 " AND p.state = 'active' ORDER BY p.seq", (source_number,))
+    sources = home.catalog.query(
+        "SELECT p.* FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?"
+        " AND p.state = 'active' ORDER BY p.seq",
+        (source_number,),
+    )
     dossier = home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (number,))
     folder = store.dossier_dir(number)
     folder.mkdir(parents=True, exist_ok=True)
@@ -191,12 +208,31 @@ def big_dossier(home, clerk, number: str, source_number: str, count: int = 1000)
         name = f"{number}-{seq:04d}.jpg"
         (folder / name).write_bytes(data)
         sha256, sm3 = digests(data)
-        rows.append((dossier["id"], seq, name, len(data), sha256, sm3, "jpeg", src["width"], src["height"], src["dpi"],
-                     src["color_mode"], src["qc_flags"], "clerk", now_iso()))
+        rows.append(
+            (
+                dossier["id"],
+                seq,
+                name,
+                len(data),
+                sha256,
+                sm3,
+                "jpeg",
+                src["width"],
+                src["height"],
+                src["dpi"],
+                src["color_mode"],
+                src["qc_flags"],
+                "clerk",
+                now_iso(),
+            )
+        )
     with home.catalog.write() as conn:
-        conn.executemany("INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height,"
-                         " dpi, color_mode, qc_flags, operator, created_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?,"
-                         " ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height,"
+            " dpi, color_mode, qc_flags, operator, created_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?)",
+            rows,
+        )
         conn.execute("UPDATE dossiers SET status = 'scanning' WHERE id = ?", (dossier["id"],))
 
 
@@ -211,7 +247,7 @@ def scroll_big_dossier(window, number: str) -> dict:
     started = time.perf_counter()
     step = max(1, strip.viewport().height() // 2)
     value = 0
-    while value < bar.maximum():   # half a screen at a time, as fast as a clerk drags the scroll bar
+    while value < bar.maximum():  # half a screen at a time, as fast as a clerk drags the scroll bar
         value = min(bar.maximum(), value + step)
         bar.setValue(value)
         spin_until(lambda: False, 0.02)
@@ -219,14 +255,20 @@ def scroll_big_dossier(window, number: str) -> dict:
     last = strip.pages.index(strip.pages.rowCount() - 1)
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QPixmap
+
     spin_until(lambda: isinstance(last.data(Qt.ItemDataRole.DecorationRole), QPixmap), 60)
     seconds = time.perf_counter() - started
     stall = heartbeat.stop_ms()
     current, peak = rss_mb()
-    return {"dossier_pages": strip.pages.rowCount(), "scroll_seconds": round(seconds, 1),
-            "max_stall_ms_scrolling": stall, "thumbnails_decoded": strip.loader.decoded,
-            "thumbnail_cache_mb": round(strip.loader.cache_bytes() / 2**20, 1), "rss_mb_1000_pages": current,
-            "peak_rss_mb": peak}
+    return {
+        "dossier_pages": strip.pages.rowCount(),
+        "scroll_seconds": round(seconds, 1),
+        "max_stall_ms_scrolling": stall,
+        "thumbnails_decoded": strip.loader.decoded,
+        "thumbnail_cache_mb": round(strip.loader.cache_bytes() / 2**20, 1),
+        "rss_mb_1000_pages": current,
+        "peak_rss_mb": peak,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,29 +279,36 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"quick": quick}
     try:
         from scanstation.ui.app import application
-        app = application()
+
+        app = application()  # noqa: F841 - the QApplication must stay alive for the run
         from scanstation.ui import i18n
+
         i18n.install("zh_CN")
         home, clerk = make_home(base)
         home_path = str(home.path)
-        home.close()   # the start-up probe opens it in its own process
+        home.close()  # the start-up probe opens it in its own process
 
         floor = time_child(FLOOR_CHILD, runs=2 if quick else 3)
         startup = time_child(STARTUP_CHILD, home_path, runs=2 if quick else 3)
-        figures.update(startup_to_login_s=round(startup, 2), startup_floor_s=round(floor, 2),
-                       startup_ratio=round(startup / floor, 2))
+        figures.update(
+            startup_to_login_s=round(startup, 2),
+            startup_floor_s=round(floor, 2),
+            startup_ratio=round(startup / floor, 2),
+        )
 
         from scanstation.home import Home
         from scanstation.service import Session
         from scanstation.ui.core_api import CoreApi
         from scanstation.ui.main_window import MainWindow
+
         home = Home.open(home_path)
         clerk = Session(home, clerk.user)
         window = MainWindow(CoreApi(clerk), idle_timeout_ms=0)
         window.resize(1500, 920)
         window.show()
         from scanstation.ui.app import freeze_long_lived_objects
-        freeze_long_lived_objects()   # as run_gui does
+
+        freeze_long_lived_objects()  # as run_gui does
         spin_until(lambda: window.scan_desk.profile_combo.count() > 0, 30)
         heartbeat = Heartbeat()
         heartbeat.start()
@@ -268,14 +317,16 @@ def main(argv: list[str] | None = None) -> int:
 
         number = "X001-ZY·DJ·2024·D100-0001-001"
         figures.update(scan_batch(window, number, pages))
-        figures["stall_ratio_scanning_vs_idle"] = round(figures["max_stall_ms_scanning"] /
-                                                        max(figures["max_stall_ms_idle"], 1.0), 2)
+        figures["stall_ratio_scanning_vs_idle"] = round(
+            figures["max_stall_ms_scanning"] / max(figures["max_stall_ms_idle"], 1.0), 2
+        )
         big = "X001-ZY·DJ·2024·D100-0001-002"
         big_dossier(home, clerk, big, number)
         figures.update(scroll_big_dossier(window, big))
         window.close()
         window.api.close()
         from scanstation.ui import tasks
+
         tasks.wait_for_pools(10000)
         home.close()
     finally:

@@ -35,12 +35,14 @@ from scanstation.ocr.queue import OcrRunner, enqueue, page_image_path  # noqa: E
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 NUMBER = "X001-ZY·DJ·2024·D100-0001-001"
-WORDS = ("社会保险 养老保险 医疗保险 失业保险 参保登记 缴费基数 个人账户 待遇支付 关系转移 档案管理 经办机构 "
-         "基金征缴 用人单位 劳动合同 工资总额 身份证号码 联系电话 审核意见 证明材料 按规定 予以办理 核对无误").split()
+WORDS = (
+    "社会保险 养老保险 医疗保险 失业保险 参保登记 缴费基数 个人账户 待遇支付 关系转移 档案管理 经办机构 "
+    "基金征缴 用人单位 劳动合同 工资总额 身份证号码 联系电话 审核意见 证明材料 按规定 予以办理 核对无误"
+).split()
 
 
 def render(path: Path, rng: random.Random, lines: int) -> None:
-    font = ImageFont.truetype(FONT, 50, index=0)   # ≈ 12 pt at 300 dpi
+    font = ImageFont.truetype(FONT, 50, index=0)  # ≈ 12 pt at 300 dpi
     title = ImageFont.truetype(FONT, 72, index=0)
     img = Image.new("L", (2480, 300 + lines * 110), 255)
     draw = ImageDraw.Draw(img)
@@ -59,9 +61,12 @@ def children_cpu() -> float:
 
 def worker_memory() -> dict:
     """Runs in a pool worker: its own peak RSS and its largest tesseract child's (KiB on Linux)."""
-    time.sleep(0.5)   # let each worker take one of these jobs
-    return {"pid": os.getpid(), "self_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "children_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
+    time.sleep(0.5)  # let each worker take one of these jobs
+    return {
+        "pid": os.getpid(),
+        "self_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "children_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
 
 
 def main() -> int:
@@ -83,15 +88,20 @@ def main() -> int:
         now = now_iso()
         paths = []
         with home.catalog.write() as c:  # rows as the capture code writes them, pages queued with them
-            dossier = c.execute("INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at) "
-                                "VALUES (?, 'X001', 2024, 'D100', ?, ?)", (NUMBER, now, now)).lastrowid
+            dossier = c.execute(
+                "INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at) "
+                "VALUES (?, 'X001', 2024, 'D100', ?, ?)",
+                (NUMBER, now, now),
+            ).lastrowid
             for seq in range(1, n_pages + 1):
                 name = f"{NUMBER}-{seq:04d}.jpg"
                 path = page_image_path(home.path, NUMBER, name)
                 render(path, rng, lines)
                 paths.append(path)
-                page = c.execute("INSERT INTO pages(dossier_id, seq, file_name, dpi, created_at) VALUES (?, ?, ?, 300, ?)",
-                                 (dossier, seq, name, now)).lastrowid
+                page = c.execute(
+                    "INSERT INTO pages(dossier_id, seq, file_name, dpi, created_at) VALUES (?, ?, ?, 300, ?)",
+                    (dossier, seq, name, now),
+                ).lastrowid
                 enqueue(c, page)
 
         # The machine is shared: alternate the two ways and keep each one's best run.
@@ -99,7 +109,7 @@ def main() -> int:
         seq_runs, pool_runs, chars_seq, failed = [], [], 0, 0
         seq_cores, pool_cores = [], []
         for _ in range(args.repeats):
-            t0, c0 = time.perf_counter(), children_cpu()   # peer: one tesseract process at a time
+            t0, c0 = time.perf_counter(), children_cpu()  # peer: one tesseract process at a time
             chars_seq = sum(len(engines.read_page(path, "tesseract", dpi=300).text) for path in paths)
             seq_runs.append(time.perf_counter() - t0)
             seq_cores.append((children_cpu() - c0) / seq_runs[-1])
@@ -107,7 +117,7 @@ def main() -> int:
                 for (page_id,) in c.execute("SELECT id FROM pages").fetchall():
                     enqueue(c, page_id)
             t0, c0 = time.perf_counter(), children_cpu()
-            stats = runner.run_until_empty()   # its workers have exited: their tesseract CPU is counted
+            stats = runner.run_until_empty()  # its workers have exited: their tesseract CPU is counted
             pool_runs.append(time.perf_counter() - t0)
             pool_cores.append((children_cpu() - c0) / pool_runs[-1])
             failed += stats.failed
@@ -127,13 +137,24 @@ def main() -> int:
         seq_ppm = n_pages / seq_s * 60
         pool_ppm = n_pages / pool_s * 60
         result = {
-            "bench": "ocr", "quick": args.quick, "pages": n_pages, "page_px": [2480, 300 + lines * 110],
-            "workers": args.workers, "cores": os.cpu_count(), "lang": engines.TESSERACT_LANG,
-            "pool_pages_per_min": round(pool_ppm, 1), "single_pages_per_min": round(seq_ppm, 1),
+            "bench": "ocr",
+            "quick": args.quick,
+            "pages": n_pages,
+            "page_px": [2480, 300 + lines * 110],
+            "workers": args.workers,
+            "cores": os.cpu_count(),
+            "lang": engines.TESSERACT_LANG,
+            "pool_pages_per_min": round(pool_ppm, 1),
+            "single_pages_per_min": round(seq_ppm, 1),
             "ratio_pool_over_single": round(pool_ppm / seq_ppm, 2),
-            "cores_used_pool": [round(x, 2) for x in pool_cores], "cores_used_single": [round(x, 2) for x in seq_cores],
-            "pool_s": [round(x, 1) for x in pool_runs], "single_s": [round(x, 1) for x in seq_runs], "failed": failed,
-            "chars_pool": chars_pool, "chars_single": chars_seq, "pages_found_by_search": found,
+            "cores_used_pool": [round(x, 2) for x in pool_cores],
+            "cores_used_single": [round(x, 2) for x in seq_cores],
+            "pool_s": [round(x, 1) for x in pool_runs],
+            "single_s": [round(x, 1) for x in seq_runs],
+            "failed": failed,
+            "chars_pool": chars_pool,
+            "chars_single": chars_seq,
+            "pages_found_by_search": found,
             "tesseract_peak_rss_mb": round(tesseract_kib / 1024, 1),
             "worker_python_rss_mb": round(max(m["self_kib"] for m in mems) / 1024, 1),
             "memory_per_worker_mb": round((max(m["self_kib"] for m in mems) + tesseract_kib) / 1024, 1),

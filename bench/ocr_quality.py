@@ -49,10 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scanstation import search  # noqa: E402
 from scanstation.devices.ocr_forms import form_set, render_form  # noqa: E402
 from scanstation.ocr import engines  # noqa: E402
-from scanstation.ocr.layout import PageLayout  # noqa: E402
 
-VARIANTS = {"tesseract": ("tesseract", None), "tesseract+eng": ("tesseract", "chi_sim+eng"),
-            "tesseract+osd": ("tesseract", "psm1"), "rapidocr": ("rapidocr", None)}
+VARIANTS = {
+    "tesseract": ("tesseract", None),
+    "tesseract+eng": ("tesseract", "chi_sim+eng"),
+    "tesseract+osd": ("tesseract", "psm1"),
+    "rapidocr": ("rapidocr", None),
+}
 QUICK = ("tesseract", "tesseract+eng", "rapidocr")
 
 
@@ -70,12 +73,18 @@ def _warm(engine: str, lang: str | None, path: str) -> None:
 
 def _read(path: str, engine: str, lang: str | None, dpi: int) -> dict:
     result = engines.read_page(path, engine, timeout_s=600, dpi=dpi, **_options(lang))
-    return {"ordered": engines.text_from_layout(result.layout), "text": result.text, "seconds": result.seconds,
-            "label": result.engine, "confidence": result.confidence, "layout_lines": len(result.layout.lines)}
+    return {
+        "ordered": engines.text_from_layout(result.layout),
+        "text": result.text,
+        "seconds": result.seconds,
+        "label": result.engine,
+        "confidence": result.confidence,
+        "layout_lines": len(result.layout.lines),
+    }
 
 
 def _read_all(paths: list[str], dpis: list[int], engine: str, lang: str | None, warm_path: str) -> dict:
-    _warm(engine, lang, warm_path)   # model loading is not a page's cost
+    _warm(engine, lang, warm_path)  # model loading is not a page's cost
     pages = [_read(p, engine, lang, d) for p, d in zip(paths, dpis)]
     status = Path("/proc/self/status").read_text() if Path("/proc/self/status").exists() else ""
     hwm = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
@@ -127,11 +136,18 @@ def score(truths: list[dict], pages: list[dict]) -> dict:
         dh_found += found_by_search(page["text"], truth["number"])
         dh_stored += truth["number"] in _plain(engines.restore_dossier_number(page["text"], truth["number"]))
     n = len(truths)
-    return {"cer_pct": round(100.0 * errors / max(chars, 1), 2), "chars": chars,
-            "id_exact": f"{ids}/{n}", "id_exact_pct": round(100.0 * ids / n, 1),
-            "dh_exact": f"{dh}/{n}", "dh_exact_pct": round(100.0 * dh / n, 1),
-            "dh_found": f"{dh_found}/{n}", "dh_found_pct": round(100.0 * dh_found / n, 1),
-            "dh_stored": f"{dh_stored}/{n}", "dh_stored_pct": round(100.0 * dh_stored / n, 1)}
+    return {
+        "cer_pct": round(100.0 * errors / max(chars, 1), 2),
+        "chars": chars,
+        "id_exact": f"{ids}/{n}",
+        "id_exact_pct": round(100.0 * ids / n, 1),
+        "dh_exact": f"{dh}/{n}",
+        "dh_exact_pct": round(100.0 * dh / n, 1),
+        "dh_found": f"{dh_found}/{n}",
+        "dh_found_pct": round(100.0 * dh_found / n, 1),
+        "dh_stored": f"{dh_stored}/{n}",
+        "dh_stored_pct": round(100.0 * dh_stored / n, 1),
+    }
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -146,7 +162,7 @@ def sequential(paths, dpis, engine, lang, warm_path) -> dict:
 
 def throughput(paths, dpis, engine, lang, warm_path, workers: int) -> float:
     with _pool(workers) as pool:
-        list(pool.map(_sleep, [0.3] * workers))          # all workers started
+        list(pool.map(_sleep, [0.3] * workers))  # all workers started
         list(pool.map(_warm, [engine] * workers, [lang] * workers, [warm_path] * workers))
         started = time.perf_counter()
         list(pool.map(_read, paths, [engine] * len(paths), [lang] * len(paths), dpis))
@@ -158,8 +174,11 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="48 forms, 2 rounds (for a quiet machine)")
     ap.add_argument("--pages", type=int, default=None)
     ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--engines", default=None, help="comma-separated, of: " + ", ".join(VARIANTS)
-                    + f" (default: {', '.join(QUICK)}; --full: all)")
+    ap.add_argument(
+        "--engines",
+        default=None,
+        help="comma-separated, of: " + ", ".join(VARIANTS) + f" (default: {', '.join(QUICK)}; --full: all)",
+    )
     ap.add_argument("--no-throughput", action="store_true", help="skip the all-cores pages/hour runs")
     args = ap.parse_args()
     n_pages = args.pages or (48 if args.full else 6)
@@ -185,7 +204,7 @@ def main() -> None:
 
         results: dict[str, dict] = {name: {"s_per_page": [], "pages_per_hour": []} for name in names}
         for r in range(rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
+            order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
                 engine, lang = VARIANTS[name]
                 run = sequential(paths, dpis, engine, lang, warm_path)
@@ -194,19 +213,29 @@ def main() -> None:
                 if r == 0:
                     res.update(score(truths, run["pages"]))
                     res["label"] = run["pages"][0]["label"]
-                    res["mean_confidence"] = round(statistics.fmean(
-                        p["confidence"] for p in run["pages"] if p["confidence"] is not None), 1)
-                res["peak_rss_mb"] = max(res.get("peak_rss_mb", 0),
-                                         round((run["self_kib"] + (run["child_kib"] if engine == "tesseract" else 0))
-                                               / 1024))
+                    res["mean_confidence"] = round(
+                        statistics.fmean(p["confidence"] for p in run["pages"] if p["confidence"] is not None), 1
+                    )
+                res["peak_rss_mb"] = max(
+                    res.get("peak_rss_mb", 0),
+                    round((run["self_kib"] + (run["child_kib"] if engine == "tesseract" else 0)) / 1024),
+                )
                 if not args.no_throughput:
                     workers = engines.workers_for(engine)
                     res["workers"] = workers
                     res["pages_per_hour"].append(throughput(paths, dpis, engine, lang, warm_path, workers))
-    out = {"bench": "ocr_quality", "mode": "full" if args.full else "quick", "forms": n_pages, "rounds": rounds,
-           "dpi": sorted(set(dpis)), "cores": os.cpu_count(), "auto_engine": engines.auto_engine(),
-           "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-           "engines": {}}
+    out = {
+        "bench": "ocr_quality",
+        "mode": "full" if args.full else "quick",
+        "forms": n_pages,
+        "rounds": rounds,
+        "dpi": sorted(set(dpis)),
+        "cores": os.cpu_count(),
+        "auto_engine": engines.auto_engine(),
+        "loadavg_start": [round(x, 2) for x in load_start],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "engines": {},
+    }
     for name in names:
         res = results[name]
         entry = {k: v for k, v in res.items() if k not in ("s_per_page", "pages_per_hour")}
@@ -218,8 +247,10 @@ def main() -> None:
         out["engines"][name] = entry
     if "rapidocr" in results and "tesseract" in results:
         ratios = [a / b for a, b in zip(results["rapidocr"]["s_per_page"], results["tesseract"]["s_per_page"])]
-        out["ratio_rapidocr_to_tesseract"] = {"rounds": [round(x, 2) for x in ratios],
-                                              "median": round(statistics.median(ratios), 2)}
+        out["ratio_rapidocr_to_tesseract"] = {
+            "rounds": [round(x, 2) for x in ratios],
+            "median": round(statistics.median(ratios), 2),
+        }
     scored = out["engines"]
     best = min(scored, key=lambda k: scored[k]["cer_pct"])
     default = "rapidocr" if out["auto_engine"] == "rapidocr" else "tesseract"
@@ -229,8 +260,11 @@ def main() -> None:
         "best_dh_exact_ge_95pct": scored[best]["dh_exact_pct"] >= 95.0,
         "default_engine": default,
         "default_cer_le_2pct": scored[default]["cer_pct"] <= 2.0 if default in scored else None,
-        "default_ge_600_pages_per_hour": (scored[default].get("pages_per_hour", 0) >= 600
-                                          if default in scored and "pages_per_hour" in scored[default] else None),
+        "default_ge_600_pages_per_hour": (
+            scored[default].get("pages_per_hour", 0) >= 600
+            if default in scored and "pages_per_hour" in scored[default]
+            else None
+        ),
     }
     print(json.dumps(out, ensure_ascii=False))
 

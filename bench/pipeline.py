@@ -72,7 +72,9 @@ def main() -> int:
         for f in [pool.submit(img, settings) for img in images[: workers * 2]]:
             f.result()  # warm the workers' caches
         for _ in range(rounds):
-            floor.append(_throughput(pool, images, lambda img: pool.submit_image_call(encode_image, img, "jpeg", 300, 85)))
+            floor.append(
+                _throughput(pool, images, lambda img: pool.submit_image_call(encode_image, img, "jpeg", 300, 85))
+            )
             pipeline.append(_throughput(pool, images, lambda img: pool.submit(img, settings)))
     best_pipeline, best_floor = max(pipeline), max(floor)
     result = {

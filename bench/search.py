@@ -40,22 +40,39 @@ WORDS = """社会保险 养老保险 医疗保险 失业保险 工伤保险 生�
 民族 汉族 文化程度 参加工作时间 退休时间 工作单位 所属行业 单位类型 企业 机关 事业单位 个体工商户
 """.split()
 PUNCT = ["，", "，", "，", "。", "、", "；", "：", " "]
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕建国志宏海波春梅红霞丹鹏飞斌宇浩凯")
 CITIES = ["北京", "朝阳", "海淀", "丰台", "东城", "西城", "通州", "顺义", "昌平", "大兴"]
 BRANDS = list("华信达宏源泰丰盛隆兴恒昌和安瑞嘉鑫利博远通")
 TRADES = ["机械", "电子", "建筑", "商贸", "物流", "餐饮", "科技", "纺织", "医药", "印刷", "物业", "运输"]
 FORMS = ["有限公司", "有限责任公司", "股份有限公司", "厂", "中心"]
-TITLES = ["参保人员登记", "养老保险关系转移", "失业保险金申领", "工伤认定申请", "生育待遇核定", "退休审批",
-          "缴费基数核定", "个人账户变更", "医疗费用报销", "参保单位登记", "补缴审批", "待遇支付"]
+TITLES = [
+    "参保人员登记",
+    "养老保险关系转移",
+    "失业保险金申领",
+    "工伤认定申请",
+    "生育待遇核定",
+    "退休审批",
+    "缴费基数核定",
+    "个人账户变更",
+    "医疗费用报销",
+    "参保单位登记",
+    "补缴审批",
+    "待遇支付",
+]
 CATS = ["ZY·DJ", "ZY·ZJ", "ZY·ZY", "ZY·DY"]
 RETS = ["Y", "D100", "D50", "D30", "D10"]
 REGIONS = ["110101", "110102", "110105", "110106", "110108", "110112", "110113", "110114"]
 
 
 def id_number(rng: random.Random) -> str:
-    body = rng.choice(REGIONS) + f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" \
+    body = (
+        rng.choice(REGIONS)
+        + f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         + f"{rng.randint(0, 999):03d}"
+    )
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
     return body + check
@@ -118,17 +135,37 @@ def build(path: Path, n_dossiers: int, n_pages: int, rng: random.Random) -> dict
             people[i + 1] = (name, company, idn)
             number = dossier_number(i)
             year = int(number.split("·")[2])
-            batch.append((i + 1, number, "X001", year, rng.choice(TITLES) + "（" + name + "）", name, idn, company,
-                          number.split("-")[1].rsplit("·", 2)[0], number.split("·")[3].split("-")[0], now, now))
+            batch.append(
+                (
+                    i + 1,
+                    number,
+                    "X001",
+                    year,
+                    rng.choice(TITLES) + "（" + name + "）",
+                    name,
+                    idn,
+                    company,
+                    number.split("-")[1].rsplit("·", 2)[0],
+                    number.split("·")[3].split("-")[0],
+                    now,
+                    now,
+                )
+            )
             if len(batch) == 10000:
-                conn.executemany("INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, "
-                                 "person_id_number, employer, category, retention, created_at, updated_at) "
-                                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+                conn.executemany(
+                    "INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, "
+                    "person_id_number, employer, category, retention, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    batch,
+                )
                 batch = []
         if batch:
-            conn.executemany("INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, "
-                             "person_id_number, employer, category, retention, created_at, updated_at) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+            conn.executemany(
+                "INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, "
+                "person_id_number, employer, category, retention, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                batch,
+            )
     pages_per_dossier = 20
     scanned = max(1, n_pages // pages_per_dossier)
     page_id = 0
@@ -154,10 +191,14 @@ def build(path: Path, n_dossiers: int, n_pages: int, rng: random.Random) -> dict
 
 
 def _flush_pages(conn, pages, texts):
-    conn.executemany("INSERT INTO pages(id, dossier_id, seq, state, file_name, created_at) "
-                     "VALUES (?, ?, ?, 'active', ?, ?)", pages)
-    conn.executemany("INSERT INTO page_text(page_id, status, attempts, text, confidence, updated_at) "
-                     "VALUES (?, 'done', 1, ?, 90.0, ?)", texts)
+    conn.executemany(
+        "INSERT INTO pages(id, dossier_id, seq, state, file_name, created_at) VALUES (?, ?, ?, 'active', ?, ?)", pages
+    )
+    conn.executemany(
+        "INSERT INTO page_text(page_id, status, attempts, text, confidence, updated_at) "
+        "VALUES (?, 'done', 1, ?, 90.0, ?)",
+        texts,
+    )
 
 
 def db_bytes(conn) -> int:
@@ -173,7 +214,7 @@ def sample_queries(conn, rng: random.Random, people: dict, scanned: int, n: int)
         while len(out) < n:
             text = rng.choice(texts)
             i = rng.randrange(0, len(text) - k)
-            piece = text[i:i + k]
+            piece = text[i : i + k]
             if all("\u4e00" <= c <= "\u9fff" for c in piece):
                 out.append(piece)
         return out
@@ -195,8 +236,11 @@ def like_peer(conn, query: str) -> tuple[set[int], set[int]]:
     """What a plain scan finds: (page ids, dossier ids)."""
     pattern = f"%{query}%"
     pages = conn.execute("SELECT page_id FROM page_text WHERE text LIKE ?", (pattern,)).fetchall()
-    dossiers = conn.execute("SELECT id FROM dossiers WHERE number LIKE ?1 OR title LIKE ?1 OR person_name LIKE ?1 "
-                            "OR employer LIKE ?1 OR person_id_number LIKE ?1", (pattern,)).fetchall()
+    dossiers = conn.execute(
+        "SELECT id FROM dossiers WHERE number LIKE ?1 OR title LIKE ?1 OR person_name LIKE ?1 "
+        "OR employer LIKE ?1 OR person_id_number LIKE ?1",
+        (pattern,),
+    ).fetchall()
     return {r[0] for r in pages}, {r[0] for r in dossiers}
 
 
@@ -249,11 +293,18 @@ def main() -> int:
         build_s = time.perf_counter() - t0
         index_bytes = db_bytes(conn) - before
         queries = sample_queries(conn, rng, data["people"], data["scanned"], args.queries)
-        result = {"bench": "search", "quick": args.quick, "pages": data["pages"], "dossiers": n_dossiers,
-                  "text_chars": data["chars"], "generate_s": round(generate_s, 1),
-                  "index_build_s": round(build_s, 1), "index_mb": round(index_bytes / 1e6, 1),
-                  "catalog_mb": round(before / 1e6, 1)}
-        for q in ["档案", "保", "王"]:   # warm the page cache like a station that has been running
+        result = {
+            "bench": "search",
+            "quick": args.quick,
+            "pages": data["pages"],
+            "dossiers": n_dossiers,
+            "text_chars": data["chars"],
+            "generate_s": round(generate_s, 1),
+            "index_build_s": round(build_s, 1),
+            "index_mb": round(index_bytes / 1e6, 1),
+            "catalog_mb": round(before / 1e6, 1),
+        }
+        for q in ["档案", "保", "王"]:  # warm the page cache like a station that has been running
             ss.search(conn, q)
         misses = 0
         like_matches = like_missed = recall_checked = 0
@@ -264,7 +315,7 @@ def main() -> int:
                 t, c = time.perf_counter(), time.process_time()
                 hits = ss.search(conn, q, limit=20, unmasked=True)
                 times.append((time.perf_counter() - t) * 1000)
-                cpu.append((time.process_time() - c) * 1000)   # SQLite runs in this process: load-independent
+                cpu.append((time.process_time() - c) * 1000)  # SQLite runs in this process: load-independent
                 if not hits:
                     misses += 1
             like_times = []

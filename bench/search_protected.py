@@ -44,14 +44,21 @@ _spec.loader.exec_module(gen)
 def make_home(path: Path, protected: bool, n_pages: int) -> Home:
     home = Home.create(path, "X001", "S01")
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('admin', 'admin', ?, ?)",
-                     (hash_password("password-123"), now_iso()))
-        cur = conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, title, declared_pages, status,"
-                           " created_at, updated_at) VALUES ('X001-ZY·DJ·2024·D10-0001-001', 'X001', 2024, 'D10',"
-                           " '参保人员登记表', ?, 'scanning', ?, ?)", (n_pages, now_iso(), now_iso()))
-        conn.executemany("INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, created_at)"
-                         " VALUES (?, ?, 'active', ?, 0, '', '', ?)",
-                         [(cur.lastrowid, i, f"p{i}.jpg", now_iso()) for i in range(1, n_pages + 1)])
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('admin', 'admin', ?, ?)",
+            (hash_password("password-123"), now_iso()),
+        )
+        cur = conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, retention, title, declared_pages, status,"
+            " created_at, updated_at) VALUES ('X001-ZY·DJ·2024·D10-0001-001', 'X001', 2024, 'D10',"
+            " '参保人员登记表', ?, 'scanning', ?, ?)",
+            (n_pages, now_iso(), now_iso()),
+        )
+        conn.executemany(
+            "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, created_at)"
+            " VALUES (?, ?, 'active', ?, 0, '', '', ?)",
+            [(cur.lastrowid, i, f"p{i}.jpg", now_iso()) for i in range(1, n_pages + 1)],
+        )
     if protected:
         admin = Session(home, row_to_user(home.catalog.one("SELECT * FROM users WHERE name = 'admin'")))
         protection.enable(admin, "bench passphrase 123")
@@ -87,19 +94,25 @@ def main() -> int:
     texts = [(i, gen.page_text(rng, *rng.choice(people))) for i in range(1, args.pages + 1)]
     base = Path(tempfile.mkdtemp(prefix="bench-protected-"))
     try:
-        homes = {"plain": make_home(base / "plain", False, args.pages),
-                 "protected": make_home(base / "protected", True, args.pages)}
+        homes = {
+            "plain": make_home(base / "plain", False, args.pages),
+            "protected": make_home(base / "protected", True, args.pages),
+        }
         per_round = len(texts) // args.rounds
         store_ratio, query_ratio, same = [], [], True
         store_ms = {"plain": [], "protected": []}
         query_ms = {"plain": [], "protected": []}
         for r in range(args.rounds):
-            chunk = texts[r * per_round:(r + 1) * per_round]
+            chunk = texts[r * per_round : (r + 1) * per_round]
             joined = "".join(t for _, t in chunk)
             han = [c for c in joined if "\u4e00" <= c <= "\u9fff"]
-            queries = [rng.choice(han), *(joined[k:k + 2] for k in rng.sample(range(len(joined) - 3), 3)),
-                       *(joined[k:k + 3] for k in rng.sample(range(len(joined) - 3), 3)),
-                       rng.choice(people)[0], rng.choice(people)[2]]
+            queries = [
+                rng.choice(han),
+                *(joined[k : k + 2] for k in rng.sample(range(len(joined) - 3), 3)),
+                *(joined[k : k + 3] for k in rng.sample(range(len(joined) - 3), 3)),
+                rng.choice(people)[0],
+                rng.choice(people)[2],
+            ]
             queries = [q for q in queries if q.strip()]
             order = ["plain", "protected"] if r % 2 == 0 else ["protected", "plain"]
             stored, asked, found = {}, {}, {}
@@ -115,16 +128,23 @@ def main() -> int:
             query_ratio.append(statistics.median(asked["protected"]) / statistics.median(asked["plain"]))
         for home in homes.values():
             home.close()
-        print(json.dumps({
-            "bench": "search_protected", "pages": per_round * args.rounds, "rounds": args.rounds,
-            "store_ms_per_page": {k: round(statistics.median(v), 3) for k, v in store_ms.items()},
-            "store_ratio_per_round": [round(x, 2) for x in store_ratio],
-            "store_ratio_median": round(statistics.median(store_ratio), 2),
-            "query_p50_ms": {k: round(statistics.median(v), 3) for k, v in query_ms.items()},
-            "query_ratio_per_round": [round(x, 2) for x in query_ratio],
-            "query_ratio_median": round(statistics.median(query_ratio), 2),
-            "same_hits": same,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "bench": "search_protected",
+                    "pages": per_round * args.rounds,
+                    "rounds": args.rounds,
+                    "store_ms_per_page": {k: round(statistics.median(v), 3) for k, v in store_ms.items()},
+                    "store_ratio_per_round": [round(x, 2) for x in store_ratio],
+                    "store_ratio_median": round(statistics.median(store_ratio), 2),
+                    "query_p50_ms": {k: round(statistics.median(v), 3) for k, v in query_ms.items()},
+                    "query_ratio_per_round": [round(x, 2) for x in query_ratio],
+                    "query_ratio_median": round(statistics.median(query_ratio), 2),
+                    "same_hits": same,
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0 if same else 1
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -30,6 +30,7 @@ def candidates() -> dict:
             h = hashes.Hash(hashes.SM3())
             h.update(d)
             return h.finalize()
+
         found["cryptography"] = crypto
     except Exception:
         pass
@@ -40,6 +41,7 @@ def candidates() -> dict:
             pass
     try:
         from gmssl import func, sm3
+
         found["gmssl (pure Python)"] = lambda d: bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(d)))
     except Exception:
         pass
@@ -57,9 +59,15 @@ def main() -> int:
     mb = len(data) * chunk / 1e6
     found = candidates()
     reference = [hashlib.new("sm3", d).digest() for d in data]
-    result: dict = {"bench": "sm3", "mb": round(mb, 1), "workers": workers, "rounds": args.rounds,
-                    "not_installed": sorted({"cryptography", "gmssl_pyx", "gmssl_fast", "gmalglib",
-                                             "gmssl (pure Python)"} - set(found))}
+    result: dict = {
+        "bench": "sm3",
+        "mb": round(mb, 1),
+        "workers": workers,
+        "rounds": args.rounds,
+        "not_installed": sorted(
+            {"cryptography", "gmssl_pyx", "gmssl_fast", "gmalglib", "gmssl (pure Python)"} - set(found)
+        ),
+    }
     times: dict = {}
     for _ in range(args.rounds):
         for name, fn in found.items():

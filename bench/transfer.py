@@ -106,8 +106,9 @@ def build_station(root: Path, total_mb: int) -> tuple[Home, list[Path], int]:
     stamp = now_iso()
     with home.catalog.write() as conn:
         for name, roles in (("admin", "admin"), ("clerk1", "clerk")):
-            conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, 'x', ?)",
-                         (name, roles, stamp))
+            conn.execute(
+                "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, 'x', ?)", (name, roles, stamp)
+            )
     rng = np.random.default_rng(20240331)
     target = total_mb * 1_000_000
     written, files, dossier = 0, [], 0
@@ -121,7 +122,9 @@ def build_station(root: Path, total_mb: int) -> tuple[Home, list[Path], int]:
                 "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, responsible, date,"
                 " declared_pages, status, scanned_by, completed_by, qc_by, created_at, updated_at) VALUES"
                 " (?, 'X001', 2024, 'ZY·DJ', 'D100', ?, 'XX市社会保险事业管理中心', '2024-06-01', ?, 'approved',"
-                " 'clerk1', 'clerk1', 'qc1', ?, ?)", (number, f"参保人员登记表 {dossier}", PAGES_PER_DOSSIER, stamp, stamp))
+                " 'clerk1', 'clerk1', 'qc1', ?, ?)",
+                (number, f"参保人员登记表 {dossier}", PAGES_PER_DOSSIER, stamp, stamp),
+            )
             for seq in range(1, PAGES_PER_DOSSIER + 1):
                 size = int(rng.integers(600_000, 1_600_000))
                 data = b"\xff\xd8\xff\xe0" + rng.bytes(size - 4)
@@ -131,8 +134,18 @@ def build_station(root: Path, total_mb: int) -> tuple[Home, list[Path], int]:
                     "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
                     " color_mode, compression, capture_time, device, software, operator, created_at) VALUES"
                     " (?, ?, 'active', ?, ?, ?, ?, 'jpeg', 2480, 3508, 300, 'color', 'JPEG q85', ?, '{}', 'bench',"
-                    " 'clerk1', ?)", (cur.lastrowid, seq, name, size, hashlib.sha256(data).hexdigest(),
-                                      hashlib.new("sm3", data).hexdigest(), stamp, stamp))
+                    " 'clerk1', ?)",
+                    (
+                        cur.lastrowid,
+                        seq,
+                        name,
+                        size,
+                        hashlib.sha256(data).hexdigest(),
+                        hashlib.new("sm3", data).hexdigest(),
+                        stamp,
+                        stamp,
+                    ),
+                )
                 files.append(folder / name)
                 written += size
     return home, files, written
@@ -155,20 +168,25 @@ def main() -> int:
     parser.add_argument("--mb", type=int, help="total size of the page files, MB")
     parser.add_argument("--dir", help="work folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds, ratio per round, median reported "
-                                                     "(default 5 quick, 3 full)")
+    parser.add_argument(
+        "--rounds", type=int, help="interleaved rounds, ratio per round, median reported (default 5 quick, 3 full)"
+    )
     args = parser.parse_args()
     total_mb = args.mb or (300 if args.quick else 2048)
     workers = os.cpu_count() or 1
     ensure_migration()
     root = Path(tempfile.mkdtemp(prefix="bench-transfer-", dir=args.dir))
     import bagit
+
     bagit.CHECKSUM_ALGOS.add("sm3")
     import logging
+
     logging.getLogger("bagit").setLevel(logging.ERROR)
-    from scanstation.transfer import batches, keys, seal, signing, verify
     import ssl
-    sm3_choice = f"hashlib ({ssl.OPENSSL_VERSION})"   # the fastest SM3 here: bench/sm3.py
+
+    from scanstation.transfer import batches, keys, seal, signing, verify
+
+    sm3_choice = f"hashlib ({ssl.OPENSSL_VERSION})"  # the fastest SM3 here: bench/sm3.py
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     try:
         home, files, image_bytes = build_station(root, total_mb)
@@ -191,8 +209,9 @@ def main() -> int:
         fixity_ok = True
         sealed = batch = None
         from concurrent.futures import ProcessPoolExecutor
+
         process_pool = ProcessPoolExecutor(max_workers=workers)
-        list(process_pool.map(abs, range(workers * 4)))          # every worker started before timing
+        list(process_pool.map(abs, range(workers * 4)))  # every worker started before timing
         for _round in range(args.rounds or (5 if args.quick else 3)):
             timed("limit_threads", lambda: hashing_limit(files, workers))
             timed("limit_processes", lambda: hashing_limit_processes(files, process_pool))
@@ -205,9 +224,12 @@ def main() -> int:
             def do_seal():
                 made = batches.create(clerk, 2024)
                 return made, seal.seal(clerk, made["batch_id"], "station", PASSPHRASE)
+
             batch, sealed = timed("seal", do_seal)
-            report = timed("verify", lambda: verify.verify_package(Path(sealed["package"]), trust=trust, content=False,
-                                                                  scan_malware=False))
+            report = timed(
+                "verify",
+                lambda: verify.verify_package(Path(sealed["package"]), trust=trust, content=False, scan_malware=False),
+            )
             fixity_ok = fixity_ok and not any(line.status == "fail" for line in report.lines)
             for procs in sorted({1, workers}):
                 peer = root / f"bagit-python-{procs}"
@@ -215,8 +237,10 @@ def main() -> int:
                     target = peer / f.parent.name / f.name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.link(f, target)
-                timed(f"bagit_make_{procs}", lambda: bagit.make_bag(str(peer), checksums=["sha256", "sm3"],
-                                                                     processes=procs))
+                timed(
+                    f"bagit_make_{procs}",
+                    lambda: bagit.make_bag(str(peer), checksums=["sha256", "sm3"], processes=procs),
+                )
                 timed(f"bagit_validate_{procs}", lambda: bagit.Bag(str(peer)).validate(processes=procs))
                 shutil.rmtree(peer)
         process_pool.shutdown()
@@ -237,36 +261,55 @@ def main() -> int:
         peers = {}
         for p in sorted({1, workers}):
             make, validate = per_round(f"bagit_make_{p}", "seal"), per_round(f"bagit_validate_{p}", "verify")
-            peers[f"processes_{p}"] = {"make_s_median": round(med[f"bagit_make_{p}"], 2),
-                                       "validate_s_median": round(med[f"bagit_validate_{p}"], 2),
-                                       "seal_speedup_per_round": make, "seal_speedup": median(make),
-                                       "verify_speedup_per_round": validate, "verify_speedup": median(validate)}
+            peers[f"processes_{p}"] = {
+                "make_s_median": round(med[f"bagit_make_{p}"], 2),
+                "validate_s_median": round(med[f"bagit_validate_{p}"], 2),
+                "seal_speedup_per_round": make,
+                "seal_speedup": median(make),
+                "verify_speedup_per_round": validate,
+                "verify_speedup": median(validate),
+            }
         line = {
-            "bench": "transfer", "quick": args.quick, "files": len(files), "dossiers": sealed["dossiers"],
-            "mb": round(mb, 1), "workers": workers, "sm3_implementation": sm3_choice,
-            "load_avg_start": load_start, "load_avg_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-            "rounds": rounds, "runs_s": {k: [round(x, 2) for x in v] for k, v in times.items()},
+            "bench": "transfer",
+            "quick": args.quick,
+            "files": len(files),
+            "dossiers": sealed["dossiers"],
+            "mb": round(mb, 1),
+            "workers": workers,
+            "sm3_implementation": sm3_choice,
+            "load_avg_start": load_start,
+            "load_avg_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "rounds": rounds,
+            "runs_s": {k: [round(x, 2) for x in v] for k, v in times.items()},
             "hash_limit_mb_s": round(mb / med["limit"], 1),
-            "limit_s_median": round(med["limit"], 2), "hash_1core_s_median": round(med["hash_1core"], 2),
+            "limit_s_median": round(med["limit"], 2),
+            "hash_1core_s_median": round(med["hash_1core"], 2),
             "limit_scaling": round(med["hash_1core"] / med["limit"], 2),
-            "seal_mb_s": round(mb / med["seal"], 1), "seal_vs_limit_per_round": seal_vs_limit,
+            "seal_mb_s": round(mb / med["seal"], 1),
+            "seal_vs_limit_per_round": seal_vs_limit,
             "seal_vs_limit": median(seal_vs_limit),
             "seal_placement": sealed and batches.get(home.catalog, batch["batch_id"])["details"].get("placement"),
-            "verify_mb_s": round(mb / med["verify"], 1), "verify_vs_limit_per_round": verify_vs_limit,
-            "verify_vs_limit": median(verify_vs_limit), "verify_fixity_passed": fixity_ok,
+            "verify_mb_s": round(mb / med["verify"], 1),
+            "verify_vs_limit_per_round": verify_vs_limit,
+            "verify_vs_limit": median(verify_vs_limit),
+            "verify_fixity_passed": fixity_ok,
             "bagit_python": peers,
         }
         # On an idle machine the limit scales close to the number of cores; far below it, someone
         # else's work shared the cores during the run and every ratio above is less certain.
         line["machine_busy"] = line["limit_scaling"] < 0.8 * workers
-        default = line["bagit_python"]["processes_1"]           # bagit.py's default: one process
+        default = line["bagit_python"]["processes_1"]  # bagit.py's default: one process
         all_cores = line["bagit_python"][f"processes_{workers}"]
-        line["targets_met"] = {"seal_90pct_of_limit": line["seal_vs_limit"] >= 0.9,
-                               "verify_90pct_of_limit": line["verify_vs_limit"] >= 0.9,
-                               "seal_1_5x_bagit_python_default": default["seal_speedup"] >= 1.5,
-                               "verify_1_5x_bagit_python_default": default["verify_speedup"] >= 1.5}
-        line["bagit_python_all_cores_note"] = ("bagit-python given every core reads each file once for all algorithms "
-                                               "too, so it sits at the same hashing limit: a ratio near 1 is expected")
+        line["targets_met"] = {
+            "seal_90pct_of_limit": line["seal_vs_limit"] >= 0.9,
+            "verify_90pct_of_limit": line["verify_vs_limit"] >= 0.9,
+            "seal_1_5x_bagit_python_default": default["seal_speedup"] >= 1.5,
+            "verify_1_5x_bagit_python_default": default["verify_speedup"] >= 1.5,
+        }
+        line["bagit_python_all_cores_note"] = (
+            "bagit-python given every core reads each file once for all algorithms "
+            "too, so it sits at the same hashing limit: a ratio near 1 is expected"
+        )
         line["bagit_python_all_cores_seal_speedup"] = all_cores["seal_speedup"]
         home.close()
         print(json.dumps(line, ensure_ascii=False))

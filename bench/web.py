@@ -24,7 +24,6 @@ Prints ONE JSON line. The generated home can be kept with ``--cache DIR`` and re
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import importlib.util
 import json
@@ -58,6 +57,7 @@ def build_home(path: Path, n_dossiers: int, n_pages: int, searchers: int, statio
     from scanstation.home import Home
     from scanstation.service import init_home
     from scanstation.users import hash_password
+
     gen = generator()
     rng = random.Random(seed)
     init_home(path, "X001", "A01", "admin", PASSWORD, kind="archive").close()
@@ -67,9 +67,11 @@ def build_home(path: Path, n_dossiers: int, n_pages: int, searchers: int, statio
     hashed = hash_password(PASSWORD)
     started = time.perf_counter()
     with home.catalog.write():
-        conn.executemany("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'clerk', ?, ?)",
-                         [(f"reader{i:02d}", hashed, now) for i in range(searchers)]
-                         + [(f"station{i}", hashed, now) for i in range(stations)])
+        conn.executemany(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'clerk', ?, ?)",
+            [(f"reader{i:02d}", hashed, now) for i in range(searchers)]
+            + [(f"station{i}", hashed, now) for i in range(stations)],
+        )
     people = {}
     stages = ["参保人员登记", "基金征缴", "待遇支付", "关系转移"]
     kinds = ["企业职工基本养老保险", "失业保险", "工伤保险", "城镇职工基本医疗保险"]
@@ -80,14 +82,32 @@ def build_home(path: Path, n_dossiers: int, n_pages: int, searchers: int, statio
             name, company, idn = gen.person_name(rng), gen.employer(rng), gen.id_number(rng)
             people[i + 1] = (name, company, idn)
             number = gen.dossier_number(i)
-            batch.append((i + 1, number, "X001", int(number.split("·")[2]), rng.choice(gen.TITLES) + "（" + name + "）",
-                          name, idn, company, number.split("-")[1].rsplit("·", 2)[0],
-                          number.split("·")[3].split("-")[0], rng.choice(kinds), rng.choice(stages),
-                          "XX市" + rng.choice(units), now, now))
+            batch.append(
+                (
+                    i + 1,
+                    number,
+                    "X001",
+                    int(number.split("·")[2]),
+                    rng.choice(gen.TITLES) + "（" + name + "）",
+                    name,
+                    idn,
+                    company,
+                    number.split("-")[1].rsplit("·", 2)[0],
+                    number.split("·")[3].split("-")[0],
+                    rng.choice(kinds),
+                    rng.choice(stages),
+                    "XX市" + rng.choice(units),
+                    now,
+                    now,
+                )
+            )
             if len(batch) == 10000 or i == n_dossiers - 1:
-                conn.executemany("INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, person_id_number,"
-                                 " employer, category, retention, insurance_type, business_stage, responsible, status,"
-                                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'archived',?,?)", batch)
+                conn.executemany(
+                    "INSERT INTO dossiers(id, number, fonds_code, year, title, person_name, person_id_number,"
+                    " employer, category, retention, insurance_type, business_stage, responsible, status,"
+                    " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'archived',?,?)",
+                    batch,
+                )
                 batch = []
     page_id = 0
     with home.catalog.write():
@@ -108,7 +128,12 @@ def build_home(path: Path, n_dossiers: int, n_pages: int, searchers: int, statio
         search.rebuild_index(conn)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     home.close()
-    return {"people": people, "pages": page_id, "dossiers": n_dossiers, "build_s": round(time.perf_counter() - started, 1)}
+    return {
+        "people": people,
+        "pages": page_id,
+        "dossiers": n_dossiers,
+        "build_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def queries(rng: random.Random, people: dict, n_scanned: int, gen) -> list[tuple[str, dict]]:
@@ -141,6 +166,7 @@ def free_port() -> int:
 
 def login_cookie(port: int, user: str) -> str:
     import httpx
+
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
         c.get("/login")
         r = c.post("/login", data={"user": user, "password": PASSWORD, "login_token": c.cookies.get("ss_login")})
@@ -162,7 +188,7 @@ class Searcher(threading.Thread):
         super().__init__(daemon=True)
         self.port, self.user, self.mix, self.think, self.stop = port, user, mix, think, stop
         self.rng = random.Random(seed)
-        self.latencies: list[tuple[float, float, str]] = []   # (started, seconds, query)
+        self.latencies: list[tuple[float, float, str]] = []  # (started, seconds, query)
         self.errors: list[str] = []
         self.ready = threading.Event()
         self.go = threading.Event()
@@ -171,7 +197,7 @@ class Searcher(threading.Thread):
         cookie = login_cookie(self.port, self.user)
         self.ready.set()
         self.go.wait()
-        if self.think > 0:   # users arrive spread over one think time, not all in the same millisecond
+        if self.think > 0:  # users arrive spread over one think time, not all in the same millisecond
             self.stop.wait(self.rng.uniform(0, self.think))
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         while not self.stop.is_set():
@@ -198,6 +224,7 @@ class Searcher(threading.Thread):
 
 def make_package(path: Path, mb: int, rng: random.Random) -> None:
     import zipfile
+
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         with zf.open("package/data/payload.bin", "w", force_zip64=True) as out:
             block = rng.randbytes(1 << 20)
@@ -216,10 +243,12 @@ def stamp_nonce(path: Path, nonce: int) -> None:
 
 def upload(client, path: Path, chunk: int) -> tuple[int, float, str]:
     from scanstation.transfer import https_delivery
+
     started = time.perf_counter()
-    upload_id = os.urandom(32).hex()   # a real station names it by its tag manifest's SM3, known from sealing
-    info, _ = https_delivery.upload_file(client, path, upload_id, f"BENCH-{client.user}", chunk_size=chunk,
-                                         check_wait=0)
+    upload_id = os.urandom(32).hex()  # a real station names it by its tag manifest's SM3, known from sealing
+    info, _ = https_delivery.upload_file(
+        client, path, upload_id, f"BENCH-{client.user}", chunk_size=chunk, check_wait=0
+    )
     return path.stat().st_size, time.perf_counter() - started, info["state"]
 
 
@@ -251,7 +280,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-web-"))
     gen = generator()
     try:
-        template = Path(args.cache) / f"archive-{pages}-{dossiers}-{args.searchers}-{args.stations}" if args.cache else None
+        template = (
+            Path(args.cache) / f"archive-{pages}-{dossiers}-{args.searchers}-{args.stations}" if args.cache else None
+        )
         home = work / "archive"
         if template and (template / "station.json").exists():
             shutil.copytree(template, home)
@@ -265,9 +296,24 @@ def main() -> int:
                 (template / "bench.json").write_text(json.dumps({**info, "people": people}, ensure_ascii=False))
         port = free_port()
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        server = subprocess.Popen([sys.executable, "-m", "scanstation.cli.main", "--home", str(home), "archive", "serve",
-                                   "--bind", f"127.0.0.1:{port}", "--workers", "32"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=open(work / "serve.log", "wb"))
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scanstation.cli.main",
+                "--home",
+                str(home),
+                "archive",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "32",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(work / "serve.log", "wb"),
+        )
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -282,19 +328,23 @@ def main() -> int:
             make_package(path, package_mb, rng)
             packages.append(path)
         stop = threading.Event()
-        searchers = [Searcher(port, f"reader{i:02d}", mix, args.think, stop, seed=100 + i) for i in range(args.searchers)]
+        searchers = [
+            Searcher(port, f"reader{i:02d}", mix, args.think, stop, seed=100 + i) for i in range(args.searchers)
+        ]
         for t in searchers:
             t.start()
-        for t in searchers:   # every user logged in (argon2) before the clock starts
+        for t in searchers:  # every user logged in (argon2) before the clock starts
             t.ready.wait(timeout=600)
         from scanstation.transfer import https_delivery
-        clients = [https_delivery.Client(f"http://127.0.0.1:{port}", f"station{i}", PASSWORD)
-                   for i in range(args.stations)]
+
+        clients = [
+            https_delivery.Client(f"http://127.0.0.1:{port}", f"station{i}", PASSWORD) for i in range(args.stations)
+        ]
         for c in clients:
             c.login()
         for t in searchers:
             t.go.set()
-        time.sleep(args.warmup)   # the service's first searches on a cold catalog (page cache, per-thread connections)
+        time.sleep(args.warmup)  # the service's first searches on a cold catalog (page cache, per-thread connections)
         rounds = []
         nonce = 0
         began = time.perf_counter()
@@ -303,6 +353,7 @@ def main() -> int:
 
             def run(i):
                 results[i] = upload(clients[i], packages[i], args.chunk_mb << 20)
+
             for p in packages:
                 nonce += 1
                 stamp_nonce(p, nonce)
@@ -318,9 +369,15 @@ def main() -> int:
             (work / "copy.bin").unlink()
             upload_mbs = total / wall / 1e6
             copy_mbs = packages[0].stat().st_size / copy_s / 1e6
-            rounds.append({"upload_MBps": round(upload_mbs, 1), "copy_MBps": round(copy_mbs, 1),
-                           "ratio": round(upload_mbs / copy_mbs, 3), "states": [r[2] for r in results]})
-            for f in (home / "inbox" / "uploads").glob("*.zip"):   # keep the disk from filling (outside timing)
+            rounds.append(
+                {
+                    "upload_MBps": round(upload_mbs, 1),
+                    "copy_MBps": round(copy_mbs, 1),
+                    "ratio": round(upload_mbs / copy_mbs, 3),
+                    "states": [r[2] for r in results],
+                }
+            )
+            for f in (home / "inbox" / "uploads").glob("*.zip"):  # keep the disk from filling (outside timing)
                 f.unlink()
         elapsed = time.perf_counter() - began
         stop.set()
@@ -328,29 +385,47 @@ def main() -> int:
             t.join(timeout=30)
         server.terminate()
         server.wait(timeout=30)
-        timed = [(e, at, q) for t in searchers for at, e, q in t.latencies if at >= began]   # started on the clock
+        timed = [(e, at, q) for t in searchers for at, e, q in t.latencies if at >= began]  # started on the clock
         latencies = [e for e, _, _ in timed]
-        errors = [e for t in searchers for e in t.errors]   # errors count from the first request
+        errors = [e for t in searchers for e in t.errors]  # errors count from the first request
         slowest = sorted(timed, reverse=True)[:8]
         ratios = sorted(r["ratio"] for r in rounds)
         result = {
-            "bench": "web", "quick": args.quick, "pages": info["pages"], "dossiers": info["dossiers"],
-            "seconds": round(elapsed, 1), "searchers": args.searchers, "think_s": args.think, "warmup_s": args.warmup,
-            "searches": len(latencies), "search_errors": len(errors), "errors_sample": errors[:5],
+            "bench": "web",
+            "quick": args.quick,
+            "pages": info["pages"],
+            "dossiers": info["dossiers"],
+            "seconds": round(elapsed, 1),
+            "searchers": args.searchers,
+            "think_s": args.think,
+            "warmup_s": args.warmup,
+            "searches": len(latencies),
+            "search_errors": len(errors),
+            "errors_sample": errors[:5],
             "searches_per_s": round(len(latencies) / elapsed, 1),
-            "search_ms": {"p50": round(percentile(latencies, 50) * 1000, 1),
-                          "p95": round(percentile(latencies, 95) * 1000, 1),
-                          "p99": round(percentile(latencies, 99) * 1000, 1),
-                          "max": round(max(latencies, default=0) * 1000, 1)},
+            "search_ms": {
+                "p50": round(percentile(latencies, 50) * 1000, 1),
+                "p95": round(percentile(latencies, 95) * 1000, 1),
+                "p99": round(percentile(latencies, 99) * 1000, 1),
+                "max": round(max(latencies, default=0) * 1000, 1),
+            },
             "slowest": [{"ms": round(ms * 1000), "at_s": round(at - began, 1), "q": q} for ms, at, q in slowest],
-            "stations": args.stations, "package_MB": package_mb, "chunk_MB": args.chunk_mb, "upload_rounds": len(rounds),
+            "stations": args.stations,
+            "package_MB": package_mb,
+            "chunk_MB": args.chunk_mb,
+            "upload_rounds": len(rounds),
             "upload_MBps_median": sorted(r["upload_MBps"] for r in rounds)[len(rounds) // 2] if rounds else 0,
             "copy_MBps_median": sorted(r["copy_MBps"] for r in rounds)[len(rounds) // 2] if rounds else 0,
             "ratio_per_round": [r["ratio"] for r in rounds],
             "ratio_median": ratios[len(ratios) // 2] if ratios else 0,
-            "pass": {"search_p95_le_300ms": percentile(latencies, 95) <= 0.3, "no_errors": not errors,
-                     "upload_ge_50pct_copy": bool(ratios) and ratios[len(ratios) // 2] >= 0.5},
-            "cores": os.cpu_count(), "load_before": os.getloadavg()[0], "build_s": info.get("build_s"),
+            "pass": {
+                "search_p95_le_300ms": percentile(latencies, 95) <= 0.3,
+                "no_errors": not errors,
+                "upload_ge_50pct_copy": bool(ratios) and ratios[len(ratios) // 2] >= 0.5,
+            },
+            "cores": os.cpu_count(),
+            "load_before": os.getloadavg()[0],
+            "build_s": info.get("build_s"),
             "note": "2 cores shared with other work on this machine while it ran",
         }
         print(json.dumps(result, ensure_ascii=False))

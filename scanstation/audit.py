@@ -30,8 +30,18 @@ def entry_hash(prev_hash: str, row: dict) -> str:
     return sm3_hex(payload.encode("utf-8"))
 
 
-def append(conn: sqlite3.Connection, *, ts: str, user: str, station: str, action: str,
-           object_type: str, object_id: str, before=None, after=None) -> int:
+def append(
+    conn: sqlite3.Connection,
+    *,
+    ts: str,
+    user: str,
+    station: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before=None,
+    after=None,
+) -> int:
     """Append one entry; the caller's transaction makes it atomic with the change.
 
     A catalog shared by several processes serialises the chain's head until the transaction ends
@@ -41,14 +51,25 @@ def append(conn: sqlite3.Connection, *, ts: str, user: str, station: str, action
         lock()
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     prev_hash = last[1] if last else GENESIS
-    row = {"id": (last[0] + 1) if last else 1, "ts": ts, "user": user, "station": station,
-           "action": action, "object_type": object_type, "object_id": str(object_id),
-           "before": _canonical(before), "after": _canonical(after)}
+    row = {
+        "id": (last[0] + 1) if last else 1,
+        "ts": ts,
+        "user": user,
+        "station": station,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": _canonical(before),
+        "after": _canonical(after),
+    }
     row["prev_hash"] = prev_hash
     row["hash"] = entry_hash(prev_hash, row)
-    conn.execute("INSERT INTO audit_log (id, ts, user, station, action, object_type, object_id, before, after,"
-                 " prev_hash, hash) VALUES (:id, :ts, :user, :station, :action, :object_type, :object_id,"
-                 " :before, :after, :prev_hash, :hash)", row)
+    conn.execute(
+        "INSERT INTO audit_log (id, ts, user, station, action, object_type, object_id, before, after,"
+        " prev_hash, hash) VALUES (:id, :ts, :user, :station, :action, :object_type, :object_id,"
+        " :before, :after, :prev_hash, :hash)",
+        row,
+    )
     return row["id"]
 
 
@@ -63,30 +84,44 @@ class ChainReport:
 
 def verify(conn: sqlite3.Connection) -> ChainReport:
     """Walk the chain; report the first entry whose link or content does not match."""
-    cur = conn.execute("SELECT id, ts, user, station, action, object_type, object_id, before, after,"
-                       " prev_hash, hash FROM audit_log ORDER BY id")
+    cur = conn.execute(
+        "SELECT id, ts, user, station, action, object_type, object_id, before, after,"
+        " prev_hash, hash FROM audit_log ORDER BY id"
+    )
     names = [d[0] for d in cur.description]
     prev_hash, expected_id, count = GENESIS, 1, 0
     for values in cur:
         row = dict(zip(names, values))
         count += 1
         if row["id"] != expected_id:
-            return ChainReport(False, count, expected_id,
-                               f"entry {expected_id} is missing (next is {row['id']})",
-                               f"第 {expected_id} 条记录缺失（下一条是 {row['id']}）")
+            return ChainReport(
+                False,
+                count,
+                expected_id,
+                f"entry {expected_id} is missing (next is {row['id']})",
+                f"第 {expected_id} 条记录缺失（下一条是 {row['id']}）",
+            )
         if row["prev_hash"] != prev_hash:
-            return ChainReport(False, count, row["id"], "link to the previous entry does not match",
-                               "与上一条记录的链接不符")
+            return ChainReport(
+                False, count, row["id"], "link to the previous entry does not match", "与上一条记录的链接不符"
+            )
         if entry_hash(prev_hash, row) != row["hash"]:
-            return ChainReport(False, count, row["id"], "content was changed after it was written",
-                               "记录内容在写入后被修改")
+            return ChainReport(
+                False, count, row["id"], "content was changed after it was written", "记录内容在写入后被修改"
+            )
         prev_hash, expected_id = row["hash"], expected_id + 1
     return ChainReport(True, count)
 
 
 #: Audited actions whose "after" names the SM3 of a page file that was legitimately stored.
-PAGE_DIGEST_ACTIONS = ("page.capture", "page.rotate", "page.replace", "page.restore", "page.unreplace",
-                       "dossier.archived")
+PAGE_DIGEST_ACTIONS = (
+    "page.capture",
+    "page.rotate",
+    "page.replace",
+    "page.restore",
+    "page.unreplace",
+    "dossier.archived",
+)
 
 
 def recorded_page_digests(conn: sqlite3.Connection) -> tuple[dict[str, set[str]], set[str]]:
@@ -101,13 +136,14 @@ def recorded_page_digests(conn: sqlite3.Connection) -> tuple[dict[str, set[str]]
     actions = PAGE_DIGEST_ACTIONS + ("dossier.renumber",)
     marks = ", ".join("?" for _ in actions)
     for action, object_id, before, after in conn.execute(
-            f"SELECT action, object_id, before, after FROM audit_log WHERE action IN ({marks}) ORDER BY id", actions):
+        f"SELECT action, object_id, before, after FROM audit_log WHERE action IN ({marks}) ORDER BY id", actions
+    ):
         number = str(object_id).split("#", 1)[0]
         try:
             value = json.loads(after) if after else {}
         except ValueError:
             continue
-        if action == "dossier.renumber":        # a corrected 档号 (R12): its pages' history goes with it
+        if action == "dossier.renumber":  # a corrected 档号 (R12): its pages' history goes with it
             try:
                 old = json.loads(before or "{}").get("number")
             except (ValueError, AttributeError):
@@ -125,4 +161,3 @@ def recorded_page_digests(conn: sqlite3.Connection) -> tuple[dict[str, set[str]]
         elif action == "dossier.archived":
             legacy.add(number)
     return recorded, legacy
-

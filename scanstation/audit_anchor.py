@@ -51,13 +51,27 @@ def head(conn: sqlite3.Connection) -> tuple[int, str]:
 def make(home, signer, purpose: str, conn: sqlite3.Connection | None = None, *, save: bool = True) -> dict:
     """Sign the chain head now; kept in the home's checkpoint folder (``save``) and returned."""
     seq, digest = head(conn or home.catalog.conn)
-    checkpoint = {"station": home.station, "fonds": home.fonds, "seq": seq, "head": digest,
-                  "algorithm": "SM3", "made_at": now_iso(), "purpose": purpose}
-    envelope = {"format": FORMAT, "version": 1, "checkpoint": checkpoint,
-                "signature": {"algorithm": signer.algorithm, "fingerprint": signer.fingerprint,
-                              "public_key_pem": signer.public_pem,
-                              "value": base64.b64encode(signer.sign(canonical(checkpoint))).decode("ascii"),
-                              "covers": "canonical JSON of 'checkpoint' (UTF-8, sorted keys, separators ',' ':')"}}
+    checkpoint = {
+        "station": home.station,
+        "fonds": home.fonds,
+        "seq": seq,
+        "head": digest,
+        "algorithm": "SM3",
+        "made_at": now_iso(),
+        "purpose": purpose,
+    }
+    envelope = {
+        "format": FORMAT,
+        "version": 1,
+        "checkpoint": checkpoint,
+        "signature": {
+            "algorithm": signer.algorithm,
+            "fingerprint": signer.fingerprint,
+            "public_key_pem": signer.public_pem,
+            "value": base64.b64encode(signer.sign(canonical(checkpoint))).decode("ascii"),
+            "covers": "canonical JSON of 'checkpoint' (UTF-8, sorted keys, separators ',' ':')",
+        },
+    }
     if save:
         folder = Path(home.path) / FOLDER
         stamp = checkpoint["made_at"][:19].replace(":", "").replace("-", "")
@@ -72,18 +86,24 @@ def to_bytes(envelope: dict) -> bytes:
 def create(session, key_name: str, passphrase: str) -> dict:
     """``scanstation audit checkpoint --key NAME``: an administrator anchors the chain now (audited)."""
     from scanstation.transfer import keys
+
     session.require("keys.manage")
     signer = keys.signer(session.home, key_name, passphrase)
-    session.log("audit.checkpoint", "audit_log", session.home.station, {"key": key_name,
-                                                                          "fingerprint": signer.fingerprint})
+    session.log(
+        "audit.checkpoint", "audit_log", session.home.station, {"key": key_name, "fingerprint": signer.fingerprint}
+    )
     envelope = make(session.home, signer, "manual")
     return envelope["checkpoint"] | {"fingerprint": signer.fingerprint}
 
 
 # -- reading checkpoints from wherever they are kept ---------------------------------------------
 def _is_envelope(data) -> bool:
-    return isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("checkpoint"), dict) \
+    return (
+        isinstance(data, dict)
+        and data.get("format") == FORMAT
+        and isinstance(data.get("checkpoint"), dict)
         and isinstance(data.get("signature"), dict)
+    )
 
 
 def extract(data) -> list[dict]:
@@ -104,8 +124,14 @@ def extract(data) -> list[dict]:
 #: Where checkpoints sit inside a folder given to ``load``: a checkpoint or receipt folder, a package, a
 #: home (its checkpoints and the receipts it keeps), a backup destination (one home copy per generation).
 #: Only these places are looked at, so a backup of millions of page files is not walked.
-PLACES = ("*.json", f"{FOLDER}/*.json", "outbox/receipts/*.json",
-          f"*/{FOLDER}/*.json", f"*/{PACKAGE_FILE}", "*/outbox/receipts/*.json")
+PLACES = (
+    "*.json",
+    f"{FOLDER}/*.json",
+    "outbox/receipts/*.json",
+    f"*/{FOLDER}/*.json",
+    f"*/{PACKAGE_FILE}",
+    "*/outbox/receipts/*.json",
+)
 
 
 def load(path) -> list[dict]:
@@ -134,7 +160,7 @@ class AnchorResult:
     source: str
     seq: int
     made_at: str
-    status: str          # ok | rewritten | truncated | bad_signature | unknown_key | other_station
+    status: str  # ok | rewritten | truncated | bad_signature | unknown_key | other_station
     en: str = ""
     zh: str = ""
 
@@ -166,12 +192,16 @@ class AnchorReport:
 def own_keys(home) -> set[str]:
     """Fingerprints of the keys whose checkpoints this home accepts: its signing keys and trusted keys."""
     from scanstation.transfer import keys
+
     listed = keys.list_keys(home)
     return {k["fingerprint"] for k in listed["signing"] + listed["trusted"] if k.get("fingerprint")}
 
 
-def compare(conn: sqlite3.Connection, envelope: dict, *, station: str, fonds: str, fingerprints: set[str]) -> AnchorResult:
+def compare(
+    conn: sqlite3.Connection, envelope: dict, *, station: str, fonds: str, fingerprints: set[str]
+) -> AnchorResult:
     from scanstation.transfer import signing
+
     cp, sig = envelope["checkpoint"], envelope["signature"]
     source = envelope.get("source", "")
     try:
@@ -185,42 +215,68 @@ def compare(conn: sqlite3.Connection, envelope: dict, *, station: str, fonds: st
     except Exception:
         valid, fingerprint = False, ""
     if not valid:
-        return AnchorResult(source, seq, made_at, "bad_signature",
-                            f"The checkpoint of entry {seq} ({made_at}) has no valid signature: it was altered.",
-                            f"第 {seq} 条的检查点（{made_at}）签名无效：已被篡改。")
+        return AnchorResult(
+            source,
+            seq,
+            made_at,
+            "bad_signature",
+            f"The checkpoint of entry {seq} ({made_at}) has no valid signature: it was altered.",
+            f"第 {seq} 条的检查点（{made_at}）签名无效：已被篡改。",
+        )
     if cp.get("station") != station or cp.get("fonds") != fonds:
-        return AnchorResult(source, seq, made_at, "other_station",
-                            f"checkpoint of station {cp.get('station')} (not this one)",
-                            f"其他站点（{cp.get('station')}）的检查点")
+        return AnchorResult(
+            source,
+            seq,
+            made_at,
+            "other_station",
+            f"checkpoint of station {cp.get('station')} (not this one)",
+            f"其他站点（{cp.get('station')}）的检查点",
+        )
     if fingerprint not in fingerprints:
-        return AnchorResult(source, seq, made_at, "unknown_key",
-                            f"checkpoint signed by a key this home does not know ({fingerprint[:16]}…)",
-                            f"检查点的签名密钥不为本工作目录所知（{fingerprint[:16]}…）")
+        return AnchorResult(
+            source,
+            seq,
+            made_at,
+            "unknown_key",
+            f"checkpoint signed by a key this home does not know ({fingerprint[:16]}…)",
+            f"检查点的签名密钥不为本工作目录所知（{fingerprint[:16]}…）",
+        )
     row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (seq,)).fetchone() if seq > 0 else ("0" * 64,)
     if row is None:
         last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
-        return AnchorResult(source, seq, made_at, "truncated",
-                            f"The audit trail ends at entry {last}, but a signed checkpoint of {made_at} shows it "
-                            f"reached entry {seq}: the newest entries were deleted.",
-                            f"审计日志止于第 {last} 条，但 {made_at} 的签名检查点表明当时已有第 {seq} 条：最新的记录被删除了。")
+        return AnchorResult(
+            source,
+            seq,
+            made_at,
+            "truncated",
+            f"The audit trail ends at entry {last}, but a signed checkpoint of {made_at} shows it "
+            f"reached entry {seq}: the newest entries were deleted.",
+            f"审计日志止于第 {last} 条，但 {made_at} 的签名检查点表明当时已有第 {seq} 条：最新的记录被删除了。",
+        )
     if row[0] != digest:
-        return AnchorResult(source, seq, made_at, "rewritten",
-                            f"Entry {seq} does not carry the hash a signed checkpoint of {made_at} recorded: the audit "
-                            f"trail up to entry {seq} was rewritten (edited or deleted rows re-chained).",
-                            f"第 {seq} 条记录的哈希与 {made_at} 的签名检查点不符：第 {seq} 条及以前的审计日志被改写过"
-                            "（修改或删除后重新串链）。")
+        return AnchorResult(
+            source,
+            seq,
+            made_at,
+            "rewritten",
+            f"Entry {seq} does not carry the hash a signed checkpoint of {made_at} recorded: the audit "
+            f"trail up to entry {seq} was rewritten (edited or deleted rows re-chained).",
+            f"第 {seq} 条记录的哈希与 {made_at} 的签名检查点不符：第 {seq} 条及以前的审计日志被改写过"
+            "（修改或删除后重新串链）。",
+        )
     return AnchorResult(source, seq, made_at, "ok", f"entry {seq} as of {made_at}", f"第 {seq} 条，{made_at}")
 
 
 def verify(home, extra: list | None = None) -> AnchorReport:
     """Compare the catalog with the home's checkpoints and any given files/folders (backups, receipts, packages)."""
     envelopes = []
-    for own in (Path(home.path) / FOLDER, Path(home.path) / "outbox" / "receipts"):   # receipts echo checkpoints
+    for own in (Path(home.path) / FOLDER, Path(home.path) / "outbox" / "receipts"):  # receipts echo checkpoints
         if own.is_dir():
             envelopes += load(own)
     for item in extra or ():
         if not Path(item).exists():
             from scanstation.errors import NotFound
+
             raise NotFound("There is no checkpoint file or folder at {p}.", "{p} 处没有检查点文件或目录。", p=str(item))
         envelopes += load(item)
     fingerprints = own_keys(home)
@@ -231,11 +287,26 @@ def verify(home, extra: list | None = None) -> AnchorReport:
         if key in seen:
             continue
         seen.add(key)
-        report.results.append(compare(home.catalog.conn, envelope, station=home.station, fonds=home.fonds,
-                                      fingerprints=fingerprints))
+        report.results.append(
+            compare(home.catalog.conn, envelope, station=home.station, fonds=home.fonds, fingerprints=fingerprints)
+        )
     report.results.sort(key=lambda r: r.seq)
     return report
 
 
-__all__ = ["AnchorReport", "AnchorResult", "FOLDER", "FORMAT", "PACKAGE_FILE", "canonical", "compare", "create",
-           "extract", "head", "load", "make", "to_bytes", "verify"]
+__all__ = [
+    "AnchorReport",
+    "AnchorResult",
+    "FOLDER",
+    "FORMAT",
+    "PACKAGE_FILE",
+    "canonical",
+    "compare",
+    "create",
+    "extract",
+    "head",
+    "load",
+    "make",
+    "to_bytes",
+    "verify",
+]

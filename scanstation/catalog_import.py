@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scanstation import dossier_number, id_number, retention
-from scanstation.errors import Refused, CheckFailed, InvalidInput
+from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.storage.files import digests
@@ -85,8 +85,8 @@ for _column in COLUMNS:
 # -- reading ------------------------------------------------------------------------------
 @dataclass
 class SourceRow:
-    line: int                       # the row number the spreadsheet shows
-    values: dict                    # column key -> raw cell value (str, int, float, datetime or None)
+    line: int  # the row number the spreadsheet shows
+    values: dict  # column key -> raw cell value (str, int, float, datetime or None)
 
 
 @dataclass
@@ -100,8 +100,13 @@ class ImportProblem:
     key: str = ""
 
     def __str__(self) -> str:
-        return tr("Row {row}, {column}: {why}", "第 {row} 行，{column}：{why}", row=self.row, column=self.column,
-                  why=tr(self.en, self.zh))
+        return tr(
+            "Row {row}, {column}: {why}",
+            "第 {row} 行，{column}：{why}",
+            row=self.row,
+            column=self.column,
+            why=tr(self.en, self.zh),
+        )
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "key": self.key, "en": self.en, "zh": self.zh}
@@ -116,7 +121,10 @@ class CatalogImportRejected(CheckFailed):
             "The catalog {file} was not imported: {n} problem(s) in {rows} row(s). Nothing was imported; "
             "correct the rows listed and import the file again.",
             "目录 {file} 未导入：{rows} 行中共有 {n} 个问题。未导入任何内容；请更正所列各行后重新导入。",
-            file=file_name, n=len(problems), rows=rows)
+            file=file_name,
+            n=len(problems),
+            rows=rows,
+        )
         self.file = file_name
         self.problems = problems
 
@@ -126,13 +134,13 @@ class RowReader:
 
     def __init__(self, name: str, kind: str):
         self.name = name
-        self.kind = kind                    # "xlsx" | "csv"
+        self.kind = kind  # "xlsx" | "csv"
         self.sheet = ""
         self.encoding = ""
         self.header_row = 0
-        self.headers: dict[str, str] = {}   # column key -> header text as in the file
-        self.ignored: list[str] = []        # headers that are not 目录 columns
-        self.problems: list[ImportProblem] = []   # problems of the header itself
+        self.headers: dict[str, str] = {}  # column key -> header text as in the file
+        self.ignored: list[str] = []  # headers that are not 目录 columns
+        self.problems: list[ImportProblem] = []  # problems of the header itself
         self._rows = iter(())
         self._closer = None
         self._indexes: list[tuple[int, str]] = []
@@ -150,18 +158,27 @@ class RowReader:
                     self.ignored.append(text)
                 continue
             if key in self.headers:
-                self.problems.append(ImportProblem(
-                    line, text, f"the column {COLUMN_BY_KEY[key].en} appears twice ('{self.headers[key]}' and "
-                                f"'{text}'); keep one", f"“{COLUMN_BY_KEY[key].zh}”列出现了两次（“{self.headers[key]}”与"
-                                                        f"“{text}”）；请只保留一列", key))
+                self.problems.append(
+                    ImportProblem(
+                        line,
+                        text,
+                        f"the column {COLUMN_BY_KEY[key].en} appears twice ('{self.headers[key]}' and "
+                        f"'{text}'); keep one",
+                        f"“{COLUMN_BY_KEY[key].zh}”列出现了两次（“{self.headers[key]}”与“{text}”）；请只保留一列",
+                        key,
+                    )
+                )
                 continue
             self.headers[key] = text
             self._indexes.append((index, key))
         for key in MANDATORY:
             if key not in self.headers:
                 column = COLUMN_BY_KEY[key]
-                self.problems.append(ImportProblem(line, column.zh, f"there is no {column.en} ({column.zh}) column",
-                                                   f"缺少“{column.zh}”列", key))
+                self.problems.append(
+                    ImportProblem(
+                        line, column.zh, f"there is no {column.en} ({column.zh}) column", f"缺少“{column.zh}”列", key
+                    )
+                )
 
     def _data(self, numbered_rows):
         indexes = self._indexes
@@ -180,11 +197,15 @@ class RowReader:
             return next(self._rows)
         except StopIteration:
             raise
-        except Exception as exc:   # a damaged sheet or record part-way through the file
+        except Exception as exc:  # a damaged sheet or record part-way through the file
             self.close()
-            raise InvalidInput("{file} cannot be read to the end ({error}). Open it in Excel or WPS, save it "
-                               "again and import it again.", "无法完整读取 {file}（{error}）。请用 Excel 或 WPS 打开、"
-                               "重新保存后再导入。", file=self.name, error=str(exc) or type(exc).__name__) from exc
+            raise InvalidInput(
+                "{file} cannot be read to the end ({error}). Open it in Excel or WPS, save it "
+                "again and import it again.",
+                "无法完整读取 {file}（{error}）。请用 Excel 或 WPS 打开、重新保存后再导入。",
+                file=self.name,
+                error=str(exc) or type(exc).__name__,
+            ) from exc
 
     def close(self) -> None:
         if self._closer is not None:
@@ -204,8 +225,9 @@ def read_rows(path) -> RowReader:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput("Cannot read {file}: {error}.", "无法读取 {file}：{error}。",
-                           file=str(path), error=exc.strerror or str(exc)) from exc
+        raise InvalidInput(
+            "Cannot read {file}: {error}.", "无法读取 {file}：{error}。", file=str(path), error=exc.strerror or str(exc)
+        ) from exc
     return rows_from_bytes(path.name, data)
 
 
@@ -216,16 +238,24 @@ def rows_from_bytes(name: str, data: bytes) -> RowReader:
     if suffix in (".csv", ".txt", ".tsv"):
         return _csv_rows(name, data)
     if suffix in (".xls", ".et", ".wps"):
-        raise InvalidInput("{file} is an old-format spreadsheet; save it as .xlsx (Excel workbook) or .csv and import that.",
-                           "{file} 是旧格式的电子表格；请另存为 .xlsx（Excel 工作簿）或 .csv 后再导入。", file=name)
-    raise InvalidInput("{file} is neither an .xlsx nor a .csv file.", "{file} 既不是 .xlsx 也不是 .csv 文件。", file=name)
+        raise InvalidInput(
+            "{file} is an old-format spreadsheet; save it as .xlsx (Excel workbook) or .csv and import that.",
+            "{file} 是旧格式的电子表格；请另存为 .xlsx（Excel 工作簿）或 .csv 后再导入。",
+            file=name,
+        )
+    raise InvalidInput(
+        "{file} is neither an .xlsx nor a .csv file.", "{file} 既不是 .xlsx 也不是 .csv 文件。", file=name
+    )
 
 
 def _not_found(name: str) -> InvalidInput:
-    return InvalidInput("No header row with a 档号 column was found in the first {n} rows of {file}. "
-                        "Put the column headers (档号, 题名, …) in one row above the data.",
-                        "在 {file} 的前 {n} 行中没有找到含“档号”列的表头行。请在数据上方用一行写出列名（档号、题名……）。",
-                        file=name, n=HEADER_SEARCH_ROWS)
+    return InvalidInput(
+        "No header row with a 档号 column was found in the first {n} rows of {file}. "
+        "Put the column headers (档号, 题名, …) in one row above the data.",
+        "在 {file} 的前 {n} 行中没有找到含“档号”列的表头行。请在数据上方用一行写出列名（档号、题名……）。",
+        file=name,
+        n=HEADER_SEARCH_ROWS,
+    )
 
 
 def _find_header(reader: RowReader, numbered_rows) -> bool:
@@ -241,19 +271,23 @@ def _find_header(reader: RowReader, numbered_rows) -> bool:
 
 def _xlsx_rows(name: str, data: bytes) -> RowReader:
     import openpyxl
+
     reader = RowReader(name, "xlsx")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged or foreign files
-        raise InvalidInput("{file} cannot be read as an Excel workbook ({error}). Open it in Excel or WPS and save "
-                           "it again as .xlsx.", "无法将 {file} 作为 Excel 工作簿读取（{error}）。请用 Excel 或 WPS 打开后"
-                                                 "重新另存为 .xlsx。", file=name, error=str(exc) or type(exc).__name__) from exc
+        raise InvalidInput(
+            "{file} cannot be read as an Excel workbook ({error}). Open it in Excel or WPS and save it again as .xlsx.",
+            "无法将 {file} 作为 Excel 工作簿读取（{error}）。请用 Excel 或 WPS 打开后重新另存为 .xlsx。",
+            file=name,
+            error=str(exc) or type(exc).__name__,
+        ) from exc
     reader._closer = workbook.close
     sheets = [workbook.active] + [ws for ws in workbook.worksheets if ws is not workbook.active]
     for sheet in sheets:
         if sheet is None or not hasattr(sheet, "iter_rows"):
             continue
-        sheet.reset_dimensions()   # some programs write a wrong size; read what is there
+        sheet.reset_dimensions()  # some programs write a wrong size; read what is there
         numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
         if _find_header(reader, numbered):
             reader.sheet = sheet.title
@@ -263,8 +297,11 @@ def _xlsx_rows(name: str, data: bytes) -> RowReader:
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(encoding), encoding
@@ -275,10 +312,11 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise InvalidInput("{file} is neither UTF-8 nor GB18030 (GBK) text. Save it from Excel or WPS as "
-                       "\"CSV UTF-8\" and import it again.",
-                       "{file} 既不是 UTF-8 也不是 GB18030（GBK）编码的文本。请在 Excel 或 WPS 中另存为"
-                       "“CSV UTF-8”后重新导入。", file=name)
+    raise InvalidInput(
+        '{file} is neither UTF-8 nor GB18030 (GBK) text. Save it from Excel or WPS as "CSV UTF-8" and import it again.',
+        "{file} 既不是 UTF-8 也不是 GB18030（GBK）编码的文本。请在 Excel 或 WPS 中另存为“CSV UTF-8”后重新导入。",
+        file=name,
+    )
 
 
 def _csv_rows(name: str, data: bytes) -> RowReader:
@@ -292,8 +330,12 @@ def _csv_rows(name: str, data: bytes) -> RowReader:
         if _find_header(reader, numbered):
             return reader
     except csv.Error as exc:
-        raise InvalidInput("{file} is not a readable CSV file ({error}).", "{file} 不是可读取的 CSV 文件（{error}）。",
-                           file=name, error=str(exc)) from exc
+        raise InvalidInput(
+            "{file} is not a readable CSV file ({error}).",
+            "{file} 不是可读取的 CSV 文件（{error}）。",
+            file=name,
+            error=str(exc),
+        ) from exc
     raise _not_found(name)
 
 
@@ -329,9 +371,10 @@ def parse_date(value) -> date:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and 10000101 <= value <= 99991231:
-            text = str(int(value))   # 20240601 typed as a number
-        elif 1 <= value < 2958466:   # a date cell whose date format was lost: Excel's day count
+            text = str(int(value))  # 20240601 typed as a number
+        elif 1 <= value < 2958466:  # a date cell whose date format was lost: Excel's day count
             from openpyxl.utils.datetime import from_excel
+
             return from_excel(value).date()
         else:
             raise ValueError(value)
@@ -362,8 +405,8 @@ def _same_number(a: str, b: str) -> bool:
 
 @dataclass
 class Validation:
-    records: list = field(default_factory=list)        # tuples in INSERT_COLUMNS order, without timestamps
-    problems: list = field(default_factory=list)       # ImportProblem, by row
+    records: list = field(default_factory=list)  # tuples in INSERT_COLUMNS order, without timestamps
+    problems: list = field(default_factory=list)  # ImportProblem, by row
     rows: int = 0
     years: Counter = field(default_factory=Counter)
     retentions: Counter = field(default_factory=Counter)
@@ -373,17 +416,37 @@ class Validation:
         return not self.problems
 
 
-INSERT_COLUMNS = ("number", "fonds_code", "year", "category", "insurance_type", "business_stage", "retention",
-                  "title", "responsible", "date", "declared_pages", "security_level", "volume_no", "item_no",
-                  "box_no", "person_name", "person_id_number", "employer", "remarks", "status",
-                  "created_at", "updated_at")
-INSERT_SQL = (f"INSERT INTO dossiers ({', '.join(INSERT_COLUMNS)}) "
-              f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})")
+INSERT_COLUMNS = (
+    "number",
+    "fonds_code",
+    "year",
+    "category",
+    "insurance_type",
+    "business_stage",
+    "retention",
+    "title",
+    "responsible",
+    "date",
+    "declared_pages",
+    "security_level",
+    "volume_no",
+    "item_no",
+    "box_no",
+    "person_name",
+    "person_id_number",
+    "employer",
+    "remarks",
+    "status",
+    "created_at",
+    "updated_at",
+)
+INSERT_SQL = f"INSERT INTO dossiers ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})"
 
 
 def _protect_personal_fields(home, records: list[tuple]) -> list[tuple]:
     """R40: with protection on, personal fields are stored encrypted (the key is unlocked at login)."""
     from scanstation.custody import protection
+
     if not protection.is_enabled(home):
         return records
     where = [INSERT_COLUMNS.index(f) for f in protection.PERSONAL_FIELDS]
@@ -396,8 +459,9 @@ def _protect_personal_fields(home, records: list[tuple]) -> list[tuple]:
     return out
 
 
-def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
-             fonds: str | None = None) -> Validation:
+def validate(
+    rows, catalog=None, schema: dossier_number.Schema | None = None, *, fonds: str | None = None
+) -> Validation:
     """Check every row; returns the records to insert and every problem found.
 
     ``rows``: a RowReader (or any iterable of SourceRow). ``catalog``: when given, numbers already
@@ -431,23 +495,37 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
         raw_number = _text(get("number"))
         number = None
         if not raw_number:
-            add(line, "number", "the dossier number is empty; every dossier needs one", "档号为空；每个案卷都必须有档号")
+            add(
+                line, "number", "the dossier number is empty; every dossier needs one", "档号为空；每个案卷都必须有档号"
+            )
         else:
             number, reasons = analyse(raw_number, schema, False)
             if reasons:
-                add(line, "number", f"'{raw_number}' is not a valid dossier number: " + "; ".join(p.en for p in reasons),
-                    f"“{raw_number}”不是有效的档号：" + "；".join(p.zh for p in reasons))
+                add(
+                    line,
+                    "number",
+                    f"'{raw_number}' is not a valid dossier number: " + "; ".join(p.en for p in reasons),
+                    f"“{raw_number}”不是有效的档号：" + "；".join(p.zh for p in reasons),
+                )
             else:
                 text = number.text
                 first = seen.get(text)
                 if first is not None:
-                    add(line, "number", f"{text} appears twice in the file: also in row {first}",
-                        f"{text} 在文件中重复：第 {first} 行也是该档号")
+                    add(
+                        line,
+                        "number",
+                        f"{text} appears twice in the file: also in row {first}",
+                        f"{text} 在文件中重复：第 {first} 行也是该档号",
+                    )
                 else:
                     seen[text] = line
                 if fonds and number.fonds != fonds:
-                    add(line, "number", f"{text} belongs to fonds {number.fonds}, but this station keeps fonds {fonds}",
-                        f"{text} 属于全宗 {number.fonds}，而本站的全宗号是 {fonds}")
+                    add(
+                        line,
+                        "number",
+                        f"{text} belongs to fonds {number.fonds}, but this station keeps fonds {fonds}",
+                        f"{text} 属于全宗 {number.fonds}，而本站的全宗号是 {fonds}",
+                    )
 
         title = _text(get("title"))
         if not title:
@@ -459,24 +537,40 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
             try:
                 code = retention.parse_code(raw)
             except InvalidInput:
-                add(line, "retention", f"'{raw}' is not a retention period; use {retention.CODE_LIST}",
-                    f"“{raw}”不是保管期限；应为 {retention.CODE_LIST_ZH}")
+                add(
+                    line,
+                    "retention",
+                    f"'{raw}' is not a retention period; use {retention.CODE_LIST}",
+                    f"“{raw}”不是保管期限；应为 {retention.CODE_LIST_ZH}",
+                )
             else:
                 if number and code != number.retention:
-                    add(line, "retention", f"{code} differs from the retention {number.retention} in the dossier number",
-                        f"{code} 与档号中的保管期限 {number.retention} 不一致")
+                    add(
+                        line,
+                        "retention",
+                        f"{code} differs from the retention {number.retention} in the dossier number",
+                        f"{code} 与档号中的保管期限 {number.retention} 不一致",
+                    )
 
         pages = None
         raw_pages = get("pages")
         if _text(raw_pages):
             pages = _pages(raw_pages)
             if pages is None or pages < 1:
-                add(line, "pages", f"the page count '{_text(raw_pages)}' is not a positive whole number",
-                    f"页数“{_text(raw_pages)}”不是正整数")
+                add(
+                    line,
+                    "pages",
+                    f"the page count '{_text(raw_pages)}' is not a positive whole number",
+                    f"页数“{_text(raw_pages)}”不是正整数",
+                )
                 pages = None
             elif pages > MAX_PAGES:
-                add(line, "pages", f"{pages} pages cannot be numbered {{档号}}-0001…{MAX_PAGES}; split the dossier",
-                    f"{pages} 页超出页号范围（0001–{MAX_PAGES}）；请拆分案卷")
+                add(
+                    line,
+                    "pages",
+                    f"{pages} pages cannot be numbered {{档号}}-0001…{MAX_PAGES}; split the dossier",
+                    f"{pages} 页超出页号范围（0001–{MAX_PAGES}）；请拆分案卷",
+                )
                 pages = None
 
         iso_date = ""
@@ -485,27 +579,43 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
             try:
                 day = parse_date(raw_date)
             except (ValueError, OverflowError):
-                add(line, "date", f"the date '{_text(raw_date)}' cannot be read; write it as 2024-06-01, 2024/6/1, "
-                                  f"20240601 or 2024年6月1日", f"无法识别日期“{_text(raw_date)}”；请写成 2024-06-01、"
-                                                              f"2024/6/1、20240601 或 2024年6月1日")
+                add(
+                    line,
+                    "date",
+                    f"the date '{_text(raw_date)}' cannot be read; write it as 2024-06-01, 2024/6/1, "
+                    f"20240601 or 2024年6月1日",
+                    f"无法识别日期“{_text(raw_date)}”；请写成 2024-06-01、2024/6/1、20240601 或 2024年6月1日",
+                )
             else:
                 iso_date = day.isoformat()
                 if number and day.year != number.year:
-                    add(line, "date", f"the date {iso_date} is in {day.year}, but the dossier number says {number.year}",
-                        f"日期 {iso_date} 属于 {day.year} 年，而档号中的年度是 {number.year}")
+                    add(
+                        line,
+                        "date",
+                        f"the date {iso_date} is in {day.year}, but the dossier number says {number.year}",
+                        f"日期 {iso_date} 属于 {day.year} 年，而档号中的年度是 {number.year}",
+                    )
 
         raw_id = get("id_number")
         person_id = ""
         if _text(raw_id):
             if isinstance(raw_id, (int, float)):
-                add(line, "id_number", "the ID number is stored as a number, which keeps only 15 digits; format the "
-                                       "column as text and type the number again",
-                    "身份证号以数字格式保存，只保留 15 位有效数字；请将该列设为文本格式后重新录入")
+                add(
+                    line,
+                    "id_number",
+                    "the ID number is stored as a number, which keeps only 15 digits; format the "
+                    "column as text and type the number again",
+                    "身份证号以数字格式保存，只保留 15 位有效数字；请将该列设为文本格式后重新录入",
+                )
             else:
                 why = id_number.problem(raw_id)
                 if why:
-                    add(line, "id_number", f"the ID number {id_number.mask(raw_id)} is not valid: {why[0]}",
-                        f"身份证号 {id_number.mask(raw_id)} 无效：{why[1]}")
+                    add(
+                        line,
+                        "id_number",
+                        f"the ID number {id_number.mask(raw_id)} is not valid: {why[0]}",
+                        f"身份证号 {id_number.mask(raw_id)} 无效：{why[1]}",
+                    )
                 else:
                     person_id = id_number.normalise(raw_id)
 
@@ -518,13 +628,21 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
                     given = match.group(1) if match else given
                 if given and given != expected:
                     name = COLUMN_BY_KEY[key]
-                    add(line, key, f"{given} differs from the {name.en} {expected} in the dossier number",
-                        f"{given} 与档号中的{name.zh} {expected} 不一致")
+                    add(
+                        line,
+                        key,
+                        f"{given} differs from the {name.en} {expected} in the dossier number",
+                        f"{given} 与档号中的{name.zh} {expected} 不一致",
+                    )
             for key, given, present in (("volume", volume, has_volume), ("item", item, has_item)):
                 if present and given and not _same_number(given, number.fields[key]):
                     name = COLUMN_BY_KEY[key]
-                    add(line, key, f"{given} differs from the {name.en} {number.fields[key]} in the dossier number",
-                        f"{given} 与档号中的{name.zh} {number.fields[key]} 不一致")
+                    add(
+                        line,
+                        key,
+                        f"{given} differs from the {name.en} {number.fields[key]} in the dossier number",
+                        f"{given} 与档号中的{name.zh} {number.fields[key]} 不一致",
+                    )
             if has_volume:
                 volume = number.fields["volume"]
             if has_item:
@@ -535,16 +653,38 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
         lines_of[number.text] = line
         result.years[number.year] += 1
         result.retentions[retention_code] += 1
-        result.records.append((
-            number.text, number.fonds, number.year, number.category_group, _text(get("insurance_type")),
-            _text(get("business_stage")), retention_code, title, _text(get("responsible")), iso_date, pages,
-            _text(get("security")), volume, item, _text(get("box")), _text(get("name")), person_id,
-            _text(get("employer")), _text(get("remarks"))))
+        result.records.append(
+            (
+                number.text,
+                number.fonds,
+                number.year,
+                number.category_group,
+                _text(get("insurance_type")),
+                _text(get("business_stage")),
+                retention_code,
+                title,
+                _text(get("responsible")),
+                iso_date,
+                pages,
+                _text(get("security")),
+                volume,
+                item,
+                _text(get("box")),
+                _text(get("name")),
+                person_id,
+                _text(get("employer")),
+                _text(get("remarks")),
+            )
+        )
 
     if catalog is not None and lines_of:
         for text in existing_numbers(catalog, list(lines_of)):
-            add(lines_of[text], "number", f"{text} is already in the catalog; a dossier number is imported only once",
-                f"{text} 已在目录中；同一档号只能导入一次")
+            add(
+                lines_of[text],
+                "number",
+                f"{text} is already in the catalog; a dossier number is imported only once",
+                f"{text} 已在目录中；同一档号只能导入一次",
+            )
     if problems:
         order = {c.key: i for i, c in enumerate(COLUMNS)}
         problems.sort(key=lambda p: (p.row, order.get(p.key, len(order))))
@@ -554,11 +694,12 @@ def validate(rows, catalog=None, schema: dossier_number.Schema | None = None, *,
 def existing_numbers(catalog, numbers: list[str]) -> set[str]:
     """Those of ``numbers`` that are already in the catalog."""
     found: set[str] = set()
-    chunk = 900   # below SQLite's default limit of host parameters
+    chunk = 900  # below SQLite's default limit of host parameters
     for start in range(0, len(numbers), chunk):
-        part = numbers[start:start + chunk]
+        part = numbers[start : start + chunk]
         rows = catalog.conn.execute(
-            f"SELECT number FROM dossiers WHERE number IN ({','.join('?' * len(part))})", part).fetchall()
+            f"SELECT number FROM dossiers WHERE number IN ({','.join('?' * len(part))})", part
+        ).fetchall()
         found.update(r[0] for r in rows)
     return found
 
@@ -573,7 +714,7 @@ class ImportResult:
     bytes: int
     sheet: str
     header_row: int
-    columns: dict          # column key -> header text as in the file
+    columns: dict  # column key -> header text as in the file
     ignored_columns: list
     years: dict
     retentions: dict
@@ -597,16 +738,20 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput("Cannot read {file}: {error}.", "无法读取 {file}：{error}。",
-                           file=str(path), error=exc.strerror or str(exc)) from exc
+        raise InvalidInput(
+            "Cannot read {file}: {error}.", "无法读取 {file}：{error}。", file=str(path), error=exc.strerror or str(exc)
+        ) from exc
     sha256, sm3 = digests(data)
     with rows_from_bytes(path.name, data) as reader:
         checked = validate(reader, home.catalog, schema, fonds=home.fonds)
     if checked.problems:
         raise CatalogImportRejected(path.name, checked.problems)
     if not checked.records:
-        raise InvalidInput("{file} has a header row but no dossier rows; nothing was imported.",
-                           "{file} 只有表头，没有案卷行；未导入任何内容。", file=path.name)
+        raise InvalidInput(
+            "{file} has a header row but no dossier rows; nothing was imported.",
+            "{file} 只有表头，没有案卷行；未导入任何内容。",
+            file=path.name,
+        )
 
     stamp = now_iso()
     tail = ("cataloged", stamp, stamp)
@@ -615,13 +760,21 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
         with session.change("catalog.import", "catalog.import", "catalog", path.name) as change:
             first_id = (change.conn.execute("SELECT max(id) FROM dossiers").fetchone()[0] or 0) + 1
             change.conn.executemany(INSERT_SQL, (record + tail for record in records))
-            from scanstation.search import index_dossier   # searchable by 档号, 题名, 姓名, 单位, ID number
+            from scanstation.search import index_dossier  # searchable by 档号, 题名, 姓名, 单位, ID number
+
             for (dossier_id,) in change.conn.execute("SELECT id FROM dossiers WHERE id >= ?", (first_id,)).fetchall():
                 index_dossier(change.conn, dossier_id)
             change.after = {
-                "file": path.name, "bytes": len(data), "sha256": sha256, "sm3": sm3, "dossiers": len(records),
-                "rows": checked.rows, "sheet": reader.sheet, "header_row": reader.header_row,
-                "first": records[0][0], "last": records[-1][0],
+                "file": path.name,
+                "bytes": len(data),
+                "sha256": sha256,
+                "sm3": sm3,
+                "dossiers": len(records),
+                "rows": checked.rows,
+                "sheet": reader.sheet,
+                "header_row": reader.header_row,
+                "first": records[0][0],
+                "last": records[-1][0],
                 "years": {str(k): v for k, v in sorted(checked.years.items())},
                 "retention": dict(sorted(checked.retentions.items())),
             }
@@ -631,14 +784,47 @@ def import_catalog(session, path, schema: dossier_number.Schema | None = None) -
         # A number was added between the check and the (rolled back) transaction: say which.
         with rows_from_bytes(path.name, data) as again:
             recheck = validate(again, home.catalog, schema, fonds=home.fonds)
-        raise CatalogImportRejected(path.name, recheck.problems or [ImportProblem(
-            reader.header_row, reader.header_of("number"), "a dossier number is already in the catalog",
-            "有档号已在目录中", "number")]) from None
-    return ImportResult(count=len(records), file=path.name, sha256=sha256, sm3=sm3, bytes=len(data),
-                        sheet=reader.sheet, header_row=reader.header_row, columns=dict(reader.headers),
-                        ignored_columns=list(reader.ignored), years=dict(checked.years),
-                        retentions=dict(checked.retentions), seconds=round(time.perf_counter() - started, 3))
+        raise CatalogImportRejected(
+            path.name,
+            recheck.problems
+            or [
+                ImportProblem(
+                    reader.header_row,
+                    reader.header_of("number"),
+                    "a dossier number is already in the catalog",
+                    "有档号已在目录中",
+                    "number",
+                )
+            ],
+        ) from None
+    return ImportResult(
+        count=len(records),
+        file=path.name,
+        sha256=sha256,
+        sm3=sm3,
+        bytes=len(data),
+        sheet=reader.sheet,
+        header_row=reader.header_row,
+        columns=dict(reader.headers),
+        ignored_columns=list(reader.ignored),
+        years=dict(checked.years),
+        retentions=dict(checked.retentions),
+        seconds=round(time.perf_counter() - started, 3),
+    )
 
 
-__all__ = ["COLUMNS", "CatalogImportRejected", "ImportProblem", "ImportResult", "RowReader", "SourceRow",
-           "Validation", "header_key", "import_catalog", "parse_date", "read_rows", "rows_from_bytes", "validate"]
+__all__ = [
+    "COLUMNS",
+    "CatalogImportRejected",
+    "ImportProblem",
+    "ImportResult",
+    "RowReader",
+    "SourceRow",
+    "Validation",
+    "header_key",
+    "import_catalog",
+    "parse_date",
+    "read_rows",
+    "rows_from_bytes",
+    "validate",
+]

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from scanstation.errors import InvalidInput
 from scanstation.storage.catalog import DOSSIER_STATES
 
-MIGRATION = (70, "dossier_list_indexes", """
+MIGRATION = (
+    70,
+    "dossier_list_indexes",
+    """
 CREATE INDEX IF NOT EXISTS dossiers_fonds_year_number ON dossiers(fonds_code, year, number);
 CREATE INDEX IF NOT EXISTS dossiers_fonds_status_number ON dossiers(fonds_code, status, number);
 CREATE INDEX IF NOT EXISTS dossiers_fonds_number ON dossiers(fonds_code, number);
-""")
+""",
+)
 
 MAX_LIMIT = 10000
 COLUMNS = "number, title, year, retention, declared_pages, status, person_name, person_id_number"
@@ -26,21 +30,34 @@ COLUMNS = "number, title, year, retention, declared_pages, status, person_name, 
 @dataclass(frozen=True)
 class DossierPage:
     rows: list[dict]
-    next_after: str | None   # the 档号 to pass as ``after`` for the next page; None when this was the last
+    next_after: str | None  # the 档号 to pass as ``after`` for the next page; None when this was the last
 
 
-def list_dossiers(catalog, fonds: str, *, status: str | None = None, year: int | None = None,
-                  after: str | None = None, limit: int = 50, offset: int = 0) -> DossierPage:
+def list_dossiers(
+    catalog,
+    fonds: str,
+    *,
+    status: str | None = None,
+    year: int | None = None,
+    after: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> DossierPage:
     """One page of the fonds' dossiers in 档号 order, filtered by status and/or 年度.
 
     ``offset`` is kept for scripts written against older versions; it is only cheap near the top.
     """
     if not 1 <= int(limit) <= MAX_LIMIT or int(offset) < 0:
-        raise InvalidInput("--limit must be 1-{max} and --offset ≥ 0.", "--limit 须在 1-{max} 之间，--offset ≥ 0。",
-                           max=MAX_LIMIT)
+        raise InvalidInput(
+            "--limit must be 1-{max} and --offset ≥ 0.", "--limit 须在 1-{max} 之间，--offset ≥ 0。", max=MAX_LIMIT
+        )
     if status is not None and status not in DOSSIER_STATES:
-        raise InvalidInput("Unknown status “{s}”. Known: {known}.", "未知状态“{s}”。可用：{known}。",
-                           s=status, known=", ".join(DOSSIER_STATES))
+        raise InvalidInput(
+            "Unknown status “{s}”. Known: {known}.",
+            "未知状态“{s}”。可用：{known}。",
+            s=status,
+            known=", ".join(DOSSIER_STATES),
+        )
     where, params = ["fonds_code = ?"], [fonds]
     if year is not None:
         where.append("year = ?")
@@ -52,8 +69,10 @@ def list_dossiers(catalog, fonds: str, *, status: str | None = None, year: int |
         where.append("number > ?")
         params.append(after)
     # one row more than asked tells whether there is a next page
-    rows = catalog.query(f"SELECT {COLUMNS} FROM dossiers WHERE {' AND '.join(where)} ORDER BY number"
-                         f" LIMIT ? OFFSET ?", params + [int(limit) + 1, int(offset)])
+    rows = catalog.query(
+        f"SELECT {COLUMNS} FROM dossiers WHERE {' AND '.join(where)} ORDER BY number LIMIT ? OFFSET ?",
+        params + [int(limit) + 1, int(offset)],
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return DossierPage(rows=rows, next_after=rows[-1]["number"] if more and rows else None)
@@ -70,8 +89,10 @@ def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | No
         params.append(status)
     where.append("number > ?")
     params.append("")
-    rows = catalog.conn.execute(f"EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM dossiers WHERE {' AND '.join(where)}"
-                                f" ORDER BY number LIMIT 51", params).fetchall()
+    rows = catalog.conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM dossiers WHERE {' AND '.join(where)} ORDER BY number LIMIT 51",
+        params,
+    ).fetchall()
     return "\n".join(str(r[-1]) for r in rows)
 
 

@@ -13,7 +13,8 @@ administrator may store another one (a JSON-able dict) in the setting ``dossier_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 
 from scanstation.errors import InvalidInput
@@ -21,7 +22,7 @@ from scanstation.i18n import tr
 from scanstation.retention import CODE_LIST, CODE_LIST_ZH, CODES
 
 LEVEL_SEP = "-"
-GROUP_SEP = "\u00b7"   # · MIDDLE DOT, the only dot a 档号 may carry (R13)
+GROUP_SEP = "\u00b7"  # · MIDDLE DOT, the only dot a 档号 may carry (R13)
 SETTING_KEY = "dossier_number.schema"
 KINDS = ("code", "year", "retention", "number")
 EXTENSIONS = ("jpg", "tif", "jp2")
@@ -29,8 +30,9 @@ MAX_SEQ = 9999
 
 # Characters that look like the middle dot: katakana middle dots, bullets, dot operators,
 # the full-width full stop, hyphenation point, Greek ano teleia, word-separator dots.
-LOOKALIKE_DOTS = ("\u0387\u2027\u2022\u2219\u22c5\u30fb\uff65\uff0e\u2e31\u2e33\u16eb\u1427\u318d"
-                  "\u2024\ua78f\ufe52\u2981")
+LOOKALIKE_DOTS = (
+    "\u0387\u2027\u2022\u2219\u22c5\u30fb\uff65\uff0e\u2e31\u2e33\u16eb\u1427\u318d\u2024\ua78f\ufe52\u2981"
+)
 # Dashes and minus signs that stand in for "-": hyphens, figure/en/em dashes, horizontal bar,
 # minus sign, small and full-width hyphen-minus, hyphen bullet.
 # The ASCII full stop: barcode guns in keyboard mode (and most keyboards) cannot type "·", so
@@ -41,7 +43,7 @@ LOOKALIKE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 _TRANSLATION: dict[int, object] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII
-_TRANSLATION[0x3000] = " "                                                          # ideographic space
+_TRANSLATION[0x3000] = " "  # ideographic space
 _TRANSLATION.update({ord(c): GROUP_SEP for c in LOOKALIKE_DOTS + KEYBOARD_DOTS})
 _TRANSLATION.update({ord(c): LEVEL_SEP for c in LOOKALIKE_DASHES})
 _TRANSLATION.update({ord(c): None for c in INVISIBLE})
@@ -53,7 +55,8 @@ _EXT_ALIASES = {"jpg": "jpg", "jpeg": "jpg", "tif": "tif", "tiff": "tif", "jp2":
 
 # Names Windows reserves for devices, with or without an extension.
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
-    f"{dev}{n}" for dev in ("COM", "LPT") for n in list("0123456789") + ["\u00b9", "\u00b2", "\u00b3"]}
+    f"{dev}{n}" for dev in ("COM", "LPT") for n in list("0123456789") + ["\u00b9", "\u00b2", "\u00b3"]
+}
 _WINDOWS_FORBIDDEN = set('<>:"/\\|?*')
 
 
@@ -85,10 +88,13 @@ class InvalidDossierNumber(InvalidInput):
     """A 档号 that does not fit its schema; ``problems`` holds every reason."""
 
     def __init__(self, text: str, problems: list[Problem]):
-        super().__init__("The dossier number '{text}' is not valid: {reasons}. Correct it and try again.",
-                         "档号“{text}”无效：{reasons_zh}。请更正后重试。",
-                         text=text, reasons="; ".join(p.en for p in problems),
-                         reasons_zh="；".join(p.zh for p in problems))
+        super().__init__(
+            "The dossier number '{text}' is not valid: {reasons}. Correct it and try again.",
+            "档号“{text}”无效：{reasons_zh}。请更正后重试。",
+            text=text,
+            reasons="; ".join(p.en for p in problems),
+            reasons_zh="；".join(p.zh for p in problems),
+        )
         self.text = text
         self.problems = problems
         self.field = problems[0].field if problems else None
@@ -118,31 +124,42 @@ class FieldSpec:
 
     def __post_init__(self):
         if not isinstance(self.key, str) or not _KEY_RE.fullmatch(self.key):
-            _bad_schema(f"field key '{self.key}' must be a lower-case identifier",
-                        f"字段键“{self.key}”必须是小写标识符")
+            _bad_schema(
+                f"field key '{self.key}' must be a lower-case identifier", f"字段键“{self.key}”必须是小写标识符"
+            )
         if self.kind not in KINDS:
-            _bad_schema(f"field '{self.key}' has unknown kind '{self.kind}' (use {', '.join(KINDS)})",
-                        f"字段“{self.key}”的类型“{self.kind}”未知（应为 {', '.join(KINDS)}）")
+            _bad_schema(
+                f"field '{self.key}' has unknown kind '{self.kind}' (use {', '.join(KINDS)})",
+                f"字段“{self.key}”的类型“{self.kind}”未知（应为 {', '.join(KINDS)}）",
+            )
         if self.kind == "code":
             if not self.pattern:
                 _bad_schema(f"code field '{self.key}' needs a pattern", f"代码字段“{self.key}”缺少匹配规则")
             try:
                 compiled = re.compile(self.pattern)
             except re.error as exc:
-                _bad_schema(f"the pattern of field '{self.key}' is not a regular expression ({exc})",
-                            f"字段“{self.key}”的匹配规则不是有效的正则表达式（{exc}）")
+                _bad_schema(
+                    f"the pattern of field '{self.key}' is not a regular expression ({exc})",
+                    f"字段“{self.key}”的匹配规则不是有效的正则表达式（{exc}）",
+                )
             if compiled.fullmatch(""):
-                _bad_schema(f"the pattern of field '{self.key}' accepts an empty value",
-                            f"字段“{self.key}”的匹配规则允许空值")
+                _bad_schema(
+                    f"the pattern of field '{self.key}' accepts an empty value", f"字段“{self.key}”的匹配规则允许空值"
+                )
         if self.kind == "number" and not (isinstance(self.width, int) and 1 <= self.width <= 9):
-            _bad_schema(f"number field '{self.key}' needs a width from 1 to 9",
-                        f"序号字段“{self.key}”需要 1 到 9 的位数")
+            _bad_schema(
+                f"number field '{self.key}' needs a width from 1 to 9", f"序号字段“{self.key}”需要 1 到 9 的位数"
+            )
         if self.kind == "year" and not (1000 <= self.minimum <= self.maximum <= 9999):
-            _bad_schema(f"year field '{self.key}' needs 1000 <= minimum <= maximum <= 9999",
-                        f"年度字段“{self.key}”的范围应满足 1000 <= 最小值 <= 最大值 <= 9999")
+            _bad_schema(
+                f"year field '{self.key}' needs 1000 <= minimum <= maximum <= 9999",
+                f"年度字段“{self.key}”的范围应满足 1000 <= 最小值 <= 最大值 <= 9999",
+            )
         if self.example and self.check(self.example) is not None:
-            _bad_schema(f"the example '{self.example}' of field '{self.key}' does not fit the field",
-                        f"字段“{self.key}”的示例“{self.example}”不符合该字段的规则")
+            _bad_schema(
+                f"the example '{self.example}' of field '{self.key}' does not fit the field",
+                f"字段“{self.key}”的示例“{self.example}”不符合该字段的规则",
+            )
 
     @cached_property
     def _regex(self) -> re.Pattern:
@@ -157,11 +174,15 @@ class FieldSpec:
     def rule(self) -> tuple[str, str]:
         """What a valid value looks like, (en, zh)."""
         if self.kind == "number":
-            return (f"exactly {self.width} digits, from {1:0{self.width}d}",
-                    f"{self.width} 位数字，从 {1:0{self.width}d} 起")
+            return (
+                f"exactly {self.width} digits, from {1:0{self.width}d}",
+                f"{self.width} 位数字，从 {1:0{self.width}d} 起",
+            )
         if self.kind == "year":
-            return (f"a 4-digit year from {self.minimum} to {self.maximum}",
-                    f"{self.minimum}–{self.maximum} 之间的 4 位年份")
+            return (
+                f"a 4-digit year from {self.minimum} to {self.maximum}",
+                f"{self.minimum}–{self.maximum} 之间的 4 位年份",
+            )
         if self.kind == "retention":
             return f"one of {CODE_LIST}", f"{CODE_LIST_ZH} 之一"
         return (self.rule_en or f"matching {self.pattern}", self.rule_zh or f"符合规则 {self.pattern}")
@@ -178,8 +199,7 @@ class FieldSpec:
             return None
         rule_en, rule_zh = self.rule()
         if self.kind == "number" and value.isascii() and value.isdigit():
-            return (f"has {len(value)} digit(s); it must have {rule_en}",
-                    f"有 {len(value)} 位数字；应为 {rule_zh}")
+            return (f"has {len(value)} digit(s); it must have {rule_en}", f"有 {len(value)} 位数字；应为 {rule_zh}")
         if self.kind in ("code", "retention") and value != value.upper() and self._regex.fullmatch(value.upper()):
             return (f"must be written in upper case: {value.upper()}", f"应使用大写字母：{value.upper()}")
         return f"must be {rule_en}", f"应为 {rule_zh}"
@@ -198,7 +218,7 @@ class FieldSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FieldSpec":
+    def from_dict(cls, data: dict) -> FieldSpec:
         if not isinstance(data, dict):
             _bad_schema("each field must be an object", "每个字段必须是一个对象")
         allowed = {"key", "zh", "en", "kind", "pattern", "width", "minimum", "maximum", "rule_en", "rule_zh", "example"}
@@ -211,11 +231,15 @@ class FieldSpec:
         for name in ("width", "minimum", "maximum"):
             allowed = (int, type(None)) if name == "width" else (int,)
             if name in data and (isinstance(data[name], bool) or not isinstance(data[name], allowed)):
-                _bad_schema(f"'{name}' of field '{data['key']}' must be a whole number",
-                            f"字段“{data['key']}”的“{name}”必须是整数")
+                _bad_schema(
+                    f"'{name}' of field '{data['key']}' must be a whole number",
+                    f"字段“{data['key']}”的“{name}”必须是整数",
+                )
         for name in ("pattern", "rule_en", "rule_zh", "example"):
             if name in data and not isinstance(data[name], (str, type(None))):
-                _bad_schema(f"'{name}' of field '{data['key']}' must be text", f"字段“{data['key']}”的“{name}”必须是文本")
+                _bad_schema(
+                    f"'{name}' of field '{data['key']}' must be text", f"字段“{data['key']}”的“{name}”必须是文本"
+                )
         return cls(**data)
 
 
@@ -230,8 +254,10 @@ class Schema:
 
     def __post_init__(self):
         if not self.levels or any(not level for level in self.levels):
-            _bad_schema("a schema needs at least one level and every level at least one field",
-                        "档号结构至少需要一级，每级至少一个字段")
+            _bad_schema(
+                "a schema needs at least one level and every level at least one field",
+                "档号结构至少需要一级，每级至少一个字段",
+            )
         keys = [f.key for f in self.fields]
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
@@ -241,8 +267,10 @@ class Schema:
         for kind in ("year", "retention"):
             count = sum(f.kind == kind for f in self.fields)
             if count != 1:
-                _bad_schema(f"a schema needs exactly one '{kind}' field, it has {count}",
-                            f"档号结构必须恰好包含一个“{kind}”字段，现有 {count} 个")
+                _bad_schema(
+                    f"a schema needs exactly one '{kind}' field, it has {count}",
+                    f"档号结构必须恰好包含一个“{kind}”字段，现有 {count} 个",
+                )
 
     @property
     def fields(self) -> tuple[FieldSpec, ...]:
@@ -275,13 +303,18 @@ class Schema:
         return LEVEL_SEP.join(GROUP_SEP.join(_example(f) for f in level) for level in self.levels)
 
     def as_dict(self) -> dict:
-        return {"format": 1, "name": self.name, "zh": self.zh, "en": self.en,
-                "levels": [[f.as_dict() for f in level] for level in self.levels]}
+        return {
+            "format": 1,
+            "name": self.name,
+            "zh": self.zh,
+            "en": self.en,
+            "levels": [[f.as_dict() for f in level] for level in self.levels],
+        }
 
     to_dict = as_dict
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Schema":
+    def from_dict(cls, data: dict) -> Schema:
         """A schema from its stored form; ``{"name": "dat22-item"}`` alone names a built-in one."""
         if not isinstance(data, dict):
             _bad_schema("it must be an object", "它必须是一个对象")
@@ -295,8 +328,12 @@ class Schema:
         for name in ("name", "zh", "en"):
             if not isinstance(data.get(name, ""), str):
                 _bad_schema(f"'{name}' must be text", f"“{name}”必须是文本")
-        return cls(name=data.get("name") or "custom", zh=data.get("zh", ""), en=data.get("en", ""),
-                   levels=tuple(tuple(FieldSpec.from_dict(f) for f in level) for level in levels))
+        return cls(
+            name=data.get("name") or "custom",
+            zh=data.get("zh", ""),
+            en=data.get("en", ""),
+            levels=tuple(tuple(FieldSpec.from_dict(f) for f in level) for level in levels),
+        )
 
 
 def _example(f: FieldSpec) -> str:
@@ -312,12 +349,24 @@ def _example(f: FieldSpec) -> str:
 
 
 def _bad_schema(en: str, zh: str):
-    raise InvalidInput("The 档号 schema is not valid: {why}. Correct it in the settings.",
-                       "档号结构配置无效：{why_zh}。请在设置中更正。", why=en, why_zh=zh)
+    raise InvalidInput(
+        "The 档号 schema is not valid: {why}. Correct it in the settings.",
+        "档号结构配置无效：{why_zh}。请在设置中更正。",
+        why=en,
+        why_zh=zh,
+    )
 
 
-_FONDS = FieldSpec("fonds", "全宗号", "fonds", "code", pattern="[A-Z0-9]{4,6}", example="X001",
-                   rule_en="4 to 6 upper-case letters or digits, e.g. X001", rule_zh="4–6 位大写字母或数字，如 X001")
+_FONDS = FieldSpec(
+    "fonds",
+    "全宗号",
+    "fonds",
+    "code",
+    pattern="[A-Z0-9]{4,6}",
+    example="X001",
+    rule_en="4 to 6 upper-case letters or digits, e.g. X001",
+    rule_zh="4–6 位大写字母或数字，如 X001",
+)
 _YEAR = FieldSpec("year", "年度", "year", "year", example="2024")
 _RETENTION = FieldSpec("retention", "保管期限", "retention", "retention", example="D100")
 
@@ -327,15 +376,34 @@ SOCIAL_INSURANCE = Schema(
     en="Social-insurance files: fonds-category·class·year·retention-volume-item",
     levels=(
         (_FONDS,),
-        (FieldSpec("category", "门类", "category", "code", pattern="[A-Z]{2}", example="ZY",
-                   rule_en="2 upper-case letters, e.g. ZY", rule_zh="2 位大写字母，如 ZY"),
-         FieldSpec("klass", "类别", "class", "code", pattern="[A-Z]{2,4}", example="DJ",
-                   rule_en="2 to 4 upper-case letters, e.g. DJ", rule_zh="2–4 位大写字母，如 DJ"),
-         _YEAR,
-         _RETENTION),
+        (
+            FieldSpec(
+                "category",
+                "门类",
+                "category",
+                "code",
+                pattern="[A-Z]{2}",
+                example="ZY",
+                rule_en="2 upper-case letters, e.g. ZY",
+                rule_zh="2 位大写字母，如 ZY",
+            ),
+            FieldSpec(
+                "klass",
+                "类别",
+                "class",
+                "code",
+                pattern="[A-Z]{2,4}",
+                example="DJ",
+                rule_en="2 to 4 upper-case letters, e.g. DJ",
+                rule_zh="2–4 位大写字母，如 DJ",
+            ),
+            _YEAR,
+            _RETENTION,
+        ),
         (FieldSpec("volume", "案卷号", "volume", "number", width=4),),
         (FieldSpec("item", "件号", "item", "number", width=3),),
-    ))
+    ),
+)
 
 DAT22_ITEM = Schema(
     name="dat22-item",
@@ -343,12 +411,23 @@ DAT22_ITEM = Schema(
     en="DA/T 22 by item: fonds-category·year·retention-item",
     levels=(
         (_FONDS,),
-        (FieldSpec("category", "门类", "category", "code", pattern="[A-Z]{2}", example="WS",
-                   rule_en="2 upper-case letters, e.g. WS", rule_zh="2 位大写字母，如 WS"),
-         _YEAR,
-         FieldSpec("retention", "保管期限", "retention", "retention", example="D30")),
+        (
+            FieldSpec(
+                "category",
+                "门类",
+                "category",
+                "code",
+                pattern="[A-Z]{2}",
+                example="WS",
+                rule_en="2 upper-case letters, e.g. WS",
+                rule_zh="2 位大写字母，如 WS",
+            ),
+            _YEAR,
+            FieldSpec("retention", "保管期限", "retention", "retention", example="D30"),
+        ),
         (FieldSpec("item", "件号", "item", "number", width=4),),
-    ))
+    ),
+)
 
 BUILT_IN: dict[str, Schema] = {SOCIAL_INSURANCE.name: SOCIAL_INSURANCE, DAT22_ITEM.name: DAT22_ITEM}
 
@@ -433,30 +512,48 @@ def is_valid(text, schema: Schema | None = None, strict: bool = False) -> bool:
 
 def _analyse(text, schema: Schema, strict: bool) -> tuple[DossierNumber | None, list[Problem]]:
     if not isinstance(text, str):
-        return None, [Problem(None, f"A dossier number must be text, not {type(text).__name__}.",
-                              f"档号必须是文本，而不是 {type(text).__name__}。")]
+        return None, [
+            Problem(
+                None,
+                f"A dossier number must be text, not {type(text).__name__}.",
+                f"档号必须是文本，而不是 {type(text).__name__}。",
+            )
+        ]
     normal = normalise(text)
     found: list[Problem] = []
     if not normal:
         return None, [Problem(None, "The dossier number is empty; type or scan it.", "档号为空；请输入或扫描档号。")]
     if strict and normal != text:
-        found.append(Problem(None, f"it is not in canonical spelling (look-alike dots or dashes, full-width "
-                                   f"characters or surrounding spaces); the canonical form is {normal}",
-                             f"不是规范写法（含形似的点或连字符、全角字符或首尾空格）；规范写法为 {normal}"))
+        found.append(
+            Problem(
+                None,
+                f"it is not in canonical spelling (look-alike dots or dashes, full-width "
+                f"characters or surrounding spaces); the canonical form is {normal}",
+                f"不是规范写法（含形似的点或连字符、全角字符或首尾空格）；规范写法为 {normal}",
+            )
+        )
     if _WHITESPACE_RE.search(normal):
         found.append(Problem(None, "it contains a space; remove it", "含有空格；请删除"))
     bad = sorted({c for c in normal if c in _WINDOWS_FORBIDDEN or ord(c) < 32 or ord(c) == 127})
     if bad:
         shown = " ".join(repr(c) for c in bad)
-        found.append(Problem(None, f"it contains characters not allowed in file names: {shown}",
-                             f"含有不能用于文件名的字符：{shown}"))
+        found.append(
+            Problem(
+                None, f"it contains characters not allowed in file names: {shown}", f"含有不能用于文件名的字符：{shown}"
+            )
+        )
 
     levels = normal.split(LEVEL_SEP)
     if len(levels) != len(schema.levels):
-        found.append(Problem(None, f"it has {len(levels)} part(s) separated by '-'; it needs "
-                                   f"{len(schema.levels)}: {schema.layout_en}, e.g. {schema.example}",
-                             f"有 {len(levels)} 段（以“-”分隔）；应为 {len(schema.levels)} 段：{schema.layout_zh}，"
-                             f"如 {schema.example}"))
+        found.append(
+            Problem(
+                None,
+                f"it has {len(levels)} part(s) separated by '-'; it needs "
+                f"{len(schema.levels)}: {schema.layout_en}, e.g. {schema.example}",
+                f"有 {len(levels)} 段（以“-”分隔）；应为 {len(schema.levels)} 段：{schema.layout_zh}，"
+                f"如 {schema.example}",
+            )
+        )
         return None, found
 
     values: dict[str, str] = {}
@@ -465,10 +562,14 @@ def _analyse(text, schema: Schema, strict: bool) -> tuple[DossierNumber | None, 
         if len(items) != len(specs):
             layout_en = GROUP_SEP.join(f.en for f in specs)
             layout_zh = GROUP_SEP.join(f.zh for f in specs)
-            found.append(Problem(specs[0].key if len(specs) == 1 else None,
-                                 f"part {index} '{part}' has {len(items)} item(s) separated by '·'; "
-                                 f"it needs {len(specs)}: {layout_en}",
-                                 f"第 {index} 段“{part}”有 {len(items)} 项（以“·”分隔）；应为 {len(specs)} 项：{layout_zh}"))
+            found.append(
+                Problem(
+                    specs[0].key if len(specs) == 1 else None,
+                    f"part {index} '{part}' has {len(items)} item(s) separated by '·'; "
+                    f"it needs {len(specs)}: {layout_en}",
+                    f"第 {index} 段“{part}”有 {len(items)} 项（以“·”分隔）；应为 {len(specs)} 项：{layout_zh}",
+                )
+            )
             continue
         for value, spec in zip(items, specs):
             why = spec.check(value)
@@ -477,8 +578,9 @@ def _analyse(text, schema: Schema, strict: bool) -> tuple[DossierNumber | None, 
             elif value == "":
                 found.append(Problem(spec.key, f"{spec.en} ({spec.zh}) is empty", f"{spec.zh}为空"))
             else:
-                found.append(Problem(spec.key, f"{spec.en} ({spec.zh}) '{value}' {why[0]}",
-                                     f"{spec.zh}“{value}”{why[1]}"))
+                found.append(
+                    Problem(spec.key, f"{spec.en} ({spec.zh}) '{value}' {why[0]}", f"{spec.zh}“{value}”{why[1]}")
+                )
     if not found:
         reason = unsafe_name_reason(normal)
         if reason:
@@ -495,16 +597,23 @@ def format_number(fields: dict, schema: Schema | None = None) -> str:
         raise InvalidInput("Dossier number fields must be given by name.", "档号字段必须按名称给出。")
     unknown = sorted(set(fields) - {f.key for f in schema.fields})
     if unknown:
-        raise InvalidInput("Unknown dossier number field(s) {keys}; the schema has {known}.",
-                           "未知的档号字段 {keys}；该档号结构包含 {known}。",
-                           keys=", ".join(map(str, unknown)), known=", ".join(f.key for f in schema.fields))
+        raise InvalidInput(
+            "Unknown dossier number field(s) {keys}; the schema has {known}.",
+            "未知的档号字段 {keys}；该档号结构包含 {known}。",
+            keys=", ".join(map(str, unknown)),
+            known=", ".join(f.key for f in schema.fields),
+        )
     parts = []
     for level in schema.levels:
         items = []
         for spec in level:
             if spec.key not in fields or fields[spec.key] is None:
-                raise InvalidInput("The dossier number field {name} ({key}) is missing.",
-                                   "缺少档号字段 {name}（{key}）。", name=spec.zh, key=spec.key)
+                raise InvalidInput(
+                    "The dossier number field {name} ({key}) is missing.",
+                    "缺少档号字段 {name}（{key}）。",
+                    name=spec.zh,
+                    key=spec.key,
+                )
             value = fields[spec.key]
             if isinstance(value, bool):
                 value = str(value)
@@ -526,11 +635,15 @@ class PageFileName:
 
 
 def page_extension(ext: str) -> str:
-    """"jpg", "tif" or "jp2" from an extension as typed (".JPG", "tiff", "jpeg")."""
+    """ "jpg", "tif" or "jp2" from an extension as typed (".JPG", "tiff", "jpeg")."""
     key = str(ext or "").strip().lstrip(".").lower()
     if key not in _EXT_ALIASES:
-        raise InvalidInput("Page files are stored as {allowed}, not '{ext}'.",
-                           "页面文件格式只能是 {allowed}，不能是“{ext}”。", allowed=", ".join(EXTENSIONS), ext=ext)
+        raise InvalidInput(
+            "Page files are stored as {allowed}, not '{ext}'.",
+            "页面文件格式只能是 {allowed}，不能是“{ext}”。",
+            allowed=", ".join(EXTENSIONS),
+            ext=ext,
+        )
     return _EXT_ALIASES[key]
 
 
@@ -539,8 +652,12 @@ def file_name(number, seq: int, ext: str, schema: Schema | None = None) -> str:
     if not isinstance(number, DossierNumber):
         number = parse(number, schema)
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
-        raise InvalidInput("Page number {seq} is out of range; pages are numbered 1 to {max}.",
-                           "页号 {seq} 超出范围；页号应为 1 到 {max}。", seq=seq, max=MAX_SEQ)
+        raise InvalidInput(
+            "Page number {seq} is out of range; pages are numbered 1 to {max}.",
+            "页号 {seq} 超出范围；页号应为 1 到 {max}。",
+            seq=seq,
+            max=MAX_SEQ,
+        )
     return f"{number.text}-{seq:04d}.{page_extension(ext)}"
 
 
@@ -549,8 +666,11 @@ def parse_file_name(name: str, schema: Schema | None = None) -> PageFileName:
     match = _PAGE_FILE_RE.fullmatch(name or "")
     ext = match and _EXT_ALIASES.get(match.group("ext"))
     if not match or ext != match.group("ext"):
-        raise InvalidInput("'{name}' is not a page file name {{档号}}-{{NNNN}}.jpg|tif|jp2.",
-                           "“{name}”不是规范的页面文件名 {{档号}}-{{NNNN}}.jpg|tif|jp2。", name=name)
+        raise InvalidInput(
+            "'{name}' is not a page file name {{档号}}-{{NNNN}}.jpg|tif|jp2.",
+            "“{name}”不是规范的页面文件名 {{档号}}-{{NNNN}}.jpg|tif|jp2。",
+            name=name,
+        )
     seq = int(match.group("seq"))
     if seq == 0:
         raise InvalidInput("'{name}': page numbers start at 0001.", "“{name}”：页号从 0001 开始。", name=name)
@@ -582,7 +702,30 @@ def is_safe_file_name(name: str) -> bool:
     return unsafe_name_reason(name) is None
 
 
-__all__ = ["BUILT_IN", "DAT22_ITEM", "DossierNumber", "EXTENSIONS", "FieldSpec", "GROUP_SEP", "InvalidDossierNumber",
-           "LEVEL_SEP", "PageFileName", "Problem", "SETTING_KEY", "SOCIAL_INSURANCE", "Schema", "default_schema",
-           "file_name", "format_number", "is_safe_file_name", "is_valid", "normalise", "page_extension", "parse",
-           "parse_file_name", "problems", "schema_for_home", "unsafe_name_reason"]
+__all__ = [
+    "BUILT_IN",
+    "DAT22_ITEM",
+    "DossierNumber",
+    "EXTENSIONS",
+    "FieldSpec",
+    "GROUP_SEP",
+    "InvalidDossierNumber",
+    "LEVEL_SEP",
+    "PageFileName",
+    "Problem",
+    "SETTING_KEY",
+    "SOCIAL_INSURANCE",
+    "Schema",
+    "default_schema",
+    "file_name",
+    "format_number",
+    "is_safe_file_name",
+    "is_valid",
+    "normalise",
+    "page_extension",
+    "parse",
+    "parse_file_name",
+    "problems",
+    "schema_for_home",
+    "unsafe_name_reason",
+]

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
@@ -35,7 +35,7 @@ def default_home() -> Path:
 
 def now_iso() -> str:
     """Local time, ISO 8601 with zone (R20)."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 class _HomeLock:
@@ -49,7 +49,7 @@ class _HomeLock:
     def __init__(self, home: Path, shared: bool = False):
         self.key = str(home.resolve())
         self.path = home / ".lock"
-        self.shared = shared   # a home whose catalog is a database server: several desks may open it
+        self.shared = shared  # a home whose catalog is a database server: several desks may open it
         self.first = False
 
     def acquire(self) -> None:
@@ -61,9 +61,11 @@ class _HomeLock:
         try:
             if sys.platform == "win32":
                 import msvcrt
+
                 msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
+
                 fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except OSError:
             handle.close()
@@ -75,7 +77,9 @@ class _HomeLock:
             raise HomeError(
                 "The home {home} is in use by another running station ({holder}). Close it first; nothing was changed.",
                 "工作目录 {home} 正被另一个运行中的扫描站使用（{holder}）。请先关闭它；未做任何修改。",
-                home=str(self.path.parent), holder=holder or "?")
+                home=str(self.path.parent),
+                holder=holder or "?",
+            )
         if not self.shared:
             handle.seek(0)
             handle.truncate()
@@ -104,7 +108,7 @@ class StationInfo:
     station: str
     created: str
     software: str
-    role: str = "station"   # station | archive (an archive room's home)
+    role: str = "station"  # station | archive (an archive room's home)
     backend: str = "sqlite"  # sqlite | postgresql (an archive home naming a server and a page store: archive.json)
 
 
@@ -125,6 +129,7 @@ class Home:
             return None
         if self._page_store is None:
             from scanstation.storage import archive_backend
+
             self._page_store = archive_backend.open_page_store(self.path)
         return self._page_store
 
@@ -161,31 +166,44 @@ class Home:
 
     def set_setting(self, key: str, value) -> None:
         with self.catalog.write() as conn:
-            conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                         (key, json.dumps(value, ensure_ascii=False)))
+            conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, ensure_ascii=False)),
+            )
 
     # -- life cycle --------------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, fonds: str, station: str, role: str = "station") -> "Home":
+    def create(cls, path: Path, fonds: str, station: str, role: str = "station") -> Home:
         path = Path(path)
         if (path / STATION_FILE).exists():
-            raise HomeError("{home} is already a station home; nothing was changed.",
-                            "{home} 已经是扫描站工作目录；未做任何修改。", home=str(path))
+            raise HomeError(
+                "{home} is already a station home; nothing was changed.",
+                "{home} 已经是扫描站工作目录；未做任何修改。",
+                home=str(path),
+            )
         if path.exists() and any(path.iterdir()):
-            raise HomeError("{home} is not empty. Choose an empty or new folder for the station home.",
-                            "{home} 不是空目录。请为扫描站工作目录选择一个空的或新的目录。", home=str(path))
+            raise HomeError(
+                "{home} is not empty. Choose an empty or new folder for the station home.",
+                "{home} 不是空目录。请为扫描站工作目录选择一个空的或新的目录。",
+                home=str(path),
+            )
         path.mkdir(parents=True, exist_ok=True)
-        make_private(path)                  # the catalog, images and keys are for this station's account only
+        make_private(path)  # the catalog, images and keys are for this station's account only
         lock = _HomeLock(path)
         lock.acquire()
         try:
             for sub in SUBDIRS:
                 (path / sub).mkdir(exist_ok=True)
             make_private(path / "keys")
-            info = StationInfo(format=HOME_FORMAT, fonds=fonds, station=station, created=now_iso(),
-                               software=f"ScanStation {__version__}", role=role)
-            _create_private(path / CATALOG_FILE)   # SQLite gives its -wal and -shm files the catalog's mode
+            info = StationInfo(
+                format=HOME_FORMAT,
+                fonds=fonds,
+                station=station,
+                created=now_iso(),
+                software=f"ScanStation {__version__}",
+                role=role,
+            )
+            _create_private(path / CATALOG_FILE)  # SQLite gives its -wal and -shm files the catalog's mode
             catalog = Catalog(path / CATALOG_FILE)
             catalog.migrate()
             with catalog.write() as conn:
@@ -198,27 +216,35 @@ class Home:
         return cls(path, info, catalog, lock)
 
     @classmethod
-    def open(cls, path: Path | None = None) -> "Home":
+    def open(cls, path: Path | None = None) -> Home:
         path = Path(path) if path else default_home()
         station_file = path / STATION_FILE
         if not station_file.exists():
             raise HomeError(
                 "No station home at {home}. Create one with: scanstation init --fonds CODE --station ID --admin NAME",
                 "{home} 不是扫描站工作目录。请先创建：scanstation init --fonds 全宗号 --station 站点编号 --admin 管理员",
-                home=str(path))
+                home=str(path),
+            )
         try:
             raw = json.loads(station_file.read_text(encoding="utf-8"))
             info = StationInfo(**raw)
         except (OSError, ValueError, TypeError) as exc:
-            raise HomeError("The home {home} is damaged: {file} cannot be read ({error}). Restore it from a backup.",
-                            "工作目录 {home} 已损坏：无法读取 {file}（{error}）。请从备份恢复。",
-                            home=str(path), file=STATION_FILE, error=str(exc)) from exc
+            raise HomeError(
+                "The home {home} is damaged: {file} cannot be read ({error}). Restore it from a backup.",
+                "工作目录 {home} 已损坏：无法读取 {file}（{error}）。请从备份恢复。",
+                home=str(path),
+                file=STATION_FILE,
+                error=str(exc),
+            ) from exc
         if info.format > HOME_FORMAT:
             raise HomeError(
                 "The home {home} was made by a newer ScanStation (format {found}); this program reads format {known}. "
                 "Install the newer version; nothing was changed.",
                 "工作目录 {home} 由更新版本的 ScanStation 创建（格式 {found}，本程序支持 {known}）。请安装新版本；未做任何修改。",
-                home=str(path), found=info.format, known=HOME_FORMAT)
+                home=str(path),
+                found=info.format,
+                known=HOME_FORMAT,
+            )
         if info.backend == "postgresql":
             return cls._open_server(path, info)
         lock = _HomeLock(path)
@@ -226,8 +252,11 @@ class Home:
         try:
             catalog_path = path / CATALOG_FILE
             if not catalog_path.exists():
-                raise HomeError("The home {home} is damaged: its catalog is missing. Restore it from a backup.",
-                                "工作目录 {home} 已损坏：目录数据库丢失。请从备份恢复。", home=str(path))
+                raise HomeError(
+                    "The home {home} is damaged: its catalog is missing. Restore it from a backup.",
+                    "工作目录 {home} 已损坏：目录数据库丢失。请从备份恢复。",
+                    home=str(path),
+                )
             catalog = Catalog(catalog_path)
             try:
                 catalog.check_version()
@@ -246,9 +275,10 @@ class Home:
         return cls(path, info, catalog, lock)
 
     @classmethod
-    def _open_server(cls, path: Path, info: StationInfo) -> "Home":
+    def _open_server(cls, path: Path, info: StationInfo) -> Home:
         """An archive home whose catalog is on PostgreSQL: several desks open it at once."""
         from scanstation.storage import archive_backend
+
         lock = _HomeLock(path, shared=True)
         lock.acquire()
         try:
@@ -266,25 +296,43 @@ class Home:
         return cls(path, info, catalog, lock)
 
     @classmethod
-    def create_archive(cls, path: Path, fonds: str, station: str, *, dsn: str, store: str,
-                       endpoint: str | None = None, credentials: str | None = None) -> "Home":
+    def create_archive(
+        cls,
+        path: Path,
+        fonds: str,
+        station: str,
+        *,
+        dsn: str,
+        store: str,
+        endpoint: str | None = None,
+        credentials: str | None = None,
+    ) -> Home:
         """``archive init``: a home folder naming a PostgreSQL catalog and a page store, both made ready.
 
         The database may already hold the archive (another desk's home): then this home joins it."""
         from scanstation.storage import archive_backend
+
         path = Path(path)
         if (path / STATION_FILE).exists():
-            raise HomeError("{home} is already a home; nothing was changed.", "{home} 已经是工作目录；未做任何修改。",
-                            home=str(path))
+            raise HomeError(
+                "{home} is already a home; nothing was changed.",
+                "{home} 已经是工作目录；未做任何修改。",
+                home=str(path),
+            )
         if path.exists() and any(path.iterdir()):
-            raise HomeError("{home} is not empty. Choose an empty or new folder for the archive home.",
-                            "{home} 不是空目录。请为档案工作目录选择一个空的或新的目录。", home=str(path))
+            raise HomeError(
+                "{home} is not empty. Choose an empty or new folder for the archive home.",
+                "{home} 不是空目录。请为档案工作目录选择一个空的或新的目录。",
+                home=str(path),
+            )
         archive_backend.check_dsn(dsn)
         archive_backend.load_credentials(credentials)
         from scanstation.storage.page_store import open_store
+
         page_store = open_store(store, endpoint)
         from scanstation.storage.pg_catalog import PgCatalog
-        catalog = PgCatalog(dsn)                 # reachable before anything is written
+
+        catalog = PgCatalog(dsn)  # reachable before anything is written
         created = not path.exists()
         lock = None
         try:
@@ -298,8 +346,15 @@ class Home:
             for sub in SUBDIRS:
                 (path / sub).mkdir(exist_ok=True)
             archive_backend.write_config(path, dsn=dsn, store=store, endpoint=endpoint, credentials=credentials)
-            info = StationInfo(format=HOME_FORMAT, fonds=fonds, station=station, created=now_iso(),
-                               software=f"ScanStation {__version__}", role="archive", backend="postgresql")
+            info = StationInfo(
+                format=HOME_FORMAT,
+                fonds=fonds,
+                station=station,
+                created=now_iso(),
+                software=f"ScanStation {__version__}",
+                role="archive",
+                backend="postgresql",
+            )
             _write_json_atomic(path / STATION_FILE, info.__dict__)
         except BaseException:
             catalog.close()
@@ -307,6 +362,7 @@ class Home:
                 lock.release()
             if created:
                 import shutil
+
                 shutil.rmtree(path, ignore_errors=True)
             raise
         home = cls(path, info, catalog, lock)
@@ -319,7 +375,7 @@ class Home:
         finally:
             self._lock.release()
 
-    def __enter__(self) -> "Home":
+    def __enter__(self) -> Home:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -329,6 +385,7 @@ class Home:
 def _start_temp_files(path: Path, lock: _HomeLock) -> None:
     """Temporary files go under the home; what a killed process left there is swept (storage.temp_files)."""
     from scanstation.storage import temp_files
+
     temp_files.use_home(path)
     if lock.first:
         temp_files.sweep(path)
@@ -337,6 +394,7 @@ def _start_temp_files(path: Path, lock: _HomeLock) -> None:
 def make_private(path: Path) -> None:
     """Owner-only access to a folder of the home (0700); file systems without POSIX modes keep theirs."""
     from scanstation.storage.files import PRIVATE_DIR_MODE
+
     try:
         os.chmod(path, PRIVATE_DIR_MODE)
     except OSError:
@@ -345,6 +403,7 @@ def make_private(path: Path) -> None:
 
 def _create_private(path: Path) -> None:
     from scanstation.storage.files import PRIVATE_FILE_MODE
+
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
     os.close(fd)
     try:
@@ -355,14 +414,19 @@ def _create_private(path: Path) -> None:
 
 def _write_json_atomic(path: Path, data) -> None:
     from scanstation.storage.files import write_atomic
+
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def validate_code(value: str, what_en: str, what_zh: str) -> str:
     """Fonds codes and station ids: letters, digits, '-' and '_' (they end up in file names)."""
     import re
+
     value = (value or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
-        raise InvalidInput(what_en + " '{value}' is not valid: use 1-32 letters, digits, '-' or '_'.",
-                           what_zh + "“{value}”无效：只能使用 1-32 个字母、数字、“-”或“_”。", value=value)
+        raise InvalidInput(
+            what_en + " '{value}' is not valid: use 1-32 letters, digits, '-' or '_'.",
+            what_zh + "“{value}”无效：只能使用 1-32 个字母、数字、“-”或“_”。",
+            value=value,
+        )
     return value

@@ -18,9 +18,9 @@ from scanstation.devices.base import CancelToken
 from scanstation.devices.folder_backend import HotFolder
 from scanstation.dossier_number import normalise
 from scanstation.errors import ScanStationError
-from scanstation.storage.faults import crash_point
 from scanstation.i18n import tr
 from scanstation.profiles import get_profile
+from scanstation.storage.faults import crash_point
 
 
 def dossier_for(root: Path, path: Path) -> str | None:
@@ -33,8 +33,7 @@ def dossier_for(root: Path, path: Path) -> str | None:
 class HotFolderWatch:
     """Polls ``root`` and its dossier sub-folders; files each complete file into its dossier."""
 
-    def __init__(self, session, root: Path, profile_name: str | None = None, settle_s: float = 2.0,
-                 report=print):
+    def __init__(self, session, root: Path, profile_name: str | None = None, settle_s: float = 2.0, report=print):
         self.session = session
         self.root = Path(root)
         self.profile = get_profile(session.home, profile_name)
@@ -62,11 +61,15 @@ class HotFolderWatch:
             for image_file in watcher.poll():
                 number = dossier_for(self.root, image_file.path)
                 if not number:
-                    self._refused(image_file.path, ScanStationError(
-                        "No 档号 for this file: put it in a folder named by the 档号, or name it 档号_….",
-                        "无法确定该文件的档号：请放入以档号命名的文件夹，或命名为“档号_…”。"))
+                    self._refused(
+                        image_file.path,
+                        ScanStationError(
+                            "No 档号 for this file: put it in a folder named by the 档号, or name it 档号_….",
+                            "无法确定该文件的档号：请放入以档号命名的文件夹，或命名为“档号_…”。",
+                        ),
+                    )
                     continue
-                try:   # once per file: frames already filed (before a crash) are not filed again
+                try:  # once per file: frames already filed (before a crash) are not filed again
                     result = self.capture.import_files(number, [image_file.path], self.profile, once_per_file=True)
                 except ScanStationError as exc:
                     self._refused(image_file.path, exc)
@@ -75,20 +78,33 @@ class HotFolderWatch:
                     self._refused(image_file.path, result.error)
                     continue
                 crash_point("watch.filed")
-                watcher.acknowledge(image_file.path)   # only now: its pages are stored
+                watcher.acknowledge(image_file.path)  # only now: its pages are stored
                 self.stored += len(result.pages)
                 taken += 1
                 if result.ended_by == "already_filed":
-                    self.report(tr("{f}: already filed under {d} (before an interruption); moved to taken/.",
-                                   "{f}：此前（中断之前）已存入 {d}；已移到 taken/。", f=image_file.path.name, d=number))
+                    self.report(
+                        tr(
+                            "{f}: already filed under {d} (before an interruption); moved to taken/.",
+                            "{f}：此前（中断之前）已存入 {d}；已移到 taken/。",
+                            f=image_file.path.name,
+                            d=number,
+                        )
+                    )
                     continue
-                self.report(tr("{f}: {n} page(s) filed under {d}.", "{f}：已将 {n} 页存入 {d}。",
-                               f=image_file.path.name, n=len(result.pages), d=number))
+                self.report(
+                    tr(
+                        "{f}: {n} page(s) filed under {d}.",
+                        "{f}：已将 {n} 页存入 {d}。",
+                        f=image_file.path.name,
+                        n=len(result.pages),
+                        d=number,
+                    )
+                )
         return taken
 
     def run(self, cancel: CancelToken, once: bool = False, poll_s: float = 1.0) -> None:
         try:
-            if once:   # wait for files to settle, then take what is ready
+            if once:  # wait for files to settle, then take what is ready
                 deadline = time.monotonic() + self.settle_s * 2 + 1
                 while time.monotonic() < deadline and not cancel.cancelled:
                     self.poll_once()
@@ -105,9 +121,15 @@ def watch_folder(ctx, session, root: Path, profile_name: str | None, once: bool,
     session.require("capture")
     if not root.is_dir():
         from scanstation.errors import NotFound
+
         raise NotFound("The folder {f} does not exist.", "文件夹 {f} 不存在。", f=str(root))
-    watch = HotFolderWatch(session, root, profile_name, settle_s,
-                           report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)))
+    watch = HotFolderWatch(
+        session,
+        root,
+        profile_name,
+        settle_s,
+        report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)),
+    )
     cancel = CancelToken()
     if not once:
         print(tr("Watching {d} (Ctrl+C to stop)…", "正在监视 {d}（按 Ctrl+C 停止）…", d=root), file=sys.stderr)

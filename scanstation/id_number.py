@@ -15,10 +15,46 @@ from datetime import date
 from scanstation.errors import InvalidInput
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CHECK_CHARS = "10X98765432"   # index: weighted sum mod 11
+CHECK_CHARS = "10X98765432"  # index: weighted sum mod 11
 PROVINCES = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-     50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83})
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        21,
+        22,
+        23,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        50,
+        51,
+        52,
+        53,
+        54,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        81,
+        82,
+        83,
+    }
+)
 EARLIEST_BIRTH_YEAR = 1890
 
 _SHAPE_RE = re.compile(r"[0-9]{17}[0-9X]")
@@ -34,8 +70,11 @@ def normalise(text) -> str:
 def check_char(first17: str) -> str:
     """The MOD 11-2 check character for the first 17 digits."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise InvalidInput("A check character needs exactly 17 digits, got '{v}'.",
-                           "计算校验码需要 17 位数字，实际为“{v}”。", v=first17)
+        raise InvalidInput(
+            "A check character needs exactly 17 digits, got '{v}'.",
+            "计算校验码需要 17 位数字，实际为“{v}”。",
+            v=first17,
+        )
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
 
 
@@ -45,8 +84,10 @@ def problem(text, today: date | None = None) -> tuple[str, str] | None:
     if not value:
         return "the ID number is empty", "身份证号为空"
     if len(value) == 15 and value.isdigit():
-        return ("it is an old 15-digit number; use the 18-digit number on the current ID card",
-                "这是旧的 15 位号码；请使用现行身份证上的 18 位号码")
+        return (
+            "it is an old 15-digit number; use the 18-digit number on the current ID card",
+            "这是旧的 15 位号码；请使用现行身份证上的 18 位号码",
+        )
     if len(value) != 18:
         return f"it has {len(value)} characters instead of 18", f"长度为 {len(value)} 位，应为 18 位"
     if not _SHAPE_RE.fullmatch(value):
@@ -62,8 +103,10 @@ def problem(text, today: date | None = None) -> tuple[str, str] | None:
         return f"the birth date {born.isoformat()} is not plausible", f"出生日期 {born.isoformat()} 不合理"
     expected = check_char(value[:17])
     if value[17] != expected:
-        return (f"the check character is {value[17]} but should be {expected}; the number was mistyped",
-                f"校验码为 {value[17]}，应为 {expected}；号码有误")
+        return (
+            f"the check character is {value[17]} but should be {expected}; the number was mistyped",
+            f"校验码为 {value[17]}，应为 {expected}；号码有误",
+        )
     return None
 
 
@@ -75,9 +118,13 @@ def validate(text, today: date | None = None) -> str:
     """The normalised ID number; InvalidInput with the reason when it is not valid."""
     why = problem(text, today)
     if why:
-        raise InvalidInput("The ID number '{v}' is not valid: {why}. Check it against the ID card.",
-                           "身份证号“{v}”无效：{why_zh}。请对照身份证核对。",
-                           v=mask(text), why=why[0], why_zh=why[1])
+        raise InvalidInput(
+            "The ID number '{v}' is not valid: {why}. Check it against the ID card.",
+            "身份证号“{v}”无效：{why_zh}。请对照身份证核对。",
+            v=mask(text),
+            why=why[0],
+            why_zh=why[1],
+        )
     return normalise(text)
 
 
@@ -87,7 +134,7 @@ def birth_date(text) -> date:
 
 
 def sex(text) -> str:
-    """"male" or "female" from the sequence digit."""
+    """ "male" or "female" from the sequence digit."""
     return "male" if int(validate(text)[16]) % 2 else "female"
 
 

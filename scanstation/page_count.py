@@ -17,14 +17,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-MATCHES = "matches"          # images + notes == declared
-EXPLAINED = "explained"      # a difference, explained for exactly these counts
-UNRESOLVED = "unresolved"    # a difference without a valid explanation
-UNDECLARED = "undeclared"    # no 页数 in the catalog
+MATCHES = "matches"  # images + notes == declared
+EXPLAINED = "explained"  # a difference, explained for exactly these counts
+UNRESOLVED = "unresolved"  # a difference without a valid explanation
+UNDECLARED = "undeclared"  # no 页数 in the catalog
 
 # Migration 90: the explanation on the dossier; dossiers completed with an explanation before
 # this column existed get theirs from the audit entry of their completion (same counts kept).
-MIGRATION = (90, "page count explanation on the dossier (R09/R10)", """
+MIGRATION = (
+    90,
+    "page count explanation on the dossier (R09/R10)",
+    """
 ALTER TABLE dossiers ADD COLUMN count_explanation TEXT NOT NULL DEFAULT '';
 UPDATE dossiers SET count_explanation = coalesce((
     SELECT json_object(
@@ -42,7 +45,8 @@ UPDATE dossiers SET count_explanation = coalesce((
       AND (coalesce(json_extract(a.after, '$.missing'), 0) > 0 OR coalesce(json_extract(a.after, '$.extra'), 0) > 0)
     ORDER BY a.id DESC LIMIT 1), '')
 WHERE status IN ('completed', 'approved', 'batched', 'sent', 'transferred');
-""")
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -65,18 +69,34 @@ class Explanation:
         return max(self.images + self.not_scanned - self.declared, 0)
 
     def to_json(self) -> str:
-        return json.dumps({"declared": self.declared, "images": self.images, "not_scanned": self.not_scanned,
-                           "missing": self.missing, "extra": self.extra, "text": self.text, "by": self.by,
-                           "at": self.at}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "declared": self.declared,
+                "images": self.images,
+                "not_scanned": self.not_scanned,
+                "missing": self.missing,
+                "extra": self.extra,
+                "text": self.text,
+                "by": self.by,
+                "at": self.at,
+            },
+            ensure_ascii=False,
+        )
 
     @classmethod
-    def from_json(cls, text: str | None) -> "Explanation | None":
+    def from_json(cls, text: str | None) -> Explanation | None:
         if not text:
             return None
         try:
             data = json.loads(text)
-            return cls(int(data["declared"]), int(data["images"]), int(data["not_scanned"]),
-                       str(data.get("text") or "").strip(), str(data.get("by") or ""), str(data.get("at") or ""))
+            return cls(
+                int(data["declared"]),
+                int(data["images"]),
+                int(data["not_scanned"]),
+                str(data.get("text") or "").strip(),
+                str(data.get("by") or ""),
+                str(data.get("at") or ""),
+            )
         except (ValueError, TypeError, KeyError):
             return None
 
@@ -85,7 +105,7 @@ class Explanation:
         return bool(self.text) and (self.declared, self.images, self.not_scanned) == (declared, images, not_scanned)
 
 
-def status(declared, images: int, not_scanned: int, explanation: "Explanation | None") -> str:
+def status(declared, images: int, not_scanned: int, explanation: Explanation | None) -> str:
     """The rule: MATCHES, EXPLAINED, UNRESOLVED or UNDECLARED."""
     if declared is None:
         return UNDECLARED
@@ -96,22 +116,26 @@ def status(declared, images: int, not_scanned: int, explanation: "Explanation | 
     return UNRESOLVED
 
 
-def is_resolved(declared, images: int, not_scanned: int, explanation: "Explanation | None") -> bool:
+def is_resolved(declared, images: int, not_scanned: int, explanation: Explanation | None) -> bool:
     return status(declared, images, not_scanned, explanation) in (MATCHES, EXPLAINED)
 
 
-def of_dossier(row: dict) -> "Explanation | None":
+def of_dossier(row: dict) -> Explanation | None:
     return Explanation.from_json(row.get("count_explanation"))
 
 
 def describe(e: Explanation) -> tuple[str, str]:
     """(English, Chinese) one-line account of an explained difference."""
     if e.missing:
-        return (f"{e.declared} pages declared, {e.images} images + {e.not_scanned} not-scanned notes: "
-                f"{e.missing} missing, explained by {e.by or '?'}: {e.text}",
-                f"登记 {e.declared} 页，图像 {e.images} 页、未扫描说明 {e.not_scanned} 页：少 {e.missing} 页，"
-                f"已由 {e.by or '?'} 说明：{e.text}")
-    return (f"{e.declared} pages declared, {e.images} images + {e.not_scanned} not-scanned notes: "
-            f"{e.extra} more, explained by {e.by or '?'}: {e.text}",
-            f"登记 {e.declared} 页，图像 {e.images} 页、未扫描说明 {e.not_scanned} 页：多 {e.extra} 页，"
-            f"已由 {e.by or '?'} 说明：{e.text}")
+        return (
+            f"{e.declared} pages declared, {e.images} images + {e.not_scanned} not-scanned notes: "
+            f"{e.missing} missing, explained by {e.by or '?'}: {e.text}",
+            f"登记 {e.declared} 页，图像 {e.images} 页、未扫描说明 {e.not_scanned} 页：少 {e.missing} 页，"
+            f"已由 {e.by or '?'} 说明：{e.text}",
+        )
+    return (
+        f"{e.declared} pages declared, {e.images} images + {e.not_scanned} not-scanned notes: "
+        f"{e.extra} more, explained by {e.by or '?'}: {e.text}",
+        f"登记 {e.declared} 页，图像 {e.images} 页、未扫描说明 {e.not_scanned} 页：多 {e.extra} 页，"
+        f"已由 {e.by or '?'} 说明：{e.text}",
+    )

@@ -18,28 +18,32 @@ are always filed before newer ones, and no new page is written over a file that 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-
-if TYPE_CHECKING:   # the catalog imports this module for its migration: keep its imports light
+if TYPE_CHECKING:  # the catalog imports this module for its migration: keep its imports light
     from scanstation.service import Session
 
 # Imported pages remember the file (and frame) they came from, so a hot-folder file is filed only once.
 MIGRATIONS = [
-    (10, "capture_seams", """
+    (
+        10,
+        "capture_seams",
+        """
 ALTER TABLE pages ADD COLUMN source_file TEXT NOT NULL DEFAULT '';   -- imports: {sha256 of the file}:{name}#{frame}
 CREATE INDEX pages_source_file ON pages(dossier_id, source_file);
-"""),
+""",
+    ),
 ]
 
 
 @dataclass
 class RecoveryReport:
     moves_replayed: int = 0
-    sessions: list = field(default_factory=list)        # capture.RunResult per finished session
-    failed: list[dict] = field(default_factory=list)    # sessions that could not be finished now
-    reconcile: object = None                            # image_store.ReconcileReport
+    sessions: list = field(default_factory=list)  # capture.RunResult per finished session
+    failed: list[dict] = field(default_factory=list)  # sessions that could not be finished now
+    reconcile: object = None  # image_store.ReconcileReport
 
     @property
     def pages(self) -> int:
@@ -50,11 +54,14 @@ class RecoveryReport:
         return not self.failed and (self.reconcile is None or not self.reconcile.missing_files)
 
     def as_dict(self) -> dict:
-        return {"moves_replayed": self.moves_replayed,
-                "sessions": [{"number": r.number, "pages": len(r.pages)} for r in self.sessions],
-                "failed": [{"session": f["session"], "number": f["number"], "error": f["error"].message}
-                           for f in self.failed],
-                "reconcile": self.reconcile.as_dict() if self.reconcile is not None else None}
+        return {
+            "moves_replayed": self.moves_replayed,
+            "sessions": [{"number": r.number, "pages": len(r.pages)} for r in self.sessions],
+            "failed": [
+                {"session": f["session"], "number": f["number"], "error": f["error"].message} for f in self.failed
+            ],
+            "reconcile": self.reconcile.as_dict() if self.reconcile is not None else None,
+        }
 
 
 def recover(session: Session, capture=None, progress: Callable[[dict], None] | None = None) -> RecoveryReport:
@@ -62,6 +69,7 @@ def recover(session: Session, capture=None, progress: Callable[[dict], None] | N
     from scanstation.capture import Capture
     from scanstation.storage import file_moves
     from scanstation.storage.image_store import ImageStore
+
     session.require("capture")
     own = capture is None
     capture = capture or Capture(session)
@@ -87,12 +95,14 @@ def settle_dossier(session: Session, dossier: dict, capture=None) -> None:
     refused with a message that says to run recover."""
     from scanstation.capture import is_live, unfinished_refusal
     from scanstation.storage import file_moves
+
     if capture is not None:
         capture.settle(dossier)
         return
     if file_moves.pending(session.catalog):
         file_moves.apply(session.home.path, session.catalog)
-    rows = session.catalog.query("SELECT id FROM capture_sessions WHERE dossier_id = ? AND state IN ('open', 'interrupted')",
-                                 (dossier["id"],))
+    rows = session.catalog.query(
+        "SELECT id FROM capture_sessions WHERE dossier_id = ? AND state IN ('open', 'interrupted')", (dossier["id"],)
+    )
     if any(not is_live(session.home, r["id"]) for r in rows):
         raise unfinished_refusal(dossier, None)

@@ -24,8 +24,11 @@ def resources_dir() -> Path:
     for c in candidates:
         if c.is_dir():
             return c
-    raise NotFound("The station's resources folder is missing ({p}). Reinstall ScanStation.",
-                   "找不到扫描站的资源目录（{p}）。请重新安装 ScanStation。", p=", ".join(map(str, candidates)))
+    raise NotFound(
+        "The station's resources folder is missing ({p}). Reinstall ScanStation.",
+        "找不到扫描站的资源目录（{p}）。请重新安装 ScanStation。",
+        p=", ".join(map(str, candidates)),
+    )
 
 
 def resource(*parts: str) -> Path:

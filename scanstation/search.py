@@ -64,9 +64,12 @@ from scanstation.errors import InvalidInput
 
 log = logging.getLogger("scanstation.search")
 
-TOKENIZER_VERSION = 1     # change => rebuild_index() (the delete path re-tokenizes old values)
+TOKENIZER_VERSION = 1  # change => rebuild_index() (the delete path re-tokenizes old values)
 
-MIGRATION = (2, "search", f"""
+MIGRATION = (
+    2,
+    "search",
+    f"""
 CREATE VIRTUAL TABLE search_pages USING fts5(bi, uni, content='', tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE search_dossiers USING fts5(bi, uni, content='', tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE search_codes USING fts5(codes, content='', detail='none',
@@ -82,9 +85,10 @@ CREATE TABLE search_dossier_state (
 INSERT INTO settings(key, value) SELECT 'search.index', json_object('tokenizer', {TOKENIZER_VERSION}, 'needs_rebuild',
     json(CASE WHEN EXISTS (SELECT 1 FROM dossiers) THEN 'true' ELSE 'false' END))
     WHERE 1 ON CONFLICT(key) DO NOTHING;
-""")
+""",
+)
 
-RANK_WINDOW = 1000        # at most this many matches are ranked; more: newest first (docstring)
+RANK_WINDOW = 1000  # at most this many matches are ranked; more: newest first (docstring)
 SNIPPET_CHARS = 30
 MARK_OPEN, MARK_CLOSE = "【", "】"
 
@@ -112,14 +116,14 @@ ENCRYPTED_PREFIX = "enc1:"
 
 @dataclass(frozen=True)
 class Hit:
-    number: str                # 档号
-    page: int | None           # page sequence number; None for a catalog-field hit
-    field: str                 # "text" (OCR) or a dossiers column: number, title, person_name, ...
-    snippet: str               # ~30 characters around the first match, marked 【】
-    score: float               # lower is better (bm25 convention)
+    number: str  # 档号
+    page: int | None  # page sequence number; None for a catalog-field hit
+    field: str  # "text" (OCR) or a dossiers column: number, title, person_name, ...
+    snippet: str  # ~30 characters around the first match, marked 【】
+    score: float  # lower is better (bm25 convention)
     dossier_id: int = 0
     page_id: int | None = None
-    engine: str = ""           # OCR engine that read the page ("" for a catalog-field hit)
+    engine: str = ""  # OCR engine that read the page ("" for a catalog-field hit)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -130,7 +134,7 @@ def normalize(text: str) -> str:
     """NFKC (full-width letters and digits), look-alike dots -> "·", lower case; in 档号-like tokens
     the dots OCR reads for "·" (".", ":", "'") -> "·" too (``fold_code_dots``)."""
     text = text or ""
-    if _DOT_LOOKALIKE.search(text):   # translate() and normalize() are slow on CJK text: only when needed
+    if _DOT_LOOKALIKE.search(text):  # translate() and normalize() are slow on CJK text: only when needed
         text = text.translate(_DOT_LOOKALIKES)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
@@ -143,8 +147,9 @@ def fold_code_dots(text: str) -> str:
     them. Other text is returned unchanged."""
     if "." not in text and ":" not in text and "'" not in text and "。" not in text:
         return text
-    return _CODE_LIKE.sub(lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(),
-                          text)
+    return _CODE_LIKE.sub(
+        lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(), text
+    )
 
 
 def index_streams(text: str) -> tuple[str, str]:
@@ -171,13 +176,13 @@ def code_tokens(number: str, id_number: str) -> str:
     number = normalize(number).strip()
     for i, ch in enumerate(number):
         if ch in "-·" and i + 1 < len(number):
-            tokens.append(number[i + 1:])
+            tokens.append(number[i + 1 :])
     id_number = normalize(id_number).strip()
     if len(id_number) >= 8:
         start = 6 if len(id_number) >= 15 else 1
         tokens.extend(id_number[i:] for i in range(start, len(id_number) - 3))
         if len(id_number) == 18:
-            tokens.append(id_number[6:14])   # birth date
+            tokens.append(id_number[6:14])  # birth date
     return " ".join(dict.fromkeys(t for t in tokens if t.strip("-·")))
 
 
@@ -185,6 +190,7 @@ def mask_id_number(value: str) -> str:
     """Keep the first 4 and last 4 characters, stars between (R40; the station's rule in id_number)."""
     try:
         from scanstation.id_number import mask
+
         return mask(value or "")
     except ImportError:
         value = value or ""
@@ -209,10 +215,10 @@ def _plain(value: str) -> str:
 # -- queries -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CompiledQuery:
-    text_match: str            # FTS5 expression for search_pages / search_dossiers ("" = none)
-    terms: tuple[str, ...]     # normalized words, for snippets and field attribution
-    code: str                  # normalized code-like query ("" if the query is not one)
-    clauses: tuple = ()        # the same match as (column, consecutive tokens) pairs, all required
+    text_match: str  # FTS5 expression for search_pages / search_dossiers ("" = none)
+    terms: tuple[str, ...]  # normalized words, for snippets and field attribution
+    code: str  # normalized code-like query ("" if the query is not one)
+    clauses: tuple = ()  # the same match as (column, consecutive tokens) pairs, all required
 
 
 def _word_clauses(word: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -273,7 +279,9 @@ class _Fts5Index:
         self.conn.execute("INSERT INTO search_codes(rowid, codes) VALUES (?, ?)", (rowid, codes))
 
     def delete_codes(self, rowid: int, codes: str) -> None:
-        self.conn.execute("INSERT INTO search_codes(search_codes, rowid, codes) VALUES ('delete', ?, ?)", (rowid, codes))
+        self.conn.execute(
+            "INSERT INTO search_codes(search_codes, rowid, codes) VALUES ('delete', ?, ?)", (rowid, codes)
+        )
 
     def delete_all(self) -> None:
         for table in ("search_pages", "search_dossiers", "search_codes"):
@@ -284,12 +292,22 @@ class _Fts5Index:
             self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
     def match(self, table: str, compiled, limit: int) -> list[int]:
-        return [r[0] for r in self.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
-                                                f"LIMIT ?", (compiled.text_match, limit))]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (compiled.text_match, limit),
+            )
+        ]
 
     def match_code(self, code: str, limit: int) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT rowid FROM search_codes WHERE search_codes MATCH ? "
-                                                "ORDER BY rowid DESC LIMIT ?", ('"' + code + '"', limit)).fetchall()]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT rowid FROM search_codes WHERE search_codes MATCH ? ORDER BY rowid DESC LIMIT ?",
+                ('"' + code + '"', limit),
+            ).fetchall()
+        ]
 
 
 def _index(conn):
@@ -300,6 +318,7 @@ def _index(conn):
         class _Pg(PgSearchIndex):
             def match(self, table, compiled, limit):
                 return super().match(table, compiled.clauses, limit)
+
         return _Pg(conn)
     return _Fts5Index(conn)
 
@@ -317,17 +336,20 @@ def index_page_text(db, page_id: int) -> bool:
     unindex_page(conn, page_id)
     row = conn.execute(
         "SELECT t.text, t.status, p.state FROM page_text t JOIN pages p ON p.id = t.page_id WHERE t.page_id = ?",
-        (page_id,)).fetchone()
+        (page_id,),
+    ).fetchone()
     if not row or row[1] != "done" or row[2] != "active" or not (row[0] or "").strip():
         return False
     protected = _protected(conn)
     if protected is not None and protected.locked:
-        _mark_rebuild_needed(conn)   # R40: keyed tokens need the key; indexed at the next rebuild
+        _mark_rebuild_needed(conn)  # R40: keyed tokens need the key; indexed at the next rebuild
         return False
     bi, uni = _page_streams(protected, row[0])
     _index(conn).insert_text("search_pages", page_id, bi, uni)
-    conn.execute("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-                 (page_id, _page_state(protected, row[0], bi, uni)))
+    conn.execute(
+        "INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
+        (page_id, _page_state(protected, row[0], bi, uni)),
+    )
     return True
 
 
@@ -351,6 +373,7 @@ def _page_state(protected, stored: str, bi: str, uni: str) -> str:
     if protected is None:
         return _digest(stored)
     import scanstation.custody.text_protection as text_protection
+
     return text_protection.state_of(bi, uni)
 
 
@@ -384,6 +407,7 @@ def unindex_page(db, page_id: int) -> bool:
 
 def _keyed_state(state: str):
     import scanstation.custody.text_protection as text_protection
+
     return text_protection.tokens_from_state(state)
 
 
@@ -401,8 +425,10 @@ def index_dossier(db, dossier_id: int) -> bool:
     """(Re)index a dossier's catalog fields (档号, 题名, 姓名, 单位, ID number). Call after an import or edit."""
     conn = _conn(db)
     unindex_dossier(conn, dossier_id)
-    cur = conn.execute("SELECT number, title, person_name, employer, person_id_number, status FROM dossiers "
-                       "WHERE id = ?", (dossier_id,))
+    cur = conn.execute(
+        "SELECT number, title, person_name, employer, person_id_number, status FROM dossiers WHERE id = ?",
+        (dossier_id,),
+    )
     values = cur.fetchone()
     if not values or values[5] == "destroyed":
         return False
@@ -437,8 +463,10 @@ def rebuild_index(db, progress=None) -> dict:
     conn.execute("DELETE FROM search_page_state")
     conn.execute("DELETE FROM search_dossier_state")
     dossiers = pages = 0
-    cur = conn.execute("SELECT id, number, title, person_name, employer, person_id_number FROM dossiers "
-                       "WHERE status != 'destroyed' ORDER BY id")
+    cur = conn.execute(
+        "SELECT id, number, title, person_name, employer, person_id_number FROM dossiers "
+        "WHERE status != 'destroyed' ORDER BY id"
+    )
     while True:
         rows = cur.fetchmany(5000)
         if not rows:
@@ -450,15 +478,18 @@ def rebuild_index(db, progress=None) -> dict:
         for b in batch:
             index.insert_text("search_dossiers", b[0], b[2], b[3])
             index.insert_codes(b[0], b[4])
-        conn.executemany("INSERT INTO search_dossier_state(dossier_id, source) VALUES (?, ?)",
-                         [(b[0], b[1]) for b in batch])
+        conn.executemany(
+            "INSERT INTO search_dossier_state(dossier_id, source) VALUES (?, ?)", [(b[0], b[1]) for b in batch]
+        )
         dossiers += len(batch)
         if progress:
             progress("dossiers", dossiers)
-    cur = conn.execute("SELECT t.page_id, t.text FROM page_text t JOIN pages p ON p.id = t.page_id "
-                       "WHERE t.status = 'done' AND p.state = 'active' AND t.text != '' ORDER BY t.page_id")
+    cur = conn.execute(
+        "SELECT t.page_id, t.text FROM page_text t JOIN pages p ON p.id = t.page_id "
+        "WHERE t.status = 'done' AND p.state = 'active' AND t.text != '' ORDER BY t.page_id"
+    )
     protected = _protected(conn)
-    locked = protected is not None and protected.locked     # R40: pages wait for the key (still needs_rebuild)
+    locked = protected is not None and protected.locked  # R40: pages wait for the key (still needs_rebuild)
     while not locked:
         rows = cur.fetchmany(2000)
         if not rows:
@@ -466,39 +497,50 @@ def rebuild_index(db, progress=None) -> dict:
         batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
         for b in batch:
             index.insert_text("search_pages", b[0], b[2], b[3])
-        conn.executemany("INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-                         [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch])
+        conn.executemany(
+            "INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
+            [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch],
+        )
         pages += len(batch)
         if progress:
             progress("pages", pages)
     index.optimize()
-    conn.execute("INSERT INTO settings(key, value) VALUES ('search.index', ?) "
-                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',))
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES ('search.index', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',),
+    )
     return {"dossiers": dossiers, "pages": pages}
 
 
 def _mark_rebuild_needed(conn) -> None:
-    conn.execute("INSERT INTO settings(key, value) VALUES ('search.index', ?) "
-                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": true}}',))
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES ('search.index', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": true}}',),
+    )
 
 
 def index_needs_rebuild(db) -> bool:
     """True when ``rebuild_index`` should run: the index was built by another tokenizer version,
     was marked damaged, or the search tables were added to a catalog that already had dossiers."""
     import json
+
     row = _conn(db).execute("SELECT value FROM settings WHERE key = 'search.index'").fetchone()
     if not row:
-        return False   # a new catalog: everything is indexed as it arrives
+        return False  # a new catalog: everything is indexed as it arrives
     info = json.loads(row[0])
     return bool(info.get("needs_rebuild")) or info.get("tokenizer") != TOKENIZER_VERSION
 
 
 # -- searching -----------------------------------------------------------------------------
 # Filters over catalog fields: name -> dossiers column. "department" is 责任者, the unit that formed the file.
-FILTER_FIELDS = {"year": "year", "insurance_type": "insurance_type", "business_stage": "business_stage",
-                 "department": "responsible"}
+FILTER_FIELDS = {
+    "year": "year",
+    "insurance_type": "insurance_type",
+    "business_stage": "business_stage",
+    "department": "responsible",
+}
 
 
 def clean_filters(filters: dict | None) -> dict:
@@ -520,8 +562,7 @@ def clean_filters(filters: dict | None) -> dict:
 def _filter_sql(filters: dict, alias: str = "d") -> tuple[str, list]:
     if not filters:
         return "", []
-    return ("".join(f" AND {alias}.{FILTER_FIELDS[name]} = ?" for name in filters),
-            [filters[name] for name in filters])
+    return ("".join(f" AND {alias}.{FILTER_FIELDS[name]} = ?" for name in filters), [filters[name] for name in filters])
 
 
 def filter_choices(db) -> dict[str, list]:
@@ -529,8 +570,10 @@ def filter_choices(db) -> dict[str, list]:
     conn = _conn(db)
     choices = {}
     for name, column in FILTER_FIELDS.items():
-        rows = conn.execute(f"SELECT DISTINCT {column} FROM dossiers WHERE {column} != '' AND {column} IS NOT NULL "
-                            f"AND status != 'destroyed' ORDER BY {column} LIMIT 500").fetchall()
+        rows = conn.execute(
+            f"SELECT DISTINCT {column} FROM dossiers WHERE {column} != '' AND {column} IS NOT NULL "
+            f"AND status != 'destroyed' ORDER BY {column} LIMIT 500"
+        ).fetchall()
         choices[name] = [r[0] for r in rows]
     return choices
 
@@ -538,10 +581,22 @@ def filter_choices(db) -> dict[str, list]:
 def _filtered_dossiers(conn, filters: dict, limit: int) -> list[Hit]:
     """No words, only filters: the newest dossiers that match them."""
     where, params = _filter_sql(filters)
-    cur = conn.execute(f"SELECT d.id, d.number, d.title FROM dossiers d WHERE d.status != 'destroyed'{where} "
-                       f"ORDER BY d.id DESC LIMIT ?", params + [limit])
-    return [Hit(number=number, page=None, field="title", snippet=make_snippet(title or "", ()), score=0.0,
-                dossier_id=dossier_id) for dossier_id, number, title in cur.fetchall()]
+    cur = conn.execute(
+        f"SELECT d.id, d.number, d.title FROM dossiers d WHERE d.status != 'destroyed'{where} "
+        f"ORDER BY d.id DESC LIMIT ?",
+        params + [limit],
+    )
+    return [
+        Hit(
+            number=number,
+            page=None,
+            field="title",
+            snippet=make_snippet(title or "", ()),
+            score=0.0,
+            dossier_id=dossier_id,
+        )
+        for dossier_id, number, title in cur.fetchall()
+    ]
 
 
 def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dict | None = None) -> list[Hit]:
@@ -555,15 +610,17 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
     if not compiled.text_match and not compiled.code:
         if filters:
             return _filtered_dossiers(conn, filters, limit)
-        raise InvalidInput("Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。")
+        raise InvalidInput(
+            "Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。"
+        )
     # a few spare rows: some candidates may be stale (replaced pages); with filters, many may be filtered out
     want = max(limit + 10, RANK_WINDOW) if filters else limit + 10
-    candidates: list[tuple[float, str, int]] = []   # (score, kind, id)
+    candidates: list[tuple[float, str, int]] = []  # (score, kind, id)
     if compiled.code:
         candidates += [(score, "code", dossier_id) for score, dossier_id in _code_candidates(conn, compiled, want)]
     protected = _protected(conn)
     if protected is not None and compiled.text_match:
-        protected.require_key()           # R40: protected OCR text is searched with the unlocked key only
+        protected.require_key()  # R40: protected OCR text is searched with the unlocked key only
     if compiled.text_match:
         for kind, table in (("dossier", "search_dossiers"), ("page", "search_pages")):
             candidates += [(score, kind, rowid) for score, rowid in _ranked(conn, table, compiled, want, protected)]
@@ -579,10 +636,18 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
             page = pages.get(object_id)
             if not page:
                 continue
-            hits.append(Hit(number=page["number"], page=page["seq"], field="text",
-                            snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked),
-                            score=score,
-                            dossier_id=page["dossier_id"], page_id=object_id, engine=page["engine"] or ""))
+            hits.append(
+                Hit(
+                    number=page["number"],
+                    page=page["seq"],
+                    field="text",
+                    snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked),
+                    score=score,
+                    dossier_id=page["dossier_id"],
+                    page_id=object_id,
+                    engine=page["engine"] or "",
+                )
+            )
         else:
             if object_id in seen_dossier_fields:
                 continue
@@ -591,8 +656,11 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
                 continue
             seen_dossier_fields.add(object_id)
             field, snippet = _field_hit(dossier, compiled, unmasked)
-            hits.append(Hit(number=dossier["number"], page=None, field=field, snippet=snippet,
-                            score=score, dossier_id=object_id))
+            hits.append(
+                Hit(
+                    number=dossier["number"], page=None, field=field, snippet=snippet, score=score, dossier_id=object_id
+                )
+            )
         if len(hits) >= limit:
             break
     return hits
@@ -604,8 +672,13 @@ def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None
     pages = table == "search_pages" and protected is not None
     if pages:
         # protected OCR text (keyed tokens): an FTS5 expression of its own; on SQLite only so far
-        newest = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC "
-                                             f"LIMIT ?", (protected.match(compiled.text_match), RANK_WINDOW + 1))]
+        newest = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (protected.match(compiled.text_match), RANK_WINDOW + 1),
+            )
+        ]
     else:
         newest = _index(conn).match(table, compiled, RANK_WINDOW + 1)
     if len(newest) > RANK_WINDOW:
@@ -637,7 +710,7 @@ def _bm25(texts: dict[int, str], terms, k1: float = 1.2, b: float = 0.75) -> lis
         norm = k1 * (1 - b + b * len(text) / max(average, 1.0))
         score = 0.0
         for term in wanted:
-            tf = max(1, text.count(term))   # a match may span a layout break that count() misses
+            tf = max(1, text.count(term))  # a match may span a layout break that count() misses
             score += tf * (k1 + 1) / (tf + norm)
         scores.append((-score, rowid))
     return scores
@@ -649,8 +722,10 @@ def _code_candidates(conn, compiled: CompiledQuery, want: int) -> list[tuple[flo
     upper = code.upper()
     found: dict[int, float] = {}
     for column in CODE_FIELDS:
-        rows = conn.execute(f"SELECT id, {column} FROM dossiers WHERE {column} >= ? AND {column} < ? "
-                            f"AND status != 'destroyed' LIMIT ?", (upper, upper + "\U0010ffff", want)).fetchall()
+        rows = conn.execute(
+            f"SELECT id, {column} FROM dossiers WHERE {column} >= ? AND {column} < ? AND status != 'destroyed' LIMIT ?",
+            (upper, upper + "\U0010ffff", want),
+        ).fetchall()
         for dossier_id, value in rows:
             score = -1000.0 if value == upper else -500.0
             found[dossier_id] = min(found.get(dossier_id, 0.0), score)
@@ -664,9 +739,12 @@ def _fetch_dossiers(conn, ids: list[int], filters: dict | None = None) -> dict[i
         return {}
     marks = ",".join("?" * len(ids))
     where, params = _filter_sql(filters or {})
-    cur = conn.execute(f"SELECT d.id, d.number, d.title, d.person_name, d.employer, d.person_id_number "
-                       f"FROM dossiers d JOIN search_dossier_state s ON s.dossier_id = d.id "
-                       f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'{where}", list(ids) + params)
+    cur = conn.execute(
+        f"SELECT d.id, d.number, d.title, d.person_name, d.employer, d.person_id_number "
+        f"FROM dossiers d JOIN search_dossier_state s ON s.dossier_id = d.id "
+        f"WHERE d.id IN ({marks}) AND d.status != 'destroyed'{where}",
+        list(ids) + params,
+    )
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
@@ -676,11 +754,13 @@ def _fetch_pages(conn, ids: list[int], protected=None, filters: dict | None = No
         return {}
     marks = ",".join("?" * len(ids))
     where, params = _filter_sql(filters or {})
-    cur = conn.execute(f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text, t.engine FROM pages p "
-                       f"JOIN dossiers d ON d.id = p.dossier_id JOIN page_text t ON t.page_id = p.id "
-                       f"JOIN search_page_state s ON s.page_id = p.id "
-                       f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'{where}",
-                       list(ids) + params)
+    cur = conn.execute(
+        f"SELECT p.id, p.seq, p.dossier_id, d.number, t.text, t.engine FROM pages p "
+        f"JOIN dossiers d ON d.id = p.dossier_id JOIN page_text t ON t.page_id = p.id "
+        f"JOIN search_page_state s ON s.page_id = p.id "
+        f"WHERE p.id IN ({marks}) AND p.state = 'active' AND d.status != 'destroyed'{where}",
+        list(ids) + params,
+    )
     names = [c[0] for c in cur.description]
     found = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
     for page in found.values():
@@ -699,7 +779,7 @@ def _field_hit(dossier: dict, compiled: CompiledQuery, unmasked: bool) -> tuple[
         snippet = make_snippet(value, compiled.terms, require_match=True)
         if snippet:
             return field, snippet
-    for field in CODE_FIELDS:   # e.g. a full ID number typed with spaces
+    for field in CODE_FIELDS:  # e.g. a full ID number typed with spaces
         value = dossier[field] or ""
         if any(t and t in normalize(value) for t in compiled.terms):
             return field, _code_snippet(field, value, compiled.terms[0], unmasked)
@@ -716,8 +796,9 @@ def _code_snippet(field: str, value: str, code: str, unmasked: bool) -> str:
     return value[:start] + MARK_OPEN + value[start:end] + MARK_CLOSE + value[end:]
 
 
-def make_snippet(text: str, terms, width: int = SNIPPET_CHARS, require_match: bool = False,
-                 masked: bool = False) -> str:
+def make_snippet(
+    text: str, terms, width: int = SNIPPET_CHARS, require_match: bool = False, masked: bool = False
+) -> str:
     """About ``width`` characters of ``text`` around the first match of a term, marked 【】.
 
     Matching ignores case, full/half width and the spaces OCR leaves between characters. The
@@ -741,10 +822,10 @@ def make_snippet(text: str, terms, width: int = SNIPPET_CHARS, require_match: bo
                 hidden = mask_personal_text(plain)
                 if hidden != plain:
                     at = hidden.find(hit) if hit.strip() else -1
-                    if at < 0:   # the match itself is personal data: no mark that would point at it
+                    if at < 0:  # the match itself is personal data: no mark that would point at it
                         before, hit, after = hidden, "", ""
                     else:
-                        before, hit, after = hidden[:at], hit, hidden[at + len(hit):]
+                        before, hit, after = hidden[:at], hit, hidden[at + len(hit) :]
             snippet = before + (MARK_OPEN + hit + MARK_CLOSE if hit else "") + after
             snippet = re.sub(r"\s+", " ", snippet)
             return ("…" if left > 0 else "") + snippet + ("…" if right < len(text) else "")
@@ -781,7 +862,7 @@ def _term_pattern(term: str):
     for c in chars:
         variants = {c, c.upper(), unicodedata.normalize("NFKC", c)}
         if c.isascii() and c.isalnum():
-            variants.add(chr(ord(c.upper()) + 0xFEE0))   # full-width form
+            variants.add(chr(ord(c.upper()) + 0xFEE0))  # full-width form
             variants.add(chr(ord(c) + 0xFEE0))
         if c == "·":
             variants |= set("・•．‧∙⋅･.:：'。")
@@ -790,8 +871,9 @@ def _term_pattern(term: str):
 
 
 # -- the service call every shell uses -------------------------------------------------------
-def search_as(session, query: str, *, limit: int = 20, unmasked: bool = False, filters: dict | None = None,
-              conn=None) -> list[Hit]:
+def search_as(
+    session, query: str, *, limit: int = 20, unmasked: bool = False, filters: dict | None = None, conn=None
+) -> list[Hit]:
     """A user's search: role checked, personal data masked unless the user may and asks to see it,
     and the search itself in the audit trail (the query with ID numbers masked, the filters, the
     number of hits). ``conn`` may be a read connection of the same catalog (the network service
@@ -800,8 +882,11 @@ def search_as(session, query: str, *, limit: int = 20, unmasked: bool = False, f
     if unmasked:
         session.require("personal.unmasked")
     filters = clean_filters(filters)
-    hits = search(conn if conn is not None else session.catalog, query, limit=limit, unmasked=unmasked,
-                  filters=filters)
-    session.log("personal.view" if unmasked and hits else "search", "search", mask_personal_text(query or "")[:100],
-                {"filters": filters, "hits": len(hits), "unmasked": bool(unmasked)})
+    hits = search(conn if conn is not None else session.catalog, query, limit=limit, unmasked=unmasked, filters=filters)
+    session.log(
+        "personal.view" if unmasked and hits else "search",
+        "search",
+        mask_personal_text(query or "")[:100],
+        {"filters": filters, "hits": len(hits), "unmasked": bool(unmasked)},
+    )
     return hits

@@ -40,14 +40,25 @@ def integrity_refusal(exc: sqlite3.IntegrityError, object_id) -> Refused:
     """Say in plain words why the catalog refused a change; the transaction was rolled back."""
     text = str(exc)
     if "R37" in text:
-        return Refused("{obj} is in an open destruction register (R37): it cannot be changed until the procedure ends. "
-                       "Nothing was changed.",
-                       "{obj} 在未结束的销毁清册中（R37），程序结束前不能修改。未做任何修改。", obj=object_id)
+        return Refused(
+            "{obj} is in an open destruction register (R37): it cannot be changed until the procedure ends. "
+            "Nothing was changed.",
+            "{obj} 在未结束的销毁清册中（R37），程序结束前不能修改。未做任何修改。",
+            obj=object_id,
+        )
     if "UNIQUE" in text:
-        return Refused("{obj} already exists ({error}); nothing was changed.", "{obj} 已存在（{error}）；未做任何修改。",
-                       obj=object_id, error=text)
-    return Refused("The catalog refused this change to {obj} ({error}); nothing was changed.",
-                   "目录数据库拒绝了对 {obj} 的修改（{error}）；未做任何修改。", obj=object_id, error=text)
+        return Refused(
+            "{obj} already exists ({error}); nothing was changed.",
+            "{obj} 已存在（{error}）；未做任何修改。",
+            obj=object_id,
+            error=text,
+        )
+    return Refused(
+        "The catalog refused this change to {obj} ({error}); nothing was changed.",
+        "目录数据库拒绝了对 {obj} 的修改（{error}）；未做任何修改。",
+        obj=object_id,
+        error=text,
+    )
 
 
 class Session:
@@ -68,10 +79,13 @@ class Session:
             raise Refused(
                 "User '{user}' ({roles}) may not do this ({permission}); it needs the role {allowed}.",
                 "用户“{user}”（{roles_zh}）无权执行此操作（{permission}）；需要以下角色之一：{allowed_zh}。",
-                user=self.user.name, roles=", ".join(self.user.roles), permission=permission,
+                user=self.user.name,
+                roles=", ".join(self.user.roles),
+                permission=permission,
                 allowed=" / ".join(allowed),
                 roles_zh="、".join(ROLE_NAMES_ZH.get(r, r) for r in self.user.roles),
-                allowed_zh=" / ".join(ROLE_NAMES_ZH.get(r, r) for r in allowed))
+                allowed_zh=" / ".join(ROLE_NAMES_ZH.get(r, r) for r in allowed),
+            )
 
     @contextlib.contextmanager
     def change(self, permission: str | None, action: str, object_type: str, object_id: str):
@@ -84,18 +98,35 @@ class Session:
                 record.conn = conn
                 yield record
                 self._audit(record)
-        except sqlite3.IntegrityError as exc:   # a catalog rule (trigger, constraint) refused the change
+        except sqlite3.IntegrityError as exc:  # a catalog rule (trigger, constraint) refused the change
             raise integrity_refusal(exc, object_id) from exc
 
     def _audit(self, record: Change) -> None:
         conn = record.conn
         ts = now_iso()
-        audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=record.action,
-                     object_type=record.object_type, object_id=record.object_id,
-                     before=record.before, after=record.after)
+        audit.append(
+            conn,
+            ts=ts,
+            user=self.user.name,
+            station=self.home.station,
+            action=record.action,
+            object_type=record.object_type,
+            object_id=record.object_id,
+            before=record.before,
+            after=record.after,
+        )
         for action_, type_, id_, before, after in record.extra_entries:
-            audit.append(conn, ts=ts, user=self.user.name, station=self.home.station, action=action_,
-                         object_type=type_, object_id=id_, before=before, after=after)
+            audit.append(
+                conn,
+                ts=ts,
+                user=self.user.name,
+                station=self.home.station,
+                action=action_,
+                object_type=type_,
+                object_id=id_,
+                before=before,
+                after=after,
+            )
 
     def log(self, action: str, object_type: str, object_id: str, details=None) -> None:
         """Audit an event that changes no row (a view of personal data, an export, a print)."""
@@ -103,14 +134,16 @@ class Session:
             ch.after = details
 
 
-def init_home(path, fonds: str, station: str, admin: str, password: str, kind: str = "station",
-              details: dict | None = None) -> Home:
+def init_home(
+    path, fonds: str, station: str, admin: str, password: str, kind: str = "station", details: dict | None = None
+) -> Home:
     """``scanstation init``: a new home and its first administrator, with the first audit entry.
 
     The command line, the first-start dialog and the demo all create homes through this.
     """
     from scanstation.home import validate_code
     from scanstation.users import hash_password, validate_name, validate_password
+
     fonds = validate_code(fonds, "Fonds code", "全宗号")
     station = validate_code(station, "Station id", "站点编号")
     admin = validate_name(admin)
@@ -118,50 +151,89 @@ def init_home(path, fonds: str, station: str, admin: str, password: str, kind: s
     home = Home.create(path, fonds, station, role=kind)
     try:
         with home.catalog.write() as conn:
-            conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
-                         (admin, hash_password(password), now_iso()))
-            audit.append(conn, ts=now_iso(), user=admin, station=station, action="home.init", object_type="home",
-                         object_id=fonds, after={"fonds": fonds, "station": station, "admin": admin, "kind": kind,
-                                                 **(details or {})})
+            conn.execute(
+                "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
+                (admin, hash_password(password), now_iso()),
+            )
+            audit.append(
+                conn,
+                ts=now_iso(),
+                user=admin,
+                station=station,
+                action="home.init",
+                object_type="home",
+                object_id=fonds,
+                after={"fonds": fonds, "station": station, "admin": admin, "kind": kind, **(details or {})},
+            )
     except BaseException:
         home.close()
         raise
     return home
 
 
-def init_archive(path, fonds: str, station: str, admin: str, password: str, *, dsn: str, store: str,
-                 endpoint: str | None = None, credentials: str | None = None) -> Home:
+def init_archive(
+    path,
+    fonds: str,
+    station: str,
+    admin: str,
+    password: str,
+    *,
+    dsn: str,
+    store: str,
+    endpoint: str | None = None,
+    credentials: str | None = None,
+) -> Home:
     """``scanstation archive init``: an archive home on PostgreSQL and a page store.
 
     The first desk creates the schema and the first administrator; a later desk's home joins the same
     archive (its administrator must exist there and be an administrator: the password is checked)."""
     from scanstation.home import validate_code
     from scanstation.users import authenticate, hash_password, validate_name, validate_password
+
     fonds = validate_code(fonds, "Fonds code", "全宗号")
     station = validate_code(station, "Station id", "站点编号")
     admin = validate_name(admin)
     validate_password(password)
     home = Home.create_archive(path, fonds, station, dsn=dsn, store=store, endpoint=endpoint, credentials=credentials)
     try:
-        details = {"fonds": fonds, "station": station, "admin": admin, "kind": "archive", "backend": "postgresql",
-                   "store": store}     # the connection string stays out of the audit: it names hosts and users
+        details = {
+            "fonds": fonds,
+            "station": station,
+            "admin": admin,
+            "kind": "archive",
+            "backend": "postgresql",
+            "store": store,
+        }  # the connection string stays out of the audit: it names hosts and users
         with home.catalog.write() as conn:
             first = conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
             if first:
-                conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
-                             (admin, hash_password(password), now_iso()))
+                conn.execute(
+                    "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, 'admin', ?, ?)",
+                    (admin, hash_password(password), now_iso()),
+                )
             else:
                 user = authenticate(home.catalog, admin, password)
                 if "admin" not in user.roles:
-                    raise Refused("{n} is not an administrator of this archive; a desk joins it with an administrator's "
-                                  "name and password. Nothing was changed in the archive.",
-                                  "{n} 不是该档案库的管理员；加入档案库须使用管理员的用户名和密码。档案库未做任何修改。", n=admin)
-            audit.append(conn, ts=now_iso(), user=admin, station=station,
-                         action="home.init" if first else "home.join", object_type="home", object_id=fonds,
-                         after=details)
+                    raise Refused(
+                        "{n} is not an administrator of this archive; a desk joins it with an administrator's "
+                        "name and password. Nothing was changed in the archive.",
+                        "{n} 不是该档案库的管理员；加入档案库须使用管理员的用户名和密码。档案库未做任何修改。",
+                        n=admin,
+                    )
+            audit.append(
+                conn,
+                ts=now_iso(),
+                user=admin,
+                station=station,
+                action="home.init" if first else "home.join",
+                object_type="home",
+                object_id=fonds,
+                after=details,
+            )
     except BaseException:
         home.close()
         import shutil
-        shutil.rmtree(home.path, ignore_errors=True)   # the folder was new and empty (Home.create_archive)
+
+        shutil.rmtree(home.path, ignore_errors=True)  # the folder was new and empty (Home.create_archive)
         raise
     return home

@@ -17,39 +17,89 @@ class Setting:
     default: object
     en: str
     zh: str
-    choices: tuple = ()          # the only values allowed (empty: any)
+    choices: tuple = ()  # the only values allowed (empty: any)
 
 
-DECLARED: dict[str, Setting] = {s.key: s for s in [
-    Setting("dossier_number.schema", None, "档号 schema (None = social-insurance default)", "档号结构（空 = 社保默认）"),
-    Setting("retention.table", None, "Retention table by business category (None = seeded table)", "保管期限表（空 = 默认表）"),
-    Setting("session.idle_lock_minutes", 15, "Lock the GUI after this many idle minutes", "空闲多少分钟后锁定界面"),
-    Setting("transfer.deadline", "03-31", "Transfer deadline (MM-DD of the next year)", "移交截止日期（次年 月-日）"),
-    Setting("acceptance.sample_percent", 5.0, "Acceptance sample, % of dossiers (R25)", "接收抽检比例 %（R25）"),
-    Setting("acceptance.pass_percent", 95.0, "Acceptance pass rate, % (R25)", "接收合格率 %（R25）"),
-    Setting("backup.max_age_days", 7, "Remind when the last verified backup is older (days)", "最近一次已校验备份超过多少天时提醒"),
-    Setting("backup.last_verified_at", None, "When the last backup verification passed", "最近一次备份校验通过的时间"),
-    Setting("backup.last_verify", None, "Result of the last backup verification", "最近一次备份校验结果"),
-    Setting("protect.enabled", False, "Personal fields encrypted at rest (R40)", "个人信息字段已加密存储（R40）"),
-    Setting("protect.images", False, "Page images encrypted at rest (R40)", "页面图像已加密存储（R40）"),
-    Setting("fixity.interval_days", 7, "Run a fixity check from the GUI when the last one is older (days; 0 = never)",
-            "距上次固定性校验超过多少天时由界面自动执行（天；0 = 不执行）"),
-    Setting("fixity.sample_percent", 10.0, "Share of pages re-hashed by the scheduled fixity check (%)",
-            "定期固定性校验抽查的页面比例（%）"),
-    Setting("sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"),
-    Setting("network.max_package_gb", 50, "Largest package taken over the network (GB)", "经网络接收的移交包上限（GB）"),
-    Setting("network.session_minutes", 30, "Browser sessions end after this many idle minutes", "浏览器会话空闲多少分钟后失效"),
-    Setting("station.demo", False, "Demo station (sample catalog and demo users)", "演示工作站（样例目录和演示用户）"),
-    Setting("capture.demo_scanner", False, "Offer the demo scanner in the window (training only: its pages are invented)",
-            "在窗口中提供演示扫描仪（仅用于培训：其页面是生成的）"),
-    Setting("ocr.engine", "auto",
+DECLARED: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting(
+            "dossier_number.schema", None, "档号 schema (None = social-insurance default)", "档号结构（空 = 社保默认）"
+        ),
+        Setting(
+            "retention.table",
+            None,
+            "Retention table by business category (None = seeded table)",
+            "保管期限表（空 = 默认表）",
+        ),
+        Setting("session.idle_lock_minutes", 15, "Lock the GUI after this many idle minutes", "空闲多少分钟后锁定界面"),
+        Setting(
+            "transfer.deadline", "03-31", "Transfer deadline (MM-DD of the next year)", "移交截止日期（次年 月-日）"
+        ),
+        Setting("acceptance.sample_percent", 5.0, "Acceptance sample, % of dossiers (R25)", "接收抽检比例 %（R25）"),
+        Setting("acceptance.pass_percent", 95.0, "Acceptance pass rate, % (R25)", "接收合格率 %（R25）"),
+        Setting(
+            "backup.max_age_days",
+            7,
+            "Remind when the last verified backup is older (days)",
+            "最近一次已校验备份超过多少天时提醒",
+        ),
+        Setting(
+            "backup.last_verified_at", None, "When the last backup verification passed", "最近一次备份校验通过的时间"
+        ),
+        Setting("backup.last_verify", None, "Result of the last backup verification", "最近一次备份校验结果"),
+        Setting("protect.enabled", False, "Personal fields encrypted at rest (R40)", "个人信息字段已加密存储（R40）"),
+        Setting("protect.images", False, "Page images encrypted at rest (R40)", "页面图像已加密存储（R40）"),
+        Setting(
+            "fixity.interval_days",
+            7,
+            "Run a fixity check from the GUI when the last one is older (days; 0 = never)",
+            "距上次固定性校验超过多少天时由界面自动执行（天；0 = 不执行）",
+        ),
+        Setting(
+            "fixity.sample_percent",
+            10.0,
+            "Share of pages re-hashed by the scheduled fixity check (%)",
+            "定期固定性校验抽查的页面比例（%）",
+        ),
+        Setting(
+            "sent_batches.keep_years", 5, "Keep sent batches for this many years (R38)", "已移交批次保留年限（R38）"
+        ),
+        Setting(
+            "network.max_package_gb", 50, "Largest package taken over the network (GB)", "经网络接收的移交包上限（GB）"
+        ),
+        Setting(
+            "network.session_minutes",
+            30,
+            "Browser sessions end after this many idle minutes",
+            "浏览器会话空闲多少分钟后失效",
+        ),
+        Setting(
+            "station.demo", False, "Demo station (sample catalog and demo users)", "演示工作站（样例目录和演示用户）"
+        ),
+        Setting(
+            "capture.demo_scanner",
+            False,
+            "Offer the demo scanner in the window (training only: its pages are invented)",
+            "在窗口中提供演示扫描仪（仅用于培训：其页面是生成的）",
+        ),
+        Setting(
+            "ocr.engine",
+            "auto",
             "OCR engine: tesseract (about 0.25 GB per worker, about 4x faster, several % reading errors) | rapidocr "
             "(PP-OCR, about 0.95 GB per worker, under 1 % errors) | auto (rapidocr when memory allows)",
             "识别引擎：tesseract（每进程约 0.25 GB，约快 4 倍，识别错误数个百分点）| rapidocr（PP-OCR，每进程约 0.95 GB，"
-            "错误低于 1 %）| auto（内存足够时用 rapidocr）", choices=("tesseract", "rapidocr", "auto")),
-    Setting("ocr.low_confidence", 80.0, "OCR confidence (0-100) below which the QC desk marks a page",
-            "识别置信度（0-100）低于此值的页面在质检台标出"),
-]}
+            "错误低于 1 %）| auto（内存足够时用 rapidocr）",
+            choices=("tesseract", "rapidocr", "auto"),
+        ),
+        Setting(
+            "ocr.low_confidence",
+            80.0,
+            "OCR confidence (0-100) below which the QC desk marks a page",
+            "识别置信度（0-100）低于此值的页面在质检台标出",
+        ),
+    ]
+}
 
 
 def get(home, key: str):
@@ -63,13 +113,19 @@ def set_value(session, key: str, value) -> None:
         raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
     setting = DECLARED[key]
     if setting.choices and value not in setting.choices:
-        raise InvalidInput("'{value}' is not a value of {key}; choose one of: {choices}.",
-                           "“{value}”不是设置项 {key} 的有效值；可选：{choices}。", value=value, key=key,
-                           choices=", ".join(setting.choices))
+        raise InvalidInput(
+            "'{value}' is not a value of {key}; choose one of: {choices}.",
+            "“{value}”不是设置项 {key} 的有效值；可选：{choices}。",
+            value=value,
+            key=key,
+            choices=", ".join(setting.choices),
+        )
     if key == "ocr.low_confidence" and not (isinstance(value, (int, float)) and 0 <= value <= 100):
         raise InvalidInput("{key} is a confidence from 0 to 100.", "{key} 为 0 到 100 之间的置信度。", key=key)
     with session.change("settings.manage", "settings.set", "setting", key) as ch:
         ch.before = session.home.setting(key)
-        ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        (key, __import__("json").dumps(value, ensure_ascii=False)))
+        ch.conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, __import__("json").dumps(value, ensure_ascii=False)),
+        )
         ch.after = value

@@ -17,7 +17,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from scanstation.errors import InvalidInput, NotFound, Refused
 
 ROLES = ("clerk", "qc", "archivist", "admin", "auditor")
-ROLE_NAMES_ZH = {"clerk": "经办/扫描员", "qc": "质检员", "archivist": "档案室人员", "admin": "管理员", "auditor": "审计员"}
+ROLE_NAMES_ZH = {
+    "clerk": "经办/扫描员",
+    "qc": "质检员",
+    "archivist": "档案室人员",
+    "admin": "管理员",
+    "auditor": "审计员",
+}
 
 # permission -> roles that have it. The one place that says who may do what.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -41,13 +47,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "lend.request": ROLES,
     "lend.approve": ("archivist", "admin"),
     "report": ("admin", "auditor", "archivist", "qc"),
-    "catalog.correct": ("archivist", "admin"),               # R12 corrections after transfer
+    "catalog.correct": ("archivist", "admin"),  # R12 corrections after transfer
     "catalog.export": ("archivist", "admin", "auditor"),
     "fixity.check": ("admin", "archivist", "auditor"),
-    "pages.view": ("archivist",),                             # archive staff read pages without a loan
-    "package.deliver": ("clerk", "admin"),                   # a station's account uploads packages over HTTPS
-    "export": ("clerk", "archivist", "admin"),               # PDF/OFD copies, 数据挂接, EEP packages
-    "paper.custody": ("clerk", "archivist", "admin"),          # 调档, 拆装订, hand-over lists
+    "pages.view": ("archivist",),  # archive staff read pages without a loan
+    "package.deliver": ("clerk", "admin"),  # a station's account uploads packages over HTTPS
+    "export": ("clerk", "archivist", "admin"),  # PDF/OFD copies, 数据挂接, EEP packages
+    "paper.custody": ("clerk", "archivist", "admin"),  # 调档, 拆装订, hand-over lists
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -71,22 +77,31 @@ def parse_roles(text: str) -> tuple[str, ...]:
     roles = tuple(dict.fromkeys(r.strip() for r in re.split(r"[,\s]+", text or "") if r.strip()))
     bad = [r for r in roles if r not in ROLES]
     if not roles or bad:
-        raise InvalidInput("Unknown role '{role}'. Roles are: {roles}.", "未知角色“{role}”。可用角色：{roles}。",
-                           role=",".join(bad) or text, roles=", ".join(ROLES))
+        raise InvalidInput(
+            "Unknown role '{role}'. Roles are: {roles}.",
+            "未知角色“{role}”。可用角色：{roles}。",
+            role=",".join(bad) or text,
+            roles=", ".join(ROLES),
+        )
     return roles
 
 
 def validate_name(name: str) -> str:
     name = (name or "").strip()
     if not NAME_RE.fullmatch(name):
-        raise InvalidInput("User name '{name}' is not valid: 1-64 letters, digits, '.', '@', '-' or '_'.",
-                           "用户名“{name}”无效：只能使用 1-64 个字母、数字、“.”、“@”、“-”或“_”。", name=name)
+        raise InvalidInput(
+            "User name '{name}' is not valid: 1-64 letters, digits, '.', '@', '-' or '_'.",
+            "用户名“{name}”无效：只能使用 1-64 个字母、数字、“.”、“@”、“-”或“_”。",
+            name=name,
+        )
     return name
 
 
 def validate_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput("The password must have at least {n} characters.", "密码至少需要 {n} 个字符。", n=MIN_PASSWORD)
+        raise InvalidInput(
+            "The password must have at least {n} characters.", "密码至少需要 {n} 个字符。", n=MIN_PASSWORD
+        )
     return password
 
 
@@ -119,8 +134,9 @@ def authenticate(catalog, name: str, password: str) -> User:
         raise Refused("Wrong user name or password.", "用户名或密码错误。")
     user = row_to_user(row)
     if user.disabled:
-        raise Refused("The account '{name}' is disabled. Ask an administrator.", "账户“{name}”已停用。请联系管理员。",
-                      name=name)
+        raise Refused(
+            "The account '{name}' is disabled. Ask an administrator.", "账户“{name}”已停用。请联系管理员。", name=name
+        )
     return user
 
 
@@ -131,6 +147,7 @@ def password_from(env_var: str, prompt: str, confirm: bool = False) -> str:
         return value
     try:
         import sys
+
         if not sys.stdin or not sys.stdin.isatty():
             raise EOFError
         first = getpass.getpass(prompt)
@@ -138,5 +155,8 @@ def password_from(env_var: str, prompt: str, confirm: bool = False) -> str:
             raise InvalidInput("The two passwords differ.", "两次输入的密码不一致。")
         return first
     except (EOFError, KeyboardInterrupt):
-        raise Refused("A password is needed: type it at the prompt or set {var}.",
-                      "需要密码：请在提示处输入，或设置环境变量 {var}。", var=env_var) from None
+        raise Refused(
+            "A password is needed: type it at the prompt or set {var}.",
+            "需要密码：请在提示处输入，或设置环境变量 {var}。",
+            var=env_var,
+        ) from None

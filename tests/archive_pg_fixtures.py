@@ -14,7 +14,7 @@ from scanstation.home import Home, now_iso
 from scanstation.service import Session, init_archive
 from scanstation.transfer import batches, keys, outbox, seal
 from scanstation.users import row_to_user
-from tests.test_transfer_fixtures import (_HASH, PASSPHRASE, PASSWORD, add_dossier, make_station, station_key)
+from tests.test_transfer_fixtures import _HASH, PASSPHRASE, PASSWORD, add_dossier, make_station, station_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,13 +28,21 @@ class PgArchive:
         self.home.close()
 
 
-def make_pg_archive(path: Path, dsn: str, store: str, endpoint: str | None = None,
-                    station_pem: Path | None = None, tmp: Path | None = None) -> PgArchive:
+def make_pg_archive(
+    path: Path,
+    dsn: str,
+    store: str,
+    endpoint: str | None = None,
+    station_pem: Path | None = None,
+    tmp: Path | None = None,
+) -> PgArchive:
     home = init_archive(path, "X001", "A01", "admin", PASSWORD, dsn=dsn, store=store, endpoint=endpoint)
     with home.catalog.write() as conn:
         for name, roles in [("archivist1", "archivist"), ("archivist2", "archivist")]:
-            conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                         (name, roles, _HASH, now_iso()))
+            conn.execute(
+                "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, roles, _HASH, now_iso()),
+            )
     s = {r["name"]: Session(home, row_to_user(r)) for r in home.catalog.query("SELECT * FROM users")}
     keys.generate(s["admin"], "archive", "sm2", PASSPHRASE)
     if station_pem is not None:
@@ -64,18 +72,43 @@ def make_packages(tmp: Path, count: int, dossiers_each: int = 2, pages: int = 2)
 
 
 def desk_env(user: str = "archivist1") -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SCANSTATION_USER=user, SCANSTATION_PASSWORD=PASSWORD,
-               SCANSTATION_KEY_PASSPHRASE=PASSPHRASE, SCANSTATION_LANG="en", QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        SCANSTATION_USER=user,
+        SCANSTATION_PASSWORD=PASSWORD,
+        SCANSTATION_KEY_PASSPHRASE=PASSPHRASE,
+        SCANSTATION_LANG="en",
+        QT_QPA_PLATFORM="offscreen",
+    )
     return env
 
 
-def desk(home: Path, package: Path, user: str = "archivist1", seed: int = 7, extra_env: dict | None = None) -> subprocess.Popen:
+def desk(
+    home: Path, package: Path, user: str = "archivist1", seed: int = 7, extra_env: dict | None = None
+) -> subprocess.Popen:
     """A receiving desk: the real command line in a process of its own."""
-    return subprocess.Popen([sys.executable, "-c", "import sys; from scanstation.cli.main import entry; sys.exit(entry())",
-                             "--home", str(home), "--json", "receive", str(package), "--accept", "--key", "archive",
-                             "--seed", str(seed)],
-                            env={**desk_env(user), **(extra_env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from scanstation.cli.main import entry; sys.exit(entry())",
+            "--home",
+            str(home),
+            "--json",
+            "receive",
+            str(package),
+            "--accept",
+            "--key",
+            "archive",
+            "--seed",
+            str(seed),
+        ],
+        env={**desk_env(user), **(extra_env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, dict | None, str]:
@@ -101,15 +134,20 @@ def assert_whole(catalog, store, expect_dossiers_per_package: int, pages_per_dos
     """Every received package is whole: its dossiers and pages are all there, every page file is in the
     store and matches, and no dossier exists without its package."""
     from scanstation import audit
+
     for pkg in catalog.query("SELECT id, dossiers FROM received_packages WHERE decision = 'accepted'"):
         n = catalog.one("SELECT count(*) AS n FROM received_dossiers WHERE package_id = ?", (pkg["id"],))["n"]
         assert n == pkg["dossiers"] == expect_dossiers_per_package
-    orphans = catalog.one("SELECT count(*) AS n FROM dossiers d WHERE NOT EXISTS "
-                          "(SELECT 1 FROM received_dossiers r WHERE r.dossier_id = d.id)")["n"]
+    orphans = catalog.one(
+        "SELECT count(*) AS n FROM dossiers d WHERE NOT EXISTS "
+        "(SELECT 1 FROM received_dossiers r WHERE r.dossier_id = d.id)"
+    )["n"]
     assert orphans == 0
     for d in catalog.query("SELECT id FROM dossiers"):
-        assert catalog.one("SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'",
-                           (d["id"],))["n"] == pages_per_dossier
+        assert (
+            catalog.one("SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (d["id"],))["n"]
+            == pages_per_dossier
+        )
     for p in catalog.query("SELECT sm3, sha256 FROM pages WHERE state = 'active'"):
         assert store.check(p["sm3"], p["sha256"])
     report = audit.verify(catalog.conn)

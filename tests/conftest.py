@@ -19,8 +19,10 @@ _HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per test
 
 def add_user(home: Home, name: str, roles: str):
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                     (name, roles, _HASH, now_iso()))
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, roles, _HASH, now_iso()),
+        )
     return row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (name,)))
 
 
@@ -61,8 +63,14 @@ def training_homes(request):
 @pytest.fixture
 def home(tmp_path):
     h = Home.create(tmp_path / "home", "X001", "S01")
-    for name, roles in [("admin", "admin"), ("clerk1", "clerk"), ("clerk2", "clerk"), ("qc1", "qc"),
-                        ("archivist1", "archivist"), ("auditor1", "auditor")]:
+    for name, roles in [
+        ("admin", "admin"),
+        ("clerk1", "clerk"),
+        ("clerk2", "clerk"),
+        ("qc1", "qc"),
+        ("archivist1", "archivist"),
+        ("auditor1", "auditor"),
+    ]:
         add_user(h, name, roles)
     yield h
     h.close()

@@ -24,7 +24,9 @@ def number(i: int) -> str:
     return f"X001-ZY·DJ·{YEAR}·D100-{i // 1000 + 1:04d}-{i % 1000 + 1:03d}"
 
 
-def add_dossiers(home, count: int, pages_of=lambda i: 1 + i % 3, start: int = 0, status: str = "cataloged") -> list[dict]:
+def add_dossiers(
+    home, count: int, pages_of=lambda i: 1 + i % 3, start: int = 0, status: str = "cataloged"
+) -> list[dict]:
     """``count`` catalogued dossiers (real rows, as the catalog import writes them)."""
     rows = []
     with home.catalog.write() as conn:
@@ -32,7 +34,17 @@ def add_dossiers(home, count: int, pages_of=lambda i: 1 + i % 3, start: int = 0,
             conn.execute(
                 "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages, box_no,"
                 " status, created_at, updated_at) VALUES (?, 'X001', ?, 'ZY·DJ', 'D100', ?, ?, ?, ?, ?, ?)",
-                (number(i), YEAR, f"参保登记表 第{i + 1}号", pages_of(i), f"B{i // 10 + 1:02d}", status, now_iso(), now_iso()))
+                (
+                    number(i),
+                    YEAR,
+                    f"参保登记表 第{i + 1}号",
+                    pages_of(i),
+                    f"B{i // 10 + 1:02d}",
+                    status,
+                    now_iso(),
+                    now_iso(),
+                ),
+            )
     for i in range(start, start + count):
         rows.append(home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (number(i),)))
     return rows
@@ -41,9 +53,18 @@ def add_dossiers(home, count: int, pages_of=lambda i: 1 + i % 3, start: int = 0,
 # variants a sheet goes through, cycled over the stack
 VARIANTS = [
     # dpi, pdftoppm colour option, transform
-    (300, "color", "rot+3"), (200, "gray", "rot-3"), (300, "mono", "rot180"), (200, "color", "noise"),
-    (300, "gray", "jpeg"), (200, "mono", "rot+3"), (300, "color", "rot180"), (200, "gray", "noise"),
-    (300, "mono", "jpeg"), (200, "color", "rot-3"), (300, "gray", "rot180"), (200, "color", "jpeg"),
+    (300, "color", "rot+3"),
+    (200, "gray", "rot-3"),
+    (300, "mono", "rot180"),
+    (200, "color", "noise"),
+    (300, "gray", "jpeg"),
+    (200, "mono", "rot+3"),
+    (300, "color", "rot180"),
+    (200, "gray", "noise"),
+    (300, "mono", "jpeg"),
+    (200, "color", "rot-3"),
+    (300, "gray", "rot180"),
+    (200, "color", "jpeg"),
 ]
 
 
@@ -52,19 +73,30 @@ def rasterise_sheet(pdf: Path, out_dir: Path, page: int, dpi: int, colour: str) 
     out_dir.mkdir(parents=True, exist_ok=True)
     option = {"color": [], "gray": ["-gray"], "mono": ["-mono"]}[colour]
     prefix = out_dir / f"sheet-{page:04d}-{dpi}-{colour}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), *option, "-f", str(page), "-l", str(page), "-singlefile",
-                    str(pdf), str(prefix)], check=True, timeout=300)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), *option, "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(prefix)],
+        check=True,
+        timeout=300,
+    )
     return next(out_dir.glob(f"sheet-{page:04d}-{dpi}-{colour}.*"))
 
 
 def transform(image: Image.Image, how: str, rng: random.Random) -> Image.Image:
     fill = 1 if image.mode == "1" else (255 if image.mode == "L" else (255, 255, 255))
     if how == "rot+3":
-        return image.rotate(3, expand=True, fillcolor=fill, resample=Image.Resampling.NEAREST
-                            if image.mode == "1" else Image.Resampling.BILINEAR)
+        return image.rotate(
+            3,
+            expand=True,
+            fillcolor=fill,
+            resample=Image.Resampling.NEAREST if image.mode == "1" else Image.Resampling.BILINEAR,
+        )
     if how == "rot-3":
-        return image.rotate(-3, expand=True, fillcolor=fill, resample=Image.Resampling.NEAREST
-                            if image.mode == "1" else Image.Resampling.BILINEAR)
+        return image.rotate(
+            -3,
+            expand=True,
+            fillcolor=fill,
+            resample=Image.Resampling.NEAREST if image.mode == "1" else Image.Resampling.BILINEAR,
+        )
     if how == "rot180":
         return image.rotate(180)
     if how == "noise":
@@ -85,8 +117,10 @@ def transform(image: Image.Image, how: str, rng: random.Random) -> Image.Image:
 
 def document_page(i: int, j: int, dpi: int) -> Image.Image:
     from scanstation.devices import demo_pages
-    spec = demo_pages.demo_plan({"档号": number(i), "题名": f"参保登记表 第{i + 1}号"}, 3, i, False,
-                                dpi=dpi, mode="gray", paper=(210, 297))[j % 3]
+
+    spec = demo_pages.demo_plan(
+        {"档号": number(i), "题名": f"参保登记表 第{i + 1}号"}, 3, i, False, dpi=dpi, mode="gray", paper=(210, 297)
+    )[j % 3]
     image, _truth = demo_pages.render_page(spec)
     return image
 
@@ -109,8 +143,10 @@ class Stack:
 def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str = ".tif", seed: int = 7) -> Stack:
     """Sheet + pages for every dossier, each sheet through one of VARIANTS, pages drawn at the sheet's dpi."""
     rng = random.Random(seed)
-    pdf = write_sheets([SheetData(d["number"], d["title"], d["declared_pages"], d["year"], d["box_no"])
-                        for d in dossiers], tmp / "sheets.pdf")
+    pdf = write_sheets(
+        [SheetData(d["number"], d["title"], d["declared_pages"], d["year"], d["box_no"]) for d in dossiers],
+        tmp / "sheets.pdf",
+    )
     stack = Stack()
     page_cache: dict[tuple[int, int], Path] = {}
     out = tmp / "stack"
@@ -127,7 +163,7 @@ def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str =
         for j in range(count):
             key = (dpi, j % 3)
             path = out / f"{len(stack.files):04d}-page{suffix}"
-            if key not in page_cache:   # drawn once per dpi and page kind, then linked (the same sheet of paper)
+            if key not in page_cache:  # drawn once per dpi and page kind, then linked (the same sheet of paper)
                 document_page(k, j, dpi).save(path, dpi=(dpi, dpi))
                 page_cache[key] = path
             else:
@@ -139,6 +175,9 @@ def build_stack(tmp: Path, dossiers: list[dict], *, pages_of=None, suffix: str =
 
 def stored_positions(home, number_: str) -> list[int]:
     """Stack positions of a dossier's active pages, in page order (from each page's source reference)."""
-    rows = home.catalog.query("SELECT p.seq, p.source_ref FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                              " WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq", (number_,))
+    rows = home.catalog.query(
+        "SELECT p.seq, p.source_ref FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+        " WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq",
+        (number_,),
+    )
     return [int(r["source_ref"].rsplit(":", 1)[1]) for r in rows]

@@ -55,8 +55,12 @@ def _tsv_layout(digest: str, data: bytes) -> PageLayout:
     lines = []
     for key in sorted(groups):
         words = tuple(groups[key])
-        box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
-               max(w.box[2] for w in words), max(w.box[3] for w in words))
+        box = (
+            min(w.box[0] for w in words),
+            min(w.box[1] for w in words),
+            max(w.box[2] for w in words),
+            max(w.box[3] for w in words),
+        )
         lines.append(Line(text=join_words([w.text for w in words]), box=box, words=words))
     return PageLayout(width=img.width, height=img.height, engine=f"tesseract {OCR_LANG} (test)", lines=tuple(lines))
 
@@ -67,8 +71,16 @@ def layout_from_tesseract(data: bytes) -> PageLayout:
 
 @functools.lru_cache(maxsize=64)
 def page_image(number: str, seq: int, fmt: str = "jpeg", mode: str = "gray") -> bytes:
-    spec = demo_plan({"档号": number, "题名": "参保人员社会保险登记表", "姓名": "张三"}, seq, seed=7, dpi=DPI,
-                     mode=mode, max_skew_deg=0.0, noise=0.05, paper=(148.0, 150.0))[seq - 1]
+    spec = demo_plan(
+        {"档号": number, "题名": "参保人员社会保险登记表", "姓名": "张三"},
+        seq,
+        seed=7,
+        dpi=DPI,
+        mode=mode,
+        max_skew_deg=0.0,
+        noise=0.05,
+        paper=(148.0, 150.0),
+    )[seq - 1]
     img, _ = render_page(spec)
     out = io.BytesIO()
     if fmt == "jpeg":
@@ -82,10 +94,22 @@ def page_image(number: str, seq: int, fmt: str = "jpeg", mode: str = "gray") -> 
     return out.getvalue()
 
 
-def add_ocr_dossier(home, number: str, *, pages: int = 2, year: int = 2024, title: str = "参保人员社会保险登记表",
-                    status: str = "approved", declared: int | None = None, fmt: str = "jpeg", layout: bool = True,
-                    text: bool = True, responsible: str = "某市社会保险事业管理中心", mode: str = "gray",
-                    remarks: str = "") -> dict:
+def add_ocr_dossier(
+    home,
+    number: str,
+    *,
+    pages: int = 2,
+    year: int = 2024,
+    title: str = "参保人员社会保险登记表",
+    status: str = "approved",
+    declared: int | None = None,
+    fmt: str = "jpeg",
+    layout: bool = True,
+    text: bool = True,
+    responsible: str = "某市社会保险事业管理中心",
+    mode: str = "gray",
+    remarks: str = "",
+) -> dict:
     """A dossier with real page images in the home's store, each read by tesseract (layout + text)."""
     store = protection.image_store(home)
     now = now_iso()
@@ -95,8 +119,19 @@ def add_ocr_dossier(home, number: str, *, pages: int = 2, year: int = 2024, titl
             "INSERT INTO dossiers(number, fonds_code, year, retention, title, responsible, date, declared_pages,"
             " security_level, remarks, status, created_at, updated_at)"
             " VALUES (?, 'X001', ?, 'D100', ?, ?, ?, ?, '', ?, ?, ?, ?)",
-            (number, year, title, responsible, f"{year}-06-01", pages if declared is None else declared, remarks,
-             status, now, now)).lastrowid
+            (
+                number,
+                year,
+                title,
+                responsible,
+                f"{year}-06-01",
+                pages if declared is None else declared,
+                remarks,
+                status,
+                now,
+                now,
+            ),
+        ).lastrowid
     for seq in range(1, pages + 1):
         data = page_image(number, seq, fmt, mode)
         name = f"{number}-{seq:04d}.{ext}"
@@ -108,12 +143,28 @@ def add_ocr_dossier(home, number: str, *, pages: int = 2, year: int = 2024, titl
                 "INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, width, height, dpi,"
                 " color_mode, capture_time, operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'gray', ?,"
                 " 'clerk1', ?)",
-                (dossier_id, seq, name, stored.bytes, stored.sha256, stored.sm3, "tiff" if fmt.startswith("tiff")
-                 else "jpeg", w, h, DPI, now, now)).lastrowid
+                (
+                    dossier_id,
+                    seq,
+                    name,
+                    stored.bytes,
+                    stored.sha256,
+                    stored.sm3,
+                    "tiff" if fmt.startswith("tiff") else "jpeg",
+                    w,
+                    h,
+                    DPI,
+                    now,
+                    now,
+                ),
+            ).lastrowid
             lay = layout_from_tesseract(data) if (layout or text) else None
             if text:
-                conn.execute("INSERT INTO page_text(page_id, status, attempts, text, error, updated_at)"
-                             " VALUES (?, 'done', 1, ?, '', ?)", (page_id, lay.text, now))
+                conn.execute(
+                    "INSERT INTO page_text(page_id, status, attempts, text, error, updated_at)"
+                    " VALUES (?, 'done', 1, ?, '', ?)",
+                    (page_id, lay.text, now),
+                )
             if layout:
                 save_layout(conn, page_id, lay, now)
     return home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (dossier_id,))
@@ -121,15 +172,19 @@ def add_ocr_dossier(home, number: str, *, pages: int = 2, year: int = 2024, titl
 
 def stored_text(home, number: str) -> list[str]:
     """The stored OCR text of a dossier's pages, one string per page."""
-    rows = home.catalog.query("SELECT t.text FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                              " JOIN page_text t ON t.page_id = p.id WHERE d.number = ? AND p.state = 'active'"
-                              " ORDER BY p.seq", (number,))
+    rows = home.catalog.query(
+        "SELECT t.text FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+        " JOIN page_text t ON t.page_id = p.id WHERE d.number = ? AND p.state = 'active'"
+        " ORDER BY p.seq",
+        (number,),
+    )
     return [r["text"] for r in rows]
 
 
 def pdftotext_pages(pdf: Path) -> list[str]:
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True,
-                         timeout=60).stdout.decode("utf-8")
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, timeout=60
+    ).stdout.decode("utf-8")
     pages = out.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
@@ -140,8 +195,12 @@ def nonblank_lines(text: str) -> list[str]:
 
 def render_pdf_pages(pdf: Path, out_dir: Path, dpi: int = 30) -> list[np.ndarray]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), str(out_dir / "p")], check=True,
-                   timeout=120, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), str(out_dir / "p")],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     return [np.asarray(Image.open(p).convert("L"), dtype=np.float32) for p in sorted(out_dir.glob("p-*.png"))]
 
 
@@ -150,5 +209,15 @@ def downscaled(data: bytes, size: tuple[int, int]) -> np.ndarray:
         return np.asarray(img.convert("L").resize(size, Image.BILINEAR), dtype=np.float32)
 
 
-__all__ = ["add_ocr_dossier", "downscaled", "join_words", "layout_from_tesseract", "nonblank_lines", "page_image",
-           "pdftotext_pages", "render_pdf_pages", "stored_text", "json"]
+__all__ = [
+    "add_ocr_dossier",
+    "downscaled",
+    "join_words",
+    "layout_from_tesseract",
+    "nonblank_lines",
+    "page_image",
+    "pdftotext_pages",
+    "render_pdf_pages",
+    "stored_text",
+    "json",
+]

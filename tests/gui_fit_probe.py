@@ -42,8 +42,9 @@ def main(home_dir: str) -> int:
         for _ in range(5):
             app.processEvents()
 
-    from scanstation.ui.main_window import MainWindow
     from scanstation.ui import tasks
+    from scanstation.ui.main_window import MainWindow
+
     windows = []
     for user in ("clerk1", "qc1", "archivist1", "admin"):
         window = MainWindow(CoreApi(session_for(home, user)), idle_timeout_ms=0)
@@ -78,25 +79,38 @@ def main(home_dir: str) -> int:
     from scanstation.ui.main_window import ShortcutsDialog
     from scanstation.ui.qc_desk import ReasonDialog
     from scanstation.ui.scan_desk import NotScannedDialog
-    dialogs += [FirstStartDialog(Path(home_dir) / "elsewhere"), LoginDialog(home, hint="demo-clerk demo1234"),
-                ShortcutsDialog(parent.all_actions(), parent), ReasonDialog("退回案卷 X001-ZY·DJ·2024·D100-0001-001",
-                                                                            [("a", "缺页")], parent),
-                NotScannedDialog(3, parent), CreateBatchDialog(["DJ"], 2024, parent), SendDialog("/tmp", parent)]
+
+    dialogs += [
+        FirstStartDialog(Path(home_dir) / "elsewhere"),
+        LoginDialog(home, hint="demo-clerk demo1234"),
+        ShortcutsDialog(parent.all_actions(), parent),
+        ReasonDialog("退回案卷 X001-ZY·DJ·2024·D100-0001-001", [("a", "缺页")], parent),
+        NotScannedDialog(3, parent),
+        CreateBatchDialog(["DJ"], 2024, parent),
+        SendDialog("/tmp", parent),
+    ]
     from scanstation.ui.export_view import CatalogExportDialog, ExportDialog
-    dialogs += [ExportDialog(["X001-ZY·DJ·2024·D100-0001-001"] * 3, ["station-S01"], "/tmp", parent),
-                CatalogExportDialog(2024, ["X001-2024-001"], parent)]
+
+    dialogs += [
+        ExportDialog(["X001-ZY·DJ·2024·D100-0001-001"] * 3, ["station-S01"], "/tmp", parent),
+        CatalogExportDialog(2024, ["X001-2024-001"], parent),
+    ]
     key_dialog = KeyPassphraseDialog("封装", "说明" * 40, [], parent)
     key_dialog.finish_layout()
     dialogs.append(key_dialog)
-    for module, name in (("scanstation.ui.settings_view", "GenerateKeyDialog"),
-                         ("scanstation.ui.settings_view", "TrustKeyDialog")):
+    for module, name in (
+        ("scanstation.ui.settings_view", "GenerateKeyDialog"),
+        ("scanstation.ui.settings_view", "TrustKeyDialog"),
+    ):
         import importlib
+
         cls = getattr(importlib.import_module(module), name, None)
         if cls is not None:
             dialogs.append(cls(parent))
-    from scanstation.pages import reconcile_count
     from scanstation.capture import find_dossier
+    from scanstation.pages import reconcile_count
     from scanstation.ui.scan_desk import ExplanationDialog
+
     session = session_for(home, "clerk1")
     report = reconcile_count(session, find_dossier(session, "X001-ZY·DJ·2024·D100-0001-001"))
     dialogs.append(ExplanationDialog(report, parent))
@@ -109,6 +123,7 @@ def main(home_dir: str) -> int:
         dialog.close()
     # an error with a 5,800-character text
     from scanstation.errors import Refused
+
     presenter().present(Refused("x" * 5800, "长" * 5800), parent)
     settle()
     box = presenter().open_box

@@ -26,6 +26,7 @@ def pg_cluster():
     yield cluster
     cluster.stop("fast")
     import shutil
+
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -37,6 +38,7 @@ def pg_dsn(pg_cluster):
 
 def _free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -51,12 +53,14 @@ def s3_endpoint():
     import sys
     import time
     import urllib.request
+
     exe = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
     if not Path(exe).exists():
         pytest.skip("moto[server] is not installed (pip install 'moto[server]')")
     port = _free_port()
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -35,9 +35,11 @@ def test_put_verifies_stores_once_and_reads_back(store, tmp_path):
     assert store.put_file(src, sha, sm3) == src.stat().st_size
     assert store.has(sm3) and store.check(sm3, sha)
     assert store.read(sm3) == src.read_bytes()
-    assert store.put_file(src, sha, sm3) == src.stat().st_size      # idempotent: a retry finds it
-    assert store.put_bytes(b"bag-info") == (hashlib.sha256(b"bag-info").hexdigest(),
-                                            hashlib.new("sm3", b"bag-info").hexdigest())
+    assert store.put_file(src, sha, sm3) == src.stat().st_size  # idempotent: a retry finds it
+    assert store.put_bytes(b"bag-info") == (
+        hashlib.sha256(b"bag-info").hexdigest(),
+        hashlib.new("sm3", b"bag-info").hexdigest(),
+    )
 
 
 def test_a_file_changed_since_the_check_is_refused_and_nothing_stored(store, tmp_path):
@@ -61,13 +63,13 @@ def test_fixity_finds_a_changed_object_and_a_retry_repairs_it(tmp_path):
     store.put_file(src, sha, sm3)
     store.path(sm3).write_bytes(b"bit rot")
     assert not store.check(sm3, sha)
-    store.put_file(src, sha, sm3)            # an intake retry replaces the damaged object with the good copy
+    store.put_file(src, sha, sm3)  # an intake retry replaces the damaged object with the good copy
     assert store.check(sm3, sha)
-    assert not list((tmp_path / "store" / "tmp").iterdir())   # no temporary file left
+    assert not list((tmp_path / "store" / "tmp").iterdir())  # no temporary file left
 
 
 def test_unmounted_store_is_a_plain_message(tmp_path):
-    store = PosixPageStore(tmp_path / "nas")           # never created: the NAS is not mounted
+    store = PosixPageStore(tmp_path / "nas")  # never created: the NAS is not mounted
     src, sha, sm3 = _file(tmp_path, b"x")
     with pytest.raises(StorageError) as exc:
         store.put_file(src, sha, sm3)
@@ -77,13 +79,15 @@ def test_unmounted_store_is_a_plain_message(tmp_path):
 def test_full_store_is_a_plain_message_and_keeps_nothing(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here")
     try:
         store = PosixPageStore(mnt)
         store.create()
-        src, sha, sm3 = _file(tmp_path, bytes(range(256)) * 1024)     # 256 KiB into 64 KiB
+        src, sha, sm3 = _file(tmp_path, bytes(range(256)) * 1024)  # 256 KiB into 64 KiB
         with pytest.raises(StorageError) as exc:
             store.put_file(src, sha, sm3)
         assert "full" in str(exc.value) or "满" in str(exc.value)

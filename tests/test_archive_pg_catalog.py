@@ -18,13 +18,17 @@ def test_dialect_rewrites_the_sqlite_forms_once_and_leaves_literals_alone():
     d = PostgresDialect()
     t = d.translate("INSERT INTO audit_log (id, ts, user) VALUES (:id, :ts, :user)", named=True)
     assert t.sql == 'INSERT INTO audit_log (id, ts, "user") VALUES (%(id)s, %(ts)s, %(user)s) RETURNING id'
-    assert d.translate("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')").sql == \
-        "INSERT INTO fonds(code, name) VALUES (%s, '') ON CONFLICT DO NOTHING"
+    assert (
+        d.translate("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')").sql
+        == "INSERT INTO fonds(code, name) VALUES (%s, '') ON CONFLICT DO NOTHING"
+    )
     t = d.translate("INSERT OR REPLACE INTO page_text(page_id, status) VALUES (?, 'queued')")
     assert t.sql.endswith("ON CONFLICT (page_id) DO UPDATE SET status = excluded.status") and not t.returns_id
     # a question mark, a percent sign and the word user inside a literal are data, not syntax
-    assert d.translate("SELECT * FROM users WHERE name LIKE 'user?%' AND roles = ?").sql == \
-        "SELECT * FROM users WHERE name LIKE 'user?%%' AND roles = %s"
+    assert (
+        d.translate("SELECT * FROM users WHERE name LIKE 'user?%' AND roles = ?").sql
+        == "SELECT * FROM users WHERE name LIKE 'user?%%' AND roles = %s"
+    )
     assert "catalog_objects" in d.translate("SELECT name FROM sqlite_master WHERE type = 'table'").sql
     assert "now()" in d.translate("INSERT INTO migrations VALUES (?, ?, datetime('now'))").sql
     with pytest.raises(ValueError):
@@ -50,8 +54,10 @@ def test_rows_ids_and_refusals_behave_as_on_sqlite(pg_dsn):
         with cat.write() as conn:
             conn.execute("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')", ("X001",))
             conn.execute("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')", ("X001",))
-            cur = conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                               ("张三", "archivist", "h", "2026-01-01"))
+            cur = conn.execute(
+                "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                ("张三", "archivist", "h", "2026-01-01"),
+            )
             assert isinstance(cur.lastrowid, int) and cur.lastrowid > 0
         assert cat.one("SELECT count(*) AS n FROM fonds")["n"] == 1
         assert cat.one("SELECT name FROM users WHERE id = ?", (cur.lastrowid,))["name"] == "张三"
@@ -59,8 +65,10 @@ def test_rows_ids_and_refusals_behave_as_on_sqlite(pg_dsn):
         with pytest.raises(sqlite3.IntegrityError):
             with cat.write() as conn:
                 conn.execute("INSERT INTO fonds(code, name) VALUES (?, '')", ("X002",))
-                conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                             ("张三", "admin", "h", "2026-01-01"))
+                conn.execute(
+                    "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                    ("张三", "admin", "h", "2026-01-01"),
+                )
         assert cat.one("SELECT code FROM fonds WHERE code = 'X002'") is None
         # an exception inside the block rolls back too, and the catalog stays usable
         with pytest.raises(RuntimeError):
@@ -77,8 +85,16 @@ def _append_entries(dsn: str, desk: int, n: int) -> None:
     try:
         for i in range(n):
             with cat.write() as conn:
-                audit.append(conn, ts=f"2026-01-01T00:00:{i:02d}", user=f"desk{desk}", station="A01",
-                             action="test.append", object_type="desk", object_id=str(desk), after={"i": i})
+                audit.append(
+                    conn,
+                    ts=f"2026-01-01T00:00:{i:02d}",
+                    user=f"desk{desk}",
+                    station="A01",
+                    action="test.append",
+                    object_type="desk",
+                    object_id=str(desk),
+                    after={"i": i},
+                )
     finally:
         cat.close()
 
@@ -123,10 +139,10 @@ def test_sql_this_backend_lacks_is_a_plain_message_and_changes_nothing(pg_dsn):
         with pytest.raises(HomeError) as exc:
             with cat.write() as conn:
                 conn.execute("INSERT INTO fonds(code, name) VALUES (?, '')", ("X009",))
-                conn.execute("SELECT * FROM search_pages WHERE search_pages MATCH ?", ("养老",))   # SQLite FTS5
+                conn.execute("SELECT * FROM search_pages WHERE search_pages MATCH ?", ("养老",))  # SQLite FTS5
         assert "not available on the PostgreSQL archive" in exc.value.en
         assert cat.one("SELECT code FROM fonds WHERE code = 'X009'") is None
-        assert cat.one("SELECT 1 AS ok")["ok"] == 1                                  # still usable
+        assert cat.one("SELECT 1 AS ok")["ok"] == 1  # still usable
     finally:
         cat.close()
 
@@ -134,16 +150,30 @@ def test_sql_this_backend_lacks_is_a_plain_message_and_changes_nothing(pg_dsn):
 def test_shared_tables_have_every_column_of_the_sqlite_catalog(tmp_path, pg_dsn):
     """The archive's tables on PostgreSQL keep up with the station's migrations (rows equal on both backends)."""
     from scanstation.storage.catalog import Catalog
+
     lite = Catalog(tmp_path / "c.sqlite")
     lite.migrate()
     pg = PgCatalog(pg_dsn)
     pg.migrate()
     try:
-        for table in ("fonds", "users", "settings", "dossiers", "pages", "page_text", "audit_log", "received_packages",
-                      "received_dossiers", "search_page_state", "search_dossier_state"):
+        for table in (
+            "fonds",
+            "users",
+            "settings",
+            "dossiers",
+            "pages",
+            "page_text",
+            "audit_log",
+            "received_packages",
+            "received_dossiers",
+            "search_page_state",
+            "search_dossier_state",
+        ):
             sqlite_cols = {r[1] for r in lite.conn.execute(f"PRAGMA table_info({table})")}
-            pg_cols = {r["column_name"] for r in pg.query("SELECT column_name FROM information_schema.columns "
-                                                          "WHERE table_name = ?", (table,))}
+            pg_cols = {
+                r["column_name"]
+                for r in pg.query("SELECT column_name FROM information_schema.columns WHERE table_name = ?", (table,))
+            }
             assert sqlite_cols <= pg_cols, (table, sorted(sqlite_cols - pg_cols))
     finally:
         lite.close()

@@ -16,17 +16,17 @@ def test_cluster_runs_on_a_unix_socket_in_its_folder_and_survives_a_restart(tmp_
         pytest.skip("PostgreSQL is not installed")
     cluster = PrivateCluster(tmp_path / "pg").start()
     try:
-        assert (tmp_path / "pg" / ".s.PGSQL.5432").exists()      # the socket lives in the folder
+        assert (tmp_path / "pg" / ".s.PGSQL.5432").exists()  # the socket lives in the folder
         dsn = cluster.create_database("t_restart")
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("CREATE TABLE t (v text)")
             conn.execute("INSERT INTO t VALUES ('kept')")
-            assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""   # no TCP port
+            assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""  # no TCP port
         cluster.restart()
         cluster.wait_ready()
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT v FROM t").fetchone()[0] == "kept"
-        if os.geteuid() == 0:   # PostgreSQL refuses root: the server runs as the 'postgres' user
+        if os.geteuid() == 0:  # PostgreSQL refuses root: the server runs as the 'postgres' user
             with psycopg.connect(dsn) as conn:
                 pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
             assert os.stat(f"/proc/{pid}").st_uid != 0
@@ -57,7 +57,7 @@ def test_a_failed_start_says_why(tmp_path):
         pytest.skip("PostgreSQL is not installed")
     cluster = PrivateCluster(tmp_path / "pg").start()
     try:
-        second = PrivateCluster(tmp_path / "pg")     # same data folder: the postmaster is already running
+        second = PrivateCluster(tmp_path / "pg")  # same data folder: the postmaster is already running
         with pytest.raises(ClusterError) as exc:
             second.start()
         assert "PostgreSQL" in str(exc.value)

@@ -13,7 +13,7 @@ import pytest
 
 from scanstation.home import Home
 from scanstation.transfer import receive
-from tests.archive_pg_fixtures import (archive_state, assert_whole, desk, finish, make_packages, make_pg_archive)
+from tests.archive_pg_fixtures import archive_state, assert_whole, desk, finish, make_packages, make_pg_archive
 from tests.test_transfer_fixtures import PASSPHRASE
 
 KILL_TRIALS = int(os.environ.get("SCANSTATION_PG_KILL_TRIALS", "10"))
@@ -32,7 +32,7 @@ def packages(tmp_path_factory):
 def archive(tmp_path, pg_dsn, packages):
     pem, _ = packages
     a = make_pg_archive(tmp_path / "arch", pg_dsn, str(tmp_path / "store"), station_pem=pem)
-    a.home.close()          # the desks open it themselves; the test reads through a fresh open
+    a.home.close()  # the desks open it themselves; the test reads through a fresh open
     yield tmp_path / "arch"
 
 
@@ -68,13 +68,14 @@ def test_a_second_desk_is_told_who_works_on_the_package(archive, packages):
     _, paths = packages
     with Home.open(archive) as home:
         from scanstation.transfer import verify
+
         with verify.checked(paths[0], trust={}, content=False) as report:
             digest = report.tagmanifest_sm3
         with home.catalog.claim(digest, desk="A09@pc-7:42", station="A09", user="王芳"):
             code, _, err = finish(desk(archive, paths[0]))
         assert code != 0 and "A09@pc-7:42" in err and "王芳" in err
         assert archive_state(home.catalog)["packages"] == 0
-    code, data, err = finish(desk(archive, paths[0]))            # the claim ended: it can be received now
+    code, data, err = finish(desk(archive, paths[0]))  # the claim ended: it can be received now
     assert code == 0, err
 
 
@@ -100,14 +101,14 @@ def test_kill_9_at_random_moments_leaves_no_half_received_batch(archive, package
         if killed:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
-        state = _check_whole(archive)                        # whole or absent, never half
+        state = _check_whole(archive)  # whole or absent, never half
         assert state["packages"] in (received, received + 1), f"seed {seed} trial {trial}: {state}"
         got_in = state["packages"] == received + 1
         outcomes.append((round(delay, 2), killed, got_in))
         if got_in:
             received += 1
             queue.pop(0)
-    if outcomes and not outcomes[-1][2]:                      # the last package was left killed: resume it
+    if outcomes and not outcomes[-1][2]:  # the last package was left killed: resume it
         code, _, err = finish(desk(archive, queue[0]))
         assert code == 0, f"seed {seed}: {err}"
         received += 1
@@ -121,10 +122,11 @@ def test_postgresql_restart_during_intake(archive, packages, pg_cluster):
     import json
 
     import psycopg
+
     dsn = json.loads((archive / "archive.json").read_text())["catalog"]["dsn"]
     proc = desk(archive, paths[0])
     deadline = time.monotonic() + 60
-    with psycopg.connect(dsn, autocommit=True) as conn:     # restart once the desk holds the package: mid-intake
+    with psycopg.connect(dsn, autocommit=True) as conn:  # restart once the desk holds the package: mid-intake
         while time.monotonic() < deadline and proc.poll() is None:
             if conn.execute("SELECT count(*) FROM package_claims").fetchone()[0]:
                 break
@@ -143,7 +145,7 @@ def test_postgresql_restart_during_intake(archive, packages, pg_cluster):
 def test_store_unavailable_then_back(archive, packages, tmp_path):
     _, paths = packages
     store = tmp_path / "store"
-    store.rename(tmp_path / "store-unmounted")                 # the NAS is not mounted
+    store.rename(tmp_path / "store-unmounted")  # the NAS is not mounted
     code, _, err = finish(desk(archive, paths[0]))
     assert code != 0 and "page store" in err and "Traceback" not in err
     assert _state(archive) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
@@ -157,15 +159,18 @@ def _session(home_path, user="archivist1"):
     from scanstation.service import Session
     from scanstation.users import authenticate
     from tests.test_transfer_fixtures import PASSWORD
+
     home = Home.open(home_path)
     return home, Session(home, authenticate(home.catalog, user, PASSWORD))
 
 
-def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resumes(archive, packages, pg_cluster,
-                                                                                    monkeypatch):
+def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resumes(
+    archive, packages, pg_cluster, monkeypatch
+):
     """Deterministic: the server restarts after the page files are stored and before the rows commit."""
     from scanstation.errors import StorageError
     from scanstation.storage.page_store import PosixPageStore
+
     _, paths = packages
     home, session = _session(archive)
     calls = []
@@ -177,6 +182,7 @@ def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resum
             calls.append(1)
             pg_cluster.restart()
         return out
+
     monkeypatch.setattr(PosixPageStore, "put_bytes", put_then_restart)
     try:
         with pytest.raises(StorageError) as exc:
@@ -185,7 +191,7 @@ def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resum
         monkeypatch.setattr(PosixPageStore, "put_bytes", real_put)
         assert archive_state(home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
         stored = sum(1 for p in (archive.parent / "store" / "objects").rglob("*") if p.is_file())
-        assert stored >= 4                                    # the page files were stored before the restart
+        assert stored >= 4  # the page files were stored before the restart
         result = receive.receive(session, paths[0], decision="accept", passphrase=PASSPHRASE, seed=5)
         assert result["decision"] == "accepted"
         assert_whole(home.catalog, home.page_store, 2, 2)
@@ -195,9 +201,11 @@ def test_postgresql_restarted_between_store_and_commit_leaves_nothing_then_resum
 
 def test_receiving_into_an_s3_store(tmp_path, pg_dsn, packages, s3_endpoint):
     from tests.archive_pg_fixtures import make_pg_archive
+
     pem, paths = packages
-    a = make_pg_archive(tmp_path / "arch-s3", pg_dsn, f"s3://desk-{os.getpid()}/city/2026", endpoint=s3_endpoint,
-                        station_pem=pem)
+    a = make_pg_archive(
+        tmp_path / "arch-s3", pg_dsn, f"s3://desk-{os.getpid()}/city/2026", endpoint=s3_endpoint, station_pem=pem
+    )
     try:
         result = receive.receive(a.s["archivist1"], paths[1], decision="accept", passphrase=PASSPHRASE, seed=5)
         assert result["decision"] == "accepted" and result["kept"].startswith("store:")
@@ -214,6 +222,7 @@ def test_store_full_during_intake_commits_nothing_and_resumes_when_extended(tmp_
 
     from scanstation.errors import StorageError
     from tests.archive_pg_fixtures import make_pg_archive
+
     pem, paths = packages
     mnt = tmp_path / "nas"
     mnt.mkdir()
@@ -227,7 +236,7 @@ def test_store_full_during_intake_commits_nothing_and_resumes_when_extended(tmp_
             assert "full" in exc.value.en
             assert archive_state(a.home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
             assert not list((mnt / "tmp").iterdir())
-            subprocess.run(["mount", "-o", "remount,size=10m", str(mnt)], check=True)   # the NAS was extended
+            subprocess.run(["mount", "-o", "remount,size=10m", str(mnt)], check=True)  # the NAS was extended
             result = receive.receive(a.s["archivist1"], paths[2], decision="accept", passphrase=PASSPHRASE, seed=5)
             assert result["decision"] == "accepted"
             assert_whole(a.home.catalog, a.home.page_store, 2, 2)
@@ -247,6 +256,7 @@ def test_s3_store_down_during_intake_commits_nothing_and_the_next_attempt_succee
     from scanstation.errors import StorageError
     from tests.archive_pg_fixtures import make_pg_archive
     from tests.pg_support import _free_port
+
     pem, paths = packages
     exe = str(Path(sys.executable).with_name("moto_server"))
     if not Path(exe).exists():
@@ -254,8 +264,9 @@ def test_s3_store_down_during_intake_commits_nothing_and_the_next_attempt_succee
     port = _free_port()
 
     def start():
-        proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         for _ in range(150):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
@@ -263,20 +274,22 @@ def test_s3_store_down_during_intake_commits_nothing_and_the_next_attempt_succee
             except Exception:
                 time.sleep(0.2)
         return proc
+
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     server = start()
     a = None
     try:
-        a = make_pg_archive(tmp_path / "arch-s3", pg_dsn, "s3://intake/city", endpoint=f"http://127.0.0.1:{port}",
-                            station_pem=pem)
+        a = make_pg_archive(
+            tmp_path / "arch-s3", pg_dsn, "s3://intake/city", endpoint=f"http://127.0.0.1:{port}", station_pem=pem
+        )
         server.kill()
         server.wait(10)
         with pytest.raises(StorageError) as exc:
             receive.receive(a.s["archivist1"], paths[3], decision="accept", passphrase=PASSPHRASE, seed=5)
         assert "not available" in exc.value.en
         assert archive_state(a.home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
-        server = start()                   # the endpoint is back (moto keeps nothing: the bucket is made again)
+        server = start()  # the endpoint is back (moto keeps nothing: the bucket is made again)
         a.home.page_store.create()
         result = receive.receive(a.s["archivist1"], paths[3], decision="accept", passphrase=PASSPHRASE, seed=5)
         assert result["decision"] == "accepted"

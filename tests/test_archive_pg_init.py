@@ -14,8 +14,24 @@ from tests.conftest import PASSWORD
 
 
 def _init(tmp_path, home, dsn, store, *extra):
-    return main(["--home", str(home), "--json", "archive", "init", "--station", "A01", "--admin", "arch_admin",
-                 "--db", dsn, "--store", str(store), *extra])
+    return main(
+        [
+            "--home",
+            str(home),
+            "--json",
+            "archive",
+            "init",
+            "--station",
+            "A01",
+            "--admin",
+            "arch_admin",
+            "--db",
+            dsn,
+            "--store",
+            str(store),
+            *extra,
+        ]
+    )
 
 
 def test_archive_init_creates_schema_store_and_home_and_a_second_desk_joins(tmp_path, pg_dsn, cli_env, capsys):
@@ -27,16 +43,37 @@ def test_archive_init_creates_schema_store_and_home_and_a_second_desk_joins(tmp_
     assert (tmp_path / "store" / "objects").is_dir()
     assert not (tmp_path / "desk1" / "catalog.sqlite").exists()
     # a second desk's home joins the same archive; both homes are open at once
-    assert main(["--home", str(tmp_path / "desk2"), "archive", "init", "--station", "A02", "--fonds", "A01",
-                 "--admin", "arch_admin", "--db", pg_dsn, "--store", str(tmp_path / "store")]) == 0
+    assert (
+        main(
+            [
+                "--home",
+                str(tmp_path / "desk2"),
+                "archive",
+                "init",
+                "--station",
+                "A02",
+                "--fonds",
+                "A01",
+                "--admin",
+                "arch_admin",
+                "--db",
+                pg_dsn,
+                "--store",
+                str(tmp_path / "store"),
+            ]
+        )
+        == 0
+    )
     h1, h2 = Home.open(tmp_path / "desk1"), Home.open(tmp_path / "desk2")
     try:
         assert h1.info.backend == h2.info.backend == "postgresql"
-        assert [r["action"] for r in h1.catalog.query("SELECT action FROM audit_log ORDER BY id")] == \
-            ["home.init", "home.join"]
+        assert [r["action"] for r in h1.catalog.query("SELECT action FROM audit_log ORDER BY id")] == [
+            "home.init",
+            "home.join",
+        ]
         assert audit.verify(h2.catalog.conn).ok
         entries = " ".join(r["after"] for r in h1.catalog.query("SELECT after FROM audit_log"))
-        assert "postgresql://" not in entries           # the connection string stays out of the audit
+        assert "postgresql://" not in entries  # the connection string stays out of the audit
         assert h1.page_store.url == str(tmp_path / "store")
     finally:
         h1.close()

@@ -23,8 +23,10 @@ def sqlite_archive(tmp_path):
     path = outbox.send(world.station.s["clerk1"], "X001-2024-001", dest)["path"]
     receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE, seed=4)
     source = world.archive.home.path
-    counts = {t: world.archive.home.catalog.one(f"SELECT count(*) AS n FROM {t}")["n"]
-              for t in ("dossiers", "pages", "received_packages", "audit_log")}
+    counts = {
+        t: world.archive.home.catalog.one(f"SELECT count(*) AS n FROM {t}")["n"]
+        for t in ("dossiers", "pages", "received_packages", "audit_log")
+    }
     world.close()
     return source, counts
 
@@ -37,8 +39,9 @@ def _migrate(target, source, env, capsys):
     return code, (json.loads(captured.out) if code == 0 else None), captured.err
 
 
-def test_migrate_moves_rows_files_and_the_audit_chain_and_refuses_a_second_time(tmp_path, pg_dsn, sqlite_archive,
-                                                                                 monkeypatch, capsys):
+def test_migrate_moves_rows_files_and_the_audit_chain_and_refuses_a_second_time(
+    tmp_path, pg_dsn, sqlite_archive, monkeypatch, capsys
+):
     source, counts = sqlite_archive
     target = make_pg_archive(tmp_path / "arch", pg_dsn, str(tmp_path / "store"))
     target.close()
@@ -59,7 +62,9 @@ def test_migrate_moves_rows_files_and_the_audit_chain_and_refuses_a_second_time(
         hits = [(h.number, h.field) for h in search.search(home.catalog, "参保人员")]
         assert hits and hits == [(h.number, h.field) for h in search.search(src.catalog, "参保人员")]
         # new rows after the migration get new ids
-        assert home.catalog.one("SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS n")["n"] > counts["dossiers"]
+        assert (
+            home.catalog.one("SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) AS n")["n"] > counts["dossiers"]
+        )
     code, _, err = _migrate(tmp_path / "arch", source, monkeypatch, capsys)
     assert code != 0 and "已迁入" in err
 
@@ -68,6 +73,7 @@ def test_an_interrupted_migration_commits_nothing_and_runs_again(tmp_path, pg_ds
     from scanstation.service import Session
     from scanstation.transfer.migrate_archive import migrate
     from scanstation.users import authenticate
+
     source, counts = sqlite_archive
     target = make_pg_archive(tmp_path / "arch", pg_dsn, str(tmp_path / "store"))
     real = PosixPageStore.put_file
@@ -78,14 +84,19 @@ def test_an_interrupted_migration_commits_nothing_and_runs_again(tmp_path, pg_ds
         if len(calls) == 4:
             raise OSError(28, "No space left on device")
         return real(self, src, sha256, sm3)
+
     monkeypatch.setattr(PosixPageStore, "put_file", failing)
     session = Session(target.home, authenticate(target.home.catalog, "admin", PASSWORD))
     from scanstation.errors import StorageError
+
     with pytest.raises(StorageError) as exc:
         migrate(session, source)
     assert "full" in exc.value.en
     assert target.home.catalog.one("SELECT count(*) AS n FROM dossiers")["n"] == 0
-    assert [r["action"] for r in target.home.catalog.query("SELECT action FROM audit_log")] == ["home.init", "keys.generate"]
+    assert [r["action"] for r in target.home.catalog.query("SELECT action FROM audit_log")] == [
+        "home.init",
+        "keys.generate",
+    ]
     monkeypatch.setattr(PosixPageStore, "put_file", real)
     result = migrate(session, source)
     assert result["rows"]["pages"] == counts["pages"]
@@ -107,5 +118,5 @@ def test_a_damaged_source_file_stops_the_migration_with_its_name(tmp_path, pg_ds
 
 def test_migrate_refuses_a_station_home_and_a_sqlite_target(tmp_path, pg_dsn, sqlite_archive, monkeypatch, capsys):
     source, _ = sqlite_archive
-    code, _, err = _migrate(source, source, monkeypatch, capsys)          # target is not on PostgreSQL
+    code, _, err = _migrate(source, source, monkeypatch, capsys)  # target is not on PostgreSQL
     assert code != 0 and "PostgreSQL" in err and "Traceback" not in err

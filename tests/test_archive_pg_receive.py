@@ -11,27 +11,55 @@ import pytest
 from scanstation import audit
 from scanstation.errors import Refused
 from scanstation.transfer import receive
-from tests.archive_pg_fixtures import (archive_state, assert_whole, desk, finish, make_packages, make_pg_archive)
+from tests.archive_pg_fixtures import archive_state, assert_whole, desk, finish, make_packages, make_pg_archive
 from tests.test_transfer_fixtures import PASSPHRASE, archive_counts, make_world
 
-ROW_COLUMNS = ("number", "fonds_code", "year", "retention", "title", "declared_pages", "person_id_number", "status",
-               "scanned_by", "qc_by")
-PAGE_COLUMNS = ("seq", "state", "file_name", "bytes", "sha256", "sm3", "format", "width", "height", "dpi",
-                "original_page_no", "note")
+ROW_COLUMNS = (
+    "number",
+    "fonds_code",
+    "year",
+    "retention",
+    "title",
+    "declared_pages",
+    "person_id_number",
+    "status",
+    "scanned_by",
+    "qc_by",
+)
+PAGE_COLUMNS = (
+    "seq",
+    "state",
+    "file_name",
+    "bytes",
+    "sha256",
+    "sm3",
+    "format",
+    "width",
+    "height",
+    "dpi",
+    "original_page_no",
+    "note",
+)
 
 
 def _verdict(result: dict) -> dict:
     report = result["report"]
-    return {"decision": result["decision"], "checks_passed": result["checks_passed"], "digest": result["digest"],
-            "failures": sorted((c["check"], c["object"]) for c in report["checks"] if c["status"] == "fail"),
-            "sample": {k: result["sample"][k] for k in ("dossiers", "passed", "pass_rate", "item_rates")},
-            "accepted": result.get("dossiers_accepted")}
+    return {
+        "decision": result["decision"],
+        "checks_passed": result["checks_passed"],
+        "digest": result["digest"],
+        "failures": sorted((c["check"], c["object"]) for c in report["checks"] if c["status"] == "fail"),
+        "sample": {k: result["sample"][k] for k in ("dossiers", "passed", "pass_rate", "item_rates")},
+        "accepted": result.get("dossiers_accepted"),
+    }
 
 
 def _rows(catalog):
     dossiers = catalog.query(f"SELECT {', '.join(ROW_COLUMNS)} FROM dossiers ORDER BY number")
-    pages = catalog.query(f"SELECT d.number, {', '.join('p.' + c for c in PAGE_COLUMNS)} FROM pages p JOIN dossiers d "
-                          "ON d.id = p.dossier_id")
+    pages = catalog.query(
+        f"SELECT d.number, {', '.join('p.' + c for c in PAGE_COLUMNS)} FROM pages p JOIN dossiers d "
+        "ON d.id = p.dossier_id"
+    )
     # SQLite sorts NULL first, PostgreSQL last (docs/archive-postgresql.md): order here, the same way for both
     pages.sort(key=lambda r: (r["number"], r["seq"] is not None, r["seq"] or 0, r["original_page_no"] or 0))
     return dossiers, pages
@@ -50,6 +78,7 @@ def _pg(world, tmp_path, pg_dsn):
 
 def _send(world):
     from scanstation.transfer import outbox
+
     dest = world.tmp / "share"
     dest.mkdir(exist_ok=True)
     return Path(outbox.send(world.station.s["clerk1"], "X001-2024-001", dest)["path"])
@@ -61,8 +90,10 @@ def test_r34_accept_on_postgresql_equals_the_sqlite_archive(world, tmp_path, pg_
     try:
         checked = [receive.receive(a.s["archivist1"], path, seed=11) for a in (world.archive, pg)]
         assert _verdict(checked[0]) == _verdict(checked[1])
-        done = [receive.receive(a.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE, seed=11)
-                for a in (world.archive, pg)]
+        done = [
+            receive.receive(a.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE, seed=11)
+            for a in (world.archive, pg)
+        ]
         assert _verdict(done[0]) == _verdict(done[1])
         assert done[1]["decision"] == "accepted" and done[1]["kept"].startswith("store:")
         assert _rows(world.archive.home.catalog) == _rows(pg.home.catalog)
@@ -103,8 +134,10 @@ def test_r34_a_failing_package_gets_the_same_verdict_and_nothing_is_stored(world
         assert _verdict(checked[0]) == _verdict(checked[1]) and not checked[1]["checks_passed"]
         assert archive_state(pg.home.catalog) == {"packages": 0, "dossiers": 0, "pages": 0, "linked": 0}
         assert not list((tmp_path / "store" / "objects").rglob("*"))
-        rejected = [receive.receive(a.s["archivist1"], path, decision="reject", passphrase=PASSPHRASE, seed=3)
-                    for a in (world.archive, pg)]
+        rejected = [
+            receive.receive(a.s["archivist1"], path, decision="reject", passphrase=PASSPHRASE, seed=3)
+            for a in (world.archive, pg)
+        ]
         assert _verdict(rejected[0]) == _verdict(rejected[1])
         assert rejected[1]["dossiers_returned"] == rejected[0]["dossiers_returned"]
     finally:

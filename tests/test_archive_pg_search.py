@@ -11,12 +11,57 @@ from scanstation import search
 from scanstation.storage.catalog import Catalog
 from scanstation.storage.pg_catalog import PgCatalog
 
-WORDS = ["养老保险", "参保人员", "登记表", "工伤", "失业", "医疗", "缴费", "基数", "单位", "职工", "退休", "审批", "档案",
-         "社会保险", "事业管理中心", "王芳", "李", "城市建设", "投资集团", "有限公司", "ABC123", "2024", "年", "月",
-         "身份证号 31010419761017344X", "档", "案"]
-QUERIES = ["档", "档案", "参保人员", "养老 缴费", "王芳", "王", "abc123", "2024", "17344x", "19761017", "0001-001",
-           "D100-0003", "X001-ZY·DJ·2024·D100-0002-001", "x001-zy", "鲲鹏", "A档", "社会保险事业管理中心", "保险 职工 退休",
-           "31010419761017344X", "审批表"]
+WORDS = [
+    "养老保险",
+    "参保人员",
+    "登记表",
+    "工伤",
+    "失业",
+    "医疗",
+    "缴费",
+    "基数",
+    "单位",
+    "职工",
+    "退休",
+    "审批",
+    "档案",
+    "社会保险",
+    "事业管理中心",
+    "王芳",
+    "李",
+    "城市建设",
+    "投资集团",
+    "有限公司",
+    "ABC123",
+    "2024",
+    "年",
+    "月",
+    "身份证号 31010419761017344X",
+    "档",
+    "案",
+]
+QUERIES = [
+    "档",
+    "档案",
+    "参保人员",
+    "养老 缴费",
+    "王芳",
+    "王",
+    "abc123",
+    "2024",
+    "17344x",
+    "19761017",
+    "0001-001",
+    "D100-0003",
+    "X001-ZY·DJ·2024·D100-0002-001",
+    "x001-zy",
+    "鲲鹏",
+    "A档",
+    "社会保险事业管理中心",
+    "保险 职工 退休",
+    "31010419761017344X",
+    "审批表",
+]
 
 
 def _fill(catalog, rng_seed: int = 16) -> list[int]:
@@ -30,15 +75,25 @@ def _fill(catalog, rng_seed: int = 16) -> list[int]:
             cur = conn.execute(
                 "INSERT INTO dossiers(number, fonds_code, year, retention, title, person_name, person_id_number, employer,"
                 " status, created_at, updated_at) VALUES (?, 'X001', 2024, 'D100', ?, ?, ?, ?, 'archived', 't', 't')",
-                (number, "".join(rng.choice(WORDS[:14]) for _ in range(3)), rng.choice(["王芳", "李明", "张伟"]),
-                 id_number, rng.choice(["城市建设投资集团有限公司", "社会保险事业管理中心", "ABC123 公司"])))
+                (
+                    number,
+                    "".join(rng.choice(WORDS[:14]) for _ in range(3)),
+                    rng.choice(["王芳", "李明", "张伟"]),
+                    id_number,
+                    rng.choice(["城市建设投资集团有限公司", "社会保险事业管理中心", "ABC123 公司"]),
+                ),
+            )
             dossier_id = cur.lastrowid
             for seq in range(1, 4):
-                cur = conn.execute("INSERT INTO pages(dossier_id, seq, state, file_name, created_at) "
-                                   "VALUES (?, ?, 'active', ?, 't')", (dossier_id, seq, f"{number}-{seq:04d}.jpg"))
+                cur = conn.execute(
+                    "INSERT INTO pages(dossier_id, seq, state, file_name, created_at) VALUES (?, ?, 'active', ?, 't')",
+                    (dossier_id, seq, f"{number}-{seq:04d}.jpg"),
+                )
                 text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 40)))
-                conn.execute("INSERT INTO page_text(page_id, status, text, updated_at) VALUES (?, 'done', ?, 't')",
-                             (cur.lastrowid, text))
+                conn.execute(
+                    "INSERT INTO page_text(page_id, status, text, updated_at) VALUES (?, 'done', ?, 't')",
+                    (cur.lastrowid, text),
+                )
                 page_ids.append(cur.lastrowid)
             search.index_dossier(conn, dossier_id)
         for page_id in page_ids:
@@ -47,8 +102,10 @@ def _fill(catalog, rng_seed: int = 16) -> list[int]:
 
 
 def _hits(catalog, query: str, unmasked=False):
-    return [(h.number, h.page, h.field, h.snippet, round(h.score, 9), h.dossier_id, h.page_id)
-            for h in search.search(catalog, query, limit=50, unmasked=unmasked)]
+    return [
+        (h.number, h.page, h.field, h.snippet, round(h.score, 9), h.dossier_id, h.page_id)
+        for h in search.search(catalog, query, limit=50, unmasked=unmasked)
+    ]
 
 
 def test_search_on_postgresql_equals_the_sqlite_path(tmp_path, pg_dsn):
@@ -69,7 +126,7 @@ def test_search_on_postgresql_equals_the_sqlite_path(tmp_path, pg_dsn):
         assert counts["鲲鹏"] == 0
         print("search hits per query:", counts)
         masked = " ".join(h[3] for h in _hits(pg, "31010419761017344X"))
-        assert "31010419761017344X" not in masked                       # R40: masked unless allowed
+        assert "31010419761017344X" not in masked  # R40: masked unless allowed
         # a page's text changes: both indexes follow
         for catalog in (lite, pg):
             with catalog.write() as conn:
@@ -91,6 +148,7 @@ def test_search_on_postgresql_equals_the_sqlite_path(tmp_path, pg_dsn):
 
 def test_an_empty_query_is_a_plain_message(pg_dsn):
     from scanstation.errors import InvalidInput
+
     pg = PgCatalog(pg_dsn)
     pg.migrate()
     try:

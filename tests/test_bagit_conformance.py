@@ -15,8 +15,9 @@ import pytest
 
 from scanstation.transfer.bagit import validate_bag
 
-SUITE = Path(os.environ.get("SCANSTATION_BAGIT_CONFORMANCE")
-             or Path(__file__).resolve().parent / "data" / "bagit-conformance")
+SUITE = Path(
+    os.environ.get("SCANSTATION_BAGIT_CONFORMANCE") or Path(__file__).resolve().parent / "data" / "bagit-conformance"
+)
 
 EXPECT_VALID = {"valid": True, "warning": True, "invalid": False, "linux-only": False, "windows-only": False}
 
@@ -67,8 +68,9 @@ def _cases() -> list[Path]:
 
 
 CASES = _cases()
-needs_suite = pytest.mark.skipif(not CASES, reason=f"BagIt conformance suite not found at {SUITE} "
-                                                    "(set SCANSTATION_BAGIT_CONFORMANCE)")
+needs_suite = pytest.mark.skipif(
+    not CASES, reason=f"BagIt conformance suite not found at {SUITE} (set SCANSTATION_BAGIT_CONFORMANCE)"
+)
 
 
 @needs_suite
@@ -126,4 +128,5 @@ def test_bag_info_repeated_labels_continuations_and_separators():
     assert seps.info_values("Test-Tag") == ["1", "2", "3", "4", "5"]
     folded = validate_bag(SUITE / "v0.97" / "valid" / "bag-in-a-bag")
     assert folded.info_values("External-Description") == [
-        "Uncompressed greyscale TIFF images from the Yoshimuri papers collection."]
+        "Uncompressed greyscale TIFF images from the Yoshimuri papers collection."
+    ]

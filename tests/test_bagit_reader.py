@@ -16,15 +16,24 @@ import bagit
 import pytest
 
 from scanstation.errors import InvalidInput
-from scanstation.transfer.bagit import (CHUNK, decode_path, encode_path, hash_files, payload_oxum,
-                                        unsafe_path_reason, validate_bag, write_bag_info, write_bagit_txt,
-                                        write_manifest)
+from scanstation.transfer.bagit import (
+    CHUNK,
+    decode_path,
+    encode_path,
+    hash_files,
+    payload_oxum,
+    unsafe_path_reason,
+    validate_bag,
+    write_bag_info,
+    write_bagit_txt,
+    write_manifest,
+)
 
 ALGS = ("sha256", "sm3")
 POSIX = os.name == "posix"
 
 FILES = {
-    "说明文件.txt": "本批次移交 3 卷档案。\n".encode("utf-8"),
+    "说明文件.txt": "本批次移交 3 卷档案。\n".encode(),
     "电子档案/2024/A/社保·2024·A·0001/0001.jpg": os.urandom(3 * CHUNK + 17),
     "电子档案/2024/A/社保·2024·A·0001/0002.jpg": os.urandom(5000),
     "其他/with space.txt": b"spaces in names\n",
@@ -57,9 +66,15 @@ def make_bag(root: Path, files: dict[str, bytes] = FILES, algs=ALGS) -> Path:
     for alg in algs:
         write_manifest(bag, alg, {p: hashed.digests[bag / p][alg] for p in payload})
     write_bagit_txt(bag)
-    write_bag_info(bag, [("Source-Organization", "某某县社会保险事业管理局"), ("Bagging-Date", "2025-01-15"),
-                         ("Payload-Oxum", payload_oxum({p: hashed.sizes[bag / p] for p in payload})),
-                         ("External-Identifier", "BATCH-2024-001")])
+    write_bag_info(
+        bag,
+        [
+            ("Source-Organization", "某某县社会保险事业管理局"),
+            ("Bagging-Date", "2025-01-15"),
+            ("Payload-Oxum", payload_oxum({p: hashed.sizes[bag / p] for p in payload})),
+            ("External-Identifier", "BATCH-2024-001"),
+        ],
+    )
     seal_tags(bag, algs)
     return bag
 
@@ -82,6 +97,7 @@ def oracle_valid(oracle, path: Path) -> bool:
 
 
 # -- good bags, both ways ---------------------------------------------------------------------
+
 
 def test_r22_our_bag_validates_with_us_and_with_bagit_python(bag, oracle):
     report = validate_bag(bag, require_tag_manifest=True, algorithms=["sha256", "sm3"], strict=True)
@@ -121,8 +137,10 @@ def test_r22_sm3_manifest_is_really_checked(bag, oracle):
     manifest.write_text(manifest.read_text("utf-8").replace(hashlib.sha256(b"").hexdigest(), new_sha), "utf-8")
     info = bag / "bag-info.txt"
     oxum = payload_oxum([p for p in (bag / "data").rglob("*") if p.is_file()])
-    lines = [line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {oxum}"
-             for line in info.read_text("utf-8").splitlines()]
+    lines = [
+        line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {oxum}"
+        for line in info.read_text("utf-8").splitlines()
+    ]
     info.write_text("\n".join(lines) + "\n", "utf-8")
     seal_tags(bag)
     report = validate_bag(bag)
@@ -138,8 +156,9 @@ def test_percent_encoding_of_cr_lf_and_percent(tmp_path, oracle):
     assert decode_path(encode_path("data/100%25 %0A")) == "data/100%25 %0A"
     if not POSIX:
         pytest.skip("line breaks in file names need a POSIX file system")
-    bag = make_bag(tmp_path / "ours", {"line\nbreak.txt": b"x", "car\rriage.txt": b"c", "50%.txt": b"y",
-                                       "a%0Ab.txt": b"z"})
+    bag = make_bag(
+        tmp_path / "ours", {"line\nbreak.txt": b"x", "car\rriage.txt": b"c", "50%.txt": b"y", "a%0Ab.txt": b"z"}
+    )
     text = (bag / "manifest-sha256.txt").read_text("utf-8")
     assert "data/line%0Abreak.txt" in text and "data/50%25.txt" in text and "data/a%250Ab.txt" in text
     report = validate_bag(bag, strict=True)
@@ -162,6 +181,7 @@ def test_percent_encoding_of_cr_lf_and_percent(tmp_path, oracle):
 
 
 # -- tampering --------------------------------------------------------------------------------
+
 
 def test_r33_one_byte_flipped_is_found(bag, oracle):
     rel = "data/电子档案/2024/A/社保·2024·A·0001/0001.jpg"
@@ -236,14 +256,17 @@ def test_r33_tag_manifest_that_skips_bag_info_is_incomplete(bag):
     assert report.uncovered_tag_files == ["bag-info.txt"]
 
 
-@pytest.mark.parametrize("evil, reason", [
-    ("data/../../outside.txt", "'..' component"),
-    ("../outside.txt", "'..' component"),
-    ("/etc/passwd", "absolute path"),
-    ("C:\\Windows\\win.ini", "drive letter"),
-    ("data\\..\\..\\x", "backslash"),
-    ("~/x", "home-folder shortcut"),
-])
+@pytest.mark.parametrize(
+    "evil, reason",
+    [
+        ("data/../../outside.txt", "'..' component"),
+        ("../outside.txt", "'..' component"),
+        ("/etc/passwd", "absolute path"),
+        ("C:\\Windows\\win.ini", "drive letter"),
+        ("data\\..\\..\\x", "backslash"),
+        ("~/x", "home-folder shortcut"),
+    ],
+)
 def test_r33_paths_outside_the_bag_are_a_security_failure(bag, evil, reason):
     outside = bag.parent / "outside.txt"
     outside.write_bytes(b"secret")
@@ -371,6 +394,7 @@ def test_not_a_folder(tmp_path):
 
 
 # -- writer and hashing -----------------------------------------------------------------------
+
 
 def test_hash_files_one_pass_many_algorithms_in_parallel(tmp_path):
     contents = [b"", b"abc", os.urandom(CHUNK * 2 + 3), os.urandom(CHUNK - 1)]

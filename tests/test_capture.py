@@ -30,9 +30,9 @@ from scanstation.users import row_to_user
 from tests.conftest import PASSWORD
 from tests.sane_fixture import sane_test_config  # noqa: F401  (fixture)
 
-THREE = "X001-ZY·DJ·2024·D100-0001-001"   # 3 declared pages
-FIVE = "X001-ZY·DJ·2024·D100-0002-001"    # 5
-TEN = "X001-ZY·DJ·2024·D100-0001-003"     # 10
+THREE = "X001-ZY·DJ·2024·D100-0001-001"  # 3 declared pages
+FIVE = "X001-ZY·DJ·2024·D100-0002-001"  # 5
+TEN = "X001-ZY·DJ·2024·D100-0001-003"  # 10
 GRAY = ScanProfile("测试灰度", mode="gray")
 
 
@@ -56,8 +56,10 @@ def _scan(capture, number, profile=GRAY, pages_=None, **options):
 def _check_store(home, number):
     """Every active page row has its file with the recorded checksums; numbering is contiguous."""
     dossier = home.catalog.one("SELECT id FROM dossiers WHERE number = ?", (number,))
-    rows = home.catalog.query("SELECT seq, file_name, bytes, sha256, sm3 FROM pages WHERE dossier_id = ?"
-                              " AND state = 'active' ORDER BY seq", (dossier["id"],))
+    rows = home.catalog.query(
+        "SELECT seq, file_name, bytes, sha256, sm3 FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq",
+        (dossier["id"],),
+    )
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
     store = ImageStore(home.path)
     for r in rows:
@@ -94,7 +96,7 @@ def test_r13_dossier_checked_before_first_page(home, station):
     with pytest.raises(InvalidInput):
         station.check_dossier("X001-ZY·DJ·24·D100-0001-001")
     with pytest.raises(InvalidInput):
-        station.check_dossier("X001-ZY·DJ·2024-0001-001")   # a level missing
+        station.check_dossier("X001-ZY·DJ·2024-0001-001")  # a level missing
     # a keyboard-mode barcode gun types "." for "·": the same dossier
     assert station.check_dossier("X001-ZY.DJ.2024.D100-0001-001")["number"] == "X001-ZY·DJ·2024·D100-0001-001"
     with pytest.raises(NotFound):
@@ -124,7 +126,7 @@ def test_r09_completion_lists_differences_until_explained(home, station, session
 
 def test_r09_extra_pages_block_completion(home, station, sessions):
     _scan(station, THREE)
-    _scan(station, THREE, pages_=1, first_page_number=2)   # one sheet fed again
+    _scan(station, THREE, pages_=1, first_page_number=2)  # one sheet fed again
     report = pages.complete(sessions["clerk1"], THREE, {"page:4": "重复页，保留待查"})
     assert not report.completed and report.extra == 1
     assert pages.complete(sessions["clerk1"], THREE, {"extra": "附件一页"}).completed
@@ -174,11 +176,12 @@ def test_page_operations_keep_numbering_and_originals(home, station, sessions):
 def test_interrupted_renumbering_is_finished_at_start(home, station, sessions):
     """Crash after the transaction, before the files moved: the journal replays the moves."""
     from scanstation.storage import file_moves
+
     clerk = sessions["clerk1"]
     _scan(station, FIVE)
     before = {r["seq"]: r["sm3"] for r in _check_store(home, FIVE)}
     real_apply = file_moves.apply
-    file_moves.apply = lambda *a, **k: 0   # the process "dies" before moving files
+    file_moves.apply = lambda *a, **k: 0  # the process "dies" before moving files
     try:
         pages.move(clerk, FIVE, 5, 1)
     finally:
@@ -218,6 +221,7 @@ def test_disk_full_keeps_stored_pages_and_continues_after_space_is_freed(home, s
         calls["n"] += 1
         if calls["n"] > 2:
             from scanstation.storage.files import storage_error
+
             raise storage_error(self.path(number, name), OSError(errno.ENOSPC, "No space left on device"))
         return real_write(self, number, name, data)
 
@@ -226,11 +230,11 @@ def test_disk_full_keeps_stored_pages_and_continues_after_space_is_freed(home, s
     assert isinstance(result.error, StorageError) and "磁盘已满" in result.error.zh
     assert len(_check_store(home, FIVE)) == 2
     assert station.interrupted_sessions(), "the session waits for recovery"
-    monkeypatch.setattr(ImageStore, "write", real_write)   # space freed
+    monkeypatch.setattr(ImageStore, "write", real_write)  # space freed
     recovered = station.recover()
     rows = _check_store(home, FIVE)
     assert sum(len(r.pages) for r in recovered) >= 1
-    assert len(rows) == len({r["sm3"] for r in rows})   # no page twice
+    assert len(rows) == len({r["sm3"] for r in rows})  # no page twice
     assert not station.interrupted_sessions()
 
 
@@ -249,6 +253,7 @@ def test_sane_jam_at_page_4_keeps_pages_and_continues(home, station, sane_test_c
 
 def test_cli_device_fault_exits_3_with_plain_message(home, station, capsys, monkeypatch):
     from scanstation.cli.main import main
+
     monkeypatch.setenv("SCANSTATION_HOME", str(home.path))
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     code = main(["--user", "clerk1", "scan", THREE, "--device", "demo", "--fault-at", "2:jammed"])
@@ -261,7 +266,7 @@ def test_cli_device_fault_exits_3_with_plain_message(home, station, capsys, monk
 def test_r36_clerk_cannot_qc_own_dossier(home, station, sessions):
     _scan(station, THREE)
     assert pages.complete(sessions["clerk1"], THREE).completed
-    with home.catalog.write() as conn:   # a clerk who also holds the qc role
+    with home.catalog.write() as conn:  # a clerk who also holds the qc role
         conn.execute("UPDATE users SET roles = 'clerk qc' WHERE name = 'clerk1'")
     both = Session(home, row_to_user(home.catalog.one("SELECT * FROM users WHERE name = 'clerk1'")))
     with pytest.raises(Refused) as err:
@@ -278,7 +283,7 @@ def test_r24_qc_rescan_replace_and_approve(home, station, sessions):
     qc.page_decision(inspector, THREE, 1, True)
     qc.request_rescan(inspector, THREE, 2, "poorly_scanned")
     with pytest.raises(Refused):
-        qc.approve(inspector, THREE)   # sent back, not completed
+        qc.approve(inspector, THREE)  # sent back, not completed
     _scan(station, THREE, pages_=1, first_page_number=2)
     pages.replace_with_last(clerk, THREE, 2)
     assert pages.complete(clerk, THREE).completed
@@ -305,24 +310,32 @@ def test_qc_report_flags_skew_blank_duplicate(home, station, sessions):
 def test_kill9_during_scans_then_recovery_keeps_every_page(home, sessions, tmp_path):
     """kill -9 of the whole station at random moments of a batch (20 trials), then recovery."""
     import_catalog(sessions["clerk1"], resource("sample-catalog.xlsx"))
-    numbers = [r["number"] for r in home.catalog.query(
-        "SELECT number FROM dossiers WHERE declared_pages >= 8 ORDER BY number")]
+    numbers = [
+        r["number"] for r in home.catalog.query("SELECT number FROM dossiers WHERE declared_pages >= 8 ORDER BY number")
+    ]
     home_path = home.path
     home.close()
     rng = random.Random(20)
     env = dict(os.environ, SCANSTATION_HOME=str(home_path), SCANSTATION_PASSWORD=PASSWORD, SCANSTATION_USER="clerk1")
     for trial in range(20):
         number = numbers[trial % len(numbers)]
-        proc = subprocess.Popen([sys.executable, "-m", "scanstation.cli.main", "scan", number, "--device", "demo",
-                                 "--mode", "gray"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scanstation.cli.main", "scan", number, "--device", "demo", "--mode", "gray"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         time.sleep(rng.uniform(1.0, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         time.sleep(0.2)  # let orphaned pool workers notice their parent is gone
         h = Home.open(home_path)
         try:
-            capture = Capture(Session(h, row_to_user(h.catalog.one("SELECT * FROM users WHERE name='clerk1'"))),
-                              PagePipeline(workers=1))
+            capture = Capture(
+                Session(h, row_to_user(h.catalog.one("SELECT * FROM users WHERE name='clerk1'"))),
+                PagePipeline(workers=1),
+            )
             try:
                 capture.recover()
             finally:
@@ -346,9 +359,14 @@ def test_delete_replace_and_note_are_undoable_until_completion(home, station, se
 
     def ids():
         _check_store(home, FIVE)
-        return [r["id"] for r in home.catalog.query(
-            "SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?"
-            " AND p.state = 'active' ORDER BY p.seq", (FIVE,))]
+        return [
+            r["id"]
+            for r in home.catalog.query(
+                "SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?"
+                " AND p.state = 'active' ORDER BY p.seq",
+                (FIVE,),
+            )
+        ]
 
     _scan(station, FIVE)
     before = ids()
@@ -374,11 +392,14 @@ def test_r37_dossier_in_open_destruction_register_is_refused_in_plain_words(home
 
     from scanstation.custody import destruction
     from scanstation.home import now_iso
-    old = "X001-ZY·DJ·2014·D10-0001-001"   # formed 2014, kept 10 years: expired on 2025-01-01
+
+    old = "X001-ZY·DJ·2014·D10-0001-001"  # formed 2014, kept 10 years: expired on 2025-01-01
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
-                     " created_at, updated_at) VALUES (?, 'X001', 2014, 'ZY·DJ', 'D10', '月报', 2, ?, ?)",
-                     (old, now_iso(), now_iso()))
+        conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, category, retention, title, declared_pages,"
+            " created_at, updated_at) VALUES (?, 'X001', 2014, 'ZY·DJ', 'D10', '月报', 2, ?, ?)",
+            (old, now_iso(), now_iso()),
+        )
     destruction.propose(sessions["archivist1"], date.today(), "保管期限已满，经鉴定无继续保存价值", [old])
     with pytest.raises(Refused) as err:
         pages.mark_not_scanned(sessions["clerk1"], old, 1, "试图修改")

@@ -26,15 +26,36 @@ SAMPLE_XLSX = RESOURCES / "sample-catalog.xlsx"
 SAMPLE_CSV = RESOURCES / "sample-catalog.csv"
 BAD_CSV = RESOURCES / "bad-catalog.csv"
 GOOD_ID = "11010519491231002X"
-COMPARED = ("number", "fonds_code", "year", "category", "insurance_type", "business_stage", "retention", "title",
-            "responsible", "date", "declared_pages", "security_level", "volume_no", "item_no", "box_no",
-            "person_name", "person_id_number", "employer", "remarks", "status")
+COMPARED = (
+    "number",
+    "fonds_code",
+    "year",
+    "category",
+    "insurance_type",
+    "business_stage",
+    "retention",
+    "title",
+    "responsible",
+    "date",
+    "declared_pages",
+    "security_level",
+    "volume_no",
+    "item_no",
+    "box_no",
+    "person_name",
+    "person_id_number",
+    "employer",
+    "remarks",
+    "status",
+)
 
 
 def open_session(home: Home, name: str, roles: str) -> Session:
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                     (name, roles, hash_password("correct horse battery"), now_iso()))
+        conn.execute(
+            "INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, roles, hash_password("correct horse battery"), now_iso()),
+        )
     user, _ = load_user(home.catalog, name)
     return Session(home, user)
 
@@ -86,7 +107,7 @@ def problems_by_cell(rejected: CatalogImportRejected) -> dict[tuple[int, str], l
 def test_r18_import_sample_xlsx(home, clerk):
     result = import_catalog(clerk, SAMPLE_XLSX)
     assert result.count == 30
-    assert result.header_row == 2 and result.sheet == "目录"          # a title row sits above the header
+    assert result.header_row == 2 and result.sheet == "目录"  # a title row sits above the header
     assert result.ignored_columns == ["序号"]
     assert result.years == {2024: 26, 2023: 4}
     rows = dossiers(home)
@@ -113,7 +134,9 @@ def test_r18_import_sample_xlsx(home, clerk):
     assert len(typed) == 3
     stored = {r["number"]: r["date"] for r in rows}
     for number, text in typed.items():
-        y, m, d = (int(x) for x in (re.findall(r"\d+", text) if not text.isdigit() else (text[:4], text[4:6], text[6:])))
+        y, m, d = (
+            int(x) for x in (re.findall(r"\d+", text) if not text.isdigit() else (text[:4], text[4:6], text[6:]))
+        )
         assert stored[number] == date(y, m, d).isoformat(), text
     created = {r["created_at"] for r in home.catalog.query("SELECT created_at, updated_at FROM dossiers")}
     assert len(created) == 1 and datetime.fromisoformat(created.pop()).tzinfo is not None
@@ -132,6 +155,7 @@ def test_r18_import_sample_xlsx(home, clerk):
 
 def test_r15_sample_retention_follows_the_table(home, clerk):
     from scanstation.retention import default_table
+
     import_catalog(clerk, SAMPLE_XLSX)
     table = default_table()
     for row in dossiers(home):
@@ -158,8 +182,10 @@ def test_csv_encodings_are_detected(home, clerk, tmp_path, encoding):
     assert reader.encoding in (encoding, "utf-8-sig" if encoding == "utf-8" else encoding)
     reader.close()
     assert import_catalog(clerk, path).count == 30
-    assert home.catalog.one("SELECT title FROM dossiers WHERE number = 'X001-ZY·DJ·2024·D100-0001-001'")["title"] \
+    assert (
+        home.catalog.one("SELECT title FROM dossiers WHERE number = 'X001-ZY·DJ·2024·D100-0001-001'")["title"]
         == "张伟参保人员登记表"
+    )
 
 
 def test_sample_generator_is_reproducible(tmp_path):
@@ -167,6 +193,7 @@ def test_sample_generator_is_reproducible(tmp_path):
     copy.mkdir()
     shutil.copy(RESOURCES / "make_sample_catalog.py", copy)
     import runpy
+
     runpy.run_path(str(copy / "make_sample_catalog.py"), run_name="__main__")
     for name in ("sample-catalog.csv", "bad-catalog.csv"):
         assert (copy / name).read_bytes() == (RESOURCES / name).read_bytes(), f"{name} differs from its generator"
@@ -176,11 +203,15 @@ def test_sample_generator_is_reproducible(tmp_path):
     def cells(path):
         book = openpyxl.load_workbook(path, read_only=True)
         try:
-            return [(sheet.title, [tuple(row) for row in sheet.iter_rows(values_only=True)]) for sheet in book.worksheets]
+            return [
+                (sheet.title, [tuple(row) for row in sheet.iter_rows(values_only=True)]) for sheet in book.worksheets
+            ]
         finally:
             book.close()
-    assert cells(copy / "sample-catalog.xlsx") == cells(RESOURCES / "sample-catalog.xlsx"), \
+
+    assert cells(copy / "sample-catalog.xlsx") == cells(RESOURCES / "sample-catalog.xlsx"), (
         "sample-catalog.xlsx differs from its generator"
+    )
 
 
 # -- all or nothing -----------------------------------------------------------------------
@@ -209,7 +240,7 @@ def test_r12_bad_catalog_rejected_with_every_reason_and_nothing_written(home, cl
         (problem,) = cells[cell]
         assert word in problem.en, (cell, problem.en)
         assert problem.zh and problem.column == catalog_import.COLUMN_BY_KEY[cell[1]].zh
-    assert "年度" in cells[(4, "number")][0].zh            # the parser's own reason is passed on
+    assert "年度" in cells[(4, "number")][0].zh  # the parser's own reason is passed on
     assert "第 3 行" in cells[(5, "number")][0].zh
     assert rejected.problems == sorted(rejected.problems, key=lambda p: p.row)
     assert "11" in rejected.en and "bad-catalog.csv" in rejected.zh
@@ -240,13 +271,16 @@ def test_r12_importing_the_same_catalog_twice_is_refused(home, clerk):
 
 
 def test_r12_duplicate_in_file_names_the_other_row(home, clerk, tmp_path):
-    path = write_csv(tmp_path / "dup.csv", [
-        ["档号", "题名"],
-        ["X001-ZY·DJ·2024·D100-0001-001", "甲"],
-        ["X001-ZY·DJ·2024·D100-0001-002", "乙"],
-        ["X001-ZY·DJ·2024·D100-0001-001", "丙"],
-        ["X001-ZY・DJ・2024・D100－0001－001", "丁"],   # the same number spelled with look-alikes
-    ])
+    path = write_csv(
+        tmp_path / "dup.csv",
+        [
+            ["档号", "题名"],
+            ["X001-ZY·DJ·2024·D100-0001-001", "甲"],
+            ["X001-ZY·DJ·2024·D100-0001-002", "乙"],
+            ["X001-ZY·DJ·2024·D100-0001-001", "丙"],
+            ["X001-ZY・DJ・2024・D100－0001－001", "丁"],  # the same number spelled with look-alikes
+        ],
+    )
     with pytest.raises(CatalogImportRejected) as caught:
         import_catalog(clerk, path)
     assert [(p.row, p.key) for p in caught.value.problems] == [(4, "number"), (5, "number")]
@@ -278,7 +312,7 @@ def test_english_headers_any_case_and_row_numbers_with_gaps(home, clerk, tmp_pat
     workbook.save(path)
     with pytest.raises(CatalogImportRejected) as caught:
         import_catalog(clerk, path)
-    assert [(p.row, p.column) for p in caught.value.problems] == [(8, "Pages")]   # row 5 was blank, still counted
+    assert [(p.row, p.column) for p in caught.value.problems] == [(8, "Pages")]  # row 5 was blank, still counted
 
     sheet.cell(row=8, column=3, value=2)
     workbook.save(path)
@@ -291,10 +325,13 @@ def test_english_headers_any_case_and_row_numbers_with_gaps(home, clerk, tmp_pat
 
 
 def test_id_number_stored_as_an_excel_number_is_explained(clerk, tmp_path):
-    path = write_xlsx(tmp_path / "numeric-id.xlsx", [
-        ["档号", "题名", "身份证号"],
-        ["X001-ZY·DJ·2024·D100-0001-001", "甲", 110105194912310020],
-    ])
+    path = write_xlsx(
+        tmp_path / "numeric-id.xlsx",
+        [
+            ["档号", "题名", "身份证号"],
+            ["X001-ZY·DJ·2024·D100-0001-001", "甲", 110105194912310020],
+        ],
+    )
     with pytest.raises(CatalogImportRejected) as caught:
         import_catalog(clerk, path)
     (problem,) = caught.value.problems
@@ -316,7 +353,9 @@ def test_consistency_of_fonds_year_volume_item_columns(home, clerk, tmp_path):
 
 
 def test_missing_title_column_and_duplicate_columns(clerk, tmp_path):
-    path = write_csv(tmp_path / "no-title.csv", [["说明"], ["档号", "档号", "页数"], ["X001-ZY·DJ·2024·D100-0001-001", "", 3]])
+    path = write_csv(
+        tmp_path / "no-title.csv", [["说明"], ["档号", "档号", "页数"], ["X001-ZY·DJ·2024·D100-0001-001", "", 3]]
+    )
     with pytest.raises(CatalogImportRejected) as caught:
         import_catalog(clerk, path)
     header_problems = [p for p in caught.value.problems if p.row == 2]
@@ -324,13 +363,16 @@ def test_missing_title_column_and_duplicate_columns(clerk, tmp_path):
     assert any("twice" in p.en for p in header_problems) and any("题名" in p.zh for p in header_problems)
 
 
-@pytest.mark.parametrize("name, content, word", [
-    ("old.xls", b"\xd0\xcf\x11\xe0 not really", ".xlsx"),
-    ("notes.pdf", b"%PDF-1.7", ".csv"),
-    ("broken.xlsx", b"PK\x03\x04 broken", "Excel"),
-    ("no-header.csv", "题名,页数\n甲,3\n".encode("utf-8"), "档号"),
-    ("binary.csv", bytes(range(128, 256)) * 4, "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "name, content, word",
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0 not really", ".xlsx"),
+        ("notes.pdf", b"%PDF-1.7", ".csv"),
+        ("broken.xlsx", b"PK\x03\x04 broken", "Excel"),
+        ("no-header.csv", "题名,页数\n甲,3\n".encode(), "档号"),
+        ("binary.csv", bytes(range(128, 256)) * 4, "UTF-8"),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_reason(home, clerk, tmp_path, name, content, word):
     path = tmp_path / name
     path.write_bytes(content)
@@ -349,34 +391,51 @@ def test_header_only_file_imports_nothing(home, clerk, tmp_path):
 
 def test_home_schema_setting_is_used(home, clerk, tmp_path):
     home.set_setting(dossier_number.SETTING_KEY, {"name": "dat22-item"})
-    path = write_csv(tmp_path / "dat22.csv", [["档号", "题名", "日期"], ["X001-WS·2024·D30-0001", "关于2024年度征缴工作的通知",
-                                                                   "2024年3月5日"]])
+    path = write_csv(
+        tmp_path / "dat22.csv",
+        [["档号", "题名", "日期"], ["X001-WS·2024·D30-0001", "关于2024年度征缴工作的通知", "2024年3月5日"]],
+    )
     assert import_catalog(clerk, path).count == 1
     row = dossiers(home)[0]
     assert (row["category"], row["item_no"], row["volume_no"], row["retention"]) == ("WS", "0001", "", "D30")
 
 
 # -- units ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("value, expected", [
-    ("2024-06-01", date(2024, 6, 1)), ("2024/6/1", date(2024, 6, 1)), ("20240601", date(2024, 6, 1)),
-    ("2024年6月1日", date(2024, 6, 1)), ("2024 年 6 月 1 日", date(2024, 6, 1)), ("２０２４-０６-０１", date(2024, 6, 1)),
-    ("2024-06-01 00:00:00", date(2024, 6, 1)), (datetime(2024, 6, 1, 9, 30), date(2024, 6, 1)),
-    (date(2024, 6, 1), date(2024, 6, 1)), (20240601, date(2024, 6, 1)), (45444, date(2024, 6, 1)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-06-01", date(2024, 6, 1)),
+        ("2024/6/1", date(2024, 6, 1)),
+        ("20240601", date(2024, 6, 1)),
+        ("2024年6月1日", date(2024, 6, 1)),
+        ("2024 年 6 月 1 日", date(2024, 6, 1)),
+        ("２０２４-０６-０１", date(2024, 6, 1)),
+        ("2024-06-01 00:00:00", date(2024, 6, 1)),
+        (datetime(2024, 6, 1, 9, 30), date(2024, 6, 1)),
+        (date(2024, 6, 1), date(2024, 6, 1)),
+        (20240601, date(2024, 6, 1)),
+        (45444, date(2024, 6, 1)),
+    ],
+)
 def test_accepted_date_spellings(value, expected):
     assert catalog_import.parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value", ["2024-13-45", "2024-02-30", "明天", "6/1/2024", "2024", "202461", -5, 10 ** 9])
+@pytest.mark.parametrize("value", ["2024-13-45", "2024-02-30", "明天", "6/1/2024", "2024", "202461", -5, 10**9])
 def test_unreadable_dates(value):
     with pytest.raises((ValueError, OverflowError)):
         catalog_import.parse_date(value)
 
 
 def test_validate_without_a_catalog_reports_page_counts(tmp_path):
-    path = write_csv(tmp_path / "pages.csv", [["档号", "题名", "页数"]] + [
-        [f"X001-ZY·DJ·2024·D100-0001-{i:03d}", "甲", pages]
-        for i, pages in enumerate(["3", "3页", "０", "-2", "2.5", "三", "10000", "4.0"], 1)])
+    path = write_csv(
+        tmp_path / "pages.csv",
+        [["档号", "题名", "页数"]]
+        + [
+            [f"X001-ZY·DJ·2024·D100-0001-{i:03d}", "甲", pages]
+            for i, pages in enumerate(["3", "3页", "０", "-2", "2.5", "三", "10000", "4.0"], 1)
+        ],
+    )
     with read_rows(path) as rows:
         checked = validate(rows)
     assert [p.row for p in checked.problems] == [4, 5, 6, 7, 8]

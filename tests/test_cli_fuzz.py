@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from scanstation.catalog_import import import_catalog
 from scanstation.cli.main import build_parser, main
-from scanstation.cli.parser import leaves, in_language
+from scanstation.cli.parser import in_language, leaves
 from scanstation.home import Home
 from scanstation.resources import resource
 from scanstation.service import Session
@@ -30,20 +30,75 @@ from tests.conftest import PASSWORD, add_user
 # Commands left out, and why: they start long-running or heavy work whose refusals are tested elsewhere
 # (scanning and OCR spawn device and OCR workers; demo builds two homes; watch polls; protect re-encrypts the
 # home; backups copy it; init makes new homes) — the fuzz run must stay within its time budget.
-SKIPPED = {("scan",), ("page", "replace"), ("ocr",), ("demo",), ("watch",), ("init",), ("backup", "create"),
-           ("backup", "restore"), ("protect", "enable"), ("protect", "images"), ("protect", "seal"),
-           ("protect", "passphrase"), ("keys", "generate"), ("receive",), ("batch", "seal"), ("batch", "send")}
+SKIPPED = {
+    ("scan",),
+    ("page", "replace"),
+    ("ocr",),
+    ("demo",),
+    ("watch",),
+    ("init",),
+    ("backup", "create"),
+    ("backup", "restore"),
+    ("protect", "enable"),
+    ("protect", "images"),
+    ("protect", "seal"),
+    ("protect", "passphrase"),
+    ("keys", "generate"),
+    ("receive",),
+    ("batch", "seal"),
+    ("batch", "send"),
+}
 GLOBALS = {"--home", "--user", "--json", "--lang", "--version", "-h", "--help"}
 
 NUMBER = "X001-ZY·DJ·2024·D100-0002-001"
-BAD_TEXT = ["\udcff\udcfe", "ok\udc80", "档号\udcc0\udcaf", "x" * 300, "目" * 200, "/tmp/" + "y" * 260 + ".zip",
-            "a/" * 3000]
+BAD_TEXT = [
+    "\udcff\udcfe",
+    "ok\udc80",
+    "档号\udcc0\udcaf",
+    "x" * 300,
+    "目" * 200,
+    "/tmp/" + "y" * 260 + ".zip",
+    "a/" * 3000,
+]
 ODD_TEXT = [
-    NUMBER, "X001-ZY.DJ.2024.D100-0002-001", "X001-ZY·DJ·2024·D100-0099-001", "", " ", "-", "--", "0", "-1", "1",
-    "2", "90", "99999999999999999999", "1e309", "nan", "../../etc/passwd",
-    "/", "/dev/null", "=HYPERLINK(\"http://x\")", "missing=原件缺页", "page:1=保留", "page:x=1", "a=b", "2024", "2024-13-45",
-    "declared_pages", "title", "sm2", "zh_CN", "csv", "pdf", "X001-2024-001", "'; DROP TABLE dossiers; --", "%s%n{0}",
-    "\u202eevil", "\t", "名", "Ｘ００１",
+    NUMBER,
+    "X001-ZY.DJ.2024.D100-0002-001",
+    "X001-ZY·DJ·2024·D100-0099-001",
+    "",
+    " ",
+    "-",
+    "--",
+    "0",
+    "-1",
+    "1",
+    "2",
+    "90",
+    "99999999999999999999",
+    "1e309",
+    "nan",
+    "../../etc/passwd",
+    "/",
+    "/dev/null",
+    '=HYPERLINK("http://x")',
+    "missing=原件缺页",
+    "page:1=保留",
+    "page:x=1",
+    "a=b",
+    "2024",
+    "2024-13-45",
+    "declared_pages",
+    "title",
+    "sm2",
+    "zh_CN",
+    "csv",
+    "pdf",
+    "X001-2024-001",
+    "'; DROP TABLE dossiers; --",
+    "%s%n{0}",
+    "\u202eevil",
+    "\t",
+    "名",
+    "Ｘ００１",
 ]
 USERS = ["admin", "admin", "clerk1", "clerk1", "qc1", "archivist1", "auditor1", "nobody"]
 
@@ -51,11 +106,20 @@ USERS = ["admin", "admin", "clerk1", "clerk1", "qc1", "archivist1", "auditor1", 
 def _home(path: Path) -> Path:
     home = Home.create(path, "X001", "S01")
     try:
-        for name, roles in [("admin", "admin"), ("clerk1", "clerk"), ("qc1", "qc"), ("archivist1", "archivist"),
-                            ("auditor1", "auditor")]:
+        for name, roles in [
+            ("admin", "admin"),
+            ("clerk1", "clerk"),
+            ("qc1", "qc"),
+            ("archivist1", "archivist"),
+            ("auditor1", "auditor"),
+        ]:
             add_user(home, name, roles)
-        clerk = Session(home, __import__("scanstation.users", fromlist=["row_to_user"]).row_to_user(
-            home.catalog.one("SELECT * FROM users WHERE name = 'clerk1'")))
+        clerk = Session(
+            home,
+            __import__("scanstation.users", fromlist=["row_to_user"]).row_to_user(
+                home.catalog.one("SELECT * FROM users WHERE name = 'clerk1'")
+            ),
+        )
         import_catalog(clerk, resource("sample-catalog.xlsx"))
     finally:
         home.close()
@@ -90,7 +154,7 @@ def command_lines(draw):
     for action in positionals:
         n = 1 if action.nargs in (None, 1) else draw(st.integers(0 if action.nargs in ("?", "*") else 1, 3))
         if draw(st.integers(0, 9)) == 0:
-            n = 0                                         # a missing argument now and then
+            n = 0  # a missing argument now and then
         argv += [draw(text) for _ in range(n)]
     for action in options:
         if draw(st.integers(0, 9)) < (9 if action.required else 4):
@@ -110,6 +174,7 @@ def command_lines(draw):
 def _snapshot(home: Path) -> str:
     """Every row of the catalog (the audit trail included), hashed."""
     import sqlite3
+
     conn = sqlite3.connect(f"file:{home / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
         digest = hashlib.sha256()
@@ -122,14 +187,14 @@ def _snapshot(home: Path) -> str:
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
     out_raw, err_raw = io.BytesIO(), io.BytesIO()
-    out = io.TextIOWrapper(out_raw, encoding="utf-8", errors="strict")           # as a terminal: strict
+    out = io.TextIOWrapper(out_raw, encoding="utf-8", errors="strict")  # as a terminal: strict
     err = io.TextIOWrapper(err_raw, encoding="utf-8", errors="backslashreplace")  # as Python's stderr
     with redirect_stdout(out), redirect_stderr(err):
         try:
             code = main(list(argv))
-        except SystemExit as exc:     # --help, usage errors
+        except SystemExit as exc:  # --help, usage errors
             code = exc.code if isinstance(exc.code, int) else 1
-        except UnicodeEncodeError as exc:   # printing text a terminal cannot show
+        except UnicodeEncodeError as exc:  # printing text a terminal cannot show
             code = f"UnicodeEncodeError: {exc}"
     for stream in (out, err):
         try:
@@ -150,8 +215,13 @@ def test_cli_fuzz_no_traceback_and_no_change_after_a_refusal(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     seen = {"runs": 0, "refusals": 0}
 
-    @settings(max_examples=120, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=120,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(command_lines())
     def check(case):
         argv, user = case

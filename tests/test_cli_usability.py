@@ -24,14 +24,14 @@ from scanstation.resources import resource
 from tests.conftest import PASSWORD
 from tests.sane_fixture import sane_test_config  # noqa: F401  (fixture)
 
-N = "X001-ZY·DJ·2024·D100-0002-001"   # 5 declared pages in the sample catalog
+N = "X001-ZY·DJ·2024·D100-0002-001"  # 5 declared pages in the sample catalog
 REPO = Path(__file__).resolve().parent.parent
 
 
 def run(capsys, *argv):
     try:
         code = main([str(a) for a in argv])
-    except SystemExit as exc:   # --help
+    except SystemExit as exc:  # --help
         code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -77,14 +77,17 @@ def test_every_option_has_help_and_every_command_examples_that_parse():
                 parser = build_parser()
                 for path, p in leaves(parser):
                     for action in p._actions:
-                        assert action.help and action.help != argparse.SUPPRESS or action.dest == "help", \
-                            (lang, path, action.dest)
+                        assert action.help and action.help != argparse.SUPPRESS or action.dest == "help", (
+                            lang,
+                            path,
+                            action.dest,
+                        )
                     assert p.epilog and ("示例：" if lang == "zh_CN" else "Examples:") in p.epilog, path
                     for line in p.epilog.splitlines()[1:]:
-                        argv = shlex.split(line)[1:]           # drop "scanstation"
-                        args = parser.parse_args(argv)         # a wrong example exits 2 here
+                        argv = shlex.split(line)[1:]  # drop "scanstation"
+                        args = parser.parse_args(argv)  # a wrong example exits 2 here
                         assert getattr(args, "run", None) is not None, line
-                for line in parser.epilog.splitlines()[1:]:    # the top level's examples (the first starts the window)
+                for line in parser.epilog.splitlines()[1:]:  # the top level's examples (the first starts the window)
                     parser.parse_args(shlex.split(line)[1:])
         finally:
             set_language(None)
@@ -117,10 +120,25 @@ def test_plain_sane_device_name_is_accepted(station, capsys, sane_test_config):
     assert canonical_device_id("fujitsu:fi-7160:12345") == "sane:fujitsu:fi-7160:12345"
     for kept in ("demo", "twain:Fujitsu fi-7160", "folder:/srv/hot", "nosuch"):
         assert canonical_device_id(kept) == kept
-    code, out, err = run(capsys, "scan", N, "--device", "test:0", "--pages", "1", "--mode", "gray", "--dpi", "200",
-                         "--user", "clerk1", "--json")
+    code, out, err = run(
+        capsys,
+        "scan",
+        N,
+        "--device",
+        "test:0",
+        "--pages",
+        "1",
+        "--mode",
+        "gray",
+        "--dpi",
+        "200",
+        "--user",
+        "clerk1",
+        "--json",
+    )
     assert code == 0, err
     from scanstation.home import Home
+
     home = Home.open(Path(station))
     try:
         sessions = home.catalog.query("SELECT device FROM capture_sessions")
@@ -135,6 +153,7 @@ def test_plain_sane_device_name_is_accepted(station, capsys, sane_test_config):
 def package(tmp_path):
     from scanstation.transfer import outbox
     from tests.test_transfer_fixtures import make_world
+
     world = make_world(tmp_path / "w")
     share = tmp_path / "share"
     share.mkdir()
@@ -143,21 +162,23 @@ def package(tmp_path):
     world.close()
 
 
-def test_verify_without_report_writes_under_the_home_or_a_temp_folder_and_says_where(package, capsys, tmp_path,
-                                                                                    monkeypatch):
+def test_verify_without_report_writes_under_the_home_or_a_temp_folder_and_says_where(
+    package, capsys, tmp_path, monkeypatch
+):
     world, path = package
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.delenv("SCANSTATION_HOME", raising=False)
     import tempfile
+
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     code, out, err = run(capsys, "verify", path, "--trust", world.station_pem, "--home", tmp_path / "no-home", "--json")
     data = json.loads(out)
     assert code == 0 and data["passed"]
-    assert list(work.iterdir()) == []                                   # nothing in the current folder
+    assert list(work.iterdir()) == []  # nothing in the current folder
     folder = Path(data["report_dir"])
     assert folder.is_dir() and all(Path(f).parent == folder and Path(f).is_file() for f in data["report_files"])
     assert folder.parent == temp and folder.name.startswith("scanstation-verify-")
@@ -185,13 +206,16 @@ def test_verify_fixity_only_passes_when_every_fixity_check_passes(package, capsy
 
 
 # -- issue 12 item 18, command-line half: bad input says so in words --------------------------------------
-@pytest.mark.parametrize("argv", [
-    ["catalog", "show", "\udcff\udcfe"],
-    ["page", "note", N, "1", "\udcff说明"],
-    ["batch", "send", "X001-2024-001", "--to", "/tmp/\udcc0\udcaf"],
-    ["audit", "log", "--filter-user", "\udcff"],
-    ["--user", "clerk\udcff", "catalog", "list"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["catalog", "show", "\udcff\udcfe"],
+        ["page", "note", N, "1", "\udcff说明"],
+        ["batch", "send", "X001-2024-001", "--to", "/tmp/\udcc0\udcaf"],
+        ["audit", "log", "--filter-user", "\udcff"],
+        ["--user", "clerk\udcff", "catalog", "list"],
+    ],
+)
 def test_invalid_utf8_arguments_are_refused_in_words(station, capsys, argv):
     code, out, err = run(capsys, *argv, "--user", "clerk1") if "--user" not in argv else run(capsys, *argv)
     assert code == 1 and "UTF-8" in err and "Traceback" not in err and "\\x" in err
@@ -207,19 +231,23 @@ def test_invalid_utf8_in_the_station_environment_is_refused_in_words(station, ca
 def test_invalid_utf8_from_a_real_shell_gives_no_traceback(station):
     env = dict(os.environ, PYTHONPATH=str(REPO), SCANSTATION_USER="clerk1", SCANSTATION_PASSWORD=PASSWORD)
     for argv in ([b"catalog", b"show", b"\xff\xfe"], [b"audit", b"log", b"--since", b"\xff"]):
-        proc = subprocess.run([sys.executable, "-m", "scanstation.cli.main", *argv], env=env, capture_output=True,
-                              timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "scanstation.cli.main", *argv], env=env, capture_output=True, timeout=60
+        )
         err = proc.stderr.decode("utf-8", "replace")
         assert proc.returncode == 1 and "Traceback" not in err and "UTF-8" in err, err
 
 
-@pytest.mark.parametrize("argv", [
-    ["verify", "x" * 300],
-    ["verify", "/tmp/" + "目" * 200 + ".zip"],
-    ["import", N, "y" * 300 + ".tif", "--user", "clerk1"],
-    ["bag", "validate", "z" * 5000],
-    ["catalog", "import", "w" * 300 + ".xlsx", "--user", "clerk1"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "x" * 300],
+        ["verify", "/tmp/" + "目" * 200 + ".zip"],
+        ["import", N, "y" * 300 + ".tif", "--user", "clerk1"],
+        ["bag", "validate", "z" * 5000],
+        ["catalog", "import", "w" * 300 + ".xlsx", "--user", "clerk1"],
+    ],
+)
 def test_over_long_file_names_get_a_plain_message(station, capsys, argv):
     code, out, err = run(capsys, *argv)
     text = out + err
@@ -232,6 +260,7 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_said_in_one_senten
 
     def broken(args, ctx):
         raise ZeroDivisionError("a defect")
+
     monkeypatch.setattr(foundation, "cmd_catalog_list", broken)
     code, out, err = run(capsys, "catalog", "list", "--user", "clerk1")
     log = Path(station) / "logs" / "scanstation.log"
@@ -253,24 +282,34 @@ def test_r13_ascii_full_stops_in_a_dossier_number_are_read_as_middle_dots(statio
     code, out, _ = run(capsys, "catalog", "show", dotted, "--json", "--user", "clerk1")
     assert code == 0 and json.loads(out)["number"] == N
     code, out, err = run(capsys, "import", dotted, resource("sample-catalog.xlsx"), "--user", "clerk1")
-    assert code == 1 and N in out and "不是可读取的图像文件" in err   # the dossier was found; the file is refused
+    assert code == 1 and N in out and "不是可读取的图像文件" in err  # the dossier was found; the file is refused
     code, out, err = run(capsys, "number", "check", "X001-ZY.DJ.2024.D100.0002-001")
     assert code == 1 and "无效" in out
 
 
 def test_operating_system_errors_are_said_in_words_and_only_the_unexpected_ones_logged(tmp_path, monkeypatch):
     import errno
+
     from scanstation import error_log
+
     set_language("zh_CN")
     try:
-        cases = {errno.ENAMETOOLONG: "过长", errno.ENOENT: "找不到", errno.EACCES: "没有权限", errno.ENOSPC: "磁盘已满",
-                 errno.EROFS: "无法使用", errno.EIO: "文件操作失败"}
+        cases = {
+            errno.ENAMETOOLONG: "过长",
+            errno.ENOENT: "找不到",
+            errno.EACCES: "没有权限",
+            errno.ENOSPC: "磁盘已满",
+            errno.EROFS: "无法使用",
+            errno.EIO: "文件操作失败",
+        }
         for code, word in cases.items():
-            message, unexpected = error_log.describe_os_error(OSError(code, os.strerror(code), "/srv/扫描/" + "长" * 300))
+            message, unexpected = error_log.describe_os_error(
+                OSError(code, os.strerror(code), "/srv/扫描/" + "长" * 300)
+            )
             assert word in message and "…" in message and len(message) < 300, message
             assert unexpected == (code == errno.EIO)
         message, _ = error_log.describe_os_error(OSError(errno.ENOENT, "x", b"/srv/\xff\xfe"))
-        assert "\\xff\\xfe" in message                                   # bytes names shown, never a crash
+        assert "\\xff\\xfe" in message  # bytes names shown, never a crash
     finally:
         set_language(None)
     # the log goes to the home's logs/; when that cannot be written, to the user's log folder
@@ -290,7 +329,9 @@ def test_operating_system_errors_are_said_in_words_and_only_the_unexpected_ones_
 
 
 def test_an_integer_past_the_catalogs_range_is_a_usage_error_not_a_crash(station, capsys):
-    for argv in (["paper", "handover", "99999999999999999999", "--out", "x.pdf"],
-                 ["catalog", "list", "--limit", "-99999999999999999999"]):
+    for argv in (
+        ["paper", "handover", "99999999999999999999", "--out", "x.pdf"],
+        ["catalog", "list", "--limit", "-99999999999999999999"],
+    ):
         code, _, err = run(capsys, *argv, "--user", "admin")
         assert code == 2 and "超出范围" in err and "意外错误" not in err, err

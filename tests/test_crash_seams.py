@@ -37,9 +37,9 @@ from scanstation.users import row_to_user
 from tests.conftest import PASSWORD, add_user
 from tests.test_gui_fixtures import presenter_log  # noqa: F401  (fixture)
 
-FIVE = "X001-ZY·DJ·2024·D100-0002-001"    # 5 declared pages, 4 scanned in the prepared home
-THREE = "X001-ZY·DJ·2024·D100-0001-001"   # 3 declared, 2 scanned
-TEN = "X001-ZY·DJ·2024·D100-0001-003"     # 10 declared, none scanned
+FIVE = "X001-ZY·DJ·2024·D100-0002-001"  # 5 declared pages, 4 scanned in the prepared home
+THREE = "X001-ZY·DJ·2024·D100-0001-001"  # 3 declared, 2 scanned
+TEN = "X001-ZY·DJ·2024·D100-0001-003"  # 10 declared, none scanned
 GRAY = ScanProfile("测试灰度", mode="gray")
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,10 +87,17 @@ def _page_png(path: Path, shade: int = 200) -> Path:
 
 def crash(home_path: Path, point: str, *args: str, user: str = "clerk1") -> subprocess.CompletedProcess:
     """Run a command in its own process and let it kill itself at ``point``; it must have got there."""
-    env = dict(os.environ, SCANSTATION_HOME=str(home_path), SCANSTATION_PASSWORD=PASSWORD, SCANSTATION_USER=user,
-               SCANSTATION_CRASH_AT=point, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "scanstation.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=180)
+    env = dict(
+        os.environ,
+        SCANSTATION_HOME=str(home_path),
+        SCANSTATION_PASSWORD=PASSWORD,
+        SCANSTATION_USER=user,
+        SCANSTATION_CRASH_AT=point,
+        PYTHONPATH=str(REPO),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanstation.cli.main", *args], env=env, capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == -signal.SIGKILL, f"{args} did not reach {point}: {proc.returncode} {proc.stderr}"
     return proc
 
@@ -105,8 +112,14 @@ def snapshot(home_path: Path, number: str = "%") -> set[str]:
     """SM3 of every live page (of a dossier): none of them may be lost by a crash."""
     h = Home.open(home_path)
     try:
-        return {r["sm3"] for r in h.catalog.query("SELECT sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                                                  " WHERE p.state = 'active' AND d.number LIKE ?", (number,))}
+        return {
+            r["sm3"]
+            for r in h.catalog.query(
+                "SELECT sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+                " WHERE p.state = 'active' AND d.number LIKE ?",
+                (number,),
+            )
+        }
     finally:
         h.close()
 
@@ -125,8 +138,9 @@ def check_home(home_path: Path, must_keep: set[str] = frozenset()) -> dict[str, 
         store = ImageStore(h.path)
         by_dossier = {}
         for d in h.catalog.query("SELECT id, number FROM dossiers ORDER BY number"):
-            rows = h.catalog.query("SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq",
-                                   (d["id"],))
+            rows = h.catalog.query(
+                "SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq", (d["id"],)
+            )
             assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), d["number"]
             for r in rows:
                 assert r["file_name"] == page_file_name(d["number"], r["seq"], r["format"])
@@ -140,7 +154,7 @@ def check_home(home_path: Path, must_keep: set[str] = frozenset()) -> dict[str, 
         for r in h.catalog.query("SELECT * FROM pages WHERE state IN ('deleted', 'replaced')"):
             assert file_digests(h.path / r["kept_path"]) == (r["bytes"], r["sha256"], r["sm3"])
             kept.add(r["sm3"])
-        originals = h.path / "originals"   # a rotated page's earlier file is kept there too
+        originals = h.path / "originals"  # a rotated page's earlier file is kept there too
         kept |= {file_digests(f)[2] for f in originals.rglob("*") if f.is_file()} if originals.exists() else set()
         live = {r["sm3"] for rows in by_dossier.values() for r in rows}
         assert must_keep <= live | kept, "a page was lost"
@@ -186,10 +200,14 @@ def next_step(step: str, tmp_path: Path) -> int:
 
 
 # every operation at every crash point, followed by a next step (the steps rotate over the cases)
-PAGE_CASES = [(op, point, NEXT_STEPS[i % len(NEXT_STEPS)])
-              for i, (op, point) in enumerate((op, point) for op in PAGE_OPS   # rotate makes two moves
-                                              for point in ("moves.planned", "moves.renamed@1",
-                                                            "moves.renamed@2" if op == "rotate" else "moves.renamed@3"))]
+PAGE_CASES = [
+    (op, point, NEXT_STEPS[i % len(NEXT_STEPS)])
+    for i, (op, point) in enumerate(
+        (op, point)
+        for op in PAGE_OPS  # rotate makes two moves
+        for point in ("moves.planned", "moves.renamed@1", "moves.renamed@2" if op == "rotate" else "moves.renamed@3")
+    )
+]
 # and the case of the issue (a page lost for good) followed by every next step
 PAGE_CASES += [("delete", "moves.planned", step) for step in NEXT_STEPS if step != "scan"]
 PAGE_CASES = list(dict.fromkeys(PAGE_CASES))
@@ -204,23 +222,33 @@ def test_page_operation_killed_at_each_rename_then_next_step(station, tmp_path, 
     assert code in (0, 1)
     assert cli("recover") == 0
     rows = check_home(station, before)[FIVE]
-    if step in ("scan", "import"):   # the new page is filed after the others, over no one's file
+    if step in ("scan", "import"):  # the new page is filed after the others, over no one's file
         assert len(rows) == (3 if op == "delete" else 4) + 1
 
 
 def crash_core(home_path: Path, point: str, call: str) -> None:
     """Kill -9 inside a core page operation that has no command of its own (the window's undo)."""
-    code = ("from scanstation import pages; from scanstation.home import Home; from scanstation.service import Session;"
-            "from scanstation.users import row_to_user; h = Home.open(); "
-            "s = Session(h, row_to_user(h.catalog.one(\"SELECT * FROM users WHERE name = 'clerk1'\"))); " + call)
+    code = (
+        "from scanstation import pages; from scanstation.home import Home; from scanstation.service import Session;"
+        "from scanstation.users import row_to_user; h = Home.open(); "
+        "s = Session(h, row_to_user(h.catalog.one(\"SELECT * FROM users WHERE name = 'clerk1'\"))); " + call
+    )
     env = dict(os.environ, SCANSTATION_HOME=str(home_path), SCANSTATION_CRASH_AT=point, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
 
-@pytest.mark.parametrize("op,point", [("insert", "moves.planned"), ("insert", "moves.renamed@2"),
-                                      ("restore", "moves.planned"), ("restore", "moves.renamed@2"),
-                                      ("undo_replace", "moves.planned"), ("undo_replace", "moves.renamed@3")])
+@pytest.mark.parametrize(
+    "op,point",
+    [
+        ("insert", "moves.planned"),
+        ("insert", "moves.renamed@2"),
+        ("restore", "moves.planned"),
+        ("restore", "moves.renamed@2"),
+        ("undo_replace", "moves.planned"),
+        ("undo_replace", "moves.renamed@3"),
+    ],
+)
 def test_insert_and_undo_operations_killed_then_scan(station, tmp_path, op, point):
     """The rest of the family: scan --insert-after, and the window's undo of a delete or a replacement."""
     if op == "restore":
@@ -231,8 +259,14 @@ def test_insert_and_undo_operations_killed_then_scan(station, tmp_path, op, poin
     if op == "insert":
         crash(station, point, "scan", FIVE, "--pages", "1", "--device", "demo", "--mode", "gray", "--insert-after", "1")
     else:
-        crash_core(station, point, {"restore": "pages.restore_deleted(s, %r, 2)" % FIVE,
-                                    "undo_replace": "pages.undo_replace(s, %r, 2)" % FIVE}[op])
+        crash_core(
+            station,
+            point,
+            {
+                "restore": f"pages.restore_deleted(s, {FIVE!r}, 2)",
+                "undo_replace": f"pages.undo_replace(s, {FIVE!r}, 2)",
+            }[op],
+        )
     assert cli("scan", FIVE, "--pages", "1", "--device", "demo", "--mode", "gray") in (0, 3)
     assert cli("recover") == 0
     check_home(station, before)
@@ -244,27 +278,31 @@ def test_issue_case_delete_killed_before_its_moves_then_scan_keeps_the_last_page
     crash(station, "moves.planned", "page", "delete", FIVE, "2")
     assert cli("scan", FIVE, "--pages", "1", "--device", "demo", "--mode", "gray") == 0
     rows = check_home(station, before)[FIVE]
-    assert len(rows) == 4   # 3 left after the delete + the new one
+    assert len(rows) == 4  # 3 left after the delete + the new one
     h = Home.open(station)
     try:
         deleted = h.catalog.one("SELECT sm3 FROM pages WHERE state = 'deleted'")["sm3"]
     finally:
         h.close()
-    assert {r["sm3"] for r in rows[:3]} | {deleted} == before   # the original last page is page 3, intact
+    assert {r["sm3"] for r in rows[:3]} | {deleted} == before  # the original last page is page 3, intact
 
 
 def test_reconcile_before_recover_leaves_no_row_without_file_and_completion_checks_files(station):
     crash(station, "moves.renamed@3", "page", "move", FIVE, "4", "1")
-    assert cli("reconcile", user="admin") == 0     # replays the journal first: nothing in flight is quarantined
+    assert cli("reconcile", user="admin") == 0  # replays the journal first: nothing in flight is quarantined
     h = Home.open(station)
     try:
         assert not list((h.path / "quarantine").glob("reconcile-*/*/.renumber-*"))
         # a row whose file is gone for real (deleted by hand): completion refuses, saying which page
-        rows = h.catalog.query("SELECT p.file_name FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                               " WHERE d.number = ? AND p.state = 'active' ORDER BY seq", (FIVE,))
+        rows = h.catalog.query(
+            "SELECT p.file_name FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE d.number = ? AND p.state = 'active' ORDER BY seq",
+            (FIVE,),
+        )
         (h.path / "images" / FIVE / rows[2]["file_name"]).unlink()
         from scanstation import pages
         from scanstation.errors import Refused
+
         with pytest.raises(Refused) as err:
             pages.complete(_session(h, "clerk1"), FIVE)
         assert "第 3 页的图像文件缺失" in err.value.zh and "recover" in err.value.zh
@@ -313,9 +351,17 @@ def test_missing_source_of_a_pending_move_is_said_plainly_and_not_counted_done(s
 # -- capture: kill -9 at each step of a page's way from the device to the catalog -----------------
 SCAN_POINTS = ("capture.arrived@2", "capture.spooled@2", "capture.page_written@2", "capture.committed@2")
 # every point and every next step at least once; a new capture after each point
-SCAN_CASES = [("capture.arrived@2", "scan"), ("capture.spooled@2", "scan"), ("capture.page_written@2", "import"),
-              ("capture.committed@2", "scan"), ("capture.spooled@2", "recover"), ("capture.page_written@2", "page"),
-              ("capture.committed@2", "complete"), ("capture.arrived@2", "reconcile"), ("capture.committed@2", "import")]
+SCAN_CASES = [
+    ("capture.arrived@2", "scan"),
+    ("capture.spooled@2", "scan"),
+    ("capture.page_written@2", "import"),
+    ("capture.committed@2", "scan"),
+    ("capture.spooled@2", "recover"),
+    ("capture.page_written@2", "page"),
+    ("capture.committed@2", "complete"),
+    ("capture.arrived@2", "reconcile"),
+    ("capture.committed@2", "import"),
+]
 
 
 @pytest.mark.parametrize("point,step", SCAN_CASES)
@@ -326,7 +372,7 @@ def test_scan_killed_at_each_step_then_next_step(station, tmp_path, point, step,
         assert cli("scan", TEN, "--pages", "1", "--device", "demo", "--mode", "gray") == 0
     elif step == "import":
         assert cli("import", TEN, str(_page_png(tmp_path / "new.png", 50))) == 0
-    elif step == "page":   # refused in plain words until the interrupted scan is recovered
+    elif step == "page":  # refused in plain words until the interrupted scan is recovered
         assert cli("page", "move", TEN, "1", "1") == 1
         assert "recover" in capsys.readouterr().err
     elif step == "complete":
@@ -338,7 +384,7 @@ def test_scan_killed_at_each_step_then_next_step(station, tmp_path, point, step,
     rows = check_home(station, before)[TEN]
     assert in_capture_order(rows), "a page of the crashed run was filed after a newer one"
     if step in ("scan", "import"):
-        assert rows[-1]["session_id"] == max(r["session_id"] for r in rows)   # the new page comes last
+        assert rows[-1]["session_id"] == max(r["session_id"] for r in rows)  # the new page comes last
         assert len(rows) >= 2
 
 
@@ -397,8 +443,10 @@ def test_replace_from_file_killed_in_its_import_then_recover(station, tmp_path):
 def _state(home_path: Path) -> tuple:
     h = Home.open(home_path)
     try:
-        counts = tuple(h.catalog.one(f"SELECT count(*) n FROM {t}")["n"]
-                       for t in ("capture_sessions", "audit_log", "pages", "pending_moves"))
+        counts = tuple(
+            h.catalog.one(f"SELECT count(*) n FROM {t}")["n"]
+            for t in ("capture_sessions", "audit_log", "pages", "pending_moves")
+        )
     finally:
         h.close()
     spool = home_path / "spool"
@@ -408,22 +456,38 @@ def _state(home_path: Path) -> tuple:
 def _bomb_png(path: Path) -> Path:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0))
-                     + chunk(b"pHYs", struct.pack(">IIB", 11811, 11811, 1)) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
+
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0))
+        + chunk(b"pHYs", struct.pack(">IIB", 11811, 11811, 1))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
 def _bomb_tiff(path: Path) -> Path:
-    entries = [(256, 4, 1, 40000), (257, 4, 1, 40000), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, 8), (277, 3, 1, 1), (278, 4, 1, 40000), (279, 4, 1, 16)]
+    entries = [
+        (256, 4, 1, 40000),
+        (257, 4, 1, 40000),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8),
+        (277, 3, 1, 1),
+        (278, 4, 1, 40000),
+        (279, 4, 1, 16),
+    ]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + b"\0\0\0\0"
     path.write_bytes(b"II*\0" + struct.pack("<I", 24) + b"\0" * 16 + ifd)
     return path
 
 
-@pytest.mark.parametrize("case", ["device", "missing", "pdf", "low_dpi", "not_image", "bomb_png", "bomb_tiff",
-                                  "long_name", "empty_dir", "mixed"])
+@pytest.mark.parametrize(
+    "case",
+    ["device", "missing", "pdf", "low_dpi", "not_image", "bomb_png", "bomb_tiff", "long_name", "empty_dir", "mixed"],
+)
 def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
     before = _state(station)
     if case == "device":
@@ -432,8 +496,9 @@ def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
         target = {
             "missing": lambda: tmp_path / "nothing.png",
             "pdf": lambda: (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4\n") and tmp_path / "a.pdf",
-            "low_dpi": lambda: Image.new("L", (800, 1100), 255).save(tmp_path / "l.png", dpi=(100, 100))
-            or tmp_path / "l.png",
+            "low_dpi": lambda: (
+                Image.new("L", (800, 1100), 255).save(tmp_path / "l.png", dpi=(100, 100)) or tmp_path / "l.png"
+            ),
             "not_image": lambda: (tmp_path / "x.txt").write_text("hello") and tmp_path / "x.txt",
             "bomb_png": lambda: _bomb_png(tmp_path / "bomb.png"),
             "bomb_tiff": lambda: _bomb_tiff(tmp_path / "bomb.tif"),
@@ -441,7 +506,7 @@ def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
             "empty_dir": lambda: (tmp_path / "empty").mkdir() or tmp_path / "empty",
             "mixed": lambda: _bomb_png(tmp_path / "z-bomb.png"),
         }[case]()
-        good = [str(_page_png(tmp_path / "a-good.png"))] if case == "mixed" else []   # checked before the first page
+        good = [str(_page_png(tmp_path / "a-good.png"))] if case == "mixed" else []  # checked before the first page
         code = cli("import", TEN, *good, str(target))
     err = capsys.readouterr().err
     assert code in (1, 2) and err.strip() and "Traceback" not in err
@@ -473,14 +538,24 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_pool_workers_and_resource_tracker_die_with_the_killed_station(station):
-    env = dict(os.environ, SCANSTATION_HOME=str(station), SCANSTATION_PASSWORD=PASSWORD, SCANSTATION_USER="clerk1",
-               PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "scanstation.cli.main", "scan", TEN, "--device", "demo",
-                             "--mode", "gray"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = dict(
+        os.environ,
+        SCANSTATION_HOME=str(station),
+        SCANSTATION_PASSWORD=PASSWORD,
+        SCANSTATION_USER="clerk1",
+        PYTHONPATH=str(REPO),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanstation.cli.main", "scan", TEN, "--device", "demo", "--mode", "gray"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
-        proc.stdout.readline()          # the first page is stored: the pools are running
+        proc.stdout.readline()  # the first page is stored: the pools are running
         children = _children(proc.pid)
-        assert len(children) >= 3, children   # page workers, demo renderer, resource tracker
+        assert len(children) >= 3, children  # page workers, demo renderer, resource tracker
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -494,7 +569,7 @@ def test_pool_workers_and_resource_tracker_die_with_the_killed_station(station):
 def test_catalog_commits_are_durable_before_the_spool_file_is_removed(station):
     h = Home.open(station)
     try:
-        assert h.catalog.conn.execute("PRAGMA synchronous").fetchone()[0] == 2   # FULL
+        assert h.catalog.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert h.catalog.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         h.close()
@@ -503,6 +578,7 @@ def test_catalog_commits_are_durable_before_the_spool_file_is_removed(station):
 # -- the window's start-up runs the same recovery --------------------------------------------------
 def test_window_start_up_replays_moves_and_recovers_interrupted_scans(station, qtbot, presenter_log):
     from tests.test_gui_fixtures import close_window, make_window, wait_tasks
+
     before = snapshot(station)
     crash(station, "moves.planned", "page", "delete", FIVE, "2")
     crash(station, "capture.committed@2", "scan", TEN, "--pages", "4", "--device", "demo", "--mode", "gray")
@@ -513,7 +589,7 @@ def test_window_start_up_replays_moves_and_recovers_interrupted_scans(station, q
         close_window(qtbot, window)
         assert any("interrupted scan" in text or "中断" in text for _, text in presenter_log), presenter_log
         recorded = home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'station.recover'")["n"]
-        assert recorded == 1   # audited, like `scanstation recover`
+        assert recorded == 1  # audited, like `scanstation recover`
     finally:
         home.close()
     rows = check_home(station, before)
@@ -526,11 +602,16 @@ def test_one_unrecoverable_session_does_not_block_the_others(station, capsys):
     crash(station, "capture.committed@1", "scan", THREE, "--pages", "1", "--device", "demo", "--mode", "gray")
     h = Home.open(station)
     try:
-        first = h.catalog.one("SELECT s.id FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
-                              " WHERE d.number = ? AND s.state = 'open'", (TEN,))["id"]
-        with h.catalog.write() as conn:   # settings no version of the station would accept
-            conn.execute("UPDATE capture_sessions SET settings = ? WHERE id = ?",
-                         (json.dumps({"profile": {"name": "x", "dpi": 100}}), first))
+        first = h.catalog.one(
+            "SELECT s.id FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
+            " WHERE d.number = ? AND s.state = 'open'",
+            (TEN,),
+        )["id"]
+        with h.catalog.write() as conn:  # settings no version of the station would accept
+            conn.execute(
+                "UPDATE capture_sessions SET settings = ? WHERE id = ?",
+                (json.dumps({"profile": {"name": "x", "dpi": 100}}), first),
+            )
     finally:
         h.close()
     assert cli("recover") == 1
@@ -538,12 +619,17 @@ def test_one_unrecoverable_session_does_not_block_the_others(station, capsys):
     assert "R02" in err_out.out and TEN in err_out.out
     h = Home.open(station)
     try:
-        states = {r["number"]: r["state"] for r in h.catalog.query(
-            "SELECT d.number, s.state FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
-            " WHERE s.id >= ?", (first,))}
+        states = {
+            r["number"]: r["state"]
+            for r in h.catalog.query(
+                "SELECT d.number, s.state FROM capture_sessions s JOIN dossiers d ON d.id = s.dossier_id"
+                " WHERE s.id >= ?",
+                (first,),
+            )
+        }
         assert states == {TEN: "open", THREE: "closed"}
         assert h.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'station.recover'")["n"] == 1
     finally:
         h.close()
-    assert cli("page", "move", TEN, "1", "1") == 1   # that dossier waits; its spooled pages are kept
+    assert cli("page", "move", TEN, "1", "1") == 1  # that dossier waits; its spooled pages are kept
     assert "recover" in capsys.readouterr().err

@@ -45,7 +45,7 @@ def test_r39_restore_reproduces_home_byte_for_byte(home, sessions, tmp_path):
     result = backup.restore(dest, target, "admin", PASSWORD)
     assert result["audit_chain_ok"] and result["generation"] == created.generation
 
-    assert _image_bytes(target) == _image_bytes(Path(home.path))          # every page, byte for byte
+    assert _image_bytes(target) == _image_bytes(Path(home.path))  # every page, byte for byte
     assert len(_image_bytes(target)) == 2 + 3 + 4
     backup_catalog = dest / created.generation / "catalog.sqlite"
     for table in ("dossiers", "pages", "users", "settings"):
@@ -56,9 +56,9 @@ def test_r39_restore_reproduces_home_byte_for_byte(home, sessions, tmp_path):
         rows = restored.catalog.query("SELECT * FROM audit_log ORDER BY id")
         assert audit.verify(restored.catalog.conn).ok
     # the backup's own creation entry came after the snapshot; the restore adds one entry
-    assert rows[:-1] == audit_before[:len(rows) - 1] and rows[-1]["action"] == "backup.restore"
+    assert rows[:-1] == audit_before[: len(rows) - 1] and rows[-1]["action"] == "backup.restore"
     assert (target / "station.json").read_bytes() == (Path(home.path) / "station.json").read_bytes()
-    assert backup.verify_dest(dest).ok                      # restoring did not touch the backup
+    assert backup.verify_dest(dest).ok  # restoring did not touch the backup
 
 
 def test_r39_incremental_generations_link_unchanged_files(home, sessions, tmp_path):
@@ -68,12 +68,12 @@ def test_r39_incremental_generations_link_unchanged_files(home, sessions, tmp_pa
     add_dossier(home, number_for(2024, "D10", 8), year=2024, pages=1)
     second = backup.create(sessions["admin"], dest)
     assert second.generation != first.generation
-    assert second.copied == 2          # the new page and the catalog snapshot; everything else linked
+    assert second.copied == 2  # the new page and the catalog snapshot; everything else linked
     assert second.linked == second.files - 2
     old_page = f"images/{number_for(2010, 'D10', 1)}/{number_for(2010, 'D10', 1)}-0001.jpg"
     a, b = dest / first.generation / old_page, dest / second.generation / old_page
     assert os.stat(a).st_ino == os.stat(b).st_ino
-    assert backup.verify(sessions["admin"], dest).ok       # each generation complete on its own
+    assert backup.verify(sessions["admin"], dest).ok  # each generation complete on its own
     assert len(backup.generations(dest)) == 2
 
 
@@ -90,8 +90,8 @@ def test_r37_destroyed_files_absent_from_next_generation(home, sessions, tmp_pat
     paths = {e["path"] for e in backup.load_manifest(dest / second.generation)["files"]}
     assert not any(doomed in p for p in paths)
     assert not (dest / second.generation / "images" / doomed).exists()
-    assert (dest / first.generation / "images" / doomed).is_dir()      # older generation untouched
-    assert any(p.startswith("reports/destruction/") for p in paths)    # the register is backed up
+    assert (dest / first.generation / "images" / doomed).is_dir()  # older generation untouched
+    assert any(p.startswith("reports/destruction/") for p in paths)  # the register is backed up
 
 
 def test_r39_verify_finds_flipped_byte_and_missing_file(home, sessions, tmp_path):
@@ -113,7 +113,7 @@ def test_r39_verify_finds_flipped_byte_and_missing_file(home, sessions, tmp_path
     assert home.setting("backup.last_verified_at") is None
     assert backup.reminder(home) is not None
     with pytest.raises(Exception):
-        backup.restore(dest, tmp_path / "r", "admin", PASSWORD)   # restore refuses a damaged generation
+        backup.restore(dest, tmp_path / "r", "admin", PASSWORD)  # restore refuses a damaged generation
 
 
 def test_restore_rules(home, sessions, tmp_path):
@@ -128,7 +128,7 @@ def test_restore_rules(home, sessions, tmp_path):
     with pytest.raises(Refused):
         backup.restore(dest, tmp_path / "r1", "admin", "wrong-password")
     with pytest.raises(Refused):
-        backup.restore(dest, tmp_path / "r2", "clerk1", PASSWORD)      # not an administrator
+        backup.restore(dest, tmp_path / "r2", "clerk1", PASSWORD)  # not an administrator
     assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
     with pytest.raises(Refused):
         backup.create(sessions["clerk1"], dest)

@@ -22,7 +22,7 @@ def _setup(cli_env, capsys, monkeypatch):
     assert run(capsys, monkeypatch, "admin", "user", "add", "archivist1", "--role", "archivist")[0] == 0
     with Home.open(cli_env) as home:
         for name, role in [("admin2", "admin"), ("clerk1", "clerk"), ("auditor1", "auditor")]:
-            add_user(home, name, role)          # pre-hashed password: argon2 once per run
+            add_user(home, name, role)  # pre-hashed password: argon2 once per run
         add_dossier(home, number_for(2010, "D10", 1), year=2010, pages=2)
         add_dossier(home, number_for(2023, "D30", 2), year=2023, retention="D30", pages=2)
     capsys.readouterr()
@@ -32,8 +32,18 @@ def test_cli_destruction_procedure(cli_env, capsys, monkeypatch, tmp_path):
     _setup(cli_env, capsys, monkeypatch)
     code, out, _ = run(capsys, monkeypatch, "archivist1", "--json", "retention", "due", "--as-of", "2024-06-01")
     assert code == 0 and [d["number"] for d in json.loads(out)] == [number_for(2010, "D10", 1)]
-    code, out, _ = run(capsys, monkeypatch, "archivist1", "--json", "destruction", "propose", "--as-of", "2024-06-01",
-                       "--opinion", "保管期限已满，无继续保存价值")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "archivist1",
+        "--json",
+        "destruction",
+        "propose",
+        "--as-of",
+        "2024-06-01",
+        "--opinion",
+        "保管期限已满，无继续保存价值",
+    )
     assert code == 0
     register = json.loads(out)["register_no"]
     code, _, err = run(capsys, monkeypatch, "admin", "destruction", "approve", register)
@@ -41,13 +51,19 @@ def test_cli_destruction_procedure(cli_env, capsys, monkeypatch, tmp_path):
     code, _, err = run(capsys, monkeypatch, "archivist1", "destruction", "approve", register)
     assert code == 1 and "无权" in err
     today = date.today().isoformat()
-    assert run(capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除", "--date",
-               today)[0] == 0
-    code, _, err = run(capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除",
-                       "--date", today)
+    assert (
+        run(capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除", "--date", today)[
+            0
+        ]
+        == 0
+    )
+    code, _, err = run(
+        capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除", "--date", today
+    )
     assert code == 1 and "另一位监销人" in err
-    code, out, _ = run(capsys, monkeypatch, "admin2", "destruction", "execute", register, "--method", "删除",
-                       "--date", today)
+    code, out, _ = run(
+        capsys, monkeypatch, "admin2", "destruction", "execute", register, "--method", "删除", "--date", today
+    )
     assert code == 0 and "已执行" in out
     code, out, _ = run(capsys, monkeypatch, "admin", "--json", "destruction", "list")
     assert json.loads(out)[0]["state"] == "executed"
@@ -91,8 +107,19 @@ def test_cli_exports_backup_fixity_lend_report(cli_env, capsys, monkeypatch, tmp
     assert code == 0, err
     assert (tmp_path / "new" / "catalog.sqlite").is_file()
 
-    code, out, _ = run(capsys, monkeypatch, "clerk1", "--json", "lend", "request", number_for(2023, "D30", 2),
-                       "--reason", "核对", "--days", "3")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "clerk1",
+        "--json",
+        "lend",
+        "request",
+        number_for(2023, "D30", 2),
+        "--reason",
+        "核对",
+        "--days",
+        "3",
+    )
     loan = str(json.loads(out)["id"])
     assert run(capsys, monkeypatch, "clerk1", "lend", "approve", loan)[0] == 1
     assert run(capsys, monkeypatch, "archivist1", "lend", "approve", loan)[0] == 0
@@ -100,8 +127,19 @@ def test_cli_exports_backup_fixity_lend_report(cli_env, capsys, monkeypatch, tmp
     assert len(list((tmp_path / "lent").rglob("*.jpg"))) == 2
     assert run(capsys, monkeypatch, "clerk1", "lend", "return", loan)[0] == 0
 
-    code, _, err = run(capsys, monkeypatch, "archivist1", "correct", number_for(2023, "D30", 2), "--field", "title",
-                       "--value", "参保单位登记表", "--reason", "题名错误")
+    code, _, err = run(
+        capsys,
+        monkeypatch,
+        "archivist1",
+        "correct",
+        number_for(2023, "D30", 2),
+        "--field",
+        "title",
+        "--value",
+        "参保单位登记表",
+        "--reason",
+        "题名错误",
+    )
     assert code == 0, err
     report = tmp_path / "lending.pdf"
     assert run(capsys, monkeypatch, "archivist1", "report", "lending", "--out", str(report))[0] == 0
@@ -121,7 +159,8 @@ def test_cli_protect(cli_env, capsys, monkeypatch, tmp_path):
     assert ID_NUMBER in out_csv.read_text(encoding="utf-8-sig")
     monkeypatch.setenv("SCANSTATION_PROTECT_PASSPHRASE", "wrong passphrase here")
     from scanstation.custody import protection
+
     with Home.open(cli_env) as home:
-        protection.forget(home)                  # a new command-line process starts locked
+        protection.forget(home)  # a new command-line process starts locked
     code, _, err = run(capsys, monkeypatch, "archivist1", "catalog", "export", "--out", str(out_csv))
     assert code == 1 and "口令错误" in err

@@ -25,7 +25,7 @@ def _data(home):
 def test_r16_due_list_boundary(home):
     _data(home)
     assert retention_due.due(home.catalog, date(2020, 12, 31)) == []
-    on_day = retention_due.due(home.catalog, date(2021, 1, 1))       # 2010 + 1 + 10 → 2021-01-01
+    on_day = retention_due.due(home.catalog, date(2021, 1, 1))  # 2010 + 1 + 10 → 2021-01-01
     assert [d.number for d in on_day] == [number_for(2010, "D10", 1)]
     assert on_day[0].expiry == "2021-01-01" and on_day[0].pages == 3
     far = retention_due.due(home.catalog, date(2999, 1, 1))
@@ -36,11 +36,13 @@ def test_r16_due_list_boundary(home):
 def test_r37_full_procedure(home, sessions, tmp_path):
     due = _data(home)
     files = page_files(home, due["number"])
-    digests_before = {r["file_name"]: (r["sha256"], r["sm3"]) for r in home.catalog.query(
-        "SELECT file_name, sha256, sm3 FROM pages WHERE dossier_id = ?", (due["id"],))}
+    digests_before = {
+        r["file_name"]: (r["sha256"], r["sm3"])
+        for r in home.catalog.query("SELECT file_name, sha256, sm3 FROM pages WHERE dossier_id = ?", (due["id"],))
+    }
     assert len(files) == 3
 
-    with pytest.raises(Refused):                      # an admin cannot propose (archivist's duty)
+    with pytest.raises(Refused):  # an admin cannot propose (archivist's duty)
         destruction.propose(sessions["admin"], date(2024, 6, 1), OPINION)
     proposal = destruction.propose(sessions["archivist1"], date(2024, 6, 1), OPINION)
     assert proposal["dossiers"] == 1 and proposal["pages"] == 3
@@ -54,16 +56,16 @@ def test_r37_full_procedure(home, sessions, tmp_path):
         with home.catalog.write() as conn:
             conn.execute("UPDATE dossiers SET title = 'x' WHERE id = ?", (due["id"],))
     with pytest.raises(Refused):
-        destruction.execute(sessions["archivist1"], proposal["id"], "粉碎", date.today())   # not approved yet
+        destruction.execute(sessions["archivist1"], proposal["id"], "粉碎", date.today())  # not approved yet
 
     destruction.approve(sessions["admin"], proposal["register_no"])
     first = destruction.execute(sessions["archivist1"], proposal["id"], "删除并覆写", date.today())
     assert first == {"register_no": proposal["register_no"], "confirmations": 1, "executed": False}
-    assert all(f.exists() for f in files)             # nothing removed after one supervisor
+    assert all(f.exists() for f in files)  # nothing removed after one supervisor
 
-    with pytest.raises(Refused):                      # the same supervisor twice
+    with pytest.raises(Refused):  # the same supervisor twice
         destruction.execute(sessions["archivist1"], proposal["id"], "删除并覆写", date.today())
-    with pytest.raises(Refused):                      # the second record must agree
+    with pytest.raises(Refused):  # the second record must agree
         destruction.execute(sessions["admin"], proposal["id"], "粉碎", date.today())
     done = destruction.execute(sessions["admin"], proposal["id"], "删除并覆写", date.today())
     assert done["executed"] and done["dossiers"] == 1 and done["files"] == 3
@@ -80,7 +82,7 @@ def test_r37_full_procedure(home, sessions, tmp_path):
     register = destruction.get_register(home.catalog, proposal["id"])
     assert register["state"] == "executed"
     final_pdf = Path(home.path) / register["pdf_path"]
-    assert final_pdf.is_file() and proposed_pdf.is_file()      # every stage kept
+    assert final_pdf.is_file() and proposed_pdf.is_file()  # every stage kept
     assert_pdf_renders(final_pdf, tmp_path)
     text = pdf_text(final_pdf)
     assert "销毁清册" in text and "删除并覆写" in text and "admin" in text
@@ -88,8 +90,10 @@ def test_r37_full_procedure(home, sessions, tmp_path):
     actions = [r["action"] for r in home.catalog.query("SELECT action FROM audit_log ORDER BY id")]
     assert actions[-2:] == ["destruction.execute", "dossier.destroy"]
     # the other dossiers are untouched
-    assert home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (number_for(2015, "D30", 2),))["status"] \
+    assert (
+        home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (number_for(2015, "D30", 2),))["status"]
         == "archived"
+    )
 
 
 def test_r37_approval_by_proposer_refused(home, sessions):
@@ -99,7 +103,7 @@ def test_r37_approval_by_proposer_refused(home, sessions):
     with pytest.raises(Refused) as refused:
         destruction.approve(boss, proposal["id"])
     assert "boss" in refused.value.en
-    with pytest.raises(Refused):                      # not an admin at all
+    with pytest.raises(Refused):  # not an admin at all
         destruction.approve(sessions["archivist1"], proposal["id"])
     assert destruction.get_register(home.catalog, proposal["id"])["state"] == "proposed"
     destruction.approve(sessions["admin"], proposal["id"])
@@ -115,7 +119,7 @@ def test_r37_rejected_register_releases_dossiers(home, sessions):
     corrections.correct(sessions["archivist1"], due["number"], "title", "参保人员登记表（更正）", "题名录入错误")
     with pytest.raises(Refused):
         destruction.execute(sessions["archivist1"], proposal["id"], "粉碎", date.today())
-    again = destruction.propose(sessions["archivist1"], date(2024, 6, 1), OPINION)   # may be proposed anew
+    again = destruction.propose(sessions["archivist1"], date(2024, 6, 1), OPINION)  # may be proposed anew
     assert again["register_no"] != proposal["register_no"]
 
 
@@ -128,7 +132,7 @@ def test_r37_no_ordinary_deletion_after_qc(home, sessions):
         with home.catalog.write() as conn:
             conn.execute("DELETE FROM dossiers WHERE id = ?", (due["id"],))
     draft = add_dossier(home, number_for(2024, "D10", 9), year=2024, status="scanning", pages=1)
-    with home.catalog.write() as conn:                # before QC, capture may still delete its own rows
+    with home.catalog.write() as conn:  # before QC, capture may still delete its own rows
         conn.execute("DELETE FROM pages WHERE dossier_id = ?", (draft["id"],))
 
 
@@ -138,9 +142,13 @@ def test_r37_tombstone_and_register_are_permanent(home, sessions):
     destruction.approve(sessions["admin"], proposal["id"])
     destruction.execute(sessions["archivist1"], proposal["id"], "粉碎", date.today())
     destruction.execute(sessions["admin"], proposal["id"], "粉碎", date.today())
-    for sql in ("UPDATE tombstones SET title = 'x'", "DELETE FROM tombstones",
-                "UPDATE destruction_registers SET opinion = 'x'", "DELETE FROM destruction_items",
-                f"UPDATE dossiers SET status = 'archived' WHERE id = {due['id']}"):
+    for sql in (
+        "UPDATE tombstones SET title = 'x'",
+        "DELETE FROM tombstones",
+        "UPDATE destruction_registers SET opinion = 'x'",
+        "DELETE FROM destruction_items",
+        f"UPDATE dossiers SET status = 'archived' WHERE id = {due['id']}",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="R37"):
             with home.catalog.write() as conn:
                 conn.execute(sql)
@@ -152,7 +160,7 @@ def test_propose_needs_opinion_and_due_dossiers(home, sessions):
         destruction.propose(sessions["archivist1"], date(2024, 6, 1), "")
     with pytest.raises(Refused):
         destruction.propose(sessions["archivist1"], date(2019, 6, 1), OPINION)
-    with pytest.raises(Refused):    # named dossier not yet due
+    with pytest.raises(Refused):  # named dossier not yet due
         destruction.propose(sessions["archivist1"], date(2024, 6, 1), OPINION, [number_for(2015, "D30", 2)])
 
 

@@ -7,18 +7,26 @@ from tests.test_custody_fixtures import add_dossier, number_for
 
 
 def test_r24_clerk_qc_own_dossier_refused(home, sessions):
-    row = add_dossier(home, number_for(2024, "D10", 1), status="completed", scanned_by="clerk1",
-                      completed_by="clerk1", qc_by="")
+    row = add_dossier(
+        home, number_for(2024, "D10", 1), status="completed", scanned_by="clerk1", completed_by="clerk1", qc_by=""
+    )
     with pytest.raises(Refused) as refused:
         assert_may_qc(sessions["clerk1"], row)
     assert "clerk1" in refused.value.en and row["number"] in refused.value.zh
-    assert_may_qc(sessions["qc1"], row)            # another user may
+    assert_may_qc(sessions["qc1"], row)  # another user may
 
 
 def test_r24_page_operator_may_not_qc(home, sessions):
     # scanned_by names clerk2, but clerk1 captured a rescanned page: clerk1 may not QC either
-    row = add_dossier(home, number_for(2024, "D10", 2), status="completed", scanned_by="clerk2",
-                      completed_by="clerk2", operator="clerk1", qc_by="")
+    row = add_dossier(
+        home,
+        number_for(2024, "D10", 2),
+        status="completed",
+        scanned_by="clerk2",
+        completed_by="clerk2",
+        operator="clerk1",
+        qc_by="",
+    )
     with pytest.raises(Refused):
         assert_may_qc(sessions["clerk1"], row)
     with pytest.raises(Refused):
@@ -49,8 +57,10 @@ def test_unknown_duty_field(home, sessions):
 
 def test_r36_user_with_two_roles_still_one_person(home):
     from scanstation.service import Session
+
     both = add_user(home, "clerkqc", "clerk qc")
-    row = add_dossier(home, number_for(2024, "D10", 4), status="completed", scanned_by="clerkqc",
-                      completed_by="clerkqc", qc_by="")
+    row = add_dossier(
+        home, number_for(2024, "D10", 4), status="completed", scanned_by="clerkqc", completed_by="clerkqc", qc_by=""
+    )
     with pytest.raises(Refused):
         assert_may_qc(Session(home, both), row)

@@ -38,7 +38,7 @@ def test_r22_fixity_finds_flipped_byte(home, sessions):
     _fill(home)
     victim = page_files(home, number_for(2022, "D30", 3))[3]
     data = bytearray(victim.read_bytes())
-    data[100] ^= 0x80                       # same size, one bit different
+    data[100] ^= 0x80  # same size, one bit different
     victim.write_bytes(bytes(data))
     result = fixity.check(sessions["admin"])
     assert not result.ok and result.missing == []
@@ -54,8 +54,9 @@ def test_fixity_sample_is_reproducible(home, sessions):
     first = fixity.check(sessions["admin"], sample_percent=25, seed=42)
     assert first.checked == 3 and first.seed == 42 and first.pages_total == 12
     # the same seed samples the same pages: break exactly one sampled page and see it found
-    rows = home.catalog.query("SELECT p.id, d.number, p.seq, p.file_name FROM pages p JOIN dossiers d"
-                              " ON d.id = p.dossier_id ORDER BY p.id")
+    rows = home.catalog.query(
+        "SELECT p.id, d.number, p.seq, p.file_name FROM pages p JOIN dossiers d ON d.id = p.dossier_id ORDER BY p.id"
+    )
     sampled = sorted(random.Random(42).sample(rows, 3), key=lambda r: r["id"])
     (home.path / "images" / sampled[0]["number"] / sampled[0]["file_name"]).unlink()
     again = fixity.check(sessions["admin"], sample_percent=25, seed=42)

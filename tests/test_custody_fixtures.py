@@ -22,7 +22,7 @@ from scanstation.home import now_iso
 from scanstation.storage import catalog as catalog_module
 from scanstation.storage.image_store import ImageStore
 
-ID_NUMBER = "11010519491231002X"          # a valid 18-character ID number (check character X)
+ID_NUMBER = "11010519491231002X"  # a valid 18-character ID number (check character X)
 OTHER_ID = "44030519900101123X"
 
 
@@ -45,10 +45,24 @@ def number_for(year: int, retention: str, item: int, volume: int = 1) -> str:
     return f"X001-ZY·DJ·{year}·{retention}-{volume:04d}-{item:03d}"
 
 
-def add_dossier(home, number: str, *, year: int = 2010, retention: str = "D10", status: str = "archived",
-                pages: int = 2, person_id: str = ID_NUMBER, person_name: str = "张三", title: str = "参保人员登记表",
-                scanned_by: str = "clerk1", completed_by: str = "clerk1", qc_by: str = "qc1",
-                operator: str | None = None, capture_day: str = "2024-03-05", qc_flags=None) -> dict:
+def add_dossier(
+    home,
+    number: str,
+    *,
+    year: int = 2010,
+    retention: str = "D10",
+    status: str = "archived",
+    pages: int = 2,
+    person_id: str = ID_NUMBER,
+    person_name: str = "张三",
+    title: str = "参保人员登记表",
+    scanned_by: str = "clerk1",
+    completed_by: str = "clerk1",
+    qc_by: str = "qc1",
+    operator: str | None = None,
+    capture_day: str = "2024-03-05",
+    qc_flags=None,
+) -> dict:
     """A dossier row plus ``pages`` real JPEG page files written through the image store."""
     store = ImageStore(home.path)
     now = now_iso()
@@ -57,8 +71,23 @@ def add_dossier(home, number: str, *, year: int = 2010, retention: str = "D10", 
             "INSERT INTO dossiers(number, fonds_code, year, retention, title, date, declared_pages, person_name,"
             " person_id_number, status, scanned_by, completed_by, qc_by, created_at, updated_at)"
             " VALUES (?, 'X001', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (number, year, retention, title, f"{year}-06-01", pages, person_name, person_id, status, scanned_by,
-             completed_by, qc_by, now, now))
+            (
+                number,
+                year,
+                retention,
+                title,
+                f"{year}-06-01",
+                pages,
+                person_name,
+                person_id,
+                status,
+                scanned_by,
+                completed_by,
+                qc_by,
+                now,
+                now,
+            ),
+        )
         dossier_id = cur.lastrowid
     for seq in range(1, pages + 1):
         name = f"{number}-{seq:04d}.jpg"
@@ -69,10 +98,29 @@ def add_dossier(home, number: str, *, year: int = 2010, retention: str = "D10", 
                 "INSERT INTO pages(dossier_id, seq, file_name, bytes, sha256, sm3, format, width, height, dpi,"
                 " color_mode, capture_time, operator, qc_flags, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'jpeg', 160, 220, 300, 'color', ?, ?, ?, ?)",
-                (dossier_id, seq, name, stored.bytes, stored.sha256, stored.sm3, f"{capture_day}T09:{seq % 60:02d}:00+08:00",
-                 operator or scanned_by, json.dumps(flags), now))
-            audit.append(conn, ts=now, user=operator or scanned_by, station=home.station, action="page.capture",
-                         object_type="page", object_id=f"{number}#{seq:04d}", after={"file": name, "sm3": stored.sm3})
+                (
+                    dossier_id,
+                    seq,
+                    name,
+                    stored.bytes,
+                    stored.sha256,
+                    stored.sm3,
+                    f"{capture_day}T09:{seq % 60:02d}:00+08:00",
+                    operator or scanned_by,
+                    json.dumps(flags),
+                    now,
+                ),
+            )
+            audit.append(
+                conn,
+                ts=now,
+                user=operator or scanned_by,
+                station=home.station,
+                action="page.capture",
+                object_type="page",
+                object_id=f"{number}#{seq:04d}",
+                after={"file": name, "sm3": stored.sm3},
+            )
     return home.catalog.one("SELECT * FROM dossiers WHERE id = ?", (dossier_id,))
 
 
@@ -84,8 +132,12 @@ def assert_pdf_renders(pdf: Path, tmp_path: Path) -> Path:
     """Render page 1 with pdftoppm; the PNG must exist and show ink; every font must be embedded."""
     assert shutil.which("pdftoppm") and shutil.which("pdffonts"), "poppler-utils is required for these tests"
     prefix = tmp_path / (pdf.stem + "-render")
-    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(prefix)], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(prefix)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     pngs = sorted(tmp_path.glob(prefix.name + "*.png"))
     assert pngs, "pdftoppm produced no image"
     with Image.open(pngs[0]) as img:
@@ -102,9 +154,18 @@ def assert_pdf_renders(pdf: Path, tmp_path: Path) -> Path:
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True,
-                          timeout=60).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
 
 
-__all__ = ["ID_NUMBER", "OTHER_ID", "add_dossier", "assert_pdf_renders", "jpeg_bytes",
-           "number_for", "page_files", "pdf_text"]
+__all__ = [
+    "ID_NUMBER",
+    "OTHER_ID",
+    "add_dossier",
+    "assert_pdf_renders",
+    "jpeg_bytes",
+    "number_for",
+    "page_files",
+    "pdf_text",
+]

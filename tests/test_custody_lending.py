@@ -22,7 +22,7 @@ def test_lending_approval_not_by_requester(home, sessions):
     with pytest.raises(Refused):
         lending.approve(sessions["archivist1"], own["id"])
     with pytest.raises(Refused):
-        lending.approve(sessions["clerk2"], own["id"])          # clerks do not approve loans
+        lending.approve(sessions["clerk2"], own["id"])  # clerks do not approve loans
     assert lending.approve(sessions["admin"], own["id"])["state"] == "approved"
     with pytest.raises(InvalidInput):
         lending.request(sessions["clerk1"], row["number"], "查阅", 0)
@@ -32,10 +32,10 @@ def test_lending_approval_not_by_requester(home, sessions):
 
 def test_lending_export_watermarked(home, sessions, tmp_path):
     row, loan = _loan(home, sessions)
-    with pytest.raises(Refused):                                 # not approved yet
+    with pytest.raises(Refused):  # not approved yet
         lending.export(sessions["clerk1"], loan["id"], tmp_path / "out")
     lending.approve(sessions["archivist1"], loan["id"])
-    with pytest.raises(Refused):                                 # only the borrower exports
+    with pytest.raises(Refused):  # only the borrower exports
         lending.export(sessions["clerk2"], loan["id"], tmp_path / "out")
     result = lending.export(sessions["clerk1"], loan["id"], tmp_path / "out")
     assert result["pages"] == 2
@@ -47,12 +47,12 @@ def test_lending_export_watermarked(home, sessions, tmp_path):
             page = np.asarray(a.convert("RGB"), dtype=np.int16)
             diff = np.abs(page - np.asarray(b.convert("RGB"), dtype=np.int16))
             plain = io.BytesIO()
-            a.convert("RGB").save(plain, "JPEG", quality=88)       # the same re-encoding without a watermark
+            a.convert("RGB").save(plain, "JPEG", quality=88)  # the same re-encoding without a watermark
             plain_diff = np.abs(page - np.asarray(Image.open(plain).convert("RGB"), dtype=np.int16))
         height = diff.shape[0]
-        banner = diff[int(height * 0.9):, :, :]
+        banner = diff[int(height * 0.9) :, :, :]
         body = diff[: int(height * 0.8), :, :]
-        assert banner.mean() > 20          # the bottom banner with user and time is clearly there
+        assert banner.mean() > 20  # the bottom banner with user and time is clearly there
         marked = (body.max(axis=2) > 40).mean()
         assert marked > 0.003 and marked > 5 * (plain_diff[: int(height * 0.8)].max(axis=2) > 40).mean()
     entry = home.catalog.one("SELECT * FROM audit_log WHERE action = 'lend.export'")

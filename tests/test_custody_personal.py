@@ -30,14 +30,13 @@ def test_r40_masks():
     text = mask_text(f"姓名张三，身份证 {ID_NUMBER}，银行卡 6222020200112233445，档号 X001-ZY·DJ·2010·D10-0001-001")
     assert ID_NUMBER not in text and "6222020200112233445" not in text
     assert "***************3445" in text and "X001-ZY·DJ·2010·D10-0001-001" in text
-    hexdigest = "ab" + "1" * 20 + "cd"                  # digits inside a hash are not an ID number
+    hexdigest = "ab" + "1" * 20 + "cd"  # digits inside a hash are not an ID number
     assert mask_text(hexdigest) == hexdigest
 
 
 def test_r40_catalog_export_masks_id_numbers(home, sessions, tmp_path):
     add_dossier(home, number_for(2019, "D30", 1), year=2019, retention="D30", person_id=ID_NUMBER)
-    add_dossier(home, number_for(2019, "D30", 2), year=2019, retention="D30", person_id=OTHER_ID,
-                person_name="李四")
+    add_dossier(home, number_for(2019, "D30", 2), year=2019, retention="D30", person_id=OTHER_ID, person_name="李四")
     out = tmp_path / "catalog.csv"
     details = personal_data.export_catalog(sessions["admin"], out)
     raw = out.read_text(encoding="utf-8-sig")
@@ -49,9 +48,9 @@ def test_r40_catalog_export_masks_id_numbers(home, sessions, tmp_path):
     last = home.catalog.one("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
     assert last["action"] == "catalog.export" and json.loads(last["after"])["sha256"] == details["sha256"]
 
-    with pytest.raises(Refused):                        # admin has no personal.unmasked right
+    with pytest.raises(Refused):  # admin has no personal.unmasked right
         personal_data.export_catalog(sessions["admin"], tmp_path / "full.csv", unmasked=True)
-    with pytest.raises(Refused):                        # a clerk may not export the whole catalog
+    with pytest.raises(Refused):  # a clerk may not export the whole catalog
         personal_data.export_catalog(sessions["clerk1"], tmp_path / "c.csv")
     personal_data.export_catalog(sessions["archivist1"], tmp_path / "full.csv", unmasked=True)
     assert [r["身份证号"] for r in _read(tmp_path / "full.csv")] == [ID_NUMBER, OTHER_ID]
@@ -81,7 +80,7 @@ def test_r40_field_encryption_at_rest(home, sessions, tmp_path):
     key = protection.unlock(home, PASSPHRASE)
     assert key.decrypt_field("person_id_number", stored["person_id_number"]) == ID_NUMBER
     assert key.decrypt_field("person_name", stored["person_name"]) == "张三"
-    with pytest.raises(Refused):                         # bound to its field: cannot be moved to another
+    with pytest.raises(Refused):  # bound to its field: cannot be moved to another
         key.decrypt_field("person_name", stored["person_id_number"])
     assert protection.find_by_id_number(home, key, ID_NUMBER) == [row["id"]]
     status = protection.status(home)
@@ -102,12 +101,12 @@ def test_r40_field_encryption_at_rest(home, sessions, tmp_path):
 
 def test_r40_ciphertext_checked_with_an_independent_aes_gcm(home, sessions):
     """pycryptodome's AES-GCM (not OpenSSL) decrypts what we stored: the format is standard."""
-    AES = pytest.importorskip("Cryptodome.Cipher.AES")   # pycryptodomex: an AES-GCM independent of OpenSSL
+    AES = pytest.importorskip("Cryptodome.Cipher.AES")  # pycryptodomex: an AES-GCM independent of OpenSSL
     add_dossier(home, number_for(2019, "D30", 1), year=2019, retention="D30", person_id=ID_NUMBER)
     protection.enable(sessions["admin"], PASSPHRASE)
     key = protection.unlock(home, PASSPHRASE)
     token = home.catalog.one("SELECT person_id_number FROM dossiers")["person_id_number"]
-    raw = base64.urlsafe_b64decode(token[len("enc1:"):])
+    raw = base64.urlsafe_b64decode(token[len("enc1:") :])
     nonce, sealed = raw[:12], raw[12:]
     cipher = AES.new(key.key, AES.MODE_GCM, nonce=nonce)
     cipher.update(b"scanstation/field/person_id_number")
@@ -121,7 +120,7 @@ def test_r40_file_encryption_and_passphrase_change(home, sessions):
     blob = key.encrypt_file_bytes(b"\xff\xd8 page bytes")
     assert protection.is_encrypted_file(blob) and b"page bytes" not in blob
     assert key.decrypt_file_bytes(blob, "N-0001.jpg") == b"\xff\xd8 page bytes"
-    with pytest.raises(Refused):      # another home's key cannot open it
+    with pytest.raises(Refused):  # another home's key cannot open it
         protection.DataKey(bytes(32), "other").decrypt_file_bytes(blob, "N-0001.jpg")
     tampered = bytearray(blob)
     tampered[-1] ^= 1
@@ -135,10 +134,11 @@ def test_r40_file_encryption_and_passphrase_change(home, sessions):
 
 def test_r40_correction_of_encrypted_id_number_and_audit_export(home, sessions, tmp_path):
     from scanstation.custody import audit_export, corrections
+
     row = add_dossier(home, number_for(2019, "D30", 1), year=2019, retention="D30", status="transferred")
     protection.enable(sessions["admin"], PASSPHRASE)
     protection.forget(home)
-    with pytest.raises(Refused):                         # locked: cannot write an encrypted field
+    with pytest.raises(Refused):  # locked: cannot write an encrypted field
         corrections.correct(sessions["archivist1"], row["number"], "person_id_number", OTHER_ID, "录入错误")
     key = protection.unlock(home, PASSPHRASE)
     protection.remember(home, key)
@@ -148,7 +148,7 @@ def test_r40_correction_of_encrypted_id_number_and_audit_export(home, sessions, 
     kept = corrections.history(home.catalog, row["id"])[0]
     assert kept["old_value"].startswith("enc1:") and kept["new_value"].startswith("enc1:")
     entry = home.catalog.one("SELECT before, after FROM audit_log WHERE action = 'dossier.correct_after_transfer'")
-    assert ID_NUMBER not in entry["before"] and OTHER_ID not in entry["after"]     # encrypted in the trail too
+    assert ID_NUMBER not in entry["before"] and OTHER_ID not in entry["after"]  # encrypted in the trail too
     assert protection.find_by_id_number(home, key, OTHER_ID) == [row["id"]]
 
     audit_export.export(sessions["auditor1"], "csv", tmp_path / "auditor.csv")

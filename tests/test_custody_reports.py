@@ -9,12 +9,27 @@ from tests.test_custody_fixtures import add_dossier, assert_pdf_renders, number_
 
 @pytest.fixture
 def busy_home(home, sessions):
-    add_dossier(home, number_for(2010, "D10", 1), year=2010, pages=3, scanned_by="clerk1", capture_day="2024-03-04",
-                qc_flags={2: ["skew"], 3: ["blank", "dark"]})
-    add_dossier(home, number_for(2011, "D10", 2), year=2011, pages=2, scanned_by="clerk2", capture_day="2024-03-05",
-                qc_flags={1: ["skew"]})
-    add_dossier(home, number_for(2024, "Y", 3), year=2024, retention="Y", pages=4, scanned_by="clerk1",
-                capture_day="2024-03-05")
+    add_dossier(
+        home,
+        number_for(2010, "D10", 1),
+        year=2010,
+        pages=3,
+        scanned_by="clerk1",
+        capture_day="2024-03-04",
+        qc_flags={2: ["skew"], 3: ["blank", "dark"]},
+    )
+    add_dossier(
+        home,
+        number_for(2011, "D10", 2),
+        year=2011,
+        pages=2,
+        scanned_by="clerk2",
+        capture_day="2024-03-05",
+        qc_flags={1: ["skew"]},
+    )
+    add_dossier(
+        home, number_for(2024, "Y", 3), year=2024, retention="Y", pages=4, scanned_by="clerk1", capture_day="2024-03-05"
+    )
     with sessions["clerk1"].change(None, "dossier.complete", "dossier", number_for(2024, "Y", 3)):
         pass
     with sessions["clerk1"].change(None, "page.replace", "page", number_for(2010, "D10", 1) + "#0002"):
@@ -30,13 +45,16 @@ def busy_home(home, sessions):
     return home
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("workload", ["扫描工作量统计", "clerk1", "clerk2", "2024-03-05"]),
-    ("qc", ["质检缺陷统计", "skew", "skewed", "qc.reject"]),
-    ("retention", ["保管期限到期档案清单", "X001-ZY·DJ·2010·D10"]),
-    ("destruction", ["档案销毁登记", "archivist1"]),
-    ("lending", ["档案借阅登记", "核对参保记录"]),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("workload", ["扫描工作量统计", "clerk1", "clerk2", "2024-03-05"]),
+        ("qc", ["质检缺陷统计", "skew", "skewed", "qc.reject"]),
+        ("retention", ["保管期限到期档案清单", "X001-ZY·DJ·2010·D10"]),
+        ("destruction", ["档案销毁登记", "archivist1"]),
+        ("lending", ["档案借阅登记", "核对参保记录"]),
+    ],
+)
 def test_reports_render_with_embedded_cjk_font(busy_home, sessions, tmp_path, kind, expected):
     out = tmp_path / f"{kind}.pdf"
     result = reports.make(sessions["admin"], kind, out, as_of="2024-06-01")
@@ -56,7 +74,7 @@ def test_workload_figures(busy_home, sessions):
     assert per_day[("2024-03-04", "clerk1")] == [3, 1, 0, 0]
     assert per_day[("2024-03-05", "clerk1")] == [4, 1, 0, 0]
     assert per_day[("2024-03-05", "clerk2")] == [2, 1, 0, 0]
-    assert per_day[(today, "clerk1")] == [0, 0, 1, 1]          # one completion, one rescan, from the audit trail
+    assert per_day[(today, "clerk1")] == [0, 0, 1, 1]  # one completion, one rescan, from the audit trail
     narrow = reports.workload(sessions["admin"], since="2024-03-05", until="2024-03-05")
     assert {(r[0], r[1]) for r in narrow.sections[1].rows} == {("2024-03-05", "clerk1"), ("2024-03-05", "clerk2")}
 

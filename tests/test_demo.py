@@ -23,8 +23,23 @@ def test_demo_runs_the_whole_transfer_and_prints_one_json_object(tmp_path, capsy
     result = json.loads(lines[0])
     assert result["ok"] and {"station_home", "archive_home", "package", "receipt", "steps"} <= set(result)
     steps = [s["step"] for s in result["steps"]]
-    for name in ("station", "catalog", "scan", "complete", "qc", "batch", "station_key", "archive", "keys", "seal",
-                 "send", "verify", "sample", "accept", "receipt"):
+    for name in (
+        "station",
+        "catalog",
+        "scan",
+        "complete",
+        "qc",
+        "batch",
+        "station_key",
+        "archive",
+        "keys",
+        "seal",
+        "send",
+        "verify",
+        "sample",
+        "accept",
+        "receipt",
+    ):
         assert name in steps, name
     assert steps.count("scan") == 3 and all(s["ok"] for s in result["steps"])
     package = Path(result["package"])
@@ -34,8 +49,9 @@ def test_demo_runs_the_whole_transfer_and_prints_one_json_object(tmp_path, capsy
     assert envelope["receipt"]["decision"] == "accepted"
     assert envelope["receipt"]["package"]["digest"] == result["tagmanifest_sm3"]
     with Home.open(Path(result["station_home"])) as station:
-        assert {r["status"] for r in station.catalog.query(
-            "SELECT status FROM dossiers WHERE status != 'cataloged'")} == {"transferred"}
+        assert {
+            r["status"] for r in station.catalog.query("SELECT status FROM dossiers WHERE status != 'cataloged'")
+        } == {"transferred"}
         assert station.catalog.one("SELECT state FROM batches")["state"] == "received"
     with Home.open(Path(result["archive_home"])) as archive:
         assert archive.catalog.one("SELECT count(*) n FROM dossiers WHERE status = 'archived'")["n"] == 3

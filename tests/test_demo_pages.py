@@ -18,8 +18,13 @@ from scanstation.devices.demo_pages import (
     render_pixels,
 )
 
-FIELDS = {"档号": "X001-ZY·DJ·2024·D100-0001-001", "题名": "张伟参保登记材料", "姓名": "张伟",
-          "单位名称": "杭州恒达机械制造有限公司", "日期": "2024-06-01"}
+FIELDS = {
+    "档号": "X001-ZY·DJ·2024·D100-0001-001",
+    "题名": "张伟参保登记材料",
+    "姓名": "张伟",
+    "单位名称": "杭州恒达机械制造有限公司",
+    "日期": "2024-06-01",
+}
 
 
 def test_cjk_font_found_and_has_chinese_glyphs():

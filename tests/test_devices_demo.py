@@ -52,6 +52,7 @@ def test_demo_spool_file_holds_the_drawn_page(tmp_path):
     import numpy as np
 
     from scanstation.devices.demo_pages import demo_plan, render_page
+
     for mode in ("gray", "color", "lineart"):
         _, pages = run(tmp_path / mode, demo_pages=1, mode=mode)
         spec = dataclasses.replace(demo_plan(FIELDS, 1, 3, False, dpi=200, mode=mode, paper=(105.0, 148.0))[0])
@@ -83,8 +84,9 @@ def test_demo_jam_at_page_3_then_continue_gives_the_same_dossier(tmp_path):
 
 def test_demo_cancel_page_limit_and_flatbed(tmp_path):
     token = CancelToken()
-    result, pages = run(tmp_path, cancel=token, demo_pages=6,
-                        on_page=lambda p: token.cancel() if p.index == 1 else None)
+    result, pages = run(
+        tmp_path, cancel=token, demo_pages=6, on_page=lambda p: token.cancel() if p.index == 1 else None
+    )
     assert result.ended_by == "cancelled" and len(pages) == 2
     result, pages = run(tmp_path, demo_pages=6, page_limit=3)
     assert result.ended_by == "page_limit" and len(pages) == 3

@@ -71,12 +71,21 @@ def test_device_names_appear_without_stray_spaces():
     assert "The scanner epson:libusb:001 is busy" in dev_errors.DeviceBusy(device="epson:libusb:001").en
 
 
-@pytest.mark.parametrize("code, cls", [
-    (20, dev_errors.PaperJam), (21, dev_errors.DoubleFeed), (23, dev_errors.DeviceOffline),
-    (24, dev_errors.CoverOpen), (29, dev_errors.FeederEmpty), (4, dev_errors.DeviceBusy),
-    (2, dev_errors.DeviceOutOfMemory), (13, dev_errors.SettingRejected), (22, StorageError),
-    (27, dev_errors.DeviceFault),
-])
+@pytest.mark.parametrize(
+    "code, cls",
+    [
+        (20, dev_errors.PaperJam),
+        (21, dev_errors.DoubleFeed),
+        (23, dev_errors.DeviceOffline),
+        (24, dev_errors.CoverOpen),
+        (29, dev_errors.FeederEmpty),
+        (4, dev_errors.DeviceBusy),
+        (2, dev_errors.DeviceOutOfMemory),
+        (13, dev_errors.SettingRejected),
+        (22, StorageError),
+        (27, dev_errors.DeviceFault),
+    ],
+)
 def test_twain_condition_codes(code, cls):
     err = dev_errors.twain_condition_error(code, page=4)
     assert type(err) is cls

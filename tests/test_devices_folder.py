@@ -12,8 +12,14 @@ from PIL import Image
 
 from scanstation.devices import errors as dev_errors
 from scanstation.devices.base import CancelToken, ScanSettings, open_backend
-from scanstation.devices.folder_backend import (FolderScanner, HotFolder, import_files, inspect_image_file,
-                                                is_temporary_name, watch)
+from scanstation.devices.folder_backend import (
+    FolderScanner,
+    HotFolder,
+    import_files,
+    inspect_image_file,
+    is_temporary_name,
+    watch,
+)
 from scanstation.errors import InvalidInput
 
 SETTLE = 0.3
@@ -43,7 +49,7 @@ def test_a_file_still_being_written_is_not_taken_until_it_is_stable(tmp_path):
     data = encoded("PNG", w=1200, h=1600)
     target = tmp_path / "scan-0001.png"
     hot = HotFolder(tmp_path, settle_s=SETTLE)
-    chunks = [data[i:i + len(data) // 8 + 1] for i in range(0, len(data), len(data) // 8 + 1)]
+    chunks = [data[i : i + len(data) // 8 + 1] for i in range(0, len(data), len(data) // 8 + 1)]
     taken_while_writing = []
 
     def writer():
@@ -90,16 +96,16 @@ def test_multi_page_tiff_gives_one_page_per_frame_and_is_moved_after_delivery(tm
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     frames = [page_image(shade=s) for s in (0, 60, 120)]
-    frames[0].save(inbox / "batch.tif", save_all=True, append_images=frames[1:], dpi=(300, 300),
-                   compression="tiff_lzw")
+    frames[0].save(inbox / "batch.tif", save_all=True, append_images=frames[1:], dpi=(300, 300), compression="tiff_lzw")
     seen_at_delivery = []
 
     def on_page(page):
         seen_at_delivery.append((inbox / "batch.tif").exists())  # not moved before pages are delivered
 
     scanner = FolderScanner(settle_s=SETTLE)
-    result = scanner.scan(f"folder:{inbox}", ScanSettings(spool_dir=str(tmp_path / "spool"), first_page_number=5),
-                          on_page)
+    result = scanner.scan(
+        f"folder:{inbox}", ScanSettings(spool_dir=str(tmp_path / "spool"), first_page_number=5), on_page
+    )
     assert result.ended_by == "feeder_empty"
     assert [p.page_number for p in result.pages] == [5, 6, 7]
     assert [p.source_frame for p in result.pages] == [0, 1, 2]
@@ -182,8 +188,9 @@ def test_watch_moves_a_file_after_on_file_returns_and_keeps_it_when_storing_fail
 def test_empty_hot_folder_is_feeder_empty(tmp_path):
     assert isinstance(open_backend(f"folder:{tmp_path}"), FolderScanner)
     with pytest.raises(dev_errors.FeederEmpty):
-        FolderScanner(settle_s=SETTLE).scan(f"folder:{tmp_path}", ScanSettings(spool_dir=str(tmp_path / "s")),
-                                            lambda p: None)
+        FolderScanner(settle_s=SETTLE).scan(
+            f"folder:{tmp_path}", ScanSettings(spool_dir=str(tmp_path / "s")), lambda p: None
+        )
 
 
 def test_import_delivers_a_jpeg_untouched_and_leaves_files_in_place(tmp_path):
@@ -197,7 +204,10 @@ def test_import_delivers_a_jpeg_untouched_and_leaves_files_in_place(tmp_path):
     got = []
     result = import_files([src], got.append, spool_dir=str(tmp_path / "spool"))
     assert [Path(p.path).name for p in got] == ["p1.png", "p2.jpg", "p10.jpg"]  # natural name order
-    assert [(p.dpi, p.mode, p.format) for p in got] == [(300, "gray", "png"), (300, "color", "jpeg"),
-                                                       (400, "color", "jpeg")]
+    assert [(p.dpi, p.mode, p.format) for p in got] == [
+        (300, "gray", "png"),
+        (300, "color", "jpeg"),
+        (400, "color", "jpeg"),
+    ]
     assert Path(got[1].path).read_bytes() == jpeg
     assert result.next_page_number == 4 and (src / "p2.jpg").exists()

@@ -42,7 +42,7 @@ def scan(scanner, tmp_path, cancel=None, on_page=None, **settings):
 
 
 def test_listing_includes_test_device_and_demo_only_when_asked():
-    assert "demo" not in {d.id for d in all_devices()}   # never offered unless the home allows it
+    assert "demo" not in {d.id for d in all_devices()}  # never offered unless the home allows it
     devices = {d.id: d for d in all_devices(demo=True)}
     assert "demo" in devices
     assert "sane:test:0" in devices
@@ -52,10 +52,10 @@ def test_listing_includes_test_device_and_demo_only_when_asked():
 
 def test_capabilities_of_the_test_backend(scanner):
     caps = scanner.capabilities(DEVICE)
-    assert caps.sources == ("flatbed", "adf")          # the test backend has no duplex source
+    assert caps.sources == ("flatbed", "adf")  # the test backend has no duplex source
     assert caps.modes == ("color", "gray", "lineart")  # lineart = Gray at depth 1 on this backend
     assert {200, 300, 600}.issubset(caps.resolutions) and min(caps.resolutions) >= 200
-    assert caps.max_page_mm == (300.0, 300.0)          # geometry_max of the private test.conf
+    assert caps.max_page_mm == (300.0, 300.0)  # geometry_max of the private test.conf
 
 
 def test_r02_adf_batch_a4_300dpi_gray_gives_ten_full_pages(scanner, tmp_path):
@@ -83,7 +83,10 @@ def test_colour_and_lineart_pages(scanner, tmp_path):
     _, lineart = scan(scanner, tmp_path, source="flatbed", mode="lineart", dpi=300, page_size_mm=(40.0, 30.0))
     assert len(color) == 1 and len(lineart) == 1  # a flatbed gives one page
     with Image.open(color[0].path) as im:
-        assert im.mode == "RGB" and im.size == (color[0].width, color[0].height) == (314, 236)  # the backend truncates 314.96 px
+        assert im.mode == "RGB" and im.size == (color[0].width, color[0].height) == (
+            314,
+            236,
+        )  # the backend truncates 314.96 px
     with Image.open(lineart[0].path) as im:
         assert im.mode == "1" and im.size == (472, 354)
 
@@ -118,13 +121,16 @@ def test_jam_in_a_batch_that_starts_at_dossier_page_7_names_the_dossier_page(sca
     assert info.value.page == 8 and [p.page_number for p in info.value.result.pages] == [7]
 
 
-@pytest.mark.parametrize("status, cls, at, kept", [
-    ("cover_open", dev_errors.CoverOpen, 2, 1),
-    ("device_busy", dev_errors.DeviceBusy, 1, 0),
-    ("io_error", dev_errors.DeviceIOError, 3, 2),
-    ("no_mem", dev_errors.DeviceOutOfMemory, 2, 1),
-    ("access_denied", dev_errors.DeviceAccessDenied, 1, 0),
-])
+@pytest.mark.parametrize(
+    "status, cls, at, kept",
+    [
+        ("cover_open", dev_errors.CoverOpen, 2, 1),
+        ("device_busy", dev_errors.DeviceBusy, 1, 0),
+        ("io_error", dev_errors.DeviceIOError, 3, 2),
+        ("no_mem", dev_errors.DeviceOutOfMemory, 2, 1),
+        ("access_denied", dev_errors.DeviceAccessDenied, 1, 0),
+    ],
+)
 def test_device_faults_are_typed_and_keep_earlier_pages(scanner, tmp_path, status, cls, at, kept):
     got = []
     with pytest.raises(cls) as info:
@@ -165,8 +171,14 @@ def test_worker_killed_mid_batch_raises_crashed_and_keeps_received_pages(scanner
     got = []
     with pytest.raises(dev_errors.DeviceCrashed) as info:
         # read-delay slows the test backend down like a real feeder, so the kill lands mid-batch.
-        scan(scanner, tmp_path, source="adf", on_page=lambda p: (got.append(p), kill_after_third(p)),
-             debug_options={"read_delay": True, "read_delay_duration": 1000}, **SMALL)
+        scan(
+            scanner,
+            tmp_path,
+            source="adf",
+            on_page=lambda p: (got.append(p), kill_after_third(p)),
+            debug_options={"read_delay": True, "read_delay_duration": 1000},
+            **SMALL,
+        )
     crash = info.value
     assert 3 <= len(got) < 10
     assert crash.result.pages == got and crash.page == len(got) + 1
@@ -182,8 +194,14 @@ def test_hanging_driver_is_ended_by_the_watchdog(tmp_path):
     pids = []
     got = []
     with pytest.raises(dev_errors.DeviceTimeout) as info:
-        scan(scanner, tmp_path, source="adf", debug_hang_after_page=2,
-             on_page=lambda p: (got.append(p), pids.append(scanner.current_worker_pid)), **SMALL)
+        scan(
+            scanner,
+            tmp_path,
+            source="adf",
+            debug_hang_after_page=2,
+            on_page=lambda p: (got.append(p), pids.append(scanner.current_worker_pid)),
+            **SMALL,
+        )
     assert [p.page_number for p in got] == [1, 2]
     assert info.value.page == 3 and info.value.fields["seconds"] == "1.5"
     with pytest.raises(ProcessLookupError):  # the hung worker was killed and reaped
@@ -210,8 +228,11 @@ def test_factory_opens_the_sane_backend():
 
 def test_source_and_mode_names_of_real_drivers_are_matched():
     fujitsu = ["ADF Front", "ADF Back", "ADF Duplex"]
-    assert (match_source("adf", fujitsu), match_source("duplex", fujitsu), match_source("flatbed", fujitsu)) \
-        == ("ADF Front", "ADF Duplex", None)
+    assert (match_source("adf", fujitsu), match_source("duplex", fujitsu), match_source("flatbed", fujitsu)) == (
+        "ADF Front",
+        "ADF Duplex",
+        None,
+    )
     epson = ["Flatbed", "ADF", "ADF Duplex"]
     assert [match_source(s, epson) for s in ("flatbed", "adf", "duplex")] == ["Flatbed", "ADF", "ADF Duplex"]
     assert match_source("adf", ["Flatbed", "Automatic Document Feeder"]) == "Automatic Document Feeder"

@@ -25,18 +25,39 @@ DEVICE = f"twain:{SOURCE}"
 
 # pytwain constant values (twain.lowlevel.constants)
 CONSTANTS = dict(
-    CAP_XFERCOUNT=1, ICAP_PIXELTYPE=257, ICAP_UNITS=258, ICAP_XFERMECH=259, CAP_FEEDERENABLED=4098,
-    CAP_FEEDERLOADED=4099, CAP_DUPLEX=4114, CAP_DUPLEXENABLED=4115, CAP_SERIALNUMBER=4132,
-    ICAP_PHYSICALWIDTH=4369, ICAP_PHYSICALHEIGHT=4370, ICAP_XRESOLUTION=4376, ICAP_YRESOLUTION=4377,
-    ICAP_BITDEPTH=4395, ICAP_IMAGEFILEFORMAT=4364,
-    TWTY_INT16=1, TWTY_UINT16=4, TWTY_BOOL=6, TWTY_FIX32=7, TWTY_STR255=12,
-    TWPT_BW=0, TWPT_GRAY=1, TWPT_RGB=2, TWSX_NATIVE=0, TWSX_FILE=1, TWSX_MEMORY=2, TWFF_BMP=2,
-    TWDX_NONE=0, TWDX_1PASSDUPLEX=1,
+    CAP_XFERCOUNT=1,
+    ICAP_PIXELTYPE=257,
+    ICAP_UNITS=258,
+    ICAP_XFERMECH=259,
+    CAP_FEEDERENABLED=4098,
+    CAP_FEEDERLOADED=4099,
+    CAP_DUPLEX=4114,
+    CAP_DUPLEXENABLED=4115,
+    CAP_SERIALNUMBER=4132,
+    ICAP_PHYSICALWIDTH=4369,
+    ICAP_PHYSICALHEIGHT=4370,
+    ICAP_XRESOLUTION=4376,
+    ICAP_YRESOLUTION=4377,
+    ICAP_BITDEPTH=4395,
+    ICAP_IMAGEFILEFORMAT=4364,
+    TWTY_INT16=1,
+    TWTY_UINT16=4,
+    TWTY_BOOL=6,
+    TWTY_FIX32=7,
+    TWTY_STR255=12,
+    TWPT_BW=0,
+    TWPT_GRAY=1,
+    TWPT_RGB=2,
+    TWSX_NATIVE=0,
+    TWSX_FILE=1,
+    TWSX_MEMORY=2,
+    TWFF_BMP=2,
+    TWDX_NONE=0,
+    TWDX_1PASSDUPLEX=1,
 )
 
 
-def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded=True, offline=False,
-                    image_dpi=None):
+def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded=True, offline=False, image_dpi=None):
     """A module object that behaves like pytwain for one ADF source."""
     tw = types.ModuleType("twain")
     tw.__dict__.update(CONSTANTS)
@@ -45,8 +66,16 @@ def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded
     class TwainError(Exception):
         pass
 
-    for name in ("PaperJam", "PaperDoubleFeedError", "CheckDeviceOnlineError", "NoDataSourceError",
-                 "CapUnsupported", "DSTransferCancelled", "UnknownError", "SequenceError"):
+    for name in (
+        "PaperJam",
+        "PaperDoubleFeedError",
+        "CheckDeviceOnlineError",
+        "NoDataSourceError",
+        "CapUnsupported",
+        "DSTransferCancelled",
+        "UnknownError",
+        "SequenceError",
+    ):
         setattr(exc, name, type(name, (TwainError,), {}))
     exc.TwainError = TwainError
     exc.CancelAll = type("CancelAll", (Exception,), {})
@@ -69,8 +98,12 @@ def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded
                 tw.ICAP_XFERMECH: (tw.TWTY_UINT16, (0, 0, [0, 1, 2])),
                 tw.CAP_SERIALNUMBER: (tw.TWTY_STR255, "SN-4711"),
             }
-            self.current = {tw.ICAP_XRESOLUTION: 300.0, tw.ICAP_PIXELTYPE: 2, tw.CAP_DUPLEXENABLED: False,
-                            tw.CAP_XFERCOUNT: -1}
+            self.current = {
+                tw.ICAP_XRESOLUTION: 300.0,
+                tw.ICAP_PIXELTYPE: 2,
+                tw.CAP_DUPLEXENABLED: False,
+                tw.CAP_XFERCOUNT: -1,
+            }
             self.layout = (0.0, 0.0, 8.5, 11.0)
 
         @property
@@ -88,8 +121,12 @@ def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded
             return self.get_capability(cap)
 
         def set_capability(self, cap, type_id, value):
-            if cap not in self.caps and cap not in self.current and cap not in (
-                    tw.ICAP_UNITS, tw.ICAP_YRESOLUTION, tw.CAP_DUPLEXENABLED, tw.ICAP_BITDEPTH, tw.CAP_XFERCOUNT):
+            if (
+                cap not in self.caps
+                and cap not in self.current
+                and cap
+                not in (tw.ICAP_UNITS, tw.ICAP_YRESOLUTION, tw.CAP_DUPLEXENABLED, tw.ICAP_BITDEPTH, tw.CAP_XFERCOUNT)
+            ):
                 raise exc.CapUnsupported()
             log["set"][cap] = value
             self.current[cap] = value
@@ -102,9 +139,18 @@ def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded
         def image_info(self):
             dpi = image_dpi or self.current[tw.ICAP_XRESOLUTION]
             _, _, w, h = self.layout
-            return {"XResolution": dpi, "YResolution": dpi, "ImageWidth": int(w * dpi), "ImageLength": int(h * dpi),
-                    "SamplesPerPixel": 1, "BitsPerSample": [8], "BitsPerPixel": 8, "Planar": False,
-                    "PixelType": self.current[tw.ICAP_PIXELTYPE], "Compression": 0}
+            return {
+                "XResolution": dpi,
+                "YResolution": dpi,
+                "ImageWidth": int(w * dpi),
+                "ImageLength": int(h * dpi),
+                "SamplesPerPixel": 1,
+                "BitsPerSample": [8],
+                "BitsPerPixel": 8,
+                "Planar": False,
+                "PixelType": self.current[tw.ICAP_PIXELTYPE],
+                "Compression": 0,
+            }
 
         def acquire_file(self, before, after=lambda more: None, show_ui=True, modal=False):
             _, (_, _, mechs) = self.get_capability(tw.ICAP_XFERMECH)
@@ -124,8 +170,9 @@ def make_fake_twain(*, sheets=5, jam_at=None, fault_at=None, duplex=True, loaded
                     info = self.image_info
                     path = before(info)
                     mode = {0: "1", 1: "L", 2: "RGB"}[self.current[tw.ICAP_PIXELTYPE]]
-                    Image.new(mode, (info["ImageWidth"], info["ImageLength"]), 255 if mode != "RGB" else (n, n, n)
-                              ).save(path, format="BMP")
+                    Image.new(
+                        mode, (info["ImageWidth"], info["ImageLength"]), 255 if mode != "RGB" else (n, n, n)
+                    ).save(path, format="BMP")
                     after(images - n)
                 except exc.CancelAll:
                     log["cancel_all"] += 1
@@ -163,6 +210,7 @@ def fake_twain(monkeypatch):
         monkeypatch.setitem(sys.modules, "twain", tw)
         monkeypatch.setitem(sys.modules, "twain.exceptions", tw.exceptions)
         return tw
+
     return install
 
 
@@ -211,13 +259,16 @@ def test_jam_at_page_3_keeps_two_pages_and_names_the_page(fake_twain, tmp_path):
     assert info.value.result.pages == got and info.value.exit_code == 3
 
 
-@pytest.mark.parametrize("fault, cls", [
-    (("PaperDoubleFeedError",), dev_errors.DoubleFeed),
-    (("UnknownError", "ConditionCode = 24"), dev_errors.CoverOpen),     # TWCC_INTERLOCK
-    (("UnknownError", "ConditionCode = 25"), dev_errors.PaperJam),      # TWCC_DAMAGEDCORNER
-    (("CheckDeviceOnlineError",), dev_errors.DeviceOffline),
-    (("SequenceError",), dev_errors.DeviceFault),
-])
+@pytest.mark.parametrize(
+    "fault, cls",
+    [
+        (("PaperDoubleFeedError",), dev_errors.DoubleFeed),
+        (("UnknownError", "ConditionCode = 24"), dev_errors.CoverOpen),  # TWCC_INTERLOCK
+        (("UnknownError", "ConditionCode = 25"), dev_errors.PaperJam),  # TWCC_DAMAGEDCORNER
+        (("CheckDeviceOnlineError",), dev_errors.DeviceOffline),
+        (("SequenceError",), dev_errors.DeviceFault),
+    ],
+)
 def test_twain_faults_mid_batch_are_typed(fake_twain, tmp_path, fault, cls):
     fake_twain(fault_at=(2, *fault))
     got = []
@@ -251,12 +302,14 @@ def test_cancel_after_two_pages(fake_twain, tmp_path):
 
 def test_duplex_pages_alternate_front_and_back_and_page_limit(fake_twain, tmp_path):
     tw = fake_twain(sheets=3)
-    result = TwainScanner().scan(DEVICE, settings(tmp_path, source="duplex", page_size_mm=(100.0, 100.0)),
-                                 lambda p: None)
+    result = TwainScanner().scan(
+        DEVICE, settings(tmp_path, source="duplex", page_size_mm=(100.0, 100.0)), lambda p: None
+    )
     assert tw.log["set"][tw.CAP_DUPLEXENABLED] is True
     assert [p.side for p in result.pages] == ["front", "back"] * 3
-    result = TwainScanner().scan(DEVICE, settings(tmp_path, source="adf", page_limit=2,
-                                                  page_size_mm=(100.0, 100.0)), lambda p: None)
+    result = TwainScanner().scan(
+        DEVICE, settings(tmp_path, source="adf", page_limit=2, page_size_mm=(100.0, 100.0)), lambda p: None
+    )
     assert result.ended_by == "page_limit" and len(result.pages) == 2
 
 

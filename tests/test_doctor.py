@@ -30,13 +30,14 @@ def _doctor(home, capsys, *extra):
 
 
 def test_r40_new_home_is_private_and_keys_are_0600(home, sessions):
-    old = os.umask(0o022)                   # the usual umask: files would be 0644
+    old = os.umask(0o022)  # the usual umask: files would be 0644
     try:
         protection.enable(sessions["admin"], "correct horse battery staple")
         from scanstation.transfer import keys
+
         keys.generate(sessions["admin"], "station", "sm2", "key-passphrase-123")
         keys.export(sessions["admin"], "station", home.path.parent / "station.pem")
-        keys.trust(sessions["admin"], "other", home.path.parent / "station.pem")     # the trust list too
+        keys.trust(sessions["admin"], "other", home.path.parent / "station.pem")  # the trust list too
     finally:
         os.umask(old)
     assert _mode(home.path) == 0o700 and _mode(home.path / "keys") == 0o700
@@ -48,12 +49,19 @@ def test_r40_new_home_is_private_and_keys_are_0600(home, sessions):
     assert result["ok"], [f.to_dict() for f in result["findings"] if f.status == doctor.FAIL]
 
 
-@pytest.mark.parametrize("target, mode, check", [
-    ("keys/personal-data-key.json", 0o644, "key_permissions"), ("keys", 0o755, "key_permissions"),
-    (".", 0o755, "home_permissions"), (".", 0o775, "home_permissions"),
-    ("catalog.sqlite", 0o644, "catalog_permissions")])
-def test_r40_doctor_fails_on_readable_keys_home_or_catalog_and_says_how_to_fix(home, sessions, capsys, target, mode,
-                                                                               check):
+@pytest.mark.parametrize(
+    "target, mode, check",
+    [
+        ("keys/personal-data-key.json", 0o644, "key_permissions"),
+        ("keys", 0o755, "key_permissions"),
+        (".", 0o755, "home_permissions"),
+        (".", 0o775, "home_permissions"),
+        ("catalog.sqlite", 0o644, "catalog_permissions"),
+    ],
+)
+def test_r40_doctor_fails_on_readable_keys_home_or_catalog_and_says_how_to_fix(
+    home, sessions, capsys, target, mode, check
+):
     protection.enable(sessions["admin"], "correct horse battery staple")
     path = home.path / target
     os.chmod(path, mode)
@@ -64,7 +72,7 @@ def test_r40_doctor_fails_on_readable_keys_home_or_catalog_and_says_how_to_fix(h
     assert "chmod" in failed[0]["fix_en"] and "修复" in failed[0]["fix_zh"] and failed[0]["fixable"]
     assert main(["--home", str(home.path), "doctor"]) == 1
     text = capsys.readouterr().out
-    assert "失败" in text and "chmod" in text                   # Chinese by default
+    assert "失败" in text and "chmod" in text  # Chinese by default
     code, out = _doctor(home, capsys, "--fix")
     assert code == 0 and out["fixed"] == [str(path).rstrip("/.") if target == "." else str(path)]
     assert _mode(path) & 0o077 == 0 or (target == "." and _mode(path) & 0o027 == 0)

@@ -20,8 +20,18 @@ def _fill(home, n=230):
         conn.executemany(
             "INSERT INTO dossiers(number, fonds_code, year, retention, title, declared_pages, status, created_at,"
             " updated_at) VALUES (?, 'X001', ?, 'D30', ?, 3, ?, ?, ?)",
-            [(f"X001-ZY·DJ·{2020 + i % 3}·D30-{i:04d}-001", 2020 + i % 3, f"题名{i}", STATUSES[i % 4], now_iso(), now_iso())
-             for i in range(n)])
+            [
+                (
+                    f"X001-ZY·DJ·{2020 + i % 3}·D30-{i:04d}-001",
+                    2020 + i % 3,
+                    f"题名{i}",
+                    STATUSES[i % 4],
+                    now_iso(),
+                    now_iso(),
+                )
+                for i in range(n)
+            ],
+        )
 
 
 @pytest.mark.parametrize("year,status", [(None, None), (2021, None), (None, "approved"), (2022, "scanning")])
@@ -62,6 +72,7 @@ def test_cli_catalog_list_pages_with_after(cli_env, capsys, monkeypatch):
     assert main(["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"]) == 0
     monkeypatch.setenv("SCANSTATION_USER", "admin")
     from scanstation.home import Home
+
     home = Home.open(cli_env)
     try:
         _fill(home, 12)

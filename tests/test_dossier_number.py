@@ -26,7 +26,7 @@ def field_values(schema: dn.Schema):
         elif spec.kind == "retention":
             parts[spec.key] = st.sampled_from(["Y", "D100", "D50", "D30", "D10"])
         else:
-            parts[spec.key] = st.integers(1, 10 ** spec.width - 1)
+            parts[spec.key] = st.integers(1, 10**spec.width - 1)
     return st.fixed_dictionaries(parts)
 
 
@@ -34,10 +34,22 @@ def field_values(schema: dn.Schema):
 def test_r13_default_schema_parses_the_social_insurance_example():
     number = dn.parse(SAMPLE)
     assert number.text == SAMPLE
-    assert number.fields == {"fonds": "X001", "category": "ZY", "klass": "DJ", "year": "2024",
-                             "retention": "D100", "volume": "0001", "item": "001"}
-    assert (number.fonds, number.year, number.retention, number.volume, number.item) == \
-        ("X001", 2024, "D100", "0001", "001")
+    assert number.fields == {
+        "fonds": "X001",
+        "category": "ZY",
+        "klass": "DJ",
+        "year": "2024",
+        "retention": "D100",
+        "volume": "0001",
+        "item": "001",
+    }
+    assert (number.fonds, number.year, number.retention, number.volume, number.item) == (
+        "X001",
+        2024,
+        "D100",
+        "0001",
+        "001",
+    )
     assert number.category_group == "ZY·DJ"
     assert dn.default_schema().layout_zh == "全宗号-门类·类别·年度·保管期限-案卷号-件号"
     assert dn.default_schema().example == SAMPLE
@@ -48,7 +60,7 @@ def test_r13_dat22_by_item_profile():
     assert number.fields == {"fonds": "X001", "category": "WS", "year": "2024", "retention": "D30", "item": "0001"}
     assert number.category_group == "WS"
     assert dn.DAT22_ITEM.layout_zh == "全宗号-门类·年度·保管期限-件号"
-    assert not dn.is_valid("X001-WS·2024·D30-0001")            # not the default schema's shape
+    assert not dn.is_valid("X001-WS·2024·D30-0001")  # not the default schema's shape
     assert not dn.is_valid(SAMPLE, dn.DAT22_ITEM)
 
 
@@ -75,7 +87,7 @@ def test_r13_strict_mode_refuses_lookalikes_instead_of_normalising():
 
 
 def test_r13_ascii_full_stop_from_a_keyboard_mode_barcode_gun_is_read_as_the_middle_dot():
-    typed = SAMPLE.replace("·", ".")          # keyboard-mode barcode guns cannot type "·"
+    typed = SAMPLE.replace("·", ".")  # keyboard-mode barcode guns cannot type "·"
     assert dn.normalise(typed) == SAMPLE
     assert dn.problems(typed) == []
     assert dn.parse(typed).text == SAMPLE
@@ -88,20 +100,23 @@ def test_r13_ascii_full_stop_from_a_keyboard_mode_barcode_gun_is_read_as_the_mid
     assert found and any("·" in p.zh for p in found)
 
 
-@pytest.mark.parametrize("text, field, value", [
-    ("X1-ZY·DJ·2024·D100-0001-001", "fonds", "X1"),
-    ("X001-Z·DJ·2024·D100-0001-001", "category", "Z"),
-    ("X001-ZY·D1·2024·D100-0001-001", "klass", "D1"),
-    ("X001-ZY·DJ·24·D100-0001-001", "year", "24"),
-    ("X001-ZY·DJ·1948·D100-0001-001", "year", "1948"),
-    ("X001-ZY·DJ·2101·D100-0001-001", "year", "2101"),
-    ("X001-ZY·DJ·2024·D20-0001-001", "retention", "D20"),
-    ("X001-ZY·DJ·2024·永久-0001-001", "retention", "永久"),
-    ("X001-ZY·DJ·2024·D100-001-001", "volume", "001"),
-    ("X001-ZY·DJ·2024·D100-0000-001", "volume", "0000"),
-    ("X001-ZY·DJ·2024·D100-0001-1", "item", "1"),
-    ("X001-ZY·DJ·2024·D100-0001-00A", "item", "00A"),
-])
+@pytest.mark.parametrize(
+    "text, field, value",
+    [
+        ("X1-ZY·DJ·2024·D100-0001-001", "fonds", "X1"),
+        ("X001-Z·DJ·2024·D100-0001-001", "category", "Z"),
+        ("X001-ZY·D1·2024·D100-0001-001", "klass", "D1"),
+        ("X001-ZY·DJ·24·D100-0001-001", "year", "24"),
+        ("X001-ZY·DJ·1948·D100-0001-001", "year", "1948"),
+        ("X001-ZY·DJ·2101·D100-0001-001", "year", "2101"),
+        ("X001-ZY·DJ·2024·D20-0001-001", "retention", "D20"),
+        ("X001-ZY·DJ·2024·永久-0001-001", "retention", "永久"),
+        ("X001-ZY·DJ·2024·D100-001-001", "volume", "001"),
+        ("X001-ZY·DJ·2024·D100-0000-001", "volume", "0000"),
+        ("X001-ZY·DJ·2024·D100-0001-1", "item", "1"),
+        ("X001-ZY·DJ·2024·D100-0001-00A", "item", "00A"),
+    ],
+)
 def test_r13_each_failing_field_is_named_with_a_reason_in_both_languages(text, field, value):
     found = dn.problems(text)
     assert [p.field for p in found] == [field]
@@ -144,8 +159,15 @@ def test_r13_problem_text_follows_the_language():
 
 
 def test_r13_format_number_pads_and_validates():
-    fields = {"fonds": "X001", "category": "ZY", "klass": "DJ", "year": 2024, "retention": "D100",
-              "volume": 1, "item": 1}
+    fields = {
+        "fonds": "X001",
+        "category": "ZY",
+        "klass": "DJ",
+        "year": 2024,
+        "retention": "D100",
+        "volume": 1,
+        "item": 1,
+    }
     assert dn.format_number(fields) == SAMPLE
     with pytest.raises(InvalidInput):
         dn.format_number({**fields, "item": 1000})
@@ -154,7 +176,7 @@ def test_r13_format_number_pads_and_validates():
     with pytest.raises(InvalidInput):
         dn.format_number({**fields, "colour": "red"})
     with pytest.raises(InvalidInput):
-        dn.format_number({**fields, "klass": "D·J"})   # a value must not smuggle a separator in
+        dn.format_number({**fields, "klass": "D·J"})  # a value must not smuggle a separator in
 
 
 # -- R13: configurable schema ------------------------------------------------------------
@@ -176,22 +198,25 @@ def test_r13_custom_schema_from_settings_dict():
     assert dn.Schema.from_dict({"name": "dat22-item"}) is dn.DAT22_ITEM
 
 
-@pytest.mark.parametrize("breakage", [
-    lambda d: d["levels"][0][0].update(kind="colour"),
-    lambda d: d["levels"][0][0].update(pattern="[A-Z"),
-    lambda d: d["levels"][0][0].update(pattern="[A-Z]*"),
-    lambda d: d["levels"][2][0].update(width=0),
-    lambda d: d["levels"][1].pop(2),                       # no year field
-    lambda d: d["levels"][0][0].update(key="year2"),       # no fonds field
-    lambda d: d["levels"][3][0].update(key="volume"),      # duplicate key
-    lambda d: d["levels"].append([]),
-    lambda d: d["levels"][0][0].update(colour="red"),
-    lambda d: d["levels"][1][2].update(minimum="1949"),
-    lambda d: d["levels"][2][0].update(width="4"),
-    lambda d: d["levels"][0][0].update(pattern=5),
-    lambda d: d.update(levels="fonds-year"),
-    lambda d: d["levels"][0].append("fonds"),
-])
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda d: d["levels"][0][0].update(kind="colour"),
+        lambda d: d["levels"][0][0].update(pattern="[A-Z"),
+        lambda d: d["levels"][0][0].update(pattern="[A-Z]*"),
+        lambda d: d["levels"][2][0].update(width=0),
+        lambda d: d["levels"][1].pop(2),  # no year field
+        lambda d: d["levels"][0][0].update(key="year2"),  # no fonds field
+        lambda d: d["levels"][3][0].update(key="volume"),  # duplicate key
+        lambda d: d["levels"].append([]),
+        lambda d: d["levels"][0][0].update(colour="red"),
+        lambda d: d["levels"][1][2].update(minimum="1949"),
+        lambda d: d["levels"][2][0].update(width="4"),
+        lambda d: d["levels"][0][0].update(pattern=5),
+        lambda d: d.update(levels="fonds-year"),
+        lambda d: d["levels"][0].append("fonds"),
+    ],
+)
 def test_r13_broken_schema_is_refused_with_a_reason(breakage):
     data = dn.SOCIAL_INSURANCE.as_dict()
     breakage(data)
@@ -202,6 +227,7 @@ def test_r13_broken_schema_is_refused_with_a_reason(breakage):
 
 def test_r13_schema_for_home_reads_the_setting(tmp_path):
     from scanstation.home import Home
+
     home = Home.create(tmp_path / "home", "X001", "S01")
     try:
         assert dn.schema_for_home(home) is dn.SOCIAL_INSURANCE
@@ -229,18 +255,44 @@ def test_r11_page_file_names():
 def test_r11_parse_file_name():
     parsed = dn.parse_file_name(SAMPLE + "-0012.tif")
     assert (parsed.number.text, parsed.seq, parsed.ext) == (SAMPLE, 12, "tif")
-    for bad in (SAMPLE + "-0000.jpg", SAMPLE + "-12.jpg", SAMPLE + "-0001.png", SAMPLE + ".jpg",
-                SAMPLE.replace("·", "・") + "-0001.jpg", SAMPLE + "-0001.JPG"):
+    for bad in (
+        SAMPLE + "-0000.jpg",
+        SAMPLE + "-12.jpg",
+        SAMPLE + "-0001.png",
+        SAMPLE + ".jpg",
+        SAMPLE.replace("·", "・") + "-0001.jpg",
+        SAMPLE + "-0001.JPG",
+    ):
         with pytest.raises(InvalidInput):
             dn.parse_file_name(bad)
 
 
-@pytest.mark.parametrize("name, safe", [
-    (SAMPLE, True), ("档号 2024", True), ("CON", False), ("con.txt", False), ("LPT1", False), ("COM¹", False),
-    ("a:b", False), ("a/b", False), ("a\\b", False), ("a?", False), ("a\x00b", False), ("name.", False),
-    ("name ", False), (".", False), ("..", False), ("", False), ("a" * 255, True), ("a" * 256, False),
-    ("档" * 85, True), ("档" * 86, False), ("CONSOLE", True),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        (SAMPLE, True),
+        ("档号 2024", True),
+        ("CON", False),
+        ("con.txt", False),
+        ("LPT1", False),
+        ("COM¹", False),
+        ("a:b", False),
+        ("a/b", False),
+        ("a\\b", False),
+        ("a?", False),
+        ("a\x00b", False),
+        ("name.", False),
+        ("name ", False),
+        (".", False),
+        ("..", False),
+        ("", False),
+        ("a" * 255, True),
+        ("a" * 256, False),
+        ("档" * 85, True),
+        ("档" * 86, False),
+        ("CONSOLE", True),
+    ],
+)
 def test_safe_file_names_on_linux_and_windows(name, safe):
     assert dn.is_safe_file_name(name) is safe
     assert (dn.unsafe_name_reason(name) is None) is safe
@@ -278,17 +330,24 @@ def test_normalise_is_idempotent(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(list(dn.LOOKALIKE_DOTS)), st.text(alphabet="AB12-", max_size=6),
-       st.text(alphabet="AB12-", max_size=6))
+@given(
+    st.sampled_from(list(dn.LOOKALIKE_DOTS)),
+    st.text(alphabet="AB12-", max_size=6),
+    st.text(alphabet="AB12-", max_size=6),
+)
 def test_any_lookalike_dot_normalises_to_middle_dot(dot, left, right):
     assert dn.normalise(left + dot + right) == left + "·" + right
     assert dn.normalise(dot) == "·"
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(), NUMBERISH,
-                 st.builds(lambda i, c: SAMPLE[:i] + c + SAMPLE[i + 1:], st.integers(0, len(SAMPLE)),
-                           st.characters())))
+@given(
+    st.one_of(
+        st.text(),
+        NUMBERISH,
+        st.builds(lambda i, c: SAMPLE[:i] + c + SAMPLE[i + 1 :], st.integers(0, len(SAMPLE)), st.characters()),
+    )
+)
 def test_random_strings_raise_only_invalid_input(text):
     try:
         number = dn.parse(text)

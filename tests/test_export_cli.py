@@ -27,8 +27,12 @@ def cli_home(home, monkeypatch):
 
 def test_cli_export_pdf_ofd_and_verify(cli_home, tmp_path, capsys):
     path, texts = cli_home
-    assert main(["--home", path, "--user", "clerk1", "--json", "export", "pdf", N1, "--pdfa", "--out",
-                 str(tmp_path / "c")]) == 0
+    assert (
+        main(
+            ["--home", path, "--user", "clerk1", "--json", "export", "pdf", N1, "--pdfa", "--out", str(tmp_path / "c")]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     pdf = Path(result["files"][0]["file"])
     assert result["pdfa"] and nonblank_lines(pdftotext_pages(pdf)[1]) == nonblank_lines(texts[1])
@@ -41,6 +45,7 @@ def test_cli_export_pdf_ofd_and_verify(cli_home, tmp_path, capsys):
     assert "the copy has 2 pages but 页数 is 5" in capsys.readouterr().out
     # the catalog's 页数 is the truth when the home holds the 档号 the copy names
     from scanstation.home import Home
+
     with Home.open(Path(path)) as home:
         with home.catalog.write() as conn:
             conn.execute("UPDATE dossiers SET declared_pages = 3 WHERE number = ?", (N1,))
@@ -51,8 +56,27 @@ def test_cli_export_pdf_ofd_and_verify(cli_home, tmp_path, capsys):
 
 def test_cli_export_catalog(cli_home, tmp_path, capsys):
     path, _ = cli_home
-    assert main(["--home", path, "--user", "archivist1", "export", "catalog", "--year", "2024", "--format", "csv",
-                 "--out", str(tmp_path / "目录.csv"), "--images", str(tmp_path / "图像")]) == 0
+    assert (
+        main(
+            [
+                "--home",
+                path,
+                "--user",
+                "archivist1",
+                "export",
+                "catalog",
+                "--year",
+                "2024",
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "目录.csv"),
+                "--images",
+                str(tmp_path / "图像"),
+            ]
+        )
+        == 0
+    )
     assert "1 个案卷" in capsys.readouterr().out
     assert (tmp_path / "图像" / N1 / f"{N1}-0002.jpg").is_file()
     assert (tmp_path / "目录.csv").read_text("utf-8-sig").splitlines()[0].startswith("档号,全宗号,年度,保管期限,题名")
@@ -63,8 +87,22 @@ def test_cli_export_refusals_are_messages_not_tracebacks(cli_home, tmp_path, cap
     assert main(["--home", path, "--user", "qc1", "export", "pdf", N1, "--out", str(tmp_path / "q")]) == 1
     err = capsys.readouterr().err
     assert "无权" in err and "Traceback" not in err
-    assert main(["--home", path, "--user", "clerk1", "export", "pdf", "X001-ZY·DJ·2024·D100-0009-009", "--out",
-                 str(tmp_path / "q")]) == 1
+    assert (
+        main(
+            [
+                "--home",
+                path,
+                "--user",
+                "clerk1",
+                "export",
+                "pdf",
+                "X001-ZY·DJ·2024·D100-0009-009",
+                "--out",
+                str(tmp_path / "q"),
+            ]
+        )
+        == 1
+    )
     assert "目录中没有档号" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["--home", path, "--user", "clerk1", "export", "pdf", N1])

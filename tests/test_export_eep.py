@@ -77,12 +77,35 @@ def test_r30_eep_digests_and_signature_verify_with_openssl(home, sessions, signe
     (tmp_path / "signed.xml").write_bytes(signed)
     (tmp_path / "sig.der").write_bytes(base64.b64decode(sig.findtext("签名结果")))
     (tmp_path / "pub.pem").write_text(sig.findtext("证书块/证书"))
-    ok = _openssl("pkeyutl", "-verify", "-pubin", "-inkey", tmp_path / "pub.pem", "-rawin", "-in", tmp_path / "signed.xml",
-                  "-sigfile", tmp_path / "sig.der", *SM2_OPTS)
+    ok = _openssl(
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        tmp_path / "pub.pem",
+        "-rawin",
+        "-in",
+        tmp_path / "signed.xml",
+        "-sigfile",
+        tmp_path / "sig.der",
+        *SM2_OPTS,
+    )
     assert b"Signature Verified Successfully" in ok.stdout
     (tmp_path / "tampered.xml").write_bytes(signed.replace("参保".encode(), "退保".encode(), 1))
-    bad = _openssl("pkeyutl", "-verify", "-pubin", "-inkey", tmp_path / "pub.pem", "-rawin", "-in",
-                   tmp_path / "tampered.xml", "-sigfile", tmp_path / "sig.der", *SM2_OPTS, check=False)
+    bad = _openssl(
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        tmp_path / "pub.pem",
+        "-rawin",
+        "-in",
+        tmp_path / "tampered.xml",
+        "-sigfile",
+        tmp_path / "sig.der",
+        *SM2_OPTS,
+        check=False,
+    )
     assert bad.returncode != 0
     assert _openssl("pkey", "-pubin", "-in", tmp_path / "pub.pem", "-noout").returncode == 0
     report = eep.verify(target)
@@ -116,6 +139,7 @@ def test_eep_verify_detects_tampering(home, sessions, signer, tmp_path):
     assert any("未签名" in zh for _, zh in eep.verify(unsigned)["problems"])
     # untrusted key
     from scanstation.transfer.signing import TrustList
+
     report = eep.verify(target, trust=TrustList())
     assert not report["ok"] and report["trusted"] is False
     # not an EEP
@@ -155,18 +179,32 @@ def test_cli_export_eep_and_verify(home, sessions, signer, tmp_path, monkeypatch
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     monkeypatch.setenv("SCANSTATION_KEY_PASSPHRASE", KEY_PASSPHRASE)
     out = tmp_path / "eep"
-    code = main(["--home", home_path, "--user", "clerk1", "--json", "export", "eep", N1, "--key", "station",
-                 "--out", str(out)])
+    code = main(
+        ["--home", home_path, "--user", "clerk1", "--json", "export", "eep", N1, "--key", "station", "--out", str(out)]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["count"] == 1
     code = main(["--home", home_path, "--json", "export", "verify", data["files"][0]["file"]])
     report = json.loads(capsys.readouterr().out)
-    assert code == 0 and report["ok"] and report["files"][0]["trusted"] is True      # the station's own key
+    assert code == 0 and report["ok"] and report["files"][0]["trusted"] is True  # the station's own key
     (tmp_path / "bad.eep").write_text(Path(data["files"][0]["file"]).read_text("utf-8").replace("D30", "D10"), "utf-8")
     assert main(["--home", home_path, "export", "verify", str(tmp_path / "bad.eep")]) == 1
     assert "签名验证失败" in capsys.readouterr().out
-    code = main(["--home", home_path, "--user", "auditor1", "export", "eep", N1, "--key", "station", "--out",
-                 str(tmp_path / "other")])
+    code = main(
+        [
+            "--home",
+            home_path,
+            "--user",
+            "auditor1",
+            "export",
+            "eep",
+            N1,
+            "--key",
+            "station",
+            "--out",
+            str(tmp_path / "other"),
+        ]
+    )
     assert code == 1 and "export" in capsys.readouterr().err
     assert main(["--home", home_path, "export", "verify", str(tmp_path / "missing.pdf")]) == 1
     assert "不存在" in capsys.readouterr().err

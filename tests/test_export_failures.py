@@ -43,7 +43,7 @@ def test_r40_locked_encrypted_images_refuse_every_export_and_write_nothing(home,
         assert not (tmp_path / "c.csv").exists() and not (tmp_path / "images").exists()
         assert not (tmp_path / "images.part").exists()
         assert _audits(home) == 0
-        protection.remember(home, protection.unlock(home, PROTECT))     # unlocked: the same exports work
+        protection.remember(home, protection.unlock(home, PROTECT))  # unlocked: the same exports work
         for attempt in attempts:
             attempt()
         assert _audits(home) == 4
@@ -64,8 +64,9 @@ def test_undecodable_page_is_refused_with_what_to_do(home, sessions, tmp_path):
 
 def test_ofd_page_without_layout_keeps_its_plain_text(home, sessions, tmp_path):
     row = add_ocr_dossier(home, N1, pages=1)
-    home.catalog.conn.execute("DELETE FROM page_layout WHERE page_id IN (SELECT id FROM pages WHERE dossier_id = ?)",
-                              (row["id"],))
+    home.catalog.conn.execute(
+        "DELETE FROM page_layout WHERE page_id IN (SELECT id FROM pages WHERE dossier_id = ?)", (row["id"],)
+    )
     result = copies.export_copies(sessions["clerk1"], [N1], tmp_path / "o", "ofd")
     assert result["files"][0]["pages_unpositioned"] == [1]
     text = ofd.read(result["files"][0]["file"])["pages"][0]["text"]

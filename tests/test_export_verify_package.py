@@ -25,13 +25,30 @@ def world(tmp_path_factory):
 
 
 def _layout_all(home, number: str) -> None:
-    rows = home.catalog.query("SELECT p.id, p.width, p.height FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                              " WHERE d.number = ? AND p.state = 'active'", (number,))
+    rows = home.catalog.query(
+        "SELECT p.id, p.width, p.height FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+        " WHERE d.number = ? AND p.state = 'active'",
+        (number,),
+    )
     with home.catalog.write() as conn:
         for r in rows:
-            save_layout(conn, r["id"], PageLayout(r["width"], r["height"], "test", (
-                Line("参保人员登记表", (20, 20, 200, 40), (Word("参保人员", (20, 20, 110, 40)),
-                                                     Word("登记表", (110, 20, 200, 40)))),)), now_iso())
+            save_layout(
+                conn,
+                r["id"],
+                PageLayout(
+                    r["width"],
+                    r["height"],
+                    "test",
+                    (
+                        Line(
+                            "参保人员登记表",
+                            (20, 20, 200, 40),
+                            (Word("参保人员", (20, 20, 110, 40)), Word("登记表", (110, 20, 200, 40))),
+                        ),
+                    ),
+                ),
+                now_iso(),
+            )
 
 
 def _copy(world, tmp_path, number, fmt, with_text=True) -> Path:
@@ -57,6 +74,7 @@ def test_r33_package_sealed_with_copies_passes(tmp_path):
     the four-property check passes with its copies line."""
     from scanstation.transfer import batches, seal
     from tests.test_transfer_fixtures import PASSPHRASE, make_archive, make_station, station_key
+
     station, archive = make_station(tmp_path / "station"), make_archive(tmp_path / "archive")
     try:
         keys.trust(archive.s["admin"], "S01", station_key(station, tmp_path))
@@ -68,12 +86,14 @@ def test_r33_package_sealed_with_copies_passes(tmp_path):
         sealed = seal.seal(station.s["clerk1"], batch["batch_id"], "station", PASSPHRASE, copies=("pdf", "ofd"))
         pkg = Path(sealed["package"])
         for number in NUMBERS:
-            assert (_folder(pkg, number) / f"{number}.pdf").is_file() and (_folder(pkg, number) / f"{number}.ofd").is_file()
+            assert (_folder(pkg, number) / f"{number}.pdf").is_file() and (
+                _folder(pkg, number) / f"{number}.ofd"
+            ).is_file()
         report = verify.verify_package(pkg, trust=keys.trust_list(archive.home), catalog=archive.home.catalog)
         # NUMBERS[1] has a not-scanned page: its copies have 2 pages for 页数 3, which is reported
         failed = {(line.check, line.dossier) for line in report.failures}
         assert failed == {("copies", NUMBERS[1])}, [line.to_dict() for line in report.failures]
-        assert report.counts["images"] == 7 and report.counts["files"] == 7 + 3 + 6    # images, metadata, copies
+        assert report.counts["images"] == 7 and report.counts["files"] == 7 + 3 + 6  # images, metadata, copies
     finally:
         station.close()
         archive.close()
@@ -81,8 +101,9 @@ def test_r33_package_sealed_with_copies_passes(tmp_path):
 
 def test_r33_copy_without_text_layer_or_with_wrong_page_count_is_reported(world, tmp_path):
     pkg = world.copy_package(tmp_path)
-    shutil.copy(_copy(world, tmp_path, NUMBERS[0], "pdf", with_text=False),
-                _folder(pkg, NUMBERS[0]) / f"{NUMBERS[0]}.pdf")
+    shutil.copy(
+        _copy(world, tmp_path, NUMBERS[0], "pdf", with_text=False), _folder(pkg, NUMBERS[0]) / f"{NUMBERS[0]}.pdf"
+    )
     # NUMBERS[1]: 2 images and a not-scanned note, 页数 3: the copy has 2 pages
     shutil.copy(_copy(world, tmp_path, NUMBERS[1], "ofd"), _folder(pkg, NUMBERS[1]) / f"{NUMBERS[1]}.ofd")
     _resign(world, pkg)

@@ -61,8 +61,11 @@ def _spooled(home_path: Path) -> int:
 def _active(home_path: Path) -> int:
     h = Home.open(home_path)
     try:
-        return h.catalog.one("SELECT count(*) n FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                             " WHERE d.number = ? AND p.state = 'active'", (TEN,))["n"]
+        return h.catalog.one(
+            "SELECT count(*) n FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE d.number = ? AND p.state = 'active'",
+            (TEN,),
+        )["n"]
     finally:
         h.close()
 
@@ -71,7 +74,8 @@ def _active(home_path: Path) -> int:
 # three spooled pages waiting for their masters
 @pytest.mark.parametrize("leave_mb", [1, 10, 16, 30])
 def test_full_disk_one_plain_message_every_page_kept_and_stored_when_space_returns(
-        template, small_disk, monkeypatch, capsys, leave_mb):  # noqa: F811
+    template, small_disk, monkeypatch, capsys, leave_mb
+):  # noqa: F811
     home_path = small_disk / "home"
     shutil.copytree(template, home_path)
     monkeypatch.setenv("SCANSTATION_HOME", str(home_path))
@@ -84,7 +88,7 @@ def test_full_disk_one_plain_message_every_page_kept_and_stored_when_space_retur
     assert "重新打开" not in err and "第 1-0 页" not in err and "Traceback" not in err
     assert err.count("磁盘已满") == 1
     stored, kept = _active(home_path), _spooled(home_path)
-    filler.unlink()   # the clerk frees space
+    filler.unlink()  # the clerk frees space
     assert main(["--user", "clerk1", "scan", TEN, "--pages", "1", "--device", "demo", "--mode", "gray"]) == 0
     rows = check_home(home_path)[TEN]
     assert len(rows) == stored + kept + 1, "a page received before the disk filled up was lost"
@@ -104,22 +108,24 @@ def test_catalog_full_is_the_same_plain_message_and_changes_nothing(template, sm
         assert "磁盘已满" in err.value.zh and "释放空间后继续" in err.value.zh
         (small_disk / "filler.bin").unlink()
         assert home.catalog.one("SELECT count(*) n FROM audit_log")["n"] == entries
-        clerk.log("test.small", "home", "X001", {"ok": True})   # the catalog works again
+        clerk.log("test.small", "home", "X001", {"ok": True})  # the catalog works again
     finally:
         home.close()
 
 
 @pytest.mark.parametrize("leave_mb", [2, 6])
-def test_full_disk_on_the_sane_path_is_no_device_fault(template, small_disk, monkeypatch, capsys, sane_test_config,
-                                                      leave_mb):  # noqa: F811
+def test_full_disk_on_the_sane_path_is_no_device_fault(
+    template, small_disk, monkeypatch, capsys, sane_test_config, leave_mb
+):  # noqa: F811
     """The SANE worker's spool write meets the full disk: the plain message, no "关闭并重新打开扫描仪"."""
     home_path = small_disk / "home"
     shutil.copytree(template, home_path)
     monkeypatch.setenv("SCANSTATION_HOME", str(home_path))
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     filler = _fill(small_disk, leave_mb * MB)
-    code = main(["--user", "clerk1", "scan", TEN, "--pages", "4", "--device", "sane:test:0", "--mode", "gray",
-                 "--dpi", "200"])
+    code = main(
+        ["--user", "clerk1", "scan", TEN, "--pages", "4", "--device", "sane:test:0", "--mode", "gray", "--dpi", "200"]
+    )
     err = capsys.readouterr().err
     assert code == 1, err
     assert "磁盘已满" in err and "释放空间后继续" in err

@@ -31,7 +31,7 @@ def test_r39_backup_reminder_and_back_up_now(qtbot, home, tmp_path, presenter_lo
             watch.back_up_now(str(tmp_path / "backup"))
         assert done.args[0]["verified"] is True and done.args[0]["files"] > 6
         wait_tasks(qtbot)
-        assert not watch.backup_button.isVisible()           # verified just now: no reminder
+        assert not watch.backup_button.isVisible()  # verified just now: no reminder
         assert home.setting("backup.last_verified_at")
         assert presenter_log and presenter_log[-1][0] == "info"
     finally:
@@ -49,13 +49,15 @@ def test_scheduled_fixity_check_runs_when_due_and_reports_a_changed_file(qtbot, 
     window = make_window(qtbot, home, "auditor1")
     try:
         watch = window.custody
-        assert not watch.backup_button.isVisible()           # auditors do not make backups
+        assert not watch.backup_button.isVisible()  # auditors do not make backups
         with qtbot.waitSignal(watch.fixityFinished, timeout=60000) as done:
             watch.refresh(auto_fixity=True)
         result = done.args[0]
-        assert not result.ok and [(m["number"], m["seq"]) for m in result.mismatched] == [(number_for(2022, "D30", 2), 1)]
+        assert not result.ok and [(m["number"], m["seq"]) for m in result.mismatched] == [
+            (number_for(2022, "D30", 2), 1)
+        ]
         assert presenter_log and "固定性校验" in presenter_log[-1][1]
-        assert not fixity.due(home)                          # the run is recorded: not due again until the interval
+        assert not fixity.due(home)  # the run is recorded: not due again until the interval
         run = fixity.last_run(home.catalog)
         assert run["user"] == "auditor1" and run["ok"] == 0
     finally:
@@ -66,12 +68,14 @@ def test_fixity_due_follows_the_interval_setting(home):
     _fill(home)
     assert fixity.due(home)
     home.set_setting("fixity.interval_days", 0)
-    assert not fixity.due(home)                              # 0 = never scheduled
+    assert not fixity.due(home)  # 0 = never scheduled
     home.set_setting("fixity.interval_days", 7)
     now = datetime.now().astimezone()
-    home.catalog.conn.execute("INSERT INTO fixity_runs(user, started_at, finished_at, sample_percent, checked,"
-                              " mismatched, missing, ok, details) VALUES ('x', ?, ?, 100, 0, 0, 0, 1, '{}')",
-                              ((now - timedelta(days=3)).isoformat(), (now - timedelta(days=3)).isoformat()))
+    home.catalog.conn.execute(
+        "INSERT INTO fixity_runs(user, started_at, finished_at, sample_percent, checked,"
+        " mismatched, missing, ok, details) VALUES ('x', ?, ?, 100, 0, 0, 0, 1, '{}')",
+        ((now - timedelta(days=3)).isoformat(), (now - timedelta(days=3)).isoformat()),
+    )
     assert not fixity.due(home, now)
     assert fixity.due(home, now + timedelta(days=5))
 
@@ -79,14 +83,15 @@ def test_fixity_due_follows_the_interval_setting(home):
 def test_r40_viewing_an_insured_persons_pages_is_audited_once_per_opening(home):
     from scanstation.ui import core_api
     from tests.test_gui_fixtures import session_for
+
     _fill(home)
     number = number_for(2022, "D30", 1)
     api = core_api.CoreApi(session_for(home, "auditor1"))
     views = "SELECT * FROM audit_log WHERE action = 'pages.view' ORDER BY id"
     assert len(api.list_pages(number)) == 3
-    api.list_pages(number)                                   # a reload: not a new view
+    api.list_pages(number)  # a reload: not a new view
     rows = home.catalog.query(views)
     assert [(r["user"], r["object_id"]) for r in rows] == [("auditor1", number)]
-    api._viewed[number] -= core_api.VIEW_LOG_WINDOW_S + 1    # opened again later
+    api._viewed[number] -= core_api.VIEW_LOG_WINDOW_S + 1  # opened again later
     api.list_pages(number)
     assert len(home.catalog.query(views)) == 2

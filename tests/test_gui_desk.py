@@ -22,8 +22,15 @@ from scanstation.ui import tasks
 from scanstation.ui.dossier_panel import NumberRole
 from scanstation.ui.errors import presenter
 from tests.conftest import PASSWORD
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    wait_tasks,
+    zh_ui,
+)
 
 UI_DIR = Path(__file__).resolve().parents[1] / "scanstation" / "ui"
 
@@ -32,13 +39,17 @@ UI_DIR = Path(__file__).resolve().parents[1] / "scanstation" / "ui"
 def test_every_ui_string_has_a_chinese_translation(tmp_path):
     """lupdate over the code, merged into a copy of the zh_CN source: nothing may be left unfinished."""
     from scanstation.ui import build_translations as bt
+
     copy = tmp_path / "check_zh_CN.ts"
     shutil.copy(bt.ts_path("zh_CN"), copy)
     bt.update([copy])
     tree = ET.parse(copy)
-    unfinished = [m.find("source").text for m in tree.iter("message")
-                  if m.find("translation").get("type") in ("unfinished", "vanished", "obsolete")
-                  or not (m.find("translation").text or "").strip()]
+    unfinished = [
+        m.find("source").text
+        for m in tree.iter("message")
+        if m.find("translation").get("type") in ("unfinished", "vanished", "obsolete")
+        or not (m.find("translation").text or "").strip()
+    ]
     assert unfinished == []
     assert len(list(tree.iter("message"))) > 200
 
@@ -55,11 +66,13 @@ def test_no_formatted_strings_inside_tr():
 
 def test_build_translations_compiles_with_the_shipped_lrelease(tmp_path):
     from scanstation.ui import build_translations as bt
+
     tool = bt.qt_tool("lrelease")
     assert Path(tool).exists()
     qm = tmp_path / "zh.qm"
     subprocess.run([tool, "-silent", str(bt.ts_path("zh_CN")), "-qm", str(qm)], check=True)
     from PySide6.QtCore import QTranslator
+
     translator = QTranslator()
     assert translator.load(str(qm))
     assert translator.translate("MainWindow", "Scan desk") == "扫描台"
@@ -68,6 +81,7 @@ def test_build_translations_compiles_with_the_shipped_lrelease(tmp_path):
 def test_chinese_by_default_and_english_on_request(qapp):
     from scanstation.i18n import is_english
     from scanstation.ui import i18n
+
     assert i18n.install(None) == "zh_CN"
     assert QCoreApplication.translate("ScanDesk", "Complete dossier") == "完成案卷"
     assert QCoreApplication.translate("PageFlags", "skewed") == "歪斜"
@@ -134,6 +148,7 @@ def test_coalescer_batches_a_fast_stream_of_pages(qtbot):
 # -- sign-in, idle lock --------------------------------------------------------------------
 def test_login_refuses_a_wrong_password_with_the_core_message(qtbot, home, zh_ui):
     from scanstation.ui.login import LoginDialog
+
     dialog = LoginDialog(home)
     qtbot.addWidget(dialog)
     dialog.user_edit.setText("clerk1")
@@ -152,7 +167,7 @@ def test_idle_lock_hides_the_desk_and_asks_the_same_users_password(qtbot, catalo
     try:
         window.scan_desk.open_dossier(SAMPLE_NUMBER)
         qtbot.waitUntil(lambda: window.scan_desk.number == SAMPLE_NUMBER)
-        QTest.keyClick(window.scan_desk.strip, Qt.Key.Key_Right)   # the clerk is still working
+        QTest.keyClick(window.scan_desk.strip, Qt.Key.Key_Right)  # the clerk is still working
         assert not window.is_locked
         qtbot.waitUntil(lambda: window.is_locked, timeout=4000)
         assert window.current_view() == "locked"
@@ -188,6 +203,7 @@ def test_user_input_keeps_the_station_unlocked(qtbot, catalog_home, zh_ui):
 def test_first_start_sets_up_a_station_with_its_administrator(qtbot, tmp_path, zh_ui):
     from scanstation.ui.first_start import FirstStartDialog
     from scanstation.users import authenticate
+
     dialog = FirstStartDialog(tmp_path / "station")
     qtbot.addWidget(dialog)
     dialog.fonds.setText("X009")
@@ -217,6 +233,7 @@ def test_first_start_sets_up_a_station_with_its_administrator(qtbot, tmp_path, z
 def test_open_demo_gives_a_catalog_and_users_in_a_minute(qtbot, tmp_path, zh_ui):
     from scanstation.ui.first_start import DEMO_PASSWORD, FirstStartDialog
     from scanstation.users import authenticate
+
     dialog = FirstStartDialog(tmp_path / "unused", demo_path=tmp_path / "demo")
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.accepted, timeout=30000):
@@ -230,6 +247,7 @@ def test_open_demo_gives_a_catalog_and_users_in_a_minute(qtbot, tmp_path, zh_ui)
     finally:
         home.close()
     from scanstation.ui.first_start import open_demo
+
     again = open_demo(tmp_path / "demo")  # opening it twice continues with the same station
     try:
         assert again.catalog.one("SELECT count(*) n FROM dossiers")["n"] == 30
@@ -239,10 +257,12 @@ def test_open_demo_gives_a_catalog_and_users_in_a_minute(qtbot, tmp_path, zh_ui)
 
 # -- main window and dossier panel -----------------------------------------------------------
 def test_views_follow_the_users_roles(qtbot, catalog_home, zh_ui):
-    expected = {"clerk1": {"scan", "search", "import", "batches", "stack", "paper", "loans"},
-                "qc1": {"scan", "qc", "search", "loans"},
-                "archivist1": {"scan", "search", "import", "intake", "paper", "loans"},
-                "admin": {"scan", "search", "import", "batches", "settings", "paper", "loans"}}
+    expected = {
+        "clerk1": {"scan", "search", "import", "batches", "stack", "paper", "loans"},
+        "qc1": {"scan", "qc", "search", "loans"},
+        "archivist1": {"scan", "search", "import", "intake", "paper", "loans"},
+        "admin": {"scan", "search", "import", "batches", "settings", "paper", "loans"},
+    }
     for user, views in expected.items():
         window = make_window(qtbot, catalog_home, user)
         try:
@@ -257,15 +277,16 @@ def test_barcode_reader_opens_the_dossier_with_masked_id(qtbot, catalog_home, zh
     panel = window.scan_desk.panel
     try:
         panel.focus_number()
-        QTest.keyClicks(panel.number_edit, SAMPLE_NUMBER)   # a USB barcode reader types ...
+        QTest.keyClicks(panel.number_edit, SAMPLE_NUMBER)  # a USB barcode reader types ...
         QTest.keyClick(panel.number_edit, Qt.Key.Key_Return)  # ... and presses Enter
         qtbot.waitUntil(lambda: panel.dossier is not None)
         assert panel.values["title"].text() == "张伟参保人员登记表"
         assert panel.values["declared_pages"].text() == "3"
         assert panel.values["retention"].text().startswith("D100")
         assert panel.values["status"].text() == "已编目，未扫描"
-        raw = catalog_home.catalog.one("SELECT person_id_number FROM dossiers WHERE number = ?",
-                                       (SAMPLE_NUMBER,))["person_id_number"]
+        raw = catalog_home.catalog.one("SELECT person_id_number FROM dossiers WHERE number = ?", (SAMPLE_NUMBER,))[
+            "person_id_number"
+        ]
         shown = panel.values["person_id_number"].text()
         assert "*" in shown and shown != raw and shown[-4:] == raw[-4:]
         assert panel.reveal_button.isEnabled()
@@ -331,6 +352,7 @@ def test_qc_queue_refuses_nothing_but_the_core_decides(qtbot, catalog_home, zh_u
 # -- catalog import ------------------------------------------------------------------------
 def test_catalog_import_lists_every_bad_row_in_a_table(qtbot, home, zh_ui):
     from scanstation.ui.resources import resource
+
     window = make_window(qtbot, home, "clerk1")
     view = window.import_view
     try:
@@ -374,6 +396,7 @@ def test_search_finds_catalog_fields_and_opens_the_dossier(qtbot, catalog_home, 
 def test_admin_adds_a_user_and_changes_the_idle_lock(qtbot, home, zh_ui, presenter_log):
     from scanstation.settings import get
     from scanstation.users import authenticate
+
     window = make_window(qtbot, home, "admin")
     settings = window.settings_view
     try:
@@ -410,7 +433,7 @@ def test_retention_table_is_edited_through_the_core(qtbot, home, zh_ui, presente
         window.show_view("settings")
         wait_tasks(qtbot)
         assert tab.table.rowCount() >= 10
-        tab.table.item(0, 1).setText("D7")   # not a retention code (R14)
+        tab.table.item(0, 1).setText("D7")  # not a retention code (R14)
         tab.save()
         qtbot.waitUntil(lambda: bool(presenter_log))
         assert "不是保管期限代码" in presenter_log[-1][1]
@@ -425,7 +448,7 @@ def test_retention_table_is_edited_through_the_core(qtbot, home, zh_ui, presente
 
 def test_window_layout_is_remembered_in_the_home(qtbot, catalog_home, zh_ui):
     window = make_window(qtbot, catalog_home, "clerk1")
-    narrow = max(window.minimumSizeHint().width(), 800)   # the offscreen screen is 800 x 800
+    narrow = max(window.minimumSizeHint().width(), 800)  # the offscreen screen is 800 x 800
     window.resize(narrow, 640)
     qtbot.waitUntil(lambda: window.height() == 640 and window.width() == narrow)
     window.scan_desk.splitter.setSizes([200, 400])
@@ -452,7 +475,6 @@ def test_every_desk_action_has_a_shortcut(qtbot, catalog_home, zh_ui):
         close_window(qtbot, window)
 
 
-
 def test_long_painting_does_not_abort_the_station(tmp_path):
     """Millions of void Qt calls (hours of painting) must not exhaust None's reference count: some
     PySide6 builds lose one reference per call on Python 3.11 (see scanstation.ui.binding_guard)."""
@@ -469,9 +491,16 @@ def test_long_painting_does_not_abort_the_station(tmp_path):
         "    if i % 200_000 == 0:\n"
         "        app.processEvents()\n"
         "        binding_guard._guard.check()\n"
-        "print('alive', binding_guard._guard.active, start, sys.getrefcount(None))\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, cwd=UI_DIR.parents[1])
+        "print('alive', binding_guard._guard.active, start, sys.getrefcount(None))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=UI_DIR.parents[1],
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("alive")
 
@@ -486,6 +515,7 @@ def test_scanstation_without_arguments_starts_the_desk(qtbot, tmp_path, monkeypa
     from scanstation.ui.first_start import DEMO_PASSWORD, FirstStartDialog
     from scanstation.ui.login import LoginDialog
     from scanstation.ui.main_window import MainWindow
+
     home_dir = tmp_path / "empty-home"
     seen = []
 
@@ -497,7 +527,7 @@ def test_scanstation_without_arguments_starts_the_desk(qtbot, tmp_path, monkeypa
             modal.demo()
         elif isinstance(modal, LoginDialog) and modal.isVisible() and step in ("login", "login-qc", "cancel"):
             seen.append(step)
-            assert DEMO_PASSWORD in modal.findChild(QLabel, "loginHint").text()   # at every sign-in of a demo home
+            assert DEMO_PASSWORD in modal.findChild(QLabel, "loginHint").text()  # at every sign-in of a demo home
             if step == "cancel":
                 modal.reject()
                 return
@@ -527,4 +557,4 @@ def test_scanstation_without_arguments_starts_the_desk(qtbot, tmp_path, monkeypa
         assert main(["--home", str(home_dir)]) == 0
         assert seen == ["login", "sign-out", "login-qc", "main"]
     finally:
-        gc.unfreeze()   # run_gui froze the objects of this process for its GC; give them back to the collector
+        gc.unfreeze()  # run_gui froze the objects of this process for its GC; give them back to the collector

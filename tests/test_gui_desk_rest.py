@@ -13,8 +13,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, session_for, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    session_for,
+    wait_tasks,
+    zh_ui,
+)
 from tests.test_gui_workday import imported_dossier, status_of
 
 
@@ -31,17 +39,18 @@ def open_on_desk(qtbot, window, pages: int):
 
 
 # -- item 2: a clerk corrects 页数 through the logged correction procedure ---------------------------
-def test_r09_clerk_corrects_the_page_count_from_the_desk_and_the_panel_shows_it(qtbot, catalog_home, tmp_path, zh_ui,
-                                                                                presenter_log):
-    imported_dossier(catalog_home, tmp_path, pages=2, complete=False)   # the catalog says 3
+def test_r09_clerk_corrects_the_page_count_from_the_desk_and_the_panel_shows_it(
+    qtbot, catalog_home, tmp_path, zh_ui, presenter_log
+):
+    imported_dossier(catalog_home, tmp_path, pages=2, complete=False)  # the catalog says 3
     window = make_window(qtbot, catalog_home, "clerk1")
     try:
         desk = open_on_desk(qtbot, window, 2)
         assert desk.act_correct_pages.isEnabled() and desk.correct_pages_button.isVisible()
         desk.act_correct_pages.trigger()
         dialog = desk.findChild(QDialog, "pageCountDialog")
-        assert dialog is not None and dialog.pages.value() == 2          # what the desk holds
-        QTest.keyClick(dialog.reason, Qt.Key.Key_Return)                  # no reason: stays open and says so
+        assert dialog is not None and dialog.pages.value() == 2  # what the desk holds
+        QTest.keyClick(dialog.reason, Qt.Key.Key_Return)  # no reason: stays open and says so
         assert dialog.isVisible() and "理由" in dialog.message.text()
         assert declared_of(catalog_home) == 3
         dialog.reason.setText("目录登记时把封面算作一页")
@@ -79,22 +88,23 @@ def test_completion_dialog_offers_the_page_count_correction(qtbot, catalog_home,
         dialog.reason.setText("原件实有 2 页，目录误登 3 页")
         dialog.ok_button.click()
         qtbot.waitUntil(lambda: declared_of(catalog_home) == 2, timeout=10000)
-        assert status_of(catalog_home) == "scanning"     # corrected, not completed behind the clerk's back
+        assert status_of(catalog_home) == "scanning"  # corrected, not completed behind the clerk's back
     finally:
         close_window(qtbot, window)
 
 
 def test_r09_page_count_correction_refused_by_state_and_role(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
-    imported_dossier(catalog_home, tmp_path, pages=3)    # completed: waits for QC
+    imported_dossier(catalog_home, tmp_path, pages=3)  # completed: waits for QC
     window = make_window(qtbot, catalog_home, "clerk1")
     try:
         desk = open_on_desk(qtbot, window, 3)
         assert not desk.act_correct_pages.isEnabled()
         assert "扫描" in desk.act_correct_pages.toolTip() and "档案管理员" in desk.act_correct_pages.toolTip()
-        desk.correct_page_count()                                   # a shortcut or a stale click: nothing opens
+        desk.correct_page_count()  # a shortcut or a stale click: nothing opens
         assert desk.findChild(QDialog, "pageCountDialog") is None
         # the core refuses it too (the window is not the guard): a clerk after completion
         from scanstation.errors import Refused
+
         with pytest.raises(Refused):
             window.api.correct_page_count(SAMPLE_NUMBER, 2, "试图在完成后更正")
         assert declared_of(catalog_home) == 3
@@ -127,6 +137,7 @@ TIMEOUT = 30000
 @pytest.fixture
 def world(tmp_path):
     from tests.test_transfer_fixtures import make_world
+
     w = make_world(tmp_path)
     yield w
     w.close()
@@ -135,6 +146,7 @@ def world(tmp_path):
 def intake_for(qtbot, session):
     from scanstation.ui.core_api import CoreApi
     from scanstation.ui.intake_view import IntakeView
+
     view = IntakeView(CoreApi(session))
     qtbot.addWidget(view)
     view.resize(1280, 720)
@@ -151,6 +163,7 @@ def checked(qtbot, view, package) -> dict:
 
 def manifest_pages(package: Path, number: str) -> list[str]:
     from scanstation.transfer.package_pages import _page_of, parse_manifest
+
     entries = parse_manifest((package / "manifest-sha256.txt").read_bytes())
     return sorted(rel for rel in entries if _page_of(rel, number) is not None)
 
@@ -180,12 +193,13 @@ def test_r33_archivist_opens_a_sampled_dossier_with_enter(qtbot, world, zh_ui, p
     assert dialog.page_list.currentRow() == 1
     qtbot.waitUntil(lambda: dialog.viewer.current_key == expected[1])
     dialog.close()
-    assert view.result["sample"]["dossiers"][0] == number and not presenter_log   # nothing decided, no error
+    assert view.result["sample"]["dossiers"][0] == number and not presenter_log  # nothing decided, no error
 
 
 def add_member(zip_path: Path, name: str, data: bytes) -> None:
     """Append a plain file entry (as a zip tool would) to a package zip."""
     import stat
+
     info = zipfile.ZipInfo(name, date_time=(2024, 12, 1, 0, 0, 0))
     info.external_attr = (stat.S_IFREG | 0o644) << 16
     info.create_system = 3
@@ -193,10 +207,12 @@ def add_member(zip_path: Path, name: str, data: bytes) -> None:
         zf.writestr(info, data)
 
 
-def test_r33_zip_sample_shows_only_manifest_pages_and_names_the_unlisted_member(qtbot, world, tmp_path, zh_ui,
-                                                                               presenter_log):
+def test_r33_zip_sample_shows_only_manifest_pages_and_names_the_unlisted_member(
+    qtbot, world, tmp_path, zh_ui, presenter_log
+):
     from scanstation.transfer import zip_package
     from tests.test_transfer_fixtures import jpeg_bytes
+
     package = tmp_path / f"{world.package.name}.zip"
     zip_package.write_zip(world.package, package)
     view = intake_for(qtbot, world.archive.s["archivist1"])
@@ -223,6 +239,7 @@ def test_r33_zip_sample_shows_only_manifest_pages_and_names_the_unlisted_member(
 def test_r33_unsafe_zip_and_tampered_pages_are_refused(world, tmp_path):
     from scanstation.errors import NotFound, Refused
     from scanstation.transfer import package_pages, zip_package
+
     archivist = world.archive.s["archivist1"]
     number = next(iter(manifest_pages_numbers(world.package)))
     # a zip with a member that leaves the package: nothing in it is read
@@ -258,14 +275,18 @@ def test_r33_unsafe_zip_and_tampered_pages_are_refused(world, tmp_path):
 
 def manifest_pages_numbers(package: Path) -> list[str]:
     from tests.test_transfer_fixtures import NUMBERS
+
     return [n for n in NUMBERS if manifest_pages(package, n)]
 
 
 # -- item 15: the intake report names the key, and every state is a word ------------------------------
-def test_intake_report_names_the_signing_key_with_the_fingerprint_in_the_tooltip(qtbot, world, tmp_path, zh_ui,
-                                                                                 presenter_log):
+def test_intake_report_names_the_signing_key_with_the_fingerprint_in_the_tooltip(
+    qtbot, world, tmp_path, zh_ui, presenter_log
+):
     import re
+
     from scanstation.transfer import signing
+
     fingerprint = signing.fingerprint(world.station_pem.read_text())
     view = intake_for(qtbot, world.archive.s["archivist1"])
     checked(qtbot, view, world.package)
@@ -278,6 +299,7 @@ def test_intake_report_names_the_signing_key_with_the_fingerprint_in_the_tooltip
     assert fingerprint[:16] in model.lines[row]["zh"]
     # an archive room that does not trust the key: "not in the trust list", the fingerprint in the tooltip
     from tests.test_transfer_fixtures import make_archive
+
     stranger = make_archive(tmp_path / "stranger")
     try:
         other = intake_for(qtbot, stranger.s["archivist1"])
@@ -293,6 +315,7 @@ def test_intake_report_names_the_signing_key_with_the_fingerprint_in_the_tooltip
 
 def test_intake_states_are_words(qapp, zh_ui):
     from scanstation.ui.intake_view import ReportModel
+
     model = ReportModel()
     words = {s: model.status_text(s) for s in ("pass", "fail", "not_available", "skipped", "explained")}
     assert words["explained"] == "已说明"
@@ -305,14 +328,17 @@ def test_intake_report_counts_are_words_and_sizes(qtbot, world, zh_ui, presenter
     model = view.report_model
     objects = [model.data(model.index(r, 2)) for r in range(model.rowCount())]
     assert not any(re.search(r"[0-9]+ (files|bytes|dossiers|images)\b", o or "") for o in objects), objects
-    checksums = next(model.data(model.index(r, 2)) for r, line in enumerate(model.lines) if line["check"] == "checksums")
+    checksums = next(
+        model.data(model.index(r, 2)) for r, line in enumerate(model.lines) if line["check"] == "checksums"
+    )
     assert re.fullmatch(r"[0-9]+ 个文件，[0-9.]+ (KB|MB)", checksums), checksums
     # the first sampled dossier is current: Enter opens it at once
     assert view.sample_table.currentRow() == 0 and view.view_sample_button.isEnabled()
 
 
-def test_r09_page_count_correction_refused_by_the_core_after_a_state_change_says_why(qtbot, catalog_home, tmp_path,
-                                                                                     zh_ui, presenter_log):
+def test_r09_page_count_correction_refused_by_the_core_after_a_state_change_says_why(
+    qtbot, catalog_home, tmp_path, zh_ui, presenter_log
+):
     imported_dossier(catalog_home, tmp_path, pages=2, complete=False)
     window = make_window(qtbot, catalog_home, "clerk1")
     try:
@@ -323,6 +349,7 @@ def test_r09_page_count_correction_refused_by_the_core_after_a_state_change_says
         dialog.reason.setText("原件实有 2 页")
         # meanwhile the dossier is completed at another desk (with an explanation): the window is not the guard
         from scanstation.pages import complete
+
         assert complete(session_for(catalog_home, "clerk2"), SAMPLE_NUMBER, {"missing": "第 3 页原件缺失"}).completed
         dialog.ok_button.click()
         qtbot.waitUntil(lambda: any(kind != "notice" for kind, _t in presenter_log), timeout=10000)

@@ -7,7 +7,7 @@ import pytest
 from scanstation.service import Session
 from scanstation.users import row_to_user
 
-SAMPLE_NUMBER = "X001-ZY·DJ·2024·D100-0001-001"   # 张伟参保人员登记表, 3 declared pages
+SAMPLE_NUMBER = "X001-ZY·DJ·2024·D100-0001-001"  # 张伟参保人员登记表, 3 declared pages
 
 
 def session_for(home, name: str) -> Session:
@@ -16,12 +16,14 @@ def session_for(home, name: str) -> Session:
 
 def wait_tasks(qtbot, timeout: int = 10000) -> None:
     from scanstation.ui import tasks
+
     qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=timeout)
 
 
 @pytest.fixture
 def zh_ui(qapp):
     from scanstation.ui import i18n
+
     i18n.install("zh_CN")
     yield
     i18n.install("zh_CN")
@@ -32,9 +34,11 @@ def catalog_home(home):
     """The conftest home with resources/sample-catalog.xlsx imported by clerk1."""
     from scanstation.catalog_import import import_catalog
     from scanstation.ui.resources import resource
+
     import_catalog(session_for(home, "clerk1"), resource("sample-catalog.xlsx"))
     from scanstation import settings
-    settings.set_value(session_for(home, "admin"), "capture.demo_scanner", True)   # training: the demo scanner
+
+    settings.set_value(session_for(home, "admin"), "capture.demo_scanner", True)  # training: the demo scanner
     return home
 
 
@@ -42,6 +46,7 @@ def catalog_home(home):
 def presenter_log(qapp):
     """Every error/notice the presenter shows during the test, as (kind, text); boxes closed after."""
     from scanstation.ui.errors import presenter
+
     shown: list[tuple[str, str]] = []
     p = presenter()
     p.shown.connect(lambda kind, text: shown.append((kind, text)))
@@ -54,6 +59,7 @@ def presenter_log(qapp):
 def make_window(qtbot, home, user: str, idle_timeout_ms: int = 0):
     from scanstation.ui.core_api import CoreApi
     from scanstation.ui.main_window import MainWindow
+
     api = CoreApi(session_for(home, user))
     window = MainWindow(api, idle_timeout_ms=idle_timeout_ms)
     qtbot.addWidget(window)

@@ -7,18 +7,29 @@ from PySide6.QtCore import Qt
 
 from scanstation.home import now_iso
 from scanstation.ocr.queue import store_page_text
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    wait_tasks,
+    zh_ui,
+)
 
 
 def complete_with_confidences(home, number: str, confidences) -> None:
     with home.catalog.write() as conn:
         dossier = conn.execute("SELECT id FROM dossiers WHERE number = ?", (number,)).fetchone()[0]
-        conn.execute("UPDATE dossiers SET status = 'completed', scanned_by = 'clerk1', completed_by = 'clerk1' "
-                     "WHERE id = ?", (dossier,))
+        conn.execute(
+            "UPDATE dossiers SET status = 'completed', scanned_by = 'clerk1', completed_by = 'clerk1' WHERE id = ?",
+            (dossier,),
+        )
         for seq, confidence in enumerate(confidences, 1):
-            page = conn.execute("INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
-                                (dossier, seq, f"{number}-{seq:04d}.jpg", now_iso())).lastrowid
+            page = conn.execute(
+                "INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
+                (dossier, seq, f"{number}-{seq:04d}.jpg", now_iso()),
+            ).lastrowid
             store_page_text(conn, page, "社会保险", confidence, engine="tesseract 5.3.0 chi_sim")
 
 
@@ -51,9 +62,20 @@ def test_qc_desk_filters_dossiers_with_low_confidence_pages(qtbot, catalog_home,
 def test_search_results_say_which_engine_read_the_page(qapp, zh_ui):
     from scanstation.search import Hit
     from scanstation.ui.search_view import HitsModel
+
     model = HitsModel()
-    model.set_hits([Hit(number=SAMPLE_NUMBER, page=2, field="text", snippet="【社会保险】", score=-1.0,
-                        engine="rapidocr 1.4.4 PP-OCRv4"),
-                    Hit(number=SAMPLE_NUMBER, page=None, field="title", snippet="参保", score=-0.5)])
+    model.set_hits(
+        [
+            Hit(
+                number=SAMPLE_NUMBER,
+                page=2,
+                field="text",
+                snippet="【社会保险】",
+                score=-1.0,
+                engine="rapidocr 1.4.4 PP-OCRv4",
+            ),
+            Hit(number=SAMPLE_NUMBER, page=None, field="title", snippet="参保", score=-0.5),
+        ]
+    )
     assert model.index(0, 2).data().endswith(" · rapidocr 1.4.4 PP-OCRv4")
     assert "·" not in model.index(1, 2).data()

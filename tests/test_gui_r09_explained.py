@@ -9,8 +9,16 @@ from PySide6.QtWidgets import QDialog
 
 from scanstation import page_count, qc
 from scanstation.transfer import keys
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, session_for, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    session_for,
+    wait_tasks,
+    zh_ui,
+)
 from tests.test_gui_scanning import choose_profile, open_number, wait_scan_done
 from tests.test_gui_transfer import batch_view, filler, state_of
 
@@ -23,7 +31,7 @@ def test_r09_r10_window_completion_with_explanation_is_approved_and_sealed(qtbot
     window = make_window(qtbot, home, "clerk1")
     desk = window.scan_desk
     try:
-        open_number(qtbot, desk, SAMPLE_NUMBER)           # 3 declared pages
+        open_number(qtbot, desk, SAMPLE_NUMBER)  # 3 declared pages
         choose_profile(qtbot, desk)
         desk.scan(pages=2, scan_options={"demo_pages": 2})
         qtbot.waitUntil(lambda: desk.scanning, timeout=10000)
@@ -36,8 +44,13 @@ def test_r09_r10_window_completion_with_explanation_is_approved_and_sealed(qtbot
         for edit in dialog.fields.values():
             edit.setText(WHY)
         dialog.accept()
-        qtbot.waitUntil(lambda: home.catalog.one("SELECT status FROM dossiers WHERE number = ?",
-                                                 (SAMPLE_NUMBER,))["status"] == "completed", timeout=20000)
+        qtbot.waitUntil(
+            lambda: (
+                home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (SAMPLE_NUMBER,))["status"]
+                == "completed"
+            ),
+            timeout=20000,
+        )
         wait_tasks(qtbot)
     finally:
         close_window(qtbot, window)
@@ -56,7 +69,8 @@ def test_r09_r10_window_completion_with_explanation_is_approved_and_sealed(qtbot
     assert view.model.rows[0]["dossiers"] == 1
     view.run_dialog = filler(key="station", passphrase=PASSPHRASE)
     qtbot.mouseClick(view.seal_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: state_of(view) == "sealed" or (presenter_log and presenter_log[-1][0] == "Refused"),
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: state_of(view) == "sealed" or (presenter_log and presenter_log[-1][0] == "Refused"), timeout=60000
+    )
     wait_tasks(qtbot)
     assert state_of(view) == "sealed", presenter_log[-1:] if presenter_log else ""

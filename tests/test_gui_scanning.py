@@ -14,11 +14,18 @@ from PySide6.QtWidgets import QDialog, QLabel
 
 from tests.conftest import add_user
 from tests.sane_fixture import sane_available, sane_test_config  # noqa: F401
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    wait_tasks,
+    zh_ui,
+)
 
 SCAN_TIMEOUT = 120000
-GRAY = "灰度"   # the gray profile: the fastest path through the pipeline on a shared 2-core machine
+GRAY = "灰度"  # the gray profile: the fastest path through the pipeline on a shared 2-core machine
 
 
 def choose_profile(qtbot, desk, name: str = GRAY) -> None:
@@ -47,9 +54,11 @@ def wait_scan_done(qtbot, desk) -> None:
 
 
 def catalog_pages(home, number: str) -> list[dict]:
-    return home.catalog.query("SELECT p.seq, p.sha256, p.width, p.height, p.state FROM pages p JOIN dossiers d"
-                              " ON d.id = p.dossier_id WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq",
-                              (number,))
+    return home.catalog.query(
+        "SELECT p.seq, p.sha256, p.width, p.height, p.state FROM pages p JOIN dossiers d"
+        " ON d.id = p.dossier_id WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq",
+        (number,),
+    )
 
 
 def see_every_thumbnail(qtbot, desk) -> int:
@@ -68,6 +77,7 @@ def see_every_thumbnail(qtbot, desk) -> int:
 
 def approve_anyway(qc) -> None:
     from PySide6.QtWidgets import QMessageBox
+
     box = qc.findChild(QMessageBox, "qcUnviewedBox")
     assert box is not None and "未查看" in box.text()
     next(b for b in box.buttons() if b is not box.defaultButton()).click()
@@ -75,7 +85,7 @@ def approve_anyway(qc) -> None:
 
 def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, zh_ui, presenter_log):
     home = catalog_home
-    add_user(home, "clerkqc", "clerk qc")   # may scan and inspect, but never both on one dossier (R36)
+    add_user(home, "clerkqc", "clerk qc")  # may scan and inspect, but never both on one dossier (R36)
     window = make_window(qtbot, home, "clerkqc")
     desk = window.scan_desk
     try:
@@ -91,7 +101,7 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
 
         # 10 thumbnails, numbered 1..10, the same pages as the catalog
         assert desk.strip.pages.rowCount() == 10
-        assert len(arrivals) >= 2 and arrivals[0] < 10   # thumbnails appeared while the feeder ran
+        assert len(arrivals) >= 2 and arrivals[0] < 10  # thumbnails appeared while the feeder ran
         rows = catalog_pages(home, SAMPLE_NUMBER)
         assert [r["seq"] for r in rows] == list(range(1, 11))
         assert [p["sha256"] for p in desk.strip.pages.rows] == [r["sha256"] for r in rows]
@@ -105,8 +115,13 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         QTest.keyClick(desk.strip, Qt.Key.Key_F6)
         qtbot.waitUntil(lambda: desk.scanning or desk.operation is not None, timeout=10000)
         wait_scan_done(qtbot, desk)
-        qtbot.waitUntil(lambda: len(catalog_pages(home, SAMPLE_NUMBER)) == 10 and
-                        catalog_pages(home, SAMPLE_NUMBER)[2]["sha256"] != before[3], timeout=30000)
+        qtbot.waitUntil(
+            lambda: (
+                len(catalog_pages(home, SAMPLE_NUMBER)) == 10
+                and catalog_pages(home, SAMPLE_NUMBER)[2]["sha256"] != before[3]
+            ),
+            timeout=30000,
+        )
         wait_tasks(qtbot)
         after = {r["seq"]: r["sha256"] for r in catalog_pages(home, SAMPLE_NUMBER)}
         assert [after[s] == before[s] for s in range(1, 11)] == [s != 3 for s in range(1, 11)]
@@ -119,7 +134,7 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         QTest.keyClick(desk.strip, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: catalog_pages(home, SAMPLE_NUMBER)[4]["width"] == page5["height"])
         wait_tasks(qtbot)
-        assert desk.undo_stack.count() == 2 and desk.act_undo.isEnabled()   # the replace and the rotation
+        assert desk.undo_stack.count() == 2 and desk.act_undo.isEnabled()  # the replace and the rotation
         QTest.keyClick(desk.strip, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: catalog_pages(home, SAMPLE_NUMBER)[4]["width"] == page5["width"])
         wait_tasks(qtbot)
@@ -142,11 +157,12 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
 
         # drag page 2 and drop it before page 6: it becomes page 5 (the view asks the core to move it)
         model = desk.strip.pages
-        dropped = model.dropMimeData(model.mimeData([model.index(1)]), Qt.DropAction.MoveAction, 5, 0,
-                                     model.index(-1))
-        assert dropped is False   # rows are not moved by the view itself ...
-        wait_tasks(qtbot)          # ... but by the core, then reloaded
-        assert [r["sha256"] for r in catalog_pages(home, SAMPLE_NUMBER)] == order[:1] + order[2:5] + order[1:2] + order[5:]
+        dropped = model.dropMimeData(model.mimeData([model.index(1)]), Qt.DropAction.MoveAction, 5, 0, model.index(-1))
+        assert dropped is False  # rows are not moved by the view itself ...
+        wait_tasks(qtbot)  # ... but by the core, then reloaded
+        assert [r["sha256"] for r in catalog_pages(home, SAMPLE_NUMBER)] == order[:1] + order[2:5] + order[1:2] + order[
+            5:
+        ]
         QTest.keyClick(desk.strip, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         wait_tasks(qtbot)
         assert [r["sha256"] for r in catalog_pages(home, SAMPLE_NUMBER)] == order
@@ -163,14 +179,18 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         note.page.setValue(11)
         note.note.setText("空白背面")
         note.accept()
-        qtbot.waitUntil(lambda: desk.strip.pages.rowCount() == 10)   # 9 pages and the note
+        qtbot.waitUntil(lambda: desk.strip.pages.rowCount() == 10)  # 9 pages and the note
         assert desk.strip.pages.rows[-1]["state"] == "not_scanned"
         assert desk.strip.pages.data(desk.strip.pages.index(9)) == "未扫描：第 11 页"
 
         # search opens the dossier at the page whose text matches
-        page7 = home.catalog.one("SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                                 " WHERE d.number = ? AND p.seq = 7 AND p.state = 'active'", (SAMPLE_NUMBER,))["id"]
+        page7 = home.catalog.one(
+            "SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE d.number = ? AND p.seq = 7 AND p.state = 'active'",
+            (SAMPLE_NUMBER,),
+        )["id"]
         from scanstation.ocr.queue import store_page_text
+
         with home.catalog.write() as conn:
             store_page_text(conn, page7, "社会保险关系转移接续申请表 鼹鼠测试词", 91.0)
         desk.strip.select_seq(1)
@@ -189,12 +209,17 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         QTest.keyClick(desk.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: desk.findChild(QDialog, "explanationDialog") is not None, timeout=10000)
         dialog = desk.findChild(QDialog, "explanationDialog")
-        assert "比登记页数多 7 页" in dialog.findChild(QLabel, "completionProblems").text()   # 9 images + 1 note
+        assert "比登记页数多 7 页" in dialog.findChild(QLabel, "completionProblems").text()  # 9 images + 1 note
         for edit in dialog.fields.values():
             edit.setText("登记页数有误，原件实有 10 页")
         dialog.accept()
-        qtbot.waitUntil(lambda: home.catalog.one("SELECT status FROM dossiers WHERE number = ?",
-                                                 (SAMPLE_NUMBER,))["status"] == "completed", timeout=10000)
+        qtbot.waitUntil(
+            lambda: (
+                home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (SAMPLE_NUMBER,))["status"]
+                == "completed"
+            ),
+            timeout=10000,
+        )
         wait_tasks(qtbot)
         assert desk.undo_stack.count() == 0
         assert "已完成" in presenter_log[-1][1]
@@ -208,9 +233,9 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         QTest.keyClick(qc.number_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: qc.dossier_number == SAMPLE_NUMBER)
         qc.approve()
-        approve_anyway(qc)   # 8 of 9 pages not looked at: the inspector is warned first
+        approve_anyway(qc)  # 8 of 9 pages not looked at: the inspector is warned first
         qtbot.waitUntil(lambda: presenter_log[-1][0] == "Refused", timeout=5000)
-        assert "clerkqc" in presenter_log[-1][1] and "R36" not in presenter_log[-1][1]   # rule numbers: logs only
+        assert "clerkqc" in presenter_log[-1][1] and "R36" not in presenter_log[-1][1]  # rule numbers: logs only
     finally:
         close_window(qtbot, window)
 
@@ -226,13 +251,17 @@ def test_scan_replace_undo_complete_and_qc_by_another_user(qtbot, catalog_home, 
         qtbot.waitUntil(lambda: qc.dossier_number == SAMPLE_NUMBER and qc.strip.pages.active_count() == 9)
         for seq in (1, 2):
             assert qc.strip.current_seq() == seq
-            QTest.keyClick(qc.strip, Qt.Key.Key_F7)   # pass, and on to the next page
+            QTest.keyClick(qc.strip, Qt.Key.Key_F7)  # pass, and on to the next page
             wait_tasks(qtbot)
         assert qc.strip.pages.decisions == {1: "pass", 2: "pass"}
         QTest.keyClick(qc.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        approve_anyway(qc)   # pages 3-9 were not looked at: warned, and approved on purpose
-        qtbot.waitUntil(lambda: home.catalog.one("SELECT status, qc_by FROM dossiers WHERE number = ?",
-                                                 (SAMPLE_NUMBER,)) == {"status": "approved", "qc_by": "qc1"})
+        approve_anyway(qc)  # pages 3-9 were not looked at: warned, and approved on purpose
+        qtbot.waitUntil(
+            lambda: (
+                home.catalog.one("SELECT status, qc_by FROM dossiers WHERE number = ?", (SAMPLE_NUMBER,))
+                == {"status": "approved", "qc_by": "qc1"}
+            )
+        )
         decisions = home.catalog.query("SELECT decision, user FROM qc_decisions ORDER BY id")
         assert decisions == [{"decision": "pass", "user": "qc1"}] * 2 + [{"decision": "approve", "user": "qc1"}]
     finally:
@@ -255,7 +284,7 @@ def test_jam_mid_batch_shows_one_message_and_continue_resumes(qtbot, catalog_hom
         assert "第 4 页卡纸" in message and "从第 4 页继续" in message
         assert [r["seq"] for r in catalog_pages(home, SAMPLE_NUMBER)] == [1, 2, 3]
         assert desk.strip.pages.rowCount() == 3
-        assert presenter_log[-1][0] == "device" and presenter().open_box is None   # a banner, not a box
+        assert presenter_log[-1][0] == "device" and presenter().open_box is None  # a banner, not a box
         # the clerk clears the jam (the injected fault is gone) and presses Continue (F5)
         desk.operation.operation.scan_options.pop("fault_at_page")
         QTest.keyClick(desk.continue_button, Qt.Key.Key_F5)
@@ -272,6 +301,7 @@ def test_jam_mid_batch_shows_one_message_and_continue_resumes(qtbot, catalog_hom
 
 def presenter():
     from scanstation.ui.errors import presenter as p
+
     return p()
 
 
@@ -288,7 +318,7 @@ def test_scan_ten_pages_from_the_sane_test_backend(qtbot, catalog_home, zh_ui, p
         wait_scan_done(qtbot, desk)
         assert [p for p in presenter_log if p[0] != "info"] == []
         rows = catalog_pages(home, SAMPLE_NUMBER)
-        assert [r["seq"] for r in rows] == list(range(1, 11))   # test:0 delivers 10 pages per ADF run
+        assert [r["seq"] for r in rows] == list(range(1, 11))  # test:0 delivers 10 pages per ADF run
         assert desk.strip.pages.rowCount() == 10
         assert see_every_thumbnail(qtbot, desk) == 10
         device = json.loads(home.catalog.one("SELECT device FROM pages WHERE seq = 1")["device"])

@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QDialog
 
 from scanstation.ui.core_api import CoreApi
 from tests.test_gui_fixtures import presenter_log, wait_tasks  # noqa: F401
-from tests.test_transfer_fixtures import (NUMBERS, PASSPHRASE, archive_counts, make_archive, make_station,
-                                          station_key)
+from tests.test_transfer_fixtures import NUMBERS, PASSPHRASE, archive_counts, make_archive, make_station, station_key
 
 TIMEOUT = 30000
 
@@ -26,6 +25,7 @@ TIMEOUT = 30000
 def two_sides(tmp_path):
     """A station with three approved dossiers and an archive room; keys exchanged both ways."""
     from scanstation.transfer import keys
+
     station = make_station(tmp_path / "station")
     archive = make_archive(tmp_path / "archive")
     station_pem = station_key(station, tmp_path)
@@ -56,12 +56,14 @@ def filler(**values):
             else:
                 widget.setText(value)
         return QDialog.DialogCode.Accepted
+
     run.seen = seen
     return run
 
 
 def batch_view(qtbot, session):
     from scanstation.ui.batch_view import BatchView
+
     view = BatchView(CoreApi(session))
     qtbot.addWidget(view)
     view.show()
@@ -71,6 +73,7 @@ def batch_view(qtbot, session):
 
 def intake_view(qtbot, session):
     from scanstation.ui.intake_view import IntakeView
+
     view = IntakeView(CoreApi(session))
     qtbot.addWidget(view)
     view.show()
@@ -106,8 +109,13 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     qtbot.waitUntil(lambda: state_of(view) == "draft", timeout=TIMEOUT)
     wait_tasks(qtbot)
     row = view.model.rows[0]
-    assert (row["batch_id"], row["fonds"], row["year"], row["dossiers"], row["deadline"]) == \
-        ("X001-2024-001", "X001", 2024, 3, "2025-03-31")
+    assert (row["batch_id"], row["fonds"], row["year"], row["dossiers"], row["deadline"]) == (
+        "X001-2024-001",
+        "X001",
+        2024,
+        3,
+        "2025-03-31",
+    )
     assert view.selected()["batch_id"] == "X001-2024-001"
     assert view.seal_button.isEnabled() and not view.send_button.isEnabled()
     qtbot.waitUntil(lambda: "X001-2024-001" in view.details.toPlainText(), timeout=TIMEOUT)
@@ -121,7 +129,7 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
 
     view.run_dialog = filler(key="station", passphrase=PASSPHRASE)
     qtbot.mouseClick(view.seal_button, Qt.MouseButton.LeftButton)
-    assert view.busy and not view.create_button.isEnabled()      # nothing else starts while sealing
+    assert view.busy and not view.create_button.isEnabled()  # nothing else starts while sealing
     qtbot.waitUntil(lambda: state_of(view) == "sealed", timeout=TIMEOUT)
     wait_tasks(qtbot)
     digest = view.model.rows[0]["tagmanifest_sm3"]
@@ -134,7 +142,7 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     wait_tasks(qtbot)
     sent = share / "X001-2024-001"
     assert (sent / "bagit.txt").is_file() and str(sent) in view.status.text()
-    assert not view.cancel_button.isEnabled()           # a sent batch cannot be cancelled
+    assert not view.cancel_button.isEnabled()  # a sent batch cannot be cancelled
 
     # -- archive room: the incoming list, then a tampered copy ----------------------------------
     intake = intake_view(qtbot, archive.s["archivist1"])
@@ -161,7 +169,7 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     shown = [r for r in range(intake.report_model.rowCount()) if not intake.report_table.isRowHidden(r)]
     assert shown == intake.report_model.failing_rows()
     presenter_log.clear()
-    intake.decide("accept", "archive", PASSPHRASE)         # forced past the disabled button: the core refuses
+    intake.decide("accept", "archive", PASSPHRASE)  # forced past the disabled button: the core refuses
     qtbot.waitUntil(lambda: bool(presenter_log), timeout=TIMEOUT)
     wait_tasks(qtbot)
     assert presenter_log[-1][0] == "Refused" and intake.decision is None
@@ -179,12 +187,13 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     assert "#15803d" in intake.verdict.styleSheet() and "X001-2024-001" in intake.verdict.text()
     sample = intake.result["sample"]
     assert str(sample["seed"]) in intake.sample_label.text()
-    assert [intake.sample_table.item(r, 0).text() for r in range(intake.sample_table.rowCount())] == \
-        sample["dossiers"] and set(sample["dossiers"]) <= set(NUMBERS)
+    assert [intake.sample_table.item(r, 0).text() for r in range(intake.sample_table.rowCount())] == sample[
+        "dossiers"
+    ] and set(sample["dossiers"]) <= set(NUMBERS)
     assert intake.accept_button.isEnabled()
-    intake.set_finding(sample["dossiers"][0], "page 2 is blurred")      # a finding withdraws Accept…
+    intake.set_finding(sample["dossiers"][0], "page 2 is blurred")  # a finding withdraws Accept…
     assert not intake.accept_button.isEnabled()
-    intake.set_finding(sample["dossiers"][0], "")                        # …until it is cleared
+    intake.set_finding(sample["dossiers"][0], "")  # …until it is cleared
     assert intake.accept_button.isEnabled()
 
     intake.run_dialog = filler(key="archive", passphrase=PASSPHRASE, out_dir=str(carry))
@@ -197,7 +206,7 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     receipt = next(carry.glob("*.json"))
     envelope = json.loads(receipt.read_text("utf-8"))
     assert envelope["receipt"]["decision"] == "accepted"
-    assert envelope["receipt"]["sample"]["seed"] == sample["seed"]          # the sample that was reviewed
+    assert envelope["receipt"]["sample"]["seed"] == sample["seed"]  # the sample that was reviewed
     assert str(receipt) in intake.status.text()
     assert not intake.accept_button.isEnabled() and not intake.reject_button.isEnabled()
 
@@ -226,7 +235,7 @@ def test_zip_package_rejected_with_a_finding_and_a_cancelled_batch(qtbot, two_si
     view.confirm = lambda title, text: asked.append(text) or False
     qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
     wait_tasks(qtbot)
-    assert asked and state_of(view) == "draft"                # declined: nothing happens
+    assert asked and state_of(view) == "draft"  # declined: nothing happens
     view.confirm = lambda title, text: True
     qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: state_of(view) == "cancelled", timeout=TIMEOUT)

@@ -11,19 +11,35 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from tests.test_gui_fixtures import (SAMPLE_NUMBER, catalog_home, close_window, make_window,  # noqa: F401
-                                     presenter_log, session_for, wait_tasks, zh_ui)
+from tests.test_gui_fixtures import (  # noqa: F401
+    SAMPLE_NUMBER,
+    catalog_home,
+    close_window,
+    make_window,
+    presenter_log,
+    session_for,
+    wait_tasks,
+    zh_ui,
+)
 from tests.test_transfer_fixtures import jpeg_bytes
 
 SECOND_NUMBER = "X001-ZY·DJ·2024·D100-0001-002"
 
 
-def imported_dossier(home, tmp_path: Path, number: str = SAMPLE_NUMBER, pages: int = 3, complete: bool = True,
-                     clerk: str = "clerk1", explanations: dict | None = None) -> None:
+def imported_dossier(
+    home,
+    tmp_path: Path,
+    number: str = SAMPLE_NUMBER,
+    pages: int = 3,
+    complete: bool = True,
+    clerk: str = "clerk1",
+    explanations: dict | None = None,
+) -> None:
     """``pages`` real JPEG pages filed by the core's import (as `scanstation import` does), then completed."""
     from scanstation.capture import Capture
     from scanstation.pages import complete as complete_dossier
     from scanstation.profiles import get_profile
+
     folder = tmp_path / f"pages-{abs(hash(number))}"
     folder.mkdir(exist_ok=True)
     files = []
@@ -57,10 +73,13 @@ def status_of(home, number: str = SAMPLE_NUMBER) -> str:
 
 
 # -- 1. QC decisions were lost: the dialog's values were read on a worker after it was deleted -------
-@pytest.mark.parametrize("key, dialog_name, decision", [(Qt.Key.Key_F8, "qcRejectDialog", "reject"),
-                                                         (Qt.Key.Key_F9, "qcRescanDialog", "rescan")])
-def test_qc_reason_is_read_before_the_dialog_is_gone(qtbot, catalog_home, tmp_path, zh_ui, presenter_log, key,
-                                                     dialog_name, decision):
+@pytest.mark.parametrize(
+    "key, dialog_name, decision",
+    [(Qt.Key.Key_F8, "qcRejectDialog", "reject"), (Qt.Key.Key_F9, "qcRescanDialog", "rescan")],
+)
+def test_qc_reason_is_read_before_the_dialog_is_gone(
+    qtbot, catalog_home, tmp_path, zh_ui, presenter_log, key, dialog_name, decision
+):
     imported_dossier(catalog_home, tmp_path)
     window = make_window(qtbot, catalog_home, "qc1")
     try:
@@ -72,14 +91,20 @@ def test_qc_reason_is_read_before_the_dialog_is_gone(qtbot, catalog_home, tmp_pa
         dialog.note.setText("右上角折起")
         # the core's work waits until the dialog is really deleted (as it is when the catalog is busy)
         from scanstation.ui import tasks
+
         gate = __import__("threading").Event()
         tasks.run_task(lambda: gate.wait(10), pool="catalog")
         QTest.keyClick(dialog.note, Qt.Key.Key_Return)
-        QApplication.sendPostedEvents(None, 0)   # DeferredDelete: the C++ dialog is gone now
+        QApplication.sendPostedEvents(None, 0)  # DeferredDelete: the C++ dialog is gone now
         gc.collect()
         gate.set()
-        qtbot.waitUntil(lambda: catalog_home.catalog.one(
-            "SELECT count(*) n FROM qc_decisions WHERE decision = ?", (decision,))["n"] == 1, timeout=10000)
+        qtbot.waitUntil(
+            lambda: (
+                catalog_home.catalog.one("SELECT count(*) n FROM qc_decisions WHERE decision = ?", (decision,))["n"]
+                == 1
+            ),
+            timeout=10000,
+        )
         wait_tasks(qtbot)
         row = catalog_home.catalog.one("SELECT reason FROM qc_decisions WHERE decision = ?", (decision,))
         assert row["reason"] == "skewed: 右上角折起"
@@ -98,6 +123,7 @@ def test_qc_return_of_a_dossier_keeps_its_reason(qtbot, catalog_home, tmp_path, 
         dialog.reason.setCurrentIndex(dialog.reason.findData("missing_page"))
         dialog.note.setText("缺第 2 页")
         from scanstation.ui import tasks
+
         gate = __import__("threading").Event()
         tasks.run_task(lambda: gate.wait(10), pool="catalog")
         QTest.keyClick(dialog.note, Qt.Key.Key_Return)
@@ -121,13 +147,41 @@ def test_window_and_dialogs_fit_the_screen(tmp_path, width, height, scale):
     import os
     import subprocess
     import sys
+
     config = tmp_path / "screen.json"
-    config.write_text(json.dumps({"screens": [{"name": "desk", "x": 0, "y": 0, "width": width, "height": height,
-                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
-    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", QT_SCALE_FACTOR=scale,
-               HOME=str(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    result = subprocess.run([sys.executable, "-m", "tests.gui_fit_probe", str(tmp_path / "home")], env=env,
-                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    config.write_text(
+        json.dumps(
+            {
+                "screens": [
+                    {
+                        "name": "desk",
+                        "x": 0,
+                        "y": 0,
+                        "width": width,
+                        "height": height,
+                        "logicalDpi": 96,
+                        "logicalBaseDpi": 96,
+                        "dpr": 1,
+                    }
+                ]
+            }
+        )
+    )
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+        QT_SCALE_FACTOR=scale,
+        HOME=str(tmp_path),
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.gui_fit_probe", str(tmp_path / "home")],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["checked"] >= 20
@@ -139,7 +193,8 @@ def gun(qtbot, text: str) -> None:
     """A keyboard-mode barcode gun: fast keystrokes to whatever widget has the keyboard, then Enter."""
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QKeyEvent
-    for ch in text:   # key events with their text, as the window system delivers them (any character)
+
+    for ch in text:  # key events with their text, as the window system delivers them (any character)
         key = ord(ch.upper()) if ch.isascii() else 0
         for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             QApplication.sendEvent(QApplication.focusWidget(), QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
@@ -152,7 +207,7 @@ def test_barcode_gun_twice_in_a_row_with_focus_elsewhere(qtbot, catalog_home, zh
     try:
         window.activateWindow()
         edit = desk.panel.number_edit
-        assert not edit.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)   # no IME in the 档号 field
+        assert not edit.testAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)  # no IME in the 档号 field
         for number, other in ((SAMPLE_NUMBER, desk.strip), (SECOND_NUMBER, desk.device_combo)):
             other.setFocus()
             qtbot.waitUntil(lambda o=other: QApplication.focusWidget() is o)
@@ -160,7 +215,7 @@ def test_barcode_gun_twice_in_a_row_with_focus_elsewhere(qtbot, catalog_home, zh
             qtbot.waitUntil(lambda n=number: desk.number == n, timeout=5000)
             wait_tasks(qtbot)
             assert edit.text() == number
-            assert QApplication.focusWidget() is desk.strip   # the desk is ready for page keys again
+            assert QApplication.focusWidget() is desk.strip  # the desk is ready for page keys again
         assert not [e for e in presenter_log if e[0] != "notice"], presenter_log
     finally:
         close_window(qtbot, window)
@@ -182,7 +237,7 @@ def test_failed_lookup_clears_the_desk_and_f5_scans_nothing(qtbot, catalog_home,
         assert desk.panel.values["title"].text() == "—"
         assert not desk.scan_button.isEnabled()
         presenter().close_open_box()
-        desk.scan_or_continue()   # F5
+        desk.scan_or_continue()  # F5
         wait_tasks(qtbot)
         assert desk.operation is None
         assert "没有打开的案卷" in presenter_log[-1][1]
@@ -202,6 +257,7 @@ def test_failed_lookup_clears_the_desk_and_f5_scans_nothing(qtbot, catalog_home,
 
 def presenter():
     from scanstation.ui.errors import presenter as p
+
     return p()
 
 
@@ -211,13 +267,13 @@ def test_qc_warns_about_unviewed_pages_before_approving(qtbot, catalog_home, tmp
     window = make_window(qtbot, catalog_home, "qc1")
     try:
         qc = open_in_qc(qtbot, window)
-        QTest.keyClick(qc.strip, Qt.Key.Key_F7)   # page 1 passed, page 2 shown, page 3 never
+        QTest.keyClick(qc.strip, Qt.Key.Key_F7)  # page 1 passed, page 2 shown, page 3 never
         wait_tasks(qtbot)
         assert qc.unviewed_pages() == [3]
         QTest.keyClick(qc.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         box = qc.findChild(QMessageBox, "qcUnviewedBox")
         assert box is not None and "3" in box.text()
-        box.defaultButton().click()   # the default shows the first page nobody looked at
+        box.defaultButton().click()  # the default shows the first page nobody looked at
         wait_tasks(qtbot)
         assert status_of(catalog_home) == "completed" and qc.strip.current_seq() == 3
         QTest.keyClick(qc.strip, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -231,8 +287,7 @@ def test_qc_warns_about_unviewed_pages_before_approving(qtbot, catalog_home, tmp
 
 
 # -- 9. each role sees the other's words -----------------------------------------------------------
-def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog_home, tmp_path, zh_ui,
-                                                                  presenter_log):
+def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog_home, tmp_path, zh_ui, presenter_log):
     imported_dossier(catalog_home, tmp_path, pages=2, explanations={"missing": "第 3 页为空白背面，未扫描"})
     window = make_window(qtbot, catalog_home, "qc1")
     try:
@@ -242,7 +297,7 @@ def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog
         qc.strip.select_seq(2)
         QTest.keyClick(qc.strip, Qt.Key.Key_F9)
         dialog = qc.findChild(QDialog, "qcRescanDialog")
-        QTest.keyClick(dialog.note, Qt.Key.Key_Return)   # 17/18: no reason chosen -> the dialog says so
+        QTest.keyClick(dialog.note, Qt.Key.Key_Return)  # 17/18: no reason chosen -> the dialog says so
         assert dialog.isVisible() and dialog.message.text()
         dialog.reason.setCurrentIndex(dialog.reason.findData("wrong_orientation"))
         dialog.note.setText("倒置")
@@ -259,15 +314,16 @@ def test_qc_sees_the_clerks_explanation_and_the_clerk_the_reasons(qtbot, catalog
         qtbot.waitUntil(lambda: desk.number == SAMPLE_NUMBER and desk.return_notice.isVisibleTo(desk), timeout=5000)
         text = desk.return_notice.text()
         assert "第 2 页" in text and "方向错误：倒置" in text and "qc1" in text
-        qtbot.waitUntil(lambda: desk.strip.current_seq() == 2)   # the page QC named, ready for F6
-        assert desk.scan_button.isEnabled()   # returned dossiers are the clerk's again
+        qtbot.waitUntil(lambda: desk.strip.current_seq() == 2)  # the page QC named, ready for F6
+        assert desk.scan_button.isEnabled()  # returned dossiers are the clerk's again
     finally:
         close_window(qtbot, clerk)
 
 
 # -- 11. controls the state forbids are disabled, and say why --------------------------------------
-def test_completed_dossier_has_scanning_and_page_edits_disabled_with_the_reason(qtbot, catalog_home, tmp_path,
-                                                                                 zh_ui, presenter_log):
+def test_completed_dossier_has_scanning_and_page_edits_disabled_with_the_reason(
+    qtbot, catalog_home, tmp_path, zh_ui, presenter_log
+):
     imported_dossier(catalog_home, tmp_path, pages=3)
     window = make_window(qtbot, catalog_home, "clerk1")
     desk = window.scan_desk
@@ -280,12 +336,13 @@ def test_completed_dossier_has_scanning_and_page_edits_disabled_with_the_reason(
             assert not action.isEnabled() and "等待质检" in action.toolTip()
         desk.scan()
         wait_tasks(qtbot)
-        assert desk.operation is None and presenter().open_box is None   # no modal "not allowed"
+        assert desk.operation is None and presenter().open_box is None  # no modal "not allowed"
     finally:
         close_window(qtbot, window)
     inspector = make_window(qtbot, catalog_home, "qc1")
     try:
         from scanstation.qc import approve
+
         approve(session_for(catalog_home, "qc1"), SAMPLE_NUMBER)
         qc = inspector.qc_desk
         inspector.show_view("qc")
@@ -318,7 +375,7 @@ def test_empty_explanation_says_what_is_missing(qtbot, catalog_home, tmp_path, z
         qtbot.waitUntil(lambda: status_of(catalog_home) == "completed", timeout=10000)
         wait_tasks(qtbot)
         assert presenter_log[-1][0] == "notice" and presenter().open_box is None
-        assert QApplication.focusWidget() is desk.panel.number_edit   # ready for the next barcode
+        assert QApplication.focusWidget() is desk.panel.number_edit  # ready for the next barcode
     finally:
         close_window(qtbot, window)
 
@@ -326,6 +383,7 @@ def test_empty_explanation_says_what_is_missing(qtbot, catalog_home, tmp_path, z
 # -- 3. keys in the window: settings (admin) and the seal dialog when there is none -----------------
 def test_admin_creates_exports_and_trusts_keys_in_settings(qtbot, tmp_path, zh_ui, presenter_log):
     from tests.test_transfer_fixtures import make_archive, make_station, station_key
+
     station = make_station(tmp_path / "station")
     archive = make_archive(tmp_path / "archive")
     archive_pem = station_key(archive, tmp_path, name="archive")
@@ -347,11 +405,12 @@ def test_admin_creates_exports_and_trusts_keys_in_settings(qtbot, tmp_path, zh_u
                 dialog.create()
                 qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=30000)
                 return dialog.result()
+
             tab.run_dialog = fill_generate
             tab.generate_button.click()
             qtbot.waitUntil(lambda: tab.own.rowCount() == 1, timeout=30000)
             assert tab.own.item(0, 0).text() == "station-S01"
-            assert "指纹" in tab.own.item(0, 0).toolTip()   # the fingerprint only in the tooltip
+            assert "指纹" in tab.own.item(0, 0).toolTip()  # the fingerprint only in the tooltip
             out = tmp_path / "station-S01.pem"
             tab.choose_export_file = lambda _name: str(out)
             tab.export_button.click()
@@ -362,11 +421,16 @@ def test_admin_creates_exports_and_trusts_keys_in_settings(qtbot, tmp_path, zh_u
                 dialog.name.setText("archive")
                 dialog.file.setText(str(archive_pem))
                 return QDialog.DialogCode.Accepted
+
             tab.run_dialog = fill_trust
             tab.trust_button.click()
             qtbot.waitUntil(lambda: tab.trusted.rowCount() == 1, timeout=10000)
-            actions = [r["action"] for r in station.home.catalog.query(
-                "SELECT action FROM audit_log WHERE action LIKE 'keys.%' ORDER BY id")]
+            actions = [
+                r["action"]
+                for r in station.home.catalog.query(
+                    "SELECT action FROM audit_log WHERE action LIKE 'keys.%' ORDER BY id"
+                )
+            ]
             assert actions == ["keys.generate", "keys.export", "keys.trust"]
             assert not [e for e in presenter_log if e[0] not in ("notice",)], presenter_log
         finally:
@@ -380,6 +444,7 @@ def test_seal_dialog_offers_to_create_the_station_key(qtbot, tmp_path, zh_ui, pr
     from scanstation.ui.batch_view import KeyPassphraseDialog
     from scanstation.ui.core_api import CoreApi
     from tests.test_transfer_fixtures import make_station
+
     station = make_station(tmp_path / "station")
     try:
         for user, may in (("clerk1", False), ("admin", True)):
@@ -409,6 +474,7 @@ def test_seal_dialog_offers_to_create_the_station_key(qtbot, tmp_path, zh_ui, pr
 def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, presenter_log, monkeypatch):
     from scanstation import settings
     from scanstation.ui.core_api import CoreApi
+
     monkeypatch.setattr(CoreApi, "_devices", None)
     window = make_window(qtbot, home, "clerk1")
     desk = window.scan_desk
@@ -417,9 +483,9 @@ def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, prese
         wait_tasks(qtbot)
         ids = [desk.device_combo.itemData(i) for i in range(desk.device_combo.count())]
         assert "demo" not in ids
-        if not ids:   # no real scanner on this machine: said so, and nothing to scan with
+        if not ids:  # no real scanner on this machine: said so, and nothing to scan with
             assert desk.device_combo.currentIndex() == -1 and desk.device_combo.placeholderText() == "未找到扫描仪"
-            desk.load_devices(refresh=True)   # "Look for scanners" finds nothing: no switch to the demo scanner
+            desk.load_devices(refresh=True)  # "Look for scanners" finds nothing: no switch to the demo scanner
             qtbot.waitUntil(lambda: not desk._discovering, timeout=30000)
             wait_tasks(qtbot)
             assert desk.device_combo.count() == 0 and "未找到扫描仪" in presenter_log[-1][1]
@@ -428,17 +494,23 @@ def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, prese
         close_window(qtbot, window)
     # an administrator switches it on for training: audited, offered, marked 演示
     from tests.test_gui_fixtures import session_for as s
+
     settings.set_value(s(home, "admin"), "capture.demo_scanner", True)
-    audit = home.catalog.one("SELECT user, after FROM audit_log WHERE action = 'settings.set' AND"
-                             " object_id = 'capture.demo_scanner'")
+    audit = home.catalog.one(
+        "SELECT user, after FROM audit_log WHERE action = 'settings.set' AND object_id = 'capture.demo_scanner'"
+    )
     assert audit["user"] == "admin" and audit["after"] == "true"
     window = make_window(qtbot, home, "clerk1")
     desk = window.scan_desk
     try:
         qtbot.waitUntil(lambda: desk.device_combo.findData("demo") >= 0, timeout=30000)
-        real = [desk.device_combo.itemData(i) for i in range(desk.device_combo.count()) if desk.device_combo.itemData(i) != "demo"]
+        real = [
+            desk.device_combo.itemData(i)
+            for i in range(desk.device_combo.count())
+            if desk.device_combo.itemData(i) != "demo"
+        ]
         if real:
-            assert desk.device_combo.currentData() != "demo"   # a real scanner stays the default
+            assert desk.device_combo.currentData() != "demo"  # a real scanner stays the default
         desk.device_combo.setCurrentIndex(desk.device_combo.findData("demo"))
         assert desk.demo_mark.isVisibleTo(desk) and desk.demo_mark.text() == "演示"
     finally:
@@ -447,6 +519,7 @@ def test_demo_scanner_is_not_offered_on_a_real_station(qtbot, home, zh_ui, prese
 
 def test_demo_pages_carry_the_demo_mark():
     from scanstation.ui.page_model import is_demo_page
+
     assert is_demo_page({"device": '{"backend": "demo", "model": "Demo scanner"}'})
     assert not is_demo_page({"device": '{"backend": "sane", "id": "sane:test:0"}'})
     assert not is_demo_page({"device": None}) and not is_demo_page({"device": "not json"})
@@ -462,7 +535,9 @@ def test_lock_screen_lets_another_user_sign_in(qtbot, catalog_home, zh_ui, prese
         window.destroyed.connect(lambda *_: closed.append(True))
         dialog.switch_button.click()
         assert window.signed_out and not window.isVisible() and window._lock_dialog is None
-        assert catalog_home.catalog.one("SELECT user FROM audit_log WHERE action = 'session.sign_out'")["user"] == "clerk1"
+        assert (
+            catalog_home.catalog.one("SELECT user FROM audit_log WHERE action = 'session.sign_out'")["user"] == "clerk1"
+        )
     finally:
         close_window(qtbot, window)
 
@@ -470,19 +545,25 @@ def test_lock_screen_lets_another_user_sign_in(qtbot, catalog_home, zh_ui, prese
 # -- 15. no debug text in the Chinese window --------------------------------------------------------
 def test_messages_keep_rule_numbers_code_points_and_pids_out_of_the_window():
     from scanstation.ui.text import human_size, local_time, plain_message
+
     assert plain_message("登记 10 页，现有图像 9 页（R09/R10）。") == "登记 10 页，现有图像 9 页。"
     assert plain_message("含有“.”（U+00B7）") == "含有“.”"
     assert "pid" not in plain_message("工作目录正被另一个程序使用（pid 19018, scanstation gui）。")
-    assert plain_message("目录中没有档号 X。请先导入部门目录（scanstation catalog import）。") == \
-        "目录中没有档号 X。请先导入部门目录。"
-    assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB" and human_size(3 * 1024 ** 3) == "3.0 GB"
-    assert local_time("2026-12-06T03:04:05Z") != "2026-12-06T03:04:05Z" and "T" not in local_time("2026-12-06T03:04:05Z")
+    assert (
+        plain_message("目录中没有档号 X。请先导入部门目录（scanstation catalog import）。")
+        == "目录中没有档号 X。请先导入部门目录。"
+    )
+    assert human_size(512) == "512 B" and human_size(1536) == "1.5 KB" and human_size(3 * 1024**3) == "3.0 GB"
+    assert local_time("2026-12-06T03:04:05Z") != "2026-12-06T03:04:05Z" and "T" not in local_time(
+        "2026-12-06T03:04:05Z"
+    )
     assert local_time("2026-12-06") == "2026-12-06"
 
 
 def test_default_profiles_are_named_in_the_windows_language(qapp):
     from scanstation.ui import i18n
     from scanstation.ui.scan_desk import profile_label
+
     try:
         i18n.install("en")
         assert profile_label("标准彩色") == "Standard colour" and profile_label("my profile") == "my profile"
@@ -494,6 +575,7 @@ def test_default_profiles_are_named_in_the_windows_language(qapp):
 # -- 17. no two Alt shortcuts on one screen ------------------------------------------------------
 def _mnemonic(text: str) -> str | None:
     import re
+
     found = re.search(r"&([^&\s])", (text or "").replace("&&", ""))
     return found.group(1).upper() if found else None
 
@@ -501,6 +583,7 @@ def _mnemonic(text: str) -> str | None:
 @pytest.mark.parametrize("user, view", [("clerk1", "scan"), ("qc1", "qc"), ("admin", "settings")])
 def test_alt_shortcuts_are_unique_on_each_screen(qtbot, catalog_home, zh_ui, user, view):
     from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar
+
     window = make_window(qtbot, catalog_home, user)
     try:
         window.show_view(view)
@@ -512,9 +595,11 @@ def test_alt_shortcuts_are_unique_on_each_screen(qtbot, catalog_home, zh_ui, use
         if view != "settings":
             texts += [w.text() for w in area.findChildren(QLabel) if w.buddy() is not None and w.isVisibleTo(window)]
             texts += [w.text() for w in area.findChildren(QAbstractButton) if w.isVisibleTo(window)]
-        tabs = [window.views[view].widget(i) for i in range(window.views[view].count())] if view == "settings" else [None]
+        tabs = (
+            [window.views[view].widget(i) for i in range(window.views[view].count())] if view == "settings" else [None]
+        )
         for tab in tabs:
-            if tab is not None:   # each settings tab is a screen of its own
+            if tab is not None:  # each settings tab is a screen of its own
                 window.views[view].setCurrentWidget(tab)
                 wait_tasks(qtbot)
                 shown = [w.text() for w in tab.findChildren(QLabel) if w.buddy() is not None and w.isVisibleTo(window)]
@@ -549,14 +634,23 @@ def test_admin_switches_the_demo_scanner_on_for_training_in_settings(qtbot, home
         assert not box.isChecked()
         box.setChecked(True)
         station.save_button.click()
-        qtbot.waitUntil(lambda: home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'settings.set'"
-                                                 " AND object_id = 'capture.demo_scanner'")["n"] == 1, timeout=10000)
+        qtbot.waitUntil(
+            lambda: (
+                home.catalog.one(
+                    "SELECT count(*) n FROM audit_log WHERE action = 'settings.set'"
+                    " AND object_id = 'capture.demo_scanner'"
+                )["n"]
+                == 1
+            ),
+            timeout=10000,
+        )
         wait_tasks(qtbot)
         from scanstation import settings
+
         assert settings.get(home, "capture.demo_scanner") is True
         assert presenter_log[-1][0] == "notice"
         labels = [w.text() for w in station.findChildren(__import__("PySide6.QtWidgets", fromlist=["QLabel"]).QLabel)]
-        assert not [t for t in labels if "（R" in t or "(R" in t]   # rule numbers stay out of the window
+        assert not [t for t in labels if "（R" in t or "(R" in t]  # rule numbers stay out of the window
     finally:
         close_window(qtbot, window)
 
@@ -568,6 +662,7 @@ def test_status_texts_follow_what_is_true_now(qtbot, catalog_home, tmp_path, zh_
     try:
         qc = open_in_qc(qtbot, window)
         from scanstation.qc import approve
+
         approve(session_for(catalog_home, "qc1"), SAMPLE_NUMBER)
         qc._close_dossier()
         wait_tasks(qtbot)
@@ -582,7 +677,7 @@ def test_status_texts_follow_what_is_true_now(qtbot, catalog_home, tmp_path, zh_
         wait_tasks(qtbot)
         desk._ocr_queue_loaded(8)
         assert "OCR 队列：8" in desk.status_label.text()
-        desk._ocr_queue_loaded(0)   # OCR finished: no "OCR queue: 8" left behind
+        desk._ocr_queue_loaded(0)  # OCR finished: no "OCR queue: 8" left behind
         assert "OCR" not in desk.status_label.text() and not desk._status_timer.isActive()
         assert desk.panel.values["status"].text() == "已编目，未扫描"
     finally:
@@ -602,11 +697,11 @@ def test_search_groups_hits_by_dossier_and_keeps_the_keyboard_in_the_query(qtbot
         qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
         numbers = [h.number for h in view.model.hits]
         firsts = [n for i, n in enumerate(numbers) if i == 0 or numbers[i - 1] != n]
-        assert len(firsts) == len(set(numbers))   # each dossier's hits together
+        assert len(firsts) == len(set(numbers))  # each dossier's hits together
         shown = [view.model.data(view.model.index(i, 0)) for i in range(len(numbers))]
         assert [s for s in shown if s] == firsts
         assert QApplication.focusWidget() is view.query_edit
-        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)   # a second Enter searches again, opens nothing
+        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)  # a second Enter searches again, opens nothing
         wait_tasks(qtbot)
         assert opened == [] and window.current_view() == "search"
     finally:
@@ -617,20 +712,24 @@ def test_key_creation_refused_by_the_core_keeps_the_dialog_with_its_message(qtbo
     from scanstation.ui.core_api import CoreApi
     from scanstation.ui.settings_view import GenerateKeyDialog
     from tests.test_transfer_fixtures import make_station, station_key
+
     station = make_station(tmp_path / "station")
     try:
-        station_key(station, tmp_path, name="station-S01")   # the name is taken already
+        station_key(station, tmp_path, name="station-S01")  # the name is taken already
         before = (station.home.path / "keys" / "signing" / "station-S01.json").read_bytes()
         dialog = GenerateKeyDialog(None, CoreApi(station.s["admin"]), default_name="station-S01")
         qtbot.addWidget(dialog)
         dialog.show()
-        for text, expected in (("short", "至少需要 8 个字符"), ("long-enough-passphrase", "已存在名为 station-S01 的密钥")):
+        for text, expected in (
+            ("short", "至少需要 8 个字符"),
+            ("long-enough-passphrase", "已存在名为 station-S01 的密钥"),
+        ):
             dialog.passphrase.setText(text)
             dialog.passphrase2.setText(text)
             dialog.create()
             qtbot.waitUntil(lambda e=expected: e in dialog.message.text(), timeout=30000)
             assert dialog.isVisible() and dialog.buttons.isEnabled()
-        assert (station.home.path / "keys" / "signing" / "station-S01.json").read_bytes() == before   # never overwritten
+        assert (station.home.path / "keys" / "signing" / "station-S01.json").read_bytes() == before  # never overwritten
         dialog.name.setText("bad name/..")
         dialog.create()
         qtbot.waitUntil(lambda: "密钥名称" in dialog.message.text(), timeout=10000)

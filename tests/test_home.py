@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from scanstation.errors import HomeError
-from scanstation.home import Home, HOME_FORMAT
+from scanstation.home import HOME_FORMAT, Home
 
 
 def test_create_and_reopen(tmp_path):
@@ -52,10 +52,17 @@ def test_newer_catalog_schema_refused(tmp_path):
 
 def test_home_locked_by_another_running_station(tmp_path):
     Home.create(tmp_path / "h", "X001", "S01").close()
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys,time; from scanstation.home import Home; h=Home.open(sys.argv[1]);"
-                               " print('open', flush=True); time.sleep(30)", str(tmp_path / "h")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from scanstation.home import Home; h=Home.open(sys.argv[1]);"
+            " print('open', flush=True); time.sleep(30)",
+            str(tmp_path / "h"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(HomeError) as err:

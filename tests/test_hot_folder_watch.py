@@ -19,10 +19,10 @@ def test_hot_folder_files_complete_files_and_leaves_the_rest(home, sessions, tmp
     drop = tmp_path / "drop"
     (drop / THREE).mkdir(parents=True)
     _page(drop / THREE / "scan-0001.png")
-    (drop / THREE / "scan-0002.png.part").write_bytes(b"still being written")   # not taken
-    _page(drop / f"{THREE}_0002.png")                                           # 档号 in the name
+    (drop / THREE / "scan-0002.png.part").write_bytes(b"still being written")  # not taken
+    _page(drop / f"{THREE}_0002.png")  # 档号 in the name
     (drop / "X001-BAD").mkdir()
-    _page(drop / "X001-BAD" / "x.png")                                          # not a 档号: stays
+    _page(drop / "X001-BAD" / "x.png")  # not a 档号: stays
     lines = []
     watch = HotFolderWatch(sessions["clerk1"], drop, settle_s=0.3, report=lines.append)
     watch.run(CancelToken(), once=True, poll_s=0.1)

@@ -44,18 +44,21 @@ def test_spelling_variants_are_accepted():
     assert id_number.validate("１１０１０５１９４９１２３１００２Ｘ") == STANDARD_EXAMPLE
 
 
-@pytest.mark.parametrize("text, word", [
-    ("110105194912310", "15"),
-    ("1101051949123100", "16"),
-    ("11010519491231002Y", "X"),
-    ("00010519491231002X", "region"),
-    ("990105194912310021", "region"),
-    ("110105194902300021", "birth date"),
-    ("110105180001010021", "plausible"),
-    ("110105209901010021", "plausible"),
-    ("110105194912310021", "check character"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("110105194912310", "15"),
+        ("1101051949123100", "16"),
+        ("11010519491231002Y", "X"),
+        ("00010519491231002X", "region"),
+        ("990105194912310021", "region"),
+        ("110105194902300021", "birth date"),
+        ("110105180001010021", "plausible"),
+        ("110105209901010021", "plausible"),
+        ("110105194912310021", "check character"),
+        ("", "empty"),
+    ],
+)
 def test_invalid_numbers_say_why(text, word):
     why = id_number.problem(text, today=date(2025, 1, 1))
     assert why is not None and word in why[0] and why[1]
@@ -77,7 +80,7 @@ def test_generated_numbers_agree_with_the_recursive_form(value):
 @given(valid_ids, st.integers(0, 16), st.integers(0, 9))
 def test_every_single_digit_error_is_caught(value, position, digit):
     assume(value[position] != str(digit))
-    wrong = value[:position] + str(digit) + value[position + 1:]
+    wrong = value[:position] + str(digit) + value[position + 1 :]
     assert not id_number.is_valid(wrong, today=date(2025, 1, 1))
 
 
@@ -86,7 +89,7 @@ def test_every_single_digit_error_is_caught(value, position, digit):
 def test_every_adjacent_transposition_is_caught(value, position):
     a, b = value[position], value[position + 1]
     assume(a != b)
-    wrong = value[:position] + b + a + value[position + 2:]
+    wrong = value[:position] + b + a + value[position + 2 :]
     assert not id_number.is_valid(wrong, today=date(2025, 1, 1))
 
 

@@ -30,8 +30,6 @@ THREE = "X001-ZY·DJ·2024·D100-0001-001"
 GRAY = ScanProfile("测试灰度", mode="gray")
 
 
-
-
 @pytest.fixture(autouse=True)
 def _forget_keys(home):
     yield
@@ -39,9 +37,11 @@ def _forget_keys(home):
 
 
 def _page_rows(home, number=THREE):
-    return home.catalog.query("SELECT p.seq, p.file_name, p.bytes, p.sha256, p.sm3 FROM pages p JOIN dossiers d"
-                              " ON d.id = p.dossier_id WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq",
-                              (number,))
+    return home.catalog.query(
+        "SELECT p.seq, p.file_name, p.bytes, p.sha256, p.sm3 FROM pages p JOIN dossiers d"
+        " ON d.id = p.dossier_id WHERE d.number = ? AND p.state = 'active' ORDER BY p.seq",
+        (number,),
+    )
 
 
 def _scan(home, sessions, pipeline, n):
@@ -57,13 +57,14 @@ def _protect_images(home, sessions):
 def test_r40_images_encrypted_at_rest_through_capture_rotation_and_fixity(home, sessions, pipeline):
     import_catalog(sessions["clerk1"], resource("sample-catalog.xlsx"))
     _scan(home, sessions, pipeline, 2)
-    plain_before = {r["file_name"]: ImageStore(home.path).path(THREE, r["file_name"]).read_bytes()
-                    for r in _page_rows(home)}
+    plain_before = {
+        r["file_name"]: ImageStore(home.path).path(THREE, r["file_name"]).read_bytes() for r in _page_rows(home)
+    }
     result = _protect_images(home, sessions)
     assert result["files_encrypted"] == 2 and result["files_already_encrypted"] == 0
     assert protection.status(home)["images_encrypted"] is True
 
-    _scan(home, sessions, pipeline, 1)    # written encrypted from the start
+    _scan(home, sessions, pipeline, 1)  # written encrypted from the start
     rows = _page_rows(home)
     assert [r["seq"] for r in rows] == [1, 2, 3]
     store = protection.image_store(home)
@@ -73,7 +74,7 @@ def test_r40_images_encrypted_at_rest_through_capture_rotation_and_fixity(home, 
         with pytest.raises(UnidentifiedImageError):
             Image.open(io.BytesIO(blob))
         plain = store.read_bytes(THREE, r["file_name"])
-        assert plain.startswith(b"\xff\xd8")     # the catalog's checksums are those of the plain image (R22)
+        assert plain.startswith(b"\xff\xd8")  # the catalog's checksums are those of the plain image (R22)
         assert (len(plain), *digests(plain)) == (r["bytes"], r["sha256"], r["sm3"])
         if r["file_name"] in plain_before:
             assert plain == plain_before[r["file_name"]]
@@ -83,7 +84,7 @@ def test_r40_images_encrypted_at_rest_through_capture_rotation_and_fixity(home, 
     blob = store.path(THREE, rotated["file_name"]).read_bytes()
     assert is_encrypted_file(blob)
     with Image.open(io.BytesIO(store.read_bytes(THREE, rotated["file_name"]))) as im:
-        assert im.width > im.height          # portrait A4 turned to landscape
+        assert im.width > im.height  # portrait A4 turned to landscape
     kept = [p for p in (home.path / "originals").rglob("*") if p.is_file()]
     assert kept and all(is_encrypted_file(k.read_bytes()) for k in kept)
 
@@ -107,7 +108,7 @@ def test_r40_conversion_is_resumable_and_locked_store_refuses_writes(home, sessi
     protection.enable(sessions["admin"], PASSPHRASE)
     key = protection.unlocked_key(home)
     first = ImageStore(home.path).path(THREE, _page_rows(home)[0]["file_name"])
-    first.write_bytes(key.encrypt_file_bytes(first.read_bytes()))     # as if a conversion stopped after one file
+    first.write_bytes(key.encrypt_file_bytes(first.read_bytes()))  # as if a conversion stopped after one file
     result = protection.enable_images(sessions["admin"])
     assert (result["files_encrypted"], result["files_already_encrypted"]) == (1, 1)
     assert protection.enable_images(sessions["admin"])["files_encrypted"] == 0
@@ -115,7 +116,7 @@ def test_r40_conversion_is_resumable_and_locked_store_refuses_writes(home, sessi
 
     protection.forget(home)
     with pytest.raises(Refused):
-        _scan(home, sessions, pipeline, 1)       # said before the first page
+        _scan(home, sessions, pipeline, 1)  # said before the first page
     assert [r["seq"] for r in _page_rows(home)] == [1, 2]
 
     # the key is forgotten while pages arrive (an idle lock): they stay spooled, nothing half-written,
@@ -129,7 +130,7 @@ def test_r40_conversion_is_resumable_and_locked_store_refuses_writes(home, sessi
     assert [r["seq"] for r in _page_rows(home)] == [1, 2]
     assert not list((home.path / "images").rglob("*.part"))
     spooled = [f for f in (home.path / "spool").rglob("page-*") if f.suffix != ".json"]
-    assert spooled      # the page that could not be stored is kept; the device was stopped after it
+    assert spooled  # the page that could not be stored is kept; the device was stopped after it
     protection.remember(home, key)
     capture.recover()
     rows = _page_rows(home)
@@ -174,6 +175,7 @@ def test_r39_r40_backup_of_encrypted_home_restores_byte_for_byte(home, sessions,
         assert copy.read_bytes() == original.read_bytes() and is_encrypted_file(copy.read_bytes())
 
     from scanstation.home import Home
+
     restored = Home.open(target)
     try:
         protection.remember(restored, protection.unlock(restored, PASSPHRASE))
@@ -188,6 +190,7 @@ def test_r40_gui_thumbnail_decodes_encrypted_page(home, sessions, pipeline, qapp
     from PySide6.QtCore import QSize
 
     from scanstation.ui.page_model import decode_thumbnail
+
     import_catalog(sessions["clerk1"], resource("sample-catalog.xlsx"))
     _protect_images(home, sessions)
     _scan(home, sessions, pipeline, 1)
@@ -195,15 +198,20 @@ def test_r40_gui_thumbnail_decodes_encrypted_page(home, sessions, pipeline, qapp
     image = decode_thumbnail(path, QSize(120, 170))
     assert not image.isNull() and image.height() <= 170 and image.width() <= 120
     protection.forget(home)
-    assert decode_thumbnail(path, QSize(120, 170)).isNull()     # locked: no picture, no crash
+    assert decode_thumbnail(path, QSize(120, 170)).isNull()  # locked: no picture, no crash
 
 
 def _cli(home, *args, env_extra=None):
     env = dict(os.environ, SCANSTATION_HOME=str(home.path), SCANSTATION_PASSWORD=PASSWORD, **(env_extra or {}))
     env.pop("SCANSTATION_PROTECT_PASSPHRASE", None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "scanstation.cli.main", "--home", str(home.path), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scanstation.cli.main", "--home", str(home.path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_r40_cli_protect_images_and_locked_message(home, sessions, pipeline):
@@ -228,7 +236,9 @@ def test_r40_cli_protect_images_and_locked_message(home, sessions, pipeline):
 
 def test_r40_archive_room_stores_received_images_encrypted(tmp_path):
     from scanstation.transfer import outbox, receive
-    from tests.test_transfer_fixtures import PASSPHRASE as KEY_PASSPHRASE, make_world
+    from tests.test_transfer_fixtures import PASSPHRASE as KEY_PASSPHRASE
+    from tests.test_transfer_fixtures import make_world
+
     world = make_world(tmp_path)
     archive = world.archive.home
     try:
@@ -236,8 +246,9 @@ def test_r40_archive_room_stores_received_images_encrypted(tmp_path):
         protection.enable_images(world.archive.s["admin"])
         (tmp_path / "share").mkdir()
         sent = outbox.send(world.station.s["clerk1"], "X001-2024-001", tmp_path / "share")["path"]
-        result = receive.receive(world.archive.s["archivist1"], sent, decision="accept", passphrase=KEY_PASSPHRASE,
-                                 out_dir=tmp_path / "back")
+        result = receive.receive(
+            world.archive.s["archivist1"], sent, decision="accept", passphrase=KEY_PASSPHRASE, out_dir=tmp_path / "back"
+        )
         assert result["decision"] == "accepted"
         files = [p for p in (archive.path / "images").rglob("*") if p.is_file()]
         assert len(files) == 7 and all(is_encrypted_file(p.read_bytes()) for p in files)
@@ -254,7 +265,9 @@ def test_r31_r40_sealed_package_of_an_encrypted_station_is_plain_and_valid(tmp_p
     import bagit as bagit_python
 
     from scanstation.transfer import batches, seal
-    from tests.test_transfer_fixtures import PASSPHRASE as KEY_PASSPHRASE, make_station, station_key
+    from tests.test_transfer_fixtures import PASSPHRASE as KEY_PASSPHRASE
+    from tests.test_transfer_fixtures import make_station, station_key
+
     station = make_station(tmp_path / "station")
     home = station.home
     try:
@@ -279,7 +292,7 @@ def test_r31_r40_sealed_package_of_an_encrypted_station_is_plain_and_valid(tmp_p
         assert "decrypt" in batches.get(home.catalog, batch["batch_id"])["details"]["placement"]
         images = list(Path(sealed["package"]).rglob("*.jpg"))
         assert len(images) == 7 and all(p.read_bytes().startswith(b"\xff\xd8") for p in images)
-        bagit_python.Bag(str(sealed["package"])).validate()   # an independent checker of every digest
+        bagit_python.Bag(str(sealed["package"])).validate()  # an independent checker of every digest
     finally:
         protection.forget(home)
         station.close()

@@ -34,8 +34,11 @@ while True:
 def _home_with_dossier(path):
     h = Home.create(path, "X001", "S01")
     with h.catalog.write() as conn:
-        conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at)"
-                     " VALUES (?, 'X001', 2024, 'D100', ?, ?)", (NUMBER, now_iso(), now_iso()))
+        conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at)"
+            " VALUES (?, 'X001', 2024, 'D100', ?, ?)",
+            (NUMBER, now_iso(), now_iso()),
+        )
     return h
 
 
@@ -58,8 +61,10 @@ def test_reconcile_quarantines_orphans_and_reports_missing(tmp_path):
     (store.dossier_dir(NUMBER) / f"{NUMBER}-0003.jpg.part").write_bytes(b"half")
     with h.catalog.write() as conn:
         for seq, name in [(1, kept.path.name), (4, f"{NUMBER}-0004.jpg")]:
-            conn.execute("INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
-                         (did, seq, name, now_iso()))
+            conn.execute(
+                "INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
+                (did, seq, name, now_iso()),
+            )
     report = store.reconcile(h.catalog)
     assert report.orphan_files == [f"{NUMBER}/{NUMBER}-0002.jpg"]
     assert report.partial_files == [f"{NUMBER}/{NUMBER}-0003.jpg.part"]
@@ -76,8 +81,9 @@ def test_kill9_between_image_write_and_commit_leaves_consistent_home(tmp_path):
     h.close()
     rng = random.Random(7)
     for trial in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "h"), NUMBER],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path / "h"), NUMBER], stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.4))
         os.kill(proc.pid, signal.SIGKILL)

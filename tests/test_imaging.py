@@ -185,8 +185,15 @@ def test_r09_blank_backs_found_and_text_pages_not_blank(plan):
 
 
 def test_r09_a_few_lines_of_text_are_not_blank():
-    spec = PageSpec("X1", 2, back=True, binding_holes=2, skew_deg=1.2, seed=5,
-                    lines=("备注：经办人已核对缴费记录，与系统数据一致。", "复印件与原件一致。"))
+    spec = PageSpec(
+        "X1",
+        2,
+        back=True,
+        binding_holes=2,
+        skew_deg=1.2,
+        seed=5,
+        lines=("备注：经办人已核对缴费记录，与系统数据一致。", "复印件与原件一致。"),
+    )
     img, truth = render_page(spec)
     assert not truth.blank
     assert not detect_blank(analyse(img, DPI)).blank
@@ -201,8 +208,9 @@ def test_r09_page_fed_twice_is_a_duplicate_and_different_pages_are_not():
     for prev, cur in zip(pages, pages[1:]):
         assert duplicate_of_previous(prev.signature, cur.signature) < DUPLICATE_THRESHOLD
     for spec, page in zip(specs[:3], pages[:3]):
-        again = dataclasses.replace(spec, seed=spec.seed + 1000, skew_deg=spec.skew_deg + 0.7,
-                                    shift_mm=(2.0, -1.5), noise=0.3)
+        again = dataclasses.replace(
+            spec, seed=spec.seed + 1000, skew_deg=spec.skew_deg + 0.7, shift_mm=(2.0, -1.5), noise=0.3
+        )
         second = process_page(render_page(again)[0], previous_signature=page.signature)
         assert "duplicate" in second.flags
         assert second.metrics["duplicate_score"] >= DUPLICATE_THRESHOLD
@@ -322,6 +330,7 @@ def test_spooled_pnm_page_is_processed_like_the_image_and_a_cut_off_file_is_refu
 
 def test_duplicate_alignment_same_with_and_without_opencv():
     from scanstation.imaging import analysis
+
     specs = demo_plan(FIELDS, pages=2, seed=24)
     first = process_page(render_page(specs[0])[0]).signature
     again = dataclasses.replace(specs[0], seed=specs[0].seed + 7, skew_deg=specs[0].skew_deg - 0.5, shift_mm=(1.0, 1.0))

@@ -27,18 +27,21 @@ import pytest
 
 pytestmark = [
     pytest.mark.packaging,
-    pytest.mark.skipif(os.environ.get("SCANSTATION_TEST_PACKAGING") != "1",
-                       reason="packaging test: set SCANSTATION_TEST_PACKAGING=1 to build and install the .deb"),
+    pytest.mark.skipif(
+        os.environ.get("SCANSTATION_TEST_PACKAGING") != "1",
+        reason="packaging test: set SCANSTATION_TEST_PACKAGING=1 to build and install the .deb",
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = "/usr/bin/scanstation"
 PASSWORD = "packaged-pass-1"
-NUMBER = "X001-ZY·DJ·2024·Y-0001-001"   # first dossier of resources/sample-catalog.xlsx
+NUMBER = "X001-ZY·DJ·2024·Y-0001-001"  # first dossier of resources/sample-catalog.xlsx
 
 
 def _version() -> str:
     from scanstation import __version__
+
     return __version__
 
 
@@ -59,8 +62,10 @@ def deb() -> Path:
     return path
 
 
-SMALL_FILES = ("/usr/share/applications/scanstation.desktop",
-               *(f"/usr/share/icons/hicolor/{s}x{s}/apps/scanstation.png" for s in (48, 128, 256)))
+SMALL_FILES = (
+    "/usr/share/applications/scanstation.desktop",
+    *(f"/usr/share/icons/hicolor/{s}x{s}/apps/scanstation.png" for s in (48, 128, 256)),
+)
 
 
 @pytest.fixture(scope="session")
@@ -100,11 +105,13 @@ def clean_env(home: Path, lang: str = "C.UTF-8", **extra) -> dict:
 
 
 def run_installed(args, home: Path, timeout=600, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([PROGRAM, *args], env=clean_env(home, **extra), cwd=home, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [PROGRAM, *args], env=clean_env(home, **extra), cwd=home, capture_output=True, text=True, timeout=timeout
+    )
 
 
 # ---- the package as built -------------------------------------------------------------------------
+
 
 def test_control_file_names_version_architecture_and_runtime_dependencies(deb):
     info = subprocess.run(["dpkg-deb", "-I", str(deb)], capture_output=True, text=True, check=True).stdout
@@ -117,11 +124,22 @@ def test_control_file_names_version_architecture_and_runtime_dependencies(deb):
     assert fields["Package"] == "scanstation"
     assert fields["Version"] == _version()
     assert fields["Architecture"] == arch
-    assert int(fields["Installed-Size"]) > 50_000        # KiB: the bundle, not an empty tree
+    assert int(fields["Installed-Size"]) > 50_000  # KiB: the bundle, not an empty tree
     depends = [d.strip() for d in fields["Depends"].split(",")]
-    for required in ("libsane1", "tesseract-ocr", "tesseract-ocr-chi-sim", "tesseract-ocr-osd",
-                     "fonts-wqy-zenhei | fonts-noto-cjk", "libegl1", "libgl1", "libxkbcommon0",
-                     "libxkbcommon-x11-0", "libxcb-cursor0", "libfontconfig1", "libdbus-1-3"):
+    for required in (
+        "libsane1",
+        "tesseract-ocr",
+        "tesseract-ocr-chi-sim",
+        "tesseract-ocr-osd",
+        "fonts-wqy-zenhei | fonts-noto-cjk",
+        "libegl1",
+        "libgl1",
+        "libxkbcommon0",
+        "libxkbcommon-x11-0",
+        "libxcb-cursor0",
+        "libfontconfig1",
+        "libdbus-1-3",
+    ):
         assert required in depends, f"{required} missing from Depends: {depends}"
     assert any(d.startswith("libc6 (>= 2.") for d in depends), depends
     # Every Depends entry names a package this machine knows (no typo that would make the .deb uninstallable).
@@ -137,7 +155,7 @@ def test_package_tree_has_program_menu_entry_icons_and_resources(deb_tree):
     assert link.issym() and link.linkname == "/opt/scanstation/scanstation"
     program = files["/opt/scanstation/scanstation"]
     assert program.isfile() and program.mode & 0o111
-    assert files["/opt/scanstation/scanstation"].uname == "root"          # --root-owner-group
+    assert files["/opt/scanstation/scanstation"].uname == "root"  # --root-owner-group
     for size in (48, 128, 256):
         assert files[f"/usr/share/icons/hicolor/{size}x{size}/apps/scanstation.png"].isfile()
     assert files["/usr/share/icons/hicolor/scalable/apps/scanstation.svg"].isfile()
@@ -164,14 +182,16 @@ def test_desktop_entry_and_icon_sizes(deb_tree, tmp_path):
         check = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
     from PIL import Image
+
     for size in (48, 128, 256):
         png = contents[f"/usr/share/icons/hicolor/{size}x{size}/apps/scanstation.png"]
         with Image.open(io.BytesIO(png)) as image:
             assert image.size == (size, size) and image.mode == "RGBA"
-            assert image.getchannel("A").getextrema() == (0, 255)   # drawn, with a transparent surround
+            assert image.getchannel("A").getextrema() == (0, 255)  # drawn, with a transparent surround
 
 
 # ---- the installed program, from a clean environment ----------------------------------------------
+
 
 def test_installed_program_reports_its_version(installed, tmp_path):
     proc = run_installed(["--version"], tmp_path)
@@ -184,6 +204,7 @@ def test_installed_program_has_every_command_of_the_source_tree(installed, tmp_p
     # would silently lose its commands.
     from scanstation.cli.main import build_parser
     from scanstation.i18n import set_language
+
     set_language("en")
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -205,7 +226,7 @@ def test_installed_program_scans_a_dossier_with_the_demo_scanner(installed, tmp_
     steps = [
         ["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"],
         ["--user", "admin", "user", "add", "zhang", "--role", "clerk"],
-        ["--user", "admin", "training", "on"],   # the demo scanner serves a station in training only
+        ["--user", "admin", "training", "on"],  # the demo scanner serves a station in training only
         ["--user", "zhang", "catalog", "import", "/opt/scanstation/_internal/resources/sample-catalog.xlsx"],
         ["--user", "zhang", "scan", NUMBER, "--device", "demo", "--pages", "3"],
     ]
@@ -226,12 +247,14 @@ def test_installed_program_scans_a_dossier_with_the_demo_scanner(installed, tmp_
 def test_installed_program_reads_scanned_pages_with_the_system_tesseract(installed, tmp_path):
     home = tmp_path / "station"
     env = {"SCANSTATION_HOME": str(home), "SCANSTATION_NEW_PASSWORD": PASSWORD, "SCANSTATION_PASSWORD": PASSWORD}
-    for args in (["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"],
-                 ["--user", "admin", "user", "add", "zhang", "--role", "clerk"],
-                 ["--user", "admin", "training", "on"],
-                 ["--user", "zhang", "catalog", "import", "/opt/scanstation/_internal/resources/sample-catalog.xlsx"],
-                 ["--user", "zhang", "scan", NUMBER, "--device", "demo", "--pages", "1"],
-                 ["--user", "zhang", "ocr", "--wait", "--workers", "1"]):
+    for args in (
+        ["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"],
+        ["--user", "admin", "user", "add", "zhang", "--role", "clerk"],
+        ["--user", "admin", "training", "on"],
+        ["--user", "zhang", "catalog", "import", "/opt/scanstation/_internal/resources/sample-catalog.xlsx"],
+        ["--user", "zhang", "scan", NUMBER, "--device", "demo", "--pages", "1"],
+        ["--user", "zhang", "ocr", "--wait", "--workers", "1"],
+    ):
         proc = run_installed(args, tmp_path, **env)
         assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
     # Every demo page carries the agency's name (…社会保险事业管理中心): a hit on page 1 comes from its OCR text.
@@ -247,7 +270,7 @@ def test_installed_demo_command_builds_a_demo_station(installed, tmp_path):
     assert "Traceback" not in proc.stderr
     result = json.loads(proc.stdout)
     assert result["ok"] is True, result
-    for key in ("station_home", "archive_home"):      # the demo makes a station and an archive room
+    for key in ("station_home", "archive_home"):  # the demo makes a station and an archive room
         folder = Path(result[key])
         assert (folder / "station.json").is_file() and (folder / "catalog.sqlite").is_file(), key
         verify = run_installed(["--home", str(folder), "audit", "verify"], tmp_path)
@@ -260,10 +283,15 @@ def test_installed_window_starts_on_an_x_server(installed, tmp_path):
     if not shutil.which("xvfb-run"):
         pytest.skip("xvfb-run is not installed")
     env = clean_env(tmp_path, lang="zh_CN.UTF-8")
-    proc = subprocess.Popen(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", PROGRAM, "--home",
-                             str(tmp_path / "new-station")],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", PROGRAM, "--home", str(tmp_path / "new-station")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         time.sleep(12)
         alive = proc.poll() is None

@@ -28,12 +28,22 @@ KNOWN_VIOLATIONS = {
 
 #: Modules inside today's import cycles; a cycle through any other module is new.
 KNOWN_CYCLE_MODULES = {
-    "scanstation.custody.personal_data", "scanstation.custody.protection", "scanstation.custody.search_sync",
-    "scanstation.home", "scanstation.search", "scanstation.storage.catalog",
-    "scanstation.devices", "scanstation.devices.base", "scanstation.devices.demo_backend",
-    "scanstation.devices.folder_backend", "scanstation.devices.sane_backend", "scanstation.devices.sane_worker",
+    "scanstation.custody.personal_data",
+    "scanstation.custody.protection",
+    "scanstation.custody.search_sync",
+    "scanstation.home",
+    "scanstation.search",
+    "scanstation.storage.catalog",
+    "scanstation.devices",
+    "scanstation.devices.base",
+    "scanstation.devices.demo_backend",
+    "scanstation.devices.folder_backend",
+    "scanstation.devices.sane_backend",
+    "scanstation.devices.sane_worker",
     "scanstation.devices.twain_backend",
-    "scanstation.imaging", "scanstation.imaging.pipeline", "scanstation.imaging.pool",
+    "scanstation.imaging",
+    "scanstation.imaging.pipeline",
+    "scanstation.imaging.pool",
 }
 
 
@@ -48,10 +58,17 @@ def test_no_new_import_cycle():
 
 
 def test_checker_finds_a_cycle_and_an_upward_import():
-    g = {"scanstation.a": {"scanstation.b"}, "scanstation.b": {"scanstation.a"},
-         "scanstation.storage.x": {"scanstation.capture"}, "scanstation.capture": set(),
-         "scanstation.pages": {"PySide6", "scanstation.cli.main"}, "scanstation.cli.main": set()}
+    g = {
+        "scanstation.a": {"scanstation.b"},
+        "scanstation.b": {"scanstation.a"},
+        "scanstation.storage.x": {"scanstation.capture"},
+        "scanstation.capture": set(),
+        "scanstation.pages": {"PySide6", "scanstation.cli.main"},
+        "scanstation.cli.main": set(),
+    }
     assert import_check.cycles(g) == [["scanstation.a", "scanstation.b"]]
     assert set(import_check.layer_violations(g)) == {
-        "scanstation.storage.x -> scanstation.capture", "scanstation.pages -> PySide6",
-        "scanstation.pages -> scanstation.cli.main"}
+        "scanstation.storage.x -> scanstation.capture",
+        "scanstation.pages -> PySide6",
+        "scanstation.pages -> scanstation.cli.main",
+    }

@@ -50,12 +50,22 @@ def home(tmp_path):
 def add_dossier(home: Home, number: str = NUMBER) -> int:
     now = now_iso()
     with home.catalog.write() as conn:
-        return conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at) "
-                            "VALUES (?, 'X001', 2024, 'D100', ?, ?)", (number, now, now)).lastrowid
+        return conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, retention, created_at, updated_at) "
+            "VALUES (?, 'X001', 2024, 'D100', ?, ?)",
+            (number, now, now),
+        ).lastrowid
 
 
-def add_page(home: Home, dossier_id: int, seq: int, number: str = NUMBER, lines=None, content: bytes | None = None,
-             state: str = "active") -> int:
+def add_page(
+    home: Home,
+    dossier_id: int,
+    seq: int,
+    number: str = NUMBER,
+    lines=None,
+    content: bytes | None = None,
+    state: str = "active",
+) -> int:
     file_name = f"{number}-{seq:04d}.jpg"
     path = page_image_path(home.path, number, file_name)
     if content is not None:
@@ -64,8 +74,10 @@ def add_page(home: Home, dossier_id: int, seq: int, number: str = NUMBER, lines=
     elif lines:
         render_page(path, lines)
     with home.catalog.write() as conn:
-        page_id = conn.execute("INSERT INTO pages(dossier_id, seq, state, file_name, dpi, created_at) "
-                               "VALUES (?, ?, ?, ?, 300, ?)", (dossier_id, seq, state, file_name, now_iso())).lastrowid
+        page_id = conn.execute(
+            "INSERT INTO pages(dossier_id, seq, state, file_name, dpi, created_at) VALUES (?, ?, ?, ?, 300, ?)",
+            (dossier_id, seq, state, file_name, now_iso()),
+        ).lastrowid
         enqueue(conn, page_id)
     return page_id
 
@@ -82,9 +94,14 @@ def test_check_tesseract_is_ready_and_names_missing_language():
 
 def test_text_from_tsv_rebuilds_lines_and_removes_spaces_between_cjk():
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
-    rows = [("1", "1", "1", "1", "1", "90.0", "社会"), ("1", "1", "1", "1", "2", "80.0", "保"),
-            ("1", "1", "1", "1", "3", "70.0", "险"), ("1", "1", "1", "2", "1", "95.0", "ID"),
-            ("1", "1", "1", "2", "2", "85.0", "110101199003071234"), ("1", "2", "1", "1", "1", "-1", " ")]
+    rows = [
+        ("1", "1", "1", "1", "1", "90.0", "社会"),
+        ("1", "1", "1", "1", "2", "80.0", "保"),
+        ("1", "1", "1", "1", "3", "70.0", "险"),
+        ("1", "1", "1", "2", "1", "95.0", "ID"),
+        ("1", "1", "1", "2", "2", "85.0", "110101199003071234"),
+        ("1", "2", "1", "1", "1", "-1", " "),
+    ]
     tsv = "\n".join([header] + ["5\t" + "\t".join(r[:5]) + "\t0\t0\t1\t1\t" + r[5] + "\t" + r[6] for r in rows])
     text, confidence, words = tesseract.text_from_tsv(tsv)
     assert text == "社会保险\nID 110101199003071234"
@@ -105,7 +122,7 @@ def test_ocr_of_generated_chinese_page_finds_its_phrases(tmp_path, engine):
 @pytest.mark.parametrize("engine", engines.ENGINES)
 def test_ocr_refuses_non_image_and_missing_files(tmp_path, engine):
     bad = tmp_path / "bad.jpg"
-    bad.write_text("/etc/passwd\n")   # tesseract would read this as a list of image paths
+    bad.write_text("/etc/passwd\n")  # tesseract would read this as a list of image paths
     with pytest.raises(tesseract.OcrError) as info:
         engines.read_page(bad, engine)
     assert "not an image" in info.value.en and "不是图像文件" in info.value.zh
@@ -118,7 +135,9 @@ def test_ocr_refuses_non_image_and_missing_files(tmp_path, engine):
 
 
 def test_page_image_path_refuses_names_that_leave_the_store(tmp_path):
-    assert page_image_path(tmp_path, NUMBER, NUMBER + "-0001.jpg") == tmp_path / "images" / NUMBER / (NUMBER + "-0001.jpg")
+    assert page_image_path(tmp_path, NUMBER, NUMBER + "-0001.jpg") == tmp_path / "images" / NUMBER / (
+        NUMBER + "-0001.jpg"
+    )
     with pytest.raises(InvalidInput):
         page_image_path(tmp_path, NUMBER, "../../catalog.sqlite")
 
@@ -127,11 +146,11 @@ def test_queue_corrupt_page_is_failed_and_does_not_block_the_next(home):
     d = add_dossier(home)
     good1 = add_page(home, d, 1, lines=["养老保险 缴费基数 档案管理"])
     corrupt = add_page(home, d, 2, content=b"\xff\xd8\xff\xe0" + b"\x00garbage" * 50)  # JPEG header, broken body
-    missing = add_page(home, d, 3)   # no image file at all
+    missing = add_page(home, d, 3)  # no image file at all
     good2 = add_page(home, d, 4, lines=["社会保险参保人员登记表"])
     seen = []
     stats = OcrRunner(home, workers=2, timeout_s=60, max_attempts=2).run_until_empty(progress=seen.append)
-    assert (stats.done, stats.failed) == (2, 4)   # two bad pages, each tried twice
+    assert (stats.done, stats.failed) == (2, 4)  # two bad pages, each tried twice
     for page_id in (corrupt, missing):
         row = text_row(home, page_id)
         assert row["status"] == "failed" and row["attempts"] == 2 and row["error"]
@@ -164,7 +183,7 @@ def test_queue_timeout_is_failed_then_retried_until_max_attempts(home):
 def test_queue_rows_left_running_by_a_crash_are_picked_up_again(home):
     d = add_dossier(home)
     page = add_page(home, d, 1, lines=["社会保险参保人员登记表", "档案管理"])
-    with home.catalog.write() as conn:   # what a station killed in the middle of OCR leaves behind
+    with home.catalog.write() as conn:  # what a station killed in the middle of OCR leaves behind
         conn.execute("UPDATE page_text SET status = 'running' WHERE page_id = ?", (page,))
     assert OcrRunner(home, workers=1).pending() == 0
     stats = OcrRunner(home, workers=1, timeout_s=60).run_until_empty()
@@ -206,9 +225,12 @@ def test_cli_ocr_status_and_wait(home, monkeypatch, capsys):
 
     from scanstation.cli.main import main as cli_main
     from scanstation.users import hash_password
+
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('qc1', 'qc', ?, ?)",
-                     (hash_password("secret-pass"), now_iso()))
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('qc1', 'qc', ?, ?)",
+            (hash_password("secret-pass"), now_iso()),
+        )
     d = add_dossier(home)
     add_page(home, d, 1, lines=["社会保险参保人员登记表", "档案管理"])
     monkeypatch.setenv("SCANSTATION_PASSWORD", "secret-pass")

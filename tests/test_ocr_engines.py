@@ -23,8 +23,14 @@ HAN = "\u4e00-\u9fff"
 
 
 def form(tmp_path, name="f.jpg", **kw):
-    spec = FormSpec(seed=kw.pop("seed", 11), dpi=kw.pop("dpi", 200), style=kw.pop("style", "hei"),
-                    size_pt=kw.pop("size_pt", 12), noise=kw.pop("noise", 0.2), **kw)
+    spec = FormSpec(
+        seed=kw.pop("seed", 11),
+        dpi=kw.pop("dpi", 200),
+        style=kw.pop("style", "hei"),
+        size_pt=kw.pop("size_pt", 12),
+        noise=kw.pop("noise", 0.2),
+        **kw,
+    )
     img, truth = render_form(spec)
     path = tmp_path / name
     img.save(path, "JPEG", quality=spec.jpeg_quality, dpi=(spec.dpi, spec.dpi))
@@ -34,9 +40,12 @@ def form(tmp_path, name="f.jpg", **kw):
 def add_dossier(home, number=NUMBER, status="cataloged", year=2024):
     now = now_iso()
     with home.catalog.write() as conn:
-        return conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, status, scanned_by, "
-                            "completed_by, created_at, updated_at) VALUES (?, 'X001', ?, 'D100', ?, 'clerk1', "
-                            "'clerk1', ?, ?)", (number, year, status, now, now)).lastrowid
+        return conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, retention, status, scanned_by, "
+            "completed_by, created_at, updated_at) VALUES (?, 'X001', ?, 'D100', ?, 'clerk1', "
+            "'clerk1', ?, ?)",
+            (number, year, status, now, now),
+        ).lastrowid
 
 
 def add_page(home, dossier_id, seq, source, number=NUMBER, queue=True):
@@ -45,8 +54,10 @@ def add_page(home, dossier_id, seq, source, number=NUMBER, queue=True):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(source.read_bytes())
     with home.catalog.write() as conn:
-        page_id = conn.execute("INSERT INTO pages(dossier_id, seq, file_name, dpi, created_at) VALUES (?, ?, ?, 200, ?)",
-                               (dossier_id, seq, file_name, now_iso())).lastrowid
+        page_id = conn.execute(
+            "INSERT INTO pages(dossier_id, seq, file_name, dpi, created_at) VALUES (?, ?, ?, 200, ?)",
+            (dossier_id, seq, file_name, now_iso()),
+        ).lastrowid
         if queue:
             enqueue(conn, page_id)
     return page_id
@@ -62,15 +73,15 @@ def plain(text):
 
 # -- choosing an engine -------------------------------------------------------------------------
 def test_auto_engine_chooses_by_memory_and_cores():
-    gib = 1024 ** 3
-    assert engines.auto_engine(memory=8 * gib, cores=2, rapidocr_ok=True) == "rapidocr"   # 8 GB desktop
+    gib = 1024**3
+    assert engines.auto_engine(memory=8 * gib, cores=2, rapidocr_ok=True) == "rapidocr"  # 8 GB desktop
     assert engines.auto_engine(memory=4 * gib, cores=4, rapidocr_ok=True) == "tesseract"  # no room beside the window
     assert engines.auto_engine(memory=16 * gib, cores=1, rapidocr_ok=True) == "tesseract"
     assert engines.auto_engine(memory=16 * gib, cores=8, rapidocr_ok=False) == "tesseract"
     assert engines.workers_for("rapidocr", memory=8 * gib, cores=2) == 2
     assert engines.workers_for("rapidocr", memory=int(5.5 * gib), cores=4) == 1
     assert engines.auto_engine(memory=int(4.5 * gib), cores=2, rapidocr_ok=True) == "tesseract"
-    assert engines.workers_for("rapidocr", memory=2 * gib, cores=4) == 1     # at least one
+    assert engines.workers_for("rapidocr", memory=2 * gib, cores=4) == 1  # at least one
     assert engines.workers_for("tesseract", memory=2 * gib, cores=4) == 4
 
 
@@ -85,10 +96,10 @@ def test_unknown_engine_is_a_clear_error_in_both_languages(home):
     assert OcrRunner(home).engine == "tesseract"
 
 
-
 def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
     from scanstation import settings
     from scanstation.errors import InvalidInput
+
     with pytest.raises(InvalidInput) as info:
         settings.set_value(sessions["admin"], "ocr.engine", "rapid")
     assert "tesseract, rapidocr, auto" in info.value.en and "可选" in info.value.zh
@@ -98,18 +109,20 @@ def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
         settings.set_value(sessions["clerk1"], "ocr.engine", "tesseract")
     settings.set_value(sessions["admin"], "ocr.engine", "tesseract")
     assert settings.get(home, "ocr.engine") == "tesseract" and OcrRunner(home).engine == "tesseract"
-    assert "0.95 GB" in settings.DECLARED["ocr.engine"].en     # the settings say what each engine costs
+    assert "0.95 GB" in settings.DECLARED["ocr.engine"].en  # the settings say what each engine costs
 
 
 # -- the engines, for real ------------------------------------------------------------------------
 def test_tesseract_layout_from_tsv_keeps_boxes_and_no_spaces_between_cjk():
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
-    rows = ["4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t",
-            "5\t1\t1\t1\t1\t1\t10\t20\t40\t40\t91.5\t社",
-            "5\t1\t1\t1\t1\t2\t52\t21\t40\t39\t88.0\t会",
-            "5\t1\t1\t1\t1\t3\t100\t20\t210\t40\t70.0\tX001-ZY·DJ",
-            "4\t1\t1\t1\t2\t0\t10\t80\t50\t40\t-1\t",
-            "5\t1\t1\t1\t2\t1\t10\t80\t50\t40\t-1\t "]          # an empty line is dropped
+    rows = [
+        "4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t",
+        "5\t1\t1\t1\t1\t1\t10\t20\t40\t40\t91.5\t社",
+        "5\t1\t1\t1\t1\t2\t52\t21\t40\t39\t88.0\t会",
+        "5\t1\t1\t1\t1\t3\t100\t20\t210\t40\t70.0\tX001-ZY·DJ",
+        "4\t1\t1\t1\t2\t0\t10\t80\t50\t40\t-1\t",
+        "5\t1\t1\t1\t2\t1\t10\t80\t50\t40\t-1\t ",
+    ]  # an empty line is dropped
     layout = engines.layout_from_tsv("\n".join([header, *rows]), 400, 200, "tesseract 5 chi_sim")
     assert len(layout.lines) == 1
     line = layout.lines[0]
@@ -128,23 +141,22 @@ def test_engine_reads_a_generated_form_with_text_and_layout(tmp_path, engine):
     assert result.engine.startswith(engine) and result.layout.engine == result.engine
     assert result.confidence is not None and 50 < result.confidence <= 100
     layout = result.layout
-    assert (layout.width, layout.height) == (1654, 2339)           # boxes in pixels of the page given
+    assert (layout.width, layout.height) == (1654, 2339)  # boxes in pixels of the page given
     assert len(layout.lines) >= len(truth.lines) - 3
     for line in layout.lines:
         x0, y0, x1, y1 = line.box
         assert 0 <= x0 < x1 <= layout.width and 0 <= y0 < y1 <= layout.height
         assert line.words and "".join(w.text for w in line.words).replace(" ", "") == line.text.replace(" ", "")
-        for word in line.words:       # each word inside its line (a few pixels of slack)
+        for word in line.words:  # each word inside its line (a few pixels of slack)
             assert word.box[0] >= x0 - 4 and word.box[2] <= x1 + 4 and word.box[1] >= y0 - 6 and word.box[3] <= y1 + 6
-        assert not __import__("re").search(f"[{HAN}] +[{HAN}]", line.text)   # CJK text without inserted spaces
+        assert not __import__("re").search(f"[{HAN}] +[{HAN}]", line.text)  # CJK text without inserted spaces
     # the header line sits at the top of the page, where it was drawn
     header = next(ln for ln in layout.lines if "管理中心" in ln.text)
     assert header.box[1] < layout.height * 0.1
 
 
 def test_pp_ocr_reads_the_dossier_number_exactly_and_through_a_seal(tmp_path):
-    path, truth = form(tmp_path, seed=5, stamp=True, handwritten=True, skew_deg=0.6, style="song", size_pt=11,
-                       dpi=300)
+    path, truth = form(tmp_path, seed=5, stamp=True, handwritten=True, skew_deg=0.6, style="song", size_pt=11, dpi=300)
     result = engines.read_page(path, "rapidocr")
     assert truth.id_number in plain(result.text)
     # the 档号 is found by search even where a "·" is read as "-" or "." (its tokens in a row)
@@ -152,40 +164,45 @@ def test_pp_ocr_reads_the_dossier_number_exactly_and_through_a_seal(tmp_path):
 
 
 def test_pp_ocr_models_ship_in_the_wheel_and_nothing_is_downloaded(tmp_path, monkeypatch):
-    import rapidocr_onnxruntime
     from pathlib import Path
+
+    import rapidocr_onnxruntime
+
     models = sorted(p.name for p in (Path(rapidocr_onnxruntime.__file__).parent / "models").glob("*.onnx"))
     assert any("det" in m for m in models) and any("rec" in m for m in models)
 
     def no_network(*args, **kwargs):
         raise AssertionError("OCR tried to reach the network")
+
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(engines, "_cache", {})          # the models are loaded again, offline
+    monkeypatch.setattr(engines, "_cache", {})  # the models are loaded again, offline
     path, truth = form(tmp_path, seed=3)
     assert truth.id_number in plain(engines.read_page(path, "rapidocr").text)
 
 
 @pytest.mark.parametrize("engine", engines.ENGINES)
 def test_engine_reads_a_page_held_in_memory(tmp_path, engine):
-    path, truth = form(tmp_path, seed=8, stamp=True)     # a colour page (red seal): tesseract gets the red channel
+    path, truth = form(tmp_path, seed=8, stamp=True)  # a colour page (red seal): tesseract gets the red channel
     result = engines.read_page(path.read_bytes(), engine, timeout_s=120, dpi=200)
     assert truth.id_number in plain(result.text) and result.layout.lines
 
 
 def test_rapidocr_missing_is_reported_with_the_install_command(monkeypatch):
     import builtins
+
     real_import = builtins.__import__
 
     def fake_import(name, *args, **kwargs):
         if name.startswith("rapidocr_onnxruntime"):
             raise ImportError("No module named 'rapidocr_onnxruntime'")
         return real_import(name, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "__import__", fake_import)
     monkeypatch.setattr(engines, "_cache", {})
     problems = engines.check_engine("rapidocr")
     assert problems and "pip install --no-deps rapidocr-onnxruntime" in problems[0]
-    assert engines.auto_engine(memory=64 * 1024 ** 3, cores=8) == "tesseract"
+    assert engines.auto_engine(memory=64 * 1024**3, cores=8) == "tesseract"
     job = engines.ocr_page_job(b"\xff\xd8\xff" + b"\x00" * 64, "rapidocr", 10, 200)
     assert job["ok"] is False and "rapidocr" in job["error_en"]
 
@@ -223,12 +240,12 @@ def test_redo_with_another_engine_keeps_the_text_searchable_until_read_again(hom
     OcrRunner(home, workers=1, engine="tesseract").run_until_empty()
     assert text_row(home, page)["engine"].startswith("tesseract")
     with pytest.raises(Refused):
-        actions.redo(sessions["qc1"], "rapidocr", number=NUMBER)       # QC may not change the text
+        actions.redo(sessions["qc1"], "rapidocr", number=NUMBER)  # QC may not change the text
     result = actions.redo(sessions["archivist1"], "rapidocr", number=NUMBER.replace("·", "・"))
     assert result == {"engine": "rapidocr", "queued": 1, "selection": NUMBER.replace("·", "・")}
     row = text_row(home, page)
     assert row["status"] == "queued" and row["redo_engine"] == "rapidocr" and row["text"]
-    assert search.search(home.catalog, "管理中心")                      # the old text is still found
+    assert search.search(home.catalog, "管理中心")  # the old text is still found
     audit = home.catalog.one("SELECT * FROM audit_log WHERE action = 'ocr.redo'")
     assert audit and audit["user"] == "archivist1"
     # the station's engine is tesseract, the page asked for PP-OCR
@@ -266,17 +283,23 @@ def test_migration_41_applies_to_a_catalog_with_pages_already_read(home, tmp_pat
     conn.execute("ALTER TABLE page_text DROP COLUMN engine")
     conn.execute("ALTER TABLE page_text DROP COLUMN redo_engine")
     conn.execute("DELETE FROM migrations WHERE number = 41")
-    conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at) "
-                 "VALUES (?, 'done', 1, '旧的识别文字', 77.0, '', ?)", (page, now_iso()))
+    conn.execute(
+        "INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at) "
+        "VALUES (?, 'done', 1, '旧的识别文字', 77.0, '', ?)",
+        (page, now_iso()),
+    )
     assert home.catalog.migrate() == [41]
     row = text_row(home, page)
-    assert row["text"] == "旧的识别文字" and row["engine"] == "" and row["redo_engine"] == "" and row["confidence"] == 77
+    assert (
+        row["text"] == "旧的识别文字" and row["engine"] == "" and row["redo_engine"] == "" and row["confidence"] == 77
+    )
 
 
 # -- the CLI ---------------------------------------------------------------------------------------
 def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     from scanstation.cli.main import main as cli_main
     from tests.conftest import PASSWORD
+
     path, truth = form(tmp_path)
     d = add_dossier(home)
     add_page(home, d, 1, path)
@@ -289,10 +312,10 @@ def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     assert out["number"] == NUMBER and [p["page"] for p in out["pages"]] == [1, 2]
     first = out["pages"][0]
     assert first["engine"].startswith("tesseract") and first["confidence"] > 50 and first["status"] == "done"
-    assert truth.id_number not in plain(first["text"])                     # masked (R40)
+    assert truth.id_number not in plain(first["text"])  # masked (R40)
     assert truth.id_number[:4] + "**********" + truth.id_number[-4:] in plain(first["text"])
     assert out["pages"][1]["status"] == "not queued" and out["pages"][1]["text"] == ""
-    assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--unmasked"]) == 1   # admin may not
+    assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--unmasked"]) == 1  # admin may not
     capsys.readouterr()
     assert cli_main(base + ["--user", "archivist1", "ocr", "text", NUMBER, "--page", "1", "--unmasked"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -317,8 +340,10 @@ def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     assert cli_main(base + ["--user", "qc1", "ocr", "redo", "--engine", "tesseract", "--all"]) == 1
     # a page whose reading failed says why
     with home.catalog.write() as conn:
-        conn.execute("UPDATE page_text SET status = 'failed', error = 'The page image is missing.\n页面图像不存在。' "
-                     "WHERE page_id = (SELECT id FROM pages WHERE seq = 2)")
+        conn.execute(
+            "UPDATE page_text SET status = 'failed', error = 'The page image is missing.\n页面图像不存在。' "
+            "WHERE page_id = (SELECT id FROM pages WHERE seq = 2)"
+        )
     assert cli_main(["--home", str(home.path), "--user", "admin", "ocr", "text", NUMBER, "--page", "2"]) == 0
     human = capsys.readouterr().out
     assert "failed" in human and "页面图像不存在" in human
@@ -336,12 +361,19 @@ def test_search_forgives_the_dots_ocr_reads_in_a_dossier_number(home):
         search.index_dossier(conn, d)
         search.index_dossier(conn, other)
     pages = {}
-    for seq, text in enumerate(["档号 X001-ZY.DJ:2024。D100-0001-001 姓名 张三",
-                                "档号 X001-ZY。 DY . 2024·D100-0002-001",
-                                "缴费基数 3.5 元，时间 10:30"], 1):
+    for seq, text in enumerate(
+        [
+            "档号 X001-ZY.DJ:2024。D100-0001-001 姓名 张三",
+            "档号 X001-ZY。 DY . 2024·D100-0002-001",
+            "缴费基数 3.5 元，时间 10:30",
+        ],
+        1,
+    ):
         with home.catalog.write() as conn:
-            page_id = conn.execute("INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
-                                   (d, seq, f"p{seq}.jpg", now_iso())).lastrowid
+            page_id = conn.execute(
+                "INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
+                (d, seq, f"p{seq}.jpg", now_iso()),
+            ).lastrowid
             store_page_text(conn, page_id, text, 90.0, engine="tesseract 5.3.0 chi_sim")
         pages[seq] = page_id
     hits = search.search(home.catalog, NUMBER, limit=50)
@@ -368,11 +400,16 @@ def test_qc_queue_marks_and_filters_low_confidence_pages(home, sessions):
     for d, confidences in ((d1, (95.0, 42.5, 71.0)), (d2, (93.0, 96.0))):
         for seq, conf in enumerate(confidences, 1):
             with home.catalog.write() as conn:
-                page_id = conn.execute("INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
-                                       (d, seq, f"{d}-{seq}.jpg", now_iso())).lastrowid
+                page_id = conn.execute(
+                    "INSERT INTO pages(dossier_id, seq, file_name, created_at) VALUES (?, ?, ?, ?)",
+                    (d, seq, f"{d}-{seq}.jpg", now_iso()),
+                ).lastrowid
                 store_page_text(conn, page_id, "文字", conf, engine="rapidocr 1.4.4 PP-OCRv4")
     rows = {r["number"]: r for r in qc.queue(sessions["qc1"])}
-    assert rows[NUMBER]["low_confidence_pages"] == [2, 3] and rows["X001-ZY·DJ·2024·D100-0002-001"]["low_confidence_pages"] == []
+    assert (
+        rows[NUMBER]["low_confidence_pages"] == [2, 3]
+        and rows["X001-ZY·DJ·2024·D100-0002-001"]["low_confidence_pages"] == []
+    )
     assert [r["number"] for r in qc.queue(sessions["qc1"], low_confidence_only=True)] == [NUMBER]
     home.set_setting("ocr.low_confidence", 50.0)
     assert qc.queue(sessions["qc1"], low_confidence_only=True)[0]["low_confidence_pages"] == [2]
@@ -394,7 +431,7 @@ def test_a_page_queued_for_an_engine_that_cannot_run_waits_in_the_queue(home, se
     assert "PP-OCR is not installed" in info.value.en and "无法进行文字识别" in info.value.zh
     row = text_row(home, page)
     assert row["status"] == "queued" and row["attempts"] == 0 and row["redo_engine"] == "rapidocr"
-    assert row["text"] == old and search.search(home.catalog, "管理中心")    # nothing lost meanwhile
+    assert row["text"] == old and search.search(home.catalog, "管理中心")  # nothing lost meanwhile
     # and a redo asking for it now is refused before anything is queued
     with pytest.raises(Exception) as refused:
         actions.redo(sessions["admin"], "rapidocr", all_pages=True)
@@ -405,10 +442,12 @@ def test_the_pages_own_dossier_number_is_written_back_where_only_separators_were
     n = "X007-ZY·ZY·2023·D100-6977-250"
     assert engines.restore_dossier_number("档号 X007-ZYZY·2023·D100-6977-250 姓名", n) == f"档号 {n} 姓名"
     assert engines.restore_dossier_number("X007-ZY。 ZY . 2023:D100-6977-250", n) == n
-    for other in ("X007-ZY·ZY·2023·D100-6977-251",       # another dossier: a digit differs
-                  "X007-ZY·ZY·2023·D100-6977-2501",      # longer
-                  "AX007-ZY·ZY·2023·D100-6977-250",      # part of a longer token
-                  "X007-ZY·ZX·2023·D100-6977-250"):
+    for other in (
+        "X007-ZY·ZY·2023·D100-6977-251",  # another dossier: a digit differs
+        "X007-ZY·ZY·2023·D100-6977-2501",  # longer
+        "AX007-ZY·ZY·2023·D100-6977-250",  # part of a longer token
+        "X007-ZY·ZX·2023·D100-6977-250",
+    ):
         assert engines.restore_dossier_number(other, n) == other
     assert engines.restore_dossier_number("", n) == "" and engines.restore_dossier_number("X007", "X007") == "X007"
 
@@ -419,15 +458,16 @@ def test_queue_stores_the_dossier_number_as_filed_while_the_layout_keeps_what_wa
     page = add_page(home, d, 1, path)
     real = engines.ocr_page_job
 
-    def misread(source, engine, timeout_s, dpi):   # the engine reads "·" as "." (what tesseract does)
+    def misread(source, engine, timeout_s, dpi):  # the engine reads "·" as "." (what tesseract does)
         job = real(source, engine, timeout_s, dpi)
         job["text"] += "\n档号 X001-ZY.DJ.2024.D100-0001-001"
         return job
+
     runner = OcrRunner(home, workers=1, engine="tesseract")
     monkeypatch.setattr(engines, "ocr_page_job", misread)
     import concurrent.futures as cf
 
-    class InlinePool:                                # the job runs in this process so the patch applies
+    class InlinePool:  # the job runs in this process so the patch applies
         def submit(self, fn, *args):
             future = cf.Future()
             future.set_result(fn(*args))
@@ -435,6 +475,7 @@ def test_queue_stores_the_dossier_number_as_filed_while_the_layout_keeps_what_wa
 
         def shutdown(self, **kwargs):
             pass
+
     monkeypatch.setattr(runner, "_new_pool", lambda: InlinePool())
     assert runner.run_until_empty().done == 1
     assert "档号 " + NUMBER in text_row(home, page)["text"]

@@ -15,7 +15,7 @@ from tests import coversheet_fixture as F
 
 
 def test_r36_box_checked_out_unbound_rebound_and_checked_in_all_audited(home, sessions):
-    dossiers = F.add_dossiers(home, 12)                       # boxes B01 (10 dossiers) and B02 (2)
+    dossiers = F.add_dossiers(home, 12)  # boxes B01 (10 dossiers) and B02 (2)
     clerk = sessions["clerk1"]
     move = paper.check_out(clerk, box="B01", store_person="库管员王芳", due_days=3)
     assert len(move.numbers) == 10
@@ -30,7 +30,9 @@ def test_r36_box_checked_out_unbound_rebound_and_checked_in_all_audited(home, se
     paper.set_binding(clerk, "rebound", box="B01")
     back = paper.check_in(clerk, box="B01", store_person="库管员王芳")
     assert back.kind == "checkin" and not paper.at_desk(clerk)
-    actions = [r["action"] for r in home.catalog.query("SELECT action FROM audit_log WHERE action LIKE 'paper.%' ORDER BY id")]
+    actions = [
+        r["action"] for r in home.catalog.query("SELECT action FROM audit_log WHERE action LIKE 'paper.%' ORDER BY id")
+    ]
     assert actions == ["paper.check_out", "paper.unbound", "paper.rebound", "paper.check_in"]
 
 
@@ -80,13 +82,16 @@ def test_cli_paper_commands(cli_env, tmp_path, capsys):
     assert main(["init", "--fonds", "X001", "--station", "S01", "--admin", "admin"]) == 0
     assert main(["--user", "admin", "user", "add", "clerk1", "--role", "clerk"]) == 0
     from scanstation.home import Home
+
     home = Home.open(cli_env)
     try:
         F.add_dossiers(home, 2)
     finally:
         home.close()
     capsys.readouterr()
-    assert main(["--user", "clerk1", "--json", "paper", "out", "--box", "B01", "--from", "王芳", "--due-days", "2"]) == 0
+    assert (
+        main(["--user", "clerk1", "--json", "paper", "out", "--box", "B01", "--from", "王芳", "--due-days", "2"]) == 0
+    )
     move = json.loads(capsys.readouterr().out)
     assert len(move["dossiers"]) == 2
     assert main(["--user", "clerk1", "paper", "handover", str(move["move"]), "--out", str(tmp_path / "h.pdf")]) == 0

@@ -17,8 +17,11 @@ def test_r40_import_stores_personal_fields_encrypted_and_show_reveals_masked(hom
     protection.enable(sessions["admin"], PASSPHRASE)
     protection.remember(home, protection.unlock(home, PASSPHRASE))
     import_catalog(sessions["clerk1"], resource("sample-catalog.xlsx"))
-    raw = sqlite3.connect(home.catalog.path).execute(
-        "SELECT person_name, person_id_number FROM dossiers WHERE number = ?", (NUMBER,)).fetchone()
+    raw = (
+        sqlite3.connect(home.catalog.path)
+        .execute("SELECT person_name, person_id_number FROM dossiers WHERE number = ?", (NUMBER,))
+        .fetchone()
+    )
     assert all(v.startswith("enc1:") for v in raw), raw
     protection.forget(home)
     home_path = home.path
@@ -34,4 +37,4 @@ def test_r40_import_stores_personal_fields_encrypted_and_show_reveals_masked(hom
     monkeypatch.setenv("SCANSTATION_PROTECT_PASSPHRASE", PASSPHRASE)
     assert main(["--user", "clerk1", "--json", "catalog", "show", NUMBER]) == 0
     shown = capsys.readouterr().out
-    assert "enc1:" not in shown and "**********" in shown   # decrypted, then masked in lists (R40)
+    assert "enc1:" not in shown and "**********" in shown  # decrypted, then masked in lists (R40)

@@ -20,9 +20,9 @@ from scanstation.errors import Refused
 from scanstation.home import Home
 from scanstation.transfer import batches, keys, outbox, receive, seal, verify
 from scanstation.transfer import package_layout as layout
-from tests.test_transfer_fixtures import (PASSPHRASE, PASSWORD, add_dossier, make_archive, make_station, station_key)
+from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, add_dossier, make_archive, make_station, station_key
 
-SHORT = "X001-ZY·DJ·2024·D100-0003-001"     # 3 images, 4 declared: one page of the original is missing
+SHORT = "X001-ZY·DJ·2024·D100-0003-001"  # 3 images, 4 declared: one page of the original is missing
 WHY = "原件第4页缺失，已与业务科室核实"
 
 
@@ -43,8 +43,9 @@ def _complete_explained(station):
     qc.approve(station.s["qc1"], SHORT)
 
 
-def test_r09_r10_explained_difference_is_sealed_verified_as_explained_and_received(station, tmp_path, capsys,
-                                                                                     monkeypatch):
+def test_r09_r10_explained_difference_is_sealed_verified_as_explained_and_received(
+    station, tmp_path, capsys, monkeypatch
+):
     _complete_explained(station)
     row = station.home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (SHORT,))
     e = page_count.of_dossier(row)
@@ -63,11 +64,19 @@ def test_r09_r10_explained_difference_is_sealed_verified_as_explained_and_receiv
     # the explanation travels: dossier metadata (with its counts), 文件目录.xml, the register
     folder = root / layout.dossier_dir(2024, "ZY·DJ", SHORT)
     meta = layout.read_dossier_xml((folder / layout.metadata_name(SHORT)).read_bytes(), SHORT)
-    assert meta.count_explanation == {"text": WHY, "declared": 4, "images": 3, "not_scanned": 0, "by": "clerk1",
-                                      "at": e.at}
+    assert meta.count_explanation == {
+        "text": WHY,
+        "declared": 4,
+        "images": 3,
+        "not_scanned": 0,
+        "by": "clerk1",
+        "at": e.at,
+    }
     _, entries = layout.read_catalog_xml((root / layout.CATALOG_XML).read_bytes())
-    assert {x.fields["number"]: x.fields["count_explanation"] for x in entries} == \
-        {"X001-ZY·DJ·2024·D100-0001-001": "", SHORT: WHY}
+    assert {x.fields["number"]: x.fields["count_explanation"] for x in entries} == {
+        "X001-ZY·DJ·2024·D100-0001-001": "",
+        SHORT: WHY,
+    }
     reg = ET.fromstring((root / layout.REGISTER_XML).read_bytes())
     item = reg.find("页数说明/案卷")
     assert item.get("档号") == SHORT and item.get("登记页数") == "4" and item.get("图像数") == "3" and item.text == WHY
@@ -105,8 +114,15 @@ def test_r09_r10_explained_difference_is_sealed_verified_as_explained_and_receiv
 
 def test_r09_an_explanation_stands_only_for_the_counts_it_was_given_for(station, tmp_path):
     _complete_explained(station)
-    assert page_count.status(4, 3, 0, page_count.of_dossier(
-        station.home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (SHORT,)))) == page_count.EXPLAINED
+    assert (
+        page_count.status(
+            4,
+            3,
+            0,
+            page_count.of_dossier(station.home.catalog.one("SELECT * FROM dossiers WHERE number = ?", (SHORT,))),
+        )
+        == page_count.EXPLAINED
+    )
     # the 页数 is changed afterwards (an archivist's correction): the old explanation no longer covers it
     corrections.correct(station.s["admin"], SHORT, "declared_pages", "5", "登记有误")
     station_key(station, tmp_path)
@@ -127,14 +143,17 @@ def test_r09_an_explanation_stands_only_for_the_counts_it_was_given_for(station,
 def test_r09_refused_completion_writes_nothing_not_even_page_explanations(station):
     clerk = station.s["clerk1"]
     before = station.home.catalog.one("SELECT count(*) n FROM audit_log")["n"]
-    report = pages.complete(clerk, SHORT, {"page:1": "保留"})        # the missing page is not explained
+    report = pages.complete(clerk, SHORT, {"page:1": "保留"})  # the missing page is not explained
     assert not report.completed
     assert station.home.catalog.one("SELECT count(*) n FROM audit_log")["n"] == before
-    assert station.home.catalog.one("SELECT note FROM pages WHERE file_name = ?", (f"{SHORT}-0001.jpg",))["note"] in ("", None)
+    assert station.home.catalog.one("SELECT note FROM pages WHERE file_name = ?", (f"{SHORT}-0001.jpg",))["note"] in (
+        "",
+        None,
+    )
     with pytest.raises(Exception):
         pages.complete(clerk, SHORT, {"page:9": "no such page", "missing": WHY})
     with pytest.raises(Exception):
-        pages.complete(clerk, SHORT, {"mising": WHY})            # a misspelt key is refused, not ignored
+        pages.complete(clerk, SHORT, {"mising": WHY})  # a misspelt key is refused, not ignored
     assert station.home.catalog.one("SELECT count(*) n FROM audit_log")["n"] == before
     assert station.home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (SHORT,))["status"] == "scanning"
 
@@ -143,8 +162,20 @@ def test_r09_clerk_corrects_the_page_count_through_the_logged_correction(station
     monkeypatch.setenv("SCANSTATION_HOME", str(station.home.path))
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     station.home.close()
-    code = main(["correct", SHORT, "--field", "declared_pages", "--value", "3", "--reason", "原件实为3页，目录登记有误",
-                 "--user", "clerk1"])
+    code = main(
+        [
+            "correct",
+            SHORT,
+            "--field",
+            "declared_pages",
+            "--value",
+            "3",
+            "--reason",
+            "原件实为3页，目录登记有误",
+            "--user",
+            "clerk1",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     home = Home.open(station.home.path)
@@ -173,7 +204,7 @@ def test_r09_clerk_corrects_the_page_count_through_the_logged_correction(station
 def test_r09_migration_recovers_explanations_of_dossiers_completed_before_it(station):
     _complete_explained(station)
     path = station.home.path
-    with station.home.catalog.write() as conn:   # the catalog as it was before migration 90
+    with station.home.catalog.write() as conn:  # the catalog as it was before migration 90
         conn.execute("ALTER TABLE dossiers DROP COLUMN count_explanation")
         conn.execute("DELETE FROM migrations WHERE number = 90")
     station.home.close()
@@ -188,34 +219,45 @@ def test_r09_migration_recovers_explanations_of_dossiers_completed_before_it(sta
 
 def test_r09_r10_the_archive_check_applies_the_same_rule_to_what_the_package_says():
     from types import SimpleNamespace
+
     said = {"text": WHY, "declared": 4, "images": 3, "not_scanned": 0, "by": "clerk1", "at": ""}
 
     def check(meta_said, listed, images=3, notes=0):
         lines = verify._Lines()
         meta = SimpleNamespace(count_explanation=meta_said, notes=[{}] * notes)
         verify._declared_pages(lines, "data/x", SHORT, 4, images, meta, {"count_explanation": listed})
-        return ([(x.check, x.status) for x in lines.explained.get("declared_pages", [])],
-                [(c, x.zh) for c, found in lines.failures.items() for x in found])
+        return (
+            [(x.check, x.status) for x in lines.explained.get("declared_pages", [])],
+            [(c, x.zh) for c, found in lines.failures.items() for x in found],
+        )
 
     assert check(said, WHY) == ([("declared_pages", "explained")], [])
-    assert check(None, "", images=4) == ([], [])                          # matches: nothing to say
-    assert check(None, "", images=4 - 1, notes=1) == ([], [])             # a not-scanned note (R10) counts
+    assert check(None, "", images=4) == ([], [])  # matches: nothing to say
+    assert check(None, "", images=4 - 1, notes=1) == ([], [])  # a not-scanned note (R10) counts
     explained, failed = check(None, "")
     assert not explained and failed[0][0] == "declared_pages" and "差异未说明" in failed[0][1]
-    explained, failed = check(dict(said, images=2), WHY)                  # given for other counts
+    explained, failed = check(dict(said, images=2), WHY)  # given for other counts
     assert not explained and failed[0][0] == "declared_pages"
-    explained, failed = check(dict(said, text=""), "")                    # says nothing
+    explained, failed = check(dict(said, text=""), "")  # says nothing
     assert not explained and failed[0][0] == "declared_pages"
-    explained, failed = check(said, "另一说明")                            # 文件目录.xml disagrees
+    explained, failed = check(said, "另一说明")  # 文件目录.xml disagrees
     assert ("metadata" in dict(failed)) and "页数说明" in dict(failed)["metadata"]
 
 
 def test_r32_register_lists_the_explained_differences_in_xml_and_pdf(tmp_path):
     from scanstation.transfer import register
     from tests.test_custody_fixtures import pdf_text
-    reg = {"batch_id": "X001-2024-001", "dossiers": 2, "images": 5, "declared_pages": 6, "files": 7, "bytes": 1234,
-           "digest": "0" * 64, "explained": [{"number": SHORT, "declared": 4, "images": 3, "not_scanned": 0,
-                                              "text": WHY, "by": "clerk1"}]}
+
+    reg = {
+        "batch_id": "X001-2024-001",
+        "dossiers": 2,
+        "images": 5,
+        "declared_pages": 6,
+        "files": 7,
+        "bytes": 1234,
+        "digest": "0" * 64,
+        "explained": [{"number": SHORT, "declared": 4, "images": 3, "not_scanned": 0, "text": WHY, "by": "clerk1"}],
+    }
     xml = ET.fromstring(register.register_xml(reg))
     assert xml.find("页数说明").get("案卷数") == "1" and xml.find("页数说明/案卷").text == WHY
     assert register.read_register_xml(register.register_xml(reg))["explained"] == [SHORT]

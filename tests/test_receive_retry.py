@@ -25,14 +25,25 @@ def test_crashed_accept_is_retried_after_reconcile(tmp_path, monkeypatch, capsys
         archive = world.archive.home.path
     finally:
         world.close()
-    env = dict(os.environ, SCANSTATION_HOME=str(archive), SCANSTATION_USER="archivist1", SCANSTATION_PASSWORD=PASSWORD,
-               SCANSTATION_KEY_PASSPHRASE=PASSPHRASE, SCANSTATION_CRASH_AT="receive.copied", PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        SCANSTATION_HOME=str(archive),
+        SCANSTATION_USER="archivist1",
+        SCANSTATION_PASSWORD=PASSWORD,
+        SCANSTATION_KEY_PASSPHRASE=PASSPHRASE,
+        SCANSTATION_CRASH_AT="receive.copied",
+        PYTHONPATH=str(REPO),
+    )
     args = ["receive", str(package), "--accept", "--key", "archive"]
-    proc = subprocess.run([sys.executable, "-m", "scanstation.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanstation.cli.main", *args], env=env, capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    for name, value in (("SCANSTATION_HOME", str(archive)), ("SCANSTATION_PASSWORD", PASSWORD),
-                        ("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE)):
+    for name, value in (
+        ("SCANSTATION_HOME", str(archive)),
+        ("SCANSTATION_PASSWORD", PASSWORD),
+        ("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE),
+    ):
         monkeypatch.setenv(name, value)
     assert main(["--user", "archivist1", *args]) == 1
     assert "reconcile" in capsys.readouterr().err

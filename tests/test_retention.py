@@ -13,9 +13,16 @@ from scanstation import retention
 from scanstation.errors import InvalidInput, NotFound
 
 R15 = {  # the field's rule, as PRODUCT.md states it
-    "参保单位登记": "Y", "参保人员登记/关系变动": "D100", "个人账户": "D100", "登记证": "D10",
-    "社保卡/证/手册": "D50", "统计年报": "Y", "统计月/季报": "D10", "稽核/监察": "D30",
-    "生育待遇核定": "D10", "生育支付明细": "D30",
+    "参保单位登记": "Y",
+    "参保人员登记/关系变动": "D100",
+    "个人账户": "D100",
+    "登记证": "D10",
+    "社保卡/证/手册": "D50",
+    "统计年报": "Y",
+    "统计月/季报": "D10",
+    "稽核/监察": "D30",
+    "生育待遇核定": "D10",
+    "生育支付明细": "D30",
 }
 
 
@@ -27,10 +34,21 @@ def test_r14_the_five_codes_with_their_names():
     assert all(info.zh and info.en for info in retention.CODES.values())
 
 
-@pytest.mark.parametrize("written, code", [
-    ("Y", "Y"), ("永久", "Y"), ("D100", "D100"), ("d30", "D30"), ("30年", "D30"), ("定期30年", "D30"),
-    (" 10 ", "D10"), ("Ｄ５０", "D50"), ("50 years", "D50"), (100, "D100"),
-])
+@pytest.mark.parametrize(
+    "written, code",
+    [
+        ("Y", "Y"),
+        ("永久", "Y"),
+        ("D100", "D100"),
+        ("d30", "D30"),
+        ("30年", "D30"),
+        ("定期30年", "D30"),
+        (" 10 ", "D10"),
+        ("Ｄ５０", "D50"),
+        ("50 years", "D50"),
+        (100, "D100"),
+    ],
+)
 def test_r14_codes_as_departments_write_them(written, code):
     assert retention.parse_code(written) == code
 
@@ -53,8 +71,11 @@ def test_r16_expiry_formed_2024_06_01_d10_is_2035_01_01():
 def test_r16_expiry_boundary_days():
     assert not retention.is_expired(date(2024, 6, 1), "D10", as_of=date(2034, 12, 31))
     assert retention.is_expired(date(2024, 6, 1), "D10", as_of=date(2035, 1, 1))
-    assert retention.expiry_date(date(2024, 1, 1), "D30") == retention.expiry_date(date(2024, 12, 31), "D30") \
+    assert (
+        retention.expiry_date(date(2024, 1, 1), "D30")
+        == retention.expiry_date(date(2024, 12, 31), "D30")
         == date(2055, 1, 1)
+    )
 
 
 def test_r16_permanent_never_expires():
@@ -70,7 +91,9 @@ def test_r16_bad_input_is_refused():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dates(min_value=date(1949, 1, 1), max_value=date(2100, 12, 31)), st.sampled_from(["D100", "D50", "D30", "D10"]))
+@given(
+    st.dates(min_value=date(1949, 1, 1), max_value=date(2100, 12, 31)), st.sampled_from(["D100", "D50", "D30", "D10"])
+)
 def test_r16_expiry_is_first_january_after_n_full_years(formed, code):
     expiry = retention.expiry_date(formed, code)
     years = retention.CODES[code].years
@@ -95,11 +118,22 @@ def test_r15_other_categories_are_marked_unverified():
     assert all(rule.note for rule in table)
 
 
-@pytest.mark.parametrize("name, code", [
-    ("参保人员登记", "D100"), ("参保人员关系变动", "D100"), ("关系变动", "D100"), ("社会保障卡", "D50"),
-    ("社保手册", "D50"), ("统计月报", "D10"), ("季报", "D10"), ("稽核", "D30"), ("监察", "D30"),
-    (" 参保单位登记 ", "Y"), ("生育支付明细", "D30"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("参保人员登记", "D100"),
+        ("参保人员关系变动", "D100"),
+        ("关系变动", "D100"),
+        ("社会保障卡", "D50"),
+        ("社保手册", "D50"),
+        ("统计月报", "D10"),
+        ("季报", "D10"),
+        ("稽核", "D30"),
+        ("监察", "D30"),
+        (" 参保单位登记 ", "Y"),
+        ("生育支付明细", "D30"),
+    ],
+)
 def test_r15_lookup_by_category_or_alias(name, code):
     assert retention.default_table().retention_for(name) == code
 
@@ -125,14 +159,17 @@ def test_r15_table_is_editable_through_json():
     assert not edited.lookup("失业金申领").verified
 
 
-@pytest.mark.parametrize("items", [
-    [{"category": "基金征缴", "retention": "D20"}],
-    [{"category": "", "retention": "D30"}],
-    [{"retention": "D30"}],
-    [{"category": "A", "retention": "D30"}, {"category": "B", "retention": "D10", "aliases": ["a"]}],
-    [{"category": "A", "retention": "D30", "aliases": "B"}],
-    {"category": "A"},
-])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"category": "基金征缴", "retention": "D20"}],
+        [{"category": "", "retention": "D30"}],
+        [{"retention": "D30"}],
+        [{"category": "A", "retention": "D30"}, {"category": "B", "retention": "D10", "aliases": ["a"]}],
+        [{"category": "A", "retention": "D30", "aliases": "B"}],
+        {"category": "A"},
+    ],
+)
 def test_r15_broken_tables_are_refused(items):
     with pytest.raises(InvalidInput):
         retention.RetentionTable.from_list(items)
@@ -140,6 +177,7 @@ def test_r15_broken_tables_are_refused(items):
 
 def test_r15_table_for_home_reads_the_setting(tmp_path):
     from scanstation.home import Home
+
     home = Home.create(tmp_path / "home", "X001", "S01")
     try:
         assert retention.table_for_home(home).rules == retention.SEED

@@ -13,8 +13,9 @@ import rules_doc  # noqa: E402
 
 
 def test_rules_doc_is_up_to_date():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "rules_doc.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "rules_doc.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -20,10 +20,9 @@ ID1 = "11010519850612341X"
 ID2 = "110108199003071234"
 
 PAGE_1 = "社会保险参保人员登记表\n姓名：张伟 单位：北京华信机械有限公司\n本表用于养老保险缴费基数核定，由经办机构存档。"
-PAGE_2 = ("档案管理办法：业务档案应当及时归档。档案室负责档案的接收、档案保管、档案利用，"
-          "档案移交时核对无误。")
+PAGE_2 = "档案管理办法：业务档案应当及时归档。档案室负责档案的接收、档案保管、档案利用，档案移交时核对无误。"
 PAGE_3 = "失业保险金申领表，申请人王秀英，按规定予以办理，档案一份。"
-PAGE_4 = "参保单位登记：单位名称、统一社会信用代码、参保时间。保人员变动另行登记。"   # 参保 and 保人 apart, never 参保人
+PAGE_4 = "参保单位登记：单位名称、统一社会信用代码、参保时间。保人员变动另行登记。"  # 参保 and 保人 apart, never 参保人
 
 
 def ensure_search_tables(home: Home) -> None:
@@ -39,15 +38,18 @@ def add_dossier(home, number, title="", name="", id_number="", employer="", stat
         dossier_id = conn.execute(
             "INSERT INTO dossiers(number, fonds_code, year, retention, title, person_name, person_id_number, "
             "employer, status, created_at, updated_at) VALUES (?, 'X001', 2024, 'D100', ?, ?, ?, ?, ?, ?, ?)",
-            (number, title, name, id_number, employer, status, now, now)).lastrowid
+            (number, title, name, id_number, employer, status, now, now),
+        ).lastrowid
         search.index_dossier(conn, dossier_id)
     return dossier_id
 
 
 def add_page(home, dossier_id, seq, text) -> int:
     with home.catalog.write() as conn:
-        page_id = conn.execute("INSERT INTO pages(dossier_id, seq, state, file_name, created_at) "
-                               "VALUES (?, ?, 'active', ?, ?)", (dossier_id, seq, f"p{seq:04d}.jpg", now_iso())).lastrowid
+        page_id = conn.execute(
+            "INSERT INTO pages(dossier_id, seq, state, file_name, created_at) VALUES (?, ?, 'active', ?, ?)",
+            (dossier_id, seq, f"p{seq:04d}.jpg", now_iso()),
+        ).lastrowid
         enqueue(conn, page_id)
         store_page_text(conn, page_id, text, 91.0)
     return page_id
@@ -60,9 +62,15 @@ def home(tmp_path):
     d1 = add_dossier(h, N1, title="参保人员登记", name="张伟", id_number=ID1, employer="北京华信机械有限公司")
     d2 = add_dossier(h, N2, title="档案移交清册", name="李娜", id_number=ID2, employer="朝阳宏源物流有限公司")
     d3 = add_dossier(h, N3, title="失业保险金申领", name="王秀英", id_number="", employer="")
-    h.ids = {"d1": d1, "d2": d2, "d3": d3,
-             "p1": add_page(h, d1, 1, PAGE_1), "p2": add_page(h, d2, 1, PAGE_2),
-             "p3": add_page(h, d3, 1, PAGE_3), "p4": add_page(h, d3, 2, PAGE_4)}
+    h.ids = {
+        "d1": d1,
+        "d2": d2,
+        "d3": d3,
+        "p1": add_page(h, d1, 1, PAGE_1),
+        "p2": add_page(h, d2, 1, PAGE_2),
+        "p3": add_page(h, d3, 1, PAGE_3),
+        "p4": add_page(h, d3, 2, PAGE_4),
+    }
     yield h
     h.close()
 
@@ -81,9 +89,9 @@ def test_tokens_bigram_and_unigram_streams():
 
 
 def test_one_character_query_finds_pages_and_fields(home):
-    hits = search.search(home.catalog, "娜")   # only in a catalog field
+    hits = search.search(home.catalog, "娜")  # only in a catalog field
     assert places(hits) == {(N2, None)} and hits[0].field == "person_name" and "【娜】" in hits[0].snippet
-    hits = search.search(home.catalog, "柜")   # nowhere
+    hits = search.search(home.catalog, "柜")  # nowhere
     assert hits == []
     assert (N3, 1) in places(search.search(home.catalog, "申"), "text")
 
@@ -92,7 +100,7 @@ def test_two_character_word_danan_is_found(home):
     # the two-character word that SQLite's trigram tokenizer cannot find
     hits = search.search(home.catalog, "档案", limit=50)
     assert places(hits, "text") == {(N2, 1), (N3, 1)}
-    assert (N2, None) in places(hits)          # 题名 档案移交清册
+    assert (N2, None) in places(hits)  # 题名 档案移交清册
     assert (N1, 1) not in places(hits)
     for hit in hits:
         assert "【档案】" in hit.snippet
@@ -100,8 +108,8 @@ def test_two_character_word_danan_is_found(home):
 
 def test_three_character_phrase_needs_the_characters_in_order(home):
     hits = search.search(home.catalog, "参保人")
-    assert places(hits, "text") == {(N1, 1)}   # page 4 has 参保 and 保人 but never 参保人
-    assert (N1, None) in places(hits)          # 题名 参保人员登记
+    assert places(hits, "text") == {(N1, 1)}  # page 4 has 参保 and 保人 but never 参保人
+    assert (N1, None) in places(hits)  # 题名 参保人员登记
     hits = search.search(home.catalog, "养老保险缴费基数")
     assert places(hits) == {(N1, 1)}
     assert "【养老保险缴费基数】" in hits[0].snippet
@@ -114,7 +122,7 @@ def test_words_separated_by_spaces_must_all_occur(home):
 
 def test_ranking_puts_the_page_with_more_matches_first(home):
     hits = [h for h in search.search(home.catalog, "档案") if h.field == "text"]
-    assert [(h.number, h.page) for h in hits] == [(N2, 1), (N3, 1)]   # 7x "档案" beats once
+    assert [(h.number, h.page) for h in hits] == [(N2, 1), (N3, 1)]  # 7x "档案" beats once
     assert hits[0].score < hits[1].score
 
 
@@ -122,11 +130,11 @@ def test_id_number_full_and_last_six_digits_masked_unless_allowed(home):
     hits = search.search(home.catalog, ID1)
     assert hits[0].number == N1 and hits[0].field == "person_id_number"
     assert hits[0].snippet == "1101**********341X" and ID1 not in hits[0].snippet
-    hits = search.search(home.catalog, ID1[-6:].lower())   # 尾号, lower-case x
+    hits = search.search(home.catalog, ID1[-6:].lower())  # 尾号, lower-case x
     assert [(h.number, h.field) for h in hits] == [(N1, "person_id_number")]
     assert search.search(home.catalog, ID1[-6:], unmasked=True)[0].snippet == "110105198506【12341X】"
-    assert places(search.search(home.catalog, "110108")) == {(N2, None)}     # leading part
-    assert places(search.search(home.catalog, "19900307")) == {(N2, None)}   # birth date
+    assert places(search.search(home.catalog, "110108")) == {(N2, None)}  # leading part
+    assert places(search.search(home.catalog, "19900307")) == {(N2, None)}  # birth date
 
 
 def test_dossier_number_exact_prefix_and_tail(home):
@@ -211,9 +219,11 @@ def test_mask_id_number():
 
 def test_cli_search_needs_catalog_read_and_prints_json(home, monkeypatch, capsys):
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES ('ann', 'clerk', ?, ?)",
-                     (hash_password("secret-pass"), now_iso()))
-    path = home.path   # the command opens the same home (the home lock is re-entrant within a process)
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('ann', 'clerk', ?, ?)",
+            (hash_password("secret-pass"), now_iso()),
+        )
+    path = home.path  # the command opens the same home (the home lock is re-entrant within a process)
     monkeypatch.setenv("SCANSTATION_PASSWORD", "secret-pass")
     assert cli_main(["--home", str(path), "--user", "ann", "--json", "search", "档案", "--limit", "3"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -221,7 +231,7 @@ def test_cli_search_needs_catalog_read_and_prints_json(home, monkeypatch, capsys
     assert rows[0]["number"] == N2
     assert cli_main(["--home", str(path), "--user", "ann", "search", ID1]) == 0
     out = capsys.readouterr().out
-    assert N1 in out and ID1 not in out   # masked in lists (R40) ... unless asked for and allowed
+    assert N1 in out and ID1 not in out  # masked in lists (R40) ... unless asked for and allowed
     assert cli_main(["--home", str(path), "--user", "ann", "search", ID1, "--unmasked"]) == 0
     assert ID1 in capsys.readouterr().out
     assert cli_main(["--home", str(path), "--user", "nobody", "search", "档案"]) == 1
@@ -232,17 +242,20 @@ def test_cli_search_needs_catalog_read_and_prints_json(home, monkeypatch, capsys
 
 def test_search_tables_added_to_an_existing_catalog_are_filled_at_migration(tmp_path, monkeypatch):
     from scanstation.storage import catalog as catalog_module
+
     real = catalog_module.all_migrations
-    monkeypatch.setattr(catalog_module, "all_migrations",
-                        lambda: [m for m in real() if m[0] != search.MIGRATION[0]])
+    monkeypatch.setattr(catalog_module, "all_migrations", lambda: [m for m in real() if m[0] != search.MIGRATION[0]])
     cat = catalog_module.Catalog(tmp_path / "c.sqlite")
-    cat.migrate()   # a catalog from before the search tables, with a dossier in it
+    cat.migrate()  # a catalog from before the search tables, with a dossier in it
     with cat.write() as conn:
         conn.execute("INSERT INTO fonds(code) VALUES ('X001')")
-        conn.execute("INSERT INTO dossiers(number, fonds_code, year, retention, title, created_at, updated_at) "
-                     "VALUES (?, 'X001', 2024, 'D100', '档案移交清册', '', '')", (N1,))
+        conn.execute(
+            "INSERT INTO dossiers(number, fonds_code, year, retention, title, created_at, updated_at) "
+            "VALUES (?, 'X001', 2024, 'D100', '档案移交清册', '', '')",
+            (N1,),
+        )
     monkeypatch.setattr(catalog_module, "all_migrations", real)
-    assert search.MIGRATION[0] in cat.migrate()   # the upgrade indexes what the catalog already holds
+    assert search.MIGRATION[0] in cat.migrate()  # the upgrade indexes what the catalog already holds
     assert not search.index_needs_rebuild(cat)
     assert places(search.search(cat, "档案")) == {(N1, None)}
     cat.close()
@@ -255,22 +268,46 @@ def test_id_numbers_inside_page_text_are_masked_in_snippets(home):
     assert ID2 not in hit.snippet and "1101**********1234" in hit.snippet and "【缴费记录】" in hit.snippet
     hit = search.search(home.catalog, "缴费记录", unmasked=True)[0]
     assert ID2 in hit.snippet
-    hit = search.search(home.catalog, ID2)   # the number itself is the match: shown masked, no mark on it
+    hit = search.search(home.catalog, ID2)  # the number itself is the match: shown masked, no mark on it
     text_hits = [h for h in hit if h.field == "text"]
     assert text_hits and all(ID2 not in h.snippet for h in text_hits)
 
 
 def test_encrypted_personal_fields_stay_out_of_the_index(home):
-    d = add_dossier(home, "X001-ZY·DJ·2024·D100-0002-001", title="工伤认定申请",
-                    name="enc1:QUJDREVGR0hJSktMTU5PUA", id_number="enc1:MTIzNDU2Nzg5MDEyMzQ1Njc4")
+    d = add_dossier(
+        home,
+        "X001-ZY·DJ·2024·D100-0002-001",
+        title="工伤认定申请",
+        name="enc1:QUJDREVGR0hJSktMTU5PUA",
+        id_number="enc1:MTIzNDU2Nzg5MDEyMzQ1Njc4",
+    )
     assert places(search.search(home.catalog, "工伤认定")) == {("X001-ZY·DJ·2024·D100-0002-001", None)}
     assert search.search(home.catalog, "enc1") == []
     source = home.catalog.one("SELECT source FROM search_dossier_state WHERE dossier_id = ?", (d,))["source"]
     assert "enc1:" not in source
 
 
-@pytest.mark.parametrize("query", ['"', "档案\"", "*", "档*", "NOT 档案", "档案 OR", "(", "a:b", "---", "·",
-                                   "x" * 300, "ＡＢＣ１２３", "110105", "NEAR(档案)", "^档", "档案 AND"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '档案"',
+        "*",
+        "档*",
+        "NOT 档案",
+        "档案 OR",
+        "(",
+        "a:b",
+        "---",
+        "·",
+        "x" * 300,
+        "ＡＢＣ１２３",
+        "110105",
+        "NEAR(档案)",
+        "^档",
+        "档案 AND",
+    ],
+)
 def test_odd_queries_never_break_the_query_syntax(home, query):
     try:
         hits = search.search(home.catalog, query)

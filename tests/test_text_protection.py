@@ -64,9 +64,9 @@ def test_r40_ocr_text_and_index_hold_no_plain_text_and_search_still_works(home, 
         hits = [h for h in search.search(home.catalog, query) if h.field == "text"]
         assert [h.page_id for h in hits] == [page_id], query
     hit = next(h for h in search.search(home.catalog, NAME) if h.field == "text")
-    assert "【" + NAME + "】" in hit.snippet and ID not in hit.snippet     # snippet decrypted, ID masked
+    assert "【" + NAME + "】" in hit.snippet and ID not in hit.snippet  # snippet decrypted, ID masked
     assert search.search(home.catalog, "不存在的词") == []
-    assert text_protection.read_page_text(home.catalog, page_id) == TEXT      # for viewers and exports
+    assert text_protection.read_page_text(home.catalog, page_id) == TEXT  # for viewers and exports
 
 
 def test_r40_locked_home_refuses_text_search_and_still_unindexes_pages(home, sessions):
@@ -77,7 +77,7 @@ def test_r40_locked_home_refuses_text_search_and_still_unindexes_pages(home, ses
     with pytest.raises(Refused) as caught:
         search.search(home.catalog, NAME)
     assert "口令" in caught.value.zh
-    with home.catalog.write() as conn:                    # a page deleted while locked leaves the index
+    with home.catalog.write() as conn:  # a page deleted while locked leaves the index
         assert search.unindex_page(conn, page_id)
     protection.remember(home, protection.unlock(home, PASSPHRASE))
     assert [h for h in search.search(home.catalog, NAME) if h.field == "text"] == []
@@ -112,10 +112,19 @@ def test_r40_text_stored_before_protection_is_sealed_when_it_is_enabled(home, se
 def test_r40_page_layout_words_are_sealed_in_save_layout(home, sessions):
     protection.enable(sessions["admin"], PASSPHRASE)
     row, page_id = _page(home)
-    layout = PageLayout(2480, 3508, "tesseract 5 chi_sim",
-                        (Line(f"姓名 {NAME}", (10, 10, 400, 60), (Word("姓名", (10, 10, 100, 60), 95.0),
-                                                                  Word(NAME, (120, 10, 400, 60), 90.0))),
-                         Line(ID, (10, 80, 600, 130), (Word(ID, (10, 80, 600, 130)),))))
+    layout = PageLayout(
+        2480,
+        3508,
+        "tesseract 5 chi_sim",
+        (
+            Line(
+                f"姓名 {NAME}",
+                (10, 10, 400, 60),
+                (Word("姓名", (10, 10, 100, 60), 95.0), Word(NAME, (120, 10, 400, 60), 90.0)),
+            ),
+            Line(ID, (10, 80, 600, 130), (Word(ID, (10, 80, 600, 130)),)),
+        ),
+    )
     with home.catalog.write() as conn:
         save_layout(conn, page_id, layout, "2024-01-01T00:00:00+08:00")
     raw = home.catalog.one("SELECT layout FROM page_layout WHERE page_id = ?", (page_id,))["layout"]
@@ -149,8 +158,10 @@ def test_keyed_tokens_differ_between_homes():
 
 def test_r40_pdf_copy_of_a_protected_home_carries_the_plain_ocr_text_and_needs_the_key(home, sessions, tmp_path):
     from pathlib import Path
+
     from scanstation.export import copies
     from tests.export_fixtures import add_ocr_dossier, nonblank_lines, pdftotext_pages, stored_text
+
     number = "X001-ZY·DJ·2024·D100-0001-001"
     add_ocr_dossier(home, number, pages=1)
     expected = stored_text(home, number)
@@ -166,6 +177,7 @@ def test_r40_pdf_copy_of_a_protected_home_carries_the_plain_ocr_text_and_needs_t
 
 def test_r40_ocr_text_command_shows_the_decrypted_text_masked(home, sessions):
     from scanstation.ocr.actions import page_texts
+
     protection.enable(sessions["admin"], PASSPHRASE)
     row, page_id = _page(home)
     _store(home, page_id)

@@ -25,15 +25,15 @@ def _status(home, number):
 def test_r27_batch_holds_one_fonds_one_year_numbered_in_sequence_with_deadline(station):
     home = station.home
     add_dossier(home, "X001-ZY·DJ·2023·D100-0001-001", 1, year=2023, seed=7)
-    add_dossier(home, "X001-ZY·DJ·2024·D100-0003-001", 1, status="completed", seed=8)   # not QC-approved
+    add_dossier(home, "X001-ZY·DJ·2024·D100-0003-001", 1, status="completed", seed=8)  # not QC-approved
     first = batches.create(station.s["clerk1"], 2024)
     assert first["batch_id"] == "X001-2024-001" and first["seq"] == 1
-    assert first["deadline"] == "2025-03-31"                 # 31 March of the next year (R27)
+    assert first["deadline"] == "2025-03-31"  # 31 March of the next year (R27)
     assert first["dossiers"] == 3 and first["state"] == "draft"
     shown = batches.show(station.s["clerk1"], first["batch_id"])
     assert [d["number"] for d in shown["dossier_list"]] == sorted(NUMBERS)
     assert _status(home, "X001-ZY·DJ·2024·D100-0003-001")["status"] == "completed"
-    assert _status(home, "X001-ZY·DJ·2023·D100-0001-001")["status"] == "approved"   # other year stays out
+    assert _status(home, "X001-ZY·DJ·2023·D100-0001-001")["status"] == "approved"  # other year stays out
 
     add_dossier(home, "X001-ZY·DJ·2024·D100-0004-001", 1, seed=9)
     settings.set_value(station.s["admin"], "transfer.deadline", "04-15")
@@ -41,7 +41,7 @@ def test_r27_batch_holds_one_fonds_one_year_numbered_in_sequence_with_deadline(s
     assert second["batch_id"] == "X001-2024-002" and second["deadline"] == "2025-04-15" and second["dossiers"] == 1
     other_year = batches.create(station.s["clerk1"], 2023)
     assert other_year["batch_id"] == "X001-2023-001" and other_year["dossiers"] == 1
-    with pytest.raises(Refused):   # nothing approved is left for 2024
+    with pytest.raises(Refused):  # nothing approved is left for 2024
         batches.create(station.s["clerk1"], 2024)
     assert audit.verify(home.catalog.conn).ok
     assert home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'dossier.batched'")["n"] == 5
@@ -52,10 +52,13 @@ def test_r27_named_dossiers_must_be_approved_and_of_the_year(station):
     add_dossier(home, "X001-ZY·DJ·2024·D100-0003-001", 1, status="completed", seed=8)
     add_dossier(home, "X001-ZY·DJ·2023·D100-0001-001", 1, year=2023, seed=7)
     with pytest.raises(Refused) as info:
-        batches.create(station.s["clerk1"], 2024, numbers=[NUMBERS[0], "X001-ZY·DJ·2024·D100-0003-001",
-                                                           "X001-ZY·DJ·2023·D100-0001-001"])
+        batches.create(
+            station.s["clerk1"],
+            2024,
+            numbers=[NUMBERS[0], "X001-ZY·DJ·2024·D100-0003-001", "X001-ZY·DJ·2023·D100-0001-001"],
+        )
     assert "X001-ZY·DJ·2024·D100-0003-001" in info.value.en and "X001-ZY·DJ·2023·D100-0001-001" in info.value.en
-    assert home.catalog.one("SELECT count(*) n FROM batches")["n"] == 0       # all or nothing
+    assert home.catalog.one("SELECT count(*) n FROM batches")["n"] == 0  # all or nothing
     one = batches.create(station.s["clerk1"], 2024, numbers=[NUMBERS[1]])
     assert one["dossiers"] == 1 and _status(home, NUMBERS[1])["status"] == "batched"
     assert _status(home, NUMBERS[0])["status"] == "approved"
@@ -73,13 +76,13 @@ def test_r27_batched_dossiers_are_locked_against_edits(station):
 
 def test_batch_roles_and_cancel(station):
     with pytest.raises(Refused):
-        batches.create(station.s["qc1"], 2024)            # QC may not make batches
+        batches.create(station.s["qc1"], 2024)  # QC may not make batches
     b = batches.create(station.s["clerk1"], 2024)
     cancelled = batches.cancel(station.s["clerk1"], b["batch_id"])
     assert cancelled["state"] == "cancelled"
     assert all(_status(station.home, n) == {"status": "approved", "batch_id": None} for n in NUMBERS)
     again = batches.create(station.s["clerk1"], 2024)
-    assert again["batch_id"] == "X001-2024-002"              # a number is never reused
+    assert again["batch_id"] == "X001-2024-002"  # a number is never reused
     assert len(batches.list_batches(station.s["clerk1"])) == 2
     with pytest.raises(Refused):
-        batches.cancel(station.s["clerk1"], b["batch_id"])   # already cancelled
+        batches.cancel(station.s["clerk1"], b["batch_id"])  # already cancelled

@@ -31,21 +31,28 @@ def test_cli_station_side_keys_batch_seal_send(tmp_path, capsys):
     station = make_station(tmp_path / "station")
     home = station.home.path
     try:
-        code, out = run(capsys, "--home", home, "--user", "admin", "keys", "generate", "station", "--alg", "sm2", "--json")
+        code, out = run(
+            capsys, "--home", home, "--user", "admin", "keys", "generate", "station", "--alg", "sm2", "--json"
+        )
         assert code == 0 and json.loads(out)["algorithm"] == "sm2"
-        code, _ = run(capsys, "--home", home, "--user", "admin", "keys", "export", "station", "--out", tmp_path / "s.pem")
+        code, _ = run(
+            capsys, "--home", home, "--user", "admin", "keys", "export", "station", "--out", tmp_path / "s.pem"
+        )
         assert code == 0 and (tmp_path / "s.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
         code, _ = run(capsys, "--home", home, "--user", "clerk1", "keys", "generate", "mine")
-        assert code == 1                                                   # keys are for administrators
+        assert code == 1  # keys are for administrators
         code, out = run(capsys, "--home", home, "--user", "clerk1", "batch", "create", "--year", "2024", "--json")
         assert code == 0 and json.loads(out)["batch_id"] == "X001-2024-001"
-        code, out = run(capsys, "--home", home, "--user", "clerk1", "batch", "seal", "X001-2024-001", "--key", "station",
-                        "--json")
+        code, out = run(
+            capsys, "--home", home, "--user", "clerk1", "batch", "seal", "X001-2024-001", "--key", "station", "--json"
+        )
         sealed = json.loads(out)
         assert code == 0 and sealed["state"] == "sealed" and Path(sealed["package"]).is_dir()
         dest = tmp_path / "drive"
         dest.mkdir()
-        code, out = run(capsys, "--home", home, "--user", "clerk1", "batch", "send", "X001-2024-001", "--to", dest, "--zip")
+        code, out = run(
+            capsys, "--home", home, "--user", "clerk1", "batch", "send", "X001-2024-001", "--to", dest, "--zip"
+        )
         assert code == 0 and (dest / "X001-2024-001.zip").is_file() and "verified" in out
         code, out = run(capsys, "--home", home, "--user", "clerk1", "--json", "batch", "list")
         assert code == 0 and [b["state"] for b in json.loads(out)] == ["sent"]
@@ -68,22 +75,44 @@ def test_cli_archive_side_verify_receive_and_receipt(tmp_path, capsys):
         data = json.loads(out)
         assert code == 0 and data["passed"] and len(data["report_files"]) == 2
         assert {c["property"] for c in data["checks"]} == {"authenticity", "integrity", "usability", "security"}
-        code, out = run(capsys, "--home", tmp_path / "no-home", "verify", path, "--trust", world.station_pem,
-                        "--report", tmp_path / "rep")
+        code, out = run(
+            capsys,
+            "--home",
+            tmp_path / "no-home",
+            "verify",
+            path,
+            "--trust",
+            world.station_pem,
+            "--report",
+            tmp_path / "rep",
+        )
         assert code == 0 and "PASS" in out and "signature valid and signer trusted" in out
         code, out = run(capsys, "--home", tmp_path / "no-home", "verify", path, "--report", tmp_path / "rep")
-        assert code == 1 and "[FAIL]" in out                                # no trust list: not authentic
+        assert code == 1 and "[FAIL]" in out  # no trust list: not authentic
         code, out = run(capsys, "--home", archive, "--user", "archivist1", "receive", path, "--seed", "7")
         assert code == 0 and "No decision taken" in out
-        code, out = run(capsys, "--home", archive, "--user", "archivist1", "receive", path, "--accept", "--seed", "7",
-                        "--out", tmp_path / "back", "--json")
+        code, out = run(
+            capsys,
+            "--home",
+            archive,
+            "--user",
+            "archivist1",
+            "receive",
+            path,
+            "--accept",
+            "--seed",
+            "7",
+            "--out",
+            tmp_path / "back",
+            "--json",
+        )
         result = json.loads(out)
         assert code == 0 and result["decision"] == "accepted" and result["sample"]["seed"] == 7
         receipt = next(f for f in result["receipt_files"] if "back" in f and f.endswith(".json"))
         code, out = run(capsys, "--home", station, "--user", "clerk1", "receipt", "import", receipt)
         assert code == 0 and "received" in out
         code, out = run(capsys, "--home", archive, "--user", "archivist1", "receive", path, "--accept")
-        assert code == 1                                                     # replay
+        assert code == 1  # replay
     finally:
         world.close()
 
@@ -96,7 +125,7 @@ def test_cli_bag_validate_our_package_and_a_broken_one(tmp_path, capsys):
         copy = world.copy_package(tmp_path / "copy")
         (copy / "tagmanifest-sm3.txt").unlink()
         (copy / "tagmanifest-sha256.txt").unlink()
-        assert run(capsys, "bag", "validate", copy)[0] == 0                  # plain RFC 8493: optional
+        assert run(capsys, "bag", "validate", copy)[0] == 0  # plain RFC 8493: optional
         code, out = run(capsys, "bag", "validate", copy, "--require-tag-manifest", "--json")
         assert code == 1 and "tag-manifest-missing" in {p["code"] for p in json.loads(out)["problems"]}
     finally:

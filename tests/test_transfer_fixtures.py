@@ -50,17 +50,30 @@ def jpeg_bytes(seed: int, size=(240, 320), dpi=(300, 300)) -> bytes:
 
 def add_user(home: Home, name: str, roles: str) -> Session:
     with home.catalog.write() as conn:
-        conn.execute("INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                     (name, roles, _HASH, now_iso()))
+        conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, roles, _HASH, now_iso()),
+        )
     return Session(home, row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (name,))))
 
 
 NUMBERS = ["X001-ZY·DJ·2024·D100-0001-001", "X001-ZY·DJ·2024·D100-0001-002", "X001-ZY·DJ·2024·Y-0002-001"]
 
 
-def add_dossier(home: Home, number: str, pages: int, *, status: str = "approved", year: int = 2024,
-                seed: int = 0, notes: int = 0, declared: int | None = None, title: str | None = None,
-                category: str = "ZY·DJ", retention: str | None = None) -> int:
+def add_dossier(
+    home: Home,
+    number: str,
+    pages: int,
+    *,
+    status: str = "approved",
+    year: int = 2024,
+    seed: int = 0,
+    notes: int = 0,
+    declared: int | None = None,
+    title: str | None = None,
+    category: str = "ZY·DJ",
+    retention: str | None = None,
+) -> int:
     store = ImageStore(home.path)
     stamp = now_iso()
     with home.catalog.write() as conn:
@@ -70,9 +83,18 @@ def add_dossier(home: Home, number: str, pages: int, *, status: str = "approved"
             " scanned_by, completed_by, qc_by, created_at, updated_at) VALUES (?, 'X001', ?, ?, '企业职工基本养老保险',"
             " '参保人员登记', ?, ?, 'XX市社会保险事业管理中心', '2024-06-14', ?, '内部', '王芳', '31010419761017344X',"
             " 'XX市城市建设投资集团有限公司', ?, 'clerk1', 'clerk1', 'qc1', ?, ?)",
-            (number, year, category, retention or number.split("·")[3].split("-")[0] if "·" in number else "D100",
-             title or f"{number} 参保人员登记表", declared if declared is not None else pages + notes, status,
-             stamp, stamp))
+            (
+                number,
+                year,
+                category,
+                retention or number.split("·")[3].split("-")[0] if "·" in number else "D100",
+                title or f"{number} 参保人员登记表",
+                declared if declared is not None else pages + notes,
+                status,
+                stamp,
+                stamp,
+            ),
+        )
         dossier_id = cur.lastrowid
         for seq in range(1, pages + 1):
             data = jpeg_bytes(seed * 1000 + seq)
@@ -83,25 +105,49 @@ def add_dossier(home: Home, number: str, pages: int, *, status: str = "approved"
                 " color_mode, compression, capture_time, device, software, operator, processing_log, qc_flags,"
                 " created_at) VALUES (?, ?, 'active', ?, ?, ?, ?, 'jpeg', 240, 320, 300, 'color', 'JPEG q80', ?, ?,"
                 " 'ScanStation 0.1.0', 'clerk1', ?, '[]', ?)",
-                (dossier_id, seq, name, stored.bytes, stored.sha256, stored.sm3, stamp,
-                 json.dumps({"maker": "ScanStation", "model": "Demo scanner", "serial": "DEMO-0001", "backend": "demo"}),
-                 json.dumps([{"step": "deskew", "angle": 0.4}]), stamp))
-            audit.append(conn, ts=stamp, user="clerk1", station=home.station, action="page.capture", object_type="page",
-                         object_id=f"{number}#{seq:04d}", after={"file": name, "sm3": stored.sm3})
+                (
+                    dossier_id,
+                    seq,
+                    name,
+                    stored.bytes,
+                    stored.sha256,
+                    stored.sm3,
+                    stamp,
+                    json.dumps(
+                        {"maker": "ScanStation", "model": "Demo scanner", "serial": "DEMO-0001", "backend": "demo"}
+                    ),
+                    json.dumps([{"step": "deskew", "angle": 0.4}]),
+                    stamp,
+                ),
+            )
+            audit.append(
+                conn,
+                ts=stamp,
+                user="clerk1",
+                station=home.station,
+                action="page.capture",
+                object_type="page",
+                object_id=f"{number}#{seq:04d}",
+                after={"file": name, "sm3": stored.sm3},
+            )
         for k in range(notes):
-            conn.execute("INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
-                         " VALUES (?, NULL, 'not_scanned', ?, '空白页，未扫描', 'clerk1', ?)",
-                         (dossier_id, pages + k + 1, stamp))
+            conn.execute(
+                "INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
+                " VALUES (?, NULL, 'not_scanned', ?, '空白页，未扫描', 'clerk1', ?)",
+                (dossier_id, pages + k + 1, stamp),
+            )
         if status == "approved":
-            conn.execute("INSERT INTO qc_decisions(dossier_id, decision, user, ts) VALUES (?, 'approve', 'qc1', ?)",
-                         (dossier_id, stamp))
+            conn.execute(
+                "INSERT INTO qc_decisions(dossier_id, decision, user, ts) VALUES (?, 'approve', 'qc1', ?)",
+                (dossier_id, stamp),
+            )
     return dossier_id
 
 
 @dataclass
 class Station:
     home: Home
-    s: dict = field(default_factory=dict)   # name -> Session
+    s: dict = field(default_factory=dict)  # name -> Session
 
     def close(self):
         self.home.close()
@@ -127,6 +173,7 @@ def make_archive(path: Path) -> Station:
 
 def station_key(station: Station, tmp: Path, algorithm: str = "sm2", name: str = "station") -> Path:
     from scanstation.transfer import keys
+
     keys.generate(station.s["admin"], name, algorithm, PASSPHRASE)
     out = tmp / f"{name}-{station.home.station}.pem"
     keys.export(station.s["admin"], name, out)
@@ -135,6 +182,7 @@ def station_key(station: Station, tmp: Path, algorithm: str = "sm2", name: str =
 
 def sealed_batch(station: Station, key: str = "station", year: int = 2024, numbers=None) -> dict:
     from scanstation.transfer import batches, seal
+
     batch = batches.create(station.s["clerk1"], year, numbers=numbers)
     return seal.seal(station.s["clerk1"], batch["batch_id"], key, PASSPHRASE)
 
@@ -163,6 +211,7 @@ class World:
 
 def make_world(tmp: Path, algorithm: str = "sm2") -> World:
     from scanstation.transfer import keys
+
     station = make_station(tmp / "station")
     archive = make_archive(tmp / "archive")
     station_pem = station_key(station, tmp, algorithm)

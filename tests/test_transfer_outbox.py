@@ -31,8 +31,8 @@ def test_r38_send_to_a_folder_copies_verifies_and_keeps_the_outbox_copy(world, t
     dest.mkdir()
     result = outbox.send(world.station.s["clerk1"], "X001-2024-001", dest)
     sent = dest / "X001-2024-001"
-    assert result["path"] == str(sent) and sent.is_dir() and world.package.is_dir()   # kept in the outbox
-    assert [p.name for p in dest.iterdir()] == ["X001-2024-001"]                      # no temporary left
+    assert result["path"] == str(sent) and sent.is_dir() and world.package.is_dir()  # kept in the outbox
+    assert [p.name for p in dest.iterdir()] == ["X001-2024-001"]  # no temporary left
     for original in world.package.rglob("*"):
         if original.is_file():
             assert (sent / original.relative_to(world.package)).read_bytes() == original.read_bytes()
@@ -40,12 +40,13 @@ def test_r38_send_to_a_folder_copies_verifies_and_keeps_the_outbox_copy(world, t
     status = {r["status"] for r in world.station.home.catalog.query("SELECT status FROM dossiers")}
     assert status == {"sent"}
     assert _deliveries(world) == [{"attempt": 1, "ok": 1, "error": ""}]
-    with pytest.raises(Refused):                        # a sent dossier is locked
+    with pytest.raises(Refused):  # a sent dossier is locked
         from scanstation.capture import Capture
+
         Capture(world.station.s["clerk2"]).check_dossier(NUMBERS[0])
-    with pytest.raises(StorageError):                   # the same package is never overwritten there
+    with pytest.raises(StorageError):  # the same package is never overwritten there
         outbox.send(world.station.s["clerk1"], "X001-2024-001", dest, attempts=3, sleep=lambda s: None)
-    assert len(_deliveries(world)) == 2                 # no retry: waiting cannot help
+    assert len(_deliveries(world)) == 2  # no retry: waiting cannot help
 
 
 def test_r23_r31_zip_names_are_flagged_utf8_stored_and_never_encrypted(world, tmp_path):
@@ -79,7 +80,8 @@ def test_r38_retries_with_back_off_until_the_destination_is_reachable(world, tmp
     def sleep(seconds):
         waits.append(seconds)
         if len(waits) == 2:
-            dest.mkdir()            # the share comes back
+            dest.mkdir()  # the share comes back
+
     result = outbox.send(world.station.s["clerk1"], "X001-2024-001", dest, attempts=5, first_wait=1.5, sleep=sleep)
     assert result["attempts"] == 3 and waits == [1.5, 3.0]
     rows = _deliveries(world)
@@ -92,12 +94,15 @@ def test_r38_gives_up_clearly_and_the_package_stays_sealed(world, tmp_path):
         outbox.send(world.station.s["clerk1"], "X001-2024-001", tmp_path / "gone", attempts=3, sleep=waits.append)
     assert len(waits) == 2 and "stays sealed in the outbox" in info.value.en and "仍封存在发件箱" in info.value.zh
     assert _state(world) == "sealed" and world.package.is_dir()
-    assert not (tmp_path / "gone").exists()              # never created on the local disk
-    assert world.station.home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'batch.send_failed'")["n"] == 1
+    assert not (tmp_path / "gone").exists()  # never created on the local disk
+    assert (
+        world.station.home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'batch.send_failed'")["n"] == 1
+    )
 
 
 def test_send_needs_a_sealed_batch(world, tmp_path):
     from tests.test_transfer_fixtures import add_dossier
+
     add_dossier(world.station.home, "X001-ZY·DJ·2024·D100-0009-001", 1, seed=99)
     draft = batches.create(world.station.s["clerk1"], 2024)
     (tmp_path / "d").mkdir()

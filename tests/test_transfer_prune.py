@@ -29,10 +29,10 @@ def world(tmp_path):
     share.mkdir()
     clerk = station.s["clerk1"]
     outbox.send(clerk, RECEIVED, share)
-    result = receive.receive(w.archive.s["archivist1"], share / RECEIVED, decision="accept", passphrase=PASSPHRASE,
-                             out_dir=tmp_path / "back")
-    receipts.import_receipt(clerk, next(f for f in result["receipt_files"] if f.endswith(".json")
-                                        and "back" in f))
+    result = receive.receive(
+        w.archive.s["archivist1"], share / RECEIVED, decision="accept", passphrase=PASSPHRASE, out_dir=tmp_path / "back"
+    )
+    receipts.import_receipt(clerk, next(f for f in result["receipt_files"] if f.endswith(".json") and "back" in f))
     more = ["X001-ZY·DJ·2024·D100-0003-001", "X001-ZY·DJ·2024·D100-0004-001"]
     for i, number in enumerate(more):
         add_dossier(station.home, number, 2, seed=10 + i)
@@ -50,10 +50,13 @@ def _backdate_sending(world, batch_id: str, years: int) -> str:
     then = (datetime.now().astimezone() - timedelta(days=365 * years + years // 4 + 2)).isoformat(timespec="seconds")
     details = dict(batch["details"], sent=dict(batch["details"]["sent"], at=then))
     with catalog.write() as conn:
-        conn.execute("UPDATE transfer_deliveries SET started_at = ?, finished_at = ? WHERE batch_id = ?",
-                     (then, then, batch["id"]))
-        conn.execute("UPDATE batches SET details = ? WHERE id = ?", (json.dumps(details, ensure_ascii=False),
-                                                                     batch["id"]))
+        conn.execute(
+            "UPDATE transfer_deliveries SET started_at = ?, finished_at = ? WHERE batch_id = ?",
+            (then, then, batch["id"]),
+        )
+        conn.execute(
+            "UPDATE batches SET details = ? WHERE id = ?", (json.dumps(details, ensure_ascii=False), batch["id"])
+        )
     return then
 
 
@@ -99,8 +102,13 @@ def test_r38_sent_but_not_received_rejected_and_sealed_are_kept_even_when_old(wo
     add_dossier(station.home, number, 2, seed=20)
     rejected = sealed_batch(station, numbers=[number])["batch_id"]
     outbox.send(clerk, rejected, world.tmp.parent / "share")
-    answer = receive.receive(world.archive.s["archivist1"], world.tmp.parent / "share" / rejected, decision="reject",
-                             passphrase=PASSPHRASE, reasons=["题名有误 / wrong title"])
+    answer = receive.receive(
+        world.archive.s["archivist1"],
+        world.tmp.parent / "share" / rejected,
+        decision="reject",
+        passphrase=PASSPHRASE,
+        reasons=["题名有误 / wrong title"],
+    )
     receipts.import_receipt(clerk, next(f for f in answer["receipt_files"] if f.endswith(".json")))
     for batch_id in (SENT, rejected):
         _backdate_sending(world, batch_id, 30)
@@ -139,6 +147,7 @@ def test_r38_each_removal_is_audited_with_the_tag_manifest_digest(world):
     _backdate_sending(world, RECEIVED, 6)
     # a .zip of the package in the outbox goes with it
     from scanstation.transfer import zip_package
+
     package = _package(world, RECEIVED)
     zipped = package.with_name(package.name + ".zip")
     zip_package.write_zip(package, zipped)
@@ -146,8 +155,9 @@ def test_r38_each_removal_is_audited_with_the_tag_manifest_digest(world):
     outbox.prune(world.station.s["clerk1"], apply=True)
     assert not package.exists() and not zipped.exists()
     conn = world.station.home.catalog.conn
-    rows = world.station.home.catalog.query("SELECT user, object_type, object_id, before, after FROM audit_log"
-                                            " WHERE action = 'batch.prune'")
+    rows = world.station.home.catalog.query(
+        "SELECT user, object_type, object_id, before, after FROM audit_log WHERE action = 'batch.prune'"
+    )
     assert len(rows) == 1 and rows[0]["user"] == "clerk1" and rows[0]["object_id"] == RECEIVED
     after = json.loads(rows[0]["after"])
     assert after["tagmanifest_sm3"] == digest and json.loads(rows[0]["before"])["tagmanifest_sm3"] == digest
@@ -180,13 +190,15 @@ def test_r38_a_package_that_cannot_be_removed_is_reported_and_noted(world):
             _lock(moved, False)
     assert [f["batch_id"] for f in result["failed"]] == [RECEIVED]
     failure = result["failed"][0]
-    assert RECEIVED in failure["en"] and RECEIVED in failure["zh"] and "still" in failure["en"] and "仍在" in failure["zh"]
+    assert (
+        RECEIVED in failure["en"] and RECEIVED in failure["zh"] and "still" in failure["en"] and "仍在" in failure["zh"]
+    )
     home = world.station.home.path
     note = batches.get(world.station.home.catalog, RECEIVED)["details"]["pruned"]
     assert note["remaining"] and all((home / p).exists() for p in note["remaining"])
     assert any(victim.name in str(p) for p in (home / note["remaining"][0]).rglob("*"))
-    assert not package.exists()             # never half-removed under the package's own name
-    again = outbox.prune(world.station.s["clerk1"], apply=True)    # the cause fixed: the rest goes
+    assert not package.exists()  # never half-removed under the package's own name
+    again = outbox.prune(world.station.s["clerk1"], apply=True)  # the cause fixed: the rest goes
     assert not again["failed"] and not any((home / p).exists() for p in note["remaining"])
     assert batches.get(world.station.home.catalog, RECEIVED)["details"]["pruned"]["remaining"] == []
 
@@ -198,17 +210,19 @@ def test_r38_only_the_confirmed_package_is_removed(world):
     result = outbox.prune(world.station.s["clerk1"], apply=True)
     assert package.is_dir() and [f["batch_id"] for f in result["failed"]] == [RECEIVED]
     assert batches.get(world.station.home.catalog, RECEIVED)["details"]["pruned"]["remaining"] == [
-        str(package.relative_to(world.station.home.path))]
+        str(package.relative_to(world.station.home.path))
+    ]
 
 
 def test_r38_future_as_of_is_only_for_a_dry_run(world):
     later = (date.today() + timedelta(days=366 * 6)).isoformat()
     assert [b["batch_id"] for b in outbox.prune(world.station.s["clerk1"], as_of=later)["prunable"]] == [RECEIVED]
     from scanstation.errors import Refused
+
     with pytest.raises(Refused):
         outbox.prune(world.station.s["clerk1"], as_of=later, apply=True)
     assert _package(world, RECEIVED).is_dir()
-    with pytest.raises(Refused):                        # a QC user may not manage batches
+    with pytest.raises(Refused):  # a QC user may not manage batches
         outbox.prune(world.station.s["qc1"])
 
 
@@ -217,7 +231,7 @@ def test_r38_cli_prune_dry_run_apply_and_bad_as_of(world, monkeypatch, capsys):
     monkeypatch.setenv("SCANSTATION_LANG", "en")
     monkeypatch.delenv("SCANSTATION_HOME", raising=False)
     home = str(world.station.home.path)
-    world.station.home.close()          # the command opens the home itself
+    world.station.home.close()  # the command opens the home itself
     base = ["--home", home, "--user", "clerk1", "outbox", "prune"]
     code = main(base + ["--as-of", "2024-02-30"])
     err = capsys.readouterr().err

@@ -31,8 +31,9 @@ def _send(world, as_zip=False):
 
 def test_r34_accept_ingests_everything_and_signs_a_receipt(world):
     path = _send(world)
-    result = receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE,
-                             out_dir=world.tmp / "back")
+    result = receive.receive(
+        world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE, out_dir=world.tmp / "back"
+    )
     home = world.archive.home
     assert result["decision"] == "accepted" and result["checks_passed"]
     assert archive_counts(home) == {"dossiers": 3, "pages": 8, "accepted": 1, "image_files": 7}
@@ -40,10 +41,14 @@ def test_r34_accept_ingests_everything_and_signs_a_receipt(world):
     assert [r["number"] for r in rows] == sorted(NUMBERS) and {r["status"] for r in rows} == {"archived"}
     assert rows[0]["person_id_number"] == "31010419761017344X" and rows[0]["qc_by"] == "qc1"
     store = ImageStore(home.path)
-    for page in home.catalog.query("SELECT p.file_name, p.sha256, p.sm3, d.number FROM pages p JOIN dossiers d"
-                                   " ON d.id = p.dossier_id WHERE p.state = 'active'"):
+    for page in home.catalog.query(
+        "SELECT p.file_name, p.sha256, p.sm3, d.number FROM pages p JOIN dossiers d"
+        " ON d.id = p.dossier_id WHERE p.state = 'active'"
+    ):
         data = store.path(page["number"], page["file_name"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == page["sha256"] and hashlib.new("sm3", data).hexdigest() == page["sm3"]
+        assert (
+            hashlib.sha256(data).hexdigest() == page["sha256"] and hashlib.new("sm3", data).hexdigest() == page["sm3"]
+        )
     assert home.catalog.one("SELECT count(*) n FROM pages WHERE state = 'not_scanned'")["n"] == 1
     envelope = result["receipt"]
     receipt = envelope["receipt"]
@@ -55,21 +60,41 @@ def test_r34_accept_ingests_everything_and_signs_a_receipt(world):
     signed.write_bytes(receipts.canonical(receipt))
     sig = world.tmp / "receipt.sig"
     sig.write_bytes(base64.b64decode(envelope["signature"]["value"]))
-    out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(world.archive_pem), "-rawin",
-                          "-in", str(signed), "-sigfile", str(sig), "-digest", "sm3",
-                          "-pkeyopt", "distid:1234567812345678"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(world.archive_pem),
+            "-rawin",
+            "-in",
+            str(signed),
+            "-sigfile",
+            str(sig),
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     files = result["receipt_files"]
     assert any(f.endswith(".pdf") for f in files) and (world.tmp / "back").is_dir()
     assert audit.verify(home.catalog.conn).ok
     assert home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'dossier.archived'")["n"] == 3
 
-    imported = receipts.import_receipt(world.station.s["clerk1"], next(f for f in files if "back" in f and f.endswith(".json")))
+    imported = receipts.import_receipt(
+        world.station.s["clerk1"], next(f for f in files if "back" in f and f.endswith(".json"))
+    )
     assert imported["state"] == "received"
     statuses = {r["status"] for r in world.station.home.catalog.query("SELECT status FROM dossiers")}
     assert statuses == {"transferred"}
     with pytest.raises(Refused):
-        receipts.import_receipt(world.station.s["clerk1"], files[0])     # the same receipt twice
+        receipts.import_receipt(world.station.s["clerk1"], files[0])  # the same receipt twice
 
 
 def test_r33_replay_of_a_received_package_is_refused(world):
@@ -78,18 +103,22 @@ def test_r33_replay_of_a_received_package_is_refused(world):
     before = archive_counts(world.archive.home)
     for decision in ("accept", "reject", None):
         with pytest.raises(Refused) as info:
-            receive.receive(world.archive.s["archivist2"], path, decision=decision, passphrase=PASSPHRASE,
-                            reasons=["again"])
+            receive.receive(
+                world.archive.s["archivist2"], path, decision=decision, passphrase=PASSPHRASE, reasons=["again"]
+            )
         assert "only once" in info.value.en
     assert archive_counts(world.archive.home) == before
-    assert world.archive.home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'package.replay_refused'")["n"] == 3
+    assert (
+        world.archive.home.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'package.replay_refused'")["n"]
+        == 3
+    )
 
 
 def test_r34_zip_package_is_received(world):
     path = _send(world, as_zip=True)
     result = receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
     assert result["decision"] == "accepted" and archive_counts(world.archive.home)["image_files"] == 7
-    assert not list((world.archive.home.path / "inbox").iterdir())        # the extracted copy is gone
+    assert not list((world.archive.home.path / "inbox").iterdir())  # the extracted copy is gone
 
 
 def test_r26_sample_is_reproducible_from_its_seed():
@@ -97,7 +126,7 @@ def test_r26_sample_is_reproducible_from_its_seed():
     first = receive.draw_sample(numbers, 5.0, 1234)
     assert len(first) == 2 and first == receive.draw_sample(list(reversed(numbers)), 5.0, 1234)
     assert len(receive.draw_sample(numbers, 10.0, 1)) == 3
-    assert len(receive.draw_sample(numbers[:3], 5.0, 99)) == 1                 # at least one dossier (R25)
+    assert len(receive.draw_sample(numbers[:3], 5.0, 99)) == 1  # at least one dossier (R25)
     seeds = {tuple(receive.draw_sample(numbers, 5.0, s)) for s in range(20)}
     assert len(seeds) > 5
 
@@ -107,16 +136,23 @@ def test_r25_sample_with_a_finding_blocks_acceptance_and_the_rejection_unlocks_d
     archivist = world.archive.s["archivist1"]
     dry = receive.receive(archivist, path, seed=42)
     again = receive.receive(archivist, path, seed=42)
-    assert dry["decision"] is None and dry["sample"]["dossiers"] == again["sample"]["dossiers"]   # R26
+    assert dry["decision"] is None and dry["sample"]["dossiers"] == again["sample"]["dossiers"]  # R26
     sampled = dry["sample"]["dossiers"][0]
     findings = {sampled: ["第 2 页模糊，无法辨认 / page 2 is illegible"]}
     with pytest.raises(Refused):
         receive.receive(archivist, path, decision="accept", passphrase=PASSPHRASE, seed=42, sample_findings=findings)
     assert archive_counts(world.archive.home)["dossiers"] == 0
-    with pytest.raises(InvalidInput):                                         # a rejection needs its reason
+    with pytest.raises(InvalidInput):  # a rejection needs its reason
         receive.receive(archivist, path, decision="reject", passphrase=PASSPHRASE, seed=42)
-    result = receive.receive(archivist, path, decision="reject", passphrase=PASSPHRASE, seed=42,
-                             sample_findings=findings, reasons=["抽检不合格 / sample failed"])
+    result = receive.receive(
+        archivist,
+        path,
+        decision="reject",
+        passphrase=PASSPHRASE,
+        seed=42,
+        sample_findings=findings,
+        reasons=["抽检不合格 / sample failed"],
+    )
     receipt = result["receipt"]["receipt"]
     assert receipt["decision"] == "rejected" and receipt["dossiers_returned"] == [sampled]
     assert receipt["sample"]["pass_rate"] < 95 and not receipt["sample"]["passed"]
@@ -131,7 +167,7 @@ def test_r25_sample_with_a_finding_blocks_acceptance_and_the_rejection_unlocks_d
     assert all(s == "approved" for n, s in status.items() if n != sampled)
     reason = station.home.catalog.one("SELECT reason FROM qc_decisions WHERE decision = 'reject_dossier'")["reason"]
     assert "illegible" in reason
-    again = batches.create(station.s["clerk1"], 2024)                        # the rest go into the next batch
+    again = batches.create(station.s["clerk1"], 2024)  # the rest go into the next batch
     assert again["batch_id"] == "X001-2024-002" and again["dossiers"] == 2
 
 
@@ -140,7 +176,7 @@ def test_r30_receipt_must_be_signed_by_a_trusted_archive_key(world):
     result = receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
     file = world.tmp / "receipt.json"
     envelope = json.loads(open(result["receipt_files"][0], encoding="utf-8").read())
-    envelope["receipt"]["decision"] = "rejected"                           # tampered
+    envelope["receipt"]["decision"] = "rejected"  # tampered
     file.write_text(json.dumps(envelope, ensure_ascii=False), "utf-8")
     with pytest.raises(CheckFailed):
         receipts.import_receipt(world.station.s["clerk1"], file)
@@ -154,11 +190,11 @@ def test_r30_receipt_must_be_signed_by_a_trusted_archive_key(world):
 def test_r36_receiving_is_for_archivists_in_an_archive_home_and_not_of_their_own_work(world):
     path = _send(world)
     with pytest.raises(Refused):
-        receive.receive(world.archive.s["admin"], path)                          # not an archivist
+        receive.receive(world.archive.s["admin"], path)  # not an archivist
     clerk_archivist = add_user(world.station.home, "arch", "archivist")
     with pytest.raises(Refused):
-        receive.receive(clerk_archivist, path)                                   # a station home
-    own = add_user(world.archive.home, "qc1", "archivist")                      # QC'd these dossiers
+        receive.receive(clerk_archivist, path)  # a station home
+    own = add_user(world.archive.home, "qc1", "archivist")  # QC'd these dossiers
     with pytest.raises(Refused) as info:
         receive.receive(own, path, decision="accept", passphrase=PASSPHRASE)
     assert "qc1" in info.value.en
@@ -172,9 +208,10 @@ def test_r34_an_ingest_that_fails_half_way_leaves_nothing(world, monkeypatch):
 
     def flaky(src, dst, sha256, sm3, store=None):
         calls.append(src)
-        if len(calls) == 5:                       # the package changed under us half-way
+        if len(calls) == 5:  # the package changed under us half-way
             sm3 = "0" * 64
         return real(src, dst, sha256, sm3, store)
+
     monkeypatch.setattr(receive, "_copy_verified", flaky)
     with pytest.raises(CheckFailed):
         receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
@@ -185,15 +222,19 @@ def test_r34_an_ingest_that_fails_half_way_leaves_nothing(world, monkeypatch):
     assert not receipts_dir.exists() or not any(receipts_dir.iterdir())
     assert not list((home.path / "archive").rglob("*.jpg"))
     monkeypatch.setattr(receive, "_copy_verified", real)
-    assert receive.receive(world.archive.s["archivist1"], path, decision="accept",
-                           passphrase=PASSPHRASE)["decision"] == "accepted"      # a clean retry works
+    assert (
+        receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)["decision"]
+        == "accepted"
+    )  # a clean retry works
 
 
 def test_r36_package_and_receipts_carry_signed_audit_checkpoints(world):
     import shutil
     import sqlite3
     from pathlib import Path
+
     from scanstation import audit_anchor
+
     path = Path(_send(world))
     in_package = json.loads((path / audit_anchor.PACKAGE_FILE).read_text("utf-8"))
     assert in_package["checkpoint"]["station"] == "S01" and in_package["checkpoint"]["seq"] > 0
@@ -217,19 +258,25 @@ def test_r36_package_and_receipts_carry_signed_audit_checkpoints(world):
 
 def test_r22_received_pages_pass_fixity_against_the_audit_trail_and_a_swap_is_caught(world):
     import sqlite3
+
     from scanstation.custody import fixity
     from tests.test_transfer_fixtures import add_user, jpeg_bytes
+
     path = _send(world)
     receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
     home = world.archive.home
     auditor = add_user(home, "auditor9", "auditor")
     assert fixity.check(auditor).ok
-    page = home.catalog.one("SELECT p.id, p.file_name, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                            " WHERE p.state = 'active' ORDER BY p.id LIMIT 1")
+    page = home.catalog.one(
+        "SELECT p.id, p.file_name, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+        " WHERE p.state = 'active' ORDER BY p.id LIMIT 1"
+    )
     stored = ImageStore(home.path).write(page["number"], page["file_name"], jpeg_bytes(777))
     conn = sqlite3.connect(str(home.path / "catalog.sqlite"), isolation_level=None)
-    conn.execute("UPDATE pages SET bytes = ?, sha256 = ?, sm3 = ? WHERE id = ?",
-                 (stored.bytes, stored.sha256, stored.sm3, page["id"]))
+    conn.execute(
+        "UPDATE pages SET bytes = ?, sha256 = ?, sm3 = ? WHERE id = ?",
+        (stored.bytes, stored.sha256, stored.sm3, page["id"]),
+    )
     conn.close()
     result = fixity.check(auditor)
     assert not result.ok and [u["page_id"] for u in result.unrecorded] == [page["id"]]

@@ -17,7 +17,7 @@ from scanstation.transfer import batches, register, seal
 from scanstation.transfer import package_layout as layout
 from tests.test_transfer_fixtures import NUMBERS, PASSPHRASE, make_station, make_world, station_key
 
-bagit.CHECKSUM_ALGOS.add("sm3")   # bagit-python reads sm3 manifests once told the name
+bagit.CHECKSUM_ALGOS.add("sm3")  # bagit-python reads sm3 manifests once told the name
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,14 @@ def _manifest(pkg: Path, name: str) -> dict[str, str]:
 
 def test_r28_package_layout_and_metadata(world):
     pkg = world.package
-    for rel in (layout.DESCRIPTION, layout.CATALOG_XML, layout.SCHEMA_JSON, layout.QC_REPORT, layout.REGISTER_XML,
-                layout.REGISTER_PDF):
+    for rel in (
+        layout.DESCRIPTION,
+        layout.CATALOG_XML,
+        layout.SCHEMA_JSON,
+        layout.QC_REPORT,
+        layout.REGISTER_XML,
+        layout.REGISTER_PDF,
+    ):
         assert (pkg / rel).is_file(), rel
     info, entries = layout.read_catalog_xml((pkg / layout.CATALOG_XML).read_bytes())
     assert info["批次"] == "X001-2024-001" and [e.fields["number"] for e in entries] == sorted(NUMBERS)
@@ -47,7 +53,7 @@ def test_r28_package_layout_and_metadata(world):
     folder = pkg / "data" / first["file_name"]
     assert folder == pkg / layout.dossier_dir(2024, "ZY·DJ", first["number"])
     meta = layout.read_dossier_xml((folder / f"{first['number']}.xml").read_bytes(), "m")
-    assert meta.fields["person_id_number"] == "31010419761017344X"     # the official record is not masked
+    assert meta.fields["person_id_number"] == "31010419761017344X"  # the official record is not masked
     assert meta.fields["retention"] == "D100" and meta.fields["qc_by"] == "qc1"
     assert [p.file_name for p in meta.pages] == [f"{first['number']}-{i:04d}.jpg" for i in (1, 2, 3)]
     page = meta.pages[0]
@@ -56,9 +62,10 @@ def test_r28_package_layout_and_metadata(world):
     assert page.values["dpi"] == 300 and page.values["color_mode"] == "color" and page.values["device"]["serial"]
     raw = (folder / f"{first['number']}.xml").read_text("utf-8")
     assert '算法="SM3"' in raw and '算法="SHA-256"' in raw and raw.startswith("<?xml version='1.0' encoding='utf-8'?>")
-    notes = layout.read_dossier_xml((pkg / layout.dossier_dir(2024, "ZY·DJ", NUMBERS[1]) /
-                                     f"{NUMBERS[1]}.xml").read_bytes(), "m").notes
-    assert notes == [{"original_page_no": 3, "note": "空白页，未扫描"}]            # R10 note travels
+    notes = layout.read_dossier_xml(
+        (pkg / layout.dossier_dir(2024, "ZY·DJ", NUMBERS[1]) / f"{NUMBERS[1]}.xml").read_bytes(), "m"
+    ).notes
+    assert notes == [{"original_page_no": 3, "note": "空白页，未扫描"}]  # R10 note travels
     ET.fromstring((pkg / layout.QC_REPORT).read_bytes())
 
 
@@ -71,32 +78,64 @@ def test_r29_manifests_in_sha256_and_sm3_and_totals_match_the_register(world):
         for rel, digest in entries.items():
             assert hashlib.new(alg, payload[rel].read_bytes()).hexdigest() == digest
         tags = _manifest(pkg, f"tagmanifest-{alg}.txt")
-        assert set(tags) == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt",
-                                 "audit-checkpoint.json"}
+        assert set(tags) == {
+            "bagit.txt",
+            "bag-info.txt",
+            "manifest-sha256.txt",
+            "manifest-sm3.txt",
+            "audit-checkpoint.json",
+        }
     info = dict(line.split(": ", 1) for line in (pkg / "bag-info.txt").read_text("utf-8").splitlines())
     total = sum(p.stat().st_size for p in payload.values())
     assert info["Payload-Oxum"] == f"{total}.{len(payload)}"
     assert info["External-Identifier"] == "X001-2024-001" and info["Bag-Count"] == "1 of 1"
-    for label in ("Source-Organization", "Bagging-Date", "Station-Id", "Fonds-Code", "Archive-Year", "Dossier-Count",
-                  "Image-File-Count"):
+    for label in (
+        "Source-Organization",
+        "Bagging-Date",
+        "Station-Id",
+        "Fonds-Code",
+        "Archive-Year",
+        "Dossier-Count",
+        "Image-File-Count",
+    ):
         assert info[label]
     reg = register.read_register_xml((pkg / layout.REGISTER_XML).read_bytes())
     records = {rel: p.stat().st_size for rel, p in payload.items() if rel.startswith(layout.RECORDS_DIR + "/")}
     assert reg["dossiers"] == 3 and reg["images"] == 7 and reg["declared_pages"] == 8
     assert reg["files"] == len(records) and reg["bytes"] == sum(records.values())
-    assert reg["volume_gb"] == f"{sum(records.values()) / 1024 ** 3:.3f}"
-    assert reg["digest_algorithm"] == "SM3" and reg["digest"] == layout.register_digest(_manifest(pkg, "manifest-sm3.txt"))
+    assert reg["volume_gb"] == f"{sum(records.values()) / 1024**3:.3f}"
+    assert reg["digest_algorithm"] == "SM3" and reg["digest"] == layout.register_digest(
+        _manifest(pkg, "manifest-sm3.txt")
+    )
 
 
 def test_r30_sm2_signature_verifies_with_openssl_and_bag_with_bagit_python(world):
     pkg = world.package
-    out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pkg / "signer.pem"), "-rawin",
-                          "-in", str(pkg / "tagmanifest-sm3.txt"), "-sigfile", str(pkg / "tagmanifest-sm3.txt.sig"),
-                          "-digest", "sm3", "-pkeyopt", "distid:1234567812345678"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(pkg / "signer.pem"),
+            "-rawin",
+            "-in",
+            str(pkg / "tagmanifest-sm3.txt"),
+            "-sigfile",
+            str(pkg / "tagmanifest-sm3.txt.sig"),
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0 and "Verified Successfully" in out.stdout
     assert (pkg / "signer.pem").read_text() == world.station_pem.read_text()
     bag = bagit.Bag(str(pkg))
-    bag.validate()                                  # raises BagValidationError if not valid
+    bag.validate()  # raises BagValidationError if not valid
     assert set(bag.algorithms) == {"sha256", "sm3"}
     assert bag.info["External-Identifier"] == "X001-2024-001"
 
@@ -109,13 +148,30 @@ def test_r30_ed25519_signature_verifies_with_openssl(tmp_path):
         sealed = seal.seal(station.s["clerk1"], b["batch_id"], "station", PASSPHRASE)
         pkg = Path(sealed["package"])
         assert sealed["signature_algorithm"] == "ed25519"
-        out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pkg / "signer.pem"), "-rawin",
-                              "-in", str(pkg / "tagmanifest-sm3.txt"), "-sigfile", str(pkg / "tagmanifest-sm3.txt.sig")],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                str(pkg / "signer.pem"),
+                "-rawin",
+                "-in",
+                str(pkg / "tagmanifest-sm3.txt"),
+                "-sigfile",
+                str(pkg / "tagmanifest-sm3.txt.sig"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert out.returncode == 0 and "Verified Successfully" in out.stdout
         # bagit-python's own command-line validator agrees
-        cli = subprocess.run([sys.executable, str(Path(sys.executable).parent / "bagit.py"), "--validate", str(pkg)],
-                             capture_output=True, text=True)
+        cli = subprocess.run(
+            [sys.executable, str(Path(sys.executable).parent / "bagit.py"), "--validate", str(pkg)],
+            capture_output=True,
+            text=True,
+        )
         assert cli.returncode == 0, cli.stderr
     finally:
         station.close()
@@ -124,7 +180,7 @@ def test_r30_ed25519_signature_verifies_with_openssl(tmp_path):
 def test_r32_register_pdf_embeds_its_cjk_font(world):
     pdf = world.package / layout.REGISTER_PDF
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
-    assert fonts and all(line.split()[-5] == "yes" for line in fonts)        # every font embedded
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     reg = register.read_register_xml((world.package / layout.REGISTER_XML).read_bytes())
     assert "电子档案移交与接收登记表" in text and reg["digest"] in text and f"{reg['volume_gb']} GB" in text
@@ -144,8 +200,8 @@ def test_r22_seal_stops_on_a_checksum_mismatch_and_names_the_file(tmp_path):
             seal.seal(station.s["clerk1"], b["batch_id"], "station", PASSPHRASE)
         assert victim.name in info.value.en and victim.name in info.value.zh
         assert batches.get(station.home.catalog, b["batch_id"])["state"] == "draft"
-        assert [p.name for p in (station.home.path / "outbox").iterdir()] == []   # nothing left behind
-        with pytest.raises(Refused):                                              # wrong passphrase: no work
+        assert [p.name for p in (station.home.path / "outbox").iterdir()] == []  # nothing left behind
+        with pytest.raises(Refused):  # wrong passphrase: no work
             seal.seal(station.s["clerk1"], b["batch_id"], "station", "wrong-passphrase")
     finally:
         station.close()

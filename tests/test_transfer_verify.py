@@ -64,17 +64,22 @@ def _resign(world, pkg: Path, oxum: bool = True) -> None:
     """Re-make manifests, Payload-Oxum, tag manifests and signature as a (faulty) trusted station would."""
     payload = [p for p in (pkg / "data").rglob("*") if p.is_file() and not p.is_symlink()]
     for alg in ("sha256", "sm3"):
-        bagit.write_manifest(pkg, alg, {p.relative_to(pkg).as_posix(): hashlib.new(alg, p.read_bytes()).hexdigest()
-                                        for p in payload})
+        bagit.write_manifest(
+            pkg, alg, {p.relative_to(pkg).as_posix(): hashlib.new(alg, p.read_bytes()).hexdigest() for p in payload}
+        )
     if oxum:
         lines = (pkg / "bag-info.txt").read_text("utf-8").splitlines()
         total = sum(p.stat().st_size for p in payload)
-        lines = [f"Payload-Oxum: {total}.{len(payload)}" if line.startswith("Payload-Oxum:") else line for line in lines]
+        lines = [
+            f"Payload-Oxum: {total}.{len(payload)}" if line.startswith("Payload-Oxum:") else line for line in lines
+        ]
         (pkg / "bag-info.txt").write_text("\n".join(lines) + "\n", "utf-8")
     tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt"]
     tags += [t for t in ("audit-checkpoint.json",) if (pkg / t).exists()]
     for alg in ("sha256", "sm3"):
-        bagit.write_manifest(pkg, alg, {t: hashlib.new(alg, (pkg / t).read_bytes()).hexdigest() for t in tags}, tag=True)
+        bagit.write_manifest(
+            pkg, alg, {t: hashlib.new(alg, (pkg / t).read_bytes()).hexdigest() for t in tags}, tag=True
+        )
     signer = keys.signer(world.station.home, "station", PASSPHRASE)
     (pkg / layout.SIGNATURE).write_bytes(signer.sign((pkg / layout.SIGNED_TAG_MANIFEST).read_bytes()))
 
@@ -85,7 +90,7 @@ def test_r33_intact_package_passes_every_check(world, pkg):
     assert {line.property for line in report.lines} == set(verify.PROPERTIES)
     assert all(report.property_result(p) == "pass" for p in verify.PROPERTIES)
     malware = next(line for line in report.lines if line.check == "malware")
-    assert malware.status in ("pass", "not_available")            # recorded either way
+    assert malware.status in ("pass", "not_available")  # recorded either way
     assert report.signer["trusted_name"] == "S01" and report.tagmanifest_sm3 == world.sealed["tagmanifest_sm3"]
     json_path, pdf_path = verify.write_report(report, world.tmp / "reports")
     assert json_path.stat().st_size > 0 and pdf_path.read_bytes().startswith(b"%PDF")
@@ -120,7 +125,9 @@ def test_r33_manifest_edited(world, pkg):
 
 def test_r33_bag_info_edited(world, pkg):
     info = pkg / "bag-info.txt"
-    info.write_text(info.read_text("utf-8").replace("Source-Organization: 全宗 X001", "Source-Organization: 他人"), "utf-8")
+    info.write_text(
+        info.read_text("utf-8").replace("Source-Organization: 全宗 X001", "Source-Organization: 他人"), "utf-8"
+    )
     report = _refused(world, pkg, "checksums")
     assert any(line.object == "bag-info.txt" for line in report.failures)
 
@@ -128,7 +135,7 @@ def test_r33_bag_info_edited(world, pkg):
 def test_r33_tag_manifest_deleted_is_noticed(world, pkg):
     (pkg / "tagmanifest-sha256.txt").unlink()
     (pkg / "tagmanifest-sm3.txt").unlink()
-    _refused(world, pkg, "tag_manifest", "signature")               # Bagger #56
+    _refused(world, pkg, "tag_manifest", "signature")  # Bagger #56
 
 
 def test_r30_signature_from_an_untrusted_key(world, pkg):
@@ -138,7 +145,7 @@ def test_r30_signature_from_an_untrusted_key(world, pkg):
     report = _refused(world, pkg, "signature")
     line = next(line for line in report.failures if line.check == "signature")
     assert "not trusted" in line.en and "信任" in line.zh
-    assert "checksums" not in _failed(report)                      # the content itself is intact
+    assert "checksums" not in _failed(report)  # the content itself is intact
 
 
 def test_r30_signature_missing(world, pkg):
@@ -165,7 +172,7 @@ def test_r33_symlink_in_the_payload_is_refused_unopened(world, pkg):
     link = _folder(pkg) / f"{NUMBERS[0]}-0004.jpg"
     os.symlink("/etc/passwd", link)
     report = _refused(world, pkg, "paths")
-    assert any(line.status == "skipped" and line.check == "decode" for line in report.lines)   # nothing opened
+    assert any(line.status == "skipped" and line.check == "decode" for line in report.lines)  # nothing opened
 
 
 def test_r33_zero_byte_and_truncated_jpeg(world, pkg):
@@ -182,15 +189,28 @@ def test_r33_zero_byte_and_truncated_jpeg(world, pkg):
 
 def _huge_tiff(width: int, height: int) -> bytes:
     """A tiny TIFF whose header claims width × height pixels (8-bit grey, one strip)."""
-    entries = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
-               (273, 4, 1, 8 + 2 + 12 * 10 + 4), (277, 3, 1, 1), (278, 4, 1, height), (279, 4, 1, 16),
-               (282, 5, 1, 0)]
+    entries = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 12 * 10 + 4),
+        (277, 3, 1, 1),
+        (278, 4, 1, height),
+        (279, 4, 1, 16),
+        (282, 5, 1, 0),
+    ]
     ifd = struct.pack("<H", len(entries))
     res_offset = 8 + 2 + 12 * len(entries) + 4 + 16
     for tag, typ, count, value in entries:
         if tag == 282:
             value = res_offset
-        ifd += struct.pack("<HHII", tag, typ, count, value) if typ != 3 else struct.pack("<HHIHH", tag, typ, count, value, 0)
+        ifd += (
+            struct.pack("<HHII", tag, typ, count, value)
+            if typ != 3
+            else struct.pack("<HHIHH", tag, typ, count, value, 0)
+        )
     return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + b"\x00" * 16 + struct.pack("<II", 300, 1)
 
 
@@ -206,7 +226,7 @@ def test_r33_image_claiming_100000_by_100000_pixels_is_not_decoded(world, pkg):
 
 def test_r13_dossier_number_breaking_the_grammar(world, pkg):
     catalog = pkg / layout.CATALOG_XML
-    bad = NUMBERS[2].replace("·", "・", 1)            # katakana middle dot, a look-alike (R13)
+    bad = NUMBERS[2].replace("·", "・", 1)  # katakana middle dot, a look-alike (R13)
     catalog.write_text(catalog.read_text("utf-8").replace(f"<档号>{NUMBERS[2]}</档号>", f"<档号>{bad}</档号>"), "utf-8")
     _resign(world, pkg)
     report = _refused(world, pkg, "dossier_numbers")
@@ -230,20 +250,23 @@ def test_r33_bag_info_with_a_1_mb_line(world, pkg):
 
 def test_r23_non_utf8_file_name_in_the_payload(world, pkg):
     folder = os.fsencode(_folder(pkg))
-    with open(os.path.join(folder, b"\xc9\xa8\xc3\xe8\xff.jpg"), "wb") as fh:   # GBK bytes, not UTF-8
+    with open(os.path.join(folder, b"\xc9\xa8\xc3\xe8\xff.jpg"), "wb") as fh:  # GBK bytes, not UTF-8
         fh.write(b"\xff\xd8\xff\xe0")
     _refused(world, pkg, "paths")
 
 
 def test_r23_zip_with_legacy_encoded_names_is_refused_unopened(world, tmp_path):
     class GbkName(zipfile.ZipInfo):
-        def _encodeFilenameFlags(self):       # what many Windows zip tools write: GBK, no UTF-8 flag
+        def _encodeFilenameFlags(self):  # what many Windows zip tools write: GBK, no UTF-8 flag
             return self.filename.encode("gbk"), self.flag_bits
+
     target = tmp_path / "legacy.zip"
     with zipfile.ZipFile(target, "w") as zf:
         for path in sorted(world.package.rglob("*")):
             if path.is_file():
-                zf.writestr(GbkName(f"{world.package.name}/{path.relative_to(world.package).as_posix()}"), path.read_bytes())
+                zf.writestr(
+                    GbkName(f"{world.package.name}/{path.relative_to(world.package).as_posix()}"), path.read_bytes()
+                )
     report = _refused(world, target, "paths")
     assert any(line.status == "skipped" for line in report.lines)
 
@@ -255,12 +278,14 @@ def test_r33_zip_with_traversal_and_link_entries(world, tmp_path):
         zf.writestr(f"{world.package.name}/../../evil.txt", b"x")
         link = zipfile.ZipInfo(f"{world.package.name}/data/link.jpg")
         link.create_system = 3
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         zf.writestr(link, "/etc/passwd")
     report = _refused(world, target, "paths")
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
     assert {line.en.split(" (")[0] for line in report.failures if line.check == "paths"} >= {
-        "path outside the package", "a symbolic link"}
+        "path outside the package",
+        "a symbolic link",
+    }
 
 
 def test_r31_encrypted_image_is_refused(world, pkg):
@@ -299,7 +324,7 @@ def test_r33_file_outside_data_not_in_a_tag_manifest_fails(world, pkg, rel):
 
 def test_r33_sparse_200_mb_tag_file_fails_and_is_not_copied(world, pkg):
     with open(pkg / "huge.bin", "wb") as fh:
-        fh.truncate(200 * 1024 * 1024)                      # sparse: costs no disk
+        fh.truncate(200 * 1024 * 1024)  # sparse: costs no disk
     report = _refused(world, pkg, "unlisted")
     assert any(line.object == "huge.bin" for line in report.failures)
     assert not list((world.archive.home.path / "archive").rglob("huge.bin"))
@@ -315,12 +340,13 @@ def test_r30_signer_pem_and_signature_are_the_only_unlisted_tag_files_allowed(wo
 # -- item: names that collide on Windows/macOS stores ---------------------------------------------
 def test_r33_payload_names_differing_only_by_unicode_normalisation_are_refused(world, pkg):
     import unicodedata
+
     other = pkg / layout.OTHER_DIR
     nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
     assert nfc != nfd
     (other / nfc).write_bytes(b"one")
     (other / nfd).write_bytes(b"two")
-    _resign(world, pkg)                                     # correctly signed by the trusted station
+    _resign(world, pkg)  # correctly signed by the trusted station
     report = _refused(world, pkg, "paths")
     assert any("café" in unicodedata.normalize("NFC", line.object) for line in report.failures)
 
@@ -342,15 +368,25 @@ def _tamper_after_check(monkeypatch, change):
     def accept_after_change(session, report, path, *args, **kwargs):
         change(report.root)
         return original(session, report, path, *args, **kwargs)
+
     monkeypatch.setattr(receive, "_accept", accept_after_change)
 
 
-@pytest.mark.parametrize("rel, how", [
-    (layout.SIGNER_PEM, "edit"), (layout.CATALOG_XML, "edit"), (layout.DESCRIPTION, "edit"),
-    (layout.SIGNATURE, "edit"), ("bag-info.txt", "edit"), ("tagmanifest-sha256.txt", "edit"),
-    (f"{layout.dossier_dir(2024, 'ZY·DJ', NUMBERS[0])}/{NUMBERS[0]}-0001.jpg", "edit"),
-    ("evil.sh", "add"), ("data/其他/payload.exe", "add"), (layout.REGISTER_PDF, "remove"),
-])
+@pytest.mark.parametrize(
+    "rel, how",
+    [
+        (layout.SIGNER_PEM, "edit"),
+        (layout.CATALOG_XML, "edit"),
+        (layout.DESCRIPTION, "edit"),
+        (layout.SIGNATURE, "edit"),
+        ("bag-info.txt", "edit"),
+        ("tagmanifest-sha256.txt", "edit"),
+        (f"{layout.dossier_dir(2024, 'ZY·DJ', NUMBERS[0])}/{NUMBERS[0]}-0001.jpg", "edit"),
+        ("evil.sh", "add"),
+        ("data/其他/payload.exe", "add"),
+        (layout.REGISTER_PDF, "remove"),
+    ],
+)
 def test_r33_file_changed_between_check_and_copy_is_not_received(world, pkg, monkeypatch, rel, how):
     def change(root):
         target = root / rel
@@ -360,6 +396,7 @@ def test_r33_file_changed_between_check_and_copy_is_not_received(world, pkg, mon
             target.unlink()
         else:
             target.write_bytes(target.read_bytes() + b"\n")
+
     _tamper_after_check(monkeypatch, change)
     assert _check(world, pkg).passed
     before = archive_counts(world.archive.home)
@@ -376,8 +413,10 @@ def test_r33_file_changed_between_check_and_copy_is_not_received(world, pkg, mon
 @pytest.mark.parametrize("damage", ["no_tag_manifest", "other_signed_package"])
 def test_r30_rejected_look_alike_does_not_flip_the_real_batch(tmp_path, damage):
     import shutil
+
     from scanstation.errors import NotFound
     from scanstation.transfer import batches, outbox, receipts
+
     w = make_world(tmp_path)
     try:
         share = tmp_path / "share"
@@ -388,7 +427,7 @@ def test_r30_rejected_look_alike_does_not_flip_the_real_batch(tmp_path, damage):
         if damage == "no_tag_manifest":
             for name in ("tagmanifest-sha256.txt", "tagmanifest-sm3.txt"):
                 (look_alike / name).unlink()
-        else:       # a correctly signed package with the same batch id but other content
+        else:  # a correctly signed package with the same batch id but other content
             (look_alike / layout.DESCRIPTION).write_text("另一个包\n", "utf-8")
             _resign(w, look_alike)
         archivist = w.archive.s["archivist1"]
@@ -411,15 +450,20 @@ def test_r33_zip_with_an_unlisted_file_outside_data_fails_and_nothing_is_kept(wo
     zip_package.write_zip(world.package, target)
     with zipfile.ZipFile(target, "a") as zf:
         entry = zipfile.ZipInfo(f"{world.package.name}/extras/payload.exe")
-        entry.create_system, entry.external_attr = 3, 0o100644 << 16          # a regular file
+        entry.create_system, entry.external_attr = 3, 0o100644 << 16  # a regular file
         zf.writestr(entry, b"MZ\x90\x00")
     report = _refused(world, target, "unlisted")
     assert any(line.object == "extras/payload.exe" for line in report.failures)
-    assert not list((world.archive.home.path / "inbox").glob(".receive-*"))     # the extracted copy is gone
+    assert not list((world.archive.home.path / "inbox").glob(".receive-*"))  # the extracted copy is gone
 
 
-@pytest.mark.parametrize("names", [("data/其他/Ä.txt", "data/其他/ä.txt"),             # case, non-ASCII
-                                   ("data/其他/ﬁle.txt", "data/其他/FILE.txt")])         # case-folded ligature
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("data/其他/Ä.txt", "data/其他/ä.txt"),  # case, non-ASCII
+        ("data/其他/ﬁle.txt", "data/其他/FILE.txt"),
+    ],
+)  # case-folded ligature
 def test_r33_other_case_folding_collisions_are_refused(world, pkg, names):
     for i, name in enumerate(names):
         (pkg / name).write_bytes(b"x" * (i + 1))

@@ -19,21 +19,33 @@ from tests.web_fixtures import ARCHIVE_NUMBERS, PASSPHRASE, PASSWORD, Server, ar
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                                reason="Debian chromium and chromium-driver are not installed (setup.sh installs them)")
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="Debian chromium and chromium-driver are not installed (setup.sh installs them)",
+)
 
 
 @pytest.fixture
 def browser(tmp_path):
-    os.environ["SE_MANAGER_DISABLED"] = "1"     # never let selenium fetch a browser or a driver
+    os.environ["SE_MANAGER_DISABLED"] = "1"  # never let selenium fetch a browser or a driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--window-size=1280,900",
-                 "--lang=zh-CN", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1280,900",
+        "--lang=zh-CN",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
@@ -59,17 +71,25 @@ def login(driver, url: str, user: str) -> None:
 
 def logout(driver) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
+
     driver.find_element("id", "logout").click()
     WebDriverWait(driver, 10).until(lambda d: "/login" in d.current_url)
 
 
 def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
     from selenium.webdriver.support.ui import WebDriverWait
+
     world = archive_world(tmp_path)
     server = Server(world["archive_path"]).start()
     try:
-        https_delivery.send(world["station"].s["clerk1"], world["sealed"]["batch_id"], server.url, user="station01",
-                            password=PASSWORD, chunk_size=64 * 1024)
+        https_delivery.send(
+            world["station"].s["clerk1"],
+            world["sealed"]["batch_id"],
+            server.url,
+            user="station01",
+            password=PASSWORD,
+            chunk_size=64 * 1024,
+        )
         url = server.url
         d = browser
         # a clerk of another department: log in, search a two-character word, open the dossier
@@ -80,12 +100,12 @@ def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
         assert "共" in d.find_element("id", "count").text
         marks = d.find_elements("css selector", "#results mark")
         assert marks and all(m.text == "缴费" for m in marks)
-        assert "31010419761017344X" not in d.page_source               # R40: masked in the snippets
+        assert "31010419761017344X" not in d.page_source  # R40: masked in the snippets
         shot(d, "search")
         link = [a for a in d.find_elements("css selector", "a.hit") if a.text == ARCHIVE_NUMBERS[1]][0]
         link.click()
         assert d.find_element("id", "number").text == ARCHIVE_NUMBERS[1]
-        assert not d.find_elements("id", "thumbs")                     # no pages before a loan
+        assert not d.find_elements("id", "thumbs")  # no pages before a loan
         d.find_element("id", "reason").send_keys("待遇审核核对材料")
         d.find_element("id", "request-loan").click()
         assert d.find_element("id", "notice").is_displayed()
@@ -132,8 +152,12 @@ def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
         world["station"].close()
     conn = sqlite3.connect(f"file:{world['archive_path'] / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
-        views = conn.execute("SELECT user, after FROM audit_log WHERE action = 'pages.view' AND user = 'clerk9'").fetchall()
-        searches = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'search' AND user = 'clerk9'").fetchone()[0]
+        views = conn.execute(
+            "SELECT user, after FROM audit_log WHERE action = 'pages.view' AND user = 'clerk9'"
+        ).fetchall()
+        searches = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'search' AND user = 'clerk9'"
+        ).fetchone()[0]
     finally:
         conn.close()
     assert len(views) >= 4 and all('"watermark":"clerk9 ' in after and "借阅单" in after for _, after in views)

@@ -15,8 +15,8 @@ from scanstation.custody import lending, reading_room
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import Home
 from scanstation.transfer import uploads
-from tests.web_fixtures import ARCHIVE_NUMBERS, ID_NUMBER, populate_archive
 from tests.test_transfer_fixtures import make_archive, make_station
+from tests.web_fixtures import ARCHIVE_NUMBERS, ID_NUMBER, populate_archive
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_pages_outside_a_loan_are_refused_and_inside_are_watermarked_with_user_a
 def test_reading_room_looks_up_ids_only(archive):
     station, ids = archive
     arch = station.s["arch9"]
-    for bad in ("../catalog.sqlite", "1 OR 1=1", "", None, 10 ** 9):
+    for bad in ("../catalog.sqlite", "1 OR 1=1", "", None, 10**9):
         with pytest.raises(NotFound):
             reading_room.page_image(arch, bad)
         with pytest.raises(NotFound):
@@ -122,12 +122,13 @@ def test_an_upload_resumes_after_a_half_written_chunk(archive):
     row = station.home.catalog.one("SELECT * FROM package_uploads WHERE upload_id = ?", (upload_id,))
     part = uploads.part_path(station.home, row)
     with open(part, "ab") as fh:
-        fh.write(b"torn-write" * 500)     # bytes of a chunk whose count never reached the catalog
+        fh.write(b"torn-write" * 500)  # bytes of a chunk whose count never reached the catalog
     rest = data[100_000:]
     info = uploads.put_chunk(s, upload_id, 100_000, rest, hashlib.new("sm3", rest).hexdigest())
     assert info["received"] == len(data) and part.read_bytes() == data
-    chain = uploads.chain_step(uploads.chain_step("", 0, hashlib.new("sm3", first).hexdigest()), 100_000,
-                               hashlib.new("sm3", rest).hexdigest())
+    chain = uploads.chain_step(
+        uploads.chain_step("", 0, hashlib.new("sm3", first).hexdigest()), 100_000, hashlib.new("sm3", rest).hexdigest()
+    )
     assert uploads.complete(s, upload_id, chain)["state"] == "checking"
     assert uploads.package_path(station.home, row).read_bytes() == data
     # another account may not write into this upload

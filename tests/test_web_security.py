@@ -10,8 +10,16 @@ import sqlite3
 import httpx
 import pytest
 
-from tests.web_fixtures import (ARCHIVE_NUMBERS, ID_NUMBER, PASSWORD, ROLE_USERS, Server, archive_world,
-                                browser_login, csrf_of)
+from tests.web_fixtures import (
+    ARCHIVE_NUMBERS,
+    ID_NUMBER,
+    PASSWORD,
+    ROLE_USERS,
+    Server,
+    archive_world,
+    browser_login,
+    csrf_of,
+)
 
 ROLES = list(ROLE_USERS)
 NOBODY = "anonymous"
@@ -40,8 +48,9 @@ def client_for(server: Server, role: str) -> httpx.Client:
 def audit_rows(world, action: str) -> list[tuple]:
     conn = sqlite3.connect(f"file:{world['archive_path'] / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT user, object_type, object_id, after FROM audit_log WHERE action = ? ORDER BY id",
-                            (action,)).fetchall()
+        return conn.execute(
+            "SELECT user, object_type, object_id, after FROM audit_log WHERE action = ? ORDER BY id", (action,)
+        ).fetchall()
     finally:
         conn.close()
 
@@ -76,7 +85,12 @@ def endpoint_table(world) -> list[tuple[str, str, object, set]]:
         ("GET", "search", lambda s: "/search?q=档案", every),
         ("GET", "search-filter", lambda s: "/search?year=2023", every),
         ("GET", "dossier", lambda s: f"/dossiers/{dossier}", every),
-        ("GET", "dossier-unmasked", lambda s: f"/dossiers/{dossier}?unmasked=1", {"clerk", "qc", "archivist", "auditor"}),
+        (
+            "GET",
+            "dossier-unmasked",
+            lambda s: f"/dossiers/{dossier}?unmasked=1",
+            {"clerk", "qc", "archivist", "auditor"},
+        ),
         ("GET", "page-viewer", lambda s: f"/pages/{page}", every),
         ("GET", "page-image", lambda s: f"/pages/{page}/image", {"archivist"}),
         ("GET", "page-thumb", lambda s: f"/pages/{page}/thumb", {"archivist"}),
@@ -87,8 +101,12 @@ def endpoint_table(world) -> list[tuple[str, str, object, set]]:
         ("POST", "loan-request", lambda s: "/loans", every),
         ("POST", "loan-approve", lambda s: f"/loans/{new_loan(s, world)}/approve", {"archivist", "admin"}),
         ("POST", "loan-reject", lambda s: f"/loans/{new_loan(s, world)}/reject", {"archivist", "admin"}),
-        ("POST", "loan-return", lambda s: f"/loans/{new_loan(s, world, 'aud9', approve=True)}/return",
-         {"archivist", "admin", "auditor"}),
+        (
+            "POST",
+            "loan-return",
+            lambda s: f"/loans/{new_loan(s, world, 'aud9', approve=True)}/return",
+            {"archivist", "admin", "auditor"},
+        ),
         ("POST", "intake-accept", lambda s: "/intake/999999/accept", {"archivist"}),
         ("POST", "intake-reject", lambda s: "/intake/999999/reject", {"archivist"}),
     ]
@@ -101,7 +119,7 @@ API_TABLE = [
     ("POST", "/api/v1/uploads/" + "1" * 64 + "/complete", {}),
     ("GET", "/api/v1/uploads/" + "1" * 64 + "/receipt", {}),
 ]
-API_MAY = {"clerk", "admin"}      # package.deliver
+API_MAY = {"clerk", "admin"}  # package.deliver
 
 
 @pytest.mark.parametrize("role", ROLES + [NOBODY])
@@ -144,7 +162,7 @@ def test_every_station_api_endpoint_checks_the_role(served, role):
         headers = {"Authorization": "Bearer " + r.json()["token"]}
     for method, path, kw in API_TABLE:
         kw = dict(kw)
-        if "json" in kw:   # each account its own upload (another account's upload is refused, and rightly)
+        if "json" in kw:  # each account its own upload (another account's upload is refused, and rightly)
             kw["json"] = dict(kw["json"], upload_id=f"{(ROLES + [NOBODY]).index(role):064d}")
         kw["headers"] = {**kw.get("headers", {}), **headers}
         r = client.request(method, path, **kw)
@@ -171,8 +189,10 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(served):
     client = client_for(server, "clerk")
     before = len(audit_rows(world, "lend.request"))
     for token in ("", "forged-token"):
-        r = client.post("/loans", data={"csrf": token, "dossier_id": world["ids"][ARCHIVE_NUMBERS[0]],
-                                        "reason": "跨站请求", "days": "3"})
+        r = client.post(
+            "/loans",
+            data={"csrf": token, "dossier_id": world["ids"][ARCHIVE_NUMBERS[0]], "reason": "跨站请求", "days": "3"},
+        )
         assert r.status_code == 403 and "CSRF" in r.text
     assert len(audit_rows(world, "lend.request")) == before
 
@@ -184,10 +204,12 @@ def test_session_cookie_flags_and_security_headers(served):
     r = client.post("/login", data={"user": "qc9", "password": PASSWORD, "login_token": client.cookies.get("ss_login")})
     cookie = [v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("ss_session=")][0]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert "Secure" not in cookie   # plain http on loopback only; the TLS test checks Secure
+    assert "Secure" not in cookie  # plain http on loopback only; the TLS test checks Secure
     page = client.get("/search")
     h = page.headers
-    assert "frame-ancestors 'none'" in h["content-security-policy"] and "script-src 'self'" in h["content-security-policy"]
+    assert (
+        "frame-ancestors 'none'" in h["content-security-policy"] and "script-src 'self'" in h["content-security-policy"]
+    )
     assert h["x-content-type-options"] == "nosniff"
     assert h["referrer-policy"] == "no-referrer"
     assert h["cache-control"] == "no-store"
@@ -200,7 +222,7 @@ def test_ocr_text_with_a_script_tag_shows_as_text(served):
     assert "&lt;<mark>script</mark>&gt;alert(" in html
     assert "<script>" not in html
     html = client.get("/search", params={"q": "<script>alert(1)</script>"}).text
-    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html   # the query echoed back, escaped
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html  # the query echoed back, escaped
 
 
 def test_r40_id_numbers_masked_unless_allowed_and_the_unmasked_view_is_audited(served):
@@ -239,9 +261,9 @@ def test_every_search_and_every_page_view_is_audited(served):
 def test_search_filters_and_short_words(served):
     world, server = served
     client = client_for(server, "clerk")
-    one = client.get("/search", params={"q": "保"}).text          # one character
+    one = client.get("/search", params={"q": "保"}).text  # one character
     assert ARCHIVE_NUMBERS[0] in one
-    two = client.get("/search", params={"q": "缴费"}).text        # two characters
+    two = client.get("/search", params={"q": "缴费"}).text  # two characters
     assert ARCHIVE_NUMBERS[1] in two and ARCHIVE_NUMBERS[2] in two
     year = client.get("/search", params={"q": "缴费", "year": "2022"}).text
     assert ARCHIVE_NUMBERS[2] in year and ARCHIVE_NUMBERS[1] not in year
@@ -257,10 +279,18 @@ def test_search_filters_and_short_words(served):
     assert bad.status_code == 200 and ("年度筛选须为年份" in bad.text)
 
 
-@pytest.mark.parametrize("path", ["/pages/..%2f..%2fcatalog.sqlite", "/static/..%2fcatalog.sqlite",
-                                  "/static/../../catalog.sqlite", "/dossiers/X001-ZY·DJ·2023·D100-0001-001",
-                                  "/intake/..%2f..%2fstation.json", "/pages/1%2f..%2f..%2fkeys",
-                                  "/api/v1/uploads/..%2f..%2fcatalog.sqlite"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pages/..%2f..%2fcatalog.sqlite",
+        "/static/..%2fcatalog.sqlite",
+        "/static/../../catalog.sqlite",
+        "/dossiers/X001-ZY·DJ·2023·D100-0001-001",
+        "/intake/..%2f..%2fstation.json",
+        "/pages/1%2f..%2f..%2fkeys",
+        "/api/v1/uploads/..%2f..%2fcatalog.sqlite",
+    ],
+)
 def test_no_url_reaches_the_file_system_by_a_name(served, path):
     world, server = served
     client = client_for(server, "archivist")
@@ -273,10 +303,10 @@ def test_pages_need_an_approved_valid_loan_and_are_watermarked(served):
     world, server = served
     clerk = client_for(server, "clerk")
     dossier = world["ids"][ARCHIVE_NUMBERS[2]]
-    page = page_ids(world)[4]   # first page of the third dossier (never lent before)
+    page = page_ids(world)[4]  # first page of the third dossier (never lent before)
     assert clerk.get(f"/pages/{page}/image").status_code == 403
     loan = new_loan(server, world, which=2)
-    assert clerk.get(f"/pages/{page}/image").status_code == 403          # requested, not approved
+    assert clerk.get(f"/pages/{page}/image").status_code == 403  # requested, not approved
     archivist = client_for(server, "archivist")
     assert archivist.post(f"/loans/{loan}/approve", data={"csrf": archivist.csrf}).status_code == 303
     image = clerk.get(f"/pages/{page}/image")
@@ -284,7 +314,7 @@ def test_pages_need_an_approved_valid_loan_and_are_watermarked(served):
     view = clerk.get(f"/dossiers/{dossier}").text
     assert f"/pages/{page}/thumb" in view
     assert clerk.post(f"/loans/{loan}/return", data={"csrf": clerk.csrf}).status_code == 303
-    assert clerk.get(f"/pages/{page}/image").status_code == 403          # returned: no more viewing
+    assert clerk.get(f"/pages/{page}/image").status_code == 403  # returned: no more viewing
 
 
 def test_english_pages_on_request(served):

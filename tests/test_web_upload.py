@@ -55,7 +55,7 @@ class CuttingProxy:
                     self.forwarded += len(data)
                     if self.cuts == 0 and self.forwarded > self.cut_after:
                         self.cuts += 1
-                        dst.sendall(data[: len(data) // 2])   # half a request arrives, then the line drops
+                        dst.sendall(data[: len(data) // 2])  # half a request arrives, then the line drops
                         raise OSError("cut")
                 dst.sendall(data)
         except OSError:
@@ -83,8 +83,9 @@ def send(world, url, **kw):
     station = world["station"]
     kw.setdefault("chunk_size", CHUNK)
     kw.setdefault("first_wait", 0.05)
-    return https_delivery.send(station.s["clerk1"], world["sealed"]["batch_id"], url, user="station01",
-                               password=PASSWORD, **kw)
+    return https_delivery.send(
+        station.s["clerk1"], world["sealed"]["batch_id"], url, user="station01", password=PASSWORD, **kw
+    )
 
 
 def archive_db(world):
@@ -94,8 +95,9 @@ def archive_db(world):
 def uploads_rows(world):
     conn = archive_db(world)
     try:
-        return conn.execute("SELECT upload_id, state, received, size, checks_passed, same_as FROM package_uploads"
-                            " ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT upload_id, state, received, size, checks_passed, same_as FROM package_uploads ORDER BY id"
+        ).fetchall()
     finally:
         conn.close()
 
@@ -104,13 +106,14 @@ def test_r33_upload_checked_before_the_queue_accepted_in_the_page_and_receipt_fe
     server = Server(world["archive_path"]).start()
     try:
         result = send(world, server.url)
-        zip_path = https_delivery.package_zip(world["station"].home, batches.get(world["station"].home.catalog,
-                                                                                 world["sealed"]["batch_id"]))
+        zip_path = https_delivery.package_zip(
+            world["station"].home, batches.get(world["station"].home.catalog, world["sealed"]["batch_id"])
+        )
         assert result["upload_id"] == world["sealed"]["tagmanifest_sm3"] and result["bytes"] == zip_path.stat().st_size
         assert result["archive_state"] == "queued" and result["checks_passed"] == 1 and result["state"] == "sent"
         assert batches.get(world["station"].home.catalog, world["sealed"]["batch_id"])["state"] == "sent"
         stored = world["archive_path"] / "inbox" / "uploads"
-        assert [p.suffix for p in stored.iterdir()] == [".zip"]       # named by its row id, under the home
+        assert [p.suffix for p in stored.iterdir()] == [".zip"]  # named by its row id, under the home
         # the same package again: harmless, the same answer, no second entry in the queue
         again = send(world, server.url)
         assert again["archive_state"] == "queued" and again["upload_id"] == result["upload_id"]
@@ -129,14 +132,17 @@ def test_r33_upload_checked_before_the_queue_accepted_in_the_page_and_receipt_fe
         receipt = staff.get(f"/intake/{item}/receipt")
         assert receipt.status_code == 200 and receipt.json()["receipt"]["decision"] == "accepted"
         # the station fetches the signed receipt and imports it
-        fetched = https_delivery.fetch_receipt(world["station"].s["clerk1"], world["sealed"]["batch_id"], None,
-                                               user="station01", password=PASSWORD)
+        fetched = https_delivery.fetch_receipt(
+            world["station"].s["clerk1"], world["sealed"]["batch_id"], None, user="station01", password=PASSWORD
+        )
         assert fetched["decision"] == "accepted" and fetched["state"] == "received"
-        again = https_delivery.fetch_receipt(world["station"].s["clerk1"], world["sealed"]["batch_id"], None,
-                                             user="station01", password=PASSWORD)
+        again = https_delivery.fetch_receipt(
+            world["station"].s["clerk1"], world["sealed"]["batch_id"], None, user="station01", password=PASSWORD
+        )
         assert again.get("already_imported")
         # R38: once received and past keep_years, outbox prune takes the package and its network zip
         from scanstation.transfer import outbox
+
         review = outbox.prune(world["station"].s["clerk1"], as_of="2099-01-01")
         [entry] = review["prunable"]
         assert any(p.endswith(zip_path.name) for p in entry["paths"]) and len(entry["paths"]) == 2
@@ -151,8 +157,13 @@ def test_r33_upload_checked_before_the_queue_accepted_in_the_page_and_receipt_fe
 
 def test_resumes_after_the_connection_is_cut_halfway(world):
     server = Server(world["archive_path"]).start()
-    zip_size = https_delivery.package_zip(world["station"].home, batches.get(
-        world["station"].home.catalog, world["sealed"]["batch_id"])).stat().st_size
+    zip_size = (
+        https_delivery.package_zip(
+            world["station"].home, batches.get(world["station"].home.catalog, world["sealed"]["batch_id"])
+        )
+        .stat()
+        .st_size
+    )
     proxy = CuttingProxy(server.port, cut_after=zip_size // 2)
     retries = []
     try:
@@ -174,7 +185,7 @@ def test_resumes_after_the_service_is_killed_and_restarted(world):
 
     def progress(received, size):
         if not restarted and received >= CHUNK:
-            server.stop(kill=True)          # the archive's machine stops in the middle of the upload
+            server.stop(kill=True)  # the archive's machine stops in the middle of the upload
             restarted.append(received)
 
     def sleep(seconds):
@@ -206,7 +217,7 @@ def test_resumes_after_the_station_restarts(world):
         assert state == "receiving" and received == CHUNK < size
         offsets = []
         result = send(world, server.url, progress=lambda r, s: offsets.append(r))
-        assert offsets[0] == 2 * CHUNK or offsets[0] == size          # went on from the first chunk, not from 0
+        assert offsets[0] == 2 * CHUNK or offsets[0] == size  # went on from the first chunk, not from 0
         assert result["archive_state"] == "queued" and result["upload_id"] == upload_id
     finally:
         server.stop()
@@ -219,24 +230,33 @@ def test_a_check_interrupted_by_a_stop_runs_at_the_next_start(world):
         api = httpx.Client(base_url=server.url, timeout=60)
         token = api.post("/api/v1/session", json={"user": "station01", "password": PASSWORD}).json()["token"]
         head = {"Authorization": f"Bearer {token}"}
-        data = b"PK\x05\x06" + b"\x00" * 18          # an empty zip: complete, then its check finds no package
+        data = b"PK\x05\x06" + b"\x00" * 18  # an empty zip: complete, then its check finds no package
         upload_id = hashlib.new("sm3", data).hexdigest()
-        assert api.post("/api/v1/uploads", json={"upload_id": upload_id, "size": len(data)}, headers=head).status_code == 200
-        r = api.put(f"/api/v1/uploads/{upload_id}/chunks/0", content=data,
-                    headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()})
+        assert (
+            api.post("/api/v1/uploads", json={"upload_id": upload_id, "size": len(data)}, headers=head).status_code
+            == 200
+        )
+        r = api.put(
+            f"/api/v1/uploads/{upload_id}/chunks/0",
+            content=data,
+            headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()},
+        )
         assert r.json()["received"] == len(data)
     finally:
         server.stop()
     from scanstation.home import Home
-    with Home.open(world["archive_path"]) as home:   # complete while no service runs: stays 'checking'
+
+    with Home.open(world["archive_path"]) as home:  # complete while no service runs: stays 'checking'
         from scanstation.service import Session
         from scanstation.users import load_user
+
         session = Session(home, load_user(home.catalog, "station01")[0])
         chain = uploads.chain_step("", 0, hashlib.new("sm3", data).hexdigest())
         assert uploads.complete(session, upload_id, chain)["state"] == "checking"
     server = Server(world["archive_path"]).start()
     try:
         import time
+
         for _ in range(100):
             if uploads_rows(world)[0][1] != "checking":
                 break
@@ -255,37 +275,50 @@ def test_damaged_chunks_and_oversized_requests_are_refused(world):
         data = b"x" * 1000
         upload_id = hashlib.new("sm3", data).hexdigest()
         assert api.post("/api/v1/uploads", json={"upload_id": upload_id, "size": 1000}, headers=head).status_code == 200
-        r = api.put(f"/api/v1/uploads/{upload_id}/chunks/0", content=data,
-                    headers={**head, "X-Chunk-SM3": hashlib.new("sm3", b"y" * 1000).hexdigest()})
+        r = api.put(
+            f"/api/v1/uploads/{upload_id}/chunks/0",
+            content=data,
+            headers={**head, "X-Chunk-SM3": hashlib.new("sm3", b"y" * 1000).hexdigest()},
+        )
         assert r.status_code == 422 and "SM3" in r.json()["error"]["en"]
         assert api.get(f"/api/v1/uploads/{upload_id}", headers=head).json()["received"] == 0
-        r = api.put(f"/api/v1/uploads/{upload_id}/chunks/500", content=data[:10],
-                    headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data[:10]).hexdigest()})
+        r = api.put(
+            f"/api/v1/uploads/{upload_id}/chunks/500",
+            content=data[:10],
+            headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data[:10]).hexdigest()},
+        )
         assert r.status_code == 403 and "send from byte 0" in r.json()["error"]["en"]
         r = api.post(f"/api/v1/uploads/{upload_id}/complete", json={"chain": ""}, headers=head)
         assert r.status_code == 403
         big = b"z" * (uploads.MAX_CHUNK + 1)
         r = api.put(f"/api/v1/uploads/{upload_id}/chunks/0", content=big, headers={**head, "X-Chunk-SM3": "0"})
         assert r.status_code == 413
-        r = api.post("/api/v1/uploads", json={"upload_id": "a" * 64, "size": 60 * 1024 ** 3}, headers=head)
+        r = api.post("/api/v1/uploads", json={"upload_id": "a" * 64, "size": 60 * 1024**3}, headers=head)
         assert r.status_code == 403 and "network.max_package_gb" in r.json()["error"]["en"]
         r = api.post("/api/v1/uploads", json={"upload_id": "../../etc", "size": 10}, headers=head)
         assert r.status_code == 400
         # chunks that are not the ones the station sent (their chain differs) are discarded
         fake = "b" * 64
         api.post("/api/v1/uploads", json={"upload_id": fake, "size": 1000}, headers=head)
-        api.put(f"/api/v1/uploads/{fake}/chunks/0", content=data,
-                headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()})
+        api.put(
+            f"/api/v1/uploads/{fake}/chunks/0",
+            content=data,
+            headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()},
+        )
         r = api.post(f"/api/v1/uploads/{fake}/complete", json={"chain": "c" * 64}, headers=head)
         assert r.status_code == 422 and "discarded" in r.json()["error"]["en"]
         assert api.get(f"/api/v1/uploads/{fake}", headers=head).json()["received"] == 0
         # the right chain: complete; the check then finds the bytes are not a package with that identity
-        api.put(f"/api/v1/uploads/{fake}/chunks/0", content=data,
-                headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()})
+        api.put(
+            f"/api/v1/uploads/{fake}/chunks/0",
+            content=data,
+            headers={**head, "X-Chunk-SM3": hashlib.new("sm3", data).hexdigest()},
+        )
         chain = uploads.chain_step("", 0, hashlib.new("sm3", data).hexdigest())
         r = api.post(f"/api/v1/uploads/{fake}/complete", json={"chain": chain}, headers=head)
         assert r.status_code == 200 and r.json()["state"] == "checking"
         import time
+
         for _ in range(100):
             state = api.get(f"/api/v1/uploads/{fake}", headers=head).json()
             if state["state"] != "checking":
@@ -306,8 +339,10 @@ def test_tls_with_a_self_signed_agency_certificate(world):
         result = send(world, server.url, ca_file=str(cert))
         assert result["archive_state"] == "queued"
         import ssl
-        browser = httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(cert)),
-                               follow_redirects=False)
+
+        browser = httpx.Client(
+            base_url=server.url, verify=ssl.create_default_context(cafile=str(cert)), follow_redirects=False
+        )
         r = browser_login(browser, "arch9")
         cookie = [v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("ss_session=")][0]
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -318,6 +353,7 @@ def test_tls_with_a_self_signed_agency_certificate(world):
 
 def test_plain_http_only_on_loopback(world, tmp_path):
     from scanstation.cli.main import main
+
     with pytest.raises(Refused):
         https_delivery.base_url("http://192.0.2.10:8443")
     with pytest.raises(InvalidInput):
@@ -330,15 +366,28 @@ def test_plain_http_only_on_loopback(world, tmp_path):
 
 def test_the_share_path_still_works_through_the_same_command(world, tmp_path, monkeypatch, capsys):
     from scanstation.cli.main import main
+
     share = tmp_path / "share"
     share.mkdir()
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
     world["station"].close()
-    code = main(["--home", str(world["tmp"] / "station"), "--user", "clerk1", "batch", "send",
-                 world["sealed"]["batch_id"], "--to", str(share)])
+    code = main(
+        [
+            "--home",
+            str(world["tmp"] / "station"),
+            "--user",
+            "clerk1",
+            "batch",
+            "send",
+            world["sealed"]["batch_id"],
+            "--to",
+            str(share),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert (share / world["sealed"]["batch_id"]).is_dir() or any(share.iterdir())
     from scanstation.home import Home
+
     world["station"].home = Home.open(world["tmp"] / "station")
 
 
@@ -368,14 +417,14 @@ def test_a_package_zipped_again_differently_after_a_partial_upload_is_discarded_
         home = world["station"].home
         zip_path = https_delivery.package_zip(home, batches.get(home.catalog, world["sealed"]["batch_id"]))
         data = bytearray(zip_path.read_bytes())
-        data[:CHUNK] = bytes(CHUNK)            # the first chunk differs from what the archive holds
+        data[:CHUNK] = bytes(CHUNK)  # the first chunk differs from what the archive holds
         zip_path.write_bytes(bytes(data))
         with pytest.raises(CheckFailed) as discarded:
             send(world, server.url)
         assert "discarded" in discarded.value.en
         [(_, state, received, _, _, _)] = uploads_rows(world)
         assert state == "receiving" and received == 0
-        zip_path.unlink()                       # made again from the sealed package
+        zip_path.unlink()  # made again from the sealed package
         result = send(world, server.url)
         assert result["archive_state"] == "queued" and result["checks_passed"] == 1
     finally:
@@ -384,6 +433,7 @@ def test_a_package_zipped_again_differently_after_a_partial_upload_is_discarded_
 
 def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, capsys):
     from scanstation.cli.main import main
+
     server = Server(world["archive_path"]).start()
     station_home = world["tmp"] / "station"
     world["station"].close()
@@ -394,18 +444,21 @@ def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, 
         assert code == 1 and "SCANSTATION_REMOTE_USER" in capsys.readouterr().err
         monkeypatch.setenv("SCANSTATION_REMOTE_USER", "station01")
         monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", PASSWORD)
-        code = main(base + ["--json", "batch", "send", world["sealed"]["batch_id"], "--to", server.url, "--chunk-mb", "1"])
+        code = main(
+            base + ["--json", "batch", "send", world["sealed"]["batch_id"], "--to", server.url, "--chunk-mb", "1"]
+        )
         out = capsys.readouterr().out
         assert code == 0 and '"archive_state": "queued"' in out
         code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
         err = capsys.readouterr().err
-        assert code == 1 and "尚无回执" in err          # not decided yet: a plain message, no traceback
+        assert code == 1 and "尚无回执" in err  # not decided yet: a plain message, no traceback
         monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", "wrong-password")
         code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
         assert code == 1 and "用户名或密码错误" in capsys.readouterr().err
     finally:
         server.stop()
         from scanstation.home import Home
+
         world["station"].home = Home.open(station_home)
 
 
@@ -419,15 +472,20 @@ def test_r34_reject_in_the_intake_page_with_reasons_and_the_station_gets_its_dos
         page = staff.get(f"/intake/{item}").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
         # a wrong passphrase: refused with the reason, nothing decided
-        r = staff.post(f"/intake/{item}/reject", data={"csrf": csrf, "key": "archive", "passphrase": "wrong",
-                                                       "reasons": "题名不全"})
+        r = staff.post(
+            f"/intake/{item}/reject",
+            data={"csrf": csrf, "key": "archive", "passphrase": "wrong", "reasons": "题名不全"},
+        )
         assert r.status_code in (400, 403) and "待处理" in staff.get(f"/intake/{item}").text
-        r = staff.post(f"/intake/{item}/reject", data={"csrf": csrf, "key": "archive", "passphrase": PASSPHRASE,
-                                                       "reasons": "题名不全\n页码与目录不符"})
+        r = staff.post(
+            f"/intake/{item}/reject",
+            data={"csrf": csrf, "key": "archive", "passphrase": PASSPHRASE, "reasons": "题名不全\n页码与目录不符"},
+        )
         assert r.status_code == 303
         assert "已退回" in staff.get(f"/intake/{item}").text
-        fetched = https_delivery.fetch_receipt(world["station"].s["clerk1"], world["sealed"]["batch_id"], None,
-                                               user="station01", password=PASSWORD)
+        fetched = https_delivery.fetch_receipt(
+            world["station"].s["clerk1"], world["sealed"]["batch_id"], None, user="station01", password=PASSWORD
+        )
         assert fetched["decision"] == "rejected" and fetched["state"] == "rejected"
         assert "题名不全" in fetched["reasons"]
     finally:

@@ -44,8 +44,13 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
             targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module" and node.args \
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             targets = [node.args[0].value]
         for target in targets:
             if target.startswith("PySide6"):
@@ -76,9 +81,13 @@ def layer_violations(g: dict[str, set[str]]) -> list[str]:
             for shell in SHELLS:
                 if in_package(target, shell) and not in_package(module, shell):
                     out.append(f"{module} -> {target}")
-            if in_package(module, "scanstation.storage") and target != "PySide6" \
-                    and not in_package(target, "scanstation.storage") and target not in BASE \
-                    and target != "scanstation":
+            if (
+                in_package(module, "scanstation.storage")
+                and target != "PySide6"
+                and not in_package(target, "scanstation.storage")
+                and target not in BASE
+                and target != "scanstation"
+            ):
                 out.append(f"{module} -> {target}")
     return out
 

@@ -24,8 +24,10 @@ class CliContext:
         return bool(getattr(self.args, "json", False))
 
     def home_path(self):
-        from scanstation.home import default_home
         from pathlib import Path
+
+        from scanstation.home import default_home
+
         return Path(self.args.home) if getattr(self.args, "home", None) else default_home()
 
     def home(self) -> Home:
@@ -39,8 +41,10 @@ class CliContext:
             home = self.home()  # a missing home is the first thing to say
             name = getattr(self.args, "user", None) or os.environ.get("SCANSTATION_USER")
             if not name:
-                raise Refused("This command needs an identified user: pass --user NAME or set SCANSTATION_USER.",
-                              "此命令需要明确的操作用户：请使用 --user 用户名 或设置 SCANSTATION_USER。")
+                raise Refused(
+                    "This command needs an identified user: pass --user NAME or set SCANSTATION_USER.",
+                    "此命令需要明确的操作用户：请使用 --user 用户名 或设置 SCANSTATION_USER。",
+                )
             password = password_from("SCANSTATION_PASSWORD", tr("Password for {n}: ", "{n} 的密码：", n=name))
             self._session = Session(home, authenticate(home.catalog, name, password))
             self._unlock_personal_data(home)
@@ -50,6 +54,7 @@ class CliContext:
     def _unlock_personal_data(home) -> None:
         """R40: the personal-data key is unlocked at login when its passphrase is given."""
         from scanstation.custody import protection
+
         passphrase = os.environ.get("SCANSTATION_PROTECT_PASSPHRASE")
         if passphrase and protection.is_enabled(home) and protection.unlocked_key(home) is None:
             protection.remember(home, protection.unlock(home, passphrase))

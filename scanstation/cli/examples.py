@@ -9,18 +9,29 @@ from __future__ import annotations
 N = "X001-ZY·DJ·2024·D100-0001-001"
 
 EXAMPLES: dict[str, list[str]] = {
-    "": ["--home /srv/scan --user zhangsan", f"catalog show {N} --json --user zhangsan",
-         f"scan {N} --device test:0", "verify /media/transfer/X001-2024-001"],
-    "archive init": ["--home /srv/arch-desk1 archive init --station A01 --admin admin "
-                     "--db postgresql://archive@db.example/archive --store /mnt/archive",
-                     "--home /srv/arch-desk2 archive init --station A02 --fonds A01 --admin admin "
-                     "--db postgresql://archive@db.example/archive --store s3://archive/city "
-                     "--s3-endpoint https://rgw.example --credentials /etc/scanstation/archive.env"],
-    "archive serve": ["--home /srv/archive archive serve", "--home /srv/archive archive serve --bind 0.0.0.0:8443 "
-                      "--tls-cert /etc/scanstation/cert.pem --tls-key /etc/scanstation/key.pem"],
+    "": [
+        "--home /srv/scan --user zhangsan",
+        f"catalog show {N} --json --user zhangsan",
+        f"scan {N} --device test:0",
+        "verify /media/transfer/X001-2024-001",
+    ],
+    "archive init": [
+        "--home /srv/arch-desk1 archive init --station A01 --admin admin "
+        "--db postgresql://archive@db.example/archive --store /mnt/archive",
+        "--home /srv/arch-desk2 archive init --station A02 --fonds A01 --admin admin "
+        "--db postgresql://archive@db.example/archive --store s3://archive/city "
+        "--s3-endpoint https://rgw.example --credentials /etc/scanstation/archive.env",
+    ],
+    "archive serve": [
+        "--home /srv/archive archive serve",
+        "--home /srv/archive archive serve --bind 0.0.0.0:8443 "
+        "--tls-cert /etc/scanstation/cert.pem --tls-key /etc/scanstation/key.pem",
+    ],
     "archive migrate": ["--home /srv/arch-desk1 --user admin archive migrate --from /srv/old-archive"],
-    "init": ["--home /srv/scan init --fonds X001 --station S01 --admin admin",
-             "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive"],
+    "init": [
+        "--home /srv/scan init --fonds X001 --station S01 --admin admin",
+        "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive",
+    ],
     "user add": ["user add zhangsan --role clerk", "user add lisi --role qc,clerk --user admin"],
     "user list": ["user list --user admin", "user list --json"],
     "user disable": ["user disable zhangsan --user admin"],
@@ -30,8 +41,11 @@ EXAMPLES: dict[str, list[str]] = {
     "catalog show": [f"catalog show {N}", f"catalog show {N} --json"],
     "catalog list": ["catalog list --year 2024 --status completed", "catalog list --limit 20 --offset 40 --json"],
     "catalog export": ["catalog export --out 目录.csv"],
-    "audit verify": ["audit verify", "audit verify --json",
-                     "audit verify --checkpoint /media/backup --checkpoint 回执-X001-2024-001-accepted.json"],
+    "audit verify": [
+        "audit verify",
+        "audit verify --json",
+        "audit verify --checkpoint /media/backup --checkpoint 回执-X001-2024-001-accepted.json",
+    ],
     "audit checkpoint": ["audit checkpoint --key station-key"],
     "doctor": ["doctor", "doctor --fix", "doctor --check key_permissions --json"],
     "audit log": [f"audit log --dossier {N}", "audit log --filter-user zhangsan --since 2024-01-01 --limit 20"],
@@ -39,8 +53,12 @@ EXAMPLES: dict[str, list[str]] = {
     "reconcile": ["reconcile --user admin"],
     "devices": ["devices", "devices --json"],
     "training": ["training", "training on --user admin", "training off --user admin"],
-    "scan": [f"scan {N} --device test:0 --pages 10", f"scan {N} --device sane:fujitsu:fi-7160:12345 --source duplex",
-             f"scan {N} --profile 标准彩色", "scan --split --device test:0"],
+    "scan": [
+        f"scan {N} --device test:0 --pages 10",
+        f"scan {N} --device sane:fujitsu:fi-7160:12345 --source duplex",
+        f"scan {N} --profile 标准彩色",
+        "scan --split --device test:0",
+    ],
     "import": [f"import {N} scans/page1.tif scans/page2.tif", f"import {N} scans/", "import --split scans/stack/"],
     "watch": ["watch /srv/hotfolder", "watch /srv/hotfolder --once", "watch /srv/stacks --split --once"],
     "coversheet": [f"coversheet {N} --out 分隔页.pdf", "coversheet --year 2024 --status not_scanned --out 分隔页.pdf"],
@@ -61,12 +79,13 @@ EXAMPLES: dict[str, list[str]] = {
     "page replace": [f"page replace {N} 4 --device test:0", f"page replace {N} 4 --file rescan.tif"],
     "page note": [f"page note {N} 6 原件第6页为空白页，未扫描"],
     "page explain": [f"page explain {N} 2 原件此页即为空白，保留"],
-    "dossier complete": [f"dossier complete {N}",
-                         f"dossier complete {N} --explain missing=原件第10页缺失，已核实"],
+    "dossier complete": [f"dossier complete {N}", f"dossier complete {N} --explain missing=原件第10页缺失，已核实"],
     "recover": ["recover"],
     "profile list": ["profile list"],
-    "profile save": ["profile save 灰度300 --mode gray --dpi 300 --device test:0",
-                     "profile save 彩色锁定 --mode color --dpi 300 --lock --user admin"],
+    "profile save": [
+        "profile save 灰度300 --mode gray --dpi 300 --device test:0",
+        "profile save 彩色锁定 --mode color --dpi 300 --lock --user admin",
+    ],
     "qc report": [f"qc report {N}"],
     "qc queue": ["qc queue --user wangwu"],
     "qc pass": [f"qc pass {N} 3"],
@@ -85,8 +104,10 @@ EXAMPLES: dict[str, list[str]] = {
     "destruction reject": ["destruction reject XH-2035-001 --reason 尚有未结业务"],
     "destruction execute": ["destruction execute XH-2035-001 --method 粉碎 --date 2035-03-01"],
     "destruction list": ["destruction list"],
-    "correct": [f"correct {N} --field declared_pages --value 9 --reason 原件实为9页，目录登记有误",
-                f"correct {N} --field title --value 参保登记表 --reason 题名错字"],
+    "correct": [
+        f"correct {N} --field declared_pages --value 9 --reason 原件实为9页，目录登记有误",
+        f"correct {N} --field title --value 参保登记表 --reason 题名错字",
+    ],
     "backup create": ["backup create /media/backup1"],
     "backup verify": ["backup verify /media/backup1"],
     "backup restore": ["backup restore /media/backup1 --to /srv/scan-restored"],
@@ -116,11 +137,16 @@ EXAMPLES: dict[str, list[str]] = {
     "keys trust": ["keys trust 某区社保局 sender.pem --user admin"],
     "keys untrust": ["keys untrust 某区社保局 --user admin"],
     "keys list": ["keys list"],
-    "verify": ["verify /media/transfer/X001-2024-001", "verify X001-2024-001.zip --trust sender.pem --report 报告/",
-               "verify /media/transfer/X001-2024-001 --fixity-only"],
-    "receive": ["receive /media/transfer/X001-2024-001",
-                "receive /media/transfer/X001-2024-001 --accept --key archive",
-                "receive X001-2024-001.zip --reject --reason 缺页 --key archive"],
+    "verify": [
+        "verify /media/transfer/X001-2024-001",
+        "verify X001-2024-001.zip --trust sender.pem --report 报告/",
+        "verify /media/transfer/X001-2024-001 --fixity-only",
+    ],
+    "receive": [
+        "receive /media/transfer/X001-2024-001",
+        "receive /media/transfer/X001-2024-001 --accept --key archive",
+        "receive X001-2024-001.zip --reject --reason 缺页 --key archive",
+    ],
     "receipt import": ["receipt import 回执-X001-2024-001.xml"],
     "receipt fetch": ["receipt fetch X001-2024-001", "receipt fetch X001-2024-001 --ca-file 档案室CA.pem"],
     "bag validate": ["bag validate some-bag/", "bag validate some-bag/ --strict --require-tag-manifest"],

@@ -22,6 +22,7 @@ from scanstation.i18n import set_language, tr
 
 def command_modules():
     import scanstation.cli as package
+
     # foundation first: other modules add leaves to its groups (audit, catalog)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: (m.name != "cmd_foundation", m.name)):
         if info.name.startswith("cmd_"):
@@ -30,14 +31,17 @@ def command_modules():
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree (build and use it inside ``in_language()`` for Chinese argparse words)."""
-    parser = Parser(prog="scanstation",
-                    description=tr("ScanStation: scanning station for social-security archives.",
-                                   "ScanStation 社保档案扫描工作站。"))
+    parser = Parser(
+        prog="scanstation",
+        description=tr(
+            "ScanStation: scanning station for social-security archives.", "ScanStation 社保档案扫描工作站。"
+        ),
+    )
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in command_modules():
         module.register(sub)
-    spread_globals(parser)   # --json, --home, --user, --lang anywhere on the line
+    spread_globals(parser)  # --json, --home, --user, --lang anywhere on the line
     fill_help(parser)
     add_examples(parser)
     return parser
@@ -62,20 +66,26 @@ def _check_text(argv: list[str]) -> None:
                 "Argument {i} is not valid UTF-8 text: {a}. Type it again; a file whose name is in another encoding "
                 "(e.g. GBK from a Windows share) must be renamed first, e.g. convmv -f gbk -t utf-8 --notest NAME.",
                 "第 {i} 个参数不是有效的 UTF-8 文本：{a}。请重新输入；文件名为其他编码（如来自 Windows 共享的 GBK）"
-                "时请先改名，例如 convmv -f gbk -t utf-8 --notest 文件名。", i=index, a=shown[:120]) from None
+                "时请先改名，例如 convmv -f gbk -t utf-8 --notest 文件名。",
+                i=index,
+                a=shown[:120],
+            ) from None
     for name, value in sorted(os.environ.items()):
         if name.startswith("SCANSTATION_"):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise InvalidInput("The environment variable {n} is not valid UTF-8 text; set it again.",
-                                   "环境变量 {n} 不是有效的 UTF-8 文本；请重新设置。", n=name) from None
+                raise InvalidInput(
+                    "The environment variable {n} is not valid UTF-8 text; set it again.",
+                    "环境变量 {n} 不是有效的 UTF-8 文本；请重新设置。",
+                    n=name,
+                ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_language(None)
-    if argv == ["--version"]:   # answer at once, before every command module is imported
+    if argv == ["--version"]:  # answer at once, before every command module is imported
         print(f"ScanStation {__version__}")
         return 0
     _pre_scan_lang(argv)  # so that --help is already in the chosen language
@@ -94,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         if not args.command:
             from scanstation.ui.app import run_gui
+
             return run_gui(ctx)
         return int(handler(args, ctx) or 0)
     except ScanStationError as exc:
@@ -108,17 +119,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("Interrupted; everything stored so far is kept.", "已中断；已保存的内容全部保留。"), file=sys.stderr)
         return 1
-    except OSError as exc:   # a file name too long, a folder that cannot be read, ...: say which, in words
+    except OSError as exc:  # a file name too long, a folder that cannot be read, ...: say which, in words
         from scanstation.error_log import describe_os_error
+
         message, unexpected = describe_os_error(exc)
         if unexpected:
             message += " " + _logged(ctx, argv, exc)
         print(message, file=sys.stderr)
         return 1
-    except Exception as exc:   # a defect: the traceback goes to the log file, the user reads one sentence
-        print(tr("The command stopped because of an unexpected error ({e}). {more}",
-                 "命令因意外错误而停止（{e}）。{more}", e=type(exc).__name__, more=_logged(ctx, argv, exc)),
-              file=sys.stderr)
+    except Exception as exc:  # a defect: the traceback goes to the log file, the user reads one sentence
+        print(
+            tr(
+                "The command stopped because of an unexpected error ({e}). {more}",
+                "命令因意外错误而停止（{e}）。{more}",
+                e=type(exc).__name__,
+                more=_logged(ctx, argv, exc),
+            ),
+            file=sys.stderr,
+        )
         return 1
     finally:
         if ctx is not None:
@@ -127,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _logged(ctx, argv: list[str], exc: BaseException) -> str:
     from scanstation.error_log import write
+
     home = None
     try:
         home = ctx.home_path() if ctx is not None else None
@@ -135,13 +154,17 @@ def _logged(ctx, argv: list[str], exc: BaseException) -> str:
     path = write(home, argv, exc)
     if path is None:
         return tr("The details could not be written to a log file.", "详细信息未能写入日志文件。")
-    return tr("The details are in {p}; send that file to your support contact. Everything stored before is kept.",
-              "详细信息已写入 {p}，请将该文件发给技术支持。此前保存的内容均完好。", p=path)
+    return tr(
+        "The details are in {p}; send that file to your support contact. Everything stored before is kept.",
+        "详细信息已写入 {p}，请将该文件发给技术支持。此前保存的内容均完好。",
+        p=path,
+    )
 
 
 def entry() -> int:
     """Console entry point; also the frozen program's (spawned workers re-enter here)."""
     import multiprocessing
+
     multiprocessing.freeze_support()
     return main()
 

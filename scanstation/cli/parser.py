@@ -73,17 +73,17 @@ class Parser(argparse.ArgumentParser):
     """Usage errors exit 2 with a short hint in the user's language, never a traceback."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)   # keep the examples' lines
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)  # keep the examples' lines
         super().__init__(*args, **kwargs)
 
     def format_help(self):
         text = super().format_help()
-        if not is_english():   # argparse ends section headings with ":"; Chinese headings take "："
+        if not is_english():  # argparse ends section headings with ":"; Chinese headings take "："
             text = re.sub(r"(?m)^(\S.*[\u4e00-\u9fff）]):$", r"\1：", text)
         return text
 
     def error(self, message):
-        for en, zh in TYPE_ZH.items():   # "invalid int value" reads "应为 整数"
+        for en, zh in TYPE_ZH.items():  # "invalid int value" reads "应为 整数"
             message = message.replace(f"（应为 {en}）", f"（应为{zh}）")
         self.print_usage(sys.stderr)
         sys.stderr.write(tr("error: {m}\n", "用法错误：{m}\n", m=message))
@@ -93,14 +93,28 @@ class Parser(argparse.ArgumentParser):
 
 def _global_options():
     from scanstation import __version__
+
     return [
-        (("--home",), dict(metavar="DIR", help=tr("station home folder (or SCANSTATION_HOME)",
-                                                  "工作目录（或 SCANSTATION_HOME）"))),
-        (("--user",), dict(metavar="NAME", help=tr("acting user (or SCANSTATION_USER)", "操作用户（或 SCANSTATION_USER）"))),
+        (
+            ("--home",),
+            dict(
+                metavar="DIR", help=tr("station home folder (or SCANSTATION_HOME)", "工作目录（或 SCANSTATION_HOME）")
+            ),
+        ),
+        (
+            ("--user",),
+            dict(metavar="NAME", help=tr("acting user (or SCANSTATION_USER)", "操作用户（或 SCANSTATION_USER）")),
+        ),
         (("--json",), dict(action="store_true", help=tr("print data as JSON", "以 JSON 输出"))),
         (("--lang",), dict(choices=["zh_CN", "en"], help=tr("message language", "界面语言"))),
-        (("--version",), dict(action="version", version=f"ScanStation {__version__}",
-                              help=tr("show the version and exit", "显示版本号并退出"))),
+        (
+            ("--version",),
+            dict(
+                action="version",
+                version=f"ScanStation {__version__}",
+                help=tr("show the version and exit", "显示版本号并退出"),
+            ),
+        ),
     ]
 
 
@@ -141,8 +155,9 @@ def spread_globals(parser: argparse.ArgumentParser) -> None:
             if any(flag in p._option_string_actions for flag in flags):
                 continue
             if group is None:
-                group = p.add_argument_group(tr("global options (also accepted before the command)",
-                                                "全局选项（也可写在命令之前）"))
+                group = p.add_argument_group(
+                    tr("global options (also accepted before the command)", "全局选项（也可写在命令之前）")
+                )
             extra = {} if kwargs.get("action") == "version" else {"default": argparse.SUPPRESS}
             group.add_argument(*flags, **kwargs, **extra)
 
@@ -172,17 +187,24 @@ COMMON_HELP = {
     "until": ("up to this date or time (YYYY-MM-DD or ISO 8601)", "截止日期或时间（YYYY-MM-DD 或 ISO 8601）"),
     "limit": ("show at most this many rows", "最多显示的行数"),
     "offset": ("skip this many rows first", "跳过的行数"),
-    "status": ("only dossiers in this state, e.g. cataloged, completed, approved",
-               "仅此状态的案卷，如 cataloged、completed、approved"),
+    "status": (
+        "only dossiers in this state, e.g. cataloged, completed, approved",
+        "仅此状态的案卷，如 cataloged、completed、approved",
+    ),
     "state": ("only batches in this state", "仅此状态的批次"),
     "year": ("年度 (four digits)", "年度（四位数字）"),
     "filter_user": ("only entries of this user", "仅此用户的记录"),
     "dossier": ("only entries about this 档号", "仅与此档号有关的记录"),
     "profile": ("scan profile name (see: profile list)", "扫描方案名称（见 profile list）"),
-    "device": ("scanner id: demo, sane:NAME or the plain SANE name (test:0), twain:NAME, folder:PATH",
-               "扫描仪编号：demo、sane:名称 或 SANE 原名（如 test:0）、twain:名称、folder:路径"),
+    "device": (
+        "scanner id: demo, sane:NAME or the plain SANE name (test:0), twain:NAME, folder:PATH",
+        "扫描仪编号：demo、sane:名称 或 SANE 原名（如 test:0）、twain:名称、folder:路径",
+    ),
     "source": ("paper source: flatbed, adf or duplex", "进纸方式：flatbed（平板）、adf（自动进纸）或 duplex（双面）"),
-    "mode": ("colour mode: color, gray or lineart (R01)", "色彩模式：color（彩色）、gray（灰度）或 lineart（黑白）（R01）"),
+    "mode": (
+        "colour mode: color, gray or lineart (R01)",
+        "色彩模式：color（彩色）、gray（灰度）或 lineart（黑白）（R01）",
+    ),
     "dpi": ("resolution in dpi, at least 200 (R02)", "分辨率（dpi），不低于 200（R02）"),
     "format": ("file format", "文件格式"),
     "quality": ("JPEG quality 1-100", "JPEG 质量 1-100"),
@@ -190,7 +212,10 @@ COMMON_HELP = {
     "no_crop": ("do not crop to the page edge", "不裁边"),
     "orientation": ("automatic page orientation", "自动判断页面方向"),
     "lock": ("lock the profile: clerks cannot override it", "锁定方案：操作员不能更改"),
-    "field": ("catalog field to correct, e.g. declared_pages (页数), title, date", "要更正的字段，如 declared_pages（页数）、title、date"),
+    "field": (
+        "catalog field to correct, e.g. declared_pages (页数), title, date",
+        "要更正的字段，如 declared_pages（页数）、title、date",
+    ),
     "value": ("the corrected value", "更正后的值"),
     "target": ("folder to restore into", "恢复到的文件夹"),
     "generation": ("backup generation (default: the newest)", "备份代（默认：最新）"),
@@ -211,13 +236,13 @@ SQLITE_INT_MIN, SQLITE_INT_MAX = -(1 << 63), (1 << 63) - 1
 
 def bounded_int(text: str) -> int:
     """An integer argument that fits the catalog's integers (a number past them is a usage error, not a crash)."""
-    value = int(text)   # ValueError: argparse says "invalid int value" in the user's language
+    value = int(text)  # ValueError: argparse says "invalid int value" in the user's language
     if not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
         raise argparse.ArgumentTypeError(tr("{t} is out of range", "{t} 超出范围", t=text))
     return value
 
 
-bounded_int.__name__ = "int"   # argparse names the type in its messages
+bounded_int.__name__ = "int"  # argparse names the type in its messages
 
 
 def fill_help(parser: argparse.ArgumentParser) -> None:
@@ -232,6 +257,7 @@ def fill_help(parser: argparse.ArgumentParser) -> None:
 
 def add_examples(parser: argparse.ArgumentParser) -> None:
     from scanstation.cli.examples import EXAMPLES
+
     heading = tr("Examples:", "示例：")
     for path, p in walk(parser):
         lines = EXAMPLES.get(" ".join(path))

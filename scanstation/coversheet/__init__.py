@@ -8,7 +8,10 @@ stops (for the clerk to assign), and the page-count reconciliation of each dossi
 from __future__ import annotations
 
 MIGRATIONS = [
-    (60, "split runs, held pages and page-count reconciliation", """
+    (
+        60,
+        "split runs, held pages and page-count reconciliation",
+        """
 CREATE TABLE split_runs (
     id INTEGER PRIMARY KEY,
     operator TEXT NOT NULL,
@@ -49,5 +52,6 @@ CREATE TABLE split_counts (
     created_at TEXT NOT NULL
 );
 CREATE INDEX split_counts_dossier ON split_counts(dossier_id, state);
-"""),
+""",
+    ),
 ]

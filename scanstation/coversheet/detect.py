@@ -30,9 +30,9 @@ PRECHECK_DPI = 75
 SECOND_LOOK_DPI = 150
 
 # kinds of result
-PAGE = "page"            # an ordinary page
-SHEET = "sheet"          # a cover sheet: opens ``number``, not stored
-LABEL = "label"          # a page with a 档号 label (Code 128 only): opens ``number`` and is stored
+PAGE = "page"  # an ordinary page
+SHEET = "sheet"  # a cover sheet: opens ``number``, not stored
+LABEL = "label"  # a page with a 档号 label (Code 128 only): opens ``number`` and is stored
 UNREADABLE = "unreadable"  # looks like a cover sheet, cannot be read
 
 
@@ -54,16 +54,16 @@ def _pnm_header(f) -> tuple[bytes, int, int, int, int]:
     fields: list[bytes] = []
     pos = 0
     while len(fields) < (3 if head[:2] == b"P4" else 4):
-        while pos < len(head) and head[pos:pos + 1].isspace():
+        while pos < len(head) and head[pos : pos + 1].isspace():
             pos += 1
-        if head[pos:pos + 1] == b"#":
+        if head[pos : pos + 1] == b"#":
             pos = head.index(b"\n", pos) + 1
             continue
         start = pos
-        while pos < len(head) and not head[pos:pos + 1].isspace():
+        while pos < len(head) and not head[pos : pos + 1].isspace():
             pos += 1
         fields.append(head[start:pos])
-    pos += 1   # the single whitespace after the last header field
+    pos += 1  # the single whitespace after the last header field
     magic, width, height = fields[0], int(fields[1]), int(fields[2])
     maxval = int(fields[3]) if magic != b"P4" else 1
     return magic, width, height, maxval, pos
@@ -88,19 +88,22 @@ def load_grey(path: str | Path, dpi: int, target_dpi: int = PRECHECK_DPI) -> np.
             data = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=(height, width, channels))
             return np.ascontiguousarray(data[::step, ::step, 1 if channels == 3 else 0])
     from PIL import Image
+
     with Image.open(path) as image:
         full_width = image.width
-        if image.format == "JPEG":   # let the decoder scale by 1/2, 1/4 or 1/8 while it decodes
+        if image.format == "JPEG":  # let the decoder scale by 1/2, 1/4 or 1/8 while it decodes
             image.draft("L", (max(1, image.width // step), max(1, image.height // step)))
         grey = np.asarray(image.convert("L"))
-    extra = max(1, round(step * grey.shape[1] / full_width))   # what the draft did not reduce yet
+    extra = max(1, round(step * grey.shape[1] / full_width))  # what the draft did not reduce yet
     return np.ascontiguousarray(grey[::extra, ::extra])
 
 
 def _read(image: np.ndarray, formats, *, errors: bool, rotate: bool = False):
     import zxingcpp
-    return zxingcpp.read_barcodes(image, formats=formats, try_rotate=rotate, try_downscale=False,
-                                  try_invert=False, return_errors=errors)
+
+    return zxingcpp.read_barcodes(
+        image, formats=formats, try_rotate=rotate, try_downscale=False, try_invert=False, return_errors=errors
+    )
 
 
 def _dossier_numbers(barcodes, is_number) -> list[str]:
@@ -117,6 +120,7 @@ def _dossier_numbers(barcodes, is_number) -> list[str]:
 def find_sheet(path: str | Path, dpi: int, is_number, *, labels: bool = False) -> Finding:
     """What the page at ``path`` is. ``is_number(text)`` says whether a decoded text is a valid 档号."""
     import zxingcpp
+
     started = time.thread_time()
     qr = zxingcpp.BarcodeFormat.QRCode
     c128 = zxingcpp.BarcodeFormat.Code128

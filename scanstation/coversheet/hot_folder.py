@@ -23,8 +23,17 @@ from scanstation.profiles import get_profile
 
 
 class SplitHotFolder:
-    def __init__(self, session, root: Path, profile_name: str | None = None, settle_s: float = 2.0, *,
-                 labels: bool = False, into: str | None = None, report=print):
+    def __init__(
+        self,
+        session,
+        root: Path,
+        profile_name: str | None = None,
+        settle_s: float = 2.0,
+        *,
+        labels: bool = False,
+        into: str | None = None,
+        report=print,
+    ):
         self.session = session
         self.root = Path(root)
         self.profile = get_profile(session.home, profile_name)
@@ -47,12 +56,19 @@ class SplitHotFolder:
         if not files:
             return 0
         carried = self.open_number
-        result = import_split(self.capture, files, self.profile, labels=self.labels, into=carried or None,
-                              defer_last=True, on_event=self._event)
+        result = import_split(
+            self.capture,
+            files,
+            self.profile,
+            labels=self.labels,
+            into=carried or None,
+            defer_last=True,
+            on_event=self._event,
+        )
         self.results.append(result)
         if carried and result.parts and result.parts[0].number == carried and result.parts[0].opened_by == "continued":
             self.open_added += len(result.parts[0].pages)
-        for path in files:   # every page of these files is stored or held now
+        for path in files:  # every page of these files is stored or held now
             self.watcher.acknowledge(path)
         if result.open_number and result.open_number != carried:
             self.open_added = len(result.parts[-1].pages)
@@ -66,8 +82,15 @@ class SplitHotFolder:
         if event["event"] == "dossier" and not event.get("deferred"):
             self.report(tr("{n}: {p} page(s) filed.", "{n}：已存入 {p} 页。", n=event["number"], p=event["pages"]))
         elif event["event"] == "count":
-            self.report(tr("{n}: {c} page(s), but 页数 says {d} (flagged).", "{n}：{c} 页，与页数 {d} 不符（已标记）。",
-                           n=event["number"], c=event["counted"], d=event["declared"]))
+            self.report(
+                tr(
+                    "{n}: {c} page(s), but 页数 says {d} (flagged).",
+                    "{n}：{c} 页，与页数 {d} 不符（已标记）。",
+                    n=event["number"],
+                    c=event["counted"],
+                    d=event["declared"],
+                )
+            )
 
     def close_stack(self) -> dict | None:
         """The watch ends: reconcile the dossier still open."""
@@ -96,18 +119,40 @@ class SplitHotFolder:
                 self.capture.close()
 
 
-def watch_split(ctx, session, root: Path, profile_name: str | None, *, once: bool, settle_s: float,
-                labels: bool = False, into: str | None = None) -> int:
+def watch_split(
+    ctx,
+    session,
+    root: Path,
+    profile_name: str | None,
+    *,
+    once: bool,
+    settle_s: float,
+    labels: bool = False,
+    into: str | None = None,
+) -> int:
     session.require("capture")
     if not root.is_dir():
         raise NotFound("The folder {f} does not exist.", "文件夹 {f} 不存在。", f=str(root))
     recover_runs(session)
-    watch = SplitHotFolder(session, root, profile_name, settle_s, labels=labels, into=into,
-                           report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)))
+    watch = SplitHotFolder(
+        session,
+        root,
+        profile_name,
+        settle_s,
+        labels=labels,
+        into=into,
+        report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)),
+    )
     cancel = CancelToken()
     if not once:
-        print(tr("Watching {d} for stacks with cover sheets (Ctrl+C to stop)…", "正在监视 {d} 中带分隔页的批量文件（按 Ctrl+C 停止）…",
-                 d=root), file=sys.stderr)
+        print(
+            tr(
+                "Watching {d} for stacks with cover sheets (Ctrl+C to stop)…",
+                "正在监视 {d} 中带分隔页的批量文件（按 Ctrl+C 停止）…",
+                d=root,
+            ),
+            file=sys.stderr,
+        )
     try:
         watch.run(cancel, once=once)
     except KeyboardInterrupt:

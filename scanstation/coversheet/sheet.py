@@ -27,7 +27,7 @@ SHEET_TITLE_EN = "Cover sheet"
 QR_SIZE_MM = 34.0
 CODE128_BAR_MM = 0.36
 CODE128_HEIGHT_MM = 13.0
-BAND_MM = 62.0   # height of each code band, from its edge
+BAND_MM = 62.0  # height of each code band, from its edge
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class SheetData:
 def check_value(number: str, declared_pages: int | None) -> str:
     """Four characters over 档号 and 页数 (SM3, the station's digest): the same sheet data gives the same
     value, a changed 页数 gives another one."""
-    digest = hashlib.new("sm3", f"{normalise(number)}|{declared_pages or 0}".encode("utf-8")).hexdigest()
+    digest = hashlib.new("sm3", f"{normalise(number)}|{declared_pages or 0}".encode()).hexdigest()
     return digest[:4].upper()
 
 
@@ -55,8 +55,12 @@ def code128_text(number: str) -> str:
     text = normalise(number).replace(GROUP_SEP, ".")
     if not text.isascii():
         from scanstation.errors import InvalidInput
-        raise InvalidInput("{n} has characters outside ASCII; Code 128 cannot print it (the QR code still can).",
-                           "{n} 含有非 ASCII 字符，Code 128 无法打印（QR 码仍可）。", n=number)
+
+        raise InvalidInput(
+            "{n} has characters outside ASCII; Code 128 cannot print it (the QR code still can).",
+            "{n} 含有非 ASCII 字符，Code 128 无法打印（QR 码仍可）。",
+            n=number,
+        )
     return text
 
 
@@ -68,6 +72,7 @@ def from_scanned(text: str) -> str:
 def qr_matrix(number: str):
     """The QR modules of the 档号: UTF-8 bytes with ECI 26 declared, error correction level M."""
     import segno
+
     qr = segno.make_qr(normalise(number), encoding="utf-8", eci=True, error="m", boost_error=False)
     return qr.matrix
 
@@ -76,6 +81,7 @@ def _draw_band(c, data: SheetData, page_w: float, font: str) -> None:
     """The code band along the top edge, in the canvas' current orientation."""
     from reportlab.graphics.barcode.code128 import Code128
     from reportlab.lib.units import mm
+
     top = c._pagesize[1]
     margin = 14 * mm
     # QR code, drawn module by module as vector squares (sharp at any printer resolution)
@@ -91,20 +97,29 @@ def _draw_band(c, data: SheetData, page_w: float, font: str) -> None:
             if dark and run_start is None:
                 run_start = col
             elif not dark and run_start is not None:
-                c.rect(x0 + run_start * cell, y0 + size - (r + 1) * cell, (col - run_start) * cell, cell,
-                       stroke=0, fill=1)
+                c.rect(
+                    x0 + run_start * cell, y0 + size - (r + 1) * cell, (col - run_start) * cell, cell, stroke=0, fill=1
+                )
                 run_start = None
     # beside the QR: the 档号 in words, the check value
     tx = x0 + size + 8 * mm
     c.setFont(font, 17)
     c.drawString(tx, top - margin - 8 * mm, data.number)
     c.setFont(font, 10)
-    c.drawString(tx, top - margin - 15 * mm,
-                 f"页数 {data.declared_pages if data.declared_pages is not None else '—'}    校验码 {data.check}")
+    c.drawString(
+        tx,
+        top - margin - 15 * mm,
+        f"页数 {data.declared_pages if data.declared_pages is not None else '—'}    校验码 {data.check}",
+    )
     c.drawString(tx, top - margin - 21 * mm, f"{SHEET_TITLE_ZH} · {SHEET_TITLE_EN}")
     # Code 128 under the QR, full width
-    barcode = Code128(code128_text(data.number), barWidth=CODE128_BAR_MM * mm, barHeight=CODE128_HEIGHT_MM * mm,
-                      humanReadable=False, quiet=True)
+    barcode = Code128(
+        code128_text(data.number),
+        barWidth=CODE128_BAR_MM * mm,
+        barHeight=CODE128_HEIGHT_MM * mm,
+        humanReadable=False,
+        quiet=True,
+    )
     bx = max(margin - 10 * CODE128_BAR_MM * mm, (page_w - barcode.width) / 2)
     barcode.drawOn(c, bx, y0 - 5 * mm - CODE128_HEIGHT_MM * mm)
     c.setFont("Courier", 8) if False else c.setFont(font, 8)
@@ -114,9 +129,10 @@ def _draw_band(c, data: SheetData, page_w: float, font: str) -> None:
 def _draw_sheet(c, data: SheetData, font: str) -> None:
     from reportlab.lib.units import mm
     from reportlab.lib.utils import simpleSplit
+
     page_w, page_h = c._pagesize
     _draw_band(c, data, page_w, font)
-    c.saveState()                      # the same band turned by 180°, along the bottom edge
+    c.saveState()  # the same band turned by 180°, along the bottom edge
     c.translate(page_w, page_h)
     c.rotate(180)
     _draw_band(c, data, page_w, font)
@@ -147,15 +163,18 @@ def _draw_sheet(c, data: SheetData, font: str) -> None:
     y -= 12 * mm
     c.setFont(font, 9)
     c.drawCentredString(page_w / 2, y, "扫描时放在本案卷第一页之前；本页不作为档案页面保存，不计入页数。")
-    c.drawCentredString(page_w / 2, y - 5 * mm, "Put this sheet before the first page of the dossier; it is not stored "
-                                                 "and not counted.")
+    c.drawCentredString(
+        page_w / 2, y - 5 * mm, "Put this sheet before the first page of the dossier; it is not stored and not counted."
+    )
 
 
 def render_sheets(sheets: list[SheetData]) -> bytes:
     """The PDF bytes: one A4 page per sheet, CJK font embedded."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
+
     from scanstation.custody.pdf import register_cjk_font
+
     font = register_cjk_font()
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, initialFontName=font)
@@ -175,42 +194,61 @@ def write_sheets(sheets: list[SheetData], out: Path) -> Path:
     return out
 
 
-STATUS_FILTERS = {"not_scanned": ("cataloged",), "scanning": ("scanning",), "qc_rejected": ("qc_rejected",),
-                  "capturable": ("cataloged", "scanning", "qc_rejected")}
+STATUS_FILTERS = {
+    "not_scanned": ("cataloged",),
+    "scanning": ("scanning",),
+    "qc_rejected": ("qc_rejected",),
+    "capturable": ("cataloged", "scanning", "qc_rejected"),
+}
 
 
-def select_dossiers(session, numbers: list[str] | None = None, year: int | None = None,
-                    status: str | None = None) -> list[dict]:
+def select_dossiers(
+    session, numbers: list[str] | None = None, year: int | None = None, status: str | None = None
+) -> list[dict]:
     """The dossiers to print sheets for: by 档号 (in the order given), or by 年度 and status."""
     from scanstation.errors import InvalidInput, NotFound
+
     session.require("catalog.read")
     if numbers:
         rows = []
         for number in numbers:
             row = session.catalog.one("SELECT * FROM dossiers WHERE number = ?", (from_scanned(number),))
             if row is None:
-                raise NotFound("Dossier {n} is not in the catalog; no sheets were printed.",
-                               "目录中没有档号 {n}；未打印任何分隔页。", n=number)
+                raise NotFound(
+                    "Dossier {n} is not in the catalog; no sheets were printed.",
+                    "目录中没有档号 {n}；未打印任何分隔页。",
+                    n=number,
+                )
             rows.append(row)
         return rows
     if year is None:
         raise InvalidInput("Name the dossiers (档号…) or a year (--year).", "请给出档号，或用 --year 指定年度。")
     if status is not None and status not in STATUS_FILTERS:
-        raise InvalidInput("Unknown status {s}; use one of {all}.", "未知状态 {s}；可用：{all}。", s=status,
-                           all=", ".join(STATUS_FILTERS))
+        raise InvalidInput(
+            "Unknown status {s}; use one of {all}.",
+            "未知状态 {s}；可用：{all}。",
+            s=status,
+            all=", ".join(STATUS_FILTERS),
+        )
     states = STATUS_FILTERS[status or "capturable"]
     return session.catalog.query(
         f"SELECT * FROM dossiers WHERE year = ? AND status IN ({', '.join('?' * len(states))}) ORDER BY box_no, number",
-        (year, *states))
+        (year, *states),
+    )
 
 
 def print_sheets(session, rows: list[dict], out: Path) -> Path:
     """Write the sheets of ``rows`` to ``out`` (PDF) and audit what was printed."""
     from scanstation.errors import NotFound
+
     if not rows:
         raise NotFound("No dossier matches; no sheets were printed.", "没有符合条件的案卷；未打印任何分隔页。")
     sheets = [SheetData(r["number"], r["title"], r["declared_pages"], r["year"], r["box_no"]) for r in rows]
     path = write_sheets(sheets, out)
-    session.log("coversheet.print", "dossiers", f"{len(rows)}", {"numbers": [r["number"] for r in rows][:500],
-                                                                 "count": len(rows), "file": Path(out).name})
+    session.log(
+        "coversheet.print",
+        "dossiers",
+        f"{len(rows)}",
+        {"numbers": [r["number"] for r in rows][:500], "count": len(rows), "file": Path(out).name},
+    )
     return path

@@ -18,7 +18,10 @@ from scanstation.errors import HomeError
 AFTER_QC = ("approved", "batched", "sent", "transferred", "archived", "destroyed")
 _AFTER_QC_SQL = ", ".join(f"'{s}'" for s in AFTER_QC)
 
-MIGRATION = (5, "custody", f"""
+MIGRATION = (
+    5,
+    "custody",
+    f"""
 CREATE TABLE IF NOT EXISTS destruction_registers (
     id INTEGER PRIMARY KEY,
     register_no TEXT NOT NULL UNIQUE,        -- 销毁清册编号
@@ -214,10 +217,21 @@ CREATE TRIGGER IF NOT EXISTS custody_corrections_frozen BEFORE UPDATE ON correct
 BEGIN
     SELECT RAISE(ABORT, 'R12: correction records are kept permanently');
 END;
-""")
+""",
+)
 
-CUSTODY_TABLES = ("destruction_registers", "destruction_items", "destruction_confirmations", "tombstones",
-                  "corrections", "dossier_former_numbers", "loans", "backup_runs", "fixity_runs", "personal_index")
+CUSTODY_TABLES = (
+    "destruction_registers",
+    "destruction_items",
+    "destruction_confirmations",
+    "tombstones",
+    "corrections",
+    "dossier_former_numbers",
+    "loans",
+    "backup_runs",
+    "fixity_runs",
+    "personal_index",
+)
 
 
 def require_schema(catalog) -> None:
@@ -226,7 +240,9 @@ def require_schema(catalog) -> None:
     if row is None:
         raise HomeError(
             "This catalog has no custody tables (catalog migration {n}). Update ScanStation; nothing was changed.",
-            "此目录数据库缺少保管相关的数据表（目录迁移 {n}）。请更新 ScanStation；未做任何修改。", n=MIGRATION[0])
+            "此目录数据库缺少保管相关的数据表（目录迁移 {n}）。请更新 ScanStation；未做任何修改。",
+            n=MIGRATION[0],
+        )
 
 
 __all__ = ["AFTER_QC", "CUSTODY_TABLES", "MIGRATION", "require_schema"]

@@ -21,8 +21,8 @@ from scanstation.custody.personal_data import mask_text, reveal_text
 from scanstation.custody.retention_due import parse_date
 from scanstation.errors import InvalidInput
 from scanstation.home import now_iso
-from scanstation.storage.files import write_atomic
 from scanstation.spreadsheet_cells import safe_row
+from scanstation.storage.files import write_atomic
 
 COLUMNS = ("id", "ts", "user", "station", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash")
 PDF_CELL_LIMIT = 400
@@ -76,29 +76,65 @@ def export(session, fmt: str, out: Path, since: str | None = None, until: str | 
             writer.writerow(safe_row(r[c] for c in COLUMNS))
         data = buffer.getvalue().encode("utf-8-sig")
     else:
-        facts = [("全宗号", session.home.fonds), ("站点", session.home.station),
-                 ("范围", f"{since or '开始'} 至 {until or '现在'}"), ("记录条数", str(len(rows))),
-                 ("审计链校验", f"完整，共 {chain.entries} 条" if chain.ok else
-                  f"在第 {chain.broken_id} 条处断裂：{chain.reason_zh}"),
-                 ("变更前后内容", "完整（审计员）" if full else "身份证号、银行账号已脱敏（导出人非审计员）"),
-                 ("导出人", session.user.name), ("导出时间", now_iso())]
+        facts = [
+            ("全宗号", session.home.fonds),
+            ("站点", session.home.station),
+            ("范围", f"{since or '开始'} 至 {until or '现在'}"),
+            ("记录条数", str(len(rows))),
+            (
+                "审计链校验",
+                f"完整，共 {chain.entries} 条" if chain.ok else f"在第 {chain.broken_id} 条处断裂：{chain.reason_zh}",
+            ),
+            ("变更前后内容", "完整（审计员）" if full else "身份证号、银行账号已脱敏（导出人非审计员）"),
+            ("导出人", session.user.name),
+            ("导出时间", now_iso()),
+        ]
 
         def cell(text: str) -> str:
             return text if len(text) <= PDF_CELL_LIMIT else text[:PDF_CELL_LIMIT] + "…"
-        table = [[r["id"], r["ts"], r["user"], r["action"], f"{r['object_type']}:{r['object_id']}",
-                  cell(r["before"]), cell(r["after"])] for r in rows]
-        doc = Document(title="审计日志导出", facts=facts,
-                       sections=[Section("审计记录", ["序号", "时间", "用户", "操作", "对象", "变更前", "变更后"], table,
-                                         [0.6, 2.2, 1.2, 2, 3, 4, 4])],
-                       footer=f"ScanStation · {session.home.fonds} · {session.home.station} · 审计日志", landscape=True)
+
+        table = [
+            [
+                r["id"],
+                r["ts"],
+                r["user"],
+                r["action"],
+                f"{r['object_type']}:{r['object_id']}",
+                cell(r["before"]),
+                cell(r["after"]),
+            ]
+            for r in rows
+        ]
+        doc = Document(
+            title="审计日志导出",
+            facts=facts,
+            sections=[
+                Section(
+                    "审计记录",
+                    ["序号", "时间", "用户", "操作", "对象", "变更前", "变更后"],
+                    table,
+                    [0.6, 2.2, 1.2, 2, 3, 4, 4],
+                )
+            ],
+            footer=f"ScanStation · {session.home.fonds} · {session.home.station} · 审计日志",
+            landscape=True,
+        )
         data = render(doc)
     out = Path(out)
     write_atomic(out, data)
     digest = hashlib.sha256(data).hexdigest()
-    details = {"format": fmt, "since": since, "until": until, "rows": len(rows),
-               "first_id": rows[0]["id"] if rows else None, "last_id": rows[-1]["id"] if rows else None,
-               "protected_fields": "full" if full else "masked", "chain_ok": chain.ok, "file": out.name,
-               "sha256": digest}
+    details = {
+        "format": fmt,
+        "since": since,
+        "until": until,
+        "rows": len(rows),
+        "first_id": rows[0]["id"] if rows else None,
+        "last_id": rows[-1]["id"] if rows else None,
+        "protected_fields": "full" if full else "masked",
+        "chain_ok": chain.ok,
+        "file": out.name,
+        "sha256": digest,
+    }
     with session.change(None, "audit.export", "audit_log", session.home.fonds) as ch:
         ch.after = details
     return details

@@ -86,18 +86,23 @@ def generations(dest: Path) -> list[Path]:
     dest = Path(dest)
     if not dest.is_dir():
         return []
-    return sorted(p for p in dest.iterdir()
-                  if p.is_dir() and p.name.startswith(GEN_PREFIX) and not p.name.endswith(PARTIAL)
-                  and (p / MANIFEST).is_file())
+    return sorted(
+        p
+        for p in dest.iterdir()
+        if p.is_dir() and p.name.startswith(GEN_PREFIX) and not p.name.endswith(PARTIAL) and (p / MANIFEST).is_file()
+    )
 
 
 def load_manifest(gen: Path) -> dict:
     try:
         return json.loads((Path(gen) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CheckFailed("The backup manifest {path} cannot be read ({error}); use another generation.",
-                          "无法读取备份清单 {path}（{error}）；请改用其他备份代。",
-                          path=str(Path(gen) / MANIFEST), error=str(exc)) from exc
+        raise CheckFailed(
+            "The backup manifest {path} cannot be read ({error}); use another generation.",
+            "无法读取备份清单 {path}（{error}）；请改用其他备份代。",
+            path=str(Path(gen) / MANIFEST),
+            error=str(exc),
+        ) from exc
 
 
 def pick_generation(dest: Path, name: str | None = None) -> Path:
@@ -167,7 +172,7 @@ def _home_files(home_path: Path):
     """(relative posix path, absolute path) of every file to back up, in a stable order."""
     for root, dirs, files in os.walk(home_path):
         rel_root = Path(root).relative_to(home_path)
-        if rel_root == Path("."):   # temporary files (storage.temp_files) are never backed up
+        if rel_root == Path("."):  # temporary files (storage.temp_files) are never backed up
             dirs[:] = [d for d in dirs if d != TEMP_FOLDER]
         dirs.sort()
         for name in sorted(files):
@@ -196,8 +201,8 @@ def _snapshot_catalog(home: Home, target: Path) -> None:
     src = sqlite3.connect(f"file:{home.catalog.path}?mode=ro", uri=True)
     dst = sqlite3.connect(str(target))
     try:
-        src.backup(dst)                       # one step: a consistent snapshot of the live catalog
-        dst.execute("PRAGMA journal_mode=DELETE")   # a self-contained file, no -wal beside it
+        src.backup(dst)  # one step: a consistent snapshot of the live catalog
+        dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
     finally:
         dst.close()
         src.close()
@@ -206,8 +211,10 @@ def _snapshot_catalog(home: Home, target: Path) -> None:
 def _expected_page_digests(catalog_file: Path) -> dict[str, str]:
     conn = sqlite3.connect(f"file:{catalog_file}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT d.number, p.file_name, p.sha256 FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                            " WHERE p.state = 'active' AND p.file_name != ''").fetchall()
+        rows = conn.execute(
+            "SELECT d.number, p.file_name, p.sha256 FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE p.state = 'active' AND p.file_name != ''"
+        ).fetchall()
     finally:
         conn.close()
     return {f"images/{number}/{name}": sha for number, name, sha in rows}
@@ -227,8 +234,11 @@ def create(session, dest: Path, rehash: bool = False) -> BackupResult:
     home = session.home
     dest = Path(dest)
     if _within(dest, home.path):
-        raise InvalidInput("The backup folder {d} is inside the station home; choose another disk or folder.",
-                           "备份目录 {d} 位于工作目录之内；请选择其他磁盘或目录。", d=str(dest))
+        raise InvalidInput(
+            "The backup folder {d} is inside the station home; choose another disk or folder.",
+            "备份目录 {d} 位于工作目录之内；请选择其他磁盘或目录。",
+            d=str(dest),
+        )
     started = now_iso()
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -266,11 +276,16 @@ def create(session, dest: Path, rehash: bool = False) -> BackupResult:
             try:
                 st = path.stat()
             except FileNotFoundError:
-                return None   # removed while we walked (a page replaced, a temp file)
+                return None  # removed while we walked (a page replaced, a temp file)
             target = work / rel
             prev = prev_entries.get(rel)
-            if (not rehash and prev is not None and prev["bytes"] == st.st_size
-                    and prev.get("mtime_ns") == st.st_mtime_ns and (previous / rel).is_file()):
+            if (
+                not rehash
+                and prev is not None
+                and prev["bytes"] == st.st_size
+                and prev.get("mtime_ns") == st.st_mtime_ns
+                and (previous / rel).is_file()
+            ):
                 return dict(prev), "linked" if _link_or_copy(previous / rel, target) else "reused", None
             size, sha, sm3 = _copy_hashed(path, target)
             warning = None
@@ -301,11 +316,19 @@ def create(session, dest: Path, rehash: bool = False) -> BackupResult:
                         result.copied_bytes += entry["bytes"]
         result.files = len(entries)
         result.bytes = sum(e["bytes"] for e in entries)
-        manifest = {"format": 1, "generation": name, "created": now_iso(), "fonds": home.fonds,
-                    "station": home.station, "software": home.info.software,
-                    "previous": previous.name if previous else "", "catalog": "SQLite online backup API",
-                    "algorithms": ["sha256", "sm3"], "totals": {"files": result.files, "bytes": result.bytes},
-                    "files": entries}
+        manifest = {
+            "format": 1,
+            "generation": name,
+            "created": now_iso(),
+            "fonds": home.fonds,
+            "station": home.station,
+            "software": home.info.software,
+            "previous": previous.name if previous else "",
+            "catalog": "SQLite online backup API",
+            "algorithms": ["sha256", "sm3"],
+            "totals": {"files": result.files, "bytes": result.bytes},
+            "files": entries,
+        }
         data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         with open(work / MANIFEST, "wb") as fh:
             fh.write(data)
@@ -315,24 +338,62 @@ def create(session, dest: Path, rehash: bool = False) -> BackupResult:
     except OSError as exc:
         raise storage_error(work, exc) from exc
     manifest_sm3 = hashlib.new("sm3", data).hexdigest()
-    _record(session, "create", dest, name, started, True, result.files, result.bytes,
-            {k: v for k, v in result.as_dict().items() if k not in ("dest", "generation")} | {"manifest_sm3": manifest_sm3})
+    _record(
+        session,
+        "create",
+        dest,
+        name,
+        started,
+        True,
+        result.files,
+        result.bytes,
+        {k: v for k, v in result.as_dict().items() if k not in ("dest", "generation")} | {"manifest_sm3": manifest_sm3},
+    )
     return result
 
 
-def _record(session, kind: str, dest: Path, generation: str, started: str, ok: bool, files: int, size: int,
-            details: dict, settings: dict | None = None) -> None:
+def _record(
+    session,
+    kind: str,
+    dest: Path,
+    generation: str,
+    started: str,
+    ok: bool,
+    files: int,
+    size: int,
+    details: dict,
+    settings: dict | None = None,
+) -> None:
     with session.change("backup", f"backup.{kind}", "backup", str(dest)) as ch:
-        ch.conn.execute("INSERT INTO backup_runs(kind, dest, generation, user, started_at, finished_at, ok, files, bytes,"
-                        " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (kind, str(dest), generation, session.user.name, started, now_iso(), int(ok), files, size,
-                         json.dumps(details, ensure_ascii=False)))
+        ch.conn.execute(
+            "INSERT INTO backup_runs(kind, dest, generation, user, started_at, finished_at, ok, files, bytes,"
+            " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                str(dest),
+                generation,
+                session.user.name,
+                started,
+                now_iso(),
+                int(ok),
+                files,
+                size,
+                json.dumps(details, ensure_ascii=False),
+            ),
+        )
         for key, value in (settings or {}).items():
-            ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
-                            " value = excluded.value", (key, json.dumps(value, ensure_ascii=False)))
-        ch.after = {"generation": generation, "ok": ok, "files": files, "bytes": size,
-                    **{k: v for k, v in details.items() if not isinstance(v, list)},
-                    **{k: v[:20] for k, v in details.items() if isinstance(v, list)}}
+            ch.conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, ensure_ascii=False)),
+            )
+        ch.after = {
+            "generation": generation,
+            "ok": ok,
+            "files": files,
+            "bytes": size,
+            **{k: v for k, v in details.items() if not isinstance(v, list)},
+            **{k: v[:20] for k, v in details.items() if isinstance(v, list)},
+        }
 
 
 # -- verify ----------------------------------------------------------------------------------
@@ -345,7 +406,7 @@ def verify_dest(dest: Path, generation: str | None = None) -> VerifyResult:
     gens = [pick_generation(dest, generation)] if generation else generations(dest)
     if not gens:
         raise NotFound("No complete backup generation in {d}.", "{d} 中没有完整的备份。", d=str(dest))
-    cache: dict[tuple[int, int], tuple[int, str, str]] = {}   # hard links: hash each inode once
+    cache: dict[tuple[int, int], tuple[int, str, str]] = {}  # hard links: hash each inode once
     with ThreadPoolExecutor(max_workers=2) as pool:
         for gen in gens:
             manifest = load_manifest(gen)
@@ -370,9 +431,16 @@ def verify_dest(dest: Path, generation: str | None = None) -> VerifyResult:
                     result.files += 1
                     result.bytes += size
                     if (size, sha, sm3) != (entry["bytes"], entry["sha256"], entry["sm3"]):
-                        result.mismatched.append({"generation": gen.name, "path": entry["path"],
-                                                  "expected_sha256": entry["sha256"], "found_sha256": sha,
-                                                  "expected_sm3": entry["sm3"], "found_sm3": sm3})
+                        result.mismatched.append(
+                            {
+                                "generation": gen.name,
+                                "path": entry["path"],
+                                "expected_sha256": entry["sha256"],
+                                "found_sha256": sha,
+                                "expected_sm3": entry["sm3"],
+                                "found_sm3": sm3,
+                            }
+                        )
             for root, _, files in os.walk(gen):
                 for name in files:
                     rel = (Path(root) / name).relative_to(gen).as_posix()
@@ -386,22 +454,44 @@ def verify(session, dest: Path, generation: str | None = None) -> VerifyResult:
     session.require("backup")
     started = now_iso()
     result = verify_dest(dest, generation)
-    details = {"generations": result.generations, "mismatched": result.mismatched, "missing": result.missing,
-               "unexpected": result.unexpected, "incomplete": result.incomplete}
+    details = {
+        "generations": result.generations,
+        "mismatched": result.mismatched,
+        "missing": result.missing,
+        "unexpected": result.unexpected,
+        "incomplete": result.incomplete,
+    }
     finished = now_iso()
-    settings = {"backup.last_verify": {"at": finished, "dest": str(dest), "ok": result.ok,
-                                       "generations": len(result.generations),
-                                       "problems": len(result.mismatched) + len(result.missing) + len(result.unexpected)}}
+    settings = {
+        "backup.last_verify": {
+            "at": finished,
+            "dest": str(dest),
+            "ok": result.ok,
+            "generations": len(result.generations),
+            "problems": len(result.mismatched) + len(result.missing) + len(result.unexpected),
+        }
+    }
     if result.ok:
         settings["backup.last_verified_at"] = finished
-    _record(session, "verify", Path(dest), result.generations[-1] if result.generations else "", started, result.ok,
-            result.files, result.bytes, details, settings)
+    _record(
+        session,
+        "verify",
+        Path(dest),
+        result.generations[-1] if result.generations else "",
+        started,
+        result.ok,
+        result.files,
+        result.bytes,
+        details,
+        settings,
+    )
     return result
 
 
 def reminder(home) -> dict | None:
     """For the GUI: None when a backup was verified within ``backup.max_age_days``, else what to say."""
     from scanstation import settings as station_settings
+
     max_days = station_settings.get(home, "backup.max_age_days")
     last = home.setting("backup.last_verified_at")
     if last:
@@ -411,11 +501,16 @@ def reminder(home) -> dict | None:
             age = None
         if age is not None and age <= timedelta(days=max_days):
             return None
-    return {"last_verified_at": last, "max_age_days": max_days,
-            "en": (f"The last verified backup is older than {max_days} days." if last else
-                   "No backup has been verified yet.") + " Run: scanstation backup create DEST, then backup verify DEST.",
-            "zh": (f"最近一次已校验的备份已超过 {max_days} 天。" if last else "尚无已校验的备份。")
-            + "请执行：scanstation backup create 目标目录，然后 backup verify 目标目录。"}
+    return {
+        "last_verified_at": last,
+        "max_age_days": max_days,
+        "en": (
+            f"The last verified backup is older than {max_days} days." if last else "No backup has been verified yet."
+        )
+        + " Run: scanstation backup create DEST, then backup verify DEST.",
+        "zh": (f"最近一次已校验的备份已超过 {max_days} 天。" if last else "尚无已校验的备份。")
+        + "请执行：scanstation backup create 目标目录，然后 backup verify 目标目录。",
+    }
 
 
 # -- restore ---------------------------------------------------------------------------------
@@ -426,17 +521,26 @@ def check_restorer(gen: Path, user_name: str, password: str):
         conn.row_factory = sqlite3.Row
         row = conn.execute("SELECT * FROM users WHERE name = ?", (user_name,)).fetchone()
     except sqlite3.DatabaseError as exc:
-        raise CheckFailed("The catalog in backup {g} cannot be read ({error}); use another generation.",
-                          "备份 {g} 中的目录数据库无法读取（{error}）；请改用其他备份代。", g=gen.name, error=str(exc)) from exc
+        raise CheckFailed(
+            "The catalog in backup {g} cannot be read ({error}); use another generation.",
+            "备份 {g} 中的目录数据库无法读取（{error}）；请改用其他备份代。",
+            g=gen.name,
+            error=str(exc),
+        ) from exc
     finally:
         conn.close()
     if row is None or not check_password(row["password_hash"], password):
-        raise Refused("Wrong user name or password (checked against the backup's own user list).",
-                      "用户名或密码错误（按备份中的用户列表核对）。")
+        raise Refused(
+            "Wrong user name or password (checked against the backup's own user list).",
+            "用户名或密码错误（按备份中的用户列表核对）。",
+        )
     user = row_to_user(dict(row))
     if user.disabled or not user.has("backup"):
-        raise Refused("Only an administrator of the backed-up home may restore it (needs: {roles}).",
-                      "只有被备份工作目录的管理员才能恢复（需要：{roles}）。", roles=" / ".join(PERMISSIONS["backup"]))
+        raise Refused(
+            "Only an administrator of the backed-up home may restore it (needs: {roles}).",
+            "只有被备份工作目录的管理员才能恢复（需要：{roles}）。",
+            roles=" / ".join(PERMISSIONS["backup"]),
+        )
     return user
 
 
@@ -445,8 +549,11 @@ def restore(dest: Path, target: Path, user_name: str, password: str, generation:
     gen = pick_generation(Path(dest), generation)
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise Refused("The restore target {t} is not empty. Restore into a new or empty folder.",
-                      "恢复目标 {t} 不是空目录。请恢复到新的或空的目录。", t=str(target))
+        raise Refused(
+            "The restore target {t} is not empty. Restore into a new or empty folder.",
+            "恢复目标 {t} 不是空目录。请恢复到新的或空的目录。",
+            t=str(target),
+        )
     user = check_restorer(gen, user_name, password)
     manifest = load_manifest(gen)
     started = now_iso()
@@ -474,23 +581,52 @@ def restore(dest: Path, target: Path, user_name: str, password: str, generation:
     except OSError as exc:
         raise storage_error(target, exc) from exc
     if problems:
-        raise CheckFailed("The restore into {t} is incomplete: {n} file(s) failed ({first}). Try another generation.",
-                          "恢复到 {t} 不完整：{n} 个文件有问题（{first}）。请改用其他备份代。",
-                          t=str(target), n=len(problems), first="; ".join(problems[:5]))
+        raise CheckFailed(
+            "The restore into {t} is incomplete: {n} file(s) failed ({first}). Try another generation.",
+            "恢复到 {t} 不完整：{n} 个文件有问题（{first}）。请改用其他备份代。",
+            t=str(target),
+            n=len(problems),
+            first="; ".join(problems[:5]),
+        )
     from scanstation.service import Session
+
     with Home.open(target) as home:
         chain = audit.verify(home.catalog.conn)
         session = Session(home, user)
-        details = {"source": str(dest), "files": files, "bytes": size_total, "audit_chain_ok": chain.ok,
-                   "audit_entries": chain.entries}
+        details = {
+            "source": str(dest),
+            "files": files,
+            "bytes": size_total,
+            "audit_chain_ok": chain.ok,
+            "audit_entries": chain.entries,
+        }
         _record(session, "restore", Path(dest), gen.name, started, chain.ok, files, size_total, details)
     if not chain.ok:
-        raise CheckFailed("Restored, but the audit chain of the restored catalog is broken at entry {i}. "
-                          "Report this to the auditor; try another generation.",
-                          "已恢复，但恢复后的审计链在第 {i} 条记录处断裂。请报告审计员，并改用其他备份代。", i=chain.broken_id)
-    return {"generation": gen.name, "target": str(target), "files": files, "bytes": size_total,
-            "audit_entries": chain.entries, "audit_chain_ok": chain.ok}
+        raise CheckFailed(
+            "Restored, but the audit chain of the restored catalog is broken at entry {i}. "
+            "Report this to the auditor; try another generation.",
+            "已恢复，但恢复后的审计链在第 {i} 条记录处断裂。请报告审计员，并改用其他备份代。",
+            i=chain.broken_id,
+        )
+    return {
+        "generation": gen.name,
+        "target": str(target),
+        "files": files,
+        "bytes": size_total,
+        "audit_entries": chain.entries,
+        "audit_chain_ok": chain.ok,
+    }
 
 
-__all__ = ["BackupResult", "VerifyResult", "create", "generations", "load_manifest", "pick_generation", "reminder",
-           "restore", "verify", "verify_dest"]
+__all__ = [
+    "BackupResult",
+    "VerifyResult",
+    "create",
+    "generations",
+    "load_manifest",
+    "pick_generation",
+    "reminder",
+    "restore",
+    "verify",
+    "verify_dest",
+]

@@ -20,8 +20,20 @@ from scanstation.home import now_iso
 from scanstation.storage.files import fsync_dir, storage_error
 
 TRANSFERRED = ("sent", "transferred", "archived")
-TEXT_FIELDS = ("title", "responsible", "employer", "remarks", "business_stage", "insurance_type", "category",
-               "security_level", "volume_no", "item_no", "box_no", "person_name")
+TEXT_FIELDS = (
+    "title",
+    "responsible",
+    "employer",
+    "remarks",
+    "business_stage",
+    "insurance_type",
+    "category",
+    "security_level",
+    "volume_no",
+    "item_no",
+    "box_no",
+    "person_name",
+)
 FIELDS = ("number", "year", "retention", "date", "declared_pages", "person_id_number") + TEXT_FIELDS
 _ID_RE = re.compile(r"[1-9][0-9]{16}[0-9X]|[1-9][0-9]{14}")
 _DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
@@ -34,6 +46,7 @@ def resolve(catalog, number: str) -> dict:
     if row is None:
         try:
             from scanstation.dossier_number import normalise
+
             row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (normalise(text),))
         except ImportError:
             pass
@@ -62,17 +75,30 @@ def _check_number(home, catalog, text: str) -> str:
         schema = dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
         found = dossier_number.problems(value, schema)
         if found:
-            raise InvalidInput("The new 档号 {n} is not valid: {why}.", "新档号 {n} 无效：{why}。",
-                               n=value, why="; ".join(str(p) for p in found))
+            raise InvalidInput(
+                "The new 档号 {n} is not valid: {why}.",
+                "新档号 {n} 无效：{why}。",
+                n=value,
+                why="; ".join(str(p) for p in found),
+            )
     if not value or re.search(r"[\s/\\:*?\"<>|]", value):
-        raise InvalidInput("The new 档号 '{n}' cannot be used (empty, spaces or characters not allowed in file names).",
-                           "新档号“{n}”不可用（为空、含空格或文件名中不允许的字符）。", n=value)
+        raise InvalidInput(
+            "The new 档号 '{n}' cannot be used (empty, spaces or characters not allowed in file names).",
+            "新档号“{n}”不可用（为空、含空格或文件名中不允许的字符）。",
+            n=value,
+        )
     if catalog.one("SELECT 1 FROM dossiers WHERE number = ?", (value,)):
-        raise Refused("The 档号 {n} is already used by another dossier (R12: unique).",
-                      "档号 {n} 已被其他案卷使用（R12：档号唯一）。", n=value)
+        raise Refused(
+            "The 档号 {n} is already used by another dossier (R12: unique).",
+            "档号 {n} 已被其他案卷使用（R12：档号唯一）。",
+            n=value,
+        )
     if catalog.one("SELECT 1 FROM dossier_former_numbers WHERE number = ?", (value,)):
-        raise Refused("The 档号 {n} was used before and stays reserved for the dossier that had it.",
-                      "档号 {n} 曾被使用，保留给原案卷，不能再用。", n=value)
+        raise Refused(
+            "The 档号 {n} was used before and stays reserved for the dossier that had it.",
+            "档号 {n} 曾被使用，保留给原案卷，不能再用。",
+            n=value,
+        )
     return value
 
 
@@ -84,10 +110,13 @@ def _check_value(field: str, value: str) -> str | int:
         return int(text)
     if field == "retention":
         from scanstation.retention import parse_code
+
         return parse_code(text)
     if field == "date":
         if not _DATE_RE.fullmatch(text):
-            raise InvalidInput("The date must be YYYY-MM-DD (or YYYY-MM, YYYY).", "日期须为 YYYY-MM-DD（或 YYYY-MM、YYYY）。")
+            raise InvalidInput(
+                "The date must be YYYY-MM-DD (or YYYY-MM, YYYY).", "日期须为 YYYY-MM-DD（或 YYYY-MM、YYYY）。"
+            )
         if len(text) == 10:
             try:
                 date.fromisoformat(text)
@@ -96,7 +125,9 @@ def _check_value(field: str, value: str) -> str | int:
         return text
     if field == "declared_pages":
         if not text.isdigit() or int(text) < 1:
-            raise InvalidInput("The page count (页数) must be a whole number of at least 1.", "页数须为不小于 1 的整数。")
+            raise InvalidInput(
+                "The page count (页数) must be a whole number of at least 1.", "页数须为不小于 1 的整数。"
+            )
         return int(text)
     if field == "person_id_number":
         try:
@@ -107,8 +138,10 @@ def _check_value(field: str, value: str) -> str | int:
             return validate(text)
         text = text.upper()
         if not _ID_RE.fullmatch(text):
-            raise InvalidInput("The ID number must have 18 characters (last may be X) or 15 digits.",
-                               "身份证号须为 18 位（末位可为 X）或 15 位数字。")
+            raise InvalidInput(
+                "The ID number must have 18 characters (last may be X) or 15 digits.",
+                "身份证号须为 18 位（末位可为 X）或 15 位数字。",
+            )
         return text
     if len(text) > 500:
         raise InvalidInput("The value is too long (at most 500 characters).", "内容过长（最多 500 个字符）。")
@@ -125,21 +158,31 @@ def correct(session, number: str, field: str, value: str, reason: str) -> dict:
     if not clerk_page_count:
         session.require("catalog.correct")
     if field not in FIELDS:
-        raise InvalidInput("The field '{f}' cannot be corrected here; correctable fields: {all}.",
-                           "字段“{f}”不能在此更正；可更正的字段：{all}。", f=field, all=", ".join(FIELDS))
+        raise InvalidInput(
+            "The field '{f}' cannot be corrected here; correctable fields: {all}.",
+            "字段“{f}”不能在此更正；可更正的字段：{all}。",
+            f=field,
+            all=", ".join(FIELDS),
+        )
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise InvalidInput("Give the reason for the correction (it is kept with the record).",
-                           "请填写更正理由（将与记录一并保存）。")
+        raise InvalidInput(
+            "Give the reason for the correction (it is kept with the record).", "请填写更正理由（将与记录一并保存）。"
+        )
     catalog, home = session.catalog, session.home
     row = resolve(catalog, number)
     if clerk_page_count:
         from scanstation.capture import CAPTURE_STATES, STATUS_ZH
+
         if row["status"] not in CAPTURE_STATES:
-            raise Refused("The 页数 of {n} can be corrected by a clerk only while the dossier is being scanned; it is "
-                          "{s}. Ask QC to return it, or an archivist to correct it.",
-                          "案卷 {n} 当前状态为“{s_zh}”，操作员只能在扫描阶段更正页数。请质检退回后更正，或由档案管理员更正。",
-                          n=row["number"], s=row["status"], s_zh=STATUS_ZH.get(row["status"], row["status"]))
+            raise Refused(
+                "The 页数 of {n} can be corrected by a clerk only while the dossier is being scanned; it is "
+                "{s}. Ask QC to return it, or an archivist to correct it.",
+                "案卷 {n} 当前状态为“{s_zh}”，操作员只能在扫描阶段更正页数。请质检退回后更正，或由档案管理员更正。",
+                n=row["number"],
+                s=row["status"],
+                s_zh=STATUS_ZH.get(row["status"], row["status"]),
+            )
     assert_changeable(catalog, row)
     new = _check_number(home, catalog, value) if field == "number" else _check_value(field, value)
     old = row[field]
@@ -149,12 +192,20 @@ def correct(session, number: str, field: str, value: str, reason: str) -> dict:
         if key is None:
             protection.raise_locked()
         if protection.decrypt_field(key, field, old) == new:
-            raise Refused("The {f} of {n} already has this value; nothing was changed.",
-                          "{n} 的 {f} 已是该值；未做修改。", f=field, n=row["number"])
+            raise Refused(
+                "The {f} of {n} already has this value; nothing was changed.",
+                "{n} 的 {f} 已是该值；未做修改。",
+                f=field,
+                n=row["number"],
+            )
         stored_new = key.encrypt_field(field, new)
     elif str(old) == str(new):
-        raise Refused("The {f} of {n} already has this value; nothing was changed.",
-                      "{n} 的 {f} 已是该值；未做修改。", f=field, n=row["number"])
+        raise Refused(
+            "The {f} of {n} already has this value; nothing was changed.",
+            "{n} 的 {f} 已是该值；未做修改。",
+            f=field,
+            n=row["number"],
+        )
     after_transfer = row["status"] in TRANSFERRED
     action = "dossier.correct_after_transfer" if after_transfer else "dossier.correct"
     now = now_iso()
@@ -165,37 +216,67 @@ def correct(session, number: str, field: str, value: str, reason: str) -> dict:
             cur = conn.execute(
                 "INSERT INTO corrections(dossier_id, number, field, old_value, new_value, reason, status,"
                 " after_transfer, user, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row["id"], row["number"], field, str(old), str(stored_new), reason, row["status"],
-                 int(after_transfer), session.user.name, now))
+                (
+                    row["id"],
+                    row["number"],
+                    field,
+                    str(old),
+                    str(stored_new),
+                    reason,
+                    row["status"],
+                    int(after_transfer),
+                    session.user.name,
+                    now,
+                ),
+            )
             correction_id = cur.lastrowid
             conn.execute(f"UPDATE dossiers SET {field} = ?, updated_at = ? WHERE id = ?", (stored_new, now, row["id"]))
             if field == "person_id_number" and protection.is_enabled(home):
-                conn.execute("INSERT INTO personal_index(dossier_id, id_number_token) VALUES (?, ?)"
-                             " ON CONFLICT(dossier_id) DO UPDATE SET id_number_token = excluded.id_number_token",
-                             (row["id"], protection.unlocked_key(home).index_token(new)))
+                conn.execute(
+                    "INSERT INTO personal_index(dossier_id, id_number_token) VALUES (?, ?)"
+                    " ON CONFLICT(dossier_id) DO UPDATE SET id_number_token = excluded.id_number_token",
+                    (row["id"], protection.unlocked_key(home).index_token(new)),
+                )
             if field == "number":
-                conn.execute("INSERT INTO dossier_former_numbers(number, dossier_id, correction_id, changed_at)"
-                             " VALUES (?, ?, ?, ?)", (row["number"], row["id"], correction_id, now))
+                conn.execute(
+                    "INSERT INTO dossier_former_numbers(number, dossier_id, correction_id, changed_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (row["number"], row["id"], correction_id, now),
+                )
                 renamed = _rename_files(session, conn, row, new)
                 ch.also("dossier.renumber", "dossier", new, before={"number": row["number"]}, after={"number": new})
             search_sync.reindex_dossier(conn, row["id"])
             ch.before = {"field": field, "value": old}
-            ch.after = {"field": field, "value": stored_new, "reason": reason, "correction_id": correction_id,
-                        "after_transfer": after_transfer, "status": row["status"],
-                        **({"renamed_files": len(renamed)} if field == "number" else {})}
+            ch.after = {
+                "field": field,
+                "value": stored_new,
+                "reason": reason,
+                "correction_id": correction_id,
+                "after_transfer": after_transfer,
+                "status": row["status"],
+                **({"renamed_files": len(renamed)} if field == "number" else {}),
+            }
     except BaseException:
-        _undo(renamed)   # the catalog rolled back: put the files back under their old names
+        _undo(renamed)  # the catalog rolled back: put the files back under their old names
         raise
-    return {"correction_id": correction_id, "number": new if field == "number" else row["number"], "field": field,
-            "after_transfer": after_transfer, "renamed_files": len(renamed)}
+    return {
+        "correction_id": correction_id,
+        "number": new if field == "number" else row["number"],
+        "field": field,
+        "after_transfer": after_transfer,
+        "renamed_files": len(renamed),
+    }
 
 
 def _rename_files(session, conn, row: dict, new: str) -> list[tuple[Path, Path]]:
     """Rename the dossier's folders and page files to the new 档号; undo on failure."""
     old = row["number"]
     done: list[tuple[Path, Path]] = []
-    pages = [(pid, name) for pid, name in conn.execute("SELECT id, file_name FROM pages WHERE dossier_id = ?",
-                                                       (row["id"],)).fetchall() if name.startswith(old + "-")]
+    pages = [
+        (pid, name)
+        for pid, name in conn.execute("SELECT id, file_name FROM pages WHERE dossier_id = ?", (row["id"],)).fetchall()
+        if name.startswith(old + "-")
+    ]
     try:
         for base in (Path(session.home.path) / "images", Path(session.home.path) / "originals"):
             src, dst = base / old, base / new
@@ -208,7 +289,7 @@ def _rename_files(session, conn, row: dict, new: str) -> list[tuple[Path, Path]]
             fsync_dir(base)
             for file in sorted(dst.iterdir()):
                 if file.is_file() and file.name.startswith(old + "-"):
-                    target = dst / (new + file.name[len(old):])
+                    target = dst / (new + file.name[len(old) :])
                     os.rename(file, target)
                     done.append((file, target))
             fsync_dir(dst)
@@ -216,7 +297,7 @@ def _rename_files(session, conn, row: dict, new: str) -> list[tuple[Path, Path]]
         _undo(done)
         raise storage_error(Path(session.home.path) / "images" / new, exc) from exc
     for page_id, name in pages:
-        conn.execute("UPDATE pages SET file_name = ? WHERE id = ?", (new + name[len(old):], page_id))
+        conn.execute("UPDATE pages SET file_name = ? WHERE id = ?", (new + name[len(old) :], page_id))
     return done
 
 

@@ -28,14 +28,22 @@ def names_in(value) -> set[str]:
 def assert_different_user(session, dossier_row: dict, field: str) -> None:
     """Refuse if the acting user is the one recorded in ``dossier_row[field]``."""
     if field not in _DUTY:
-        raise InvalidInput("Unknown duty field '{field}'; use one of {fields}.",
-                           "未知的职责字段“{field}”；应为 {fields} 之一。", field=field, fields=", ".join(_DUTY))
+        raise InvalidInput(
+            "Unknown duty field '{field}'; use one of {fields}.",
+            "未知的职责字段“{field}”；应为 {fields} 之一。",
+            field=field,
+            fields=", ".join(_DUTY),
+        )
     if session.user.name in names_in(dossier_row.get(field)):
         did_en, did_zh = _DUTY[field]
         raise Refused(
             "User '{user}' {did} dossier {number} and so may not check it too (R36). Ask another colleague.",
             "用户“{user}”已{did_zh}案卷 {number}，不能再对其进行审核（R36）。请由其他同事处理。",
-            user=session.user.name, did=did_en, did_zh=did_zh, number=dossier_row.get("number", "?"))
+            user=session.user.name,
+            did=did_en,
+            did_zh=did_zh,
+            number=dossier_row.get("number", "?"),
+        )
 
 
 def page_operators(catalog, dossier_id: int) -> set[str]:
@@ -51,7 +59,9 @@ def assert_may_qc(session, dossier_row: dict) -> None:
         raise Refused(
             "User '{user}' captured pages of dossier {number} and so may not QC it (R36). Ask another colleague.",
             "用户“{user}”扫描过案卷 {number} 的页面，不能对其质检（R36）。请由其他同事处理。",
-            user=session.user.name, number=dossier_row.get("number", "?"))
+            user=session.user.name,
+            number=dossier_row.get("number", "?"),
+        )
 
 
 def assert_may_receive(session, dossier_row: dict) -> None:

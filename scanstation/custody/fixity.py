@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from scanstation import audit
 from scanstation.custody.protection import image_store, unlocked_key
@@ -49,22 +49,35 @@ def _check_one(store: ImageStore, row: dict) -> tuple[str, dict]:
     try:
         if not path.exists():
             raise FileNotFoundError(path)
-        if is_encrypted_at_rest(path):   # the catalog holds the plain image's checksums (R22): decrypt, then hash
+        if is_encrypted_at_rest(path):  # the catalog holds the plain image's checksums (R22): decrypt, then hash
             plain = store.read_file(path)
             size, (sha256, sm3) = len(plain), digests(plain)
         else:
             size, sha256, sm3 = file_digests(path)
     except FileNotFoundError:
         return "missing", {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"]}
-    except Refused as exc:   # an encrypted file whose tag does not verify was changed
+    except Refused as exc:  # an encrypted file whose tag does not verify was changed
         if unlocked_key(store.cipher.home) is None:
             raise
-        return "mismatch", {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"],
-                            "bytes": path.stat().st_size, "error": exc.en}
+        return "mismatch", {
+            "number": row["number"],
+            "seq": row["seq"],
+            "file": row["file_name"],
+            "page_id": row["id"],
+            "bytes": path.stat().st_size,
+            "error": exc.en,
+        }
     found = {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"], "bytes": size}
     if sha256 != row["sha256"] or sm3 != row["sm3"] or (row["bytes"] and size != row["bytes"]):
-        found.update({"expected_sha256": row["sha256"], "found_sha256": sha256, "expected_sm3": row["sm3"],
-                      "found_sm3": sm3, "expected_bytes": row["bytes"]})
+        found.update(
+            {
+                "expected_sha256": row["sha256"],
+                "found_sha256": sha256,
+                "expected_sm3": row["sm3"],
+                "found_sm3": sm3,
+                "expected_bytes": row["bytes"],
+            }
+        )
         return "mismatch", found
     return "ok", found
 
@@ -73,11 +86,14 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
     """Re-hash stored pages; record the run in the audit trail. ``result.ok`` is False on any problem."""
     session.require("fixity.check")
     if not 0 < sample_percent <= 100:
-        raise InvalidInput("--sample must be a percentage above 0 and at most 100.", "--sample 须为大于 0 且不超过 100 的百分比。")
+        raise InvalidInput(
+            "--sample must be a percentage above 0 and at most 100.", "--sample 须为大于 0 且不超过 100 的百分比。"
+        )
     started = now_iso()
     rows = session.catalog.query(
         "SELECT p.id, p.seq, p.file_name, p.bytes, p.sha256, p.sm3, d.number FROM pages p"
-        " JOIN dossiers d ON d.id = p.dossier_id WHERE p.state = 'active' AND p.file_name != '' ORDER BY p.id")
+        " JOIN dossiers d ON d.id = p.dossier_id WHERE p.state = 'active' AND p.file_name != '' ORDER BY p.id"
+    )
     result = FixityResult(sample_percent=sample_percent, pages_total=len(rows))
     if sample_percent < 100:
         result.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -96,19 +112,41 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
             if outcome == "mismatch":
                 result.mismatched.append(info)
     finished = now_iso()
-    details = {"pages_total": result.pages_total, "bytes": result.bytes, "mismatched": result.mismatched[:200],
-               "missing": result.missing[:200], "unrecorded": result.unrecorded[:200]}
+    details = {
+        "pages_total": result.pages_total,
+        "bytes": result.bytes,
+        "mismatched": result.mismatched[:200],
+        "missing": result.missing[:200],
+        "unrecorded": result.unrecorded[:200],
+    }
     with session.change(None, "fixity.check", "home", session.home.fonds) as ch:
         cur = ch.conn.execute(
             "INSERT INTO fixity_runs(user, started_at, finished_at, sample_percent, seed, checked, mismatched, missing,"
             " ok, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session.user.name, started, finished, sample_percent, result.seed, result.checked,
-             len(result.mismatched), len(result.missing), int(result.ok), json.dumps(details, ensure_ascii=False)))
+            (
+                session.user.name,
+                started,
+                finished,
+                sample_percent,
+                result.seed,
+                result.checked,
+                len(result.mismatched),
+                len(result.missing),
+                int(result.ok),
+                json.dumps(details, ensure_ascii=False),
+            ),
+        )
         result.run_id = cur.lastrowid
-        ch.after = {"run": result.run_id, "ok": result.ok, "sample_percent": sample_percent, "seed": result.seed,
-                    "checked": result.checked, "mismatched": [f"{m['number']}#{m['seq']}" for m in result.mismatched][:50],
-                    "missing": [f"{m['number']}#{m['seq']}" for m in result.missing][:50],
-                    "unrecorded": [f"{m['number']}#{m['seq']}" for m in result.unrecorded][:50]}
+        ch.after = {
+            "run": result.run_id,
+            "ok": result.ok,
+            "sample_percent": sample_percent,
+            "seed": result.seed,
+            "checked": result.checked,
+            "mismatched": [f"{m['number']}#{m['seq']}" for m in result.mismatched][:50],
+            "missing": [f"{m['number']}#{m['seq']}" for m in result.missing][:50],
+            "unrecorded": [f"{m['number']}#{m['seq']}" for m in result.unrecorded][:50],
+        }
     return result
 
 
@@ -116,8 +154,11 @@ def _unrecorded(conn, rows: list[dict]) -> list[dict]:
     """Pages whose catalog SM3 no audit entry recorded: a file swapped on disk with the catalog's checksums
     updated to match passes the re-hash, but not this comparison with the (anchored) audit trail."""
     recorded, legacy = audit.recorded_page_digests(conn)
-    return [{"number": r["number"], "seq": r["seq"], "file": r["file_name"], "page_id": r["id"], "catalog_sm3": r["sm3"]}
-            for r in rows if r["number"] not in legacy and r["sm3"] not in recorded.get(r["number"], ())]
+    return [
+        {"number": r["number"], "seq": r["seq"], "file": r["file_name"], "page_id": r["id"], "catalog_sm3": r["sm3"]}
+        for r in rows
+        if r["number"] not in legacy and r["sm3"] not in recorded.get(r["number"], ())
+    ]
 
 
 def last_run(catalog) -> dict | None:
@@ -127,6 +168,7 @@ def last_run(catalog) -> dict | None:
 def due(home, now: datetime | None = None) -> bool:
     """For the GUI's schedule: the last check is older than ``fixity.interval_days`` (0 = never)."""
     from scanstation import settings
+
     interval = float(settings.get(home, "fixity.interval_days") or 0)
     if interval <= 0:
         return False
@@ -146,6 +188,7 @@ def due(home, now: datetime | None = None) -> bool:
 def scheduled_check(session) -> FixityResult:
     """The check the GUI runs when one is due: a sample of ``fixity.sample_percent`` of the pages."""
     from scanstation import settings
+
     sample = float(settings.get(session.home, "fixity.sample_percent") or 100)
     return check(session, sample_percent=min(100.0, max(0.1, sample)))
 

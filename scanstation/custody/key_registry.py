@@ -14,7 +14,7 @@ from scanstation.errors import Refused
 KEY_FILE = "personal-data-key.json"
 FIELD_PREFIX = "enc1:"
 
-_unlocked: dict[str, object] = {}      # resolved home path -> protection.DataKey
+_unlocked: dict[str, object] = {}  # resolved home path -> protection.DataKey
 
 
 def is_encrypted(value) -> bool:
@@ -59,10 +59,22 @@ def unlocked_key_for_path(path):
 
 
 def raise_locked():
-    raise Refused("Personal data is encrypted and not unlocked. Give the protection passphrase "
-                  "(prompt or SCANSTATION_PROTECT_PASSPHRASE).",
-                  "个人信息已加密且尚未解锁。请输入保护口令（提示输入或设置 SCANSTATION_PROTECT_PASSPHRASE）。")
+    raise Refused(
+        "Personal data is encrypted and not unlocked. Give the protection passphrase "
+        "(prompt or SCANSTATION_PROTECT_PASSPHRASE).",
+        "个人信息已加密且尚未解锁。请输入保护口令（提示输入或设置 SCANSTATION_PROTECT_PASSPHRASE）。",
+    )
 
 
-__all__ = ["FIELD_PREFIX", "KEY_FILE", "forget", "is_encrypted", "is_protected", "key_for_home_path",
-           "raise_locked", "remember", "unlocked_key", "unlocked_key_for_path"]
+__all__ = [
+    "FIELD_PREFIX",
+    "KEY_FILE",
+    "forget",
+    "is_encrypted",
+    "is_protected",
+    "key_for_home_path",
+    "raise_locked",
+    "remember",
+    "unlocked_key",
+    "unlocked_key_for_path",
+]

@@ -25,11 +25,11 @@ from scanstation.storage.files import write_atomic
 
 FONT_NAME = "ScanStationCJK"
 KNOWN_FONT_PATHS = (
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),          # Debian / UOS / Kylin fonts-wqy-zenhei
-    ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),            # Fedora / openEuler
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),  # Debian / UOS / Kylin fonts-wqy-zenhei
+    ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),  # Fedora / openEuler
     ("/usr/share/fonts/truetype/wqy-zenhei/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc", 0),  # Arch
-    ("C:/Windows/Fonts/simhei.ttf", 0),                           # Windows: SimHei (TrueType outlines)
+    ("C:/Windows/Fonts/simhei.ttf", 0),  # Windows: SimHei (TrueType outlines)
     ("C:/Windows/Fonts/simsun.ttc", 0),
 )
 _FC_FAMILIES = ("WenQuanYi Zen Hei", "SimHei", "SimSun", "AR PL UMing CN", ":lang=zh")
@@ -44,8 +44,9 @@ def _candidates():
     if shutil.which("fc-match"):
         for family in _FC_FAMILIES:
             try:
-                found = subprocess.run(["fc-match", "-f", "%{file}\n", family], capture_output=True, text=True,
-                                       timeout=10).stdout.strip()
+                found = subprocess.run(
+                    ["fc-match", "-f", "%{file}\n", family], capture_output=True, text=True, timeout=10
+                ).stdout.strip()
             except (OSError, subprocess.SubprocessError):
                 continue
             if found and found.lower().endswith((".ttf", ".ttc")):
@@ -59,6 +60,7 @@ def register_cjk_font() -> str:
         return _registered[0]
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
     tried = []
     for path, index in _candidates():
         if not Path(path).is_file():
@@ -67,7 +69,7 @@ def register_cjk_font() -> str:
         try:
             pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
         except (TTFError, OSError, ValueError):
-            continue   # e.g. CFF outlines (Noto CJK): reportlab cannot embed them
+            continue  # e.g. CFF outlines (Noto CJK): reportlab cannot embed them
         _registered = (FONT_NAME, path)
         return FONT_NAME
     raise CheckFailed(
@@ -75,7 +77,8 @@ def register_cjk_font() -> str:
         "(Debian/UOS/Kylin: apt install fonts-wqy-zenhei) or set SCANSTATION_CJK_FONT to a .ttf/.ttc file.",
         "未找到可嵌入 PDF 报表的 TrueType 中文字体（已尝试：{tried}）。请安装 fonts-wqy-zenhei"
         "（Debian/统信/麒麟：apt install fonts-wqy-zenhei），或将 SCANSTATION_CJK_FONT 设为 .ttf/.ttc 字体文件。",
-        tried=", ".join(tried) or "-")
+        tried=", ".join(tried) or "-",
+    )
 
 
 def cjk_font_file() -> str:
@@ -89,16 +92,16 @@ class Section:
     heading: str
     columns: list[str]
     rows: list[list]
-    widths: list[float] | None = None   # relative column widths
+    widths: list[float] | None = None  # relative column widths
     note: str = ""
 
 
 @dataclass
 class Document:
     title: str
-    facts: list[tuple[str, str]] = field(default_factory=list)   # label, value lines under the title
+    facts: list[tuple[str, str]] = field(default_factory=list)  # label, value lines under the title
     sections: list[Section] = field(default_factory=list)
-    signatures: list[str] = field(default_factory=list)          # labels of signature lines at the end
+    signatures: list[str] = field(default_factory=list)  # labels of signature lines at the end
     footer: str = ""
     landscape: bool = False
 
@@ -110,7 +113,7 @@ def _numbered_canvas(footer: str, font: str):
         """Defers page output so every footer can say 'page n of total'."""
 
         def __init__(self, *args, **kwargs):
-            kwargs["initialFontName"] = font   # no stray, non-embedded Helvetica
+            kwargs["initialFontName"] = font  # no stray, non-embedded Helvetica
             super().__init__(*args, **kwargs)
             self._saved = []
 
@@ -147,9 +150,19 @@ def render(doc: Document) -> bytes:
     cell_style = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
     pagesize = landscape(A4) if doc.landscape else A4
     buffer = io.BytesIO()
-    template = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=15 * mm, rightMargin=15 * mm,
-                                 topMargin=15 * mm, bottomMargin=18 * mm, title=doc.title, author="ScanStation",
-                                 creator="ScanStation", subject=doc.title, initialFontName=font)
+    template = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=doc.title,
+        author="ScanStation",
+        creator="ScanStation",
+        subject=doc.title,
+        initialFontName=font,
+    )
 
     def para(value, style=cell_style):
         return Paragraph(escape("" if value is None else str(value)).replace("\n", "<br/>"), style)
@@ -170,13 +183,18 @@ def render(doc: Document) -> bytes:
         else:
             data.append([para("（无）")] + [para("") for _ in section.columns[1:]])
         table = Table(data, colWidths=col_widths, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), font, 8),   # the cells' own font: otherwise Helvetica is referenced
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), font, 8),  # the cells' own font: otherwise Helvetica is referenced
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
         story.append(table)
     if doc.signatures:
         story.append(Spacer(1, 10 * mm))

@@ -73,16 +73,35 @@ def reveal_text(text: str, key) -> str:
             except Exception:
                 continue
         return "[无法解密/undecryptable]"
+
     return re.sub(r"enc1:[A-Za-z0-9_=-]+", one, text)
 
 
 EXPORT_COLUMNS = (
-    ("number", "档号"), ("fonds_code", "全宗号"), ("year", "年度"), ("category", "门类·类别"),
-    ("insurance_type", "险种"), ("business_stage", "业务环节"), ("retention", "保管期限"), ("title", "题名"),
-    ("responsible", "责任者"), ("date", "日期"), ("declared_pages", "页数"), ("scanned_pages", "已扫描页数"),
-    ("security_level", "密级"), ("volume_no", "案卷号"), ("item_no", "件号"), ("box_no", "盒号"),
-    ("person_name", "姓名"), ("person_id_number", "身份证号"), ("employer", "单位名称"), ("remarks", "备注"),
-    ("status", "状态"), ("scanned_by", "扫描人"), ("qc_by", "质检人"), ("updated_at", "更新时间"),
+    ("number", "档号"),
+    ("fonds_code", "全宗号"),
+    ("year", "年度"),
+    ("category", "门类·类别"),
+    ("insurance_type", "险种"),
+    ("business_stage", "业务环节"),
+    ("retention", "保管期限"),
+    ("title", "题名"),
+    ("responsible", "责任者"),
+    ("date", "日期"),
+    ("declared_pages", "页数"),
+    ("scanned_pages", "已扫描页数"),
+    ("security_level", "密级"),
+    ("volume_no", "案卷号"),
+    ("item_no", "件号"),
+    ("box_no", "盒号"),
+    ("person_name", "姓名"),
+    ("person_id_number", "身份证号"),
+    ("employer", "单位名称"),
+    ("remarks", "备注"),
+    ("status", "状态"),
+    ("scanned_by", "扫描人"),
+    ("qc_by", "质检人"),
+    ("updated_at", "更新时间"),
 )
 
 
@@ -97,13 +116,16 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
         session.require("personal.unmasked")
     out = Path(out)
     if out.suffix.lower() != ".csv":
-        raise InvalidInput("The catalog export is a CSV file; give a name ending in .csv.",
-                           "目录导出为 CSV 文件；请使用以 .csv 结尾的文件名。")
+        raise InvalidInput(
+            "The catalog export is a CSV file; give a name ending in .csv.",
+            "目录导出为 CSV 文件；请使用以 .csv 结尾的文件名。",
+        )
     if key is None and protection.is_enabled(session.home):
         key = protection.unlocked_key(session.home)
     rows = session.catalog.conn.execute(
         "SELECT d.*, (SELECT count(*) FROM pages p WHERE p.dossier_id = d.id AND p.state = 'active') AS scanned_pages"
-        " FROM dossiers d ORDER BY d.number")
+        " FROM dossiers d ORDER BY d.number"
+    )
     names = [c[0] for c in rows.description]
     digest, count = hashlib.sha256(), 0
     tmp = out.with_name(out.name + ".part")
@@ -134,8 +156,9 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     details = {"file": out.name, "rows": count, "masked": not unmasked, "sha256": digest.hexdigest()}
-    with session.change(None, "catalog.export_unmasked" if unmasked else "catalog.export", "catalog",
-                        session.home.fonds) as ch:
+    with session.change(
+        None, "catalog.export_unmasked" if unmasked else "catalog.export", "catalog", session.home.fonds
+    ) as ch:
         ch.after = details
     return details
 

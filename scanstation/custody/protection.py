@@ -46,8 +46,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from scanstation.custody import search_sync
-from scanstation.custody.key_registry import (FIELD_PREFIX, KEY_FILE, _unlocked, forget, is_encrypted,  # noqa: F401
-                                              raise_locked, remember, unlocked_key, unlocked_key_for_path)
+from scanstation.custody.key_registry import (  # noqa: F401
+    FIELD_PREFIX,
+    KEY_FILE,
+    _unlocked,
+    forget,
+    is_encrypted,
+    raise_locked,
+    remember,
+    unlocked_key,
+    unlocked_key_for_path,
+)
 from scanstation.errors import InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.storage.files import PART_SUFFIX, write_atomic
@@ -58,7 +67,7 @@ PERSONAL_FIELDS = ("person_id_number", "person_name")
 MIN_PASSPHRASE = 12
 # argon2id cost: ~0.1-0.3 s and 64 MiB on a desktop; stored with the key so it can be raised later.
 KDF_DEFAULTS = {"name": "argon2id", "time_cost": 3, "memory_cost": 65536, "parallelism": 2}
-FILE_MAGIC = ENCRYPTED_MAGIC          # header of an encrypted image file
+FILE_MAGIC = ENCRYPTED_MAGIC  # header of an encrypted image file
 IMAGES_SETTING = "protect.images"
 _ALG_AES256GCM = 1
 _NONCE = 12
@@ -87,19 +96,22 @@ class DataKey:
         if not is_encrypted(value):
             return value or ""
         try:
-            raw = base64.urlsafe_b64decode(value[len(FIELD_PREFIX):].encode("ascii"))
+            raw = base64.urlsafe_b64decode(value[len(FIELD_PREFIX) :].encode("ascii"))
             return self._aead().decrypt(raw[:_NONCE], raw[_NONCE:], _field_aad(field)).decode("utf-8")
         except (InvalidTag, ValueError) as exc:
-            raise Refused("A protected {field} value cannot be decrypted with this key (wrong home or damaged "
-                          "value). Restore the catalog from a backup.",
-                          "受保护的字段 {field} 无法用此密钥解密（不是本工作目录的密钥或数据已损坏）。请从备份恢复目录数据库。",
-                          field=field) from exc
+            raise Refused(
+                "A protected {field} value cannot be decrypted with this key (wrong home or damaged "
+                "value). Restore the catalog from a backup.",
+                "受保护的字段 {field} 无法用此密钥解密（不是本工作目录的密钥或数据已损坏）。请从备份恢复目录数据库。",
+                field=field,
+            ) from exc
 
     def index_token(self, id_number: str) -> str:
         """Keyed hash of an ID number for equality lookups without decrypting every row."""
         normal = (id_number or "").strip().upper()
-        index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                         info=b"scanstation/id-number-index/v1").derive(self.key)
+        index_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"scanstation/id-number-index/v1"
+        ).derive(self.key)
         return hmac.new(index_key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
 
     # -- files ------------------------------------------------------------------------
@@ -114,20 +126,27 @@ class DataKey:
         """The plain bytes; ``name`` only names the file in messages."""
         if not is_encrypted_file(blob):
             return blob
-        header = blob[:len(FILE_MAGIC) + 1]
+        header = blob[: len(FILE_MAGIC) + 1]
         if header[-1] != _ALG_AES256GCM:
-            raise InvalidInput("The file {name} uses an unknown encryption (algorithm {a}).",
-                               "文件 {name} 使用了未知的加密算法（{a}）。", name=name, a=header[-1])
-        nonce = blob[len(header):len(header) + _NONCE]
+            raise InvalidInput(
+                "The file {name} uses an unknown encryption (algorithm {a}).",
+                "文件 {name} 使用了未知的加密算法（{a}）。",
+                name=name,
+                a=header[-1],
+            )
+        nonce = blob[len(header) : len(header) + _NONCE]
         try:
-            return self._aead().decrypt(nonce, blob[len(header) + _NONCE:], header + _FILE_AAD)
+            return self._aead().decrypt(nonce, blob[len(header) + _NONCE :], header + _FILE_AAD)
         except InvalidTag as exc:
-            raise Refused("The encrypted file {name} was changed or belongs to another home; restore it from a backup.",
-                          "加密文件 {name} 已被修改或不属于本工作目录；请从备份恢复。", name=name) from exc
+            raise Refused(
+                "The encrypted file {name} was changed or belongs to another home; restore it from a backup.",
+                "加密文件 {name} 已被修改或不属于本工作目录；请从备份恢复。",
+                name=name,
+            ) from exc
 
 
 def _field_aad(field: str) -> bytes:
-    return f"scanstation/field/{field}".encode("utf-8")
+    return f"scanstation/field/{field}".encode()
 
 
 _FILE_AAD = b"scanstation/page-file/v1"
@@ -157,15 +176,24 @@ def is_enabled(home) -> bool:
 
 def _derive(passphrase: str, salt: bytes, kdf: dict) -> bytes:
     if kdf.get("name") != "argon2id":
-        raise InvalidInput("The key file uses an unknown key derivation '{k}'.", "密钥文件使用了未知的密钥派生算法“{k}”。",
-                           k=kdf.get("name"))
-    return hash_secret_raw(passphrase.encode("utf-8"), salt, time_cost=int(kdf["time_cost"]),
-                           memory_cost=int(kdf["memory_cost"]), parallelism=int(kdf["parallelism"]),
-                           hash_len=32, type=Type.ID)
+        raise InvalidInput(
+            "The key file uses an unknown key derivation '{k}'.",
+            "密钥文件使用了未知的密钥派生算法“{k}”。",
+            k=kdf.get("name"),
+        )
+    return hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=int(kdf["time_cost"]),
+        memory_cost=int(kdf["memory_cost"]),
+        parallelism=int(kdf["parallelism"]),
+        hash_len=32,
+        type=Type.ID,
+    )
 
 
 def _wrap_aad(fonds: str) -> bytes:
-    return f"scanstation/data-key/v1/{fonds}".encode("utf-8")
+    return f"scanstation/data-key/v1/{fonds}".encode()
 
 
 def _key_id(key: bytes) -> str:
@@ -176,9 +204,16 @@ def _write_key_file(home, key: bytes, passphrase: str, created: str) -> dict:
     salt, nonce = os.urandom(16), os.urandom(_NONCE)
     kek = _derive(passphrase, salt, KDF_DEFAULTS)
     wrapped = AESGCM(kek).encrypt(nonce, key, _wrap_aad(home.fonds))
-    doc = {"format": 1, "algorithm": ALGORITHM, "kdf": {**KDF_DEFAULTS, "salt": base64.b64encode(salt).decode()},
-           "nonce": base64.b64encode(nonce).decode(), "wrapped_key": base64.b64encode(wrapped).decode(),
-           "key_id": _key_id(key), "created": created, "changed": now_iso()}
+    doc = {
+        "format": 1,
+        "algorithm": ALGORITHM,
+        "kdf": {**KDF_DEFAULTS, "salt": base64.b64encode(salt).decode()},
+        "nonce": base64.b64encode(nonce).decode(),
+        "wrapped_key": base64.b64encode(wrapped).decode(),
+        "key_id": _key_id(key),
+        "created": created,
+        "changed": now_iso(),
+    }
     write_atomic(key_path(home), json.dumps(doc, indent=2).encode("utf-8"), private=True)
     return doc
 
@@ -188,12 +223,18 @@ def read_key_file(home) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise Refused("Personal-data protection is not enabled in this home. An administrator enables it with: "
-                      "scanstation protect enable",
-                      "本工作目录未启用个人信息加密保护。请管理员执行：scanstation protect enable") from None
+        raise Refused(
+            "Personal-data protection is not enabled in this home. An administrator enables it with: "
+            "scanstation protect enable",
+            "本工作目录未启用个人信息加密保护。请管理员执行：scanstation protect enable",
+        ) from None
     except (OSError, ValueError) as exc:
-        raise StorageError("The key file {path} cannot be read ({error}). Restore the keys folder from a backup.",
-                           "无法读取密钥文件 {path}（{error}）。请从备份恢复 keys 目录。", path=str(path), error=str(exc)) from exc
+        raise StorageError(
+            "The key file {path} cannot be read ({error}). Restore the keys folder from a backup.",
+            "无法读取密钥文件 {path}（{error}）。请从备份恢复 keys 目录。",
+            path=str(path),
+            error=str(exc),
+        ) from exc
 
 
 def unlock(home, passphrase: str) -> DataKey:
@@ -201,15 +242,20 @@ def unlock(home, passphrase: str) -> DataKey:
     doc = read_key_file(home)
     try:
         kek = _derive(passphrase or "", base64.b64decode(doc["kdf"]["salt"]), doc["kdf"])
-        key = AESGCM(kek).decrypt(base64.b64decode(doc["nonce"]), base64.b64decode(doc["wrapped_key"]),
-                                  _wrap_aad(home.fonds))
+        key = AESGCM(kek).decrypt(
+            base64.b64decode(doc["nonce"]), base64.b64decode(doc["wrapped_key"]), _wrap_aad(home.fonds)
+        )
     except InvalidTag:
-        raise Refused("Wrong protection passphrase; the personal data stays locked.",
-                      "保护口令错误；个人信息仍处于锁定状态。") from None
+        raise Refused(
+            "Wrong protection passphrase; the personal data stays locked.", "保护口令错误；个人信息仍处于锁定状态。"
+        ) from None
     except (KeyError, ValueError, TypeError) as exc:
-        raise StorageError("The key file {path} is damaged ({error}). Restore the keys folder from a backup.",
-                           "密钥文件 {path} 已损坏（{error}）。请从备份恢复 keys 目录。",
-                           path=str(key_path(home)), error=str(exc)) from exc
+        raise StorageError(
+            "The key file {path} is damaged ({error}). Restore the keys folder from a backup.",
+            "密钥文件 {path} 已损坏（{error}）。请从备份恢复 keys 目录。",
+            path=str(key_path(home)),
+            error=str(exc),
+        ) from exc
     return DataKey(key, doc.get("key_id") or _key_id(key))
 
 
@@ -257,6 +303,7 @@ class HomePageCipher(PageCipher):
 def images_encrypted(home) -> bool:
     """Whether new page files of this home are written encrypted."""
     from scanstation import settings
+
     return is_enabled(home) and settings.get(home, IMAGES_SETTING) is True
 
 
@@ -311,15 +358,18 @@ def enable_images(session) -> dict:
     file by file, and running it again (or ``protect seal``) finishes a conversion that was stopped."""
     session.require("keys.manage")
     home = session.home
-    read_key_file(home)   # says protection is not enabled
+    read_key_file(home)  # says protection is not enabled
     key = unlocked_key(home)
     if key is None:
         raise_locked()
     was_on = images_encrypted(home)
     if not was_on:
         with session.change("keys.manage", "protect.images", "home", home.fonds) as ch:
-            ch.conn.execute("INSERT INTO settings(key, value) VALUES (?, 'true') "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (IMAGES_SETTING,))
+            ch.conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, 'true') "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (IMAGES_SETTING,),
+            )
             ch.after = {"images": "encrypted", "algorithm": ALGORITHM, "key_id": key.key_id}
     counts = _encrypt_stored_files(home, key)
     if counts["files_encrypted"]:
@@ -330,8 +380,11 @@ def enable_images(session) -> dict:
 
 def _validate_passphrase(passphrase: str) -> str:
     if len(passphrase or "") < MIN_PASSPHRASE:
-        raise InvalidInput("The protection passphrase must have at least {n} characters.",
-                           "保护口令至少需要 {n} 个字符。", n=MIN_PASSPHRASE)
+        raise InvalidInput(
+            "The protection passphrase must have at least {n} characters.",
+            "保护口令至少需要 {n} 个字符。",
+            n=MIN_PASSPHRASE,
+        )
     return passphrase
 
 
@@ -342,8 +395,11 @@ def enable(session, passphrase: str) -> dict:
     _validate_passphrase(passphrase)
     home = session.home
     if is_enabled(home):
-        raise Refused("Personal-data protection is already enabled (key {k}).", "个人信息加密保护已启用（密钥 {k}）。",
-                      k=read_key_file(home).get("key_id", "?"))
+        raise Refused(
+            "Personal-data protection is already enabled (key {k}).",
+            "个人信息加密保护已启用（密钥 {k}）。",
+            k=read_key_file(home).get("key_id", "?"),
+        )
     raw = AESGCM.generate_key(bit_length=256)
     with session.change("keys.manage", "protect.enable", "home", home.fonds) as ch:
         doc = _write_key_file(home, raw, passphrase, now_iso())
@@ -351,10 +407,12 @@ def enable(session, passphrase: str) -> dict:
         try:
             counts = _seal_rows(ch.conn, key)
         except BaseException:
-            key_path(home).unlink(missing_ok=True)   # the transaction rolls back: no half-enabled home
+            key_path(home).unlink(missing_ok=True)  # the transaction rolls back: no half-enabled home
             raise
-        ch.conn.execute("INSERT INTO settings(key, value) VALUES ('protect.enabled', 'true') "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        ch.conn.execute(
+            "INSERT INTO settings(key, value) VALUES ('protect.enabled', 'true') "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
         ch.after = {"algorithm": ALGORITHM, "kdf": "argon2id", "key_id": doc["key_id"], **counts}
     remember(home, key)
     return {"key_id": doc["key_id"], "algorithm": ALGORITHM, **counts}
@@ -376,28 +434,37 @@ def seal(session, key: DataKey) -> dict:
 
 
 def _seal_rows(conn, key: DataKey) -> dict:
-    open_register = ("SELECT 1 FROM destruction_items i JOIN destruction_registers r ON r.id = i.register_id"
-                     " WHERE i.dossier_id = d.id AND r.state IN ('proposed', 'approved')")
+    open_register = (
+        "SELECT 1 FROM destruction_items i JOIN destruction_registers r ON r.id = i.register_id"
+        " WHERE i.dossier_id = d.id AND r.state IN ('proposed', 'approved')"
+    )
     rows = conn.execute(
         "SELECT d.id, d.person_id_number, d.person_name, EXISTS(" + open_register + ") AS locked FROM dossiers d"
         " WHERE d.status != 'destroyed' AND ((d.person_id_number != '' AND d.person_id_number NOT LIKE 'enc1:%')"
-        " OR (d.person_name != '' AND d.person_name NOT LIKE 'enc1:%'))").fetchall()
+        " OR (d.person_name != '' AND d.person_name NOT LIKE 'enc1:%'))"
+    ).fetchall()
     sealed = skipped = 0
     for dossier_id, id_number, name, locked in rows:
-        if locked:   # R37 freezes it; it is sealed after the register closes (or blanked by destruction)
+        if locked:  # R37 freezes it; it is sealed after the register closes (or blanked by destruction)
             skipped += 1
             continue
-        conn.execute("UPDATE dossiers SET person_id_number = ?, person_name = ? WHERE id = ?",
-                     (key.encrypt_field("person_id_number", id_number), key.encrypt_field("person_name", name),
-                      dossier_id))
+        conn.execute(
+            "UPDATE dossiers SET person_id_number = ?, person_name = ? WHERE id = ?",
+            (key.encrypt_field("person_id_number", id_number), key.encrypt_field("person_name", name), dossier_id),
+        )
         if id_number and not is_encrypted(id_number):
-            conn.execute("INSERT INTO personal_index(dossier_id, id_number_token) VALUES (?, ?) "
-                         "ON CONFLICT(dossier_id) DO UPDATE SET id_number_token = excluded.id_number_token",
-                         (dossier_id, key.index_token(id_number)))
-        search_sync.reindex_dossier(conn, dossier_id)   # drop the plain-text tokens from the search index
+            conn.execute(
+                "INSERT INTO personal_index(dossier_id, id_number_token) VALUES (?, ?) "
+                "ON CONFLICT(dossier_id) DO UPDATE SET id_number_token = excluded.id_number_token",
+                (dossier_id, key.index_token(id_number)),
+            )
+        search_sync.reindex_dossier(conn, dossier_id)  # drop the plain-text tokens from the search index
         sealed += 1
-    return {"sealed_rows": sealed, "skipped_rows_in_destruction_register": skipped,
-            **search_sync.seal_page_text(conn, key)}   # OCR text and layouts: encrypted, keyed index
+    return {
+        "sealed_rows": sealed,
+        "skipped_rows_in_destruction_register": skipped,
+        **search_sync.seal_page_text(conn, key),
+    }  # OCR text and layouts: encrypted, keyed index
 
 
 def change_passphrase(session, old: str, new: str) -> dict:
@@ -416,27 +483,68 @@ def status(home) -> dict:
     counts = home.catalog.one(
         "SELECT sum(person_id_number LIKE 'enc1:%' OR person_name LIKE 'enc1:%') AS encrypted,"
         " sum((person_id_number != '' AND person_id_number NOT LIKE 'enc1:%')"
-        " OR (person_name != '' AND person_name NOT LIKE 'enc1:%')) AS plain FROM dossiers")
-    out = {"enabled": enabled, "encrypted_rows": counts["encrypted"] or 0, "plaintext_rows": counts["plain"] or 0,
-           "unlocked": unlocked_key(home) is not None, "images_encrypted": images_encrypted(home)}
+        " OR (person_name != '' AND person_name NOT LIKE 'enc1:%')) AS plain FROM dossiers"
+    )
+    out = {
+        "enabled": enabled,
+        "encrypted_rows": counts["encrypted"] or 0,
+        "plaintext_rows": counts["plain"] or 0,
+        "unlocked": unlocked_key(home) is not None,
+        "images_encrypted": images_encrypted(home),
+    }
     if enabled:
         doc = read_key_file(home)
-        out.update({"algorithm": doc.get("algorithm"), "kdf": doc.get("kdf", {}).get("name"),
-                    "key_id": doc.get("key_id"), "created": doc.get("created"), "changed": doc.get("changed")})
+        out.update(
+            {
+                "algorithm": doc.get("algorithm"),
+                "kdf": doc.get("kdf", {}).get("name"),
+                "key_id": doc.get("key_id"),
+                "created": doc.get("created"),
+                "changed": doc.get("changed"),
+            }
+        )
     return out
 
 
 def find_by_id_number(home, key: DataKey | None, id_number: str) -> list[int]:
     """Dossier ids with this ID number, whether the catalog stores it in plain text or encrypted."""
-    ids = [r["id"] for r in home.catalog.query("SELECT id FROM dossiers WHERE person_id_number = ?",
-                                               (id_number.strip().upper(),))]
+    ids = [
+        r["id"]
+        for r in home.catalog.query("SELECT id FROM dossiers WHERE person_id_number = ?", (id_number.strip().upper(),))
+    ]
     if key is not None:
-        ids += [r["dossier_id"] for r in home.catalog.query(
-            "SELECT dossier_id FROM personal_index WHERE id_number_token = ?", (key.index_token(id_number),))]
+        ids += [
+            r["dossier_id"]
+            for r in home.catalog.query(
+                "SELECT dossier_id FROM personal_index WHERE id_number_token = ?", (key.index_token(id_number),)
+            )
+        ]
     return sorted(set(ids))
 
 
-__all__ = ["ALGORITHM", "DataKey", "HomePageCipher", "PERSONAL_FIELDS", "change_passphrase", "decrypt_field", "enable",
-           "enable_images", "encrypt_field", "find_by_id_number", "forget", "image_store", "images_encrypted",
-           "is_enabled", "is_encrypted", "is_encrypted_file", "open_page_file", "remember", "reveal", "seal", "status",
-           "store_value", "unlock", "unlocked_key"]
+__all__ = [
+    "ALGORITHM",
+    "DataKey",
+    "HomePageCipher",
+    "PERSONAL_FIELDS",
+    "change_passphrase",
+    "decrypt_field",
+    "enable",
+    "enable_images",
+    "encrypt_field",
+    "find_by_id_number",
+    "forget",
+    "image_store",
+    "images_encrypted",
+    "is_enabled",
+    "is_encrypted",
+    "is_encrypted_file",
+    "open_page_file",
+    "remember",
+    "reveal",
+    "seal",
+    "status",
+    "store_value",
+    "unlock",
+    "unlocked_key",
+]

@@ -23,9 +23,28 @@ from scanstation.errors import NotFound, Refused
 
 THUMB_WIDTH = 240
 VIEW_WIDTH = 1400
-FIELDS = ("number", "fonds_code", "year", "category", "insurance_type", "business_stage", "retention", "title",
-          "responsible", "date", "declared_pages", "security_level", "volume_no", "item_no", "box_no", "person_name",
-          "person_id_number", "employer", "remarks", "status")
+FIELDS = (
+    "number",
+    "fonds_code",
+    "year",
+    "category",
+    "insurance_type",
+    "business_stage",
+    "retention",
+    "title",
+    "responsible",
+    "date",
+    "declared_pages",
+    "security_level",
+    "volume_no",
+    "item_no",
+    "box_no",
+    "person_name",
+    "person_id_number",
+    "employer",
+    "remarks",
+    "status",
+)
 
 
 def _dossier_row(catalog, dossier_id) -> dict:
@@ -49,8 +68,10 @@ def current_loan(session, dossier_id: int, now: datetime | None = None) -> dict 
     """The user's approved, still valid loan of this dossier, if any (overdue loans are expired first)."""
     moment = now or datetime.now().astimezone()
     lending.expire_overdue(session, moment)
-    for loan in session.catalog.query("SELECT * FROM loans WHERE dossier_id = ? AND requester = ? AND state = 'approved'"
-                                      " ORDER BY id DESC", (dossier_id, session.user.name)):
+    for loan in session.catalog.query(
+        "SELECT * FROM loans WHERE dossier_id = ? AND requester = ? AND state = 'approved' ORDER BY id DESC",
+        (dossier_id, session.user.name),
+    ):
         if datetime.fromisoformat(loan["approved_at"]) <= moment < datetime.fromisoformat(loan["due_at"]):
             return loan
     return None
@@ -69,15 +90,30 @@ def dossier(session, dossier_id, *, unmasked: bool = False, now: datetime | None
     record["person_id_number"] = id_number if unmasked else mask_id_number(id_number)
     record["remarks"] = row["remarks"] if unmasked else mask_text(row["remarks"] or "")
     record["id"] = row["id"]
-    pages = session.catalog.query("SELECT id, seq, width, height, dpi, format FROM pages WHERE dossier_id = ? "
-                                  "AND state = 'active' AND file_name != '' ORDER BY seq", (row["id"],))
+    pages = session.catalog.query(
+        "SELECT id, seq, width, height, dpi, format FROM pages WHERE dossier_id = ? "
+        "AND state = 'active' AND file_name != '' ORDER BY seq",
+        (row["id"],),
+    )
     loan = None if session.can("pages.view") else current_loan(session, row["id"], now)
-    loans = session.catalog.query("SELECT id, state, requested_at, due_at FROM loans WHERE dossier_id = ? AND requester = ?"
-                                  " ORDER BY id DESC LIMIT 20", (row["id"], session.user.name))
-    session.log("personal.view" if unmasked else "dossier.view", "dossier", row["number"],
-                {"unmasked": bool(unmasked), "pages": len(pages)})
-    return {"dossier": record, "pages": pages, "may_view_pages": session.can("pages.view") or loan is not None,
-            "loan": loan, "my_loans": loans}
+    loans = session.catalog.query(
+        "SELECT id, state, requested_at, due_at FROM loans WHERE dossier_id = ? AND requester = ?"
+        " ORDER BY id DESC LIMIT 20",
+        (row["id"], session.user.name),
+    )
+    session.log(
+        "personal.view" if unmasked else "dossier.view",
+        "dossier",
+        row["number"],
+        {"unmasked": bool(unmasked), "pages": len(pages)},
+    )
+    return {
+        "dossier": record,
+        "pages": pages,
+        "may_view_pages": session.can("pages.view") or loan is not None,
+        "loan": loan,
+        "my_loans": loans,
+    }
 
 
 def _page_row(catalog, page_id) -> dict:
@@ -85,9 +121,12 @@ def _page_row(catalog, page_id) -> dict:
         ident = int(page_id)
     except (TypeError, ValueError):
         ident = -1
-    row = catalog.one("SELECT p.id, p.seq, p.file_name, p.dossier_id, d.number, d.status FROM pages p "
-                      "JOIN dossiers d ON d.id = p.dossier_id WHERE p.id = ? AND p.state = 'active' "
-                      "AND p.file_name != ''", (ident,))
+    row = catalog.one(
+        "SELECT p.id, p.seq, p.file_name, p.dossier_id, d.number, d.status FROM pages p "
+        "JOIN dossiers d ON d.id = p.dossier_id WHERE p.id = ? AND p.state = 'active' "
+        "AND p.file_name != ''",
+        (ident,),
+    )
     if row is None or row["status"] == "destroyed":
         raise NotFound("No page {id} in this archive.", "本档案室没有编号为 {id} 的页面。", id=page_id)
     return row
@@ -97,13 +136,21 @@ def page(session, page_id) -> dict:
     """Which dossier and page number a page id is, with its neighbours (for the page viewer)."""
     session.require("catalog.read")
     row = _page_row(session.catalog, page_id)
-    seqs = session.catalog.query("SELECT id, seq FROM pages WHERE dossier_id = ? AND state = 'active' AND file_name != ''"
-                                 " ORDER BY seq", (row["dossier_id"],))
+    seqs = session.catalog.query(
+        "SELECT id, seq FROM pages WHERE dossier_id = ? AND state = 'active' AND file_name != '' ORDER BY seq",
+        (row["dossier_id"],),
+    )
     ids = [r["id"] for r in seqs]
     at = ids.index(row["id"])
-    return {"id": row["id"], "seq": row["seq"], "dossier_id": row["dossier_id"], "number": row["number"],
-            "pages": len(ids), "previous": ids[at - 1] if at > 0 else None,
-            "next": ids[at + 1] if at + 1 < len(ids) else None}
+    return {
+        "id": row["id"],
+        "seq": row["seq"],
+        "dossier_id": row["dossier_id"],
+        "number": row["number"],
+        "pages": len(ids),
+        "previous": ids[at - 1] if at > 0 else None,
+        "next": ids[at + 1] if at + 1 < len(ids) else None,
+    }
 
 
 def page_image(session, page_id, *, thumbnail: bool = False, now: datetime | None = None) -> bytes:
@@ -117,10 +164,13 @@ def page_image(session, page_id, *, thumbnail: bool = False, now: datetime | Non
     if not session.can("pages.view"):
         loan = current_loan(session, row["dossier_id"], moment)
         if loan is None:
-            raise Refused("User '{u}' may see the pages of {n} only during an approved loan. Request a loan and wait "
-                          "for the archive staff's approval.",
-                          "用户“{u}”只能在借阅获批的有效期内查看 {n} 的页面。请先提出借阅申请，待档案室批准。",
-                          u=session.user.name, n=row["number"])
+            raise Refused(
+                "User '{u}' may see the pages of {n} only during an approved loan. Request a loan and wait "
+                "for the archive staff's approval.",
+                "用户“{u}”只能在借阅获批的有效期内查看 {n} 的页面。请先提出借阅申请，待档案室批准。",
+                u=session.user.name,
+                n=row["number"],
+            )
     store = protection.image_store(session.home)
     try:
         data = store.read_file(store.path(row["number"], row["file_name"]))
@@ -133,18 +183,33 @@ def page_image(session, page_id, *, thumbnail: bool = False, now: datetime | Non
             lines += [f"借阅单 {loan['id']}"] if loan else ["档案室阅览"]
             marked = lending.watermark(img, lines)
     except FileNotFoundError:
-        raise Refused("Page {seq} of {n} is missing from the store; run: scanstation fixity check",
-                      "{n} 第 {seq} 页在存储中缺失；请执行：scanstation fixity check",
-                      seq=row["seq"], n=row["number"]) from None
+        raise Refused(
+            "Page {seq} of {n} is missing from the store; run: scanstation fixity check",
+            "{n} 第 {seq} 页在存储中缺失；请执行：scanstation fixity check",
+            seq=row["seq"],
+            n=row["number"],
+        ) from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise Refused("Page {seq} of {n} cannot be decoded ({error}); run: scanstation fixity check",
-                      "{n} 第 {seq} 页无法解码（{error}）；请执行：scanstation fixity check",
-                      seq=row["seq"], n=row["number"], error=str(exc)) from exc
+        raise Refused(
+            "Page {seq} of {n} cannot be decoded ({error}); run: scanstation fixity check",
+            "{n} 第 {seq} 页无法解码（{error}）；请执行：scanstation fixity check",
+            seq=row["seq"],
+            n=row["number"],
+            error=str(exc),
+        ) from exc
     out = io.BytesIO()
     marked.save(out, "JPEG", quality=80 if thumbnail else 88)
-    session.log("pages.view", "page", f"{row['number']}-{row['seq']:04d}",
-                {"page_id": row["id"], "thumbnail": thumbnail, "loan": loan["id"] if loan else None,
-                 "watermark": " ".join(lines)})
+    session.log(
+        "pages.view",
+        "page",
+        f"{row['number']}-{row['seq']:04d}",
+        {
+            "page_id": row["id"],
+            "thumbnail": thumbnail,
+            "loan": loan["id"] if loan else None,
+            "watermark": " ".join(lines),
+        },
+    )
     return out.getvalue()
 
 

@@ -28,10 +28,10 @@ search index can use it without an import cycle.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
-import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -52,8 +52,11 @@ class TextProtection:
     def __init__(self, home_path: Path | None, key):
         self.home_path = home_path
         self.key = key
-        self._token_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                               info=b"scanstation/search-tokens/v1").derive(key.key) if key else None
+        self._token_key = (
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"scanstation/search-tokens/v1").derive(key.key)
+            if key
+            else None
+        )
         self.token = functools.lru_cache(maxsize=1 << 18)(self._token)
 
     @property
@@ -101,13 +104,13 @@ def state_of(bi: str, uni: str) -> str:
 def tokens_from_state(state: str) -> tuple[str, str] | None:
     if not state.startswith(KEYED_STATE):
         return None
-    bi, _, uni = state[len(KEYED_STATE):].partition("\x1f")
+    bi, _, uni = state[len(KEYED_STATE) :].partition("\x1f")
     return bi, uni
 
 
 def home_path_of(conn: sqlite3.Connection) -> Path | None:
     if getattr(conn, "backend", "sqlite") != "sqlite":
-        return None   # a catalog on a database server: OCR-text protection is not available there yet
+        return None  # a catalog on a database server: OCR-text protection is not available there yet
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return Path(file).parent if file else None
@@ -133,7 +136,7 @@ def _cached(home: Path, key) -> TextProtection:
     return TextProtection(home, key)
 
 
-key_registry.on_forget.append(_cached.cache_clear)    # a locked home keeps no derived key in memory
+key_registry.on_forget.append(_cached.cache_clear)  # a locked home keeps no derived key in memory
 
 
 @contextlib.contextmanager
@@ -157,5 +160,15 @@ def read_page_text(db, page_id: int) -> str:
     return stored or "" if protected is None else protected.reveal(stored)
 
 
-__all__ = ["KEYED_STATE", "read_page_text", "LAYOUT_FIELD", "TEXT_FIELD", "TextProtection", "for_connection", "home_path_of",
-           "sealing_with", "state_of", "tokens_from_state"]
+__all__ = [
+    "KEYED_STATE",
+    "read_page_text",
+    "LAYOUT_FIELD",
+    "TEXT_FIELD",
+    "TextProtection",
+    "for_connection",
+    "home_path_of",
+    "sealing_with",
+    "state_of",
+    "tokens_from_state",
+]

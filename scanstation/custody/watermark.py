@@ -16,7 +16,7 @@ def watermark(image, lines: list[str]):
     font = ImageFont.truetype(cjk_font_file(), size, index=0)
     text = "   ".join(lines)
     # Diagonal tiles, drawn on a square canvas that covers the page after rotation.
-    side = int((width ** 2 + height ** 2) ** 0.5) + size * 2
+    side = int((width**2 + height**2) ** 0.5) + size * 2
     tiles = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     draw = ImageDraw.Draw(tiles)
     step_y = size * 5

@@ -9,9 +9,30 @@ Backends: ``sane_backend`` (Linux, driver in a worker process), ``twain_backend`
 Errors: ``scanstation.devices.errors``.
 """
 
-from scanstation.devices.base import (PAGE_SIZES_MM, Capabilities, CancelToken, DeviceInfo, Scanner,
-                                      ScannedPage, ScanResult, ScanSettings, all_devices, open_backend,
-                                      parse_page_size)
+from scanstation.devices.base import (
+    PAGE_SIZES_MM,
+    CancelToken,
+    Capabilities,
+    DeviceInfo,
+    ScannedPage,
+    Scanner,
+    ScanResult,
+    ScanSettings,
+    all_devices,
+    open_backend,
+    parse_page_size,
+)
 
-__all__ = ["PAGE_SIZES_MM", "Capabilities", "CancelToken", "DeviceInfo", "Scanner", "ScannedPage", "ScanResult",
-           "ScanSettings", "all_devices", "open_backend", "parse_page_size"]
+__all__ = [
+    "PAGE_SIZES_MM",
+    "Capabilities",
+    "CancelToken",
+    "DeviceInfo",
+    "Scanner",
+    "ScannedPage",
+    "ScanResult",
+    "ScanSettings",
+    "all_devices",
+    "open_backend",
+    "parse_page_size",
+]

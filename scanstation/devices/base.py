@@ -28,9 +28,10 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from scanstation.errors import InvalidInput, NotFound, Refused
 
@@ -48,8 +49,8 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
     "A3": (297.0, 420.0),
     "A4": (210.0, 297.0),
     "A5": (148.0, 210.0),
-    "B4": (250.0, 353.0),   # ISO B4
-    "B5": (176.0, 250.0),   # ISO B5
+    "B4": (250.0, 353.0),  # ISO B4
+    "B5": (176.0, 250.0),  # ISO B5
     "16K": (195.0, 270.0),  # Chinese 16开, common for older forms
     "Letter": (215.9, 279.4),
     "Legal": (215.9, 355.6),
@@ -59,11 +60,11 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
 @dataclass(frozen=True)
 class DeviceInfo:
     id: str
-    backend: str            # "sane", "twain", "folder", "demo"
+    backend: str  # "sane", "twain", "folder", "demo"
     maker: str = ""
     model: str = ""
     serial: str = ""
-    label: str = ""         # what to show in a device list
+    label: str = ""  # what to show in a device list
 
     def display_name(self) -> str:
         return self.label or " ".join(p for p in (self.maker, self.model) if p) or self.id
@@ -75,10 +76,10 @@ class DeviceInfo:
 @dataclass(frozen=True)
 class Capabilities:
     device_id: str
-    resolutions: tuple[int, ...]                 # usable values only (>= 200 dpi)
-    modes: tuple[str, ...]                       # subset of MODES
-    sources: tuple[str, ...]                     # subset of SOURCES
-    max_page_mm: tuple[float, float] | None      # largest width x height over all sources, None if unknown
+    resolutions: tuple[int, ...]  # usable values only (>= 200 dpi)
+    modes: tuple[str, ...]  # subset of MODES
+    sources: tuple[str, ...]  # subset of SOURCES
+    max_page_mm: tuple[float, float] | None  # largest width x height over all sources, None if unknown
     max_page_mm_by_source: dict[str, tuple[float, float]] = field(default_factory=dict)
     default_dpi: int = 300
 
@@ -99,9 +100,12 @@ def parse_page_size(value: str | tuple[float, float]) -> tuple[float, float]:
     try:
         w, h = (float(p) for p in parts)
     except ValueError:
-        raise InvalidInput("Unknown page size {v!r}. Use a name ({names}) or WIDTHxHEIGHT in millimetres.",
-                           "无法识别的纸张尺寸 {v!r}。请使用名称（{names}）或“宽x高”（毫米）。",
-                           v=text, names=", ".join(PAGE_SIZES_MM)) from None
+        raise InvalidInput(
+            "Unknown page size {v!r}. Use a name ({names}) or WIDTHxHEIGHT in millimetres.",
+            "无法识别的纸张尺寸 {v!r}。请使用名称（{names}）或“宽x高”（毫米）。",
+            v=text,
+            names=", ".join(PAGE_SIZES_MM),
+        ) from None
     return w, h
 
 
@@ -120,12 +124,12 @@ class ScanSettings:
     """
 
     source: str = "adf"
-    mode: str = "color"                 # R01: colour unless a profile says otherwise
-    dpi: int = 300                      # R02: default 300, never below 200
+    mode: str = "color"  # R01: colour unless a profile says otherwise
+    dpi: int = 300  # R02: default 300, never below 200
     page_size_mm: tuple[float, float] = PAGE_SIZES_MM["A4"]
-    page_limit: int | None = None       # stop after this many pages (None: until the feeder is empty)
+    page_limit: int | None = None  # stop after this many pages (None: until the feeder is empty)
     first_page_number: int = 1
-    spool_dir: str | None = None        # where page files are written (a per-scan folder is made inside)
+    spool_dir: str | None = None  # where page files are written (a per-scan folder is made inside)
     # Demo scanner: the dossier's catalog fields printed on the pages, its page count, a seed.
     dossier_fields: dict | None = None
     demo_pages: int | None = None
@@ -141,28 +145,47 @@ class ScanSettings:
         try:
             dpi = int(self.dpi)
         except (TypeError, ValueError):
-            raise InvalidInput("The resolution {dpi!r} is not a number of dpi.", "分辨率 {dpi!r} 不是有效的 dpi 数值。",
-                               dpi=self.dpi) from None
+            raise InvalidInput(
+                "The resolution {dpi!r} is not a number of dpi.", "分辨率 {dpi!r} 不是有效的 dpi 数值。", dpi=self.dpi
+            ) from None
         if dpi != self.dpi:
-            raise InvalidInput("The resolution must be a whole number of dpi, not {dpi}.",
-                               "分辨率必须是整数 dpi，而不是 {dpi}。", dpi=self.dpi)
+            raise InvalidInput(
+                "The resolution must be a whole number of dpi, not {dpi}.",
+                "分辨率必须是整数 dpi，而不是 {dpi}。",
+                dpi=self.dpi,
+            )
         if dpi < MIN_DPI:
-            raise InvalidInput("{dpi} dpi is below the minimum of {min} dpi for archive masters (rule R02). "
-                               "Choose {min} dpi or more (300 dpi is the standard).",
-                               "{dpi} dpi 低于档案母版的最低分辨率 {min} dpi（规则 R02）。请选择 {min} dpi 或更高（标准为 300 dpi）。",
-                               dpi=dpi, min=MIN_DPI)
+            raise InvalidInput(
+                "{dpi} dpi is below the minimum of {min} dpi for archive masters (rule R02). "
+                "Choose {min} dpi or more (300 dpi is the standard).",
+                "{dpi} dpi 低于档案母版的最低分辨率 {min} dpi（规则 R02）。请选择 {min} dpi 或更高（标准为 300 dpi）。",
+                dpi=dpi,
+                min=MIN_DPI,
+            )
         if dpi > MAX_DPI:
-            raise InvalidInput("{dpi} dpi is above the maximum of {max} dpi. Choose 300 or 600 dpi.",
-                               "{dpi} dpi 超过最高分辨率 {max} dpi。请选择 300 或 600 dpi。", dpi=dpi, max=MAX_DPI)
+            raise InvalidInput(
+                "{dpi} dpi is above the maximum of {max} dpi. Choose 300 or 600 dpi.",
+                "{dpi} dpi 超过最高分辨率 {max} dpi。请选择 300 或 600 dpi。",
+                dpi=dpi,
+                max=MAX_DPI,
+            )
         if self.mode not in MODES:
-            raise InvalidInput("Unknown colour mode {m!r}. Use color, gray or lineart.",
-                               "未知的色彩模式 {m!r}。请使用 color（彩色）、gray（灰度）或 lineart（黑白）。", m=self.mode)
+            raise InvalidInput(
+                "Unknown colour mode {m!r}. Use color, gray or lineart.",
+                "未知的色彩模式 {m!r}。请使用 color（彩色）、gray（灰度）或 lineart（黑白）。",
+                m=self.mode,
+            )
         if self.source not in SOURCES:
-            raise InvalidInput("Unknown paper source {s!r}. Use flatbed, adf or duplex.",
-                               "未知的进纸方式 {s!r}。请使用 flatbed（平板）、adf（自动进纸）或 duplex（双面）。", s=self.source)
+            raise InvalidInput(
+                "Unknown paper source {s!r}. Use flatbed, adf or duplex.",
+                "未知的进纸方式 {s!r}。请使用 flatbed（平板）、adf（自动进纸）或 duplex（双面）。",
+                s=self.source,
+            )
         w, h = parse_page_size(self.page_size_mm)
         if not (10 <= w <= 1000 and 10 <= h <= 5000):
-            raise InvalidInput("The page size {w:g}x{h:g} mm is not plausible.", "纸张尺寸 {w:g}x{h:g} 毫米不合理。", w=w, h=h)
+            raise InvalidInput(
+                "The page size {w:g}x{h:g} mm is not plausible.", "纸张尺寸 {w:g}x{h:g} 毫米不合理。", w=w, h=h
+            )
         object.__setattr__(self, "page_size_mm", (w, h))
         if self.page_limit is not None and int(self.page_limit) < 1:
             raise InvalidInput("The page limit must be at least 1.", "页数上限至少为 1。")
@@ -172,7 +195,7 @@ class ScanSettings:
             n, status = self.fault_at_page
             object.__setattr__(self, "fault_at_page", (int(n), str(status)))
 
-    def replace(self, **changes) -> "ScanSettings":
+    def replace(self, **changes) -> ScanSettings:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -181,29 +204,29 @@ class ScanSettings:
 
 @dataclass(frozen=True)
 class ScannedPage:
-    index: int                  # 0-based position in this batch
-    page_number: int            # the page number the clerk sees: first_page_number + index
-    path: str                   # lossless image file; the caller's once on_page returns
+    index: int  # 0-based position in this batch
+    page_number: int  # the page number the clerk sees: first_page_number + index
+    path: str  # lossless image file; the caller's once on_page returns
     width: int
     height: int
     dpi: int
-    mode: str                   # "color", "gray", "lineart"
+    mode: str  # "color", "gray", "lineart"
     device: DeviceInfo
-    side: str = "front"         # "back" for the back sides of a duplex batch
-    format: str = "pnm"         # file format of path: "pnm", "tiff", "png", "jpeg"
-    source_file: str | None = None   # hot folder / import: the original file
-    source_frame: int = 0            # frame within a multi-page source file
-    truth: Any = None                # demo scanner: what the page really shows (skew, blank, text)
+    side: str = "front"  # "back" for the back sides of a duplex batch
+    format: str = "pnm"  # file format of path: "pnm", "tiff", "png", "jpeg"
+    source_file: str | None = None  # hot folder / import: the original file
+    source_frame: int = 0  # frame within a multi-page source file
+    truth: Any = None  # demo scanner: what the page really shows (skew, blank, text)
 
 
 @dataclass
 class ScanResult:
     device_id: str
     pages: list[ScannedPage]
-    ended_by: str               # one of ENDED_BY
+    ended_by: str  # one of ENDED_BY
     error: Exception | None = None
     first_page_number: int = 1
-    spool_dir: str | None = None   # the per-scan folder the page files were written to
+    spool_dir: str | None = None  # the per-scan folder the page files were written to
 
     @property
     def next_page_number(self) -> int:
@@ -240,8 +263,9 @@ class Scanner(Protocol):
 
     def capabilities(self, device_id: str) -> Capabilities: ...
 
-    def scan(self, device_id: str, settings: ScanSettings, on_page: PageCallback,
-             cancel: CancelToken | None = None) -> ScanResult: ...
+    def scan(
+        self, device_id: str, settings: ScanSettings, on_page: PageCallback, cancel: CancelToken | None = None
+    ) -> ScanResult: ...
 
 
 def side_for(index: int, source: str) -> str:
@@ -253,6 +277,7 @@ def write_page_file(image, mode: str, folder: str, index: int) -> tuple[str, int
     """Write a scanned page as raw PNM (P4/P5/P6: lossless and the fastest format to write) under a
     temporary name, then rename, so a page file that exists is complete. Returns (path, width, height)."""
     from PIL import Image
+
     if mode == "lineart" and image.mode != "1":
         image = image.convert("1", dither=Image.Dither.NONE)
     elif mode == "gray" and image.mode != "L":
@@ -264,9 +289,10 @@ def write_page_file(image, mode: str, folder: str, index: int) -> tuple[str, int
     try:
         image.save(part, format="PPM")
         os.replace(part, final)
-    except OSError as exc:   # full disk: a plain message, not a device fault
+    except OSError as exc:  # full disk: a plain message, not a device fault
         _discard(part)
         from scanstation.storage.files import storage_error
+
         raise storage_error(Path(final), exc) from None
     return final, image.width, image.height
 
@@ -281,7 +307,8 @@ def _discard(path: str) -> None:
 def make_spool_dir(settings: ScanSettings) -> str:
     """A fresh folder for one scan's page files, inside ``settings.spool_dir`` (or the temp folder)."""
     from scanstation.storage import temp_files
-    root = settings.spool_dir or temp_files.temp_dir()   # never the shared system temp folder (R40)
+
+    root = settings.spool_dir or temp_files.temp_dir()  # never the shared system temp folder (R40)
     os.makedirs(root, exist_ok=True)
     return tempfile.mkdtemp(prefix="scan-", dir=root)
 
@@ -308,18 +335,25 @@ def open_backend(device_id: str) -> Scanner:
     kind = device_id.split(":", 1)[0]
     if device_id == "demo":
         from scanstation.devices.demo_backend import DemoScanner
+
         return DemoScanner()
     if kind == "sane":
         from scanstation.devices.sane_backend import SaneScanner
+
         return SaneScanner()
     if kind == "twain":
         from scanstation.devices.twain_backend import TwainScanner
+
         return TwainScanner()
     if kind == "folder":
         from scanstation.devices.folder_backend import FolderScanner
+
         return FolderScanner()
-    raise NotFound("Unknown scanner {d!r}. Run 'scanstation devices' to list the scanners of this station.",
-                   "未知的扫描仪 {d!r}。请运行 “scanstation devices” 查看本工作站的扫描仪。", d=device_id)
+    raise NotFound(
+        "Unknown scanner {d!r}. Run 'scanstation devices' to list the scanners of this station.",
+        "未知的扫描仪 {d!r}。请运行 “scanstation devices” 查看本工作站的扫描仪。",
+        d=device_id,
+    )
 
 
 DEMO_DEVICE = "demo"
@@ -329,17 +363,20 @@ def demo_scanner_allowed(home) -> bool:
     """The demo scanner invents its pages: it serves only a demo home (``station.demo``) or a station where an
     administrator switched training on (``capture.demo_scanner``, audited). Never a default, never a fallback."""
     from scanstation import settings
+
     return bool(settings.get(home, "station.demo") or settings.get(home, "capture.demo_scanner"))
 
 
 def check_device_allowed(home, device_id: str) -> None:
     """Refuse the demo scanner on a real station, before anything is written."""
     if canonical_device_id(device_id) == DEMO_DEVICE and not demo_scanner_allowed(home):
-        raise Refused("The demo scanner invents its pages (forms for training); it is not used on a real station, so "
-                      "nothing was scanned. Choose a real scanner (see: scanstation devices). For training, an "
-                      "administrator switches the demo scanner on with: scanstation training on",
-                      "演示扫描仪生成的是虚构的表单页面（仅用于培训），真实工作站不使用，未扫描任何页面。请选择真实扫描仪"
-                      "（见 scanstation devices）。如需培训，请管理员运行 scanstation training on 开启演示扫描仪。")
+        raise Refused(
+            "The demo scanner invents its pages (forms for training); it is not used on a real station, so "
+            "nothing was scanned. Choose a real scanner (see: scanstation devices). For training, an "
+            "administrator switches the demo scanner on with: scanstation training on",
+            "演示扫描仪生成的是虚构的表单页面（仅用于培训），真实工作站不使用，未扫描任何页面。请选择真实扫描仪"
+            "（见 scanstation devices）。如需培训，请管理员运行 scanstation training on 开启演示扫描仪。",
+        )
 
 
 def default_device(home, profile_device: str | None, timeout_s: float = 20.0) -> str:
@@ -352,14 +389,18 @@ def default_device(home, profile_device: str | None, timeout_s: float = 20.0) ->
     if len(found) == 1:
         return found[0].id
     if not found:
-        raise Refused("No scanner was found and the scan profile names none; nothing was scanned. Connect and switch "
-                      "on the scanner, then run 'scanstation devices' and pass --device ID.",
-                      "未找到扫描仪，扫描方案也未指定扫描仪，未扫描任何页面。请连接并打开扫描仪，然后运行 "
-                      "scanstation devices 查看，并用 --device 编号 指定。")
-    raise Refused("Several scanners were found ({ids}) and the scan profile names none; nothing was scanned. "
-                  "Choose one with --device ID.",
-                  "找到多台扫描仪（{ids}），扫描方案未指定使用哪一台，未扫描任何页面。请用 --device 编号 指定一台。",
-                  ids=", ".join(d.id for d in found))
+        raise Refused(
+            "No scanner was found and the scan profile names none; nothing was scanned. Connect and switch "
+            "on the scanner, then run 'scanstation devices' and pass --device ID.",
+            "未找到扫描仪，扫描方案也未指定扫描仪，未扫描任何页面。请连接并打开扫描仪，然后运行 "
+            "scanstation devices 查看，并用 --device 编号 指定。",
+        )
+    raise Refused(
+        "Several scanners were found ({ids}) and the scan profile names none; nothing was scanned. "
+        "Choose one with --device ID.",
+        "找到多台扫描仪（{ids}），扫描方案未指定使用哪一台，未扫描任何页面。请用 --device 编号 指定一台。",
+        ids=", ".join(d.id for d in found),
+    )
 
 
 def all_devices(timeout_s: float = 20.0, *, demo: bool = False) -> list[DeviceInfo]:
@@ -369,12 +410,15 @@ def all_devices(timeout_s: float = 20.0, *, demo: bool = False) -> list[DeviceIn
     devices: list[DeviceInfo] = []
     if demo:
         from scanstation.devices.demo_backend import DemoScanner
+
         devices.extend(DemoScanner().list_devices())
     if sys.platform == "win32":
         from scanstation.devices.twain_backend import TwainScanner
+
         backends: list[Scanner] = [TwainScanner()]
     else:
         from scanstation.devices.sane_backend import SaneScanner
+
         backends = [SaneScanner(open_timeout_s=timeout_s)]
     for backend in backends:
         try:

@@ -14,15 +14,26 @@ import dataclasses
 import os
 
 from scanstation.devices import errors as dev_errors
-from scanstation.devices.base import (MODES, SOURCES, Capabilities, CancelToken, DeviceInfo, PageCallback,
-                                      ScannedPage, ScanResult, ScanSettings, make_spool_dir, side_for,
-                                      write_page_file)
+from scanstation.devices.base import (
+    MODES,
+    SOURCES,
+    CancelToken,
+    Capabilities,
+    DeviceInfo,
+    PageCallback,
+    ScannedPage,
+    ScanResult,
+    ScanSettings,
+    make_spool_dir,
+    side_for,
+    write_page_file,
+)
 from scanstation.errors import NotFound
 from scanstation.i18n import tr
 
 DEMO_ID = "demo"
 DEFAULT_SHEETS = 10
-RENDER_AHEAD = 2   # pages drawn ahead of the one being delivered, like a scanner's feeder running on
+RENDER_AHEAD = 2  # pages drawn ahead of the one being delivered, like a scanner's feeder running on
 
 _render_pool = None
 
@@ -34,15 +45,19 @@ def _renderer():
     if _render_pool is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
         from scanstation.worker_lifetime import die_with_parent
-        _render_pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=die_with_parent, initargs=(os.getpid(),))
+
+        _render_pool = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+        )
     return _render_pool
 
 
 def _render_to_file(spec, mode: str, spool: str, index: int):
     """Runs in the render worker: draw one page and spool it as PNM."""
     from scanstation.devices import demo_pages
+
     if mode in ("gray", "color") and spec.mode == mode:
         pixels, truth = demo_pages.render_pixels(spec)
         path, width, height = _write_pnm(pixels, spool, index)
@@ -57,6 +72,7 @@ def _write_pnm(pixels, folder: str, index: int) -> tuple[str, int, int]:
     the raw PGM/PPM header and the array's bytes as they are, without a copy into an image first.
     Same names, same temporary-then-rename, so a page file that exists is complete."""
     import numpy as np
+
     height, width = pixels.shape[:2]
     final = os.path.join(folder, f"page-{index + 1:04d}.pnm")
     part = final + ".part"
@@ -65,13 +81,15 @@ def _write_pnm(pixels, folder: str, index: int) -> tuple[str, int, int]:
             f.write(b"%s\n%d %d\n255\n" % (b"P6" if pixels.ndim == 3 else b"P5", width, height))
             f.write(memoryview(np.ascontiguousarray(pixels)).cast("B"))
         os.replace(part, final)
-    except OSError as exc:   # full disk: a plain message, not a device fault
+    except OSError as exc:  # full disk: a plain message, not a device fault
         try:
             os.unlink(part)
         except OSError:
             pass
         from pathlib import Path
+
         from scanstation.storage.files import storage_error
+
         raise storage_error(Path(final), exc) from None
     return final, width, height
 
@@ -103,26 +121,41 @@ class DemoScanner:
     backend = "demo"
 
     def info(self) -> DeviceInfo:
-        return DeviceInfo(id=DEMO_ID, backend="demo", maker="ScanStation", model="Demo scanner",
-                          serial="DEMO-0001", label=tr("Demo scanner (generated pages)", "演示扫描仪（生成的页面）"))
+        return DeviceInfo(
+            id=DEMO_ID,
+            backend="demo",
+            maker="ScanStation",
+            model="Demo scanner",
+            serial="DEMO-0001",
+            label=tr("Demo scanner (generated pages)", "演示扫描仪（生成的页面）"),
+        )
 
     def list_devices(self) -> list[DeviceInfo]:
         return [self.info()]
 
     def capabilities(self, device_id: str) -> Capabilities:
         self._check(device_id)
-        return Capabilities(device_id=DEMO_ID, resolutions=(200, 240, 300, 400, 600), modes=MODES, sources=SOURCES,
-                            max_page_mm=(297.0, 432.0),
-                            max_page_mm_by_source={s: (297.0, 432.0) for s in SOURCES})
+        return Capabilities(
+            device_id=DEMO_ID,
+            resolutions=(200, 240, 300, 400, 600),
+            modes=MODES,
+            sources=SOURCES,
+            max_page_mm=(297.0, 432.0),
+            max_page_mm_by_source={s: (297.0, 432.0) for s in SOURCES},
+        )
 
     @staticmethod
     def _check(device_id: str) -> None:
         if device_id != DEMO_ID:
-            raise NotFound("{d!r} is not the demo scanner (its id is 'demo').", "{d!r} 不是演示扫描仪（其编号为 demo）。",
-                           d=device_id)
+            raise NotFound(
+                "{d!r} is not the demo scanner (its id is 'demo').",
+                "{d!r} 不是演示扫描仪（其编号为 demo）。",
+                d=device_id,
+            )
 
-    def scan(self, device_id: str, settings: ScanSettings, on_page: PageCallback,
-             cancel: CancelToken | None = None) -> ScanResult:
+    def scan(
+        self, device_id: str, settings: ScanSettings, on_page: PageCallback, cancel: CancelToken | None = None
+    ) -> ScanResult:
         self._check(device_id)
         if settings.demo_stack:
             return self._feed_stack(settings, on_page, cancel)
@@ -131,14 +164,22 @@ class DemoScanner:
         if not (fields.get("档号") or fields.get("dossier_number")):
             fields["档号"] = "DEMO-0001"
         duplex = settings.source == "duplex"
-        specs = demo_pages.demo_plan(fields, _sheet_count(settings), settings.demo_seed, duplex,
-                                     dpi=settings.dpi, mode=settings.mode, paper=settings.page_size_mm)
-        feeder = specs[settings.first_page_number - 1:]
+        specs = demo_pages.demo_plan(
+            fields,
+            _sheet_count(settings),
+            settings.demo_seed,
+            duplex,
+            dpi=settings.dpi,
+            mode=settings.mode,
+            paper=settings.page_size_mm,
+        )
+        feeder = specs[settings.first_page_number - 1 :]
         limit = 1 if settings.source == "flatbed" else settings.page_limit
         spool = make_spool_dir(settings)
         info = self.info()
-        result = ScanResult(device_id=DEMO_ID, pages=[], ended_by="error",
-                            first_page_number=settings.first_page_number, spool_dir=spool)
+        result = ScanResult(
+            device_id=DEMO_ID, pages=[], ended_by="error", first_page_number=settings.first_page_number, spool_dir=spool
+        )
         fault = settings.fault_at_page
         if dataclasses.is_dataclass(feeder[0] if feeder else None):
             feeder = [dataclasses.replace(spec, dpi=settings.dpi, mode=settings.mode) for spec in feeder]
@@ -153,7 +194,7 @@ class DemoScanner:
                 return
             try:
                 ahead[i] = _renderer().submit(_render_to_file, feeder[i], settings.mode, spool, i)
-            except Exception:   # no worker process (broken pool, restricted platform): draw here
+            except Exception:  # no worker process (broken pool, restricted platform): draw here
                 ahead[i] = None
 
         def rendered(i: int):
@@ -163,13 +204,13 @@ class DemoScanner:
                     return future.result()
                 except Exception:
                     global _render_pool
-                    _render_pool = None   # a broken worker is replaced next time
+                    _render_pool = None  # a broken worker is replaced next time
             return _render_here(feeder[i], settings.mode, spool, i)
 
         try:
             return self._feed(feeder, settings, on_page, cancel, limit, fault, spool, info, result, render, rendered)
         finally:
-            for future in ahead.values():   # drawn ahead but not delivered (cancel, fault): not pages
+            for future in ahead.values():  # drawn ahead but not delivered (cancel, fault): not pages
                 try:
                     path = future.result()[0] if future is not None else None
                     if path:
@@ -181,10 +222,16 @@ class DemoScanner:
         """Feed prepared image files (for example cover sheets and pages of several dossiers) as one stack,
         each delivered as a PNM page like a scanner's, in the file's own colour mode and the batch's dpi."""
         from PIL import Image
+
         spool = make_spool_dir(settings)
         info = self.info()
-        result = ScanResult(device_id=DEMO_ID, pages=[], ended_by="feeder_empty",
-                            first_page_number=settings.first_page_number, spool_dir=spool)
+        result = ScanResult(
+            device_id=DEMO_ID,
+            pages=[],
+            ended_by="feeder_empty",
+            first_page_number=settings.first_page_number,
+            spool_dir=spool,
+        )
         fault = settings.fault_at_page
         for index, source in enumerate(settings.demo_stack):
             page_no = settings.first_page_number + index
@@ -201,9 +248,18 @@ class DemoScanner:
             with Image.open(source) as image:
                 mode = {"1": "lineart", "L": "gray"}.get(image.mode, "color")
                 path, width, height = write_page_file(image, mode, spool, index)
-            page = ScannedPage(index=index, page_number=page_no, path=path, width=width, height=height,
-                               dpi=settings.dpi, mode=mode, device=info, side=side_for(index, settings.source),
-                               format="pnm")
+            page = ScannedPage(
+                index=index,
+                page_number=page_no,
+                path=path,
+                width=width,
+                height=height,
+                dpi=settings.dpi,
+                mode=mode,
+                device=info,
+                side=side_for(index, settings.source),
+                format="pnm",
+            )
             result.pages.append(page)
             on_page(page)
         return result
@@ -228,10 +284,19 @@ class DemoScanner:
                 raise err
             render(index + RENDER_AHEAD + 1)
             path, width, height, truth = rendered(index)
-            page = ScannedPage(index=index, page_number=page_no, path=path, width=width, height=height,
-                               dpi=settings.dpi, mode=settings.mode, device=info,
-                               side="back" if getattr(spec, "back", False) else side_for(index, settings.source),
-                               format="pnm", truth=truth)
+            page = ScannedPage(
+                index=index,
+                page_number=page_no,
+                path=path,
+                width=width,
+                height=height,
+                dpi=settings.dpi,
+                mode=settings.mode,
+                device=info,
+                side="back" if getattr(spec, "back", False) else side_for(index, settings.source),
+                format="pnm",
+                truth=truth,
+            )
             result.pages.append(page)
             on_page(page)
         if not result.pages:

@@ -205,8 +205,8 @@ SMALL_MM = 3.0
 # are those of the form; line art thresholds at half, so there it is darker), a box round two characters.
 # Blank backs stay blank: a stamp there would be ink, and blank-page detection (which the demo shows) would keep them.
 MARK_TEXT = "演示"
-MARK_MM = 7.0            # character size
-MARK_BOX_MM = (4.0, 5.0, 24.0, 15.0)   # from the top-right corner: right inset, top, width, height
+MARK_MM = 7.0  # character size
+MARK_BOX_MM = (4.0, 5.0, 24.0, 15.0)  # from the top-right corner: right inset, top, width, height
 MARK_LEVEL = 100
 MARK_LEVEL_LINEART = 170
 
@@ -221,8 +221,12 @@ def mark_box(w_px: int, dpi: int) -> tuple[int, int, int, int]:
 def _draw_mark(mask: np.ndarray, dpi: int, level: int = MARK_LEVEL) -> tuple[int, int, int, int]:
     left, top, right, bottom = box = mark_box(mask.shape[1], dpi)
     lw = max(2, _mm(0.5, dpi))
-    for y0, y1, x0, x1 in ((top, top + lw, left, right), (bottom - lw, bottom, left, right),
-                           (top, bottom, left, left + lw), (top, bottom, right - lw, right)):
+    for y0, y1, x0, x1 in (
+        (top, top + lw, left, right),
+        (bottom - lw, bottom, left, right),
+        (top, bottom, left, left + lw),
+        (top, bottom, right - lw, right),
+    ):
         mask[y0:y1, x0:x1] = np.maximum(mask[y0:y1, x0:x1], level)
     glyphs = _glyphs(_mm(MARK_MM, dpi))
     line = (glyphs.line(MARK_TEXT).astype(np.uint16) * level // 255).astype(np.uint8)
@@ -417,8 +421,15 @@ def _add_noise(bed: np.ndarray, spec: PageSpec, rng: random.Random, paper_box: t
 def _disc(img: np.ndarray, x: float, y: float, radius: float, colour) -> None:
     """Filled disc centred at continuous coordinates (x, y) (pixel centres at i + 0.5)."""
     s = 1 << _SUBPIXEL
-    cv2.circle(img, (int(round((x - 0.5) * s)), int(round((y - 0.5) * s))), int(round(radius * s)), colour,
-               thickness=-1, lineType=cv2.LINE_8, shift=_SUBPIXEL)
+    cv2.circle(
+        img,
+        (int(round((x - 0.5) * s)), int(round((y - 0.5) * s))),
+        int(round(radius * s)),
+        colour,
+        thickness=-1,
+        lineType=cv2.LINE_8,
+        shift=_SUBPIXEL,
+    )
 
 
 _SUBPIXEL = 4  # cv2 drawing in 1/16 pixel
@@ -565,8 +576,35 @@ def _draw_seal(draw: ImageDraw.ImageDraw, w_px: int, h_px: int, dpi: int) -> Non
 
 CITIES = ("杭州", "南京", "成都", "武汉", "西安", "济南", "福州", "长沙", "合肥", "昆明")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞")
-EMPLOYERS = ("市第一建筑工程有限公司", "华东纺织集团有限公司", "市人民医院", "新城物业管理有限公司", "恒达机械制造有限公司")
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "秀英",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+)
+EMPLOYERS = (
+    "市第一建筑工程有限公司",
+    "华东纺织集团有限公司",
+    "市人民医院",
+    "新城物业管理有限公司",
+    "恒达机械制造有限公司",
+)
 
 PARAGRAPHS = (
     "根据《中华人民共和国社会保险法》及有关规定，{单位名称}为{姓名}（公民身份号码：{身份证号}）办理参保登记手续，"
@@ -592,8 +630,10 @@ FORMS = ("参保登记", "缴费明细", "关系转移", "情况说明", "审核
 
 
 def _id_number(rng: random.Random, year: int) -> str:
-    body = f"{rng.choice(('330102', '320106', '510104', '420106', '610113'))}{year - rng.randint(22, 58)}" \
-           f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    body = (
+        f"{rng.choice(('330102', '320106', '510104', '420106', '610113'))}{year - rng.randint(22, 58)}"
+        f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
     return body + check
@@ -660,10 +700,18 @@ def demo_plan(
             original = seq if feed == 0 else seq - (2 if duplex else 1)
             specs.append(
                 PageSpec(
-                    dossier_number=number, seq=seq, dpi=dpi, mode=mode, paper=paper,
-                    skew_deg=round(rng.uniform(-max_skew_deg, max_skew_deg), 2), lines=tuple(front),
-                    seed=rng.randrange(1 << 30), noise=noise, binding_holes=binding_holes,
-                    seal=(sheet == 1 and mode == "color"), duplicate_of=None if feed == 0 else original,
+                    dossier_number=number,
+                    seq=seq,
+                    dpi=dpi,
+                    mode=mode,
+                    paper=paper,
+                    skew_deg=round(rng.uniform(-max_skew_deg, max_skew_deg), 2),
+                    lines=tuple(front),
+                    seed=rng.randrange(1 << 30),
+                    noise=noise,
+                    binding_holes=binding_holes,
+                    seal=(sheet == 1 and mode == "color"),
+                    duplicate_of=None if feed == 0 else original,
                     shift_mm=(rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5)),
                 )
             )
@@ -671,10 +719,18 @@ def demo_plan(
                 seq += 1
                 specs.append(
                     PageSpec(
-                        dossier_number=number, seq=seq, dpi=dpi, mode=mode, paper=paper,
+                        dossier_number=number,
+                        seq=seq,
+                        dpi=dpi,
+                        mode=mode,
+                        paper=paper,
                         skew_deg=round(-specs[-1].skew_deg + rng.uniform(-0.3, 0.3), 2),
-                        blank=not back_lines, lines=back_lines, seed=rng.randrange(1 << 30), noise=noise,
-                        back=True, binding_holes=binding_holes,
+                        blank=not back_lines,
+                        lines=back_lines,
+                        seed=rng.randrange(1 << 30),
+                        noise=noise,
+                        back=True,
+                        binding_holes=binding_holes,
                         duplicate_of=None if feed == 0 else original + 1,
                     )
                 )
@@ -716,7 +772,14 @@ def _front_lines(form: str, v: dict, city: str, sheet: int, pages: int, rng: ran
             *paragraphs[:2],
         ]
     elif form == "情况说明":
-        body = ["## 情况说明", "", *[p.format(**v) for p in rng.sample(PARAGRAPHS, 5)], "", f"> 经办人：{rng.choice(SURNAMES)}{rng.choice(GIVEN)}", f"> {v['日期']}"]
+        body = [
+            "## 情况说明",
+            "",
+            *[p.format(**v) for p in rng.sample(PARAGRAPHS, 5)],
+            "",
+            f"> 经办人：{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
+            f"> {v['日期']}",
+        ]
     else:
         body = [
             "## 业务审核意见",

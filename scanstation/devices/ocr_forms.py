@@ -29,10 +29,14 @@ from scanstation.errors import NotFound
 
 # style -> (font file, preferred face name fragment), first found wins
 FONT_FILES = {
-    "song": (("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "SC"),
-             ("/usr/share/fonts/truetype/arphic/uming.ttc", "CN")),
-    "hei": (("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "SC"),
-            ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "Zen Hei")),
+    "song": (
+        ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "SC"),
+        ("/usr/share/fonts/truetype/arphic/uming.ttc", "CN"),
+    ),
+    "hei": (
+        ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "SC"),
+        ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "Zen Hei"),
+    ),
     "kai": (("/usr/share/fonts/truetype/arphic/ukai.ttc", "CN"),),
 }
 STYLES = tuple(FONT_FILES)
@@ -40,10 +44,24 @@ STYLES = tuple(FONT_FILES)
 CITIES = ("合肥", "南京", "杭州", "济南", "郑州", "武汉", "长沙", "成都", "西安", "太原", "福州", "南昌")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超")
-EMPLOYERS = ("恒达机械制造有限公司", "新华书店有限公司", "第一人民医院", "城市建设投资集团有限公司",
-             "电子科技股份有限公司", "物流运输有限公司", "食品工业有限责任公司", "纺织印染有限公司")
-TITLES = ("社会保险参保人员登记表", "基本养老保险关系转移接续申请表", "社会保险费缴费明细表",
-          "职工基本医疗保险待遇申请表", "失业保险金申领登记表", "工伤认定申请表")
+EMPLOYERS = (
+    "恒达机械制造有限公司",
+    "新华书店有限公司",
+    "第一人民医院",
+    "城市建设投资集团有限公司",
+    "电子科技股份有限公司",
+    "物流运输有限公司",
+    "食品工业有限责任公司",
+    "纺织印染有限公司",
+)
+TITLES = (
+    "社会保险参保人员登记表",
+    "基本养老保险关系转移接续申请表",
+    "社会保险费缴费明细表",
+    "职工基本医疗保险待遇申请表",
+    "失业保险金申领登记表",
+    "工伤认定申请表",
+)
 SENTENCES = (
     "参保人员应按月足额缴纳社会保险费，单位代扣代缴的部分由单位统一申报。",
     "因工作调动，参保人员的基本养老保险关系由原参保地转入本市，个人账户储存额一并转移。",
@@ -66,20 +84,20 @@ INK = 24
 class FormSpec:
     seed: int
     dpi: int = 300
-    style: str = "song"          # song | hei | kai
-    size_pt: float = 11.0        # body text; the header and title are larger
+    style: str = "song"  # song | hei | kai
+    size_pt: float = 11.0  # body text; the header and title are larger
     skew_deg: float = 0.0
-    noise: float = 0.3           # 0..1: speckles and grain
+    noise: float = 0.3  # 0..1: speckles and grain
     jpeg_quality: int = 85
-    stamp: bool = False          # red round seal over the text (the page is then in colour)
-    handwritten: bool = False    # ID number and dates filled in by hand
-    pages: int = 3               # "第 k 页 共 n 页"
+    stamp: bool = False  # red round seal over the text (the page is then in colour)
+    handwritten: bool = False  # ID number and dates filled in by hand
+    pages: int = 3  # "第 k 页 共 n 页"
 
 
 @dataclass
 class FormTruth:
     lines: list[str]
-    number: str                  # 档号 on the form
+    number: str  # 档号 on the form
     id_number: str
     font: str
     size_px: int
@@ -96,10 +114,19 @@ def form_set(n: int, seed: int = 1, dpis=(200, 300)) -> list[FormSpec]:
     rng = random.Random(seed)
     specs = []
     for i in range(n):
-        specs.append(FormSpec(seed=rng.randrange(1 << 30), dpi=dpis[i % len(dpis)], style=STYLES[i % len(STYLES)],
-                              size_pt=(9, 10, 10.5, 11, 12, 14)[(i // len(STYLES)) % 6],
-                              skew_deg=round(rng.uniform(-0.8, 0.8), 2), noise=round(rng.uniform(0.1, 0.6), 2),
-                              jpeg_quality=rng.choice((75, 80, 85, 92)), stamp=i % 3 == 1, handwritten=i % 2 == 0))
+        specs.append(
+            FormSpec(
+                seed=rng.randrange(1 << 30),
+                dpi=dpis[i % len(dpis)],
+                style=STYLES[i % len(STYLES)],
+                size_pt=(9, 10, 10.5, 11, 12, 14)[(i // len(STYLES)) % 6],
+                skew_deg=round(rng.uniform(-0.8, 0.8), 2),
+                noise=round(rng.uniform(0.1, 0.6), 2),
+                jpeg_quality=rng.choice((75, 80, 85, 92)),
+                stamp=i % 3 == 1,
+                handwritten=i % 2 == 0,
+            )
+        )
     return specs
 
 
@@ -123,8 +150,10 @@ def font_file(style: str) -> tuple[str, int, str]:
                 best = (index, name)
                 break
         return path, best[0], best[1]
-    raise NotFound("No Chinese font found for the OCR forms. Install fonts-noto-cjk.",
-                   "未找到用于生成识别样张的中文字体。请安装 fonts-noto-cjk。")
+    raise NotFound(
+        "No Chinese font found for the OCR forms. Install fonts-noto-cjk.",
+        "未找到用于生成识别样张的中文字体。请安装 fonts-noto-cjk。",
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -142,16 +171,20 @@ def _mm(mm: float, dpi: int) -> int:
 
 
 def _id_number(rng: random.Random) -> str:
-    body = (f"{rng.choice((110101, 310104, 340104, 420106, 510107, 610113, 320102, 370102))}"
-            f"{rng.randint(1955, 2002)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}")
+    body = (
+        f"{rng.choice((110101, 310104, 340104, 420106, 510107, 610113, 320102, 370102))}"
+        f"{rng.randint(1955, 2002)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
     return body + check
 
 
 def _number(rng: random.Random) -> str:
-    return (f"X{rng.randint(1, 9):03d}-ZY·{rng.choice(('DJ', 'JF', 'ZY', 'DY'))}·{rng.randint(2015, 2025)}·"
-            f"{rng.choice(RETENTIONS)}-{rng.randint(1, 9999):04d}-{rng.randint(1, 999):03d}")
+    return (
+        f"X{rng.randint(1, 9):03d}-ZY·{rng.choice(('DJ', 'JF', 'ZY', 'DY'))}·{rng.randint(2015, 2025)}·"
+        f"{rng.choice(RETENTIONS)}-{rng.randint(1, 9999):04d}-{rng.randint(1, 999):03d}"
+    )
 
 
 def _wrap(text: str, font, width: int) -> list[str]:
@@ -212,8 +245,13 @@ def render_form(spec: FormSpec) -> tuple[Image.Image, FormTruth]:
     centred(rng.choice(TITLES), _font("hei" if spec.style != "hei" else "song", _px(spec.size_pt + 6, dpi)))
 
     # table: label | value (| label | value)
-    rows = [(("档号", number),), (("姓名", name), ("性别", rng.choice("男女"))), (("公民身份号码", id_number),),
-            (("单位名称", city + rng.choice(EMPLOYERS)),), (("参保日期", date), ("缴费基数", base))]
+    rows = [
+        (("档号", number),),
+        (("姓名", name), ("性别", rng.choice("男女"))),
+        (("公民身份号码", id_number),),
+        (("单位名称", city + rng.choice(EMPLOYERS)),),
+        (("参保日期", date), ("缴费基数", base)),
+    ]
     row_h = int(body_px * 2.4)
     label_w = int(body.getlength("公民身份号码")) + body_px * 2
     half = left + (right - left) // 2
@@ -293,10 +331,18 @@ def _stamp(img: Image.Image, dpi: int, rng: random.Random, area) -> Image.Image:
     mask = Image.new("L", rgb.size, 0)
     d = ImageDraw.Draw(mask)
     d.ellipse([cx - r, cy - r, cx + r, cy + r], outline=255, width=max(3, r // 12))
-    d.ellipse([cx - int(r * 0.86), cy - int(r * 0.86), cx + int(r * 0.86), cy + int(r * 0.86)], outline=255,
-              width=max(1, r // 40))
-    star = [(cx + r * 0.3 * math.cos(math.radians(-90 + i * 36)) * (1 if i % 2 == 0 else 0.4),
-             cy + r * 0.3 * math.sin(math.radians(-90 + i * 36)) * (1 if i % 2 == 0 else 0.4)) for i in range(10)]
+    d.ellipse(
+        [cx - int(r * 0.86), cy - int(r * 0.86), cx + int(r * 0.86), cy + int(r * 0.86)],
+        outline=255,
+        width=max(1, r // 40),
+    )
+    star = [
+        (
+            cx + r * 0.3 * math.cos(math.radians(-90 + i * 36)) * (1 if i % 2 == 0 else 0.4),
+            cy + r * 0.3 * math.sin(math.radians(-90 + i * 36)) * (1 if i % 2 == 0 else 0.4),
+        )
+        for i in range(10)
+    ]
     d.polygon(star, fill=255)
     mask = mask.point(lambda v: int(v * rng.uniform(0.55, 0.8)))
     red = Image.new("RGB", rgb.size, (200, 36, 40))

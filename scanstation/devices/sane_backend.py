@@ -23,8 +23,16 @@ from pathlib import Path
 
 from scanstation.devices import errors as dev_errors
 from scanstation.devices import sane_worker
-from scanstation.devices.base import (Capabilities, CancelToken, DeviceInfo, PageCallback, ScannedPage,
-                                      ScanResult, ScanSettings, make_spool_dir)
+from scanstation.devices.base import (
+    CancelToken,
+    Capabilities,
+    DeviceInfo,
+    PageCallback,
+    ScannedPage,
+    ScanResult,
+    ScanSettings,
+    make_spool_dir,
+)
 from scanstation.errors import NotFound, ScanStationError
 
 POLL_S = 0.05
@@ -41,8 +49,12 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")
         self.events, events_child = ctx.Pipe(duplex=False)
         commands_child, self.commands = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=sane_worker.main, args=(request, events_child, commands_child),
-                                   name="scanstation-sane-worker", daemon=True)
+        self.process = ctx.Process(
+            target=sane_worker.main,
+            args=(request, events_child, commands_child),
+            name="scanstation-sane-worker",
+            daemon=True,
+        )
         self.process.start()
         # Close our copies of the child's ends, so a dead child shows as EOF on our end.
         events_child.close()
@@ -95,8 +107,11 @@ class _Worker:
 
 def _device_name(device_id: str) -> str:
     if not device_id.startswith("sane:") or len(device_id) <= 5:
-        raise NotFound("{d!r} is not a SANE scanner id (expected sane:NAME, e.g. sane:test:0).",
-                       "{d!r} 不是 SANE 扫描仪编号（应为 sane:名称，例如 sane:test:0）。", d=device_id)
+        raise NotFound(
+            "{d!r} is not a SANE scanner id (expected sane:NAME, e.g. sane:test:0).",
+            "{d!r} 不是 SANE 扫描仪编号（应为 sane:名称，例如 sane:test:0）。",
+            d=device_id,
+        )
     return device_id[5:]
 
 
@@ -145,8 +160,13 @@ class SaneScanner:
         event = self._ask({"op": "list"}, "devices")
         found = []
         for d in event["devices"]:
-            info = DeviceInfo(id=f"sane:{d['name']}", backend="sane", maker=d["vendor"], model=d["model"],
-                              label=f"{d['vendor']} {d['model']} ({d['name']})".strip())
+            info = DeviceInfo(
+                id=f"sane:{d['name']}",
+                backend="sane",
+                maker=d["vendor"],
+                model=d["model"],
+                label=f"{d['vendor']} {d['model']} ({d['name']})".strip(),
+            )
             SaneScanner._known[info.id] = info
             found.append(info)
         return found
@@ -154,10 +174,14 @@ class SaneScanner:
     def capabilities(self, device_id: str) -> Capabilities:
         name = _device_name(device_id)
         caps = self._ask({"op": "capabilities", "device": name}, "capabilities", device=name)["capabilities"]
-        return Capabilities(device_id=device_id, resolutions=tuple(caps["resolutions"]), modes=tuple(caps["modes"]),
-                            sources=tuple(caps["sources"]),
-                            max_page_mm=tuple(caps["max_page_mm"]) if caps["max_page_mm"] else None,
-                            max_page_mm_by_source={k: tuple(v) for k, v in caps["max_page_mm_by_source"].items()})
+        return Capabilities(
+            device_id=device_id,
+            resolutions=tuple(caps["resolutions"]),
+            modes=tuple(caps["modes"]),
+            sources=tuple(caps["sources"]),
+            max_page_mm=tuple(caps["max_page_mm"]) if caps["max_page_mm"] else None,
+            max_page_mm_by_source={k: tuple(v) for k, v in caps["max_page_mm_by_source"].items()},
+        )
 
     def device_info(self, device_id: str) -> DeviceInfo:
         """Maker and model for the page records (R20), from the last listing; lists once if unknown."""
@@ -171,13 +195,19 @@ class SaneScanner:
 
     # -- scanning --------------------------------------------------------------------------------
 
-    def scan(self, device_id: str, settings: ScanSettings, on_page: PageCallback,
-             cancel: CancelToken | None = None) -> ScanResult:
+    def scan(
+        self, device_id: str, settings: ScanSettings, on_page: PageCallback, cancel: CancelToken | None = None
+    ) -> ScanResult:
         name = _device_name(device_id)
         info = self.device_info(device_id)
         spool = make_spool_dir(settings)
-        result = ScanResult(device_id=device_id, pages=[], ended_by="error",
-                            first_page_number=settings.first_page_number, spool_dir=spool)
+        result = ScanResult(
+            device_id=device_id,
+            pages=[],
+            ended_by="error",
+            first_page_number=settings.first_page_number,
+            spool_dir=spool,
+        )
         worker = _Worker({"op": "scan", "device": name, "settings": settings.to_dict(), "spool_dir": spool})
         self.current_worker_pid = worker.pid
         cancelled_at: float | None = None
@@ -194,8 +224,10 @@ class SaneScanner:
                     if cancelled_at is not None:
                         result.ended_by = "cancelled"
                         return result
-                    raise self._fault(result, dev_errors.DeviceCrashed(
-                        result.next_page_number, device=name, detail=worker.how_it_ended()))
+                    raise self._fault(
+                        result,
+                        dev_errors.DeviceCrashed(result.next_page_number, device=name, detail=worker.how_it_ended()),
+                    )
                 now = time.monotonic()
                 if event is None:
                     if cancelled_at is not None and now - cancelled_at > self.cancel_grace_s:
@@ -205,8 +237,9 @@ class SaneScanner:
                     limit = self.timeout_s if started else max(self.timeout_s, self.open_timeout_s)
                     if cancelled_at is None and now - last_heard > limit:
                         worker.process.kill()
-                        raise self._fault(result, dev_errors.DeviceTimeout(
-                            result.next_page_number, seconds=limit, device=name))
+                        raise self._fault(
+                            result, dev_errors.DeviceTimeout(result.next_page_number, seconds=limit, device=name)
+                        )
                     continue
                 last_heard = now
                 kind = event["type"]
@@ -215,9 +248,18 @@ class SaneScanner:
                 elif kind == "page":
                     if cancelled_at is not None:
                         continue  # scanned after the cancel: not delivered, its file is removed below
-                    page = ScannedPage(index=event["index"], page_number=event["page_number"], path=event["path"],
-                                       width=event["width"], height=event["height"], dpi=event["dpi"],
-                                       mode=event["mode"], side=event["side"], device=info, format="pnm")
+                    page = ScannedPage(
+                        index=event["index"],
+                        page_number=event["page_number"],
+                        path=event["path"],
+                        width=event["width"],
+                        height=event["height"],
+                        dpi=event["dpi"],
+                        mode=event["mode"],
+                        side=event["side"],
+                        device=info,
+                        format="pnm",
+                    )
                     result.pages.append(page)
                     try:
                         on_page(page)

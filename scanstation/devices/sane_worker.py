@@ -40,6 +40,7 @@ class _CancelRequested(Exception):
 
 # --- matching device vocabularies (pure functions) ---------------------------------------------
 
+
 def match_mode(wanted: str, available: list[str]) -> str | None:
     words = {"color": _COLOR_WORDS, "gray": _GRAY_WORDS, "lineart": _LINEART_WORDS}[wanted]
     for value in available:
@@ -86,6 +87,7 @@ def usable_resolutions(constraint) -> tuple[int, ...]:
 
 # --- option access that tolerates devices lacking an option ------------------------------------
 
+
 def _option(dev, name: str):
     opt = dev.opt.get(name.replace("-", "_"))
     if opt is None or not opt.is_active():
@@ -95,6 +97,7 @@ def _option(dev, name: str):
 
 def _set(dev, name: str, value, *, device: str) -> bool:
     import _sane
+
     opt = _option(dev, name)
     if opt is None or not opt.is_settable():
         return False
@@ -135,18 +138,22 @@ def _range_max(dev, name: str) -> float | None:
 
 def _geometry_to_mm(value: float, unit: int, dpi: float) -> float:
     import _sane
+
     return value / dpi * 25.4 if unit == _sane.UNIT_PIXEL else value
 
 
 def _mm_to_geometry(mm: float, unit: int, dpi: float) -> float:
     import _sane
+
     return mm / 25.4 * dpi if unit == _sane.UNIT_PIXEL else mm
 
 
 # --- operations --------------------------------------------------------------------------------
 
+
 def _list(events) -> None:
     import sane
+
     sane.init()
     devices = [{"name": d[0], "vendor": d[1], "model": d[2], "type": d[3]} for d in sane.get_devices()]
     events.send({"type": "devices", "devices": devices})
@@ -154,6 +161,7 @@ def _list(events) -> None:
 
 def _open(name: str):
     import sane
+
     sane.init()
     try:
         return sane.open(name)
@@ -225,13 +233,18 @@ def _capabilities(name: str, events) -> None:
                 dpi = float(_get(dev, "resolution", 300) or 300)
                 by_source[ours] = [round(_geometry_to_mm(w, unit, dpi), 1), round(_geometry_to_mm(h, unit, dpi), 1)]
         biggest = max(by_source.values(), key=lambda s: s[0] * s[1]) if by_source else None
-        events.send({"type": "capabilities", "capabilities": {
-            "resolutions": list(resolutions),
-            "modes": [m for m in ("color", "gray", "lineart") if m in _modes(dev)],
-            "sources": [s for s in ("flatbed", "adf", "duplex") if sources.get(s) is not None],
-            "max_page_mm": biggest,
-            "max_page_mm_by_source": by_source,
-        }})
+        events.send(
+            {
+                "type": "capabilities",
+                "capabilities": {
+                    "resolutions": list(resolutions),
+                    "modes": [m for m in ("color", "gray", "lineart") if m in _modes(dev)],
+                    "sources": [s for s in ("flatbed", "adf", "duplex") if sources.get(s) is not None],
+                    "max_page_mm": biggest,
+                    "max_page_mm_by_source": by_source,
+                },
+            }
+        )
     finally:
         dev.close()
 
@@ -243,8 +256,12 @@ def _apply_settings(dev, name: str, settings: dict) -> int:
     theirs = sources.get(source)
     if theirs is None:
         offered = [s for s, v in sources.items() if v is not None]
-        raise InvalidInput("This scanner has no {source} source. It offers: {offered}.",
-                           "此扫描仪没有“{source}”进纸方式。可用：{offered}。", source=source, offered=", ".join(offered))
+        raise InvalidInput(
+            "This scanner has no {source} source. It offers: {offered}.",
+            "此扫描仪没有“{source}”进纸方式。可用：{offered}。",
+            source=source,
+            offered=", ".join(offered),
+        )
     if theirs:
         _set(dev, "source", theirs, device=name)
     if source == "duplex" and "duplex" not in theirs.lower():
@@ -255,8 +272,12 @@ def _apply_settings(dev, name: str, settings: dict) -> int:
     modes = _modes(dev)
     mode = settings["mode"]
     if mode not in modes:
-        raise InvalidInput("This scanner cannot scan in {mode} mode. It offers: {offered}.",
-                           "此扫描仪不支持“{mode}”色彩模式。可用：{offered}。", mode=mode, offered=", ".join(modes))
+        raise InvalidInput(
+            "This scanner cannot scan in {mode} mode. It offers: {offered}.",
+            "此扫描仪不支持“{mode}”色彩模式。可用：{offered}。",
+            mode=mode,
+            offered=", ".join(modes),
+        )
     mode_name, depth = modes[mode]
     if mode_name:
         _set(dev, "mode", mode_name, device=name)
@@ -270,9 +291,12 @@ def _apply_settings(dev, name: str, settings: dict) -> int:
         opt = _option(dev, res_name)
         in_range = isinstance(opt.constraint, tuple) and opt.constraint[0] <= dpi <= opt.constraint[1]
         if dpi not in allowed and not in_range:
-            raise InvalidInput("This scanner cannot scan at {dpi} dpi. It offers: {offered} dpi.",
-                               "此扫描仪不支持 {dpi} dpi。可用：{offered} dpi。", dpi=dpi,
-                               offered=", ".join(str(r) for r in allowed))
+            raise InvalidInput(
+                "This scanner cannot scan at {dpi} dpi. It offers: {offered} dpi.",
+                "此扫描仪不支持 {dpi} dpi。可用：{offered} dpi。",
+                dpi=dpi,
+                offered=", ".join(str(r) for r in allowed),
+            )
         _set(dev, res_name, dpi, device=name)
     else:
         for axis in ("x-resolution", "y-resolution"):
@@ -280,10 +304,14 @@ def _apply_settings(dev, name: str, settings: dict) -> int:
     actual = _get(dev, "resolution", None) or _get(dev, "y-resolution", None) or dpi
     actual = int(round(float(actual)))
     if actual < MIN_DPI:
-        raise InvalidInput("The scanner set {actual} dpi instead of {dpi} dpi; below {min} dpi is never stored "
-                           "(rule R02). Choose another resolution.",
-                           "扫描仪实际分辨率为 {actual} dpi 而非 {dpi} dpi；低于 {min} dpi 的图像不予保存（规则 R02）。请选择其他分辨率。",
-                           actual=actual, dpi=dpi, min=MIN_DPI)
+        raise InvalidInput(
+            "The scanner set {actual} dpi instead of {dpi} dpi; below {min} dpi is never stored "
+            "(rule R02). Choose another resolution.",
+            "扫描仪实际分辨率为 {actual} dpi 而非 {dpi} dpi；低于 {min} dpi 的图像不予保存（规则 R02）。请选择其他分辨率。",
+            actual=actual,
+            dpi=dpi,
+            min=MIN_DPI,
+        )
 
     width_mm, height_mm = settings["page_size_mm"]
     for opt_name, mm in (("page-width", width_mm), ("page-height", height_mm)):
@@ -298,11 +326,16 @@ def _apply_settings(dev, name: str, settings: dict) -> int:
         limit = _range_max(dev, f"br-{axis}")
         limit_mm = _geometry_to_mm(limit, unit, actual) if limit is not None else None
         if limit_mm is not None and mm > limit_mm + GEOMETRY_TOLERANCE_MM:
-            raise InvalidInput("The page size {w:g}x{h:g} mm is larger than this scanner can scan from this source "
-                               "({axis}: at most {limit:g} mm). Choose a smaller page size or another scanner.",
-                               "纸张尺寸 {w:g}x{h:g} 毫米超出此扫描仪当前进纸方式的范围（{axis} 方向最大 {limit:g} 毫米）。"
-                               "请选择较小的纸张尺寸或其他扫描仪。",
-                               w=width_mm, h=height_mm, axis="width" if axis == "x" else "height", limit=round(limit_mm, 1))
+            raise InvalidInput(
+                "The page size {w:g}x{h:g} mm is larger than this scanner can scan from this source "
+                "({axis}: at most {limit:g} mm). Choose a smaller page size or another scanner.",
+                "纸张尺寸 {w:g}x{h:g} 毫米超出此扫描仪当前进纸方式的范围（{axis} 方向最大 {limit:g} 毫米）。"
+                "请选择较小的纸张尺寸或其他扫描仪。",
+                w=width_mm,
+                h=height_mm,
+                axis="width" if axis == "x" else "height",
+                limit=round(limit_mm, 1),
+            )
         _set(dev, f"tl-{axis}", 0.0, device=name)
         target = _mm_to_geometry(mm, unit, actual)
         _set(dev, f"br-{axis}", min(target, limit) if limit is not None else target, device=name)
@@ -367,8 +400,19 @@ def _scan(request: dict, events, cancel: threading.Event) -> None:
                     break
                 raise err from None
             path, width, height = write_page_file(image, settings["mode"], spool_dir, index)
-            events.send({"type": "page", "index": index, "page_number": page_no, "path": path, "width": width,
-                         "height": height, "dpi": dpi, "mode": settings["mode"], "side": side_for(index, source)})
+            events.send(
+                {
+                    "type": "page",
+                    "index": index,
+                    "page_number": page_no,
+                    "path": path,
+                    "width": width,
+                    "height": height,
+                    "dpi": dpi,
+                    "mode": settings["mode"],
+                    "side": side_for(index, source),
+                }
+            )
             index += 1
             if hang_after is not None and index == int(hang_after):
                 while True:  # test-only: behave like a driver stuck inside sane_read
@@ -417,8 +461,9 @@ def main(request: dict, events, commands) -> None:
         _send_error(events, err)
     except BaseException as exc:  # never an exception across the process boundary: a typed message
         traceback.print_exc(file=sys.stderr)
-        _send_error(events, dev_errors.DeviceFault(None, device=request.get("device"),
-                                                   detail=f"{type(exc).__name__}: {exc}"))
+        _send_error(
+            events, dev_errors.DeviceFault(None, device=request.get("device"), detail=f"{type(exc).__name__}: {exc}")
+        )
     # Leave without the C library's exit handlers: SANE backends that cancel their reader thread
     # (the test backend does) can leave the dynamic loader's lock taken, and exit() then waits forever
     # in _dl_fini. Everything worth keeping has been sent; page files are already renamed.

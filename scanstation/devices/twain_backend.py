@@ -16,8 +16,19 @@ import importlib
 import os
 
 from scanstation.devices import errors as dev_errors
-from scanstation.devices.base import (MIN_DPI, MODES, Capabilities, CancelToken, DeviceInfo, PageCallback, ScannedPage,
-                                      ScanResult, ScanSettings, make_spool_dir, side_for)
+from scanstation.devices.base import (
+    MIN_DPI,
+    MODES,
+    CancelToken,
+    Capabilities,
+    DeviceInfo,
+    PageCallback,
+    ScannedPage,
+    ScanResult,
+    ScanSettings,
+    make_spool_dir,
+    side_for,
+)
 from scanstation.errors import InvalidInput, NotFound, ScanStationError
 
 MM_PER_INCH = 25.4
@@ -38,8 +49,11 @@ def _twain():
 
 def _source_name(device_id: str) -> str:
     if not device_id.startswith("twain:") or len(device_id) <= 6:
-        raise NotFound("{d!r} is not a TWAIN scanner id (expected twain:NAME).",
-                       "{d!r} 不是 TWAIN 扫描仪编号（应为 twain:名称）。", d=device_id)
+        raise NotFound(
+            "{d!r} is not a TWAIN scanner id (expected twain:NAME).",
+            "{d!r} 不是 TWAIN 扫描仪编号（应为 twain:名称）。",
+            d=device_id,
+        )
     return device_id[6:]
 
 
@@ -127,8 +141,14 @@ class TwainScanner:
         except Exception:
             pass
         serial = _current(self._get(source, tw.CAP_SERIALNUMBER, current=True)) or ""
-        return DeviceInfo(id=device_id, backend="twain", maker=str(identity.get("Manufacturer", "")),
-                          model=str(identity.get("ProductName", name)), serial=str(serial), label=name)
+        return DeviceInfo(
+            id=device_id,
+            backend="twain",
+            maker=str(identity.get("Manufacturer", "")),
+            model=str(identity.get("ProductName", name)),
+            serial=str(serial),
+            label=name,
+        )
 
     # -- protocol --------------------------------------------------------------------------------
 
@@ -146,8 +166,9 @@ class TwainScanner:
         name = _source_name(device_id)
         tw, manager, source = self._open(name)
         try:
-            resolutions = tuple(sorted({int(round(v)) for v in _values(self._get(source, tw.ICAP_XRESOLUTION))
-                                        if v >= MIN_DPI}))
+            resolutions = tuple(
+                sorted({int(round(v)) for v in _values(self._get(source, tw.ICAP_XRESOLUTION)) if v >= MIN_DPI})
+            )
             pixel_types = set(_values(self._get(source, tw.ICAP_PIXELTYPE)))
             modes = tuple(m for m in MODES if _TWPT[_PIXEL_TYPES[m]] in pixel_types)
             feeder = self._get(source, tw.CAP_FEEDERENABLED)
@@ -163,19 +184,31 @@ class TwainScanner:
             h = _current(self._get(source, tw.ICAP_PHYSICALHEIGHT))
             size = (round(w * MM_PER_INCH, 1), round(h * MM_PER_INCH, 1)) if w and h else None
             ordered = tuple(s for s in ("flatbed", "adf", "duplex") if s in sources)
-            return Capabilities(device_id=device_id, resolutions=resolutions, modes=modes, sources=ordered,
-                                max_page_mm=size, max_page_mm_by_source={s: size for s in ordered} if size else {})
+            return Capabilities(
+                device_id=device_id,
+                resolutions=resolutions,
+                modes=modes,
+                sources=ordered,
+                max_page_mm=size,
+                max_page_mm_by_source={s: size for s in ordered} if size else {},
+            )
         finally:
             source.close()
             manager.close()
 
-    def scan(self, device_id: str, settings: ScanSettings, on_page: PageCallback,
-             cancel: CancelToken | None = None) -> ScanResult:
+    def scan(
+        self, device_id: str, settings: ScanSettings, on_page: PageCallback, cancel: CancelToken | None = None
+    ) -> ScanResult:
         name = _source_name(device_id)
         tw, manager, source = self._open(name)
         spool = make_spool_dir(settings)
-        result = ScanResult(device_id=device_id, pages=[], ended_by="error",
-                            first_page_number=settings.first_page_number, spool_dir=spool)
+        result = ScanResult(
+            device_id=device_id,
+            pages=[],
+            ended_by="error",
+            first_page_number=settings.first_page_number,
+            spool_dir=spool,
+        )
         try:
             info = self._info(tw, source, device_id, name)
             self._configure(tw, source, settings, name)
@@ -191,7 +224,10 @@ class TwainScanner:
                 if dpi < MIN_DPI:
                     state["stopped_by"] = InvalidInput(
                         "The scanner delivered {dpi} dpi; below {min} dpi is never stored (rule R02).",
-                        "扫描仪输出 {dpi} dpi；低于 {min} dpi 的图像不予保存（规则 R02）。", dpi=dpi, min=MIN_DPI)
+                        "扫描仪输出 {dpi} dpi；低于 {min} dpi 的图像不予保存（规则 R02）。",
+                        dpi=dpi,
+                        min=MIN_DPI,
+                    )
                     raise tw.exceptions.CancelAll()
                 return page_path()
 
@@ -201,12 +237,21 @@ class TwainScanner:
                 width, height = ii.get("ImageWidth"), ii.get("ImageLength")
                 if not width or not height or width < 0 or height < 0:
                     from PIL import Image
+
                     with Image.open(path) as im:
                         width, height = im.size
-                page = ScannedPage(index=index, page_number=settings.first_page_number + index, path=path,
-                                   width=int(width), height=int(height),
-                                   dpi=int(round(float(ii.get("XResolution") or settings.dpi))), mode=settings.mode,
-                                   side=side_for(index, settings.source), device=info, format="bmp")
+                page = ScannedPage(
+                    index=index,
+                    page_number=settings.first_page_number + index,
+                    path=path,
+                    width=int(width),
+                    height=int(height),
+                    dpi=int(round(float(ii.get("XResolution") or settings.dpi))),
+                    mode=settings.mode,
+                    side=side_for(index, settings.source),
+                    device=info,
+                    format="bmp",
+                )
                 result.pages.append(page)
                 try:
                     on_page(page)
@@ -225,12 +270,16 @@ class TwainScanner:
                 return result
             try:
                 if self._file_transfer(tw, source):
+
                     def before_file(image_info) -> str:
                         state["path"] = before(image_info)
                         return state["path"]
-                    source.acquire_file(before=before_file, after=lambda more: deliver(state["path"]),
-                                        show_ui=self.show_ui, modal=False)
+
+                    source.acquire_file(
+                        before=before_file, after=lambda more: deliver(state["path"]), show_ui=self.show_ui, modal=False
+                    )
                 else:
+
                     def native(image, more) -> None:
                         path = page_path()
                         try:
@@ -241,6 +290,7 @@ class TwainScanner:
 
                     def before_native(image_info) -> None:
                         before(image_info)
+
                     source.acquire_natively(after=native, before=before_native, show_ui=self.show_ui, modal=False)
             except ScanStationError:
                 raise
@@ -281,8 +331,7 @@ class TwainScanner:
 
     def _configure(self, tw, source, settings: ScanSettings, name: str) -> None:
         feeder = settings.source in ("adf", "duplex")
-        self._set(tw, source, tw.CAP_FEEDERENABLED, _TWTY_BOOL, feeder, required=feeder, what="feeder",
-                  name=name)
+        self._set(tw, source, tw.CAP_FEEDERENABLED, _TWTY_BOOL, feeder, required=feeder, what="feeder", name=name)
         if settings.source == "duplex":
             duplex = _current(self._get(source, tw.CAP_DUPLEX))
             if duplex in (None, _TWDX_NONE):
@@ -303,11 +352,17 @@ class TwainScanner:
             self._set(tw, source, cap, _TWTY_FIX32, float(settings.dpi), required=True, what="dpi", name=name)
         actual = _current(self._get(source, tw.ICAP_XRESOLUTION, current=True))
         if actual is not None and int(round(float(actual))) != settings.dpi:
-            raise InvalidInput("This scanner cannot scan at {dpi} dpi (it offers {actual} dpi). Choose another "
-                               "resolution.", "此扫描仪不支持 {dpi} dpi（实际为 {actual} dpi）。请选择其他分辨率。",
-                               dpi=settings.dpi, actual=int(round(float(actual))))
-        count = -1 if settings.source != "flatbed" and not settings.page_limit else (
-            1 if settings.source == "flatbed" else int(settings.page_limit))
+            raise InvalidInput(
+                "This scanner cannot scan at {dpi} dpi (it offers {actual} dpi). Choose another resolution.",
+                "此扫描仪不支持 {dpi} dpi（实际为 {actual} dpi）。请选择其他分辨率。",
+                dpi=settings.dpi,
+                actual=int(round(float(actual))),
+            )
+        count = (
+            -1
+            if settings.source != "flatbed" and not settings.page_limit
+            else (1 if settings.source == "flatbed" else int(settings.page_limit))
+        )
         self._set(tw, source, tw.CAP_XFERCOUNT, _TWTY_INT16, count, required=False, what="count", name=name)
         w_in, h_in = (v / MM_PER_INCH for v in settings.page_size_mm)
         try:

@@ -28,13 +28,13 @@ class SourcePage:
     seq: int
     page_id: int
     file_name: str
-    data: bytes                       # the plain master image bytes
-    format: str                       # jpeg | tiff | jp2 | png (as detected from the bytes)
+    data: bytes  # the plain master image bytes
+    format: str  # jpeg | tiff | jp2 | png (as detected from the bytes)
     width: int
     height: int
     dpi: float
-    layout: object = None             # scanstation.ocr.layout.PageLayout or None
-    text: str = ""                    # the stored OCR text (page_text), '' when none
+    layout: object = None  # scanstation.ocr.layout.PageLayout or None
+    text: str = ""  # the stored OCR text (page_text), '' when none
 
     @property
     def width_pt(self) -> float:
@@ -65,10 +65,18 @@ class SourceDossier:
     def metadata(self) -> dict:
         """The catalog fields the copies carry (档号, 题名, 年度, ...)."""
         r = self.row
-        return {"档号": r["number"], "全宗号": r["fonds_code"], "年度": str(r["year"]), "保管期限": r["retention"],
-                "题名": r["title"] or "", "责任者": r["responsible"] or "", "日期": r["date"] or "",
-                "页数": "" if r["declared_pages"] is None else str(r["declared_pages"]),
-                "密级": r["security_level"] or "", "备注": r["remarks"] or ""}
+        return {
+            "档号": r["number"],
+            "全宗号": r["fonds_code"],
+            "年度": str(r["year"]),
+            "保管期限": r["retention"],
+            "题名": r["title"] or "",
+            "责任者": r["responsible"] or "",
+            "日期": r["date"] or "",
+            "页数": "" if r["declared_pages"] is None else str(r["declared_pages"]),
+            "密级": r["security_level"] or "",
+            "备注": r["remarks"] or "",
+        }
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,8 @@ class TextRun:
     text: str
     x: float
     top: float
-    size: float          # font size; the run's glyphs sit between top and top + size
-    width: float         # the run is stretched to this width
+    size: float  # font size; the run's glyphs sit between top and top + size
+    width: float  # the run is stretched to this width
 
     @property
     def baseline(self) -> float:
@@ -88,6 +96,7 @@ class TextRun:
 
 def _is_cjk(ch: str) -> bool:
     import unicodedata
+
     return bool(ch) and unicodedata.east_asian_width(ch) in ("W", "F")
 
 
@@ -113,7 +122,7 @@ def separators(line) -> list[str]:
         if i == len(words) - 1:
             seps.append("")
         elif found:
-            seps.append(" " if any(c.isspace() for c in text[ends[i]:starts[i + 1]]) else "")
+            seps.append(" " if any(c.isspace() for c in text[ends[i] : starts[i + 1]]) else "")
         else:
             a, b = w.text.strip()[-1:], words[i + 1].text.strip()[:1]
             seps.append("" if (_is_cjk(a) or _is_cjk(b)) else " ")
@@ -129,6 +138,7 @@ def text_runs(page: SourcePage) -> list[TextRun]:
     stacked from the top of the page over 90 % of its width. Otherwise no runs.
     """
     from scanstation.ocr.layout import Word
+
     runs: list[TextRun] = []
     if page.text_source == "layout":
         layout = page.layout
@@ -138,7 +148,7 @@ def text_runs(page: SourcePage) -> list[TextRun]:
             words = [w for w in line.words if w.text.strip()]
             if words:
                 seps = separators(line)
-            elif line.text.strip():          # an engine that gives lines only
+            elif line.text.strip():  # an engine that gives lines only
                 words, seps = [Word(text=line.text.strip(), box=line.box)], [""]
             else:
                 continue
@@ -147,7 +157,7 @@ def text_runs(page: SourcePage) -> list[TextRun]:
             for i, w in enumerate(words):
                 x0, right = w.box[0], w.box[2]
                 if i + 1 < len(words) and words[i + 1].box[0] > x0:
-                    right = words[i + 1].box[0]      # reach the next word: no gap, no guessed space
+                    right = words[i + 1].box[0]  # reach the next word: no gap, no guessed space
                 runs.append(TextRun(w.text.strip() + seps[i], x0 * sx, top, size, max(0.5, (right - x0) * sx)))
     elif page.text_source == "text":
         lines = [ln.strip() for ln in page.text.splitlines() if ln.strip()]
@@ -159,10 +169,14 @@ def text_runs(page: SourcePage) -> list[TextRun]:
 
 def resolve_dossier(catalog, number: str) -> dict:
     from scanstation.custody.corrections import resolve
+
     row = resolve(catalog, number)
     if row["status"] in NOT_EXPORTABLE:
-        raise Refused("Dossier {n} was destroyed; there is nothing to export.", "案卷 {n} 已销毁，没有可导出的内容。",
-                      n=row["number"])
+        raise Refused(
+            "Dossier {n} was destroyed; there is nothing to export.",
+            "案卷 {n} 已销毁，没有可导出的内容。",
+            n=row["number"],
+        )
     return row
 
 
@@ -188,36 +202,60 @@ def load_pages(catalog, store, dossier: dict, with_text: bool = True) -> SourceD
 
     from scanstation.custody.text_protection import read_page_text
     from scanstation.ocr.layout import load_layout
-    rows = catalog.query("SELECT id, seq, file_name, dpi FROM pages WHERE dossier_id = ? AND state = 'active'"
-                         " AND file_name != '' ORDER BY seq", (dossier["id"],))
+
+    rows = catalog.query(
+        "SELECT id, seq, file_name, dpi FROM pages WHERE dossier_id = ? AND state = 'active'"
+        " AND file_name != '' ORDER BY seq",
+        (dossier["id"],),
+    )
     if not rows:
-        raise Refused("Dossier {n} has no scanned pages to export.", "案卷 {n} 没有可导出的扫描页面。", n=dossier["number"])
+        raise Refused(
+            "Dossier {n} has no scanned pages to export.", "案卷 {n} 没有可导出的扫描页面。", n=dossier["number"]
+        )
     has_layout = catalog.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'page_layout'")
     result = SourceDossier(dict(dossier))
     for row in rows:
         try:
             data = store.read_bytes(dossier["number"], row["file_name"])
         except FileNotFoundError:
-            raise Refused("Page {seq} of {n} is missing from the store; nothing was exported. Run: scanstation fixity check",
-                          "{n} 第 {seq} 页在存储中缺失；未导出任何内容。请执行：scanstation fixity check",
-                          seq=row["seq"], n=dossier["number"]) from None
+            raise Refused(
+                "Page {seq} of {n} is missing from the store; nothing was exported. Run: scanstation fixity check",
+                "{n} 第 {seq} 页在存储中缺失；未导出任何内容。请执行：scanstation fixity check",
+                seq=row["seq"],
+                n=dossier["number"],
+            ) from None
         try:
-            with Image.open(io.BytesIO(data)) as img:     # reads the header only
+            with Image.open(io.BytesIO(data)) as img:  # reads the header only
                 width, height = img.size
                 info_dpi = img.info.get("dpi")
         except (UnidentifiedImageError, OSError) as exc:
-            raise Refused("Page {seq} of {n} cannot be decoded ({error}); nothing was exported. Run: scanstation fixity check",
-                          "{n} 第 {seq} 页无法解码（{error}）；未导出任何内容。请执行：scanstation fixity check",
-                          seq=row["seq"], n=dossier["number"], error=str(exc)) from exc
+            raise Refused(
+                "Page {seq} of {n} cannot be decoded ({error}); nothing was exported. Run: scanstation fixity check",
+                "{n} 第 {seq} 页无法解码（{error}）；未导出任何内容。请执行：scanstation fixity check",
+                seq=row["seq"],
+                n=dossier["number"],
+                error=str(exc),
+            ) from exc
         dpi = float(row["dpi"] or 0) or (float(info_dpi[0]) if info_dpi and info_dpi[0] else 0.0) or 300.0
         layout = load_layout(catalog, row["id"]) if (with_text and has_layout) else None
         text = ""
         if with_text:
             t = catalog.one("SELECT 1 AS done FROM page_text WHERE page_id = ? AND status = 'done'", (row["id"],))
-            text = read_page_text(catalog, row["id"]) if t else ""     # decrypted when protected (R40)
-        result.pages.append(SourcePage(seq=row["seq"], page_id=row["id"], file_name=row["file_name"], data=data,
-                                       format=_detect(data), width=width, height=height, dpi=dpi, layout=layout,
-                                       text=text))
+            text = read_page_text(catalog, row["id"]) if t else ""  # decrypted when protected (R40)
+        result.pages.append(
+            SourcePage(
+                seq=row["seq"],
+                page_id=row["id"],
+                file_name=row["file_name"],
+                data=data,
+                format=_detect(data),
+                width=width,
+                height=height,
+                dpi=dpi,
+                layout=layout,
+                text=text,
+            )
+        )
     return result
 
 
@@ -227,14 +265,21 @@ def check_out_path(out: Path, suffix: str, count: int, number: str) -> Path:
     out = Path(out)
     if out.suffix.lower() == suffix:
         if count != 1:
-            raise InvalidInput("--out names one file ({f}) but {c} dossiers were given; give a folder.",
-                               "--out 指定的是单个文件（{f}），但给出了 {c} 个案卷；请指定目录。", f=str(out), c=count)
+            raise InvalidInput(
+                "--out names one file ({f}) but {c} dossiers were given; give a folder.",
+                "--out 指定的是单个文件（{f}），但给出了 {c} 个案卷；请指定目录。",
+                f=str(out),
+                c=count,
+            )
         target = out
     else:
         target = out / f"{number}{suffix}"
     if target.exists():
-        raise Refused("{f} already exists; nothing was overwritten. Choose another --out.",
-                      "{f} 已存在；未覆盖任何文件。请另选 --out。", f=str(target))
+        raise Refused(
+            "{f} already exists; nothing was overwritten. Choose another --out.",
+            "{f} 已存在；未覆盖任何文件。请另选 --out。",
+            f=str(target),
+        )
     return target
 
 
@@ -245,5 +290,15 @@ def require_numbers(numbers) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
-__all__ = ["NOT_EXPORTABLE", "SourceDossier", "SourcePage", "TextRun", "separators", "text_runs", "check_out_path", "load_pages", "require_numbers",
-           "resolve_dossier"]
+__all__ = [
+    "NOT_EXPORTABLE",
+    "SourceDossier",
+    "SourcePage",
+    "TextRun",
+    "separators",
+    "text_runs",
+    "check_out_path",
+    "load_pages",
+    "require_numbers",
+    "resolve_dossier",
+]

@@ -33,14 +33,18 @@ def _page_count_problem(pages: int, declared: int | None) -> list[tuple[str, str
 
 def check_pdf(path, declared: int | None = None) -> dict:
     import pikepdf
+
     path = Path(path)
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError as exc:
-        raise InvalidInput("{f} is encrypted; an archive copy must not be (R31).", "{f} 已加密；档案副本不得加密（R31）。",
-                           f=str(path)) from exc
+        raise InvalidInput(
+            "{f} is encrypted; an archive copy must not be (R31).", "{f} 已加密；档案副本不得加密（R31）。", f=str(path)
+        ) from exc
     except (pikepdf.PdfError, OSError) as exc:
-        raise InvalidInput("{f} is not a readable PDF ({e}).", "{f} 不是可读取的 PDF（{e}）。", f=str(path), e=str(exc)) from exc
+        raise InvalidInput(
+            "{f} is not a readable PDF ({e}).", "{f} 不是可读取的 PDF（{e}）。", f=str(path), e=str(exc)
+        ) from exc
     problems: list[tuple[str, str]] = []
     with pdf:
         if pdf.is_encrypted:
@@ -65,13 +69,22 @@ def check_pdf(path, declared: int | None = None) -> dict:
         if pdfa and "/OutputIntents" not in pdf.Root:
             problems.append(("the PDF claims PDF/A but has no output intent", "PDF 声明为 PDF/A，但缺少输出意图"))
         number = str(pdf.docinfo.get("/ArchivalCode", "") or "")
-        return {"file": str(path), "kind": "pdf", "ok": not problems, "pages": len(pdf.pages),
-                "declared_pages": declared, "pages_without_text": without_text, "pdfa": pdfa, "number": number,
-                "problems": problems}
+        return {
+            "file": str(path),
+            "kind": "pdf",
+            "ok": not problems,
+            "pages": len(pdf.pages),
+            "declared_pages": declared,
+            "pages_without_text": without_text,
+            "pdfa": pdfa,
+            "number": number,
+            "problems": problems,
+        }
 
 
 def check_ofd(path, declared: int | None = None) -> dict:
     from scanstation.export import ofd
+
     data = ofd.read(path)
     problems: list[tuple[str, str]] = []
     if declared is None:
@@ -87,12 +100,21 @@ def check_ofd(path, declared: int | None = None) -> dict:
     if not data["pages"]:
         problems.append(("the OFD has no page", "OFD 没有任何页"))
     problems += _page_count_problem(len(data["pages"]), declared)
-    return {"file": str(path), "kind": "ofd", "ok": not problems, "pages": len(data["pages"]), "declared_pages": declared,
-            "pages_without_text": without_text, "number": data["metadata"].get("档号", ""), "problems": problems}
+    return {
+        "file": str(path),
+        "kind": "ofd",
+        "ok": not problems,
+        "pages": len(data["pages"]),
+        "declared_pages": declared,
+        "pages_without_text": without_text,
+        "number": data["metadata"].get("档号", ""),
+        "problems": problems,
+    }
 
 
 def check_eep(path, declared: int | None = None, trust=None) -> dict:
     from scanstation.export import eep
+
     result = eep.verify(path, trust=trust)
     problems = list(result["problems"])
     if declared is not None and result.get("declared_pages") != declared:

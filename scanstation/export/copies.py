@@ -22,6 +22,7 @@ FORMATS = {"pdf": ".pdf", "ofd": ".ofd"}
 def watermark_lines(session, text: str | None, moment: datetime) -> list[str] | None:
     """The lines of a visible watermark: the given text, who exported and when."""
     from scanstation.export.pdf import watermark_lines as clean
+
     if text is None:
         return None
     lines = clean(text)
@@ -33,13 +34,23 @@ def watermark_lines(session, text: str | None, moment: datetime) -> list[str] | 
 def render_copy(source, fmt: str, *, pdfa: bool = False, watermark: list[str] | None = None) -> tuple[bytes, dict]:
     if fmt == "pdf":
         from scanstation.export import pdf
+
         return pdf.render(source, pdfa=pdfa, watermark_lines=watermark)
     from scanstation.export import ofd
+
     return ofd.render(source, watermark_lines=watermark)
 
 
-def export_copies(session, numbers, out, fmt: str = "pdf", *, pdfa: bool = False, watermark: str | None = None,
-                  now: datetime | None = None) -> dict:
+def export_copies(
+    session,
+    numbers,
+    out,
+    fmt: str = "pdf",
+    *,
+    pdfa: bool = False,
+    watermark: str | None = None,
+    now: datetime | None = None,
+) -> dict:
     """One copy per dossier into ``out`` (a folder, or a file name when one dossier is given)."""
     session.require("export")
     if fmt not in FORMATS:
@@ -58,11 +69,20 @@ def export_copies(session, numbers, out, fmt: str = "pdf", *, pdfa: bool = False
         data, report = render_copy(source, fmt, pdfa=pdfa, watermark=marks)
         write_atomic(target, data)
         sha256, sm3 = digests(data)
-        entry = {"number": dossier["number"], "file": str(target), "bytes": len(data), "sha256": sha256, "sm3": sm3,
-                 "format": "pdf/a-2b" if pdfa else fmt, "pages": report["pages"],
-                 "declared_pages": dossier["declared_pages"], "watermark": " ".join(marks) if marks else "",
-                 "pages_unpositioned": report["pages_unpositioned"],
-                 "pages_without_text": report["pages_without_text"], "images": report["images"]}
+        entry = {
+            "number": dossier["number"],
+            "file": str(target),
+            "bytes": len(data),
+            "sha256": sha256,
+            "sm3": sm3,
+            "format": "pdf/a-2b" if pdfa else fmt,
+            "pages": report["pages"],
+            "declared_pages": dossier["declared_pages"],
+            "watermark": " ".join(marks) if marks else "",
+            "pages_unpositioned": report["pages_unpositioned"],
+            "pages_without_text": report["pages_without_text"],
+            "images": report["images"],
+        }
         session.log(f"export.{fmt}", "dossier", dossier["number"], entry)
         files.append(entry)
     return {"format": fmt, "pdfa": pdfa, "count": len(files), "files": files}

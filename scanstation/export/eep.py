@@ -40,13 +40,23 @@ from scanstation.storage.files import digests, write_atomic
 
 FORMAT_DESCRIPTION = "本EEP根据中华人民共和国档案行业标准DA/T 48-2009《基于XML的电子文件封装规范》生成"
 VERSION = "2009"
-SIGNATURE_RULE = ("对“被签名对象”元素的XML规范化形式（C14N 2.0，UTF-8）以SM2/SM3签名（GB/T 32918，默认用户标识"
-                  "1234567812345678）；签名结果为DER编码(r, s)的Base64")
+SIGNATURE_RULE = (
+    "对“被签名对象”元素的XML规范化形式（C14N 2.0，UTF-8）以SM2/SM3签名（GB/T 32918，默认用户标识"
+    "1234567812345678）；签名结果为DER编码(r, s)的Base64"
+)
 ALGORITHM_ID = {"sm2": "SM2-with-SM3 1.2.156.10197.1.501", "ed25519": "Ed25519 1.3.101.112"}
-ENCODING_DESCRIPTION = ("本封装包中“编码数据”元素存储的是计算机文件二进制流的Base64编码（IETF RFC 2045）；提取时应对其"
-                        "反编码，并依据“反编码关键字”元素中记录的值还原计算机文件的扩展名")
-MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "tif": "image/tiff", "tiff": "image/tiff", "jp2": "image/jp2",
-        "png": "image/png"}
+ENCODING_DESCRIPTION = (
+    "本封装包中“编码数据”元素存储的是计算机文件二进制流的Base64编码（IETF RFC 2045）；提取时应对其"
+    "反编码，并依据“反编码关键字”元素中记录的值还原计算机文件的扩展名"
+)
+MIME = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "jp2": "image/jp2",
+    "png": "image/png",
+}
 COLOUR_ZH = {"color": "彩色", "gray": "灰度", "lineart": "黑白"}
 SUFFIX = ".eep"
 
@@ -70,10 +80,15 @@ def _item_number(number: str) -> str:
 def build(session, dossier: dict, store, signer, moment: datetime) -> tuple[bytes, dict]:
     """The EEP XML of one dossier (件) and a summary."""
     home = session.home
-    pages = session.catalog.query("SELECT seq, file_name, sha256, sm3, dpi, color_mode FROM pages WHERE dossier_id = ?"
-                                  " AND state = 'active' AND file_name != '' ORDER BY seq", (dossier["id"],))
+    pages = session.catalog.query(
+        "SELECT seq, file_name, sha256, sm3, dpi, color_mode FROM pages WHERE dossier_id = ?"
+        " AND state = 'active' AND file_name != '' ORDER BY seq",
+        (dossier["id"],),
+    )
     if not pages:
-        raise Refused("Dossier {n} has no scanned pages to package.", "案卷 {n} 没有可封装的扫描页面。", n=dossier["number"])
+        raise Refused(
+            "Dossier {n} has no scanned pages to package.", "案卷 {n} 没有可封装的扫描页面。", n=dossier["number"]
+        )
     root = ET.Element("电子文件封装包")
     _sub(root, "封装包格式描述", FORMAT_DESCRIPTION)
     _sub(root, "版本", VERSION)
@@ -113,15 +128,21 @@ def build(session, dossier: dict, store, signer, moment: datetime) -> tuple[byte
         try:
             data = store.read_bytes(dossier["number"], p["file_name"])
         except FileNotFoundError:
-                raise Refused("Page {seq} of {n} is missing from the store; nothing was exported. Run: scanstation fixity check",
-                          "{n} 第 {seq} 页在存储中缺失；未导出任何内容。请执行：scanstation fixity check",
-                          seq=p["seq"], n=dossier["number"]) from None
+            raise Refused(
+                "Page {seq} of {n} is missing from the store; nothing was exported. Run: scanstation fixity check",
+                "{n} 第 {seq} 页在存储中缺失；未导出任何内容。请执行：scanstation fixity check",
+                seq=p["seq"],
+                n=dossier["number"],
+            ) from None
         sha256, sm3 = digests(data)
         if (p["sha256"] and sha256 != p["sha256"]) or (p["sm3"] and sm3 != p["sm3"]):
-            raise CheckFailed("Page {seq} of {n} no longer matches its checksum in the catalog; nothing was exported. "
-                              "Run: scanstation fixity check",
-                              "{n} 第 {seq} 页与目录中的校验值不符；未导出任何内容。请执行：scanstation fixity check",
-                              seq=p["seq"], n=dossier["number"])
+            raise CheckFailed(
+                "Page {seq} of {n} no longer matches its checksum in the catalog; nothing was exported. "
+                "Run: scanstation fixity check",
+                "{n} 第 {seq} 页与目录中的校验值不符；未导出任何内容。请执行：scanstation fixity check",
+                seq=p["seq"],
+                n=dossier["number"],
+            )
         ext = p["file_name"].rsplit(".", 1)[-1].lower()
         enc = _sub(data_el, "编码", 编码标识符=f"修改0文档1数据1编码{p['seq']}")
         props = _sub(enc, "电子属性")
@@ -163,8 +184,16 @@ def export_eep(session, numbers, out, signer, now: datetime | None = None) -> di
         data, summary = build(session, dossier, store, signer, moment)
         write_atomic(target, data)
         sha256, sm3 = digests(data)
-        entry = {"number": dossier["number"], "file": str(target), "bytes": len(data), "sha256": sha256, "sm3": sm3,
-                 "pages": summary["pages"], "key": signer.fingerprint, "algorithm": signer.algorithm}
+        entry = {
+            "number": dossier["number"],
+            "file": str(target),
+            "bytes": len(data),
+            "sha256": sha256,
+            "sm3": sm3,
+            "pages": summary["pages"],
+            "key": signer.fingerprint,
+            "algorithm": signer.algorithm,
+        }
         session.log("export.eep", "dossier", dossier["number"], entry)
         files.append(entry)
     return {"format": "eep", "count": len(files), "files": files}
@@ -182,15 +211,22 @@ def verify(path, trust=None) -> dict:
     A file that is not an EEP raises InvalidInput.
     """
     from scanstation.transfer import signing
+
     path = Path(path)
     try:
         tree = ET.parse(path)
     except (OSError, ET.ParseError) as exc:
-        raise InvalidInput("{f} is not a readable EEP file ({e}).", "{f} 不是可读取的 EEP 文件（{e}）。", f=str(path), e=str(exc)) from exc
+        raise InvalidInput(
+            "{f} is not a readable EEP file ({e}).", "{f} 不是可读取的 EEP 文件（{e}）。", f=str(path), e=str(exc)
+        ) from exc
     root = tree.getroot()
     if root.tag != "电子文件封装包":
-        raise InvalidInput("{f} is not a DA/T 48 EEP (root element {t}).", "{f} 不是 DA/T 48 电子文件封装包（根元素 {t}）。",
-                           f=str(path), t=root.tag)
+        raise InvalidInput(
+            "{f} is not a DA/T 48 EEP (root element {t}).",
+            "{f} 不是 DA/T 48 电子文件封装包（根元素 {t}）。",
+            f=str(path),
+            t=root.tag,
+        )
     problems: list[tuple[str, str]] = []
     signed = root.find("被签名对象")
     sig = root.find("电子签名块/电子签名")
@@ -218,17 +254,26 @@ def verify(path, trust=None) -> dict:
                 problems.append((f"{name}: digest does not match the image", f"{name}：数字摘要与图像不符"))
             size = enc.findtext("电子属性/计算机文件大小") or ""
             if size.strip() and size.strip() != str(len(data)):
-                problems.append((f"{name}: size {size} differs from the image's {len(data)} bytes",
-                                 f"{name}：文件大小 {size} 与图像的 {len(data)} 字节不符"))
+                problems.append(
+                    (
+                        f"{name}: size {size} differs from the image's {len(data)} bytes",
+                        f"{name}：文件大小 {size} 与图像的 {len(data)} 字节不符",
+                    )
+                )
             try:
                 from PIL import Image
+
                 with Image.open(io.BytesIO(data)) as img:
                     img.verify()
-            except Exception as exc:   # noqa: BLE001 - any decoder error means the image is unusable
+            except Exception as exc:  # noqa: BLE001 - any decoder error means the image is unusable
                 problems.append((f"{name}: the image does not decode ({exc})", f"{name}：图像无法解码（{exc}）"))
         if result["declared_pages"] is not None and result["declared_pages"] != result["pages"]:
-            problems.append((f"{result['pages']} images but 页数 is {result['declared_pages']}",
-                             f"图像 {result['pages']} 幅，但页数为 {result['declared_pages']}"))
+            problems.append(
+                (
+                    f"{result['pages']} images but 页数 is {result['declared_pages']}",
+                    f"图像 {result['pages']} 幅，但页数为 {result['declared_pages']}",
+                )
+            )
     if sig is None:
         problems.append(("the package is not signed (no 电子签名)", "封装包未签名（缺少“电子签名”）"))
     elif signed is not None:
@@ -240,13 +285,21 @@ def verify(path, trust=None) -> dict:
         except (binascii.Error, ValueError, InvalidInput):
             ok = False
         if not ok:
-            problems.append(("the signature does not verify: the package was changed or damaged",
-                             "签名验证失败：封装包已被修改或损坏"))
+            problems.append(
+                (
+                    "the signature does not verify: the package was changed or damaged",
+                    "签名验证失败：封装包已被修改或损坏",
+                )
+            )
         elif trust is not None:
             result["trusted"] = trust.is_trusted(pem)
             if not result["trusted"]:
-                problems.append((f"the signing key {result['signer']} is not in the trust list",
-                                 f"签名密钥 {result['signer']} 不在信任列表中"))
+                problems.append(
+                    (
+                        f"the signing key {result['signer']} is not in the trust list",
+                        f"签名密钥 {result['signer']} 不在信任列表中",
+                    )
+                )
     result["ok"] = not problems
     result["problems"] = problems
     return result

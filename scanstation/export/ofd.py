@@ -35,7 +35,7 @@ ET.register_namespace("ofd", NS)
 MM_PER_PT = 25.4 / 72.0
 FONT_NAME = "WenQuanYi Zen Hei"
 CUSTOM_FIELDS = ("档号", "全宗号", "年度", "保管期限", "题名", "责任者", "日期", "页数", "密级")
-MAX_PART_BYTES = 512 << 20       # a reader refuses a part larger than this (zip bombs)
+MAX_PART_BYTES = 512 << 20  # a reader refuses a part larger than this (zip bombs)
 
 
 def _q(tag: str) -> str:
@@ -70,6 +70,7 @@ class _Ids:
 def _image_media(page: SourcePage, watermark_lines) -> tuple[bytes, str, str]:
     """(bytes, format, extension) of the page image for the OFD: JPEG as it is, else JPEG/PNG."""
     from PIL import Image
+
     if page.format == "jpeg" and not watermark_lines:
         with Image.open(io.BytesIO(page.data)) as img:
             if img.mode in ("RGB", "L"):
@@ -78,12 +79,14 @@ def _image_media(page: SourcePage, watermark_lines) -> tuple[bytes, str, str]:
         img.load()
         if watermark_lines:
             from scanstation.custody.watermark import watermark
+
             img = watermark(img, watermark_lines)
         if img.mode == "1":
             out = io.BytesIO()
             img.save(out, "PNG", optimize=True)
             return out.getvalue(), "PNG", "png"
         from scanstation.export.pdf import _jpeg
+
         return _jpeg(img), "JPEG", "jpg"
 
 
@@ -99,9 +102,10 @@ def font_subset(text: str) -> bytes | None:
     from fontTools.ttLib import TTFont
 
     from scanstation.custody.pdf import cjk_font_file
+
     log = logging.getLogger("fontTools")
     level = log.level
-    log.setLevel(logging.ERROR)       # "BDF NOT subset; dropped" and the like are expected
+    log.setLevel(logging.ERROR)  # "BDF NOT subset; dropped" and the like are expected
     try:
         font = TTFont(cjk_font_file(), fontNumber=0)
         options = subset.Options()
@@ -113,13 +117,15 @@ def font_subset(text: str) -> bytes | None:
         out = io.BytesIO()
         font.save(out)
         return out.getvalue()
-    except Exception:   # noqa: BLE001 - a font the subsetter cannot handle: name it, do not embed
+    except Exception:  # noqa: BLE001 - a font the subsetter cannot handle: name it, do not embed
         return None
     finally:
         log.setLevel(level)
 
 
-def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, now: datetime | None = None) -> tuple[bytes, dict]:
+def render(
+    source: SourceDossier, *, watermark_lines: list[str] | None = None, now: datetime | None = None
+) -> tuple[bytes, dict]:
     """The OFD bytes of a dossier and a report like the PDF writer's."""
     meta = source.metadata
     moment = now or datetime.now().astimezone()
@@ -157,15 +163,28 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
         _el(area, "PhysicalBox", f"0 0 {_num(w)} {_num(h)}")
         content = _el(root, "Content")
         body = _el(content, "Layer", ID=ids.next(), Type="Body")
-        _el(body, "ImageObject", ID=ids.next(), ResourceID=media_id, Boundary=f"0 0 {_num(w)} {_num(h)}",
-            CTM=f"{_num(w)} 0 0 {_num(h)} 0 0")
+        _el(
+            body,
+            "ImageObject",
+            ID=ids.next(),
+            ResourceID=media_id,
+            Boundary=f"0 0 {_num(w)} {_num(h)}",
+            CTM=f"{_num(w)} 0 0 {_num(h)} 0 0",
+        )
         if runs:
             text_layer = _el(content, "Layer", ID=ids.next(), Type="Foreground")
             for run in runs:
                 x, top = run.x * MM_PER_PT, run.top * MM_PER_PT
                 size, width = run.size * MM_PER_PT, run.width * MM_PER_PT
-                obj = _el(text_layer, "TextObject", ID=ids.next(), Font=font_id, Size=_num(size), Fill="false",
-                          Boundary=f"{_num(x)} {_num(top)} {_num(width)} {_num(size)}")
+                obj = _el(
+                    text_layer,
+                    "TextObject",
+                    ID=ids.next(),
+                    Font=font_id,
+                    Size=_num(size),
+                    Fill="false",
+                    Boundary=f"{_num(x)} {_num(top)} {_num(width)} {_num(size)}",
+                )
                 attrs = {"X": "0", "Y": _num(0.8 * size)}
                 if len(run.text) > 1:
                     step = width / len(run.text)
@@ -204,6 +223,7 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
     _el(info, "ModDate", moment.date().isoformat())
     _el(info, "Creator", "ScanStation")
     from scanstation import __version__
+
     _el(info, "CreatorVersion", __version__)
     customs = _el(info, "CustomDatas")
     for name in CUSTOM_FIELDS:
@@ -211,8 +231,13 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
             _el(customs, "CustomData", meta[name], Name=name)
     _el(body, "DocRoot", "Doc_0/Document.xml")
 
-    parts = {"OFD.xml": _xml(ofd), "Doc_0/Document.xml": _xml(document), "Doc_0/PublicRes.xml": _xml(public),
-             "Doc_0/DocumentRes.xml": _xml(doc_res), **parts}
+    parts = {
+        "OFD.xml": _xml(ofd),
+        "Doc_0/Document.xml": _xml(document),
+        "Doc_0/PublicRes.xml": _xml(public),
+        "Doc_0/DocumentRes.xml": _xml(doc_res),
+        **parts,
+    }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for name, data in parts.items():
@@ -224,7 +249,9 @@ def render(source: SourceDossier, *, watermark_lines: list[str] | None = None, n
 
 # -- reading (for verify and the four-property check) --------------------------------------------
 def _bad(path, reason: str) -> InvalidInput:
-    return InvalidInput("{f} is not a readable OFD file ({r}).", "{f} 不是可读取的 OFD 文件（{r}）。", f=str(path), r=reason)
+    return InvalidInput(
+        "{f} is not a readable OFD file ({r}).", "{f} 不是可读取的 OFD 文件（{r}）。", f=str(path), r=reason
+    )
 
 
 def _resolve(base: str, loc: str) -> str:
@@ -299,7 +326,7 @@ def _read(z: zipfile.ZipFile, path) -> dict:
     media = {}
     common = document.find(_q("CommonData"))
     for res_tag in ("DocumentRes", "PublicRes"):
-        for loc in (common.findall(_q(res_tag)) if common is not None else []):
+        for loc in common.findall(_q(res_tag)) if common is not None else []:
             res_path = _resolve(doc_dir, loc.text or "")
             res = part(res_path)
             res_dir = res_path.rsplit("/", 1)[0] if "/" in res_path else ""
@@ -314,8 +341,14 @@ def _read(z: zipfile.ZipFile, path) -> dict:
             images.append(media.get(obj.get("ResourceID"), ""))
         for obj in content.iter(_q("TextObject")):
             words.append("".join(code.text or "" for code in obj.iter(_q("TextCode"))))
-        pages.append({"id": entry.get("ID"), "images": images, "text": "".join(words),
-                      "missing_images": [m for m in images if m not in names]})
+        pages.append(
+            {
+                "id": entry.get("ID"),
+                "images": images,
+                "text": "".join(words),
+                "missing_images": [m for m in images if m not in names],
+            }
+        )
     return {"metadata": meta, "pages": pages, "parts": sorted(names)}
 
 

@@ -34,14 +34,20 @@ PRODUCER = f"ScanStation {__version__}"
 JPEG_QUALITY = 90
 SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
 #: Custom document information entries -> catalog field.
-CUSTOM_INFO = {"ArchivalCode": "档号", "FondsCode": "全宗号", "Year": "年度", "Retention": "保管期限",
-               "DeclaredPages": "页数"}
+CUSTOM_INFO = {
+    "ArchivalCode": "档号",
+    "FondsCode": "全宗号",
+    "Year": "年度",
+    "Retention": "保管期限",
+    "DeclaredPages": "页数",
+}
 
 
 # -- text layer ------------------------------------------------------------------------------------
 def _draw_text(canvas, font: str, page: SourcePage) -> int:
     """The invisible text layer (render mode 3), each run scaled to its width."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
+
     text = canvas.beginText()
     text.setTextRenderMode(3)
     count = 0
@@ -73,6 +79,7 @@ def page_image(page: SourcePage, watermark_lines: list[str] | None = None):
         img.load()
         if watermark_lines:
             from scanstation.custody.watermark import watermark
+
             return ImageReader(io.BytesIO(_jpeg(watermark(img, watermark_lines)))), "jpeg-watermarked"
         if img.mode == "1":
             return ImageReader(img.copy()), "bitonal-flate"
@@ -84,7 +91,7 @@ def _jpeg(img) -> bytes:
         if img.mode in ("I;16", "I;16B", "I"):
             img = img.point(lambda v: v / 256).convert("L")
         else:
-            img = img.convert("RGB")   # drops alpha: no transparency in a copy
+            img = img.convert("RGB")  # drops alpha: no transparency in a copy
     out = io.BytesIO()
     img.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue()
@@ -94,6 +101,7 @@ def _jpeg(img) -> bytes:
 def _binary_streams():
     """reportlab wraps image streams in ASCII85 by default (+25 % size); not for these copies."""
     from reportlab import rl_config
+
     old = rl_config.useA85
     rl_config.useA85 = 0
     try:
@@ -106,6 +114,7 @@ def _binary_streams():
 def srgb_profile() -> bytes:
     """An sRGB ICC profile (LittleCMS's built-in sRGB, through Pillow)."""
     from PIL import ImageCms
+
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -146,18 +155,31 @@ def _finish(raw: bytes, meta: dict, pdfa: bool, title: str) -> bytes:
     if pdfa:
         icc = pdf.make_stream(srgb_profile())
         icc[Name.N] = 3
-        pdf.Root.OutputIntents = [Dictionary(Type=Name.OutputIntent, S=Name.GTS_PDFA1,
-                                             OutputConditionIdentifier=SRGB_IDENTIFIER, Info=SRGB_IDENTIFIER,
-                                             RegistryName="http://www.color.org", DestOutputProfile=icc)]
+        pdf.Root.OutputIntents = [
+            Dictionary(
+                Type=Name.OutputIntent,
+                S=Name.GTS_PDFA1,
+                OutputConditionIdentifier=SRGB_IDENTIFIER,
+                Info=SRGB_IDENTIFIER,
+                RegistryName="http://www.color.org",
+                DestOutputProfile=icc,
+            )
+        ]
         pdf.Root.MarkInfo = Dictionary(Marked=False)
     out = io.BytesIO()
-    pdf.save(out, min_version="1.7" if pdfa else "1.4", fix_metadata_version=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    pdf.save(
+        out,
+        min_version="1.7" if pdfa else "1.4",
+        fix_metadata_version=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+    )
     return out.getvalue()
 
 
 # -- the document ----------------------------------------------------------------------------------
-def render(source: SourceDossier, *, pdfa: bool = False, watermark_lines: list[str] | None = None) -> tuple[bytes, dict]:
+def render(
+    source: SourceDossier, *, pdfa: bool = False, watermark_lines: list[str] | None = None
+) -> tuple[bytes, dict]:
     """The PDF bytes of a dossier and what went into them (per-page text source and image handling)."""
     from reportlab.pdfgen import canvas as rl_canvas
 

@@ -295,8 +295,12 @@ class SkewMeasurement:
     text_angle: float | None = None
 
     def as_log(self) -> dict:
-        entry = {"step": "measure_skew", "angle": round(float(self.angle), 3), "method": self.method,
-                 "confidence": round(float(self.confidence), 3)}
+        entry = {
+            "step": "measure_skew",
+            "angle": round(float(self.angle), 3),
+            "method": self.method,
+            "confidence": round(float(self.confidence), 3),
+        }
         if self.text_angle is not None:
             entry["text_angle"] = round(float(self.text_angle), 3)
         if self.edge_angle is not None:
@@ -407,7 +411,9 @@ def _projection_skew(a: Analysis, max_angle: float) -> tuple[float, float, int] 
     return best, sharpness, amount
 
 
-def residual_skew(image: Image.Image, dpi: float, page_box: tuple[float, float, float, float], ink_threshold: float) -> float | None:
+def residual_skew(
+    image: Image.Image, dpi: float, page_box: tuple[float, float, float, float], ink_threshold: float
+) -> float | None:
     """Skew left in a processed page, measured on the output image itself (a fresh box-reduced
     copy, the ink inside ``page_box`` away from its edges and the binding-hole bands), with a
     fine search within ±1.5°. None when there is too little text to measure."""
@@ -489,8 +495,13 @@ class BlankResult:
     inked_cells: int
 
     def as_log(self) -> dict:
-        return {"step": "blank", "blank": self.blank, "text_cells": self.text_cells,
-                "solid_cells": self.solid_cells, "inked_cells": self.inked_cells}
+        return {
+            "step": "blank",
+            "blank": self.blank,
+            "text_cells": self.text_cells,
+            "solid_cells": self.solid_cells,
+            "inked_cells": self.inked_cells,
+        }
 
 
 def detect_blank(a: Analysis, min_text_cells: int = 6, max_solid_cells: int = 10) -> BlankResult:
@@ -542,12 +553,19 @@ class ExposureResult:
     contrast: float
 
     def as_log(self) -> dict:
-        return {"step": "exposure", "dark": bool(self.dark), "light": bool(self.light),
-                "paper_level": round(float(self.paper_level), 1), "ink_level": round(float(self.ink_level), 1),
-                "contrast": round(float(self.contrast), 1)}
+        return {
+            "step": "exposure",
+            "dark": bool(self.dark),
+            "light": bool(self.light),
+            "paper_level": round(float(self.paper_level), 1),
+            "ink_level": round(float(self.ink_level), 1),
+            "contrast": round(float(self.contrast), 1),
+        }
 
 
-def detect_exposure(a: Analysis, blank: bool, dark_paper_level: float = 110.0, light_min_contrast: float = 70.0) -> ExposureResult:
+def detect_exposure(
+    a: Analysis, blank: bool, dark_paper_level: float = 110.0, light_min_contrast: float = 70.0
+) -> ExposureResult:
     """Too dark: the paper itself comes out dark grey (under-exposed, dark paper). Too light: a
     page with content whose darkest ink is barely darker than the paper (over-exposed, faded)."""
     pl = a.metrics.get("paper_level", a.paper_level)
@@ -581,7 +599,9 @@ class PageSignature:
         return np.frombuffer(self.data, dtype=np.int8).reshape(self.height, self.width).astype(np.float32)
 
 
-def page_signature(image: Image.Image, box: tuple[float, float, float, float] | None = None, dpi: float = 300.0, blank: bool = False) -> PageSignature:
+def page_signature(
+    image: Image.Image, box: tuple[float, float, float, float] | None = None, dpi: float = 300.0, blank: bool = False
+) -> PageSignature:
     """Signature of the paper inside ``box`` (default: the whole image), 5 mm in from its edges
     so the paper edge and the scanner background do not dominate it."""
     img = image
@@ -605,7 +625,7 @@ def page_signature(image: Image.Image, box: tuple[float, float, float, float] | 
     # remove slow shading (illumination, paper tone) so the signature is about the marks
     k = 9
     cs = np.cumsum(np.cumsum(np.pad(thumb, k // 2 + 1, mode="edge"), axis=0), axis=1)
-    blur = (cs[k:, k:] - cs[:-k, k:] - cs[k:, :-k] + cs[:-k, :-k])[: height, : width] / (k * k)
+    blur = (cs[k:, k:] - cs[:-k, k:] - cs[k:, :-k] + cs[:-k, :-k])[:height, :width] / (k * k)
     hp = thumb - blur
     energy = float(hp.std())
     scale = 127.0 / max(1e-6, float(np.abs(hp).max()))
@@ -613,7 +633,9 @@ def page_signature(image: Image.Image, box: tuple[float, float, float, float] | 
     return PageSignature(width, height, data, energy, blank)
 
 
-def duplicate_of_previous(prev_signature: PageSignature | None, signature: PageSignature | None, max_shift: int = 2) -> float:
+def duplicate_of_previous(
+    prev_signature: PageSignature | None, signature: PageSignature | None, max_shift: int = 2
+) -> float:
     """How surely ``signature`` shows the same sheet as ``prev_signature`` (0..1).
 
     The two thumbnails are aligned (best normalised correlation over shifts of up to
@@ -658,8 +680,9 @@ def duplicate_of_previous(prev_signature: PageSignature | None, signature: PageS
 def _shift_correlations(a: np.ndarray, core: np.ndarray) -> np.ndarray:
     """Normalised correlation (Pearson) of ``core`` with every window of ``a`` of its size."""
     if _cv2 is not None:
-        return _cv2.matchTemplate(np.ascontiguousarray(a, np.float32), np.ascontiguousarray(core, np.float32),
-                                  _cv2.TM_CCOEFF_NORMED)
+        return _cv2.matchTemplate(
+            np.ascontiguousarray(a, np.float32), np.ascontiguousarray(core, np.float32), _cv2.TM_CCOEFF_NORMED
+        )
     hh, ww = core.shape
     rows, cols = a.shape[0] - hh + 1, a.shape[1] - ww + 1
     cn = core - core.mean()

@@ -108,7 +108,10 @@ def verify_header(data: bytes, fmt: str, dpi: int, size: tuple[int, int], mode: 
         raise CheckFailed(
             "The encoded page header is wrong (format {f}, size {s}, mode {m}, dpi {d}). Scan the page again.",
             "编码后的页面文件头有误（格式 {f}，尺寸 {s}，模式 {m}，分辨率 {d}）。请重新扫描该页。",
-            f=found_fmt, s=found_size, m=found_mode, d=found_dpi,
+            f=found_fmt,
+            s=found_size,
+            m=found_mode,
+            d=found_dpi,
         )
 
 
@@ -121,7 +124,9 @@ def add_jp2_resolution(data: bytes, dpi: int) -> bytes:
     as N/D * 10^E: dpi / 0.0254 = dpi * 50 / 127 * 10^2 exactly."""
     num, den, exp = dpi * 50, 127, 2
     if num > 0xFFFF:
-        raise InvalidInput("Resolution {dpi} dpi is too high for JPEG 2000.", "分辨率 {dpi} dpi 超出 JPEG 2000 的范围。", dpi=dpi)
+        raise InvalidInput(
+            "Resolution {dpi} dpi is too high for JPEG 2000.", "分辨率 {dpi} dpi 超出 JPEG 2000 的范围。", dpi=dpi
+        )
     resc = _box(b"resc", struct.pack(">HHHHbb", num, den, num, den, exp, exp))
     res = _box(b"res ", resc)
     pos = 0

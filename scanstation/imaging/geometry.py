@@ -15,7 +15,7 @@ warp for pixels held in a numpy array (no copies in and out of a PIL image).
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from PIL import Image
 
@@ -81,9 +81,7 @@ def warp_array(src, matrix: Matrix, size: tuple[int, int], fill, engine: str | N
     if resolve_engine(engine) == "opencv":
         a, b, c, d, e, f = matrix
         # continuous -> pixel-centre coordinates for OpenCV
-        m = np.array(
-            [[a, b, a * 0.5 + b * 0.5 + c - 0.5], [d, e, d * 0.5 + e * 0.5 + f - 0.5]], dtype=np.float64
-        )
+        m = np.array([[a, b, a * 0.5 + b * 0.5 + c - 0.5], [d, e, d * 0.5 + e * 0.5 + f - 0.5]], dtype=np.float64)
         border = fill if isinstance(fill, (int, float)) else tuple(int(v) for v in fill)
         return _cv2.warpAffine(
             src,
@@ -94,8 +92,9 @@ def warp_array(src, matrix: Matrix, size: tuple[int, int], fill, engine: str | N
             borderValue=border,
         )
     image = Image.fromarray(src)
-    return np.asarray(image.transform((w, h), Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR,
-                                      fillcolor=fill))
+    return np.asarray(
+        image.transform((w, h), Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    )
 
 
 def warp(image: Image.Image, matrix: Matrix, size: tuple[int, int], fill, engine: str | None = None) -> Image.Image:
@@ -108,7 +107,9 @@ def warp(image: Image.Image, matrix: Matrix, size: tuple[int, int], fill, engine
         out = warp_array(np.asarray(image), matrix, size, fill, engine)
         result = Image.fromarray(out, image.mode)
     else:
-        result = image.transform((w, h), Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill)
+        result = image.transform(
+            (w, h), Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR, fillcolor=fill
+        )
     result.info = dict(image.info)
     return result
 

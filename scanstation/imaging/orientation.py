@@ -24,6 +24,7 @@ OSD_MIN_CONFIDENCE = 1.5  # tesseract's orientation confidence below this is a g
 def run_tesseract(args: list[str], timeout: float = OSD_TIMEOUT_S) -> subprocess.CompletedProcess:
     """OSD goes through the station's one tesseract wrapper (timeout, OMP_THREAD_LIMIT=1, logged stderr)."""
     from scanstation.ocr import tesseract
+
     try:
         return tesseract.run(args, timeout_s=timeout)
     except tesseract.OcrError as exc:
@@ -37,8 +38,12 @@ class Orientation:
     script: str | None = None
 
     def as_log(self) -> dict:
-        return {"step": "orientation", "rotate": self.rotate, "confidence": round(self.confidence, 2),
-                "script": self.script}
+        return {
+            "step": "orientation",
+            "rotate": self.rotate,
+            "confidence": round(self.confidence, 2),
+            "script": self.script,
+        }
 
 
 def detect_orientation(image: Image.Image, dpi: int, timeout: float = OSD_TIMEOUT_S) -> Orientation:
@@ -48,7 +53,7 @@ def detect_orientation(image: Image.Image, dpi: int, timeout: float = OSD_TIMEOU
     factor = max(1, int(round(dpi / 150)))
     if factor > 1:
         img = img.reduce(factor)
-    fd, path = temp_files.mkstemp(prefix="osd-", suffix=".png")   # under the home, swept after a crash
+    fd, path = temp_files.mkstemp(prefix="osd-", suffix=".png")  # under the home, swept after a crash
     os.close(fd)
     try:
         img.save(path, "PNG", dpi=(dpi // factor, dpi // factor), compress_level=1)
@@ -72,5 +77,6 @@ def parse_osd(text: str) -> Orientation:
     if not rotate:
         return Orientation(0, 0.0)
     # tesseract's "Rotate" is clockwise; we keep angles counter-clockwise throughout
-    return Orientation((360 - int(rotate.group(1))) % 360, float(conf.group(1)) if conf else 0.0,
-                       script.group(1) if script else None)
+    return Orientation(
+        (360 - int(rotate.group(1))) % 360, float(conf.group(1)) if conf else 0.0, script.group(1) if script else None
+    )

@@ -75,7 +75,8 @@ class PipelineSettings:
             raise InvalidInput(
                 "The crop margin must be at least {m} mm outside the page edge (now {v} mm).",
                 "裁边须在页面边缘外至少保留 {m} 毫米（当前为 {v} 毫米）。",
-                m=MIN_CROP_MARGIN_MM, v=self.crop_margin_mm,
+                m=MIN_CROP_MARGIN_MM,
+                v=self.crop_margin_mm,
             )
         if not 1 <= int(self.jpeg_quality) <= 100:
             raise InvalidInput("JPEG quality must be 1-100.", "JPEG 质量须在 1 到 100 之间。")
@@ -127,7 +128,8 @@ def _unreadable(path, error) -> InvalidInput:
     return InvalidInput(
         "The page file {path} cannot be read as an image ({error}). Check the file or scan again.",
         "页面文件 {path} 无法作为图像读取（{error}）。请检查文件或重新扫描。",
-        path=str(path), error=str(error),
+        path=str(path),
+        error=str(error),
     )
 
 
@@ -148,7 +150,8 @@ def _page_dpi(info: dict, settings: PipelineSettings) -> int:
             raise InvalidInput(
                 "The page has different horizontal and vertical resolutions ({x} x {y} dpi). Scan it again with one resolution.",
                 "页面的水平与垂直分辨率不同（{x} x {y} dpi）。请以统一分辨率重新扫描。",
-                x=round(x), y=round(y),
+                x=round(x),
+                y=round(y),
             )
         dpi = int(round(x))
     elif settings.dpi:
@@ -162,7 +165,8 @@ def _page_dpi(info: dict, settings: PipelineSettings) -> int:
         raise InvalidInput(
             "The page is {dpi} dpi; masters must be at least {min} dpi. Scan it again at 300 dpi.",
             "页面分辨率为 {dpi} dpi，存档图像不得低于 {min} dpi。请以 300 dpi 重新扫描。",
-            dpi=dpi, min=MIN_DPI,
+            dpi=dpi,
+            min=MIN_DPI,
         )
     return dpi
 
@@ -224,7 +228,9 @@ def _target_mode(img: Image.Image, settings: PipelineSettings) -> str:
     return MODE_NAMES.get(img.mode, "gray")
 
 
-def _crop_box(a: analysis.Analysis, angle: float, centre: tuple[float, float]) -> tuple[float, float, float, float] | None:
+def _crop_box(
+    a: analysis.Analysis, angle: float, centre: tuple[float, float]
+) -> tuple[float, float, float, float] | None:
     """Page box in the deskewed frame (full-resolution pixels), or None without a paper edge."""
     if a.paper is None:
         return None
@@ -238,7 +244,9 @@ def _crop_box(a: analysis.Analysis, angle: float, centre: tuple[float, float]) -
     return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 
 
-def process_page(image_or_path, settings: PipelineSettings | None = None, previous_signature: analysis.PageSignature | None = None) -> ProcessedPage:
+def process_page(
+    image_or_path, settings: PipelineSettings | None = None, previous_signature: analysis.PageSignature | None = None
+) -> ProcessedPage:
     """Measure, straighten, crop, check and encode one page (see the module docstring)."""
     settings = settings or PipelineSettings()
     settings.validate()
@@ -246,7 +254,9 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     t0 = time.perf_counter()
     pixels, dpi, in_mode = _load_pixels(image_or_path, settings)
     height, width = pixels.shape[:2]
-    log: list[dict] = [{"step": "input", "width": width, "height": height, "dpi": dpi, "mode": MODE_NAMES.get(in_mode, in_mode)}]
+    log: list[dict] = [
+        {"step": "input", "width": width, "height": height, "dpi": dpi, "mode": MODE_NAMES.get(in_mode, in_mode)}
+    ]
     flags: list[str] = []
     metrics: dict = {}
     target = settings.mode or MODE_NAMES.get(in_mode, "gray")
@@ -282,8 +292,13 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
             math.ceil(min(bounds[2], r + margin_px + safety)),
             math.ceil(min(bounds[3], b + margin_px + safety)),
         )
-        crop_entry = {"step": "crop", "applied": True, "margin_mm": settings.crop_margin_mm,
-                      "box": [int(v) for v in window], "page_box": [round(float(v), 1) for v in page_box]}
+        crop_entry = {
+            "step": "crop",
+            "applied": True,
+            "margin_mm": settings.crop_margin_mm,
+            "box": [int(v) for v in window],
+            "page_box": [round(float(v), 1) for v in page_box],
+        }
     else:
         window = (math.floor(bounds[0]), math.floor(bounds[1]), math.ceil(bounds[2]), math.ceil(bounds[3]))
         if not rotate:
@@ -296,16 +311,41 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
         matrix = geometry.rotation_inverse_matrix(angle, centre, window[:2])
         engine = geometry.resolve_engine(settings.engine)
         out = geometry.warp_array(pixels, matrix, out_size, fill, engine)
-        log.append({"step": "deskew", "applied": True, "angle": round(skew.angle, 3), "rotation": round(angle, 3), "engine": engine})
+        log.append(
+            {
+                "step": "deskew",
+                "applied": True,
+                "angle": round(skew.angle, 3),
+                "rotation": round(angle, 3),
+                "engine": engine,
+            }
+        )
     else:
         out = pixels if window == (0, 0, width, height) else _crop_with_fill(pixels, window, fill)
-        log.append({"step": "deskew", "applied": False,
-                    "reason": "disabled" if not settings.deskew else "below threshold" if skew.method != "none" else "not measurable",
-                    "angle": round(skew.angle, 3)})
+        log.append(
+            {
+                "step": "deskew",
+                "applied": False,
+                "reason": "disabled"
+                if not settings.deskew
+                else "below threshold"
+                if skew.method != "none"
+                else "not measurable",
+                "angle": round(skew.angle, 3),
+            }
+        )
     del pixels  # the scanner's image is not needed any more
     log.append(crop_entry)
-    log.append({"step": "geometry", "applied": True, "rotation": round(angle, 6), "centre": [centre[0], centre[1]],
-                "origin": [window[0], window[1]], "size": list(out_size)})
+    log.append(
+        {
+            "step": "geometry",
+            "applied": True,
+            "rotation": round(angle, 6),
+            "centre": [centre[0], centre[1]],
+            "origin": [window[0], window[1]],
+            "size": list(out_size),
+        }
+    )
     t4 = time.perf_counter()
     timings["deskew_crop"] = t4 - t3
 
@@ -348,7 +388,9 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
             metrics["residual_skew_deg"] = round(residual, 3)
     # R06: QC fails when the page leaves the pipeline more than 3° skewed (deskew off or not
     # possible) or when a deskew left more than the 0.5° target
-    if (not rotate and abs(skew.angle) > SKEW_QC_LIMIT_DEG) or (residual is not None and abs(residual) > RESIDUAL_TARGET_DEG):
+    if (not rotate and abs(skew.angle) > SKEW_QC_LIMIT_DEG) or (
+        residual is not None and abs(residual) > RESIDUAL_TARGET_DEG
+    ):
         flags.append("skew")
     t6 = time.perf_counter()
     timings["checks"] = t6 - t5
@@ -365,13 +407,24 @@ def process_page(image_or_path, settings: PipelineSettings | None = None, previo
     log.append(enc_entry)
     t8 = time.perf_counter()
     timings["encode"] = t8 - t7
-    metrics.update({k: v for k, v in a.metrics.items() if k in ("paper_level", "ink_level", "contrast", "ink_fraction")})
+    metrics.update(
+        {k: v for k, v in a.metrics.items() if k in ("paper_level", "ink_level", "contrast", "ink_fraction")}
+    )
     metrics["text_cells"] = blank.text_cells
     metrics["timings_ms"] = {k: round(v * 1000, 1) for k, v in timings.items()}
     page = ProcessedPage(
-        data=data, format=settings.format, width=out_img.width, height=out_img.height, dpi=dpi,
-        mode=target, log=log, flags=flags, metrics=metrics, signature=signature,
-        extension=encode.extension(settings.format), mime_type=encode.mime_type(settings.format),
+        data=data,
+        format=settings.format,
+        width=out_img.width,
+        height=out_img.height,
+        dpi=dpi,
+        mode=target,
+        log=log,
+        flags=flags,
+        metrics=metrics,
+        signature=signature,
+        extension=encode.extension(settings.format),
+        mime_type=encode.mime_type(settings.format),
     )
     if previous_signature is not None:
         page.add_duplicate_score(score, settings.duplicate_threshold)
@@ -409,7 +462,9 @@ def _orient(out: Image.Image, dpi: int, settings: PipelineSettings, log: list, p
     log.append(entry)
     if not apply:
         return out, page_out
-    turn = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}[found.rotate]
+    turn = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}[
+        found.rotate
+    ]
     if page_out is not None:
         pts = geometry.map_points_through_log([entry], [(page_out[0], page_out[1]), (page_out[2], page_out[3])])
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]

@@ -17,16 +17,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from PIL import Image
 
 from scanstation.imaging.analysis import PageSignature
+from scanstation.imaging.pipeline import PipelineSettings, ProcessedPage, process_page
 from scanstation.storage import temp_files
 from scanstation.worker_lifetime import die_with_parent
-from scanstation.imaging.pipeline import PipelineSettings, ProcessedPage, process_page
 
 _RAM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
@@ -41,10 +41,11 @@ class RawPage:
     info: dict
 
     @classmethod
-    def park(cls, image: Image.Image) -> "RawPage":
+    def park(cls, image: Image.Image) -> RawPage:
         # the pid in the name lets the next start sweep files of a killed station (storage.temp_files)
-        fd, path = tempfile.mkstemp(prefix=f"{temp_files.RAW_PAGE_PREFIX}{os.getpid()}-", suffix=".raw",
-                                    dir=_RAM_DIR or temp_files.temp_dir())
+        fd, path = tempfile.mkstemp(
+            prefix=f"{temp_files.RAW_PAGE_PREFIX}{os.getpid()}-", suffix=".raw", dir=_RAM_DIR or temp_files.temp_dir()
+        )
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(image.tobytes())
@@ -97,8 +98,11 @@ class PagePool:
     def __init__(self, workers: int | None = None, warm: bool = True):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-            initargs=(os.getpid(),))
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
         if warm:
             self.warm()
 
@@ -107,7 +111,9 @@ class PagePool:
         for f in [self._executor.submit(_warm) for _ in range(self.workers)]:
             f.result()
 
-    def submit(self, image_or_path, settings: PipelineSettings | None = None, previous_signature: PageSignature | None = None) -> "Future[ProcessedPage]":
+    def submit(
+        self, image_or_path, settings: PipelineSettings | None = None, previous_signature: PageSignature | None = None
+    ) -> Future[ProcessedPage]:
         settings = settings or PipelineSettings()
         if isinstance(image_or_path, Image.Image):
             raw = RawPage.park(image_or_path)
@@ -140,7 +146,7 @@ class PagePool:
     def close(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
 
-    def __enter__(self) -> "PagePool":
+    def __enter__(self) -> PagePool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -12,15 +12,18 @@ from scanstation.ocr import engines
 from scanstation.ocr.queue import queue_redo, select_pages
 
 
-def redo(session, engine: str, number: str | None = None, year: int | None = None,
-         all_pages: bool = False) -> dict:
+def redo(session, engine: str, number: str | None = None, year: int | None = None, all_pages: bool = False) -> dict:
     """Queue the active pages of one dossier, one year or all dossiers to be read again with
     ``engine`` (``auto``: the one this machine would choose). Audited; needs catalog.edit."""
     engine = engines.resolve_engine(engine)
     problems = engines.check_engine(engine)
-    if problems:   # refuse now rather than fill the queue with pages no one here can read
-        raise InvalidInput("OCR engine {engine} cannot run on this station: {problems}",
-                           "本工作站无法运行识别引擎 {engine}：{problems}", engine=engine, problems=" ".join(problems))
+    if problems:  # refuse now rather than fill the queue with pages no one here can read
+        raise InvalidInput(
+            "OCR engine {engine} cannot run on this station: {problems}",
+            "本工作站无法运行识别引擎 {engine}：{problems}",
+            engine=engine,
+            problems=" ".join(problems),
+        )
     what = number or (f"year {year}" if year is not None else "all")
     with session.change("catalog.edit", "ocr.redo", "pages", what) as ch:
         page_ids = select_pages(ch.conn, number=number, year=year, all_pages=all_pages)
@@ -35,6 +38,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
     audited), R40."""
     from scanstation import search
     from scanstation.dossier_number import normalise
+
     session.require("catalog.read")
     if unmasked:
         session.require("personal.unmasked")
@@ -47,19 +51,34 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
     rows = session.catalog.query(
         "SELECT p.id AS page_id, p.seq, t.status, t.text, t.confidence, t.engine, t.redo_engine, t.error, t.updated_at "
         "FROM pages p LEFT JOIN page_text t ON t.page_id = p.id WHERE p.dossier_id = ? AND p.state = 'active' "
-        + ("AND p.seq = ? " if page is not None else "") + "ORDER BY p.seq",
-        (dossier["id"], page) if page is not None else (dossier["id"],))
+        + ("AND p.seq = ? " if page is not None else "")
+        + "ORDER BY p.seq",
+        (dossier["id"], page) if page is not None else (dossier["id"],),
+    )
     if page is not None and not rows:
-        raise NotFound("Dossier {number} has no page {page}.", "案卷 {number} 没有第 {page} 页。",
-                       number=dossier["number"], page=page)
+        raise NotFound(
+            "Dossier {number} has no page {page}.",
+            "案卷 {number} 没有第 {page} 页。",
+            number=dossier["number"],
+            page=page,
+        )
     from scanstation.custody.text_protection import read_page_text
+
     pages = []
     for row in rows:
-        body = read_page_text(session.catalog, row["page_id"]) if row["text"] else ""   # R40: decrypted here
-        pages.append({"page": row["seq"], "status": row["status"] or "not queued", "engine": row["engine"] or "",
-                      "confidence": row["confidence"], "queued_engine": row["redo_engine"] or "",
-                      "updated_at": row["updated_at"], "error": row["error"] or "",
-                      "text": body if unmasked else search.mask_personal_text(body)})
+        body = read_page_text(session.catalog, row["page_id"]) if row["text"] else ""  # R40: decrypted here
+        pages.append(
+            {
+                "page": row["seq"],
+                "status": row["status"] or "not queued",
+                "engine": row["engine"] or "",
+                "confidence": row["confidence"],
+                "queued_engine": row["redo_engine"] or "",
+                "updated_at": row["updated_at"],
+                "error": row["error"] or "",
+                "text": body if unmasked else search.mask_personal_text(body),
+            }
+        )
     if unmasked:
         session.log("personal.view", "dossier", dossier["number"], {"ocr_text_pages": len(pages)})
     return {"number": dossier["number"], "pages": pages}

@@ -49,18 +49,22 @@ SETTING_KEY = "ocr.engine"
 # Measured (bench/ocr_quality.py, docs/performance.md): chi_sim alone reads Chinese forms with fewer
 # errors than chi_sim+eng (English words on these forms are few; the eng model adds confusions).
 TESSERACT_LANG = "chi_sim"
-TESSERACT_PSM = 3            # automatic layout, no OSD: orientation is the capture pipeline's own step
-REC_MAX_SIDE = 4000          # PP-OCR: the page itself is scaled down only above this (longest side, px)
+TESSERACT_PSM = 3  # automatic layout, no OSD: orientation is the capture pipeline's own step
+REC_MAX_SIDE = 4000  # PP-OCR: the page itself is scaled down only above this (longest side, px)
 
 # What each engine costs (shown in the settings and in docs/ocr.md; figures from the benchmark).
 COSTS = {
-    TESSERACT: ("about 0.25 GB memory per worker; about 4x faster; several % reading errors, misses the '·' of 档号",
-                "每个工作进程约 0.25 GB 内存；约快 4 倍；识别错误数个百分点，档号中的“·”常识别错"),
-    RAPIDOCR: ("about 0.95 GB memory per worker (one worker per core); under 1 % reading errors",
-               "每个工作进程约 0.95 GB 内存（每个处理器核心一个）；识别错误低于 1 %"),
+    TESSERACT: (
+        "about 0.25 GB memory per worker; about 4x faster; several % reading errors, misses the '·' of 档号",
+        "每个工作进程约 0.25 GB 内存；约快 4 倍；识别错误数个百分点，档号中的“·”常识别错",
+    ),
+    RAPIDOCR: (
+        "about 0.95 GB memory per worker (one worker per core); under 1 % reading errors",
+        "每个工作进程约 0.95 GB 内存（每个处理器核心一个）；识别错误低于 1 %",
+    ),
 }
-RAPIDOCR_WORKER_BYTES = 1024 ** 3        # peak RSS of one PP-OCR worker (0.93 GB measured), rounded up
-RESERVED_BYTES = 4 * 1024 ** 3            # the window, the capture pipeline and the system
+RAPIDOCR_WORKER_BYTES = 1024**3  # peak RSS of one PP-OCR worker (0.93 GB measured), rounded up
+RESERVED_BYTES = 4 * 1024**3  # the window, the capture pipeline and the system
 
 
 class EngineUnavailable(OcrError):
@@ -70,15 +74,22 @@ class EngineUnavailable(OcrError):
 @dataclass(frozen=True)
 class EngineResult:
     text: str
-    confidence: float | None      # mean 0-100 (tesseract: word confidence; PP-OCR: line score x 100)
+    confidence: float | None  # mean 0-100 (tesseract: word confidence; PP-OCR: line score x 100)
     words: int
     seconds: float
-    engine: str                   # label, e.g. "tesseract 5.3.0 chi_sim"
+    engine: str  # label, e.g. "tesseract 5.3.0 chi_sim"
     layout: PageLayout
 
     def as_job(self) -> dict:
-        return {"ok": True, "text": self.text, "confidence": self.confidence, "words": self.words,
-                "seconds": self.seconds, "engine": self.engine, "layout": self.layout.to_dict()}
+        return {
+            "ok": True,
+            "text": self.text,
+            "confidence": self.confidence,
+            "words": self.words,
+            "seconds": self.seconds,
+            "engine": self.engine,
+            "layout": self.layout.to_dict(),
+        }
 
 
 # -- choosing ------------------------------------------------------------------------------
@@ -96,14 +107,15 @@ _RAPIDOCR_MISSING = (
     "The PP-OCR engine (rapidocr-onnxruntime) is not installed ({error}). Install it with: "
     "pip install --no-deps rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm",
     "未安装 PP-OCR 识别引擎 rapidocr-onnxruntime（{error}）。请安装：pip install --no-deps "
-    "rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm")
+    "rapidocr-onnxruntime onnxruntime pyclipper shapely PyYAML six tqdm",
+)
 
 
 def _rapidocr_import_error() -> str | None:
     try:
         import onnxruntime  # noqa: F401
         import rapidocr_onnxruntime  # noqa: F401
-    except Exception as exc:   # ImportError, or a broken native library
+    except Exception as exc:  # ImportError, or a broken native library
         return str(exc)[:200]
     return None
 
@@ -132,8 +144,12 @@ def resolve_engine(choice: str | None) -> str:
     """A real engine name for a setting value or a command-line choice (``auto`` chosen here)."""
     choice = (choice or AUTO).strip().lower()
     if choice not in CHOICES:
-        raise OcrError("Unknown OCR engine '{name}'. Choose one of: {choices}.",
-                       "未知的识别引擎“{name}”。可选：{choices}。", name=choice, choices=", ".join(CHOICES))
+        raise OcrError(
+            "Unknown OCR engine '{name}'. Choose one of: {choices}.",
+            "未知的识别引擎“{name}”。可选：{choices}。",
+            name=choice,
+            choices=", ".join(CHOICES),
+        )
     return auto_engine() if choice == AUTO else choice
 
 
@@ -162,16 +178,26 @@ def check_engine(engine: str) -> list[str]:
 _cache: dict[str, object] = {}
 
 
-def read_page(source: Path | str | bytes, engine: str, timeout_s: float = tesseract.DEFAULT_TIMEOUT_S,
-              dpi: int | None = None, lang: str | None = None, psm: int | None = None) -> EngineResult:
+def read_page(
+    source: Path | str | bytes,
+    engine: str,
+    timeout_s: float = tesseract.DEFAULT_TIMEOUT_S,
+    dpi: int | None = None,
+    lang: str | None = None,
+    psm: int | None = None,
+) -> EngineResult:
     """OCR one page image (a file path, or the image's bytes) with ``engine``; ``lang`` and ``psm``
     (tesseract only) replace the station's languages and page segmentation, for measurements."""
     if engine == TESSERACT:
         return _read_tesseract(source, timeout_s, dpi, lang or TESSERACT_LANG, psm or TESSERACT_PSM)
     if engine == RAPIDOCR:
         return _read_rapidocr(source)
-    raise OcrError("Unknown OCR engine '{name}'. Choose one of: {choices}.",
-                   "未知的识别引擎“{name}”。可选：{choices}。", name=engine, choices=", ".join(ENGINES))
+    raise OcrError(
+        "Unknown OCR engine '{name}'. Choose one of: {choices}.",
+        "未知的识别引擎“{name}”。可选：{choices}。",
+        name=engine,
+        choices=", ".join(ENGINES),
+    )
 
 
 def ocr_page_job(source: str | bytes, engine: str, timeout_s: float, dpi: int | None) -> dict:
@@ -188,13 +214,18 @@ def ocr_page_job(source: str | bytes, engine: str, timeout_s: float, dpi: int | 
 def _check_source(source) -> None:
     if isinstance(source, (bytes, bytearray)):
         if not bytes(source[:16]).startswith(tesseract._IMAGE_MAGIC):
-            raise OcrError("The page is not an image (damaged or wrong format). Rescan the page.",
-                           "该页不是图像（已损坏或格式错误）。请重新扫描该页。")
+            raise OcrError(
+                "The page is not an image (damaged or wrong format). Rescan the page.",
+                "该页不是图像（已损坏或格式错误）。请重新扫描该页。",
+            )
         return
     path = Path(source)
     if not path.is_file():
-        raise OcrError("The page image {path} is missing. Restore it from a backup or rescan the page.",
-                       "页面图像 {path} 不存在。请从备份恢复或重新扫描该页。", path=str(path))
+        raise OcrError(
+            "The page image {path} is missing. Restore it from a backup or rescan the page.",
+            "页面图像 {path} 不存在。请从备份恢复或重新扫描该页。",
+            path=str(path),
+        )
     tesseract._require_image(path)
 
 
@@ -203,11 +234,12 @@ def tesseract_label(lang: str = TESSERACT_LANG) -> str:
     if "tesseract_version" not in _cache:
         try:
             import pytesseract
+
             program = tesseract.tesseract_program()
             if program:
                 pytesseract.pytesseract.tesseract_cmd = program
             _cache["tesseract_version"] = str(pytesseract.get_tesseract_version())
-        except Exception:   # the version is a label only; a missing program is reported by the read
+        except Exception:  # the version is a label only; a missing program is reported by the read
             _cache["tesseract_version"] = "?"
     return f"tesseract {_cache['tesseract_version']} {lang}"
 
@@ -225,8 +257,14 @@ def _read_tesseract(source, timeout_s: float, dpi: int | None, lang: str, psm: i
         tsv = _pytesseract_tsv(red if red is not None else str(source), config, timeout_s, lang)
     text, confidence, words = tesseract.text_from_tsv(tsv)
     layout = layout_from_tsv(tsv, width, height, tesseract_label(lang))
-    return EngineResult(text=text, confidence=confidence, words=words, seconds=time.monotonic() - started,
-                        engine=layout.engine, layout=layout)
+    return EngineResult(
+        text=text,
+        confidence=confidence,
+        words=words,
+        seconds=time.monotonic() - started,
+        engine=layout.engine,
+        layout=layout,
+    )
 
 
 def _without_red_ink(source) -> tuple[int, int, bytes | None]:
@@ -236,7 +274,9 @@ def _without_red_ink(source) -> tuple[int, int, bytes | None]:
     the seal is nearly as light as the paper while black and blue ink stay dark. PP-OCR reads through
     seals as they are and gets the page unchanged."""
     import io
+
     from PIL import Image
+
     try:
         with Image.open(io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else source) as img:
             if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
@@ -248,41 +288,54 @@ def _without_red_ink(source) -> tuple[int, int, bytes | None]:
     except OcrError:
         raise
     except Exception as exc:
-        raise OcrError("The page image cannot be read ({error}). Rescan the page.",
-                       "无法读取页面图像（{error}）。请重新扫描该页。", error=str(exc)[:200]) from exc
+        raise OcrError(
+            "The page image cannot be read ({error}). Rescan the page.",
+            "无法读取页面图像（{error}）。请重新扫描该页。",
+            error=str(exc)[:200],
+        ) from exc
 
 
 def _pytesseract_tsv(image: str | bytes, config: str, timeout_s: float, lang: str) -> str:
     """TSV through pytesseract: a page file by its path; a prepared page (PNG bytes) as a picture,
     which pytesseract hands over in a temporary file of its own."""
     import pytesseract
+
     program = tesseract.tesseract_program()
     if not program:
         raise tesseract._missing_program()
     pytesseract.pytesseract.tesseract_cmd = program
-    os.environ["OMP_THREAD_LIMIT"] = "1"   # one process per core; OpenMP threads fight (tesseract module)
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # one process per core; OpenMP threads fight (tesseract module)
     path = image if isinstance(image, str) else "page"
     try:
         if isinstance(image, bytes):
             import io
+
             from PIL import Image
+
             with Image.open(io.BytesIO(image)) as picture:
-                return pytesseract.image_to_data(picture, lang=lang, config=config,
-                                                 timeout=max(0.001, float(timeout_s)))
+                return pytesseract.image_to_data(
+                    picture, lang=lang, config=config, timeout=max(0.001, float(timeout_s))
+                )
         return pytesseract.image_to_data(image, lang=lang, config=config, timeout=max(0.001, float(timeout_s)))
     except pytesseract.TesseractNotFoundError as exc:
         raise tesseract._missing_program() from exc
     except RuntimeError as exc:
         if "timeout" not in str(exc).lower():
             raise OcrError("tesseract failed: {detail}", "tesseract 识别失败：{detail}", detail=str(exc)[:300]) from exc
-        raise OcrTimeout("OCR stopped after {s} s (time limit). The page will be retried; if it keeps failing, "
-                         "check the image or raise the OCR time limit.",
-                         "文字识别超过时限 {s} 秒，已停止。该页稍后会重试；如仍失败，请检查图像或调高识别时限。",
-                         s=f"{timeout_s:g}") from exc
+        raise OcrTimeout(
+            "OCR stopped after {s} s (time limit). The page will be retried; if it keeps failing, "
+            "check the image or raise the OCR time limit.",
+            "文字识别超过时限 {s} 秒，已停止。该页稍后会重试；如仍失败，请检查图像或调高识别时限。",
+            s=f"{timeout_s:g}",
+        ) from exc
     except pytesseract.TesseractError as exc:
         log.warning("tesseract exited %s on %s: %s", exc.status, path, exc.message)
-        raise OcrError("tesseract failed (exit {code}): {detail}", "tesseract 识别失败（退出码 {code}）：{detail}",
-                       code=exc.status, detail=str(exc.message)[:300] or "-") from exc
+        raise OcrError(
+            "tesseract failed (exit {code}): {detail}",
+            "tesseract 识别失败（退出码 {code}）：{detail}",
+            code=exc.status,
+            detail=str(exc.message)[:300] or "-",
+        ) from exc
 
 
 def layout_from_tsv(tsv: str, width: int, height: int, engine: str) -> PageLayout:
@@ -305,18 +358,27 @@ def layout_from_tsv(tsv: str, width: int, height: int, engine: str) -> PageLayou
         if cols[0] == "5":
             text = cols[11].strip()
             if text:
-                lines[key]["words"].append(Word(text=text, box=(left, top, left + w, top + h),
-                                                confidence=round(conf, 2) if conf >= 0 else None))
+                lines[key]["words"].append(
+                    Word(
+                        text=text, box=(left, top, left + w, top + h), confidence=round(conf, 2) if conf >= 0 else None
+                    )
+                )
     out = []
     for key in order:
         words = tuple(lines[key]["words"])
         if not words:
             continue
         confs = [w.confidence for w in words if w.confidence is not None]
-        boxes = [lines[key]["box"], *(w.box for w in words)]   # a word may reach past tesseract's line box
+        boxes = [lines[key]["box"], *(w.box for w in words)]  # a word may reach past tesseract's line box
         box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-        out.append(Line(text=tesseract.tidy_cjk_spaces(" ".join(w.text for w in words)), box=box,
-                        words=words, confidence=round(sum(confs) / len(confs), 2) if confs else None))
+        out.append(
+            Line(
+                text=tesseract.tidy_cjk_spaces(" ".join(w.text for w in words)),
+                box=box,
+                words=words,
+                confidence=round(sum(confs) / len(confs), 2) if confs else None,
+            )
+        )
     return PageLayout(width=width, height=height, engine=engine, lines=tuple(out))
 
 
@@ -324,6 +386,7 @@ def layout_from_tsv(tsv: str, width: int, height: int, engine: str) -> PageLayou
 def rapidocr_label() -> str:
     try:
         from importlib.metadata import version
+
         return f"rapidocr {version('rapidocr-onnxruntime')} PP-OCRv4"
     except Exception:
         return "rapidocr PP-OCRv4"
@@ -336,9 +399,15 @@ def _rapidocr():
         if error is not None:
             raise EngineUnavailable(*_RAPIDOCR_MISSING, error=error)
         from rapidocr_onnxruntime import RapidOCR
+
         # one thread per worker (one worker per core); rapidocr turns ONNX Runtime's memory arena off
-        engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, max_side_len=REC_MAX_SIDE,
-                          det_limit_type="max", use_cls=False)
+        engine = RapidOCR(
+            intra_op_num_threads=1,
+            inter_op_num_threads=1,
+            max_side_len=REC_MAX_SIDE,
+            det_limit_type="max",
+            use_cls=False,
+        )
         _cache["rapidocr"] = engine
     return engine
 
@@ -346,20 +415,26 @@ def _rapidocr():
 def _decode(source):
     import cv2
     import numpy as np
+
     if isinstance(source, (bytes, bytearray)):
         data = np.frombuffer(bytes(source), dtype=np.uint8)
     else:
-        data = np.fromfile(str(source), dtype=np.uint8)   # np.fromfile: non-ASCII paths on Windows too
+        data = np.fromfile(str(source), dtype=np.uint8)  # np.fromfile: non-ASCII paths on Windows too
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
-        from PIL import Image
         import io
+
+        from PIL import Image
+
         try:
             with Image.open(io.BytesIO(data.tobytes())) as pil:
                 img = cv2.cvtColor(np.asarray(pil.convert("RGB")), cv2.COLOR_RGB2BGR)
         except Exception as exc:
-            raise OcrError("The page image cannot be read ({error}). Rescan the page.",
-                           "无法读取页面图像（{error}）。请重新扫描该页。", error=str(exc)[:200]) from exc
+            raise OcrError(
+                "The page image cannot be read ({error}). Rescan the page.",
+                "无法读取页面图像（{error}）。请重新扫描该页。",
+                error=str(exc)[:200],
+            ) from exc
     return img
 
 
@@ -375,8 +450,14 @@ def _read_rapidocr(source) -> EngineResult:
     confs = [(ln.confidence, len(ln.text)) for ln in layout.lines if ln.confidence is not None]
     total = sum(n for _, n in confs)
     confidence = round(sum(c * n for c, n in confs) / total, 2) if total else None
-    return EngineResult(text=text, confidence=confidence, words=sum(len(ln.words) for ln in layout.lines),
-                        seconds=time.monotonic() - started, engine=layout.engine, layout=layout)
+    return EngineResult(
+        text=text,
+        confidence=confidence,
+        words=sum(len(ln.words) for ln in layout.lines),
+        seconds=time.monotonic() - started,
+        engine=layout.engine,
+        layout=layout,
+    )
 
 
 def _bbox(points) -> tuple[int, int, int, int]:
@@ -401,8 +482,13 @@ def layout_from_rapidocr(result, width: int, height: int, engine: str) -> PageLa
             word_scores = item[5] if len(item) > 5 else [None] * len(word_texts)
             for wq, wt, ws in zip(word_quads, word_texts, word_scores):
                 if str(wt).strip():
-                    words.append(Word(text=str(wt), box=_clip(_bbox(wq), width, height),
-                                      confidence=round(float(ws) * 100, 2) if ws is not None else None))
+                    words.append(
+                        Word(
+                            text=str(wt),
+                            box=_clip(_bbox(wq), width, height),
+                            confidence=round(float(ws) * 100, 2) if ws is not None else None,
+                        )
+                    )
         if not words:
             words = [Word(text=text, box=box, confidence=round(score * 100, 2))]
         lines.append(Line(text=tidy_text(text), box=box, words=tuple(words), confidence=round(score * 100, 2)))
@@ -416,8 +502,10 @@ def _clip(box, width: int, height: int) -> tuple[int, int, int, int]:
     return (x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
 
 
-_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef])[ \t]+"
-                        r"(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef])")
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef])[ \t]+"
+    r"(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef])"
+)
 
 
 def tidy_text(text: str) -> str:
@@ -461,8 +549,9 @@ def restore_dossier_number(text: str, number: str) -> str:
     groups = re.findall(r"[0-9A-Za-z]+", number or "")
     if len(groups) < 2 or not text:
         return text
-    pattern = re.compile(r"(?<![0-9A-Za-z])" + _NUMBER_GAP.join(re.escape(g) for g in groups) + r"(?![0-9A-Za-z])",
-                         re.IGNORECASE)
+    pattern = re.compile(
+        r"(?<![0-9A-Za-z])" + _NUMBER_GAP.join(re.escape(g) for g in groups) + r"(?![0-9A-Za-z])", re.IGNORECASE
+    )
     return pattern.sub(lambda m: number, text)
 
 
@@ -471,6 +560,24 @@ def settings_help() -> str:
     return "\n".join(f"{name}: {tr(*COSTS[name])}" for name in ENGINES)
 
 
-__all__ = ["TESSERACT", "RAPIDOCR", "AUTO", "ENGINES", "CHOICES", "SETTING_KEY", "COSTS", "EngineResult",
-           "EngineUnavailable", "auto_engine", "resolve_engine", "workers_for", "check_engine", "read_page",
-           "ocr_page_job", "layout_from_tsv", "layout_from_rapidocr", "text_from_layout", "settings_help"]
+__all__ = [
+    "TESSERACT",
+    "RAPIDOCR",
+    "AUTO",
+    "ENGINES",
+    "CHOICES",
+    "SETTING_KEY",
+    "COSTS",
+    "EngineResult",
+    "EngineUnavailable",
+    "auto_engine",
+    "resolve_engine",
+    "workers_for",
+    "check_engine",
+    "read_page",
+    "ocr_page_job",
+    "layout_from_tsv",
+    "layout_from_rapidocr",
+    "text_from_layout",
+    "settings_help",
+]

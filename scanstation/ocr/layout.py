@@ -14,14 +14,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-MIGRATION = (40, "ocr_layout", """
+MIGRATION = (
+    40,
+    "ocr_layout",
+    """
 CREATE TABLE IF NOT EXISTS page_layout (
     page_id INTEGER PRIMARY KEY REFERENCES pages(id),
     engine TEXT NOT NULL,                -- e.g. 'tesseract 5.3.0 chi_sim', 'rapidocr PP-OCRv4'
     layout TEXT NOT NULL,                -- JSON of PageLayout.to_dict()
     updated_at TEXT NOT NULL
 );
-""")
+""",
+)
 
 Box = tuple[int, int, int, int]
 
@@ -30,7 +34,7 @@ Box = tuple[int, int, int, int]
 class Word:
     text: str
     box: Box
-    confidence: float | None = None      # 0..100, None when the engine gives none
+    confidence: float | None = None  # 0..100, None when the engine gives none
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Line:
 
 @dataclass(frozen=True)
 class PageLayout:
-    width: int                           # pixels of the master image the boxes refer to
+    width: int  # pixels of the master image the boxes refer to
     height: int
     engine: str
     lines: tuple[Line, ...] = field(default_factory=tuple)
@@ -54,29 +58,45 @@ class PageLayout:
 
     def to_dict(self) -> dict:
         return {
-            "width": self.width, "height": self.height, "engine": self.engine,
-            "lines": [{"text": ln.text, "box": list(ln.box), "confidence": ln.confidence,
-                       "words": [{"text": w.text, "box": list(w.box), "confidence": w.confidence}
-                                 for w in ln.words]} for ln in self.lines],
+            "width": self.width,
+            "height": self.height,
+            "engine": self.engine,
+            "lines": [
+                {
+                    "text": ln.text,
+                    "box": list(ln.box),
+                    "confidence": ln.confidence,
+                    "words": [{"text": w.text, "box": list(w.box), "confidence": w.confidence} for w in ln.words],
+                }
+                for ln in self.lines
+            ],
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PageLayout":
+    def from_dict(cls, data: dict) -> PageLayout:
         def box(value) -> Box:
             x0, y0, x1, y1 = (int(v) for v in value)
             return (x0, y0, x1, y1)
+
         lines = tuple(
-            Line(text=str(ln["text"]), box=box(ln["box"]), confidence=ln.get("confidence"),
-                 words=tuple(Word(text=str(w["text"]), box=box(w["box"]), confidence=w.get("confidence"))
-                             for w in ln.get("words", ())))
-            for ln in data.get("lines", ()))
+            Line(
+                text=str(ln["text"]),
+                box=box(ln["box"]),
+                confidence=ln.get("confidence"),
+                words=tuple(
+                    Word(text=str(w["text"]), box=box(w["box"]), confidence=w.get("confidence"))
+                    for w in ln.get("words", ())
+                ),
+            )
+            for ln in data.get("lines", ())
+        )
         return cls(width=int(data["width"]), height=int(data["height"]), engine=str(data["engine"]), lines=lines)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> "PageLayout":
+    def from_json(cls, text: str) -> PageLayout:
         return cls.from_dict(json.loads(text))
 
 
@@ -87,6 +107,7 @@ def _conn(db):
 def _protected(db):
     """R40: with personal-data protection on, the words are sealed like the page text (text_protection)."""
     import scanstation.custody.text_protection as text_protection
+
     return text_protection.for_connection(_conn(db))
 
 
@@ -98,7 +119,8 @@ def save_layout(db, page_id: int, layout: PageLayout, now: str) -> None:
         "INSERT INTO page_layout(page_id, engine, layout, updated_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(page_id) DO UPDATE SET engine = excluded.engine, layout = excluded.layout, "
         "updated_at = excluded.updated_at",
-        (page_id, layout.engine, stored, now))
+        (page_id, layout.engine, stored, now),
+    )
 
 
 def load_layout(db, page_id: int) -> PageLayout | None:

@@ -34,9 +34,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from scanstation import search
 from scanstation.errors import InvalidInput
@@ -49,15 +49,20 @@ log = logging.getLogger("scanstation.ocr")
 QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED, SKIPPED)
 
-MIGRATION = (41, "ocr_engines", """
+MIGRATION = (
+    41,
+    "ocr_engines",
+    """
 ALTER TABLE page_text ADD COLUMN engine TEXT NOT NULL DEFAULT '';       -- label of the engine that read the text
 ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';  -- engine asked for by 'ocr redo' ('' = setting)
 CREATE INDEX IF NOT EXISTS page_text_confidence ON page_text(status, confidence);
-""")
+""",
+)
 
 
 def _now() -> str:
     from scanstation.home import now_iso
+
     return now_iso()
 
 
@@ -75,7 +80,9 @@ def enqueue(conn, page_id: int, engine: str = "") -> None:
         "INSERT INTO page_text(page_id, status, attempts, text, error, updated_at, redo_engine) "
         "VALUES (?, 'queued', 0, '', '', ?, ?) "
         "ON CONFLICT(page_id) DO UPDATE SET status = 'queued', attempts = 0, error = '', "
-        "updated_at = excluded.updated_at, redo_engine = excluded.redo_engine", (page_id, _now(), engine))
+        "updated_at = excluded.updated_at, redo_engine = excluded.redo_engine",
+        (page_id, _now(), engine),
+    )
 
 
 def select_pages(conn, number: str | None = None, year: int | None = None, all_pages: bool = False) -> list[int]:
@@ -83,13 +90,17 @@ def select_pages(conn, number: str | None = None, year: int | None = None, all_p
     conn = _conn(conn)
     if sum(x is not None and x is not False for x in (number, year, all_pages or None)) != 1:
         raise InvalidInput("Choose the pages: one 档号, --year, or --all.", "请选择页面：一个档号、--year 或 --all。")
-    sql = ("SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id "
-           "WHERE p.state = 'active' AND d.status != 'destroyed' {where} ORDER BY d.number, p.seq")
+    sql = (
+        "SELECT p.id FROM pages p JOIN dossiers d ON d.id = p.dossier_id "
+        "WHERE p.state = 'active' AND d.status != 'destroyed' {where} ORDER BY d.number, p.seq"
+    )
     if number is not None:
         from scanstation.dossier_number import normalise
+
         rows = conn.execute(sql.format(where="AND d.number = ?"), (normalise(number),)).fetchall()
         if not rows and not conn.execute("SELECT 1 FROM dossiers WHERE number = ?", (normalise(number),)).fetchone():
             from scanstation.errors import NotFound
+
             raise NotFound("No dossier {number}.", "没有档号为 {number} 的案卷。", number=number)
     elif year is not None:
         rows = conn.execute(sql.format(where="AND d.year = ?"), (int(year),)).fetchall()
@@ -101,8 +112,12 @@ def select_pages(conn, number: str | None = None, year: int | None = None, all_p
 def queue_redo(conn, page_ids: list[int], engine: str) -> int:
     """Queue pages to be read again with ``engine`` (their current text stays searchable meanwhile)."""
     if engine not in engines.ENGINES:
-        raise InvalidInput("Unknown OCR engine '{name}'. Choose one of: {choices}.",
-                           "未知的识别引擎“{name}”。可选：{choices}。", name=engine, choices=", ".join(engines.ENGINES))
+        raise InvalidInput(
+            "Unknown OCR engine '{name}'. Choose one of: {choices}.",
+            "未知的识别引擎“{name}”。可选：{choices}。",
+            name=engine,
+            choices=", ".join(engines.ENGINES),
+        )
     for page_id in page_ids:
         enqueue(conn, page_id, engine)
     return len(page_ids)
@@ -110,24 +125,38 @@ def queue_redo(conn, page_ids: list[int], engine: str) -> int:
 
 def requeue_failed(conn) -> int:
     """Give every failed page a fresh set of attempts (after fixing the cause, e.g. a restored image)."""
-    return _conn(conn).execute("UPDATE page_text SET status = 'queued', attempts = 0, updated_at = ? "
-                               "WHERE status = 'failed'", (_now(),)).rowcount
+    return (
+        _conn(conn)
+        .execute(
+            "UPDATE page_text SET status = 'queued', attempts = 0, updated_at = ? WHERE status = 'failed'", (_now(),)
+        )
+        .rowcount
+    )
 
 
-def store_page_text(conn, page_id: int, text: str, confidence: float | None = None,
-                    count_attempt: bool = False, engine: str = "", layout: PageLayout | None = None) -> None:
+def store_page_text(
+    conn,
+    page_id: int,
+    text: str,
+    confidence: float | None = None,
+    count_attempt: bool = False,
+    engine: str = "",
+    layout: PageLayout | None = None,
+) -> None:
     """Store a page's text as done, with the engine that read it and its layout, and keep the search
     index in step -- all inside the caller's transaction. Text stored without a layout drops the old one
     (its boxes would no longer match the text)."""
     conn = _conn(conn)
     now = _now()
-    search.unindex_page(conn, page_id)      # needs the text that was indexed: before the update
-    text = _stored_text(conn, text)         # R40: sealed when personal-data protection is on
-    conn.execute("INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at, engine, "
-                 "redo_engine) VALUES (?, 'done', ?, ?, ?, '', ?, ?, '') ON CONFLICT(page_id) DO UPDATE SET "
-                 "status = 'done', attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, "
-                 "error = '', updated_at = excluded.updated_at, engine = excluded.engine, redo_engine = ''",
-                 (page_id, int(count_attempt), text, confidence, now, engine, int(count_attempt)))
+    search.unindex_page(conn, page_id)  # needs the text that was indexed: before the update
+    text = _stored_text(conn, text)  # R40: sealed when personal-data protection is on
+    conn.execute(
+        "INSERT INTO page_text(page_id, status, attempts, text, confidence, error, updated_at, engine, "
+        "redo_engine) VALUES (?, 'done', ?, ?, ?, '', ?, ?, '') ON CONFLICT(page_id) DO UPDATE SET "
+        "status = 'done', attempts = attempts + ?, text = excluded.text, confidence = excluded.confidence, "
+        "error = '', updated_at = excluded.updated_at, engine = excluded.engine, redo_engine = ''",
+        (page_id, int(count_attempt), text, confidence, now, engine, int(count_attempt)),
+    )
     if layout is not None:
         save_layout(conn, page_id, layout, now)
     else:
@@ -137,6 +166,7 @@ def store_page_text(conn, page_id: int, text: str, confidence: float | None = No
 
 def _stored_text(conn, text: str) -> str:
     import scanstation.custody.text_protection as text_protection
+
     protected = text_protection.for_connection(conn)
     return text if protected is None else protected.seal(text)
 
@@ -147,8 +177,9 @@ def queue_counts(db, max_attempts: int = 3) -> dict[str, int]:
     counts = {s: 0 for s in STATUSES}
     for status, n in conn.execute("SELECT status, count(*) FROM page_text GROUP BY status"):
         counts[status] = n
-    counts["retry"] = conn.execute("SELECT count(*) FROM page_text WHERE status = 'failed' AND attempts < ?",
-                                   (max_attempts,)).fetchone()[0]
+    counts["retry"] = conn.execute(
+        "SELECT count(*) FROM page_text WHERE status = 'failed' AND attempts < ?", (max_attempts,)
+    ).fetchone()[0]
     return counts
 
 
@@ -156,8 +187,11 @@ def page_image_path(home_path: Path | str, number: str, file_name: str) -> Path:
     """Where a page image lives: ``<home>/images/<档号>/<file_name>``."""
     for part in (number, file_name):
         if not part or "/" in part or "\\" in part or part in (".", "..") or "\x00" in part:
-            raise InvalidInput("The page file name '{name}' is not valid; the catalog entry is damaged.",
-                               "页面文件名“{name}”无效；目录记录已损坏。", name=part)
+            raise InvalidInput(
+                "The page file name '{name}' is not valid; the catalog entry is damaged.",
+                "页面文件名“{name}”无效；目录记录已损坏。",
+                name=part,
+            )
     return Path(home_path) / "images" / number / file_name
 
 
@@ -167,7 +201,7 @@ class OcrProgress:
     failed: int = 0
     skipped: int = 0
     in_flight: int = 0
-    waiting: int = 0          # queued + failed-to-retry, not yet handed to a worker
+    waiting: int = 0  # queued + failed-to-retry, not yet handed to a worker
     last_page_id: int | None = None
 
 
@@ -176,14 +210,20 @@ class OcrRunStats:
     done: int = 0
     failed: int = 0
     skipped: int = 0
-    requeued: int = 0         # rows found 'running' (crash) and put back in the queue
+    requeued: int = 0  # rows found 'running' (crash) and put back in the queue
     cancelled: bool = False
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"done": self.done, "failed": self.failed, "skipped": self.skipped, "requeued": self.requeued,
-                "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
+        return {
+            "done": self.done,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "requeued": self.requeued,
+            "cancelled": self.cancelled,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def _is_cancelled(cancel) -> bool:
@@ -201,20 +241,29 @@ class OcrRunner:
     number) to its image; by default ``page_image_path(home, number, file_name)``.
     """
 
-    def __init__(self, home_or_catalog, image_path_for: Callable[[dict], Path] | None = None,
-                 workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S, max_attempts: int = 3,
-                 engine: str | None = None):
-        if isinstance(home_or_catalog, (str, os.PathLike)):   # a home folder: a connection of our own
+    def __init__(
+        self,
+        home_or_catalog,
+        image_path_for: Callable[[dict], Path] | None = None,
+        workers: int | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_attempts: int = 3,
+        engine: str | None = None,
+    ):
+        if isinstance(home_or_catalog, (str, os.PathLike)):  # a home folder: a connection of our own
             from scanstation.home import CATALOG_FILE
             from scanstation.storage.catalog import Catalog
+
             home_or_catalog = Catalog(Path(home_or_catalog) / CATALOG_FILE)
         self.catalog = getattr(home_or_catalog, "catalog", home_or_catalog)
         home_path = Path(self.catalog.path).parent
         self.image_path_for = image_path_for or (
-            lambda row: page_image_path(home_path, row["number"], row["file_name"]))
-        if engine is None:   # the station's setting (ocr.engine), auto by default
-            row = self.catalog.conn.execute("SELECT value FROM settings WHERE key = ?",
-                                            (engines.SETTING_KEY,)).fetchone()
+            lambda row: page_image_path(home_path, row["number"], row["file_name"])
+        )
+        if engine is None:  # the station's setting (ocr.engine), auto by default
+            row = self.catalog.conn.execute(
+                "SELECT value FROM settings WHERE key = ?", (engines.SETTING_KEY,)
+            ).fetchone()
             engine = __import__("json").loads(row[0]) if row else engines.AUTO
         self.engine = engines.resolve_engine(engine)
         self.workers = max(1, int(workers or engines.workers_for(self.engine)))
@@ -225,15 +274,16 @@ class OcrRunner:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self.last_error: str | None = None     # background mode: why the last round stopped
+        self.last_error: str | None = None  # background mode: why the last round stopped
 
     # -- foreground ------------------------------------------------------------------------
     def recover(self, catalog=None) -> int:
         """Put rows left 'running' by a crash back in the queue (attempts unchanged)."""
         catalog = catalog or self.catalog
         with catalog.write() as conn:
-            n = conn.execute("UPDATE page_text SET status = 'queued', updated_at = ? WHERE status = 'running'",
-                             (_now(),)).rowcount
+            n = conn.execute(
+                "UPDATE page_text SET status = 'queued', updated_at = ? WHERE status = 'running'", (_now(),)
+            ).rowcount
         if n:
             log.info("OCR queue: %d page(s) left running by an earlier stop were queued again", n)
         return n
@@ -250,11 +300,14 @@ class OcrRunner:
 
     def pending(self, catalog=None) -> int:
         conn = _conn(catalog or self.catalog)
-        return conn.execute("SELECT count(*) FROM page_text WHERE status = 'queued' OR "
-                            "(status = 'failed' AND attempts < ?)", (self.max_attempts,)).fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM page_text WHERE status = 'queued' OR (status = 'failed' AND attempts < ?)",
+            (self.max_attempts,),
+        ).fetchone()[0]
 
-    def run_until_empty(self, progress: Callable[[OcrProgress], None] | None = None, cancel=None,
-                        catalog=None) -> OcrRunStats:
+    def run_until_empty(
+        self, progress: Callable[[OcrProgress], None] | None = None, cancel=None, catalog=None
+    ) -> OcrRunStats:
         """OCR queued pages (and failed ones still to retry) until none is left or ``cancel`` is set.
 
         ``cancel`` is a threading.Event or a callable returning True to stop; pages not yet
@@ -271,7 +324,7 @@ class OcrRunner:
         self.check()
         state = OcrProgress()
         inflight: dict[cf.Future, dict] = {}
-        window = self.workers * 2   # the next page is always ready when a worker finishes
+        window = self.workers * 2  # the next page is always ready when a worker finishes
         pool = self._new_pool()
         try:
             while True:
@@ -285,7 +338,7 @@ class OcrRunner:
                     for i, row in enumerate(claimed):
                         try:
                             future = self._submit(pool, catalog, row, stats, state)
-                        except BaseException:   # e.g. encrypted pages and no key: nothing stays 'running'
+                        except BaseException:  # e.g. encrypted pages and no key: nothing stays 'running'
                             self._requeue_rows(catalog, [r["page_id"] for r in claimed[i:]])
                             raise
                         if future is not None:
@@ -302,11 +355,14 @@ class OcrRunner:
                         result = future.result()
                     except Exception as exc:  # a worker died (killed, out of memory): the page is failed
                         pool_broken = pool_broken or isinstance(exc, cf.process.BrokenProcessPool)
-                        result = {"ok": False, "error_en": f"The OCR worker process stopped unexpectedly ({exc!r}).",
-                                  "error_zh": f"文字识别工作进程意外退出（{exc!r}）。"}
+                        result = {
+                            "ok": False,
+                            "error_en": f"The OCR worker process stopped unexpectedly ({exc!r}).",
+                            "error_zh": f"文字识别工作进程意外退出（{exc!r}）。",
+                        }
                     self._record(catalog, row, result, stats)
                     state.last_page_id = row["page_id"]
-                if pool_broken:   # a broken pool takes no more work: settle all it held, then a new pool
+                if pool_broken:  # a broken pool takes no more work: settle all it held, then a new pool
                     cf.wait(list(inflight), timeout=10)
                     for future, row in list(inflight.items()):
                         inflight.pop(future)
@@ -314,8 +370,11 @@ class OcrRunner:
                             try:
                                 result = future.result()
                             except Exception as exc:
-                                result = {"ok": False, "error_en": f"The OCR worker process stopped unexpectedly "
-                                          f"({exc!r}).", "error_zh": f"文字识别工作进程意外退出（{exc!r}）。"}
+                                result = {
+                                    "ok": False,
+                                    "error_en": f"The OCR worker process stopped unexpectedly ({exc!r}).",
+                                    "error_zh": f"文字识别工作进程意外退出（{exc!r}）。",
+                                }
                             self._record(catalog, row, result, stats)
                         else:
                             self._requeue_rows(catalog, [row["page_id"]])
@@ -328,7 +387,7 @@ class OcrRunner:
                     progress(state)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            if inflight:   # an exception in this loop: nothing may stay 'running'
+            if inflight:  # an exception in this loop: nothing may stay 'running'
                 self._requeue_rows(catalog, [row["page_id"] for row in inflight.values()])
         stats.seconds = time.monotonic() - started
         return stats
@@ -336,29 +395,42 @@ class OcrRunner:
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt
         from scanstation.worker_lifetime import die_with_parent
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=die_with_parent, initargs=(os.getpid(),))
+
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def _claim(self, catalog, n: int) -> list[dict]:
-        sql = ("SELECT t.page_id, t.attempts, t.redo_engine, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "
-               "FROM page_text t JOIN pages p ON p.id = t.page_id JOIN dossiers d ON d.id = p.dossier_id "
-               "WHERE {where} ORDER BY {order} LIMIT ?")
+        sql = (
+            "SELECT t.page_id, t.attempts, t.redo_engine, p.dossier_id, p.seq, p.state, p.file_name, p.dpi, d.number "
+            "FROM page_text t JOIN pages p ON p.id = t.page_id JOIN dossiers d ON d.id = p.dossier_id "
+            "WHERE {where} ORDER BY {order} LIMIT ?"
+        )
         with catalog.write() as conn:
             rows = catalog.query(sql.format(where="t.status = 'queued'", order="t.page_id"), (n,))
             if len(rows) < n:
-                rows += catalog.query(sql.format(where="t.status = 'failed' AND t.attempts < ?",
-                                                 order="t.attempts, t.page_id"), (self.max_attempts, n - len(rows)))
+                rows += catalog.query(
+                    sql.format(where="t.status = 'failed' AND t.attempts < ?", order="t.attempts, t.page_id"),
+                    (self.max_attempts, n - len(rows)),
+                )
             if rows:
                 marks = ",".join("?" * len(rows))
-                conn.execute(f"UPDATE page_text SET status = 'running', updated_at = ? WHERE page_id IN ({marks})",
-                             [_now(), *[r["page_id"] for r in rows]])
+                conn.execute(
+                    f"UPDATE page_text SET status = 'running', updated_at = ? WHERE page_id IN ({marks})",
+                    [_now(), *[r["page_id"] for r in rows]],
+                )
         return rows
 
     def _submit(self, pool, catalog, row: dict, stats: OcrRunStats, state: OcrProgress):
         if row["state"] != "active":
             with catalog.write() as conn:
-                conn.execute("UPDATE page_text SET status = 'skipped', error = '', updated_at = ? WHERE page_id = ?",
-                             (_now(), row["page_id"]))
+                conn.execute(
+                    "UPDATE page_text SET status = 'skipped', error = '', updated_at = ? WHERE page_id = ?",
+                    (_now(), row["page_id"]),
+                )
                 search.unindex_page(conn, row["page_id"])
             stats.skipped += 1
             return None
@@ -371,19 +443,26 @@ class OcrRunner:
             return None
         source = str(path)
         from scanstation.storage.image_store import is_encrypted_at_rest
-        if is_encrypted_at_rest(path):   # R40: decrypted here with the login's key, sent to the worker in memory
+
+        if is_encrypted_at_rest(path):  # R40: decrypted here with the login's key, sent to the worker in memory
             from scanstation.custody.protection import open_page_file, unlocked_key_for_path
+
             if unlocked_key_for_path(path) is None:
                 from scanstation.custody.protection import raise_locked
-                raise_locked()   # the queue waits (nothing counted as a failure) until someone unlocks
+
+                raise_locked()  # the queue waits (nothing counted as a failure) until someone unlocks
             try:
                 source = open_page_file(path)
-            except Exception as exc:   # changed or foreign file: this page fails, the queue goes on
-                self._record(catalog, row, {"ok": False, "error_en": getattr(exc, "en", str(exc)),
-                                            "error_zh": getattr(exc, "zh", str(exc))}, stats)
+            except Exception as exc:  # changed or foreign file: this page fails, the queue goes on
+                self._record(
+                    catalog,
+                    row,
+                    {"ok": False, "error_en": getattr(exc, "en", str(exc)), "error_zh": getattr(exc, "zh", str(exc))},
+                    stats,
+                )
                 return None
         engine = row.get("redo_engine") or self.engine
-        self.check(engine)   # a missing engine stops the round (pages go back to the queue), not a page failure
+        self.check(engine)  # a missing engine stops the round (pages go back to the queue), not a page failure
         return pool.submit(engines.ocr_page_job, source, engine, self.timeout_s, row.get("dpi"))
 
     def _record(self, catalog, row: dict, result: dict, stats: OcrRunStats) -> None:
@@ -392,19 +471,30 @@ class OcrRunner:
             if result.get("ok"):
                 layout = PageLayout.from_dict(result["layout"]) if result.get("layout") else None
                 text = engines.restore_dossier_number(result["text"], row.get("number") or "")
-                store_page_text(conn, page_id, text, result["confidence"], count_attempt=True,
-                                engine=result.get("engine", ""), layout=layout)
+                store_page_text(
+                    conn,
+                    page_id,
+                    text,
+                    result["confidence"],
+                    count_attempt=True,
+                    engine=result.get("engine", ""),
+                    layout=layout,
+                )
             else:
                 error = result.get("error_en", "") + "\n" + result.get("error_zh", "")
-                conn.execute("UPDATE page_text SET status = 'failed', attempts = attempts + 1, error = ?, "
-                             "updated_at = ? WHERE page_id = ?", (error.strip(), _now(), page_id))
+                conn.execute(
+                    "UPDATE page_text SET status = 'failed', attempts = attempts + 1, error = ?, "
+                    "updated_at = ? WHERE page_id = ?",
+                    (error.strip(), _now(), page_id),
+                )
         if result.get("ok"):
             stats.done += 1
         else:
             stats.failed += 1
             stats.errors.append(f"{row.get('number')} p{row.get('seq')}: {result.get('error_en')}")
-            log.warning("OCR of page %s (%s p%s) failed: %s", page_id, row.get("number"), row.get("seq"),
-                        result.get("error_en"))
+            log.warning(
+                "OCR of page %s (%s p%s) failed: %s", page_id, row.get("number"), row.get("seq"), result.get("error_en")
+            )
 
     def _requeue_not_started(self, catalog, inflight: dict) -> None:
         ids = []
@@ -419,8 +509,11 @@ class OcrRunner:
             return
         marks = ",".join("?" * len(page_ids))
         with catalog.write() as conn:
-            conn.execute(f"UPDATE page_text SET status = 'queued', updated_at = ? "
-                         f"WHERE status = 'running' AND page_id IN ({marks})", [_now(), *page_ids])
+            conn.execute(
+                f"UPDATE page_text SET status = 'queued', updated_at = ? "
+                f"WHERE status = 'running' AND page_id IN ({marks})",
+                [_now(), *page_ids],
+            )
 
     # -- background ------------------------------------------------------------------------
     def start(self, poll_s: float = 2.0, progress: Callable[[OcrProgress], None] | None = None) -> None:
@@ -428,8 +521,7 @@ class OcrRunner:
         if self._thread and self._thread.is_alive():
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._background, args=(poll_s, progress), daemon=True,
-                                        name="ocr-queue")
+        self._thread = threading.Thread(target=self._background, args=(poll_s, progress), daemon=True, name="ocr-queue")
         self._thread.start()
 
     def wake(self) -> None:
@@ -447,7 +539,8 @@ class OcrRunner:
 
     def _background(self, poll_s: float, progress) -> None:
         from scanstation.storage.catalog import Catalog
-        catalog = Catalog(self.catalog.path)   # its own connection: its transactions never mix with the caller's
+
+        catalog = Catalog(self.catalog.path)  # its own connection: its transactions never mix with the caller's
         try:
             while not self._stop.is_set():
                 self._wake.clear()

@@ -36,8 +36,12 @@ DEFAULT_PSM = 3
 DEFAULT_TIMEOUT_S = 120.0
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd"
 # Debian package that carries each language's traineddata.
-LANG_PACKAGES = {"chi_sim": "tesseract-ocr-chi-sim", "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd",
-                 "chi_tra": "tesseract-ocr-chi-tra"}
+LANG_PACKAGES = {
+    "chi_sim": "tesseract-ocr-chi-sim",
+    "eng": "tesseract-ocr-eng",
+    "osd": "tesseract-ocr-osd",
+    "chi_tra": "tesseract-ocr-chi-tra",
+}
 
 
 class OcrError(ScanStationError):
@@ -57,11 +61,16 @@ def tesseract_program() -> str | None:
 
 
 def _missing_program() -> OcrError:
-    return OcrError("The OCR program tesseract is not installed. Install it with: {hint}",
-                    "未安装文字识别程序 tesseract。请安装：{hint}", hint=INSTALL_HINT)
+    return OcrError(
+        "The OCR program tesseract is not installed. Install it with: {hint}",
+        "未安装文字识别程序 tesseract。请安装：{hint}",
+        hint=INSTALL_HINT,
+    )
 
 
-def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | None = None) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | None = None
+) -> subprocess.CompletedProcess:
     """Run tesseract with ``args``; return the finished process (stdout as text).
 
     Raises OcrTimeout when the time limit passes (the child is killed) and OcrError when the
@@ -73,25 +82,37 @@ def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | No
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     command = [program, *args]
     try:
-        proc = subprocess.run(command, capture_output=True, timeout=timeout_s, env=env,
-                              **({"stdin": subprocess.DEVNULL} if input is None else {"input": input}))
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=timeout_s,
+            env=env,
+            **({"stdin": subprocess.DEVNULL} if input is None else {"input": input}),
+        )
     except subprocess.TimeoutExpired as exc:
-        log.warning("tesseract timed out after %.1f s: %s; stderr: %s", timeout_s, command,
-                    _decode(exc.stderr).strip())
-        raise OcrTimeout("OCR stopped after {s} s (time limit). The page will be retried; "
-                         "if it keeps failing, check the image or raise the OCR time limit.",
-                         "文字识别超过时限 {s} 秒，已停止。该页稍后会重试；如仍失败，请检查图像或调高识别时限。",
-                         s=f"{timeout_s:g}") from exc
+        log.warning("tesseract timed out after %.1f s: %s; stderr: %s", timeout_s, command, _decode(exc.stderr).strip())
+        raise OcrTimeout(
+            "OCR stopped after {s} s (time limit). The page will be retried; "
+            "if it keeps failing, check the image or raise the OCR time limit.",
+            "文字识别超过时限 {s} 秒，已停止。该页稍后会重试；如仍失败，请检查图像或调高识别时限。",
+            s=f"{timeout_s:g}",
+        ) from exc
     except OSError as exc:
-        raise OcrError("Cannot start tesseract ({error}). Reinstall it with: {hint}",
-                       "无法启动 tesseract（{error}）。请重新安装：{hint}",
-                       error=exc.strerror or str(exc), hint=INSTALL_HINT) from exc
+        raise OcrError(
+            "Cannot start tesseract ({error}). Reinstall it with: {hint}",
+            "无法启动 tesseract（{error}）。请重新安装：{hint}",
+            error=exc.strerror or str(exc),
+            hint=INSTALL_HINT,
+        ) from exc
     stderr = _decode(proc.stderr).strip()
     if proc.returncode != 0:
         log.warning("tesseract exited %s: %s; stderr: %s", proc.returncode, command, stderr)
-        raise OcrError("tesseract failed (exit {code}): {detail}",
-                       "tesseract 识别失败（退出码 {code}）：{detail}",
-                       code=proc.returncode, detail=_last_lines(stderr) or "-")
+        raise OcrError(
+            "tesseract failed (exit {code}): {detail}",
+            "tesseract 识别失败（退出码 {code}）：{detail}",
+            code=proc.returncode,
+            detail=_last_lines(stderr) or "-",
+        )
     if stderr:
         log.debug("tesseract stderr for %s: %s", command, stderr)
     proc.stdout = _decode(proc.stdout)
@@ -101,8 +122,20 @@ def run(args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | No
 
 # Leading bytes of the image formats a page may have (R04 masters, plus PNG/BMP/PNM imports).
 # tesseract reads any other file as a LIST of image paths, so a damaged page must not reach it.
-_IMAGE_MAGIC = (b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x0cjP  ",
-                b"\xffO\xffQ", b"BM", b"P4", b"P5", b"P6", b"GIF8", b"RIFF")
+_IMAGE_MAGIC = (
+    b"\xff\xd8\xff",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x89PNG\r\n\x1a\n",
+    b"\x00\x00\x00\x0cjP  ",
+    b"\xffO\xffQ",
+    b"BM",
+    b"P4",
+    b"P5",
+    b"P6",
+    b"GIF8",
+    b"RIFF",
+)
 
 
 def _require_image(path: Path) -> None:
@@ -110,11 +143,18 @@ def _require_image(path: Path) -> None:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise OcrError("Cannot read the page image {path}: {error}.", "无法读取页面图像 {path}：{error}。",
-                       path=str(path), error=exc.strerror or str(exc)) from exc
+        raise OcrError(
+            "Cannot read the page image {path}: {error}.",
+            "无法读取页面图像 {path}：{error}。",
+            path=str(path),
+            error=exc.strerror or str(exc),
+        ) from exc
     if not head.startswith(_IMAGE_MAGIC):
-        raise OcrError("{path} is not an image file (damaged or wrong format). Rescan the page.",
-                       "{path} 不是图像文件（已损坏或格式错误）。请重新扫描该页。", path=str(path))
+        raise OcrError(
+            "{path} is not an image file (damaged or wrong format). Rescan the page.",
+            "{path} 不是图像文件（已损坏或格式错误）。请重新扫描该页。",
+            path=str(path),
+        )
 
 
 # -- TSV -> text ---------------------------------------------------------------------------
@@ -167,8 +207,13 @@ def text_from_tsv(tsv: str) -> tuple[str, float | None, int]:
 def check_tesseract(lang: str = DEFAULT_LANG, timeout_s: float = 20.0) -> list[str]:
     """Problems that stop OCR, each saying how to fix it; an empty list means ready."""
     if not tesseract_program():
-        return [tr("The OCR program tesseract is not installed. Install it with: {hint}",
-                   "未安装文字识别程序 tesseract。请安装：{hint}", hint=INSTALL_HINT)]
+        return [
+            tr(
+                "The OCR program tesseract is not installed. Install it with: {hint}",
+                "未安装文字识别程序 tesseract。请安装：{hint}",
+                hint=INSTALL_HINT,
+            )
+        ]
     try:
         proc = run(["--list-langs"], timeout_s=timeout_s)
     except OcrError as exc:
@@ -180,10 +225,16 @@ def check_tesseract(lang: str = DEFAULT_LANG, timeout_s: float = 20.0) -> list[s
     for code in [c for c in lang.split("+") if c]:
         if code not in available:
             package = LANG_PACKAGES.get(code, "tesseract-ocr-" + code.replace("_", "-"))
-            problems.append(tr("OCR language '{lang}' is not installed. Install it with: apt-get install {package} "
-                               "(full set: {hint})",
-                               "未安装文字识别语言“{lang}”。请安装：apt-get install {package}（完整组件：{hint}）",
-                               lang=code, package=package, hint=INSTALL_HINT))
+            problems.append(
+                tr(
+                    "OCR language '{lang}' is not installed. Install it with: apt-get install {package} "
+                    "(full set: {hint})",
+                    "未安装文字识别语言“{lang}”。请安装：apt-get install {package}（完整组件：{hint}）",
+                    lang=code,
+                    package=package,
+                    hint=INSTALL_HINT,
+                )
+            )
     return problems
 
 

@@ -17,20 +17,23 @@ from scanstation.i18n import tr
 
 # Dossier life cycle. Order matters only for reading; transitions live in the domain modules.
 DOSSIER_STATES = (
-    "cataloged",    # known from the 目录, nothing scanned yet
-    "scanning",     # at least one page captured, not completed
-    "completed",    # page count reconciled, waiting for QC
+    "cataloged",  # known from the 目录, nothing scanned yet
+    "scanning",  # at least one page captured, not completed
+    "completed",  # page count reconciled, waiting for QC
     "qc_rejected",  # QC sent it back for rescans
-    "approved",     # QC approved, may go into a transfer batch
-    "batched",      # in a sealed batch
-    "sent",         # batch sent, locked until the receipt
+    "approved",  # QC approved, may go into a transfer batch
+    "batched",  # in a sealed batch
+    "sent",  # batch sent, locked until the receipt
     "transferred",  # receipt: accepted by the archive room
-    "archived",     # archive room side: accepted into the archive
-    "destroyed",    # tombstone after the destruction procedure
+    "archived",  # archive room side: accepted into the archive
+    "destroyed",  # tombstone after the destruction procedure
 )
 
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "foundation", """
+    (
+        1,
+        "foundation",
+        """
 CREATE TABLE fonds (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL DEFAULT ''
@@ -157,8 +160,12 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_object ON audit_log(object_type, object_id);
 CREATE INDEX audit_user ON audit_log(user, ts);
-"""),
-    (3, "capture", """
+""",
+    ),
+    (
+        3,
+        "capture",
+        """
 -- File moves decided in a transaction and carried out after it commits; replayed at start-up
 -- so that renumbering, replacing and deleting pages survive a crash at any point.
 CREATE TABLE pending_moves (
@@ -183,18 +190,29 @@ CREATE TABLE qc_decisions (
     resolved INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
-"""),
+""",
+    ),
 ]
 
 # Migrations that belong to a domain live beside its code; they are registered here, in one list.
-DOMAIN_MIGRATIONS = ("scanstation.search", "scanstation.transfer", "scanstation.custody", "scanstation.ocr.layout",
-                     "scanstation.dossier_list", "scanstation.page_count", "scanstation.coversheet",
-                     "scanstation.custody.paper", "scanstation.ocr.queue", "scanstation.transfer.uploads",
-                     "scanstation.recovery")
+DOMAIN_MIGRATIONS = (
+    "scanstation.search",
+    "scanstation.transfer",
+    "scanstation.custody",
+    "scanstation.ocr.layout",
+    "scanstation.dossier_list",
+    "scanstation.page_count",
+    "scanstation.coversheet",
+    "scanstation.custody.paper",
+    "scanstation.ocr.queue",
+    "scanstation.transfer.uploads",
+    "scanstation.recovery",
+)
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
     import importlib
+
     found = {number: (number, name, sql) for number, name, sql in MIGRATIONS}
     for module in DOMAIN_MIGRATIONS:
         domain = importlib.import_module(module)
@@ -217,8 +235,7 @@ class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
-                                   isolation_level=None)
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             # FULL: a commit is on disk when it returns, so a power cut never takes back a page (or a file
@@ -228,7 +245,9 @@ class Catalog:
             raise HomeError(
                 "The catalog {path} is damaged or not a catalog ({error}). Restore it from a backup.",
                 "目录数据库 {path} 已损坏或不是目录数据库（{error}）。请从备份恢复。",
-                path=str(self.path), error=str(exc)) from exc
+                path=str(self.path),
+                error=str(exc),
+            ) from exc
         self.conn = conn
         self._db = None
         self._write_lock = threading.RLock()
@@ -240,6 +259,7 @@ class Catalog:
         it costs most of the program's start-up time)."""
         if self._db is None:
             import sqlite_utils
+
             self._db = sqlite_utils.Database(self.conn)
         return self._db
 
@@ -255,7 +275,8 @@ class Catalog:
         """Apply missing migrations in order; returns those applied."""
         with self.write():
             self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+                "CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+            )
             done = set(self.applied_migrations())
             applied = []
             for number, name, sql in all_migrations():
@@ -266,7 +287,8 @@ class Catalog:
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?, datetime('now'))", (number, name))
                 applied.append(number)
         if applied:
-            from scanstation import search   # tables added to a catalog with data: index what is there
+            from scanstation import search  # tables added to a catalog with data: index what is there
+
             if search.index_needs_rebuild(self.conn):
                 with self.write():
                     search.rebuild_index(self.conn)
@@ -280,7 +302,9 @@ class Catalog:
                 "Install the newer version; nothing was changed.",
                 "此工作目录由更新版本的 ScanStation 创建（目录结构版本 {found}，本程序支持到 {known}）。"
                 "请安装新版本；未做任何修改。",
-                found=newest, known=SCHEMA_VERSION)
+                found=newest,
+                known=SCHEMA_VERSION,
+            )
 
     # -- transactions ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -337,8 +361,13 @@ class Catalog:
         local = self.__dict__.setdefault("_readers", threading.local())
         conn = getattr(local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False,
-                                   isolation_level=None)
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=30,
+                check_same_thread=False,
+                isolation_level=None,
+            )
             conn.execute("PRAGMA query_only=ON")
             local.conn = conn
             self.__dict__.setdefault("_reader_list", []).append(conn)
@@ -357,6 +386,7 @@ def _is_full(exc: sqlite3.Error) -> bool:
 def _disk_full(path: Path):
     """A full disk met by the catalog is said like any other full disk; nothing was changed (rolled back)."""
     from scanstation.storage.files import disk_full
+
     return disk_full(path)
 
 
@@ -376,7 +406,9 @@ def damaged_message(path: Path, error: Exception) -> HomeError:
     return HomeError(
         "The catalog {path} cannot be read ({error}). Restore it from a backup; nothing was changed.",
         "无法读取目录数据库 {path}（{error}）。请从备份恢复；未做任何修改。",
-        path=str(path), error=str(error))
+        path=str(path),
+        error=str(error),
+    )
 
 
 __all__ = ["Catalog", "MIGRATIONS", "SCHEMA_VERSION", "DOSSIER_STATES", "tr"]

@@ -19,17 +19,19 @@ import threading
 from pathlib import Path
 
 from scanstation.errors import StorageError
-from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
+from scanstation.storage.faults import crash_point
 from scanstation.storage.files import fsync_dir, storage_error
 
-_LOCK = threading.Lock()   # one replay at a time in this process (the window runs tasks on several threads)
+_LOCK = threading.Lock()  # one replay at a time in this process (the window runs tasks on several threads)
 
 
 def plan(conn, moves: list[tuple[str, str]]) -> None:
     """Record moves (paths relative to the home) in the caller's transaction."""
-    conn.executemany("INSERT INTO pending_moves(src, dst, created_at) VALUES (?, ?, ?)",
-                     [(src, dst, now_iso()) for src, dst in moves])
+    conn.executemany(
+        "INSERT INTO pending_moves(src, dst, created_at) VALUES (?, ?, ?)",
+        [(src, dst, now_iso()) for src, dst in moves],
+    )
 
 
 def pending(catalog) -> int:
@@ -92,8 +94,10 @@ def apply(home_path: Path, catalog) -> int:
                         "quarantine/), then run scanstation recover.",
                         "崩溃前记录的页面文件移动无法完成：{src} 不存在，{dst} 也不存在。未再做任何修改。"
                         "请从备份（或 quarantine/ 隔离区）放回该文件，然后运行 scanstation recover。",
-                        src=row["src"], dst=row["dst"])
-                _move(kept, dst)   # set aside by a reconcile before the replay: it goes where it belongs
+                        src=row["src"],
+                        dst=row["dst"],
+                    )
+                _move(kept, dst)  # set aside by a reconcile before the replay: it goes where it belongs
                 done += 1
             crash_point("moves.renamed")
             with catalog.write() as conn:

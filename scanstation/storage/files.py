@@ -54,7 +54,7 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
                 pass
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
             if hasattr(os, "fchmod"):
-                os.fchmod(fd, PRIVATE_FILE_MODE)     # whatever the umask
+                os.fchmod(fd, PRIVATE_FILE_MODE)  # whatever the umask
             opened = os.fdopen(fd, "wb")
         else:
             opened = open(tmp, "wb")
@@ -78,15 +78,20 @@ def disk_full(path) -> StorageError:
         "The disk is full (writing {path}). Every page received so far is kept; free some space, then continue: "
         "the next scan of the dossier, or scanstation recover, stores the kept pages first.",
         "磁盘已满（写入 {path} 时）。已收到的页面全部保留；请释放空间后继续：再次扫描该案卷或运行 "
-        "scanstation recover 时会先保存这些页面。", path=str(path))
+        "scanstation recover 时会先保存这些页面。",
+        path=str(path),
+    )
 
 
 def storage_error(path: Path, exc: OSError) -> StorageError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return disk_full(path)
-    return StorageError("Cannot write {path}: {error}. Check the folder and its permissions; everything stored before is intact.",
-                        "无法写入 {path}：{error}。请检查该目录及其权限；之前保存的内容完好无损。",
-                        path=str(path), error=exc.strerror or str(exc))
+    return StorageError(
+        "Cannot write {path}: {error}. Check the folder and its permissions; everything stored before is intact.",
+        "无法写入 {path}：{error}。请检查该目录及其权限；之前保存的内容完好无损。",
+        path=str(path),
+        error=exc.strerror or str(exc),
+    )
 
 
 def digests(data: bytes) -> tuple[str, str]:

@@ -21,11 +21,11 @@ from pathlib import Path
 from scanstation.errors import Refused
 from scanstation.storage.files import PART_SUFFIX, digests, fsync_dir, storage_error, write_atomic
 
-ENCRYPTED_MAGIC = b"SSENC1\x00"     # first bytes of a page file encrypted at rest
+ENCRYPTED_MAGIC = b"SSENC1\x00"  # first bytes of a page file encrypted at rest
 
 
 def is_encrypted_file(blob: bytes) -> bool:
-    return blob[:len(ENCRYPTED_MAGIC)] == ENCRYPTED_MAGIC
+    return blob[: len(ENCRYPTED_MAGIC)] == ENCRYPTED_MAGIC
 
 
 def is_encrypted_at_rest(path) -> bool:
@@ -61,9 +61,9 @@ class StoredFile:
 
 @dataclass
 class ReconcileReport:
-    orphan_files: list[str] = field(default_factory=list)     # on disk, no catalog row (quarantined)
-    partial_files: list[str] = field(default_factory=list)    # unfinished temp files (quarantined)
-    missing_files: list[dict] = field(default_factory=list)   # catalog row, no file (reported)
+    orphan_files: list[str] = field(default_factory=list)  # on disk, no catalog row (quarantined)
+    partial_files: list[str] = field(default_factory=list)  # unfinished temp files (quarantined)
+    missing_files: list[dict] = field(default_factory=list)  # catalog row, no file (reported)
     quarantine_dir: str = ""
 
     @property
@@ -71,8 +71,12 @@ class ReconcileReport:
         return not (self.orphan_files or self.partial_files or self.missing_files)
 
     def as_dict(self) -> dict:
-        return {"orphan_files": self.orphan_files, "partial_files": self.partial_files,
-                "missing_files": self.missing_files, "quarantine_dir": self.quarantine_dir}
+        return {
+            "orphan_files": self.orphan_files,
+            "partial_files": self.partial_files,
+            "missing_files": self.missing_files,
+            "quarantine_dir": self.quarantine_dir,
+        }
 
 
 class ImageStore:
@@ -122,10 +126,13 @@ class ImageStore:
         if not is_encrypted_file(blob):
             return blob
         if self.cipher is None:
-            raise Refused("The page file {name} is encrypted, but this home's image protection is not unlocked. "
-                          "Give the protection passphrase (prompt or SCANSTATION_PROTECT_PASSPHRASE).",
-                          "页面文件 {name} 已加密，但本工作目录的图像保护尚未解锁。请输入保护口令（提示输入或设置 "
-                          "SCANSTATION_PROTECT_PASSPHRASE）。", name=name)
+            raise Refused(
+                "The page file {name} is encrypted, but this home's image protection is not unlocked. "
+                "Give the protection passphrase (prompt or SCANSTATION_PROTECT_PASSPHRASE).",
+                "页面文件 {name} 已加密，但本工作目录的图像保护尚未解锁。请输入保护口令（提示输入或设置 "
+                "SCANSTATION_PROTECT_PASSPHRASE）。",
+                name=name,
+            )
         return self.cipher.open(blob, name)
 
     def rename(self, number: str, old_name: str, new_name: str) -> None:
@@ -166,8 +173,9 @@ class ImageStore:
             in_flight.update(self.root.parent / row["src"], self.root.parent / row["dst"])
         expected: dict[Path, dict] = {}
         for row in catalog.query(
-                "SELECT p.id, p.seq, p.file_name, p.sha256, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
-                " WHERE p.state = 'active'"):
+            "SELECT p.id, p.seq, p.file_name, p.sha256, d.number FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE p.state = 'active'"
+        ):
             expected[self.path(row["number"], row["file_name"])] = row
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         quarantine = self.quarantine_root / f"reconcile-{stamp}"
@@ -184,13 +192,14 @@ class ImageStore:
                         continue
                     self._quarantine(file, quarantine)
                 try:
-                    folder.rmdir()   # only succeeds when empty: nothing is deleted
+                    folder.rmdir()  # only succeeds when empty: nothing is deleted
                 except OSError:
                     pass
         for path, row in expected.items():
             if not path.exists():
-                report.missing_files.append({"number": row["number"], "seq": row["seq"],
-                                             "file": row["file_name"], "page_id": row["id"]})
+                report.missing_files.append(
+                    {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"]}
+                )
         if report.orphan_files or report.partial_files:
             report.quarantine_dir = str(quarantine)
         return report

@@ -36,13 +36,18 @@ _SM3 = re.compile(r"[0-9a-f]{64}")
 
 def _check_name(sm3: str) -> str:
     if not _SM3.fullmatch(sm3 or ""):
-        raise InvalidInput("'{d}' is not an SM3 digest (64 hex digits).", "“{d}”不是 SM3 摘要（64 位十六进制）。", d=sm3)
+        raise InvalidInput(
+            "'{d}' is not an SM3 digest (64 hex digits).", "“{d}”不是 SM3 摘要（64 位十六进制）。", d=sm3
+        )
     return sm3
 
 
 def _changed(name: str) -> CheckFailed:
-    return CheckFailed("{file} changed after it was checked; nothing was stored under its name. Check the package again.",
-                       "{file} 在检测后发生了变化；未以其名称存储任何内容。请重新检测移交包。", file=name)
+    return CheckFailed(
+        "{file} changed after it was checked; nothing was stored under its name. Check the package again.",
+        "{file} 在检测后发生了变化；未以其名称存储任何内容。请重新检测移交包。",
+        file=name,
+    )
 
 
 class PageStore:
@@ -80,6 +85,7 @@ class PageStore:
     def put_bytes(self, data: bytes) -> tuple[str, str]:
         """Store bytes whose digests are computed here (the package's own record files)."""
         import tempfile
+
         sha256, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
         if self.has(sm3) and self.check(sm3, sha256):
             return sha256, sm3
@@ -127,8 +133,11 @@ class PosixPageStore(PageStore):
         tmp = self.root / "tmp" / f"{sm3}.{os.getpid()}.{secrets.token_hex(4)}.part"
         try:
             if not (self.root / "objects").is_dir():
-                raise StorageError("The page store {path} is not there (is the NAS mounted?); nothing was stored.",
-                                   "页面存储 {path} 不存在（NAS 是否已挂载？）；未存储任何内容。", path=str(self.root))
+                raise StorageError(
+                    "The page store {path} is not there (is the NAS mounted?); nothing was stored.",
+                    "页面存储 {path} 不存在（NAS 是否已挂载？）；未存储任何内容。",
+                    path=str(self.root),
+                )
             sha, sm = hashlib.sha256(), hashlib.new("sm3")
             size = 0
             with open(src, "rb") as fi, open(tmp, "wb") as fo:
@@ -149,51 +158,70 @@ class PosixPageStore(PageStore):
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        if not self.check(sm3, sha256):   # verify after write: what is on the store, not what we sent
-            raise StorageError("The page store {path} returned other bytes for {d} than were written; nothing was "
-                               "committed. Check the storage, then receive again.",
-                               "页面存储 {path} 读回的 {d} 与写入的内容不一致；未提交任何内容。请检查存储后重新接收。",
-                               path=str(self.root), d=sm3[:16])
+        if not self.check(sm3, sha256):  # verify after write: what is on the store, not what we sent
+            raise StorageError(
+                "The page store {path} returned other bytes for {d} than were written; nothing was "
+                "committed. Check the storage, then receive again.",
+                "页面存储 {path} 读回的 {d} 与写入的内容不一致；未提交任何内容。请检查存储后重新接收。",
+                path=str(self.root),
+                d=sm3[:16],
+            )
         return size
 
 
 def _os_error(path: Path, exc: OSError) -> StorageError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StorageError("The page store {path} is full. Free space or extend it, then receive again; nothing was "
-                            "committed and everything stored before is intact.",
-                            "页面存储 {path} 已满。请清理或扩容后重新接收；未提交任何内容，之前保存的内容完好无损。", path=str(path))
-    return StorageError("The page store {path} cannot be used ({error}); nothing was committed. Check that it is mounted "
-                        "and writable, then receive again.",
-                        "页面存储 {path} 无法使用（{error}）；未提交任何内容。请检查其已挂载且可写后重新接收。",
-                        path=str(path), error=exc.strerror or str(exc))
+        return StorageError(
+            "The page store {path} is full. Free space or extend it, then receive again; nothing was "
+            "committed and everything stored before is intact.",
+            "页面存储 {path} 已满。请清理或扩容后重新接收；未提交任何内容，之前保存的内容完好无损。",
+            path=str(path),
+        )
+    return StorageError(
+        "The page store {path} cannot be used ({error}); nothing was committed. Check that it is mounted "
+        "and writable, then receive again.",
+        "页面存储 {path} 无法使用（{error}）；未提交任何内容。请检查其已挂载且可写后重新接收。",
+        path=str(path),
+        error=exc.strerror or str(exc),
+    )
 
 
 class S3PageStore(PageStore):
     def __init__(self, url: str, endpoint: str | None = None, region: str | None = None):
         m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?", url or "")
         if not m:
-            raise InvalidInput("'{url}' is not an S3 location: use s3://bucket/prefix.",
-                               "“{url}”不是 S3 地址：请使用 s3://存储桶/前缀。", url=url)
+            raise InvalidInput(
+                "'{url}' is not an S3 location: use s3://bucket/prefix.",
+                "“{url}”不是 S3 地址：请使用 s3://存储桶/前缀。",
+                url=url,
+            )
         self.bucket, self.prefix = m.group(1), (m.group(2) or "").strip("/")
         self.url, self.endpoint = url.rstrip("/"), endpoint
         import boto3
         from botocore.config import Config
-        self.client = boto3.client("s3", endpoint_url=endpoint or None, region_name=region or "us-east-1",
-                                   config=Config(retries={"max_attempts": 2, "mode": "standard"},
-                                                 connect_timeout=5, read_timeout=30))
+
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint or None,
+            region_name=region or "us-east-1",
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+        )
 
     def key(self, sm3: str) -> str:
         _check_name(sm3)
         return "/".join(p for p in (self.prefix, "objects", sm3[:2], sm3[2:4], sm3) if p)
 
     def _error(self, exc) -> StorageError:
-        return StorageError("The page store {url} is not available ({error}); nothing was committed. When it is back, "
-                            "receive again.",
-                            "页面存储 {url} 不可用（{error}）；未提交任何内容。恢复后请重新接收。",
-                            url=self.url, error=type(exc).__name__)
+        return StorageError(
+            "The page store {url} is not available ({error}); nothing was committed. When it is back, receive again.",
+            "页面存储 {url} 不可用（{error}）；未提交任何内容。恢复后请重新接收。",
+            url=self.url,
+            error=type(exc).__name__,
+        )
 
     def create(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             try:
                 self.client.head_bucket(Bucket=self.bucket)
@@ -207,6 +235,7 @@ class S3PageStore(PageStore):
 
     def has(self, sm3: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.key(sm3))
             return True
@@ -219,6 +248,7 @@ class S3PageStore(PageStore):
 
     def open(self, sm3: str):
         from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self.key(sm3))["Body"]
         except ClientError as exc:
@@ -230,6 +260,7 @@ class S3PageStore(PageStore):
 
     def put_file(self, src: Path, sha256: str, sm3: str) -> int:
         from botocore.exceptions import BotoCoreError, ClientError
+
         if self.has(sm3) and self.check(sm3, sha256):
             return self.client.head_object(Bucket=self.bucket, Key=self.key(sm3))["ContentLength"]
         sha, sm = hashlib.sha256(), hashlib.new("sm3")
@@ -243,15 +274,23 @@ class S3PageStore(PageStore):
             raise _changed(Path(src).name)
         try:
             with open(src, "rb") as fh:
-                self.client.put_object(Bucket=self.bucket, Key=self.key(sm3), Body=fh, ContentLength=size,
-                                       Metadata={"sm3": sm3, "sha256": sha256})
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key(sm3),
+                    Body=fh,
+                    ContentLength=size,
+                    Metadata={"sm3": sm3, "sha256": sha256},
+                )
         except (BotoCoreError, ClientError) as exc:
             raise self._error(exc) from exc
         if not self.check(sm3, sha256):
-            raise StorageError("The page store {path} returned other bytes for {d} than were written; nothing was "
-                               "committed. Check the storage, then receive again.",
-                               "页面存储 {path} 读回的 {d} 与写入的内容不一致；未提交任何内容。请检查存储后重新接收。",
-                               path=self.url, d=sm3[:16])
+            raise StorageError(
+                "The page store {path} returned other bytes for {d} than were written; nothing was "
+                "committed. Check the storage, then receive again.",
+                "页面存储 {path} 读回的 {d} 与写入的内容不一致；未提交任何内容。请检查存储后重新接收。",
+                path=self.url,
+                d=sm3[:16],
+            )
         return size
 
 
@@ -260,8 +299,11 @@ def open_store(url: str, endpoint: str | None = None) -> PageStore:
     if (url or "").startswith("s3://"):
         return S3PageStore(url, endpoint)
     if not url or not Path(url).is_absolute():
-        raise InvalidInput("The page store must be an absolute folder (a NAS mount) or s3://bucket/prefix: '{url}'.",
-                           "页面存储须为绝对路径（NAS 挂载点）或 s3://存储桶/前缀：“{url}”。", url=url or "")
+        raise InvalidInput(
+            "The page store must be an absolute folder (a NAS mount) or s3://bucket/prefix: '{url}'.",
+            "页面存储须为绝对路径（NAS 挂载点）或 s3://存储桶/前缀：“{url}”。",
+            url=url or "",
+        )
     return PosixPageStore(url)
 
 

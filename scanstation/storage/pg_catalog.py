@@ -25,6 +25,7 @@ import logging
 import os
 import sqlite3
 import threading
+from datetime import UTC
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -39,6 +40,7 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 def redact(dsn: str) -> str:
     """A DSN for messages: never a password."""
     import re
+
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", re.sub(r"password=\S+", "password=***", dsn))
 
 
@@ -79,7 +81,7 @@ class PgConnection:
 
     backend = "postgresql"
 
-    def __init__(self, catalog: "PgCatalog"):
+    def __init__(self, catalog: PgCatalog):
         self._catalog = catalog
 
     def execute(self, sql: str, params=()):
@@ -97,9 +99,11 @@ class PgConnection:
             raise
         except (psycopg.ProgrammingError, psycopg.errors.FeatureNotSupported) as exc:
             # SQL this backend does not have (FTS5 search, SQLite triggers, …): a plain message, not a traceback
-            raise HomeError("This operation is not available on the PostgreSQL archive yet ({error}); nothing was "
-                            "changed.", "PostgreSQL 档案库暂不支持此操作（{error}）；未做任何修改。",
-                            error=(getattr(exc, "sqlstate", "") or type(exc).__name__)) from exc
+            raise HomeError(
+                "This operation is not available on the PostgreSQL archive yet ({error}); nothing was changed.",
+                "PostgreSQL 档案库暂不支持此操作（{error}）；未做任何修改。",
+                error=(getattr(exc, "sqlstate", "") or type(exc).__name__),
+            ) from exc
 
     def executemany(self, sql: str, rows) -> None:
         for row in rows:
@@ -121,18 +125,28 @@ class PgCatalog:
         self.dialect = PostgresDialect()
         self.pool = None
         try:
-            psycopg.connect(dsn, connect_timeout=int(connect_timeout)).close()   # say at once when it is not there
-            self.pool = ConnectionPool(dsn, min_size=1, max_size=max(2, pool_size), open=True, timeout=connect_timeout,
-                                       kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)})
+            psycopg.connect(dsn, connect_timeout=int(connect_timeout)).close()  # say at once when it is not there
+            self.pool = ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=max(2, pool_size),
+                open=True,
+                timeout=connect_timeout,
+                kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)},
+            )
             self.pool.wait(timeout=connect_timeout)
         except Exception as exc:
             if self.pool is not None:
                 with contextlib.suppress(Exception):
                     self.pool.close()
-            raise HomeError("Cannot reach the archive database {db} ({error}). Check that the server runs and the "
-                            "credentials (PGPASSWORD or the password file); nothing was changed.",
-                            "无法连接档案数据库 {db}（{error}）。请检查数据库服务是否运行以及凭据（PGPASSWORD 或口令文件）；"
-                            "未做任何修改。", db=redact(dsn), error=type(exc).__name__) from exc
+            raise HomeError(
+                "Cannot reach the archive database {db} ({error}). Check that the server runs and the "
+                "credentials (PGPASSWORD or the password file); nothing was changed.",
+                "无法连接档案数据库 {db}（{error}）。请检查数据库服务是否运行以及凭据（PGPASSWORD 或口令文件）；"
+                "未做任何修改。",
+                db=redact(dsn),
+                error=type(exc).__name__,
+            ) from exc
         self._held = None
         self._claims: dict[str, psycopg.Connection] = {}
         self._lock = threading.RLock()
@@ -152,10 +166,12 @@ class PgCatalog:
         return self._held
 
     def _unavailable(self, exc) -> StorageError:
-        return StorageError("The archive database is not reachable ({error}); nothing was committed. When the server is "
-                            "back, do it again: what was not committed is started over.",
-                            "档案数据库无法访问（{error}）；未提交任何内容。数据库恢复后请重新操作：未提交的部分会重新开始。",
-                            error=type(exc).__name__)
+        return StorageError(
+            "The archive database is not reachable ({error}); nothing was committed. When the server is "
+            "back, do it again: what was not committed is started over.",
+            "档案数据库无法访问（{error}）；未提交任何内容。数据库恢复后请重新操作：未提交的部分会重新开始。",
+            error=type(exc).__name__,
+        )
 
     def _lost(self, exc) -> None:
         if self._held is not None and (self._held.closed or self._held.broken):
@@ -166,8 +182,10 @@ class PgCatalog:
 
     @property
     def db(self):
-        raise HomeError("This operation is not available on the PostgreSQL archive yet; nothing was changed.",
-                        "PostgreSQL 档案库暂不支持此操作；未做任何修改。")
+        raise HomeError(
+            "This operation is not available on the PostgreSQL archive yet; nothing was changed.",
+            "PostgreSQL 档案库暂不支持此操作；未做任何修改。",
+        )
 
     # -- schema ----------------------------------------------------------------------------------------
     def applied_migrations(self) -> list[int]:
@@ -179,7 +197,7 @@ class PgCatalog:
     def migrate(self) -> list[int]:
         applied = []
         with self.write() as conn:
-            self._conn().execute(PostgresDialect.LOCK_MIGRATIONS, (MIGRATION_LOCK,))   # two desks starting at once
+            self._conn().execute(PostgresDialect.LOCK_MIGRATIONS, (MIGRATION_LOCK,))  # two desks starting at once
             self._conn().execute(PostgresDialect.MIGRATIONS_TABLE)
             done = set(self.applied_migrations())
             for number, name, sql in self.dialect.migrations:
@@ -198,7 +216,9 @@ class PgCatalog:
                 "This archive database was written by a newer ScanStation (schema {found}, this program knows {known}). "
                 "Install the newer version; nothing was changed.",
                 "此档案数据库由更新版本的 ScanStation 创建（结构版本 {found}，本程序支持到 {known}）。请安装新版本；未做任何修改。",
-                found=newest, known=known)
+                found=newest,
+                known=known,
+            )
 
     # -- transactions ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -249,10 +269,13 @@ class PgCatalog:
             try:
                 holder.execute("SELECT 1")
             except psycopg.Error:
-                return StorageError("The connection that held package {d}… for this desk was lost (the database restarted?); "
-                                    "nothing was committed. Receive it again: what was stored is taken up.",
-                                    "为本工作台锁定移交包 {d}… 的数据库连接已中断（数据库重启？）；未提交任何内容。"
-                                    "请重新接收：已存储的内容会被继续使用。", d=digest[:16])
+                return StorageError(
+                    "The connection that held package {d}… for this desk was lost (the database restarted?); "
+                    "nothing was committed. Receive it again: what was stored is taken up.",
+                    "为本工作台锁定移交包 {d}… 的数据库连接已中断（数据库重启？）；未提交任何内容。"
+                    "请重新接收：已存储的内容会被继续使用。",
+                    d=digest[:16],
+                )
         return None
 
     def query(self, sql: str, params=()) -> list[dict]:
@@ -261,7 +284,7 @@ class PgCatalog:
                 cur = self.conn.execute(sql, params)
                 break
             except StorageError:
-                if attempt == 2 or self._depth:   # inside a transaction nothing may be retried
+                if attempt == 2 or self._depth:  # inside a transaction nothing may be retried
                     raise
         if not cur.description:
             return []
@@ -288,19 +311,29 @@ class PgCatalog:
         try:
             got = holder.execute(PostgresDialect.TRY_CLAIM, (key,)).fetchone()[0]
             if not got:
-                row = holder.execute("SELECT desk, station, user_name, claimed_at FROM package_claims WHERE digest = %s",
-                                     (digest,)).fetchone()
+                row = holder.execute(
+                    "SELECT desk, station, user_name, claimed_at FROM package_claims WHERE digest = %s", (digest,)
+                ).fetchone()
                 from scanstation.errors import Refused
-                raise Refused("This package is being received at desk {desk} by {user} (since {since}). Wait until that "
-                              "desk has finished; nothing was changed.",
-                              "该移交包正在由 {user} 在 {desk} 接收（自 {since} 起）。请等待其完成；未做任何修改。",
-                              desk=(row[0] if row else "?"), user=(row[2] if row else "?"), since=(row[3] if row else "?"))
-            from datetime import datetime, timezone
-            now_iso = lambda: datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")  # noqa: E731
-            holder.execute("INSERT INTO package_claims(digest, desk, station, user_name, pid, claimed_at) "
-                           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (digest) DO UPDATE SET desk = excluded.desk, "
-                           "station = excluded.station, user_name = excluded.user_name, pid = excluded.pid, "
-                           "claimed_at = excluded.claimed_at", (digest, desk, station, user, os.getpid(), now_iso()))
+
+                raise Refused(
+                    "This package is being received at desk {desk} by {user} (since {since}). Wait until that "
+                    "desk has finished; nothing was changed.",
+                    "该移交包正在由 {user} 在 {desk} 接收（自 {since} 起）。请等待其完成；未做任何修改。",
+                    desk=(row[0] if row else "?"),
+                    user=(row[2] if row else "?"),
+                    since=(row[3] if row else "?"),
+                )
+            from datetime import datetime
+
+            now_iso = lambda: datetime.now(UTC).astimezone().isoformat(timespec="seconds")  # noqa: E731
+            holder.execute(
+                "INSERT INTO package_claims(digest, desk, station, user_name, pid, claimed_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (digest) DO UPDATE SET desk = excluded.desk, "
+                "station = excluded.station, user_name = excluded.user_name, pid = excluded.pid, "
+                "claimed_at = excluded.claimed_at",
+                (digest, desk, station, user, os.getpid(), now_iso()),
+            )
             self._claims[digest] = holder
             try:
                 yield

@@ -18,16 +18,20 @@ class PgSearchIndex:
         self.conn = conn
 
     def insert_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
-        self.conn.execute(f"INSERT INTO {table}({_KEY[table]}, bi, uni) VALUES (?, CAST(? AS tsvector), "
-                          "CAST(? AS tsvector))", (rowid, tsvector_literal(bi), tsvector_literal(uni)))
+        self.conn.execute(
+            f"INSERT INTO {table}({_KEY[table]}, bi, uni) VALUES (?, CAST(? AS tsvector), CAST(? AS tsvector))",
+            (rowid, tsvector_literal(bi), tsvector_literal(uni)),
+        )
 
     def delete_text(self, table: str, rowid: int, bi: str, uni: str) -> None:
         self.conn.execute(f"DELETE FROM {table} WHERE {_KEY[table]} = ?", (rowid,))
 
     def insert_codes(self, rowid: int, codes: str) -> None:
         # codes are whole tokens without positions' meaning (FTS5 detail='none')
-        self.conn.execute("INSERT INTO search_codes(dossier_id, codes) VALUES (?, CAST(? AS tsvector))",
-                          (rowid, tsvector_literal(codes)))
+        self.conn.execute(
+            "INSERT INTO search_codes(dossier_id, codes) VALUES (?, CAST(? AS tsvector))",
+            (rowid, tsvector_literal(codes)),
+        )
 
     def delete_codes(self, rowid: int, codes: str) -> None:
         self.conn.execute("DELETE FROM search_codes WHERE dossier_id = ?", (rowid,))
@@ -37,20 +41,29 @@ class PgSearchIndex:
             self.conn.execute(f"DELETE FROM {table}")
 
     def optimize(self) -> None:
-        pass   # GIN indexes need no merge step here (autovacuum cleans their pending list)
+        pass  # GIN indexes need no merge step here (autovacuum cleans their pending list)
 
     def match(self, table: str, clauses, limit: int) -> list[int]:
         """Row ids matching every (column, tokens) clause, newest first."""
         where = " AND ".join(f"{column} @@ CAST(? AS tsquery)" for column, _ in clauses)
         params = [tsquery_phrase(tokens) for _, tokens in clauses]
         key = _KEY[table]
-        return [r[0] for r in self.conn.execute(f"SELECT {key} FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?",
-                                                (*params, limit)).fetchall()]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT {key} FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?", (*params, limit)
+            ).fetchall()
+        ]
 
     def match_code(self, code: str, limit: int) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT dossier_id FROM search_codes WHERE codes @@ CAST(? AS tsquery) "
-                                                "ORDER BY dossier_id DESC LIMIT ?",
-                                                (tsquery_phrase([code]), limit)).fetchall()]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT dossier_id FROM search_codes WHERE codes @@ CAST(? AS tsquery) "
+                "ORDER BY dossier_id DESC LIMIT ?",
+                (tsquery_phrase([code]), limit),
+            ).fetchall()
+        ]
 
 
 __all__ = ["PgSearchIndex"]

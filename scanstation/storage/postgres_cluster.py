@@ -32,8 +32,10 @@ def server_bin_dir() -> Path | None:
     explicit = os.environ.get("SCANSTATION_PG_BIN")
     if explicit:
         return Path(explicit) if (Path(explicit) / "initdb").exists() else None
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if candidates:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
@@ -64,14 +66,19 @@ class PrivateCluster:
         try:
             return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise ClusterError("PostgreSQL did not answer within {s} s ({cmd}).",
-                               "PostgreSQL 在 {s} 秒内没有响应（{cmd}）。", s=int(timeout), cmd=args[-1]) from exc
+            raise ClusterError(
+                "PostgreSQL did not answer within {s} s ({cmd}).",
+                "PostgreSQL 在 {s} 秒内没有响应（{cmd}）。",
+                s=int(timeout),
+                cmd=args[-1],
+            ) from exc
 
     def _check(self, proc: subprocess.CompletedProcess, what: str) -> None:
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["-"]
-            raise ClusterError("PostgreSQL could not {what}: {detail}", "PostgreSQL 无法{what}：{detail}",
-                               what=what, detail=detail[0])
+            raise ClusterError(
+                "PostgreSQL could not {what}: {detail}", "PostgreSQL 无法{what}：{detail}", what=what, detail=detail[0]
+            )
 
     @property
     def dsn(self) -> str:
@@ -79,14 +86,20 @@ class PrivateCluster:
 
     def dsn_for(self, database: str) -> str:
         from urllib.parse import quote
-        return (f"postgresql://{self.SUPERUSER}@/{quote(database, safe='')}"
-                f"?host={quote(str(self.folder), safe='/')}&port={self.port}")
+
+        return (
+            f"postgresql://{self.SUPERUSER}@/{quote(database, safe='')}"
+            f"?host={quote(str(self.folder), safe='/')}&port={self.port}"
+        )
 
     # -- life cycle ------------------------------------------------------------------------
-    def start(self) -> "PrivateCluster":
+    def start(self) -> PrivateCluster:
         if self.bin is None:
-            raise ClusterError("PostgreSQL is not installed. Install it with: {hint}",
-                               "未安装 PostgreSQL。请安装：{hint}", hint=INSTALL_HINT)
+            raise ClusterError(
+                "PostgreSQL is not installed. Install it with: {hint}",
+                "未安装 PostgreSQL。请安装：{hint}",
+                hint=INSTALL_HINT,
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             pw = pwd.getpwnam("postgres")
@@ -97,13 +110,45 @@ class PrivateCluster:
                 if not mode & 0o001:
                     os.chmod(parent, mode | 0o001)
         if not (self.data / "PG_VERSION").exists():
-            self._check(self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", self.SUPERUSER,
-                                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
-                        "create its cluster")
-        options = (f"-k {self.folder} -c listen_addresses='' -p {self.port} -c fsync=on "
-                   f"-c max_connections=100 -c shared_buffers=128MB")
-        self._check(self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                               "-o", options, "-w", "-t", "60", "start"]), "start")
+            self._check(
+                self._run(
+                    [
+                        str(self.bin / "initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        self.SUPERUSER,
+                        "--auth=trust",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                        "--no-sync",
+                    ]
+                ),
+                "create its cluster",
+            )
+        options = (
+            f"-k {self.folder} -c listen_addresses='' -p {self.port} -c fsync=on "
+            f"-c max_connections=100 -c shared_buffers=128MB"
+        )
+        self._check(
+            self._run(
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.folder / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            "start",
+        )
         self._started = True
         return self
 
@@ -119,6 +164,7 @@ class PrivateCluster:
     def create_database(self, name: str) -> str:
         import psycopg
         from psycopg import sql
+
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.dsn_for(name)
@@ -131,7 +177,7 @@ class PrivateCluster:
             time.sleep(0.2)
         raise ClusterError("PostgreSQL is not ready after {s} s.", "PostgreSQL 在 {s} 秒后仍未就绪。", s=int(timeout))
 
-    def __enter__(self) -> "PrivateCluster":
+    def __enter__(self) -> PrivateCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

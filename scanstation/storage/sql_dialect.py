@@ -21,7 +21,10 @@ from dataclasses import dataclass
 # Column names and meanings are those of the SQLite catalog (scanstation.storage.catalog and the
 # domain migrations), so that the same queries run on both; "user" is quoted (a reserved word).
 PG_MIGRATIONS: list[tuple[int, str, str]] = [
-    (100, "archive_foundation", """
+    (
+        100,
+        "archive_foundation",
+        """
 CREATE TABLE fonds (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL DEFAULT ''
@@ -159,8 +162,12 @@ CREATE INDEX received_dossiers_dossier ON received_dossiers(dossier_id);
 CREATE VIEW catalog_objects AS
     SELECT 'table' AS type, table_name AS name FROM information_schema.tables
     WHERE table_schema = current_schema();
-"""),
-    (101, "archive_intake", """
+""",
+    ),
+    (
+        101,
+        "archive_intake",
+        """
 -- Which desk is receiving a package now. The row says who (for the message to a second desk); the
 -- claim itself is a session advisory lock, released by PostgreSQL when the desk's connection ends
 -- (a desk killed at any moment, or the server restarted, leaves no stale claim).
@@ -180,8 +187,12 @@ CREATE TABLE store_objects (
     bytes BIGINT NOT NULL,
     stored_at TEXT NOT NULL
 );
-"""),
-    (102, "archive_search", """
+""",
+    ),
+    (
+        102,
+        "archive_search",
+        """
 -- Search on PostgreSQL: the same application-made tokens as the SQLite index (scanstation.search:
 -- CJK bigrams + other words in ``bi``, CJK unigrams in ``uni``, 档号/ID-number parts in ``codes``),
 -- stored as tsvectors with positions (phrases of bigrams are checked with <->), indexed with GIN.
@@ -215,31 +226,43 @@ CREATE TABLE search_dossier_state (
 );
 CREATE INDEX dossiers_id_number_prefix ON dossiers(person_id_number text_pattern_ops);
 CREATE INDEX dossiers_number_prefix ON dossiers(number text_pattern_ops);
-"""),
-    (103, "archive_station_columns", """
+""",
+    ),
+    (
+        103,
+        "archive_station_columns",
+        """
 -- Columns the station's catalog gained in its own migrations (10, 41, 90), so that rows and queries
 -- stay the same on both backends (tests/test_archive_pg_catalog.py checks that none is missing).
 ALTER TABLE pages ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
 ALTER TABLE page_text ADD COLUMN engine TEXT NOT NULL DEFAULT '';
 ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';
 ALTER TABLE dossiers ADD COLUMN count_explanation TEXT NOT NULL DEFAULT '';
-"""),
+""",
+    ),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
 SERIAL_TABLES = frozenset({"users", "dossiers", "pages", "received_packages", "audit_log"})
 # The key ``INSERT OR REPLACE`` replaces on, per table.
-REPLACE_KEYS = {"page_text": ("page_id",), "settings": ("key",), "fonds": ("code",),
-                "store_objects": ("sm3",), "package_claims": ("digest",)}
+REPLACE_KEYS = {
+    "page_text": ("page_id",),
+    "settings": ("key",),
+    "fonds": ("code",),
+    "store_objects": ("sm3",),
+    "package_claims": ("digest",),
+}
 RESERVED_COLUMNS = ("user",)
 
-_INSERT = re.compile(r"^\s*INSERT\s+(?:OR\s+(IGNORE|REPLACE)\s+)?INTO\s+(\w+)\s*(\(([^)]*)\))?", re.IGNORECASE | re.DOTALL)
+_INSERT = re.compile(
+    r"^\s*INSERT\s+(?:OR\s+(IGNORE|REPLACE)\s+)?INTO\s+(\w+)\s*(\(([^)]*)\))?", re.IGNORECASE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
 class Translated:
     sql: str
-    returns_id: bool        # the statement was given RETURNING id for lastrowid
+    returns_id: bool  # the statement was given RETURNING id for lastrowid
 
 
 class PostgresDialect:
@@ -278,8 +301,11 @@ class PostgresDialect:
             mode, table = (m.group(1) or "").upper(), m.group(2)
             columns = [c.strip().strip('"') for c in (m.group(4) or "").split(",") if c.strip()]
             if mode:
-                text = text[:m.start()] + re.sub(r"\s+OR\s+(IGNORE|REPLACE)", "", m.group(0), count=1,
-                                                 flags=re.IGNORECASE) + text[m.end():]
+                text = (
+                    text[: m.start()]
+                    + re.sub(r"\s+OR\s+(IGNORE|REPLACE)", "", m.group(0), count=1, flags=re.IGNORECASE)
+                    + text[m.end() :]
+                )
             body = text.rstrip().rstrip(";")
             if mode == "IGNORE" and "ON CONFLICT" not in body.upper():
                 body += " ON CONFLICT DO NOTHING"
@@ -296,8 +322,7 @@ class PostgresDialect:
         return Translated(text, returns_id)
 
     # -- statements of the PostgreSQL catalog itself --------------------------------------------------
-    MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, name TEXT, "
-                        "applied_at TEXT)")
+    MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
     LOCK_AUDIT_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
     TRY_CLAIM = "SELECT pg_try_advisory_lock(%s)"
     RELEASE_CLAIM = "SELECT pg_advisory_unlock(%s)"
@@ -324,7 +349,7 @@ def _split_literals(sql: str):
                         continue
                     break
                 j += 1
-            yield True, sql[i:j + 1]
+            yield True, sql[i : j + 1]
             i = start = j + 1
         else:
             i += 1
@@ -332,7 +357,7 @@ def _split_literals(sql: str):
         yield False, sql[start:]
 
 
-MAX_POSITION = 16383    # PostgreSQL's largest tsvector position; later tokens share it
+MAX_POSITION = 16383  # PostgreSQL's largest tsvector position; later tokens share it
 
 
 def _lexeme(token: str) -> str:
@@ -352,6 +377,7 @@ def tsquery_phrase(tokens) -> str:
 def lock_key(text: str) -> int:
     """A signed 64-bit advisory-lock key for a name (stable across processes and machines)."""
     import hashlib
+
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
 
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from scanstation.errors import HomeError
 
-MIGRATION = (4, "transfer", """
+MIGRATION = (
+    4,
+    "transfer",
+    """
 -- Which dossiers a batch holds (history kept: a returned dossier may go into a later batch).
 CREATE TABLE IF NOT EXISTS batch_dossiers (
     batch_id INTEGER NOT NULL REFERENCES batches(id),
@@ -87,10 +90,16 @@ CREATE TABLE IF NOT EXISTS received_dossiers (
     PRIMARY KEY (package_id, dossier_id)
 );
 CREATE INDEX IF NOT EXISTS received_dossiers_dossier ON received_dossiers(dossier_id);
-""")
+""",
+)
 
-TRANSFER_TABLES = ("batch_dossiers", "transfer_deliveries", "transfer_receipts", "received_packages",
-                   "received_dossiers")
+TRANSFER_TABLES = (
+    "batch_dossiers",
+    "transfer_deliveries",
+    "transfer_receipts",
+    "received_packages",
+    "received_dossiers",
+)
 
 
 def require_schema(catalog) -> None:
@@ -99,7 +108,9 @@ def require_schema(catalog) -> None:
     if row is None:
         raise HomeError(
             "This catalog has no transfer tables (catalog migration {n}). Update ScanStation; nothing was changed.",
-            "此目录数据库缺少移交相关的数据表（目录迁移 {n}）。请更新 ScanStation；未做任何修改。", n=MIGRATION[0])
+            "此目录数据库缺少移交相关的数据表（目录迁移 {n}）。请更新 ScanStation；未做任何修改。",
+            n=MIGRATION[0],
+        )
 
 
 __all__ = ["MIGRATION", "TRANSFER_TABLES", "require_schema"]

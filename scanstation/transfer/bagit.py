@@ -17,10 +17,10 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from scanstation.errors import InvalidInput
 from scanstation.i18n import is_english
@@ -66,106 +66,195 @@ _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 #: code -> (English, Chinese). Fields: {object} and {detail}.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "not-a-directory": ("{object} is not a folder. Give the folder of the bag.",
-                        "{object} 不是文件夹。请指定包（bag）所在的文件夹。"),
-    "bagit-missing": ("bagit.txt is missing, so this is not a BagIt package. Ask the sender for the complete package.",
-                      "缺少 bagit.txt，这不是 BagIt 包。请向发送方索取完整的包。"),
-    "bagit-malformed": ("bagit.txt is malformed: {detail}. It must be exactly two lines, 'BagIt-Version: M.N' and 'Tag-File-Character-Encoding: ENCODING'.",
-                        "bagit.txt 格式错误：{detail}。它必须恰好两行：'BagIt-Version: M.N' 和 'Tag-File-Character-Encoding: 编码'。"),
-    "version-unsupported": ("BagIt version {detail} is not supported. Ask the sender for a BagIt 1.0 package.",
-                            "不支持 BagIt 版本 {detail}。请向发送方索取 BagIt 1.0 格式的包。"),
-    "encoding-unsupported": ("The tag file encoding {detail} named in bagit.txt is unknown. Ask the sender to use UTF-8.",
-                             "bagit.txt 中声明的标签文件编码 {detail} 无法识别。请发送方改用 UTF-8。"),
-    "payload-missing": ("The payload folder data/ is missing. Ask the sender for the complete package.",
-                        "缺少数据目录 data/。请向发送方索取完整的包。"),
-    "manifest-missing": ("The package has no payload manifest (manifest-ALGORITHM.txt). Ask the sender to seal it again.",
-                         "包中没有数据清单（manifest-算法.txt）。请发送方重新封装。"),
-    "algorithm-missing": ("There is no {detail} manifest, which this check requires. Ask the sender to seal the package with {detail}.",
-                          "缺少本次检查要求的 {detail} 清单。请发送方使用 {detail} 重新封装。"),
-    "algorithm-unsupported": ("The manifest {object} uses an algorithm this station cannot compute; it was not checked.",
-                              "清单 {object} 使用了本站无法计算的算法，未对其进行校验。"),
-    "weak-algorithm": ("The manifest {object} uses {detail}, which is too weak for a BagIt 1.0 package; sha256, sha512 or sm3 should be used.",
-                       "清单 {object} 使用了 {detail}，对 BagIt 1.0 包而言强度不足；应使用 sha256、sha512 或 sm3。"),
-    "manifest-syntax": ("{object} has a malformed line: {detail}. Ask the sender to seal the package again.",
-                        "{object} 有格式错误的行：{detail}。请发送方重新封装。"),
-    "manifest-duplicate": ("{object} lists the same file more than once: {detail}.",
-                           "{object} 多次列出同一文件：{detail}。"),
-    "manifest-conflict": ("{object} lists {detail} more than once with different checksums. Ask the sender to seal the package again.",
-                          "{object} 多次列出 {detail}，且校验值不同。请发送方重新封装。"),
-    "tag-file-encoding": ("{object} is not valid {detail}. Ask the sender to seal the package again.",
-                          "{object} 不是有效的 {detail} 文本。请发送方重新封装。"),
-    "tag-bom": ("{object} starts with a byte-order mark; it was ignored.",
-                "{object} 以字节顺序标记（BOM）开头，已忽略。"),
-    "line-too-long": ("{object} has a line longer than {detail} bytes and was not read. Such a package is refused.",
-                      "{object} 中有一行超过 {detail} 字节，未读取。此类包不予接收。"),
-    "tag-file-too-large": ("{object} is larger than {detail} bytes and was not read. Such a package is refused.",
-                           "{object} 大于 {detail} 字节，未读取。此类包不予接收。"),
-    "bag-info-syntax": ("bag-info.txt has a malformed line: {detail}. Ask the sender to correct the package information.",
-                        "bag-info.txt 有格式错误的行：{detail}。请发送方更正包信息。"),
-    "bag-info-style": ("bag-info.txt does not follow BagIt 1.0 spacing: {detail}.",
-                       "bag-info.txt 的空格不符合 BagIt 1.0 规定：{detail}。"),
-    "payload-oxum-malformed": ("Payload-Oxum in bag-info.txt is malformed: {detail}. It must be 'BYTES.FILES'.",
-                               "bag-info.txt 中的 Payload-Oxum 格式错误：{detail}。应为“字节数.文件数”。"),
-    "payload-oxum-mismatch": ("Payload-Oxum says {detail}. Files are missing or were added: ask the sender for the complete package.",
-                              "Payload-Oxum 不符：{detail}。有文件缺失或被添加，请向发送方索取完整的包。"),
-    "payload-oxum-system-files": ("Payload-Oxum differs only by the absent system files: {detail}.",
-                                  "Payload-Oxum 的差异仅来自缺失的系统文件：{detail}。"),
-    "path-unsafe": ("{object} names a path outside the package ({detail}). This is refused for security.",
-                    "{object} 指向包外的路径（{detail}）。出于安全考虑不予接收。"),
-    "path-not-payload": ("{object} lists {detail}, which is not inside data/.",
-                         "{object} 列出的 {detail} 不在 data/ 目录中。"),
-    "path-dot-slash": ("{object} writes paths with a leading './' ({detail}); read as relative to the bag.",
-                       "{object} 中的路径以“./”开头（{detail}），已按相对于包的路径读取。"),
-    "md5sum-marker": ("{object} uses md5sum's '*' binary marker ({detail}); it was ignored.",
-                      "{object} 使用了 md5sum 的“*”二进制标记（{detail}），已忽略。"),
-    "percent-not-encoded": ("{object} lists {detail} with a literal '%' where BagIt 1.0 wants '%25'; read as written.",
-                            "{object} 中的 {detail} 含未编码的“%”（BagIt 1.0 要求写作“%25”），已按原样读取。"),
-    "symlink": ("{object} is a symbolic link. Links are refused for security: ask for a package with real files.",
-                "{object} 是符号链接。出于安全考虑不接收链接：请索取包含真实文件的包。"),
-    "special-file": ("{object} is not a regular file ({detail}). Such entries are refused for security.",
-                     "{object} 不是普通文件（{detail}）。出于安全考虑不予接收。"),
-    "name-not-utf8": ("A file name is not valid UTF-8: {object}. Ask the sender to rename it.",
-                      "文件名不是有效的 UTF-8：{object}。请发送方重命名。"),
-    "file-missing": ("{object} is listed in {detail} but missing from the package.",
-                     "{object} 列于 {detail} 中，但包中没有该文件。"),
-    "file-unlisted": ("{object} is in the package but not listed in {detail}.",
-                      "{object} 在包中，但未列入 {detail}。"),
-    "digest-mismatch": ("{object} does not match its {detail} checksum: it was changed or damaged.",
-                        "{object} 与其 {detail} 校验值不符：文件已被修改或损坏。"),
-    "unreadable": ("{object} cannot be read: {detail}.",
-                   "无法读取 {object}：{detail}。"),
-    "tag-file-missing": ("{object} is listed in {detail} but missing from the package.",
-                         "{object} 列于 {detail} 中，但包中没有该文件。"),
-    "tag-digest-mismatch": ("{object} does not match its checksum in {detail}: it was changed after sealing.",
-                            "{object} 与 {detail} 中的校验值不符：封装后被修改过。"),
-    "tag-manifest-missing": ("The package has no tag manifest (tagmanifest-ALGORITHM.txt), so its manifests and bag-info.txt are unprotected. It may have been deleted: ask the sender to seal the package again.",
-                             "包中没有标签清单（tagmanifest-算法.txt），清单和 bag-info.txt 未受保护，可能已被删除。请发送方重新封装。"),
-    "tag-manifest-incomplete": ("{object} does not cover {detail}, so that file is unprotected. Ask the sender to seal the package again.",
-                                "{object} 未覆盖 {detail}，该文件未受保护。请发送方重新封装。"),
-    "case-alias": ("{object} is listed twice with names that differ only in letter case ({detail}); only one such file exists.",
-                   "{object} 以仅大小写不同的名称被列出两次（{detail}），实际只有一个文件。"),
-    "case-collision": ("{object} and {detail} differ only in letter case; they cannot both be unpacked on Windows or macOS.",
-                       "{object} 与 {detail} 仅大小写不同，在 Windows 或 macOS 上无法同时解包。"),
-    "normalization-collision": ("{object} and {detail} differ only in Unicode normalisation (NFC/NFD); they are the same "
-                                "name on Windows and macOS stores, so one would overwrite the other.",
-                                "{object} 与 {detail} 仅 Unicode 规范化形式（NFC/NFD）不同；在 Windows 和 macOS 上是同一个名称，"
-                                "一个会覆盖另一个。"),
-    "normalization-alias": ("{object} is listed under two Unicode forms of the same name ({detail}).",
-                            "{object} 以同一名称的两种 Unicode 形式被列出（{detail}）。"),
-    "normalization-mismatch": ("{object} is listed under another Unicode form of its name ({detail}).",
-                               "{object} 在清单中使用了其名称的另一种 Unicode 形式（{detail}）。"),
-    "system-file": ("{object} is an operating-system file ({detail}), not archive content.",
-                    "{object} 是操作系统生成的文件（{detail}），不是档案内容。"),
-    "system-file-absent": ("{object} is an operating-system file listed in {detail} but absent; copy tools often drop such files.",
-                           "{object} 是列于 {detail} 中的操作系统文件，但已缺失；复制工具常会丢弃此类文件。"),
-    "fetch-present": ("The package has fetch.txt: parts of it are meant to be downloaded. This station never downloads; {detail}.",
-                      "包中有 fetch.txt：部分内容需另行下载。本站从不下载；{detail}。"),
-    "fetch-incomplete": ("{object} is listed in fetch.txt but not present: the package is incomplete and cannot be accepted.",
-                         "{object} 列于 fetch.txt 中但不存在：包不完整，不能接收。"),
-    "fetch-syntax": ("fetch.txt has a malformed line: {detail}.",
-                     "fetch.txt 有格式错误的行：{detail}。"),
-    "fetch-unlisted": ("{object} is in fetch.txt but not listed in {detail}.",
-                       "{object} 列于 fetch.txt 中，但未列入 {detail}。"),
+    "not-a-directory": (
+        "{object} is not a folder. Give the folder of the bag.",
+        "{object} 不是文件夹。请指定包（bag）所在的文件夹。",
+    ),
+    "bagit-missing": (
+        "bagit.txt is missing, so this is not a BagIt package. Ask the sender for the complete package.",
+        "缺少 bagit.txt，这不是 BagIt 包。请向发送方索取完整的包。",
+    ),
+    "bagit-malformed": (
+        "bagit.txt is malformed: {detail}. It must be exactly two lines, 'BagIt-Version: M.N' and 'Tag-File-Character-Encoding: ENCODING'.",
+        "bagit.txt 格式错误：{detail}。它必须恰好两行：'BagIt-Version: M.N' 和 'Tag-File-Character-Encoding: 编码'。",
+    ),
+    "version-unsupported": (
+        "BagIt version {detail} is not supported. Ask the sender for a BagIt 1.0 package.",
+        "不支持 BagIt 版本 {detail}。请向发送方索取 BagIt 1.0 格式的包。",
+    ),
+    "encoding-unsupported": (
+        "The tag file encoding {detail} named in bagit.txt is unknown. Ask the sender to use UTF-8.",
+        "bagit.txt 中声明的标签文件编码 {detail} 无法识别。请发送方改用 UTF-8。",
+    ),
+    "payload-missing": (
+        "The payload folder data/ is missing. Ask the sender for the complete package.",
+        "缺少数据目录 data/。请向发送方索取完整的包。",
+    ),
+    "manifest-missing": (
+        "The package has no payload manifest (manifest-ALGORITHM.txt). Ask the sender to seal it again.",
+        "包中没有数据清单（manifest-算法.txt）。请发送方重新封装。",
+    ),
+    "algorithm-missing": (
+        "There is no {detail} manifest, which this check requires. Ask the sender to seal the package with {detail}.",
+        "缺少本次检查要求的 {detail} 清单。请发送方使用 {detail} 重新封装。",
+    ),
+    "algorithm-unsupported": (
+        "The manifest {object} uses an algorithm this station cannot compute; it was not checked.",
+        "清单 {object} 使用了本站无法计算的算法，未对其进行校验。",
+    ),
+    "weak-algorithm": (
+        "The manifest {object} uses {detail}, which is too weak for a BagIt 1.0 package; sha256, sha512 or sm3 should be used.",
+        "清单 {object} 使用了 {detail}，对 BagIt 1.0 包而言强度不足；应使用 sha256、sha512 或 sm3。",
+    ),
+    "manifest-syntax": (
+        "{object} has a malformed line: {detail}. Ask the sender to seal the package again.",
+        "{object} 有格式错误的行：{detail}。请发送方重新封装。",
+    ),
+    "manifest-duplicate": (
+        "{object} lists the same file more than once: {detail}.",
+        "{object} 多次列出同一文件：{detail}。",
+    ),
+    "manifest-conflict": (
+        "{object} lists {detail} more than once with different checksums. Ask the sender to seal the package again.",
+        "{object} 多次列出 {detail}，且校验值不同。请发送方重新封装。",
+    ),
+    "tag-file-encoding": (
+        "{object} is not valid {detail}. Ask the sender to seal the package again.",
+        "{object} 不是有效的 {detail} 文本。请发送方重新封装。",
+    ),
+    "tag-bom": (
+        "{object} starts with a byte-order mark; it was ignored.",
+        "{object} 以字节顺序标记（BOM）开头，已忽略。",
+    ),
+    "line-too-long": (
+        "{object} has a line longer than {detail} bytes and was not read. Such a package is refused.",
+        "{object} 中有一行超过 {detail} 字节，未读取。此类包不予接收。",
+    ),
+    "tag-file-too-large": (
+        "{object} is larger than {detail} bytes and was not read. Such a package is refused.",
+        "{object} 大于 {detail} 字节，未读取。此类包不予接收。",
+    ),
+    "bag-info-syntax": (
+        "bag-info.txt has a malformed line: {detail}. Ask the sender to correct the package information.",
+        "bag-info.txt 有格式错误的行：{detail}。请发送方更正包信息。",
+    ),
+    "bag-info-style": (
+        "bag-info.txt does not follow BagIt 1.0 spacing: {detail}.",
+        "bag-info.txt 的空格不符合 BagIt 1.0 规定：{detail}。",
+    ),
+    "payload-oxum-malformed": (
+        "Payload-Oxum in bag-info.txt is malformed: {detail}. It must be 'BYTES.FILES'.",
+        "bag-info.txt 中的 Payload-Oxum 格式错误：{detail}。应为“字节数.文件数”。",
+    ),
+    "payload-oxum-mismatch": (
+        "Payload-Oxum says {detail}. Files are missing or were added: ask the sender for the complete package.",
+        "Payload-Oxum 不符：{detail}。有文件缺失或被添加，请向发送方索取完整的包。",
+    ),
+    "payload-oxum-system-files": (
+        "Payload-Oxum differs only by the absent system files: {detail}.",
+        "Payload-Oxum 的差异仅来自缺失的系统文件：{detail}。",
+    ),
+    "path-unsafe": (
+        "{object} names a path outside the package ({detail}). This is refused for security.",
+        "{object} 指向包外的路径（{detail}）。出于安全考虑不予接收。",
+    ),
+    "path-not-payload": (
+        "{object} lists {detail}, which is not inside data/.",
+        "{object} 列出的 {detail} 不在 data/ 目录中。",
+    ),
+    "path-dot-slash": (
+        "{object} writes paths with a leading './' ({detail}); read as relative to the bag.",
+        "{object} 中的路径以“./”开头（{detail}），已按相对于包的路径读取。",
+    ),
+    "md5sum-marker": (
+        "{object} uses md5sum's '*' binary marker ({detail}); it was ignored.",
+        "{object} 使用了 md5sum 的“*”二进制标记（{detail}），已忽略。",
+    ),
+    "percent-not-encoded": (
+        "{object} lists {detail} with a literal '%' where BagIt 1.0 wants '%25'; read as written.",
+        "{object} 中的 {detail} 含未编码的“%”（BagIt 1.0 要求写作“%25”），已按原样读取。",
+    ),
+    "symlink": (
+        "{object} is a symbolic link. Links are refused for security: ask for a package with real files.",
+        "{object} 是符号链接。出于安全考虑不接收链接：请索取包含真实文件的包。",
+    ),
+    "special-file": (
+        "{object} is not a regular file ({detail}). Such entries are refused for security.",
+        "{object} 不是普通文件（{detail}）。出于安全考虑不予接收。",
+    ),
+    "name-not-utf8": (
+        "A file name is not valid UTF-8: {object}. Ask the sender to rename it.",
+        "文件名不是有效的 UTF-8：{object}。请发送方重命名。",
+    ),
+    "file-missing": (
+        "{object} is listed in {detail} but missing from the package.",
+        "{object} 列于 {detail} 中，但包中没有该文件。",
+    ),
+    "file-unlisted": ("{object} is in the package but not listed in {detail}.", "{object} 在包中，但未列入 {detail}。"),
+    "digest-mismatch": (
+        "{object} does not match its {detail} checksum: it was changed or damaged.",
+        "{object} 与其 {detail} 校验值不符：文件已被修改或损坏。",
+    ),
+    "unreadable": ("{object} cannot be read: {detail}.", "无法读取 {object}：{detail}。"),
+    "tag-file-missing": (
+        "{object} is listed in {detail} but missing from the package.",
+        "{object} 列于 {detail} 中，但包中没有该文件。",
+    ),
+    "tag-digest-mismatch": (
+        "{object} does not match its checksum in {detail}: it was changed after sealing.",
+        "{object} 与 {detail} 中的校验值不符：封装后被修改过。",
+    ),
+    "tag-manifest-missing": (
+        "The package has no tag manifest (tagmanifest-ALGORITHM.txt), so its manifests and bag-info.txt are unprotected. It may have been deleted: ask the sender to seal the package again.",
+        "包中没有标签清单（tagmanifest-算法.txt），清单和 bag-info.txt 未受保护，可能已被删除。请发送方重新封装。",
+    ),
+    "tag-manifest-incomplete": (
+        "{object} does not cover {detail}, so that file is unprotected. Ask the sender to seal the package again.",
+        "{object} 未覆盖 {detail}，该文件未受保护。请发送方重新封装。",
+    ),
+    "case-alias": (
+        "{object} is listed twice with names that differ only in letter case ({detail}); only one such file exists.",
+        "{object} 以仅大小写不同的名称被列出两次（{detail}），实际只有一个文件。",
+    ),
+    "case-collision": (
+        "{object} and {detail} differ only in letter case; they cannot both be unpacked on Windows or macOS.",
+        "{object} 与 {detail} 仅大小写不同，在 Windows 或 macOS 上无法同时解包。",
+    ),
+    "normalization-collision": (
+        "{object} and {detail} differ only in Unicode normalisation (NFC/NFD); they are the same "
+        "name on Windows and macOS stores, so one would overwrite the other.",
+        "{object} 与 {detail} 仅 Unicode 规范化形式（NFC/NFD）不同；在 Windows 和 macOS 上是同一个名称，"
+        "一个会覆盖另一个。",
+    ),
+    "normalization-alias": (
+        "{object} is listed under two Unicode forms of the same name ({detail}).",
+        "{object} 以同一名称的两种 Unicode 形式被列出（{detail}）。",
+    ),
+    "normalization-mismatch": (
+        "{object} is listed under another Unicode form of its name ({detail}).",
+        "{object} 在清单中使用了其名称的另一种 Unicode 形式（{detail}）。",
+    ),
+    "system-file": (
+        "{object} is an operating-system file ({detail}), not archive content.",
+        "{object} 是操作系统生成的文件（{detail}），不是档案内容。",
+    ),
+    "system-file-absent": (
+        "{object} is an operating-system file listed in {detail} but absent; copy tools often drop such files.",
+        "{object} 是列于 {detail} 中的操作系统文件，但已缺失；复制工具常会丢弃此类文件。",
+    ),
+    "fetch-present": (
+        "The package has fetch.txt: parts of it are meant to be downloaded. This station never downloads; {detail}.",
+        "包中有 fetch.txt：部分内容需另行下载。本站从不下载；{detail}。",
+    ),
+    "fetch-incomplete": (
+        "{object} is listed in fetch.txt but not present: the package is incomplete and cannot be accepted.",
+        "{object} 列于 fetch.txt 中但不存在：包不完整，不能接收。",
+    ),
+    "fetch-syntax": ("fetch.txt has a malformed line: {detail}.", "fetch.txt 有格式错误的行：{detail}。"),
+    "fetch-unlisted": (
+        "{object} is in fetch.txt but not listed in {detail}.",
+        "{object} 列于 fetch.txt 中，但未列入 {detail}。",
+    ),
 }
 
 SECURITY_CODES = frozenset({"path-unsafe", "symlink", "special-file", "line-too-long", "tag-file-too-large"})
@@ -189,8 +278,7 @@ class Problem:
         return self.code in SECURITY_CODES
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "object": self.object, "en": self.en, "zh": self.zh,
-                "security": self.security}
+        return {"code": self.code, "object": self.object, "en": self.en, "zh": self.zh, "security": self.security}
 
     def __str__(self) -> str:
         return self.message
@@ -200,8 +288,7 @@ def finding(code: str, object: str = "", detail: object = "") -> Problem:
     """A finding; ``detail`` is language-neutral text or an ``(English, Chinese)`` pair."""
     en, zh = MESSAGES[code]
     detail_en, detail_zh = detail if isinstance(detail, tuple) else (detail, detail)
-    return Problem(code, en.format(object=object, detail=detail_en), zh.format(object=object, detail=detail_zh),
-                   object)
+    return Problem(code, en.format(object=object, detail=detail_en), zh.format(object=object, detail=detail_zh), object)
 
 
 def _line(number: int, text: str = "") -> tuple[str, str]:
@@ -270,20 +357,27 @@ class BagReport:
 
     def to_dict(self) -> dict:
         return {
-            "path": str(self.path), "valid": self.valid, "complete": self.complete,
-            "version": self.version, "encoding": self.encoding,
+            "path": str(self.path),
+            "valid": self.valid,
+            "complete": self.complete,
+            "version": self.version,
+            "encoding": self.encoding,
             "problems": [p.to_dict() for p in self.problems],
             "warnings": [p.to_dict() for p in self.warnings],
             "info": [list(item) for item in self.info],
-            "algorithms": sorted(self.manifests), "tag_algorithms": sorted(self.tag_manifests),
-            "checked_algorithms": self.checked_algorithms, "hashed": self.hashed,
-            "payload_files": len(self.payload), "payload_bytes": sum(self.payload.values()),
+            "algorithms": sorted(self.manifests),
+            "tag_algorithms": sorted(self.tag_manifests),
+            "checked_algorithms": self.checked_algorithms,
+            "hashed": self.hashed,
+            "payload_files": len(self.payload),
+            "payload_bytes": sum(self.payload.values()),
             "fetch": [[f.url, f.length, f.path] for f in self.fetch],
         }
 
 
 # ---------------------------------------------------------------------------------------------
 # Hashing (shared by sealing and validation)
+
 
 @dataclass
 class HashedFiles:
@@ -321,9 +415,12 @@ def hashlib_name(algorithm: str) -> str:
             raise KeyError(algorithm)
         return ALGORITHMS[algorithm][0]
     except KeyError:
-        raise InvalidInput("The checksum algorithm {alg} is not supported. Use one of: {known}.",
-                           "不支持校验算法 {alg}。请使用以下之一：{known}。",
-                           alg=algorithm, known=", ".join(ALGORITHMS)) from None
+        raise InvalidInput(
+            "The checksum algorithm {alg} is not supported. Use one of: {known}.",
+            "不支持校验算法 {alg}。请使用以下之一：{known}。",
+            alg=algorithm,
+            known=", ".join(ALGORITHMS),
+        ) from None
 
 
 def _hash_one(path, names: list[str], progress: Callable[[int], None] | None) -> tuple[dict, int]:
@@ -351,8 +448,13 @@ def _hash_one(path, names: list[str], progress: Callable[[int], None] | None) ->
     return {alg: h.hexdigest() for alg, h in zip(names, hashers)}, size
 
 
-def hash_files(paths: Iterable, algorithms: Iterable[str], workers: int | None = None, *,
-               progress: Callable[[int], None] | None = None) -> HashedFiles:
+def hash_files(
+    paths: Iterable,
+    algorithms: Iterable[str],
+    workers: int | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> HashedFiles:
     """Hash every file once for all ``algorithms``, files spread over a thread pool.
 
     Returns digests ``{path: {alg: hex}}``, sizes ``{path: bytes}`` and errors ``{path: text}``
@@ -395,6 +497,7 @@ def hash_files(paths: Iterable, algorithms: Iterable[str], workers: int | None =
 # ---------------------------------------------------------------------------------------------
 # Paths
 
+
 def encode_path(path: str) -> str:
     """Manifest form of a path (RFC 8493 §2.1.3): only CR, LF and % are percent-encoded."""
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -427,12 +530,22 @@ def unsafe_path_reason(path: str) -> str | None:
 
 
 _REASON_ZH = {
-    "empty path": "空路径", "NUL character": "含 NUL 字符", "absolute path": "绝对路径", "drive letter": "盘符",
-    "backslash": "反斜杠", "home-folder shortcut": "主目录简写", "'..' component": "含“..”",
+    "empty path": "空路径",
+    "NUL character": "含 NUL 字符",
+    "absolute path": "绝对路径",
+    "drive letter": "盘符",
+    "backslash": "反斜杠",
+    "home-folder shortcut": "主目录简写",
+    "'..' component": "含“..”",
     "empty or '.' component": "含空的或“.”路径段",
 }
-_KIND_ZH = {"symbolic link": "符号链接", "named pipe": "命名管道", "socket": "套接字", "device": "设备文件",
-            "special file": "特殊文件"}
+_KIND_ZH = {
+    "symbolic link": "符号链接",
+    "named pipe": "命名管道",
+    "socket": "套接字",
+    "device": "设备文件",
+    "special file": "特殊文件",
+}
 
 
 def _unsafe_detail(raw_path: str, reason: str) -> tuple[str, str]:
@@ -463,9 +576,20 @@ def _printable(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Validation
 
+
 class _Validator:
-    def __init__(self, root: Path, *, fast: bool, algorithms, require_tag_manifest: bool,
-                 strict: bool, workers: int | None, max_line_bytes: int, max_tag_file_bytes: int):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        fast: bool,
+        algorithms,
+        require_tag_manifest: bool,
+        strict: bool,
+        workers: int | None,
+        max_line_bytes: int,
+        max_tag_file_bytes: int,
+    ):
         self.root = root
         self.fast = fast
         self.wanted = [a.lower() for a in algorithms] if algorithms else None
@@ -590,11 +714,11 @@ class _Validator:
             codec = "utf-8"
         if codec == "utf-8" and raw.startswith(codecs.BOM_UTF8):
             self.warn("tag-bom", rel)
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             self.problem("tag-file-encoding", rel, (f"{encoding} (line {line})", f"{encoding}（第 {line} 行）"))
             return None
         if codec.startswith("utf-16") or codec.startswith("utf-32"):
@@ -620,8 +744,10 @@ class _Validator:
             self.problem("unreadable", "bagit.txt", exc.strerror or str(exc))
             return
         if raw.startswith(codecs.BOM_UTF8):
-            self.problem("bagit-malformed", "bagit.txt", ("it starts with a byte-order mark", "文件以字节顺序标记（BOM）开头"))
-            raw = raw[len(codecs.BOM_UTF8):]
+            self.problem(
+                "bagit-malformed", "bagit.txt", ("it starts with a byte-order mark", "文件以字节顺序标记（BOM）开头")
+            )
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -631,11 +757,18 @@ class _Validator:
         if lines and lines[-1] == "":
             lines.pop()
         if len(lines) != 2:
-            self.problem("bagit-malformed", "bagit.txt", (f"{len(lines)} line(s) instead of 2", f"共 {len(lines)} 行，应为 2 行"))
+            self.problem(
+                "bagit-malformed", "bagit.txt", (f"{len(lines)} line(s) instead of 2", f"共 {len(lines)} 行，应为 2 行")
+            )
         m = _VERSION_LINE_RE.match(lines[0]) if lines else None
         if m is None:
-            self.problem("bagit-malformed", "bagit.txt", (f"first line {lines[0][:80]!r}", f"第一行 {lines[0][:80]!r}") if lines
-                         else ("it is empty", "文件为空"))
+            self.problem(
+                "bagit-malformed",
+                "bagit.txt",
+                (f"first line {lines[0][:80]!r}", f"第一行 {lines[0][:80]!r}")
+                if lines
+                else ("it is empty", "文件为空"),
+            )
         else:
             r.version = m.group(1)
             if r.version not in SUPPORTED_VERSIONS:
@@ -644,9 +777,13 @@ class _Validator:
                 self.version_tuple = tuple(int(x) for x in r.version.split("."))
         m = _ENCODING_LINE_RE.match(lines[1]) if len(lines) > 1 else None
         if m is None:
-            self.problem("bagit-malformed", "bagit.txt",
-                         (f"second line {lines[1][:80]!r}", f"第二行 {lines[1][:80]!r}") if len(lines) > 1
-                         else ("no Tag-File-Character-Encoding line", "缺少 Tag-File-Character-Encoding 行"))
+            self.problem(
+                "bagit-malformed",
+                "bagit.txt",
+                (f"second line {lines[1][:80]!r}", f"第二行 {lines[1][:80]!r}")
+                if len(lines) > 1
+                else ("no Tag-File-Character-Encoding line", "缺少 Tag-File-Character-Encoding 行"),
+            )
         else:
             try:
                 codecs.lookup(m.group(1))
@@ -676,7 +813,11 @@ class _Validator:
                 continue
             if line[0] in " \t":
                 if not items:
-                    self.problem("bag-info-syntax", name, (f"line {number} continues nothing", f"第 {number} 行是续行，但前面没有元素"))
+                    self.problem(
+                        "bag-info-syntax",
+                        name,
+                        (f"line {number} continues nothing", f"第 {number} 行是续行，但前面没有元素"),
+                    )
                     continue
                 items[-1][1] += " " + line.strip()
                 continue
@@ -704,11 +845,19 @@ class _Validator:
                 continue
             digest, separator, raw_path = m.groups()
             if not _HEX_RE.match(digest) or (expected_len and len(digest) != expected_len):
-                self.problem("manifest-syntax", rel, (f"line {number}: bad checksum {digest[:80]!r}",
-                                                       f"第 {number} 行：校验值 {digest[:80]!r} 无效"))
+                self.problem(
+                    "manifest-syntax",
+                    rel,
+                    (f"line {number}: bad checksum {digest[:80]!r}", f"第 {number} 行：校验值 {digest[:80]!r} 无效"),
+                )
                 continue
-            if separator == " " and raw_path.startswith("*") and raw_path[1:] and \
-                    raw_path not in self.tag_sizes and raw_path not in self.report.payload:
+            if (
+                separator == " "
+                and raw_path.startswith("*")
+                and raw_path[1:]
+                and raw_path not in self.tag_sizes
+                and raw_path not in self.report.payload
+            ):
                 self.warn("md5sum-marker", rel, raw_path)
                 raw_path = raw_path[1:]
             path = decode_path(raw_path) if self.v1 else raw_path
@@ -798,10 +947,16 @@ class _Validator:
                 continue
             r.fetch.append(FetchItem(url, None if length == "-" else int(length), path))
         missing = [item.path for item in r.fetch if item.path not in r.payload]
-        self.warn("fetch-present", "fetch.txt",
-                  (f"{len(missing)} of {len(r.fetch)} listed file(s) are not present",
-                   f"所列 {len(r.fetch)} 个文件中有 {len(missing)} 个不存在") if missing
-                  else (f"all {len(r.fetch)} listed file(s) are present", f"所列 {len(r.fetch)} 个文件均已存在"))
+        self.warn(
+            "fetch-present",
+            "fetch.txt",
+            (
+                f"{len(missing)} of {len(r.fetch)} listed file(s) are not present",
+                f"所列 {len(r.fetch)} 个文件中有 {len(missing)} 个不存在",
+            )
+            if missing
+            else (f"all {len(r.fetch)} listed file(s) are present", f"所列 {len(r.fetch)} 个文件均已存在"),
+        )
         for path in missing:
             self.problem("fetch-incomplete", path)
         for item in r.fetch:
@@ -907,9 +1062,11 @@ class _Validator:
             return
         if any(p.code == "fetch-incomplete" for p in r.problems):
             return  # missing fetch items already make the bag incomplete
-        detail = (f"{want_files} file(s) and {want_bytes} byte(s), "
-                  f"but the package holds {have_files} file(s) and {have_bytes} byte(s)",
-                  f"应有 {want_files} 个文件、{want_bytes} 字节，实有 {have_files} 个文件、{have_bytes} 字节")
+        detail = (
+            f"{want_files} file(s) and {want_bytes} byte(s), "
+            f"but the package holds {have_files} file(s) and {have_bytes} byte(s)",
+            f"应有 {want_files} 个文件、{want_bytes} 字节，实有 {have_files} 个文件、{have_bytes} 字节",
+        )
         absent = len(getattr(self, "absent_system_files", ()))
         if absent and have_files + absent == want_files and have_bytes <= want_bytes:
             self.warn("payload-oxum-system-files", "bag-info.txt", detail)
@@ -959,9 +1116,17 @@ def is_tag_manifest(rel: str) -> bool:
     return bool(_TAGMANIFEST_RE.match(rel))
 
 
-def validate_bag(path, *, fast: bool = False, algorithms: Iterable[str] | None = None,
-                 require_tag_manifest: bool = False, strict: bool = False, workers: int | None = None,
-                 max_line_bytes: int = MAX_LINE_BYTES, max_tag_file_bytes: int = MAX_TAG_FILE_BYTES) -> BagReport:
+def validate_bag(
+    path,
+    *,
+    fast: bool = False,
+    algorithms: Iterable[str] | None = None,
+    require_tag_manifest: bool = False,
+    strict: bool = False,
+    workers: int | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    max_tag_file_bytes: int = MAX_TAG_FILE_BYTES,
+) -> BagReport:
     """Check a bag folder against RFC 8493 (reading v0.93–0.97 bags too) and return a report.
 
     ``fast``: structure, completeness, Payload-Oxum and tag-file checksums; no payload file is read.
@@ -971,13 +1136,21 @@ def validate_bag(path, *, fast: bool = False, algorithms: Iterable[str] | None =
     ``strict``: warnings count as problems.
     Never raises for a bad bag: everything found is in the report.
     """
-    return _Validator(Path(path), fast=fast, algorithms=algorithms, require_tag_manifest=require_tag_manifest,
-                      strict=strict, workers=workers, max_line_bytes=max_line_bytes,
-                      max_tag_file_bytes=max_tag_file_bytes).run()
+    return _Validator(
+        Path(path),
+        fast=fast,
+        algorithms=algorithms,
+        require_tag_manifest=require_tag_manifest,
+        strict=strict,
+        workers=workers,
+        max_line_bytes=max_line_bytes,
+        max_tag_file_bytes=max_tag_file_bytes,
+    ).run()
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing (used by sealing)
+
 
 def _write_tag_file(target: Path, data: bytes, durable: bool) -> None:
     """``durable``: written atomically and synced now. Without it, a plain write, for a caller that
@@ -995,8 +1168,9 @@ def _write_tag_file(target: Path, data: bytes, durable: bool) -> None:
 def write_bagit_txt(bag_dir, *, durable: bool = True) -> Path:
     """Write the BagIt 1.0 declaration (UTF-8, no BOM, LF line ends)."""
     target = Path(bag_dir) / "bagit.txt"
-    _write_tag_file(target, f"BagIt-Version: {WRITE_VERSION}\nTag-File-Character-Encoding: UTF-8\n".encode("ascii"),
-                    durable)
+    _write_tag_file(
+        target, f"BagIt-Version: {WRITE_VERSION}\nTag-File-Character-Encoding: UTF-8\n".encode("ascii"), durable
+    )
     return target
 
 
@@ -1018,16 +1192,21 @@ def write_manifest(bag_dir, alg: str, entries, *, tag: bool = False, durable: bo
     for path, digest in _entries(entries):
         reason = unsafe_path_reason(path)
         if reason or (not tag and not path.startswith("data/")) or (tag and path.startswith("data/")):
-            raise InvalidInput("{path} cannot be listed in a {kind} manifest ({reason}).",
-                               "{path} 不能列入{kind_zh}清单（{reason}）。", path=path,
-                               kind="tag" if tag else "payload", kind_zh="标签" if tag else "数据",
-                               reason=reason or "wrong folder")
+            raise InvalidInput(
+                "{path} cannot be listed in a {kind} manifest ({reason}).",
+                "{path} 不能列入{kind_zh}清单（{reason}）。",
+                path=path,
+                kind="tag" if tag else "payload",
+                kind_zh="标签" if tag else "数据",
+                reason=reason or "wrong folder",
+            )
         if path in seen:
             raise InvalidInput("{path} is listed twice.", "{path} 被列出两次。", path=path)
         seen.add(path)
         if not _HEX_RE.match(digest) or len(digest) != expected_len:
-            raise InvalidInput("The {alg} checksum of {path} is malformed.", "{path} 的 {alg} 校验值格式错误。",
-                               alg=alg, path=path)
+            raise InvalidInput(
+                "The {alg} checksum of {path} is malformed.", "{path} 的 {alg} 校验值格式错误。", alg=alg, path=path
+            )
         lines.append(f"{digest.lower()}  {encode_path(path)}\n")
     target = Path(bag_dir) / f"{'tagmanifest' if tag else 'manifest'}-{alg}.txt"
     _write_tag_file(target, "".join(lines).encode("utf-8"), durable)
@@ -1040,15 +1219,25 @@ def write_bag_info(bag_dir, items: Iterable[tuple[str, str]], *, durable: bool =
     for label, value in items:
         label, value = str(label), str(value)
         if not label or ":" in label or label != label.strip() or any(c in label for c in "\r\n"):
-            raise InvalidInput("{label!r} cannot be a bag-info label: no colon, line break or surrounding spaces.",
-                               "{label!r} 不能作为 bag-info 标签：不得含冒号、换行或首尾空格。", label=label)
+            raise InvalidInput(
+                "{label!r} cannot be a bag-info label: no colon, line break or surrounding spaces.",
+                "{label!r} 不能作为 bag-info 标签：不得含冒号、换行或首尾空格。",
+                label=label,
+            )
         if any(c in value for c in "\r\n"):
-            raise InvalidInput("The bag-info value of {label} contains a line break; write it on one line.",
-                               "bag-info 中 {label} 的值含有换行；请写成一行。", label=label)
+            raise InvalidInput(
+                "The bag-info value of {label} contains a line break; write it on one line.",
+                "bag-info 中 {label} 的值含有换行；请写成一行。",
+                label=label,
+            )
         line = f"{label}: {value.strip()}\n"
         if len(line.encode("utf-8")) > MAX_LINE_BYTES:
-            raise InvalidInput("The bag-info value of {label} is too long (more than {n} bytes).",
-                               "bag-info 中 {label} 的值过长（超过 {n} 字节）。", label=label, n=MAX_LINE_BYTES)
+            raise InvalidInput(
+                "The bag-info value of {label} is too long (more than {n} bytes).",
+                "bag-info 中 {label} 的值过长（超过 {n} 字节）。",
+                label=label,
+                n=MAX_LINE_BYTES,
+            )
         out.append(line)
     target = Path(bag_dir) / "bag-info.txt"
     _write_tag_file(target, "".join(out).encode("utf-8"), durable)

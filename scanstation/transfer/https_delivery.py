@@ -21,18 +21,23 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
-from scanstation.errors import (CheckFailed, InvalidInput, NotFound, Refused, ScanStationError, StorageError)
+from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.transfer import batches, require_schema, zip_package
 
 API = "/api/v1"
 DEFAULT_CHUNK = 8 << 20
-ERROR_CLASSES = {"InvalidInput": InvalidInput, "Refused": Refused, "NotFound": NotFound, "CheckFailed": CheckFailed,
-                 "StorageError": StorageError}
+ERROR_CLASSES = {
+    "InvalidInput": InvalidInput,
+    "Refused": Refused,
+    "NotFound": NotFound,
+    "CheckFailed": CheckFailed,
+    "StorageError": StorageError,
+}
 
 
 def base_url(url: str) -> str:
@@ -40,11 +45,16 @@ def base_url(url: str) -> str:
     text = str(url or "").strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput("'{u}' is not an archive address; give one like https://archive.example:8443",
-                           "“{u}”不是档案室地址；请填写如 https://archive.example:8443 的地址。", u=text)
+        raise InvalidInput(
+            "'{u}' is not an archive address; give one like https://archive.example:8443",
+            "“{u}”不是档案室地址；请填写如 https://archive.example:8443 的地址。",
+            u=text,
+        )
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise Refused("Packages are sent to another machine only over https (the data is personal, R40).",
-                      "向其他计算机发送移交包只能使用 https（含个人信息，R40）。")
+        raise Refused(
+            "Packages are sent to another machine only over https (the data is personal, R40).",
+            "向其他计算机发送移交包只能使用 https（含个人信息，R40）。",
+        )
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -53,18 +63,21 @@ class Client:
 
     def __init__(self, url: str, user: str, password: str, *, ca_file: str | None = None, timeout: float = 60.0):
         import httpx
+
         self.base = base_url(url)
         if ca_file and not Path(ca_file).is_file():
             raise NotFound("The CA file {f} does not exist.", "CA 证书文件 {f} 不存在。", f=str(ca_file))
         self.user, self.password = user, password
         if not user or not password:
-            raise Refused("The archive account is needed: set SCANSTATION_REMOTE_USER and SCANSTATION_REMOTE_PASSWORD "
-                          "(or --remote-user).",
-                          "需要档案室账户：请设置 SCANSTATION_REMOTE_USER 与 SCANSTATION_REMOTE_PASSWORD（或 --remote-user）。")
+            raise Refused(
+                "The archive account is needed: set SCANSTATION_REMOTE_USER and SCANSTATION_REMOTE_PASSWORD "
+                "(or --remote-user).",
+                "需要档案室账户：请设置 SCANSTATION_REMOTE_USER 与 SCANSTATION_REMOTE_PASSWORD（或 --remote-user）。",
+            )
         import ssl
+
         verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
-        self.http = httpx.Client(base_url=self.base, verify=verify,
-                                 timeout=httpx.Timeout(timeout, connect=10.0))
+        self.http = httpx.Client(base_url=self.base, verify=verify, timeout=httpx.Timeout(timeout, connect=10.0))
         self.token = ""
 
     def close(self) -> None:
@@ -91,7 +104,7 @@ class Client:
             self.login()
         headers = dict(kw.pop("headers", {}), Authorization=f"Bearer {self.token}")
         response = self.http.request(method, f"{API}{path}", headers=headers, **kw)
-        if response.status_code == 401:   # the service restarted or the session ended: log in again
+        if response.status_code == 401:  # the service restarted or the session ended: log in again
             self.login()
             headers["Authorization"] = f"Bearer {self.token}"
             response = self.http.request(method, f"{API}{path}", headers=headers, **kw)
@@ -112,9 +125,13 @@ def package_zip(home, batch: dict) -> Path:
     """The package as one .zip beside it in the outbox (made once; kept while the batch is kept, R38)."""
     package = Path(home.path) / batch["package_path"]
     if not package.is_dir():
-        raise NotFound("The package of batch {b} is not in the outbox ({p}).", "发件箱中没有批次 {b} 的移交包（{p}）。",
-                       b=batch["batch_id"], p=str(package))
-    target = package.with_name(f"{package.name}.zip")   # beside the package: ``outbox prune`` removes both
+        raise NotFound(
+            "The package of batch {b} is not in the outbox ({p}).",
+            "发件箱中没有批次 {b} 的移交包（{p}）。",
+            b=batch["batch_id"],
+            p=str(package),
+        )
+    target = package.with_name(f"{package.name}.zip")  # beside the package: ``outbox prune`` removes both
     if not target.is_file():
         temp = target.with_name(f".{target.name}.part")
         zip_package.write_zip(package, temp)
@@ -124,12 +141,14 @@ def package_zip(home, batch: dict) -> Path:
 
 def _transport_errors():
     import httpx
+
     return (httpx.TransportError,)
 
 
 def _certificate_problem(exc: BaseException) -> str:
     """The TLS verification error inside a connection error, if that is what it is."""
     import ssl
+
     seen = exc
     for _ in range(6):
         if seen is None:
@@ -141,23 +160,37 @@ def _certificate_problem(exc: BaseException) -> str:
 
 
 def untrusted(url: str, problem: str) -> Refused:
-    return Refused("The archive at {u} showed a certificate this station does not trust ({p}). Nothing was sent. If the "
-                   "agency uses its own CA, give its certificate with --ca-file FILE.",
-                   "{u} 的档案室证书不受本站信任（{p}）。未发送任何内容。如机构使用自建 CA，请用 --ca-file 文件 指定其证书。",
-                   u=url, p=problem)
+    return Refused(
+        "The archive at {u} showed a certificate this station does not trust ({p}). Nothing was sent. If the "
+        "agency uses its own CA, give its certificate with --ca-file FILE.",
+        "{u} 的档案室证书不受本站信任（{p}）。未发送任何内容。如机构使用自建 CA，请用 --ca-file 文件 指定其证书。",
+        u=url,
+        p=problem,
+    )
 
 
-def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, chunk_size: int = DEFAULT_CHUNK,
-                attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
-                sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
-                on_retry: Callable[[int, str, float], None] | None = None) -> tuple[dict, int]:
+def upload_file(
+    client: Client,
+    path: Path,
+    upload_id: str,
+    batch_id: str,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    attempts: int = 8,
+    first_wait: float = 1.0,
+    check_wait: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+    on_retry: Callable[[int, str, float], None] | None = None,
+) -> tuple[dict, int]:
     """Upload one file (SM3 ``upload_id``) in chunks, resuming where the archive stands after any
     failure; wait while the archive checks it. Returns the archive's answer and the failures met."""
     from scanstation.transfer.uploads import chain_step
+
     size = Path(path).stat().st_size
     failures, wait, last_error = 0, first_wait, ""
     info = None
-    chain, chained_to = "", 0     # the chain of chunk digests up to byte chained_to
+    chain, chained_to = "", 0  # the chain of chunk digests up to byte chained_to
 
     def chain_until(offset: int) -> None:
         """Extend (or, after a resume from an earlier offset, rebuild) the chain up to ``offset``."""
@@ -178,14 +211,16 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
         return data, hashlib.new("sm3", data).hexdigest()
 
     from concurrent.futures import ThreadPoolExecutor
+
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-read")
-    ahead = None   # (offset, future of (data, sm3)) of the next chunk
+    ahead = None  # (offset, future of (data, sm3)) of the next chunk
     try:
         while True:
             try:
                 if info is None:
-                    info = client.call("POST", "/uploads",
-                                       json={"upload_id": upload_id, "size": size, "batch_id": batch_id})
+                    info = client.call(
+                        "POST", "/uploads", json={"upload_id": upload_id, "size": size, "batch_id": batch_id}
+                    )
                 if info["state"] != "receiving":
                     break
                 offset = info["received"]
@@ -200,10 +235,14 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
                     data, digest = read_chunk(offset)
                 ahead = None
                 following = offset + len(data)
-                if following < size:   # read and hash the next chunk while this one travels and is stored
+                if following < size:  # read and hash the next chunk while this one travels and is stored
                     ahead = (following, reader.submit(read_chunk, following))
-                info = client.call("PUT", f"/uploads/{upload_id}/chunks/{offset}", content=data,
-                                   headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"})
+                info = client.call(
+                    "PUT",
+                    f"/uploads/{upload_id}/chunks/{offset}",
+                    content=data,
+                    headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"},
+                )
                 if info["received"] == offset + len(data):
                     chain, chained_to = chain_step(chain, offset, digest), offset + len(data)
                 failures, wait = 0, first_wait
@@ -220,12 +259,16 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
                         "Batch {b} could not be delivered to {u} ({error}) after {n} attempts in a row. The archive keeps "
                         "what it received; run the same command again to resume.",
                         "批次 {b} 连续 {n} 次未能送达 {u}（{error}）。档案室保留已收到的部分；再次执行同一命令即可续传。",
-                        b=batch_id, u=client.base, error=last_error, n=failures) from exc
+                        b=batch_id,
+                        u=client.base,
+                        error=last_error,
+                        n=failures,
+                    ) from exc
                 if on_retry:
                     on_retry(failures, last_error, wait)
                 sleep(wait)
                 wait = min(wait * 2, 30.0)
-                info = None   # ask the archive where it stands
+                info = None  # ask the archive where it stands
     finally:
         reader.shutdown(wait=True)
     deadline = time.monotonic() + check_wait
@@ -238,18 +281,34 @@ def upload_file(client: Client, path: Path, upload_id: str, batch_id: str, *, ch
     return info, failures
 
 
-def send(session, ref, url: str, *, user: str, password: str, ca_file: str | None = None,
-         chunk_size: int = DEFAULT_CHUNK, attempts: int = 8, first_wait: float = 1.0, check_wait: float = 900.0,
-         sleep: Callable[[float], None] = time.sleep, progress: Callable[[int, int], None] | None = None,
-         on_retry: Callable[[int, str, float], None] | None = None) -> dict:
+def send(
+    session,
+    ref,
+    url: str,
+    *,
+    user: str,
+    password: str,
+    ca_file: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    attempts: int = 8,
+    first_wait: float = 1.0,
+    check_wait: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+    on_retry: Callable[[int, str, float], None] | None = None,
+) -> dict:
     """Upload sealed batch ``ref`` to the archive at ``url``; returns the archive's answer."""
     session.require("batch.manage")
     require_schema(session.catalog)
     batch = batches.get(session.catalog, ref)
     if batch["state"] not in ("sealed", "sent"):
-        raise Refused("Batch {b} is {s}; only a sealed batch is sent. Seal it first: scanstation batch seal {b} --key NAME",
-                      "批次 {b} 当前为“{s_zh}”；只有已封装的批次才能发送。请先封装：scanstation batch seal {b} --key 密钥名",
-                      b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+        raise Refused(
+            "Batch {b} is {s}; only a sealed batch is sent. Seal it first: scanstation batch seal {b} --key NAME",
+            "批次 {b} 当前为“{s_zh}”；只有已封装的批次才能发送。请先封装：scanstation batch seal {b} --key 密钥名",
+            b=batch["batch_id"],
+            s=batch["state"],
+            s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]),
+        )
     if not 1 << 16 <= chunk_size <= 16 << 20:
         raise InvalidInput("The chunk size must be 64 KiB to 16 MiB.", "数据块大小须在 64 KiB 到 16 MiB 之间。")
     started = now_iso()
@@ -258,17 +317,34 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
     upload_id = batch["tagmanifest_sm3"]
     client = Client(url, user, password, ca_file=ca_file)
     try:
-        info, failures = upload_file(client, zip_path, upload_id, batch["batch_id"], chunk_size=chunk_size,
-                                     attempts=attempts, first_wait=first_wait, check_wait=check_wait, sleep=sleep,
-                                     progress=progress, on_retry=on_retry)
+        info, failures = upload_file(
+            client,
+            zip_path,
+            upload_id,
+            batch["batch_id"],
+            chunk_size=chunk_size,
+            attempts=attempts,
+            first_wait=first_wait,
+            check_wait=check_wait,
+            sleep=sleep,
+            progress=progress,
+            on_retry=on_retry,
+        )
     finally:
         client.close()
     destination = f"{client.base}{API}/uploads/{upload_id}"
-    result = {"batch_id": batch["batch_id"], "upload_id": upload_id, "bytes": size, "archive_state": info["state"],
-              "checks_passed": info.get("checks_passed"), "receipt_id": info.get("receipt_id", ""),
-              "path": destination}
+    result = {
+        "batch_id": batch["batch_id"],
+        "upload_id": upload_id,
+        "bytes": size,
+        "archive_state": info["state"],
+        "checks_passed": info.get("checks_passed"),
+        "receipt_id": info.get("receipt_id", ""),
+        "path": destination,
+    }
     if batch["state"] == "sealed":
         from scanstation.transfer import outbox
+
         sent = outbox.mark_sent(session, batch, client.base, "https", destination, size, failures + 1, started)
         result["state"] = sent["state"]
     else:
@@ -276,16 +352,21 @@ def send(session, ref, url: str, *, user: str, password: str, ca_file: str | Non
     return result
 
 
-def fetch_receipt(session, ref, url: str | None = None, *, user: str, password: str, ca_file: str | None = None) -> dict:
+def fetch_receipt(
+    session, ref, url: str | None = None, *, user: str, password: str, ca_file: str | None = None
+) -> dict:
     """Bring back the archive's signed receipt of a batch sent over HTTPS and import it."""
     from scanstation.transfer import receipts
+
     session.require("batch.manage")
     batch = batches.get(session.catalog, ref)
     sent = (batch["details"] or {}).get("sent") or {}
     if sent.get("kind") != "https":
-        raise Refused("Batch {b} was not sent over the network; import its receipt file with: scanstation receipt "
-                      "import FILE", "批次 {b} 不是经网络发送的；请用 scanstation receipt import 文件 导入回执。",
-                      b=batch["batch_id"])
+        raise Refused(
+            "Batch {b} was not sent over the network; import its receipt file with: scanstation receipt import FILE",
+            "批次 {b} 不是经网络发送的；请用 scanstation receipt import 文件 导入回执。",
+            b=batch["batch_id"],
+        )
     upload_id = str(sent.get("path", "")).rsplit("/", 1)[-1]
     client = Client(url or sent.get("to", ""), user, password, ca_file=ca_file)
     try:
@@ -294,21 +375,31 @@ def fetch_receipt(session, ref, url: str | None = None, *, user: str, password: 
         problem = _certificate_problem(exc)
         if problem:
             raise untrusted(client.base, problem) from exc
-        raise StorageError("The archive at {u} cannot be reached ({e}); try again later.",
-                           "无法连接 {u} 的档案室（{e}）；请稍后重试。", u=client.base, e=str(exc) or type(exc).__name__) from exc
+        raise StorageError(
+            "The archive at {u} cannot be reached ({e}); try again later.",
+            "无法连接 {u} 的档案室（{e}）；请稍后重试。",
+            u=client.base,
+            e=str(exc) or type(exc).__name__,
+        ) from exc
     finally:
         client.close()
     folder = session.home.dir("outbox") / "receipts"
     name = receipts.file_base(envelope.get("receipt", {})) if isinstance(envelope, dict) else "receipt"
     path = folder / f"{name}.json"
     from scanstation.storage.files import write_atomic
+
     write_atomic(path, (json.dumps(envelope, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     try:
         return receipts.import_receipt(session, path)
     except Refused as exc:
         if "already imported" in exc.en:
-            return {"batch_id": batch["batch_id"], "state": batch["state"], "already_imported": True,
-                    "receipt_id": envelope.get("receipt", {}).get("receipt_id"), "kept": str(path)}
+            return {
+                "batch_id": batch["batch_id"],
+                "state": batch["state"],
+                "already_imported": True,
+                "receipt_id": envelope.get("receipt", {}).get("receipt_id"),
+                "kept": str(path),
+            }
         raise
 
 

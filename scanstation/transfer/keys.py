@@ -27,8 +27,11 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 def validate_key_name(name: str) -> str:
     name = (name or "").strip()
     if not _NAME_RE.fullmatch(name) or name.endswith("."):
-        raise InvalidInput("Key name '{name}' is not valid: use 1-64 letters, digits, '.', '-' or '_'.",
-                           "密钥名称“{name}”无效：只能使用 1-64 个字母、数字、“.”、“-”或“_”。", name=name)
+        raise InvalidInput(
+            "Key name '{name}' is not valid: use 1-64 letters, digits, '.', '-' or '_'.",
+            "密钥名称“{name}”无效：只能使用 1-64 个字母、数字、“.”、“-”或“_”。",
+            name=name,
+        )
     return name
 
 
@@ -51,14 +54,18 @@ def trust_list(home) -> signing.TrustList:
 def passphrase(confirm: bool = False) -> str:
     """The key passphrase from SCANSTATION_KEY_PASSPHRASE or, on a terminal, a prompt."""
     from scanstation.users import password_from
+
     return password_from(PASSPHRASE_ENV, tr("Key passphrase: ", "密钥口令："), confirm=confirm)
 
 
 def load_key(home, name: str) -> signing.KeyFile:
     path = key_path(home, name)
     if not path.exists():
-        raise NotFound("There is no signing key named {name} in this home. Create it: scanstation keys generate {name}",
-                       "本工作目录中没有名为 {name} 的签名密钥。请先生成：scanstation keys generate {name}", name=name)
+        raise NotFound(
+            "There is no signing key named {name} in this home. Create it: scanstation keys generate {name}",
+            "本工作目录中没有名为 {name} 的签名密钥。请先生成：scanstation keys generate {name}",
+            name=name,
+        )
     return signing.KeyFile.load(path)
 
 
@@ -66,13 +73,18 @@ def signer(home, name: str, passphrase_text: str) -> signing.Signer:
     return load_key(home, name).signer(passphrase_text)
 
 
-def generate(session: Session, name: str, algorithm: str = signing.DEFAULT_ALGORITHM, passphrase_text: str = "") -> dict:
+def generate(
+    session: Session, name: str, algorithm: str = signing.DEFAULT_ALGORITHM, passphrase_text: str = ""
+) -> dict:
     """A new key pair for this home (admin), its private key sealed under the passphrase."""
     session.require("keys.manage")
     path = key_path(session.home, name)
     if path.exists():
-        raise Refused("A key named {name} already exists; keys are never overwritten. Choose another name.",
-                      "已存在名为 {name} 的密钥；密钥不会被覆盖。请换一个名称。", name=name)
+        raise Refused(
+            "A key named {name} already exists; keys are never overwritten. Choose another name.",
+            "已存在名为 {name} 的密钥；密钥不会被覆盖。请换一个名称。",
+            name=name,
+        )
     key = signing.generate_key(algorithm, passphrase_text)
     with session.change("keys.manage", "keys.generate", "key", name) as ch:
         key.save(path)
@@ -94,7 +106,9 @@ def trust(session: Session, name: str, pem_file) -> dict:
     pem_file = Path(pem_file)
     try:
         if pem_file.stat().st_size > 64 * 1024:
-            raise InvalidInput("{file} is too large to be a public key.", "{file} 太大，不可能是公钥文件。", file=str(pem_file))
+            raise InvalidInput(
+                "{file} is too large to be a public key.", "{file} 太大，不可能是公钥文件。", file=str(pem_file)
+            )
         pem = pem_file.read_text("ascii", "replace")
     except FileNotFoundError:
         raise NotFound("The file {file} does not exist.", "文件 {file} 不存在。", file=str(pem_file)) from None
@@ -123,12 +137,15 @@ def list_keys(home) -> dict:
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         try:
             key = signing.KeyFile.load(path)
-            own.append({"name": path.stem, "algorithm": key.algorithm, "fingerprint": key.fingerprint,
-                        "created": key.created})
+            own.append(
+                {"name": path.stem, "algorithm": key.algorithm, "fingerprint": key.fingerprint, "created": key.created}
+            )
         except Exception as exc:  # a damaged file is listed, not fatal for the listing
             own.append({"name": path.stem, "error": str(exc)})
-    trusted = [{"name": k.name, "algorithm": k.algorithm, "fingerprint": k.fingerprint, "added": k.added}
-               for k in trust_list(home)]
+    trusted = [
+        {"name": k.name, "algorithm": k.algorithm, "fingerprint": k.fingerprint, "added": k.added}
+        for k in trust_list(home)
+    ]
     return {"signing": own, "trusted": trusted}
 
 
@@ -144,5 +161,19 @@ def trust_from_files(files) -> signing.TrustList:
     return trusted
 
 
-__all__ = ["PASSPHRASE_ENV", "export", "generate", "key_path", "list_keys", "load_key", "passphrase", "signer",
-           "trust", "trust_from_files", "trust_list", "trust_path", "untrust", "validate_key_name"]
+__all__ = [
+    "PASSPHRASE_ENV",
+    "export",
+    "generate",
+    "key_path",
+    "list_keys",
+    "load_key",
+    "passphrase",
+    "signer",
+    "trust",
+    "trust_from_files",
+    "trust_list",
+    "trust_path",
+    "untrust",
+    "validate_key_name",
+]

@@ -23,9 +23,9 @@ import shutil
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
 
 from scanstation import settings
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
@@ -86,9 +86,11 @@ def _expected(package: Path) -> dict[str, dict[str, str]]:
     """Every file of the package with the digests it must have: payload from the manifests."""
     report = bagit.validate_bag(package, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True)
     if not report.valid:
-        raise CheckFailed("The package in the outbox is damaged: {why}. Seal the batch again (cancel it first).",
-                          "发件箱中的移交包已损坏：{why}。请撤销批次后重新封装。",
-                          why="; ".join(p.message for p in report.problems[:5]))
+        raise CheckFailed(
+            "The package in the outbox is damaged: {why}. Seal the batch again (cancel it first).",
+            "发件箱中的移交包已损坏：{why}。请撤销批次后重新封装。",
+            why="; ".join(p.message for p in report.problems[:5]),
+        )
     expected: dict[str, dict[str, str]] = {}
     for alg, entries in report.manifests.items():
         for rel, digest in entries.items():
@@ -138,21 +140,38 @@ def _attempt(package: Path, dest: Path, as_zip: bool, deflate: bool, expected) -
         raise
 
 
-def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: bool = False,
-         attempts: int = DEFAULT_ATTEMPTS, first_wait: float = DEFAULT_FIRST_WAIT,
-         sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[int, str, float], None] | None = None) -> dict:
+def send(
+    session: Session,
+    ref,
+    destination,
+    *,
+    as_zip: bool = False,
+    deflate: bool = False,
+    attempts: int = DEFAULT_ATTEMPTS,
+    first_wait: float = DEFAULT_FIRST_WAIT,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, str, float], None] | None = None,
+) -> dict:
     """Deliver sealed batch ``ref`` to the folder ``destination`` (a copy of the package or a .zip)."""
     session.require("batch.manage")
     require_schema(session.catalog)
     batch = batches.get(session.catalog, ref)
     if batch["state"] not in ("sealed", "sent"):
-        raise Refused("Batch {b} is {s}; only a sealed batch is sent. Seal it first: scanstation batch seal {b} --key NAME",
-                      "批次 {b} 当前为“{s_zh}”；只有已封装的批次才能发送。请先封装：scanstation batch seal {b} --key 密钥名",
-                      b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+        raise Refused(
+            "Batch {b} is {s}; only a sealed batch is sent. Seal it first: scanstation batch seal {b} --key NAME",
+            "批次 {b} 当前为“{s_zh}”；只有已封装的批次才能发送。请先封装：scanstation batch seal {b} --key 密钥名",
+            b=batch["batch_id"],
+            s=batch["state"],
+            s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]),
+        )
     package = Path(session.home.path) / batch["package_path"]
     if not package.is_dir():
-        raise NotFound("The package of batch {b} is not in the outbox ({p}).", "发件箱中没有批次 {b} 的移交包（{p}）。",
-                       b=batch["batch_id"], p=str(package))
+        raise NotFound(
+            "The package of batch {b} is not in the outbox ({p}).",
+            "发件箱中没有批次 {b} 的移交包（{p}）。",
+            b=batch["batch_id"],
+            p=str(package),
+        )
     expected = _expected(package)
     dest = Path(destination)
     kind = "zip" if as_zip else "folder"
@@ -166,9 +185,11 @@ def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: b
             last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             retry = getattr(exc, "retry", True)
             with session.catalog.write() as conn:
-                conn.execute("INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, error, started_at,"
-                             " finished_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                             (batch["id"], str(dest), kind, attempt, last_error[:1000], started, now_iso()))
+                conn.execute(
+                    "INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, error, started_at,"
+                    " finished_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                    (batch["id"], str(dest), kind, attempt, last_error[:1000], started, now_iso()),
+                )
             if not retry or attempt == attempts:
                 break
             if on_retry:
@@ -177,35 +198,66 @@ def send(session: Session, ref, destination, *, as_zip: bool = False, deflate: b
             wait = min(wait * 2, MAX_WAIT)
             continue
         return mark_sent(session, batch, str(dest), kind, str(final), size, attempt, started)
-    session.log("batch.send_failed", "batch", batch["batch_id"], {"to": str(dest), "attempts": attempts,
-                                                                    "error": last_error[:500]})
-    raise StorageError("Batch {b} could not be delivered to {dest} after {n} attempt(s): {error}. The package stays "
-                       "sealed in the outbox; connect the share or drive and run: scanstation batch send {b} --to {dest}",
-                       "批次 {b} 经 {n} 次尝试仍未能送达 {dest}：{error}。移交包仍封存在发件箱中；请连接共享目录或移动硬盘后再执行："
-                       "scanstation batch send {b} --to {dest}", b=batch["batch_id"], dest=str(dest), n=attempt,
-                       error=last_error or tr("unknown error", "未知错误"))
+    session.log(
+        "batch.send_failed",
+        "batch",
+        batch["batch_id"],
+        {"to": str(dest), "attempts": attempts, "error": last_error[:500]},
+    )
+    raise StorageError(
+        "Batch {b} could not be delivered to {dest} after {n} attempt(s): {error}. The package stays "
+        "sealed in the outbox; connect the share or drive and run: scanstation batch send {b} --to {dest}",
+        "批次 {b} 经 {n} 次尝试仍未能送达 {dest}：{error}。移交包仍封存在发件箱中；请连接共享目录或移动硬盘后再执行："
+        "scanstation batch send {b} --to {dest}",
+        b=batch["batch_id"],
+        dest=str(dest),
+        n=attempt,
+        error=last_error or tr("unknown error", "未知错误"),
+    )
 
 
-def mark_sent(session: Session, batch: dict, destination: str, kind: str, final: str, size: int, attempt: int,
-              started: str) -> dict:
+def mark_sent(
+    session: Session, batch: dict, destination: str, kind: str, final: str, size: int, attempt: int, started: str
+) -> dict:
     """Record a delivery that arrived (a folder, a zip or an upload): the batch and its dossiers are sent."""
     stamp = now_iso()
     with session.change("batch.manage", "batch.send", "batch", batch["batch_id"]) as ch:
-        ch.conn.execute("INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, path, bytes,"
-                        " started_at, finished_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                        (batch["id"], destination, kind, attempt, final, size, started, stamp))
-        details = dict(batch["details"], sent={"to": destination, "path": final, "kind": kind, "bytes": size,
-                                               "at": stamp, "by": session.user.name, "attempts": attempt})
-        ch.conn.execute("UPDATE batches SET state = 'sent', details = ?, updated_at = ? WHERE id = ?",
-                        (json.dumps(details, ensure_ascii=False), stamp, batch["id"]))
+        ch.conn.execute(
+            "INSERT INTO transfer_deliveries(batch_id, destination, kind, attempt, ok, path, bytes,"
+            " started_at, finished_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            (batch["id"], destination, kind, attempt, final, size, started, stamp),
+        )
+        details = dict(
+            batch["details"],
+            sent={
+                "to": destination,
+                "path": final,
+                "kind": kind,
+                "bytes": size,
+                "at": stamp,
+                "by": session.user.name,
+                "attempts": attempt,
+            },
+        )
+        ch.conn.execute(
+            "UPDATE batches SET state = 'sent', details = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(details, ensure_ascii=False), stamp, batch["id"]),
+        )
         for d in batches.dossiers_of(session.catalog, batch["id"]):
             if d["status"] == "batched":
                 ch.conn.execute("UPDATE dossiers SET status = 'sent', updated_at = ? WHERE id = ?", (stamp, d["id"]))
                 ch.also("dossier.sent", "dossier", d["number"], {"status": "batched"}, {"status": "sent"})
         ch.before = {"state": batch["state"]}
         ch.after = {"state": "sent", "path": final, "kind": kind, "bytes": size, "attempts": attempt}
-    return {"batch_id": batch["batch_id"], "state": "sent", "path": final, "kind": kind, "bytes": size,
-            "attempts": attempt, "tagmanifest_sm3": batch["tagmanifest_sm3"]}
+    return {
+        "batch_id": batch["batch_id"],
+        "state": "sent",
+        "path": final,
+        "kind": kind,
+        "bytes": size,
+        "attempts": attempt,
+        "tagmanifest_sm3": batch["tagmanifest_sm3"],
+    }
 
 
 # -- pruning sent batches (R38) --------------------------------------------------------------
@@ -219,6 +271,7 @@ def parse_as_of(value) -> date:
     if isinstance(value, datetime):
         return value.date()
     from scanstation.custody.retention_due import parse_date
+
     return parse_date(value, "as-of date", "截止日期")
 
 
@@ -233,24 +286,27 @@ def keep_years(home) -> int:
         except ValueError:
             pass
     if years < 0:
-        raise InvalidInput("The setting sent_batches.keep_years '{v}' is not a whole number of years (0 or more); "
-                           "nothing was removed. Correct the setting.",
-                           "设置项 sent_batches.keep_years“{v}”不是有效的年数（0 或正整数）；未删除任何内容。请更正该设置。",
-                           v=value)
+        raise InvalidInput(
+            "The setting sent_batches.keep_years '{v}' is not a whole number of years (0 or more); "
+            "nothing was removed. Correct the setting.",
+            "设置项 sent_batches.keep_years“{v}”不是有效的年数（0 或正整数）；未删除任何内容。请更正该设置。",
+            v=value,
+        )
     return years
 
 
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:          # 29 February in a year that has none
+    except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
 
 
 def _sent_at(catalog, batch: dict) -> str:
     """The last successful delivery (a batch sent twice is kept from the later sending)."""
-    row = catalog.one("SELECT max(finished_at) at FROM transfer_deliveries WHERE batch_id = ? AND ok = 1",
-                      (batch["id"],))
+    row = catalog.one(
+        "SELECT max(finished_at) at FROM transfer_deliveries WHERE batch_id = ? AND ok = 1", (batch["id"],)
+    )
     stamps = [row["at"] if row else None, (batch["details"].get("sent") or {}).get("at")]
     stamps = [s for s in stamps if s]
     return max(stamps, key=lambda s: _local_date(s) or date.min) if stamps else ""
@@ -264,8 +320,11 @@ def _local_date(stamp: str) -> date | None:
 
 
 def _accepted_receipt(catalog, batch: dict) -> dict | None:
-    return catalog.one("SELECT receipt_id, decision, issued_at, imported_at, tagmanifest_sm3 FROM transfer_receipts"
-                       " WHERE batch_id = ? AND decision = 'accepted' ORDER BY id DESC LIMIT 1", (batch["id"],))
+    return catalog.one(
+        "SELECT receipt_id, decision, issued_at, imported_at, tagmanifest_sm3 FROM transfer_receipts"
+        " WHERE batch_id = ? AND decision = 'accepted' ORDER BY id DESC LIMIT 1",
+        (batch["id"],),
+    )
 
 
 def _outbox_items(home, batch: dict) -> list[Path]:
@@ -323,35 +382,69 @@ def _review(session: Session, batch: dict, as_of: date, years: int) -> dict:
     sent_day = _local_date(sent_at) if sent_at else None
     keep_until = _add_years(sent_day, years).isoformat() if sent_day else ""
     receipt = _accepted_receipt(catalog, batch) if batch["state"] == "received" else None
-    info = {"batch_id": batch["batch_id"], "state": batch["state"], "sent_at": sent_at, "keep_until": keep_until,
-            "receipt_id": receipt["receipt_id"] if receipt else "", "tagmanifest_sm3": batch["tagmanifest_sm3"],
-            "paths": [_rel(home, p) for p in items], "bytes": 0, "files": 0}
+    info = {
+        "batch_id": batch["batch_id"],
+        "state": batch["state"],
+        "sent_at": sent_at,
+        "keep_until": keep_until,
+        "receipt_id": receipt["receipt_id"] if receipt else "",
+        "tagmanifest_sm3": batch["tagmanifest_sm3"],
+        "paths": [_rel(home, p) for p in items],
+        "bytes": 0,
+        "files": 0,
+    }
     for p in items:
         size, count = _size(p)
         info["bytes"] += size
         info["files"] += count
 
     def keep(code: str, en: str, zh: str, **fields) -> dict:
-        return dict(info, prunable=False, reason=code, why=tr(en, zh, **fields), why_en=en.format(**fields),
-                    why_zh=zh.format(**fields))
+        return dict(
+            info,
+            prunable=False,
+            reason=code,
+            why=tr(en, zh, **fields),
+            why_en=en.format(**fields),
+            why_zh=zh.format(**fields),
+        )
+
     if batch["state"] != "received":
         if batch["state"] == "sent":
-            return keep("not_received", "sent, no receipt yet: kept until the archive room confirms it",
-                        "已发送，尚无回执：在档案室确认接收前保留")
+            return keep(
+                "not_received",
+                "sent, no receipt yet: kept until the archive room confirms it",
+                "已发送，尚无回执：在档案室确认接收前保留",
+            )
         if batch["state"] == "rejected":
             return keep("rejected", "returned by the archive room: kept", "被档案室退回：保留")
-        return keep("not_sent", "{s}, not sent: kept", "{s_zh}，未发送：保留", s=batch["state"],
-                    s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+        return keep(
+            "not_sent",
+            "{s}, not sent: kept",
+            "{s_zh}，未发送：保留",
+            s=batch["state"],
+            s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]),
+        )
     if receipt is None:
         return keep("no_receipt", "no accepted receipt is recorded: kept", "没有“接收”回执的记录：保留")
     if sent_day is None:
         return keep("no_sending", "no sending is recorded: kept", "没有发送记录：保留")
     if as_of < _add_years(sent_day, years):
-        return keep("young", "received; kept until {d} ({y} years after sending)",
-                    "已接收；保留至 {d}（发送后 {y} 年）", d=keep_until, y=years)
+        return keep(
+            "young",
+            "received; kept until {d} ({y} years after sending)",
+            "已接收；保留至 {d}（发送后 {y} 年）",
+            d=keep_until,
+            y=years,
+        )
     en, zh = "received; the {y} years after sending ended on {d}", "已接收；发送后 {y} 年已于 {d} 届满"
-    return dict(info, prunable=True, reason="due", why=tr(en, zh, y=years, d=keep_until),
-                why_en=en.format(y=years, d=keep_until), why_zh=zh.format(y=years, d=keep_until))
+    return dict(
+        info,
+        prunable=True,
+        reason="due",
+        why=tr(en, zh, y=years, d=keep_until),
+        why_en=en.format(y=years, d=keep_until),
+        why_zh=zh.format(y=years, d=keep_until),
+    )
 
 
 def _remove(home, batch: dict, items: list[Path]) -> dict:
@@ -382,8 +475,13 @@ def _remove(home, batch: dict, items: list[Path]) -> dict:
             if target.exists():
                 remaining.append(_rel(home, target))
                 path, exc = failures[0] if failures else (str(target), OSError("not removed"))
-                errors.append({"path": os.path.relpath(path, home.path),
-                               "error": getattr(exc, "strerror", None) or str(exc), "files_left": _size(target)[1]})
+                errors.append(
+                    {
+                        "path": os.path.relpath(path, home.path),
+                        "error": getattr(exc, "strerror", None) or str(exc),
+                        "files_left": _size(target)[1],
+                    }
+                )
             else:
                 removed.append(rel)
         else:
@@ -419,13 +517,22 @@ def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
     home = session.home
     day = parse_as_of(as_of)
     if apply and day > date.today():
-        raise Refused("Packages are removed only as of today or an earlier date, not {d}; nothing was removed. A "
-                      "later date is for a dry run (without --apply).",
-                      "只能按今天或更早的日期删除移交包，不能按 {d}；未删除任何内容。较晚的日期仅用于预演（不加 --apply）。",
-                      d=day.isoformat())
+        raise Refused(
+            "Packages are removed only as of today or an earlier date, not {d}; nothing was removed. A "
+            "later date is for a dry run (without --apply).",
+            "只能按今天或更早的日期删除移交包，不能按 {d}；未删除任何内容。较晚的日期仅用于预演（不加 --apply）。",
+            d=day.isoformat(),
+        )
     years = keep_years(home)
-    result = {"as_of": day.isoformat(), "keep_years": years, "apply": bool(apply), "prunable": [], "kept": [],
-              "pruned": [], "failed": []}
+    result = {
+        "as_of": day.isoformat(),
+        "keep_years": years,
+        "apply": bool(apply),
+        "prunable": [],
+        "kept": [],
+        "pruned": [],
+        "failed": [],
+    }
     rows = session.catalog.query("SELECT * FROM batches WHERE package_path != '' ORDER BY fonds_code, year, seq")
     for row in rows:
         row["details"] = json.loads(row["details"] or "{}")
@@ -441,7 +548,7 @@ def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
         checked, foreign = [], []
         for item in items:
             if item.name.startswith(PRUNING_PREFIX):
-                checked.append(item)            # left by an interrupted prune: already identified then
+                checked.append(item)  # left by an interrupted prune: already identified then
                 continue
             digest = _tag_digest(item)
             (checked if digest == batch["tagmanifest_sm3"] else foreign).append(item)
@@ -449,39 +556,77 @@ def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
         for item in foreign:
             rel = _rel(home, item)
             outcome["remaining"].append(rel)
-            outcome["errors"].append({"path": rel, "error": "not the package the receipt confirmed (its tag manifest "
-                                                            "differs or cannot be read)", "kept": True})
+            outcome["errors"].append(
+                {
+                    "path": rel,
+                    "error": "not the package the receipt confirmed (its tag manifest differs or cannot be read)",
+                    "kept": True,
+                }
+            )
         stamp = now_iso()
-        note = {"at": stamp, "by": session.user.name, "as_of": day.isoformat(), "keep_years": years,
-                "sent_at": review["sent_at"], "receipt_id": review["receipt_id"],
-                "tagmanifest_sm3": batch["tagmanifest_sm3"], "removed": outcome["removed"],
-                "remaining": outcome["remaining"], "errors": outcome["errors"],
-                "bytes": review["bytes"], "files": review["files"]}
+        note = {
+            "at": stamp,
+            "by": session.user.name,
+            "as_of": day.isoformat(),
+            "keep_years": years,
+            "sent_at": review["sent_at"],
+            "receipt_id": review["receipt_id"],
+            "tagmanifest_sm3": batch["tagmanifest_sm3"],
+            "removed": outcome["removed"],
+            "remaining": outcome["remaining"],
+            "errors": outcome["errors"],
+            "bytes": review["bytes"],
+            "files": review["files"],
+        }
         previous = batch["details"].get("pruned")
-        if previous:        # an earlier prune left something behind: keep what it said
+        if previous:  # an earlier prune left something behind: keep what it said
             note["earlier"] = previous.pop("earlier", []) + [previous]
         details = dict(batch["details"], pruned=note)
         with session.change("batch.manage", "batch.prune", "batch", batch["batch_id"]) as ch:
-            ch.conn.execute("UPDATE batches SET details = ?, updated_at = ? WHERE id = ?",
-                            (json.dumps(details, ensure_ascii=False), stamp, batch["id"]))
-            ch.before = {"state": batch["state"], "package": review["paths"],
-                         "tagmanifest_sm3": batch["tagmanifest_sm3"]}
-            ch.after = {"pruned_at": stamp, "removed": outcome["removed"], "remaining": outcome["remaining"],
-                        "tagmanifest_sm3": batch["tagmanifest_sm3"], "receipt": review["receipt_id"],
-                        "sent_at": review["sent_at"], "as_of": day.isoformat(), "keep_years": years}
+            ch.conn.execute(
+                "UPDATE batches SET details = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(details, ensure_ascii=False), stamp, batch["id"]),
+            )
+            ch.before = {
+                "state": batch["state"],
+                "package": review["paths"],
+                "tagmanifest_sm3": batch["tagmanifest_sm3"],
+            }
+            ch.after = {
+                "pruned_at": stamp,
+                "removed": outcome["removed"],
+                "remaining": outcome["remaining"],
+                "tagmanifest_sm3": batch["tagmanifest_sm3"],
+                "receipt": review["receipt_id"],
+                "sent_at": review["sent_at"],
+                "as_of": day.isoformat(),
+                "keep_years": years,
+            }
         entry = dict(review, removed=outcome["removed"], remaining=outcome["remaining"], pruned_at=stamp)
         result["pruned"].append(entry)
         if outcome["remaining"]:
-            listing = "; ".join(f"{e['path']} ({e['error']})" for e in outcome["errors"]) or ", ".join(outcome["remaining"])
+            listing = "; ".join(f"{e['path']} ({e['error']})" for e in outcome["errors"]) or ", ".join(
+                outcome["remaining"]
+            )
             failure = StorageError(
                 "Batch {b}: not everything of its package could be removed from the outbox: {list}. It is still "
                 "there and the batch's record says so. Check the files and their permissions, then run again: "
                 "scanstation outbox prune --apply",
                 "批次 {b}：其移交包未能从发件箱中全部删除：{list}。这些内容仍在发件箱中，批次记录已注明。请检查文件及其权限后再执行："
-                "scanstation outbox prune --apply", b=batch["batch_id"], list=listing)
-            result["failed"].append({"batch_id": batch["batch_id"], "remaining": outcome["remaining"],
-                                     "errors": outcome["errors"], "message": failure.message, "en": failure.en,
-                                     "zh": failure.zh})
+                "scanstation outbox prune --apply",
+                b=batch["batch_id"],
+                list=listing,
+            )
+            result["failed"].append(
+                {
+                    "batch_id": batch["batch_id"],
+                    "remaining": outcome["remaining"],
+                    "errors": outcome["errors"],
+                    "message": failure.message,
+                    "en": failure.en,
+                    "zh": failure.zh,
+                }
+            )
     return result
 
 

@@ -51,20 +51,52 @@ MAX_XML_BYTES = 64 * 1024 * 1024
 
 # Catalog fields (R18): column -> element name.
 DOSSIER_FIELDS = (
-    ("number", "档号"), ("fonds_code", "全宗号"), ("year", "年度"), ("category", "门类类别"),
-    ("insurance_type", "险种"), ("business_stage", "业务环节"), ("retention", "保管期限"), ("title", "题名"),
-    ("responsible", "责任者"), ("date", "日期"), ("declared_pages", "页数"), ("security_level", "密级"),
-    ("volume_no", "案卷号"), ("item_no", "件号"), ("box_no", "盒号"), ("person_name", "姓名"),
-    ("person_id_number", "身份证号"), ("employer", "单位名称"), ("remarks", "备注"),
-    ("scanned_by", "扫描人"), ("completed_by", "完成人"), ("qc_by", "质检人"),
+    ("number", "档号"),
+    ("fonds_code", "全宗号"),
+    ("year", "年度"),
+    ("category", "门类类别"),
+    ("insurance_type", "险种"),
+    ("business_stage", "业务环节"),
+    ("retention", "保管期限"),
+    ("title", "题名"),
+    ("responsible", "责任者"),
+    ("date", "日期"),
+    ("declared_pages", "页数"),
+    ("security_level", "密级"),
+    ("volume_no", "案卷号"),
+    ("item_no", "件号"),
+    ("box_no", "盒号"),
+    ("person_name", "姓名"),
+    ("person_id_number", "身份证号"),
+    ("employer", "单位名称"),
+    ("remarks", "备注"),
+    ("scanned_by", "扫描人"),
+    ("completed_by", "完成人"),
+    ("qc_by", "质检人"),
 )
 #: Catalog XML (文件目录) fields per entry, in R28's order, then the ones a receiver also needs.
-CATALOG_FIELDS = (("seq", "顺序号"), ("number", "档号"), ("responsible", "责任者"), ("title", "题名"),
-                  ("date", "日期"), ("security_level", "密级"), ("file_name", "文件名"), ("remarks", "备注"),
-                  ("year", "年度"), ("retention", "保管期限"), ("declared_pages", "页数"), ("images", "图像数"),
-                  ("count_explanation", "页数说明"))
-MANDATORY_FIELDS = (("number", "档号"), ("title", "题名"), ("year", "年度"), ("retention", "保管期限"),
-                    ("declared_pages", "页数"))
+CATALOG_FIELDS = (
+    ("seq", "顺序号"),
+    ("number", "档号"),
+    ("responsible", "责任者"),
+    ("title", "题名"),
+    ("date", "日期"),
+    ("security_level", "密级"),
+    ("file_name", "文件名"),
+    ("remarks", "备注"),
+    ("year", "年度"),
+    ("retention", "保管期限"),
+    ("declared_pages", "页数"),
+    ("images", "图像数"),
+    ("count_explanation", "页数说明"),
+)
+MANDATORY_FIELDS = (
+    ("number", "档号"),
+    ("title", "题名"),
+    ("year", "年度"),
+    ("retention", "保管期限"),
+    ("declared_pages", "页数"),
+)
 #: Fields that must agree between 文件目录.xml and a dossier's metadata XML.
 SHARED_FIELDS = ("number", "responsible", "title", "date", "security_level", "year", "retention", "declared_pages")
 
@@ -103,9 +135,17 @@ def dossier_xml(dossier: dict, pages: list[dict], notes: list[dict], *, batch_id
         _sub(fields_el, name, "" if value is None else value)
     _sub(fields_el, "扫描状态", "已完成并通过质检")
     explained = dossier.get("count_explanation")
-    if explained is not None and not isinstance(explained, str):   # R09/R10: the explained difference, with its counts
-        _sub(fields_el, "页数说明", explained.text, 登记页数=explained.declared, 图像数=explained.images,
-             未扫描说明数=explained.not_scanned, 说明人=explained.by, 说明时间=explained.at)
+    if explained is not None and not isinstance(explained, str):  # R09/R10: the explained difference, with its counts
+        _sub(
+            fields_el,
+            "页数说明",
+            explained.text,
+            登记页数=explained.declared,
+            图像数=explained.images,
+            未扫描说明数=explained.not_scanned,
+            说明人=explained.by,
+            说明时间=explained.at,
+        )
     if notes:
         notes_el = _sub(root, "未扫描页")
         for note in notes:
@@ -128,8 +168,15 @@ def dossier_xml(dossier: dict, pages: list[dict], notes: list[dict], *, batch_id
                 device = json.loads(device or "{}")
             except ValueError:
                 device = {"description": device}
-        _sub(page, "设备", None, 厂商=device.get("maker", ""), 型号=device.get("model", ""),
-             序列号=device.get("serial", ""), 接口=device.get("backend", ""))
+        _sub(
+            page,
+            "设备",
+            None,
+            厂商=device.get("maker", ""),
+            型号=device.get("model", ""),
+            序列号=device.get("serial", ""),
+            接口=device.get("backend", ""),
+        )
         _sub(page, "软件", p.get("software", ""))
         _sub(page, "操作员", p.get("operator", ""))
         log = p.get("processing_log", "[]")
@@ -144,8 +191,15 @@ def dossier_xml(dossier: dict, pages: list[dict], notes: list[dict], *, batch_id
 
 
 def catalog_xml(batch: dict, entries: list[dict]) -> bytes:
-    root = ET.Element("文件目录", {"批次": batch["batch_id"], "全宗号": batch["fonds_code"],
-                                   "年度": str(batch["year"]), "案卷数": str(len(entries))})
+    root = ET.Element(
+        "文件目录",
+        {
+            "批次": batch["batch_id"],
+            "全宗号": batch["fonds_code"],
+            "年度": str(batch["year"]),
+            "案卷数": str(len(entries)),
+        },
+    )
     for entry in entries:
         item = _sub(root, "文件")
         for key, name in CATALOG_FIELDS:
@@ -165,10 +219,13 @@ def parse_xml(data: bytes, name: str) -> ET.Element:
         raise XmlProblem("{name} is larger than {n} bytes.", "{name} 大于 {n} 字节。", name=name, n=MAX_XML_BYTES)
     head = data[:4096].lstrip()
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise XmlProblem("{name} declares a DOCTYPE or entities, which packages must not.",
-                         "{name} 含有 DOCTYPE 或实体声明，移交包中不允许。", name=name)
+        raise XmlProblem(
+            "{name} declares a DOCTYPE or entities, which packages must not.",
+            "{name} 含有 DOCTYPE 或实体声明，移交包中不允许。",
+            name=name,
+        )
     if head.startswith(b"<?xml"):
-        decl = head[:head.find(b"?>") + 2].lower()
+        decl = head[: head.find(b"?>") + 2].lower()
         m = re.search(rb'encoding\s*=\s*["\']([a-z0-9._-]+)["\']', decl)
         if m and m.group(1) not in (b"utf-8", b"utf8"):
             raise XmlProblem("{name} is not UTF-8 (R23).", "{name} 不是 UTF-8 编码（R23）。", name=name)
@@ -179,8 +236,9 @@ def parse_xml(data: bytes, name: str) -> ET.Element:
     try:
         return ET.fromstring(data)
     except ET.ParseError as exc:
-        raise XmlProblem("{name} is not well-formed XML: {error}.", "{name} 不是格式正确的 XML：{error}。",
-                         name=name, error=str(exc)) from None
+        raise XmlProblem(
+            "{name} is not well-formed XML: {error}.", "{name} 不是格式正确的 XML：{error}。", name=name, error=str(exc)
+        ) from None
 
 
 def _text(el, tag: str) -> str:
@@ -204,8 +262,11 @@ class CatalogEntry:
 def read_catalog_xml(data: bytes) -> tuple[dict, list[CatalogEntry]]:
     root = parse_xml(data, "文件目录.xml")
     if root.tag != "文件目录":
-        raise XmlProblem("文件目录.xml has the root element <{tag}>, not <文件目录>.",
-                         "文件目录.xml 的根元素是 <{tag}>，不是 <文件目录>。", tag=root.tag)
+        raise XmlProblem(
+            "文件目录.xml has the root element <{tag}>, not <文件目录>.",
+            "文件目录.xml 的根元素是 <{tag}>，不是 <文件目录>。",
+            tag=root.tag,
+        )
     entries = []
     for item in root.findall("文件"):
         values = {key: _text(item, name) for key, name in CATALOG_FIELDS}
@@ -218,7 +279,7 @@ class PageMeta:
     seq: int | None
     file_name: str
     values: dict
-    checksums: dict = field(default_factory=dict)   # alg -> hex ("sha256", "sm3")
+    checksums: dict = field(default_factory=dict)  # alg -> hex ("sha256", "sm3")
 
 
 @dataclass
@@ -227,14 +288,18 @@ class DossierMeta:
     pages: list[PageMeta]
     notes: list[dict]
     batch_id: str = ""
-    count_explanation: dict | None = None   # R09/R10: {"text", "declared", "images", "not_scanned", "by", "at"}
+    count_explanation: dict | None = None  # R09/R10: {"text", "declared", "images", "not_scanned", "by", "at"}
 
 
 def read_dossier_xml(data: bytes, name: str) -> DossierMeta:
     root = parse_xml(data, name)
     if root.tag != "案卷":
-        raise XmlProblem("{name} has the root element <{tag}>, not <案卷>.", "{name} 的根元素是 <{tag}>，不是 <案卷>。",
-                         name=name, tag=root.tag)
+        raise XmlProblem(
+            "{name} has the root element <{tag}>, not <案卷>.",
+            "{name} 的根元素是 <{tag}>，不是 <案卷>。",
+            name=name,
+            tag=root.tag,
+        )
     fields_el = root.find("著录项")
     values = {column: _text(fields_el, tag) for column, tag in DOSSIER_FIELDS}
     notes = []
@@ -245,14 +310,27 @@ def read_dossier_xml(data: bytes, name: str) -> DossierMeta:
     for page in root.findall("图像/页"):
         device = page.find("设备")
         vals = {
-            "bytes": _int(_text(page, "字节数")), "format": _text(page, "格式"),
-            "width": _int(_text(page, "宽度")), "height": _int(_text(page, "高度")), "dpi": _int(_text(page, "分辨率")),
-            "color_mode": _text(page, "色彩模式"), "compression": _text(page, "压缩"),
-            "capture_time": _text(page, "采集时间"), "software": _text(page, "软件"), "operator": _text(page, "操作员"),
-            "processing_log": _text(page, "处理记录") or "[]", "qc_flags": _text(page, "质检标记") or "[]",
+            "bytes": _int(_text(page, "字节数")),
+            "format": _text(page, "格式"),
+            "width": _int(_text(page, "宽度")),
+            "height": _int(_text(page, "高度")),
+            "dpi": _int(_text(page, "分辨率")),
+            "color_mode": _text(page, "色彩模式"),
+            "compression": _text(page, "压缩"),
+            "capture_time": _text(page, "采集时间"),
+            "software": _text(page, "软件"),
+            "operator": _text(page, "操作员"),
+            "processing_log": _text(page, "处理记录") or "[]",
+            "qc_flags": _text(page, "质检标记") or "[]",
             "note": _text(page, "备注"),
-            "device": {"maker": device.get("厂商", ""), "model": device.get("型号", ""),
-                       "serial": device.get("序列号", ""), "backend": device.get("接口", "")} if device is not None else {},
+            "device": {
+                "maker": device.get("厂商", ""),
+                "model": device.get("型号", ""),
+                "serial": device.get("序列号", ""),
+                "backend": device.get("接口", ""),
+            }
+            if device is not None
+            else {},
         }
         sums = {}
         for el in page.findall("校验值"):
@@ -263,9 +341,14 @@ def read_dossier_xml(data: bytes, name: str) -> DossierMeta:
     explained = fields_el.find("页数说明") if fields_el is not None else None
     count_explanation = None
     if explained is not None:
-        count_explanation = {"text": (explained.text or "").strip(), "declared": _int(explained.get("登记页数")),
-                             "images": _int(explained.get("图像数")), "not_scanned": _int(explained.get("未扫描说明数")),
-                             "by": explained.get("说明人", ""), "at": explained.get("说明时间", "")}
+        count_explanation = {
+            "text": (explained.text or "").strip(),
+            "declared": _int(explained.get("登记页数")),
+            "images": _int(explained.get("图像数")),
+            "not_scanned": _int(explained.get("未扫描说明数")),
+            "by": explained.get("说明人", ""),
+            "at": explained.get("说明时间", ""),
+        }
     return DossierMeta(values, pages, notes, root.get("批次", ""), count_explanation)
 
 
@@ -273,11 +356,16 @@ def register_digest_lines(manifest_sm3: dict[str, str]) -> bytes:
     """The bytes the register's digest covers: the SM3 manifest lines of 文件目录.xml and every
     file under 电子档案/, sorted by path (其他/ and 说明文件 are outside: they carry the digest)."""
     from scanstation.transfer.bagit import encode_path
-    lines = [f"{digest}  {encode_path(path)}\n" for path, digest in sorted(manifest_sm3.items())
-             if path == CATALOG_XML or path.startswith(RECORDS_DIR + "/")]
+
+    lines = [
+        f"{digest}  {encode_path(path)}\n"
+        for path, digest in sorted(manifest_sm3.items())
+        if path == CATALOG_XML or path.startswith(RECORDS_DIR + "/")
+    ]
     return "".join(lines).encode("utf-8")
 
 
 def register_digest(manifest_sm3: dict[str, str]) -> str:
     import hashlib
+
     return hashlib.new("sm3", register_digest_lines(manifest_sm3)).hexdigest()

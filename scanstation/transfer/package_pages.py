@@ -28,7 +28,7 @@ MAX_PAGE_BYTES = 512 * 1024 * 1024
 @dataclass
 class PackagePage:
     seq: int
-    name: str          # package path, e.g. data/电子档案/2024/…/{档号}-0001.jpg
+    name: str  # package path, e.g. data/电子档案/2024/…/{档号}-0001.jpg
     data: bytes
 
 
@@ -36,8 +36,8 @@ class PackagePage:
 class PackageDossier:
     number: str
     pages: list[PackagePage] = field(default_factory=list)
-    unlisted: list[str] = field(default_factory=list)      # in the dossier's folder, not in the manifest: not read
-    problems: list[tuple[str, str]] = field(default_factory=list)   # (en, zh) per page that could not be shown
+    unlisted: list[str] = field(default_factory=list)  # in the dossier's folder, not in the manifest: not read
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (en, zh) per page that could not be shown
 
 
 def _page_of(rel: str, number: str) -> int | None:
@@ -78,8 +78,11 @@ def dossier_pages(session, package, number: str) -> PackageDossier:
     elif path.is_dir():
         result = _from_folder(path, number)
     else:
-        raise NotFound("The package {p} is not there any more (moved or deleted?). Check it again.",
-                       "移交包 {p} 已不存在（被移动或删除？）。请重新检测。", p=str(path))
+        raise NotFound(
+            "The package {p} is not there any more (moved or deleted?). Check it again.",
+            "移交包 {p} 已不存在（被移动或删除？）。请重新检测。",
+            p=str(path),
+        )
     if not result.pages and not result.problems:
         raise NotFound("The package lists no page images of {n}.", "移交包的清单中没有 {n} 的页面图像。", n=number)
     result.pages.sort(key=lambda p: p.seq)
@@ -88,8 +91,12 @@ def dossier_pages(session, package, number: str) -> PackageDossier:
 
 def _check(result: PackageDossier, rel: str, data: bytes, digest: str) -> None:
     if hashlib.sha256(data).hexdigest() != digest:
-        result.problems.append((f"{rel}: the file differs from the package's manifest; not shown.",
-                                f"{rel}：文件与移交包清单不符；未显示。"))
+        result.problems.append(
+            (
+                f"{rel}: the file differs from the package's manifest; not shown.",
+                f"{rel}：文件与移交包清单不符；未显示。",
+            )
+        )
         return
     result.pages.append(PackagePage(_page_of(rel, result.number), rel, data))
 
@@ -97,9 +104,12 @@ def _check(result: PackageDossier, rel: str, data: bytes, digest: str) -> None:
 def _from_folder(root: Path, number: str) -> PackageDossier:
     manifest = root / MANIFEST
     if manifest.is_symlink() or not manifest.is_file():
-        raise Refused("The package has no payload manifest ({m}); its pages cannot be shown.",
-                      "移交包没有载荷清单（{m}）；无法显示其页面。", m=MANIFEST)
-    entries = parse_manifest(manifest.read_bytes()[:bagit.MAX_TAG_FILE_BYTES])
+        raise Refused(
+            "The package has no payload manifest ({m}); its pages cannot be shown.",
+            "移交包没有载荷清单（{m}）；无法显示其页面。",
+            m=MANIFEST,
+        )
+    entries = parse_manifest(manifest.read_bytes()[: bagit.MAX_TAG_FILE_BYTES])
     result = PackageDossier(number)
     real_root = root.resolve()
     folders = set()
@@ -117,8 +127,9 @@ def _from_folder(root: Path, number: str) -> PackageDossier:
             continue
         # a link (to the file or on the way to it) or anything but a plain file is never followed
         if not stat.S_ISREG(st.st_mode) or not inside:
-            result.problems.append((f"{rel}: not a plain file inside the package; not read.",
-                                    f"{rel}：不是移交包内的普通文件；未读取。"))
+            result.problems.append(
+                (f"{rel}: not a plain file inside the package; not read.", f"{rel}：不是移交包内的普通文件；未读取。")
+            )
             continue
         if st.st_size > MAX_PAGE_BYTES:
             result.problems.append((f"{rel}: too large to show.", f"{rel}：文件过大，无法显示。"))
@@ -141,20 +152,31 @@ def _from_zip(path: Path, number: str) -> PackageDossier:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidInput("{file} is not a readable zip file ({error}).", "{file} 不是可读取的 zip 文件（{error}）。",
-                           file=str(path), error=str(exc)) from exc
+        raise InvalidInput(
+            "{file} is not a readable zip file ({error}).",
+            "{file} 不是可读取的 zip 文件（{error}）。",
+            file=str(path),
+            error=str(exc),
+        ) from exc
     with zf:
         findings, prefix = zip_package.inspect(zf)
         if findings:
             first = findings[0]
-            raise Refused("The zip package is unsafe ({what}: {obj}); nothing in it is shown. Return the package.",
-                          "该 zip 移交包不安全（{what_zh}：{obj}）；不显示其中任何内容。请退回该移交包。",
-                          what=first.en, what_zh=first.zh, obj=first.object)
+            raise Refused(
+                "The zip package is unsafe ({what}: {obj}); nothing in it is shown. Return the package.",
+                "该 zip 移交包不安全（{what_zh}：{obj}）；不显示其中任何内容。请退回该移交包。",
+                what=first.en,
+                what_zh=first.zh,
+                obj=first.object,
+            )
         members = {info.filename: info for info in zf.infolist() if not info.is_dir()}
         info = members.get(prefix + MANIFEST)
         if info is None or info.file_size > bagit.MAX_TAG_FILE_BYTES:
-            raise Refused("The package has no payload manifest ({m}); its pages cannot be shown.",
-                          "移交包没有载荷清单（{m}）；无法显示其页面。", m=MANIFEST)
+            raise Refused(
+                "The package has no payload manifest ({m}); its pages cannot be shown.",
+                "移交包没有载荷清单（{m}）；无法显示其页面。",
+                m=MANIFEST,
+            )
         entries = parse_manifest(zf.read(info))
         result = PackageDossier(number)
         folders = set()
@@ -162,7 +184,7 @@ def _from_zip(path: Path, number: str) -> PackageDossier:
             if _page_of(rel, number) is None:
                 continue
             folders.add(rel.rsplit("/", 1)[0] + "/")
-            info = members.get(prefix + rel)   # only a name the manifest lists is ever looked up
+            info = members.get(prefix + rel)  # only a name the manifest lists is ever looked up
             if info is None:
                 result.problems.append((f"{rel}: listed in the manifest but missing.", f"{rel}：清单中列出但缺失。"))
                 continue
@@ -173,7 +195,7 @@ def _from_zip(path: Path, number: str) -> PackageDossier:
                 data = src.read(MAX_PAGE_BYTES + 1)
             _check(result, rel, data, digest)
         for name in sorted(members):
-            rel = name[len(prefix):] if name.startswith(prefix) else name
+            rel = name[len(prefix) :] if name.startswith(prefix) else name
             if rel not in entries and any(rel.startswith(f) for f in folders):
                 result.unlisted.append(rel)
         return result

@@ -28,9 +28,11 @@ def font_path() -> Path:
     for candidate in ([env] if env else []) + list(FONT_CANDIDATES):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    raise InvalidInput("No Chinese TrueType font was found for PDF documents. Install fonts-wqy-zenhei "
-                       "(or set SCANSTATION_CJK_FONT to a .ttf/.ttc file).",
-                       "未找到用于 PDF 文档的中文 TrueType 字体。请安装 fonts-wqy-zenhei（或将 SCANSTATION_CJK_FONT 设为 .ttf/.ttc 字体文件）。")
+    raise InvalidInput(
+        "No Chinese TrueType font was found for PDF documents. Install fonts-wqy-zenhei "
+        "(or set SCANSTATION_CJK_FONT to a .ttf/.ttc file).",
+        "未找到用于 PDF 文档的中文 TrueType 字体。请安装 fonts-wqy-zenhei（或将 SCANSTATION_CJK_FONT 设为 .ttf/.ttc 字体文件）。",
+    )
 
 
 def register_font() -> str:
@@ -45,6 +47,7 @@ def register_font() -> str:
     if not _registered:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
+
         path = font_path()
         kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), **kwargs))
@@ -57,6 +60,7 @@ class PdfDocument:
 
     def __init__(self, title: str, subject: str = ""):
         from reportlab.lib.styles import ParagraphStyle
+
         font = register_font()
         self.title = title
         self.subject = subject
@@ -73,10 +77,12 @@ class PdfDocument:
     @staticmethod
     def _escape(text) -> str:
         from xml.sax.saxutils import escape
+
         return escape("" if text is None else str(text)).replace("\n", "<br/>")
 
     def _para(self, text, style: str = "body"):
         from reportlab.platypus import Paragraph
+
         return Paragraph(self._escape(text), self.styles[style])
 
     def heading(self, text: str) -> None:
@@ -88,11 +94,17 @@ class PdfDocument:
     def key_values(self, rows: list[tuple[str, object]]) -> None:
         self.table([[k, v] for k, v in rows], widths=(0.28, 0.72), header=False)
 
-    def table(self, rows: list[list], widths: tuple[float, ...] | None = None, header: bool = True,
-              fail_rows: set[int] | None = None) -> None:
+    def table(
+        self,
+        rows: list[list],
+        widths: tuple[float, ...] | None = None,
+        header: bool = True,
+        fail_rows: set[int] | None = None,
+    ) -> None:
         from reportlab.lib import colors
         from reportlab.lib.pagesizes import A4
         from reportlab.platypus import Table, TableStyle
+
         if not rows:
             return
         usable = A4[0] - 36 * 2
@@ -100,8 +112,11 @@ class PdfDocument:
         widths = widths or tuple(1 / cols for _ in range(cols))
         data = [[self._para(cell, "cell") for cell in row] for row in rows]
         table = Table(data, colWidths=[usable * w for w in widths], repeatRows=1 if header else 0)
-        style = [("FONT", (0, 0), (-1, -1), FONT_NAME, 8), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                 ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        style = [
+            ("FONT", (0, 0), (-1, -1), FONT_NAME, 8),
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
         if header:
             style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")))
         else:
@@ -113,15 +128,27 @@ class PdfDocument:
 
     def spacer(self, height: float = 8) -> None:
         from reportlab.platypus import Spacer
+
         self.story.append(Spacer(1, height))
 
     def render(self) -> bytes:
         from reportlab.lib.pagesizes import A4
         from reportlab.platypus import SimpleDocTemplate
+
         buf = io.BytesIO()
-        doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=36, rightMargin=36, topMargin=36, bottomMargin=36,
-                                title=self.title, subject=self.subject, author="ScanStation", creator="ScanStation",
-                                initialFontName=FONT_NAME)   # no stray, non-embedded Helvetica
+        doc = SimpleDocTemplate(
+            buf,
+            pagesize=A4,
+            leftMargin=36,
+            rightMargin=36,
+            topMargin=36,
+            bottomMargin=36,
+            title=self.title,
+            subject=self.subject,
+            author="ScanStation",
+            creator="ScanStation",
+            initialFontName=FONT_NAME,
+        )  # no stray, non-embedded Helvetica
         font = FONT_NAME
 
         def footer(canvas, document):
@@ -133,6 +160,7 @@ class PdfDocument:
         # reportlab stamps the creation time and a random document id; invariant=1 makes the same
         # content give the same bytes, so a package can be sealed reproducibly.
         from reportlab import rl_config
+
         old = rl_config.invariant
         rl_config.invariant = 1
         try:

@@ -31,13 +31,13 @@ import stat as stat_mod
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
+from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused
-from scanstation.storage.faults import crash_point
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
+from scanstation.storage.faults import crash_point
 from scanstation.storage.files import fsync_dir, storage_error
-from scanstation.custody.protection import image_store
 from scanstation.transfer import keys, receipts, register, require_schema, verify
 from scanstation.transfer import package_layout as layout
 
@@ -60,8 +60,14 @@ def draw_sample(numbers: list[str], percent: float, seed: int) -> list[str]:
     return sorted(random.Random(int(seed)).sample(pool, size))
 
 
-def review_sample(report: verify.VerifyReport, sample: list[str], findings: dict[str, list[str]],
-                  percent: float, pass_percent: float, seed: int) -> dict:
+def review_sample(
+    report: verify.VerifyReport,
+    sample: list[str],
+    findings: dict[str, list[str]],
+    percent: float,
+    pass_percent: float,
+    seed: int,
+) -> dict:
     failed = report.failed_dossiers()
     rows, passed = [], 0
     item_fail = {key: 0 for key in SAMPLE_ITEMS}
@@ -81,14 +87,25 @@ def review_sample(report: verify.VerifyReport, sample: list[str], findings: dict
     rate = round(100.0 * passed / size, 2) if size else 0.0
     item_rates = {key: round(100.0 * (size - n) / size, 2) if size else 0.0 for key, n in item_fail.items()}
     ok = bool(size) and rate >= float(pass_percent) and all(item_rates[k] == 100.0 for k in MUST_BE_100)
-    return {"seed": seed, "percent": percent, "pass_percent": pass_percent, "size": size,
-            "population": len(report.dossiers), "dossiers": sample, "results": rows, "pass_rate": rate,
-            "item_rates": item_rates, "passed": ok, "findings": {k: v for k, v in findings.items() if v}}
+    return {
+        "seed": seed,
+        "percent": percent,
+        "pass_percent": pass_percent,
+        "size": size,
+        "population": len(report.dossiers),
+        "dossiers": sample,
+        "results": rows,
+        "pass_rate": rate,
+        "item_rates": item_rates,
+        "passed": ok,
+        "findings": {k: v for k, v in findings.items() if v},
+    }
 
 
 def desk_name(home) -> str:
     """Which desk is working: the station id, the machine and the process."""
     import socket
+
     return f"{home.station}@{socket.gethostname()}:{os.getpid()}"
 
 
@@ -115,8 +132,11 @@ def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> i
     if store is not None and store.encrypts:
         data = src.read_bytes()
         if hashlib.sha256(data).hexdigest() != sha256 or hashlib.new("sm3", data).hexdigest() != sm3:
-            raise CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
-                              "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=src.name)
+            raise CheckFailed(
+                "{file} changed after it was checked; nothing was received. Check the package again.",
+                "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。",
+                file=src.name,
+            )
         store.write_path(dst, data)
         return len(data)
     tmp = dst.with_name(dst.name + ".part")
@@ -135,15 +155,21 @@ def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> i
         os.fsync(fo.fileno())
     if sha.hexdigest() != sha256 or sm.hexdigest() != sm3:
         tmp.unlink(missing_ok=True)
-        raise CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
-                          "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=src.name)
+        raise CheckFailed(
+            "{file} changed after it was checked; nothing was received. Check the package again.",
+            "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。",
+            file=src.name,
+        )
     os.replace(tmp, dst)
     return size
 
 
 def _changed(rel: str) -> CheckFailed:
-    return CheckFailed("{file} changed after it was checked; nothing was received. Check the package again.",
-                       "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。", file=rel)
+    return CheckFailed(
+        "{file} changed after it was checked; nothing was received. Check the package again.",
+        "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。",
+        file=rel,
+    )
 
 
 def _copy_hashed(src: Path, dst: Path, sm3: str, rel: str) -> None:
@@ -188,12 +214,15 @@ def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[st
                 stack.append(Path(entry.path))
                 continue
             if not entry.is_file(follow_symlinks=False) or rel not in report.verified:
-                raise CheckFailed("{file} appeared in the package after it was checked; nothing was received. "
-                                  "Check the package again.",
-                                  "{file} 在检测后出现在移交包中；未接收任何内容。请重新检测移交包。", file=rel)
+                raise CheckFailed(
+                    "{file} appeared in the package after it was checked; nothing was received. "
+                    "Check the package again.",
+                    "{file} 在检测后出现在移交包中；未接收任何内容。请重新检测移交包。",
+                    file=rel,
+                )
             seen.add(rel)
             if rel in images:
-                continue            # copied into the image store, re-hashed there
+                continue  # copied into the image store, re-hashed there
             target = kept / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy_hashed(Path(entry.path), target, report.verified[rel], rel)
@@ -210,8 +239,17 @@ def _store_value(home, field: str, value: str) -> str:
     return protection.store_value(home, field, value)
 
 
-def _receipt(session: Session, report: verify.VerifyReport, digest: str, digest_of: str, decision: str,
-             reasons: list[str], sample: dict, returned: list[str], package_register: dict | None) -> dict:
+def _receipt(
+    session: Session,
+    report: verify.VerifyReport,
+    digest: str,
+    digest_of: str,
+    decision: str,
+    reasons: list[str],
+    sample: dict,
+    returned: list[str],
+    package_register: dict | None,
+) -> dict:
     home = session.home
     fonds_row = session.catalog.one("SELECT name FROM fonds WHERE code = ?", (home.fonds,))
     organization = (fonds_row or {}).get("name") or f"档案室 {home.fonds}"
@@ -220,37 +258,62 @@ def _receipt(session: Session, report: verify.VerifyReport, digest: str, digest_
     stamp = now_iso()
     sender_sign = {}
     if report.root is not None and (report.root / layout.REGISTER_XML).is_file():
-        sender_sign = {"organization": info.get("Source-Organization", ""), "handler": info.get("Contact-Name", ""),
-                       "reviewer": "", "date": info.get("Bagging-Date", "")}
+        sender_sign = {
+            "organization": info.get("Source-Organization", ""),
+            "handler": info.get("Contact-Name", ""),
+            "reviewer": "",
+            "date": info.get("Bagging-Date", ""),
+        }
     return {
         "receipt_id": f"R-{home.station}-{stamp[:19].replace('-', '').replace(':', '').replace('T', '')}-{digest[:8]}",
         "decision": decision,
         "issued_at": stamp,
         "package": {
-            "batch_id": info.get("External-Identifier", ""), "digest": digest, "digest_algorithm": "SM3",
-            "digest_of": digest_of, "payload_oxum": info.get("Payload-Oxum", ""),
+            "batch_id": info.get("External-Identifier", ""),
+            "digest": digest,
+            "digest_algorithm": "SM3",
+            "digest_of": digest_of,
+            "payload_oxum": info.get("Payload-Oxum", ""),
             "source_organization": info.get("Source-Organization", ""),
             "source_station": info.get("Station-Id", info.get("Internal-Sender-Identifier", "")),
-            "fonds": info.get("Fonds-Code", ""), "year": info.get("Archive-Year", ""),
-            "dossiers": counts.get("dossiers", 0), "images": counts.get("images", 0), "files": counts.get("files", 0),
-            "bytes": counts.get("bytes", 0), "volume_gb": register.gb(counts.get("bytes", 0) or 0),
+            "fonds": info.get("Fonds-Code", ""),
+            "year": info.get("Archive-Year", ""),
+            "dossiers": counts.get("dossiers", 0),
+            "images": counts.get("images", 0),
+            "files": counts.get("files", 0),
+            "bytes": counts.get("bytes", 0),
+            "volume_gb": register.gb(counts.get("bytes", 0) or 0),
             "register_digest": (package_register or {}).get("digest", ""),
             "sender_key_fingerprint": report.signer.get("fingerprint", ""),
             "sender_key_name": report.signer.get("trusted_name", ""),
         },
-        "checks": {"passed": report.passed,
-                   "properties": {p: report.property_result(p) for p in verify.PROPERTIES},
-                   "failures": [line.to_dict() for line in report.failures][:2000],
-                   "malware": report.malware, "checked_at": report.checked_at},
+        "checks": {
+            "passed": report.passed,
+            "properties": {p: report.property_result(p) for p in verify.PROPERTIES},
+            "failures": [line.to_dict() for line in report.failures][:2000],
+            "malware": report.malware,
+            "checked_at": report.checked_at,
+        },
         "sample": sample,
         "reasons": reasons,
         "dossiers_returned": returned,
         "dossiers_accepted": sorted(report.dossiers) if decision == "accepted" else [],
-        "receiver": {"organization": organization, "fonds": home.fonds, "station": home.station,
-                     "user": session.user.name, "software": f"{SOFTWARE_NAME} {__version__}"},
-        "signatures": {"sender": sender_sign,
-                       "receiver": {"organization": organization, "handler": session.user.name, "reviewer": "",
-                                    "date": stamp[:10]}},
+        "receiver": {
+            "organization": organization,
+            "fonds": home.fonds,
+            "station": home.station,
+            "user": session.user.name,
+            "software": f"{SOFTWARE_NAME} {__version__}",
+        },
+        "signatures": {
+            "sender": sender_sign,
+            "receiver": {
+                "organization": organization,
+                "handler": session.user.name,
+                "reviewer": "",
+                "date": stamp[:10],
+            },
+        },
     }
 
 
@@ -258,8 +321,9 @@ def _add_audit_checkpoints(receipt: dict, session: Session, report: verify.Verif
     """Anchors held by the other side: the archive room's signed checkpoint of its own audit chain, and the
     sender's checkpoint from the package (only when the check vouched for that file), signed back with the
     receipt."""
-    receipt["receiver"]["audit_checkpoint"] = audit_anchor.make(session.home, signer,
-                                                                f"receipt {receipt['receipt_id']}")
+    receipt["receiver"]["audit_checkpoint"] = audit_anchor.make(
+        session.home, signer, f"receipt {receipt['receipt_id']}"
+    )
     rel = audit_anchor.PACKAGE_FILE
     if report.root is not None and rel in report.verified:
         try:
@@ -287,22 +351,37 @@ def _choose_key(home, key_name: str | None) -> str:
     own = [k["name"] for k in keys.list_keys(home)["signing"] if "error" not in k]
     if len(own) == 1:
         return own[0]
-    raise InvalidInput("Name the archive room's signing key for the receipt: --key NAME (keys: {k}).",
-                       "请用 --key 名称 指定签发回执的档案室签名密钥（现有：{k}）。", k=", ".join(own) or "—")
+    raise InvalidInput(
+        "Name the archive room's signing key for the receipt: --key NAME (keys: {k}).",
+        "请用 --key 名称 指定签发回执的档案室签名密钥（现有：{k}）。",
+        k=", ".join(own) or "—",
+    )
 
 
-def receive(session: Session, path, *, decision: str | None = None, reasons: list[str] | None = None,
-            key_name: str | None = None, passphrase: str | None = None, seed: int | None = None,
-            sample_findings: dict[str, list[str]] | None = None, out_dir=None, report_dir=None,
-            workers: int | None = None) -> dict:
+def receive(
+    session: Session,
+    path,
+    *,
+    decision: str | None = None,
+    reasons: list[str] | None = None,
+    key_name: str | None = None,
+    passphrase: str | None = None,
+    seed: int | None = None,
+    sample_findings: dict[str, list[str]] | None = None,
+    out_dir=None,
+    report_dir=None,
+    workers: int | None = None,
+) -> dict:
     """Check a package and, with ``decision`` "accept" or "reject", decide on it and sign a receipt."""
     session.require("receive")
     require_schema(session.catalog)
     home = session.home
     if home.info.role != "archive":
-        raise Refused("This home is a scanning station; packages are received in an archive room's home "
-                      "(scanstation init --kind archive).",
-                      "此工作目录是扫描站；移交包须在档案室的工作目录中接收（scanstation init --kind archive）。")
+        raise Refused(
+            "This home is a scanning station; packages are received in an archive room's home "
+            "(scanstation init --kind archive).",
+            "此工作目录是扫描站；移交包须在档案室的工作目录中接收（scanstation init --kind archive）。",
+        )
     if decision not in (None, "accept", "reject"):
         raise InvalidInput("Decide with accept or reject.", "请选择接收（accept）或退回（reject）。")
     path = Path(path)
@@ -310,28 +389,45 @@ def receive(session: Session, path, *, decision: str | None = None, reasons: lis
     sample_findings = {k: [v for v in vs if v] for k, vs in (sample_findings or {}).items()}
     signer = None
     if decision:
-        signer = keys.signer(home, _choose_key(home, key_name), passphrase or "")   # fail fast on the passphrase
+        signer = keys.signer(home, _choose_key(home, key_name), passphrase or "")  # fail fast on the passphrase
     from scanstation import dossier_number
+
     schema = dossier_number.schema_for_home(home)
     trust = keys.trust_list(home)
     work = home.dir("inbox")
-    with verify.checked(path, trust=trust, schema=schema, catalog=home.catalog, workers=workers,
-                        work_dir=work) as report, contextlib.ExitStack() as held:
+    with (
+        verify.checked(
+            path, trust=trust, schema=schema, catalog=home.catalog, workers=workers, work_dir=work
+        ) as report,
+        contextlib.ExitStack() as held,
+    ):
         digest, digest_of = _package_digest(report, path)
         if decision:
             # several desks may share the archive: one works on a package, a second is told who does
-            held.enter_context(session.catalog.claim(digest, desk=desk_name(home), station=home.station,
-                                                     user=session.user.name))
-        earlier = session.catalog.one("SELECT decision, received_at, received_by, batch_id FROM received_packages"
-                                      " WHERE tagmanifest_sm3 = ?", (digest,))
+            held.enter_context(
+                session.catalog.claim(digest, desk=desk_name(home), station=home.station, user=session.user.name)
+            )
+        earlier = session.catalog.one(
+            "SELECT decision, received_at, received_by, batch_id FROM received_packages WHERE tagmanifest_sm3 = ?",
+            (digest,),
+        )
         if earlier:
-            session.log("package.replay_refused", "package", report.info.get("External-Identifier", path.name),
-                        {"digest": digest, "earlier": earlier})
-            raise Refused("This package (SM3 {d}…) was already received on {when} by {who} ({decision}); a package is "
-                          "received only once. Nothing was changed.",
-                          "该移交包（SM3 {d}…）已于 {when} 由 {who} 处理（{decision_zh}）；同一移交包只接收一次。未做任何修改。",
-                          d=digest[:16], when=earlier["received_at"], who=earlier["received_by"],
-                          decision=earlier["decision"], decision_zh=receipts.DECISION_ZH.get(earlier["decision"], ""))
+            session.log(
+                "package.replay_refused",
+                "package",
+                report.info.get("External-Identifier", path.name),
+                {"digest": digest, "earlier": earlier},
+            )
+            raise Refused(
+                "This package (SM3 {d}…) was already received on {when} by {who} ({decision}); a package is "
+                "received only once. Nothing was changed.",
+                "该移交包（SM3 {d}…）已于 {when} 由 {who} 处理（{decision_zh}）；同一移交包只接收一次。未做任何修改。",
+                d=digest[:16],
+                when=earlier["received_at"],
+                who=earlier["received_by"],
+                decision=earlier["decision"],
+                decision_zh=receipts.DECISION_ZH.get(earlier["decision"], ""),
+            )
         numbers = [n for n in report.dossiers if n and not n.startswith("#")]
         if seed is None:
             seed = secrets.randbits(48)
@@ -339,35 +435,57 @@ def receive(session: Session, path, *, decision: str | None = None, reasons: lis
         pass_percent = float(settings.get(home, "acceptance.pass_percent"))
         unknown = sorted(set(sample_findings) - set(numbers))
         if unknown:
-            raise InvalidInput("Findings name dossiers that are not in the package: {n}.",
-                               "检验意见中的案卷不在移交包中：{n}。", n=", ".join(unknown))
+            raise InvalidInput(
+                "Findings name dossiers that are not in the package: {n}.",
+                "检验意见中的案卷不在移交包中：{n}。",
+                n=", ".join(unknown),
+            )
         sample_numbers = draw_sample(numbers, percent, seed)
         outside = sorted(set(sample_findings) - set(sample_numbers))
         sample = review_sample(report, sample_numbers, sample_findings, percent, pass_percent, seed)
         if outside:  # the archivist may record findings outside the sample too: they count as failures
             sample["findings"].update({n: sample_findings[n] for n in outside})
         report_paths = verify.write_report(report, Path(report_dir) if report_dir else home.dir("reports"))
-        result = {"package": str(path), "batch_id": report.info.get("External-Identifier", ""), "digest": digest,
-                  "digest_of": digest_of, "checks_passed": report.passed, "report": report.to_dict(),
-                  "report_files": [str(p) for p in report_paths], "sample": sample, "decision": None}
+        result = {
+            "package": str(path),
+            "batch_id": report.info.get("External-Identifier", ""),
+            "digest": digest,
+            "digest_of": digest_of,
+            "checks_passed": report.passed,
+            "report": report.to_dict(),
+            "report_files": [str(p) for p in report_paths],
+            "sample": sample,
+            "decision": None,
+        }
         if decision is None:
             return result
         if decision == "accept":
             problems = []
             if not report.passed:
-                problems.append(tr("{n} automatic check(s) failed (R34)", "{n} 项自动检测未通过（R34）",
-                                   n=len(report.failures)))
+                problems.append(
+                    tr("{n} automatic check(s) failed (R34)", "{n} 项自动检测未通过（R34）", n=len(report.failures))
+                )
             if not sample["passed"]:
-                problems.append(tr("the acceptance sample failed (pass rate {r} %)", "抽样检验不合格（合格率 {r} %）",
-                                   r=sample["pass_rate"]))
+                problems.append(
+                    tr(
+                        "the acceptance sample failed (pass rate {r} %)",
+                        "抽样检验不合格（合格率 {r} %）",
+                        r=sample["pass_rate"],
+                    )
+                )
             if sample["findings"]:
-                problems.append(tr("findings recorded for {n}", "以下案卷有检验意见：{n}", n=", ".join(sample["findings"])))
+                problems.append(
+                    tr("findings recorded for {n}", "以下案卷有检验意见：{n}", n=", ".join(sample["findings"]))
+                )
             if problems:
-                raise Refused("The package cannot be accepted: {why}. Nothing was written; reject it with the reasons "
-                              "(scanstation receive PATH --reject --reason ...).",
-                              "该移交包不能接收：{why}。未写入任何内容；请填写原因后退回（scanstation receive 路径 --reject --reason ...）。",
-                              why="; ".join(problems))
+                raise Refused(
+                    "The package cannot be accepted: {why}. Nothing was written; reject it with the reasons "
+                    "(scanstation receive PATH --reject --reason ...).",
+                    "该移交包不能接收：{why}。未写入任何内容；请填写原因后退回（scanstation receive 路径 --reject --reason ...）。",
+                    why="; ".join(problems),
+                )
             from scanstation.custody.duties import assert_may_receive
+
             for content in report.dossiers.values():
                 if content.meta:
                     assert_may_receive(session, dict(content.meta.fields, number=content.number))
@@ -376,28 +494,54 @@ def receive(session: Session, path, *, decision: str | None = None, reasons: lis
         auto = [f"{line.title}: {line.object} — {line.message}" for line in report.failures][:50]
         all_reasons = reasons + auto
         if not all_reasons:
-            raise InvalidInput("Every automatic check passed: give the reason for returning the package (--reason).",
-                               "所有自动检测均已通过：请填写退回原因（--reason）。")
-        return _reject(session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons + auto,
-                       returned)
+            raise InvalidInput(
+                "Every automatic check passed: give the reason for returning the package (--reason).",
+                "所有自动检测均已通过：请填写退回原因（--reason）。",
+            )
+        return _reject(
+            session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons + auto, returned
+        )
 
 
-def _record(ch, session, report, path, digest, sample, decision, reasons, receipt_env, receipt_path, kept_path,
-            stamp) -> int:
+def _record(
+    ch, session, report, path, digest, sample, decision, reasons, receipt_env, receipt_path, kept_path, stamp
+) -> int:
     counts = report.counts or {}
     info = report.info
     cur = ch.conn.execute(
         "INSERT INTO received_packages(tagmanifest_sm3, batch_id, fonds_code, year, source_station, signer_fingerprint,"
         " signer_name, decision, reasons, sample, checks, dossiers, files, bytes, package_path, kept_path, receipt_id,"
         " receipt_path, received_by, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (digest, info.get("External-Identifier", ""), info.get("Fonds-Code", ""),
-         int(info["Archive-Year"]) if str(info.get("Archive-Year", "")).isdigit() else None,
-         info.get("Station-Id", ""), report.signer.get("fingerprint", ""), report.signer.get("trusted_name", ""),
-         decision, json.dumps(reasons, ensure_ascii=False), json.dumps(sample, ensure_ascii=False),
-         json.dumps({"passed": report.passed, "properties": {p: report.property_result(p) for p in verify.PROPERTIES},
-                     "failures": len(report.failures)}, ensure_ascii=False),
-         counts.get("dossiers", 0), counts.get("files", 0), counts.get("bytes", 0), str(path), kept_path,
-         receipt_env["receipt"]["receipt_id"], receipt_path, session.user.name, stamp))
+        (
+            digest,
+            info.get("External-Identifier", ""),
+            info.get("Fonds-Code", ""),
+            int(info["Archive-Year"]) if str(info.get("Archive-Year", "")).isdigit() else None,
+            info.get("Station-Id", ""),
+            report.signer.get("fingerprint", ""),
+            report.signer.get("trusted_name", ""),
+            decision,
+            json.dumps(reasons, ensure_ascii=False),
+            json.dumps(sample, ensure_ascii=False),
+            json.dumps(
+                {
+                    "passed": report.passed,
+                    "properties": {p: report.property_result(p) for p in verify.PROPERTIES},
+                    "failures": len(report.failures),
+                },
+                ensure_ascii=False,
+            ),
+            counts.get("dossiers", 0),
+            counts.get("files", 0),
+            counts.get("bytes", 0),
+            str(path),
+            kept_path,
+            receipt_env["receipt"]["receipt_id"],
+            receipt_path,
+            session.user.name,
+            stamp,
+        ),
+    )
     return cur.lastrowid
 
 
@@ -409,8 +553,9 @@ def _write_receipt(session, envelope, out_dir) -> tuple[list[Path], str]:
 
 
 def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons, returned) -> dict:
-    receipt = _receipt(session, report, digest, digest_of, "rejected", reasons, sample, returned,
-                       _package_register(report))
+    receipt = _receipt(
+        session, report, digest, digest_of, "rejected", reasons, sample, returned, _package_register(report)
+    )
     _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
     written, receipt_rel = _write_receipt(session, envelope, out_dir)
@@ -418,14 +563,19 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
     try:
         with session.change("receive", "package.reject", "package", receipt["package"]["batch_id"] or path.name) as ch:
             _record(ch, session, report, path, digest, sample, "rejected", reasons, envelope, receipt_rel, "", stamp)
-            ch.after = {"digest": digest, "receipt": receipt["receipt_id"], "reasons": reasons[:20],
-                        "returned": returned}
+            ch.after = {
+                "digest": digest,
+                "receipt": receipt["receipt_id"],
+                "reasons": reasons[:20],
+                "returned": returned,
+            }
     except BaseException:
         for p in written:
             p.unlink(missing_ok=True)
         raise
-    result.update(decision="rejected", receipt=envelope, receipt_files=[str(p) for p in written],
-                  dossiers_returned=returned)
+    result.update(
+        decision="rejected", receipt=envelope, receipt_files=[str(p) for p in written], dossiers_returned=returned
+    )
     return result
 
 
@@ -437,9 +587,12 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
     contents = [c for c in report.dossiers.values() if c.meta is not None]
     for c in contents:
         if store.dossier_dir(c.number).exists():
-            raise Refused("The image folder of {n} already exists in this archive; nothing was written. Run "
-                          "scanstation reconcile, then receive again.",
-                          "本档案室中已存在 {n} 的图像目录；未写入任何内容。请先执行 scanstation reconcile 后再接收。", n=c.number)
+            raise Refused(
+                "The image folder of {n} already exists in this archive; nothing was written. Run "
+                "scanstation reconcile, then receive again.",
+                "本档案室中已存在 {n} 的图像目录；未写入任何内容。请先执行 scanstation reconcile 后再接收。",
+                n=c.number,
+            )
     receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
     _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
@@ -447,7 +600,7 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
     written: list[Path] = []
     batch_id = receipt["package"]["batch_id"] or path.name
     kept = home.dir("archive") / "received" / f"{batch_id}-{digest[:12]}"
-    if kept.exists():   # left by an accept killed before its commit (the digest is not in the catalog): set aside
+    if kept.exists():  # left by an accept killed before its commit (the digest is not in the catalog): set aside
         aside = home.dir("quarantine") / f"interrupted-receive-{now_iso().replace(':', '')}"
         aside.mkdir(parents=True, exist_ok=True)
         shutil.move(str(kept), str(aside / kept.name))
@@ -470,12 +623,29 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
         stamp = now_iso()
         crash_point("receive.copied")
         with session.change("receive", "package.accept", "package", batch_id) as ch:
-            package_id = _record(ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel,
-                                 str(kept.relative_to(home.path)), stamp)
+            package_id = _record(
+                ch,
+                session,
+                report,
+                path,
+                digest,
+                sample,
+                "accepted",
+                [],
+                envelope,
+                receipt_rel,
+                str(kept.relative_to(home.path)),
+                stamp,
+            )
             for c in contents:
                 _ingest_dossier(ch, session, c, package_id, stamp)
-            ch.after = {"digest": digest, "receipt": receipt["receipt_id"], "dossiers": len(contents),
-                        "images": sum(len(c.images) for c in contents), "seed": sample["seed"]}
+            ch.after = {
+                "digest": digest,
+                "receipt": receipt["receipt_id"],
+                "dossiers": len(contents),
+                "images": sum(len(c.images) for c in contents),
+                "seed": sample["seed"],
+            }
     except BaseException as exc:
         for folder in created:
             shutil.rmtree(folder, ignore_errors=True)
@@ -484,8 +654,13 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
         if isinstance(exc, OSError):
             raise storage_error(Path(getattr(exc, "filename", "") or home.path), exc) from exc
         raise
-    result.update(decision="accepted", receipt=envelope, receipt_files=[str(p) for p in written],
-                  dossiers_accepted=sorted(c.number for c in contents), kept=str(kept))
+    result.update(
+        decision="accepted",
+        receipt=envelope,
+        receipt_files=[str(p) for p in written],
+        dossiers_accepted=sorted(c.number for c in contents),
+        kept=str(kept),
+    )
     return result
 
 
@@ -505,11 +680,16 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
     contents = [c for c in report.dossiers.values() if c.meta is not None]
     numbers = [c.number for c in contents]
     for i in range(0, len(numbers), 500):
-        chunk = numbers[i:i + 500]
-        found = session.catalog.query(f"SELECT number FROM dossiers WHERE number IN ({','.join('?' * len(chunk))})", chunk)
+        chunk = numbers[i : i + 500]
+        found = session.catalog.query(
+            f"SELECT number FROM dossiers WHERE number IN ({','.join('?' * len(chunk))})", chunk
+        )
         if found:
-            raise Refused("{n} is already in this archive; nothing was written.", "{n} 已在本档案库中；未写入任何内容。",
-                          n=", ".join(sorted(r["number"] for r in found)))
+            raise Refused(
+                "{n} is already in this archive; nothing was written.",
+                "{n} 已在本档案库中；未写入任何内容。",
+                n=", ".join(sorted(r["number"] for r in found)),
+            )
     receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
     envelope = receipts.sign(receipt, signer)
     batch_id = receipt["package"]["batch_id"] or path.name
@@ -533,28 +713,46 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
         envelope_bytes = json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode("utf-8")
         r_sha, r_sm3 = store.put_bytes(envelope_bytes)
         objects[r_sm3] = (r_sha, len(envelope_bytes))
-        manifest = json.dumps({"package": digest, "files": record, "images": sorted(image_set), "receipt": r_sm3},
-                              ensure_ascii=False, sort_keys=True).encode("utf-8")
+        manifest = json.dumps(
+            {"package": digest, "files": record, "images": sorted(image_set), "receipt": r_sm3},
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode("utf-8")
         m_sha, m_sm3 = store.put_bytes(manifest)
         objects[m_sm3] = (m_sha, len(manifest))
     except OSError as exc:
         raise storage_error(Path(getattr(exc, "filename", "") or str(store.url)), exc) from exc
     from scanstation.transfer.receipts import file_base
+
     receipt_rel = f"outbox/receipts/{file_base(envelope['receipt'])}.json"
     stamp = now_iso()
     with session.change("receive", "package.accept", "package", batch_id) as ch:
-        package_id = _record(ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel,
-                             f"store:{m_sm3}", stamp)
+        package_id = _record(
+            ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel, f"store:{m_sm3}", stamp
+        )
         for c in contents:
             _ingest_dossier(ch, session, c, package_id, stamp)
         for object_sm3, (object_sha, size) in sorted(objects.items()):
-            ch.conn.execute("INSERT OR IGNORE INTO store_objects(sm3, sha256, bytes, stored_at) VALUES (?, ?, ?, ?)",
-                            (object_sm3, object_sha, size, stamp))
-        ch.after = {"digest": digest, "receipt": receipt["receipt_id"], "dossiers": len(contents),
-                    "images": sum(len(c.images) for c in contents), "seed": sample["seed"], "record": m_sm3}
+            ch.conn.execute(
+                "INSERT OR IGNORE INTO store_objects(sm3, sha256, bytes, stored_at) VALUES (?, ?, ?, ?)",
+                (object_sm3, object_sha, size, stamp),
+            )
+        ch.after = {
+            "digest": digest,
+            "receipt": receipt["receipt_id"],
+            "dossiers": len(contents),
+            "images": sum(len(c.images) for c in contents),
+            "seed": sample["seed"],
+            "record": m_sm3,
+        }
     written, _ = _write_receipt(session, envelope, out_dir)
-    result.update(decision="accepted", receipt=envelope, receipt_files=[str(p) for p in written],
-                  dossiers_accepted=sorted(numbers), kept=f"store:{m_sm3}")
+    result.update(
+        decision="accepted",
+        receipt=envelope,
+        receipt_files=[str(p) for p in written],
+        dossiers_accepted=sorted(numbers),
+        kept=f"store:{m_sm3}",
+    )
     return result
 
 
@@ -569,24 +767,58 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
             return int(value)
         except (TypeError, ValueError):
             return None
+
     cur = ch.conn.execute(
         "INSERT INTO dossiers(number, fonds_code, year, category, insurance_type, business_stage, retention, title,"
         " responsible, date, declared_pages, security_level, volume_no, item_no, box_no, person_name, person_id_number,"
         " employer, remarks, status, scanned_by, completed_by, qc_by, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'archived', ?, ?, ?, ?, ?)",
-        (c.number, fonds, num(f.get("year")), f.get("category", ""), f.get("insurance_type", ""),
-         f.get("business_stage", ""), f.get("retention", ""), f.get("title", ""), f.get("responsible", ""),
-         f.get("date", ""), num(f.get("declared_pages")), f.get("security_level", ""), f.get("volume_no", ""),
-         f.get("item_no", ""), f.get("box_no", ""), _store_value(home, "person_name", f.get("person_name", "")),
-         _store_value(home, "person_id_number", f.get("person_id_number", "")), f.get("employer", ""),
-         f.get("remarks", ""), f.get("scanned_by", ""), f.get("completed_by", ""), f.get("qc_by", ""), stamp, stamp))
+        (
+            c.number,
+            fonds,
+            num(f.get("year")),
+            f.get("category", ""),
+            f.get("insurance_type", ""),
+            f.get("business_stage", ""),
+            f.get("retention", ""),
+            f.get("title", ""),
+            f.get("responsible", ""),
+            f.get("date", ""),
+            num(f.get("declared_pages")),
+            f.get("security_level", ""),
+            f.get("volume_no", ""),
+            f.get("item_no", ""),
+            f.get("box_no", ""),
+            _store_value(home, "person_name", f.get("person_name", "")),
+            _store_value(home, "person_id_number", f.get("person_id_number", "")),
+            f.get("employer", ""),
+            f.get("remarks", ""),
+            f.get("scanned_by", ""),
+            f.get("completed_by", ""),
+            f.get("qc_by", ""),
+            stamp,
+            stamp,
+        ),
+    )
     dossier_id = cur.lastrowid
-    said = c.meta.count_explanation   # R09/R10: an explained page-count difference stays with the dossier
+    said = c.meta.count_explanation  # R09/R10: an explained page-count difference stays with the dossier
     if said and said.get("text") and None not in (said.get("declared"), said.get("images"), said.get("not_scanned")):
         from scanstation.page_count import Explanation
-        ch.conn.execute("UPDATE dossiers SET count_explanation = ? WHERE id = ?",
-                        (Explanation(said["declared"], said["images"], said["not_scanned"], said["text"],
-                                     said.get("by", ""), said.get("at", "")).to_json(), dossier_id))
+
+        ch.conn.execute(
+            "UPDATE dossiers SET count_explanation = ? WHERE id = ?",
+            (
+                Explanation(
+                    said["declared"],
+                    said["images"],
+                    said["not_scanned"],
+                    said["text"],
+                    said.get("by", ""),
+                    said.get("at", ""),
+                ).to_json(),
+                dossier_id,
+            ),
+        )
     for page in c.meta.pages:
         v = page.values
         m = layout.PAGE_FILE_RE.match(page.file_name)
@@ -594,22 +826,55 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
             "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
             " color_mode, compression, capture_time, device, software, operator, processing_log, qc_flags, note,"
             " created_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (dossier_id, int(m["seq"]), page.file_name, v["bytes"], page.checksums["sha256"], page.checksums["sm3"],
-             v["format"], v["width"], v["height"], v["dpi"], v["color_mode"], v["compression"], v["capture_time"],
-             json.dumps(v["device"], ensure_ascii=False), v["software"], v["operator"], v["processing_log"],
-             v["qc_flags"], v["note"], stamp))
-        ch.conn.execute("INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at) VALUES (?, 'queued', 0, ?)",
-                        (cur.lastrowid, stamp))
+            (
+                dossier_id,
+                int(m["seq"]),
+                page.file_name,
+                v["bytes"],
+                page.checksums["sha256"],
+                page.checksums["sm3"],
+                v["format"],
+                v["width"],
+                v["height"],
+                v["dpi"],
+                v["color_mode"],
+                v["compression"],
+                v["capture_time"],
+                json.dumps(v["device"], ensure_ascii=False),
+                v["software"],
+                v["operator"],
+                v["processing_log"],
+                v["qc_flags"],
+                v["note"],
+                stamp,
+            ),
+        )
+        ch.conn.execute(
+            "INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at) VALUES (?, 'queued', 0, ?)",
+            (cur.lastrowid, stamp),
+        )
     for note in c.meta.notes:
-        ch.conn.execute("INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
-                        " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
-                        (dossier_id, note["original_page_no"], note["note"], f.get("scanned_by", ""), stamp))
+        ch.conn.execute(
+            "INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
+            " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
+            (dossier_id, note["original_page_no"], note["note"], f.get("scanned_by", ""), stamp),
+        )
     ch.conn.execute("INSERT INTO received_dossiers(package_id, dossier_id) VALUES (?, ?)", (package_id, dossier_id))
     from scanstation.custody import search_sync
-    search_sync.reindex_dossier(ch.conn, dossier_id)      # 档号, 题名, 姓名, 单位 and ID number findable at once
-    ch.also("dossier.archived", "dossier", c.number, None,
-            {"status": "archived", "images": len(c.meta.pages), "package": package_id,
-             "sm3": [page.checksums["sm3"] for page in c.meta.pages]})
+
+    search_sync.reindex_dossier(ch.conn, dossier_id)  # 档号, 题名, 姓名, 单位 and ID number findable at once
+    ch.also(
+        "dossier.archived",
+        "dossier",
+        c.number,
+        None,
+        {
+            "status": "archived",
+            "images": len(c.meta.pages),
+            "package": package_id,
+            "sm3": [page.checksums["sm3"] for page in c.meta.pages],
+        },
+    )
 
 
 __all__ = ["draw_sample", "receive", "review_sample"]

@@ -27,10 +27,10 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, page_count
 from scanstation.custody.protection import image_store
@@ -110,6 +110,7 @@ def _sync(files: list[Path], root: Path, rels, workers: int) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
     folders = {""}
     for rel in rels:
         parts = rel.split("/")[:-1]
@@ -134,14 +135,16 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
     store = image_store(session.home)
     from scanstation import dossier_number
     from scanstation.capture import page_file_name
+
     schema = dossier_number.schema_for_home(session.home)
     problems, content = [], {}
     # every page of the batch in one query (not two per dossier)
     by_dossier: dict[int, tuple[list, list]] = {d["id"]: ([], []) for d in dossiers}
     for row in session.catalog.query(
-            "SELECT p.* FROM pages p JOIN batch_dossiers bd ON bd.dossier_id = p.dossier_id WHERE bd.batch_id = ?"
-            " AND p.state IN ('active', 'not_scanned') ORDER BY p.dossier_id, p.seq, p.original_page_no",
-            (batch["id"],)):
+        "SELECT p.* FROM pages p JOIN batch_dossiers bd ON bd.dossier_id = p.dossier_id WHERE bd.batch_id = ?"
+        " AND p.state IN ('active', 'not_scanned') ORDER BY p.dossier_id, p.seq, p.original_page_no",
+        (batch["id"],),
+    ):
         kept = by_dossier.get(row["dossier_id"])
         if kept is not None:
             kept[0 if row["state"] == "active" else 1].append(row)
@@ -151,11 +154,19 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
         n = d["number"]
         wrong = dossier_number.problems(n, schema, strict=True)
         if wrong:
-            problems.append(tr("{n}: not a valid 档号 ({why})", "{n}：档号无效（{why}）", n=n,
-                               why="; ".join(str(p) for p in wrong)))
+            problems.append(
+                tr("{n}: not a valid 档号 ({why})", "{n}：档号无效（{why}）", n=n, why="; ".join(str(p) for p in wrong))
+            )
         if d["status"] != "batched" or d["batch_id"] != batch["id"]:
-            problems.append(tr("{n}: status {s}, not batched in {b}", "{n}：状态为 {s}，不属于批次 {b}",
-                               n=n, s=d["status"], b=batch["batch_id"]))
+            problems.append(
+                tr(
+                    "{n}: status {s}, not batched in {b}",
+                    "{n}：状态为 {s}，不属于批次 {b}",
+                    n=n,
+                    s=d["status"],
+                    b=batch["batch_id"],
+                )
+            )
             continue
         pages, notes = by_dossier[d["id"]]
         if not pages:
@@ -164,55 +175,99 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
         if [p["seq"] for p in pages] != list(range(1, len(pages) + 1)):
             problems.append(tr("{n}: page numbers are not contiguous from 0001", "{n}：页号不是从 0001 起连续", n=n))
         if not page_count.is_resolved(d["declared_pages"], len(pages), len(notes), page_count.of_dossier(d)):
-            problems.append(tr("{n}: {i} images + {k} not-scanned notes for {p} declared pages, not explained "
-                               "(R09/R10); complete the dossier again with an explanation, or correct 页数",
-                               "{n}：登记 {p} 页，现有图像 {i} 页、未扫描说明 {k} 页，差异未说明（R09/R10）；"
-                               "请重新完成案卷并说明差异，或更正页数",
-                               n=n, i=len(pages), k=len(notes), p=d["declared_pages"]))
+            problems.append(
+                tr(
+                    "{n}: {i} images + {k} not-scanned notes for {p} declared pages, not explained "
+                    "(R09/R10); complete the dossier again with an explanation, or correct 页数",
+                    "{n}：登记 {p} 页，现有图像 {i} 页、未扫描说明 {k} 页，差异未说明（R09/R10）；"
+                    "请重新完成案卷并说明差异，或更正页数",
+                    n=n,
+                    i=len(pages),
+                    k=len(notes),
+                    p=d["declared_pages"],
+                )
+            )
         for p in pages:
             if p["format"] not in ALLOWED_FORMATS:
-                problems.append(tr("{f}: format {fmt} is not jpeg/tiff/jp2 (R04)", "{f}：格式 {fmt} 不是 jpeg/tiff/jp2（R04）",
-                                   f=p["file_name"], fmt=p["format"]))
+                problems.append(
+                    tr(
+                        "{f}: format {fmt} is not jpeg/tiff/jp2 (R04)",
+                        "{f}：格式 {fmt} 不是 jpeg/tiff/jp2（R04）",
+                        f=p["file_name"],
+                        fmt=p["format"],
+                    )
+                )
             elif p["file_name"] != page_file_name(n, p["seq"], p["format"]):
-                problems.append(tr("{f}: name does not follow {{档号}}-{{NNNN}} (R11)", "{f}：文件名不符合 {{档号}}-{{NNNN}}（R11）",
-                                   f=p["file_name"]))
+                problems.append(
+                    tr(
+                        "{f}: name does not follow {{档号}}-{{NNNN}} (R11)",
+                        "{f}：文件名不符合 {{档号}}-{{NNNN}}（R11）",
+                        f=p["file_name"],
+                    )
+                )
             if (p["dpi"] or 0) < MIN_DPI:
-                problems.append(tr("{f}: {d} dpi is below 200 dpi (R02)", "{f}：{d} dpi 低于 200 dpi（R02）",
-                                   f=p["file_name"], d=p["dpi"]))
+                problems.append(
+                    tr(
+                        "{f}: {d} dpi is below 200 dpi (R02)",
+                        "{f}：{d} dpi 低于 200 dpi（R02）",
+                        f=p["file_name"],
+                        d=p["dpi"],
+                    )
+                )
             p["_source"] = store.path(n, p["file_name"])
             if not os.path.isfile(p["_source"]):
-                problems.append(tr("{f}: the image file is missing from the store", "{f}：图像文件在存储中缺失",
-                                   f=p["file_name"]))
+                problems.append(
+                    tr("{f}: the image file is missing from the store", "{f}：图像文件在存储中缺失", f=p["file_name"])
+                )
         content[d["id"]] = (pages, notes)
     if problems:
-        raise Refused("Batch {b} cannot be sealed: {list}. Correct these dossiers (cancel the batch first), then "
-                      "create and seal a new batch.",
-                      "批次 {b} 不能封装：{list}。请先撤销批次并更正这些案卷，再重新组批封装。",
-                      b=batch["batch_id"], list="; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""))
+        raise Refused(
+            "Batch {b} cannot be sealed: {list}. Correct these dossiers (cancel the batch first), then "
+            "create and seal a new batch.",
+            "批次 {b} 不能封装：{list}。请先撤销批次并更正这些案卷，再重新组批封装。",
+            b=batch["batch_id"],
+            list="; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""),
+        )
     return content
 
 
 def _qc_report(session: Session, batch: dict, dossiers: list[dict], content) -> bytes:
     import xml.etree.ElementTree as ET
+
     root = ET.Element("质检报告", {"批次": batch["batch_id"]})
     for d in dossiers:
-        decisions = session.catalog.query("SELECT q.decision, q.reason, q.user, q.ts, p.seq FROM qc_decisions q"
-                                          " LEFT JOIN pages p ON p.id = q.page_id WHERE q.dossier_id = ? ORDER BY q.id",
-                                          (d["id"],))
+        decisions = session.catalog.query(
+            "SELECT q.decision, q.reason, q.user, q.ts, p.seq FROM qc_decisions q"
+            " LEFT JOIN pages p ON p.id = q.page_id WHERE q.dossier_id = ? ORDER BY q.id",
+            (d["id"],),
+        )
         approvals = [x for x in decisions if x["decision"] == "approve"]
-        el = ET.SubElement(root, "案卷", {"档号": d["number"], "质检人": d["qc_by"] or "",
-                                          "质检时间": approvals[-1]["ts"] if approvals else "", "结论": "通过",
-                                          "扫描人": d["scanned_by"] or "", "完成人": d["completed_by"] or ""})
+        el = ET.SubElement(
+            root,
+            "案卷",
+            {
+                "档号": d["number"],
+                "质检人": d["qc_by"] or "",
+                "质检时间": approvals[-1]["ts"] if approvals else "",
+                "结论": "通过",
+                "扫描人": d["scanned_by"] or "",
+                "完成人": d["completed_by"] or "",
+            },
+        )
         pages, notes = content[d["id"]]
         flags: dict[str, int] = {}
         for p in pages:
             for f in json.loads(p["qc_flags"] or "[]"):
                 flags[f] = flags.get(f, 0) + 1
-        ET.SubElement(el, "自动检查", {"图像数": str(len(pages)), "未扫描说明": str(len(notes)),
-                                       "标记": json.dumps(flags, ensure_ascii=False)})
+        ET.SubElement(
+            el,
+            "自动检查",
+            {"图像数": str(len(pages)), "未扫描说明": str(len(notes)), "标记": json.dumps(flags, ensure_ascii=False)},
+        )
         for x in decisions:
-            ET.SubElement(el, "决定", {"类型": x["decision"], "页": str(x["seq"] or ""), "人员": x["user"],
-                                       "时间": x["ts"]}).text = x["reason"] or ""
+            ET.SubElement(
+                el, "决定", {"类型": x["decision"], "页": str(x["seq"] or ""), "人员": x["user"], "时间": x["ts"]}
+            ).text = x["reason"] or ""
     return layout.to_bytes(root)
 
 
@@ -240,8 +295,8 @@ def _description(reg: dict, batch: dict, signer_alg: str, fingerprint: str) -> b
         "  tagmanifest-sm3.txt.sig (SM2: DER (r, s), ID 1234567812345678); public key in signer.pem.",
         f"  Signer key fingerprint (SM3 of the DER public key): {fingerprint}",
         "  OpenSSL: openssl pkeyutl -verify -pubin -inkey signer.pem -rawin -in tagmanifest-sm3.txt \\",
-        "           -sigfile tagmanifest-sm3.txt.sig" + (" -digest sm3 -pkeyopt distid:1234567812345678"
-                                                          if signer_alg == "sm2" else ""),
+        "           -sigfile tagmanifest-sm3.txt.sig"
+        + (" -digest sm3 -pkeyopt distid:1234567812345678" if signer_alg == "sm2" else ""),
         "",
         "本包不加密、不使用专有压缩（R31）。身份证号等个人信息按原样保存，接收方应按规定控制访问。",
         "The package is not encrypted and uses no proprietary compression (R31). Personal data is kept as is;",
@@ -253,7 +308,9 @@ def _description(reg: dict, batch: dict, signer_alg: str, fingerprint: str) -> b
 
 def _explained(d: dict, pages: list, notes: list) -> bool:
     """R09/R10: the dossier's page-count difference is explained (scanstation.page_count)."""
-    return page_count.status(d["declared_pages"], len(pages), len(notes), page_count.of_dossier(d)) == page_count.EXPLAINED
+    return (
+        page_count.status(d["declared_pages"], len(pages), len(notes), page_count.of_dossier(d)) == page_count.EXPLAINED
+    )
 
 
 def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], content, put) -> int:
@@ -268,23 +325,42 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
         for field in ("person_name", "person_id_number"):
             record[field] = _reveal(home, field, d.get(field) or "")
         folder = layout.dossier_dir(d["year"], d["category"], d["number"])
-        put(f"{folder}/{layout.metadata_name(d['number'])}",
-            layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]))
+        put(
+            f"{folder}/{layout.metadata_name(d['number'])}",
+            layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]),
+        )
         declared_total += d["declared_pages"] or 0
         explained = page_count.of_dossier(d)
-        entries.append({"seq": index, "number": d["number"], "responsible": d["responsible"], "title": d["title"],
-                        "date": d["date"], "security_level": d["security_level"],
-                        "file_name": folder.removeprefix("data/"), "remarks": d["remarks"], "year": d["year"],
-                        "retention": d["retention"], "declared_pages": d["declared_pages"], "images": len(pages),
-                        "count_explanation": explained.text if _explained(d, pages, notes) else ""})
+        entries.append(
+            {
+                "seq": index,
+                "number": d["number"],
+                "responsible": d["responsible"],
+                "title": d["title"],
+                "date": d["date"],
+                "security_level": d["security_level"],
+                "file_name": folder.removeprefix("data/"),
+                "remarks": d["remarks"],
+                "year": d["year"],
+                "retention": d["retention"],
+                "declared_pages": d["declared_pages"],
+                "images": len(pages),
+                "count_explanation": explained.text if _explained(d, pages, notes) else "",
+            }
+        )
     put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
     from scanstation import dossier_number
+
     schema = dossier_number.schema_for_home(home)
     put(layout.SCHEMA_JSON, (json.dumps(schema.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    put(layout.SCHEMA_TXT, (f"档号结构 / 档号 schema: {schema.name}\n{schema.zh}\n{schema.en}\n"
-                            f"结构 Layout: {schema.layout_zh}\n示例 Example: {schema.example}\n"
-                            "级间用“-”，组内用“·”（U+00B7）。页面文件名：{档号}-{NNNN}.jpg|tif|jp2，自 0001 起连续。\n"
-                            ).encode("utf-8"))
+    put(
+        layout.SCHEMA_TXT,
+        (
+            f"档号结构 / 档号 schema: {schema.name}\n{schema.zh}\n{schema.en}\n"
+            f"结构 Layout: {schema.layout_zh}\n示例 Example: {schema.example}\n"
+            "级间用“-”，组内用“·”（U+00B7）。页面文件名：{档号}-{NNNN}.jpg|tif|jp2，自 0001 起连续。\n"
+        ).encode(),
+    )
     put(layout.QC_REPORT, _qc_report(session, batch, dossiers, content))
     return declared_total
 
@@ -292,15 +368,25 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
 def _warm_pdf() -> None:
     """Load the register PDF's font and layout code now (the first time costs a few tenths of a
     second), so that writing the register after the hashing is quick."""
-    from scanstation.transfer import pdf_report
     import reportlab.platypus  # noqa: F401
+
+    from scanstation.transfer import pdf_report
+
     pdf_report.register_font()
 
 
 # -- the seal --------------------------------------------------------------------------------
-def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str | None = None,
-         workers: int | None = None, progress: Callable[[str, int, int], None] | None = None,
-         copies: tuple[str, ...] = ()) -> dict:
+def seal(
+    session: Session,
+    ref,
+    key_name: str,
+    passphrase: str,
+    *,
+    carrier: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    copies: tuple[str, ...] = (),
+) -> dict:
     """Seal draft batch ``ref`` into ``outbox/{batch id}/`` and sign it with key ``key_name``.
 
     ``copies`` ("pdf", "ofd"): a derived double-layer copy ``{档号}.pdf``/``.ofd`` beside each
@@ -309,14 +395,20 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
     session.require("batch.manage")
     copies = tuple(dict.fromkeys(copies or ()))
     if any(c not in ("pdf", "ofd") for c in copies):
-        raise InvalidInput("Derived copies are pdf or ofd, not {c}.", "派生副本只能是 pdf 或 ofd，不能是 {c}。",
-                           c=",".join(copies))
+        raise InvalidInput(
+            "Derived copies are pdf or ofd, not {c}.", "派生副本只能是 pdf 或 ofd，不能是 {c}。", c=",".join(copies)
+        )
     require_schema(session.catalog)
     home = session.home
     batch = batches.get(session.catalog, ref)
     if batch["state"] != "draft":
-        raise Refused("Batch {b} is {s}; only a draft batch is sealed.", "批次 {b} 当前为“{s_zh}”；只有草稿批次才能封装。",
-                      b=batch["batch_id"], s=batch["state"], s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]))
+        raise Refused(
+            "Batch {b} is {s}; only a draft batch is sealed.",
+            "批次 {b} 当前为“{s_zh}”；只有草稿批次才能封装。",
+            b=batch["batch_id"],
+            s=batch["state"],
+            s_zh=batches.STATE_ZH.get(batch["state"], batch["state"]),
+        )
     # The key is unlocked (scrypt, a tenth of a second, outside the GIL) beside the checks and the
     # first reads; a wrong passphrase is still the first thing said, and nothing is kept.
     key_file = keys.load_key(home, key_name)
@@ -338,8 +430,23 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
     workers = workers or os.cpu_count() or 1
     sealed_at = now_iso()
     try:
-        return _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers,
-                      sealed_at, started, progress, copies)
+        return _build(
+            session,
+            batch,
+            dossiers,
+            content,
+            store,
+            build,
+            final,
+            signer,
+            key_name,
+            carrier,
+            workers,
+            sealed_at,
+            started,
+            progress,
+            copies,
+        )
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
         raise storage_error(build, exc) from exc
@@ -348,8 +455,23 @@ def seal(session: Session, ref, key_name: str, passphrase: str, *, carrier: str 
         raise
 
 
-def _build(session, batch, dossiers, content, store, build, final, signer, key_name, carrier, workers, sealed_at,
-           started, progress, copies=()) -> dict:
+def _build(
+    session,
+    batch,
+    dossiers,
+    content,
+    store,
+    build,
+    final,
+    signer,
+    key_name,
+    carrier,
+    workers,
+    sealed_at,
+    started,
+    progress,
+    copies=(),
+) -> dict:
     home = session.home
     manifest: dict[str, dict[str, str]] = {alg: {} for alg in layout.ALGORITHMS}
     sizes: dict[str, int] = {}
@@ -390,7 +512,7 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal")
     try:
         futures = [pool.submit(one, job) for job in jobs]
-        signer = signer.result()        # a wrong passphrase stops here: the build folder is removed
+        signer = signer.result()  # a wrong passphrase stops here: the build folder is removed
         # 2. while the pool reads and hashes (outside the GIL), this thread writes what does not need the
         #    digests: on a busy pool it costs about half of what it costs after the hashing
         declared_total = _write_descriptive(session, batch, dossiers, content, put)
@@ -408,20 +530,26 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
         # nothing may still write into the build folder when it is removed after a failure
         pool.shutdown(wait=True, cancel_futures=True)
     if mismatched:
-        raise CheckFailed("Sealing stopped: {n} image file(s) differ from the checksums taken at capture: {files}. "
-                          "The files were changed or damaged on disk; restore them from the backup, then seal again.",
-                          "封装已停止：{n} 个图像文件与采集时记录的校验值不符：{files}。文件已被修改或损坏；请从备份恢复后重新封装。",
-                          n=len(mismatched), files=", ".join(sorted(mismatched)[:20]))
+        raise CheckFailed(
+            "Sealing stopped: {n} image file(s) differ from the checksums taken at capture: {files}. "
+            "The files were changed or damaged on disk; restore them from the backup, then seal again.",
+            "封装已停止：{n} 个图像文件与采集时记录的校验值不符：{files}。文件已被修改或损坏；请从备份恢复后重新封装。",
+            n=len(mismatched),
+            files=", ".join(sorted(mismatched)[:20]),
+        )
 
     # derived copies (double-layer PDF / OFD) beside the images, from the same checked masters
     if copies:
         from scanstation.export import load_pages
         from scanstation.export.copies import render_copy
+
         for d in dossiers:
             source = load_pages(session.catalog, store, d)
             for fmt in copies:
-                put(f"{layout.dossier_dir(d['year'], d['category'], d['number'])}/{d['number']}.{fmt}",
-                    render_copy(source, fmt)[0])
+                put(
+                    f"{layout.dossier_dir(d['year'], d['category'], d['number'])}/{d['number']}.{fmt}",
+                    render_copy(source, fmt)[0],
+                )
 
     # 3. the register (it needs the digests of the above), the description
     records = {rel: size for rel, size in sizes.items() if rel.startswith(layout.RECORDS_DIR + "/")}
@@ -435,34 +563,70 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
         pages, notes = content[d["id"]]
         if _explained(d, pages, notes):
             e = page_count.of_dossier(d)
-            explained.append({"number": d["number"], "declared": e.declared, "images": e.images,
-                              "not_scanned": e.not_scanned, "text": e.text, "by": e.by})
+            explained.append(
+                {
+                    "number": d["number"],
+                    "declared": e.declared,
+                    "images": e.images,
+                    "not_scanned": e.not_scanned,
+                    "text": e.text,
+                    "by": e.by,
+                }
+            )
     reg = {
         "explained": explained,
-        "batch_id": batch["batch_id"], "fonds": batch["fonds_code"], "year": batch["year"],
+        "batch_id": batch["batch_id"],
+        "fonds": batch["fonds_code"],
+        "year": batch["year"],
         "name": f"{batch['fonds_code']} 全宗 {batch['year']} 年度社会保险业务电子档案移交（批次 {batch['batch_id']}）",
         "description": f"{len(dossiers)} 个案卷的页面图像（{'/'.join(formats)}）及其元数据、文件目录、档号规则、质检报告",
-        "organization": organization, "station": home.station,
+        "organization": organization,
+        "station": home.station,
         "carrier": carrier or "离线存储介质或网络共享目录（文件夹 / ZIP）",
-        "deadline": batch["deadline"], "sealed_at": sealed_at,
-        "dossiers": len(dossiers), "images": images, "declared_pages": declared_total,
-        "files": len(records), "bytes": sum(records.values()),
+        "deadline": batch["deadline"],
+        "sealed_at": sealed_at,
+        "dossiers": len(dossiers),
+        "images": images,
+        "declared_pages": declared_total,
+        "files": len(records),
+        "bytes": sum(records.values()),
         "digest": layout.register_digest(manifest["sm3"]),
-        "checks": {"sender": {
-            "authenticity": {"result": "pass", "note": f"{images} 个图像的 SHA-256/SM3 与采集时一致；档号符合规则"},
-            "integrity": {"result": "pass", "note": f"{len(dossiers)} 个案卷的图像与未扫描说明合计等于登记页数"
-                          + (f"（其中 {len(explained)} 个案卷的差异已说明，见页数说明）" if explained else "") + "，页号连续"},
-            "usability": {"result": "pass", "note": f"格式 {'/'.join(formats)}，分辨率 ≥ 200 dpi，元数据为 UTF-8 XML"},
-            "security": {"result": "pass" if scan["status"] in ("clean", "not_available") else "fail",
-                         "note": f"不加密、无链接；恶意代码检测：{malware.describe(scan)}"},
-        }},
-        "signatures": {"sender": {"organization": organization, "handler": session.user.name, "reviewer": "",
-                                  "date": sealed_at[:10]}, "receiver": {}},
+        "checks": {
+            "sender": {
+                "authenticity": {"result": "pass", "note": f"{images} 个图像的 SHA-256/SM3 与采集时一致；档号符合规则"},
+                "integrity": {
+                    "result": "pass",
+                    "note": f"{len(dossiers)} 个案卷的图像与未扫描说明合计等于登记页数"
+                    + (f"（其中 {len(explained)} 个案卷的差异已说明，见页数说明）" if explained else "")
+                    + "，页号连续",
+                },
+                "usability": {
+                    "result": "pass",
+                    "note": f"格式 {'/'.join(formats)}，分辨率 ≥ 200 dpi，元数据为 UTF-8 XML",
+                },
+                "security": {
+                    "result": "pass" if scan["status"] in ("clean", "not_available") else "fail",
+                    "note": f"不加密、无链接；恶意代码检测：{malware.describe(scan)}",
+                },
+            }
+        },
+        "signatures": {
+            "sender": {
+                "organization": organization,
+                "handler": session.user.name,
+                "reviewer": "",
+                "date": sealed_at[:10],
+            },
+            "receiver": {},
+        },
         "footnote": "接收方的检测结果与签署见接收回执（回执按标签清单的 SM3 摘要指明本包）。",
     }
     if scan["status"] == "infected":
-        raise CheckFailed("Sealing stopped: the malware scan found {found}.", "封装已停止：恶意代码检测发现 {found}。",
-                          found="; ".join(scan.get("findings", []))[:500])
+        raise CheckFailed(
+            "Sealing stopped: the malware scan found {found}.",
+            "封装已停止：恶意代码检测发现 {found}。",
+            found="; ".join(scan.get("findings", []))[:500],
+        )
     put(layout.REGISTER_XML, register.register_xml(reg))
     put(layout.REGISTER_PDF, register.register_pdf(reg))
     put(layout.DESCRIPTION, _description(reg, batch, signer.algorithm, signer.fingerprint))
@@ -495,15 +659,19 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
     written.append(bagit.write_bagit_txt(build, durable=False))
     # the station's signed audit checkpoint travels in the package (and stays in the home)
     put(audit_anchor.PACKAGE_FILE, audit_anchor.to_bytes(audit_anchor.make(home, signer, f"seal {batch['batch_id']}")))
-    tag_files = ["bagit.txt", "bag-info.txt"] + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS] + \
-        [audit_anchor.PACKAGE_FILE]
+    tag_files = (
+        ["bagit.txt", "bag-info.txt"]
+        + [f"manifest-{alg}.txt" for alg in layout.ALGORITHMS]
+        + [audit_anchor.PACKAGE_FILE]
+    )
     tag_digests = {}
     for rel in tag_files:
         data = (build / rel).read_bytes()
         tag_digests[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": hashlib.new("sm3", data).hexdigest()}
     for alg in layout.ALGORITHMS:
-        written.append(bagit.write_manifest(build, alg, {rel: d[alg] for rel, d in tag_digests.items()}, tag=True,
-                                            durable=False))
+        written.append(
+            bagit.write_manifest(build, alg, {rel: d[alg] for rel, d in tag_digests.items()}, tag=True, durable=False)
+        )
     signed = (build / layout.SIGNED_TAG_MANIFEST).read_bytes()
     put(layout.SIGNATURE, signer.sign(signed))
     put(layout.SIGNER_PEM, signer.public_pem.encode("ascii"))
@@ -513,50 +681,87 @@ def _build(session, batch, dossiers, content, store, build, final, signer, key_n
     #    disk waits while the check computes), then into place
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-sync") as syncer:
         syncing = syncer.submit(_sync, written, build, sizes, workers)
-        check = bagit.validate_bag(build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True,
-                                   strict=True)
+        check = bagit.validate_bag(
+            build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True
+        )
         syncing.result()
     if not check.valid:
-        raise CheckFailed("The sealed package failed its own check: {why}. Nothing was kept; report this problem.",
-                          "封装后的自检未通过：{why}。未保留任何内容；请报告此问题。",
-                          why="; ".join(p.en for p in check.problems[:5]))
+        raise CheckFailed(
+            "The sealed package failed its own check: {why}. Nothing was kept; report this problem.",
+            "封装后的自检未通过：{why}。未保留任何内容；请报告此问题。",
+            why="; ".join(p.en for p in check.problems[:5]),
+        )
     if final.exists():
         final.rename(final.with_name(f"{final.name}.superseded-{sealed_at[:19].replace(':', '')}"))
     try:
         os.replace(build, final)
     except OSError as exc:
-        raise StorageError("Cannot put the package into the outbox: {error}.", "无法将移交包放入发件箱：{error}。",
-                           error=exc.strerror or str(exc)) from exc
-    details = dict(batch["details"], sealed_at=sealed_at, sealed_by=session.user.name, key=key_name,
-                   signature_algorithm=signer.algorithm, signer_fingerprint=signer.fingerprint,
-                   payload_oxum=f"{payload_bytes}.{payload_files}", payload_files=payload_files,
-                   payload_bytes=payload_bytes, images=images, image_bytes=sum(
-                       s for r, s in records.items() if not r.endswith(".xml")),
-                   dossiers=len(dossiers), register_digest=reg["digest"], carrier=reg["carrier"],
-                   malware=scan, placement=sorted(how))
+        raise StorageError(
+            "Cannot put the package into the outbox: {error}.",
+            "无法将移交包放入发件箱：{error}。",
+            error=exc.strerror or str(exc),
+        ) from exc
+    details = dict(
+        batch["details"],
+        sealed_at=sealed_at,
+        sealed_by=session.user.name,
+        key=key_name,
+        signature_algorithm=signer.algorithm,
+        signer_fingerprint=signer.fingerprint,
+        payload_oxum=f"{payload_bytes}.{payload_files}",
+        payload_files=payload_files,
+        payload_bytes=payload_bytes,
+        images=images,
+        image_bytes=sum(s for r, s in records.items() if not r.endswith(".xml")),
+        dossiers=len(dossiers),
+        register_digest=reg["digest"],
+        carrier=reg["carrier"],
+        malware=scan,
+        placement=sorted(how),
+    )
     rel_path = str(final.relative_to(home.path))
     try:
         with session.change("batch.manage", "batch.seal", "batch", batch["batch_id"]) as ch:
             updated = ch.conn.execute(
                 "UPDATE batches SET state = 'sealed', package_path = ?, tagmanifest_sm3 = ?, details = ?, updated_at = ?"
                 " WHERE id = ? AND state = 'draft'",
-                (rel_path, tagmanifest_sm3, json.dumps(details, ensure_ascii=False), now_iso(), batch["id"])).rowcount
+                (rel_path, tagmanifest_sm3, json.dumps(details, ensure_ascii=False), now_iso(), batch["id"]),
+            ).rowcount
             if updated != 1:
-                raise Refused("Batch {b} changed while it was sealed; nothing was kept.",
-                              "封装过程中批次 {b} 发生了变化；未保留任何内容。", b=batch["batch_id"])
+                raise Refused(
+                    "Batch {b} changed while it was sealed; nothing was kept.",
+                    "封装过程中批次 {b} 发生了变化；未保留任何内容。",
+                    b=batch["batch_id"],
+                )
             ch.before = {"state": "draft"}
-            ch.after = {"state": "sealed", "package": rel_path, "tagmanifest_sm3": tagmanifest_sm3,
-                        "signer": signer.fingerprint, "algorithm": signer.algorithm,
-                        "payload_oxum": details["payload_oxum"], **({"copies": list(copies)} if copies else {})}
+            ch.after = {
+                "state": "sealed",
+                "package": rel_path,
+                "tagmanifest_sm3": tagmanifest_sm3,
+                "signer": signer.fingerprint,
+                "algorithm": signer.algorithm,
+                "payload_oxum": details["payload_oxum"],
+                **({"copies": list(copies)} if copies else {}),
+            }
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise
     seconds = time.perf_counter() - started
-    return {"batch_id": batch["batch_id"], "state": "sealed", "package": str(final), "tagmanifest_sm3": tagmanifest_sm3,
-            "signature_algorithm": signer.algorithm, "signer_fingerprint": signer.fingerprint,
-            "dossiers": len(dossiers), "images": images, "payload_files": payload_files,
-            "payload_bytes": payload_bytes, "register_digest": reg["digest"], "malware": scan,
-            "seconds": round(seconds, 3)}
+    return {
+        "batch_id": batch["batch_id"],
+        "state": "sealed",
+        "package": str(final),
+        "tagmanifest_sm3": tagmanifest_sm3,
+        "signature_algorithm": signer.algorithm,
+        "signer_fingerprint": signer.fingerprint,
+        "dossiers": len(dossiers),
+        "images": images,
+        "payload_files": payload_files,
+        "payload_bytes": payload_bytes,
+        "register_digest": reg["digest"],
+        "malware": scan,
+        "seconds": round(seconds, 3),
+    }
 
 
 __all__ = ["place_and_hash", "seal", "signature_label"]

@@ -23,16 +23,16 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from Cryptodome.Util.asn1 import DerBitString, DerObjectId, DerSequence
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from Cryptodome.Util.asn1 import DerBitString, DerObjectId, DerSequence
 from gmssl import sm2
 
 from scanstation.errors import InvalidInput, NotFound, Refused, StorageError
@@ -70,6 +70,7 @@ def _sm3(data: bytes) -> bytes:
 
 # ---------------------------------------------------------------------------------------------
 # SM2 primitives on top of gmssl
+
 
 def _gmssl(private_hex: str = "", public_xy_hex: str = "") -> sm2.CryptSM2:
     engine = sm2.CryptSM2(private_key=private_hex, public_key="")
@@ -132,6 +133,7 @@ def _decompress(prefix: int, x: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # Public keys
 
+
 @dataclass(frozen=True)
 class PublicKey:
     """A parsed public key: ``algorithm`` and its raw form (SM2: x||y, 64 bytes; Ed25519: 32 bytes)."""
@@ -146,12 +148,13 @@ class PublicKey:
             alg = DerSequence([DerObjectId(OID_EC_PUBLIC_KEY).encode(), DerObjectId(OID_SM2_CURVE).encode()])
             return DerSequence([alg.encode(), DerBitString(b"\x04" + self.raw).encode()]).encode()
         return ed25519.Ed25519PublicKey.from_public_bytes(self.raw).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @property
     def pem(self) -> str:
         body = base64.b64encode(self.der).decode("ascii")
-        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
         return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
 
     @property
@@ -160,8 +163,11 @@ class PublicKey:
 
 
 def _bad_key(reason: str) -> InvalidInput:
-    return InvalidInput("This is not a usable public key ({reason}). Export the public key again as PEM.",
-                        "这不是可用的公钥（{reason}）。请重新导出 PEM 格式的公钥。", reason=reason)
+    return InvalidInput(
+        "This is not a usable public key ({reason}). Export the public key again as PEM.",
+        "这不是可用的公钥（{reason}）。请重新导出 PEM 格式的公钥。",
+        reason=reason,
+    )
 
 
 def parse_public_key(public_pem: str | bytes) -> PublicKey:
@@ -237,6 +243,7 @@ def verify(public_pem: str, data: bytes, signature: bytes) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Private keys
 
+
 class Signer:
     """An unlocked private key. Keep it only as long as signing takes."""
 
@@ -266,16 +273,22 @@ class Signer:
 def _public_for(algorithm: str, private: bytes) -> PublicKey:
     if algorithm == "sm2":
         return PublicKey("sm2", _sm2_public_point(int.from_bytes(private, "big")))
-    raw = ed25519.Ed25519PrivateKey.from_private_bytes(private).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = (
+        ed25519.Ed25519PrivateKey.from_private_bytes(private)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
     return PublicKey("ed25519", raw)
 
 
 def _check_algorithm(algorithm: str) -> str:
     alg = (algorithm or "").lower()
     if alg not in ALGORITHMS:
-        raise InvalidInput("The signature algorithm {alg} is not supported. Use sm2 or ed25519.",
-                           "不支持签名算法 {alg}。请使用 sm2 或 ed25519。", alg=algorithm)
+        raise InvalidInput(
+            "The signature algorithm {alg} is not supported. Use sm2 or ed25519.",
+            "不支持签名算法 {alg}。请使用 sm2 或 ed25519。",
+            alg=algorithm,
+        )
     return alg
 
 
@@ -325,24 +338,35 @@ class KeyFile:
         return path
 
     @classmethod
-    def load(cls, path) -> "KeyFile":
+    def load(cls, path) -> KeyFile:
         path = Path(path)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise NotFound("The key file {path} does not exist. Generate a station key first.",
-                           "密钥文件 {path} 不存在。请先生成本站密钥。", path=str(path)) from None
+            raise NotFound(
+                "The key file {path} does not exist. Generate a station key first.",
+                "密钥文件 {path} 不存在。请先生成本站密钥。",
+                path=str(path),
+            ) from None
         except OSError as exc:
             raise storage_error(path, exc) from exc
-        damaged = InvalidInput("The key file {path} is damaged or not a ScanStation key. Restore it from the backup.",
-                               "密钥文件 {path} 已损坏或不是 ScanStation 密钥。请从备份恢复。", path=str(path))
+        damaged = InvalidInput(
+            "The key file {path} is damaged or not a ScanStation key. Restore it from the backup.",
+            "密钥文件 {path} 已损坏或不是 ScanStation 密钥。请从备份恢复。",
+            path=str(path),
+        )
         if len(raw) > 1 << 20:
             raise damaged
         try:
             data = json.loads(raw.decode("utf-8"))
-            ok = (isinstance(data, dict) and data.get("format") == KEY_FILE_FORMAT and data.get("version") == 1
-                  and data.get("algorithm") in ALGORITHMS and isinstance(data.get("kdf"), dict)
-                  and isinstance(data.get("cipher"), dict))
+            ok = (
+                isinstance(data, dict)
+                and data.get("format") == KEY_FILE_FORMAT
+                and data.get("version") == 1
+                and data.get("algorithm") in ALGORITHMS
+                and isinstance(data.get("kdf"), dict)
+                and isinstance(data.get("cipher"), dict)
+            )
             if ok:
                 public = parse_public_key(data["public_key_pem"])
                 ok = public.algorithm == data["algorithm"] and public.fingerprint == data.get("fingerprint")
@@ -354,15 +378,23 @@ class KeyFile:
 
     def signer(self, passphrase: str) -> Signer:
         where = str(self.path) if self.path else self.fingerprint[:16]
-        damaged = InvalidInput("The key file {path} is damaged. Restore it from the backup.",
-                               "密钥文件 {path} 已损坏。请从备份恢复。", path=where)
+        damaged = InvalidInput(
+            "The key file {path} is damaged. Restore it from the backup.",
+            "密钥文件 {path} 已损坏。请从备份恢复。",
+            path=where,
+        )
         kdf, cipher = self.data["kdf"], self.data["cipher"]
         try:
             if kdf.get("name") != "scrypt" or cipher.get("name") != "aes-256-gcm":
                 raise damaged
             n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
-            if not (1 < n <= SCRYPT_MAX_N and n & (n - 1) == 0 and 0 < r <= SCRYPT_MAX_R and 0 < p <= SCRYPT_MAX_P
-                    and 128 * n * r <= SCRYPT_MAX_MEMORY):
+            if not (
+                1 < n <= SCRYPT_MAX_N
+                and n & (n - 1) == 0
+                and 0 < r <= SCRYPT_MAX_R
+                and 0 < p <= SCRYPT_MAX_P
+                and 128 * n * r <= SCRYPT_MAX_MEMORY
+            ):
                 raise damaged
             salt, nonce, ciphertext = _unb64(kdf["salt"]), _unb64(cipher["nonce"]), _unb64(cipher["ciphertext"])
         except (KeyError, ValueError, TypeError, binascii.Error):
@@ -371,8 +403,11 @@ class KeyFile:
         try:
             private = AESGCM(key).decrypt(nonce, ciphertext, _aad(self.algorithm, self.fingerprint))
         except InvalidTag:
-            raise Refused("The passphrase for key {fp} is wrong; nothing was signed. Enter the passphrase again.",
-                          "密钥 {fp} 的口令错误，未进行签名。请重新输入口令。", fp=self.fingerprint[:16]) from None
+            raise Refused(
+                "The passphrase for key {fp} is wrong; nothing was signed. Enter the passphrase again.",
+                "密钥 {fp} 的口令错误，未进行签名。请重新输入口令。",
+                fp=self.fingerprint[:16],
+            ) from None
         public = _public_for(self.algorithm, private) if len(private) == 32 else None
         if public is None or public.fingerprint != self.fingerprint:
             raise damaged
@@ -383,27 +418,36 @@ def _new_private(algorithm: str) -> bytes:
     if algorithm == "sm2":
         return (secrets.randbelow(_N - 2) + 1).to_bytes(32, "big")  # d in [1, n-2]
     return ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 def generate_key(algorithm: str = DEFAULT_ALGORITHM, passphrase: str = "") -> KeyFile:
     """Make a new key pair on this station, its private key sealed under ``passphrase``."""
     alg = _check_algorithm(algorithm)
     if len(passphrase or "") < MIN_PASSPHRASE:
-        raise InvalidInput("The key passphrase must have at least {n} characters. Choose a longer one.",
-                           "密钥口令至少需要 {n} 个字符。请设置更长的口令。", n=MIN_PASSPHRASE)
+        raise InvalidInput(
+            "The key passphrase must have at least {n} characters. Choose a longer one.",
+            "密钥口令至少需要 {n} 个字符。请设置更长的口令。",
+            n=MIN_PASSPHRASE,
+        )
     private = _new_private(alg)
     public = _public_for(alg, private)
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     key = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(_passphrase_bytes(passphrase))
     ciphertext = AESGCM(key).encrypt(nonce, private, _aad(alg, public.fingerprint))
-    return KeyFile({
-        "format": KEY_FILE_FORMAT, "version": 1, "algorithm": alg,
-        "public_key_pem": public.pem, "fingerprint": public.fingerprint,
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "kdf": {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
-        "cipher": {"name": "aes-256-gcm", "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)},
-    })
+    return KeyFile(
+        {
+            "format": KEY_FILE_FORMAT,
+            "version": 1,
+            "algorithm": alg,
+            "public_key_pem": public.pem,
+            "fingerprint": public.fingerprint,
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "kdf": {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+            "cipher": {"name": "aes-256-gcm", "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)},
+        }
+    )
 
 
 def load_private_key(path, passphrase: str) -> Signer:
@@ -414,6 +458,7 @@ def load_private_key(path, passphrase: str) -> Signer:
 # ---------------------------------------------------------------------------------------------
 # Trust list
 
+
 @dataclass(frozen=True)
 class TrustedKey:
     name: str
@@ -423,8 +468,13 @@ class TrustedKey:
     added: str = ""
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "algorithm": self.algorithm, "fingerprint": self.fingerprint,
-                "public_key_pem": self.public_pem, "added": self.added}
+        return {
+            "name": self.name,
+            "algorithm": self.algorithm,
+            "fingerprint": self.fingerprint,
+            "public_key_pem": self.public_pem,
+            "added": self.added,
+        }
 
 
 class TrustList:
@@ -451,15 +501,21 @@ class TrustList:
     def add(self, name: str, public_pem: str) -> TrustedKey:
         name = (name or "").strip()
         if not name:
-            raise InvalidInput("Give the trusted key a name (the department or person it belongs to).",
-                               "请为受信任的公钥命名（所属部门或人员）。")
+            raise InvalidInput(
+                "Give the trusted key a name (the department or person it belongs to).",
+                "请为受信任的公钥命名（所属部门或人员）。",
+            )
         public = parse_public_key(public_pem)
         for other in self._keys.values():
             if other.name == name and other.fingerprint != public.fingerprint:
-                raise Refused("Another key is already trusted under the name {name}. Remove it first or choose another name.",
-                              "名称 {name} 已用于另一把受信任的公钥。请先移除它或换一个名称。", name=name)
-        key = TrustedKey(name, public.algorithm, public.fingerprint, public.pem,
-                         datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                raise Refused(
+                    "Another key is already trusted under the name {name}. Remove it first or choose another name.",
+                    "名称 {name} 已用于另一把受信任的公钥。请先移除它或换一个名称。",
+                    name=name,
+                )
+        key = TrustedKey(
+            name, public.algorithm, public.fingerprint, public.pem, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
         self._keys[public.fingerprint] = key
         return key
 
@@ -485,12 +541,13 @@ class TrustList:
     def save(self, path) -> Path:
         path = Path(path)
         # private like every file in keys/: whoever could rewrite the trust list could make a forged signer trusted
-        write_atomic(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-                     private=True)
+        write_atomic(
+            path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"), private=True
+        )
         return path
 
     @classmethod
-    def load(cls, path, *, missing_ok: bool = True) -> "TrustList":
+    def load(cls, path, *, missing_ok: bool = True) -> TrustList:
         path = Path(path)
         if path.is_dir():
             trust = cls()
@@ -505,13 +562,23 @@ class TrustList:
         except FileNotFoundError:
             if missing_ok:
                 return cls()
-            raise NotFound("The trust list {path} does not exist. Import the sender's public key first.",
-                           "信任列表 {path} 不存在。请先导入发送方的公钥。", path=str(path)) from None
+            raise NotFound(
+                "The trust list {path} does not exist. Import the sender's public key first.",
+                "信任列表 {path} 不存在。请先导入发送方的公钥。",
+                path=str(path),
+            ) from None
         except OSError as exc:
-            raise StorageError("Cannot read the trust list {path}: {error}.", "无法读取信任列表 {path}：{error}。",
-                               path=str(path), error=exc.strerror or str(exc)) from exc
-        damaged = InvalidInput("The trust list {path} is damaged. Restore it from the backup.",
-                               "信任列表 {path} 已损坏。请从备份恢复。", path=str(path))
+            raise StorageError(
+                "Cannot read the trust list {path}: {error}.",
+                "无法读取信任列表 {path}：{error}。",
+                path=str(path),
+                error=exc.strerror or str(exc),
+            ) from exc
+        damaged = InvalidInput(
+            "The trust list {path} is damaged. Restore it from the backup.",
+            "信任列表 {path} 已损坏。请从备份恢复。",
+            path=str(path),
+        )
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("format") != TRUST_LIST_FORMAT:
@@ -521,8 +588,11 @@ class TrustList:
                 public = parse_public_key(item["public_key_pem"])
                 if public.fingerprint != item.get("fingerprint"):
                     raise damaged
-                keys.append(TrustedKey(str(item["name"]), public.algorithm, public.fingerprint, public.pem,
-                                       str(item.get("added", ""))))
+                keys.append(
+                    TrustedKey(
+                        str(item["name"]), public.algorithm, public.fingerprint, public.pem, str(item.get("added", ""))
+                    )
+                )
         except (ValueError, UnicodeDecodeError, KeyError, TypeError, InvalidInput):
             raise damaged from None
         return cls(keys)

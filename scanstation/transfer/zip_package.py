@@ -30,15 +30,15 @@ UTF8_FLAG = 0x800
 ENCRYPTED_FLAG = 0x1
 ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 MAX_ENTRIES = 1_000_000
-MAX_RATIO = 200                  # uncompressed / compressed, for entries above RATIO_FLOOR
+MAX_RATIO = 200  # uncompressed / compressed, for entries above RATIO_FLOOR
 RATIO_FLOOR = 1 << 20
-MAX_TOTAL_BYTES = 4 * 1024 ** 4  # 4 TiB
+MAX_TOTAL_BYTES = 4 * 1024**4  # 4 TiB
 CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class ZipFinding:
-    code: str        # zip-name-not-utf8 zip-unsafe-path zip-link zip-special zip-encrypted zip-method zip-bomb ...
+    code: str  # zip-name-not-utf8 zip-unsafe-path zip-link zip-special zip-encrypted zip-method zip-bomb ...
     object: str
     en: str
     zh: str
@@ -68,8 +68,14 @@ def inspect(zf: zipfile.ZipFile) -> tuple[list[ZipFinding], str]:
     findings: list[ZipFinding] = []
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
-        findings.append(_finding("zip-bomb", "*", f"the zip has {len(infos)} entries (limit {MAX_ENTRIES})",
-                                 f"压缩包有 {len(infos)} 个条目（上限 {MAX_ENTRIES}）"))
+        findings.append(
+            _finding(
+                "zip-bomb",
+                "*",
+                f"the zip has {len(infos)} entries (limit {MAX_ENTRIES})",
+                f"压缩包有 {len(infos)} 个条目（上限 {MAX_ENTRIES}）",
+            )
+        )
         return findings, ""
     seen: set[str] = set()
     total = 0
@@ -77,12 +83,18 @@ def inspect(zf: zipfile.ZipFile) -> tuple[list[ZipFinding], str]:
         name = info.filename
         shown = name[:200]
         if not (info.flag_bits & UTF8_FLAG) and not name.isascii():
-            findings.append(_finding("zip-name-not-utf8", shown, "the name is not flagged UTF-8 (R23)",
-                                     "文件名未标记为 UTF-8（R23）"))
+            findings.append(
+                _finding(
+                    "zip-name-not-utf8", shown, "the name is not flagged UTF-8 (R23)", "文件名未标记为 UTF-8（R23）"
+                )
+            )
         reason = unsafe_path_reason(name.rstrip("/"))
         if reason:
-            findings.append(_finding("zip-unsafe-path", shown, f"path outside the package ({reason})",
-                                     f"指向包外的路径（{reason}）"))
+            findings.append(
+                _finding(
+                    "zip-unsafe-path", shown, f"path outside the package ({reason})", f"指向包外的路径（{reason}）"
+                )
+            )
         mode = info.external_attr >> 16
         if info.create_system == 3 and mode:
             if stat.S_ISLNK(mode):
@@ -90,23 +102,46 @@ def inspect(zf: zipfile.ZipFile) -> tuple[list[ZipFinding], str]:
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 findings.append(_finding("zip-special", shown, "not a regular file", "不是普通文件"))
         if info.flag_bits & ENCRYPTED_FLAG:
-            findings.append(_finding("zip-encrypted", shown, "the entry is encrypted; packages are never encrypted (R31)",
-                                     "条目已加密；移交包不得加密（R31）"))
+            findings.append(
+                _finding(
+                    "zip-encrypted",
+                    shown,
+                    "the entry is encrypted; packages are never encrypted (R31)",
+                    "条目已加密；移交包不得加密（R31）",
+                )
+            )
         if info.compress_type not in ALLOWED_METHODS:
-            findings.append(_finding("zip-method", shown,
-                                     f"compression method {info.compress_type}: only stored or deflate (R31)",
-                                     f"压缩方法 {info.compress_type}：只允许存储或 deflate（R31）"))
+            findings.append(
+                _finding(
+                    "zip-method",
+                    shown,
+                    f"compression method {info.compress_type}: only stored or deflate (R31)",
+                    f"压缩方法 {info.compress_type}：只允许存储或 deflate（R31）",
+                )
+            )
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            findings.append(_finding("zip-bomb", shown, f"expands {info.file_size // max(info.compress_size, 1)}-fold",
-                                     f"解压后膨胀 {info.file_size // max(info.compress_size, 1)} 倍"))
+            findings.append(
+                _finding(
+                    "zip-bomb",
+                    shown,
+                    f"expands {info.file_size // max(info.compress_size, 1)}-fold",
+                    f"解压后膨胀 {info.file_size // max(info.compress_size, 1)} 倍",
+                )
+            )
         key = name.rstrip("/")
         if key in seen:
             findings.append(_finding("zip-duplicate", shown, "the name occurs twice", "名称重复出现"))
         seen.add(key)
         total += info.file_size
     if total > MAX_TOTAL_BYTES:
-        findings.append(_finding("zip-bomb", "*", f"{total} bytes uncompressed (limit {MAX_TOTAL_BYTES})",
-                                 f"解压后 {total} 字节（上限 {MAX_TOTAL_BYTES}）"))
+        findings.append(
+            _finding(
+                "zip-bomb",
+                "*",
+                f"{total} bytes uncompressed (limit {MAX_TOTAL_BYTES})",
+                f"解压后 {total} 字节（上限 {MAX_TOTAL_BYTES}）",
+            )
+        )
     names = [i.filename for i in infos if not i.is_dir()]
     prefix = ""
     if "bagit.txt" not in names:
@@ -120,7 +155,7 @@ def _extract(zf: zipfile.ZipFile, prefix: str, root: Path) -> None:
     for info in zf.infolist():
         if not info.filename.startswith(prefix) or info.filename == prefix:
             continue
-        rel = info.filename[len(prefix):]
+        rel = info.filename[len(prefix) :]
         target = root / rel
         if info.is_dir():
             target.mkdir(parents=True, exist_ok=True)
@@ -134,8 +169,11 @@ def _extract(zf: zipfile.ZipFile, prefix: str, root: Path) -> None:
                     break
                 written += len(chunk)
                 if written > info.file_size:
-                    raise InvalidInput("{name} holds more data than its zip entry declares.",
-                                       "{name} 的实际数据多于压缩包条目声明的大小。", name=info.filename)
+                    raise InvalidInput(
+                        "{name} holds more data than its zip entry declares.",
+                        "{name} 的实际数据多于压缩包条目声明的大小。",
+                        name=info.filename,
+                    )
                 out.write(chunk)
 
 
@@ -153,8 +191,12 @@ def opened(path, work_dir: Path | None = None):
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidInput("{file} is not a readable zip file ({error}).", "{file} 不是可读取的 zip 文件（{error}）。",
-                           file=str(path), error=str(exc)) from exc
+        raise InvalidInput(
+            "{file} is not a readable zip file ({error}).",
+            "{file} 不是可读取的 zip 文件（{error}）。",
+            file=str(path),
+            error=str(exc),
+        ) from exc
     temp = None
     try:
         with zf:
@@ -169,8 +211,12 @@ def opened(path, work_dir: Path | None = None):
             try:
                 _extract(zf, prefix, root)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise InvalidInput("{file} is damaged ({error}); ask for the package again.",
-                                   "{file} 已损坏（{error}）；请重新索取移交包。", file=str(path), error=str(exc)) from exc
+                raise InvalidInput(
+                    "{file} is damaged ({error}); ask for the package again.",
+                    "{file} 已损坏（{error}）；请重新索取移交包。",
+                    file=str(path),
+                    error=str(exc),
+                ) from exc
             yield root, [], True
     finally:
         if temp is not None:
@@ -183,6 +229,7 @@ def verify_against(zip_path: Path, package_dir: Path, expected: dict[str, dict[s
     Returns the problems (missing, extra, changed entries); empty when every byte is as sealed.
     """
     import hashlib
+
     problems = []
     seen = set()
     with zipfile.ZipFile(zip_path) as zf:
@@ -192,7 +239,7 @@ def verify_against(zip_path: Path, package_dir: Path, expected: dict[str, dict[s
                 continue
             if not info.flag_bits & UTF8_FLAG and not info.filename.isascii():
                 problems.append(f"{info.filename}: name not flagged UTF-8")
-            rel = info.filename[len(prefix):] if info.filename.startswith(prefix) else info.filename
+            rel = info.filename[len(prefix) :] if info.filename.startswith(prefix) else info.filename
             want = expected.get(rel)
             if want is None:
                 problems.append(f"{rel}: not in the package")

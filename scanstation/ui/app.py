@@ -27,6 +27,7 @@ def application():
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance()
     if app is None:
         # Qt 6 scales by the screen's device pixel ratio; pass fractional factors (125 %, 150 %)
@@ -37,8 +38,10 @@ def application():
         app.setOrganizationName("ScanStation")
         app.setApplicationDisplayName("ScanStation")
         from scanstation.ui.icons import icon
+
         app.setWindowIcon(icon("app"))
     from scanstation.ui import binding_guard
+
     binding_guard.install()
     return app
 
@@ -48,6 +51,7 @@ def freeze_long_lived_objects() -> None:
     modules) would make each full collection of Python's cyclic GC take ~100 ms on the GUI thread
     while the feeder runs; frozen, the collector only walks the short-lived objects of a scan."""
     import gc
+
     gc.collect()
     gc.freeze()
 
@@ -60,6 +64,7 @@ def language_for(ctx, home_path: Path) -> str | None:
     ini = home_path / "ui.ini"
     if ini.exists():
         from PySide6.QtCore import QSettings
+
         value = QSettings(str(ini), QSettings.Format.IniFormat).value("ui/language")
         if value:
             return str(value)
@@ -68,6 +73,7 @@ def language_for(ctx, home_path: Path) -> str | None:
 
 def _show_fatal(error: BaseException) -> None:
     from PySide6.QtWidgets import QMessageBox
+
     text = error.message if isinstance(error, ScanStationError) else str(error)
     box = QMessageBox(QMessageBox.Icon.Critical, "ScanStation", text, QMessageBox.StandardButton.Ok)
     box.exec()
@@ -75,8 +81,10 @@ def _show_fatal(error: BaseException) -> None:
 
 def run_gui(ctx) -> int:
     if not _display_available():
-        raise Refused("No display: the window needs a desktop session. Use the sub-commands (scanstation --help).",
-                      "没有图形显示：窗口需要桌面环境。请使用子命令（scanstation --help）。")
+        raise Refused(
+            "No display: the window needs a desktop session. Use the sub-commands (scanstation --help).",
+            "没有图形显示：窗口需要桌面环境。请使用子命令（scanstation --help）。",
+        )
     from PySide6.QtWidgets import QDialog
 
     from scanstation.home import STATION_FILE, Home
@@ -107,8 +115,8 @@ def run_gui(ctx) -> int:
         return error.exit_code
     ctx.adopt(home)
     if is_demo_home(home):
-        hint = demo_hint()   # a demo station shows its users and password at every sign-in
-    while True:   # "Sign out / switch user" closes the window and comes back here
+        hint = demo_hint()  # a demo station shows its users and password at every sign-in
+    while True:  # "Sign out / switch user" closes the window and comes back here
         login = LoginDialog(home, hint=hint)
         if hint:
             login.prefill("demo-clerk")
@@ -119,7 +127,7 @@ def run_gui(ctx) -> int:
         window = MainWindow(api, background_ocr=True)
         window.show()
         window.raise_()
-        window.activateWindow()   # F5 and the other desk shortcuts work at once, without a click
+        window.activateWindow()  # F5 and the other desk shortcuts work at once, without a click
         freeze_long_lived_objects()
         try:
             code = app.exec()
@@ -128,9 +136,10 @@ def run_gui(ctx) -> int:
             api.close()
             try:
                 from scanstation.custody import protection
-                protection.forget(home)   # the personal-data key never outlives the session
+
+                protection.forget(home)  # the personal-data key never outlives the session
             except ImportError:
                 pass
         if not window.signed_out:
             return code
-        window.deleteLater()   # the next user gets a new window; this one's filters and timers go with it
+        window.deleteLater()  # the next user gets a new window; this one's filters and timers go with it

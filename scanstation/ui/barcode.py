@@ -11,8 +11,7 @@ method cannot swallow the gun's keystrokes.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit,
-                               QWidget)
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 
@@ -20,8 +19,11 @@ _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 def plain_number_field(edit: QLineEdit) -> None:
     """No input method (a barcode gun types Latin characters, digits and separators)."""
     edit.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
-    edit.setInputMethodHints(Qt.InputMethodHint.ImhPreferLatin | Qt.InputMethodHint.ImhNoPredictiveText |
-                             Qt.InputMethodHint.ImhNoAutoUppercase)
+    edit.setInputMethodHints(
+        Qt.InputMethodHint.ImhPreferLatin
+        | Qt.InputMethodHint.ImhNoPredictiveText
+        | Qt.InputMethodHint.ImhNoAutoUppercase
+    )
 
 
 class BarcodeField(QObject):

@@ -11,16 +11,34 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from scanstation.ui.errors import present
-from scanstation.ui.tasks import run_task
-from scanstation.ui.row_table import RowTableModel
 from scanstation.ui.dossier_panel import status_label
+from scanstation.ui.errors import present
+from scanstation.ui.row_table import RowTableModel
 from scanstation.ui.sizing import fit_dialog
+from scanstation.ui.tasks import run_task
 from scanstation.ui.text import human_size, local_time
 
 # pools: catalog = the single catalog writer (every action that records something); images = CPU work
@@ -36,9 +54,14 @@ class ProgressRelay(QObject):
 
 def state_text(state: str) -> str:
     t = QCoreApplication.translate
-    names = {"draft": t("BatchView", "draft"), "sealed": t("BatchView", "sealed"), "sent": t("BatchView", "sent"),
-             "received": t("BatchView", "received"), "rejected": t("BatchView", "rejected"),
-             "cancelled": t("BatchView", "cancelled")}
+    names = {
+        "draft": t("BatchView", "draft"),
+        "sealed": t("BatchView", "sealed"),
+        "sent": t("BatchView", "sent"),
+        "received": t("BatchView", "received"),
+        "rejected": t("BatchView", "rejected"),
+        "cancelled": t("BatchView", "cancelled"),
+    }
     return names.get(state, state)
 
 
@@ -52,8 +75,15 @@ class BatchModel(RowTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headers = [self.tr("Batch"), self.tr("Fonds"), self.tr("Year"), self.tr("State"), self.tr("Dossiers"),
-                        self.tr("Deadline"), self.tr("Package digest (SM3)")]
+        self.headers = [
+            self.tr("Batch"),
+            self.tr("Fonds"),
+            self.tr("Year"),
+            self.tr("State"),
+            self.tr("Dossiers"),
+            self.tr("Deadline"),
+            self.tr("Package digest (SM3)"),
+        ]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -91,8 +121,13 @@ class CreateBatchDialog(QDialog):
         for c in categories:
             self.category.addItem(c, c)
         form = QFormLayout(self)
-        note = QLabel(self.tr("The batch takes every completed, QC-approved dossier of this fonds and year "
-                              "(optionally of one category) that is not in another batch."), self)
+        note = QLabel(
+            self.tr(
+                "The batch takes every completed, QC-approved dossier of this fonds and year "
+                "(optionally of one category) that is not in another batch."
+            ),
+            self,
+        )
         note.setWordWrap(True)
         form.addRow(note)
         form.addRow(self.tr("&Year (年度):"), self.year)
@@ -129,8 +164,9 @@ class KeyPassphraseDialog(QDialog):
         self.form.addRow(self.intro)
         self.form.addRow(self.tr("Signing &key:"), self.key)
         self.form.addRow(self.tr("&Passphrase:"), self.passphrase)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.create_key_button: QPushButton | None = None
@@ -151,23 +187,31 @@ class KeyPassphraseDialog(QDialog):
             self.create_key_button.clicked.connect(lambda: self._create_key(api))
         else:
             self.create_key_button.setEnabled(False)
-            self.no_key_note.setText(self.tr("This station has no signing key yet. Ask an administrator to create "
-                                             "it (Settings → Signing keys)."))
+            self.no_key_note.setText(
+                self.tr(
+                    "This station has no signing key yet. Ask an administrator to create it (Settings → Signing keys)."
+                )
+            )
         self.form.addRow(self.create_key_button)
 
     def _create_key(self, api) -> None:
         from scanstation.ui.settings_view import GenerateKeyDialog
+
         dialog = GenerateKeyDialog(self, api, default_name=f"station-{api.home.station}")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def made(result: dict, d=dialog) -> None:
             self.key.addItem(result["name"])
             self.key.setCurrentText(result["name"])
-            self.passphrase.setText(d.passphrase.text())   # the passphrase just chosen seals this batch
-            self.no_key_note.setText(self.tr("Key {name} created. Give its public key to the archive room "
-                                             "(Settings → Signing keys → Export).").format(name=result["name"]))
+            self.passphrase.setText(d.passphrase.text())  # the passphrase just chosen seals this batch
+            self.no_key_note.setText(
+                self.tr(
+                    "Key {name} created. Give its public key to the archive room (Settings → Signing keys → Export)."
+                ).format(name=result["name"])
+            )
             self.create_key_button.setEnabled(False)
             self.passphrase.setFocus()
+
         dialog.generated.connect(made)
         self.create_key_dialog = dialog
         dialog.open()
@@ -198,8 +242,13 @@ class SendDialog(QDialog):
         row.addWidget(self.destination, 1)
         row.addWidget(browse)
         form = QFormLayout(self)
-        note = QLabel(self.tr("The package is copied under a temporary name, every byte is verified on the "
-                              "destination, then it is renamed. An unreachable destination is retried."), self)
+        note = QLabel(
+            self.tr(
+                "The package is copied under a temporary name, every byte is verified on the "
+                "destination, then it is renamed. An unreachable destination is retried."
+            ),
+            self,
+        )
         note.setWordWrap(True)
         form.addRow(note)
         # a row that is a layout gets no buddy from QFormLayout: without one the "&" shows as "(&D)"
@@ -215,8 +264,7 @@ class SendDialog(QDialog):
         fit_dialog(self, 560)
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Choose the destination folder"),
-                                                self.destination.text())
+        path = QFileDialog.getExistingDirectory(self, self.tr("Choose the destination folder"), self.destination.text())
         if path:
             self.destination.setText(path)
 
@@ -240,8 +288,13 @@ class BatchView(QWidget):
         self.choose_receipt_file = self._choose_receipt_file
         self.confirm = self._confirm
 
-        intro = QLabel(self.tr("Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, "
-                               "send it to the archive room, then import the archive room's receipt."), self)
+        intro = QLabel(
+            self.tr(
+                "Year-end transfer: put approved dossiers of one year into a batch, seal and sign it, "
+                "send it to the archive room, then import the archive room's receipt."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         self.model = BatchModel(self)
         self.table = QTableView(self)
@@ -251,8 +304,7 @@ class BatchView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(len(BatchModel.COLUMNS) - 1,
-                                                           QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(BatchModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.details = QPlainTextEdit(self)
         self.details.setObjectName("batchDetails")
         self.details.setReadOnly(True)
@@ -266,10 +318,10 @@ class BatchView(QWidget):
         self.create_button = self._button("createBatch", self.tr("&Create…"), "Ctrl+N", self.ask_create)
         self.seal_button = self._button("sealBatch", self.tr("S&eal…"), "Ctrl+E", self.ask_seal)
         self.send_button = self._button("sendBatch", self.tr("Se&nd…"), "Ctrl+Shift+S", self.ask_send)
-        self.receipt_button = self._button("importReceipt", self.tr("Import &receipt…"), "Ctrl+I",
-                                           self.ask_import_receipt)
-        self.cancel_button = self._button("cancelBatch", self.tr("Cance&l batch…"), "Ctrl+Shift+Del",
-                                          self.ask_cancel)
+        self.receipt_button = self._button(
+            "importReceipt", self.tr("Import &receipt…"), "Ctrl+I", self.ask_import_receipt
+        )
+        self.cancel_button = self._button("cancelBatch", self.tr("Cance&l batch…"), "Ctrl+Shift+Del", self.ask_cancel)
         self.refresh_button = self._button("refreshBatches", self.tr("Re&fresh"), "F5", lambda: self.refresh())
         buttons = QHBoxLayout()
         for b in (self.create_button, self.seal_button, self.send_button, self.receipt_button, self.cancel_button):
@@ -348,7 +400,7 @@ class BatchView(QWidget):
         self.busy = True
         self.status.setStyleSheet("")
         self.status.setText(text)
-        self.progress.setRange(0, 0)     # busy until the first progress report
+        self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         self._update_enabled()
 
@@ -381,17 +433,24 @@ class BatchView(QWidget):
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.status.setText(self.tr("Sealing: {done} of {total} files checked and placed…").format(
-                done=done, total=total))
+            self.status.setText(
+                self.tr("Sealing: {done} of {total} files checked and placed…").format(done=done, total=total)
+            )
 
     # -- reading ----------------------------------------------------------------------------------
     def refresh(self, chosen: str | None = None) -> None:
         """Reload the batches; keep ``chosen`` (default: the selected batch) selected."""
         from scanstation.transfer import batches
+
         session = self.session
         chosen = chosen or (self.selected() or {}).get("batch_id")
-        run_task(lambda: batches.list_batches(session), lambda rows: self._show(rows, chosen), self._list_failed,
-                 pool=WRITE_POOL, owner=self)
+        run_task(
+            lambda: batches.list_batches(session),
+            lambda rows: self._show(rows, chosen),
+            self._list_failed,
+            pool=WRITE_POOL,
+            owner=self,
+        )
 
     def _list_failed(self, error) -> None:
         self.status.setText(getattr(error, "message", str(error)))
@@ -400,8 +459,7 @@ class BatchView(QWidget):
     def _show(self, rows: list[dict], chosen: str | None) -> None:
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(len(BatchModel.COLUMNS) - 1,
-                                                           QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(BatchModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         if chosen:
             self.select_batch(chosen)
         elif rows:
@@ -417,17 +475,30 @@ class BatchView(QWidget):
             self.details.clear()
             return
         from scanstation.transfer import batches
+
         session, batch_id = self.session, batch["batch_id"]
-        run_task(lambda: batches.show(session, batch_id), self._show_details, lambda e: self.details.clear(),
-                 pool=WRITE_POOL, owner=self)
+        run_task(
+            lambda: batches.show(session, batch_id),
+            self._show_details,
+            lambda e: self.details.clear(),
+            pool=WRITE_POOL,
+            owner=self,
+        )
 
     def _show_details(self, info: dict) -> None:
         current = self.selected()
         if current is None or current["batch_id"] != info["batch_id"]:
             return
-        lines = [self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}").format(
-            id=info["batch_id"], state=state_text(info["state"]), d=info["dossiers"], i=info["images"],
-            b=human_size(info["image_bytes"]), dl=info["deadline"])]
+        lines = [
+            self.tr("Batch {id}: {state}, {d} dossier(s), {i} image(s), {b}; deadline {dl}").format(
+                id=info["batch_id"],
+                state=state_text(info["state"]),
+                d=info["dossiers"],
+                i=info["images"],
+                b=human_size(info["image_bytes"]),
+                dl=info["deadline"],
+            )
+        ]
         if info.get("package"):
             lines.append(self.tr("Package: {p}").format(p=info["package"]))
             lines.append(self.tr("Tag manifest SM3: {d}").format(d=info.get("tagmanifest_sm3") or ""))
@@ -435,25 +506,38 @@ class BatchView(QWidget):
             lines.append(f"  {d['seq']:>4}  {d['number']}  {status_label(d['status'])}  {d['title']}")
         for delivery in info.get("deliveries", []):
             if delivery["ok"]:
-                lines.append(self.tr("Sent to {p} ({n}) at {at}").format(p=delivery["path"], n=human_size(delivery["bytes"]),
-                                                                       at=local_time(delivery["finished_at"])))
+                lines.append(
+                    self.tr("Sent to {p} ({n}) at {at}").format(
+                        p=delivery["path"], n=human_size(delivery["bytes"]), at=local_time(delivery["finished_at"])
+                    )
+                )
             else:
-                lines.append(self.tr("Delivery attempt {n} to {d} failed: {e}").format(
-                    n=delivery["attempt"], d=delivery["destination"], e=delivery["error"]))
+                lines.append(
+                    self.tr("Delivery attempt {n} to {d} failed: {e}").format(
+                        n=delivery["attempt"], d=delivery["destination"], e=delivery["error"]
+                    )
+                )
         for r in info.get("receipts", []):
-            lines.append(self.tr("Receipt {id}: {decision}, issued {at} by {by}").format(
-                id=r["receipt_id"], decision=decision_text(r["decision"]), at=local_time(r["issued_at"]),
-                by=r["signer_name"]))
+            lines.append(
+                self.tr("Receipt {id}: {decision}, issued {at} by {by}").format(
+                    id=r["receipt_id"],
+                    decision=decision_text(r["decision"]),
+                    at=local_time(r["issued_at"]),
+                    by=r["signer_name"],
+                )
+            )
         self.details.setPlainText("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------------------
     def _categories(self) -> list[str]:
-        rows = self.session.catalog.query("SELECT DISTINCT category FROM dossiers WHERE status = 'approved'"
-                                          " AND category != '' ORDER BY category")
+        rows = self.session.catalog.query(
+            "SELECT DISTINCT category FROM dossiers WHERE status = 'approved' AND category != '' ORDER BY category"
+        )
         return [r["category"] for r in rows]
 
     def ask_create(self) -> None:
         from datetime import date
+
         dialog = CreateBatchDialog(self._categories(), date.today().year - 1, self)
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
@@ -462,16 +546,23 @@ class BatchView(QWidget):
 
     def create_batch(self, year: int, category: str | None = None) -> None:
         from scanstation.transfer import batches
+
         session = self.session
 
         def done(b: dict) -> None:
-            self._done(self.tr("Batch {id} created: {d} dossier(s), deadline {dl}.").format(
-                id=b["batch_id"], d=b["dossiers"], dl=b["deadline"]))
-        self._start(self.tr("Creating a batch of {y}…").format(y=year),
-                    lambda: batches.create(session, year, category), done)
+            self._done(
+                self.tr("Batch {id} created: {d} dossier(s), deadline {dl}.").format(
+                    id=b["batch_id"], d=b["dossiers"], dl=b["deadline"]
+                )
+            )
+
+        self._start(
+            self.tr("Creating a batch of {y}…").format(y=year), lambda: batches.create(session, year, category), done
+        )
 
     def _key_names(self) -> list[str]:
         from scanstation.transfer import keys
+
         return [k["name"] for k in keys.list_keys(self.session.home)["signing"] if "error" not in k]
 
     def ask_seal(self) -> None:
@@ -480,8 +571,13 @@ class BatchView(QWidget):
             return
         dialog = KeyPassphraseDialog(
             self.tr("Seal batch {id}").format(id=batch["batch_id"]),
-            self.tr("Batch {id} is sealed into a signed BagIt package in the outbox. Every image is read again and "
-                    "compared with its checksum from capture.").format(id=batch["batch_id"]), self._key_names(), self)
+            self.tr(
+                "Batch {id} is sealed into a signed BagIt package in the outbox. Every image is read again and "
+                "compared with its checksum from capture."
+            ).format(id=batch["batch_id"]),
+            self._key_names(),
+            self,
+        )
         dialog.carrier = QLineEdit(dialog)
         dialog.carrier.setObjectName("sealCarrier")
         dialog.carrier.setPlaceholderText(self.tr("optional, e.g. network share or removable drive"))
@@ -490,21 +586,36 @@ class BatchView(QWidget):
         dialog.finish_layout()
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
-        self.seal_batch(batch["batch_id"], dialog.key_name(), dialog.passphrase.text(),
-                        dialog.carrier.text().strip() or None)
+        self.seal_batch(
+            batch["batch_id"], dialog.key_name(), dialog.passphrase.text(), dialog.carrier.text().strip() or None
+        )
 
     def seal_batch(self, batch_id: str, key_name: str, passphrase: str, carrier: str | None = None) -> None:
         from scanstation.transfer import seal
+
         session, relay = self.session, self.relay
 
         def work():
-            return seal.seal(session, batch_id, key_name, passphrase, carrier=carrier,
-                             progress=lambda stage, done, total: relay.progressed.emit(stage, done, total))
+            return seal.seal(
+                session,
+                batch_id,
+                key_name,
+                passphrase,
+                carrier=carrier,
+                progress=lambda stage, done, total: relay.progressed.emit(stage, done, total),
+            )
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}").format(
-                id=r["batch_id"], alg=r["signature_algorithm"], f=r["payload_files"], n=human_size(r["payload_bytes"]),
-                p=r["package"]))
+            self._done(
+                self.tr("Batch {id} sealed and signed ({alg}): {f} file(s), {n}. Package: {p}").format(
+                    id=r["batch_id"],
+                    alg=r["signature_algorithm"],
+                    f=r["payload_files"],
+                    n=human_size(r["payload_bytes"]),
+                    p=r["package"],
+                )
+            )
+
         self._start(self.tr("Sealing batch {id}…").format(id=batch_id), work, done)
 
     def ask_send(self) -> None:
@@ -522,23 +633,32 @@ class BatchView(QWidget):
 
     def send_batch(self, batch_id: str, destination: str, as_zip: bool = False, deflate: bool = False) -> None:
         from scanstation.transfer import outbox
+
         session, relay = self.session, self.relay
         self._last_destination = destination
 
         def on_retry(attempt: int, error: str, wait: float) -> None:
-            relay.note.emit(self.tr("Attempt {n} failed ({e}); trying again in {w} s.").format(
-                n=attempt, e=error, w=round(wait)))
+            relay.note.emit(
+                self.tr("Attempt {n} failed ({e}); trying again in {w} s.").format(n=attempt, e=error, w=round(wait))
+            )
 
         def done(r: dict) -> None:
-            self._done(self.tr("Batch {id} sent to {p} ({n}, verified on the destination).").format(
-                id=r["batch_id"], p=r["path"], n=human_size(r["bytes"])))
-        self._start(self.tr("Sending batch {id} to {d}…").format(id=batch_id, d=destination),
-                    lambda: outbox.send(session, batch_id, destination, as_zip=as_zip, deflate=deflate,
-                                        on_retry=on_retry), done)
+            self._done(
+                self.tr("Batch {id} sent to {p} ({n}, verified on the destination).").format(
+                    id=r["batch_id"], p=r["path"], n=human_size(r["bytes"])
+                )
+            )
+
+        self._start(
+            self.tr("Sending batch {id} to {d}…").format(id=batch_id, d=destination),
+            lambda: outbox.send(session, batch_id, destination, as_zip=as_zip, deflate=deflate, on_retry=on_retry),
+            done,
+        )
 
     def _choose_receipt_file(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the archive room's receipt"), "",
-                                              self.tr("Receipts (*.json);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose the archive room's receipt"), "", self.tr("Receipts (*.json);;All files (*)")
+        )
         return path
 
     def ask_import_receipt(self) -> None:
@@ -548,34 +668,54 @@ class BatchView(QWidget):
 
     def import_receipt(self, path: str) -> None:
         from scanstation.transfer import receipts
+
         session = self.session
 
         def done(r: dict) -> None:
-            self._done(self.tr("Receipt {r} imported: batch {id} is now {state} (signed by {by}).").format(
-                r=r["receipt_id"], id=r["batch_id"], state=state_text(r["state"]), by=r["signer"]))
-        self._start(self.tr("Importing the receipt {f}…").format(f=Path(path).name),
-                    lambda: receipts.import_receipt(session, path), done)
+            self._done(
+                self.tr("Receipt {r} imported: batch {id} is now {state} (signed by {by}).").format(
+                    r=r["receipt_id"], id=r["batch_id"], state=state_text(r["state"]), by=r["signer"]
+                )
+            )
+
+        self._start(
+            self.tr("Importing the receipt {f}…").format(f=Path(path).name),
+            lambda: receipts.import_receipt(session, path),
+            done,
+        )
 
     def _confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_cancel(self) -> None:
         batch = self.selected()
         if batch is None:
             return
-        if not self.confirm(self.tr("Cancel batch {id}").format(id=batch["batch_id"]),
-                            self.tr("Cancel batch {id}? Its dossiers become approved again; a sealed package is "
-                                    "moved aside in the outbox, not deleted.").format(id=batch["batch_id"])):
+        if not self.confirm(
+            self.tr("Cancel batch {id}").format(id=batch["batch_id"]),
+            self.tr(
+                "Cancel batch {id}? Its dossiers become approved again; a sealed package is "
+                "moved aside in the outbox, not deleted."
+            ).format(id=batch["batch_id"]),
+        ):
             return
         self.cancel_batch(batch["batch_id"])
 
     def cancel_batch(self, batch_id: str) -> None:
         from scanstation.transfer import batches
+
         session = self.session
 
         def done(r: dict) -> None:
             self._done(self.tr("Batch {id} cancelled; its dossiers are approved again.").format(id=r["batch_id"]))
-        self._start(self.tr("Cancelling batch {id}…").format(id=batch_id), lambda: batches.cancel(session, batch_id),
-                    done)
+
+        self._start(
+            self.tr("Cancelling batch {id}…").format(id=batch_id), lambda: batches.cancel(session, batch_id), done
+        )

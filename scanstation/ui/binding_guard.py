@@ -21,9 +21,9 @@ from PySide6.QtCore import QObject, QTimer
 
 log = logging.getLogger("scanstation.ui")
 
-TOP_UP = 50_000_000          # references added each time the count runs low
-LOW_WATER = 10_000_000       # the count below which the guard tops up
-CHECK_MS = 1000              # painting at full speed costs well under 1,000,000 references a second
+TOP_UP = 50_000_000  # references added each time the count runs low
+LOW_WATER = 10_000_000  # the count below which the guard tops up
+CHECK_MS = 1000  # painting at full speed costs well under 1,000,000 references a second
 
 
 def leaks_none() -> bool:
@@ -31,6 +31,7 @@ def leaks_none() -> bool:
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
     from PySide6.QtGui import QFont
+
     font = QFont()
     before = sys.getrefcount(None)
     for _ in range(200):
@@ -54,8 +55,10 @@ class NoneRefcountGuard(QObject):
         self._timer.setInterval(CHECK_MS)
         self._timer.timeout.connect(self.check)
         if self.active:
-            log.warning("this PySide6 build loses references to None; compensating (install PySide6 6.11 "
-                        "or use Python 3.12+ to remove the cause)")
+            log.warning(
+                "this PySide6 build loses references to None; compensating (install PySide6 6.11 "
+                "or use Python 3.12+ to remove the cause)"
+            )
             self.check()
             self._timer.start()
 

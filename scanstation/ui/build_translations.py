@@ -26,6 +26,7 @@ def qt_tool(name: str) -> str:
     candidates = [Path(sys.executable).parent / f"pyside6-{name}"]
     try:
         import PySide6
+
         package = Path(PySide6.__file__).parent
         candidates += [package / name, package / f"{name}.exe", package / "Qt" / "libexec" / name]
     except ImportError:
@@ -50,8 +51,16 @@ def ts_path(language: str) -> Path:
 
 def update(ts_files: list[Path], extra_args: tuple[str, ...] = ()) -> None:
     """Refresh ``ts_files`` with the source strings of scanstation/ui (lupdate)."""
-    cmd = [qt_tool("lupdate"), "-locations", "none", "-no-obsolete", *extra_args, *ui_sources(), "-ts",
-           *map(str, ts_files)]
+    cmd = [
+        qt_tool("lupdate"),
+        "-locations",
+        "none",
+        "-no-obsolete",
+        *extra_args,
+        *ui_sources(),
+        "-ts",
+        *map(str, ts_files),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 

@@ -22,9 +22,12 @@ def _module(name: str):
         return importlib.import_module(f"scanstation.{name}")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("scanstation"):
-            raise Refused("This station version has no {what} yet ({module}).",
-                          "此版本的工作站尚未提供该功能：{what}（{module}）。",
-                          what=name, module=exc.name) from None
+            raise Refused(
+                "This station version has no {what} yet ({module}).",
+                "此版本的工作站尚未提供该功能：{what}（{module}）。",
+                what=name,
+                module=exc.name,
+            ) from None
         raise
 
 
@@ -62,15 +65,20 @@ class CoreApi:
         """The catalog row for ``number`` (validated and normalised by the core), ID number masked,
         with the count of scanned pages."""
         from scanstation.cli.cmd_foundation import present_dossier
+
         self.session.require("catalog.read")
         row = _module("capture").find_dossier(self.session, number)
         shown = present_dossier(self.session, row)
         shown["scanned_pages"] = self.home.catalog.one(
-            "SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (row["id"],))["n"]
+            "SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (row["id"],)
+        )["n"]
         shown["has_person_id"] = bool(row["person_id_number"])
-        counts = [c for c in _module("custody.corrections").history(self.home.catalog, row["id"])
-                  if c["field"] == "declared_pages"]
-        shown["page_count_correction"] = counts[-1] if counts else None   # the panel shows the latest one
+        counts = [
+            c
+            for c in _module("custody.corrections").history(self.home.catalog, row["id"])
+            if c["field"] == "declared_pages"
+        ]
+        shown["page_count_correction"] = counts[-1] if counts else None  # the panel shows the latest one
         return shown
 
     def correct_page_count(self, number: str, pages: int, reason: str) -> dict:
@@ -81,9 +89,10 @@ class CoreApi:
     def reveal_person_id(self, number: str) -> str:
         """The full ID number, for roles that may see it; the view is logged (R40)."""
         from scanstation.cli.cmd_foundation import present_dossier
+
         self.session.require("personal.unmasked")
         row = _module("capture").find_dossier(self.session, number)
-        shown = present_dossier(self.session, row, unmasked=True)   # decrypted when the key is unlocked (R40)
+        shown = present_dossier(self.session, row, unmasked=True)  # decrypted when the key is unlocked (R40)
         self.session.log("personal.view", "dossier", row["number"], {"field": "person_id_number"})
         return shown["person_id_number"]
 
@@ -96,7 +105,8 @@ class CoreApi:
         prefix = _module("dossier_number").normalise(text)
         rows = self.home.catalog.query(
             "SELECT number, title, status FROM dossiers WHERE number >= ? AND number < ? ORDER BY number LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit))
+            (prefix, prefix + "\U0010ffff", limit),
+        )
         if len(rows) < limit and len(text) >= 1:
             try:
                 hits = self.search(text, limit=limit)
@@ -121,7 +131,7 @@ class CoreApi:
             self._capture = _module("capture").Capture(self.session)
         return self._capture
 
-    _devices: list | None = None   # discovery takes seconds (SANE probes USB and network): once per process
+    _devices: list | None = None  # discovery takes seconds (SANE probes USB and network): once per process
 
     def devices(self, refresh: bool = False) -> list:
         """The scanners to offer. The demo scanner invents its pages: it is offered only on a demo station
@@ -136,6 +146,7 @@ class CoreApi:
 
     def is_demo_station(self) -> bool:
         from scanstation import settings
+
         return bool(settings.get(self.home, "station.demo"))
 
     def profiles(self) -> list:
@@ -144,12 +155,17 @@ class CoreApi:
     def profile(self, name: str | None):
         return _module("profiles").get_profile(self.home, name)
 
-    def start_capture(self, number: str, device_id: str, profile_name: str | None, pages: int | None = None,
-                      scan_options: dict | None = None):
+    def start_capture(
+        self,
+        number: str,
+        device_id: str,
+        profile_name: str | None,
+        pages: int | None = None,
+        scan_options: dict | None = None,
+    ):
         """A ``CaptureRun`` (not started): ``run()`` it on the device pool."""
         options = dict(scan_options or {})
-        return self.capture().start(number, device_id, self.profile(profile_name), pages=pages,
-                                    scan_options=options)
+        return self.capture().start(number, device_id, self.profile(profile_name), pages=pages, scan_options=options)
 
     def recover_interrupted(self) -> list:
         """The station's one recovery (moves, sessions, reconcile; audited); the sessions it finished."""
@@ -172,6 +188,7 @@ class CoreApi:
 
     def page_path(self, number: str, file_name: str) -> Path:
         from scanstation.storage.image_store import ImageStore
+
         return ImageStore(self.home.path).path(number, file_name)
 
     def rotate(self, number: str, seq: int, degrees: int) -> None:
@@ -266,8 +283,7 @@ class CoreApi:
     # -- search and import -----------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list:
         self.session.require("catalog.read")
-        return _module("search").search(self.home.catalog.conn, query, limit,
-                                        unmasked=False)
+        return _module("search").search(self.home.catalog.conn, query, limit, unmasked=False)
 
     def import_catalog(self, path) -> object:
         return _module("catalog_import").import_catalog(self.session, path)
@@ -283,10 +299,12 @@ class CoreApi:
 
     def add_user(self, name: str, roles: tuple[str, ...], password: str) -> None:
         from scanstation.cli.cmd_foundation import add_user
+
         add_user(self.session, name, roles, password)
 
     def set_setting(self, key: str, value) -> None:
         from scanstation import settings
+
         settings.set_value(self.session, key, value)
 
     # -- custody reminders (R39, fixity) ----------------------------------------------------
@@ -307,9 +325,16 @@ class CoreApi:
         backup = _module("custody.backup")
         made = backup.create(self.session, dest)
         checked = backup.verify(self.session, dest, made.generation)
-        return {"generation": made.generation, "files": made.files, "bytes": made.bytes, "copied": made.copied,
-                "linked": made.linked, "warnings": made.warnings, "verified": checked.ok,
-                "problems": len(checked.mismatched) + len(checked.missing) + len(checked.unexpected)}
+        return {
+            "generation": made.generation,
+            "files": made.files,
+            "bytes": made.bytes,
+            "copied": made.copied,
+            "linked": made.linked,
+            "warnings": made.warnings,
+            "verified": checked.ok,
+            "problems": len(checked.mismatched) + len(checked.missing) + len(checked.unexpected),
+        }
 
     # -- signing keys (R30): the station's own key and the archive room's trusted public key ----------
     def signing_keys(self) -> dict:
@@ -328,10 +353,12 @@ class CoreApi:
 
     def setting(self, key: str):
         from scanstation import settings
+
         return settings.get(self.home, key)
 
     def declared_settings(self) -> list:
         from scanstation import settings
+
         return list(settings.DECLARED.values())
 
     def schema(self):
@@ -350,7 +377,7 @@ class CoreApi:
 
     def audit_tail(self, limit: int = 200) -> list[dict]:
         self.session.require("audit.read")
-        rows = self.home.catalog.query("SELECT id, ts, user, action, object_type, object_id FROM audit_log"
-                                       " ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self.home.catalog.query(
+            "SELECT id, ts, user, action, object_type, object_id FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+        )
         return rows
-

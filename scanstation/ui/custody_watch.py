@@ -23,7 +23,7 @@ FIXITY_DELAY_MS = 3 * 60 * 1000
 
 
 class CustodyWatch(QObject):
-    fixityFinished = Signal(object)     # the FixityResult
+    fixityFinished = Signal(object)  # the FixityResult
     backupFinished = Signal(dict)
     remindersShown = Signal(dict)
 
@@ -69,15 +69,21 @@ class CustodyWatch(QObject):
 
     # -- reminders -------------------------------------------------------------------------
     def refresh(self, auto_fixity: bool = False) -> None:
-        run_task(self.api.custody_reminders, lambda r: self._show(r, auto_fixity),
-                 lambda e: presenter().present(e, self.window), pool="catalog", owner=self.window)
+        run_task(
+            self.api.custody_reminders,
+            lambda r: self._show(r, auto_fixity),
+            lambda e: presenter().present(e, self.window),
+            pool="catalog",
+            owner=self.window,
+        )
 
     def _show(self, reminders: dict, auto_fixity: bool = False) -> None:
         backup = reminders.get("backup")
         if backup:
             if backup.get("last_verified_at"):
                 text = self.tr("⚠ The last verified backup is older than {days} days — back up now").format(
-                    days=backup["max_age_days"])
+                    days=backup["max_age_days"]
+                )
             else:
                 text = self.tr("⚠ No backup has been verified yet — back up now")
             self.backup_button.setText(text)
@@ -95,23 +101,31 @@ class CustodyWatch(QObject):
             return
         self.fixity_running = True
         self.window.statusBar().showMessage(self.tr("Fixity check running in the background…"))
-        run_task(self.api.scheduled_fixity_check, self._fixity_done, self._fixity_failed, pool="custody",
-                 owner=self.window)
+        run_task(
+            self.api.scheduled_fixity_check, self._fixity_done, self._fixity_failed, pool="custody", owner=self.window
+        )
 
     def _fixity_done(self, result) -> None:
         self.fixity_running = False
         if result.ok:
-            self.window.statusBar().showMessage(self.tr("Fixity check passed: {n} pages re-hashed, no change found.")
-                                                .format(n=result.checked), 15000)
+            self.window.statusBar().showMessage(
+                self.tr("Fixity check passed: {n} pages re-hashed, no change found.").format(n=result.checked), 15000
+            )
         else:
             self.window.statusBar().clearMessage()
             pages = [f"{m['number']} #{m['seq']}" for m in (result.mismatched + result.missing)][:20]
-            presenter().present(CheckFailed(
-                "The fixity check found {c} changed and {m} missing page files: {pages}. Restore them from the "
-                "last verified backup (scanstation backup restore) and tell the administrator.",
-                "固定性校验发现 {c} 个页面文件被改动、{m} 个缺失：{pages}。请从最近一次已校验的备份恢复"
-                "（scanstation backup restore），并报告管理员。",
-                c=len(result.mismatched), m=len(result.missing), pages="，".join(pages)), self.window)
+            presenter().present(
+                CheckFailed(
+                    "The fixity check found {c} changed and {m} missing page files: {pages}. Restore them from the "
+                    "last verified backup (scanstation backup restore) and tell the administrator.",
+                    "固定性校验发现 {c} 个页面文件被改动、{m} 个缺失：{pages}。请从最近一次已校验的备份恢复"
+                    "（scanstation backup restore），并报告管理员。",
+                    c=len(result.mismatched),
+                    m=len(result.missing),
+                    pages="，".join(pages),
+                ),
+                self.window,
+            )
         self.fixityFinished.emit(result)
 
     def _fixity_failed(self, error: BaseException) -> None:
@@ -130,26 +144,32 @@ class CustodyWatch(QObject):
         self.backup_running = True
         self.backup_button.setEnabled(False)
         self.window.statusBar().showMessage(self.tr("Backing up to {dest}…").format(dest=dest))
-        run_task(lambda: self.api.backup_now(dest), self._backup_done, self._backup_failed, pool="custody",
-                 owner=self.window)
+        run_task(
+            lambda: self.api.backup_now(dest), self._backup_done, self._backup_failed, pool="custody", owner=self.window
+        )
 
     def _backup_done(self, result: dict) -> None:
         self.backup_running = False
         self.backup_button.setEnabled(True)
         self.window.statusBar().clearMessage()
         if result["verified"]:
-            text = self.tr("Backup {gen} made and verified: {files} files ({copied} copied, {linked} unchanged "
-                           "and linked).").format(gen=result["generation"], files=result["files"],
-                                                  copied=result["copied"], linked=result["linked"])
+            text = self.tr(
+                "Backup {gen} made and verified: {files} files ({copied} copied, {linked} unchanged and linked)."
+            ).format(gen=result["generation"], files=result["files"], copied=result["copied"], linked=result["linked"])
             if result["warnings"]:
                 text += "\n" + self.tr("Warnings: {w}").format(w="; ".join(result["warnings"][:5]))
             presenter().inform(self.tr("Backup"), text, self.window)
         else:
-            presenter().present(CheckFailed(
-                "The backup {gen} was written but its verification found {n} problems; it is not counted as verified. "
-                "Check the backup disk and run: scanstation backup verify",
-                "备份 {gen} 已写入，但校验发现 {n} 处问题，不计为已校验备份。请检查备份磁盘并执行：scanstation backup verify",
-                gen=result["generation"], n=result["problems"]), self.window)
+            presenter().present(
+                CheckFailed(
+                    "The backup {gen} was written but its verification found {n} problems; it is not counted as verified. "
+                    "Check the backup disk and run: scanstation backup verify",
+                    "备份 {gen} 已写入，但校验发现 {n} 处问题，不计为已校验备份。请检查备份磁盘并执行：scanstation backup verify",
+                    gen=result["generation"],
+                    n=result["problems"],
+                ),
+                self.window,
+            )
         self.backupFinished.emit(result)
         self.refresh()
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QCompleter, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSizePolicy, QWidget)
+from PySide6.QtWidgets import (
+    QCompleter,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from scanstation.ui.errors import present
 from scanstation.ui.tasks import run_task
 from scanstation.ui.text import local_time
 
 SUGGEST_DELAY_MS = 200
-NumberRole = Qt.ItemDataRole.UserRole + 1   # QStandardItem keeps Edit and Display in one slot
+NumberRole = Qt.ItemDataRole.UserRole + 1  # QStandardItem keeps Edit and Display in one slot
 
 
 def status_label(status: str) -> str:
@@ -37,6 +46,7 @@ def retention_label(code: str) -> str:
     try:
         from scanstation import retention
         from scanstation.i18n import is_english
+
         info = retention.code_info(code)
         return f"{code} ({info.en if is_english() else info.zh})"
     except Exception:
@@ -92,10 +102,16 @@ class DossierPanel(QGroupBox):
         top.addWidget(self.open_button)
         self.top_row = top
         grid.addLayout(top, 0, 0, 1, 8)
-        fields = [("title", self.tr("Title (题名)")), ("year", self.tr("Year")), ("retention", self.tr("Retention")),
-                  ("declared_pages", self.tr("Declared pages")), ("scanned_pages", self.tr("Scanned")),
-                  ("person_name", self.tr("Insured person")), ("person_id_number", self.tr("ID number")),
-                  ("status", self.tr("Status"))]
+        fields = [
+            ("title", self.tr("Title (题名)")),
+            ("year", self.tr("Year")),
+            ("retention", self.tr("Retention")),
+            ("declared_pages", self.tr("Declared pages")),
+            ("scanned_pages", self.tr("Scanned")),
+            ("person_name", self.tr("Insured person")),
+            ("person_id_number", self.tr("ID number")),
+            ("status", self.tr("Status")),
+        ]
         for i, (key, text) in enumerate(fields):
             r, c = 1 + i // 4, (i % 4) * 2
             caption = QLabel(text + self.tr(":"), self)
@@ -137,8 +153,13 @@ class DossierPanel(QGroupBox):
             return
         self._suggest_generation += 1
         generation = self._suggest_generation
-        run_task(lambda: self.api.suggestions(text), lambda rows: self._show_suggestions(generation, rows),
-                 lambda _e: None, pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.suggestions(text),
+            lambda rows: self._show_suggestions(generation, rows),
+            lambda _e: None,
+            pool="catalog",
+            owner=self,
+        )
 
     def _show_suggestions(self, generation: int, rows: list[dict]) -> None:
         if generation != self._suggest_generation or not self.number_edit.hasFocus():
@@ -213,11 +234,15 @@ class DossierPanel(QGroupBox):
             self.values[key].setText(text)
             self.values[key].setToolTip("")
         corrected = dossier.get("page_count_correction")
-        if corrected:   # the logged correction of 页数 (custody.corrections): the old value and why
-            self.values["declared_pages"].setText(self.tr("{new} (corrected, was {old})").format(
-                new=shown["declared_pages"], old=corrected["old_value"]))
-            self.values["declared_pages"].setToolTip(self.tr("Corrected by {user} on {when}: {reason}").format(
-                user=corrected["user"], when=local_time(corrected["ts"]), reason=corrected["reason"]))
+        if corrected:  # the logged correction of 页数 (custody.corrections): the old value and why
+            self.values["declared_pages"].setText(
+                self.tr("{new} (corrected, was {old})").format(new=shown["declared_pages"], old=corrected["old_value"])
+            )
+            self.values["declared_pages"].setToolTip(
+                self.tr("Corrected by {user} on {when}: {reason}").format(
+                    user=corrected["user"], when=local_time(corrected["ts"]), reason=corrected["reason"]
+                )
+            )
         self.reveal_button.setEnabled(bool(dossier.get("has_person_id")) and self.api.can("personal.unmasked"))
 
     def set_scanned(self, count: int) -> None:
@@ -229,7 +254,7 @@ class DossierPanel(QGroupBox):
         if not self.dossier:
             return
         number = self.dossier["number"]
-        if self._revealed:   # 隐藏: back to the masked number
+        if self._revealed:  # 隐藏: back to the masked number
             self._revealed = False
             self.values["person_id_number"].setText(self.dossier.get("person_id_number") or "—")
             self.reveal_button.setText(self.tr("Show"))
@@ -239,8 +264,14 @@ class DossierPanel(QGroupBox):
             self.values["person_id_number"].setText(full)
             self._revealed = True
             self.reveal_button.setText(self.tr("Hide"))
-        run_task(lambda: self.api.reveal_person_id(number), shown, lambda e: present(e, self.window()),
-                 pool="catalog", owner=self)
+
+        run_task(
+            lambda: self.api.reveal_person_id(number),
+            shown,
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def focus_number(self) -> None:
         self.number_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

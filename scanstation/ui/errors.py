@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from scanstation.errors import (CheckFailed, DeviceError, HomeError, InvalidInput, NotFound, Refused,
-                                ScanStationError, StorageError)
+from scanstation.errors import (
+    CheckFailed,
+    DeviceError,
+    HomeError,
+    InvalidInput,
+    NotFound,
+    Refused,
+    ScanStationError,
+    StorageError,
+)
 
 log = logging.getLogger("scanstation.ui")
 
@@ -37,10 +45,15 @@ class ErrorPresenter(QObject):
         self.open_box: QMessageBox | None = None
 
     def titles(self) -> list[tuple[type, str]]:
-        return [(DeviceError, self.tr("Scanner problem")), (Refused, self.tr("Not allowed")),
-                (InvalidInput, self.tr("Please check the input")), (NotFound, self.tr("Not found")),
-                (CheckFailed, self.tr("Check failed")), (StorageError, self.tr("Cannot save")),
-                (HomeError, self.tr("Station folder problem"))]
+        return [
+            (DeviceError, self.tr("Scanner problem")),
+            (Refused, self.tr("Not allowed")),
+            (InvalidInput, self.tr("Please check the input")),
+            (NotFound, self.tr("Not found")),
+            (CheckFailed, self.tr("Check failed")),
+            (StorageError, self.tr("Cannot save")),
+            (HomeError, self.tr("Station folder problem")),
+        ]
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> None:
         if isinstance(error, DeviceError) and self.device_fault_handler is not None:
@@ -50,16 +63,19 @@ class ErrorPresenter(QObject):
                 return
         if isinstance(error, ScanStationError):
             from scanstation.ui.text import plain_message
+
             title = next((t for cls, t in self.titles() if isinstance(error, cls)), self.tr("Problem"))
-            log.info("%s: %s", type(error).__name__, error.message)   # the full text, rule numbers included
+            log.info("%s: %s", type(error).__name__, error.message)  # the full text, rule numbers included
             text = plain_message(error.message)
             self._box(QMessageBox.Icon.Warning, title, text, "", parent)
             self._record(type(error).__name__, text)
             return
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         log.error("unexpected error\n%s", details)
-        text = self.tr("An unexpected error occurred: {error}. Everything saved before is kept. "
-                       "Please report this to the administrator with the details below.").format(error=error)
+        text = self.tr(
+            "An unexpected error occurred: {error}. Everything saved before is kept. "
+            "Please report this to the administrator with the details below."
+        ).format(error=error)
         self._box(QMessageBox.Icon.Critical, self.tr("Program error"), text, details, parent)
         self._record("unexpected", text)
 
@@ -87,6 +103,7 @@ class ErrorPresenter(QObject):
         if parent is not None and not shiboken6.isValid(parent):
             parent = None
         from scanstation.ui.sizing import shorten_message
+
         text, whole = shorten_message(text)
         if whole and not details:
             details = whole
@@ -112,7 +129,7 @@ class ErrorPresenter(QObject):
             self.open_box = None
         parent = box.parentWidget() if shiboken6.isValid(box) else None
         if parent is not None and shiboken6.isValid(parent) and parent.window().isVisible():
-            parent.window().activateWindow()   # the keyboard (and the desk's shortcuts) back on the window
+            parent.window().activateWindow()  # the keyboard (and the desk's shortcuts) back on the window
 
 
 _presenter: ErrorPresenter | None = None

@@ -12,9 +12,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSpinBox, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.ui.errors import present
 from scanstation.ui.row_table import RowTableModel
@@ -22,8 +38,9 @@ from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
 
 
-def _folder_row(parent: QWidget, edit: QLineEdit, title: str, browse_text: str,
-                file_filter: str | None = None) -> QHBoxLayout:
+def _folder_row(
+    parent: QWidget, edit: QLineEdit, title: str, browse_text: str, file_filter: str | None = None
+) -> QHBoxLayout:
     browse = QPushButton(browse_text, parent)
 
     def choose() -> None:
@@ -33,6 +50,7 @@ def _folder_row(parent: QWidget, edit: QLineEdit, title: str, browse_text: str,
             path, _ = QFileDialog.getSaveFileName(parent, title, edit.text(), file_filter)
         if path:
             edit.setText(path)
+
     browse.clicked.connect(choose)
     row = QHBoxLayout()
     row.addWidget(edit, 1)
@@ -42,12 +60,15 @@ def _folder_row(parent: QWidget, edit: QLineEdit, title: str, browse_text: str,
 
 def guarded(fn, where: Path):
     """``fn`` with a folder the system refuses (read-only, a file in its place) told in words, not a traceback."""
+
     def run():
         try:
             return fn()
         except OSError as exc:
             from scanstation.storage.files import storage_error
+
             raise storage_error(Path(exc.filename) if getattr(exc, "filename", None) else where, exc) from exc
+
     return run
 
 
@@ -62,9 +83,11 @@ class ExportDialog(QDialog):
         self.numbers.setPlaceholderText(self.tr("one or more 档号, separated by spaces"))
         self.format = QComboBox(self)
         self.format.setObjectName("exportFormat")
-        for code, label in (("pdf", self.tr("Double-layer PDF (image + OCR text)")),
-                            ("ofd", self.tr("OFD (GB/T 33190)")),
-                            ("eep", self.tr("EEP package (DA/T 48, signed)"))):
+        for code, label in (
+            ("pdf", self.tr("Double-layer PDF (image + OCR text)")),
+            ("ofd", self.tr("OFD (GB/T 33190)")),
+            ("eep", self.tr("EEP package (DA/T 48, signed)")),
+        ):
             self.format.addItem(label, code)
         self.pdfa = QCheckBox(self.tr("PDF/&A-2b (for long-term keeping)"), self)
         self.pdfa.setObjectName("exportPdfa")
@@ -81,8 +104,13 @@ class ExportDialog(QDialog):
         self.folder = QLineEdit(start_dir, self)
         self.folder.setObjectName("exportFolder")
         form = QFormLayout(self)
-        note = QLabel(self.tr("One file per dossier, named by its 档号, in the folder you choose. The masters are not "
-                              "changed; an existing file is never overwritten."), self)
+        note = QLabel(
+            self.tr(
+                "One file per dossier, named by its 档号, in the folder you choose. The masters are not "
+                "changed; an existing file is never overwritten."
+            ),
+            self,
+        )
         note.setWordWrap(True)
         form.addRow(note)
         form.addRow(self.tr("&Dossiers:"), self.numbers)
@@ -93,8 +121,7 @@ class ExportDialog(QDialog):
         form.addRow(self.tr("&Passphrase:"), self.passphrase)
         label = QLabel(self.tr("F&older:"), self)
         label.setBuddy(self.folder)
-        form.addRow(label, _folder_row(self, self.folder, self.tr("Choose the export folder"),
-                                                  self.tr("&Browse…")))
+        form.addRow(label, _folder_row(self, self.folder, self.tr("Choose the export folder"), self.tr("&Browse…")))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -112,10 +139,15 @@ class ExportDialog(QDialog):
 
     def values(self) -> dict:
         fmt = self.format.currentData()
-        return {"numbers": self.numbers.text().split(), "format": fmt, "pdfa": fmt == "pdf" and self.pdfa.isChecked(),
-                "watermark": (self.watermark.text().strip() or None) if fmt in ("pdf", "ofd") else None,
-                "key": self.key.currentText().strip(), "passphrase": self.passphrase.text(),
-                "folder": self.folder.text().strip()}
+        return {
+            "numbers": self.numbers.text().split(),
+            "format": fmt,
+            "pdfa": fmt == "pdf" and self.pdfa.isChecked(),
+            "watermark": (self.watermark.text().strip() or None) if fmt in ("pdf", "ofd") else None,
+            "key": self.key.currentText().strip(),
+            "passphrase": self.passphrase.text(),
+            "folder": self.folder.text().strip(),
+        }
 
 
 class CatalogExportDialog(QDialog):
@@ -146,8 +178,13 @@ class CatalogExportDialog(QDialog):
         self.images.setObjectName("catalogImages")
         self.images.setPlaceholderText(self.tr("a new or empty folder"))
         form = QFormLayout(self)
-        note = QLabel(self.tr("The catalog in the column order archive systems import, and the images in one folder "
-                              "per 档号 with a checksum file."), self)
+        note = QLabel(
+            self.tr(
+                "The catalog in the column order archive systems import, and the images in one folder "
+                "per 档号 with a checksum file."
+            ),
+            self,
+        )
         note.setWordWrap(True)
         form.addRow(note)
         form.addRow(self.tr("&Scope:"), self.scope)
@@ -156,12 +193,21 @@ class CatalogExportDialog(QDialog):
         form.addRow(self.tr("&Format:"), self.format)
         out_label = QLabel(self.tr("Catalog fi&le:"), self)
         out_label.setBuddy(self.out)
-        form.addRow(out_label, _folder_row(self, self.out, self.tr("Choose the catalog file"), self.tr("B&rowse…"),
-                                           self.tr("Catalogs (*.xlsx *.csv *.xml)")))
+        form.addRow(
+            out_label,
+            _folder_row(
+                self,
+                self.out,
+                self.tr("Choose the catalog file"),
+                self.tr("B&rowse…"),
+                self.tr("Catalogs (*.xlsx *.csv *.xml)"),
+            ),
+        )
         images_label = QLabel(self.tr("&Image folder:"), self)
         images_label.setBuddy(self.images)
-        form.addRow(images_label, _folder_row(self, self.images, self.tr("Choose the image folder"),
-                                                     self.tr("Br&owse…")))
+        form.addRow(
+            images_label, _folder_row(self, self.images, self.tr("Choose the image folder"), self.tr("Br&owse…"))
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -177,10 +223,13 @@ class CatalogExportDialog(QDialog):
 
     def values(self) -> dict:
         scope = self.scope.currentData()
-        return {"year": self.year.value() if scope == "year" else None,
-                "batch": (self.batch.currentText().strip() or None) if scope == "batch" else None,
-                "format": self.format.currentText(), "out": self.out.text().strip(),
-                "images": self.images.text().strip()}
+        return {
+            "year": self.year.value() if scope == "year" else None,
+            "batch": (self.batch.currentText().strip() or None) if scope == "batch" else None,
+            "format": self.format.currentText(),
+            "out": self.out.text().strip(),
+            "images": self.images.text().strip(),
+        }
 
 
 class ExportActions(QObject):
@@ -204,7 +253,7 @@ class ExportActions(QObject):
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(160)
         self.progress.hide()
-        window.statusBar().insertPermanentWidget(0, self.progress)   # a message does not cover it
+        window.statusBar().insertPermanentWidget(0, self.progress)  # a message does not cover it
         self.act_export = QAction(self.tr("&Export…"), window)
         self.act_export.setObjectName("actExport")
         self.act_export.setShortcut(QKeySequence("Ctrl+Shift+E"))
@@ -220,14 +269,17 @@ class ExportActions(QObject):
 
     def _update_enabled(self) -> None:
         may = self.api.can("export")
-        for action, text in ((self.act_export, self.tr("Export the open or selected dossiers as PDF, OFD or EEP")),
-                             (self.act_catalog, self.tr("Export the catalog and its images for an archive system"))):
+        for action, text in (
+            (self.act_export, self.tr("Export the open or selected dossiers as PDF, OFD or EEP")),
+            (self.act_catalog, self.tr("Export the catalog and its images for an archive system")),
+        ):
             action.setEnabled(may and not self.busy)
             action.setToolTip(text if may else self.tr("Your role may not export (ask an administrator)."))
 
     # -- copies ------------------------------------------------------------------------------
     def _key_names(self) -> list[str]:
         from scanstation.transfer import keys
+
         return [k["name"] for k in keys.list_keys(self.api.home)["signing"] if "error" not in k]
 
     def _may_start(self) -> bool:
@@ -244,6 +296,7 @@ class ExportActions(QObject):
 
     def export(self, values: dict) -> None:
         from scanstation.errors import InvalidInput
+
         session = self.api.session
         if not values["folder"]:
             self._failed(InvalidInput("Choose the folder to export into.", "请选择导出目录。"))
@@ -255,20 +308,24 @@ class ExportActions(QObject):
             if fmt == "eep":
                 from scanstation.export.eep import export_eep
                 from scanstation.transfer import keys
+
                 session.require("export")
                 signer = keys.signer(session.home, values["key"], values["passphrase"])
                 return export_eep(session, numbers, folder, signer)
             from scanstation.export.copies import export_copies
+
             return export_copies(session, numbers, folder, fmt, pdfa=values["pdfa"], watermark=values["watermark"])
 
         def done(result: dict) -> None:
             names = ", ".join(Path(f["file"]).name for f in result["files"])
             self._done(self.tr("Exported {n} file(s) to {d}: {f}").format(n=len(result["files"]), d=folder, f=names))
+
         self._start(self.tr("Exporting {n} dossier(s)…").format(n=len(numbers)), guarded(work, folder), done)
 
     # -- 数据挂接 -------------------------------------------------------------------------------
     def _batch_ids(self) -> list[str]:
         from scanstation.transfer import batches
+
         try:
             return [b["batch_id"] for b in batches.list_batches(self.api.session)]
         except Exception:  # noqa: BLE001 - no batches table or no right to read: the field stays free text
@@ -278,6 +335,7 @@ class ExportActions(QObject):
         if not self._may_start():
             return
         from datetime import date
+
         dialog = CatalogExportDialog(date.today().year - 1, self._batch_ids(), self.window)
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
@@ -286,6 +344,7 @@ class ExportActions(QObject):
     def export_catalog(self, values: dict) -> None:
         from scanstation.errors import InvalidInput
         from scanstation.export.catalog_export import export_catalog
+
         session = self.api.session
         if not values["out"] or not values["images"]:
             self._failed(InvalidInput("Choose the catalog file and the image folder.", "请选择目录文件和图像目录。"))
@@ -295,11 +354,22 @@ class ExportActions(QObject):
             out = out.with_suffix("." + values["format"])
 
         def done(r: dict) -> None:
-            self._done(self.tr("Catalog of {r} dossier(s) written to {f}; {i} image(s) in {d}.").format(
-                r=r["rows"], f=r["file"], i=r["images"], d=r["images_dir"]))
-        self._start(self.tr("Exporting the catalog to {f}…").format(f=out.name),
-                    guarded(lambda: export_catalog(session, out, values["format"], images, year=values["year"],
-                                                   batch=values["batch"]), out), done)
+            self._done(
+                self.tr("Catalog of {r} dossier(s) written to {f}; {i} image(s) in {d}.").format(
+                    r=r["rows"], f=r["file"], i=r["images"], d=r["images_dir"]
+                )
+            )
+
+        self._start(
+            self.tr("Exporting the catalog to {f}…").format(f=out.name),
+            guarded(
+                lambda: export_catalog(
+                    session, out, values["format"], images, year=values["year"], batch=values["batch"]
+                ),
+                out,
+            ),
+            done,
+        )
 
     # -- plumbing -------------------------------------------------------------------------------
     def _start(self, text: str, fn, done) -> None:
@@ -312,6 +382,7 @@ class ExportActions(QObject):
             self._stop()
             self.last_result = result
             done(result)
+
         run_task(fn, finished, self._failed, pool="catalog", owner=self.window)
 
     def _stop(self) -> None:
@@ -326,6 +397,7 @@ class ExportActions(QObject):
         self._stop()
         self.last_result = None
         from scanstation.ui.text import plain_message
+
         self.window.statusBar().showMessage(plain_message(getattr(error, "message", str(error))))
         present(error, self.window)
 
@@ -335,12 +407,23 @@ class LoansModel(RowTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headers = [self.tr("Loan"), self.tr("Dossier number"), self.tr("Borrower"), self.tr("State"),
-                        self.tr("Reason"), self.tr("Due")]
+        self.headers = [
+            self.tr("Loan"),
+            self.tr("Dossier number"),
+            self.tr("Borrower"),
+            self.tr("State"),
+            self.tr("Reason"),
+            self.tr("Due"),
+        ]
 
     def state_text(self, state: str) -> str:
-        return {"requested": self.tr("requested"), "approved": self.tr("approved"), "rejected": self.tr("rejected"),
-                "returned": self.tr("returned"), "expired": self.tr("expired")}.get(state, state)
+        return {
+            "requested": self.tr("requested"),
+            "approved": self.tr("approved"),
+            "rejected": self.tr("rejected"),
+            "returned": self.tr("returned"),
+            "expired": self.tr("expired"),
+        }.get(state, state)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -361,10 +444,15 @@ class LoanView(QWidget):
         self.api = api
         self.busy = False
         self.last_result: dict | None = None
-        self.choose_folder = self._choose_folder   # tests replace it
-        intro = QLabel(self.tr("Loans (借阅). During an approved loan the borrower exports a double-layer PDF copy of "
-                               "the dossier, every page watermarked with the borrower's name, the time and the loan "
-                               "number."), self)
+        self.choose_folder = self._choose_folder  # tests replace it
+        intro = QLabel(
+            self.tr(
+                "Loans (借阅). During an approved loan the borrower exports a double-layer PDF copy of "
+                "the dossier, every page watermarked with the borrower's name, the time and the loan "
+                "number."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         self.model = LoansModel(self)
         self.table = QTableView(self)
@@ -404,15 +492,24 @@ class LoanView(QWidget):
         loan = self.selected() or {}
         mine = loan.get("requester") == self.api.user.name
         self.export_button.setEnabled(not self.busy and mine and loan.get("state") == "approved")
-        self.export_button.setToolTip(self.tr("Export the watermarked PDF copy of your approved loan") if mine else
-                                      self.tr("Only the borrower may export the copy of an approved loan."))
+        self.export_button.setToolTip(
+            self.tr("Export the watermarked PDF copy of your approved loan")
+            if mine
+            else self.tr("Only the borrower may export the copy of an approved loan.")
+        )
 
     def refresh(self) -> None:
         from scanstation.custody import lending
+
         session = self.api.session
         chosen = (self.selected() or {}).get("id")
-        run_task(lambda: lending.list_loans(session), lambda rows: self._show(rows, chosen), self._failed,
-                 pool="catalog", owner=self)
+        run_task(
+            lambda: lending.list_loans(session),
+            lambda rows: self._show(rows, chosen),
+            self._failed,
+            pool="catalog",
+            owner=self,
+        )
 
     def _show(self, rows: list[dict], chosen) -> None:
         self.model.set_rows(rows)
@@ -443,6 +540,7 @@ class LoanView(QWidget):
 
     def export_loan(self, loan_id: int, folder: str) -> None:
         from scanstation.custody import lending
+
         session = self.api.session
         self.busy = True
         self._update_enabled()
@@ -453,15 +551,24 @@ class LoanView(QWidget):
             self.busy = False
             self.last_result = r
             self.status.setStyleSheet("color: #15803d")
-            self.status.setText(self.tr("Loan {id}: {f} written to {d} (watermarked, {p} page(s)).").format(
-                id=r["id"], f=", ".join(r["files"]), d=r["folder"], p=r["pages"]))
+            self.status.setText(
+                self.tr("Loan {id}: {f} written to {d} (watermarked, {p} page(s)).").format(
+                    id=r["id"], f=", ".join(r["files"]), d=r["folder"], p=r["pages"]
+                )
+            )
             self.refresh()
-        run_task(guarded(lambda: lending.export(session, loan_id, Path(folder), fmt="pdf"), Path(folder)), done,
-                 self._failed,
-                 pool="catalog", owner=self)
+
+        run_task(
+            guarded(lambda: lending.export(session, loan_id, Path(folder), fmt="pdf"), Path(folder)),
+            done,
+            self._failed,
+            pool="catalog",
+            owner=self,
+        )
 
     def _failed(self, error) -> None:
         from scanstation.ui.text import plain_message
+
         self.busy = False
         self.last_result = None
         self._update_enabled()

@@ -6,8 +6,18 @@ from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.errors import InvalidInput, ScanStationError
 from scanstation.home import Home
@@ -19,9 +29,13 @@ from scanstation.ui.tasks import run_task
 from scanstation.users import row_to_user
 
 DEMO_PASSWORD = "demo1234"
-DEMO_USERS = (("demo-admin", ("admin",)), ("demo-clerk", ("clerk",)), ("demo-qc", ("qc",)),
-              ("demo-archivist", ("archivist",)))
-DEMO_FONDS = "X001"   # the fonds of resources/sample-catalog.xlsx
+DEMO_USERS = (
+    ("demo-admin", ("admin",)),
+    ("demo-clerk", ("clerk",)),
+    ("demo-qc", ("qc",)),
+    ("demo-archivist", ("archivist",)),
+)
+DEMO_FONDS = "X001"  # the fonds of resources/sample-catalog.xlsx
 
 
 def default_demo_home() -> Path:
@@ -31,12 +45,14 @@ def default_demo_home() -> Path:
 def is_demo_home(home) -> bool:
     """A demo station (made by "Open the demo station"): its login shows the demo users and password."""
     from scanstation import settings
+
     return bool(settings.get(home, "station.demo"))
 
 
 def create_station(path: Path, fonds: str, station: str, admin: str, password: str) -> Home:
     """What ``scanstation init`` does: the home and its first administrator, audited."""
     from scanstation.service import init_home
+
     return init_home(path, fonds, station, admin, password)
 
 
@@ -48,6 +64,7 @@ def open_demo(path: Path | None = None) -> Home:
     from scanstation import settings
     from scanstation.catalog_import import import_catalog
     from scanstation.cli.cmd_foundation import add_user
+
     path = Path(path) if path else default_demo_home()
     if (path / "station.json").exists():
         return Home.open(path)
@@ -55,7 +72,7 @@ def open_demo(path: Path | None = None) -> Home:
     try:
         admin = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (DEMO_USERS[0][0],)))
         session = Session(home, admin)
-        settings.set_value(session, "station.demo", True)   # audited: this home is a demo (demo scanner offered)
+        settings.set_value(session, "station.demo", True)  # audited: this home is a demo (demo scanner offered)
         for name, roles in DEMO_USERS[1:]:
             add_user(session, name, roles, DEMO_PASSWORD)
         clerk = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", ("demo-clerk",)))
@@ -68,6 +85,7 @@ def open_demo(path: Path | None = None) -> Home:
 
 def demo_hint() -> str:
     from PySide6.QtCore import QCoreApplication
+
     return QCoreApplication.translate(
         "FirstStart", "Demo station: users demo-clerk (scanning), demo-qc (QC) and demo-admin, password {password}."
     ).format(password=DEMO_PASSWORD)
@@ -80,13 +98,18 @@ class FirstStartDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("firstStartDialog")
         self.home_path = Path(home_path)
-        self.demo_path = demo_path or self.home_path   # the demo goes where --home points, found there next time
+        self.demo_path = demo_path or self.home_path  # the demo goes where --home points, found there next time
         self.home: Home | None = None
         self.is_demo = False
         self.setWindowTitle(self.tr("ScanStation — first start"))
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr("There is no station in {path} yet. Set one up, or open the demo station to try "
-                               "ScanStation with a sample catalog and the demo scanner.").format(path=self.home_path), self)
+        intro = QLabel(
+            self.tr(
+                "There is no station in {path} yet. Set one up, or open the demo station to try "
+                "ScanStation with a sample catalog and the demo scanner."
+            ).format(path=self.home_path),
+            self,
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 

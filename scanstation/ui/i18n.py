@@ -39,4 +39,3 @@ def install(language: str | None = None) -> str:
             _installed.append(qt)
     QLocale.setDefault(QLocale("en_US" if language == "en" else "zh_CN"))
     return language
-

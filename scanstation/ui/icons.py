@@ -3,14 +3,14 @@ rendered from them by ``python -m scanstation.ui.build_icons``."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtGui import QIcon
 
 from scanstation.ui.resources import resource
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     svg = resource("icons", f"{name}.svg")
     if svg.exists():

@@ -6,13 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.i18n import is_english
 from scanstation.ui.errors import present
-from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.tasks import run_task
 
 
 class ProblemsModel(RowTableModel):
@@ -44,9 +54,14 @@ class ImportView(QWidget):
     def __init__(self, api, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
-        intro = QLabel(self.tr("Import the department's catalog (目录) from an Excel (.xlsx) or CSV file. "
-                               "The whole file is checked first: if any row is wrong, nothing is imported and "
-                               "every problem is listed below."), self)
+        intro = QLabel(
+            self.tr(
+                "Import the department's catalog (目录) from an Excel (.xlsx) or CSV file. "
+                "The whole file is checked first: if any row is wrong, nothing is imported and "
+                "every problem is listed below."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("importPath")
@@ -83,8 +98,12 @@ class ImportView(QWidget):
         self.import_button.setEnabled(api.can("catalog.import"))
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the catalog file"), self.path_edit.text(),
-                                              self.tr("Catalogs (*.xlsx *.csv);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Choose the catalog file"),
+            self.path_edit.text(),
+            self.tr("Catalogs (*.xlsx *.csv);;All files (*)"),
+        )
         if path:
             self.path_edit.setText(path)
 
@@ -103,8 +122,9 @@ class ImportView(QWidget):
     def _imported(self, result) -> None:
         self.import_button.setEnabled(True)
         self.result_label.setStyleSheet("color: #15803d")
-        self.result_label.setText(self.tr("{n} dossier(s) imported from {file}.").format(n=result.count,
-                                                                                         file=result.file))
+        self.result_label.setText(
+            self.tr("{n} dossier(s) imported from {file}.").format(n=result.count, file=result.file)
+        )
         self.imported.emit(result.count)
 
     def _failed(self, error) -> None:

@@ -14,16 +14,35 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFileDialog, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QStyle, QTableWidget, QTableWidgetItem, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.i18n import is_english
 from scanstation.ui.batch_view import KeyPassphraseDialog
 from scanstation.ui.errors import present
-from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.tasks import run_task
 from scanstation.ui.text import human_size
 
 # "(0123456789abcdef…)" in the core's signature messages: the written report keeps it, the table shows the name
@@ -38,7 +57,7 @@ def find_packages(folder: Path) -> list[Path]:
     found = []
     for item in sorted(folder.iterdir()):
         if item.name.startswith("."):
-            continue   # a delivery still being copied has a temporary dot name
+            continue  # a delivery still being copied has a temporary dot name
         if item.is_dir() and (item / "bagit.txt").is_file():
             found.append(item)
         elif item.is_file() and item.suffix.lower() == ".zip":
@@ -51,8 +70,7 @@ class ReportModel(RowTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"),
-                        self.tr("Detail")]
+        self.headers = [self.tr("Property"), self.tr("Check"), self.tr("Object"), self.tr("Result"), self.tr("Detail")]
         self.signer: dict = {}
 
     def set_lines(self, lines, signer: dict | None = None) -> None:
@@ -66,8 +84,13 @@ class ReportModel(RowTableModel):
         return self.rows
 
     def status_text(self, status: str) -> str:
-        return {"pass": self.tr("pass"), "fail": self.tr("FAIL"), "not_available": self.tr("not available"),
-                "skipped": self.tr("not checked"), "explained": self.tr("explained")}.get(status, status)
+        return {
+            "pass": self.tr("pass"),
+            "fail": self.tr("FAIL"),
+            "not_available": self.tr("not available"),
+            "skipped": self.tr("not checked"),
+            "explained": self.tr("explained"),
+        }.get(status, status)
 
     def object_text(self, obj: str) -> str:
         """The core's counts ("26 files, 420440 bytes", "3 dossiers, 7 images") in words and sizes."""
@@ -97,8 +120,9 @@ class ReportModel(RowTableModel):
                 return self.tr("Key “{name}”").format(name=name) if name else self.tr("Key not in the trust list")
             return line["object"]
         if line["status"] == "pass" and name:
-            algorithm = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}.get(self.signer.get("algorithm", ""),
-                                                                          self.signer.get("algorithm", ""))
+            algorithm = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}.get(
+                self.signer.get("algorithm", ""), self.signer.get("algorithm", "")
+            )
             return self.tr("Signed with {alg} by the key “{name}” in the trust list.").format(alg=algorithm, name=name)
         text = line["en"] if is_english() else line["zh"]
         return _FINGERPRINT_RE.sub("", text)
@@ -124,8 +148,11 @@ class ReportModel(RowTableModel):
             if column == 3:
                 return self.status_text(line["status"])
             if line.get("check") == "signature":
-                return self._signature_text(line, column) if role == Qt.ItemDataRole.DisplayRole \
+                return (
+                    self._signature_text(line, column)
+                    if role == Qt.ItemDataRole.DisplayRole
                     else self._signature_tooltip(line, column)
+                )
             if column == 2:
                 return self.object_text(line["object"])
             return line["en"] if english else line["zh"]
@@ -148,16 +175,20 @@ class DecisionDialog(KeyPassphraseDialog):
         self.decision = decision
         if decision == "accept":
             self.setWindowTitle(self.tr("Accept the package"))
-            text = self.tr("Accept {p} into the archive. The images are copied into the archive's store and the "
-                           "dossiers are archived; a receipt signed with the archive room's key is written.").format(
-                p=package)
+            text = self.tr(
+                "Accept {p} into the archive. The images are copied into the archive's store and the "
+                "dossiers are archived; a receipt signed with the archive room's key is written."
+            ).format(p=package)
         else:
             self.setWindowTitle(self.tr("Reject the package"))
-            text = self.tr("Return {p} to the station with the reasons below (one per line). Nothing is archived; "
-                           "a signed receipt lists the reasons.").format(p=package)
+            text = self.tr(
+                "Return {p} to the station with the reasons below (one per line). Nothing is archived; "
+                "a signed receipt lists the reasons."
+            ).format(p=package)
             if automatic_reasons:
                 text += " " + self.tr("The {n} failed check(s) are added to the reasons automatically.").format(
-                    n=automatic_reasons)
+                    n=automatic_reasons
+                )
         self.intro.setText(text)
         self.reasons = QPlainTextEdit(self)
         self.reasons.setObjectName("rejectReasons")
@@ -176,7 +207,7 @@ class DecisionDialog(KeyPassphraseDialog):
         row.addWidget(self.out_dir, 1)
         row.addWidget(browse)
         label = QLabel(self.tr("Also save the receipt &to:"), self)
-        label.setBuddy(self.out_dir)   # a layout row has no buddy of its own: "&" would show literally
+        label.setBuddy(self.out_dir)  # a layout row has no buddy of its own: "&" would show literally
         self.form.addRow(label, row)
         self.finish_layout()
 
@@ -195,24 +226,33 @@ class SamplePagesDialog(QDialog):
     def __init__(self, number: str, dossier, parent=None):
         super().__init__(parent)
         from scanstation.ui.page_viewer import PageViewer
+
         self.setWindowTitle(self.tr("Sampled dossier {n}").format(n=number))
         self.dossier = dossier
         layout = QVBoxLayout(self)
-        summary = QLabel(self.tr("{n}: {k} page(s) from the package, each checked against its manifest. Read-only.")
-                         .format(n=number, k=len(dossier.pages)), self)
+        summary = QLabel(
+            self.tr("{n}: {k} page(s) from the package, each checked against its manifest. Read-only.").format(
+                n=number, k=len(dossier.pages)
+            ),
+            self,
+        )
         summary.setWordWrap(True)
         layout.addWidget(summary)
         notes = [(zh if not is_english() else en) for en, zh in dossier.problems]
         if dossier.unlisted:
-            notes.append(self.tr("{n} file(s) in the dossier's folder are not listed in the package's manifest and "
-                                 "were not opened: {names}").format(n=len(dossier.unlisted),
-                                                                   names=", ".join(dossier.unlisted[:5])))
+            notes.append(
+                self.tr(
+                    "{n} file(s) in the dossier's folder are not listed in the package's manifest and "
+                    "were not opened: {names}"
+                ).format(n=len(dossier.unlisted), names=", ".join(dossier.unlisted[:5]))
+            )
         self.notice = QLabel("\n".join(notes), self)
         self.notice.setObjectName("samplePagesNotice")
         self.notice.setWordWrap(True)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice.setStyleSheet("#samplePagesNotice { background: #fffbeb; border: 1px solid #d97706; "
-                                  "padding: 4px; }")
+        self.notice.setStyleSheet(
+            "#samplePagesNotice { background: #fffbeb; border: 1px solid #d97706; padding: 4px; }"
+        )
         self.notice.setVisible(bool(notes))
         layout.addWidget(self.notice)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -241,7 +281,8 @@ class SamplePagesDialog(QDialog):
             action.triggered.connect(lambda _c=False, s=step: self._step(s))
             self.addAction(action)
         from scanstation.ui.sizing import fit_dialog
-        fit_dialog(self, 900, 620)   # within the screen's cap (1366×768 included)
+
+        fit_dialog(self, 900, 620)  # within the screen's cap (1366×768 included)
         if dossier.pages:
             self.page_list.setCurrentRow(0)
         self.page_list.setFocus()
@@ -267,16 +308,21 @@ class IntakeView(QWidget):
     def __init__(self, api, parent: QWidget | None = None):
         super().__init__(parent)
         self.api = api
-        self.result: dict | None = None        # what receive(decision=None) reported for the package shown
-        self.decision: dict | None = None      # what the decision returned
+        self.result: dict | None = None  # what receive(decision=None) reported for the package shown
+        self.decision: dict | None = None  # what the decision returned
         self.busy = False
         self._generation = 0
         # Dialog and file-chooser hooks (tests replace them; the window uses the real dialogs)
         self.run_dialog = lambda dialog: dialog.exec()
 
-        intro = QLabel(self.tr("Check an incoming transfer package (a folder or a .zip): the four-property check "
-                               "(authenticity, integrity, usability, security) and the acceptance sample. Then accept "
-                               "it into the archive or return it with the reasons."), self)
+        intro = QLabel(
+            self.tr(
+                "Check an incoming transfer package (a folder or a .zip): the four-property check "
+                "(authenticity, integrity, usability, security) and the acceptance sample. Then accept "
+                "it into the archive or return it with the reasons."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
 
         # incoming folder and the packages waiting in it
@@ -355,19 +401,26 @@ class IntakeView(QWidget):
         self.sample_label.setWordWrap(True)
         self.sample_table = QTableWidget(0, 3, self.sample_box)
         self.sample_table.setObjectName("sampleTable")
-        self.sample_table.setHorizontalHeaderLabels([self.tr("Dossier number (档号)"), self.tr("Automatic review"),
-                                                     self.tr("Your finding (empty = no problem)")])
+        self.sample_table.setHorizontalHeaderLabels(
+            [
+                self.tr("Dossier number (档号)"),
+                self.tr("Automatic review"),
+                self.tr("Your finding (empty = no problem)"),
+            ]
+        )
         self.sample_table.verticalHeader().hide()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.sample_table.itemChanged.connect(lambda _item: self._update_enabled())
         # Enter or a double-click on the 档号 opens the dossier's pages (the finding column edits on double-click)
-        self.sample_table.itemActivated.connect(lambda item: self.open_sample(self.sample_table.item(item.row(), 0)
-                                                                             .text()))
+        self.sample_table.itemActivated.connect(
+            lambda item: self.open_sample(self.sample_table.item(item.row(), 0).text())
+        )
         self.sample_table.currentCellChanged.connect(lambda *_a: self._update_enabled())
         self.view_sample_button = QPushButton(self.tr("View pages…"), self.sample_box)
         self.view_sample_button.setObjectName("viewSamplePages")
-        self.view_sample_button.setToolTip(self.tr("Look at the sampled dossier's pages as the package holds them "
-                                                   "(Enter or double-click on its 档号)"))
+        self.view_sample_button.setToolTip(
+            self.tr("Look at the sampled dossier's pages as the package holds them (Enter or double-click on its 档号)")
+        )
         self.view_sample_button.clicked.connect(self._view_current_sample)
         sample_layout = QVBoxLayout(self.sample_box)
         sample_header = QHBoxLayout()
@@ -424,7 +477,9 @@ class IntakeView(QWidget):
 
     # -- choosing a package -------------------------------------------------------------------------
     def choose_incoming(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Folder where packages arrive"), self.incoming_edit.text())
+        path = QFileDialog.getExistingDirectory(
+            self, self.tr("Folder where packages arrive"), self.incoming_edit.text()
+        )
         if path:
             self.incoming_edit.setText(path)
             self.list_incoming()
@@ -438,7 +493,11 @@ class IntakeView(QWidget):
             self.incoming_list.clear()
             for p in found:
                 # the style's own icons: emoji have no glyph in many desktop fonts (a tofu box)
-                kind = QStyle.StandardPixmap.SP_FileIcon if p.suffix.lower() == ".zip" else QStyle.StandardPixmap.SP_DirIcon
+                kind = (
+                    QStyle.StandardPixmap.SP_FileIcon
+                    if p.suffix.lower() == ".zip"
+                    else QStyle.StandardPixmap.SP_DirIcon
+                )
                 item = QListWidgetItem(self.style().standardIcon(kind), p.name, self.incoming_list)
                 item.setData(Qt.ItemDataRole.UserRole, str(p))
                 item.setToolTip(str(p))
@@ -448,6 +507,7 @@ class IntakeView(QWidget):
         def failed(error) -> None:
             self.incoming_list.clear()
             self.status.setText(self.tr("Cannot read the folder {f}: {e}").format(f=folder, e=error))
+
         run_task(lambda: find_packages(folder), done, failed, pool="images", owner=self)
 
     def _incoming_current(self, item, _previous=None) -> None:
@@ -465,8 +525,12 @@ class IntakeView(QWidget):
             self.check()
 
     def choose_zip(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the package (.zip)"), self.path_edit.text(),
-                                              self.tr("Packages (*.zip);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Choose the package (.zip)"),
+            self.path_edit.text(),
+            self.tr("Packages (*.zip);;All files (*)"),
+        )
         if path:
             self.path_edit.setText(path)
             self.check()
@@ -479,6 +543,7 @@ class IntakeView(QWidget):
             return
         self.path_edit.setText(path)
         from scanstation.transfer import receive
+
         session = self.session
         self._generation += 1
         generation = self._generation
@@ -487,11 +552,17 @@ class IntakeView(QWidget):
         self.sample_table.setRowCount(0)
         self.sample_label.clear()
         self.verdict.setStyleSheet("")
-        self.verdict.setText(self.tr("Checking {p}: every checksum, the signature, every image…").format(
-            p=Path(path).name))
+        self.verdict.setText(
+            self.tr("Checking {p}: every checksum, the signature, every image…").format(p=Path(path).name)
+        )
         self._set_busy(True)
-        run_task(lambda: receive.receive(session, path), lambda r: self._checked(generation, r),
-                 lambda e: self._check_failed(generation, e), pool="images", owner=self)
+        run_task(
+            lambda: receive.receive(session, path),
+            lambda r: self._checked(generation, r),
+            lambda e: self._check_failed(generation, e),
+            pool="images",
+            owner=self,
+        )
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
@@ -517,10 +588,13 @@ class IntakeView(QWidget):
         self.report_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self._filter_rows()
         props = report["properties"]
-        word = self.report_model.status_text   # every state in words, never a raw state name
+        word = self.report_model.status_text  # every state in words, never a raw state name
         summary = self.tr("authenticity {a}, integrity {i}, usability {u}, security {s}").format(
-            a=word(props["authenticity"]), i=word(props["integrity"]), u=word(props["usability"]),
-            s=word(props["security"]))
+            a=word(props["authenticity"]),
+            i=word(props["integrity"]),
+            u=word(props["usability"]),
+            s=word(props["security"]),
+        )
         batch = result.get("batch_id") or report.get("name", "")
         if result["checks_passed"]:
             self.verdict.setStyleSheet("color: #15803d; font-weight: bold")
@@ -528,9 +602,12 @@ class IntakeView(QWidget):
         else:
             failed = len(self.report_model.failing_rows())
             self.verdict.setStyleSheet("color: #b91c1c; font-weight: bold")
-            self.verdict.setText(self.tr("Batch {b}: four-property check FAILED — {n} problem(s) ({s}). The package "
-                                         "cannot be accepted; return it with the reasons.").format(
-                b=batch, n=failed, s=summary))
+            self.verdict.setText(
+                self.tr(
+                    "Batch {b}: four-property check FAILED — {n} problem(s) ({s}). The package "
+                    "cannot be accepted; return it with the reasons."
+                ).format(b=batch, n=failed, s=summary)
+            )
             rows = self.report_model.failing_rows()
             if rows:
                 self.report_table.selectRow(rows[0])
@@ -546,21 +623,34 @@ class IntakeView(QWidget):
             self.report_table.setRowHidden(row, only and row not in failing)
 
     def _show_sample(self, sample: dict) -> None:
-        self.sample_label.setText(self.tr(
-            "Seed {seed} (recorded; the same seed draws the same sample), {p} % of {n} dossier(s): {k} sampled, "
-            "pass rate {r} % — {v}.").format(seed=sample["seed"], p=sample["percent"], n=sample["population"],
-                                             k=sample["size"], r=sample["pass_rate"],
-                                             v=self.tr("passed") if sample["passed"] else self.tr("FAILED")))
-        names = {"number": self.tr("dossier number"), "missing_pages": self.tr("missing pages"),
-                 "completeness": self.tr("completeness"), "image_quality": self.tr("image quality")}
+        self.sample_label.setText(
+            self.tr(
+                "Seed {seed} (recorded; the same seed draws the same sample), {p} % of {n} dossier(s): {k} sampled, "
+                "pass rate {r} % — {v}."
+            ).format(
+                seed=sample["seed"],
+                p=sample["percent"],
+                n=sample["population"],
+                k=sample["size"],
+                r=sample["pass_rate"],
+                v=self.tr("passed") if sample["passed"] else self.tr("FAILED"),
+            )
+        )
+        names = {
+            "number": self.tr("dossier number"),
+            "missing_pages": self.tr("missing pages"),
+            "completeness": self.tr("completeness"),
+            "image_quality": self.tr("image quality"),
+        }
         self.sample_table.blockSignals(True)
         self.sample_table.setRowCount(len(sample["results"]))
         for i, row in enumerate(sample["results"]):
             number = QTableWidgetItem(row["number"])
             number.setFlags(number.flags() & ~Qt.ItemFlag.ItemIsEditable)
             bad = [names.get(k, k) for k, ok in row["items"].items() if not ok and k != "archivist"]
-            auto = QTableWidgetItem(self.tr("pass") if not bad else self.tr("FAIL: {items}").format(
-                items=", ".join(bad)))
+            auto = QTableWidgetItem(
+                self.tr("pass") if not bad else self.tr("FAIL: {items}").format(items=", ".join(bad))
+            )
             auto.setFlags(auto.flags() & ~Qt.ItemFlag.ItemIsEditable)
             if bad:
                 auto.setBackground(FAIL_BRUSH)
@@ -570,7 +660,7 @@ class IntakeView(QWidget):
             self.sample_table.setItem(i, self.FINDING_COLUMN, finding)
         self.sample_table.blockSignals(False)
         if self.sample_table.rowCount():
-            self.sample_table.setCurrentCell(0, 0)   # Enter and 查看页面 work on the first sampled dossier at once
+            self.sample_table.setCurrentCell(0, 0)  # Enter and 查看页面 work on the first sampled dossier at once
         self.sample_table.resizeColumnsToContents()
         self.sample_table.horizontalHeader().setSectionResizeMode(self.FINDING_COLUMN, QHeaderView.ResizeMode.Stretch)
 
@@ -585,11 +675,17 @@ class IntakeView(QWidget):
         if self.result is None or not number:
             return
         from scanstation.transfer import package_pages
+
         session, path = self.session, self.result["package"]
         self.status.setStyleSheet("")
         self.status.setText(self.tr("Reading the pages of {n} from the package…").format(n=number))
-        run_task(lambda: package_pages.dossier_pages(session, path, number),
-                 lambda dossier: self._sample_read(number, dossier), self._sample_failed, pool="images", owner=self)
+        run_task(
+            lambda: package_pages.dossier_pages(session, path, number),
+            lambda dossier: self._sample_read(number, dossier),
+            self._sample_failed,
+            pool="images",
+            owner=self,
+        )
 
     def _sample_failed(self, error) -> None:
         self.status.setStyleSheet("color: #b91c1c")
@@ -627,46 +723,83 @@ class IntakeView(QWidget):
         self.reject_button.setEnabled(may and idle and open_case)
         # Accept is offered only when the core's own check and sample passed and no finding was written;
         # the core refuses it anyway otherwise (R34).
-        acceptable = open_case and self.result["checks_passed"] and self.result["sample"]["passed"] \
-            and not self.findings()
+        acceptable = (
+            open_case and self.result["checks_passed"] and self.result["sample"]["passed"] and not self.findings()
+        )
         self.accept_button.setEnabled(may and idle and bool(acceptable))
         self.view_sample_button.setEnabled(may and self.result is not None and self.sample_table.currentRow() >= 0)
         if open_case and not acceptable:
-            self.accept_button.setToolTip(self.tr("Only a package whose checks and sample passed, with no findings, "
-                                                  "can be accepted."))
+            self.accept_button.setToolTip(
+                self.tr("Only a package whose checks and sample passed, with no findings, can be accepted.")
+            )
         else:
             self.accept_button.setToolTip("")
 
     def _key_names(self) -> list[str]:
         from scanstation.transfer import keys
+
         return [k["name"] for k in keys.list_keys(self.session.home)["signing"] if "error" not in k]
 
     def ask_decision(self, decision: str) -> None:
         if self.result is None:
             return
         automatic = len(self.report_model.failing_rows())
-        dialog = DecisionDialog(decision, self.result.get("batch_id") or Path(self.result["package"]).name,
-                                self._key_names(), automatic, self)
+        dialog = DecisionDialog(
+            decision,
+            self.result.get("batch_id") or Path(self.result["package"]).name,
+            self._key_names(),
+            automatic,
+            self,
+        )
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
-        self.decide(decision, dialog.key_name(), dialog.passphrase.text(), dialog.reason_list(),
-                    dialog.out_dir.text().strip() or None)
+        self.decide(
+            decision,
+            dialog.key_name(),
+            dialog.passphrase.text(),
+            dialog.reason_list(),
+            dialog.out_dir.text().strip() or None,
+        )
 
-    def decide(self, decision: str, key_name: str | None, passphrase: str, reasons: list[str] | None = None,
-               out_dir: str | None = None) -> None:
+    def decide(
+        self,
+        decision: str,
+        key_name: str | None,
+        passphrase: str,
+        reasons: list[str] | None = None,
+        out_dir: str | None = None,
+    ) -> None:
         """Accept or reject the package shown, with the sample's seed and the findings entered."""
         if self.result is None or self.busy:
             return
         from scanstation.transfer import receive
+
         session = self.session
         path, seed, findings = self.result["package"], self.result["sample"]["seed"], self.findings()
         self.status.setStyleSheet("")
-        self.status.setText(self.tr("Accepting: checking the package again and copying it into the archive…")
-                            if decision == "accept" else self.tr("Rejecting: writing the signed receipt…"))
+        self.status.setText(
+            self.tr("Accepting: checking the package again and copying it into the archive…")
+            if decision == "accept"
+            else self.tr("Rejecting: writing the signed receipt…")
+        )
         self._set_busy(True)
-        run_task(lambda: receive.receive(session, path, decision=decision, reasons=reasons or [], key_name=key_name,
-                                         passphrase=passphrase, seed=seed, sample_findings=findings, out_dir=out_dir),
-                 self._decided, self._decision_failed, pool="catalog", owner=self)
+        run_task(
+            lambda: receive.receive(
+                session,
+                path,
+                decision=decision,
+                reasons=reasons or [],
+                key_name=key_name,
+                passphrase=passphrase,
+                seed=seed,
+                sample_findings=findings,
+                out_dir=out_dir,
+            ),
+            self._decided,
+            self._decision_failed,
+            pool="catalog",
+            owner=self,
+        )
 
     def _decision_failed(self, error) -> None:
         self._set_busy(False)
@@ -680,9 +813,15 @@ class IntakeView(QWidget):
         files = ", ".join(result.get("receipt_files", []))
         self.status.setStyleSheet("color: #15803d")
         if result["decision"] == "accepted":
-            self.status.setText(self.tr("Accepted: {n} dossier(s) archived. Signed receipt written to {f}").format(
-                n=len(result.get("dossiers_accepted", [])), f=files))
+            self.status.setText(
+                self.tr("Accepted: {n} dossier(s) archived. Signed receipt written to {f}").format(
+                    n=len(result.get("dossiers_accepted", [])), f=files
+                )
+            )
         else:
-            self.status.setText(self.tr("Rejected: the package was returned ({n} dossier(s) named). Signed receipt "
-                                        "written to {f}").format(n=len(result.get("dossiers_returned", [])), f=files))
+            self.status.setText(
+                self.tr(
+                    "Rejected: the package was returned ({n} dossier(s) named). Signed receipt written to {f}"
+                ).format(n=len(result.get("dossiers_returned", [])), f=files)
+            )
         self.decided.emit(result)

@@ -11,8 +11,16 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.errors import ScanStationError
 from scanstation.service import Session
@@ -40,8 +48,11 @@ class LoginDialog(QDialog):
         heading = QLabel(self)
         heading.setObjectName("loginHeading")
         if locked_user:
-            heading.setText(self.tr("The station was locked after a period without use. "
-                                    "Enter the password of {user} to continue.").format(user=locked_user))
+            heading.setText(
+                self.tr(
+                    "The station was locked after a period without use. Enter the password of {user} to continue."
+                ).format(user=locked_user)
+            )
         else:
             heading.setText(self.tr("Station {station} · fonds {fonds}").format(station=home.station, fonds=home.fonds))
         heading.setWordWrap(True)
@@ -77,17 +88,21 @@ class LoginDialog(QDialog):
         self.message.setStyleSheet("color: #b91c1c")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                        (QDialogButtonBox.StandardButton.Cancel if not locked_user
-                                         else QDialogButtonBox.StandardButton.NoButton), self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | (QDialogButtonBox.StandardButton.Cancel if not locked_user else QDialogButtonBox.StandardButton.NoButton),
+            self,
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
-            self.tr("Sign in") if not locked_user else self.tr("Unlock"))
+            self.tr("Sign in") if not locked_user else self.tr("Unlock")
+        )
         self.buttons.accepted.connect(self.try_sign_in)
         self.buttons.rejected.connect(self.reject)
         self.switch_button = None
-        if locked_user:   # another user at the same desk: sign the locked user out instead of quitting
-            self.switch_button = self.buttons.addButton(self.tr("Sign in as another user"),
-                                                        QDialogButtonBox.ButtonRole.ResetRole)
+        if locked_user:  # another user at the same desk: sign the locked user out instead of quitting
+            self.switch_button = self.buttons.addButton(
+                self.tr("Sign in as another user"), QDialogButtonBox.ButtonRole.ResetRole
+            )
             self.switch_button.setObjectName("switchUserButton")
             self.switch_button.clicked.connect(self.switchRequested.emit)
         layout.addWidget(self.buttons)
@@ -116,6 +131,7 @@ class LoginDialog(QDialog):
             if passphrase:
                 unlock_personal_data(home, passphrase)
             return user
+
         run_task(sign_in, self._signed_in, self._refused, pool="images", owner=self)
 
     def _signed_in(self, user) -> None:
@@ -147,6 +163,7 @@ def personal_data_protected(home) -> bool:
 def unlock_personal_data(home, passphrase: str) -> None:
     """The core unwraps the data key (Refused on a wrong passphrase); it is kept for this process only."""
     from scanstation.custody import protection
+
     if protection.unlocked_key(home) is None:
         protection.remember(home, protection.unlock(home, passphrase))
 
@@ -155,8 +172,14 @@ class IdleLock(QObject):
     """Emits ``idle()`` after ``timeout_ms`` without user input anywhere in the application."""
 
     idle = Signal()
-    INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
-                    QEvent.Type.TouchBegin, QEvent.Type.TabletPress}
+    INPUT_EVENTS = {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
 
     def __init__(self, timeout_ms: int, parent: QObject | None = None):
         super().__init__(parent)
@@ -170,7 +193,7 @@ class IdleLock(QObject):
             QApplication.instance().installEventFilter(self)
 
     @classmethod
-    def from_minutes(cls, minutes, parent=None) -> "IdleLock":
+    def from_minutes(cls, minutes, parent=None) -> IdleLock:
         try:
             minutes = float(minutes)
         except (TypeError, ValueError):
@@ -186,7 +209,7 @@ class IdleLock(QObject):
         if self.paused:
             return
         if (time.monotonic() - self.last_input) * 1000 >= self.timeout_ms:
-            self.paused = True   # until unlocked
+            self.paused = True  # until unlocked
             self.idle.emit()
 
     def resume(self) -> None:

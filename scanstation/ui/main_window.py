@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QMainWindow, QMessageBox,
-                               QStackedWidget, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation import __version__
 from scanstation.ui import binding_guard, sizing, tasks
@@ -63,15 +75,16 @@ class MainWindow(QMainWindow):
     locked = Signal()
     unlocked = Signal()
 
-    def __init__(self, api, idle_timeout_ms: int | None = None, background_ocr: bool = False,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, api, idle_timeout_ms: int | None = None, background_ocr: bool = False, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.api = api
         self.home = api.home
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("ScanStation — social-security archive scanning station"))
         self.setWindowIcon(icon("app"))
-        binding_guard.install()   # before the first paint
+        binding_guard.install()  # before the first paint
         presenter().window = self
         tasks.unexpected_error_handler = lambda exc: presenter().present(exc, self)
 
@@ -122,8 +135,10 @@ class MainWindow(QMainWindow):
         if self.intake_view is not None:
             self.intake_view.setObjectName("intakeView")
             self._add_view("intake", self.intake_view, self.tr("Receive batches"), "Ctrl+7", "intake")
-        for key, view, title, keys, name in (("stack", self.stack_view, self.tr("Stack scan"), "Ctrl+8", "scan-desk"),
-                                             ("paper", self.paper_view, self.tr("Paper at desk"), "Ctrl+9", "batches")):
+        for key, view, title, keys, name in (
+            ("stack", self.stack_view, self.tr("Stack scan"), "Ctrl+8", "scan-desk"),
+            ("paper", self.paper_view, self.tr("Paper at desk"), "Ctrl+9", "batches"),
+        ):
             if view is not None:
                 view.setObjectName(f"{key}View")
                 self._add_view(key, view, title, keys, name)
@@ -151,6 +166,7 @@ class MainWindow(QMainWindow):
             action = language_menu.addAction(label)
             action.triggered.connect(lambda _c=False, c=code: self.choose_language(c))
         from scanstation.ui.export_view import ExportActions
+
         self.exports = ExportActions(api, self, self.selected_numbers)
         for action in self.exports.actions():
             self.export_menu.addAction(action)
@@ -175,28 +191,40 @@ class MainWindow(QMainWindow):
         roles = ", ".join(api.user.roles) if _english() else "、".join(ROLE_NAMES_ZH.get(r, r) for r in api.user.roles)
         self.user_label = QLabel(self.tr("User: {user} ({roles})").format(user=api.user.name, roles=roles), self)
         self.user_label.setObjectName("statusUser")
-        self.station_label = QLabel(self.tr("Station {station} · fonds {fonds}").format(
-            station=self.home.station, fonds=self.home.fonds), self)
+        self.station_label = QLabel(
+            self.tr("Station {station} · fonds {fonds}").format(station=self.home.station, fonds=self.home.fonds), self
+        )
         bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.station_label)
 
         minutes = api.setting("session.idle_lock_minutes")
-        self.idle = IdleLock(idle_timeout_ms, self) if idle_timeout_ms is not None else IdleLock.from_minutes(minutes, self)
+        self.idle = (
+            IdleLock(idle_timeout_ms, self) if idle_timeout_ms is not None else IdleLock.from_minutes(minutes, self)
+        )
         self.idle.idle.connect(self.lock)
         self._lock_dialog: LoginDialog | None = None
         self._view_before_lock = 0
 
         self.restore_layout()
-        first = "scan" if api.can("capture") else ("qc" if self.qc_desk is not None else
-                                                  "intake" if self.intake_view is not None else "search")
+        first = (
+            "scan"
+            if api.can("capture")
+            else ("qc" if self.qc_desk is not None else "intake" if self.intake_view is not None else "search")
+        )
         self.show_view(first)
-        if api.can("capture"):   # after a crash or power cut: the station's one recovery, as `scanstation recover`
-            tasks.run_task(api.recover_interrupted, self._recovered, lambda e: presenter().present(e, self),
-                           pool="device", owner=self)
-        self.custody.start()   # backup reminder (R39) and the scheduled fixity check
+        if api.can("capture"):  # after a crash or power cut: the station's one recovery, as `scanstation recover`
+            tasks.run_task(
+                api.recover_interrupted,
+                self._recovered,
+                lambda e: presenter().present(e, self),
+                pool="device",
+                owner=self,
+            )
+        self.custody.start()  # backup reminder (R39) and the scheduled fixity check
         if background_ocr:  # pages become searchable while the clerk keeps scanning
-            tasks.run_task(api.start_background_ocr, None, lambda e: presenter().present(e, self), pool="catalog",
-                           owner=self)
+            tasks.run_task(
+                api.start_background_ocr, None, lambda e: presenter().present(e, self), pool="catalog", owner=self
+            )
 
     # -- views -------------------------------------------------------------------------------
     def _add_view(self, key: str, widget: QWidget, title: str, shortcut, icon_name: str) -> None:
@@ -259,9 +287,14 @@ class MainWindow(QMainWindow):
             return
         pages = sum(len(r.pages) for r in results)
         self.statusBar().clearMessage()
-        presenter().inform(self.tr("Interrupted scans recovered"), self.tr(
-            "{n} page(s) from {s} interrupted scan(s) were saved to their dossiers ({numbers}). Check them before "
-            "completing.").format(n=pages, s=len(results), numbers=", ".join(r.number for r in results)), self)
+        presenter().inform(
+            self.tr("Interrupted scans recovered"),
+            self.tr(
+                "{n} page(s) from {s} interrupted scan(s) were saved to their dossiers ({numbers}). Check them before "
+                "completing."
+            ).format(n=pages, s=len(results), numbers=", ".join(r.number for r in results)),
+            self,
+        )
         if self.scan_desk.number:
             self.scan_desk.reload_pages()
 
@@ -293,7 +326,7 @@ class MainWindow(QMainWindow):
         self.signed_out = True
         if self._lock_dialog is not None:
             dialog, self._lock_dialog = self._lock_dialog, None
-            dialog.locked_user = None   # a locked dialog refuses to close otherwise
+            dialog.locked_user = None  # a locked dialog refuses to close otherwise
             dialog.done(QDialog.DialogCode.Rejected)
         self.api.session.log("session.sign_out", "user", self.api.user.name, {})
         self.close()
@@ -327,9 +360,13 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def about(self) -> None:
-        presenter().inform(self.tr("About ScanStation"), self.tr(
-            "ScanStation {version}: scanning station for social-security archives. Station {station}, home {home}."
-        ).format(version=__version__, station=self.home.station, home=self.home.path), self)
+        presenter().inform(
+            self.tr("About ScanStation"),
+            self.tr(
+                "ScanStation {version}: scanning station for social-security archives. Station {station}, home {home}."
+            ).format(version=__version__, station=self.home.station, home=self.home.path),
+            self,
+        )
 
     # -- layout memory -----------------------------------------------------------------------
     def save_layout(self) -> None:
@@ -344,8 +381,10 @@ class MainWindow(QMainWindow):
     def restore_layout(self) -> None:
         s = ui_settings(self.home)
         sizing.place_main_window(self, s.value(f"window/geometry/{sizing.screen_key(self)}"))
-        for key, restore in (("window/state", self.restoreState),
-                             ("window/scanSplitter", self.scan_desk.splitter.restoreState)):
+        for key, restore in (
+            ("window/state", self.restoreState),
+            ("window/scanSplitter", self.scan_desk.splitter.restoreState),
+        ):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 restore(value)
@@ -355,8 +394,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.scan_desk.scanning:
-            answer = QMessageBox.question(self, self.tr("Scanning"),
-                                          self.tr("A scan is running. Stop it and close? Every page received so far is kept."))
+            answer = QMessageBox.question(
+                self,
+                self.tr("Scanning"),
+                self.tr("A scan is running. Stop it and close? Every page received so far is kept."),
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
@@ -375,13 +417,16 @@ def _optional_view(module: str, name: str, api, parent, permission: str):
         return None
     try:
         import importlib
+
         return getattr(importlib.import_module(module), name)(api, parent)
     except Exception:  # noqa: BLE001 - one broken optional view must not keep the station from starting
         import logging
+
         logging.getLogger("scanstation.ui").exception("the %s view is not available", name)
         return None
 
 
 def _english() -> bool:
     from scanstation.i18n import is_english
+
     return is_english()

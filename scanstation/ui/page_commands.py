@@ -7,7 +7,7 @@ an undo never pretends to revert something it cannot.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
 
@@ -15,8 +15,13 @@ from PySide6.QtGui import QUndoCommand
 class PageCommand(QUndoCommand):
     """``do`` and ``undo`` are blocking core calls; the desk runs them on the catalog pool in order."""
 
-    def __init__(self, runner: Callable[[Callable[[], object], str], None], text: str,
-                 do: Callable[[], object], undo: Callable[[], object]):
+    def __init__(
+        self,
+        runner: Callable[[Callable[[], object], str], None],
+        text: str,
+        do: Callable[[], object],
+        undo: Callable[[], object],
+    ):
         super().__init__(text)
         self._runner = runner
         self._do = do
@@ -30,26 +35,26 @@ class PageCommand(QUndoCommand):
 
 
 def rotate_steps(api, number: str, seq: int, degrees: int):
-    return (lambda: api.rotate(number, seq, degrees),
-            lambda: api.rotate(number, seq, (360 - degrees) % 360))
+    return (lambda: api.rotate(number, seq, degrees), lambda: api.rotate(number, seq, (360 - degrees) % 360))
 
 
 def move_steps(api, number: str, from_seq: int, to_seq: int):
-    return (lambda: api.move(number, from_seq, to_seq),
-            lambda: api.move(number, to_seq, from_seq))
+    return (lambda: api.move(number, from_seq, to_seq), lambda: api.move(number, to_seq, from_seq))
 
 
 def insert_steps(api, number: str, count: int, after_seq: int, total: int):
     """Insert the last ``count`` pages after ``after_seq``; undo puts them back at the end."""
+
     def undo():
         for _ in range(count):
             api.move(number, after_seq + 1, total)
+
     return (lambda: api.insert_last_after(number, count, after_seq), undo)
 
 
 # Core inverses that make the other operations undoable, when the core offers them.
 INVERSES = {
-    "delete": "restore_deleted",        # restore_deleted(session, number, seq)
-    "replace": "undo_replace",          # undo_replace(session, number, seq)
+    "delete": "restore_deleted",  # restore_deleted(session, number, seq)
+    "replace": "undo_replace",  # undo_replace(session, number, seq)
     "not_scanned": "remove_not_scanned",  # remove_not_scanned(session, number, original_page_no)
 }

@@ -15,14 +15,25 @@ thumbnail, while renumbering (same bytes, new name) keeps the cached one.
 
 from __future__ import annotations
 
-import json
-
 import collections
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from PySide6.QtCore import (QAbstractListModel, QBuffer, QByteArray, QCoreApplication, QIODevice, QMimeData, QModelIndex,
-                            QObject, QRect, QSize, Qt, Signal)
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
@@ -41,8 +52,10 @@ def decode_thumbnail(path: str, size: QSize) -> QImage:
     """Runs on a worker thread: decode ``path`` at (about) ``size``; a null image if unreadable."""
     source = path
     from scanstation.storage.image_store import is_encrypted_at_rest
-    if is_encrypted_at_rest(path):   # images encrypted at rest (R40): the core decrypts with the login's key
+
+    if is_encrypted_at_rest(path):  # images encrypted at rest (R40): the core decrypts with the login's key
         from scanstation.custody.protection import open_page_file
+
         try:
             buffer = QBuffer()
             buffer.setData(QByteArray(open_page_file(path)))
@@ -58,8 +71,10 @@ def decode_thumbnail(path: str, size: QSize) -> QImage:
     image = reader.read()
     if image.isNull():  # formats Qt cannot read here (e.g. JPEG 2000): Pillow as a fallback
         try:
-            from PIL import Image
             import io
+
+            from PIL import Image
+
             with Image.open(io.BytesIO(bytes(source.data())) if isinstance(source, QBuffer) else path) as im:
                 im.draft("RGB", (size.width(), size.height()))
                 im.thumbnail((size.width(), size.height()))
@@ -76,8 +91,9 @@ class ThumbnailLoader(QObject):
 
     ready = Signal(str)
 
-    def __init__(self, size: QSize = THUMB_SIZE, max_items: int = 400, max_in_flight: int = 3,
-                 parent: QObject | None = None):
+    def __init__(
+        self, size: QSize = THUMB_SIZE, max_items: int = 400, max_in_flight: int = 3, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.size = size
         self.max_items = max_items
@@ -112,9 +128,13 @@ class ThumbnailLoader(QObject):
                 continue
             self._in_flight.add(key)
             size = QSize(self.size)
-            run_task(lambda p=path, s=size: decode_thumbnail(p, s),
-                     lambda image, k=key: self._done(k, image),
-                     lambda _exc, k=key: self._done(k, QImage()), pool="images", owner=self)
+            run_task(
+                lambda p=path, s=size: decode_thumbnail(p, s),
+                lambda image, k=key: self._done(k, image),
+                lambda _exc, k=key: self._done(k, QImage()),
+                pool="images",
+                owner=self,
+            )
 
     def _done(self, key: str, image: QImage) -> None:
         self._in_flight.discard(key)
@@ -154,14 +174,19 @@ class PageListModel(QAbstractListModel):
 
     moveRequested = Signal(int, int)  # from_seq, to_seq (drag and drop)
 
-    def __init__(self, loader: ThumbnailLoader, path_for: Callable[[dict], Path | None],
-                 parent: QObject | None = None, movable: bool = False):
+    def __init__(
+        self,
+        loader: ThumbnailLoader,
+        path_for: Callable[[dict], Path | None],
+        parent: QObject | None = None,
+        movable: bool = False,
+    ):
         super().__init__(parent)
         self.loader = loader
         self.path_for = path_for
         self.movable = movable
         self.rows: list[dict] = []
-        self.decisions: dict[int, str] = {}   # seq -> "pass" | "reject" | "rescan" (QC desk)
+        self.decisions: dict[int, str] = {}  # seq -> "pass" | "reject" | "rescan" (QC desk)
         self._row_of_key: dict[str, list[int]] = {}
         loader.ready.connect(self._thumbnail_ready)
 
@@ -243,7 +268,8 @@ class PageListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if state == "not_scanned":
                 return self.tr("Page {n} of the original is not scanned: {note}").format(
-                    n=row.get("original_page_no") or "?", note=row.get("note", ""))
+                    n=row.get("original_page_no") or "?", note=row.get("note", "")
+                )
             parts = [self.tr("Page {seq}: {file}").format(seq=row.get("seq"), file=row.get("file_name", ""))]
             if is_demo_page(row):
                 parts.append(self.tr("Demo page: invented by the demo scanner"))
@@ -312,18 +338,26 @@ class PageListModel(QAbstractListModel):
         return min(max(to_seq, 1), count)
 
 
-FLAG_COLOURS = {"skew": "#d97706", "blank": "#6b7280", "duplicate": "#7c3aed", "dark": "#1f2937",
-                "light": "#9ca3af", "low_dpi": "#dc2626"}
+FLAG_COLOURS = {
+    "skew": "#d97706",
+    "blank": "#6b7280",
+    "duplicate": "#7c3aed",
+    "dark": "#1f2937",
+    "light": "#9ca3af",
+    "low_dpi": "#dc2626",
+}
 
 
 def flag_label(flag: str) -> str:
     """The clerk's word for an automatic QC flag of the core."""
-    labels = {"skew": QCoreApplication.translate("PageFlags", "skewed"),
-              "blank": QCoreApplication.translate("PageFlags", "blank"),
-              "duplicate": QCoreApplication.translate("PageFlags", "duplicate"),
-              "dark": QCoreApplication.translate("PageFlags", "too dark"),
-              "light": QCoreApplication.translate("PageFlags", "too light"),
-              "low_dpi": QCoreApplication.translate("PageFlags", "low dpi")}
+    labels = {
+        "skew": QCoreApplication.translate("PageFlags", "skewed"),
+        "blank": QCoreApplication.translate("PageFlags", "blank"),
+        "duplicate": QCoreApplication.translate("PageFlags", "duplicate"),
+        "dark": QCoreApplication.translate("PageFlags", "too dark"),
+        "light": QCoreApplication.translate("PageFlags", "too light"),
+        "low_dpi": QCoreApplication.translate("PageFlags", "low dpi"),
+    }
     return labels.get(flag, flag)
 
 
@@ -340,19 +374,27 @@ class ThumbnailDelegate(QStyledItemDelegate):
         palette = option.palette
         if selected:
             painter.fillRect(option.rect, palette.color(QPalette.ColorRole.Highlight).lighter(160))
-        image_rect = QRect(rect.left() + (rect.width() - THUMB_SIZE.width()) // 2, rect.top(),
-                           THUMB_SIZE.width(), THUMB_SIZE.height())
+        image_rect = QRect(
+            rect.left() + (rect.width() - THUMB_SIZE.width()) // 2, rect.top(), THUMB_SIZE.width(), THUMB_SIZE.height()
+        )
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         row = index.data(PageRole) or {}
         if row.get("state", "active") == "not_scanned":
             painter.fillRect(image_rect, QColor("#fef3c7"))
             painter.setPen(QColor("#92400e"))
-            painter.drawText(image_rect.adjusted(6, 6, -6, -6), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             index.data(Qt.ItemDataRole.DisplayRole))
+            painter.drawText(
+                image_rect.adjusted(6, 6, -6, -6),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                index.data(Qt.ItemDataRole.DisplayRole),
+            )
         elif isinstance(pixmap, QPixmap) and not pixmap.isNull():
             scaled = pixmap.size().scaled(image_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(image_rect.left() + (image_rect.width() - scaled.width()) // 2,
-                           image_rect.top() + (image_rect.height() - scaled.height()) // 2, scaled.width(), scaled.height())
+            target = QRect(
+                image_rect.left() + (image_rect.width() - scaled.width()) // 2,
+                image_rect.top() + (image_rect.height() - scaled.height()) // 2,
+                scaled.width(),
+                scaled.height(),
+            )
             painter.drawPixmap(target, pixmap)
             painter.setPen(QPen(QColor("#9ca3af")))
             painter.drawRect(target)
@@ -372,7 +414,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
             x += w + 2
-        if is_demo_page(row):   # invented by the demo scanner: never mistaken for a real page
+        if is_demo_page(row):  # invented by the demo scanner: never mistaken for a real page
             text = self.tr("Demo")
             w = metrics.horizontalAdvance(text) + 8
             badge = QRect(image_rect.left() + 2, image_rect.bottom() - metrics.height() - 4, w, metrics.height() + 2)
@@ -388,10 +430,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 painter.setPen(QColor("white"))
                 painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, mark[0])
         painter.setFont(option.font)
-        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-                       if not selected else QColor("black"))
+        painter.setPen(
+            palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+            if not selected
+            else QColor("black")
+        )
         label_rect = QRect(rect.left(), image_rect.bottom() + 4, rect.width(), rect.bottom() - image_rect.bottom() - 4)
         if row.get("state", "active") == "active":
-            painter.drawText(label_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                             self.tr("p. {seq}").format(seq=row.get("seq", "")))
+            painter.drawText(
+                label_rect,
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                self.tr("p. {seq}").format(seq=row.get("seq", "")),
+            )
         painter.restore()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView
@@ -24,7 +24,7 @@ class PageStrip(QListView):
         self.setItemDelegate(ThumbnailDelegate(self))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setUniformItemSizes(True)          # the view never asks every row for its size
+        self.setUniformItemSizes(True)  # the view never asks every row for its size
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)
         self.setGridSize(CELL_SIZE)
@@ -96,5 +96,6 @@ def open_over_strip(dialog, strip: PageStrip) -> None:
     def back(_result=None) -> None:
         strip.window().activateWindow()
         strip.setFocus(Qt.FocusReason.OtherFocusReason)
+
     dialog.finished.connect(back)
     dialog.open()

@@ -56,14 +56,16 @@ class PageViewer(QGraphicsView):
             return
         self._key = key
         self._path = None
-        self._full = True   # decoded once at the full view size: zooming needs no second decode
+        self._full = True  # decoded once at the full view size: zooming needs no second decode
 
         def decode() -> QImage:
             image = QImage.fromData(data)
             if not image.isNull() and (image.width() > VIEW_SIZE.width() or image.height() > VIEW_SIZE.height()):
-                image = image.scaled(VIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                                     Qt.TransformationMode.SmoothTransformation)
+                image = image.scaled(
+                    VIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
             return image
+
         run_task(decode, lambda image, k=key: self._decoded(k, image), lambda _e: None, pool="images", owner=self)
 
     def _fit_size(self) -> QSize:
@@ -74,8 +76,13 @@ class PageViewer(QGraphicsView):
 
     def _decode(self, size: QSize) -> None:
         path, key = self._path, self._key
-        run_task(lambda: decode_thumbnail(path, size), lambda image, k=key: self._decoded(k, image),
-                 lambda _e: None, pool="images", owner=self)
+        run_task(
+            lambda: decode_thumbnail(path, size),
+            lambda image, k=key: self._decoded(k, image),
+            lambda _e: None,
+            pool="images",
+            owner=self,
+        )
 
     def clear(self) -> None:
         self._key = ""
@@ -119,7 +126,7 @@ class PageViewer(QGraphicsView):
         if 0.05 <= current * factor <= 8:
             self.scale(factor, factor)
         if factor > 1 and not self._full and self._path and self.zoom_factor() > 1.0:
-            self._full = True   # zooming in beyond the fitted image: decode the page at full view size
+            self._full = True  # zooming in beyond the fitted image: decode the page at full view size
             self._decode(QSize(VIEW_SIZE))
 
     def wheelEvent(self, event) -> None:

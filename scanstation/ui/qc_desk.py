@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSplitter,
-                               QTableView, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.ui.barcode import BarcodeField
 from scanstation.ui.dossier_panel import status_label
@@ -21,17 +36,23 @@ from scanstation.ui.errors import present, presenter
 from scanstation.ui.icons import icon
 from scanstation.ui.page_strip import PageStrip, open_over_strip
 from scanstation.ui.page_viewer import PageViewer
-from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
 from scanstation.ui.sizing import fit_dialog
+from scanstation.ui.tasks import run_task
 from scanstation.ui.text import local_time
 
 
 class QueueModel(RowTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headers = [self.tr("Dossier number"), self.tr("Pages"), self.tr("Scanned by"), self.tr("Completed"),
-                        self.tr("Low OCR confidence"), self.tr("Title")]
+        self.headers = [
+            self.tr("Dossier number"),
+            self.tr("Pages"),
+            self.tr("Scanned by"),
+            self.tr("Completed"),
+            self.tr("Low OCR confidence"),
+            self.tr("Title"),
+        ]
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -41,7 +62,7 @@ class QueueModel(RowTableModel):
         value = row.get(key)
         if key == "updated_at":
             return local_time(value)
-        if key == "low_confidence_pages":   # the pages whose OCR text search may miss
+        if key == "low_confidence_pages":  # the pages whose OCR text search may miss
             return ", ".join(self.tr("p.{n}").format(n=n) for n in value or [])
         return "" if value is None else str(value)
 
@@ -71,7 +92,7 @@ class ReasonDialog(QDialog):
         for code, label in reasons:
             self.reason.addItem(label, code)
         self.reason.setPlaceholderText(self.tr("choose a reason"))
-        self.reason.setCurrentIndex(-1)   # no reason chosen for the inspector (it used to say "missing page")
+        self.reason.setCurrentIndex(-1)  # no reason chosen for the inspector (it used to say "missing page")
         self.message = QLabel(self)
         self.message.setObjectName("qcReasonMessage")
         self.message.setStyleSheet("color: #b91c1c")
@@ -116,7 +137,7 @@ class QcDesk(QWidget):
         header = self.queue.horizontalHeader()
         for column in range(self.queue_model.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)   # the title last: number, pages, clerk and time never scroll away
+        header.setStretchLastSection(True)  # the title last: number, pages, clerk and time never scroll away
         self.queue.setWordWrap(False)
         self.queue.verticalHeader().hide()
         self.queue.activated.connect(self._queue_activated)
@@ -156,20 +177,25 @@ class QcDesk(QWidget):
         self.toolbar = QToolBar(self.tr("QC"), self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.act_queue = self._action("actQcQueue", self.tr("Queue"), "F2", self.queue.setFocus, None, toolbar=False)
-        self.act_number = self._action("actQcNumber", self.tr("Dossier number"), "F3", self.number_edit.setFocus, None,
-                                       toolbar=False)
-        self.act_next = self._action("actQcNext", self.tr("Next page"), "PgDown", lambda: self.strip.select_next(1),
-                                     None, toolbar=False)
-        self.act_prev = self._action("actQcPrev", self.tr("Previous page"), "PgUp", lambda: self.strip.select_next(-1),
-                                     None, toolbar=False)
+        self.act_number = self._action(
+            "actQcNumber", self.tr("Dossier number"), "F3", self.number_edit.setFocus, None, toolbar=False
+        )
+        self.act_next = self._action(
+            "actQcNext", self.tr("Next page"), "PgDown", lambda: self.strip.select_next(1), None, toolbar=False
+        )
+        self.act_prev = self._action(
+            "actQcPrev", self.tr("Previous page"), "PgUp", lambda: self.strip.select_next(-1), None, toolbar=False
+        )
         self.act_pass = self._action("actQcPass", self.tr("Pass page"), "F7", self.pass_page, "pass")
         self.act_reject = self._action("actQcReject", self.tr("Reject page"), "F8", self.reject_page, "reject")
         self.act_rescan = self._action("actQcRescan", self.tr("Request rescan"), "F9", self.request_rescan, "rescan")
         self.toolbar.addSeparator()
-        self.act_approve = self._action("actQcApprove", self.tr("Approve dossier"), ["Ctrl+Return", "Ctrl+Enter"],
-                                        self.approve, "approve")
-        self.act_return = self._action("actQcReturn", self.tr("Return dossier"), "Shift+F8", self.reject_dossier,
-                                       "reject")
+        self.act_approve = self._action(
+            "actQcApprove", self.tr("Approve dossier"), ["Ctrl+Return", "Ctrl+Enter"], self.approve, "approve"
+        )
+        self.act_return = self._action(
+            "actQcReturn", self.tr("Return dossier"), "Shift+F8", self.reject_dossier, "reject"
+        )
         self.toolbar.addSeparator()
         self._action("actQcZoomIn", self.tr("Zoom in"), ["Ctrl++", "Ctrl+="], self.viewer.zoom_in, "zoom-in")
         self._action("actQcZoomOut", self.tr("Zoom out"), "Ctrl+-", self.viewer.zoom_out, "zoom-out")
@@ -183,8 +209,9 @@ class QcDesk(QWidget):
         self.explanation_label.setObjectName("qcExplanation")
         self.explanation_label.setWordWrap(True)
         self.explanation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.explanation_label.setStyleSheet("#qcExplanation { background: #eff6ff; border: 1px solid #2563eb; "
-                                             "padding: 4px; }")
+        self.explanation_label.setStyleSheet(
+            "#qcExplanation { background: #eff6ff; border: 1px solid #2563eb; padding: 4px; }"
+        )
         self.explanation_label.hide()
         right_layout.addWidget(self.explanation_label)
         right_layout.addWidget(self.toolbar)
@@ -233,17 +260,23 @@ class QcDesk(QWidget):
 
     def reasons(self) -> list[tuple[str, str]]:
         from scanstation.qc import reason_label
+
         return [(code, reason_label(code)) for code in self.api.qc_reasons()]
 
     # -- queue -------------------------------------------------------------------------------
     def refresh_queue(self) -> None:
         low = self.low_confidence.isChecked()
-        run_task(lambda: self.api.qc_queue(low_confidence_only=low), self._queue_loaded,
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.qc_queue(low_confidence_only=low),
+            self._queue_loaded,
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def _queue_loaded(self, rows: list[dict]) -> None:
         self.queue_model.set_rows(rows)
-        self._update_status()   # the count of the queue as it is now, not as it was
+        self._update_status()  # the count of the queue as it is now, not as it was
 
     def _queue_activated(self, index) -> None:
         row = self.queue_model.rows[index.row()] if index.isValid() else None
@@ -253,9 +286,13 @@ class QcDesk(QWidget):
     def open_dossier(self, number: str, page: int | None = None) -> None:
         if not number:
             return
-        run_task(lambda: (self.api.dossier(number), self.api.list_pages(number), self.api.clerk_explanations(number)),
-                 lambda result: self._opened(result, page), lambda e: present(e, self.window()),
-                 pool="catalog", owner=self)
+        run_task(
+            lambda: (self.api.dossier(number), self.api.list_pages(number), self.api.clerk_explanations(number)),
+            lambda result: self._opened(result, page),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def _opened(self, result, page: int | None) -> None:
         dossier, pages, explained = result
@@ -263,9 +300,14 @@ class QcDesk(QWidget):
         self.dossier = dossier
         self.viewed = set()
         self._show_explanations(explained)
-        self.title_label.setText(self.tr("{number} · {title} · {pages} page(s), declared {declared}").format(
-            number=dossier["number"], title=dossier.get("title", ""), pages=len([p for p in pages if p.get("seq")]),
-            declared=dossier.get("declared_pages") if dossier.get("declared_pages") is not None else "?"))
+        self.title_label.setText(
+            self.tr("{number} · {title} · {pages} page(s), declared {declared}").format(
+                number=dossier["number"],
+                title=dossier.get("title", ""),
+                pages=len([p for p in pages if p.get("seq")]),
+                declared=dossier.get("declared_pages") if dossier.get("declared_pages") is not None else "?",
+            )
+        )
         self.strip.pages.decisions.clear()
         self.strip.set_pages(pages, page or 1)
         self.strip.setFocus()
@@ -287,8 +329,11 @@ class QcDesk(QWidget):
         for page in explained.get("pages", []):
             lines.append(self.tr("Page {seq}: {text}").format(seq=page["seq"], text=page["note"]))
         if lines:
-            self.explanation_label.setText(self.tr("The clerk ({user}) explained:").format(
-                user=explained.get("by") or "—") + "\n" + "\n".join("• " + x for x in lines))
+            self.explanation_label.setText(
+                self.tr("The clerk ({user}) explained:").format(user=explained.get("by") or "—")
+                + "\n"
+                + "\n".join("• " + x for x in lines)
+            )
             self.explanation_label.show()
         else:
             self.explanation_label.hide()
@@ -310,6 +355,7 @@ class QcDesk(QWidget):
             self._update_status()
             if after:
                 after()
+
         run_task(fn, done, lambda e: present(e, self.window()), pool="catalog", owner=self)
 
     def pass_page(self) -> None:
@@ -340,13 +386,13 @@ class QcDesk(QWidget):
         dialog.accepted.connect(lambda: self._request_rescan(number, seq, dialog.reason_text()))
         open_over_strip(dialog, self.strip)
 
-
     def _reject_page(self, number: str, seq: int, reason: str) -> None:
         self._decide(lambda: self.api.qc_page_decision(number, seq, False, reason), seq, "reject", True)
 
     def _request_rescan(self, number: str, seq: int, reason: str) -> None:
-        self._decide(lambda: self.api.qc_request_rescan(number, seq, reason), seq, "rescan",
-                     after=lambda: self._returned(number))
+        self._decide(
+            lambda: self.api.qc_request_rescan(number, seq, reason), seq, "rescan", after=lambda: self._returned(number)
+        )
 
     def _return_dossier(self, number: str, reason: str) -> None:
         self._decide(lambda: self.api.qc_reject(number, [reason]), None, None, after=lambda: self._returned(number))
@@ -363,9 +409,15 @@ class QcDesk(QWidget):
             return
         unviewed = self.unviewed_pages()
         if unviewed:
-            box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Pages not looked at"), self.tr(
-                "{n} page(s) of {number} were not looked at: {pages}. Approve anyway?").format(
-                n=len(unviewed), number=number, pages=seq_ranges(unviewed)), QMessageBox.StandardButton.NoButton, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                self.tr("Pages not looked at"),
+                self.tr("{n} page(s) of {number} were not looked at: {pages}. Approve anyway?").format(
+                    n=len(unviewed), number=number, pages=seq_ranges(unviewed)
+                ),
+                QMessageBox.StandardButton.NoButton,
+                self,
+            )
             box.setObjectName("qcUnviewedBox")
             show = box.addButton(self.tr("Show the first one"), QMessageBox.ButtonRole.RejectRole)
             box.addButton(self.tr("Approve anyway"), QMessageBox.ButtonRole.AcceptRole)
@@ -374,12 +426,13 @@ class QcDesk(QWidget):
             first = unviewed[0]
 
             def answered(_r=None, b=box, s=show):
-                self.window().activateWindow()   # the keyboard back on the desk
+                self.window().activateWindow()  # the keyboard back on the desk
                 if b.clickedButton() is s or b.clickedButton() is None:
                     self.strip.select_seq(first)
                     self.strip.setFocus()
                 else:
                     self._approve_now(number)
+
             box.finished.connect(answered)
             box.open()
             return
@@ -422,9 +475,14 @@ class QcDesk(QWidget):
         if not self.dossier_number:
             self.status_label.setText(self.tr("{n} dossier(s) waiting.").format(n=self.queue_model.rowCount()))
             return
-        self.status_label.setText(self.tr("Passed {p}, rejected {r}, rescan requested {s} of {n} page(s).").format(
-            p=decisions.count("pass"), r=decisions.count("reject"), s=decisions.count("rescan"),
-            n=self.strip.pages.active_count()))
+        self.status_label.setText(
+            self.tr("Passed {p}, rejected {r}, rescan requested {s} of {n} page(s).").format(
+                p=decisions.count("pass"),
+                r=decisions.count("reject"),
+                s=decisions.count("rescan"),
+                n=self.strip.pages.active_count(),
+            )
+        )
 
     def _update_enabled(self) -> None:
         has = self.dossier_number is not None
@@ -435,7 +493,8 @@ class QcDesk(QWidget):
             why = self.tr("Choose a dossier from the queue first.")
         elif not reviewable:
             why = self.tr("The dossier is {state}; only completed dossiers are reviewed.").format(
-                state=status_label(status or ""))
+                state=status_label(status or "")
+            )
         else:
             why = "" if has_page else self.tr("Select a page first.")
         for action in (self.act_pass, self.act_reject, self.act_rescan, self.act_approve, self.act_return):

@@ -11,9 +11,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QMenu, QPushButton, QSpinBox, QSplitter, QToolBar, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.ui.barcode import BarcodeField
 from scanstation.ui.dossier_panel import DossierPanel, status_label
@@ -32,12 +47,17 @@ VIEWER_FOLLOW_MS = 400
 
 # The station's default scan profiles are named in Chinese (they are data, stored in the home); in the
 # English window they are shown by their English names. An administrator's own profiles keep their names.
-DEFAULT_PROFILE_NAMES_EN = {"标准彩色": "Standard colour", "灰度": "Grayscale", "双面彩色": "Duplex colour",
-                            "高精度600": "High resolution 600 dpi"}
+DEFAULT_PROFILE_NAMES_EN = {
+    "标准彩色": "Standard colour",
+    "灰度": "Grayscale",
+    "双面彩色": "Duplex colour",
+    "高精度600": "High resolution 600 dpi",
+}
 
 
 def profile_label(name: str) -> str:
     from scanstation.i18n import is_english
+
     return DEFAULT_PROFILE_NAMES_EN.get(name, name) if is_english() else name
 
 
@@ -64,11 +84,15 @@ class ExplanationDialog(QDialog):
             if report.extra:
                 self._field(form, "extra", self.tr("Why are there {n} more page(s)?").format(n=report.extra))
             for flagged in report.unresolved_flags:
-                self._field(form, f"page:{flagged['seq']}",
-                            self.tr("Page {seq} ({flags}) is kept because:").format(
-                                seq=flagged["seq"], flags=", ".join(flagged["flags"])))
+                self._field(
+                    form,
+                    f"page:{flagged['seq']}",
+                    self.tr("Page {seq} ({flags}) is kept because:").format(
+                        seq=flagged["seq"], flags=", ".join(flagged["flags"])
+                    ),
+                )
         layout.addLayout(form)
-        hint = QLabel(self.tr("Or close this window and fix the pages (rescan, delete, \"not scanned\" note)."), self)
+        hint = QLabel(self.tr('Or close this window and fix the pages (rescan, delete, "not scanned" note).'), self)
         hint.setWordWrap(True)
         layout.addWidget(hint)
         self.correct_pages_requested = False
@@ -89,8 +113,9 @@ class ExplanationDialog(QDialog):
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.complete_button = buttons.addButton(self.tr("Complete with these explanations"),
-                                                 QDialogButtonBox.ButtonRole.AcceptRole)
+        self.complete_button = buttons.addButton(
+            self.tr("Complete with these explanations"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.complete_button.setEnabled(bool(self.fields))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -106,7 +131,7 @@ class ExplanationDialog(QDialog):
 
     def accept(self) -> None:
         empty = [edit for edit in self.fields.values() if not edit.text().strip()]
-        if empty:   # stays open and says what is missing (it used to close and open again silently)
+        if empty:  # stays open and says what is missing (it used to close and open again silently)
             self.message.setText(self.tr("Write an explanation for each difference, or cancel and fix the pages."))
             empty[0].setFocus()
             return
@@ -127,9 +152,13 @@ class PageCountDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Correct the page count"))
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr("The catalog's page count (页数) of {n} is {d}. A correction is logged with the old "
-                               "value, your name and the reason.").format(
-            n=number, d=declared if declared is not None else "—"), self)
+        intro = QLabel(
+            self.tr(
+                "The catalog's page count (页数) of {n} is {d}. A correction is logged with the old "
+                "value, your name and the reason."
+            ).format(n=number, d=declared if declared is not None else "—"),
+            self,
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -168,8 +197,9 @@ class PageCountDialog(QDialog):
             self.reason.setFocus()
             return
         if self.declared is not None and self.pages.value() == self.declared:
-            self.message.setText(self.tr("The page count is already {d}; enter the correct count.").format(
-                d=self.declared))
+            self.message.setText(
+                self.tr("The page count is already {d}; enter the correct count.").format(d=self.declared)
+            )
             self.pages.setFocus()
             return
         super().accept()
@@ -207,7 +237,7 @@ class ScanDesk(QWidget):
         self.api = api
         self.operation: LongOperation | None = None
         self.fault = None
-        self.after_scan: tuple | None = None   # ("replace", seq) or ("insert", after_seq)
+        self.after_scan: tuple | None = None  # ("replace", seq) or ("insert", after_seq)
         self._open_number: str | None = None
         self._pending_page: int | None = None
         self._pages_before_scan = 0
@@ -218,7 +248,7 @@ class ScanDesk(QWidget):
         self.panel = DossierPanel(api, self)
         self.panel.dossierOpened.connect(self._dossier_opened)
         self.panel.dossierCleared.connect(self._dossier_cleared)
-        self.barcode = BarcodeField(self.panel.number_edit, self)   # armed for the gun whatever has focus
+        self.barcode = BarcodeField(self.panel.number_edit, self)  # armed for the gun whatever has focus
 
         # dossiers QC sent back: the clerk's to-do list, with the reasons
         self.returned_button = QToolButton(self)
@@ -234,8 +264,9 @@ class ScanDesk(QWidget):
         self.return_notice.setObjectName("returnNotice")
         self.return_notice.setWordWrap(True)
         self.return_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.return_notice.setStyleSheet("#returnNotice { background: #fffbeb; border: 1px solid #d97706; "
-                                         "padding: 4px; }")
+        self.return_notice.setStyleSheet(
+            "#returnNotice { background: #fffbeb; border: 1px solid #d97706; padding: 4px; }"
+        )
         self.return_notice.hide()
 
         # scanner controls
@@ -243,14 +274,16 @@ class ScanDesk(QWidget):
         self.device_combo.setObjectName("deviceCombo")
         self.device_combo.setAccessibleName(self.tr("Scanner"))
         self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.device_combo.setMinimumContentsLength(18)   # "Noname fr" was all a clerk saw of a name
+        self.device_combo.setMinimumContentsLength(18)  # "Noname fr" was all a clerk saw of a name
         self.device_combo.currentIndexChanged.connect(self._device_changed)
         self.demo_mark = QLabel(self.tr("Demo"), self)
         self.demo_mark.setObjectName("demoMark")
-        self.demo_mark.setToolTip(self.tr("The demo scanner invents its pages: for training only, never for a real "
-                                          "dossier."))
-        self.demo_mark.setStyleSheet("#demoMark { background: #b45309; color: white; font-weight: bold; "
-                                     "padding: 2px 6px; border-radius: 3px; }")
+        self.demo_mark.setToolTip(
+            self.tr("The demo scanner invents its pages: for training only, never for a real dossier.")
+        )
+        self.demo_mark.setStyleSheet(
+            "#demoMark { background: #b45309; color: white; font-weight: bold; padding: 2px 6px; border-radius: 3px; }"
+        )
         self.demo_mark.hide()
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("profileCombo")
@@ -270,14 +303,22 @@ class ScanDesk(QWidget):
         self.stop_button.clicked.connect(self.stop)
 
         controls = QHBoxLayout()
-        device_label = QLabel(self.tr("Scan&ner:"), self)   # Alt+S is the Station menu
+        device_label = QLabel(self.tr("Scan&ner:"), self)  # Alt+S is the Station menu
         device_label.setBuddy(self.device_combo)
         profile_label = QLabel(self.tr("&Profile:"), self)
         profile_label.setBuddy(self.profile_combo)
         limit_label = QLabel(self.tr("Page &limit:"), self)
         limit_label.setBuddy(self.limit_spin)
-        for w in (device_label, self.device_combo, self.demo_mark, self.refresh_devices_button, profile_label,
-                  self.profile_combo, limit_label, self.limit_spin):
+        for w in (
+            device_label,
+            self.device_combo,
+            self.demo_mark,
+            self.refresh_devices_button,
+            profile_label,
+            self.profile_combo,
+            limit_label,
+            self.limit_spin,
+        ):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.scan_button)
@@ -357,8 +398,16 @@ class ScanDesk(QWidget):
         self.load_profiles()
 
     # -- actions -----------------------------------------------------------------------------
-    def _action(self, name: str, text: str, shortcut, slot, icon_name: str | None = None,
-                toolbar: bool = True, context=Qt.ShortcutContext.WidgetWithChildrenShortcut) -> QAction:
+    def _action(
+        self,
+        name: str,
+        text: str,
+        shortcut,
+        slot,
+        icon_name: str | None = None,
+        toolbar: bool = True,
+        context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+    ) -> QAction:
         action = QAction(icon(icon_name) if icon_name else icon("blank"), text, self)
         action.setObjectName(name)
         if shortcut:
@@ -373,25 +422,34 @@ class ScanDesk(QWidget):
         return action
 
     def _make_actions(self) -> None:
-        self.act_focus = self._action("actFocusNumber", self.tr("Dossier number"), "F2", self.panel.focus_number,
-                                      toolbar=False)
+        self.act_focus = self._action(
+            "actFocusNumber", self.tr("Dossier number"), "F2", self.panel.focus_number, toolbar=False
+        )
         self.act_scan = self._action("actScan", self.tr("Scan"), "F5", self.scan_or_continue, toolbar=False)
         self.act_stop = self._action("actStop", self.tr("Stop"), "Esc", self.stop, toolbar=False)
-        self.act_replace = self._action("actReplace", self.tr("Replace by rescan"), "F6", self.replace_selected, "replace")
-        self.act_insert = self._action("actInsert", self.tr("Insert pages after"), "Shift+F6", self.insert_after_selected,
-                                       "insert")
+        self.act_replace = self._action(
+            "actReplace", self.tr("Replace by rescan"), "F6", self.replace_selected, "replace"
+        )
+        self.act_insert = self._action(
+            "actInsert", self.tr("Insert pages after"), "Shift+F6", self.insert_after_selected, "insert"
+        )
         self.toolbar.addSeparator()
-        self.act_rotate_left = self._action("actRotateLeft", self.tr("Rotate left"), "Ctrl+[",
-                                            lambda: self.rotate_selected(270), "rotate-left")
-        self.act_rotate_right = self._action("actRotateRight", self.tr("Rotate right"), "Ctrl+]",
-                                             lambda: self.rotate_selected(90), "rotate-right")
-        self.act_move_left = self._action("actMoveLeft", self.tr("Move earlier"), "Alt+Left",
-                                          lambda: self.move_selected(-1), "move-left")
-        self.act_move_right = self._action("actMoveRight", self.tr("Move later"), "Alt+Right",
-                                           lambda: self.move_selected(1), "move-right")
+        self.act_rotate_left = self._action(
+            "actRotateLeft", self.tr("Rotate left"), "Ctrl+[", lambda: self.rotate_selected(270), "rotate-left"
+        )
+        self.act_rotate_right = self._action(
+            "actRotateRight", self.tr("Rotate right"), "Ctrl+]", lambda: self.rotate_selected(90), "rotate-right"
+        )
+        self.act_move_left = self._action(
+            "actMoveLeft", self.tr("Move earlier"), "Alt+Left", lambda: self.move_selected(-1), "move-left"
+        )
+        self.act_move_right = self._action(
+            "actMoveRight", self.tr("Move later"), "Alt+Right", lambda: self.move_selected(1), "move-right"
+        )
         self.act_delete = self._action("actDelete", self.tr("Delete page"), "Del", self.delete_selected, "delete")
-        self.act_not_scanned = self._action("actNotScanned", self.tr("\"Not scanned\" note"), "F8",
-                                            self.note_not_scanned, "note")
+        self.act_not_scanned = self._action(
+            "actNotScanned", self.tr('"Not scanned" note'), "F8", self.note_not_scanned, "note"
+        )
         self.toolbar.addSeparator()
         # fixed labels (the stack's own actions grow with "Undo rotate page 5" and push the toolbar's
         # last buttons into its overflow); the step is named in the tooltip
@@ -399,8 +457,10 @@ class ScanDesk(QWidget):
         self.act_undo.triggered.connect(self.undo_stack.undo)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.undoTextChanged.connect(
-            lambda text: self.act_undo.setToolTip(self.tr("Undo: {step} (Ctrl+Z)").format(step=text) if text
-                                                  else self.tr("Undo (Ctrl+Z)")))
+            lambda text: self.act_undo.setToolTip(
+                self.tr("Undo: {step} (Ctrl+Z)").format(step=text) if text else self.tr("Undo (Ctrl+Z)")
+            )
+        )
         self.act_undo.setEnabled(False)
         self.act_undo.setObjectName("actUndo")
         self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
@@ -410,8 +470,10 @@ class ScanDesk(QWidget):
         self.act_redo.triggered.connect(self.undo_stack.redo)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.undo_stack.redoTextChanged.connect(
-            lambda text: self.act_redo.setToolTip(self.tr("Redo: {step} (Ctrl+Shift+Z)").format(step=text) if text
-                                                  else self.tr("Redo (Ctrl+Shift+Z)")))
+            lambda text: self.act_redo.setToolTip(
+                self.tr("Redo: {step} (Ctrl+Shift+Z)").format(step=text) if text else self.tr("Redo (Ctrl+Shift+Z)")
+            )
+        )
         self.act_redo.setEnabled(False)
         self.act_redo.setObjectName("actRedo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
@@ -421,24 +483,37 @@ class ScanDesk(QWidget):
             self.addAction(a)
             self.toolbar.addAction(a)
         self.toolbar.addSeparator()
-        self.act_zoom_in = self._action("actZoomIn", self.tr("Zoom in"), ["Ctrl++", "Ctrl+="], self.viewer.zoom_in,
-                                        "zoom-in")
+        self.act_zoom_in = self._action(
+            "actZoomIn", self.tr("Zoom in"), ["Ctrl++", "Ctrl+="], self.viewer.zoom_in, "zoom-in"
+        )
         self.act_zoom_out = self._action("actZoomOut", self.tr("Zoom out"), "Ctrl+-", self.viewer.zoom_out, "zoom-out")
         self.act_fit = self._action("actFit", self.tr("Fit page"), "Ctrl+0", self.viewer.fit, "fit")
         self.toolbar.addSeparator()
-        self.act_complete = self._action("actComplete", self.tr("Complete dossier"), ["Ctrl+Return", "Ctrl+Enter"],
-                                         self.complete, "complete")
-        self.act_correct_pages = self._action("actCorrectPages", self.tr("Correct page count…"), "Ctrl+Shift+P",
-                                              self.correct_page_count, toolbar=False)
-        self._correct_pages_tip = self.tr("Correct the catalog's page count (页数); the correction "
-                                          "is logged with the reason") + " (Ctrl+Shift+P)"
+        self.act_complete = self._action(
+            "actComplete", self.tr("Complete dossier"), ["Ctrl+Return", "Ctrl+Enter"], self.complete, "complete"
+        )
+        self.act_correct_pages = self._action(
+            "actCorrectPages", self.tr("Correct page count…"), "Ctrl+Shift+P", self.correct_page_count, toolbar=False
+        )
+        self._correct_pages_tip = (
+            self.tr("Correct the catalog's page count (页数); the correction is logged with the reason")
+            + " (Ctrl+Shift+P)"
+        )
         self.correct_pages_button = QToolButton(self)
         self.correct_pages_button.setObjectName("correctPagesButton")
         self.correct_pages_button.setDefaultAction(self.act_correct_pages)
         self.panel.top_row.addWidget(self.correct_pages_button)
-        self.page_actions = [self.act_replace, self.act_insert, self.act_rotate_left, self.act_rotate_right,
-                             self.act_move_left, self.act_move_right, self.act_delete, self.act_not_scanned,
-                             self.act_complete]
+        self.page_actions = [
+            self.act_replace,
+            self.act_insert,
+            self.act_rotate_left,
+            self.act_rotate_right,
+            self.act_move_left,
+            self.act_move_right,
+            self.act_delete,
+            self.act_not_scanned,
+            self.act_complete,
+        ]
 
     # -- devices and profiles ------------------------------------------------------------------
     def load_devices(self, refresh: bool = False) -> None:
@@ -447,8 +522,9 @@ class ScanDesk(QWidget):
         self._discovering = True
         self._refresh_asked = refresh
         self.refresh_devices_button.setEnabled(False)
-        run_task(lambda: self.api.devices(refresh), self._devices_loaded, self._devices_failed, pool="device",
-                 owner=self)
+        run_task(
+            lambda: self.api.devices(refresh), self._devices_loaded, self._devices_failed, pool="device", owner=self
+        )
 
     def _devices_failed(self, error) -> None:
         self._discovering = False
@@ -468,13 +544,14 @@ class ScanDesk(QWidget):
             # never a silent switch to the demo scanner: say that nothing was found
             self.device_combo.setPlaceholderText(self.tr("No scanner found"))
             self.device_combo.setCurrentIndex(-1)
-            if self._refresh_asked:   # the clerk pressed "Look for scanners": answer in the status bar
-                presenter().notify(self.tr("No scanner found. Check the cable and the power, then press \"Look for "
-                                           "scanners\"."), self)
+            if self._refresh_asked:  # the clerk pressed "Look for scanners": answer in the status bar
+                presenter().notify(
+                    self.tr('No scanner found. Check the cable and the power, then press "Look for scanners".'), self
+                )
             self._update_enabled()
             return
         index = self.device_combo.findData(current)
-        if index < 0:   # the first real scanner by default; the demo scanner only when it is all there is
+        if index < 0:  # the first real scanner by default; the demo scanner only when it is all there is
             index = next((i for i in range(self.device_combo.count()) if self.device_combo.itemData(i) != "demo"), 0)
         self.device_combo.setCurrentIndex(index)
         self._update_enabled()
@@ -485,8 +562,9 @@ class ScanDesk(QWidget):
         self.device_combo.setToolTip(self.device_combo.currentText())
 
     def load_profiles(self) -> None:
-        run_task(self.api.profiles, self._profiles_loaded, lambda e: present(e, self.window()), pool="catalog",
-                 owner=self)
+        run_task(
+            self.api.profiles, self._profiles_loaded, lambda e: present(e, self.window()), pool="catalog", owner=self
+        )
 
     def _profiles_loaded(self, profiles) -> None:
         self.profile_combo.clear()
@@ -518,16 +596,16 @@ class ScanDesk(QWidget):
                 self.strip.select_seq(pending_page)
             return
         if self.operation is not None and (self.operation.running or self.fault is not None):
-            return   # one dossier at a time while the feeder runs or waits for Continue
+            return  # one dossier at a time while the feeder runs or waits for Continue
         self._open_number = dossier["number"]
-        self._last_rate = 0.0   # the speed of the previous dossier's scan is not this one's
+        self._last_rate = 0.0  # the speed of the previous dossier's scan is not this one's
         self.undo_stack.clear()  # the history belongs to one dossier
         self.fault = None
         self.fault_frame.hide()
         self.after_scan = None
         self.viewer.clear()
         self.reload_pages(keep_seq=pending_page)
-        self.strip.setFocus()   # page keys work; a barcode burst still lands in the 档号 field
+        self.strip.setFocus()  # page keys work; a barcode burst still lands in the 档号 field
         self._show_return_reasons(dossier)
 
     def _dossier_cleared(self) -> None:
@@ -548,8 +626,13 @@ class ScanDesk(QWidget):
         if dossier.get("status") != "qc_rejected":
             return
         number = dossier["number"]
-        run_task(lambda: self.api.return_reasons(number), lambda rows: self._return_reasons_loaded(number, rows),
-                 lambda _e: None, pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.return_reasons(number),
+            lambda rows: self._return_reasons_loaded(number, rows),
+            lambda _e: None,
+            pool="catalog",
+            owner=self,
+        )
 
     def _return_reasons_loaded(self, number: str, rows: list[dict]) -> None:
         if number != self.number:
@@ -562,7 +645,7 @@ class ScanDesk(QWidget):
         self.return_notice.setText(text if lines else self.tr("Returned by QC."))
         self.return_notice.show()
         first = next((r["seq"] for r in rows if r.get("seq")), None)
-        if first:   # the page QC named first, ready for F6 (replace by rescan)
+        if first:  # the page QC named first, ready for F6 (replace by rescan)
             self.strip.select_seq(first)
 
     def refresh_returned(self) -> None:
@@ -593,8 +676,13 @@ class ScanDesk(QWidget):
         if not number:
             self.strip.set_pages([])
             return
-        run_task(lambda: self.api.list_pages(number), lambda rows: self._pages_loaded(number, rows, keep_seq),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.list_pages(number),
+            lambda rows: self._pages_loaded(number, rows, keep_seq),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def _pages_loaded(self, number: str, rows: list[dict], keep_seq: int | None) -> None:
         if number != self.number:
@@ -647,22 +735,30 @@ class ScanDesk(QWidget):
         if typed != number:
             # the field names another number than the dossier on the desk: never scan into the wrong one
             self.panel.focus_number()
-            presenter().notify(self.tr("The 档号 field shows {typed}, but the open dossier is {number}. Press Enter "
-                                       "to open {typed} first.").format(typed=typed or "—", number=number), self)
+            presenter().notify(
+                self.tr(
+                    "The 档号 field shows {typed}, but the open dossier is {number}. Press Enter to open {typed} first."
+                ).format(typed=typed or "—", number=number),
+                self,
+            )
             return
         if not self._may_change():
             presenter().notify(self._locked_reason(), self)
             return
         device = self.device_combo.currentData()
         if not device:
-            presenter().notify(self.tr("No scanner is chosen. Connect a scanner and press \"Look for scanners\"."),
-                               self)
+            presenter().notify(self.tr('No scanner is chosen. Connect a scanner and press "Look for scanners".'), self)
             return
         profile = self.profile_combo.currentData()
         limit = pages if pages is not None else (self.limit_spin.value() or None)
         self._pages_before_scan = self.strip.pages.active_count()
-        run_task(lambda: self.api.start_capture(number, device, profile, pages=limit, scan_options=scan_options),
-                 self._run_ready, self._start_failed, pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.start_capture(number, device, profile, pages=limit, scan_options=scan_options),
+            self._run_ready,
+            self._start_failed,
+            pool="catalog",
+            owner=self,
+        )
         self.scan_button.setEnabled(False)
 
     def _start_failed(self, error) -> None:
@@ -685,12 +781,12 @@ class ScanDesk(QWidget):
 
     def _pages_arrived(self, rows: list[dict]) -> None:
         if self.device_combo.currentData() == "demo":
-            for row in rows:   # the thumbnails carry the demo mark from the first moment
+            for row in rows:  # the thumbnails carry the demo mark from the first moment
                 row.setdefault("device", '{"backend": "demo"}')
         was_at_end = self.strip.current_seq() in (None, self.strip.pages.active_count())
         self.strip.pages.append_pages(rows)
         count = self.strip.pages.active_count()
-        if not (self.after_scan and self.after_scan[0] == "replace"):   # a replacement adds no page
+        if not (self.after_scan and self.after_scan[0] == "replace"):  # a replacement adds no page
             self.panel.set_scanned(count)
         if was_at_end:  # follow the feeder unless the clerk is looking at another page
             self.strip.select_seq(count)
@@ -712,7 +808,7 @@ class ScanDesk(QWidget):
             return False
         self.fault = error
         self.fault_label.setText(plain_message(error.message))
-        self.panel.refresh()   # the pages received before the fault are in the catalog
+        self.panel.refresh()  # the pages received before the fault are in the catalog
         self.fault_frame.show()
         self.continue_button.setFocus()
         self._update_enabled()
@@ -758,15 +854,26 @@ class ScanDesk(QWidget):
         kind, seq = after
         if kind == "replace":
             if new_pages != 1:  # the scan asked for one page; a feeder may still deliver more
-                presenter().notify(self.tr("{n} pages were scanned; the last one replaces page {seq}, the others stay "
-                                           "at the end of the dossier.").format(n=new_pages, seq=seq), self)
-            self._run_unrecorded("replace", self.tr("Replace page {seq}").format(seq=seq),
-                                 lambda: self.api.replace_with_last(number, seq), (number, seq), keep_seq=seq)
+                presenter().notify(
+                    self.tr(
+                        "{n} pages were scanned; the last one replaces page {seq}, the others stay "
+                        "at the end of the dossier."
+                    ).format(n=new_pages, seq=seq),
+                    self,
+                )
+            self._run_unrecorded(
+                "replace",
+                self.tr("Replace page {seq}").format(seq=seq),
+                lambda: self.api.replace_with_last(number, seq),
+                (number, seq),
+                keep_seq=seq,
+            )
         elif kind == "insert":
             total = self.strip.pages.active_count()
             do, undo = insert_steps(self.api, number, new_pages, seq, total)
-            self._push(self.tr("Insert {n} page(s) after page {seq}").format(n=new_pages, seq=seq), do, undo,
-                       keep_seq=seq + 1)
+            self._push(
+                self.tr("Insert {n} page(s) after page {seq}").format(n=new_pages, seq=seq), do, undo, keep_seq=seq + 1
+            )
 
     def replace_selected(self) -> None:
         seq = self.strip.current_seq()
@@ -788,6 +895,7 @@ class ScanDesk(QWidget):
             self.undo_stack.clear()  # the history no longer matches the catalog
             present(error, self.window())
             self.reload_pages()
+
         run_task(fn, lambda _r: self.reload_pages(keep_seq), failed, pool="catalog", owner=self)
 
     def _push(self, text: str, do, undo, keep_seq: int | None = None) -> None:
@@ -828,9 +936,13 @@ class ScanDesk(QWidget):
         if seq is None or self.scanning:
             return
         number = self.number
-        self._run_unrecorded("delete", self.tr("Delete page {seq}").format(seq=seq),
-                             lambda: self.api.delete(number, seq), (number, seq),
-                             keep_seq=min(seq, max(1, self.strip.pages.active_count() - 1)))
+        self._run_unrecorded(
+            "delete",
+            self.tr("Delete page {seq}").format(seq=seq),
+            lambda: self.api.delete(number, seq),
+            (number, seq),
+            keep_seq=min(seq, max(1, self.strip.pages.active_count() - 1)),
+        )
 
     def note_not_scanned(self) -> None:
         if not self.number or self.scanning:
@@ -840,11 +952,14 @@ class ScanDesk(QWidget):
         dialog.accepted.connect(lambda: self._not_scanned_chosen(dialog.page.value(), dialog.note.text()))
         open_over_strip(dialog, self.strip)
 
-
     def _not_scanned_chosen(self, page_no: int, note: str) -> None:
         number = self.number
-        self._run_unrecorded("not_scanned", self.tr("\"Not scanned\" note for page {n}").format(n=page_no),
-                             lambda: self.api.mark_not_scanned(number, page_no, note), (number, page_no))
+        self._run_unrecorded(
+            "not_scanned",
+            self.tr('"Not scanned" note for page {n}').format(n=page_no),
+            lambda: self.api.mark_not_scanned(number, page_no, note),
+            (number, page_no),
+        )
 
     # -- the catalog's page count (页数) ---------------------------------------------------------
     def _correct_pages_reason(self) -> str:
@@ -859,9 +974,10 @@ class ScanDesk(QWidget):
         if not self.api.can("capture"):
             return self.tr("Your role may not correct the page count.")
         if dossier.get("status") not in self.CHANGEABLE:
-            return self.tr("The dossier is {state}: a clerk corrects the page count only while it is being scanned. "
-                           "Ask QC to return it, or an archivist to correct it.").format(
-                state=status_label(dossier.get("status") or ""))
+            return self.tr(
+                "The dossier is {state}: a clerk corrects the page count only while it is being scanned. "
+                "Ask QC to return it, or an archivist to correct it."
+            ).format(state=status_label(dossier.get("status") or ""))
         return ""
 
     def correct_page_count(self, suggested: int | None = None) -> None:
@@ -869,40 +985,60 @@ class ScanDesk(QWidget):
         if not dossier or self._correct_pages_reason():
             return
         number, declared = dossier["number"], dossier.get("declared_pages")
-        if isinstance(suggested, bool) or suggested is None:   # QAction.triggered passes "checked"
+        if isinstance(suggested, bool) or suggested is None:  # QAction.triggered passes "checked"
             suggested = self.strip.pages.active_count() or declared or 1
         dialog = PageCountDialog(number, declared, suggested, self)
         dialog.setObjectName("pageCountDialog")
         # the values are read here, on the GUI thread, before the dialog goes and the task starts
-        dialog.accepted.connect(lambda: self._correct_pages_chosen(number, declared, dialog.pages.value(),
-                                                                   dialog.reason.text()))
+        dialog.accepted.connect(
+            lambda: self._correct_pages_chosen(number, declared, dialog.pages.value(), dialog.reason.text())
+        )
         open_over_strip(dialog, self.strip)
 
     def _correct_pages_chosen(self, number: str, declared, pages: int, reason: str) -> None:
         def done(_result) -> None:
-            presenter().notify(self.tr("Page count of {n} corrected from {old} to {new}; the correction is logged.")
-                               .format(n=number, old=declared if declared is not None else "—", new=pages), self)
+            presenter().notify(
+                self.tr("Page count of {n} corrected from {old} to {new}; the correction is logged.").format(
+                    n=number, old=declared if declared is not None else "—", new=pages
+                ),
+                self,
+            )
             self.panel.refresh()
-        run_task(lambda: self.api.correct_page_count(number, pages, reason), done,
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+        run_task(
+            lambda: self.api.correct_page_count(number, pages, reason),
+            done,
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     # -- completion --------------------------------------------------------------------------
     def complete(self, explanations: dict | None = None) -> None:
         if not self.number or self.scanning:
             return
         number = self.number
-        run_task(lambda: self.api.complete(number, explanations or {}), lambda report: self._completed(number, report),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.complete(number, explanations or {}),
+            lambda report: self._completed(number, report),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def _completed(self, number: str, report) -> None:
         if report.ok:
-            self.undo_stack.clear()   # completed: page operations are closed (the core refuses them now)
-            presenter().notify(self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
-                n=number, s=report.scanned), self)
+            self.undo_stack.clear()  # completed: page operations are closed (the core refuses them now)
+            presenter().notify(
+                self.tr("Dossier {n} is complete: {s} page(s). It now waits for QC.").format(
+                    n=number, s=report.scanned
+                ),
+                self,
+            )
             self.panel.refresh()
             self.reload_pages()
             self.refresh_returned()
-            self.panel.focus_number()   # ready for the next dossier's barcode
+            self.panel.focus_number()  # ready for the next dossier's barcode
             self.dossierCompleted.emit(number)
             return
         dialog = ExplanationDialog(report, self)
@@ -912,7 +1048,7 @@ class ScanDesk(QWidget):
             reason = self._correct_pages_reason()
             dialog.correct_pages_button.setEnabled(not reason)
             dialog.correct_pages_button.setToolTip(reason or self._correct_pages_tip)
-            suggested = report.scanned + report.not_scanned   # what the pages on the desk account for
+            suggested = report.scanned + report.not_scanned  # what the pages on the desk account for
             dialog.rejected.connect(lambda: dialog.correct_pages_requested and self.correct_page_count(suggested))
         open_over_strip(dialog, self.strip)
 
@@ -929,7 +1065,7 @@ class ScanDesk(QWidget):
     def _ocr_queue_loaded(self, n: int) -> None:
         self._ocr_queue = n
         if n == 0 and not self.scanning:
-            self._status_timer.stop()   # nothing left to follow; a new scan starts the timer again
+            self._status_timer.stop()  # nothing left to follow; a new scan starts the timer again
         self._update_status()
 
     def _update_status(self) -> None:
@@ -939,8 +1075,9 @@ class ScanDesk(QWidget):
             return
         declared = dossier.get("declared_pages")
         scanned = self.strip.pages.active_count()
-        parts = [self.tr("Scanned {n} of {d} declared pages").format(
-            n=scanned, d=declared if declared is not None else "?")]
+        parts = [
+            self.tr("Scanned {n} of {d} declared pages").format(n=scanned, d=declared if declared is not None else "?")
+        ]
         parts.append(self.tr("{rate} images/min").format(rate=int(round(self._rate()))))
         if self._ocr_queue:
             parts.append(self.tr("OCR queue: {n}").format(n=self._ocr_queue))
@@ -950,7 +1087,7 @@ class ScanDesk(QWidget):
             parts.insert(0, self.tr("Stopped by a scanner fault"))
         self.status_label.setText("  ·  ".join(parts))
 
-    CHANGEABLE = ("cataloged", "scanning", "qc_rejected")   # the core's capture states (capture.CAPTURE_STATES)
+    CHANGEABLE = ("cataloged", "scanning", "qc_rejected")  # the core's capture states (capture.CAPTURE_STATES)
 
     def _may_change(self) -> bool:
         dossier = self.panel.dossier
@@ -969,7 +1106,8 @@ class ScanDesk(QWidget):
         if status in self.CHANGEABLE:
             return ""
         return self.tr("The dossier is {state}; its pages can no longer be changed.").format(
-            state=status_label(status or ""))
+            state=status_label(status or "")
+        )
 
     def _set_enabled(self, widget, enabled: bool, tip: str, reason: str) -> None:
         widget.setEnabled(enabled)
@@ -985,9 +1123,12 @@ class ScanDesk(QWidget):
         has_device = bool(self.device_combo.currentData())
         if not has_device and not reason and not busy:
             reason = self.tr("No scanner is chosen.")
-        self._set_enabled(self.scan_button, has_dossier and not busy and can_capture and has_device,
-                          self.tr("Scan into {number} (F5)").format(number=self.number) if self.number
-                          else self.tr("Scan (F5)"), reason)
+        self._set_enabled(
+            self.scan_button,
+            has_dossier and not busy and can_capture and has_device,
+            self.tr("Scan into {number} (F5)").format(number=self.number) if self.number else self.tr("Scan (F5)"),
+            reason,
+        )
         self.stop_button.setEnabled(busy)
         self.device_combo.setEnabled(not busy)
         self.refresh_devices_button.setEnabled(not busy and not getattr(self, "_discovering", False))
@@ -998,15 +1139,20 @@ class ScanDesk(QWidget):
             base = self._action_tips.get(action)
             if base is None:
                 base = self._action_tips[action] = action.toolTip()
-            enabled = has_dossier and not busy and can_capture and \
-                (has_page or action in (self.act_not_scanned, self.act_complete))
+            enabled = (
+                has_dossier
+                and not busy
+                and can_capture
+                and (has_page or action in (self.act_not_scanned, self.act_complete))
+            )
             action.setEnabled(enabled)
             why = reason or ("" if has_page or enabled else self.tr("Select a page first."))
             action.setToolTip(base if enabled or not why else f"{base} — {why}")
         why_not = self._correct_pages_reason()
         self.act_correct_pages.setEnabled(not why_not)
-        self.act_correct_pages.setToolTip(self._correct_pages_tip if not why_not
-                                          else f"{self._correct_pages_tip} — {why_not}")
+        self.act_correct_pages.setToolTip(
+            self._correct_pages_tip if not why_not else f"{self._correct_pages_tip} — {why_not}"
+        )
         self.act_scan.setEnabled(has_dossier and can_capture and not self.scanning)
         self.act_stop.setEnabled(busy)
 

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 
-
 def _spin(ms: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
+
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
@@ -39,6 +39,7 @@ def _wait(condition, timeout_s: float = 120.0, step_ms: int = 50) -> bool:
 
 def _idle() -> None:
     from scanstation.ui import tasks
+
     _wait(lambda: tasks.pending() == 0, 60)
     _spin(150)
 
@@ -53,14 +54,19 @@ def _save(widget, out: Path, name: str, shots: list) -> None:
 def cjk_font_check() -> dict:
     """Which font Qt really uses for Chinese here, and whether it has the glyphs (no boxes)."""
     from PySide6.QtGui import QFontDatabase, QGuiApplication, QRawFont
+
     raw = QRawFont.fromFont(QGuiApplication.font(), QFontDatabase.WritingSystem.SimplifiedChinese)
     text = "档号题名质检扫描台全宗号保管期限"
-    return {"family": raw.familyName(), "glyphs_present": raw.isValid() and all(raw.supportsCharacter(ord(c)) for c in text)}
+    return {
+        "family": raw.familyName(),
+        "glyphs_present": raw.isValid() and all(raw.supportsCharacter(ord(c)) for c in text),
+    }
 
 
 def take(out: Path) -> list[str]:
     from PySide6.QtWidgets import QDialog
 
+    from scanstation.service import Session
     from scanstation.ui import i18n
     from scanstation.ui.app import application
     from scanstation.ui.core_api import CoreApi
@@ -70,7 +76,6 @@ def take(out: Path) -> list[str]:
     from scanstation.ui.main_window import MainWindow
     from scanstation.ui.resources import resource
     from scanstation.users import authenticate
-    from scanstation.service import Session
 
     app = application()  # noqa: F841 - kept alive while the views are shown
     i18n.install("zh_CN")
@@ -93,7 +98,7 @@ def take(out: Path) -> list[str]:
     def window_for(user: str) -> MainWindow:
         api = CoreApi(Session(home, authenticate(home.catalog, user, DEMO_PASSWORD)))
         window = MainWindow(api, idle_timeout_ms=0)
-        window.show()   # placed and sized for the screen by the window itself
+        window.show()  # placed and sized for the screen by the window itself
         _spin(300)
         return window
 
@@ -141,7 +146,7 @@ def take(out: Path) -> list[str]:
     presenter().close_open_box()
 
     clerk.show_view("import")
-    bad = base / "目录-有误.csv"   # a department's file as a clerk would pick it, not the program's copy
+    bad = base / "目录-有误.csv"  # a department's file as a clerk would pick it, not the program's copy
     bad.write_bytes(resource("bad-catalog.csv").read_bytes())
     clerk.import_view.path_edit.setText(str(bad))
     clerk.import_view.start_import()
@@ -186,8 +191,9 @@ def take(out: Path) -> list[str]:
     admin.api.close()
     home.close()
 
-    (out / "screenshots.json").write_text(json.dumps({"files": shots, "cjk_font": cjk_font_check()},
-                                                     ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "screenshots.json").write_text(
+        json.dumps({"files": shots, "cjk_font": cjk_font_check()}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return shots
 
 
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     shots = take(Path(argv[0]))
     print(f"{len(shots)} screenshots written to {argv[0]}")
     from scanstation.ui import tasks
+
     tasks.wait_for_pools(10000)
     return 0
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.ui.errors import present
-from scanstation.ui.tasks import run_task
 from scanstation.ui.row_table import RowTableModel
+from scanstation.ui.tasks import run_task
 
 
 class HitsModel(RowTableModel):
@@ -38,16 +47,21 @@ class HitsModel(RowTableModel):
 
             if column == 1:
                 return "" if hit.page is None else str(hit.page)
-            if column == 2:   # a page's text says which OCR engine read it
+            if column == 2:  # a page's text says which OCR engine read it
                 engine = getattr(hit, "engine", "")
                 return self.field_label(hit.field) + (f" · {engine}" if engine else "")
             return hit.snippet
         return None
 
     def field_label(self, field: str) -> str:
-        labels = {"text": self.tr("page text (OCR)"), "number": self.tr("dossier number"), "title": self.tr("title"),
-                  "person_name": self.tr("insured person"), "person_id_number": self.tr("ID number"),
-                  "employer": self.tr("employer")}
+        labels = {
+            "text": self.tr("page text (OCR)"),
+            "number": self.tr("dossier number"),
+            "title": self.tr("title"),
+            "person_name": self.tr("insured person"),
+            "person_id_number": self.tr("ID number"),
+            "employer": self.tr("employer"),
+        }
         return labels.get(field, field)
 
 
@@ -104,8 +118,13 @@ class SearchView(QWidget):
         self._generation += 1
         generation = self._generation
         self.summary.setText(self.tr("Searching…"))
-        run_task(lambda: self.api.search(query), lambda hits: self._show(generation, query, hits), self._failed,
-                 pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.search(query),
+            lambda hits: self._show(generation, query, hits),
+            self._failed,
+            pool="catalog",
+            owner=self,
+        )
 
     def _failed(self, error) -> None:
         self.summary.setText("")
@@ -115,14 +134,17 @@ class SearchView(QWidget):
         if generation != self._generation:
             return
         order = {number: i for i, number in enumerate(dict.fromkeys(h.number for h in hits))}
-        hits = sorted(hits, key=lambda h: (order[h.number], h.page or 0))   # stable: best dossier first
+        hits = sorted(hits, key=lambda h: (order[h.number], h.page or 0))  # stable: best dossier first
         self.model.set_hits(hits)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.summary.setText(self.tr("{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.").format(
-            n=len(hits), d=len(order), q=query))
+        self.summary.setText(
+            self.tr("{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.").format(
+                n=len(hits), d=len(order), q=query
+            )
+        )
         if hits:
-            self.table.selectRow(0)   # the keyboard stays in the query: a second Enter searches, it opens nothing
+            self.table.selectRow(0)  # the keyboard stays in the query: a second Enter searches, it opens nothing
 
     def _open(self, index) -> None:
         if not index.isValid():

@@ -4,9 +4,26 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.i18n import is_english
 from scanstation.ui.errors import present, presenter
@@ -38,8 +55,9 @@ class UsersTab(QWidget):
     def __init__(self, api, parent=None):
         super().__init__(parent)
         self.api = api
-        self.table = _table(self, [self.tr("User"), self.tr("Roles"), self.tr("Disabled"), self.tr("Created")],
-                            "usersTable")
+        self.table = _table(
+            self, [self.tr("User"), self.tr("Roles"), self.tr("Disabled"), self.tr("Created")], "usersTable"
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         form = QFormLayout()
         self.name = QLineEdit(self)
@@ -56,7 +74,7 @@ class UsersTab(QWidget):
             roles_row.addWidget(box)
         self.add_button = QPushButton(self.tr("&Add user"), self)
         self.add_button.setObjectName("addUserButton")
-        form.addRow(self.tr("User na&me:"), self.name)   # Alt+N is the Scanners tab
+        form.addRow(self.tr("User na&me:"), self.name)  # Alt+N is the Scanners tab
         form.addRow(self.tr("Roles:"), roles_row)
         form.addRow(self.tr("Initial pass&word:"), self.password)
         form.addRow("", self.add_button)
@@ -86,12 +104,19 @@ class UsersTab(QWidget):
             for box in self.role_boxes.values():
                 box.setChecked(False)
             self.refresh()
+
         if not roles:
             from scanstation.errors import InvalidInput
+
             present(InvalidInput("Choose at least one role.", "请至少选择一个角色。"), self.window())
             return
-        run_task(lambda: self.api.add_user(name, roles, password), done, lambda e: present(e, self.window()),
-                 pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.add_user(name, roles, password),
+            done,
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
 
 class StationSettingsTab(QWidget):
@@ -129,8 +154,13 @@ class StationSettingsTab(QWidget):
 
     def refresh(self) -> None:
         keys = list(self.editors)
-        run_task(lambda: {k: self.api.setting(k) for k in keys}, self._show, lambda e: present(e, self.window()),
-                 pool="catalog", owner=self)
+        run_task(
+            lambda: {k: self.api.setting(k) for k in keys},
+            self._show,
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def _show(self, values: dict) -> None:
         for key, value in values.items():
@@ -146,8 +176,13 @@ class StationSettingsTab(QWidget):
     def save(self) -> None:
         changed = {}
         for key, editor in self.editors.items():
-            value = editor.isChecked() if isinstance(editor, QCheckBox) else \
-                editor.value() if isinstance(editor, (QSpinBox, QDoubleSpinBox)) else editor.text()
+            value = (
+                editor.isChecked()
+                if isinstance(editor, QCheckBox)
+                else editor.value()
+                if isinstance(editor, (QSpinBox, QDoubleSpinBox))
+                else editor.text()
+            )
             if getattr(self, "_loaded", {}).get(key) != value:
                 changed[key] = value
 
@@ -155,18 +190,35 @@ class StationSettingsTab(QWidget):
             for key, value in changed.items():
                 self.api.set_setting(key, value)
             return len(changed)
-        run_task(write, lambda n: (presenter().notify(self.tr("{n} setting(s) saved.").format(n=n), self),
-                                   self.refresh()),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+
+        run_task(
+            write,
+            lambda n: (presenter().notify(self.tr("{n} setting(s) saved.").format(n=n), self), self.refresh()),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
 
 class ProfilesTab(QWidget):
     def __init__(self, api, parent=None):
         super().__init__(parent)
         self.api = api
-        self.table = _table(self, [self.tr("Profile"), self.tr("Scanner"), self.tr("Source"), self.tr("Colour"),
-                                   self.tr("dpi"), self.tr("Format"), self.tr("Deskew"), self.tr("Crop"),
-                                   self.tr("Locked")], "profilesTable")
+        self.table = _table(
+            self,
+            [
+                self.tr("Profile"),
+                self.tr("Scanner"),
+                self.tr("Source"),
+                self.tr("Colour"),
+                self.tr("dpi"),
+                self.tr("Format"),
+                self.tr("Deskew"),
+                self.tr("Crop"),
+                self.tr("Locked"),
+            ],
+            "profilesTable",
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("Scan profiles (change them with: scanstation profile ...)."), self))
@@ -179,8 +231,17 @@ class ProfilesTab(QWidget):
         self.table.setRowCount(len(profiles))
         yes = self.tr("yes")
         for i, p in enumerate(profiles):
-            values = (p.name, p.device, p.source, p.mode, p.dpi, p.format, yes if p.deskew else "",
-                      yes if p.crop else "", yes if p.locked else "")
+            values = (
+                p.name,
+                p.device,
+                p.source,
+                p.mode,
+                p.dpi,
+                p.format,
+                yes if p.deskew else "",
+                yes if p.crop else "",
+                yes if p.locked else "",
+            )
             for j, v in enumerate(values):
                 self.table.setItem(i, j, _item(v))
 
@@ -189,8 +250,11 @@ class DevicesTab(QWidget):
     def __init__(self, api, parent=None):
         super().__init__(parent)
         self.api = api
-        self.table = _table(self, [self.tr("Scanner id"), self.tr("Kind"), self.tr("Maker"), self.tr("Model"),
-                                   self.tr("Serial")], "devicesTable")
+        self.table = _table(
+            self,
+            [self.tr("Scanner id"), self.tr("Kind"), self.tr("Maker"), self.tr("Model"), self.tr("Serial")],
+            "devicesTable",
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rescan_button = QPushButton(self.tr("&Look for scanners"), self)
         layout = QVBoxLayout(self)
@@ -200,7 +264,7 @@ class DevicesTab(QWidget):
 
     def refresh(self) -> None:
         self.rescan_button.setEnabled(False)
-        refresh = getattr(self, "_shown_once", False)   # the first time, what the scan desk found
+        refresh = getattr(self, "_shown_once", False)  # the first time, what the scan desk found
         self._shown_once = True
         run_task(lambda: self.api.devices(refresh), self._show, self._failed, pool="device", owner=self)
 
@@ -224,8 +288,11 @@ class SchemaTab(QWidget):
         self.summary.setObjectName("schemaSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table = _table(self, [self.tr("Field"), self.tr("Key"), self.tr("Kind"), self.tr("Rule"),
-                                   self.tr("Example")], "schemaTable")
+        self.table = _table(
+            self,
+            [self.tr("Field"), self.tr("Key"), self.tr("Kind"), self.tr("Rule"), self.tr("Example")],
+            "schemaTable",
+        )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -236,9 +303,13 @@ class SchemaTab(QWidget):
 
     def _show(self, schema) -> None:
         en = is_english()
-        self.summary.setText(self.tr("Schema {name}: {layout}\nExample: {example}").format(
-            name=schema.en if en else (schema.zh or schema.name), layout=schema.layout_en if en else schema.layout_zh,
-            example=schema.example))
+        self.summary.setText(
+            self.tr("Schema {name}: {layout}\nExample: {example}").format(
+                name=schema.en if en else (schema.zh or schema.name),
+                layout=schema.layout_en if en else schema.layout_zh,
+                example=schema.example,
+            )
+        )
         fields = schema.fields
         self.table.setRowCount(len(fields))
         for i, f in enumerate(fields):
@@ -255,9 +326,17 @@ class RetentionTab(QWidget):
     def __init__(self, api, parent=None):
         super().__init__(parent)
         self.api = api
-        self.table = _table(self, [self.tr("Business category"), self.tr("Retention code"),
-                                   self.tr("Other names (comma separated)"), self.tr("Verified"), self.tr("Note")],
-                            "retentionTable")
+        self.table = _table(
+            self,
+            [
+                self.tr("Business category"),
+                self.tr("Retention code"),
+                self.tr("Other names (comma separated)"),
+                self.tr("Verified"),
+                self.tr("Note"),
+            ],
+            "retentionTable",
+        )
         self.add_button = QPushButton(self.tr("&Add row"), self)
         self.remove_button = QPushButton(self.tr("Remove ro&w"), self)
         self.save_button = QPushButton(self.tr("Save retention tab&le"), self)
@@ -268,8 +347,15 @@ class RetentionTab(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are "
-                                        "proposals to be checked against the agency's own schedule."), self))
+        layout.addWidget(
+            QLabel(
+                self.tr(
+                    "Codes: Y (permanent), D100, D50, D30, D10. Rows not marked verified are "
+                    "proposals to be checked against the agency's own schedule."
+                ),
+                self,
+            )
+        )
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.add_button.clicked.connect(lambda: self.table.insertRow(self.table.rowCount()))
@@ -296,24 +382,36 @@ class RetentionTab(QWidget):
     def rules_from_table(self) -> list[dict]:
         rules = []
         for i in range(self.table.rowCount()):
+
             def text(j):
                 item = self.table.item(i, j)
                 return item.text().strip() if item else ""
+
             if not text(0) and not text(1):
                 continue
             old = self._rules[i] if i < len(self._rules) else {}
             verified_item = self.table.item(i, 3)
-            rules.append({"category": text(0), "retention": text(1), "en": old.get("en", ""),
-                          "aliases": [a.strip() for a in text(2).replace("，", ",").split(",") if a.strip()],
-                          "verified": bool(verified_item and verified_item.checkState() == Qt.CheckState.Checked),
-                          "note": text(4)})
+            rules.append(
+                {
+                    "category": text(0),
+                    "retention": text(1),
+                    "en": old.get("en", ""),
+                    "aliases": [a.strip() for a in text(2).replace("，", ",").split(",") if a.strip()],
+                    "verified": bool(verified_item and verified_item.checkState() == Qt.CheckState.Checked),
+                    "note": text(4),
+                }
+            )
         return rules
 
     def save(self) -> None:
         rules = self.rules_from_table()
-        run_task(lambda: self.api.save_retention_rules(rules),
-                 lambda _r: (presenter().notify(self.tr("The retention table is saved."), self), self.refresh()),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.save_retention_rules(rules),
+            lambda _r: (presenter().notify(self.tr("The retention table is saved."), self), self.refresh()),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
 
 class GenerateKeyDialog(QDialog):
@@ -330,9 +428,14 @@ class GenerateKeyDialog(QDialog):
         self.setObjectName("generateKeyDialog")
         self.setWindowTitle(self.tr("Create a signing key"))
         form = QFormLayout(self)
-        intro = QLabel(self.tr("The station signs its transfer packages with this key. Keep the passphrase safe: "
-                               "it is asked for every time a batch is sealed. Give the archive room the public key "
-                               "(Export)."), self)
+        intro = QLabel(
+            self.tr(
+                "The station signs its transfer packages with this key. Keep the passphrase safe: "
+                "it is asked for every time a batch is sealed. Give the archive room the public key "
+                "(Export)."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         form.addRow(intro)
         self.name = QLineEdit(default_name, self)
@@ -351,8 +454,9 @@ class GenerateKeyDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b91c1c")
         form.addRow(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Create key"))
         self.buttons.accepted.connect(self.create)
         self.buttons.rejected.connect(self.reject)
@@ -376,6 +480,7 @@ class GenerateKeyDialog(QDialog):
             self.buttons.setEnabled(True)
             self.message.setStyleSheet("color: #b91c1c")
             self.message.setText(getattr(error, "message", str(error)))
+
         run_task(lambda: self.api.generate_key(name, passphrase), self._created, failed, pool="catalog", owner=self)
 
     def _created(self, result: dict) -> None:
@@ -392,8 +497,13 @@ class TrustKeyDialog(QDialog):
         self.setObjectName("trustKeyDialog")
         self.setWindowTitle(self.tr("Trust a public key"))
         form = QFormLayout(self)
-        intro = QLabel(self.tr("Receipts (or packages) signed with this key will be accepted. Check with the other "
-                               "side that the file is theirs."), self)
+        intro = QLabel(
+            self.tr(
+                "Receipts (or packages) signed with this key will be accepted. Check with the other "
+                "side that the file is theirs."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         form.addRow(intro)
         self.name = QLineEdit(self)
@@ -407,7 +517,7 @@ class TrustKeyDialog(QDialog):
         row.addWidget(browse)
         form.addRow(self.tr("Key &name:"), self.name)
         file_label = QLabel(self.tr("Public key &file:"), self)
-        file_label.setBuddy(self.file)   # a layout row has no buddy of its own: "&" would show literally
+        file_label.setBuddy(self.file)  # a layout row has no buddy of its own: "&" would show literally
         form.addRow(file_label, row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
@@ -416,12 +526,14 @@ class TrustKeyDialog(QDialog):
         fit_dialog(self, 520)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the public key"), self.file.text(),
-                                              self.tr("Public keys (*.pem);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose the public key"), self.file.text(), self.tr("Public keys (*.pem);;All files (*)")
+        )
         if path:
             self.file.setText(path)
             if not self.name.text().strip():
                 from pathlib import Path
+
                 self.name.setText(Path(path).stem)
 
 
@@ -436,8 +548,9 @@ class KeysTab(QWidget):
         self.choose_export_file = self._choose_export_file
         self.own = _table(self, [self.tr("Key"), self.tr("Algorithm"), self.tr("Created")], "ownKeysTable")
         self.own.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.trusted = _table(self, [self.tr("Trusted key"), self.tr("Algorithm"), self.tr("Added")],
-                              "trustedKeysTable")
+        self.trusted = _table(
+            self, [self.tr("Trusted key"), self.tr("Algorithm"), self.tr("Added")], "trustedKeysTable"
+        )
         self.trusted.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.generate_button = QPushButton(self.tr("&Create key…"), self)
         self.generate_button.setObjectName("generateKeyButton")
@@ -485,14 +598,21 @@ class KeysTab(QWidget):
 
     def ask_generate(self) -> None:
         dialog = GenerateKeyDialog(self, self.api, default_name=f"station-{self.api.home.station}")
-        dialog.generated.connect(lambda r: (presenter().notify(
-            self.tr("Key {name} created. Export its public key for the archive room.").format(name=r["name"]), self),
-            self.refresh()))
+        dialog.generated.connect(
+            lambda r: (
+                presenter().notify(
+                    self.tr("Key {name} created. Export its public key for the archive room.").format(name=r["name"]),
+                    self,
+                ),
+                self.refresh(),
+            )
+        )
         self.run_dialog(dialog)
 
     def _choose_export_file(self, name: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the public key"), f"{name}.pem",
-                                              self.tr("Public keys (*.pem)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export the public key"), f"{name}.pem", self.tr("Public keys (*.pem)")
+        )
         return path
 
     def ask_export(self) -> None:
@@ -504,20 +624,31 @@ class KeysTab(QWidget):
         out = self.choose_export_file(name)
         if not out:
             return
-        run_task(lambda: self.api.export_key(name, out),
-                 lambda r: presenter().notify(self.tr("Public key {name} written to {file}.").format(
-                     name=r["name"], file=r["file"]), self),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.export_key(name, out),
+            lambda r: presenter().notify(
+                self.tr("Public key {name} written to {file}.").format(name=r["name"], file=r["file"]), self
+            ),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
     def ask_trust(self) -> None:
         dialog = TrustKeyDialog(self)
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
         name, path = dialog.name.text().strip(), dialog.file.text().strip()
-        run_task(lambda: self.api.trust_key(name, path),
-                 lambda r: (presenter().notify(self.tr("Key {name} is trusted now.").format(name=r["name"]), self),
-                            self.refresh()),
-                 lambda e: present(e, self.window()), pool="catalog", owner=self)
+        run_task(
+            lambda: self.api.trust_key(name, path),
+            lambda r: (
+                presenter().notify(self.tr("Key {name} is trusted now.").format(name=r["name"]), self),
+                self.refresh(),
+            ),
+            lambda e: present(e, self.window()),
+            pool="catalog",
+            owner=self,
+        )
 
 
 class SettingsView(QTabWidget):

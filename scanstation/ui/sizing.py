@@ -13,8 +13,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 PREFERRED_WINDOW = QSize(1400, 900)
-DIALOG_CAP = 0.9          # share of the available screen a dialog may take at most
-MESSAGE_CAP_CHARS = 600   # longer message texts are cut in the box; the whole text is under "Show Details"
+DIALOG_CAP = 0.9  # share of the available screen a dialog may take at most
+MESSAGE_CAP_CHARS = 600  # longer message texts are cut in the box; the whole text is under "Show Details"
 
 
 def available(widget: QWidget | None = None) -> QRect:
@@ -70,6 +70,7 @@ def place_main_window(window: QWidget, saved: QByteArray | None) -> None:
 
 def _maximized():
     from PySide6.QtCore import Qt
+
     return Qt.WindowState.WindowMaximized
 
 

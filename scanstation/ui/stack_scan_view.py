@@ -12,9 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scanstation.ui.errors import presenter
 from scanstation.ui.tasks import run_task
@@ -25,7 +39,7 @@ class _Relay(QObject):
 
 
 class StackScanView(QWidget):
-    runFinished = Signal(object)     # the SplitResult
+    runFinished = Signal(object)  # the SplitResult
 
     def __init__(self, api, parent=None):
         super().__init__(parent)
@@ -39,7 +53,9 @@ class StackScanView(QWidget):
         layout.addWidget(title)
         form = QFormLayout()
         self.device = QComboBox(self)
-        self.device.setObjectName("stackDevice")   # filled by discovery: real scanners first, the demo one only where offered
+        self.device.setObjectName(
+            "stackDevice"
+        )  # filled by discovery: real scanners first, the demo one only where offered
         self.profile = QComboBox(self)
         self.profile.setObjectName("stackProfile")
         self.into = QLineEdit(self)
@@ -122,16 +138,29 @@ class StackScanView(QWidget):
 
     def start(self, scan_options: dict | None = None) -> None:
         from scanstation.coversheet.split import SplitRun
+
         device = self.device.currentData()
         if not device:
             from scanstation.errors import Refused
-            presenter().present(Refused("No scanner was found; connect and switch on the scanner, then open this "
-                                        "view again.", "未找到扫描仪；请连接并打开扫描仪后重新打开此页面。"), self)
+
+            presenter().present(
+                Refused(
+                    "No scanner was found; connect and switch on the scanner, then open this view again.",
+                    "未找到扫描仪；请连接并打开扫描仪后重新打开此页面。",
+                ),
+                self,
+            )
             return
         profile = self._profile()
-        self.run = SplitRun(self.api.capture(), device, profile, labels=self.labels.isChecked(),
-                            into=self.into.text().strip() or None, scan_options=scan_options or {})
-        self.run.on_event = self.relay.event.emit      # from the device thread: queued to the GUI thread
+        self.run = SplitRun(
+            self.api.capture(),
+            device,
+            profile,
+            labels=self.labels.isChecked(),
+            into=self.into.text().strip() or None,
+            scan_options=scan_options or {},
+        )
+        self.run.on_event = self.relay.event.emit  # from the device thread: queued to the GUI thread
         self.log.clear()
         self.message.clear()
         self.start_button.setEnabled(False)
@@ -149,11 +178,17 @@ class StackScanView(QWidget):
         elif kind == "label":
             self.log.addItem(self.tr("First page labelled {n}").format(n=event["number"]))
         elif kind == "dossier" and not event.get("deferred"):
-            self.log.addItem(self.tr("  {n}: {p} page(s) stored, {c} of {d}").format(
-                n=event["number"], p=event["pages"], c=event["counted"], d=event["declared"] or "—"))
+            self.log.addItem(
+                self.tr("  {n}: {p} page(s) stored, {c} of {d}").format(
+                    n=event["number"], p=event["pages"], c=event["counted"], d=event["declared"] or "—"
+                )
+            )
         elif kind == "count":
-            self.log.addItem(self.tr("  ! {n}: {c} page(s), 页数 says {d} (flagged)").format(
-                n=event["number"], c=event["counted"], d=event["declared"]))
+            self.log.addItem(
+                self.tr("  ! {n}: {c} page(s), 页数 says {d} (flagged)").format(
+                    n=event["number"], c=event["counted"], d=event["declared"]
+                )
+            )
         elif kind == "stopped":
             self.message.setText(event["message"])
         self.log.scrollToBottom()
@@ -173,16 +208,23 @@ class StackScanView(QWidget):
 
     def refresh_held(self) -> None:
         from scanstation.coversheet.split import held_pages, recover_runs
+
         if not self.api.can("capture"):
             return
-        if self.run is None:   # no run of this window in progress: a run cut off by a crash leaves held pages
+        if self.run is None:  # no run of this window in progress: a run cut off by a crash leaves held pages
             recover_runs(self.api.session)
         rows = held_pages(self.api.session)
         kinds = {"page": self.tr("page"), "sheet": self.tr("cover sheet"), "unreadable": self.tr("unreadable sheet")}
         self.held.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            for j, value in enumerate((r["run_id"], r["position"], kinds.get(r["kind"], r["kind"]) +
-                                       (f" {r['number']}" if r["number"] else ""), r["reason"])):
+            for j, value in enumerate(
+                (
+                    r["run_id"],
+                    r["position"],
+                    kinds.get(r["kind"], r["kind"]) + (f" {r['number']}" if r["number"] else ""),
+                    r["reason"],
+                )
+            ):
                 item = QTableWidgetItem(str(value))
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.held.setItem(i, j, item)
@@ -196,12 +238,17 @@ class StackScanView(QWidget):
 
     def assign(self) -> None:
         from scanstation.coversheet.split import assign
+
         run_id, number = self._held_run(), self.assign_to.text().strip()
         if run_id is None:
             return
-        run_task(lambda: assign(self.api.capture(), run_id, number, self._profile()),
-                 lambda result: (self._done_assign(result)), lambda e: presenter().present(e, self),
-                 pool="device", owner=self)
+        run_task(
+            lambda: assign(self.api.capture(), run_id, number, self._profile()),
+            lambda result: self._done_assign(result),
+            lambda e: presenter().present(e, self),
+            pool="device",
+            owner=self,
+        )
 
     def _done_assign(self, result) -> None:
         if result.error is not None:
@@ -212,14 +259,21 @@ class StackScanView(QWidget):
 
     def resume(self) -> None:
         from scanstation.coversheet.split import resume
+
         run_id = self._held_run()
         if run_id is None:
             return
-        run_task(lambda: resume(self.api.capture(), run_id, self._profile(), into=self.into.text().strip() or None),
-                 self._finished, self._failed, pool="device", owner=self)
+        run_task(
+            lambda: resume(self.api.capture(), run_id, self._profile(), into=self.into.text().strip() or None),
+            self._finished,
+            self._failed,
+            pool="device",
+            owner=self,
+        )
 
     def print_sheets(self, out: str | None = None) -> None:
         from scanstation.coversheet.sheet import print_sheets, select_dossiers
+
         numbers = [n.strip() for n in self.sheet_numbers.toPlainText().splitlines() if n.strip()]
         year = self.sheet_year.value() or None
         if out is None:
@@ -227,7 +281,12 @@ class StackScanView(QWidget):
             if not out:
                 return
         session = self.api.session
-        run_task(lambda: print_sheets(session, select_dossiers(session, numbers, year, None if numbers else "capturable"),
-                                      Path(out)),
-                 lambda path: self.log.addItem(self.tr("Cover sheets written to {f}").format(f=path)),
-                 lambda e: presenter().present(e, self), pool="catalog", owner=self)
+        run_task(
+            lambda: print_sheets(
+                session, select_dossiers(session, numbers, year, None if numbers else "capturable"), Path(out)
+            ),
+            lambda path: self.log.addItem(self.tr("Cover sheets written to {f}").format(f=path)),
+            lambda e: presenter().present(e, self),
+            pool="catalog",
+            owner=self,
+        )

@@ -19,19 +19,23 @@ import os
 import sys
 import threading
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
-POOL_SIZES = {"catalog": 1, "device": 2, "images": max(2, min(4, os.cpu_count() or 2)),
-              "custody": 1}   # long backups and fixity checks, never in the way of thumbnails
+POOL_SIZES = {
+    "catalog": 1,
+    "device": 2,
+    "images": max(2, min(4, os.cpu_count() or 2)),
+    "custody": 1,
+}  # long backups and fixity checks, never in the way of thumbnails
 BATCH_INTERVAL_MS = 100
 
 _pools: dict[str, QThreadPool] = {}
 _pending = 0
 _pending_lock = threading.Lock()
-_relay: "_Relay | None" = None
+_relay: _Relay | None = None
 unexpected_error_handler: Callable[[BaseException], None] | None = None
 
 
@@ -111,9 +115,13 @@ class _Task(QRunnable):
         relay.deliver.emit(finish)
 
 
-def run_task(fn: Callable[[], object], callback: Callable[[object], None] | None = None,
-             error_callback: Callable[[BaseException], None] | None = None, pool: str = "catalog",
-             owner: QObject | None = None) -> None:
+def run_task(
+    fn: Callable[[], object],
+    callback: Callable[[object], None] | None = None,
+    error_callback: Callable[[BaseException], None] | None = None,
+    pool: str = "catalog",
+    owner: QObject | None = None,
+) -> None:
     """Run ``fn()`` on the named pool; ``callback(result)`` or ``error_callback(exc)`` on the GUI thread.
 
     With ``owner`` the callbacks are skipped when that widget has been deleted meanwhile.
@@ -180,8 +188,9 @@ class LongOperation(QObject):
     faulted = Signal(object)
     finished = Signal(object)
 
-    def __init__(self, operation, pool_name: str = "device", interval_ms: int = BATCH_INTERVAL_MS,
-                 parent: QObject | None = None):
+    def __init__(
+        self, operation, pool_name: str = "device", interval_ms: int = BATCH_INTERVAL_MS, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.operation = operation
         self.pool_name = pool_name
@@ -195,12 +204,14 @@ class LongOperation(QObject):
 
     def resume(self) -> None:
         """Continue after a fault. ``resume()`` may hand back a new operation (the next batch); run that."""
+
         def resume_and_run():
             follow = self.operation.resume()
             if follow is not None and follow is not self.operation and hasattr(follow, "run"):
                 self._adopt(follow)
                 return follow.run()
             return follow
+
         self._launch(resume_and_run)
 
     def _adopt(self, operation) -> None:
@@ -251,4 +262,5 @@ class LongOperation(QObject):
 
 def _resumable(error: BaseException) -> bool:
     from scanstation.errors import DeviceError
+
     return isinstance(error, DeviceError)

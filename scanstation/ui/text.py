@@ -3,7 +3,7 @@ byte counts. (Logs, reports and the audit trail keep the exact values.)"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication
 
@@ -18,8 +18,8 @@ def local_time(iso: str | None, with_seconds: bool = False) -> str:
     except ValueError:
         return text
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    if len(text) <= 10:   # a date alone stays a date
+        stamp = stamp.replace(tzinfo=UTC)
+    if len(text) <= 10:  # a date alone stays a date
         return text
     return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
@@ -42,11 +42,11 @@ def count_files(n: int) -> str:
 
 _RULE_REF = r"R\d{2}(?:\s*[/、,，和及]\s*R?\d{2})*"
 _NOISE = [
-    (r"\s*[（(]\s*" + _RULE_REF + r"\s*[)）]", ""),          # "（R09/R10）" — rule numbers belong in logs and reports
-    (r"\s*[（(]\s*U\+[0-9A-Fa-f]{4,6}\s*[)）]", ""),        # "（U+00B7）"
-    (r"[（(]\s*pid\s+\d+[^)）]*[)）]", ""),                   # "(pid 19018, scanstation gui)"
+    (r"\s*[（(]\s*" + _RULE_REF + r"\s*[)）]", ""),  # "（R09/R10）" — rule numbers belong in logs and reports
+    (r"\s*[（(]\s*U\+[0-9A-Fa-f]{4,6}\s*[)）]", ""),  # "（U+00B7）"
+    (r"[（(]\s*pid\s+\d+[^)）]*[)）]", ""),  # "(pid 19018, scanstation gui)"
     (r"\bpid\s+\d+", ""),
-    (r"\s*[（(]\s*scanstation\s[^)）]*[)）]", ""),          # "（scanstation catalog import）": a command line
+    (r"\s*[（(]\s*scanstation\s[^)）]*[)）]", ""),  # "（scanstation catalog import）": a command line
 ]
 
 
@@ -54,6 +54,7 @@ def plain_message(text: str) -> str:
     """A core message as the window shows it: without rule numbers, code points or process ids (the log
     and the command line keep the full text)."""
     import re
+
     out = text or ""
     for pattern, replacement in _NOISE:
         out = re.sub(pattern, replacement, out)

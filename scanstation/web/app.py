@@ -40,8 +40,14 @@ from scanstation.web import security
 
 HERE = Path(__file__).parent
 STATUS = {InvalidInput: 400, Refused: 403, NotFound: 404, CheckFailed: 422, StorageError: 507}
-FIELD_ZH = {"text": "正文", "number": "档号", "title": "题名", "person_name": "姓名", "employer": "单位",
-            "person_id_number": "身份证号"}
+FIELD_ZH = {
+    "text": "正文",
+    "number": "档号",
+    "title": "题名",
+    "person_name": "姓名",
+    "employer": "单位",
+    "person_id_number": "身份证号",
+}
 MAX_FORM_BYTES = 64 * 1024
 
 
@@ -61,7 +67,7 @@ class Ctx:
     web: security.WebSession | None
     lang: str
     form: dict
-    app: "ArchiveWeb"
+    app: ArchiveWeb
 
     def t(self, zh: str, en: str) -> str:
         return en if self.lang == "en" else zh
@@ -95,8 +101,10 @@ class ArchiveWeb:
         self.sessions = security.SessionStore(idle_seconds=minutes * 60)
         self.limiter = security.LoginLimiter()
         self.checks = ThreadPoolExecutor(max_workers=check_workers, thread_name_prefix="package-check")
-        self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
-                               autoescape=select_autoescape(default=True, default_for_string=True))
+        self.env = Environment(
+            loader=FileSystemLoader(str(HERE / "templates")),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+        )
         self._choices = None
         self._choices_lock = threading.Lock()
         self.env.filters["marked"] = _marked
@@ -109,7 +117,9 @@ class ArchiveWeb:
         worker re-read them at the same moment when they expired -- four scans of the dossiers each --
         and all searches stalled for seconds."""
         import time
+
         from scanstation import search
+
         cached = self._choices
         if cached is not None and time.monotonic() - cached[0] <= 60:
             return cached[1]
@@ -124,9 +134,16 @@ class ArchiveWeb:
 
     def render(self, ctx: Ctx, template: str, status: int = 200, **values) -> HTMLResponse:
         html = self.env.get_template(template).render(
-            t=ctx.t, lang=ctx.lang, user=ctx.session.user if ctx.session else None,
-            csrf=ctx.web.csrf if ctx.web else "", can=(ctx.session.can if ctx.session else (lambda p: False)),
-            path=ctx.request.url.path, query=ctx.request.url.query, version=__version__, **values)
+            t=ctx.t,
+            lang=ctx.lang,
+            user=ctx.session.user if ctx.session else None,
+            csrf=ctx.web.csrf if ctx.web else "",
+            can=(ctx.session.can if ctx.session else (lambda p: False)),
+            path=ctx.request.url.path,
+            query=ctx.request.url.query,
+            version=__version__,
+            **values,
+        )
         return HTMLResponse(html, status_code=status)
 
     def user_session(self, name: str) -> Session | None:
@@ -144,13 +161,16 @@ class ArchiveWeb:
 
     def submit_check(self, upload_id: str, user: str) -> None:
         def run():
-            session = self.user_session(user) or Session(self.home, row_to_user(
-                {"id": 0, "name": user, "roles": "clerk", "disabled": 0}))
+            session = self.user_session(user) or Session(
+                self.home, row_to_user({"id": 0, "name": user, "roles": "clerk", "disabled": 0})
+            )
             try:
                 uploads.check(session, upload_id)
-            except Exception:   # the row stays 'checking' and is checked again at the next start
+            except Exception:  # the row stays 'checking' and is checked again at the next start
                 import logging
+
                 logging.getLogger("scanstation.web").exception("check of upload %s failed", upload_id[:16])
+
         self.checks.submit(run)
 
     def recover(self) -> None:
@@ -162,6 +182,7 @@ class ArchiveWeb:
 
 def page(permission: str | None = None, *, login: bool = True):
     """Decorate a browser handler ``fn(ctx) -> Response``: session, role, CSRF, errors, in a worker thread."""
+
     def decorate(fn):
         async def endpoint(request: Request):
             app: ArchiveWeb = request.app.state.web
@@ -169,11 +190,14 @@ def page(permission: str | None = None, *, login: bool = True):
             if request.method == "POST":
                 if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
                     return Response("Request too large", status_code=413)
-                form = {k: v for k, v in (await request.form(max_files=0, max_fields=200)).items()
-                        if isinstance(v, str)}
+                form = {
+                    k: v for k, v in (await request.form(max_files=0, max_fields=200)).items() if isinstance(v, str)
+                }
             return await run_in_threadpool(_handle, fn, app, request, form, permission, login)
+
         endpoint.__name__ = fn.__name__
         return endpoint
+
     return decorate
 
 
@@ -190,8 +214,14 @@ def _handle(fn, app: ArchiveWeb, request: Request, form: dict, permission, login
             return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
         return ctx.render("error.html", 401, message=ctx.t("请先登录。", "Please log in first."))
     if request.method == "POST" and login and not security.same(form.get("csrf"), web.csrf):
-        return ctx.render("error.html", 403, message=ctx.t("表单已失效（CSRF 校验失败），请刷新页面后重试。",
-                                                           "The form has expired (CSRF check failed); reload and try again."))
+        return ctx.render(
+            "error.html",
+            403,
+            message=ctx.t(
+                "表单已失效（CSRF 校验失败），请刷新页面后重试。",
+                "The form has expired (CSRF check failed); reload and try again.",
+            ),
+        )
     try:
         if permission and session is not None:
             session.require(permission)
@@ -204,6 +234,7 @@ def _handle(fn, app: ArchiveWeb, request: Request, form: dict, permission, login
 @page(login=False)
 def login_form(ctx: Ctx) -> Response:
     import secrets
+
     token = ctx.request.cookies.get(security.PRE_COOKIE) or secrets.token_urlsafe(24)
     response = ctx.render("login.html", login_token=token, next=_safe_next(ctx.param("next", "/search")), error="")
     ctx.app.set_cookie(response, security.PRE_COOKIE, token, max_age=3600)
@@ -217,20 +248,32 @@ def login_submit(ctx: Ctx) -> Response:
     target = _safe_next(form.get("next", "/search"))
     name = (form.get("user") or "").strip()[:64]
     if not security.same(form.get("login_token"), token):
-        return ctx.render("login.html", 403, login_token=token or "", next=target,
-                          error=ctx.t("登录表单已失效，请刷新页面后重试。", "The login form expired; reload the page and try again."))
+        return ctx.render(
+            "login.html",
+            403,
+            login_token=token or "",
+            next=target,
+            error=ctx.t("登录表单已失效，请刷新页面后重试。", "The login form expired; reload the page and try again."),
+        )
     address = ctx.request.client.host if ctx.request.client else "?"
     wait = ctx.app.limiter.wait_seconds(address, name)
     if wait:
-        return ctx.render("login.html", 429, login_token=token, next=target,
-                          error=ctx.t(f"登录失败次数过多，请 {wait} 秒后再试。",
-                                      f"Too many failed logins; try again in {wait} seconds."))
+        return ctx.render(
+            "login.html",
+            429,
+            login_token=token,
+            next=target,
+            error=ctx.t(
+                f"登录失败次数过多，请 {wait} 秒后再试。", f"Too many failed logins; try again in {wait} seconds."
+            ),
+        )
     try:
         user = authenticate(ctx.app.home.catalog, name, form.get("password") or "")
     except ScanStationError as exc:
         ctx.app.limiter.failed(address, name)
         Session(ctx.app.home, row_to_user({"id": 0, "name": name or "?", "roles": "clerk", "disabled": 0})).log(
-            "web.login_failed", "user", name or "?", {"address": address})
+            "web.login_failed", "user", name or "?", {"address": address}
+        )
         return ctx.render("login.html", 401, login_token=token, next=target, error=ctx.msg(exc))
     ctx.app.limiter.succeeded(address, name)
     web = ctx.app.sessions.create(user.name, "browser")
@@ -253,8 +296,9 @@ def logout(ctx: Ctx) -> Response:
 @page(login=False)
 def language(ctx: Ctx) -> Response:
     response = RedirectResponse(_safe_next(ctx.param("next", "/search")), status_code=303)
-    ctx.app.set_cookie(response, security.LANG_COOKIE, "en" if ctx.param("to") == "en" else "zh_CN",
-                       max_age=365 * 86400)
+    ctx.app.set_cookie(
+        response, security.LANG_COOKIE, "en" if ctx.param("to") == "en" else "zh_CN", max_age=365 * 86400
+    )
     return response
 
 
@@ -266,19 +310,29 @@ def home_page(ctx: Ctx) -> Response:
 @page("catalog.read")
 def search_page(ctx: Ctx) -> Response:
     from scanstation import search
+
     query = ctx.param("q").strip()
     filters = {name: ctx.param(name) for name in search.FILTER_FIELDS}
     unmasked = ctx.param("unmasked") == "1"
     hits, error = None, ""
     if query or any(filters.values()):
         try:
-            hits = search.search_as(ctx.session, query, limit=50, unmasked=unmasked, filters=filters,
-                                    conn=ctx.app.home.catalog.reader())
+            hits = search.search_as(
+                ctx.session, query, limit=50, unmasked=unmasked, filters=filters, conn=ctx.app.home.catalog.reader()
+            )
         except InvalidInput as exc:
             error = ctx.msg(exc)
     choices = ctx.app.filter_choices()
-    return ctx.render("search.html", q=query, filters=filters, choices=choices, hits=hits, error=error,
-                      unmasked=unmasked, field_zh=FIELD_ZH)
+    return ctx.render(
+        "search.html",
+        q=query,
+        filters=filters,
+        choices=choices,
+        hits=hits,
+        error=error,
+        unmasked=unmasked,
+        field_zh=FIELD_ZH,
+    )
 
 
 @page("catalog.read")
@@ -355,6 +409,7 @@ def intake_page(ctx: Ctx) -> Response:
 @page("receive")
 def intake_item(ctx: Ctx) -> Response:
     from scanstation.transfer import keys
+
     item = uploads.report(ctx.session, ctx.request.path_params["item_id"])
     key_names = [k["name"] for k in keys.list_keys(ctx.app.home)["signing"] if "error" not in k]
     return ctx.render("intake_item.html", item=item, report=item["report"], key_names=key_names)
@@ -362,8 +417,14 @@ def intake_item(ctx: Ctx) -> Response:
 
 def _decide(ctx: Ctx, decision: str) -> Response:
     reasons = [r.strip() for r in re.split(r"[\r\n]+", ctx.form.get("reasons", "")) if r.strip()][:50]
-    result = uploads.decide(ctx.session, ctx.request.path_params["item_id"], decision, reasons=reasons,
-                            key_name=ctx.form.get("key") or None, passphrase=ctx.form.get("passphrase", ""))
+    result = uploads.decide(
+        ctx.session,
+        ctx.request.path_params["item_id"],
+        decision,
+        reasons=reasons,
+        key_name=ctx.form.get("key") or None,
+        passphrase=ctx.form.get("passphrase", ""),
+    )
     return RedirectResponse(f"/intake/{result['id']}", status_code=303)
 
 
@@ -380,14 +441,19 @@ def intake_reject(ctx: Ctx) -> Response:
 @page("receive")
 def intake_receipt(ctx: Ctx) -> Response:
     envelope = uploads.receipt(ctx.session, ident=ctx.request.path_params["item_id"])
-    return Response(json.dumps(envelope, ensure_ascii=False, indent=2), media_type="application/json",
-                    headers={"content-disposition": "attachment; filename=receipt.json"})
+    return Response(
+        json.dumps(envelope, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"content-disposition": "attachment; filename=receipt.json"},
+    )
 
 
 # -- the station API ----------------------------------------------------------------------------
 def _api_error(exc: ScanStationError, status: int | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"kind": type(exc).__name__ if type(exc) in STATUS else "Refused",
-                                   "en": exc.en, "zh": exc.zh}}, status_code=status or status_of(exc))
+    return JSONResponse(
+        {"error": {"kind": type(exc).__name__ if type(exc) in STATUS else "Refused", "en": exc.en, "zh": exc.zh}},
+        status_code=status or status_of(exc),
+    )
 
 
 def api(permission: str | None, *, raw_body: bool = False, json_body: bool = False):
@@ -398,14 +464,22 @@ def api(permission: str | None, *, raw_body: bool = False, json_body: bool = Fal
             if raw_body:
                 declared = int(request.headers.get("content-length") or 0)
                 if declared > uploads.MAX_CHUNK:
-                    return _api_error(InvalidInput("A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。",
-                                                   m=uploads.MAX_CHUNK), 413)
+                    return _api_error(
+                        InvalidInput(
+                            "A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=uploads.MAX_CHUNK
+                        ),
+                        413,
+                    )
                 parts, size = [], 0
                 async for piece in request.stream():
                     size += len(piece)
                     if size > uploads.MAX_CHUNK:
-                        return _api_error(InvalidInput("A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。",
-                                                       m=uploads.MAX_CHUNK), 413)
+                        return _api_error(
+                            InvalidInput(
+                                "A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=uploads.MAX_CHUNK
+                            ),
+                            413,
+                        )
                     parts.append(piece)
                 body = b"".join(parts)
             elif json_body:
@@ -418,8 +492,10 @@ def api(permission: str | None, *, raw_body: bool = False, json_body: bool = Fal
                 except ValueError:
                     return _api_error(InvalidInput("The request is not a JSON object.", "请求不是 JSON 对象。"))
             return await run_in_threadpool(_api_handle, fn, app, request, body, permission)
+
         endpoint.__name__ = fn.__name__
         return endpoint
+
     return decorate
 
 
@@ -430,7 +506,9 @@ def _api_handle(fn, app: ArchiveWeb, request: Request, body, permission) -> Resp
         web = app.sessions.get(auth[7:] if auth.lower().startswith("bearer ") else None, "api")
         session = app.user_session(web.user) if web else None
         if session is None:
-            return _api_error(Refused("Log in first (POST /api/v1/session).", "请先登录（POST /api/v1/session）。"), 401)
+            return _api_error(
+                Refused("Log in first (POST /api/v1/session).", "请先登录（POST /api/v1/session）。"), 401
+            )
     try:
         if session is not None and permission:
             session.require(permission)
@@ -445,7 +523,9 @@ def api_login(app: ArchiveWeb, request: Request, _session, body) -> dict:
     address = request.client.host if request.client else "?"
     wait = app.limiter.wait_seconds(address, name)
     if wait:
-        raise Refused("Too many failed logins; try again in {s} seconds.", "登录失败次数过多，请 {s} 秒后再试。", s=wait)
+        raise Refused(
+            "Too many failed logins; try again in {s} seconds.", "登录失败次数过多，请 {s} 秒后再试。", s=wait
+        )
     try:
         user = authenticate(app.home.catalog, name, str(body.get("password", "")))
     except ScanStationError:
@@ -461,8 +541,9 @@ def api_login(app: ArchiveWeb, request: Request, _session, body) -> dict:
 @api("package.deliver", json_body=True)
 def api_begin(app, request, session, body) -> dict:
     size = body.get("size")
-    return uploads.begin(session, str(body.get("upload_id", "")), size if isinstance(size, int) else -1,
-                         str(body.get("batch_id", "")))
+    return uploads.begin(
+        session, str(body.get("upload_id", "")), size if isinstance(size, int) else -1, str(body.get("batch_id", ""))
+    )
 
 
 @api("package.deliver")
@@ -472,8 +553,13 @@ def api_status(app, request, session, body) -> dict:
 
 @api("package.deliver", raw_body=True)
 def api_chunk(app, request, session, body) -> dict:
-    return uploads.put_chunk(session, request.path_params["upload_id"], request.path_params["offset"], body,
-                             request.headers.get("x-chunk-sm3", ""))
+    return uploads.put_chunk(
+        session,
+        request.path_params["upload_id"],
+        request.path_params["offset"],
+        body,
+        request.headers.get("x-chunk-sm3", ""),
+    )
 
 
 @api("package.deliver", json_body=True)
@@ -524,8 +610,9 @@ def create_app(home, *, tls: bool, threads: int = 32) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         import anyio.to_thread
+
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        await run_in_threadpool(web.filter_choices)   # ready before the first search
+        await run_in_threadpool(web.filter_choices)  # ready before the first search
         web.recover()
         yield
         web.checks.shutdown(wait=True)

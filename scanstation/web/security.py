@@ -16,21 +16,23 @@ import time
 from dataclasses import dataclass, field
 
 COOKIE = "ss_session"
-PRE_COOKIE = "ss_login"        # double-submit token of the login form (there is no session yet)
+PRE_COOKIE = "ss_login"  # double-submit token of the login form (there is no session yet)
 LANG_COOKIE = "ss_lang"
-MAX_FAILURES = 5               # failed logins per window for one user name
-MAX_ADDRESS_FAILURES = 20      # ... and from one address (a shared office address tries several names)
-FAILURE_WINDOW = 300.0         # seconds
+MAX_FAILURES = 5  # failed logins per window for one user name
+MAX_ADDRESS_FAILURES = 20  # ... and from one address (a shared office address tries several names)
+FAILURE_WINDOW = 300.0  # seconds
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 @dataclass
 class WebSession:
     token: str
     user: str
-    kind: str                  # browser | api
+    kind: str  # browser | api
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     created: float = field(default_factory=time.monotonic)
     last: float = field(default_factory=time.monotonic)
@@ -70,8 +72,12 @@ class SessionStore:
 class LoginLimiter:
     """At most MAX_FAILURES failed logins per FAILURE_WINDOW for one user name, MAX_ADDRESS_FAILURES from one address."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
-                 max_address_failures: int = MAX_ADDRESS_FAILURES):
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: float = FAILURE_WINDOW,
+        max_address_failures: int = MAX_ADDRESS_FAILURES,
+    ):
         self.max, self.window, self.max_address = max_failures, window, max_address_failures
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
@@ -108,10 +114,15 @@ def same(a: str | None, b: str | None) -> bool:
 
 
 def headers(tls: bool) -> list[tuple[bytes, bytes]]:
-    out = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-           (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
-           (b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-resource-policy", b"same-origin"),
-           (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+    out = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
     if tls:
         out.append((b"strict-transport-security", b"max-age=31536000"))
     return out
@@ -137,4 +148,5 @@ class SecurityHeaders:
                     extra.append((b"cache-control", b"no-store"))
                 message = dict(message, headers=list(message.get("headers", [])) + extra)
             await send(message)
+
         return await self.app(scope, receive, wrapped)
