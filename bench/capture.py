@@ -53,6 +53,8 @@ from scanstation.users import hash_password, row_to_user  # noqa: E402
 def make_home(base: Path, dossiers: int, pages: int) -> tuple[Home, Session]:
     home = Home.create(base / "home", "X001", "BENCH")
     with home.catalog.write() as conn:
+        # the demo source and the warm-up use the demo scanner: this home is a training station
+        conn.execute("INSERT INTO settings(key, value) VALUES ('capture.demo_scanner', 'true')")
         conn.execute(
             "INSERT INTO users(name, roles, password_hash, created_at) VALUES ('clerk', 'clerk', ?, ?)",
             (hash_password("bench-password"), now_iso()),
