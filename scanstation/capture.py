@@ -28,6 +28,7 @@ from scanstation.custody.protection import image_store
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
+from scanstation.ocr.yielding import CAPTURE
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session
 from scanstation.storage import file_moves
@@ -805,6 +806,7 @@ class CaptureRun:
         )
         self.started = time.monotonic()
         self._set("scanning")
+        CAPTURE.begin()  # background OCR stands aside until this run's pages are stored (ocr.yielding)
         try:
             try:
                 if self.acquire is not None:
@@ -839,6 +841,7 @@ class CaptureRun:
                     else exc
                 )
         finally:
+            CAPTURE.end()
             _drop_unfinished(spool / DEVICE_SPOOL)  # partial files; complete pages stay for recovery
             left = bool(capture._spooled_pages(session_id))
             capture.close_session(session_id, "interrupted" if left else "closed")

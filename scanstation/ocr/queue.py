@@ -17,6 +17,10 @@ Row life cycle (``page_text.status``)::
 
 One runner per home: the home lock already makes the station the only process that writes.
 
+OCR yields to capture (``scanstation.ocr.yielding``): the workers run at the lowest priority, and the runner
+claims no page while a capture run delivers pages, nor for a few seconds after (pages not yet started go back
+to the queue; a page that ran out of time while capture had the processor is queued again, not failed).
+
 Engines (``scanstation.ocr.engines``): the runner reads with the station's ``ocr.engine`` setting
 (``auto`` chosen by memory and cores) unless a page was queued for a given engine (``ocr redo
 --engine``, kept in ``page_text.redo_engine`` until it is read). Each page keeps the label of the
@@ -43,6 +47,7 @@ from scanstation.errors import InvalidInput
 from scanstation.ocr import engines
 from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
 from scanstation.ocr.tesseract import DEFAULT_TIMEOUT_S, OcrError
+from scanstation.ocr.yielding import CAPTURE, RESUME_AFTER_S, ocr_worker_init
 
 log = logging.getLogger("scanstation.ocr")
 
@@ -203,6 +208,7 @@ class OcrProgress:
     in_flight: int = 0
     waiting: int = 0  # queued + failed-to-retry, not yet handed to a worker
     last_page_id: int | None = None
+    paused: bool = False  # waiting for capture to end
 
 
 @dataclass
@@ -214,6 +220,9 @@ class OcrRunStats:
     cancelled: bool = False
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    pauses: int = 0  # times the runner stood aside for capture
+    paused_seconds: float = 0.0
+    deferred: int = 0  # pages out of time while capture ran: queued again, no attempt counted
 
     def as_dict(self) -> dict:
         return {
@@ -249,6 +258,8 @@ class OcrRunner:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_attempts: int = 3,
         engine: str | None = None,
+        yield_to_capture: bool = True,
+        resume_after_s: float = RESUME_AFTER_S,
     ):
         if isinstance(home_or_catalog, (str, os.PathLike)):  # a home folder: a connection of our own
             from scanstation.home import CATALOG_FILE
@@ -269,6 +280,8 @@ class OcrRunner:
         self.workers = max(1, int(workers or engines.workers_for(self.engine)))
         self.timeout_s = float(timeout_s)
         self.max_attempts = max(1, int(max_attempts))
+        self.yield_to_capture = yield_to_capture
+        self.resume_after_s = float(resume_after_s)
         self._recovered = False
         self._checked: set[str] = set()
         self._thread: threading.Thread | None = None
@@ -324,6 +337,7 @@ class OcrRunner:
         self.check()
         state = OcrProgress()
         inflight: dict[cf.Future, dict] = {}
+        marks: dict[cf.Future, tuple[int, bool]] = {}  # capture activity when the page was handed over
         window = self.workers * 2  # the next page is always ready when a worker finishes
         pool = self._new_pool()
         try:
@@ -333,6 +347,11 @@ class OcrRunner:
                     self._requeue_not_started(catalog, inflight)
                     if not inflight:
                         break
+                elif self.yield_to_capture and CAPTURE.busy(self.resume_after_s):
+                    self._requeue_not_started(catalog, inflight)  # those already reading finish, at low priority
+                    if not inflight:
+                        self._stand_aside(cancel, stats, state, progress)
+                        continue
                 elif len(inflight) < window:
                     claimed = self._claim(catalog, window - len(inflight))
                     for i, row in enumerate(claimed):
@@ -343,12 +362,14 @@ class OcrRunner:
                             raise
                         if future is not None:
                             inflight[future] = row
+                            marks[future] = CAPTURE.mark()
                 if not inflight:
                     break
                 finished, _ = cf.wait(list(inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
                 pool_broken = False
                 for future in finished:
                     row = inflight.pop(future)
+                    mark = marks.pop(future, None)
                     if future.cancelled():
                         continue
                     try:
@@ -360,6 +381,11 @@ class OcrRunner:
                             "error_en": f"The OCR worker process stopped unexpectedly ({exc!r}).",
                             "error_zh": f"文字识别工作进程意外退出（{exc!r}）。",
                         }
+                    if result.get("timeout") and mark is not None and CAPTURE.ran_since(mark):
+                        # out of time because capture had the processor: not the page's fault
+                        self._requeue_rows(catalog, [row["page_id"]])
+                        stats.deferred += 1
+                        continue
                     self._record(catalog, row, result, stats)
                     state.last_page_id = row["page_id"]
                 if pool_broken:  # a broken pool takes no more work: settle all it held, then a new pool
@@ -392,14 +418,25 @@ class OcrRunner:
         stats.seconds = time.monotonic() - started
         return stats
 
-    def _new_pool(self) -> cf.ProcessPoolExecutor:
-        # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt
-        from scanstation.worker_lifetime import die_with_parent
+    def _stand_aside(self, cancel, stats: OcrRunStats, state: OcrProgress, progress) -> None:
+        """Wait, with no page claimed, until capture has been quiet for ``resume_after_s`` (or ``cancel``)."""
+        stats.pauses += 1
+        started = time.monotonic()
+        state.paused, state.in_flight = True, 0
+        if progress:
+            progress(state)
+        while CAPTURE.busy(self.resume_after_s) and not _is_cancelled(cancel):
+            time.sleep(0.1)
+        state.paused = False
+        stats.paused_seconds += time.monotonic() - started
 
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        # spawn, not fork: the station process holds SQLite connections, threads and (in the GUI) Qt;
+        # the workers end with the station and run at the lowest priority (capture first)
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent,
+            initializer=ocr_worker_init,
             initargs=(os.getpid(),),
         )
 
