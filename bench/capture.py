@@ -24,7 +24,17 @@ Sources:
   images/min, the ratio peer/split per round and its median, and the CPU time of cover-sheet detection
   per page (thread CPU time on the device thread; target ≤ 15 ms).
 
-    .venv/bin/python bench/capture.py [--quick] [--rounds N] [--split]
+- ``ocr`` (``--ocr``, not in the default set): capture with the window's background OCR (one worker,
+  tesseract) against capture with no OCR, replayed the same way, interleaved round by round (the order
+  alternates). Before an OCR capture the runner is started on the backlog the earlier captures left (every
+  stored page is queued for OCR) and is reading a page when the capture starts. Printed per round and as
+  medians: capture images/min with OCR off, with the yielding OCR (the product: lowest priority, stands
+  aside while the device delivers) and with a naive OCR (normal priority, never pauses: what the station
+  did before), the ratios on/off (target ≥ 0.95), the OCR backlog at the start and end of each capture
+  (its growth) and the OCR pages read during it, and the drain after it: pages read per minute in the
+  seconds after the capture and the minutes the backlog needs at that rate.
+
+    .venv/bin/python bench/capture.py [--quick] [--rounds N] [--split] [--ocr]
 """
 
 from __future__ import annotations
@@ -396,6 +406,121 @@ def bench_split(args, workers: int) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def bench_ocr(args, workers: int) -> None:
+    """Capture with background OCR (yielding, naive) vs without, interleaved round by round."""
+    import multiprocessing
+
+    from scanstation.devices import base as device_base
+    from scanstation.ocr.queue import OcrRunner
+    from scanstation.worker_lifetime import die_with_parent
+
+    class NaiveRunner(OcrRunner):
+        """The background OCR before it yielded: workers at normal priority, never standing aside."""
+
+        def _new_pool(self):
+            return ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
+
+    rounds = args.rounds or (2 if args.quick else 4)
+    pages = 12 if args.quick else 40
+    drain_s = 6.0 if args.quick else 30.0
+    base = Path(tempfile.mkdtemp(prefix="bench-capture-ocr-"))
+    figures: dict = {
+        "bench": "capture-ocr",
+        "dpi": 300,
+        "mode": "gray",
+        "paper": "A4",
+        "cores": workers,
+        "rounds": rounds,
+        "pages_per_capture": pages,
+        "ocr_workers": 1,
+        "ocr_engine": "tesseract",
+        "load_avg_start": round(os.getloadavg()[0], 2),
+    }
+    original_open = device_base.open_backend
+    runner = None
+    try:
+        home, session = make_home(base, 3 * rounds + 2, pages)
+        numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
+        pipeline = PagePipeline(workers)
+        run_capture(session, pipeline, "demo", numbers[:1], 2, {})  # warm the pipeline pool
+        files, size, _ = prerender(home, numbers[1], pages, base / "pages")  # the same pages for every capture
+        replay = ReplayScanner(files, size)
+        device_base.open_backend = lambda d: replay if d == "replay" else original_open(d)
+        free = iter(numbers[1:])
+
+        def pending() -> int:
+            return home.catalog.one("SELECT count(*) n FROM page_text WHERE status IN ('queued', 'running')")["n"]
+
+        def ocr_done() -> int:
+            return home.catalog.one("SELECT count(*) n FROM page_text WHERE status = 'done'")["n"]
+
+        def capture_with(kind: str) -> dict:
+            nonlocal runner
+            out: dict = {}
+            if kind != "off":
+                runner = (OcrRunner if kind == "yield" else NaiveRunner)(
+                    home, workers=1, timeout_s=300, engine="tesseract", yield_to_capture=kind == "yield"
+                )
+                runner.start(poll_s=0.2)
+                deadline = time.monotonic() + 60  # the OCR is reading a page when the device starts
+                while (
+                    time.monotonic() < deadline
+                    and not home.catalog.one("SELECT count(*) n FROM page_text WHERE status = 'running'")["n"]
+                ):
+                    time.sleep(0.05)
+            backlog0, done0 = pending(), ocr_done()
+            done, secs = run_capture(session, pipeline, "replay", [next(free)], pages, {})
+            out["rate"] = done * 60 / secs
+            out["backlog_start"], out["backlog_end"] = backlog0, pending()
+            out["ocr_pages_during"] = ocr_done() - done0
+            if kind != "off":
+                done1, t1 = ocr_done(), time.perf_counter()
+                time.sleep(drain_s)
+                rate = (ocr_done() - done1) * 60 / (time.perf_counter() - t1)
+                runner.stop(wait=True)
+                runner = None
+                out["drain_pages_per_min"] = rate
+                out["drain_minutes"] = round(out["backlog_end"] / rate, 1) if rate else None
+            return out
+
+        # a backlog to start with: one dossier captured with OCR off
+        capture_with("off")
+        per: dict[str, list[dict]] = {"off": [], "yield": [], "naive": []}
+        for r in range(rounds):
+            order = ["off", "yield", "naive"] if r % 2 == 0 else ["naive", "yield", "off"]
+            for kind in order:
+                per[kind].append(capture_with(kind))
+        off = [x["rate"] for x in per["off"]]
+        figures["off_images_per_min_per_round"] = [round(x) for x in off]
+        for kind in ("yield", "naive"):
+            rates = [x["rate"] for x in per[kind]]
+            ratios = [round(x / o, 2) for x, o in zip(rates, off)]
+            figures[f"{kind}_images_per_min_per_round"] = [round(x) for x in rates]
+            figures[f"{kind}_ratio_on_to_off_per_round"] = ratios
+            figures[f"{kind}_ratio_on_to_off"] = round(statistics.median(ratios), 2)
+            figures[f"{kind}_backlog_start_end_per_round"] = [[x["backlog_start"], x["backlog_end"]] for x in per[kind]]
+            figures[f"{kind}_ocr_pages_during_capture_per_round"] = [x["ocr_pages_during"] for x in per[kind]]
+            figures[f"{kind}_drain_pages_per_min_per_round"] = [round(x["drain_pages_per_min"], 1) for x in per[kind]]
+            figures[f"{kind}_drain_minutes_per_round"] = [x["drain_minutes"] for x in per[kind]]
+        figures["off_images_per_min"] = round(statistics.median(off))
+        figures["drain_window_s"] = drain_s
+        figures["target_ratio_on_to_off"] = 0.95
+        figures["load_avg_end"] = round(os.getloadavg()[0], 2)
+        pipeline.close()
+        home.close()
+        print(json.dumps(figures))
+    finally:
+        if runner is not None:
+            runner.stop(wait=True)
+        device_base.open_backend = original_open
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     import multiprocessing
 
@@ -406,10 +531,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, help="interleaved rounds (default 3 quick, 5 full)")
     ap.add_argument("--only", choices=("replay", "demo", "sane"), action="append", help="run only these sources")
     ap.add_argument("--split", action="store_true", help="a stack of many dossiers split at cover sheets vs by hand")
+    ap.add_argument("--ocr", action="store_true", help="capture with the background OCR on (yielding, naive) vs off")
     args = ap.parse_args()
     workers = os.cpu_count() or 1
     if args.split:
         return bench_split(args, workers)
+    if args.ocr:
+        return bench_ocr(args, workers)
     rounds = args.rounds or (3 if args.quick else 5)
     pages = 20 if args.quick else 40
     sources = args.only or ["replay", "demo", "sane"]
