@@ -158,6 +158,26 @@ def prerender(home: Home, number: str, pages: int, folder: Path) -> tuple[list[P
     return files, size, skewed
 
 
+def cpu_seconds(pools) -> float:
+    """CPU time (user + system) used so far by this process (all its threads) and the worker processes of
+    ``pools`` (ProcessPoolExecutors that stay up between measurements). Linux; 0 elsewhere. Unlike images/min
+    it hardly depends on what else runs on the machine, so capture/floor in CPU per page is the steadier ratio
+    on a shared machine."""
+    if not os.path.isdir("/proc/self"):
+        return 0.0
+    t = os.times()
+    total = t.user + t.system
+    tick = os.sysconf("SC_CLK_TCK")
+    for pool in pools:
+        for pid in list(getattr(pool, "_processes", None) or {}):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def floor_replay(files: list[Path], pool) -> float:
     """Read + JPEG-encode the same pre-rendered pages on all cores; images/min."""
     t0 = time.perf_counter()
@@ -565,6 +585,7 @@ def main() -> None:
         free = iter(numbers[1:])
         if "replay" in sources:
             captures, floors, warped, total = [], [], 0, 0
+            cpu_capture, cpu_floor = [], []
             for r in range(rounds):
                 number = next(free)
                 files, size, skewed = prerender(home, number, pages, base / f"replay-{r}")
@@ -574,11 +595,22 @@ def main() -> None:
                 device_base.open_backend = lambda device_id, _r=replay: (
                     _r if device_id == "replay" else original_open(device_id)
                 )
+                c0 = cpu_seconds([pipeline._pool, pool])
                 done, secs = run_capture(session, pipeline, "replay", [number], pages, {})
+                c1 = cpu_seconds([pipeline._pool, pool])
                 device_base.open_backend = original_open
                 captures.append(done * 60 / secs)
                 floors.append(floor_replay(files, pool))
+                c2 = cpu_seconds([pipeline._pool, pool])
+                cpu_capture.append((c1 - c0) * 1000 / done)
+                cpu_floor.append((c2 - c1) * 1000 / len(files))
             per_round_summary(figures, "replay", captures, floors)
+            if any(cpu_floor):
+                figures["replay_cpu_ms_per_page_per_round"] = [round(x, 1) for x in cpu_capture]
+                figures["replay_floor_cpu_ms_per_page_per_round"] = [round(x, 1) for x in cpu_floor]
+                cpu_ratios = [round(c / f, 2) for c, f in zip(cpu_capture, cpu_floor)]
+                figures["replay_cpu_ratio_per_round"] = cpu_ratios
+                figures["replay_cpu_ratio_capture_to_floor"] = round(statistics.median(cpu_ratios), 2)
             figures["replay_warped_share"] = round(warped / max(1, total), 2)
         if "demo" in sources:
             captures, floors = [], []
