@@ -8,6 +8,11 @@ processes over the wall time: on a machine shared with other work it shows wheth
 two cores at all. Memory: peak RSS of a worker process and of the tesseract processes (getrusage
 of terminated children).
 
+The OCR workers run at the lowest priority (``scanstation.ocr.yielding``: capture comes first); this bench
+runs its own process at that priority too, so that both ways compete equally with whatever else runs on the
+machine. How capture fares while OCR runs (capture with the background OCR on vs off, the OCR backlog's
+growth during capture and its drain after) is measured by ``bench/capture.py --ocr``.
+
 Prints ONE JSON line.
 """
 
@@ -32,6 +37,7 @@ from scanstation import search  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.ocr import engines  # noqa: E402
 from scanstation.ocr.queue import OcrRunner, enqueue, page_image_path  # noqa: E402
+from scanstation.ocr.yielding import OCR_NICE, lower_priority  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 NUMBER = "X001-ZY·DJ·2024·D100-0001-001"
@@ -76,6 +82,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs of each way; best kept")
     args = parser.parse_args()
+    lower_priority()  # the peer's tesseract at the pool workers' priority
     n_pages = args.pages or (4 if args.quick else 12)
     lines = 8 if args.quick else 16
     rng = random.Random(7)
@@ -159,6 +166,8 @@ def main() -> int:
             "worker_python_rss_mb": round(max(m["self_kib"] for m in mems) / 1024, 1),
             "memory_per_worker_mb": round((max(m["self_kib"] for m in mems) + tesseract_kib) / 1024, 1),
             "load_avg_1m": round(os.getloadavg()[0], 1),
+            "priority_nice": OCR_NICE,
+            "capture_with_ocr": "bench/capture.py --ocr",
         }
         print(json.dumps(result, ensure_ascii=False))
     finally:
