@@ -126,3 +126,28 @@ def test_a_page_being_read_when_capture_starts_is_finished_and_no_new_one_is_cla
         thread.join(60)
     assert _done(home) == 5
     assert stats and stats[0].pauses >= 1 and stats[0].paused_seconds >= 1.5 and stats[0].failed == 0
+
+
+def test_a_page_out_of_time_while_capture_ran_is_queued_again_without_counting_an_attempt(home, station):
+    assert station.start(THREE, "demo", GRAY, pages=1, scan_options={}).run().ok  # 1 page queued
+    time.sleep(0.6)
+    # a limit no page can meet: every read runs out of time; one attempt allowed
+    runner = OcrRunner(home, workers=1, timeout_s=0.01, max_attempts=1, engine="tesseract", resume_after_s=0.3)
+    stats = []
+    thread = threading.Thread(target=lambda: stats.append(runner.run_until_empty()))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            time.monotonic() < deadline
+            and not home.catalog.one("SELECT count(*) n FROM page_text WHERE status = 'running'")["n"]
+        ):
+            time.sleep(0.005)
+        with yielding.CAPTURE.capturing():  # the device starts while the worker (still starting) has the page
+            time.sleep(0.3)
+    finally:
+        thread.join(120)
+    row = home.catalog.one("SELECT * FROM page_text")
+    # the read that overlapped the capture did not count; the next one (no capture) did
+    assert stats[0].deferred == 1 and stats[0].failed == 1
+    assert row["status"] == "failed" and row["attempts"] == 1 and "time limit" in row["error"]
