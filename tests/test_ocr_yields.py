@@ -5,6 +5,7 @@ worker processes, real tesseract."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -52,6 +53,21 @@ def test_ocr_worker_processes_run_at_the_lowest_priority(home):
     finally:
         pool.shutdown()
     assert worker_nice == yielding.OCR_NICE and worker_nice > os.nice(0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_background_runner_thread_is_low_priority_and_the_station_is_not(home):
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    runner = OcrRunner(home, workers=1)
+    runner.start(poll_s=0.1)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.getpriority(os.PRIO_PROCESS, runner._thread.native_id) != 19:
+            time.sleep(0.05)
+        assert os.getpriority(os.PRIO_PROCESS, runner._thread.native_id) == yielding.OCR_NICE
+    finally:
+        runner.stop()
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the station's own thread keeps its priority
 
 
 def test_capture_run_marks_the_station_busy_only_while_it_runs(home, station):

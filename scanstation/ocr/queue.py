@@ -47,7 +47,7 @@ from scanstation.errors import InvalidInput
 from scanstation.ocr import engines
 from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
 from scanstation.ocr.tesseract import DEFAULT_TIMEOUT_S, OcrError
-from scanstation.ocr.yielding import CAPTURE, RESUME_AFTER_S, ocr_worker_init
+from scanstation.ocr.yielding import CAPTURE, RESUME_AFTER_S, lower_thread_priority, ocr_worker_init
 
 log = logging.getLogger("scanstation.ocr")
 
@@ -578,6 +578,7 @@ class OcrRunner:
         from scanstation.storage.catalog import Catalog
 
         catalog = Catalog(self.catalog.path)  # its own connection: its transactions never mix with the caller's
+        lower_thread_priority()  # the workers this thread starts are low priority from their very start
         try:
             while not self._stop.is_set():
                 self._wake.clear()

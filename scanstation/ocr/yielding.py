@@ -17,6 +17,7 @@ lock lets no second process write the catalog).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +91,19 @@ def lower_priority() -> None:
             os.nice(max(0, OCR_NICE - os.nice(0)))  # on Linux it applies to this thread and the ones it starts
     except (OSError, AttributeError):
         pass  # a priority we may not change is no reason to stop reading pages
+
+
+def lower_thread_priority() -> None:
+    """Linux: lower the calling thread to the lowest priority (niceness is per thread there), so that the OCR
+    worker processes it starts run at it from their first instruction (interpreter start and imports
+    included), not only once their initializer ran. For the background runner's own thread only: a
+    process's main thread could not get its priority back."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), OCR_NICE)
+    except OSError:
+        pass
 
 
 def ocr_worker_init(parent_pid: int) -> None:
