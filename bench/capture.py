@@ -34,7 +34,14 @@ Sources:
   (its growth) and the OCR pages read during it, and the drain after it: pages read per minute in the
   seconds after the capture and the minutes the backlog needs at that rate.
 
-    .venv/bin/python bench/capture.py [--quick] [--rounds N] [--split] [--ocr]
+- ``stages`` (``--stages``): where a page's CPU goes. The replay pages processed in this process, each step's
+  thread CPU time (the pipeline's own step timings, read with a CPU clock), against the floor's read +
+  encode of the same pages; ``warp_plus_encode_over_floor`` is what the deskew warp and the JPEG encode
+  alone cost against the floor, before any measurement or commit. Also the JPEG encoders side by side
+  on the masters' pixels (Pillow, OpenCV's imencode: the same libjpeg-turbo; ``encoders_identical_bytes``
+  says whether the files are the same bytes once OpenCV's JFIF header carries the 300 dpi).
+
+    .venv/bin/python bench/capture.py [--quick] [--rounds N] [--split] [--ocr] [--stages]
 """
 
 from __future__ import annotations
@@ -541,6 +548,89 @@ def bench_ocr(args, workers: int) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def bench_stages(args) -> None:
+    """CPU per page of each pipeline step and of the floor, in this process (see the module docstring)."""
+    import types
+
+    import numpy as np
+
+    from scanstation.imaging import pipeline as page_pipeline
+
+    pages = 12 if args.quick else 40
+    repeats = args.rounds or 2
+    base = Path(tempfile.mkdtemp(prefix="bench-capture-stages-"))
+    figures: dict = {"bench": "capture-stages", "dpi": 300, "mode": "gray", "paper": "A4", "pages": pages}
+    figures["load_avg_start"] = round(os.getloadavg()[0], 2)
+    try:
+        home, _session = make_home(base, 1, pages)
+        number = home.catalog.one("SELECT number FROM dossiers")["number"]
+        files, _size, skewed = prerender(home, number, pages, base / "pages")
+        home.close()
+        settings = page_pipeline.PipelineSettings(dpi=300, mode="gray")
+        page_pipeline.process_page(str(files[0]), settings)  # imports, caches
+        real_time = page_pipeline.time
+        page_pipeline.time = types.SimpleNamespace(perf_counter=time.thread_time)  # its step timings in CPU time
+        steps: dict[str, list[float]] = {}
+        totals, floors, pil_enc, cv_enc, identical = [], [], [], [], True
+        try:
+            for _ in range(repeats):
+                for f in files:
+                    c = time.thread_time()
+                    page = page_pipeline.process_page(str(f), settings)
+                    totals.append((time.thread_time() - c) * 1000)
+                    for k, v in page.metrics["timings_ms"].items():
+                        steps.setdefault(k, []).append(v)
+                    c = time.thread_time()
+                    _encode_keep(str(f))
+                    floors.append((time.thread_time() - c) * 1000)
+                    pil, cv, same = _encoders(np.asarray(_decode(page.data)))
+                    pil_enc.append(pil)
+                    cv_enc.append(cv)
+                    identical = identical and same
+        finally:
+            page_pipeline.time = real_time
+        med = statistics.median
+        figures["step_cpu_ms"] = {k: round(med(v), 1) for k, v in steps.items() if k != "orientation"}
+        figures["page_cpu_ms"] = round(med(totals), 1)
+        figures["floor_cpu_ms"] = round(med(floors), 1)
+        figures["ratio_page_to_floor"] = round(med(totals) / med(floors), 2)
+        warp_encode = med(steps["deskew_crop"]) + med(steps["encode"])
+        figures["warp_plus_encode_over_floor"] = round(warp_encode / med(floors), 2)
+        figures["encode_cpu_ms_pillow"] = round(med(pil_enc), 2)
+        figures["encode_cpu_ms_opencv"] = round(med(cv_enc), 2)
+        figures["encoders_identical_bytes"] = identical
+        figures["skewed_share"] = round(skewed / len(files), 2)
+        figures["load_avg_end"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(figures))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _decode(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data))
+
+
+def _encoders(pixels) -> tuple[float, float, bool]:
+    """CPU ms of Pillow's and OpenCV's JPEG encoder (quality 85) on one grey page, and whether the files are
+    the same bytes once OpenCV's JFIF header says 300 dpi."""
+    import struct
+
+    import cv2
+    from PIL import Image
+
+    c = time.thread_time()
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=85, dpi=(300, 300), optimize=False)
+    pil = (time.thread_time() - c) * 1000
+    c = time.thread_time()
+    data = bytearray(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])[1])
+    cv = (time.thread_time() - c) * 1000
+    data[13:18] = b"\x01" + struct.pack(">HH", 300, 300)  # JFIF units: dots per inch, X, Y
+    return pil, cv, bytes(data) == buf.getvalue()
+
+
 def main() -> None:
     import multiprocessing
 
@@ -552,7 +642,10 @@ def main() -> None:
     ap.add_argument("--only", choices=("replay", "demo", "sane"), action="append", help="run only these sources")
     ap.add_argument("--split", action="store_true", help="a stack of many dossiers split at cover sheets vs by hand")
     ap.add_argument("--ocr", action="store_true", help="capture with the background OCR on (yielding, naive) vs off")
+    ap.add_argument("--stages", action="store_true", help="CPU per page of each pipeline step against the floor")
     args = ap.parse_args()
+    if args.stages:
+        return bench_stages(args)
     workers = os.cpu_count() or 1
     if args.split:
         return bench_split(args, workers)
