@@ -54,13 +54,13 @@ def test_selected_dossiers_print_one_sheet_each_with_the_qr_of_their_number(qtbo
         dialog = _dialog(qtbot, window)
         assert dialog.year.value() == F.YEAR and dialog.model.rowCount() == 6
         assert dialog.selected_numbers() == [dossiers[1]["number"]]  # the open dossier is selected
-        # Ctrl+click two more rows, as a clerk picks several
-        for row in (3, 4):
-            rect = dialog.table.visualRect(dialog.model.index(row, 0))
-            qtbot.mouseClick(
-                dialog.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, rect.center()
-            )
-        wanted = [dossiers[i]["number"] for i in (1, 3, 4)]
+        # the keyboard extends from the open dossier (Shift+Down), Ctrl+click adds one more row
+        qtbot.keyClick(dialog.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+        rect = dialog.table.visualRect(dialog.model.index(4, 0))
+        qtbot.mouseClick(
+            dialog.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, rect.center()
+        )
+        wanted = [dossiers[i]["number"] for i in (1, 2, 4)]
         assert dialog.selected_numbers() == wanted
         assert "打印所选案卷（3）" in dialog.selected_button.text()
         out = tmp_path / "sheets.pdf"

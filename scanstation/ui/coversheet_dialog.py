@@ -125,8 +125,10 @@ class CoverSheetDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (0, 5):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.summary = QLabel(self)
@@ -192,6 +194,8 @@ class CoverSheetDialog(QDialog):
         if self._preselect:
             self.select_numbers([self._preselect])
             self._preselect = None
+        if rows:
+            self.table.setFocus()  # arrows, Shift+arrows and Ctrl+Space pick the dossiers
         self._update_buttons()
 
     def _load_failed(self, error) -> None:
@@ -209,9 +213,13 @@ class CoverSheetDialog(QDialog):
         for i, row in enumerate(self.model.rows):
             if row["number"] in wanted:
                 selection.select(self.model.index(i, 0), self.model.index(i, self.model.columnCount() - 1))
-        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        model = self.table.selectionModel()
+        model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if not selection.isEmpty():
-            self.table.scrollTo(selection.indexes()[0])
+            first = min(selection.indexes(), key=lambda i: i.row())
+            # the keyboard's Shift+arrow extends from here, not from the top row
+            model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.table.scrollTo(first)
 
     def selected_numbers(self) -> list[str]:
         rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
