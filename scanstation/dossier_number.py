@@ -599,6 +599,8 @@ _OCR_SEP = "(?:[ \t]*[" + re.escape(_OCR_SEPS) + "]{1,2}[ \t]*|[ \t]{1,2}|)"
 _DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
 _DIGIT = "[0-9" + re.escape("".join(_DIGIT_LOOKALIKES)) + "]"
 _DIGIT_TRANSLATION = str.maketrans(_DIGIT_LOOKALIKES)
+_HAN_CHAR = "[\u3400-\u4dbf\u4e00-\u9fff]"
+_ONE_LETTER_CODES = [code for code in CODES if len(code) == 1]
 # in a code field (全宗号 "X001"): a look-alike inside or at the end of a digit run; a lower-case o/l before a
 # digit as well (codes are upper case: OCR's "Xo07" is "X007", while "XO07" may be a real code)
 _IN_DIGIT_RUN = re.compile("(?<=[0-9])[" + re.escape("".join(_DIGIT_LOOKALIKES)) + "](?=[0-9]|$)|[ol](?=[0-9])")
@@ -611,12 +613,19 @@ def _ocr_field(spec: FieldSpec) -> str:
         return _DIGIT + f"(?:[ ]?{_DIGIT}){{{width - 1}}}"  # one stray space inside the run is forgiven
     if spec.kind == "retention":
         codes = sorted(CODES, key=len, reverse=True)  # D100 before D10
-        return "|".join("".join(_DIGIT if c.isdigit() else re.escape(c) for c in code) for code in codes)
+        alternatives = ["".join(_DIGIT if c.isdigit() else re.escape(c) for c in code) for code in codes]
+        if len(_ONE_LETTER_CODES) == 1:
+            # tesseract's Chinese model reads a lone capital between spaces as a Chinese character ("立", "了"
+            # for "Y"); where one single-letter code is possible, a single Han character in its slot is that code
+            alternatives.append(_HAN_CHAR)
+        return "|".join(alternatives)
     return spec.pattern
 
 
 def _ocr_value(spec: FieldSpec, text: str) -> str:
     text = text.replace(" ", "")
+    if spec.kind == "retention" and re.fullmatch(_HAN_CHAR, text):
+        return _ONE_LETTER_CODES[0]
     if spec.kind in ("number", "year", "retention"):
         head, digits = (text[:1], text[1:]) if spec.kind == "retention" else ("", text)
         return (head + digits.translate(_DIGIT_TRANSLATION)).upper()

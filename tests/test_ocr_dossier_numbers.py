@@ -33,6 +33,8 @@ def home(tmp_path):
         ("档号 X008-ZY。 DY. 2015。D50-7268-148", "X008-ZY·DY·2015·D50-7268-148"),  # tesseract: "。" and "."
         ("档号 X009-ZY.JF.2024.D10-5978-785", "X009-ZY·JF·2024·D10-5978-785"),
         ("X008.ZYJF.2017.Y.2857.917", "X008-ZY·JF·2017·Y-2857-917"),  # every separator misread or lost
+        ("档号 X004-ZY.JF.2020 立 8975-180", "X004-ZY·JF·2020·Y-8975-180"),  # tesseract: "·Y-" as " 立 "
+        ("档号 X008.ZYJF.2017 了 2857.917", "X008-ZY·JF·2017·Y-2857-917"),
         ("Xo07 ZY:ZY:2023:Dl00-6977-25O", "X007-ZY·ZY·2023·D100-6977-250"),  # o/0, l/1 in digit runs
         ("X001、ZY、DJ、2024、D100、0001、001", "X001-ZY·DJ·2024·D100-0001-001"),
         ("X001 - ZY • DJ ・ 2024 · D100 - 69 77 - 001", "X001-ZY·DJ·2024·D100-6977-001"),
@@ -54,6 +56,8 @@ def test_text_that_is_not_a_dossier_number_is_left_as_it_was():
         "XO07-ZY·DJ·2024·D100-0001-001",  # upper-case O in a code may be real: not turned into 0
         "X001-ZY·DJ·2024·D100-0000-001",  # fits the shape but is not a valid number (volume 0000)
         "X001-ZY·DJ·1800·D100-0001-001",  # year out of range
+        "X004-ZY.立.2020.Y-8975-180",  # a Han character stands only for the one single-letter code (Y)
+        "X004-ZY.JF.2020 立 D10-8975-180",
     ):
         assert canonical_in_text(text) == text
     # another built-in grammar (DA/T 22 by item)
