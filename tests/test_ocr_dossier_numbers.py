@@ -43,7 +43,7 @@ def home(tmp_path):
 )
 def test_r13_a_misread_dossier_number_is_written_canonically_and_found(read, number):
     assert number in canonical_in_text(unicodedata.normalize("NFKC", read))
-    for query in (number, number.replace("·", "."), number.replace("·", ":"), number.replace("·", "・")):
+    for query in (number, *(number.replace("·", dot) for dot in (".", ":", "・", "•"))):
         assert _found(read, query), (read, query)
     full_width = number.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}).replace("\uff0d", "－")
     assert _found(read, full_width)
