@@ -270,6 +270,16 @@ def sheet_candidates(session, year: int, status: str | None = None) -> list[dict
     return [{k: r[k] for k in LISTED} for r in select_dossiers(session, None, year, status)]
 
 
+def latest_year(session) -> int | None:
+    """The newest 年度 with dossiers that can still be scanned: what the window lists when no dossier is open."""
+    session.require("catalog.read")
+    states = STATUS_FILTERS["capturable"]
+    row = session.catalog.one(
+        f"SELECT max(year) AS year FROM dossiers WHERE status IN ({', '.join('?' * len(states))})", states
+    )
+    return row["year"] if row else None
+
+
 def print_cover_sheets(
     session,
     out: Path,

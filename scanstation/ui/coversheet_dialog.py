@@ -171,7 +171,13 @@ class CoverSheetDialog(QDialog):
         layout.addLayout(buttons)
         fit_dialog(self, 760, 520)
         self._update_buttons()
-        self.load()
+        if year:
+            self.load()
+        else:  # nothing open at the desk: the newest year that still has dossiers to scan
+            from scanstation.coversheet.sheet import latest_year
+
+            session = api.session
+            run_task(lambda: latest_year(session), self._year_found, self._load_failed, pool="catalog", owner=self)
 
     # -- the list ----------------------------------------------------------------------------
     def load(self) -> None:
@@ -186,6 +192,11 @@ class CoverSheetDialog(QDialog):
             pool="catalog",
             owner=self,
         )
+
+    def _year_found(self, year: int | None) -> None:
+        if year:
+            self.year.setValue(int(year))
+        self.load()
 
     def _loaded(self, rows: list[dict]) -> None:
         self.list_button.setEnabled(True)
