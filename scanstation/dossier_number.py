@@ -590,6 +590,86 @@ def _analyse(text, schema: Schema, strict: bool) -> tuple[DossierNumber | None, 
     return DossierNumber(normal, values, schema), []
 
 
+# -- 档号 in OCR text --------------------------------------------------------------------------
+# What OCR prints for the separators of a 档号: the dots and dashes above, ":" "'" "。" "、" ",", "_", with
+# spaces around them; or a space alone; or nothing (a "·" it did not see at all).
+_OCR_SEPS = "-·.:'。、,，_;" + LOOKALIKE_DOTS + LOOKALIKE_DASHES + "：；"
+_OCR_SEP = "(?:[ \t]*[" + re.escape(_OCR_SEPS) + "]{1,2}[ \t]*|[ \t]{1,2}|)"
+# Inside a run of digits OCR confuses O/o with 0 and l/I/| with 1. Only there: "ZY·DJ" keeps its letters.
+_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+_DIGIT = "[0-9" + re.escape("".join(_DIGIT_LOOKALIKES)) + "]"
+_DIGIT_TRANSLATION = str.maketrans(_DIGIT_LOOKALIKES)
+_HAN_CHAR = "[\u3400-\u4dbf\u4e00-\u9fff]"
+_ONE_LETTER_CODES = [code for code in CODES if len(code) == 1]
+# in a code field (全宗号 "X001"): a look-alike inside or at the end of a digit run; a lower-case o/l before a
+# digit as well (codes are upper case: OCR's "Xo07" is "X007", while "XO07" may be a real code)
+_IN_DIGIT_RUN = re.compile("(?<=[0-9])[" + re.escape("".join(_DIGIT_LOOKALIKES)) + "](?=[0-9]|$)|[ol](?=[0-9])")
+
+
+def _ocr_field(spec: FieldSpec) -> str:
+    """A field as OCR may print it (matched case-insensitively)."""
+    if spec.kind in ("number", "year"):
+        width = spec.width if spec.kind == "number" else 4
+        return _DIGIT + f"(?:[ ]?{_DIGIT}){{{width - 1}}}"  # one stray space inside the run is forgiven
+    if spec.kind == "retention":
+        codes = sorted(CODES, key=len, reverse=True)  # D100 before D10
+        alternatives = ["".join(_DIGIT if c.isdigit() else re.escape(c) for c in code) for code in codes]
+        if len(_ONE_LETTER_CODES) == 1:
+            # tesseract's Chinese model reads a lone capital between spaces as a Chinese character ("立", "了"
+            # for "Y"); where one single-letter code is possible, a single Han character in its slot is that code
+            alternatives.append(_HAN_CHAR)
+        return "|".join(alternatives)
+    return spec.pattern
+
+
+def _ocr_value(spec: FieldSpec, text: str) -> str:
+    text = text.replace(" ", "")
+    if spec.kind == "retention" and re.fullmatch(_HAN_CHAR, text):
+        return _ONE_LETTER_CODES[0]
+    if spec.kind in ("number", "year", "retention"):
+        head, digits = (text[:1], text[1:]) if spec.kind == "retention" else ("", text)
+        return (head + digits.translate(_DIGIT_TRANSLATION)).upper()
+    return _IN_DIGIT_RUN.sub(lambda m: _DIGIT_LOOKALIKES[m.group()], text).upper()
+
+
+def ocr_pattern(schema: Schema | None = None) -> re.Pattern:
+    """The schema's grammar as a regular expression over OCR text: every field in order, any OCR
+    separator (or none) between them, digit look-alikes inside digit runs."""
+    schema = schema or default_schema()
+    cached = _OCR_PATTERNS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    parts = [f"(?P<f{i}>{_ocr_field(spec)})" for i, spec in enumerate(schema.fields)]
+    pattern = re.compile("(?<![0-9A-Za-z])" + _OCR_SEP.join(parts) + "(?![0-9A-Za-z])", re.IGNORECASE)
+    _OCR_PATTERNS[id(schema)] = (schema, pattern)
+    return pattern
+
+
+_OCR_PATTERNS: dict[int, tuple[Schema, re.Pattern]] = {}
+_HAS_DIGITS = re.compile("[0-9]{2}")
+
+
+def canonical_in_text(text: str, schema: Schema | None = None) -> str:
+    """``text`` with every 档号 OCR read with other, missing or extra separators, or with O/0 and l/1
+    confused inside a digit run, written in its canonical spelling ("X007-ZYZY·2023·D100-6977-250" and
+    "X008-ZY。 DY. 2015。D50-7268-148" become "X007-ZY·ZY·2023·D100-6977-250", "X008-ZY·DY·2015·D50-7268-148").
+
+    Only a run that fits the whole grammar, field by field, and is a valid number then, is rewritten;
+    other text (dates, amounts, phone numbers) is returned as it was."""
+    if not text or not _HAS_DIGITS.search(text):
+        return text
+    schema = schema or default_schema()
+    fields = schema.fields
+
+    def rewrite(match: re.Match) -> str:
+        values = {spec.key: _ocr_value(spec, match.group(f"f{i}")) for i, spec in enumerate(fields)}
+        candidate = LEVEL_SEP.join(GROUP_SEP.join(values[f.key] for f in level) for level in schema.levels)
+        number, found = _analyse(candidate, schema, False)
+        return number.text if number is not None and not found else match.group()
+
+    return ocr_pattern(schema).sub(rewrite, text)
+
+
 def format_number(fields: dict, schema: Schema | None = None) -> str:
     """The 档号 built from field values (numbers may be ints: they are zero-padded)."""
     schema = schema or default_schema()
@@ -717,11 +797,13 @@ __all__ = [
     "SOCIAL_INSURANCE",
     "Schema",
     "default_schema",
+    "canonical_in_text",
     "file_name",
     "format_number",
     "is_safe_file_name",
     "is_valid",
     "normalise",
+    "ocr_pattern",
     "page_extension",
     "parse",
     "parse_file_name",

@@ -60,11 +60,12 @@ import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass
 
+from scanstation.dossier_number import BUILT_IN, canonical_in_text
 from scanstation.errors import InvalidInput
 
 log = logging.getLogger("scanstation.search")
 
-TOKENIZER_VERSION = 1  # change => rebuild_index() (the delete path re-tokenizes old values)
+TOKENIZER_VERSION = 2  # change => rebuild_index() (the delete path re-tokenizes old values); 2: 档号 read by OCR
 
 MIGRATION = (
     2,
@@ -88,6 +89,19 @@ INSERT INTO settings(key, value) SELECT 'search.index', json_object('tokenizer',
 """,
 )
 
+# Tokenizer 2 writes 档号 that OCR misread in canonical spelling: an upgraded catalog is indexed again.
+MIGRATIONS = [
+    MIGRATION,
+    (
+        62,
+        "search tokenizer 2: 档号 read by OCR",
+        f"""
+UPDATE settings SET value = json_set(value, '$.needs_rebuild', json('true'))
+    WHERE key = 'search.index' AND json_extract(value, '$.tokenizer') IS NOT {TOKENIZER_VERSION};
+""",
+    ),
+]
+
 RANK_WINDOW = 1000  # at most this many matches are ranked; more: newest first (docstring)
 SNIPPET_CHARS = 30
 MARK_OPEN, MARK_CLOSE = "【", "】"
@@ -106,8 +120,8 @@ _CODE_QUERY = re.compile(r"[0-9a-z·\-]{3,}")
 # middle dot as (".", ":", "'", "。", a run of them, spaces around them), at least two joins --
 # "X001-ZY.DJ:2024·D100-0001", "X008-ZY。 DY. 2015。D50". Decimals ("3.5"), times ("10:30") and
 # file names have one join and are left alone.
-_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
-_CODE_DOT = re.compile(r"[ ]?[·.:'。]+[ ]?")
+_CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。、]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
+_CODE_DOT = re.compile(r"[ ]?[·.:'。、]+[ ]?")
 _WS_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 # values of encrypted personal fields (scanstation.custody.protection.FIELD_PREFIX)
@@ -131,13 +145,17 @@ class Hit:
 
 # -- tokenizing ----------------------------------------------------------------------------
 def normalize(text: str) -> str:
-    """NFKC (full-width letters and digits), look-alike dots -> "·", lower case; in 档号-like tokens
-    the dots OCR reads for "·" (".", ":", "'") -> "·" too (``fold_code_dots``)."""
+    """NFKC (full-width letters and digits), look-alike dots -> "·", a 档号 OCR misread (separators
+    missing, changed or spaced, O/0 and l/1 in its digit runs) in canonical spelling, lower case; in
+    other 档号-like tokens the dots OCR reads for "·" (".", ":", "'", "。", "、") -> "·" too
+    (``fold_code_dots``)."""
     text = text or ""
     if _DOT_LOOKALIKE.search(text):  # translate() and normalize() are slow on CJK text: only when needed
         text = text.translate(_DOT_LOOKALIKES)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    for schema in BUILT_IN.values():  # the built-in 档号 grammars (the index does not know a home's own)
+        text = canonical_in_text(text, schema)
     return fold_code_dots(text.casefold())
 
 
@@ -145,7 +163,7 @@ def fold_code_dots(text: str) -> str:
     """In 档号-like tokens (``_CODE_LIKE``, with a digit) of lower-cased NFKC text, ".", ":", "'", "。"
     (or a run of them, spaces around) -> "·": OCR reads the middle dot of "x001-zy·dj·2024" as any of
     them. Other text is returned unchanged."""
-    if "." not in text and ":" not in text and "'" not in text and "。" not in text:
+    if "." not in text and ":" not in text and "'" not in text and "。" not in text and "、" not in text:
         return text
     return _CODE_LIKE.sub(
         lambda m: _CODE_DOT.sub("·", m.group()) if re.search(r"[0-9]", m.group()) else m.group(), text

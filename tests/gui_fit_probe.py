@@ -114,6 +114,9 @@ def main(home_dir: str) -> int:
     session = session_for(home, "clerk1")
     report = reconcile_count(session, find_dossier(session, "X001-ZY·DJ·2024·D100-0001-001"))
     dialogs.append(ExplanationDialog(report, parent))
+    from scanstation.ui.coversheet_dialog import CoverSheetDialog
+
+    dialogs.append(CoverSheetDialog(parent.api, 2024, "X001-ZY·DJ·2024·D100-0001-001", parent))
     for dialog in dialogs:
         dialog.show()
         settle()

@@ -255,6 +255,93 @@
     </message>
 </context>
 <context>
+    <name>CoverSheetDialog</name>
+    <message>
+        <source>Print cover sheets (分隔页)</source>
+        <translation>打印案卷分隔页（封面）</translation>
+    </message>
+    <message>
+        <source>One A4 sheet per dossier, put in front of its pages in the feeder. List a year, select the dossiers (Ctrl or Shift for several), then print the selected ones or all listed.</source>
+        <translation>每个案卷一张 A4 分隔页，扫描时放在该案卷第一页之前。先列出一个年度，再选择案卷（按住 Ctrl 或 Shift 可多选），然后打印所选案卷或列出的全部案卷。</translation>
+    </message>
+    <message>
+        <source>Year</source>
+        <translation>年度</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>all not yet completed</source>
+        <translation>所有未完成的</translation>
+    </message>
+    <message>
+        <source>not scanned</source>
+        <translation>未扫描</translation>
+    </message>
+    <message>
+        <source>scanning started</source>
+        <translation>扫描中</translation>
+    </message>
+    <message>
+        <source>returned by QC</source>
+        <translation>质检退回</translation>
+    </message>
+    <message>
+        <source>&amp;List</source>
+        <translation>列出(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Year:</source>
+        <translation>年度(&amp;Y)：</translation>
+    </message>
+    <message>
+        <source>S&amp;tatus:</source>
+        <translation>状态(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Print &amp;selected</source>
+        <translation>打印所选案卷(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Print &amp;all listed</source>
+        <translation>打印全部列出的(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Open PDF</source>
+        <translation>打开 PDF(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Open the sheets in the PDF viewer, to look at them or print them</source>
+        <translation>用 PDF 阅读器打开分隔页，查看或打印</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{n} dossier(s) listed</source>
+        <translation>列出 {n} 个案卷</translation>
+    </message>
+    <message>
+        <source>Print &amp;selected ({n})</source>
+        <translation>打印所选案卷（{n}）(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Print &amp;all listed ({n})</source>
+        <translation>打印全部列出的（{n}）(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Save cover sheets</source>
+        <translation>保存分隔页</translation>
+    </message>
+    <message>
+        <source>{n} cover sheet(s) written to {f}</source>
+        <translation>已生成 {n} 张分隔页：{f}</translation>
+    </message>
+</context>
+<context>
     <name>CreateBatchDialog</name>
     <message>
         <source>Create a transfer batch</source>
@@ -2202,6 +2289,10 @@ Key fingerprint: {fp}</source>
         <translation>更正目录登记的页数；更正连同理由一并记录</translation>
     </message>
     <message>
+        <source>Print cover sheets…</source>
+        <translation>打印分隔页（封面）…</translation>
+    </message>
+    <message>
         <source>Looking for scanners…</source>
         <translation>正在查找扫描仪…</translation>
     </message>
@@ -2216,6 +2307,10 @@ Key fingerprint: {fp}</source>
     <message>
         <source>No scanner found. Check the cable and the power, then press &quot;Look for scanners&quot;.</source>
         <translation>未找到扫描仪。请检查连接线和电源，然后点“查找扫描仪”。</translation>
+    </message>
+    <message>
+        <source>{n} cover sheet(s) written to {f}</source>
+        <translation>已生成 {n} 张分隔页：{f}</translation>
     </message>
     <message>
         <source>page {seq}</source>
@@ -2477,6 +2572,33 @@ Example: {example}</source>
     </message>
 </context>
 <context>
+    <name>SheetTableModel</name>
+    <message>
+        <source>档号</source>
+        <translation>档号</translation>
+    </message>
+    <message>
+        <source>Title (题名)</source>
+        <translation>题名</translation>
+    </message>
+    <message>
+        <source>Year</source>
+        <translation>年度</translation>
+    </message>
+    <message>
+        <source>Declared pages</source>
+        <translation>页数</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Box</source>
+        <translation>盒号</translation>
+    </message>
+</context>
+<context>
     <name>ShortcutsDialog</name>
     <message>
         <source>Keyboard shortcuts</source>
@@ -2496,10 +2618,6 @@ Example: {example}</source>
     <message>
         <source>Stack scanning: put the cover sheet of each dossier in front of its pages</source>
         <translation>批量扫描：将每个案卷的分隔页放在其页面之前</translation>
-    </message>
-    <message>
-        <source>Demo scanner</source>
-        <translation>演示扫描仪</translation>
     </message>
     <message>
         <source>optional: the dossier the first pages continue</source>

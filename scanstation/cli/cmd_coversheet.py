@@ -81,14 +81,11 @@ def split_options(p) -> None:
 
 
 def cmd_coversheet(args, ctx) -> int:
-    from scanstation.coversheet.sheet import print_sheets, select_dossiers
+    from scanstation.coversheet.sheet import print_cover_sheets
 
-    session = ctx.session()
-    rows = select_dossiers(session, args.numbers, args.year, args.status)
-    out = print_sheets(session, rows, Path(args.out))
+    done = print_cover_sheets(ctx.session(), Path(args.out), args.numbers, args.year, args.status)
     ctx.emit(
-        {"file": str(out), "sheets": len(rows), "numbers": [r["number"] for r in rows]},
-        tr("{n} cover sheet(s) written to {f}.", "已生成 {n} 张分隔页：{f}。", n=len(rows), f=out),
+        done, tr("{n} cover sheet(s) written to {f}.", "已生成 {n} 张分隔页：{f}。", n=done["sheets"], f=done["file"])
     )
     return 0
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanstation.dossier_number import GROUP_SEP, normalise
-from scanstation.storage.files import write_atomic
+from scanstation.storage.files import storage_error, write_atomic
 
 SHEET_TITLE_ZH = "案卷分隔页"
 SHEET_TITLE_EN = "Cover sheet"
@@ -168,8 +168,9 @@ def _draw_sheet(c, data: SheetData, font: str) -> None:
     )
 
 
-def render_sheets(sheets: list[SheetData]) -> bytes:
-    """The PDF bytes: one A4 page per sheet, CJK font embedded."""
+def render_sheets(sheets: list[SheetData], progress=None) -> bytes:
+    """The PDF bytes: one A4 page per sheet, CJK font embedded. ``progress(done, total)`` after each sheet
+    (a year's sheets take a while: the window shows how far it is)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -181,16 +182,22 @@ def render_sheets(sheets: list[SheetData]) -> bytes:
     c.setTitle("案卷分隔页 Cover sheets")
     c.setAuthor("ScanStation")
     c.setCreator("ScanStation")
-    for data in sheets:
+    for i, data in enumerate(sheets, 1):
         _draw_sheet(c, data, font)
         c.showPage()
+        if progress is not None:
+            progress(i, len(sheets))
     c.save()
     return buffer.getvalue()
 
 
-def write_sheets(sheets: list[SheetData], out: Path) -> Path:
+def write_sheets(sheets: list[SheetData], out: Path, progress=None) -> Path:
     out = Path(out)
-    write_atomic(out, render_sheets(sheets))
+    data = render_sheets(sheets, progress)
+    try:
+        write_atomic(out, data)
+    except OSError as exc:  # a folder that is a file, read-only, full: said in words, nothing half-written
+        raise storage_error(out, exc) from exc
     return out
 
 
@@ -237,14 +244,14 @@ def select_dossiers(
     )
 
 
-def print_sheets(session, rows: list[dict], out: Path) -> Path:
+def print_sheets(session, rows: list[dict], out: Path, progress=None) -> Path:
     """Write the sheets of ``rows`` to ``out`` (PDF) and audit what was printed."""
     from scanstation.errors import NotFound
 
     if not rows:
         raise NotFound("No dossier matches; no sheets were printed.", "没有符合条件的案卷；未打印任何分隔页。")
     sheets = [SheetData(r["number"], r["title"], r["declared_pages"], r["year"], r["box_no"]) for r in rows]
-    path = write_sheets(sheets, out)
+    path = write_sheets(sheets, out, progress)
     session.log(
         "coversheet.print",
         "dossiers",
@@ -252,3 +259,38 @@ def print_sheets(session, rows: list[dict], out: Path) -> Path:
         {"numbers": [r["number"] for r in rows][:500], "count": len(rows), "file": Path(out).name},
     )
     return path
+
+
+LISTED = ("number", "title", "year", "declared_pages", "status", "box_no")
+
+
+def sheet_candidates(session, year: int, status: str | None = None) -> list[dict]:
+    """What a 年度 (and status) filter would print, for a list to choose from: the same selection as
+    ``coversheet --year``, only the columns a sheet shows (no personal data)."""
+    return [{k: r[k] for k in LISTED} for r in select_dossiers(session, None, year, status)]
+
+
+def latest_year(session) -> int | None:
+    """The newest 年度 with dossiers that can still be scanned: what the window lists when no dossier is open."""
+    session.require("catalog.read")
+    states = STATUS_FILTERS["capturable"]
+    row = session.catalog.one(
+        f"SELECT max(year) AS year FROM dossiers WHERE status IN ({', '.join('?' * len(states))})", states
+    )
+    return row["year"] if row else None
+
+
+def print_cover_sheets(
+    session,
+    out: Path,
+    numbers: list[str] | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    progress=None,
+) -> dict:
+    """``coversheet 档号… | --year Y [--status S] --out FILE``, for the command line and the window alike:
+    the role is checked and the dossiers are looked up (``select_dossiers``), the PDF is written
+    atomically and the printing audited (``print_sheets``)."""
+    rows = select_dossiers(session, numbers, year, status)
+    path = print_sheets(session, rows, Path(out), progress)
+    return {"file": str(path), "sheets": len(rows), "numbers": [r["number"] for r in rows]}

@@ -503,6 +503,14 @@ class ScanDesk(QWidget):
         self.correct_pages_button.setObjectName("correctPagesButton")
         self.correct_pages_button.setDefaultAction(self.act_correct_pages)
         self.panel.top_row.addWidget(self.correct_pages_button)
+        # cover sheets for a feeder run of many dossiers: picked from a list of the year, the open one selected
+        self.act_cover_sheets = self._action(
+            "actCoverSheets", self.tr("Print cover sheets…"), "Ctrl+Shift+C", self.print_cover_sheets, toolbar=False
+        )
+        self.cover_sheets_button = QToolButton(self)
+        self.cover_sheets_button.setObjectName("coverSheetsButton")
+        self.cover_sheets_button.setDefaultAction(self.act_cover_sheets)
+        self.panel.top_row.addWidget(self.cover_sheets_button)
         self.page_actions = [
             self.act_replace,
             self.act_insert,
@@ -587,6 +595,22 @@ class ScanDesk(QWidget):
         self._pending_page = page
         self.panel.number_edit.setText(number)
         self.panel.open_number(number)
+
+    def print_cover_sheets(self) -> None:
+        """The cover-sheet dialog: the year of the open dossier listed, that dossier selected."""
+        from scanstation.ui.coversheet_dialog import CoverSheetDialog
+
+        dossier = self.panel.dossier or {}
+        year = dossier.get("year")
+        self.cover_dialog = CoverSheetDialog(
+            self.api, year=int(year) if year else None, number=dossier.get("number"), parent=self
+        )
+        self.cover_dialog.printed.connect(
+            lambda done: presenter().notify(
+                self.tr("{n} cover sheet(s) written to {f}").format(n=done["sheets"], f=done["file"]), self
+            )
+        )
+        self.cover_dialog.open()
 
     def _dossier_opened(self, dossier: dict) -> None:
         pending_page, self._pending_page = self._pending_page, None

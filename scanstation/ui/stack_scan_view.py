@@ -272,7 +272,7 @@ class StackScanView(QWidget):
         )
 
     def print_sheets(self, out: str | None = None) -> None:
-        from scanstation.coversheet.sheet import print_sheets, select_dossiers
+        from scanstation.coversheet.sheet import print_cover_sheets
 
         numbers = [n.strip() for n in self.sheet_numbers.toPlainText().splitlines() if n.strip()]
         year = self.sheet_year.value() or None
@@ -282,11 +282,9 @@ class StackScanView(QWidget):
                 return
         session = self.api.session
         run_task(
-            lambda: print_sheets(
-                session, select_dossiers(session, numbers, year, None if numbers else "capturable"), Path(out)
-            ),
-            lambda path: self.log.addItem(self.tr("Cover sheets written to {f}").format(f=path)),
+            lambda: print_cover_sheets(session, Path(out), numbers, year, None if numbers else "capturable"),
+            lambda done: self.log.addItem(self.tr("Cover sheets written to {f}").format(f=done["file"])),
             lambda e: presenter().present(e, self),
-            pool="catalog",
+            pool="custody",  # a year's sheets take a while: not on the catalog thread
             owner=self,
         )
