@@ -467,10 +467,10 @@ def _too_big() -> JSONResponse:
 
 
 async def _receive_chunk(app: ArchiveWeb, request: Request):
-    """A chunk's bytes and their SM3, hashed while the chunk arrives: each step of the body goes to a
+    """A chunk's bytes and their SM3, hashed while the chunk arrives: each 1 MiB of the body goes to a
     hashing thread (hashlib releases the GIL) while the event loop decrypts and reads the next one,
-    so the digest is ready when the last byte is. The body is read once into a buffer of its declared
-    length (at most ``uploads.MAX_CHUNK``), not gathered in pieces and joined."""
+    so the digest is ready when the last byte is. Memory grows only with the bytes that arrived (at
+    most ``uploads.MAX_CHUNK``), so a request that declares a large body and sends little holds little."""
     import asyncio
 
     from starlette.requests import ClientDisconnect
@@ -484,30 +484,31 @@ async def _receive_chunk(app: ArchiveWeb, request: Request):
         )
     if declared > uploads.MAX_CHUNK:
         return _too_big()
-    buffer = bytearray(max(declared, 0))
-    view = memoryview(buffer)
     hasher = uploads.sm3()
     loop = asyncio.get_running_loop()
-    pending, hashed, size = None, 0, 0
+    blocks: list[bytearray] = []
+    block, pending, size = bytearray(), None, 0
     try:
         async for piece in request.stream():
-            if size + len(piece) > declared:  # the server's HTTP parser stops at the length; never trust that
-                return _too_big()
-            view[size : size + len(piece)] = piece
             size += len(piece)
-            if size - hashed >= HASH_STEP:
+            if size > declared:  # the server's HTTP parser stops at the length; never trust that alone
+                return _too_big()
+            block += piece
+            if len(block) >= HASH_STEP:  # handed over whole and never changed again
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(app.hashing, hasher.update, view[hashed:size])
-                hashed = size
+                pending = loop.run_in_executor(app.hashing, hasher.update, block)
+                blocks.append(block)
+                block = bytearray()
         if pending is not None:
             await pending
     except ClientDisconnect:  # the line dropped halfway: nothing of this chunk counts
         return Response(status_code=400)
     if size != declared:
         return Response(status_code=400)
-    hasher.update(view[hashed:size])
-    return view, hasher.hexdigest()
+    hasher.update(block)
+    blocks.append(block)
+    return b"".join(blocks), hasher.hexdigest()
 
 
 def api(permission: str | None, *, raw_body: bool = False, json_body: bool = False):
