@@ -609,5 +609,44 @@ def test_a_chunk_arriving_before_the_one_it_follows_waits_for_it(world):
         raw.close()
         assert answers[0].status_code == 200 and answers[0].json()["received"] == 300_000
         assert _part_size(world) == 300_000
+        # chunks waiting hold worker threads: beyond uploads.WAITING_MAX one is refused at once
+        upload_id = "c" * 64
+        api.post("/api/v1/uploads", json={"upload_id": upload_id, "size": 300_000}, headers=head)
+        raw = socket.create_connection(("127.0.0.1", server.port))
+        raw.sendall(
+            (
+                f"PUT /api/v1/uploads/{upload_id}/chunks/0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: {head['Authorization']}\r\nX-Chunk-SM3: {hashlib.new('sm3', first).hexdigest()}\r\n"
+                f"Content-Length: {len(first)}\r\n\r\n"
+            ).encode()
+            + first[:1000]
+        )
+        time.sleep(0.5)
+        waiting = []
+
+        def put_second():
+            with httpx.Client(base_url=server.url, timeout=60) as own:
+                waiting.append(
+                    own.put(
+                        f"/api/v1/uploads/{upload_id}/chunks/{len(first)}",
+                        content=second,
+                        headers={**head, "X-Chunk-SM3": hashlib.new("sm3", second).hexdigest()},
+                    )
+                )
+
+        threads = [threading.Thread(target=put_second) for _ in range(uploads.WAITING_MAX)]
+        for t in threads:
+            t.start()
+        time.sleep(3.0)
+        assert not waiting  # all of them wait for the first chunk
+        started = time.monotonic()
+        put_second()
+        assert waiting[0].status_code == 403 and time.monotonic() - started < 5
+        raw.sendall(first[1000:])
+        for t in threads:
+            t.join(timeout=60)
+        raw.close()
+        assert [r.status_code for r in waiting[1:]] == [200] * uploads.WAITING_MAX
+        assert api.get(f"/api/v1/uploads/{upload_id}", headers=head).json()["received"] == 300_000
     finally:
         server.stop()

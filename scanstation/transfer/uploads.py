@@ -27,6 +27,7 @@ from a request is used as a path. The web serves no folder of the home.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -87,8 +88,10 @@ ORDER_WAIT = 60.0  # seconds a chunk waits for the one before it, while that one
 ORDER_GRACE = 2.0  # ... and for the one before it to begin arriving
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-_arriving: dict[str, set[int]] = {}  # upload -> offsets of chunks being received or stored now
+WAITING_MAX = 8  # chunks waiting at once (each holds a worker thread): beyond that one is refused at once
+_arriving: dict[str, collections.Counter] = {}  # upload -> offsets of chunks being received or stored now
 _arrivals = threading.Condition()
+_waiting = [0]  # chunks waiting for an earlier one now
 
 
 def now_iso() -> str:
@@ -119,13 +122,15 @@ def arriving(upload_id: str, offset: int):
     previous one's answer. Kept in memory only: after a restart nothing is arriving."""
     key = str(upload_id).lower()
     with _arrivals:
-        _arriving.setdefault(key, set()).add(offset)
+        _arriving.setdefault(key, collections.Counter())[offset] += 1
     try:
         yield
     finally:
         with _arrivals:
-            offsets = _arriving.get(key, set())
-            offsets.discard(offset)
+            offsets = _arriving.get(key, collections.Counter())
+            offsets[offset] -= 1
+            if offsets[offset] <= 0:
+                del offsets[offset]
             if not offsets:
                 _arriving.pop(key, None)
             _arrivals.notify_all()
@@ -297,13 +302,25 @@ def put_chunk(
             "第 {o} 字节处的数据块传输损坏（SM3 不符）；未写入。请重新发送。",
             o=offset,
         )
-    started = time.monotonic()
-    while True:
-        row = _row(session.catalog, upload_id)
-        if not isinstance(offset, int) or offset <= row["received"] or row["state"] != "receiving":
-            break
-        if not _wait_for_earlier(row["upload_id"], offset, row["received"], started):
-            break
+    started, waiting = time.monotonic(), False
+    try:
+        while True:
+            row = _row(session.catalog, upload_id)
+            _owner_or_staff(session, row)
+            if not isinstance(offset, int) or offset <= row["received"] or row["state"] != "receiving":
+                break
+            if not waiting:
+                with _arrivals:
+                    if _waiting[0] >= WAITING_MAX:
+                        break
+                    _waiting[0] += 1
+                    waiting = True
+            if not _wait_for_earlier(row["upload_id"], offset, row["received"], started):
+                break
+    finally:
+        if waiting:
+            with _arrivals:
+                _waiting[0] -= 1
     with _lock(str(upload_id).lower()):
         row = _row(session.catalog, upload_id)
         _owner_or_staff(session, row)
