@@ -269,7 +269,7 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=2)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time between a user's searches (s)")
     parser.add_argument("--package-mb", type=int)
-    parser.add_argument("--chunk-mb", type=int, default=8)
+    parser.add_argument("--chunk-mb", type=int, default=16)
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds of searching before the clock starts")
     parser.add_argument("--cache", help="keep the generated archive home here and reuse it")
     args = parser.parse_args()

@@ -67,7 +67,7 @@ def register(sub) -> None:
         ),
     )
     send.add_argument(
-        "--chunk-mb", type=int, default=8, help=tr("upload chunk size in MiB (1-16)", "上传数据块大小 MiB（1-16）")
+        "--chunk-mb", type=int, default=16, help=tr("upload chunk size in MiB (1-16)", "上传数据块大小 MiB（1-16）")
     )
     send.set_defaults(run=cmd_batch_send)
 

@@ -17,6 +17,7 @@ is the station's account on the archive, not the station's own user.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,7 +31,8 @@ from scanstation.home import now_iso
 from scanstation.transfer import batches, require_schema, zip_package
 
 API = "/api/v1"
-DEFAULT_CHUNK = 8 << 20
+DEFAULT_CHUNK = 16 << 20
+WINDOW = 2  # chunks on their way at once
 ERROR_CLASSES = {
     "InvalidInput": InvalidInput,
     "Refused": Refused,
@@ -176,6 +178,7 @@ def upload_file(
     batch_id: str,
     *,
     chunk_size: int = DEFAULT_CHUNK,
+    window: int = WINDOW,
     attempts: int = 8,
     first_wait: float = 1.0,
     check_wait: float = 900.0,
@@ -184,25 +187,22 @@ def upload_file(
     on_retry: Callable[[int, str, float], None] | None = None,
 ) -> tuple[dict, int]:
     """Upload one file (SM3 ``upload_id``) in chunks, resuming where the archive stands after any
-    failure; wait while the archive checks it. Returns the archive's answer and the failures met."""
+    failure; wait while the archive checks it. Returns the archive's answer and the failures met.
+
+    Up to ``window`` chunks are on their way at once, each on its own keep-alive connection, each
+    read and SM3-hashed in its own thread: the archive receives and hashes one chunk while it syncs
+    the one before, and the hashing on both sides runs on every core. The archive still stores them
+    strictly in order (a chunk waits there until the one before it is stored)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from scanstation.transfer.uploads import chain_step
 
     size = Path(path).stat().st_size
-    failures, wait, last_error = 0, first_wait, ""
+    window = max(1, min(int(window), 4))
+    failures, wait, last_error, resyncs = 0, first_wait, "", 0
     info = None
     chain, chained_to = "", 0  # the chain of chunk digests up to byte chained_to
-
-    def chain_until(offset: int) -> None:
-        """Extend (or, after a resume from an earlier offset, rebuild) the chain up to ``offset``."""
-        nonlocal chain, chained_to
-        if offset < chained_to:
-            chain, chained_to = "", 0
-        with open(path, "rb") as fh:
-            fh.seek(chained_to)
-            while chained_to < offset:
-                block = fh.read(min(chunk_size, offset - chained_to))
-                chain = chain_step(chain, chained_to, hashlib.new("sm3", block).hexdigest())
-                chained_to += len(block)
+    digests: dict[int, str] = {}  # SM3 of the chunk at each offset, as sent
 
     def read_chunk(offset: int) -> tuple[bytes, str]:
         with open(path, "rb") as fh:
@@ -210,12 +210,35 @@ def upload_file(
             data = fh.read(min(chunk_size, size - offset))
         return data, hashlib.new("sm3", data).hexdigest()
 
-    from concurrent.futures import ThreadPoolExecutor
+    def chain_until(offset: int) -> None:
+        """Extend (or, after a resume from an earlier offset, rebuild) the chain up to ``offset``."""
+        nonlocal chain, chained_to
+        if offset < chained_to:
+            chain, chained_to = "", 0
+        while chained_to < offset:
+            length = min(chunk_size, offset - chained_to)
+            digest = digests.get(chained_to) if length == min(chunk_size, size - chained_to) else None
+            if digest is None:
+                with open(path, "rb") as fh:
+                    fh.seek(chained_to)
+                    digest = hashlib.new("sm3", fh.read(length)).hexdigest()
+            chain = chain_step(chain, chained_to, digest)
+            chained_to += length
 
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-read")
-    ahead = None  # (offset, future of (data, sm3)) of the next chunk
+    def put(offset: int) -> dict:
+        data, digest = read_chunk(offset)
+        digests[offset] = digest
+        return client.call(
+            "PUT",
+            f"/uploads/{upload_id}/chunks/{offset}",
+            content=data,
+            headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"},
+        )
+
+    senders = ThreadPoolExecutor(max_workers=window, thread_name_prefix="upload-chunk")
     try:
         while True:
+            in_flight: list = []
             try:
                 if info is None:
                     info = client.call(
@@ -229,25 +252,30 @@ def upload_file(
                 if offset >= size:
                     info = client.call("POST", f"/uploads/{upload_id}/complete", json={"chain": chain})
                     continue
-                if ahead is not None and ahead[0] == offset:
-                    data, digest = ahead[1].result()
-                else:
-                    data, digest = read_chunk(offset)
-                ahead = None
-                following = offset + len(data)
-                if following < size:  # read and hash the next chunk while this one travels and is stored
-                    ahead = (following, reader.submit(read_chunk, following))
-                info = client.call(
-                    "PUT",
-                    f"/uploads/{upload_id}/chunks/{offset}",
-                    content=data,
-                    headers={"X-Chunk-SM3": digest, "Content-Type": "application/octet-stream"},
-                )
-                if info["received"] == offset + len(data):
-                    chain, chained_to = chain_step(chain, offset, digest), offset + len(data)
-                failures, wait = 0, first_wait
-                if progress:
-                    progress(info["received"], size)
+                following = offset
+                while following < size or in_flight:
+                    while following < size and len(in_flight) < window:
+                        in_flight.append((following, senders.submit(put, following)))
+                        following += min(chunk_size, size - following)
+                    start, future = in_flight.pop(0)
+                    try:
+                        info = future.result()
+                    except Refused:
+                        if start == offset or resyncs >= attempts:
+                            raise
+                        # a chunk sent with the one before it arrived first and was turned away:
+                        # ask the archive where it stands and go on from there
+                        resyncs += 1
+                        info = None
+                        break
+                    end = start + min(chunk_size, size - start)
+                    if info["received"] >= end and chained_to == start:
+                        chain, chained_to = chain_step(chain, start, digests[start]), end
+                    failures, wait, resyncs = 0, first_wait, 0
+                    if progress:
+                        progress(info["received"], size)
+                    if info["state"] != "receiving":
+                        break
             except _transport_errors() as exc:
                 problem = _certificate_problem(exc)
                 if problem:
@@ -269,8 +297,12 @@ def upload_file(
                 sleep(wait)
                 wait = min(wait * 2, 30.0)
                 info = None  # ask the archive where it stands
+            finally:
+                for _, future in in_flight:  # the chunks behind a failed one end (refused) before going on
+                    with contextlib.suppress(Exception):
+                        future.result()
     finally:
-        reader.shutdown(wait=True)
+        senders.shutdown(wait=True)
     deadline = time.monotonic() + check_wait
     while info["state"] == "checking" and time.monotonic() < deadline:
         sleep(0.5)

@@ -27,12 +27,15 @@ from a request is used as a path. The web serves no folder of the home.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 from scanstation import settings
@@ -81,14 +84,25 @@ STATE_ZH = {
     "failed": "无法检测",
 }
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+ORDER_WAIT = 60.0  # seconds a chunk waits for the one before it, while that one is still arriving
+ORDER_GRACE = 2.0  # ... and for the one before it to begin arriving
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+WAITING_MAX = 8  # chunks waiting at once (each holds a worker thread): beyond that one is refused at once
+_arriving: dict[str, collections.Counter] = {}  # upload -> offsets of chunks being received or stored now
+_arrivals = threading.Condition()
+_waiting = [0]  # chunks waiting for an earlier one now
 
 
 def now_iso() -> str:
     from scanstation.home import now_iso as now  # imported late: the catalog imports this module for its migration
 
     return now()
+
+
+def sm3(data=b""):
+    """A new SM3 hash (OpenSSL's, through hashlib)."""
+    return hashlib.new("sm3", data)
 
 
 def chain_step(chain: str, offset: int, chunk_sm3: str) -> str:
@@ -99,6 +113,41 @@ def chain_step(chain: str, offset: int, chunk_sm3: str) -> str:
 def _lock(upload_id: str) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(upload_id, threading.Lock())
+
+
+@contextlib.contextmanager
+def arriving(upload_id: str, offset: int):
+    """While a chunk is being received and stored: a chunk after it that arrives first waits for it
+    (``put_chunk``) instead of being refused, so a station can send the next chunk before the
+    previous one's answer. Kept in memory only: after a restart nothing is arriving."""
+    key = str(upload_id).lower()
+    with _arrivals:
+        _arriving.setdefault(key, collections.Counter())[offset] += 1
+    try:
+        yield
+    finally:
+        with _arrivals:
+            offsets = _arriving.get(key, collections.Counter())
+            offsets[offset] -= 1
+            if offsets[offset] <= 0:
+                del offsets[offset]
+            if not offsets:
+                _arriving.pop(key, None)
+            _arrivals.notify_all()
+
+
+def _wait_for_earlier(upload_id: str, offset: int, received: int, started: float) -> bool:
+    """Wait a little while a chunk before ``offset`` (and from ``received`` on) is still arriving, or
+    for a moment in case it has not begun to (two chunks sent at once may arrive in either order);
+    False when none is (the station must send from ``received``)."""
+    key = str(upload_id).lower()
+    waited = time.monotonic() - started
+    with _arrivals:
+        earlier = any(received <= o < offset for o in _arriving.get(key, ()))
+        if waited > (ORDER_WAIT if earlier else ORDER_GRACE):
+            return False
+        _arrivals.wait(timeout=0.5 if earlier else 0.05)
+    return True
 
 
 def folder(home) -> Path:
@@ -234,20 +283,44 @@ def status(session, upload_id: str) -> dict:
     return _public(row)
 
 
-def put_chunk(session, upload_id: str, offset: int, data: bytes, chunk_sm3: str) -> dict:
-    """Write one chunk at ``offset`` (it must be the received count, or a chunk already written)."""
+def put_chunk(
+    session, upload_id: str, offset: int, data: bytes, chunk_sm3: str, *, received_sm3: str | None = None
+) -> dict:
+    """Write one chunk at ``offset`` (it must be the received count, or a chunk already written).
+
+    ``received_sm3`` is the SM3 of ``data`` when the archive computed it while the bytes arrived (the
+    web route does, so that hashing overlaps receiving); otherwise it is computed here."""
     session.require("package.deliver")
     if len(data) > MAX_CHUNK:
         raise InvalidInput("A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=MAX_CHUNK)
-    if not data:
+    if not len(data):
         raise InvalidInput("An empty chunk was sent.", "收到了空数据块。")
-    digest = hashlib.new("sm3", data).hexdigest()
+    digest = received_sm3 or sm3(data).hexdigest()
     if digest != str(chunk_sm3 or "").strip().lower():
         raise CheckFailed(
             "The chunk at byte {o} arrived damaged (its SM3 differs); nothing was written. Send it again.",
             "第 {o} 字节处的数据块传输损坏（SM3 不符）；未写入。请重新发送。",
             o=offset,
         )
+    started, waiting = time.monotonic(), False
+    try:
+        while True:
+            row = _row(session.catalog, upload_id)
+            _owner_or_staff(session, row)
+            if not isinstance(offset, int) or offset <= row["received"] or row["state"] != "receiving":
+                break
+            if not waiting:
+                with _arrivals:
+                    if _waiting[0] >= WAITING_MAX:
+                        break
+                    _waiting[0] += 1
+                    waiting = True
+            if not _wait_for_earlier(row["upload_id"], offset, row["received"], started):
+                break
+    finally:
+        if waiting:
+            with _arrivals:
+                _waiting[0] -= 1
     with _lock(str(upload_id).lower()):
         row = _row(session.catalog, upload_id)
         _owner_or_staff(session, row)
@@ -300,6 +373,8 @@ def put_chunk(session, upload_id: str, offset: int, data: bytes, chunk_sm3: str)
                 (received, chain, now_iso(), row["id"]),
             )
         row = dict(row, received=received, chain_sm3=chain)
+    with _arrivals:
+        _arrivals.notify_all()
     return _public(row)
 
 

@@ -101,6 +101,7 @@ class ArchiveWeb:
         self.sessions = security.SessionStore(idle_seconds=minutes * 60)
         self.limiter = security.LoginLimiter()
         self.checks = ThreadPoolExecutor(max_workers=check_workers, thread_name_prefix="package-check")
+        self.hashing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chunk-sm3")
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -456,32 +457,73 @@ def _api_error(exc: ScanStationError, status: int | None = None) -> JSONResponse
     )
 
 
+HASH_STEP = 1 << 20  # SM3 of a chunk is computed in steps this size while the rest still arrives
+
+
+def _too_big() -> JSONResponse:
+    return _api_error(
+        InvalidInput("A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=uploads.MAX_CHUNK), 413
+    )
+
+
+async def _receive_chunk(app: ArchiveWeb, request: Request):
+    """A chunk's bytes and their SM3, hashed while the chunk arrives: each 1 MiB of the body goes to a
+    hashing thread (hashlib releases the GIL) while the event loop decrypts and reads the next one,
+    so the digest is ready when the last byte is. Memory grows only with the bytes that arrived (at
+    most ``uploads.MAX_CHUNK``), so a request that declares a large body and sends little holds little."""
+    import asyncio
+
+    from starlette.requests import ClientDisconnect
+
+    try:
+        declared = int(request.headers.get("content-length", ""))
+    except ValueError:
+        return _api_error(
+            InvalidInput("A chunk is sent with its length (Content-Length).", "数据块须带长度（Content-Length）发送。"),
+            411,
+        )
+    if declared > uploads.MAX_CHUNK:
+        return _too_big()
+    hasher = uploads.sm3()
+    loop = asyncio.get_running_loop()
+    blocks: list[bytearray] = []
+    block, pending, size = bytearray(), None, 0
+    try:
+        async for piece in request.stream():
+            size += len(piece)
+            if size > declared:  # the server's HTTP parser stops at the length; never trust that alone
+                return _too_big()
+            block += piece
+            if len(block) >= HASH_STEP:  # handed over whole and never changed again
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(app.hashing, hasher.update, block)
+                blocks.append(block)
+                block = bytearray()
+        if pending is not None:
+            await pending
+    except ClientDisconnect:  # the line dropped halfway: nothing of this chunk counts
+        return Response(status_code=400)
+    if size != declared:
+        return Response(status_code=400)
+    hasher.update(block)
+    blocks.append(block)
+    return b"".join(blocks), hasher.hexdigest()
+
+
 def api(permission: str | None, *, raw_body: bool = False, json_body: bool = False):
     def decorate(fn):
         async def endpoint(request: Request):
             app: ArchiveWeb = request.app.state.web
             body = None
             if raw_body:
-                declared = int(request.headers.get("content-length") or 0)
-                if declared > uploads.MAX_CHUNK:
-                    return _api_error(
-                        InvalidInput(
-                            "A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=uploads.MAX_CHUNK
-                        ),
-                        413,
-                    )
-                parts, size = [], 0
-                async for piece in request.stream():
-                    size += len(piece)
-                    if size > uploads.MAX_CHUNK:
-                        return _api_error(
-                            InvalidInput(
-                                "A chunk may hold at most {m} bytes.", "每个数据块最多 {m} 字节。", m=uploads.MAX_CHUNK
-                            ),
-                            413,
-                        )
-                    parts.append(piece)
-                body = b"".join(parts)
+                if permission is not None and _api_web_session(app, request) is None:  # before reading 16 MiB
+                    return _login_first()
+                with uploads.arriving(request.path_params["upload_id"], request.path_params["offset"]):
+                    body = await _receive_chunk(app, request)
+                    if isinstance(body, Response):
+                        return body
+                    return await run_in_threadpool(_api_handle, fn, app, request, body, permission)
             elif json_body:
                 if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
                     return JSONResponse({"error": {"kind": "InvalidInput", "en": "too large", "zh": "请求过大"}}, 413)
@@ -499,16 +541,22 @@ def api(permission: str | None, *, raw_body: bool = False, json_body: bool = Fal
     return decorate
 
 
+def _api_web_session(app: ArchiveWeb, request: Request) -> security.WebSession | None:
+    auth = request.headers.get("authorization", "")
+    return app.sessions.get(auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+
+
+def _login_first() -> JSONResponse:
+    return _api_error(Refused("Log in first (POST /api/v1/session).", "请先登录（POST /api/v1/session）。"), 401)
+
+
 def _api_handle(fn, app: ArchiveWeb, request: Request, body, permission) -> Response:
     session = None
     if permission is not None:
-        auth = request.headers.get("authorization", "")
-        web = app.sessions.get(auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+        web = _api_web_session(app, request)
         session = app.user_session(web.user) if web else None
         if session is None:
-            return _api_error(
-                Refused("Log in first (POST /api/v1/session).", "请先登录（POST /api/v1/session）。"), 401
-            )
+            return _login_first()
     try:
         if session is not None and permission:
             session.require(permission)
@@ -553,12 +601,14 @@ def api_status(app, request, session, body) -> dict:
 
 @api("package.deliver", raw_body=True)
 def api_chunk(app, request, session, body) -> dict:
+    data, received_sm3 = body
     return uploads.put_chunk(
         session,
         request.path_params["upload_id"],
         request.path_params["offset"],
-        body,
+        data,
         request.headers.get("x-chunk-sm3", ""),
+        received_sm3=received_sm3,
     )
 
 
@@ -616,6 +666,7 @@ def create_app(home, *, tls: bool, threads: int = 32) -> Starlette:
         web.recover()
         yield
         web.checks.shutdown(wait=True)
+        web.hashing.shutdown(wait=True)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.web = web
