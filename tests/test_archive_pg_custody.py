@@ -35,6 +35,9 @@ from scanstation.custody import (
     retention_due,
 )
 from scanstation.errors import Refused
+from scanstation.home import Home
+from scanstation.service import Session
+from scanstation.users import row_to_user
 from tests.archive_custody_fixtures import DUE_OWN, DUE_SHARED, KEEP, make_custody_archive, make_custody_packages
 from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD
 
@@ -420,3 +423,65 @@ def test_custody_commands_on_a_postgresql_home(pg_archive, tmp_path, monkeypatch
     assert _cli(home, "auditor1", "fixity", "check") != 0
     captured = capsys.readouterr()
     assert KEEP in captured.out + captured.err and "Traceback" not in captured.err
+
+
+# -- a rejection's signed receipt is on disk before the rejection commits --------------------------------
+def _reject_killed_at(home: Path, package: Path, point: str) -> None:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        SCANSTATION_USER="archivist1",
+        SCANSTATION_PASSWORD=PASSWORD,
+        SCANSTATION_KEY_PASSPHRASE=PASSPHRASE,
+        SCANSTATION_LANG="en",
+        SCANSTATION_CRASH_AT=point,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanstation.cli.main", "--home", str(home), "receive", str(package), "--reject"]
+        + ["--reason", "案卷目录与实物不符", "--key", "archive", "--seed", "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_r34_rejection_receipt_is_written_before_the_commit(backend, packages, tmp_path, request):
+    from scanstation.transfer import receipts, receive
+
+    paths, pem = packages
+    kw = {}
+    if backend == "postgresql":
+        kw = {"dsn": request.getfixturevalue("pg_dsn"), "store": str(tmp_path / "store")}
+    make_custody_archive(backend, tmp_path / "archive", [], pem, **kw).close()  # a SQLite home is one process's
+    home = tmp_path / "archive"
+    # killed after the receipt was written, before the commit: nothing decided, the next attempt decides
+    _reject_killed_at(home, paths[0], "receive.reject.written")
+    with Home.open(home) as opened:
+        assert opened.catalog.one("SELECT count(*) AS n FROM received_packages")["n"] == 0
+    assert [p.suffix for p in sorted((home / "outbox" / "receipts").iterdir())] == [".json", ".pdf"]
+    # killed right after the commit: the committed rejection has its signed receipt on disk
+    _reject_killed_at(home, paths[0], "receive.rejected")
+    opened = Home.open(home)
+    try:
+        catalog = opened.catalog
+        row = catalog.one("SELECT * FROM received_packages")
+        assert catalog.one("SELECT count(*) AS n FROM received_packages")["n"] == 1 and row["decision"] == "rejected"
+        envelope = receipts.read(home / row["receipt_path"])
+        assert envelope["receipt"]["receipt_id"] == row["receipt_id"] and envelope["signature"]
+        assert envelope["receipt"]["decision"] == "rejected"
+        assert (home / row["receipt_path"]).with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+        if backend == "postgresql":  # also kept in the store, named by the package's record
+            store = opened.page_store
+            record = json.loads(store.read(row["kept_path"].split(":", 1)[1]))
+            assert json.loads(store.read(record["receipt"]))["receipt"]["receipt_id"] == row["receipt_id"]
+            assert catalog.one("SELECT count(*) AS n FROM store_objects")["n"] == 2
+        assert audit.verify(catalog.conn).ok
+        session = Session(opened, row_to_user(catalog.one("SELECT * FROM users WHERE name = 'archivist2'")))
+        with pytest.raises(Refused) as info:  # decided once
+            receive.receive(session, paths[0], decision="reject", reasons=["x"], passphrase=PASSPHRASE)
+        assert "only once" in info.value.en
+    finally:
+        opened.close()
