@@ -443,6 +443,169 @@ CREATE TABLE store_removals (
 CREATE INDEX store_removals_state ON store_removals(state);
 """,
     ),
+    (
+        107,
+        "archive_paper_custody",
+        """
+-- Paper custody as on the station's catalog (migration 61, scanstation.custody.paper): dossiers checked
+-- out to a desk and back, their binding state, the hand-over lists.
+CREATE TABLE paper_moves (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    box_no TEXT NOT NULL DEFAULT '',
+    dossiers TEXT NOT NULL,
+    store_person TEXT NOT NULL,
+    desk_person TEXT NOT NULL,
+    due_at TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE paper_state (
+    dossier_id BIGINT PRIMARY KEY REFERENCES dossiers(id),
+    location TEXT NOT NULL DEFAULT 'store',
+    binding TEXT NOT NULL DEFAULT 'bound',
+    move_id BIGINT REFERENCES paper_moves(id),
+    due_at TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX paper_state_desk ON paper_state(location, due_at);
+""",
+    ),
+    (
+        108,
+        "archive_station_tables",
+        """
+-- The station's tables that the window's views read on any home (batches, stack scanning, capture
+-- sessions, QC decisions, OCR layout, pending file moves). On an archive they stay empty, as on a
+-- SQLite archive home, so that every view opens and shows nothing rather than failing.
+CREATE TABLE batches (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id TEXT NOT NULL UNIQUE,
+    fonds_code TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'draft',
+    deadline TEXT NOT NULL DEFAULT '',
+    package_path TEXT NOT NULL DEFAULT '',
+    tagmanifest_sm3 TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '{}',
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (fonds_code, year, seq)
+);
+CREATE TABLE batch_dossiers (
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    seq INTEGER NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (batch_id, dossier_id)
+);
+CREATE INDEX batch_dossiers_dossier ON batch_dossiers(dossier_id);
+CREATE TABLE transfer_deliveries (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    destination TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    path TEXT NOT NULL DEFAULT '',
+    bytes BIGINT NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+CREATE INDEX transfer_deliveries_batch ON transfer_deliveries(batch_id, id);
+CREATE TABLE transfer_receipts (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    receipt_id TEXT NOT NULL,
+    receipt_sm3 TEXT NOT NULL UNIQUE,
+    tagmanifest_sm3 TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    signer_fingerprint TEXT NOT NULL,
+    signer_name TEXT NOT NULL DEFAULT '',
+    issued_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    path TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL
+);
+CREATE TABLE pending_moves (
+    id BIGSERIAL PRIMARY KEY,
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE split_runs (
+    id BIGSERIAL PRIMARY KEY,
+    operator TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'running',
+    stop_reason TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '{}',
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE split_counts (
+    id BIGSERIAL PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES split_runs(id),
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    declared INTEGER,
+    counted INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX split_counts_dossier ON split_counts(dossier_id, state);
+CREATE TABLE split_held (
+    id BIGSERIAL PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES split_runs(id),
+    position INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    dpi INTEGER NOT NULL DEFAULT 300,
+    mode TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '{}',
+    kind TEXT NOT NULL DEFAULT 'page',
+    number TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'held',
+    assigned_to TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    resolved_at TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX split_held_open ON split_held(state, run_id, position);
+CREATE TABLE capture_sessions (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    operator TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'open',
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE qc_decisions (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    page_id BIGINT REFERENCES pages(id),
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    "user" TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
+CREATE TABLE page_layout (
+    page_id BIGINT PRIMARY KEY REFERENCES pages(id),
+    engine TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
@@ -458,6 +621,16 @@ SERIAL_TABLES = frozenset(
         "corrections",
         "loans",
         "fixity_runs",
+        "paper_moves",
+        "batches",
+        "transfer_deliveries",
+        "transfer_receipts",
+        "pending_moves",
+        "split_runs",
+        "split_counts",
+        "split_held",
+        "capture_sessions",
+        "qc_decisions",
     }
 )
 # The key ``INSERT OR REPLACE`` replaces on, per table.
@@ -469,6 +642,7 @@ REPLACE_KEYS = {
     "package_claims": ("digest",),
     "personal_index": ("dossier_id",),
     "store_removals": ("sm3",),
+    "page_layout": ("page_id",),
 }
 RESERVED_COLUMNS = ("user",)
 
@@ -512,6 +686,10 @@ class PostgresDialect:
             code = code.replace("%", "%%")
             for word in RESERVED_COLUMNS:
                 code = re.sub(rf'(?<![":\w.]){word}(?![\w"(])', f'"{word}"', code)
+            # a bare parameter tested for NULL has no type PostgreSQL can infer ("? IS NULL OR col = ?")
+            code = re.sub(
+                r"(\?|(?<!:):\w+)(\s+IS\s+(?:NOT\s+)?NULL\b)", r"CAST(\1 AS TEXT)\2", code, flags=re.IGNORECASE
+            )
             code = re.sub(r"(?<!:):(\w+)", r"%(\1)s", code) if named else code.replace("?", "%s")
             code = re.sub(r"\bsqlite_master\b", "catalog_objects", code)
             out.append(code)
