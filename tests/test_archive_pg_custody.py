@@ -29,6 +29,7 @@ from scanstation.custody import (
     destruction,
     fixity,
     lending,
+    personal_data,
     protection,
     reading_room,
     reports,
@@ -373,6 +374,12 @@ def test_corrections_reports_and_audit_export_on_postgresql(pg_archive, tmp_path
         out = tmp_path / f"{kind}.pdf"
         reports.make(s["admin"], kind, out)
         assert out.read_bytes().startswith(b"%PDF")
+    # personal data: the catalog export masks ID numbers; the reading room shows the dossier masked
+    personal_data.export_catalog(s["admin"], tmp_path / "catalog.csv")
+    text = (tmp_path / "catalog.csv").read_text(encoding="utf-8-sig")
+    assert new_number in text and "31010419761017344X" not in text and "3101**********344X" in text
+    shown = reading_room.dossier(s["archivist1"], corrections.resolve(catalog, new_number)["id"])
+    assert "31010419761017344X" not in json.dumps(shown, ensure_ascii=False, default=str)
     total = catalog.one("SELECT count(*) AS n FROM audit_log")["n"]
     exported = audit_export.export(s["auditor1"], "csv", tmp_path / "audit.csv")
     assert exported["rows"] == total and exported["chain_ok"] and exported["last_id"] == total
@@ -485,3 +492,79 @@ def test_r34_rejection_receipt_is_written_before_the_commit(backend, packages, t
         assert "only once" in info.value.en
     finally:
         opened.close()
+
+
+# -- the PostgreSQL schema mirrors the station's custody tables and rules ----------------------------------
+MIRRORED = (
+    "destruction_registers",
+    "destruction_items",
+    "destruction_confirmations",
+    "tombstones",
+    "corrections",
+    "dossier_former_numbers",
+    "loans",
+    "fixity_runs",
+    "personal_index",
+    "paper_moves",
+    "paper_state",
+    "batches",
+    "batch_dossiers",
+    "transfer_deliveries",
+    "transfer_receipts",
+    "pending_moves",
+    "split_runs",
+    "split_counts",
+    "split_held",
+    "capture_sessions",
+    "qc_decisions",
+    "page_layout",
+)
+
+
+def test_r37_custody_tables_and_rules_on_postgresql_mirror_the_sqlite_catalog(tmp_path, pg_dsn):
+    from scanstation.custody import AFTER_QC
+    from scanstation.storage import sql_dialect
+    from scanstation.storage.catalog import Catalog
+    from scanstation.storage.pg_catalog import PgCatalog
+
+    assert sql_dialect._AFTER_QC == ", ".join(f"'{s}'" for s in AFTER_QC)
+    lite = Catalog(tmp_path / "c.sqlite")
+    lite.migrate()
+    pg = PgCatalog(pg_dsn)
+    pg.migrate()
+    try:
+        for table in MIRRORED:
+            sqlite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({table})")]
+            pg_cols = [
+                r["column_name"]
+                for r in pg.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                    (table,),
+                )
+            ]
+            assert sqlite_cols == pg_cols, table
+        sqlite_triggers = {
+            (r[0], r[1]) for r in lite.conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        pg_triggers = {
+            (r["trigger_name"], r["event_object_table"])
+            for r in pg.query("SELECT trigger_name, event_object_table FROM information_schema.triggers")
+        }
+        assert sqlite_triggers == pg_triggers
+    finally:
+        lite.close()
+        pg.close()
+
+
+def test_dialect_translates_what_custody_writes():
+    from scanstation.storage.sql_dialect import PostgresDialect
+
+    d = PostgresDialect()
+    assert "string_agg(supervisor, ' ')" in d.translate("SELECT group_concat(supervisor, ' ') FROM x").sql
+    assert "string_agg(number, ',')" in d.translate("SELECT group_concat(number) FROM x").sql
+    assert (
+        d.translate("SELECT 1 WHERE (? IS NULL OR id = ?)").sql
+        == "SELECT 1 WHERE (CAST(%s AS TEXT) IS NULL OR id = %s)"
+    )
+    assert d.translate("SELECT 1 WHERE note IS NULL AND a = '? IS NULL'").sql.endswith("a = '? IS NULL'")
+    assert d.translate("INSERT INTO loans(number) VALUES (?)").returns_id
