@@ -432,9 +432,13 @@ def test_custody_commands_on_a_postgresql_home(pg_archive, tmp_path, monkeypatch
     assert _cli(home, "auditor1", "fixity", "check") == 0
     capsys.readouterr()
     _tamper(pg_archive, _pages(catalog, KEEP)[0]["sm3"])
+    record = catalog.one("SELECT kept_path FROM received_packages ORDER BY id LIMIT 1")["kept_path"].split(":", 1)[1]
+    _tamper(pg_archive, record)
     assert _cli(home, "auditor1", "fixity", "check") != 0
     captured = capsys.readouterr()
-    assert KEEP in captured.out + captured.err and "Traceback" not in captured.err
+    shown = captured.out + captured.err
+    assert f"MISMATCH {KEEP} page 1" in shown and f"MISMATCH store object store:{record}" in shown
+    assert "Traceback" not in captured.err
 
 
 # -- a rejection's signed receipt is on disk before the rejection commits --------------------------------
