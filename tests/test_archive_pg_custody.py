@@ -577,3 +577,40 @@ def test_dialect_translates_what_custody_writes():
     )
     assert d.translate("SELECT 1 WHERE note IS NULL AND a = '? IS NULL'").sql.endswith("a = '? IS NULL'")
     assert d.translate("INSERT INTO loans(number) VALUES (?)").returns_id
+
+
+def test_r37_archive_migrate_carries_the_custody_records_into_postgresql(packages, tmp_path, pg_dsn):
+    """A SQLite archive with a loan, a correction and an executed destruction moves into PostgreSQL with its
+    registers, tombstones, corrections and loans; the destroyed dossiers' files are not asked for."""
+    from scanstation.transfer.migrate_archive import migrate
+    from tests.archive_pg_fixtures import make_pg_archive
+
+    paths, pem = packages
+    lite = make_custody_archive("sqlite", tmp_path / "old", paths, pem)
+    s = lite.s
+    loan = lending.request(s["clerk1"], KEEP, "核对", 3)
+    lending.approve(s["archivist1"], loan["id"])
+    corrections.correct(s["archivist1"], KEEP, "title", "参保人员登记表（更正）", "题名错字")
+    _destroy(s, [DUE_OWN])
+    fixity.check(s["auditor1"])
+    tables = ("destruction_registers", "destruction_items", "tombstones", "corrections", "loans", "fixity_runs")
+    before = {t: lite.home.catalog.query(f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    lite.close()
+    target = make_pg_archive(tmp_path / "new", pg_dsn, str(tmp_path / "store"))
+    try:
+        result = migrate(target.s["admin"], tmp_path / "old")
+        assert result["rows"]["tombstones"] == 1 and result["rows"]["loans"] == 1
+        catalog = target.home.catalog
+        for t in tables:
+            assert catalog.query(f"SELECT * FROM {t} ORDER BY 1") == before[t], t
+        assert destruction.tombstone(catalog, DUE_OWN)["register_no"] == before["tombstones"][0]["register_no"]
+        assert fixity.check(target.s["admin"]).ok
+        new_loan = lending.request(target.s["archivist2"], KEEP, "查阅", 2)  # ids continue after the copied rows
+        assert new_loan["id"] == loan["id"] + 1
+        import sqlite3
+
+        with pytest.raises(sqlite3.IntegrityError, match="R37"):
+            with catalog.write() as conn:
+                conn.execute("DELETE FROM tombstones")
+    finally:
+        target.close()
