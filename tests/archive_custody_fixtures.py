@@ -26,20 +26,23 @@ from tests.test_transfer_fixtures import (
 DUE_SHARED = "X001-ZY·DJ·2010·D10-0001-001"
 DUE_OWN = "X001-ZY·DJ·2010·D10-0001-002"
 KEEP = "X001-ZY·DJ·2010·D30-0002-001"
+LATE = "X001-ZY·DJ·2010·D30-0003-001"
 USERS = [("archivist1", "archivist"), ("archivist2", "archivist"), ("clerk1", "clerk"), ("auditor1", "auditor")]
 
 
-def make_custody_packages(tmp: Path) -> tuple[list[Path], Path]:
-    """Two sealed, delivered batches of the three dossiers; (packages, the station's public key)."""
+def make_custody_packages(tmp: Path, late: bool = False) -> tuple[list[Path], Path]:
+    """Two sealed, delivered batches of the three dossiers; (packages, the station's public key). ``late``: a
+    third batch with LATE, whose page images are DUE_OWN's bytes (an object a destruction may remove)."""
     station = make_station(tmp / "station", numbers=[], pages=(), notes=())
+    batches = [[DUE_SHARED, DUE_OWN], [KEEP]] + ([[LATE]] if late else [])
     try:
-        for number, seed in ((DUE_SHARED, 5), (DUE_OWN, 6), (KEEP, 5)):
+        for number, seed in ((DUE_SHARED, 5), (DUE_OWN, 6), (KEEP, 5)) + (((LATE, 6),) if late else ()):
             add_dossier(station.home, number, 2, year=2010, seed=seed)
         pem = station_key(station, tmp)
         dest = tmp / "share"
         dest.mkdir(exist_ok=True)
         paths = []
-        for numbers in ([DUE_SHARED, DUE_OWN], [KEEP]):
+        for numbers in batches:
             sealed = sealed_batch(station, year=2010, numbers=numbers)
             paths.append(Path(outbox.send(station.s["clerk1"], sealed["batch_id"], dest)["path"]))
     finally:
@@ -88,4 +91,4 @@ def make_custody_archive(
     return CustodyArchive(kind, home, s)
 
 
-__all__ = ["DUE_OWN", "DUE_SHARED", "KEEP", "CustodyArchive", "make_custody_archive", "make_custody_packages"]
+__all__ = ["DUE_OWN", "DUE_SHARED", "KEEP", "LATE", "CustodyArchive", "make_custody_archive", "make_custody_packages"]

@@ -614,3 +614,41 @@ def test_r37_archive_migrate_carries_the_custody_records_into_postgresql(package
                 conn.execute("DELETE FROM tombstones")
     finally:
         target.close()
+
+
+def test_an_object_removed_while_a_desk_receives_it_is_stored_again(tmp_path, pg_dsn, monkeypatch):
+    """A desk finds an object already in the store and skips writing it; a destruction then removes it before
+    the desk commits. Under the store-removal lock the desk sees that, and stores the object again."""
+    from scanstation.storage.page_store import PosixPageStore
+    from scanstation.transfer import receive
+    from tests.archive_custody_fixtures import LATE
+
+    paths, pem = make_custody_packages(tmp_path / "packages", late=True)
+    a = make_custody_archive("postgresql", tmp_path / "archive", paths[:2], pem, dsn=pg_dsn, store=str(tmp_path / "s"))
+    try:
+        s, catalog, store = a.s, a.home.catalog, a.home.page_store
+        own = _pages(catalog, DUE_OWN)
+        real_finish = destruction.finish_removals
+        monkeypatch.setattr(destruction, "finish_removals", lambda session: {"removed": [], "kept": []})
+        _destroy(s, [DUE_OWN])  # committed; its two objects queued, not removed yet
+        monkeypatch.setattr(destruction, "finish_removals", real_finish)
+        assert all(store.has(p["sm3"]) for p in own)
+        real_put = PosixPageStore.put_file
+        seen = []
+
+        def put_then_destroy(self, src, sha256, sm3):
+            size = real_put(self, src, sha256, sm3)  # the object is there: nothing written
+            seen.append(sm3)
+            if len(seen) == 2:  # both of LATE's images were found in the store; now the removal runs
+                assert real_finish(s["archivist2"])["removed"]
+            return size
+
+        monkeypatch.setattr(PosixPageStore, "put_file", put_then_destroy)
+        done = receive.receive(s["archivist1"], paths[2], decision="accept", passphrase=PASSPHRASE, seed=1)
+        monkeypatch.setattr(PosixPageStore, "put_file", real_put)
+        assert done["decision"] == "accepted" and set(seen[:2]) == {p["sm3"] for p in own}
+        for p in _pages(catalog, LATE):
+            assert store.check(p["sm3"], p["sha256"])
+        assert fixity.check(s["auditor1"]).ok and audit.verify(catalog.conn).ok
+    finally:
+        a.close()
