@@ -4,12 +4,14 @@ store), and the scheduled fixity check finds a page file changed in the store.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 from PySide6.QtCore import Qt
 
 from scanstation.custody import fixity, lending
+from scanstation.ui.page_model import THUMB_SIZE, decode_thumbnail
 from tests.archive_custody_fixtures import DUE_OWN, KEEP, make_custody_archive, make_custody_packages
 from tests.test_gui_fixtures import close_window, make_window, presenter_log, wait_tasks, zh_ui  # noqa: F401
 from tests.test_transfer_fixtures import PASSPHRASE
@@ -55,6 +57,18 @@ def test_archive_window_on_postgresql_receives_searches_and_lends(qtbot, pg_worl
         window.search_view.search()
         qtbot.waitUntil(lambda: bool(window.search_view.model.hits), timeout=TIMEOUT)
         assert window.search_view.model.hits[0].number == KEEP
+        # the hit opens the dossier; its page strip shows the pages, read from the store
+        window.open_dossier(KEEP)
+        strip = window.scan_desk.strip
+        qtbot.waitUntil(lambda: strip.pages.rowCount() == 2, timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        for p in home.catalog.query(
+            "SELECT p.file_name, p.sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?", (KEEP,)
+        ):
+            path = window.api.page_path(KEEP, p["file_name"])
+            assert path.name.startswith(p["sm3"]) and hashlib.new("sm3", path.read_bytes()).hexdigest() == p["sm3"]
+            assert not decode_thumbnail(str(path), THUMB_SIZE).isNull()
+        assert presenter_log == []
         # loans: a clerk's request shows in the archivist's loans view
         loan = lending.request(s["clerk1"], KEEP, "核对待遇领取资格", 7)
         window.show_view("loans")

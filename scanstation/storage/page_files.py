@@ -21,12 +21,13 @@ killed between the commit and the removal leaves the queue 'pending'; the next r
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 from scanstation.errors import StorageError
 from scanstation.storage.faults import crash_point
-from scanstation.storage.files import digests, file_digests, fsync_dir
+from scanstation.storage.files import digests, file_digests, fsync_dir, write_atomic
 from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 
 
@@ -42,6 +43,11 @@ class PageFiles:
 
     def digests(self, row: dict) -> tuple[int, str, str]:
         """(bytes, sha256, sm3) of the plain image as stored now; FileNotFoundError when it is not there."""
+        raise NotImplementedError
+
+    def local_path(self, number: str, file_name: str) -> Path | None:
+        """A file on this machine holding the active page, for the window's page strip and viewer (which
+        open pages by path); None when there is none."""
         raise NotImplementedError
 
     def other_objects(self, catalog) -> list[dict]:
@@ -77,6 +83,9 @@ class ImageFiles(PageFiles):
 
     def read_page(self, row: dict) -> bytes:
         return self.store.read_bytes(row["number"], row["file_name"])
+
+    def local_path(self, number: str, file_name: str) -> Path | None:
+        return self.store.path(number, file_name)  # encrypted at rest: the viewer decrypts (open_page_file)
 
     def digests(self, row: dict) -> tuple[int, str, str]:
         path = self.store.path(row["number"], row["file_name"])
@@ -144,6 +153,29 @@ class StoreFiles(PageFiles):
         if not row.get("sm3"):
             raise FileNotFoundError(f"{row['number']}/{row['file_name']}")
         return self.store.read(row["sm3"])
+
+    def local_path(self, number: str, file_name: str) -> Path | None:
+        """A copy of the page's object in this process's private temporary folder (owner-only, removed when
+        the process ends), named by its SM3 so that it never goes stale; None when the object is missing or
+        its bytes do not match its name (fixity reports that)."""
+        row = self.catalog.one(
+            "SELECT p.sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id"
+            " WHERE d.number = ? AND p.file_name = ? AND p.state = 'active'",
+            (number, file_name),
+        )
+        if row is None or not row["sm3"]:
+            return None
+        sm3 = row["sm3"]
+        path = _page_cache() / (sm3 + Path(file_name).suffix.lower())
+        if not path.is_file():
+            try:
+                data = self.store.read(sm3)
+            except (FileNotFoundError, StorageError):
+                return None
+            if hashlib.new("sm3", data).hexdigest() != sm3:
+                return None
+            write_atomic(path, data, private=True)
+        return path
 
     def digests(self, row: dict) -> tuple[int, str, str]:
         if not row.get("sm3"):
@@ -221,6 +253,25 @@ class StoreFiles(PageFiles):
             removed.append(r["sm3"])
             conn.execute("UPDATE store_removals SET state = 'removed', done_at = ? WHERE sm3 = ?", (stamp, r["sm3"]))
         return {"removed": removed, "kept": kept}
+
+
+_CACHE: list[Path] = []
+
+
+def _page_cache() -> Path:
+    if not _CACHE:
+        import atexit
+        import os
+
+        from scanstation.storage import temp_files
+
+        folder = Path(temp_files.temp_dir()) / f"store-pages-{os.getpid()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        atexit.register(shutil.rmtree, folder, True)
+        _CACHE.append(folder)
+    _CACHE[0].mkdir(parents=True, exist_ok=True)  # swept meanwhile: made again
+    return _CACHE[0]
 
 
 __all__ = ["ImageFiles", "PageFiles", "StoreFiles"]
