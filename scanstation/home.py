@@ -134,6 +134,17 @@ class Home:
         return self._page_store
 
     # -- layout ------------------------------------------------------------------------
+    def page_files(self, cipher=None):
+        """The page files as custody reads, checks and removes them (scanstation.storage.page_files):
+        the image folders of a SQLite home (``cipher`` decrypts files encrypted at rest), or the page store."""
+        from scanstation.storage import page_files
+
+        if self.page_store is not None:
+            return page_files.StoreFiles(self.page_store, self.catalog)
+        from scanstation.storage.image_store import ImageStore
+
+        return page_files.ImageFiles(ImageStore(self.path, cipher), self.path)
+
     @property
     def images(self) -> Path:
         return self.path / "images"

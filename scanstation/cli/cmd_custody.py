@@ -742,10 +742,14 @@ def cmd_fixity_check(args, ctx) -> int:
     ]
     lines += [
         tr("  MISMATCH {n} page {s}: {f}", "  不一致 {n} 第 {s} 页：{f}", n=m["number"], s=m["seq"], f=m["file"])
+        if m["number"]
+        else tr("  MISMATCH store object {f}", "  不一致 存储对象 {f}", f=m["file"])  # a package record, a receipt
         for m in result.mismatched
     ]
     lines += [
         tr("  MISSING {n} page {s}: {f}", "  缺失 {n} 第 {s} 页：{f}", n=m["number"], s=m["seq"], f=m["file"])
+        if m["number"]
+        else tr("  MISSING store object {f}", "  缺失 存储对象 {f}", f=m["file"])
         for m in result.missing
     ]
     lines += [

@@ -4,7 +4,8 @@
    the destruction register (销毁清册) PDF is written to ``reports/destruction/``.
 2. An administrator who is not the proposer approves (or rejects) it.
 3. Two different supervisors (监销人: archivist or admin) each record the method and date with their
-   own session. The second confirmation removes the dossiers' files from the store and turns each
+   own session. The second confirmation removes the dossiers' files (the image folders of a SQLite
+   home, or the objects of the page store that no other page names) and turns each
    catalog row into a permanent tombstone (status ``destroyed``, personal fields blanked, a
    ``tombstones`` row with 档号, title, dates, register and the digests of every destroyed file).
 
@@ -15,16 +16,14 @@ migration 5). Registers, their items and their PDFs are kept forever.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
-from scanstation.custody import retention_due, search_sync
+from scanstation.custody import protection, retention_due, search_sync
 from scanstation.custody.pdf import Document, Section, render
-from scanstation.errors import InvalidInput, NotFound, Refused, StorageError
+from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
-from scanstation.storage.files import digests, file_digests, fsync_dir, write_atomic
-from scanstation.storage.image_store import ImageStore
+from scanstation.storage.files import digests, write_atomic
 
 STATE_ZH = {"proposed": "待批准", "approved": "已批准，待监销", "executed": "已销毁", "rejected": "未批准"}
 IN_TRANSIT = ("batched", "sent")  # in a transfer that has not come back: not proposed now
@@ -313,6 +312,7 @@ def reject(session, ref, reason: str) -> dict:
 def execute(session, ref, method: str, executed_on: date) -> dict:
     """One supervisor's record of the destruction. The second one (a different user) removes the files."""
     session.require("retention.execute")
+    finish_removals(session)  # what an earlier destruction killed after its commit left queued
     register = get_register(session.catalog, ref)
     if register["state"] != "approved":
         raise Refused(
@@ -382,7 +382,7 @@ def execute(session, ref, method: str, executed_on: date) -> dict:
 
 def _destroy(session, register: dict, confirms: list[dict], method: str, executed_on: str, now: str) -> dict:
     home, catalog = session.home, session.catalog
-    store = ImageStore(home.path)
+    page_files = protection.page_files(home)
     items = register_items(catalog, register["id"])
     supervisors = [c["supervisor"] for c in confirms]
     final = {**register, "state": "executed", "method": method, "executed_on": executed_on, "executed_at": now}
@@ -403,25 +403,12 @@ def _destroy(session, register: dict, confirms: list[dict], method: str, execute
             " pdf_path = ?, pdf_sha256 = ?, pdf_sm3 = ? WHERE id = ?",
             (method, executed_on, now, path, sha256, sm3, register["id"]),
         )
-        doomed: list[Path] = []
+        plans = []
         total_files = total_bytes = 0
         for item in items:
             dossier = catalog.one("SELECT * FROM dossiers WHERE id = ?", (item["dossier_id"],))
-            folders = [store.dossier_dir(dossier["number"]), Path(home.path) / "originals" / dossier["number"]]
-            files = []
-            for folder in folders:
-                if folder.is_dir():
-                    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-                        size, file_sha256, file_sm3 = file_digests(file)
-                        files.append(
-                            {
-                                "file": file.relative_to(home.path).as_posix(),
-                                "bytes": size,
-                                "sha256": file_sha256,
-                                "sm3": file_sm3,
-                            }
-                        )
-                    doomed.append(folder)
+            files, plan = page_files.dossier_files(catalog, dossier)
+            plans.append(plan)
             listed = {f["file"].rsplit("/", 1)[-1] for f in files}
             missing = [
                 p["file_name"]
@@ -484,20 +471,9 @@ def _destroy(session, register: dict, confirms: list[dict], method: str, execute
                     "missing_files": missing,
                 },
             )
-        # Files go last, still inside the transaction: if removing fails the catalog stays as it was,
-        # and running the second confirmation again finishes the job.
-        for folder in doomed:
-            try:
-                shutil.rmtree(folder)
-                fsync_dir(folder.parent)
-            except OSError as exc:
-                raise StorageError(
-                    "Cannot remove {path}: {error}. Nothing was marked destroyed; fix the folder's "
-                    "permissions and confirm again.",
-                    "无法删除 {path}：{error}。尚未标记为已销毁；请检查目录权限后重新确认。",
-                    path=str(folder),
-                    error=exc.strerror or str(exc),
-                ) from exc
+        # Files go last, still inside the transaction: image folders are removed here (a failure leaves the
+        # catalog as it was); store objects no other page names are queued, and removed after the commit.
+        removal = page_files.remove_dossier_files(conn, plans, register["register_no"], now)
         ch.before = {"state": "approved"}
         ch.after = {
             "state": "executed",
@@ -509,7 +485,9 @@ def _destroy(session, register: dict, confirms: list[dict], method: str, execute
             "bytes": total_bytes,
             "pdf": path,
             "pdf_sm3": sm3,
+            **removal,
         }
+    finish_removals(session)
     return {
         "register_no": register["register_no"],
         "confirmations": len(confirms),
@@ -519,6 +497,21 @@ def _destroy(session, register: dict, confirms: list[dict], method: str, execute
         "bytes": total_bytes,
         "pdf": path,
     }
+
+
+def finish_removals(session) -> dict:
+    """Remove the store objects a committed destruction queued (none on a SQLite home, whose folders go
+    inside the destroying transaction). Audited; run after each destruction and again by the next one,
+    so a process killed in between leaves nothing behind for good."""
+    files = protection.page_files(session.home)
+    pending = files.pending_removals(session.catalog)
+    if not pending:
+        return {"removed": [], "kept": []}
+    registers = sorted({r["register_no"] for r in pending})
+    with session.change("retention.execute", "store.remove", "destruction_register", " ".join(registers)) as ch:
+        done = files.finish_removals(ch.conn, pending, now_iso())
+        ch.after = {"removed": done["removed"], "kept": done["kept"]}
+    return done
 
 
 def tombstone(catalog, number: str) -> dict | None:
@@ -532,6 +525,7 @@ __all__ = [
     "confirmations",
     "execute",
     "export_register_pdf",
+    "finish_removals",
     "get_register",
     "list_registers",
     "open_register_for",

@@ -1,7 +1,8 @@
 """Fixity checks: re-hash stored page images and compare with the catalog (R22, R39).
 
 Every active page (or a random sample of them, with its seed recorded so it can be repeated) is
-read again; SHA-256 and SM3 are compared with the values stored when the page was saved. The
+read again, from the home's image folders or, on an archive on PostgreSQL, from the page store (the
+object named by the page's SM3; a full run also re-hashes the store's other objects); SHA-256 and SM3 are compared with the values stored when the page was saved. The
 catalog's SM3 must also be one the audit trail recorded for that dossier (capture, rotation,
 replacement, receipt): a page file swapped with the catalog's checksums edited to match is caught
 here. Missing files, mismatches and unrecorded checksums are reported; the run and its result go into ``fixity_runs`` and the audit trail.
@@ -16,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scanstation import audit
-from scanstation.custody.protection import image_store, unlocked_key
+from scanstation.custody.protection import page_files, unlocked_key
 from scanstation.errors import InvalidInput, Refused
 from scanstation.home import now_iso
-from scanstation.storage.files import digests, file_digests
-from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 
 
 @dataclass
@@ -44,30 +43,17 @@ class FixityResult:
         return {**self.__dict__, "ok": self.ok}
 
 
-def _check_one(store: ImageStore, row: dict) -> tuple[str, dict]:
-    path = store.path(row["number"], row["file_name"])
+def _check_one(files, row: dict, home) -> tuple[str, dict]:
+    where = {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"]}
     try:
-        if not path.exists():
-            raise FileNotFoundError(path)
-        if is_encrypted_at_rest(path):  # the catalog holds the plain image's checksums (R22): decrypt, then hash
-            plain = store.read_file(path)
-            size, (sha256, sm3) = len(plain), digests(plain)
-        else:
-            size, sha256, sm3 = file_digests(path)
+        size, sha256, sm3 = files.digests(row)
     except FileNotFoundError:
-        return "missing", {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"]}
+        return "missing", where
     except Refused as exc:  # an encrypted file whose tag does not verify was changed
-        if unlocked_key(store.cipher.home) is None:
+        if unlocked_key(home) is None:
             raise
-        return "mismatch", {
-            "number": row["number"],
-            "seq": row["seq"],
-            "file": row["file_name"],
-            "page_id": row["id"],
-            "bytes": path.stat().st_size,
-            "error": exc.en,
-        }
-    found = {"number": row["number"], "seq": row["seq"], "file": row["file_name"], "page_id": row["id"], "bytes": size}
+        return "mismatch", {**where, "bytes": row["bytes"], "error": exc.en}
+    found = {**where, "bytes": size}
     if sha256 != row["sha256"] or sm3 != row["sm3"] or (row["bytes"] and size != row["bytes"]):
         found.update(
             {
@@ -100,10 +86,24 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
         count = max(1, round(len(rows) * sample_percent / 100)) if rows else 0
         rows = sorted(random.Random(result.seed).sample(rows, count), key=lambda r: r["id"])
     result.unrecorded = _unrecorded(session.catalog.conn, rows)
-    store = image_store(session.home)
+    files = page_files(session.home)
+    if sample_percent >= 100:
+        # a full run also checks the store's other objects (package records, receipts) where there are any
+        for other in files.other_objects(session.catalog):
+            rows.append(
+                {
+                    "id": None,
+                    "seq": None,
+                    "number": "",
+                    "file_name": "store:" + other["sm3"],
+                    "bytes": other["bytes"],
+                    "sha256": other["sha256"],
+                    "sm3": other["sm3"],
+                }
+            )
     # hashlib releases the GIL on large buffers: two threads keep two cores busy.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for outcome, info in pool.map(lambda r: _check_one(store, r), rows):
+        for outcome, info in pool.map(lambda r: _check_one(files, r, session.home), rows):
             if outcome == "missing":
                 result.missing.append(info)
                 continue
@@ -143,11 +143,15 @@ def check(session, sample_percent: float = 100.0, seed: int | None = None, worke
             "sample_percent": sample_percent,
             "seed": result.seed,
             "checked": result.checked,
-            "mismatched": [f"{m['number']}#{m['seq']}" for m in result.mismatched][:50],
-            "missing": [f"{m['number']}#{m['seq']}" for m in result.missing][:50],
-            "unrecorded": [f"{m['number']}#{m['seq']}" for m in result.unrecorded][:50],
+            "mismatched": [_label(m) for m in result.mismatched][:50],
+            "missing": [_label(m) for m in result.missing][:50],
+            "unrecorded": [_label(m) for m in result.unrecorded][:50],
         }
     return result
+
+
+def _label(m: dict) -> str:
+    return f"{m['number']}#{m['seq']}" if m["number"] else m["file"]
 
 
 def _unrecorded(conn, rows: list[dict]) -> list[dict]:

@@ -223,7 +223,8 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: st
     if dossier["status"] == "destroyed":
         raise Refused("Dossier {n} was destroyed.", "案卷 {n} 已销毁。", n=dossier["number"])
     pages = session.catalog.query(
-        "SELECT seq, file_name FROM pages WHERE dossier_id = ? AND state = 'active' AND file_name != '' ORDER BY seq",
+        "SELECT seq, file_name, sm3 FROM pages WHERE dossier_id = ? AND state = 'active' AND file_name != ''"
+        " ORDER BY seq",
         (dossier["id"],),
     )
     if not pages:
@@ -237,7 +238,7 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: st
             "{f} 中已有文件；请导出到新的或空的目录。",
             f=str(folder),
         )
-    store = protection.image_store(session.home)
+    store = protection.page_files(session.home)
     stamp = moment.strftime("%Y-%m-%d %H:%M")
     lines = [f"借阅 {session.user.name}", stamp, f"借阅单 {loan['id']}", "ScanStation"]
     written = []
@@ -249,9 +250,8 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: st
         write_atomic(folder / f"{dossier['number']}.pdf", data)
         written.append(f"{dossier['number']}.pdf")
     for page in pages if fmt == "jpeg" else []:
-        source = store.path(dossier["number"], page["file_name"])
         try:
-            data = store.read_file(source)
+            data = store.read_page(dict(page, number=dossier["number"]))
             with Image.open(io.BytesIO(data)) as img:
                 dpi = img.info.get("dpi")
                 marked = watermark(img, lines)

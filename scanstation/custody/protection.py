@@ -313,6 +313,12 @@ def image_store(home) -> ImageStore:
     return ImageStore(home.path, HomePageCipher(home))
 
 
+def page_files(home):
+    """The home's page files for custody (lending, reading room, fixity, destruction), whichever backend
+    holds them; on a SQLite home, files encrypted at rest are decrypted with the unlocked key."""
+    return home.page_files(HomePageCipher(home))
+
+
 def open_page_file(path) -> bytes:
     """The plain image in a page file, for code that has only its path (the GUI's thumbnails):
     the key is the one unlocked for the home the file belongs to."""
@@ -535,6 +541,7 @@ __all__ = [
     "find_by_id_number",
     "forget",
     "image_store",
+    "page_files",
     "images_encrypted",
     "is_enabled",
     "is_encrypted",

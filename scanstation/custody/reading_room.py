@@ -122,7 +122,7 @@ def _page_row(catalog, page_id) -> dict:
     except (TypeError, ValueError):
         ident = -1
     row = catalog.one(
-        "SELECT p.id, p.seq, p.file_name, p.dossier_id, d.number, d.status FROM pages p "
+        "SELECT p.id, p.seq, p.file_name, p.sm3, p.dossier_id, d.number, d.status FROM pages p "
         "JOIN dossiers d ON d.id = p.dossier_id WHERE p.id = ? AND p.state = 'active' "
         "AND p.file_name != ''",
         (ident,),
@@ -171,9 +171,9 @@ def page_image(session, page_id, *, thumbnail: bool = False, now: datetime | Non
                 u=session.user.name,
                 n=row["number"],
             )
-    store = protection.image_store(session.home)
+    store = protection.page_files(session.home)
     try:
-        data = store.read_file(store.path(row["number"], row["file_name"]))
+        data = store.read_page(row)
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             width = THUMB_WIDTH if thumbnail else VIEW_WIDTH

@@ -8,6 +8,7 @@ trail (QC decisions, rescans, completions). Every report written is logged.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +33,24 @@ def _range_sql(column: str, since, until) -> tuple[str, list]:
         sql += f" AND {column} < ?"
         params.append(high)
     return sql, params
+
+
+def _json(text):
+    try:
+        return json.loads(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _flag_name(item):
+    """A flag's name: the string itself, or an object's ``flag`` (else ``name``, else its JSON)."""
+    if isinstance(item, dict):
+        for key in ("flag", "name"):
+            if item.get(key) is not None:
+                return item[key]
+    if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+        return item
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 def _facts(session, title_range: str) -> list[tuple[str, str]]:
@@ -108,21 +127,28 @@ def workload(session, since=None, until=None, **_) -> Document:
 def qc(session, since=None, until=None, **_) -> Document:
     catalog = session.catalog
     where, params = _range_sql("p.capture_time", since, until)
-    totals = catalog.one(
-        "SELECT count(*) AS pages, sum(json_valid(p.qc_flags) AND json_array_length(p.qc_flags) > 0) AS flagged"
-        f" FROM pages p WHERE p.state = 'active'{where}",
-        params,
-    )
-    flag_name = (
-        "CASE WHEN j.type = 'object' THEN coalesce(json_extract(j.value, '$.flag'),"
-        " json_extract(j.value, '$.name'), j.value) ELSE j.value END"
-    )
-    flags = catalog.query(
-        f"SELECT {flag_name} AS flag, count(*) AS pages, count(DISTINCT p.dossier_id) AS dossiers"
-        " FROM pages p, json_each(CASE WHEN json_valid(p.qc_flags) THEN p.qc_flags ELSE '[]' END) j"
-        f" WHERE p.state = 'active'{where} GROUP BY flag ORDER BY pages DESC, flag",
-        params,
-    )
+    # QC flags are JSON kept as text; they are read here rather than with SQLite's JSON functions, so
+    # that the report is the same on the archive's PostgreSQL catalog
+    pages = catalog.query(f"SELECT p.dossier_id, p.qc_flags FROM pages p WHERE p.state = 'active'{where}", params)
+    counted: dict[str, list] = {}
+    flagged = 0
+    for page in pages:
+        page_flags = _json(page["qc_flags"])
+        if isinstance(page_flags, list) and page_flags:
+            flagged += 1
+        items = (
+            page_flags.values() if isinstance(page_flags, dict) else page_flags if isinstance(page_flags, list) else []
+        )
+        for item in items:
+            name = _flag_name(item)
+            entry = counted.setdefault(name, [0, set()])
+            entry[0] += 1
+            entry[1].add(page["dossier_id"])
+    totals = {"pages": len(pages), "flagged": flagged}
+    flags = [
+        {"flag": name, "pages": n, "dossiers": len(ids)}
+        for name, (n, ids) in sorted(counted.items(), key=lambda kv: (-kv[1][0], str(kv[0])))
+    ]
     pages_total = totals["pages"] or 0
     flag_rows = [
         [f["flag"], f["pages"], f["dossiers"], f"{100 * f['pages'] / pages_total:.2f}%" if pages_total else "-"]
@@ -134,12 +160,13 @@ def qc(session, since=None, until=None, **_) -> Document:
         f" WHERE action LIKE 'qc.%'{where} GROUP BY action, user ORDER BY action, user",
         params,
     )
-    reasons = catalog.query(
-        "SELECT json_extract(after, '$.reason') AS reason, count(*) AS n FROM audit_log"
-        f" WHERE action LIKE 'qc.%' AND json_valid(after) AND json_extract(after, '$.reason') IS NOT NULL{where}"
-        " GROUP BY reason ORDER BY n DESC, reason",
-        params,
-    )
+    counted_reasons: dict[str, int] = {}
+    for entry in catalog.query(f"SELECT after FROM audit_log WHERE action LIKE 'qc.%'{where}", params):
+        after = _json(entry["after"])
+        reason = after.get("reason") if isinstance(after, dict) else None
+        if reason is not None:
+            counted_reasons[reason] = counted_reasons.get(reason, 0) + 1
+    reasons = [{"reason": r, "n": n} for r, n in sorted(counted_reasons.items(), key=lambda kv: (-kv[1], str(kv[0])))]
     facts = _facts(session, _range_text(since, until)) + [
         ("页面总数", str(pages_total)),
         ("有质检标记的页面", str(totals["flagged"] or 0)),

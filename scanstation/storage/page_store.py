@@ -69,6 +69,22 @@ class PageStore:
         with self.open(sm3) as fh:
             return fh.read()
 
+    def remove(self, sm3: str) -> None:
+        """Remove an object (the destruction procedure); an object already gone is not an error."""
+        raise NotImplementedError
+
+    def hash(self, sm3: str) -> tuple[int, str, str]:
+        """(bytes, sha256, sm3) of the stored object as it is now; FileNotFoundError when it is not there."""
+        fh = self.open(sm3)
+        sm, sha = hashlib.new("sm3"), hashlib.sha256()
+        size = 0
+        with fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                sm.update(chunk)
+                sha.update(chunk)
+                size += len(chunk)
+        return size, sha.hexdigest(), sm.hexdigest()
+
     def check(self, sm3: str, sha256: str | None = None) -> bool:
         """Fixity: re-hash the stored object; True when it matches its name (and ``sha256``)."""
         try:
@@ -125,6 +141,16 @@ class PosixPageStore(PageStore):
             raise
         except OSError as exc:
             raise _os_error(self.path(sm3), exc) from exc
+
+    def remove(self, sm3: str) -> None:
+        target = self.path(sm3)
+        try:
+            target.unlink(missing_ok=True)
+            fsync_dir(target.parent)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _os_error(self.root, exc) from exc
 
     def put_file(self, src: Path, sha256: str, sm3: str) -> int:
         target = self.path(sm3)
@@ -256,6 +282,14 @@ class S3PageStore(PageStore):
                 raise FileNotFoundError(self.key(sm3)) from exc
             raise self._error(exc) from exc
         except BotoCoreError as exc:
+            raise self._error(exc) from exc
+
+    def remove(self, sm3: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(sm3))  # idempotent in S3
+        except (BotoCoreError, ClientError) as exc:
             raise self._error(exc) from exc
 
     def put_file(self, src: Path, sha256: str, sm3: str) -> int:

@@ -31,7 +31,13 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from scanstation.errors import HomeError, StorageError
-from scanstation.storage.sql_dialect import AUDIT_CHAIN_LOCK, MIGRATION_LOCK, PostgresDialect, lock_key
+from scanstation.storage.sql_dialect import (
+    AUDIT_CHAIN_LOCK,
+    MIGRATION_LOCK,
+    STORE_REMOVAL_LOCK,
+    PostgresDialect,
+    lock_key,
+)
 
 # the pool's reconnect chatter would reach the desk's terminal; our own errors say what happened
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
@@ -112,6 +118,12 @@ class PgConnection:
     def lock_audit_chain(self) -> None:
         """Serialise appends to the audit chain until this transaction ends (see scanstation.audit)."""
         self._catalog._conn().execute(PostgresDialect.LOCK_AUDIT_CHAIN, (AUDIT_CHAIN_LOCK,))
+
+    def lock_store_removals(self, shared: bool) -> None:
+        """Until this transaction ends: shared while a desk commits rows naming store objects, exclusive
+        while objects are removed from the store (see scanstation.storage.page_files)."""
+        sql = PostgresDialect.LOCK_SHARED if shared else PostgresDialect.LOCK_EXCLUSIVE
+        self._catalog._conn().execute(sql, (STORE_REMOVAL_LOCK,))
 
 
 class PgCatalog:

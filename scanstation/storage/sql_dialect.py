@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 
 # -- the archive schema on PostgreSQL ----------------------------------------------------------------
+# Statuses after QC approval (scanstation.custody.AFTER_QC, kept in step by a test).
+_AFTER_QC = "'approved', 'batched', 'sent', 'transferred', 'archived', 'destroyed'"
 # Column names and meanings are those of the SQLite catalog (scanstation.storage.catalog and the
 # domain migrations), so that the same queries run on both; "user" is quoted (a reserved word).
 PG_MIGRATIONS: list[tuple[int, str, str]] = [
@@ -240,10 +242,397 @@ ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';
 ALTER TABLE dossiers ADD COLUMN count_explanation TEXT NOT NULL DEFAULT '';
 """,
     ),
+    (
+        104,
+        "archive_custody",
+        """
+-- The custody tables of the station's catalog migration 5 (scanstation.custody.MIGRATION), same
+-- columns and meanings: destruction registers and tombstones, corrections, loans, fixity runs and
+-- the personal-data index. (Backup runs belong to the backup of the archive.)
+CREATE TABLE destruction_registers (
+    id BIGSERIAL PRIMARY KEY,
+    register_no TEXT NOT NULL UNIQUE,
+    fonds_code TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'proposed',
+    as_of TEXT NOT NULL,
+    opinion TEXT NOT NULL,
+    proposed_by TEXT NOT NULL,
+    proposed_at TEXT NOT NULL,
+    decided_by TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL DEFAULT '',
+    decision_note TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL DEFAULT '',
+    executed_on TEXT NOT NULL DEFAULT '',
+    executed_at TEXT NOT NULL DEFAULT '',
+    pdf_path TEXT NOT NULL DEFAULT '',
+    pdf_sha256 TEXT NOT NULL DEFAULT '',
+    pdf_sm3 TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE destruction_items (
+    register_id BIGINT NOT NULL REFERENCES destruction_registers(id),
+    seq INTEGER NOT NULL,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    number TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    year INTEGER NOT NULL,
+    retention TEXT NOT NULL,
+    expiry TEXT NOT NULL,
+    date TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (register_id, seq)
+);
+CREATE INDEX destruction_items_dossier ON destruction_items(dossier_id);
+CREATE TABLE destruction_confirmations (
+    register_id BIGINT NOT NULL REFERENCES destruction_registers(id),
+    supervisor TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    method TEXT NOT NULL,
+    executed_on TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    PRIMARY KEY (register_id, supervisor)
+);
+CREATE TABLE tombstones (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL UNIQUE REFERENCES dossiers(id),
+    number TEXT NOT NULL,
+    fonds_code TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    year INTEGER NOT NULL,
+    retention TEXT NOT NULL,
+    date TEXT NOT NULL DEFAULT '',
+    expiry TEXT NOT NULL DEFAULT '',
+    register_id BIGINT NOT NULL REFERENCES destruction_registers(id),
+    register_no TEXT NOT NULL,
+    method TEXT NOT NULL,
+    executed_on TEXT NOT NULL,
+    supervisors TEXT NOT NULL,
+    destroyed_at TEXT NOT NULL,
+    files INTEGER NOT NULL DEFAULT 0,
+    bytes BIGINT NOT NULL DEFAULT 0,
+    digests TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE corrections (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    number TEXT NOT NULL,
+    field TEXT NOT NULL,
+    old_value TEXT NOT NULL,
+    new_value TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    after_transfer INTEGER NOT NULL DEFAULT 0,
+    "user" TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
+CREATE INDEX corrections_dossier ON corrections(dossier_id, id);
+CREATE TABLE dossier_former_numbers (
+    number TEXT PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    correction_id BIGINT NOT NULL REFERENCES corrections(id),
+    changed_at TEXT NOT NULL
+);
+CREATE TABLE loans (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    number TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    days INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'requested',
+    requested_at TEXT NOT NULL,
+    approved_by TEXT NOT NULL DEFAULT '',
+    approved_at TEXT NOT NULL DEFAULT '',
+    due_at TEXT NOT NULL DEFAULT '',
+    returned_by TEXT NOT NULL DEFAULT '',
+    returned_at TEXT NOT NULL DEFAULT '',
+    exports INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX loans_state ON loans(state, due_at);
+CREATE TABLE fixity_runs (
+    id BIGSERIAL PRIMARY KEY,
+    "user" TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    sample_percent DOUBLE PRECISION NOT NULL,
+    seed BIGINT,
+    checked INTEGER NOT NULL,
+    mismatched INTEGER NOT NULL,
+    missing INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE personal_index (
+    dossier_id BIGINT PRIMARY KEY REFERENCES dossiers(id),
+    id_number_token TEXT NOT NULL
+);
+CREATE INDEX personal_index_token ON personal_index(id_number_token);
+""",
+    ),
+    (
+        105,
+        "archive_custody_rules",
+        f"""
+-- R37/R12 as on the station's catalog (the SQLite triggers of scanstation.custody.MIGRATION): a
+-- dossier in an open destruction register cannot be changed, a dossier past QC (and its pages) is
+-- never deleted, tombstones, registers and correction records are permanent. PostgreSQL triggers
+-- call a function, and a trigger's WHEN may not hold a subquery, so the lookups are SQL functions.
+-- The only procedural code of the schema: one PL/pgSQL function that raises the refusal, with the
+-- SQLSTATE of a constraint violation (reported to the domain code as sqlite3.IntegrityError).
+CREATE FUNCTION custody_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation', MESSAGE = TG_ARGV[0];
+END
+$$;
+CREATE FUNCTION custody_in_open_register(dossier BIGINT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM destruction_items i JOIN destruction_registers r ON r.id = i.register_id
+                   WHERE i.dossier_id = dossier AND r.state IN ('proposed', 'approved'))
+$$;
+CREATE FUNCTION custody_past_qc(dossier BIGINT) RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM dossiers WHERE id = dossier AND status IN ({_AFTER_QC}))
+$$;
+CREATE TRIGGER custody_dossier_in_register BEFORE UPDATE ON dossiers FOR EACH ROW
+    WHEN (custody_in_open_register(OLD.id))
+    EXECUTE FUNCTION custody_refuse('R37: the dossier is in an open destruction register and cannot be changed');
+CREATE TRIGGER custody_pages_in_register_update BEFORE UPDATE ON pages FOR EACH ROW
+    WHEN (custody_in_open_register(OLD.dossier_id))
+    EXECUTE FUNCTION custody_refuse('R37: the dossier is in an open destruction register and cannot be changed');
+CREATE TRIGGER custody_pages_in_register_insert BEFORE INSERT ON pages FOR EACH ROW
+    WHEN (custody_in_open_register(NEW.dossier_id))
+    EXECUTE FUNCTION custody_refuse('R37: the dossier is in an open destruction register and cannot be changed');
+CREATE TRIGGER custody_no_dossier_delete_after_qc BEFORE DELETE ON dossiers FOR EACH ROW
+    WHEN (OLD.status IN ({_AFTER_QC}))
+    EXECUTE FUNCTION custody_refuse('R37: a dossier past QC is never deleted; use the destruction procedure');
+CREATE TRIGGER custody_no_page_delete_after_qc BEFORE DELETE ON pages FOR EACH ROW
+    WHEN (custody_past_qc(OLD.dossier_id))
+    EXECUTE FUNCTION custody_refuse('R37: pages of a dossier past QC are never deleted; use the destruction procedure');
+CREATE TRIGGER custody_destroyed_dossier_frozen BEFORE UPDATE ON dossiers FOR EACH ROW
+    WHEN (OLD.status = 'destroyed')
+    EXECUTE FUNCTION custody_refuse('R37: a destroyed dossier is a permanent tombstone');
+CREATE TRIGGER custody_tombstone_frozen BEFORE UPDATE ON tombstones FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R37: tombstones are permanent');
+CREATE TRIGGER custody_tombstone_kept BEFORE DELETE ON tombstones FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R37: tombstones are permanent');
+CREATE TRIGGER custody_register_kept BEFORE DELETE ON destruction_registers FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R37: destruction registers are kept permanently');
+CREATE TRIGGER custody_executed_register_frozen BEFORE UPDATE ON destruction_registers FOR EACH ROW
+    WHEN (OLD.state IN ('executed', 'rejected'))
+    EXECUTE FUNCTION custody_refuse('R37: a closed destruction register cannot be changed');
+CREATE TRIGGER custody_register_items_kept BEFORE DELETE ON destruction_items FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R37: destruction registers are kept permanently');
+CREATE TRIGGER custody_corrections_kept BEFORE DELETE ON corrections FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R12: correction records are kept permanently');
+CREATE TRIGGER custody_corrections_frozen BEFORE UPDATE ON corrections FOR EACH ROW
+    EXECUTE FUNCTION custody_refuse('R12: correction records are kept permanently');
+""",
+    ),
+    (
+        106,
+        "archive_store_removals",
+        """
+-- Store objects the destruction procedure removes. Queued in the transaction that destroys the
+-- dossiers (only objects no other live page names), removed after the commit under an exclusive
+-- advisory lock that receiving desks take shared while they commit (see scanstation.storage.page_files).
+-- A desk killed between the commit and the removal leaves rows 'pending': the next run finishes them.
+CREATE TABLE store_removals (
+    sm3 TEXT PRIMARY KEY,
+    register_no TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    queued_at TEXT NOT NULL,
+    done_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX store_removals_state ON store_removals(state);
+""",
+    ),
+    (
+        107,
+        "archive_paper_custody",
+        """
+-- Paper custody as on the station's catalog (migration 61, scanstation.custody.paper): dossiers checked
+-- out to a desk and back, their binding state, the hand-over lists.
+CREATE TABLE paper_moves (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    box_no TEXT NOT NULL DEFAULT '',
+    dossiers TEXT NOT NULL,
+    store_person TEXT NOT NULL,
+    desk_person TEXT NOT NULL,
+    due_at TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE paper_state (
+    dossier_id BIGINT PRIMARY KEY REFERENCES dossiers(id),
+    location TEXT NOT NULL DEFAULT 'store',
+    binding TEXT NOT NULL DEFAULT 'bound',
+    move_id BIGINT REFERENCES paper_moves(id),
+    due_at TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX paper_state_desk ON paper_state(location, due_at);
+""",
+    ),
+    (
+        108,
+        "archive_station_tables",
+        """
+-- The station's tables that the window's views read on any home (batches, stack scanning, capture
+-- sessions, QC decisions, OCR layout, pending file moves). On an archive they stay empty, as on a
+-- SQLite archive home, so that every view opens and shows nothing rather than failing.
+CREATE TABLE batches (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id TEXT NOT NULL UNIQUE,
+    fonds_code TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'draft',
+    deadline TEXT NOT NULL DEFAULT '',
+    package_path TEXT NOT NULL DEFAULT '',
+    tagmanifest_sm3 TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '{}',
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (fonds_code, year, seq)
+);
+CREATE TABLE batch_dossiers (
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    seq INTEGER NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (batch_id, dossier_id)
+);
+CREATE INDEX batch_dossiers_dossier ON batch_dossiers(dossier_id);
+CREATE TABLE transfer_deliveries (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    destination TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    path TEXT NOT NULL DEFAULT '',
+    bytes BIGINT NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+CREATE INDEX transfer_deliveries_batch ON transfer_deliveries(batch_id, id);
+CREATE TABLE transfer_receipts (
+    id BIGSERIAL PRIMARY KEY,
+    batch_id BIGINT NOT NULL REFERENCES batches(id),
+    receipt_id TEXT NOT NULL,
+    receipt_sm3 TEXT NOT NULL UNIQUE,
+    tagmanifest_sm3 TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    signer_fingerprint TEXT NOT NULL,
+    signer_name TEXT NOT NULL DEFAULT '',
+    issued_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    path TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL
+);
+CREATE TABLE pending_moves (
+    id BIGSERIAL PRIMARY KEY,
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE split_runs (
+    id BIGSERIAL PRIMARY KEY,
+    operator TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'running',
+    stop_reason TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '{}',
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE split_counts (
+    id BIGSERIAL PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES split_runs(id),
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    declared INTEGER,
+    counted INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX split_counts_dossier ON split_counts(dossier_id, state);
+CREATE TABLE split_held (
+    id BIGSERIAL PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES split_runs(id),
+    position INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    dpi INTEGER NOT NULL DEFAULT 300,
+    mode TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '{}',
+    kind TEXT NOT NULL DEFAULT 'page',
+    number TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'held',
+    assigned_to TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    resolved_at TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX split_held_open ON split_held(state, run_id, position);
+CREATE TABLE capture_sessions (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    operator TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'open',
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE qc_decisions (
+    id BIGSERIAL PRIMARY KEY,
+    dossier_id BIGINT NOT NULL REFERENCES dossiers(id),
+    page_id BIGINT REFERENCES pages(id),
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    "user" TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
+CREATE TABLE page_layout (
+    page_id BIGINT PRIMARY KEY REFERENCES pages(id),
+    engine TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
-SERIAL_TABLES = frozenset({"users", "dossiers", "pages", "received_packages", "audit_log"})
+SERIAL_TABLES = frozenset(
+    {
+        "users",
+        "dossiers",
+        "pages",
+        "received_packages",
+        "audit_log",
+        "destruction_registers",
+        "tombstones",
+        "corrections",
+        "loans",
+        "fixity_runs",
+        "paper_moves",
+        "batches",
+        "transfer_deliveries",
+        "transfer_receipts",
+        "pending_moves",
+        "split_runs",
+        "split_counts",
+        "split_held",
+        "capture_sessions",
+        "qc_decisions",
+    }
+)
 # The key ``INSERT OR REPLACE`` replaces on, per table.
 REPLACE_KEYS = {
     "page_text": ("page_id",),
@@ -251,6 +640,9 @@ REPLACE_KEYS = {
     "fonds": ("code",),
     "store_objects": ("sm3",),
     "package_claims": ("digest",),
+    "personal_index": ("dossier_id",),
+    "store_removals": ("sm3",),
+    "page_layout": ("page_id",),
 }
 RESERVED_COLUMNS = ("user",)
 
@@ -284,6 +676,9 @@ class PostgresDialect:
     def _translate(self, sql: str, named: bool) -> Translated:
         out = []
         sql = sql.replace("datetime('now')", "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')")
+        # group_concat(x[, sep]) is string_agg(x, sep); SQLite's default separator is a comma
+        sql = re.sub(r"\bgroup_concat\(([^(),]+)\)", r"string_agg(\1, ',')", sql, flags=re.IGNORECASE)
+        sql = re.sub(r"\bgroup_concat\(", "string_agg(", sql, flags=re.IGNORECASE)
         for literal, code in _split_literals(sql):
             if literal:
                 out.append(code.replace("%", "%%"))
@@ -291,6 +686,10 @@ class PostgresDialect:
             code = code.replace("%", "%%")
             for word in RESERVED_COLUMNS:
                 code = re.sub(rf'(?<![":\w.]){word}(?![\w"(])', f'"{word}"', code)
+            # a bare parameter tested for NULL has no type PostgreSQL can infer ("? IS NULL OR col = ?")
+            code = re.sub(
+                r"(\?|(?<!:):\w+)(\s+IS\s+(?:NOT\s+)?NULL\b)", r"CAST(\1 AS TEXT)\2", code, flags=re.IGNORECASE
+            )
             code = re.sub(r"(?<!:):(\w+)", r"%(\1)s", code) if named else code.replace("?", "%s")
             code = re.sub(r"\bsqlite_master\b", "catalog_objects", code)
             out.append(code)
@@ -327,6 +726,8 @@ class PostgresDialect:
     TRY_CLAIM = "SELECT pg_try_advisory_lock(%s)"
     RELEASE_CLAIM = "SELECT pg_advisory_unlock(%s)"
     LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock(%s)"
+    LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s)"
+    LOCK_EXCLUSIVE = "SELECT pg_advisory_xact_lock(%s)"
 
 
 def _q(column: str) -> str:
@@ -383,5 +784,14 @@ def lock_key(text: str) -> int:
 
 AUDIT_CHAIN_LOCK = lock_key("scanstation:audit_log:head")
 MIGRATION_LOCK = lock_key("scanstation:migrations")
+STORE_REMOVAL_LOCK = lock_key("scanstation:store:removals")
 
-__all__ = ["PG_MIGRATIONS", "PostgresDialect", "Translated", "lock_key", "AUDIT_CHAIN_LOCK", "MIGRATION_LOCK"]
+__all__ = [
+    "PG_MIGRATIONS",
+    "PostgresDialect",
+    "Translated",
+    "lock_key",
+    "AUDIT_CHAIN_LOCK",
+    "MIGRATION_LOCK",
+    "STORE_REMOVAL_LOCK",
+]

@@ -29,8 +29,39 @@ from scanstation.home import Home, now_iso
 from scanstation.i18n import tr
 
 # tables copied, in the order their references need; columns are those both catalogs have
-TABLES = ("fonds", "settings", "dossiers", "pages", "page_text", "received_packages", "received_dossiers")
-SERIAL = ("dossiers", "pages", "received_packages")
+TABLES = (
+    "fonds",
+    "settings",
+    "dossiers",
+    "pages",
+    "page_text",
+    "received_packages",
+    "received_dossiers",
+    # custody: registers, tombstones and corrections are permanent records (R37, R12); loans, fixity runs,
+    # the personal-data index and paper custody go with them
+    "destruction_registers",
+    "destruction_items",
+    "destruction_confirmations",
+    "tombstones",
+    "corrections",
+    "dossier_former_numbers",
+    "loans",
+    "fixity_runs",
+    "personal_index",
+    "paper_moves",
+    "paper_state",
+)
+SERIAL = (
+    "dossiers",
+    "pages",
+    "received_packages",
+    "destruction_registers",
+    "tombstones",
+    "corrections",
+    "loans",
+    "fixity_runs",
+    "paper_moves",
+)
 # what a new archive's desks may have done before the migration (folded into the archive.migrated entry)
 SETUP_ACTIONS = ("home.", "keys.", "user.")
 
@@ -49,7 +80,7 @@ def _page_files(src: Home):
     store = image_store(src)
     rows = src.catalog.query(
         "SELECT p.id, p.file_name, p.kept_path, p.sha256, p.sm3, p.state, d.number FROM pages p "
-        "JOIN dossiers d ON d.id = p.dossier_id WHERE p.sm3 != '' AND p.state != 'not_scanned' "
+        "JOIN dossiers d ON d.id = p.dossier_id WHERE p.sm3 != '' AND p.state NOT IN ('not_scanned', 'destroyed') "
         "ORDER BY p.id"
     )
     for row in rows:

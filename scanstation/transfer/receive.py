@@ -546,10 +546,27 @@ def _record(
 
 
 def _write_receipt(session, envelope, out_dir) -> tuple[list[Path], str]:
+    """Write the signed receipt durably: each file fsynced and renamed into place, and the folders that
+    hold it fsynced too (a receipts folder made just now must survive a power cut as well)."""
     written = list(receipts.write(envelope, session.home.dir("outbox") / "receipts"))
     if out_dir:
         written += list(receipts.write(envelope, Path(out_dir)))
+    for folder in {p.parent.parent for p in written}:
+        fsync_dir(folder)
     return written, str(written[0].relative_to(session.home.path))
+
+
+def _keep_rejection(store, digest: str, envelope: dict) -> tuple[str, dict]:
+    """The signed rejection receipt as a store object, named by a record manifest like an accepted package's."""
+    envelope_bytes = json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    r_sha, r_sm3 = store.put_bytes(envelope_bytes)
+    manifest = json.dumps(
+        {"package": digest, "files": {}, "images": [], "receipt": r_sm3, "decision": "rejected"},
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
+    m_sha, m_sm3 = store.put_bytes(manifest)
+    return f"store:{m_sm3}", {r_sm3: (r_sha, len(envelope_bytes)), m_sm3: (m_sha, len(manifest))}
 
 
 def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, result, reasons, returned) -> dict:
@@ -558,11 +575,23 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
     )
     _add_audit_checkpoints(receipt, session, report, signer)
     envelope = receipts.sign(receipt, signer)
+    # The signed receipt is on disk (fsynced, its folders too) before the rejection commits: a desk killed
+    # after the commit never leaves a rejection without its receipt. On a page store the receipt is also
+    # kept as a store object named by the package's record, as an accepted package's is.
     written, receipt_rel = _write_receipt(session, envelope, out_dir)
     stamp = now_iso()
+    kept, objects = "", {}
     try:
+        if session.home.page_store is not None:
+            kept, objects = _keep_rejection(session.home.page_store, digest, envelope)
+        crash_point("receive.reject.written")
         with session.change("receive", "package.reject", "package", receipt["package"]["batch_id"] or path.name) as ch:
-            _record(ch, session, report, path, digest, sample, "rejected", reasons, envelope, receipt_rel, "", stamp)
+            _record(ch, session, report, path, digest, sample, "rejected", reasons, envelope, receipt_rel, kept, stamp)
+            for object_sm3, (object_sha, size) in sorted(objects.items()):
+                ch.conn.execute(
+                    "INSERT OR IGNORE INTO store_objects(sm3, sha256, bytes, stored_at) VALUES (?, ?, ?, ?)",
+                    (object_sm3, object_sha, size, stamp),
+                )
             ch.after = {
                 "digest": digest,
                 "receipt": receipt["receipt_id"],
@@ -573,6 +602,7 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
         for p in written:
             p.unlink(missing_ok=True)
         raise
+    crash_point("receive.rejected")
     result.update(
         decision="rejected", receipt=envelope, receipt_files=[str(p) for p in written], dossiers_returned=returned
     )
@@ -695,12 +725,14 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
     batch_id = receipt["package"]["batch_id"] or path.name
     sha, sm3 = report.manifests.get("sha256", {}), report.manifests.get("sm3", {})
     objects: dict[str, tuple[str, int]] = {}
+    again: dict[str, object] = {}  # how to store each object again, should a destruction remove it meanwhile
     try:
         image_set = set()
         for c in contents:
             for rel in c.images:
                 size = store.put_file(report.root / rel, sha[rel], sm3[rel])
                 objects[sm3[rel]] = (sha[rel], size)
+                again[sm3[rel]] = (report.root / rel, sha[rel])
                 image_set.add(rel)
         record = {}
         for item in sorted(report.root.rglob("*")):
@@ -709,10 +741,12 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
                 data = item.read_bytes()
                 f_sha, f_sm3 = store.put_bytes(data)
                 objects[f_sm3] = (f_sha, len(data))
+                again[f_sm3] = data
                 record[rel] = f_sm3
         envelope_bytes = json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode("utf-8")
         r_sha, r_sm3 = store.put_bytes(envelope_bytes)
         objects[r_sm3] = (r_sha, len(envelope_bytes))
+        again[r_sm3] = envelope_bytes
         manifest = json.dumps(
             {"package": digest, "files": record, "images": sorted(image_set), "receipt": r_sm3},
             ensure_ascii=False,
@@ -720,6 +754,7 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
         ).encode("utf-8")
         m_sha, m_sm3 = store.put_bytes(manifest)
         objects[m_sm3] = (m_sha, len(manifest))
+        again[m_sm3] = manifest
     except OSError as exc:
         raise storage_error(Path(getattr(exc, "filename", "") or str(store.url)), exc) from exc
     from scanstation.transfer.receipts import file_base
@@ -727,6 +762,7 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
     receipt_rel = f"outbox/receipts/{file_base(envelope['receipt'])}.json"
     stamp = now_iso()
     with session.change("receive", "package.accept", "package", batch_id) as ch:
+        _restore_removed(ch.conn, store, objects, again)
         package_id = _record(
             ch, session, report, path, digest, sample, "accepted", [], envelope, receipt_rel, f"store:{m_sm3}", stamp
         )
@@ -754,6 +790,25 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
         kept=f"store:{m_sm3}",
     )
     return result
+
+
+def _restore_removed(conn, store, objects: dict, again: dict) -> None:
+    """The destruction procedure removes a store object no live page names, after its commit and under an
+    exclusive lock (scanstation.storage.page_files). This desk holds that lock shared until it commits, so
+    an object it names is either still there now or was removed before: then it is stored again here."""
+    conn.lock_store_removals(shared=True)
+    names = sorted(objects)
+    for i in range(0, len(names), 500):
+        chunk = names[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for (sm3,) in conn.execute(f"SELECT sm3 FROM store_removals WHERE sm3 IN ({marks})", chunk).fetchall():
+            if store.has(sm3) and store.check(sm3, objects[sm3][0]):
+                continue
+            source = again.get(sm3)
+            if isinstance(source, bytes):
+                store.put_bytes(source)
+            elif source is not None:
+                store.put_file(source[0], source[1], sm3)
 
 
 def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: int, stamp: str) -> None:

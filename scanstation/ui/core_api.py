@@ -186,10 +186,10 @@ class CoreApi:
             self._viewed[number] = now
         return rows
 
-    def page_path(self, number: str, file_name: str) -> Path:
-        from scanstation.storage.image_store import ImageStore
-
-        return ImageStore(self.home.path).path(number, file_name)
+    def page_path(self, number: str, file_name: str) -> Path | None:
+        """Where the page strip and viewer open a page: the home's image file, or a private local copy of
+        the page store's object on an archive on PostgreSQL (scanstation.storage.page_files)."""
+        return self.home.page_files().local_path(number, file_name)
 
     def rotate(self, number: str, seq: int, degrees: int) -> None:
         _module("pages").rotate(self.session, number, seq, degrees)

@@ -1,0 +1,124 @@
+"""The archive window on a PostgreSQL archive home: it opens with its intake, search, loans and custody
+views, a borrower hands out the watermarked copy of an approved loan (page files read from the page
+store), and the scheduled fixity check finds a page file changed in the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from scanstation.custody import fixity, lending
+from scanstation.ui.page_model import THUMB_SIZE, decode_thumbnail
+from tests.archive_custody_fixtures import DUE_OWN, KEEP, make_custody_archive, make_custody_packages
+from tests.test_gui_fixtures import close_window, make_window, presenter_log, wait_tasks, zh_ui  # noqa: F401
+from tests.test_transfer_fixtures import PASSPHRASE
+
+pytestmark = pytest.mark.usefixtures("zh_ui")
+TIMEOUT = 60000
+
+
+@pytest.fixture
+def pg_world(tmp_path, pg_dsn):
+    """A PostgreSQL archive that has received the first of two packages; the second waits in the share."""
+    paths, pem = make_custody_packages(tmp_path / "packages")
+    a = make_custody_archive(
+        "postgresql", tmp_path / "archive", paths[:1], pem, dsn=pg_dsn, store=str(tmp_path / "store")
+    )
+    yield a, paths
+    a.close()
+
+
+def test_archive_window_on_postgresql_receives_searches_and_lends(qtbot, pg_world, tmp_path, presenter_log):
+    archive, paths = pg_world
+    s, home = archive.s, archive.home
+    window = make_window(qtbot, home, "archivist1")
+    try:
+        # intake: check the second package, then accept it; its page files go into the store
+        window.show_view("intake")
+        intake = window.intake_view
+        intake.check(str(paths[1]))
+        qtbot.waitUntil(lambda: intake.result is not None, timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert intake.result["checks_passed"] is True and intake.accept_button.isEnabled()
+        intake.decide("accept", "archive", PASSPHRASE)
+        qtbot.waitUntil(lambda: intake.decision is not None, timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert presenter_log == [] and intake.decision["decision"] == "accepted"
+        pages = home.catalog.query(
+            "SELECT p.sm3, p.sha256 FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?", (KEEP,)
+        )
+        assert len(pages) == 2 and all(home.page_store.check(p["sm3"], p["sha256"]) for p in pages)
+        # search across the archive finds the dossier just received
+        window.show_view("search")
+        window.search_view.query_edit.setText(KEEP)
+        window.search_view.search()
+        qtbot.waitUntil(lambda: bool(window.search_view.model.hits), timeout=TIMEOUT)
+        assert window.search_view.model.hits[0].number == KEEP
+        # the hit opens the dossier; its page strip shows the pages, read from the store
+        window.open_dossier(KEEP)
+        strip = window.scan_desk.strip
+        qtbot.waitUntil(lambda: strip.pages.rowCount() == 2, timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        for p in home.catalog.query(
+            "SELECT p.file_name, p.sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ?", (KEEP,)
+        ):
+            path = window.api.page_path(KEEP, p["file_name"])
+            assert path.name.startswith(p["sm3"]) and hashlib.new("sm3", path.read_bytes()).hexdigest() == p["sm3"]
+            assert not decode_thumbnail(str(path), THUMB_SIZE).isNull()
+        assert presenter_log == []
+        # loans: a clerk's request shows in the archivist's loans view
+        loan = lending.request(s["clerk1"], KEEP, "核对待遇领取资格", 7)
+        window.show_view("loans")
+        window.loan_view.refresh()
+        qtbot.waitUntil(lambda: len(window.loan_view.model.rows) == 1, timeout=TIMEOUT)
+        assert window.loan_view.model.rows[0]["state"] == "requested"
+    finally:
+        close_window(qtbot, window)
+    lending.approve(s["archivist1"], loan["id"])
+    window = make_window(qtbot, home, "clerk1")
+    try:
+        view = window.loan_view
+        window.show_view("loans")
+        qtbot.waitUntil(lambda: len(view.model.rows) == 1, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: view.model.rows[0]["state"] == "approved", timeout=TIMEOUT)
+        view.select_loan(loan["id"])
+        assert view.export_button.isEnabled()
+        view.choose_folder = lambda: str(tmp_path / "loan")
+        qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.last_result is not None, timeout=TIMEOUT)
+        wait_tasks(qtbot, TIMEOUT)
+        assert presenter_log == []
+        target = tmp_path / "loan" / KEEP / f"{KEEP}.pdf"
+        assert target.read_bytes().startswith(b"%PDF") and f"{KEEP}.pdf" in view.status.text()
+        entry = home.catalog.one("SELECT * FROM audit_log WHERE action = 'lend.export'")
+        assert json.loads(entry["after"])["format"] == "pdf" and entry["user"] == "clerk1"
+    finally:
+        close_window(qtbot, window)
+
+
+def test_scheduled_fixity_check_on_postgresql_finds_a_changed_store_object(qtbot, pg_world, presenter_log):
+    home = pg_world[0].home
+    victim = home.catalog.one(
+        "SELECT p.sm3 FROM pages p JOIN dossiers d ON d.id = p.dossier_id WHERE d.number = ? AND p.seq = 1", (DUE_OWN,)
+    )["sm3"]
+    path = home.page_store.path(victim)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    home.set_setting("fixity.sample_percent", 100.0)
+    assert fixity.due(home)
+    window = make_window(qtbot, home, "auditor1")
+    try:
+        watch = window.custody
+        with qtbot.waitSignal(watch.fixityFinished, timeout=TIMEOUT) as done:
+            watch.refresh(auto_fixity=True)
+        result = done.args[0]
+        assert not result.ok and [(m["number"], m["seq"]) for m in result.mismatched] == [(DUE_OWN, 1)]
+        assert presenter_log and "固定性校验" in presenter_log[-1][1]
+        run = fixity.last_run(home.catalog)
+        assert run["user"] == "auditor1" and run["ok"] == 0
+    finally:
+        close_window(qtbot, window)
