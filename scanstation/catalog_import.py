@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from scanstation import dossier_number, id_number, retention
+from scanstation import dossier_number, id_number, retention, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
@@ -468,6 +468,7 @@ def validate(
     in it are problems (R12). ``fonds``: the station's 全宗号; a 档号 of another fonds is a problem.
     """
     schema = schema or dossier_number.default_schema()
+    id_rule = settings.id_mask_rule(catalog) if catalog is not None else None  # R40: even in the problem list
     result = Validation()
     problems = result.problems
     if isinstance(rows, RowReader):
@@ -613,8 +614,8 @@ def validate(
                     add(
                         line,
                         "id_number",
-                        f"the ID number {id_number.mask(raw_id)} is not valid: {why[0]}",
-                        f"身份证号 {id_number.mask(raw_id)} 无效：{why[1]}",
+                        f"the ID number {id_number.mask(raw_id, id_rule)} is not valid: {why[0]}",
+                        f"身份证号 {id_number.mask(raw_id, id_rule)} 无效：{why[1]}",
                     )
                 else:
                     person_id = id_number.normalise(raw_id)
