@@ -648,9 +648,16 @@ def page_extension(ext: str) -> str:
 
 
 def file_name(number, seq: int, ext: str, schema: Schema | None = None) -> str:
-    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of ``number``."""
+    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of ``number``, the 档号 checked against ``schema``."""
     if not isinstance(number, DossierNumber):
         number = parse(number, schema)
+    return page_file_name(number.text, seq, ext)
+
+
+def page_file_name(number: str, seq: int, ext: str) -> str:
+    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of the catalog's 档号 ``number`` (already
+    checked when it entered the catalog); ``ext`` as typed or a stored format ("jpeg", "tiff", "jp2").
+    The one place a page file name is built."""
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
         raise InvalidInput(
             "Page number {seq} is out of range; pages are numbered 1 to {max}.",
@@ -658,7 +665,7 @@ def file_name(number, seq: int, ext: str, schema: Schema | None = None) -> str:
             seq=seq,
             max=MAX_SEQ,
         )
-    return f"{number.text}-{seq:04d}.{page_extension(ext)}"
+    return f"{number}-{seq:04d}.{page_extension(ext)}"
 
 
 def parse_file_name(name: str, schema: Schema | None = None) -> PageFileName:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scanstation import page_count
-from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier, page_file_name
+from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier
 from scanstation.custody.protection import image_store
+from scanstation.dossier_number import page_file_name
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr

@@ -33,6 +33,7 @@ from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import ScanStationError
 from scanstation.home import now_iso
 from scanstation.i18n import is_english, tr
+from scanstation.rules import MIN_DPI
 from scanstation.transfer import bagit, malware, register, signing, zip_package
 from scanstation.transfer import package_layout as layout
 
@@ -110,7 +111,6 @@ ZIP_CODE_CHECK = {
     "zip-duplicate": "limits",
 }
 
-MIN_DPI = 200
 MAX_IMAGE_BYTES = 512 * 1024 * 1024
 MAX_PIXELS = 150_000_000  # A0 at 600 dpi is 139 megapixels
 MAX_SIG_BYTES = 4096
