@@ -1,7 +1,7 @@
 """Page images to DA/T 31: measure and straighten, crop to the page, blank/duplicate/exposure
 checks, orientation, and master encoding with the resolution in the header.
 
-Capture code calls ``process_page`` (usually through ``PagePool``) for every page and keeps
+Capture code calls ``process_page`` (through the process pool ``scanstation.imaging.pool.PagePipeline``) for every page and keeps
 ``ProcessedPage.signature`` to compare consecutive pages with ``duplicate_of_previous``.
 """
 
@@ -28,13 +28,11 @@ from scanstation.imaging.pipeline import (
     process_page,
     processed_page_summary,
 )
-from scanstation.imaging.pool import PagePool
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "FLAGS",
     "MIN_DPI",
-    "PagePool",
     "PageSignature",
     "PipelineSettings",
     "ProcessedPage",
