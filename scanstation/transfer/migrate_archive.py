@@ -36,9 +36,10 @@ SETUP_ACTIONS = ("home.", "keys.", "user.")
 
 
 def _columns(catalog, table: str) -> list[str]:
-    row = catalog.one(f"SELECT * FROM {table} LIMIT 1")
-    if row is not None:
-        return list(row)
+    """The columns of ``table``: from the schema on SQLite (``Catalog.columns``, sqlite-utils), from an
+    empty result's description on PostgreSQL."""
+    if catalog.backend == "sqlite":
+        return catalog.columns(table)
     cur = catalog.conn.execute(f"SELECT * FROM {table} LIMIT 0")
     return [d[0] for d in cur.description]
 
