@@ -484,14 +484,14 @@ def rebuild_index(db, progress=None) -> dict:
         rows = cur.fetchmany(2000)
         if not rows:
             break
-        batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
-        for b in batch:
-            index.insert_text("search_pages", b[0], b[2], b[3])
+        page_batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
+        for p in page_batch:
+            index.insert_text("search_pages", p[0], p[2], p[3])
         conn.executemany(
             "INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-            [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch],
+            [(p[0], _page_state(protected, p[1], p[2], p[3])) for p in page_batch],
         )
-        pages += len(batch)
+        pages += len(page_batch)
         if progress:
             progress("pages", pages)
     index.optimize()
@@ -524,7 +524,7 @@ FILTER_FIELDS = {
 
 def clean_filters(filters: dict | None) -> dict:
     """Only known filters with a value; the year must be a number."""
-    cleaned = {}
+    cleaned: dict[str, str | int] = {}
     for name, value in (filters or {}).items():
         if name not in FILTER_FIELDS or value is None or str(value).strip() == "":
             continue

@@ -136,6 +136,7 @@ def copy_hashed(
             out = stack.enter_context(open(target, "wb")) if target is not None else None
             readinto = getattr(fin, "readinto", None)
             while True:
+                data: bytes | memoryview
                 if readinto is not None:
                     n = readinto(buf)
                     data = view[:n]

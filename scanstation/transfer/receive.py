@@ -171,6 +171,8 @@ def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[st
     after the check, a link or a device file, or a checked file that is gone stops the acceptance.
     """
     root = report.root
+    if root is None:  # the package was never read: nothing to accept
+        raise _changed(".")
     seen: set[str] = set()
     stack = [root]
     while stack:
@@ -725,7 +727,10 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
 
 def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: int, stamp: str) -> None:
     home = session.home
-    f = c.meta.fields
+    meta = c.meta
+    if meta is None:  # a dossier without its metadata fails the checks and is never ingested
+        raise _changed(c.folder)
+    f = meta.fields
     fonds = f.get("fonds_code") or home.fonds
     ch.conn.execute("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')", (fonds,))
 
@@ -768,7 +773,7 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
         ),
     )
     dossier_id = cur.lastrowid
-    said = c.meta.count_explanation  # R09/R10: an explained page-count difference stays with the dossier
+    said = meta.count_explanation  # R09/R10: an explained page-count difference stays with the dossier
     if said and said.get("text") and None not in (said.get("declared"), said.get("images"), said.get("not_scanned")):
         from scanstation.page_count import Explanation
 
@@ -786,9 +791,11 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
                 dossier_id,
             ),
         )
-    for page in c.meta.pages:
+    for page in meta.pages:
         v = page.values
         m = layout.PAGE_FILE_RE.match(page.file_name)
+        if m is None:  # names were checked (R11); a name that changed since is not ingested
+            raise _changed(page.file_name)
         cur = ch.conn.execute(
             "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
             " color_mode, compression, capture_time, device, software, operator, processing_log, qc_flags, note,"
@@ -820,7 +827,7 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
             "INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at) VALUES (?, 'queued', 0, ?)",
             (cur.lastrowid, stamp),
         )
-    for note in c.meta.notes:
+    for note in meta.notes:
         ch.conn.execute(
             "INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
             " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
@@ -837,9 +844,9 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
         None,
         {
             "status": "archived",
-            "images": len(c.meta.pages),
+            "images": len(meta.pages),
             "package": package_id,
-            "sm3": [page.checksums["sm3"] for page in c.meta.pages],
+            "sm3": [page.checksums["sm3"] for page in meta.pages],
         },
     )
 

@@ -309,7 +309,7 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
             layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]),
         )
         declared_total += d["declared_pages"] or 0
-        explained = page_count.of_dossier(d)
+        explained = page_count.of_dossier(d) if _explained(d, pages, notes) else None
         entries.append(
             {
                 "seq": index,
@@ -324,7 +324,7 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
                 "retention": d["retention"],
                 "declared_pages": d["declared_pages"],
                 "images": len(pages),
-                "count_explanation": explained.text if _explained(d, pages, notes) else "",
+                "count_explanation": explained.text if explained is not None else "",
             }
         )
     put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
@@ -540,8 +540,8 @@ def _build(
     explained = []
     for d in dossiers:
         pages, notes = content[d["id"]]
-        if _explained(d, pages, notes):
-            e = page_count.of_dossier(d)
+        e = page_count.of_dossier(d) if _explained(d, pages, notes) else None
+        if e is not None:
             explained.append(
                 {
                     "number": d["number"],
