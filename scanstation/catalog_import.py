@@ -31,7 +31,7 @@ from scanstation.storage.files import digests
 
 HEADER_SEARCH_ROWS = 30
 MAX_PAGES = dossier_number.MAX_SEQ
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FULLWIDTH: dict[int, int | str] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = " "
 
 
@@ -508,7 +508,7 @@ def validate(
                     f"'{raw_number}' is not a valid dossier number: " + "; ".join(p.en for p in reasons),
                     f"“{raw_number}”不是有效的档号：" + "；".join(p.zh for p in reasons),
                 )
-            else:
+            elif number is not None:  # no reasons: a valid number
                 text = number.text
                 first = seen.get(text)
                 if first is not None:

@@ -410,7 +410,7 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
     # R09/R10: an explained difference is kept on the dossier for exactly these counts (scanstation.page_count);
     # sealing and the archive's check accept it as resolved
     explanation = ""
-    if report.missing or report.extra:
+    if (report.missing or report.extra) and report.declared is not None:  # declared: checked by blocking
         text = "；".join(explanations[k] for k in ("missing", "extra") if getattr(report, k))
         explanation = page_count.Explanation(
             report.declared, report.scanned, report.not_scanned, text, session.user.name, now_iso()
