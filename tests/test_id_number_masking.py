@@ -1,8 +1,9 @@
 """R40: one masking rule for ID numbers (``scanstation.id_number.mask``, first 4 and last 4 kept by default),
 the station setting ``privacy.id_mask_keep`` changes it, and every surface that shows an ID number to someone
 who may not see it whole goes through it: search snippets and field hits, the search entry in the audit trail,
-the command line's catalog show/list and audit log, the reading room (web), the CSV catalog export, the audit
-export (CSV and PDF), OCR page texts, the catalog import's problem list and a correction's refusal."""
+the command line's catalog show/list and audit log, the window (dossier panel, search view), the reading room
+(web), the CSV catalog export, the audit export (CSV and PDF), OCR page texts, the catalog import's problem
+list and a correction's refusal."""
 
 from __future__ import annotations
 
@@ -167,3 +168,14 @@ def test_r40_correction_refused_with_the_number_masked(home, sessions, rule):
         corrections.correct(sessions["archivist1"], NUMBER, "person_id_number", BAD_ID, "typo on the form")
     message = caught.value.en + caught.value.zh
     assert BAD_ID not in message and id_number.mask(BAD_ID, settings.id_mask_rule(home)) in message
+
+
+def test_r40_window_dossier_panel_and_search_view(home, sessions, rule):
+    """The window's data path (``ui.core_api.CoreApi``, no Qt): the dossier panel and the search view."""
+    from scanstation.ui.core_api import CoreApi
+
+    _add(home)
+    api = CoreApi(sessions["clerk1"])
+    assert api.dossier(NUMBER)["person_id_number"] == rule
+    snippets = [h.snippet for h in api.search("公民身份号码")]
+    assert any(rule in s for s in snippets) and not any(ID in s for s in snippets)
