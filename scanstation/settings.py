@@ -104,9 +104,10 @@ DECLARED: dict[str, Setting] = {
         Setting(
             id_number.MASK_SETTING,
             id_number.DEFAULT_MASK_KEEP,
-            "ID numbers in lists, snippets, exports and reports: characters kept visible at the start + at the end "
-            "(R40; at most 6+4, the birth date stays hidden)",
-            "列表、检索摘要、导出和报表中的身份证号：保留的前几位 + 后几位（R40；最多 6+4，出生日期必须隐藏）",
+            # shown in the window's settings: no rule number there (R40)
+            "ID numbers in lists and exports: characters kept visible at the start + at the end "
+            "(at most 6+4: the birth date stays hidden)",
+            "列表和导出中的身份证号：保留的前几位 + 后几位（最多 6+4：出生日期必须隐藏）",
             check=id_number.mask_keep_problem,
         ),
         Setting(
