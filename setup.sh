@@ -62,6 +62,7 @@ case "$action" in
     # style and static checks (what CI runs before the tests)
     .venv/bin/ruff check scanstation tests tools bench
     .venv/bin/ruff format --check scanstation tests tools bench
+    .venv/bin/mypy --config-file pyproject.toml   # the typed core: [tool.mypy] files in pyproject.toml
     ;;
   test)
     export QT_QPA_PLATFORM=offscreen

@@ -70,7 +70,7 @@ def append(
         " :before, :after, :prev_hash, :hash)",
         row,
     )
-    return row["id"]
+    return int(row["id"])
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__
 from scanstation.custody.protection import image_store
+from scanstation.dossier_number import page_file_name  # R11
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
@@ -36,7 +37,6 @@ from scanstation.storage.faults import crash_point
 
 # States in which new pages may be captured. qc_rejected: the QC inspector asked for rescans.
 CAPTURE_STATES = ("cataloged", "scanning", "qc_rejected")
-EXTENSIONS = {"jpeg": "jpg", "tiff": "tif", "jp2": "jp2"}
 SPOOL = "spool"
 DEVICE_SPOOL = "device"  # spool/session-N/device/: where the device writes a page before it is handed over
 
@@ -46,13 +46,6 @@ _LIVE_SESSIONS: set[tuple[str, int]] = set()
 
 def is_live(home, session_id: int) -> bool:
     return (str(home.path), session_id) in _LIVE_SESSIONS
-
-
-def page_file_name(number: str, seq: int, fmt: str) -> str:
-    """R11: ``{档号}-{NNNN}.{ext}``, contiguous from 0001."""
-    if not 1 <= seq <= 9999:
-        raise InvalidInput("Page number {seq} is out of range 1-9999.", "页号 {seq} 超出 1-9999 的范围。", seq=seq)
-    return f"{number}-{seq:04d}.{EXTENSIONS[fmt]}"
 
 
 def find_dossier(session: Session, number: str) -> dict:
@@ -103,13 +96,18 @@ def _process(path: str, settings):
 
 
 class PagePipeline:
-    """A process pool for page processing, shared by the runs of one station."""
+    """The station's process pool for page processing, shared by the runs of one station: pages are
+    handed over as the spool files the device wrote (``bench/pipeline.py`` measures this pool)."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(1, os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, path: Path, settings) -> Future:
+        return self.submit_call(_process, str(path), settings)
+
+    def submit_call(self, fn, *args) -> Future:
+        """Run a picklable page step in the pool's workers (started with ``spawn`` on first use)."""
         if self._pool is None:
             import multiprocessing
 
@@ -121,7 +119,7 @@ class PagePipeline:
                 initializer=die_with_parent,
                 initargs=(os.getpid(),),
             )
-        return self._pool.submit(_process, str(path), settings)
+        return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         if self._pool is not None:

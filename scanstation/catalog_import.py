@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from scanstation import dossier_number, id_number, retention
+from scanstation import dossier_number, id_number, retention, settings
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
@@ -31,7 +31,7 @@ from scanstation.storage.files import digests
 
 HEADER_SEARCH_ROWS = 30
 MAX_PAGES = dossier_number.MAX_SEQ
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FULLWIDTH: dict[int, int | str] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = " "
 
 
@@ -468,6 +468,7 @@ def validate(
     in it are problems (R12). ``fonds``: the station's 全宗号; a 档号 of another fonds is a problem.
     """
     schema = schema or dossier_number.default_schema()
+    id_rule = settings.id_mask_rule(catalog) if catalog is not None else None  # R40: even in the problem list
     result = Validation()
     problems = result.problems
     if isinstance(rows, RowReader):
@@ -507,7 +508,7 @@ def validate(
                     f"'{raw_number}' is not a valid dossier number: " + "; ".join(p.en for p in reasons),
                     f"“{raw_number}”不是有效的档号：" + "；".join(p.zh for p in reasons),
                 )
-            else:
+            elif number is not None:  # no reasons: a valid number
                 text = number.text
                 first = seen.get(text)
                 if first is not None:
@@ -613,8 +614,8 @@ def validate(
                     add(
                         line,
                         "id_number",
-                        f"the ID number {id_number.mask(raw_id)} is not valid: {why[0]}",
-                        f"身份证号 {id_number.mask(raw_id)} 无效：{why[1]}",
+                        f"the ID number {id_number.mask(raw_id, id_rule)} is not valid: {why[0]}",
+                        f"身份证号 {id_number.mask(raw_id, id_rule)} 无效：{why[1]}",
                     )
                 else:
                     person_id = id_number.normalise(raw_id)

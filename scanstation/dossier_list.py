@@ -58,7 +58,8 @@ def list_dossiers(
             s=status,
             known=", ".join(DOSSIER_STATES),
         )
-    where, params = ["fonds_code = ?"], [fonds]
+    where: list[str] = ["fonds_code = ?"]
+    params: list[object] = [fonds]
     if year is not None:
         where.append("year = ?")
         params.append(int(year))
@@ -80,7 +81,8 @@ def list_dossiers(
 
 def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | None = None) -> str:
     """SQLite's plan for a listing shape (tests check that no shape sorts in a temporary B-tree)."""
-    where, params = ["fonds_code = ?"], [fonds]
+    where: list[str] = ["fonds_code = ?"]
+    params: list[object] = [fonds]
     if year is not None:
         where.append("year = ?")
         params.append(year)

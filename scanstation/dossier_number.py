@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cached_property
+from typing import NoReturn
 
 from scanstation.errors import InvalidInput
 from scanstation.i18n import tr
@@ -42,7 +43,7 @@ KEYBOARD_DOTS = "."
 LOOKALIKE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043"
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
-_TRANSLATION: dict[int, object] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII
+_TRANSLATION: dict[int, int | str | None] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII
 _TRANSLATION[0x3000] = " "  # ideographic space
 _TRANSLATION.update({ord(c): GROUP_SEP for c in LOOKALIKE_DOTS + KEYBOARD_DOTS})
 _TRANSLATION.update({ord(c): LEVEL_SEP for c in LOOKALIKE_DASHES})
@@ -205,7 +206,7 @@ class FieldSpec:
         return f"must be {rule_en}", f"应为 {rule_zh}"
 
     def as_dict(self) -> dict:
-        data = {"key": self.key, "zh": self.zh, "en": self.en, "kind": self.kind}
+        data: dict[str, object] = {"key": self.key, "zh": self.zh, "en": self.en, "kind": self.kind}
         if self.kind == "code":
             data["pattern"] = self.pattern
         if self.kind == "number":
@@ -229,8 +230,8 @@ class FieldSpec:
             if not isinstance(data.get(name), str) or not data.get(name):
                 _bad_schema(f"a field lacks '{name}'", f"某个字段缺少“{name}”")
         for name in ("width", "minimum", "maximum"):
-            allowed = (int, type(None)) if name == "width" else (int,)
-            if name in data and (isinstance(data[name], bool) or not isinstance(data[name], allowed)):
+            types: tuple[type, ...] = (int, type(None)) if name == "width" else (int,)
+            if name in data and (isinstance(data[name], bool) or not isinstance(data[name], types)):
                 _bad_schema(
                     f"'{name}' of field '{data['key']}' must be a whole number",
                     f"字段“{data['key']}”的“{name}”必须是整数",
@@ -348,7 +349,7 @@ def _example(f: FieldSpec) -> str:
     return f.key.upper()
 
 
-def _bad_schema(en: str, zh: str):
+def _bad_schema(en: str, zh: str) -> NoReturn:
     raise InvalidInput(
         "The 档号 schema is not valid: {why}. Correct it in the settings.",
         "档号结构配置无效：{why_zh}。请在设置中更正。",
@@ -501,7 +502,7 @@ def problems(text, schema: Schema | None = None, strict: bool = False) -> list[P
 def parse(text, schema: Schema | None = None, strict: bool = False) -> DossierNumber:
     """The 档号 in ``text``; raises InvalidDossierNumber (an InvalidInput) naming each failing field."""
     number, found = _analyse(text, schema or default_schema(), strict)
-    if found:
+    if found or number is None:
         raise InvalidDossierNumber(text if isinstance(text, str) else repr(text), found)
     return number
 
@@ -728,9 +729,16 @@ def page_extension(ext: str) -> str:
 
 
 def file_name(number, seq: int, ext: str, schema: Schema | None = None) -> str:
-    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of ``number``."""
+    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of ``number``, the 档号 checked against ``schema``."""
     if not isinstance(number, DossierNumber):
         number = parse(number, schema)
+    return page_file_name(number.text, seq, ext)
+
+
+def page_file_name(number: str, seq: int, ext: str) -> str:
+    """R11: ``{档号}-{NNNN}.{ext}`` for page ``seq`` (1..9999) of the catalog's 档号 ``number`` (already
+    checked when it entered the catalog); ``ext`` as typed or a stored format ("jpeg", "tiff", "jp2").
+    The one place a page file name is built."""
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
         raise InvalidInput(
             "Page number {seq} is out of range; pages are numbered 1 to {max}.",
@@ -738,14 +746,14 @@ def file_name(number, seq: int, ext: str, schema: Schema | None = None) -> str:
             seq=seq,
             max=MAX_SEQ,
         )
-    return f"{number.text}-{seq:04d}.{page_extension(ext)}"
+    return f"{number}-{seq:04d}.{page_extension(ext)}"
 
 
 def parse_file_name(name: str, schema: Schema | None = None) -> PageFileName:
     """The 档号, page number and format in a page file name; InvalidInput when it does not follow R11."""
     match = _PAGE_FILE_RE.fullmatch(name or "")
-    ext = match and _EXT_ALIASES.get(match.group("ext"))
-    if not match or ext != match.group("ext"):
+    ext = _EXT_ALIASES.get(match.group("ext")) if match else None
+    if not match or ext is None or ext != match.group("ext"):
         raise InvalidInput(
             "'{name}' is not a page file name {{档号}}-{{NNNN}}.jpg|tif|jp2.",
             "“{name}”不是规范的页面文件名 {{档号}}-{{NNNN}}.jpg|tif|jp2。",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from scanstation import __version__
+from scanstation import __version__, settings
 from scanstation.errors import HomeError, InvalidInput
 from scanstation.storage.catalog import Catalog, damaged_message
 
@@ -172,15 +172,12 @@ class Home:
 
     # -- settings (JSON values in the catalog) ------------------------------------------
     def setting(self, key: str, default=None):
-        row = self.catalog.one("SELECT value FROM settings WHERE key = ?", (key,))
-        return json.loads(row["value"]) if row else default
+        return settings.read(self.catalog, key, default)
 
     def set_setting(self, key: str, value) -> None:
+        """Unaudited: for set-up and tests; an administrator's change goes through ``settings.set_value``."""
         with self.catalog.write() as conn:
-            conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value, ensure_ascii=False)),
-            )
+            settings.store(conn, key, value)
 
     # -- life cycle --------------------------------------------------------------------
     @classmethod

@@ -10,6 +10,7 @@ old number stays valid for life. The 2023 permanent-residence card for foreigner
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from scanstation.errors import InvalidInput
@@ -114,14 +115,14 @@ def is_valid(text, today: date | None = None) -> bool:
     return problem(text, today) is None
 
 
-def validate(text, today: date | None = None) -> str:
-    """The normalised ID number; InvalidInput with the reason when it is not valid."""
+def validate(text, today: date | None = None, rule: MaskRule | str | None = None) -> str:
+    """The normalised ID number; InvalidInput with the reason (the number masked by ``rule``) when it is not valid."""
     why = problem(text, today)
     if why:
         raise InvalidInput(
             "The ID number '{v}' is not valid: {why}. Check it against the ID card.",
             "身份证号“{v}”无效：{why_zh}。请对照身份证核对。",
-            v=mask(text),
+            v=mask(text, rule),
             why=why[0],
             why_zh=why[1],
         )
@@ -138,15 +139,116 @@ def sex(text) -> str:
     return "male" if int(validate(text)[16]) % 2 else "female"
 
 
-def mask(text) -> str:
-    """For lists (R40): first 4 and last 4 characters kept, the rest starred: 1101**********123X.
+# -- masking (R40): the station's one rule, used by every list, snippet, export and report ----
+MASK_SETTING = "privacy.id_mask_keep"
+DEFAULT_MASK_KEEP = "4+4"
+# at most the 6-digit region code and the check part: the birth date (characters 7-14) stays hidden
+MAX_HEAD, MAX_TAIL = 6, 4
+_KEEP_RE = re.compile(r"\s*([0-9])\s*\+\s*([0-9])\s*")
 
-    Never raises: a malformed value is masked as well, short values entirely.
+
+@dataclass(frozen=True)
+class MaskRule:
+    """How many characters of an ID number stay visible at the start and at the end."""
+
+    head: int = 4
+    tail: int = 4
+
+    def __str__(self) -> str:
+        return f"{self.head}+{self.tail}"
+
+
+DEFAULT_MASK_RULE = MaskRule(4, 4)
+
+
+def mask_keep_problem(value) -> tuple[str, str] | None:
+    """None when ``value`` is a valid ``privacy.id_mask_keep`` ("4+4": first 4 and last 4 kept); else why not."""
+    match = _KEEP_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return (
+            "write it as <first>+<last>, e.g. 4+4",
+            "应写作 <前几位>+<后几位>，例如 4+4",
+        )
+    head, tail = int(match.group(1)), int(match.group(2))
+    if head > MAX_HEAD or tail > MAX_TAIL:
+        return (
+            f"at most the first {MAX_HEAD} and the last {MAX_TAIL} characters may stay visible (the birth date stays hidden)",
+            f"最多保留前 {MAX_HEAD} 位和后 {MAX_TAIL} 位（出生日期必须隐藏）",
+        )
+    return None
+
+
+def parse_mask_keep(value) -> MaskRule:
+    """The rule written as "4+4"; InvalidInput when it is not a valid one."""
+    why = mask_keep_problem(value)
+    if why:
+        raise InvalidInput(
+            "'{v}' is not a valid {key}: {why}.",
+            "“{v}”不是有效的 {key}：{why_zh}。",
+            v=value,
+            key=MASK_SETTING,
+            why=why[0],
+            why_zh=why[1],
+        )
+    match = _KEEP_RE.fullmatch(value)
+    assert match is not None
+    return MaskRule(int(match.group(1)), int(match.group(2)))
+
+
+def mask(text, rule: MaskRule | str | None = None) -> str:
+    """For lists (R40): by default the first 4 and last 4 characters kept, the rest starred:
+    1101**********123X. ``rule`` is the station's (``settings.id_mask_rule(home)``) or "H+T".
+
+    Never raises on the value: a malformed value is masked as well, short values entirely.
     """
+    if rule is None:
+        rule = DEFAULT_MASK_RULE
+    elif isinstance(rule, str):
+        rule = parse_mask_keep(rule)
     value = normalise(text)
-    if len(value) <= 8:
+    if len(value) <= rule.head + rule.tail:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[: rule.head] + "*" * (len(value) - rule.head - rule.tail) + value[len(value) - rule.tail :]
 
 
-__all__ = ["birth_date", "check_char", "is_valid", "mask", "normalise", "problem", "sex", "validate"]
+# 18-digit ID (last may be X), 15-digit old ID; bank card numbers 16-19 digits, maybe grouped by 4.
+_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{14}(?![0-9A-Za-z])")
+_BANK = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,4})?)(?![0-9A-Za-z])")
+
+
+def mask_bank_number(value: str) -> str:
+    """A bank card or account number: only the last 4 digits stay visible."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    if not digits:
+        return ""
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def mask_text(text: str, rule: MaskRule | str | None = None) -> str:
+    """Every ID number (masked by ``rule``) and bank number written anywhere in free text (OCR text,
+    remarks, audit values, a search query), masked."""
+    if not text:
+        return text or ""
+    text = _ID18.sub(lambda m: mask(m.group(0), rule), text)
+    text = _ID15.sub(lambda m: mask(m.group(0), rule), text)
+    return _BANK.sub(lambda m: mask_bank_number(m.group(0)), text)
+
+
+__all__ = [
+    "DEFAULT_MASK_RULE",
+    "MASK_SETTING",
+    "MaskRule",
+    "birth_date",
+    "check_char",
+    "is_valid",
+    "mask",
+    "mask_bank_number",
+    "mask_keep_problem",
+    "mask_text",
+    "normalise",
+    "parse_mask_keep",
+    "problem",
+    "sex",
+    "validate",
+]

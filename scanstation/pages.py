@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scanstation import page_count
-from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier, page_file_name
+from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier
 from scanstation.custody.protection import image_store
+from scanstation.dossier_number import page_file_name
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
@@ -409,7 +410,7 @@ def complete(session: Session, number: str, explanations: dict[str, str] | None 
     # R09/R10: an explained difference is kept on the dossier for exactly these counts (scanstation.page_count);
     # sealing and the archive's check accept it as resolved
     explanation = ""
-    if report.missing or report.extra:
+    if (report.missing or report.extra) and report.declared is not None:  # declared: checked by blocking
         text = "；".join(explanations[k] for k in ("missing", "extra") if getattr(report, k))
         explanation = page_count.Explanation(
             report.declared, report.scanned, report.not_scanned, text, session.user.name, now_iso()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from scanstation import settings
 from scanstation.errors import InvalidInput, NotFound
+from scanstation.rules import MIN_DPI
 
-MIN_DPI = 200
 FORMATS = ("jpeg", "tiff", "jp2")
 MODES = ("color", "gray", "lineart")
 SOURCES = ("flatbed", "adf", "duplex")
@@ -105,11 +106,5 @@ def save_profile(session, profile: ScanProfile) -> None:
     profile.validate()
     profiles = [p for p in all_profiles(session.home) if p.name != profile.name] + [profile]
     with session.change("settings.manage", "profile.save", "profile", profile.name) as ch:
-        import json
-
-        ch.conn.execute(
-            "INSERT INTO settings(key, value) VALUES ('profiles', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (json.dumps([p.as_dict() for p in profiles], ensure_ascii=False),),
-        )
+        settings.store(ch.conn, "profiles", [p.as_dict() for p in profiles])
         ch.after = profile.as_dict()

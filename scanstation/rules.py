@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+#: R02: no master below this resolution (dots per inch) -- devices, the image pipeline, scan profiles,
+#: sealing and the package check all use this one figure.
+MIN_DPI = 200
+
 
 class Rule(NamedTuple):
     number: str

@@ -60,6 +60,7 @@ import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass
 
+from scanstation import id_number, settings
 from scanstation.dossier_number import BUILT_IN, canonical_in_text
 from scanstation.errors import InvalidInput
 
@@ -123,7 +124,6 @@ _CODE_QUERY = re.compile(r"[0-9a-z·\-]{3,}")
 _CODE_LIKE = re.compile(r"(?<![0-9a-z])[0-9a-z]+(?:(?:-|[ ]?[·.:'。、]+[ ]?)[0-9a-z]+){2,}(?![0-9a-z])")
 _CODE_DOT = re.compile(r"[ ]?[·.:'。、]+[ ]?")
 _WS_BETWEEN_HAN = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 # values of encrypted personal fields (scanstation.custody.protection.FIELD_PREFIX)
 ENCRYPTED_PREFIX = "enc1:"
 
@@ -204,24 +204,14 @@ def code_tokens(number: str, id_number: str) -> str:
     return " ".join(dict.fromkeys(t for t in tokens if t.strip("-·")))
 
 
-def mask_id_number(value: str) -> str:
-    """Keep the first 4 and last 4 characters, stars between (R40; the station's rule in id_number)."""
-    try:
-        from scanstation.id_number import mask
-
-        return mask(value or "")
-    except ImportError:
-        value = value or ""
-        return "*" * len(value) if len(value) <= 8 else value[:4] + "*" * (len(value) - 8) + value[-4:]
+def mask_id_number(value: str, rule: id_number.MaskRule | None = None) -> str:
+    """An ID number masked by the station's rule (R40; ``scanstation.id_number.mask``)."""
+    return id_number.mask(value or "", rule)
 
 
-def mask_personal_text(text: str) -> str:
-    """ID and bank numbers written inside free text, masked (R40)."""
-    try:
-        from scanstation.custody.personal_data import mask_text
-    except ImportError:
-        return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text or "")
-    return mask_text(text)
+def mask_personal_text(text: str, rule: id_number.MaskRule | None = None) -> str:
+    """ID and bank numbers written inside free text, masked (R40; ``scanstation.id_number.mask_text``)."""
+    return id_number.mask_text(text or "", rule)
 
 
 def _plain(value: str) -> str:
@@ -512,42 +502,31 @@ def rebuild_index(db, progress=None) -> dict:
         rows = cur.fetchmany(2000)
         if not rows:
             break
-        batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
-        for b in batch:
-            index.insert_text("search_pages", b[0], b[2], b[3])
+        page_batch = [(page_id, text, *_page_streams(protected, text)) for page_id, text in rows]
+        for p in page_batch:
+            index.insert_text("search_pages", p[0], p[2], p[3])
         conn.executemany(
             "INSERT INTO search_page_state(page_id, digest) VALUES (?, ?)",
-            [(b[0], _page_state(protected, b[1], b[2], b[3])) for b in batch],
+            [(p[0], _page_state(protected, p[1], p[2], p[3])) for p in page_batch],
         )
-        pages += len(batch)
+        pages += len(page_batch)
         if progress:
             progress("pages", pages)
     index.optimize()
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES ('search.index', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": {"true" if locked else "false"}}}',),
-    )
+    settings.store(conn, "search.index", {"tokenizer": TOKENIZER_VERSION, "needs_rebuild": bool(locked)})
     return {"dossiers": dossiers, "pages": pages}
 
 
 def _mark_rebuild_needed(conn) -> None:
-    conn.execute(
-        "INSERT INTO settings(key, value) VALUES ('search.index', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (f'{{"tokenizer": {TOKENIZER_VERSION}, "needs_rebuild": true}}',),
-    )
+    settings.store(conn, "search.index", {"tokenizer": TOKENIZER_VERSION, "needs_rebuild": True})
 
 
 def index_needs_rebuild(db) -> bool:
     """True when ``rebuild_index`` should run: the index was built by another tokenizer version,
     was marked damaged, or the search tables were added to a catalog that already had dossiers."""
-    import json
-
-    row = _conn(db).execute("SELECT value FROM settings WHERE key = 'search.index'").fetchone()
-    if not row:
+    info = settings.read(_conn(db), "search.index")
+    if not info:
         return False  # a new catalog: everything is indexed as it arrives
-    info = json.loads(row[0])
     return bool(info.get("needs_rebuild")) or info.get("tokenizer") != TOKENIZER_VERSION
 
 
@@ -563,7 +542,7 @@ FILTER_FIELDS = {
 
 def clean_filters(filters: dict | None) -> dict:
     """Only known filters with a value; the year must be a number."""
-    cleaned = {}
+    cleaned: dict[str, str | int] = {}
     for name, value in (filters or {}).items():
         if name not in FILTER_FIELDS or value is None or str(value).strip() == "":
             continue
@@ -631,6 +610,7 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
         raise InvalidInput(
             "Type at least one character or digit to search for.", "请输入至少一个汉字、字母或数字进行检索。"
         )
+    rule = None if unmasked else settings.id_mask_rule(conn)  # the station's masking rule (R40)
     # a few spare rows: some candidates may be stale (replaced pages); with filters, many may be filtered out
     want = max(limit + 10, RANK_WINDOW) if filters else limit + 10
     candidates: list[tuple[float, str, int]] = []  # (score, kind, id)
@@ -659,7 +639,7 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
                     number=page["number"],
                     page=page["seq"],
                     field="text",
-                    snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked),
+                    snippet=make_snippet(page["text"], compiled.terms, masked=not unmasked, rule=rule),
                     score=score,
                     dossier_id=page["dossier_id"],
                     page_id=object_id,
@@ -673,7 +653,7 @@ def search(db, query: str, limit: int = 20, unmasked: bool = False, filters: dic
             if not dossier:
                 continue
             seen_dossier_fields.add(object_id)
-            field, snippet = _field_hit(dossier, compiled, unmasked)
+            field, snippet = _field_hit(dossier, compiled, unmasked, rule)
             hits.append(
                 Hit(
                     number=dossier["number"], page=None, field=field, snippet=snippet, score=score, dossier_id=object_id
@@ -786,12 +766,14 @@ def _fetch_pages(conn, ids: list[int], protected=None, filters: dict | None = No
     return found
 
 
-def _field_hit(dossier: dict, compiled: CompiledQuery, unmasked: bool) -> tuple[str, str]:
+def _field_hit(
+    dossier: dict, compiled: CompiledQuery, unmasked: bool, rule: id_number.MaskRule | None = None
+) -> tuple[str, str]:
     if compiled.code:
         for field in CODE_FIELDS:
             value = dossier[field] or ""
             if compiled.code in normalize(value):
-                return field, _code_snippet(field, value, compiled.code, unmasked)
+                return field, _code_snippet(field, value, compiled.code, unmasked, rule)
     for field in TEXT_FIELDS:
         value = dossier[field] or ""
         snippet = make_snippet(value, compiled.terms, require_match=True)
@@ -800,13 +782,13 @@ def _field_hit(dossier: dict, compiled: CompiledQuery, unmasked: bool) -> tuple[
     for field in CODE_FIELDS:  # e.g. a full ID number typed with spaces
         value = dossier[field] or ""
         if any(t and t in normalize(value) for t in compiled.terms):
-            return field, _code_snippet(field, value, compiled.terms[0], unmasked)
+            return field, _code_snippet(field, value, compiled.terms[0], unmasked, rule)
     return "title", make_snippet(dossier["title"] or "", compiled.terms)
 
 
-def _code_snippet(field: str, value: str, code: str, unmasked: bool) -> str:
+def _code_snippet(field: str, value: str, code: str, unmasked: bool, rule: id_number.MaskRule | None = None) -> str:
     if field == "person_id_number" and not unmasked:
-        return mask_id_number(value)
+        return mask_id_number(value, rule)
     start = normalize(value).find(code)
     if start < 0:
         return value
@@ -815,13 +797,18 @@ def _code_snippet(field: str, value: str, code: str, unmasked: bool) -> str:
 
 
 def make_snippet(
-    text: str, terms, width: int = SNIPPET_CHARS, require_match: bool = False, masked: bool = False
+    text: str,
+    terms,
+    width: int = SNIPPET_CHARS,
+    require_match: bool = False,
+    masked: bool = False,
+    rule: id_number.MaskRule | None = None,
 ) -> str:
     """About ``width`` characters of ``text`` around the first match of a term, marked 【】.
 
     Matching ignores case, full/half width and the spaces OCR leaves between characters. The
     window never cuts through a run of letters and digits, so with ``masked`` an ID or bank number
-    near its edge is masked whole rather than shown in part.
+    near its edge is masked whole rather than shown in part (ID numbers by ``rule``, the station's).
     """
     text = text or ""
     for term in terms:
@@ -837,7 +824,7 @@ def make_snippet(
             before, hit, after = text[left:start], text[start:end], text[end:right]
             if masked:
                 plain = before + hit + after
-                hidden = mask_personal_text(plain)
+                hidden = mask_personal_text(plain, rule)
                 if hidden != plain:
                     at = hidden.find(hit) if hit.strip() else -1
                     if at < 0:  # the match itself is personal data: no mark that would point at it
@@ -851,7 +838,7 @@ def make_snippet(
         return ""
     right = _snap_right(text, min(len(text), width))
     head = text[:right]
-    head = re.sub(r"\s+", " ", mask_personal_text(head) if masked else head).strip()
+    head = re.sub(r"\s+", " ", mask_personal_text(head, rule) if masked else head).strip()
     return head + ("…" if len(text) > right else "")
 
 
@@ -904,7 +891,7 @@ def search_as(
     session.log(
         "personal.view" if unmasked and hits else "search",
         "search",
-        mask_personal_text(query or "")[:100],
+        mask_personal_text(query or "", settings.id_mask_rule(session.home))[:100],
         {"filters": filters, "hits": len(hits), "unmasked": bool(unmasked)},
     )
     return hits

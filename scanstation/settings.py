@@ -1,13 +1,21 @@
-"""Station settings, declared once with their defaults (stored as JSON in the catalog).
+"""Station settings, declared once with their defaults (stored as JSON in the catalog's ``settings`` table).
 
-Other modules read settings through ``get(home, key)`` so that every key, its default and its
-meaning is visible here. Values changed by an administrator go through ``set_value`` (audited).
+This module is the one way in and out of that table:
+- ``get(db, key)`` reads a declared setting (its default when not stored), ``read(db, key)`` any stored
+  value (also the station's own bookkeeping keys such as ``search.index``);
+- ``set_value(session, key, value)`` is the administrator's change: validated and audited;
+- ``store(conn, key, value)`` writes one value inside the caller's transaction (a module that changes a
+  setting as part of a larger audited change, e.g. enabling protection or recording a backup).
+``db`` is a home, a catalog (SQLite or PostgreSQL) or a connection of one.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from scanstation import id_number
 from scanstation.errors import InvalidInput
 
 
@@ -18,6 +26,7 @@ class Setting:
     en: str
     zh: str
     choices: tuple = ()  # the only values allowed (empty: any)
+    check: Callable[[object], tuple[str, str] | None] | None = None  # why a value is not valid (en, zh), or None
 
 
 DECLARED: dict[str, Setting] = {
@@ -93,6 +102,15 @@ DECLARED: dict[str, Setting] = {
             choices=("tesseract", "rapidocr", "auto"),
         ),
         Setting(
+            id_number.MASK_SETTING,
+            id_number.DEFAULT_MASK_KEEP,
+            # shown in the window's settings: no rule number there (R40)
+            "ID numbers in lists and exports: characters kept visible at the start + at the end "
+            "(at most 6+4: the birth date stays hidden)",
+            "列表和导出中的身份证号：保留的前几位 + 后几位（最多 6+4：出生日期必须隐藏）",
+            check=id_number.mask_keep_problem,
+        ),
+        Setting(
             "ocr.low_confidence",
             80.0,
             "OCR confidence (0-100) below which the QC desk marks a page",
@@ -102,30 +120,66 @@ DECLARED: dict[str, Setting] = {
 }
 
 
-def get(home, key: str):
+def read(db, key: str, default=None):
+    """The stored value of ``key`` (any key, declared or the station's own bookkeeping), else ``default``."""
+    db = getattr(db, "catalog", db)  # a home or a session: its catalog
+    conn = getattr(db, "conn", db)
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return default if row is None else json.loads(row[0])
+
+
+def get(db, key: str):
+    """A declared setting: the stored value, or the declared default."""
     setting = DECLARED[key]
-    value = home.setting(key)
+    value = read(db, key)
     return setting.default if value is None else value
 
 
-def set_value(session, key: str, value) -> None:
-    if key not in DECLARED:
-        raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
+def store(conn, key: str, value) -> None:
+    """Write ``value`` (as JSON) inside the caller's transaction on ``conn``."""
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value, ensure_ascii=False)),
+    )
+
+
+def problem(key: str, value) -> tuple[str, str] | None:
+    """Why ``value`` is not valid for the declared setting ``key``, as (en, zh); None when it is."""
     setting = DECLARED[key]
     if setting.choices and value not in setting.choices:
-        raise InvalidInput(
-            "'{value}' is not a value of {key}; choose one of: {choices}.",
-            "“{value}”不是设置项 {key} 的有效值；可选：{choices}。",
-            value=value,
-            key=key,
-            choices=", ".join(setting.choices),
+        return (
+            f"choose one of: {', '.join(map(str, setting.choices))}",
+            f"可选：{', '.join(map(str, setting.choices))}",
         )
     if key == "ocr.low_confidence" and not (isinstance(value, (int, float)) and 0 <= value <= 100):
-        raise InvalidInput("{key} is a confidence from 0 to 100.", "{key} 为 0 到 100 之间的置信度。", key=key)
-    with session.change("settings.manage", "settings.set", "setting", key) as ch:
-        ch.before = session.home.setting(key)
-        ch.conn.execute(
-            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, __import__("json").dumps(value, ensure_ascii=False)),
+        return "a confidence from 0 to 100", "应为 0 到 100 之间的置信度"
+    return setting.check(value) if setting.check else None
+
+
+def set_value(session, key: str, value) -> None:
+    """An administrator's change of a declared setting: validated, written and audited in one transaction."""
+    if key not in DECLARED:
+        raise InvalidInput("Unknown setting '{key}'.", "未知设置项“{key}”。", key=key)
+    why = problem(key, value)
+    if why:
+        raise InvalidInput(
+            "'{value}' is not a valid value of {key}: {why}.",
+            "“{value}”不是设置项 {key} 的有效值：{why_zh}。",
+            value=value,
+            key=key,
+            why=why[0],
+            why_zh=why[1],
         )
+    with session.change("settings.manage", "settings.set", "setting", key) as ch:
+        ch.before = read(ch.conn, key)
+        store(ch.conn, key, value)
         ch.after = value
+
+
+def id_mask_rule(db) -> id_number.MaskRule:
+    """The station's ID-number masking rule (``privacy.id_mask_keep``, R40) for ``id_number.mask``.
+
+    A stored value that is not valid (written outside the station) falls back to the default rule.
+    """
+    value = get(db, id_number.MASK_SETTING)
+    return id_number.DEFAULT_MASK_RULE if id_number.mask_keep_problem(value) else id_number.parse_mask_keep(value)

@@ -6,8 +6,8 @@ import pytest
 
 from scanstation import audit
 from scanstation.custody import audit_export, corrections
-from scanstation.custody.personal_data import mask_id_number
 from scanstation.errors import InvalidInput, Refused
+from scanstation.id_number import mask as mask_id_number
 from tests.test_custody_fixtures import ID_NUMBER, OTHER_ID, add_dossier, assert_pdf_renders, number_for, pdf_text
 
 BANK = "6222020200112233445"

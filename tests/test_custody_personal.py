@@ -5,8 +5,9 @@ import json
 import pytest
 
 from scanstation.custody import personal_data, protection
-from scanstation.custody.personal_data import mask_bank_number, mask_id_number, mask_text
 from scanstation.errors import InvalidInput, Refused
+from scanstation.id_number import mask as mask_id_number
+from scanstation.id_number import mask_bank_number, mask_text
 from tests.test_custody_fixtures import ID_NUMBER, OTHER_ID, add_dossier, number_for
 
 PASSPHRASE = "correct horse battery staple"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import pickle
 import shutil
 
@@ -12,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from scanstation.capture import PagePipeline
 from scanstation.devices.demo_pages import PageSpec, demo_plan, render_page
 from scanstation.errors import InvalidInput
 from scanstation.imaging import (
     DUPLICATE_THRESHOLD,
-    PagePool,
     PipelineSettings,
     analyse,
     detect_blank,
@@ -372,14 +373,26 @@ def test_r05_processing_log_is_recorded_and_serialisable():
 
 
 def test_page_pool_runs_the_pipeline_in_worker_processes(tmp_path):
+    """The station's pool (the one capture runs and bench/pipeline.py measures): spool files in, the
+    same pages out as processed in this process."""
     specs = demo_plan(FIELDS, pages=2, seed=23, duplex=True)
     images = [render_page(s)[0] for s in specs]
-    path = tmp_path / "page.tif"
-    images[0].save(path, dpi=(300, 300), compression="tiff_lzw")
-    with PagePool(workers=2) as pool:
-        futures = [pool.submit(im) for im in images] + [pool.submit(str(path))]
+    paths = []
+    for i, im in enumerate(images):  # as a device leaves them: PNM, no resolution in the header
+        paths.append(tmp_path / f"page-{i + 1:04d}.pnm")
+        im.save(paths[-1])
+    tif = tmp_path / "page.tif"
+    images[0].save(tif, dpi=(300, 300), compression="tiff_lzw")
+    settings = PipelineSettings(dpi=300)
+    pool = PagePipeline(workers=2)
+    try:
+        futures = [pool.submit(p, settings) for p in paths] + [pool.submit(tif, PipelineSettings())]
         results = [f.result(timeout=120) for f in futures]
-    local = [process_page(im) for im in images]
+        worker_pids = {pool.submit_call(os.getpid).result(timeout=60) for _ in range(4)}
+    finally:
+        pool.close()
+    assert os.getpid() not in worker_pids
+    local = [process_page(im, settings) for im in images]
     assert [r.flags for r in results[:4]] == [p.flags for p in local]
     assert [(r.width, r.height) for r in results[:4]] == [(p.width, p.height) for p in local]
     assert results[4].width == results[0].width and results[4].data[:2] == b"\xff\xd8"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanstation import audit
+from scanstation import audit, id_number, settings
 from scanstation.errors import NotFound, Refused
 from scanstation.home import now_iso, validate_code
 from scanstation.i18n import tr
@@ -316,9 +316,12 @@ def _dossier(session: Session, number: str) -> dict:
     return row
 
 
-def present_dossier(session: Session, row: dict, unmasked: bool = False) -> dict:
+def present_dossier(
+    session: Session, row: dict, unmasked: bool = False, rule: id_number.MaskRule | None = None
+) -> dict:
+    """A catalog row as shown: personal fields decrypted when unlocked, the ID number masked by the
+    station's rule (``rule``, read from the settings when not given) unless ``unmasked``."""
     from scanstation.custody.protection import is_encrypted, reveal
-    from scanstation.id_number import mask
 
     out = dict(row)
     for field in ("person_name", "person_id_number"):  # R40: decrypt when unlocked, else show nothing
@@ -328,9 +331,10 @@ def present_dossier(session: Session, row: dict, unmasked: bool = False) -> dict
             except Exception:
                 out[field] = "🔒"
     if not unmasked:
-        out["person_id_number"] = (
-            mask(out["person_id_number"]) if out["person_id_number"] not in ("", "🔒") else out["person_id_number"]
-        )
+        if out["person_id_number"] not in ("", "🔒"):
+            out["person_id_number"] = id_number.mask(
+                out["person_id_number"], rule or settings.id_mask_rule(session.home)
+            )
     return out
 
 
@@ -384,7 +388,8 @@ def cmd_catalog_list(args, ctx) -> int:
         limit=args.limit,
         offset=args.offset,
     )
-    rows = [present_dossier(session, r) for r in page.rows]
+    rule = settings.id_mask_rule(session.home)
+    rows = [present_dossier(session, r, rule=rule) for r in page.rows]
     lines = [f"{r['number']}  {r['status']:<11} {r['declared_pages'] or '':>4}  {r['title']}" for r in rows]
     if page.next_after:
         lines.append(tr("Next page: --after {n}", "下一页：--after {n}", n=page.next_after))
@@ -494,7 +499,8 @@ def cmd_audit_log(args, ctx) -> int:
     from scanstation.custody.protection import unlocked_key
 
     full = session.can("audit.read_protected")  # personal values only for the auditor (R40)
-    rows = [protect_row(r, full, unlocked_key(session.home)) for r in rows]
+    rule = settings.id_mask_rule(session.home)
+    rows = [protect_row(r, full, unlocked_key(session.home), rule) for r in rows]
     ctx.emit(
         rows,
         [f"{r['id']:>6} {r['ts']} {r['user']:<12} {r['action']:<20} {r['object_type']}:{r['object_id']}" for r in rows],

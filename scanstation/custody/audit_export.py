@@ -14,10 +14,10 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from scanstation import audit
+from scanstation import audit, id_number, settings
 from scanstation.custody import protection
 from scanstation.custody.pdf import Document, Section, render
-from scanstation.custody.personal_data import mask_text, reveal_text
+from scanstation.custody.personal_data import reveal_text
 from scanstation.custody.retention_due import parse_date
 from scanstation.errors import InvalidInput
 from scanstation.home import now_iso
@@ -52,11 +52,12 @@ def entries(catalog, since: str | None, until: str | None) -> list[dict]:
     return catalog.query(sql + " ORDER BY id", params)
 
 
-def protect_row(row: dict, full: bool, key) -> dict:
+def protect_row(row: dict, full: bool, key, rule: id_number.MaskRule | None = None) -> dict:
+    """An audit entry with its before/after values decrypted, and masked (``rule``) unless ``full``."""
     out = dict(row)
     for name in ("before", "after"):
         text = reveal_text(row[name] or "", key)
-        out[name] = text if full else mask_text(text)
+        out[name] = text if full else id_number.mask_text(text, rule)
     return out
 
 
@@ -66,7 +67,8 @@ def export(session, fmt: str, out: Path, since: str | None = None, until: str | 
         raise InvalidInput("The export format is csv or pdf.", "导出格式为 csv 或 pdf。")
     full = session.can("audit.read_protected")
     key = protection.unlocked_key(session.home)
-    rows = [protect_row(r, full, key) for r in entries(session.catalog, since, until)]
+    rule = settings.id_mask_rule(session.home)
+    rows = [protect_row(r, full, key, rule) for r in entries(session.catalog, since, until)]
     chain = audit.verify(session.catalog.conn)
     if fmt == "csv":
         buffer = io.StringIO()

@@ -32,9 +32,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from scanstation import audit
+from scanstation import settings as station_settings
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused
 from scanstation.home import CATALOG_FILE, Home, now_iso
-from scanstation.storage.files import CHUNK, PART_SUFFIX, file_digests, fsync_dir, storage_error
+from scanstation.storage.files import PART_SUFFIX, copy_hashed, file_digests, fsync_dir, storage_error
 from scanstation.storage.image_store import is_encrypted_at_rest
 from scanstation.storage.temp_files import FOLDER as TEMP_FOLDER
 from scanstation.users import PERMISSIONS, check_password, row_to_user
@@ -120,17 +121,7 @@ def pick_generation(dest: Path, name: str | None = None) -> Path:
 def _copy_hashed(src: Path, dst: Path) -> tuple[int, str, str]:
     """Copy a file, hashing what was read. Durability comes from ``_flush`` once at the end."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    sha, sm3, size = hashlib.sha256(), hashlib.new("sm3"), 0
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while True:
-            chunk = fin.read(CHUNK)
-            if not chunk:
-                break
-            sha.update(chunk)
-            sm3.update(chunk)
-            size += len(chunk)
-            fout.write(chunk)
-    return size, sha.hexdigest(), sm3.hexdigest()
+    return copy_hashed(src, dst)
 
 
 def _flush(root: Path, files: list[Path]) -> None:
@@ -382,10 +373,7 @@ def _record(
             ),
         )
         for key, value in (settings or {}).items():
-            ch.conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value, ensure_ascii=False)),
-            )
+            station_settings.store(ch.conn, key, value)
         ch.after = {
             "generation": generation,
             "ok": ok,

@@ -13,6 +13,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from scanstation import id_number, settings
 from scanstation.custody import protection, search_sync
 from scanstation.custody.destruction import assert_changeable
 from scanstation.errors import InvalidInput, NotFound, Refused
@@ -35,7 +36,6 @@ TEXT_FIELDS = (
     "person_name",
 )
 FIELDS = ("number", "year", "retention", "date", "declared_pages", "person_id_number") + TEXT_FIELDS
-_ID_RE = re.compile(r"[1-9][0-9]{16}[0-9X]|[1-9][0-9]{14}")
 _DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
@@ -102,7 +102,7 @@ def _check_number(home, catalog, text: str) -> str:
     return value
 
 
-def _check_value(field: str, value: str) -> str | int:
+def _check_value(field: str, value: str, rule: id_number.MaskRule | None = None) -> str | int:
     text = (value or "").strip()
     if field == "year":
         if not re.fullmatch(r"[0-9]{4}", text) or not 1900 <= int(text) <= 2100:
@@ -130,19 +130,7 @@ def _check_value(field: str, value: str) -> str | int:
             )
         return int(text)
     if field == "person_id_number":
-        try:
-            from scanstation.id_number import validate
-        except ImportError:
-            validate = None
-        if validate is not None:
-            return validate(text)
-        text = text.upper()
-        if not _ID_RE.fullmatch(text):
-            raise InvalidInput(
-                "The ID number must have 18 characters (last may be X) or 15 digits.",
-                "身份证号须为 18 位（末位可为 X）或 15 位数字。",
-            )
-        return text
+        return id_number.validate(text, rule=rule)
     if len(text) > 500:
         raise InvalidInput("The value is too long (at most 500 characters).", "内容过长（最多 500 个字符）。")
     return text
@@ -184,7 +172,11 @@ def correct(session, number: str, field: str, value: str, reason: str) -> dict:
                 s_zh=STATUS_ZH.get(row["status"], row["status"]),
             )
     assert_changeable(catalog, row)
-    new = _check_number(home, catalog, value) if field == "number" else _check_value(field, value)
+    new = (
+        _check_number(home, catalog, value)
+        if field == "number"
+        else _check_value(field, value, settings.id_mask_rule(home))
+    )
     old = row[field]
     stored_new = new
     if field in protection.PERSONAL_FIELDS and protection.is_enabled(home):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scanstation.custody import protection
 from scanstation.custody.watermark import watermark
+from scanstation.dossier_number import page_file_name
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.storage.files import write_atomic
@@ -272,7 +273,7 @@ def export(session, loan_id, out_dir: Path, now: datetime | None = None, fmt: st
             ) from exc
         buffer = io.BytesIO()
         marked.save(buffer, "JPEG", quality=88, **({"dpi": dpi} if dpi else {}))
-        name = f"{dossier['number']}-{page['seq']:04d}.jpg"
+        name = page_file_name(dossier["number"], page["seq"], "jpeg")  # R11; the copy is a JPEG
         write_atomic(folder / name, buffer.getvalue())
         written.append(name)
     with session.change(None, "lend.export", "loan", str(loan["id"])) as ch:

@@ -1,8 +1,9 @@
 """Personal data in lists and exports (R40): ID and bank numbers masked unless the user may see
 them and asks to, and then the viewing is logged.
 
-``mask_text`` finds ID and bank numbers inside free text (audit before/after values, remarks), so
-exports mask them wherever they were written.
+The masking itself is ``scanstation.id_number`` (the station's one rule, ``privacy.id_mask_keep``);
+``id_number.mask_text`` finds ID and bank numbers inside free text (audit before/after values,
+remarks), so exports mask them wherever they were written.
 """
 
 from __future__ import annotations
@@ -13,49 +14,11 @@ import os
 import re
 from pathlib import Path
 
+from scanstation import id_number, settings
 from scanstation.custody import protection
 from scanstation.errors import InvalidInput
 from scanstation.spreadsheet_cells import safe_row
 from scanstation.storage.files import fsync_dir, storage_error
-
-# 18-digit ID (last may be X), 15-digit old ID; bank card numbers 16-19 digits, maybe grouped by 4.
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{14}(?![0-9A-Za-z])")
-_BANK = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,4})?)(?![0-9A-Za-z])")
-
-
-def mask_id_number(value: str) -> str:
-    """An ID number with its middle hidden (the station's one masking rule, from id_number when present)."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    try:
-        from scanstation.id_number import mask
-    except ImportError:
-        mask = None
-    if mask is not None:
-        return mask(value)
-    if len(value) <= 4:
-        return "*" * len(value)
-    keep_head = 6 if len(value) >= 14 else 1
-    return value[:keep_head] + "*" * (len(value) - keep_head - 4) + value[-4:]
-
-
-def mask_bank_number(value: str) -> str:
-    """A bank card or account number: only the last 4 digits stay visible."""
-    digits = re.sub(r"[\s-]", "", value or "")
-    if not digits:
-        return ""
-    return "*" * max(len(digits) - 4, 0) + digits[-4:]
-
-
-def mask_text(text: str) -> str:
-    """Mask every ID or bank number written anywhere in ``text``."""
-    if not text:
-        return text or ""
-    text = _ID18.sub(lambda m: mask_id_number(m.group(0)), text)
-    text = _ID15.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _BANK.sub(lambda m: mask_bank_number(m.group(0)), text)
 
 
 def reveal_text(text: str, key) -> str:
@@ -122,6 +85,7 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
         )
     if key is None and protection.is_enabled(session.home):
         key = protection.unlocked_key(session.home)
+    rule = settings.id_mask_rule(session.home)
     rows = session.catalog.conn.execute(
         "SELECT d.*, (SELECT count(*) FROM pages p WHERE p.dossier_id = d.id AND p.state = 'active') AS scanned_pages"
         " FROM dossiers d ORDER BY d.number"
@@ -140,9 +104,9 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
                     if protection.is_encrypted(row[field]):
                         row[field] = protection.decrypt_field(key, field, row[field])
                 if not unmasked:
-                    row["person_id_number"] = mask_id_number(row["person_id_number"])
-                    row["remarks"] = mask_text(row["remarks"])
-                    row["title"] = mask_text(row["title"])
+                    row["person_id_number"] = id_number.mask(row["person_id_number"], rule)
+                    row["remarks"] = id_number.mask_text(row["remarks"], rule)
+                    row["title"] = id_number.mask_text(row["title"], rule)
                 writer.writerow(safe_row("" if row.get(k) is None else row.get(k) for k, _ in EXPORT_COLUMNS))
                 count += 1
             fh.flush()
@@ -163,4 +127,4 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
     return details
 
 
-__all__ = ["EXPORT_COLUMNS", "export_catalog", "mask_bank_number", "mask_id_number", "mask_text", "reveal_text"]
+__all__ = ["EXPORT_COLUMNS", "export_catalog", "reveal_text"]

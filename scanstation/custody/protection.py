@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from scanstation import settings
 from scanstation.custody import search_sync
 from scanstation.custody.key_registry import (  # noqa: F401
     FIELD_PREFIX,
@@ -302,8 +303,6 @@ class HomePageCipher(PageCipher):
 
 def images_encrypted(home) -> bool:
     """Whether new page files of this home are written encrypted."""
-    from scanstation import settings
-
     return is_enabled(home) and settings.get(home, IMAGES_SETTING) is True
 
 
@@ -371,11 +370,7 @@ def enable_images(session) -> dict:
     was_on = images_encrypted(home)
     if not was_on:
         with session.change("keys.manage", "protect.images", "home", home.fonds) as ch:
-            ch.conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, 'true') "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (IMAGES_SETTING,),
-            )
+            settings.store(ch.conn, IMAGES_SETTING, True)
             ch.after = {"images": "encrypted", "algorithm": ALGORITHM, "key_id": key.key_id}
     counts = _encrypt_stored_files(home, key)
     if counts["files_encrypted"]:
@@ -415,10 +410,7 @@ def enable(session, passphrase: str) -> dict:
         except BaseException:
             key_path(home).unlink(missing_ok=True)  # the transaction rolls back: no half-enabled home
             raise
-        ch.conn.execute(
-            "INSERT INTO settings(key, value) VALUES ('protect.enabled', 'true') "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-        )
+        settings.store(ch.conn, "protect.enabled", True)
         ch.after = {"algorithm": ALGORITHM, "kdf": "argon2id", "key_id": doc["key_id"], **counts}
     remember(home, key)
     return {"key_id": doc["key_id"], "algorithm": ALGORITHM, **counts}

@@ -17,8 +17,8 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+from scanstation import id_number, settings
 from scanstation.custody import lending, protection
-from scanstation.custody.personal_data import mask_id_number, mask_text
 from scanstation.errors import NotFound, Refused
 
 THUMB_WIDTH = 240
@@ -86,9 +86,10 @@ def dossier(session, dossier_id, *, unmasked: bool = False, now: datetime | None
     record = {f: row[f] for f in FIELDS}
     home = session.home
     record["person_name"] = protection.reveal(home, "person_name", row["person_name"] or "")
-    id_number = protection.reveal(home, "person_id_number", row["person_id_number"] or "")
-    record["person_id_number"] = id_number if unmasked else mask_id_number(id_number)
-    record["remarks"] = row["remarks"] if unmasked else mask_text(row["remarks"] or "")
+    number = protection.reveal(home, "person_id_number", row["person_id_number"] or "")
+    rule = settings.id_mask_rule(home)
+    record["person_id_number"] = number if unmasked else id_number.mask(number, rule)
+    record["remarks"] = row["remarks"] if unmasked else id_number.mask_text(row["remarks"] or "", rule)
     record["id"] = row["id"]
     pages = session.catalog.query(
         "SELECT id, seq, width, height, dpi, format FROM pages WHERE dossier_id = ? "

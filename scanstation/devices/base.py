@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from scanstation.errors import InvalidInput, NotFound, Refused
+from scanstation.rules import MIN_DPI  # R02 (also imported from here by the backends)
 
 log = logging.getLogger(__name__)
 
-MIN_DPI = 200  # R02: never a master below 200 dpi
 MAX_DPI = 1200
 MODES = ("color", "gray", "lineart")
 SOURCES = ("flatbed", "adf", "duplex")

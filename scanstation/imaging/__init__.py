@@ -1,8 +1,9 @@
 """Page images to DA/T 31: measure and straighten, crop to the page, blank/duplicate/exposure
 checks, orientation, and master encoding with the resolution in the header.
 
-Capture code calls ``process_page`` (usually through ``PagePool``) for every page and keeps
-``ProcessedPage.signature`` to compare consecutive pages with ``duplicate_of_previous``.
+Capture code calls ``process_page`` for every page, in a worker of the station's process pool
+(``scanstation.capture.PagePipeline``), and keeps ``ProcessedPage.signature`` to compare consecutive
+pages with ``duplicate_of_previous``.
 """
 
 from scanstation.imaging.analysis import (
@@ -28,13 +29,11 @@ from scanstation.imaging.pipeline import (
     process_page,
     processed_page_summary,
 )
-from scanstation.imaging.pool import PagePool
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "FLAGS",
     "MIN_DPI",
-    "PagePool",
     "PageSignature",
     "PipelineSettings",
     "ProcessedPage",

@@ -38,8 +38,8 @@ from PIL import Image, UnidentifiedImageError
 from scanstation.errors import InvalidInput, ScanStationError
 from scanstation.imaging import analysis, encode, geometry
 from scanstation.imaging import orientation as osd
+from scanstation.rules import MIN_DPI  # R02
 
-MIN_DPI = 200  # R02: never a master below 200 dpi
 RECOMMENDED_DPI = 300  # below: QC flag "low_dpi" (OCR needs 300)
 MIN_CROP_MARGIN_MM = 2.0  # R07
 SKEW_QC_LIMIT_DEG = 3.0  # R06: QC fails above 3°

@@ -36,7 +36,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
     """What OCR read on each active page of a dossier (or one page): text, engine, confidence,
     status. ID and bank numbers in the text are masked unless ``unmasked`` (needs personal.unmasked,
     audited), R40."""
-    from scanstation import search
+    from scanstation import id_number, settings
     from scanstation.dossier_number import normalise
 
     session.require("catalog.read")
@@ -64,6 +64,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
         )
     from scanstation.custody.text_protection import read_page_text
 
+    rule = None if unmasked else settings.id_mask_rule(session.home)
     pages = []
     for row in rows:
         body = read_page_text(session.catalog, row["page_id"]) if row["text"] else ""  # R40: decrypted here
@@ -76,7 +77,7 @@ def page_texts(session, number: str, page: int | None = None, unmasked: bool = F
                 "queued_engine": row["redo_engine"] or "",
                 "updated_at": row["updated_at"],
                 "error": row["error"] or "",
-                "text": body if unmasked else search.mask_personal_text(body),
+                "text": body if unmasked else id_number.mask_text(body, rule),
             }
         )
     if unmasked:

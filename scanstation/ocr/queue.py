@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanstation import search
+from scanstation import search, settings
 from scanstation.errors import InvalidInput
 from scanstation.ocr import engines
 from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
@@ -272,10 +272,7 @@ class OcrRunner:
             lambda row: page_image_path(home_path, row["number"], row["file_name"])
         )
         if engine is None:  # the station's setting (ocr.engine), auto by default
-            row = self.catalog.conn.execute(
-                "SELECT value FROM settings WHERE key = ?", (engines.SETTING_KEY,)
-            ).fetchone()
-            engine = __import__("json").loads(row[0]) if row else engines.AUTO
+            engine = settings.read(self.catalog, engines.SETTING_KEY, engines.AUTO)
         self.engine = engines.resolve_engine(engine)
         self.workers = max(1, int(workers or engines.workers_for(self.engine)))
         self.timeout_s = float(timeout_s)

@@ -255,13 +255,17 @@ class Catalog:
 
     @property
     def db(self):
-        """sqlite-utils view of the same connection, for table-level conveniences (imported on first use:
-        it costs most of the program's start-up time)."""
+        """sqlite-utils view of the same connection, for table-level conveniences off the hot paths
+        (imported on first use: it costs most of the program's start-up time; see docs/storage.md)."""
         if self._db is None:
             import sqlite_utils
 
             self._db = sqlite_utils.Database(self.conn)
         return self._db
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table`` in schema order, read from the schema by sqlite-utils (not from a row)."""
+        return [column.name for column in self.db[table].columns]
 
     # -- schema ------------------------------------------------------------------------
     def applied_migrations(self) -> list[int]:

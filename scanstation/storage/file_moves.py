@@ -40,7 +40,7 @@ def pending(catalog) -> int:
 
 def pending_paths(catalog) -> set[str]:
     """Every path (relative to the home) a pending move reads or writes."""
-    paths = set()
+    paths: set[str] = set()
     for row in catalog.query("SELECT src, dst FROM pending_moves"):
         paths.update((row["src"], row["dst"]))
     return paths

@@ -91,12 +91,12 @@ class ImageStore:
 
     def check_writable(self) -> None:
         """Raise the cipher's message (e.g. key locked) now rather than at the first page."""
-        if self.encrypts:
+        if self.cipher is not None and self.cipher.encrypting:
             self.cipher.seal(b"")
 
     def seal_bytes(self, data: bytes) -> bytes:
         """What goes on disk for these plain image bytes."""
-        return self.cipher.seal(data) if self.encrypts else data
+        return self.cipher.seal(data) if self.cipher is not None and self.cipher.encrypting else data
 
     def dossier_dir(self, number: str) -> Path:
         return self.root / number
@@ -168,7 +168,7 @@ class ImageStore:
         reconcile command). A dossier folder left empty (a crashed receive, files set aside here) is removed
         so that the dossier can be stored again."""
         report = ReconcileReport()
-        in_flight = set()
+        in_flight: set[Path] = set()
         for row in catalog.query("SELECT src, dst FROM pending_moves"):
             in_flight.update(self.root.parent / row["src"], self.root.parent / row["dst"])
         expected: dict[Path, dict] = {}

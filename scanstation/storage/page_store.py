@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import secrets
 from pathlib import Path
 
 from scanstation.errors import CheckFailed, InvalidInput, StorageError
-from scanstation.storage.files import fsync_dir
+from scanstation.storage.files import DigestMismatch, copy_hashed, digests, fsync_dir
 
-CHUNK = 1 << 20
 _SM3 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -91,18 +89,15 @@ class PageStore:
             fh = self.open(sm3)
         except (FileNotFoundError, StorageError):
             return False
-        sm, sha = hashlib.new("sm3"), hashlib.sha256()
         with fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                sm.update(chunk)
-                sha.update(chunk)
-        return sm.hexdigest() == sm3 and (sha256 is None or sha.hexdigest() == sha256)
+            _, sha, sm = copy_hashed(fh, sha256=sha256 is not None)
+        return sm == sm3 and (sha256 is None or sha == sha256)
 
     def put_bytes(self, data: bytes) -> tuple[str, str]:
         """Store bytes whose digests are computed here (the package's own record files)."""
         import tempfile
 
-        sha256, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
+        sha256, sm3 = digests(data)
         if self.has(sm3) and self.check(sm3, sha256):
             return sha256, sm3
         with tempfile.NamedTemporaryFile(prefix="ss-store-") as tmp:
@@ -164,20 +159,11 @@ class PosixPageStore(PageStore):
                     "页面存储 {path} 不存在（NAS 是否已挂载？）；未存储任何内容。",
                     path=str(self.root),
                 )
-            sha, sm = hashlib.sha256(), hashlib.new("sm3")
-            size = 0
-            with open(src, "rb") as fi, open(tmp, "wb") as fo:
-                for chunk in iter(lambda: fi.read(CHUNK), b""):
-                    sha.update(chunk)
-                    sm.update(chunk)
-                    fo.write(chunk)
-                    size += len(chunk)
-                fo.flush()
-                os.fsync(fo.fileno())
-            if sha.hexdigest() != sha256 or sm.hexdigest() != sm3:
-                raise _changed(Path(src).name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)
+            try:
+                size, _, _ = copy_hashed(src, target, part=tmp, fsync=True, expected_sha256=sha256, expected_sm3=sm3)
+            except DigestMismatch:
+                raise _changed(Path(src).name) from None
             fsync_dir(target.parent)
         except OSError as exc:
             raise _os_error(self.root, exc) from exc
@@ -297,15 +283,10 @@ class S3PageStore(PageStore):
 
         if self.has(sm3) and self.check(sm3, sha256):
             return self.client.head_object(Bucket=self.bucket, Key=self.key(sm3))["ContentLength"]
-        sha, sm = hashlib.sha256(), hashlib.new("sm3")
-        size = 0
-        with open(src, "rb") as fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                sha.update(chunk)
-                sm.update(chunk)
-                size += len(chunk)
-        if sha.hexdigest() != sha256 or sm.hexdigest() != sm3:
-            raise _changed(Path(src).name)
+        try:
+            size, _, _ = copy_hashed(src, expected_sha256=sha256, expected_sm3=sm3)
+        except DigestMismatch:
+            raise _changed(Path(src).name) from None
         try:
             with open(src, "rb") as fh:
                 self.client.put_object(

@@ -135,10 +135,10 @@ class PgCatalog:
         self.dsn = dsn
         self.path = None
         self.dialect = PostgresDialect()
-        self.pool = None
+        pool = None
         try:
             psycopg.connect(dsn, connect_timeout=int(connect_timeout)).close()  # say at once when it is not there
-            self.pool = ConnectionPool(
+            pool = ConnectionPool(
                 dsn,
                 min_size=1,
                 max_size=max(2, pool_size),
@@ -146,11 +146,11 @@ class PgCatalog:
                 timeout=connect_timeout,
                 kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)},
             )
-            self.pool.wait(timeout=connect_timeout)
+            pool.wait(timeout=connect_timeout)
         except Exception as exc:
-            if self.pool is not None:
+            if pool is not None:
                 with contextlib.suppress(Exception):
-                    self.pool.close()
+                    pool.close()
             raise HomeError(
                 "Cannot reach the archive database {db} ({error}). Check that the server runs and the "
                 "credentials (PGPASSWORD or the password file); nothing was changed.",
@@ -159,7 +159,8 @@ class PgCatalog:
                 db=redact(dsn),
                 error=type(exc).__name__,
             ) from exc
-        self._held = None
+        self.pool: ConnectionPool = pool
+        self._held: psycopg.Connection | None = None
         self._claims: dict[str, psycopg.Connection] = {}
         self._lock = threading.RLock()
         self._depth = 0
@@ -321,7 +322,8 @@ class PgCatalog:
         except Exception as exc:
             raise self._unavailable(exc) from exc
         try:
-            got = holder.execute(PostgresDialect.TRY_CLAIM, (key,)).fetchone()[0]
+            claimed = holder.execute(PostgresDialect.TRY_CLAIM, (key,)).fetchone()
+            got = bool(claimed and claimed[0])
             if not got:
                 row = holder.execute(
                     "SELECT desk, station, user_name, claimed_at FROM package_claims WHERE digest = %s", (digest,)

@@ -92,14 +92,19 @@ class PrivateCluster:
             f"?host={quote(str(self.folder), safe='/')}&port={self.port}"
         )
 
-    # -- life cycle ------------------------------------------------------------------------
-    def start(self) -> PrivateCluster:
+    def _tool(self, name: str) -> str:
+        """The path of a PostgreSQL server program; ClusterError when the server is not installed."""
         if self.bin is None:
             raise ClusterError(
                 "PostgreSQL is not installed. Install it with: {hint}",
                 "未安装 PostgreSQL。请安装：{hint}",
                 hint=INSTALL_HINT,
             )
+        return str(self.bin / name)
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> PrivateCluster:
+        self._tool("initdb")  # says so now when PostgreSQL is not installed
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             pw = pwd.getpwnam("postgres")
@@ -113,7 +118,7 @@ class PrivateCluster:
             self._check(
                 self._run(
                     [
-                        str(self.bin / "initdb"),
+                        self._tool("initdb"),
                         "-D",
                         str(self.data),
                         "-U",
@@ -134,7 +139,7 @@ class PrivateCluster:
         self._check(
             self._run(
                 [
-                    str(self.bin / "pg_ctl"),
+                    self._tool("pg_ctl"),
                     "-D",
                     str(self.data),
                     "-l",
@@ -154,7 +159,7 @@ class PrivateCluster:
 
     def stop(self, mode: str = "fast") -> None:
         if (self.data / "postmaster.pid").exists():
-            self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
+            self._run([self._tool("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
         self._started = False
 
     def restart(self) -> None:
@@ -172,7 +177,7 @@ class PrivateCluster:
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._run([str(self.bin / "pg_isready"), "-h", str(self.folder), "-p", str(self.port)]).returncode == 0:
+            if self._run([self._tool("pg_isready"), "-h", str(self.folder), "-p", str(self.port)]).returncode == 0:
                 return
             time.sleep(0.2)
         raise ClusterError("PostgreSQL is not ready after {s} s.", "PostgreSQL 在 {s} 秒后仍未就绪。", s=int(timeout))

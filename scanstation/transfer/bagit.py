@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -475,6 +475,7 @@ def hash_files(
         except OSError as exc:
             return path, None, exc.strerror or str(exc)
 
+    outcomes: Iterator
     if workers == 1:
         outcomes = map(one, paths)
     else:
@@ -600,7 +601,7 @@ class _Validator:
         self.max_tag = max_tag_file_bytes
         self.report = BagReport(path=root)
         self.tag_sizes: dict[str, int] = {}
-        self.version_tuple = (1, 0)
+        self.version_tuple: tuple[int, ...] = (1, 0)
         self.seen: set[Problem] = set()
 
     # -- findings
@@ -718,8 +719,8 @@ class _Validator:
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            self.problem("tag-file-encoding", rel, (f"{encoding} (line {line})", f"{encoding}（第 {line} 行）"))
+            line_no = raw[: exc.start].count(b"\n") + 1
+            self.problem("tag-file-encoding", rel, (f"{encoding} (line {line_no})", f"{encoding}（第 {line_no} 行）"))
             return None
         if codec.startswith("utf-16") or codec.startswith("utf-32"):
             text = text.lstrip("\ufeff")
@@ -907,7 +908,7 @@ class _Validator:
         manifest_files = [t for t in top if _MANIFEST_RE.match(t)]
         if not manifest_files:
             self.problem("manifest-missing", "manifest-*.txt")
-        elif not any(available(_MANIFEST_RE.match(t).group(1)) for t in manifest_files):
+        elif not any(available(m.group(1)) for m in map(_MANIFEST_RE.match, manifest_files) if m):
             for t in manifest_files:
                 self.problem("algorithm-unsupported", t)
         if self.wanted:

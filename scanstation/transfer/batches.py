@@ -145,7 +145,7 @@ def create(session: Session, year: int, category: str | None = None, numbers: li
             or 0
         ) + 1
         name = batch_name(fonds, year, seq)
-        details = {"category": category or "", "dossiers": len(rows)}
+        batch_details = {"category": category or "", "dossiers": len(rows)}
         cur = ch.conn.execute(
             "INSERT INTO batches(batch_id, fonds_code, year, seq, state, deadline, details, created_by, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
@@ -155,7 +155,7 @@ def create(session: Session, year: int, category: str | None = None, numbers: li
                 year,
                 seq,
                 deadline,
-                json.dumps(details, ensure_ascii=False),
+                json.dumps(batch_details, ensure_ascii=False),
                 session.user.name,
                 stamp,
                 stamp,

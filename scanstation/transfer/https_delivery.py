@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
 from scanstation.home import now_iso
+from scanstation.storage.files import copy_hashed
 from scanstation.transfer import batches, require_schema, zip_package
 
 API = "/api/v1"
@@ -116,11 +117,7 @@ class Client:
 
 
 def sm3_file(path: Path) -> str:
-    digest = hashlib.new("sm3")
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return copy_hashed(path, sha256=False)[2]
 
 
 def package_zip(home, batch: dict) -> Path:

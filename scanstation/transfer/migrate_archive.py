@@ -23,7 +23,7 @@ import json
 import shutil
 from pathlib import Path
 
-from scanstation import audit
+from scanstation import audit, settings
 from scanstation.errors import CheckFailed, Refused
 from scanstation.home import Home, now_iso
 from scanstation.i18n import tr
@@ -67,9 +67,10 @@ SETUP_ACTIONS = ("home.", "keys.", "user.")
 
 
 def _columns(catalog, table: str) -> list[str]:
-    row = catalog.one(f"SELECT * FROM {table} LIMIT 1")
-    if row is not None:
-        return list(row)
+    """The columns of ``table``: from the schema on SQLite (``Catalog.columns``, sqlite-utils), from an
+    empty result's description on PostgreSQL."""
+    if catalog.backend == "sqlite":
+        return catalog.columns(table)
     cur = catalog.conn.execute(f"SELECT * FROM {table} LIMIT 0")
     return [d[0] for d in cur.description]
 
@@ -244,11 +245,7 @@ def _migrate(session, source: Path, progress=None) -> dict:
 
             search.rebuild_index(target.catalog)
             details = {"home": str(Path(source).resolve()), "station": src.station, "fonds": src.fonds, "at": stamp}
-            conn.execute(
-                "INSERT INTO settings(key, value) VALUES ('archive.migrated_from', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (json.dumps(details, ensure_ascii=False),),
-            )
+            settings.store(conn, "archive.migrated_from", details)
             audit.append(
                 conn,
                 ts=stamp,

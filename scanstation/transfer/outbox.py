@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from scanstation import settings
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
@@ -307,8 +308,7 @@ def _sent_at(catalog, batch: dict) -> str:
     row = catalog.one(
         "SELECT max(finished_at) at FROM transfer_deliveries WHERE batch_id = ? AND ok = 1", (batch["id"],)
     )
-    stamps = [row["at"] if row else None, (batch["details"].get("sent") or {}).get("at")]
-    stamps = [s for s in stamps if s]
+    stamps: list[str] = [s for s in (row["at"] if row else None, (batch["details"].get("sent") or {}).get("at")) if s]
     return max(stamps, key=lambda s: _local_date(s) or date.min) if stamps else ""
 
 
@@ -454,7 +454,9 @@ def _remove(home, batch: dict, items: list[Path]) -> dict:
     package's own name; what remains is reported (and found again by the next prune).
     """
     outbox_dir = Path(home.path) / Path(batch["package_path"]).parent
-    removed, remaining, errors = [], [], []
+    removed: list[str] = []
+    remaining: list[str] = []
+    errors: list[dict[str, object]] = []
     for item in items:
         rel = _rel(home, item)
         if item.is_dir() and not item.is_symlink():
@@ -474,11 +476,11 @@ def _remove(home, batch: dict, items: list[Path]) -> dict:
                 shutil.rmtree(target, onerror=lambda _fn, path, info: failures.append((path, info[1])))
             if target.exists():
                 remaining.append(_rel(home, target))
-                path, exc = failures[0] if failures else (str(target), OSError("not removed"))
+                failed_path, failure = failures[0] if failures else (str(target), OSError("not removed"))
                 errors.append(
                     {
-                        "path": os.path.relpath(path, home.path),
-                        "error": getattr(exc, "strerror", None) or str(exc),
+                        "path": os.path.relpath(failed_path, home.path),
+                        "error": getattr(failure, "strerror", None) or str(failure),
                         "files_left": _size(target)[1],
                     }
                 )
@@ -524,7 +526,7 @@ def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
             d=day.isoformat(),
         )
     years = keep_years(home)
-    result = {
+    result: dict[str, Any] = {
         "as_of": day.isoformat(),
         "keep_years": years,
         "apply": bool(apply),
@@ -545,7 +547,8 @@ def prune(session: Session, *, as_of=None, apply: bool = False) -> dict:
     for review in result["prunable"]:
         batch = batches.get(session.catalog, review["batch_id"])
         items = _outbox_items(home, batch)
-        checked, foreign = [], []
+        checked: list[Path] = []
+        foreign: list[Path] = []
         for item in items:
             if item.name.startswith(PRUNING_PREFIX):
                 checked.append(item)  # left by an interrupted prune: already identified then

@@ -246,7 +246,9 @@ def _text(el, tag: str) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
-def _int(value: str):
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -89,7 +89,7 @@ def dossier_pages(session, package, number: str) -> PackageDossier:
     return result
 
 
-def _check(result: PackageDossier, rel: str, data: bytes, digest: str) -> None:
+def _check(result: PackageDossier, seq: int, rel: str, data: bytes, digest: str) -> None:
     if hashlib.sha256(data).hexdigest() != digest:
         result.problems.append(
             (
@@ -98,7 +98,7 @@ def _check(result: PackageDossier, rel: str, data: bytes, digest: str) -> None:
             )
         )
         return
-    result.pages.append(PackagePage(_page_of(rel, result.number), rel, data))
+    result.pages.append(PackagePage(seq, rel, data))
 
 
 def _from_folder(root: Path, number: str) -> PackageDossier:
@@ -114,7 +114,8 @@ def _from_folder(root: Path, number: str) -> PackageDossier:
     real_root = root.resolve()
     folders = set()
     for rel, digest in entries.items():
-        if _page_of(rel, number) is None:
+        seq = _page_of(rel, number)
+        if seq is None:
             continue
         target = root.joinpath(*rel.split("/"))
         folders.add(target.parent)
@@ -136,7 +137,7 @@ def _from_folder(root: Path, number: str) -> PackageDossier:
             continue
         with open(target, "rb") as fh:
             data = fh.read(MAX_PAGE_BYTES + 1)
-        _check(result, rel, data, digest)
+        _check(result, seq, rel, data, digest)
     listed = set(entries)
     for folder in folders:
         if folder.is_symlink() or not folder.is_dir():
@@ -181,7 +182,8 @@ def _from_zip(path: Path, number: str) -> PackageDossier:
         result = PackageDossier(number)
         folders = set()
         for rel, digest in entries.items():
-            if _page_of(rel, number) is None:
+            seq = _page_of(rel, number)
+            if seq is None:
                 continue
             folders.add(rel.rsplit("/", 1)[0] + "/")
             info = members.get(prefix + rel)  # only a name the manifest lists is ever looked up
@@ -193,7 +195,7 @@ def _from_zip(path: Path, number: str) -> PackageDossier:
                 continue
             with zf.open(info) as src:
                 data = src.read(MAX_PAGE_BYTES + 1)
-            _check(result, rel, data, digest)
+            _check(result, seq, rel, data, digest)
         for name in sorted(members):
             rel = name[len(prefix) :] if name.startswith(prefix) else name
             if rel not in entries and any(rel.startswith(f) for f in folders):

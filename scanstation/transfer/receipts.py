@@ -288,7 +288,7 @@ def import_receipt(session: Session, path) -> dict:
     returned = set(receipt.get("dossiers_returned") or [])
     reasons = receipt.get("reasons") or []
     stamp = now_iso()
-    changed = {"transferred": [], "qc_rejected": [], "approved": []}
+    changed: dict[str, list[str]] = {"transferred": [], "qc_rejected": [], "approved": []}
     try:
         with session.change("batch.manage", "receipt.import", "batch", batch["batch_id"]) as ch:
             ch.conn.execute(

@@ -37,7 +37,7 @@ from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
 from scanstation.storage.faults import crash_point
-from scanstation.storage.files import fsync_dir, storage_error
+from scanstation.storage.files import DigestMismatch, copy_hashed, digests, fsync_dir, storage_error
 from scanstation.transfer import keys, receipts, register, require_schema, verify
 from scanstation.transfer import package_layout as layout
 
@@ -48,7 +48,6 @@ SAMPLE_ITEMS = {
     "image_quality": ("图像质量", ("decode", "resolution", "formats", "limits", "encryption")),
 }
 MUST_BE_100 = ("number", "missing_pages", "completeness")
-CHUNK = 1 << 20
 
 
 def draw_sample(numbers: list[str], percent: float, seed: int) -> list[str]:
@@ -118,11 +117,7 @@ def _package_digest(report: verify.VerifyReport, path: Path) -> tuple[str, str]:
         if root is not None and (root / name).is_file() and not (root / name).is_symlink():
             return hashlib.new("sm3", (root / name).read_bytes()).hexdigest(), name
     if path.is_file():
-        h = hashlib.new("sm3")
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                h.update(chunk)
-        return h.hexdigest(), path.name
+        return copy_hashed(path, sha256=False)[2], path.name
     return hashlib.new("sm3", str(path).encode("utf-8")).hexdigest(), "path"
 
 
@@ -131,36 +126,16 @@ def _copy_verified(src: Path, dst: Path, sha256: str, sm3: str, store=None) -> i
     An archive that encrypts its images at rest (R40) gets the file encrypted."""
     if store is not None and store.encrypts:
         data = src.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256 or hashlib.new("sm3", data).hexdigest() != sm3:
-            raise CheckFailed(
-                "{file} changed after it was checked; nothing was received. Check the package again.",
-                "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。",
-                file=src.name,
-            )
+        if digests(data) != (sha256, sm3):
+            raise _changed(src.name)
         store.write_path(dst, data)
         return len(data)
-    tmp = dst.with_name(dst.name + ".part")
-    sha, sm = hashlib.sha256(), hashlib.new("sm3")
-    size = 0
-    with open(src, "rb") as fi, open(tmp, "wb") as fo:
-        while True:
-            chunk = fi.read(CHUNK)
-            if not chunk:
-                break
-            sha.update(chunk)
-            sm.update(chunk)
-            fo.write(chunk)
-            size += len(chunk)
-        fo.flush()
-        os.fsync(fo.fileno())
-    if sha.hexdigest() != sha256 or sm.hexdigest() != sm3:
-        tmp.unlink(missing_ok=True)
-        raise CheckFailed(
-            "{file} changed after it was checked; nothing was received. Check the package again.",
-            "{file} 在检测后发生了变化；未接收任何内容。请重新检测移交包。",
-            file=src.name,
+    try:
+        size, _, _ = copy_hashed(
+            src, dst, part=dst.with_name(dst.name + ".part"), fsync=True, expected_sha256=sha256, expected_sm3=sm3
         )
-    os.replace(tmp, dst)
+    except DigestMismatch:
+        raise _changed(src.name) from None
     return size
 
 
@@ -174,26 +149,18 @@ def _changed(rel: str) -> CheckFailed:
 
 def _copy_hashed(src: Path, dst: Path, sm3: str, rel: str) -> None:
     """Copy one file, hashing it on the way; the copy is kept only when its SM3 is the checked one."""
-    tmp = dst.with_name(dst.name + ".part")
-    h = hashlib.new("sm3")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(src, flags)
     except OSError as exc:
         raise _changed(rel) from exc
-    with os.fdopen(fd, "rb") as fi, open(tmp, "wb") as fo:
+    with os.fdopen(fd, "rb", buffering=0) as fi:
         if not stat_mod.S_ISREG(os.fstat(fi.fileno()).st_mode):
-            tmp.unlink(missing_ok=True)
             raise _changed(rel)
-        for chunk in iter(lambda: fi.read(CHUNK), b""):
-            h.update(chunk)
-            fo.write(chunk)
-        fo.flush()
-        os.fsync(fo.fileno())
-    if h.hexdigest() != sm3:
-        tmp.unlink(missing_ok=True)
-        raise _changed(rel)
-    os.replace(tmp, dst)
+        try:
+            copy_hashed(fi, dst, part=dst.with_name(dst.name + ".part"), fsync=True, sha256=False, expected_sm3=sm3)
+        except DigestMismatch:
+            raise _changed(rel) from None
 
 
 def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[str]) -> None:
@@ -204,6 +171,8 @@ def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[st
     after the check, a link or a device file, or a checked file that is gone stops the acceptance.
     """
     root = report.root
+    if root is None:  # the package was never read: nothing to accept
+        raise _changed(".")
     seen: set[str] = set()
     stack = [root]
     while stack:
@@ -813,7 +782,10 @@ def _restore_removed(conn, store, objects: dict, again: dict) -> None:
 
 def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: int, stamp: str) -> None:
     home = session.home
-    f = c.meta.fields
+    meta = c.meta
+    if meta is None:  # a dossier without its metadata fails the checks and is never ingested
+        raise _changed(c.folder)
+    f = meta.fields
     fonds = f.get("fonds_code") or home.fonds
     ch.conn.execute("INSERT OR IGNORE INTO fonds(code, name) VALUES (?, '')", (fonds,))
 
@@ -856,7 +828,7 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
         ),
     )
     dossier_id = cur.lastrowid
-    said = c.meta.count_explanation  # R09/R10: an explained page-count difference stays with the dossier
+    said = meta.count_explanation  # R09/R10: an explained page-count difference stays with the dossier
     if said and said.get("text") and None not in (said.get("declared"), said.get("images"), said.get("not_scanned")):
         from scanstation.page_count import Explanation
 
@@ -874,9 +846,11 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
                 dossier_id,
             ),
         )
-    for page in c.meta.pages:
+    for page in meta.pages:
         v = page.values
         m = layout.PAGE_FILE_RE.match(page.file_name)
+        if m is None:  # names were checked (R11); a name that changed since is not ingested
+            raise _changed(page.file_name)
         cur = ch.conn.execute(
             "INSERT INTO pages(dossier_id, seq, state, file_name, bytes, sha256, sm3, format, width, height, dpi,"
             " color_mode, compression, capture_time, device, software, operator, processing_log, qc_flags, note,"
@@ -908,7 +882,7 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
             "INSERT OR REPLACE INTO page_text(page_id, status, attempts, updated_at) VALUES (?, 'queued', 0, ?)",
             (cur.lastrowid, stamp),
         )
-    for note in c.meta.notes:
+    for note in meta.notes:
         ch.conn.execute(
             "INSERT INTO pages(dossier_id, seq, state, original_page_no, note, operator, created_at)"
             " VALUES (?, NULL, 'not_scanned', ?, ?, ?, ?)",
@@ -925,9 +899,9 @@ def _ingest_dossier(ch, session: Session, c: verify.DossierContent, package_id: 
         None,
         {
             "status": "archived",
-            "images": len(c.meta.pages),
+            "images": len(meta.pages),
             "package": package_id,
-            "sm3": [page.checksums["sm3"] for page in c.meta.pages],
+            "sm3": [page.checksums["sm3"] for page in meta.pages],
         },
     )
 

@@ -37,15 +37,14 @@ from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
+from scanstation.rules import MIN_DPI
 from scanstation.service import Session
-from scanstation.storage.files import digests, storage_error
+from scanstation.storage.files import copy_hashed, digests, storage_error
 from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 from scanstation.transfer import bagit, batches, keys, malware, register, require_schema
 from scanstation.transfer import package_layout as layout
 
-CHUNK = 1 << 20
 ALLOWED_FORMATS = ("jpeg", "tiff", "jp2")
-MIN_DPI = 200
 SIGNATURE_NAMES = {"sm2": "SM2-with-SM3", "ed25519": "Ed25519"}
 
 
@@ -54,24 +53,6 @@ def signature_label(algorithm: str) -> str:
 
 
 # -- placing and hashing the images ---------------------------------------------------------
-def _hash_fd(fh, out=None) -> tuple[int, str, str]:
-    sha, sm3 = hashlib.sha256(), hashlib.new("sm3")
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    size = 0
-    while True:
-        n = fh.readinto(buf)
-        if not n:
-            break
-        chunk = view[:n]
-        sha.update(chunk)
-        sm3.update(chunk)
-        if out is not None:
-            out.write(chunk)
-        size += n
-    return size, sha.hexdigest(), sm3.hexdigest()
-
-
 def place_and_hash(src: Path, dst: Path, store: ImageStore | None = None) -> tuple[int, str, str, str]:
     """Put ``src`` at ``dst`` (hard link, else copy) and hash it in the one read: (bytes, sha256, sm3, how).
 
@@ -86,12 +67,10 @@ def place_and_hash(src: Path, dst: Path, store: ImageStore | None = None) -> tup
     try:
         os.link(src, dst)
     except OSError:
-        with open(src, "rb", buffering=0) as fh, open(dst, "wb") as out:
-            size, sha, sm3 = _hash_fd(fh, out)
+        size, sha, sm3 = copy_hashed(src, dst)
         shutil.copystat(src, dst)
         return size, sha, sm3, "copy"
-    with open(dst, "rb", buffering=0) as fh:
-        size, sha, sm3 = _hash_fd(fh)
+    size, sha, sm3 = copy_hashed(dst)
     return size, sha, sm3, "link"
 
 
@@ -134,7 +113,7 @@ def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict
     """The R19 gate before anything is written: every dossier has images, contiguous, as declared."""
     store = image_store(session.home)
     from scanstation import dossier_number
-    from scanstation.capture import page_file_name
+    from scanstation.dossier_number import page_file_name
 
     schema = dossier_number.schema_for_home(session.home)
     problems, content = [], {}
@@ -330,7 +309,7 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
             layout.dossier_xml(record, pages, notes, batch_id=batch["batch_id"]),
         )
         declared_total += d["declared_pages"] or 0
-        explained = page_count.of_dossier(d)
+        explained = page_count.of_dossier(d) if _explained(d, pages, notes) else None
         entries.append(
             {
                 "seq": index,
@@ -345,7 +324,7 @@ def _write_descriptive(session: Session, batch: dict, dossiers: list[dict], cont
                 "retention": d["retention"],
                 "declared_pages": d["declared_pages"],
                 "images": len(pages),
-                "count_explanation": explained.text if _explained(d, pages, notes) else "",
+                "count_explanation": explained.text if explained is not None else "",
             }
         )
     put(layout.CATALOG_XML, layout.catalog_xml(batch, entries))
@@ -561,8 +540,8 @@ def _build(
     explained = []
     for d in dossiers:
         pages, notes = content[d["id"]]
-        if _explained(d, pages, notes):
-            e = page_count.of_dossier(d)
+        e = page_count.of_dossier(d) if _explained(d, pages, notes) else None
+        if e is not None:
             explained.append(
                 {
                     "number": d["number"],

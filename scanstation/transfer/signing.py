@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from Cryptodome.Util.asn1 import DerBitString, DerObjectId, DerSequence
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -145,8 +146,8 @@ class PublicKey:
     def der(self) -> bytes:
         """Canonical DER SubjectPublicKeyInfo."""
         if self.algorithm == "sm2":
-            alg = DerSequence([DerObjectId(OID_EC_PUBLIC_KEY).encode(), DerObjectId(OID_SM2_CURVE).encode()])
-            return DerSequence([alg.encode(), DerBitString(b"\x04" + self.raw).encode()]).encode()
+            alg = DerSequence([DerObjectId(OID_EC_PUBLIC_KEY), DerObjectId(OID_SM2_CURVE)])
+            return DerSequence([alg, DerBitString(b"\x04" + self.raw)]).encode()
         return ed25519.Ed25519PublicKey.from_public_bytes(self.raw).public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -160,6 +161,15 @@ class PublicKey:
     @property
     def fingerprint(self) -> str:
         return hashlib.new("sm3", self.der).hexdigest()
+
+
+def _item(seq: DerSequence, n: int) -> bytes:
+    """The ``n``-th element of a decoded sequence, as the DER bytes of a constructed element
+    (pycryptodome's type stubs say ``None`` for ``DerSequence.__getitem__``)."""
+    value = cast(object, seq[n])
+    if not isinstance(value, bytes):
+        raise ValueError("expected a DER element, found an integer")
+    return value
 
 
 def _bad_key(reason: str) -> InvalidInput:
@@ -182,9 +192,9 @@ def parse_public_key(public_pem: str | bytes) -> PublicKey:
         outer = DerSequence().decode(der, strict=True)
         if len(outer) != 2:
             raise ValueError("SubjectPublicKeyInfo must have two parts")
-        alg = DerSequence().decode(outer[0], strict=True)
-        oid = DerObjectId().decode(alg[0], strict=True).value
-        bits = DerBitString().decode(outer[1], strict=True).value
+        alg = DerSequence().decode(_item(outer, 0), strict=True)
+        oid = DerObjectId().decode(_item(alg, 0), strict=True).value
+        bits = DerBitString().decode(_item(outer, 1), strict=True).value
     except (ValueError, TypeError, IndexError, binascii.Error) as exc:
         raise _bad_key(str(exc) or "malformed DER") from None
     if oid == OID_ED25519:
@@ -193,7 +203,7 @@ def parse_public_key(public_pem: str | bytes) -> PublicKey:
         return PublicKey("ed25519", bytes(bits))
     if oid == OID_EC_PUBLIC_KEY:
         try:
-            curve = DerObjectId().decode(alg[1], strict=True).value if len(alg) == 2 else None
+            curve = DerObjectId().decode(_item(alg, 1), strict=True).value if len(alg) == 2 else None
         except ValueError:
             curve = None
         if curve != OID_SM2_CURVE:

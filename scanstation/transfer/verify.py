@@ -20,6 +20,7 @@ algorithms). When the file tree fails the security check, no payload file is ope
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -33,6 +34,7 @@ from scanstation import SOFTWARE_NAME, __version__
 from scanstation.errors import ScanStationError
 from scanstation.home import now_iso
 from scanstation.i18n import is_english, tr
+from scanstation.rules import MIN_DPI
 from scanstation.transfer import bagit, malware, register, signing, zip_package
 from scanstation.transfer import package_layout as layout
 
@@ -110,7 +112,6 @@ ZIP_CODE_CHECK = {
     "zip-duplicate": "limits",
 }
 
-MIN_DPI = 200
 MAX_IMAGE_BYTES = 512 * 1024 * 1024
 MAX_PIXELS = 150_000_000  # A0 at 600 dpi is 139 megapixels
 MAX_SIG_BYTES = 4096
@@ -134,12 +135,13 @@ class CheckLine:
     zh: str
     dossier: str = ""
 
-    @property
+    # the field ``property`` shadows the builtin inside this class body
+    @builtins.property
     def title(self) -> str:
         _, en, zh = CHECKS[self.check]
         return en if is_english() else zh
 
-    @property
+    @builtins.property
     def message(self) -> str:
         return self.en if is_english() else self.zh
 
@@ -977,7 +979,7 @@ def _declared_pages(lines: _Lines, folder: str, number: str, declared, images: i
             number,
         )
     status = page_count.status(declared, images, len(meta.notes), explanation)
-    if status == page_count.EXPLAINED:
+    if status == page_count.EXPLAINED and explanation is not None:
         en, zh = page_count.describe(explanation)
         lines.explain("declared_pages", folder, f"{en} (R09/R10)", f"{zh}（R09/R10）", number)
     elif status == page_count.UNRESOLVED:
