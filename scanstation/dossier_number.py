@@ -610,7 +610,7 @@ _IN_DIGIT_RUN = re.compile("(?<=[0-9])[" + re.escape("".join(_DIGIT_LOOKALIKES))
 def _ocr_field(spec: FieldSpec) -> str:
     """A field as OCR may print it (matched case-insensitively)."""
     if spec.kind in ("number", "year"):
-        width = spec.width if spec.kind == "number" else 4
+        width = spec.width if spec.kind == "number" and spec.width else 4
         return _DIGIT + f"(?:[ ]?{_DIGIT}){{{width - 1}}}"  # one stray space inside the run is forgiven
     if spec.kind == "retention":
         codes = sorted(CODES, key=len, reverse=True)  # D100 before D10
@@ -620,7 +620,7 @@ def _ocr_field(spec: FieldSpec) -> str:
             # for "Y"); where one single-letter code is possible, a single Han character in its slot is that code
             alternatives.append(_HAN_CHAR)
         return "|".join(alternatives)
-    return spec.pattern
+    return spec.pattern or ""  # a code field always has its pattern (checked in __post_init__)
 
 
 def _ocr_value(spec: FieldSpec, text: str) -> str:

@@ -73,15 +73,8 @@ class PageStore:
 
     def hash(self, sm3: str) -> tuple[int, str, str]:
         """(bytes, sha256, sm3) of the stored object as it is now; FileNotFoundError when it is not there."""
-        fh = self.open(sm3)
-        sm, sha = hashlib.new("sm3"), hashlib.sha256()
-        size = 0
-        with fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                sm.update(chunk)
-                sha.update(chunk)
-                size += len(chunk)
-        return size, sha.hexdigest(), sm.hexdigest()
+        with self.open(sm3) as fh:
+            return copy_hashed(fh)
 
     def check(self, sm3: str, sha256: str | None = None) -> bool:
         """Fixity: re-hash the stored object; True when it matches its name (and ``sha256``)."""

@@ -549,7 +549,7 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
     # kept as a store object named by the package's record, as an accepted package's is.
     written, receipt_rel = _write_receipt(session, envelope, out_dir)
     stamp = now_iso()
-    kept, objects = "", {}
+    kept, objects = "", {}  # type: tuple[str, dict]
     try:
         if session.home.page_store is not None:
             kept, objects = _keep_rejection(session.home.page_store, digest, envelope)
