@@ -110,7 +110,11 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "backup create": ["backup create /media/backup1"],
     "backup verify": ["backup verify /media/backup1"],
-    "backup restore": ["backup restore /media/backup1 --to /srv/scan-restored"],
+    "backup restore": [
+        "backup restore /media/backup1 --to /srv/scan-restored",
+        "backup restore /media/backup1 --to /srv/arch-restored --db postgresql://archive@db.example/archive2 "
+        "--store /mnt/archive2",
+    ],
     "backup list": ["backup list /media/backup1"],
     "backup status": ["backup status"],
     "fixity check": ["fixity check", "fixity check --sample 5 --seed 42"],
