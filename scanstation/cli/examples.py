@@ -159,5 +159,5 @@ EXAMPLES: dict[str, list[str]] = {
     "export catalog": ["export catalog --year 2024 --format xlsx --out 目录.xlsx --images 挂接图像/"],
     "export eep": [f"export eep {N} --key station --out 封装包/"],
     "export verify": [f"export verify 副本/{N}.pdf --pages 5", f"export verify {N}.eep --trust station.pem"],
-    "demo": ["demo", "demo --home /tmp/演示 --json"],
+    "demo": ["demo", "demo --home /tmp/演示 --json", "demo --postgresql"],
 }
