@@ -133,7 +133,9 @@ def test_r39_pg_backup_restores_into_a_new_database_and_store_equal(filled, tmp_
     assert os.stat(a).st_ino == os.stat(b).st_ino
 
 
-def test_r39_pg_damaged_dump_or_missing_object_is_refused_before_anything_is_written(filled, tmp_path, pg_cluster):
+def test_r39_pg_damaged_dump_or_missing_object_is_refused_before_anything_is_written(
+    filled, tmp_path, pg_cluster, capsys
+):
     pg = filled
     dest = tmp_path / "usb"
     created = backups.create(pg.s["admin"], dest)
@@ -151,7 +153,32 @@ def test_r39_pg_damaged_dump_or_missing_object_is_refused_before_anything_is_wri
     assert "archive.dump" in info.value.en and "Nothing was restored" in info.value.en
     verified = backups.verify(pg.s["admin"], dest)
     assert not verified.ok and verified.mismatched[0]["path"] == "archive.dump"
+    # the command line says it plainly and fails
+    env = {"SCANSTATION_USER": "admin", "SCANSTATION_PASSWORD": PASSWORD, "SCANSTATION_LANG": "en"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        assert main(["--home", str(pg.home.path), "backup", "verify", str(dest)]) == 1
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "Backup verification FAILED: 1 mismatched" in out, out and "archive.dump" in out and "Traceback" not in out
     dump.write_bytes(good)
+    # a dump whose bytes match its manifest but that pg_restore cannot read (a broken pg_dump run) is found too
+    manifest_path = gen / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    junk = b"not a custom-format dump"
+    dump.write_bytes(junk)
+    import hashlib
+
+    entry = next(e for e in manifest["files"] if e["path"] == "archive.dump")
+    entry.update(bytes=len(junk), sha256=hashlib.sha256(junk).hexdigest(), sm3=hashlib.new("sm3", junk).hexdigest())
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(CheckFailed) as info:
+        attempt()
+    assert "cannot be read" in info.value.en and "Nothing was restored" in info.value.en
+    dump.write_bytes(good)
+    entry.update(bytes=len(good), sha256=hashlib.sha256(good).hexdigest(), sm3=hashlib.new("sm3", good).hexdigest())
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
 
     victim = next(p for p in (gen / "store").rglob("*") if p.is_file())
     victim.unlink()
@@ -164,12 +191,21 @@ def test_r39_pg_damaged_dump_or_missing_object_is_refused_before_anything_is_wri
     assert not (tmp_path / "t").exists() and not (tmp_path / "store2").exists()
 
 
-def test_r39_pg_restore_refuses_a_wrong_user_a_full_database_and_no_target(filled, tmp_path, pg_dsn, pg_cluster):
+def test_r39_pg_restore_refuses_a_wrong_user_a_full_database_and_no_target(
+    filled, tmp_path, pg_dsn, pg_cluster, capsys, monkeypatch
+):
     from scanstation.errors import InvalidInput
 
     pg = filled
     dest = tmp_path / "usb"
-    backups.create(pg.s["admin"], dest)
+    for k, v in {"SCANSTATION_USER": "admin", "SCANSTATION_PASSWORD": PASSWORD, "SCANSTATION_LANG": "en"}.items():
+        monkeypatch.setenv(k, v)
+    assert main(["--home", str(pg.home.path), "backup", "create", str(dest)]) == 0  # the command line, as staff use it
+    assert main(["--home", str(pg.home.path), "--json", "backup", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Backup gen-" in out and '"kind": "create"' in out and SECRET not in out
+    for k in ("SCANSTATION_USER", "SCANSTATION_PASSWORD"):
+        monkeypatch.delenv(k)
     store2 = str(tmp_path / "store2")
     new_db = pg_cluster.create_database("restored_c")
     cases = [

@@ -252,6 +252,14 @@ def _session(ctx):
     return session
 
 
+def _backup_session(ctx):
+    """Backups need only their own table, which an archive on PostgreSQL has (its migration 110)."""
+    session = ctx.session()
+    if session.home.info.backend == "sqlite":
+        require_schema(session.catalog)
+    return session
+
+
 def _data_key(ctx, session, required: bool):
     """The unlocked personal-data key when protection is on: from the process, the environment or a prompt."""
     from scanstation.custody import protection
@@ -623,7 +631,7 @@ def cmd_correct(args, ctx) -> int:
 def cmd_backup_create(args, ctx) -> int:
     from scanstation.custody import backups as backup
 
-    session = _session(ctx)
+    session = _backup_session(ctx)
     result = backup.create(session, args.dest, rehash=args.rehash)
     lines = [
         tr(
@@ -646,7 +654,7 @@ def cmd_backup_create(args, ctx) -> int:
 def cmd_backup_verify(args, ctx) -> int:
     from scanstation.custody import backups as backup
 
-    session = _session(ctx)
+    session = _backup_session(ctx)
     result = backup.verify(session, args.dest, args.generation)
     if result.ok:
         lines = [
@@ -747,7 +755,7 @@ def cmd_backup_list(args, ctx) -> int:
 def cmd_backup_status(args, ctx) -> int:
     from scanstation.custody import backup
 
-    session = _session(ctx)
+    session = _backup_session(ctx)
     session.require("backup")
     runs = session.catalog.query(
         "SELECT kind, dest, generation, user, finished_at, ok FROM backup_runs ORDER BY id DESC LIMIT 10"
