@@ -204,48 +204,6 @@ def create(session, dest: Path, rehash: bool = False, timeout: float = DUMP_TIME
     dsn = home.catalog.dsn
     try:
         work.mkdir()
-        # One snapshot for the dump, the row counts and the object list (desks may be receiving now).
-        try:
-            snap_conn = psycopg.connect(dsn, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise home.catalog._unavailable(exc) from exc
-        try:
-            snap_conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            snap_conn.read_only = True
-            snapshot = snap_conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-            major = _server_major(snap_conn)
-            server_version = snap_conn.execute("SHOW server_version").fetchone()[0]
-            tables = _base_tables(snap_conn)
-            counts = _count_rows(snap_conn, tables)
-            objects = snap_conn.execute("SELECT sm3, sha256, bytes FROM store_objects ORDER BY sm3").fetchall()
-            pg_dump = client_program("pg_dump", major)
-            version = run([str(pg_dump), "--version"], "pg_dump", "pg_dump", timeout=30).stdout.strip()
-            run(
-                [
-                    str(pg_dump),
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--snapshot={snapshot}",
-                    f"--file={work / DUMP_FILE}",
-                    f"--dbname={dsn}",
-                ],
-                "Dumping the archive database (pg_dump)",
-                "导出档案数据库（pg_dump）",
-                timeout=timeout,
-            )
-        except psycopg.Error as exc:
-            raise home.catalog._unavailable(exc) from exc
-        finally:
-            with contextlib.suppress(Exception):
-                snap_conn.rollback()
-                snap_conn.close()
-        size, sha, sm3 = file_digests(work / DUMP_FILE)
-        dump_entry = {"path": DUMP_FILE, "bytes": size, "sha256": sha, "sm3": sm3, "mtime_ns": 0}
-        entries.append(dump_entry)
-        written.append(work / DUMP_FILE)
-        result.copied += 1
-        result.copied_bytes += size
 
         def one_object(row):
             """Copy one store object, checked against its name; link it when the previous generation has it."""
@@ -266,22 +224,68 @@ def create(session, dest: Path, rehash: bool = False, timeout: float = DUMP_TIME
                 return None, "damaged", f"{o_sm3}: the stored object does not match its name (run a fixity check)"
             return entry, "copied", None
 
-        problems = []
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for batch in station_backup._batches(iter(objects)):
-                for entry, how, warning in pool.map(one_object, batch):
-                    if warning:
-                        result.warnings.append(warning)
-                        problems.append(warning.split(":")[0])
-                    if entry is None:
-                        continue
-                    entries.append(entry)
-                    if how == "linked":
-                        result.linked += 1
-                    else:
-                        written.append(work / entry["path"])
-                        result.copied += 1
-                        result.copied_bytes += entry["bytes"]
+        problems: list[str] = []
+        n_objects = object_bytes = 0
+        # One snapshot for the dump, the row counts and the object list (desks may be receiving now); the
+        # transaction stays open while the objects are streamed from it (a server-side cursor, not a list).
+        try:
+            snap_conn = psycopg.connect(dsn, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise home.catalog._unavailable(exc) from exc
+        try:
+            snap_conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            snap_conn.read_only = True
+            snapshot = snap_conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            major = _server_major(snap_conn)
+            server_version = snap_conn.execute("SHOW server_version").fetchone()[0]
+            tables = _base_tables(snap_conn)
+            counts = _count_rows(snap_conn, tables)
+            pg_dump = client_program("pg_dump", major)
+            version = run([str(pg_dump), "--version"], "pg_dump", "pg_dump", timeout=30).stdout.strip()
+            run(
+                [
+                    str(pg_dump),
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={work / DUMP_FILE}",
+                    f"--dbname={dsn}",
+                ],
+                "Dumping the archive database (pg_dump)",
+                "导出档案数据库（pg_dump）",
+                timeout=timeout,
+            )
+            size, sha, sm3 = file_digests(work / DUMP_FILE)
+            dump_entry = {"path": DUMP_FILE, "bytes": size, "sha256": sha, "sm3": sm3, "mtime_ns": 0}
+            entries.append(dump_entry)
+            written.append(work / DUMP_FILE)
+            result.copied += 1
+            result.copied_bytes += size
+            with snap_conn.cursor(name="store_objects") as rows, ThreadPoolExecutor(max_workers=2) as pool:
+                rows.execute("SELECT sm3, sha256, bytes FROM store_objects ORDER BY sm3")
+                for batch in station_backup._batches(iter(rows)):
+                    n_objects += len(batch)
+                    object_bytes += sum(int(r[2]) for r in batch)
+                    for entry, how, warning in pool.map(one_object, batch):
+                        if warning:
+                            result.warnings.append(warning)
+                            problems.append(warning.split(":")[0])
+                        if entry is None:
+                            continue
+                        entries.append(entry)
+                        if how == "linked":
+                            result.linked += 1
+                        else:
+                            written.append(work / entry["path"])
+                            result.copied += 1
+                            result.copied_bytes += entry["bytes"]
+        except psycopg.Error as exc:
+            raise home.catalog._unavailable(exc) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                snap_conn.rollback()
+                snap_conn.close()
         secrets = _secret_files(home)
         for rel, path in station_backup._home_files(Path(home.path)):
             if path.resolve() in secrets:
@@ -312,8 +316,8 @@ def create(session, dest: Path, rehash: bool = False, timeout: float = DUMP_TIME
             "tables": counts,
             "store": {
                 "kind": "s3" if str(store.url).startswith("s3://") else "posix",
-                "objects": len(objects),
-                "bytes": sum(int(o[2]) for o in objects),
+                "objects": n_objects,
+                "bytes": object_bytes,
                 "not_copied": problems,
             },
             "algorithms": ["sha256", "sm3"],
@@ -343,7 +347,7 @@ def create(session, dest: Path, rehash: bool = False, timeout: float = DUMP_TIME
         result.files,
         result.bytes,
         {k: v for k, v in result.as_dict().items() if k not in ("dest", "generation")}
-        | {"manifest_sm3": manifest_sm3, "dump_sm3": dump_entry["sm3"], "backend": BACKEND, "objects": len(objects)},
+        | {"manifest_sm3": manifest_sm3, "dump_sm3": dump_entry["sm3"], "backend": BACKEND, "objects": n_objects},
     )
     return result
 
