@@ -221,3 +221,28 @@ def test_r39_pg_restore_refuses_a_wrong_user_a_full_database_and_no_target(
     with psycopg.connect(new_db) as conn:
         assert pg_backup._base_tables(conn) == []
     assert not (tmp_path / "t").exists() and not (tmp_path / "store2").exists()
+
+
+def test_r39_pg_backup_of_an_s3_store_restores_into_a_folder(tmp_path, pg_dsn, pg_cluster, s3_endpoint):
+    station, pem, paths = make_packages(tmp_path, 1)
+    station.close()
+    pg = make_pg_archive(tmp_path / "arch", pg_dsn, "s3://backup-test/archive", endpoint=s3_endpoint, station_pem=pem)
+    try:
+        receive.receive(pg.s["archivist1"], paths[0], decision="accept", passphrase=PASSPHRASE, seed=5)
+        created = backups.create(pg.s["admin"], tmp_path / "usb")
+        objects = pg.home.catalog.one("SELECT count(*) AS n FROM store_objects")["n"]
+        manifest = station_backup.load_manifest(tmp_path / "usb" / created.generation)
+        assert manifest["store"]["kind"] == "s3" and manifest["store"]["objects"] == objects > 4
+        assert not created.warnings
+    finally:
+        pg.close()
+    new_db = pg_cluster.create_database("restored_s3")
+    result = backups.restore(
+        tmp_path / "usb", tmp_path / "t", "admin", PASSWORD, db=new_db, store=str(tmp_path / "store2")
+    )
+    assert result["objects"] == objects and result["audit_chain_ok"]
+    with Home.open(tmp_path / "t") as restored:
+        store = restored.page_store
+        assert store.url == str(tmp_path / "store2")
+        for p in restored.catalog.query("SELECT sm3, sha256 FROM pages WHERE state = 'active'"):
+            assert store.check(p["sm3"], p["sha256"])
