@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,10 @@ def make(home, signer, purpose: str, conn: sqlite3.Connection | None = None, *, 
     if save:
         folder = Path(home.path) / FOLDER
         stamp = checkpoint["made_at"][:19].replace(":", "").replace("-", "")
-        write_atomic(folder / f"{seq:010d}-{stamp}-{digest[:12]}.json", to_bytes(envelope))
+        name = f"{seq:010d}-{stamp}-{digest[:12]}"
+        if getattr(getattr(home, "info", None), "backend", "sqlite") != "sqlite":
+            name += f"-{os.getpid()}"  # several desks share a server archive's home: one file each
+        write_atomic(folder / f"{name}.json", to_bytes(envelope))
     return envelope
 
 

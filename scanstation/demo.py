@@ -5,8 +5,12 @@ every step with real components: importing the sample 目录, scanning three dos
 scanner, completing them, QC approval by another user, creating a batch, generating keys on both
 sides and exchanging public keys, sealing and signing the package, sending it to a folder (the
 "share"), the archive room's four-property check, acceptance sample and signed receipt, and the
-station importing the receipt. Users, passwords and key passphrases are made up by the demo and
-printed.
+station importing the receipt, then a search and a loan in the archive room. Users, passwords and
+key passphrases are made up by the demo and printed.
+
+With ``postgresql=True`` (``scanstation demo --postgresql``) the archive room runs on PostgreSQL and a
+page store: a private cluster is started in the demo's folder (``initdb`` + ``pg_ctl`` on a Unix
+socket there, as the tests do; as root the server runs as the ``postgres`` user) and stopped at the end.
 """
 
 from __future__ import annotations
@@ -49,8 +53,20 @@ def _session(home: Home, name: str) -> Session:
     return Session(home, row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (name,))))
 
 
-def run(base: Path | None = None, echo: Callable[[str], None] | None = print) -> dict:
-    """Run the demo under ``base`` (default: a new temporary folder); returns what happened."""
+def _new_pg_archive(path: Path, dsn: str, store: Path, admin: str, password: str) -> tuple[Home, Session]:
+    from scanstation import settings
+    from scanstation.service import init_archive
+
+    home = init_archive(path, "X001", "A01", admin, password, dsn=dsn, store=str(store))
+    admin_session = _session(home, admin)
+    settings.set_value(admin_session, "station.demo", True)
+    return home, admin_session
+
+
+def run(base: Path | None = None, echo: Callable[[str], None] | None = print, postgresql: bool = False) -> dict:
+    """Run the demo under ``base`` (default: a new temporary folder); returns what happened.
+
+    ``postgresql``: the archive room on a private PostgreSQL cluster and a page store in ``base``."""
     from scanstation.cli.cmd_foundation import add_user
 
     base = Path(base) if base else Path(tempfile.mkdtemp(prefix="scanstation-demo-"))
@@ -80,6 +96,7 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
         "steps": [],
     }
     homes: list[Home] = []
+    cluster = None
 
     def step(name: str, en: str, zh: str, **data) -> None:
         entry = {
@@ -95,6 +112,17 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
 
     started = time.perf_counter()
     try:
+        if postgresql:  # first, so that a missing PostgreSQL is said before anything else is made
+            from scanstation.storage.postgres_cluster import PrivateCluster
+
+            cluster = PrivateCluster(base / "postgresql").start()
+            result["postgresql"] = {"cluster": str(cluster.folder), "page_store": str(base / "page-store")}
+            step(
+                "postgresql",
+                "Private PostgreSQL cluster started in {p} (Unix socket only; stopped when the demo ends).",
+                "已在 {p} 启动私有 PostgreSQL 集群（仅 Unix 套接字；演示结束时停止）。",
+                p=str(cluster.folder),
+            )
         # -- the station ---------------------------------------------------------------------
         admin_name, (_, admin_pw) = next(iter(users["station"].items()))
         station, admin = _new_home(station_path, "X001", "S01", "station", admin_name, admin_pw)
@@ -196,15 +224,21 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
 
         # -- the archive room ----------------------------------------------------------------
         a_admin_name, (_, a_admin_pw) = next(iter(users["archive"].items()))
-        archive, a_admin = _new_home(archive_path, "X001", "A01", "archive", a_admin_name, a_admin_pw)
+        if cluster is not None:
+            archive, a_admin = _new_pg_archive(
+                archive_path, cluster.create_database("archive"), base / "page-store", a_admin_name, a_admin_pw
+            )
+        else:
+            archive, a_admin = _new_home(archive_path, "X001", "A01", "archive", a_admin_name, a_admin_pw)
         homes.append(archive)
         for name, (role, pw) in list(users["archive"].items())[1:]:
             add_user(a_admin, name, (role,), pw)
         step(
             "archive",
-            "Archive room home {p} created; users: {u}.",
-            "已创建档案室工作目录 {p}；用户：{u}。",
+            "Archive room home {p} created ({b}); users: {u}.",
+            "已创建档案室工作目录 {p}（{b}）；用户：{u}。",
             p=str(archive_path),
+            b=tr("PostgreSQL + page store", "PostgreSQL + 页面存储") if cluster is not None else "SQLite",
             u=", ".join(f"{n} ({r}, password {p})" for n, (r, p) in users["archive"].items()),
         )
         archive_key = keys.generate(a_admin, "archive-key", "sm2", passphrases["archive"])
@@ -284,6 +318,8 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
             r=receipt_json,
         )
 
+        _search_and_lend(archive, archivist, a_admin, result, step)
+
         imported_receipt = receipts.import_receipt(clerk, receipt_json)
         result["batch_id"] = batch["batch_id"]
         result["batch_state"] = imported_receipt["state"]
@@ -304,6 +340,16 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
     finally:
         for home in homes:
             home.close()
+        if cluster is not None:
+            cluster.stop()
+            if echo:
+                echo(
+                    tr(
+                        "The private PostgreSQL cluster in {p} was stopped.",
+                        "{p} 中的私有 PostgreSQL 集群已停止。",
+                        p=str(cluster.folder),
+                    )
+                )
     result["seconds"] = round(time.perf_counter() - started, 2)
     if echo and result["ok"]:
         echo(
@@ -316,6 +362,41 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print) ->
             )
         )
     return result
+
+
+def _search_and_lend(archive: Home, archivist: Session, approver: Session, result: dict, step) -> None:
+    """The archive room at work: the received dossiers found by 档号 and by a two-character word, one lent."""
+    from scanstation.search import search_as
+
+    first = archive.catalog.one("SELECT number, title FROM dossiers ORDER BY number LIMIT 1")
+    by_number = search_as(archivist, first["number"])
+    title = first["title"] or ""
+    cjk = [i for i in range(len(title) - 1) if all("\u4e00" <= c <= "\u9fff" for c in title[i : i + 2])]
+    word = title[cjk[0] : cjk[0] + 2] if cjk else first["number"]  # a two-character query, as desks type them
+    by_word = search_as(archivist, word)
+    result["search"] = {"number": first["number"], "word": word, "hits": [len(by_number), len(by_word)]}
+    step(
+        "search",
+        "Search in the archive room: 档号 {n} → {a} hit(s); “{w}” → {b} hit(s).",
+        "档案室检索：档号 {n} → {a} 条；“{w}” → {b} 条。",
+        n=first["number"],
+        a=len(by_number),
+        w=word,
+        b=len(by_word),
+    )
+    from scanstation.custody import lending
+
+    loan = lending.request(archivist, first["number"], "演示：查阅 / demo: consultation", 7)
+    approved = lending.approve(approver, loan["id"])
+    result["loan"] = {"id": loan["id"], "number": first["number"], "due_at": approved["due_at"]}
+    step(
+        "lend",
+        "Loan {id} of {n} requested by demo-archivist, approved by demo-archive-admin; due {d}.",
+        "借阅单 {id}（{n}）由 demo-archivist 申请、demo-archive-admin 批准；到期 {d}。",
+        id=loan["id"],
+        n=first["number"],
+        d=approved["due_at"],
+    )
 
 
 __all__ = ["run"]

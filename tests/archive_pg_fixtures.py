@@ -3,18 +3,30 @@ a fresh database of the session's private cluster, and desks as real CLI process
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pytest
 
 from scanstation.home import Home, now_iso
 from scanstation.service import Session, init_archive
 from scanstation.transfer import batches, keys, outbox, seal
 from scanstation.users import row_to_user
-from tests.test_transfer_fixtures import _HASH, PASSPHRASE, PASSWORD, add_dossier, make_station, station_key
+from tests.test_transfer_fixtures import (
+    _HASH,
+    PASSPHRASE,
+    PASSWORD,
+    World,
+    add_dossier,
+    make_station,
+    make_world,
+    station_key,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +60,36 @@ def make_pg_archive(
     if station_pem is not None:
         keys.trust(s["admin"], "S01", station_pem)
     return PgArchive(home, s)
+
+
+#: The verify/receive suite runs on both archive backends with the same verdicts (pytest ids: sqlite, postgresql).
+BACKENDS = ("sqlite", "postgresql")
+_worlds = itertools.count(1)
+
+
+def world_on(backend: str, tmp: Path, request) -> World:
+    """``make_world``; on "postgresql" its archive room is an archive on the session's private cluster (a
+    database of its own) and a page store, with the same users and key names, trusted both ways."""
+    world = make_world(tmp)
+    if backend == "sqlite":
+        return world
+    try:
+        cluster = request.getfixturevalue("pg_cluster")
+        dsn = cluster.create_database(f"world{next(_worlds)}")
+        pg = make_pg_archive(tmp / "pg-archive", dsn, str(tmp / "pg-store"), station_pem=world.station_pem)
+    except BaseException:
+        world.close()
+        raise
+    pem = tmp / "archive-pg.pem"
+    keys.export(pg.s["admin"], "archive", pem)
+    keys.trust(world.station.s["admin"], "archive-pg", pem)
+    world.archive.close()
+    return replace(world, archive=pg, archive_pem=pem)
+
+
+def backend_params():
+    """Parameters for a fixture over both backends."""
+    return [pytest.param(b, id=b) for b in BACKENDS]
 
 
 def numbers_for(k: int, n: int = 2) -> list[str]:

@@ -1,5 +1,8 @@
-"""A `receive --accept` killed half-way (kill -9 after the copies, before the commit) can be retried:
-the first retry says to run reconcile, reconcile sets the copies aside, and the next accept succeeds."""
+"""A `receive --accept` killed half-way (kill -9 after the copies, before the commit) can be retried.
+
+On a SQLite archive the first retry says to run reconcile, reconcile sets the copies aside, and the
+next accept succeeds. On an archive on PostgreSQL nothing was committed and the page files already in
+the store are taken up by their names: the first retry succeeds. Either way the archive ends the same."""
 
 from __future__ import annotations
 
@@ -9,16 +12,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scanstation.cli.main import main
 from scanstation.home import Home
 from scanstation.transfer import outbox
-from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, archive_counts, make_world
+from tests.archive_pg_fixtures import backend_params, world_on
+from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, archive_counts
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_crashed_accept_is_retried_after_reconcile(tmp_path, monkeypatch, capsys):
-    world = make_world(tmp_path)
+@pytest.mark.parametrize("backend", backend_params())
+def test_crashed_accept_is_retried_after_reconcile(backend, tmp_path, monkeypatch, capsys, request):
+    world = world_on(backend, tmp_path, request)
     try:
         (tmp_path / "share").mkdir()
         package = outbox.send(world.station.s["clerk1"], "X001-2024-001", tmp_path / "share")["path"]
@@ -45,9 +52,10 @@ def test_crashed_accept_is_retried_after_reconcile(tmp_path, monkeypatch, capsys
         ("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE),
     ):
         monkeypatch.setenv(name, value)
-    assert main(["--user", "archivist1", *args]) == 1
-    assert "reconcile" in capsys.readouterr().err
-    assert main(["--user", "admin", "reconcile"]) == 0
+    if backend == "sqlite":
+        assert main(["--user", "archivist1", *args]) == 1
+        assert "reconcile" in capsys.readouterr().err
+        assert main(["--user", "admin", "reconcile"]) == 0
     assert main(["--user", "archivist1", *args]) == 0, capsys.readouterr().err
     home = Home.open(archive)
     try:

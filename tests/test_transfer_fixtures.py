@@ -223,11 +223,18 @@ def make_world(tmp: Path, algorithm: str = "sm2") -> World:
 
 
 def archive_counts(home: Home) -> dict:
-    """What the archive holds: used to prove that a refused package wrote nothing."""
+    """What the archive holds: used to prove that a refused package wrote nothing. On an archive on
+    PostgreSQL the page files are the store's objects that its active pages name."""
     images = home.path / "images"
+    store = home.page_store
+    if store is not None:
+        named = home.catalog.query("SELECT sm3 FROM pages WHERE state = 'active' AND file_name != ''")
+        files = sum(1 for r in named if store.has(r["sm3"]))
+    else:
+        files = sum(1 for p in images.rglob("*") if p.is_file()) if images.exists() else 0
     return {
         "dossiers": home.catalog.one("SELECT count(*) n FROM dossiers")["n"],
         "pages": home.catalog.one("SELECT count(*) n FROM pages")["n"],
         "accepted": home.catalog.one("SELECT count(*) n FROM received_packages WHERE decision = 'accepted'")["n"],
-        "image_files": sum(1 for p in images.rglob("*") if p.is_file()) if images.exists() else 0,
+        "image_files": files,
     }

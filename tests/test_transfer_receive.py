@@ -13,14 +13,29 @@ from scanstation import audit
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.storage.image_store import ImageStore
 from scanstation.transfer import batches, outbox, receipts, receive, signing
+from tests.archive_pg_fixtures import backend_params, world_on
 from tests.test_transfer_fixtures import NUMBERS, PASSPHRASE, add_user, archive_counts, make_world
 
 
+@pytest.fixture(params=backend_params())
+def world(request, tmp_path):
+    """A station and an archive room on SQLite, or on PostgreSQL and a page store: the same verdicts."""
+    w = world_on(request.param, tmp_path, request)
+    yield w
+    w.close()
+
+
 @pytest.fixture
-def world(tmp_path):
+def sqlite_world(tmp_path):
     w = make_world(tmp_path)
     yield w
     w.close()
+
+
+def _page_bytes(home, page) -> bytes:
+    if home.page_store is not None:
+        return home.page_store.read(page["sm3"])
+    return ImageStore(home.path).path(page["number"], page["file_name"]).read_bytes()
 
 
 def _send(world, as_zip=False):
@@ -40,12 +55,11 @@ def test_r34_accept_ingests_everything_and_signs_a_receipt(world):
     rows = home.catalog.query("SELECT number, status, person_id_number, qc_by FROM dossiers ORDER BY number")
     assert [r["number"] for r in rows] == sorted(NUMBERS) and {r["status"] for r in rows} == {"archived"}
     assert rows[0]["person_id_number"] == "31010419761017344X" and rows[0]["qc_by"] == "qc1"
-    store = ImageStore(home.path)
     for page in home.catalog.query(
         "SELECT p.file_name, p.sha256, p.sm3, d.number FROM pages p JOIN dossiers d"
         " ON d.id = p.dossier_id WHERE p.state = 'active'"
     ):
-        data = store.path(page["number"], page["file_name"]).read_bytes()
+        data = _page_bytes(home, page)
         assert (
             hashlib.sha256(data).hexdigest() == page["sha256"] and hashlib.new("sm3", data).hexdigest() == page["sm3"]
         )
@@ -204,24 +218,29 @@ def test_r36_receiving_is_for_archivists_in_an_archive_home_and_not_of_their_own
 def test_r34_an_ingest_that_fails_half_way_leaves_nothing(world, monkeypatch):
     path = _send(world)
     calls = []
-    real = receive._copy_verified
+    home = world.archive.home
+    page_store = home.page_store
+    # where the image copies happen: the home's image folder (SQLite) or the page store (PostgreSQL)
+    owner, name = (receive, "_copy_verified") if page_store is None else (page_store, "put_file")
+    real = getattr(owner, name)
 
-    def flaky(src, dst, sha256, sm3, store=None):
+    def flaky(src, *args):
         calls.append(src)
-        if len(calls) == 5:  # the package changed under us half-way
-            sm3 = "0" * 64
-        return real(src, dst, sha256, sm3, store)
+        if len(calls) == 5:  # the package changed under us half-way: the bytes are not the checked ones
+            i = 2 if page_store is None else 1
+            args = args[:i] + ("0" * 64,) + args[i + 1 :]
+        return real(src, *args)
 
-    monkeypatch.setattr(receive, "_copy_verified", flaky)
+    monkeypatch.setattr(owner, name, flaky)
     with pytest.raises(CheckFailed):
         receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)
-    home = world.archive.home
+    assert len(calls) == 5
     assert archive_counts(home) == {"dossiers": 0, "pages": 0, "accepted": 0, "image_files": 0}
     assert home.catalog.one("SELECT count(*) n FROM received_packages")["n"] == 0
     receipts_dir = home.path / "outbox" / "receipts"
     assert not receipts_dir.exists() or not any(receipts_dir.iterdir())
     assert not list((home.path / "archive").rglob("*.jpg"))
-    monkeypatch.setattr(receive, "_copy_verified", real)
+    monkeypatch.setattr(owner, name, real)
     assert (
         receive.receive(world.archive.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE)["decision"]
         == "accepted"
@@ -256,7 +275,8 @@ def test_r36_package_and_receipts_carry_signed_audit_checkpoints(world):
     assert {r.status for r in audit_anchor.verify(station, [receipt_file]).failures()} == {"truncated"}
 
 
-def test_r22_received_pages_pass_fixity_against_the_audit_trail_and_a_swap_is_caught(world):
+def test_r22_received_pages_pass_fixity_against_the_audit_trail_and_a_swap_is_caught(sqlite_world):
+    world = sqlite_world  # fixity on the page store is checked in the PostgreSQL archive's own tests
     import sqlite3
 
     from scanstation.custody import fixity

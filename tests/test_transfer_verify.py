@@ -21,12 +21,14 @@ from PIL import Image
 from scanstation.errors import CheckFailed, Refused
 from scanstation.transfer import bagit, keys, receive, signing, verify, zip_package
 from scanstation.transfer import package_layout as layout
+from tests.archive_pg_fixtures import backend_params, world_on
 from tests.test_transfer_fixtures import NUMBERS, PASSPHRASE, archive_counts, make_world
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    w = make_world(tmp_path_factory.mktemp("verify"))
+@pytest.fixture(scope="module", params=backend_params())
+def world(request, tmp_path_factory):
+    """The same packages checked and refused by an archive on SQLite and one on PostgreSQL."""
+    w = world_on(request.param, tmp_path_factory.mktemp("verify"), request)
     yield w
     w.close()
 

@@ -215,13 +215,21 @@ def register(sub) -> None:
     )
 
     # --home here names the folder for the two demo homes (default: a new temporary folder)
-    _leaf(
+    p = _leaf(
         sub,
         "demo",
         "build a demo station and archive room and run a whole year-end transfer (--home DIR: folder "
         "for the two demo homes, default a new temporary folder)",
         "建立演示扫描站与档案室，完整演示一次年度移交（--home 目录：两个演示工作目录所在的文件夹，默认新建临时目录）",
         cmd_demo,
+    )
+    p.add_argument(
+        "--postgresql",
+        action="store_true",
+        help=tr(
+            "run the archive room on PostgreSQL and a page store (a private cluster in the demo's folder)",
+            "档案室使用 PostgreSQL 与页面存储（在演示目录中启动私有集群）",
+        ),
     )
 
 
@@ -680,7 +688,7 @@ def cmd_demo(args, ctx) -> int:
     from scanstation import demo
 
     base = getattr(args, "home", None)
-    result = demo.run(Path(base) if base else None, echo=None if ctx.json else print)
+    result = demo.run(Path(base) if base else None, echo=None if ctx.json else print, postgresql=bool(args.postgresql))
     if ctx.json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     return 0 if result.get("ok") else 1

@@ -110,7 +110,11 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "backup create": ["backup create /media/backup1"],
     "backup verify": ["backup verify /media/backup1"],
-    "backup restore": ["backup restore /media/backup1 --to /srv/scan-restored"],
+    "backup restore": [
+        "backup restore /media/backup1 --to /srv/scan-restored",
+        "backup restore /media/backup1 --to /srv/arch-restored --db postgresql://archive@db.example/archive2 "
+        "--store /mnt/archive2",
+    ],
     "backup list": ["backup list /media/backup1"],
     "backup status": ["backup status"],
     "fixity check": ["fixity check", "fixity check --sample 5 --seed 42"],
@@ -155,5 +159,5 @@ EXAMPLES: dict[str, list[str]] = {
     "export catalog": ["export catalog --year 2024 --format xlsx --out 目录.xlsx --images 挂接图像/"],
     "export eep": [f"export eep {N} --key station --out 封装包/"],
     "export verify": [f"export verify 副本/{N}.pdf --pages 5", f"export verify {N}.eep --trust station.pem"],
-    "demo": ["demo", "demo --home /tmp/演示 --json"],
+    "demo": ["demo", "demo --home /tmp/演示 --json", "demo --postgresql"],
 }

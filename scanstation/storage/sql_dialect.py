@@ -606,6 +606,27 @@ CREATE TABLE page_layout (
 );
 """,
     ),
+    (
+        110,
+        "archive_backup_runs",
+        """
+-- Backups of the archive (pg_dump + the store's objects; scanstation.custody.pg_backup), their
+-- verification and restores, as the station's custody migration records them.
+CREATE TABLE backup_runs (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    dest TEXT NOT NULL,
+    generation TEXT NOT NULL DEFAULT '',
+    "user" TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    files BIGINT NOT NULL DEFAULT 0,
+    bytes BIGINT NOT NULL DEFAULT 0,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+""",
+    ),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).

@@ -37,7 +37,7 @@ from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
 from scanstation.storage.faults import crash_point
-from scanstation.storage.files import DigestMismatch, copy_hashed, digests, fsync_dir, storage_error
+from scanstation.storage.files import DigestMismatch, copy_hashed, digests, file_digests, fsync_dir, storage_error
 from scanstation.transfer import keys, receipts, register, require_schema, verify
 from scanstation.transfer import package_layout as layout
 
@@ -690,6 +690,7 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
                 n=", ".join(sorted(r["number"] for r in found)),
             )
     receipt = _receipt(session, report, digest, digest_of, "accepted", [], sample, [], _package_register(report))
+    _add_audit_checkpoints(receipt, session, report, signer)  # as on the SQLite archive (R36)
     envelope = receipts.sign(receipt, signer)
     batch_id = receipt["package"]["batch_id"] or path.name
     sha, sm3 = report.manifests.get("sha256", {}), report.manifests.get("sm3", {})
@@ -699,19 +700,46 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
         image_set = set()
         for c in contents:
             for rel in c.images:
-                size = store.put_file(report.root / rel, sha[rel], sm3[rel])
+                if store.has(sm3[rel]):
+                    # stored before (another package, an interrupted attempt): the store keeps its copy,
+                    # but this package's file must still be the one that was checked
+                    if file_digests(report.root / rel)[1:] != (sha[rel], sm3[rel]):
+                        raise _changed(rel)
+                try:
+                    size = store.put_file(report.root / rel, sha[rel], sm3[rel])
+                except CheckFailed as exc:  # the store refused bytes other than the checked ones
+                    raise _changed(rel) from exc
                 objects[sm3[rel]] = (sha[rel], size)
                 again[sm3[rel]] = (report.root / rel, sha[rel])
                 image_set.add(rel)
+        # the package's own record: only what the check vouched for, as on the SQLite archive
+        # (_copy_package_record): a file that appeared or changed since, or one that is gone, stops it
         record = {}
+        seen = set()
         for item in sorted(report.root.rglob("*")):
             rel = item.relative_to(report.root).as_posix()
-            if item.is_file() and not item.is_symlink() and rel not in image_set:
-                data = item.read_bytes()
-                f_sha, f_sm3 = store.put_bytes(data)
-                objects[f_sm3] = (f_sha, len(data))
-                again[f_sm3] = data
-                record[rel] = f_sm3
+            if item.is_dir() and not item.is_symlink():
+                continue
+            if item.is_symlink() or not item.is_file() or rel not in report.verified:
+                raise CheckFailed(
+                    "{file} appeared in the package after it was checked; nothing was received. "
+                    "Check the package again.",
+                    "{file} 在检测后出现在移交包中；未接收任何内容。请重新检测移交包。",
+                    file=rel,
+                )
+            seen.add(rel)
+            if rel in image_set:
+                continue
+            data = item.read_bytes()
+            if hashlib.new("sm3", data).hexdigest() != report.verified[rel]:
+                raise _changed(rel)
+            f_sha, f_sm3 = store.put_bytes(data)
+            objects[f_sm3] = (f_sha, len(data))
+            again[f_sm3] = data
+            record[rel] = f_sm3
+        gone = sorted(set(report.verified) - seen)
+        if gone:
+            raise _changed(gone[0])
         envelope_bytes = json.dumps(envelope, ensure_ascii=False, sort_keys=True).encode("utf-8")
         r_sha, r_sm3 = store.put_bytes(envelope_bytes)
         objects[r_sm3] = (r_sha, len(envelope_bytes))
@@ -730,6 +758,7 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
 
     receipt_rel = f"outbox/receipts/{file_base(envelope['receipt'])}.json"
     stamp = now_iso()
+    crash_point("receive.copied")  # everything stored, nothing committed (tests kill the desk here)
     with session.change("receive", "package.accept", "package", batch_id) as ch:
         _restore_removed(ch.conn, store, objects, again)
         package_id = _record(

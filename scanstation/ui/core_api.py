@@ -322,7 +322,7 @@ class CoreApi:
 
     def backup_now(self, dest: str) -> dict:
         """A new backup generation in ``dest``, then a verification of it (R39)."""
-        backup = _module("custody.backup")
+        backup = _module("custody.backups")  # the station's, or pg_dump + the store on a PostgreSQL archive
         made = backup.create(self.session, dest)
         checked = backup.verify(self.session, dest, made.generation)
         return {
