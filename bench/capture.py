@@ -43,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.capture import Capture, PagePipeline  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.profiles import ScanProfile  # noqa: E402

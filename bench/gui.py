@@ -58,6 +58,7 @@ from scanstation.ui.app import application
 app = application()
 from scanstation.ui import i18n
 i18n.install("zh_CN")
+import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations)
 from scanstation.home import Home
 home = Home.open(sys.argv[1])
 from scanstation.ui.login import LoginDialog

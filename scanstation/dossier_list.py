@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from scanstation.errors import InvalidInput
 from scanstation.storage.catalog import DOSSIER_STATES
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     70,
@@ -22,6 +23,7 @@ CREATE INDEX IF NOT EXISTS dossiers_fonds_status_number ON dossiers(fonds_code, 
 CREATE INDEX IF NOT EXISTS dossiers_fonds_number ON dossiers(fonds_code, number);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 MAX_LIMIT = 10000
 COLUMNS = "number, title, year, retention, declared_pages, status, person_name, person_id_number"

@@ -61,6 +61,8 @@ import unicodedata
 from dataclasses import asdict, dataclass
 
 from scanstation.errors import InvalidInput
+from scanstation.storage.migrations import after_upgrade as migrations_after_upgrade
+from scanstation.storage.migrations import register as register_migrations
 
 log = logging.getLogger("scanstation.search")
 
@@ -87,6 +89,7 @@ INSERT INTO settings(key, value) SELECT 'search.index', json_object('tokenizer',
     WHERE 1 ON CONFLICT(key) DO NOTHING;
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 RANK_WINDOW = 1000  # at most this many matches are ranked; more: newest first (docstring)
 SNIPPET_CHARS = 30
@@ -531,6 +534,14 @@ def index_needs_rebuild(db) -> bool:
         return False  # a new catalog: everything is indexed as it arrives
     info = json.loads(row[0])
     return bool(info.get("needs_rebuild")) or info.get("tokenizer") != TOKENIZER_VERSION
+
+
+@migrations_after_upgrade
+def _fill_index_after_upgrade(catalog) -> None:
+    """Search tables added to a catalog that already holds rows: index what is there."""
+    if index_needs_rebuild(catalog.conn):
+        with catalog.write():
+            rebuild_index(catalog.conn)
 
 
 # -- searching -----------------------------------------------------------------------------

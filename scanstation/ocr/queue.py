@@ -43,6 +43,7 @@ from scanstation.errors import InvalidInput
 from scanstation.ocr import engines
 from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
 from scanstation.ocr.tesseract import DEFAULT_TIMEOUT_S, OcrError
+from scanstation.storage.migrations import register as register_migrations
 
 log = logging.getLogger("scanstation.ocr")
 
@@ -58,6 +59,7 @@ ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';  -- engin
 CREATE INDEX IF NOT EXISTS page_text_confidence ON page_text(status, confidence);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 
 def _now() -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 from scanstation import settings
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
 from scanstation.storage.files import fsync_dir
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     80,
@@ -68,6 +69,7 @@ CREATE INDEX IF NOT EXISTS package_uploads_state ON package_uploads(state, id);
 CREATE INDEX IF NOT EXISTS package_uploads_tag ON package_uploads(tagmanifest_sm3);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 MAX_CHUNK = 16 << 20
 DEFAULT_MAX_GB = 50
@@ -86,7 +88,7 @@ _locks_guard = threading.Lock()
 
 
 def now_iso() -> str:
-    from scanstation.home import now_iso as now  # imported late: the catalog imports this module for its migration
+    from scanstation.clock import now_iso as now
 
     return now()
 

@@ -87,6 +87,7 @@ def run_gui(ctx) -> int:
         )
     from PySide6.QtWidgets import QDialog
 
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
     from scanstation.home import STATION_FILE, Home
     from scanstation.ui import i18n, tasks
     from scanstation.ui.core_api import CoreApi

@@ -66,6 +66,7 @@ def cjk_font_check() -> dict:
 def take(out: Path) -> list[str]:
     from PySide6.QtWidgets import QDialog
 
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
     from scanstation.service import Session
     from scanstation.ui import i18n
     from scanstation.ui.app import application
