@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__
-from scanstation.custody.protection import image_store
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session
 from scanstation.storage import file_moves
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 
 # States in which new pages may be captured. qc_rejected: the QC inspector asked for rescans.
@@ -771,7 +771,7 @@ class CaptureRun:
         first_page = options.pop("first_page_number", None) or self._next_seq()  # a rescan of page N says N
         # what the demo scanner prints on its pages, by the 目录's Chinese field names
         d = dict(self.dossier)
-        from scanstation.custody.protection import is_encrypted, reveal
+        from scanstation.storage.encryption import is_encrypted, reveal
 
         for key in ("person_name", "person_id_number"):
             if is_encrypted(d[key]):

@@ -15,13 +15,13 @@ from datetime import datetime
 
 from scanstation import page_count
 from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier, page_file_name
-from scanstation.custody.protection import image_store
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.search import unindex_page
 from scanstation.service import Session
 from scanstation.storage import file_moves
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 
 # Flags that must be resolved (kept with an explanation, or fixed) before completion (R09).

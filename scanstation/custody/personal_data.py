@@ -13,9 +13,9 @@ import os
 import re
 from pathlib import Path
 
-from scanstation.custody import protection
 from scanstation.errors import InvalidInput
 from scanstation.spreadsheet_cells import safe_row
+from scanstation.storage import encryption
 from scanstation.storage.files import fsync_dir, storage_error
 
 # 18-digit ID (last may be X), 15-digit old ID; bank card numbers 16-19 digits, maybe grouped by 4.
@@ -60,14 +60,14 @@ def mask_text(text: str) -> str:
 
 def reveal_text(text: str, key) -> str:
     """Replace encrypted field values inside ``text`` by their plain text (or a marker without a key)."""
-    if not text or protection.FIELD_PREFIX not in text:
+    if not text or encryption.FIELD_PREFIX not in text:
         return text or ""
 
     def one(match):
         token = match.group(0)
         if key is None:
             return "[已加密/encrypted]"
-        for field in protection.PERSONAL_FIELDS:
+        for field in encryption.PERSONAL_FIELDS:
             try:
                 return key.decrypt_field(field, token)
             except Exception:
@@ -120,8 +120,8 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
             "The catalog export is a CSV file; give a name ending in .csv.",
             "目录导出为 CSV 文件；请使用以 .csv 结尾的文件名。",
         )
-    if key is None and protection.is_enabled(session.home):
-        key = protection.unlocked_key(session.home)
+    if key is None and encryption.is_enabled(session.home):
+        key = encryption.unlocked_key(session.home)
     rows = session.catalog.conn.execute(
         "SELECT d.*, (SELECT count(*) FROM pages p WHERE p.dossier_id = d.id AND p.state = 'active') AS scanned_pages"
         " FROM dossiers d ORDER BY d.number"
@@ -136,9 +136,9 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
             writer.writerow([zh for _, zh in EXPORT_COLUMNS])
             for values in rows:
                 row = dict(zip(names, values))
-                for field in protection.PERSONAL_FIELDS:
-                    if protection.is_encrypted(row[field]):
-                        row[field] = protection.decrypt_field(key, field, row[field])
+                for field in encryption.PERSONAL_FIELDS:
+                    if encryption.is_encrypted(row[field]):
+                        row[field] = encryption.decrypt_field(key, field, row[field])
                 if not unmasked:
                     row["person_id_number"] = mask_id_number(row["person_id_number"])
                     row["remarks"] = mask_text(row["remarks"])

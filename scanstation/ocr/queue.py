@@ -447,10 +447,10 @@ class OcrRunner:
         from scanstation.storage.image_store import is_encrypted_at_rest
 
         if is_encrypted_at_rest(path):  # R40: decrypted here with the login's key, sent to the worker in memory
-            from scanstation.custody.protection import open_page_file, unlocked_key_for_path
+            from scanstation.storage.encryption import open_page_file, unlocked_key_for_path
 
             if unlocked_key_for_path(path) is None:
-                from scanstation.custody.protection import raise_locked
+                from scanstation.storage.encryption import raise_locked
 
                 raise_locked()  # the queue waits (nothing counted as a failure) until someone unlocks
             try:

@@ -5,7 +5,7 @@ commits. ``reconcile`` compares disk and catalog after a crash: files without a 
 temp files are moved to ``quarantine/`` (never deleted), rows without a file are reported.
 
 When the home encrypts its images at rest (R40), the store is given a ``cipher`` (see
-``scanstation.custody.protection.image_store``): new files are written encrypted, and ``read_bytes``
+``scanstation.storage.encryption.image_store``): new files are written encrypted, and ``read_bytes``
 / ``read_file`` give back the plain image. Checksums in the catalog are always those of the plain
 image, the bytes a transfer package carries (R22, R31).
 """

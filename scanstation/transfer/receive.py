@@ -31,11 +31,11 @@ import stat as stat_mod
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
-from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 from scanstation.storage.files import fsync_dir, storage_error
 from scanstation.transfer import keys, receipts, register, require_schema, verify

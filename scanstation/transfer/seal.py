@@ -33,11 +33,11 @@ from datetime import date
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, page_count
-from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
+from scanstation.storage.encryption import image_store
 from scanstation.storage.files import digests, storage_error
 from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 from scanstation.transfer import bagit, batches, keys, malware, register, require_schema

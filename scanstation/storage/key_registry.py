@@ -1,6 +1,6 @@
 """The personal-data key as this process holds it: unlocked at login, never written anywhere unwrapped.
 
-Kept apart from scanstation.custody.protection (the key file, encryption of fields and images) so
+Kept apart from scanstation.storage.encryption (the key file, encryption of fields and images) so
 that code far below it — the search index, the OCR text store — can ask "is this home protected,
 and is its key unlocked?" without importing the whole of it.
 """
