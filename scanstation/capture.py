@@ -217,7 +217,8 @@ class Capture:
         pages: int | None = None,
         scan_options: dict | None = None,
     ) -> CaptureRun:
-        from scanstation.devices.base import canonical_device_id, check_device_allowed
+        from scanstation.devices.base import canonical_device_id
+        from scanstation.devices.factory import check_device_allowed
 
         device_id = canonical_device_id(device_id)  # `test:0` as scanimage -L prints it is `sane:test:0`
         dossier = self.check_dossier(number)
@@ -676,7 +677,8 @@ class CaptureRun:
         return again
 
     def run(self) -> RunResult:
-        from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+        from scanstation.devices.base import CancelToken, ScanSettings
+        from scanstation.devices.factory import open_backend
         from scanstation.storage.files import storage_error
 
         capture = self.capture

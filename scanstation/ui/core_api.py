@@ -137,12 +137,12 @@ class CoreApi:
         """The scanners to offer. The demo scanner invents its pages: it is offered only on a demo station
         or where an administrator switched it on for training (``capture.demo_scanner``, audited)."""
         if refresh or CoreApi._devices is None:
-            CoreApi._devices = _module("devices.base").all_devices(timeout_s=10.0, demo=True)
+            CoreApi._devices = _module("devices.factory").all_devices(timeout_s=10.0, demo=True)
         allowed = self.demo_scanner_allowed()
         return [d for d in CoreApi._devices if d.backend != "demo" or allowed]
 
     def demo_scanner_allowed(self) -> bool:
-        return _module("devices.base").demo_scanner_allowed(self.home)
+        return _module("devices.factory").demo_scanner_allowed(self.home)
 
     def is_demo_station(self) -> bool:
         from scanstation import settings
