@@ -147,8 +147,7 @@ def spin_until(condition, timeout_s: float) -> bool:
 
 def make_home(base: Path):
     from scanstation.catalog_import import import_catalog
-    from scanstation.cli.cmd_foundation import add_user
-    from scanstation.service import Session
+    from scanstation.service import Session, add_user
     from scanstation.ui.first_start import create_station
     from scanstation.ui.resources import resource
     from scanstation.users import row_to_user

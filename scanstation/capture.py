@@ -57,11 +57,10 @@ def page_file_name(number: str, seq: int, fmt: str) -> str:
 def find_dossier(session: Session, number: str) -> dict:
     """Validate the 档号 against the station's schema and look it up (before any page is taken)."""
     from scanstation import dossier_number
-    from scanstation.cli.cmd_foundation import active_schema
     from scanstation.coversheet.sheet import from_scanned
 
     text = from_scanned(number)  # a handheld gun reads a cover sheet's Code 128 with "." for "·"
-    problems = dossier_number.problems(text, active_schema(session.home))
+    problems = dossier_number.problems(text, dossier_number.schema_for_home(session.home))
     if problems:
         raise InvalidInput(
             "{n} is not a valid 档号: {why}",

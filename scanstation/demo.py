@@ -51,7 +51,7 @@ def _session(home: Home, name: str) -> Session:
 
 def run(base: Path | None = None, echo: Callable[[str], None] | None = print) -> dict:
     """Run the demo under ``base`` (default: a new temporary folder); returns what happened."""
-    from scanstation.cli.cmd_foundation import add_user
+    from scanstation.service import add_user
 
     base = Path(base) if base else Path(tempfile.mkdtemp(prefix="scanstation-demo-"))
     base.mkdir(parents=True, exist_ok=True)

@@ -80,6 +80,19 @@ def list_dossiers(
     return DossierPage(rows=rows, next_after=rows[-1]["number"] if more and rows else None)
 
 
+def by_number_prefix(catalog, prefix: str, limit: int = 15) -> list[dict]:
+    """Number, title and status of the dossiers whose 档号 starts with ``prefix``, in 档号 order (an index range)."""
+    return catalog.query(
+        "SELECT number, title, status FROM dossiers WHERE number >= ? AND number < ? ORDER BY number LIMIT ?",
+        (prefix, prefix + "\U0010ffff", int(limit)),
+    )
+
+
+def brief(catalog, number: str) -> dict | None:
+    """Number, title and status of one dossier (None when the catalog has no such 档号)."""
+    return catalog.one("SELECT number, title, status FROM dossiers WHERE number = ?", (number,))
+
+
 def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | None = None) -> str:
     """SQLite's plan for a listing shape (tests check that no shape sorts in a temporary B-tree)."""
     where, params = ["fonds_code = ?"], [fonds]
@@ -98,4 +111,4 @@ def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | No
     return "\n".join(str(r[-1]) for r in rows)
 
 
-__all__ = ["MIGRATION", "DossierPage", "list_dossiers", "query_plan", "MAX_LIMIT"]
+__all__ = ["MIGRATION", "DossierPage", "brief", "by_number_prefix", "list_dossiers", "query_plan", "MAX_LIMIT"]

@@ -69,6 +69,12 @@ def list_pages(session: Session, number: str) -> list[dict]:
     return rows
 
 
+def active_page_count(catalog, dossier_id: int) -> int:
+    """How many pages of the dossier are active (scanned and not replaced or deleted)."""
+    row = catalog.one("SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (dossier_id,))
+    return row["n"]
+
+
 def _active(session: Session, dossier: dict) -> list[dict]:
     return session.catalog.query(
         "SELECT * FROM pages WHERE dossier_id = ? AND state = 'active' ORDER BY seq", (dossier["id"],)
