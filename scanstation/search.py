@@ -359,10 +359,8 @@ def index_page_text(db, page_id: int) -> bool:
 # -- R40: OCR text under personal-data protection lives in scanstation.custody.text_protection ------
 def _protected(conn):
     """The home's text protection (encrypted text, keyed tokens), or None when protection is off."""
-    try:
-        import scanstation.custody.text_protection as text_protection
-    except ImportError:
-        return None
+    import scanstation.custody.text_protection as text_protection
+
     return text_protection.for_connection(conn)
 
 

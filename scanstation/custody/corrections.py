@@ -35,7 +35,6 @@ TEXT_FIELDS = (
     "person_name",
 )
 FIELDS = ("number", "year", "retention", "date", "declared_pages", "person_id_number") + TEXT_FIELDS
-_ID_RE = re.compile(r"[1-9][0-9]{16}[0-9X]|[1-9][0-9]{14}")
 _DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
@@ -44,12 +43,9 @@ def resolve(catalog, number: str) -> dict:
     text = (number or "").strip()
     row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (text,))
     if row is None:
-        try:
-            from scanstation.dossier_number import normalise
+        from scanstation.dossier_number import normalise
 
-            row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (normalise(text),))
-        except ImportError:
-            pass
+        row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (normalise(text),))
     if row is None:
         former = catalog.one("SELECT dossier_id FROM dossier_former_numbers WHERE number = ?", (text,))
         if former:
@@ -64,23 +60,19 @@ def history(catalog, dossier_id: int) -> list[dict]:
 
 
 def _check_number(home, catalog, text: str) -> str:
-    value = (text or "").strip()
-    try:
-        from scanstation import dossier_number
-    except ImportError:
-        dossier_number = None
-    if dossier_number is not None:
-        value = dossier_number.normalise(value)
-        stored = home.setting("dossier_number.schema")
-        schema = dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
-        found = dossier_number.problems(value, schema)
-        if found:
-            raise InvalidInput(
-                "The new 档号 {n} is not valid: {why}.",
-                "新档号 {n} 无效：{why}。",
-                n=value,
-                why="; ".join(str(p) for p in found),
-            )
+    from scanstation import dossier_number
+
+    value = dossier_number.normalise((text or "").strip())
+    stored = home.setting("dossier_number.schema")
+    schema = dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
+    found = dossier_number.problems(value, schema)
+    if found:
+        raise InvalidInput(
+            "The new 档号 {n} is not valid: {why}.",
+            "新档号 {n} 无效：{why}。",
+            n=value,
+            why="; ".join(str(p) for p in found),
+        )
     if not value or re.search(r"[\s/\\:*?\"<>|]", value):
         raise InvalidInput(
             "The new 档号 '{n}' cannot be used (empty, spaces or characters not allowed in file names).",
@@ -130,19 +122,9 @@ def _check_value(field: str, value: str) -> str | int:
             )
         return int(text)
     if field == "person_id_number":
-        try:
-            from scanstation.id_number import validate
-        except ImportError:
-            validate = None
-        if validate is not None:
-            return validate(text)
-        text = text.upper()
-        if not _ID_RE.fullmatch(text):
-            raise InvalidInput(
-                "The ID number must have 18 characters (last may be X) or 15 digits.",
-                "身份证号须为 18 位（末位可为 X）或 15 位数字。",
-            )
-        return text
+        from scanstation.id_number import validate
+
+        return validate(text)
     if len(text) > 500:
         raise InvalidInput("The value is too long (at most 500 characters).", "内容过长（最多 500 个字符）。")
     return text

@@ -232,11 +232,9 @@ def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[st
 
 
 def _store_value(home, field: str, value: str) -> str:
-    try:
-        from scanstation.custody import protection
-    except ImportError:
-        return value
-    return protection.store_value(home, field, value)
+    from scanstation.storage.encryption import store_value
+
+    return store_value(home, field, value)
 
 
 def _receipt(

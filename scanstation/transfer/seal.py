@@ -123,11 +123,9 @@ def _sync(files: list[Path], root: Path, rels, workers: int) -> None:
 
 # -- what goes in -----------------------------------------------------------------------------
 def _reveal(home, field: str, value: str) -> str:
-    try:
-        from scanstation.custody import protection
-    except ImportError:
-        return value or ""
-    return protection.reveal(home, field, value)
+    from scanstation.storage.encryption import reveal
+
+    return reveal(home, field, value)
 
 
 def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict[int, tuple[list, list]]:

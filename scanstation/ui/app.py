@@ -135,12 +135,9 @@ def run_gui(ctx) -> int:
         finally:
             tasks.wait_for_pools(10000)
             api.close()
-            try:
-                from scanstation.custody import protection
+            from scanstation.custody import protection
 
-                protection.forget(home)  # the personal-data key never outlives the session
-            except ImportError:
-                pass
+            protection.forget(home)  # the personal-data key never outlives the session
         if not window.signed_out:
             return code
         window.deleteLater()  # the next user gets a new window; this one's filters and timers go with it
