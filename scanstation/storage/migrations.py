@@ -25,13 +25,12 @@ _complete = {"done": False}
 
 def register(owner: str, migrations: Migration | list[Migration] | tuple[Migration, ...]) -> None:
     """Add one migration or a list of them (``owner``: the registering module, for messages)."""
-    if migrations and isinstance(migrations[0], int):
-        migrations = [migrations]
-    for migration in migrations:
-        number = migration[0]
-        if number in _registered and _registered[number] != tuple(migration):
+    # one migration or a list of them
+    listed = [migrations] if migrations and isinstance(migrations[0], int) else list(migrations)
+    for number, name, sql in listed:
+        if number in _registered and _registered[number] != (number, name, sql):
             raise RuntimeError(f"migration number {number} used twice ({_owners[number]}, {owner})")
-        _registered[number] = tuple(migration)
+        _registered[number] = (number, name, sql)
         _owners[number] = owner
 
 
