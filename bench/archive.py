@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation import search as ss  # noqa: E402
 from scanstation.storage.postgres_cluster import PrivateCluster  # noqa: E402
 from scanstation.storage.sql_dialect import tsvector_literal  # noqa: E402

@@ -22,16 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scanstation.custody import MIGRATION, backup  # noqa: E402
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
+from scanstation.custody import backup  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.service import Session  # noqa: E402
-from scanstation.storage import catalog as catalog_module  # noqa: E402
 from scanstation.storage.image_store import ImageStore  # noqa: E402
 from scanstation.users import hash_password, row_to_user  # noqa: E402
-
-if MIGRATION[0] not in [n for n, _, _ in catalog_module.MIGRATIONS]:  # until the migration is registered
-    catalog_module.MIGRATIONS.append(MIGRATION)
-    catalog_module.SCHEMA_VERSION = max(n for n, _, _ in catalog_module.MIGRATIONS)
 
 
 def build_home(root: Path, dossiers: int, pages: int, page_bytes: int) -> Home:

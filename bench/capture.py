@@ -60,6 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.capture import Capture, PagePipeline  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.profiles import ScanProfile  # noqa: E402
@@ -345,7 +346,7 @@ def split_stack(base: Path, home: Home, numbers: list[str], pages: int):
 
 def bench_split(args, workers: int) -> None:
     from scanstation.coversheet.split import SplitRun
-    from scanstation.devices import base as device_base
+    from scanstation.devices import factory as device_factory
 
     rounds = args.rounds or (2 if args.quick else 3)
     n_dossiers, pages = (4, 5) if args.quick else (8, 5)
@@ -361,7 +362,7 @@ def bench_split(args, workers: int) -> None:
         "pages_per_dossier": pages,
         "load_avg_start": round(os.getloadavg()[0], 2),
     }
-    original_open = device_base.open_backend
+    original_open = device_factory.open_backend
     try:
         home, session = make_home(base, 2 * n_dossiers * rounds + 1, pages)
         numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
@@ -378,13 +379,13 @@ def bench_split(args, workers: int) -> None:
 
             def run_split():
                 replay = ReplayScanner(stack, size)
-                device_base.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
+                device_factory.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
                 try:
                     t0 = time.perf_counter()
                     result = SplitRun(Capture(session, pipeline), "replay", profile).run()
                     secs = time.perf_counter() - t0
                 finally:
-                    device_base.open_backend = original_open
+                    device_factory.open_backend = original_open
                 if not result.ok or result.stored_pages != n_dossiers * pages or result.sheets != n_dossiers:
                     raise SystemExit(f"split run failed: {result.as_dict()}")
                 decode.extend(result.decode_ms)
@@ -394,11 +395,11 @@ def bench_split(args, workers: int) -> None:
                 done, secs = 0, 0.0
                 for number in peer_numbers:
                     replay = ReplayScanner(peer[number], size)
-                    device_base.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
+                    device_factory.open_backend = lambda d, _r=replay: _r if d == "replay" else original_open(d)
                     try:
                         n, s = run_capture(session, pipeline, "replay", [number], pages, {})
                     finally:
-                        device_base.open_backend = original_open
+                        device_factory.open_backend = original_open
                     done, secs = done + n, secs + s
                 return done * 60 / secs
 
@@ -429,7 +430,7 @@ def bench_split(args, workers: int) -> None:
         home.close()
         print(json.dumps(figures))
     finally:
-        device_base.open_backend = original_open
+        device_factory.open_backend = original_open
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -634,7 +635,7 @@ def _encoders(pixels) -> tuple[float, float, bool]:
 def main() -> None:
     import multiprocessing
 
-    from scanstation.devices import base as device_base
+    from scanstation.devices import factory as device_factory
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -666,7 +667,7 @@ def main() -> None:
         "pages_per_round": pages,
         "load_avg_start": round(os.getloadavg()[0], 2),
     }
-    original_open = device_base.open_backend
+    original_open = device_factory.open_backend
     try:
         home, session = make_home(base, 3 * rounds + 2, pages)
         numbers = [r["number"] for r in home.catalog.query("SELECT number FROM dossiers ORDER BY number")]
@@ -685,13 +686,13 @@ def main() -> None:
                 warped += skewed
                 total += len(files)
                 replay = ReplayScanner(files, size)
-                device_base.open_backend = lambda device_id, _r=replay: (
+                device_factory.open_backend = lambda device_id, _r=replay: (
                     _r if device_id == "replay" else original_open(device_id)
                 )
                 c0 = cpu_seconds([pipeline._pool, pool])
                 done, secs = run_capture(session, pipeline, "replay", [number], pages, {})
                 c1 = cpu_seconds([pipeline._pool, pool])
-                device_base.open_backend = original_open
+                device_factory.open_backend = original_open
                 captures.append(done * 60 / secs)
                 floors.append(floor_replay(files, pool))
                 c2 = cpu_seconds([pipeline._pool, pool])
@@ -739,7 +740,7 @@ def main() -> None:
         home.close()
         print(json.dumps(figures))
     finally:
-        device_base.open_backend = original_open
+        device_factory.open_backend = original_open
         shutil.rmtree(base, ignore_errors=True)
 
 

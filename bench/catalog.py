@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.home import Home  # noqa: E402
 
 STATUSES = ["cataloged", "scanning", "completed", "approved", "transferred", "archived"]

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import openpyxl  # noqa: E402
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.catalog_import import import_catalog  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.id_number import check_char  # noqa: E402

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.service import Session  # noqa: E402
 from scanstation.storage.files import write_atomic  # noqa: E402

@@ -65,6 +65,7 @@ from scanstation.ui.app import application
 app = application()
 from scanstation.ui import i18n
 i18n.install("zh_CN")
+import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations)
 from scanstation.home import Home
 home = Home.open(sys.argv[1])
 from scanstation.ui.login import LoginDialog
@@ -153,8 +154,7 @@ def spin_until(condition, timeout_s: float) -> bool:
 
 def make_home(base: Path):
     from scanstation.catalog_import import import_catalog
-    from scanstation.cli.cmd_foundation import add_user
-    from scanstation.service import Session
+    from scanstation.service import Session, add_user
     from scanstation.ui.first_start import create_station
     from scanstation.ui.resources import resource
     from scanstation.users import row_to_user

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation import search  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.ocr import engines  # noqa: E402

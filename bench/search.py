@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation import search as ss  # noqa: E402
 from scanstation.storage.catalog import Catalog, _statements  # noqa: E402
 

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation import search  # noqa: E402
 from scanstation.custody import protection  # noqa: E402
 from scanstation.home import Home, now_iso  # noqa: E402

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation.home import Home, now_iso  # noqa: E402
 from scanstation.service import Session  # noqa: E402
 from scanstation.storage import catalog as catalog_module  # noqa: E402

@@ -85,6 +85,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 def make_home(path: Path, stations: int) -> None:
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations)
     from scanstation.home import Home
     from scanstation.service import init_home
     from scanstation.users import hash_password

@@ -53,6 +53,7 @@ def generator():
 
 
 def build_home(path: Path, n_dossiers: int, n_pages: int, searchers: int, stations: int, seed: int = 7) -> dict:
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations)
     from scanstation import search
     from scanstation.home import Home
     from scanstation.service import init_home

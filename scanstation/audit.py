@@ -82,6 +82,13 @@ class ChainReport:
     reason_zh: str = ""
 
 
+def tail(catalog, limit: int = 200) -> list[dict]:
+    """The newest ``limit`` entries, newest first (the window's audit view)."""
+    return catalog.query(
+        "SELECT id, ts, user, action, object_type, object_id FROM audit_log ORDER BY id DESC LIMIT ?", (int(limit),)
+    )
+
+
 def verify(conn: sqlite3.Connection) -> ChainReport:
     """Walk the chain; report the first entry whose link or content does not match."""
     cur = conn.execute(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__
-from scanstation.custody.protection import image_store
 from scanstation.dossier_number import page_file_name  # R11
 from scanstation.errors import DeviceError, InvalidInput, NotFound, Refused, ScanStationError, StorageError
 from scanstation.home import now_iso
@@ -33,6 +32,7 @@ from scanstation.ocr.yielding import CAPTURE
 from scanstation.profiles import MIN_DPI, ScanProfile
 from scanstation.service import Session
 from scanstation.storage import file_moves
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 
 # States in which new pages may be captured. qc_rejected: the QC inspector asked for rescans.
@@ -51,11 +51,10 @@ def is_live(home, session_id: int) -> bool:
 def find_dossier(session: Session, number: str) -> dict:
     """Validate the 档号 against the station's schema and look it up (before any page is taken)."""
     from scanstation import dossier_number
-    from scanstation.cli.cmd_foundation import active_schema
     from scanstation.coversheet.sheet import from_scanned
 
     text = from_scanned(number)  # a handheld gun reads a cover sheet's Code 128 with "." for "·"
-    problems = dossier_number.problems(text, active_schema(session.home))
+    problems = dossier_number.problems(text, dossier_number.schema_for_home(session.home))
     if problems:
         raise InvalidInput(
             "{n} is not a valid 档号: {why}",
@@ -216,7 +215,8 @@ class Capture:
         pages: int | None = None,
         scan_options: dict | None = None,
     ) -> CaptureRun:
-        from scanstation.devices.base import canonical_device_id, check_device_allowed
+        from scanstation.devices.base import canonical_device_id
+        from scanstation.devices.factory import check_device_allowed
 
         device_id = canonical_device_id(device_id)  # `test:0` as scanimage -L prints it is `sane:test:0`
         dossier = self.check_dossier(number)
@@ -675,7 +675,8 @@ class CaptureRun:
         return again
 
     def run(self) -> RunResult:
-        from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+        from scanstation.devices.base import CancelToken, ScanSettings
+        from scanstation.devices.factory import open_backend
         from scanstation.storage.files import storage_error
 
         capture = self.capture
@@ -770,7 +771,7 @@ class CaptureRun:
         first_page = options.pop("first_page_number", None) or self._next_seq()  # a rescan of page N says N
         # what the demo scanner prints on its pages, by the 目录's Chinese field names
         d = dict(self.dossier)
-        from scanstation.custody.protection import is_encrypted, reveal
+        from scanstation.storage.encryption import is_encrypted, reveal
 
         for key in ("person_name", "person_id_number"):
             if is_encrypted(d[key]):

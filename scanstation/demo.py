@@ -67,7 +67,7 @@ def run(base: Path | None = None, echo: Callable[[str], None] | None = print, po
     """Run the demo under ``base`` (default: a new temporary folder); returns what happened.
 
     ``postgresql``: the archive room on a private PostgreSQL cluster and a page store in ``base``."""
-    from scanstation.cli.cmd_foundation import add_user
+    from scanstation.service import add_user
 
     base = Path(base) if base else Path(tempfile.mkdtemp(prefix="scanstation-demo-"))
     base.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from scanstation.errors import InvalidInput
 from scanstation.storage.catalog import DOSSIER_STATES
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     70,
@@ -22,6 +23,7 @@ CREATE INDEX IF NOT EXISTS dossiers_fonds_status_number ON dossiers(fonds_code, 
 CREATE INDEX IF NOT EXISTS dossiers_fonds_number ON dossiers(fonds_code, number);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 MAX_LIMIT = 10000
 COLUMNS = "number, title, year, retention, declared_pages, status, person_name, person_id_number"
@@ -79,6 +81,19 @@ def list_dossiers(
     return DossierPage(rows=rows, next_after=rows[-1]["number"] if more and rows else None)
 
 
+def by_number_prefix(catalog, prefix: str, limit: int = 15) -> list[dict]:
+    """Number, title and status of the dossiers whose 档号 starts with ``prefix``, in 档号 order (an index range)."""
+    return catalog.query(
+        "SELECT number, title, status FROM dossiers WHERE number >= ? AND number < ? ORDER BY number LIMIT ?",
+        (prefix, prefix + "\U0010ffff", int(limit)),
+    )
+
+
+def brief(catalog, number: str) -> dict | None:
+    """Number, title and status of one dossier (None when the catalog has no such 档号)."""
+    return catalog.one("SELECT number, title, status FROM dossiers WHERE number = ?", (number,))
+
+
 def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | None = None) -> str:
     """SQLite's plan for a listing shape (tests check that no shape sorts in a temporary B-tree)."""
     where: list[str] = ["fonds_code = ?"]
@@ -98,4 +113,4 @@ def query_plan(catalog, fonds: str, *, status: str | None = None, year: int | No
     return "\n".join(str(r[-1]) for r in rows)
 
 
-__all__ = ["MIGRATION", "DossierPage", "list_dossiers", "query_plan", "MAX_LIMIT"]
+__all__ = ["MIGRATION", "DossierPage", "brief", "by_number_prefix", "list_dossiers", "query_plan", "MAX_LIMIT"]

@@ -11,12 +11,12 @@ import os
 import sqlite3
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 
 from scanstation import __version__, settings
+from scanstation.clock import now_iso
 from scanstation.errors import HomeError, InvalidInput
 from scanstation.storage.catalog import Catalog, damaged_message
 
@@ -31,11 +31,6 @@ def default_home() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("ScanStation", appauthor=False))
-
-
-def now_iso() -> str:
-    """Local time, ISO 8601 with zone (R20)."""
-    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 class _HomeLock:

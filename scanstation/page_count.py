@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from scanstation.storage.migrations import register as register_migrations
+
 MATCHES = "matches"  # images + notes == declared
 EXPLAINED = "explained"  # a difference, explained for exactly these counts
 UNRESOLVED = "unresolved"  # a difference without a valid explanation
@@ -47,6 +49,7 @@ UPDATE dossiers SET count_explanation = coalesce((
 WHERE status IN ('completed', 'approved', 'batched', 'sent', 'transferred');
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 
 @dataclass(frozen=True)

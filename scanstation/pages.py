@@ -15,7 +15,6 @@ from datetime import datetime
 
 from scanstation import page_count
 from scanstation.capture import CAPTURE_STATES, STATUS_ZH, find_dossier
-from scanstation.custody.protection import image_store
 from scanstation.dossier_number import page_file_name
 from scanstation.errors import InvalidInput, NotFound, Refused
 from scanstation.home import now_iso
@@ -23,6 +22,7 @@ from scanstation.ocr.queue import enqueue as enqueue_ocr
 from scanstation.search import unindex_page
 from scanstation.service import Session
 from scanstation.storage import file_moves
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 
 # Flags that must be resolved (kept with an explanation, or fixed) before completion (R09).
@@ -68,6 +68,12 @@ def list_pages(session: Session, number: str) -> list[dict]:
         r["qc_flags"] = json.loads(r["qc_flags"] or "[]")
         r["processing_log"] = json.loads(r["processing_log"] or "[]")
     return rows
+
+
+def active_page_count(catalog, dossier_id: int) -> int:
+    """How many pages of the dossier are active (scanned and not replaced or deleted)."""
+    row = catalog.one("SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (dossier_id,))
+    return row["n"]
 
 
 def _active(session: Session, dossier: dict) -> list[dict]:

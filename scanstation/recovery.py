@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the catalog imports this module for its migration: keep its imports light
+from scanstation.storage.migrations import register as register_migrations
+
+if TYPE_CHECKING:  # scanstation.bootstrap imports this module for its migration: keep its imports light
     from scanstation.service import Session
 
 # Imported pages remember the file (and frame) they came from, so a hot-folder file is filed only once.
@@ -36,6 +38,7 @@ CREATE INDEX pages_source_file ON pages(dossier_id, source_file);
 """,
     ),
 ]
+register_migrations(__name__, MIGRATIONS)
 
 
 @dataclass

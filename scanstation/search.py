@@ -63,6 +63,8 @@ from dataclasses import asdict, dataclass
 from scanstation import id_number, settings
 from scanstation.dossier_number import BUILT_IN, canonical_in_text
 from scanstation.errors import InvalidInput
+from scanstation.storage.migrations import after_upgrade as migrations_after_upgrade
+from scanstation.storage.migrations import register as register_migrations
 
 log = logging.getLogger("scanstation.search")
 
@@ -89,6 +91,7 @@ INSERT INTO settings(key, value) SELECT 'search.index', json_object('tokenizer',
     WHERE 1 ON CONFLICT(key) DO NOTHING;
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 # Tokenizer 2 writes 档号 that OCR misread in canonical spelling: an upgraded catalog is indexed again.
 MIGRATIONS = [
@@ -364,10 +367,8 @@ def index_page_text(db, page_id: int) -> bool:
 # -- R40: OCR text under personal-data protection lives in scanstation.custody.text_protection ------
 def _protected(conn):
     """The home's text protection (encrypted text, keyed tokens), or None when protection is off."""
-    try:
-        import scanstation.custody.text_protection as text_protection
-    except ImportError:
-        return None
+    import scanstation.custody.text_protection as text_protection
+
     return text_protection.for_connection(conn)
 
 
@@ -528,6 +529,14 @@ def index_needs_rebuild(db) -> bool:
     if not info:
         return False  # a new catalog: everything is indexed as it arrives
     return bool(info.get("needs_rebuild")) or info.get("tokenizer") != TOKENIZER_VERSION
+
+
+@migrations_after_upgrade
+def _fill_index_after_upgrade(catalog) -> None:
+    """Search tables added to a catalog that already holds rows: index what is there."""
+    if index_needs_rebuild(catalog.conn):
+        with catalog.write():
+            rebuild_index(catalog.conn)
 
 
 # -- searching -----------------------------------------------------------------------------

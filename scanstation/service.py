@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from scanstation import audit
 from scanstation.errors import Refused
 from scanstation.home import Home, now_iso
-from scanstation.users import PERMISSIONS, ROLE_NAMES_ZH, User
+from scanstation.users import PERMISSIONS, ROLE_NAMES_ZH, User, load_user
 
 SYSTEM_USER = User(id=0, name="system", roles=("admin",))
 
@@ -237,3 +237,51 @@ def init_archive(
         shutil.rmtree(home.path, ignore_errors=True)  # the folder was new and empty (Home.create_archive)
         raise
     return home
+
+
+def session_for(home: Home, name: str) -> Session:
+    """A session of the user ``name`` without a password check (the demo, the first start, tests)."""
+    return Session(home, load_user(home.catalog, name)[0])
+
+
+# -- users -------------------------------------------------------------------------------------------
+def add_user(session: Session, name: str, roles: tuple[str, ...], password: str) -> None:
+    """A new user (``user add`` and the window's administration), audited."""
+    from scanstation.users import hash_password, validate_name, validate_password
+
+    name = validate_name(name)
+    validate_password(password)
+    if session.catalog.one("SELECT id FROM users WHERE name = ?", (name,)):
+        raise Refused("A user named '{name}' already exists.", "用户“{name}”已存在。", name=name)
+    with session.change("user.manage", "user.add", "user", name) as ch:
+        ch.conn.execute(
+            "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, " ".join(roles), hash_password(password), now_iso()),
+        )
+        ch.after = {"roles": list(roles)}
+
+
+def list_users(session: Session) -> list[dict]:
+    """Every user with roles, state and creation time (administrators only)."""
+    session.require("user.manage")
+    return session.catalog.query("SELECT name, roles, disabled, created_at FROM users ORDER BY name")
+
+
+# -- dossiers as shown -------------------------------------------------------------------------------
+def present_dossier(session: Session, row: dict, unmasked: bool = False, rule=None) -> dict:
+    """A catalog row as a person sees it (R40): personal fields decrypted when the key is unlocked (a lock
+    sign otherwise), the ID number masked by the station's rule (``rule``, read from the settings when
+    not given) unless ``unmasked``."""
+    from scanstation import id_number, settings
+    from scanstation.storage.encryption import is_encrypted, reveal
+
+    out = dict(row)
+    for name in ("person_name", "person_id_number"):  # R40: decrypt when unlocked, else show nothing
+        if is_encrypted(out.get(name)):
+            try:
+                out[name] = reveal(session.home, name, out[name])
+            except Exception:
+                out[name] = "🔒"
+    if not unmasked and out["person_id_number"] not in ("", "🔒"):
+        out["person_id_number"] = id_number.mask(out["person_id_number"], rule or settings.id_mask_rule(session.home))
+    return out

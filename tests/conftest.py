@@ -9,6 +9,7 @@ os.environ.setdefault("SCANSTATION_LANG", "zh_CN")
 
 import pytest
 
+import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, as the shells load them)
 from scanstation.home import Home, now_iso
 from scanstation.service import Session
 from scanstation.users import hash_password, row_to_user

@@ -13,6 +13,7 @@ def main(home_dir: str) -> int:
     from PySide6.QtCore import QRect
     from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations)
     from scanstation.catalog_import import import_catalog
     from scanstation.home import Home
     from scanstation.ui import i18n

@@ -229,7 +229,8 @@ def test_page_operation_killed_at_each_rename_then_next_step(station, tmp_path, 
 def crash_core(home_path: Path, point: str, call: str) -> None:
     """Kill -9 inside a core page operation that has no command of its own (the window's undo)."""
     code = (
-        "from scanstation import pages; from scanstation.home import Home; from scanstation.service import Session;"
+        "import scanstation.bootstrap; from scanstation import pages; from scanstation.home import Home;"
+        "from scanstation.service import Session;"
         "from scanstation.users import row_to_user; h = Home.open(); "
         "s = Session(h, row_to_user(h.catalog.one(\"SELECT * FROM users WHERE name = 'clerk1'\"))); " + call
     )

@@ -15,7 +15,7 @@ from scanstation.capture import Capture
 from scanstation.catalog_import import import_catalog
 from scanstation.cli.main import main
 from scanstation.coversheet.split import SplitRun
-from scanstation.devices import base
+from scanstation.devices import base, factory
 from scanstation.devices.demo_pages import PageSpec, mark_box, render_pixels
 from scanstation.errors import Refused
 from scanstation.profiles import ScanProfile
@@ -55,7 +55,7 @@ def cli_home(home, sessions, monkeypatch):
 @pytest.mark.real_station
 def test_real_station_refuses_the_demo_scanner_in_the_core_and_writes_nothing(cli_home, sessions):
     home = cli_home
-    assert not base.demo_scanner_allowed(home)
+    assert not factory.demo_scanner_allowed(home)
     before = _state(home)
     capture = Capture(sessions["clerk1"])
     try:
@@ -88,7 +88,7 @@ def test_real_station_cli_scan_without_a_device_asks_which_one(cli_home, capsys)
     code = main(["--user", "clerk1", "scan", THREE, "--pages", "1"])  # the default profile names the demo scanner
     err = capsys.readouterr().err
     assert code == 1 and "--device" in err and "Traceback" not in err
-    found = [d.id for d in base.all_devices()]
+    found = [d.id for d in factory.all_devices()]
     assert ("找到多台扫描仪" in err and all(d in err for d in found)) if found else "未找到扫描仪" in err
     assert _state(home) == before
 
@@ -96,14 +96,14 @@ def test_real_station_cli_scan_without_a_device_asks_which_one(cli_home, capsys)
 @pytest.mark.real_station
 def test_default_device_is_the_profiles_else_the_only_real_scanner(cli_home, monkeypatch):
     home = cli_home
-    assert base.default_device(home, "sane:fujitsu:fi-7160:1") == "sane:fujitsu:fi-7160:1"
+    assert factory.default_device(home, "sane:fujitsu:fi-7160:1") == "sane:fujitsu:fi-7160:1"
     one = base.DeviceInfo(id="sane:test:0", backend="sane", maker="Noname", model="frontend-tester")
-    monkeypatch.setattr(base, "all_devices", lambda timeout_s=20.0, demo=False: [one])
-    assert base.default_device(home, "demo") == "sane:test:0"  # the demo scanner is no default here
-    assert base.default_device(home, None) == "sane:test:0"
-    monkeypatch.setattr(base, "all_devices", lambda timeout_s=20.0, demo=False: [])
+    monkeypatch.setattr(factory, "all_devices", lambda timeout_s=20.0, demo=False: [one])
+    assert factory.default_device(home, "demo") == "sane:test:0"  # the demo scanner is no default here
+    assert factory.default_device(home, None) == "sane:test:0"
+    monkeypatch.setattr(factory, "all_devices", lambda timeout_s=20.0, demo=False: [])
     with pytest.raises(Refused) as refused:
-        base.default_device(home, "demo")
+        factory.default_device(home, "demo")
     assert "--device" in refused.value.message
 
 
@@ -124,7 +124,7 @@ def test_admin_switches_training_on_audited_then_the_demo_scanner_serves(cli_hom
     home = cli_home
     before = _state(home)
     assert main(["--user", "clerk1", "training", "on"]) != 0  # a clerk may not
-    assert _state(home) == before and not base.demo_scanner_allowed(home)
+    assert _state(home) == before and not factory.demo_scanner_allowed(home)
     assert main(["--user", "admin", "training", "on"]) == 0
     entry = home.catalog.one(
         "SELECT user, after FROM audit_log WHERE action = 'settings.set'"
@@ -149,9 +149,9 @@ def test_admin_switches_training_on_audited_then_the_demo_scanner_serves(cli_hom
 @pytest.mark.real_station
 def test_a_demo_home_is_served_by_the_demo_scanner(home, sessions):
     settings.set_value(sessions["admin"], "station.demo", True)
-    assert base.demo_scanner_allowed(home)
-    base.check_device_allowed(home, "demo")  # no refusal
-    assert [d.id for d in base.all_devices(demo=True)][0] == "demo"
+    assert factory.demo_scanner_allowed(home)
+    factory.check_device_allowed(home, "demo")  # no refusal
+    assert [d.id for d in factory.all_devices(demo=True)][0] == "demo"
 
 
 def test_demo_page_carries_a_visible_mark_where_no_form_text_goes():

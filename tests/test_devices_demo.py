@@ -8,8 +8,9 @@ from PIL import Image
 pytest.importorskip("scanstation.devices.demo_pages", reason="the demo page generator is not there yet")
 
 from scanstation.devices import errors as dev_errors  # noqa: E402
-from scanstation.devices.base import CancelToken, ScanSettings, open_backend  # noqa: E402
+from scanstation.devices.base import CancelToken, ScanSettings  # noqa: E402
 from scanstation.devices.demo_backend import DemoScanner  # noqa: E402
+from scanstation.devices.factory import open_backend  # noqa: E402
 
 FIELDS = {"档号": "X001-WS-2024-0007", "题名": "参保人员社会保险登记材料", "姓名": "张伟"}
 SMALL = dict(mode="gray", dpi=200, page_size_mm=(105.0, 148.0), dossier_fields=FIELDS, demo_seed=3)

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from scanstation.devices import errors as dev_errors
-from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+from scanstation.devices.base import CancelToken, ScanSettings
+from scanstation.devices.factory import open_backend
 from scanstation.devices.folder_backend import (
     FolderScanner,
     HotFolder,

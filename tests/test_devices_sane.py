@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from scanstation.devices import errors as dev_errors
-from scanstation.devices.base import CancelToken, ScanSettings, all_devices, open_backend
+from scanstation.devices.base import CancelToken, ScanSettings
+from scanstation.devices.factory import all_devices, open_backend
 from scanstation.devices.sane_backend import SaneScanner
 from scanstation.devices.sane_worker import match_mode, match_source, usable_resolutions
 from scanstation.errors import InvalidInput

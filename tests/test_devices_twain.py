@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from scanstation.devices import errors as dev_errors
-from scanstation.devices.base import CancelToken, ScanSettings, open_backend
+from scanstation.devices.base import CancelToken, ScanSettings
+from scanstation.devices.factory import open_backend
 from scanstation.devices.twain_backend import TwainScanner
 from scanstation.errors import InvalidInput
 

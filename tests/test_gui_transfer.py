@@ -105,7 +105,8 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     view.activateWindow()
     view.table.setFocus()
     qtbot.keyClick(view.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert view.run_dialog.seen, "Ctrl+N opens the create dialog"
+    qtbot.waitUntil(lambda: bool(view.run_dialog.seen), timeout=TIMEOUT)  # Ctrl+N opens the create dialog
+    # (after the approved dossiers' categories were read off the GUI thread)
     qtbot.waitUntil(lambda: state_of(view) == "draft", timeout=TIMEOUT)
     wait_tasks(qtbot)
     row = view.model.rows[0]

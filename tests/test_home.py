@@ -56,7 +56,7 @@ def test_home_locked_by_another_running_station(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys,time; from scanstation.home import Home; h=Home.open(sys.argv[1]);"
+            "import sys,time; import scanstation.bootstrap; from scanstation.home import Home; h=Home.open(sys.argv[1]);"
             " print('open', flush=True); time.sleep(30)",
             str(tmp_path / "h"),
         ],

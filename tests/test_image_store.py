@@ -13,6 +13,7 @@ NUMBER = "X001-ZY·DJ·2024·D100-0001-001"
 
 WRITER = r"""
 import os, sys
+import scanstation.bootstrap
 from scanstation.home import Home, now_iso
 from scanstation.storage.image_store import ImageStore
 home = Home.open(sys.argv[1])

@@ -59,6 +59,7 @@ def test_r40_orientation_png_left_by_kill_9_is_swept_when_the_home_is_opened(tmp
         f"""
         import os, signal
         from PIL import Image
+        import scanstation.bootstrap
         from scanstation.home import Home
         from scanstation.imaging import orientation
         Home.open({str(tmp_path / "home")!r})
@@ -85,6 +86,7 @@ def test_r40_killed_batch_seal_leaves_sealing_folder_that_is_swept(tmp_path):
     result = _child(
         f"""
         import os, signal
+        import scanstation.bootstrap
         from scanstation.home import Home
         from scanstation.service import Session
         from scanstation.users import row_to_user

@@ -200,7 +200,7 @@ def _profile(session, args):
             o=", ".join(overrides),
         )
     if "device" not in overrides:  # none named: the profile's, else the only real scanner (never the demo's)
-        from scanstation.devices.base import default_device
+        from scanstation.devices.factory import default_device
 
         overrides["device"] = default_device(session.home, profile.device)
     return replace(profile, **overrides).validate()
@@ -267,7 +267,7 @@ def _finish_run(ctx, result) -> int:
 
 
 def cmd_devices(args, ctx) -> int:
-    from scanstation.devices.base import all_devices, demo_scanner_allowed
+    from scanstation.devices.factory import all_devices, demo_scanner_allowed
     from scanstation.errors import ScanStationError
 
     try:  # the demo scanner is listed only on a demo home or a station in training
@@ -589,7 +589,8 @@ def cmd_profile_list(args, ctx) -> int:
 
 
 def cmd_profile_save(args, ctx) -> int:
-    from scanstation.devices.base import canonical_device_id, check_device_allowed
+    from scanstation.devices.base import canonical_device_id
+    from scanstation.devices.factory import check_device_allowed
     from scanstation.profiles import ScanProfile, save_profile
 
     session = ctx.session()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from scanstation import audit, id_number, settings
+from scanstation import audit, settings
 from scanstation.errors import NotFound, Refused
-from scanstation.home import now_iso, validate_code
+from scanstation.home import validate_code
 from scanstation.i18n import tr
-from scanstation.service import Session
+from scanstation.service import Session, add_user, list_users, present_dossier
 from scanstation.users import ROLES, hash_password, parse_roles, password_from, validate_name, validate_password
 
 
@@ -149,19 +149,6 @@ def cmd_init(args, ctx) -> int:
     return 0
 
 
-def add_user(session: Session, name: str, roles: tuple[str, ...], password: str) -> None:
-    name = validate_name(name)
-    validate_password(password)
-    if session.catalog.one("SELECT id FROM users WHERE name = ?", (name,)):
-        raise Refused("A user named '{name}' already exists.", "用户“{name}”已存在。", name=name)
-    with session.change("user.manage", "user.add", "user", name) as ch:
-        ch.conn.execute(
-            "INSERT INTO users(name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
-            (name, " ".join(roles), hash_password(password), now_iso()),
-        )
-        ch.after = {"roles": list(roles)}
-
-
 def cmd_user_add(args, ctx) -> int:
     session = ctx.session()
     roles = parse_roles(args.role)
@@ -179,8 +166,7 @@ def cmd_user_add(args, ctx) -> int:
 
 def cmd_user_list(args, ctx) -> int:
     session = ctx.session()
-    session.require("user.manage")
-    rows = session.catalog.query("SELECT name, roles, disabled, created_at FROM users ORDER BY name")
+    rows = list_users(session)
     ctx.emit(
         [{**r, "roles": r["roles"].split(), "disabled": bool(r["disabled"])} for r in rows],
         [f"{r['name']:<20} {r['roles']:<30} {tr('disabled', '已停用') if r['disabled'] else ''}" for r in rows],
@@ -221,18 +207,12 @@ def cmd_user_password(args, ctx) -> int:
 
 
 # -- 档号 ---------------------------------------------------------------------------------
-def active_schema(home):
-    from scanstation.dossier_number import schema_for_home
-
-    return schema_for_home(home)
-
-
 def cmd_number_check(args, ctx) -> int:
     from scanstation import dossier_number
 
     schema = None
     try:
-        schema = active_schema(ctx.home())
+        schema = dossier_number.schema_for_home(ctx.home())
     except Exception:  # no home yet: check against the default schema
         schema = dossier_number.default_schema()
     results, bad = [], 0
@@ -314,28 +294,6 @@ def _dossier(session: Session, number: str) -> dict:
             n=number,
         )
     return row
-
-
-def present_dossier(
-    session: Session, row: dict, unmasked: bool = False, rule: id_number.MaskRule | None = None
-) -> dict:
-    """A catalog row as shown: personal fields decrypted when unlocked, the ID number masked by the
-    station's rule (``rule``, read from the settings when not given) unless ``unmasked``."""
-    from scanstation.custody.protection import is_encrypted, reveal
-
-    out = dict(row)
-    for field in ("person_name", "person_id_number"):  # R40: decrypt when unlocked, else show nothing
-        if is_encrypted(out.get(field)):
-            try:
-                out[field] = reveal(session.home, field, out[field])
-            except Exception:
-                out[field] = "🔒"
-    if not unmasked:
-        if out["person_id_number"] not in ("", "🔒"):
-            out["person_id_number"] = id_number.mask(
-                out["person_id_number"], rule or settings.id_mask_rule(session.home)
-            )
-    return out
 
 
 def cmd_catalog_show(args, ctx) -> int:

@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command and handler is None:  # a group without its sub-command
                 parser.parse_args(argv + ["--help"])
                 return 2
+        import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
+
         if not args.command:
             from scanstation.ui.app import run_gui
 

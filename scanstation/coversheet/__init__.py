@@ -7,6 +7,8 @@ stops (for the clerk to assign), and the page-count reconciliation of each dossi
 
 from __future__ import annotations
 
+from scanstation.storage.migrations import register as register_migrations
+
 MIGRATIONS = [
     (
         60,
@@ -55,3 +57,4 @@ CREATE INDEX split_counts_dossier ON split_counts(dossier_id, state);
 """,
     ),
 ]
+register_migrations(__name__, MIGRATIONS)

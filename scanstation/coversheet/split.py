@@ -163,7 +163,7 @@ class SplitRun:
             if self.acquire is not None:
                 result = self.acquire(settings, on_page, self._cancel)
             else:
-                from scanstation.devices.base import open_backend
+                from scanstation.devices.factory import open_backend
 
                 result = open_backend(self.device_id).scan(self.device_id, settings, on_page, self._cancel)
             self._queue.put(("end", result, None))
@@ -191,7 +191,7 @@ class SplitRun:
             self.profile.validate()
         self.capture.store.check_writable()
         if self.acquire is None:  # the demo scanner: demo homes and training only
-            from scanstation.devices.base import check_device_allowed
+            from scanstation.devices.factory import check_device_allowed
 
             check_device_allowed(self.home, self.device_id)
         into_run = self._open(self.into) if self.into else None  # refuse at once, before the feeder moves

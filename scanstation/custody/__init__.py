@@ -13,6 +13,7 @@ registers and correction records can never be changed.
 from __future__ import annotations
 
 from scanstation.errors import HomeError
+from scanstation.storage.migrations import register as register_migrations
 
 # Statuses after QC approval: from here on only the destruction procedure ends a dossier (R37).
 AFTER_QC = ("approved", "batched", "sent", "transferred", "archived", "destroyed")
@@ -219,6 +220,7 @@ BEGIN
 END;
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 CUSTODY_TABLES = (
     "destruction_registers",

@@ -44,12 +44,9 @@ def resolve(catalog, number: str) -> dict:
     text = (number or "").strip()
     row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (text,))
     if row is None:
-        try:
-            from scanstation.dossier_number import normalise
+        from scanstation.dossier_number import normalise
 
-            row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (normalise(text),))
-        except ImportError:
-            pass
+        row = catalog.one("SELECT * FROM dossiers WHERE number = ?", (normalise(text),))
     if row is None:
         former = catalog.one("SELECT dossier_id FROM dossier_former_numbers WHERE number = ?", (text,))
         if former:
@@ -64,23 +61,19 @@ def history(catalog, dossier_id: int) -> list[dict]:
 
 
 def _check_number(home, catalog, text: str) -> str:
-    value = (text or "").strip()
-    try:
-        from scanstation import dossier_number
-    except ImportError:
-        dossier_number = None
-    if dossier_number is not None:
-        value = dossier_number.normalise(value)
-        stored = home.setting("dossier_number.schema")
-        schema = dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
-        found = dossier_number.problems(value, schema)
-        if found:
-            raise InvalidInput(
-                "The new 档号 {n} is not valid: {why}.",
-                "新档号 {n} 无效：{why}。",
-                n=value,
-                why="; ".join(str(p) for p in found),
-            )
+    from scanstation import dossier_number
+
+    value = dossier_number.normalise((text or "").strip())
+    stored = home.setting("dossier_number.schema")
+    schema = dossier_number.Schema.from_dict(stored) if stored else dossier_number.default_schema()
+    found = dossier_number.problems(value, schema)
+    if found:
+        raise InvalidInput(
+            "The new 档号 {n} is not valid: {why}.",
+            "新档号 {n} 无效：{why}。",
+            n=value,
+            why="; ".join(str(p) for p in found),
+        )
     if not value or re.search(r"[\s/\\:*?\"<>|]", value):
         raise InvalidInput(
             "The new 档号 '{n}' cannot be used (empty, spaces or characters not allowed in file names).",

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from scanstation.errors import InvalidInput, NotFound, Refused
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     61,
@@ -43,12 +44,13 @@ CREATE TABLE paper_state (
 CREATE INDEX paper_state_desk ON paper_state(location, due_at);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 DEFAULT_DUE_DAYS = 5
 
 
 def now_iso() -> str:
-    from scanstation.home import now_iso as now  # late: the catalog imports this module for its migration
+    from scanstation.clock import now_iso as now
 
     return now()
 

@@ -15,22 +15,22 @@ import re
 from pathlib import Path
 
 from scanstation import id_number, settings
-from scanstation.custody import protection
 from scanstation.errors import InvalidInput
 from scanstation.spreadsheet_cells import safe_row
+from scanstation.storage import encryption
 from scanstation.storage.files import fsync_dir, storage_error
 
 
 def reveal_text(text: str, key) -> str:
     """Replace encrypted field values inside ``text`` by their plain text (or a marker without a key)."""
-    if not text or protection.FIELD_PREFIX not in text:
+    if not text or encryption.FIELD_PREFIX not in text:
         return text or ""
 
     def one(match):
         token = match.group(0)
         if key is None:
             return "[已加密/encrypted]"
-        for field in protection.PERSONAL_FIELDS:
+        for field in encryption.PERSONAL_FIELDS:
             try:
                 return key.decrypt_field(field, token)
             except Exception:
@@ -83,8 +83,8 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
             "The catalog export is a CSV file; give a name ending in .csv.",
             "目录导出为 CSV 文件；请使用以 .csv 结尾的文件名。",
         )
-    if key is None and protection.is_enabled(session.home):
-        key = protection.unlocked_key(session.home)
+    if key is None and encryption.is_enabled(session.home):
+        key = encryption.unlocked_key(session.home)
     rule = settings.id_mask_rule(session.home)
     rows = session.catalog.conn.execute(
         "SELECT d.*, (SELECT count(*) FROM pages p WHERE p.dossier_id = d.id AND p.state = 'active') AS scanned_pages"
@@ -100,9 +100,9 @@ def export_catalog(session, out: Path, unmasked: bool = False, key=None) -> dict
             writer.writerow([zh for _, zh in EXPORT_COLUMNS])
             for values in rows:
                 row = dict(zip(names, values))
-                for field in protection.PERSONAL_FIELDS:
-                    if protection.is_encrypted(row[field]):
-                        row[field] = protection.decrypt_field(key, field, row[field])
+                for field in encryption.PERSONAL_FIELDS:
+                    if encryption.is_encrypted(row[field]):
+                        row[field] = encryption.decrypt_field(key, field, row[field])
                 if not unmasked:
                     row["person_id_number"] = id_number.mask(row["person_id_number"], rule)
                     row["remarks"] = id_number.mask_text(row["remarks"], rule)

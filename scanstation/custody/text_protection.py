@@ -38,7 +38,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from scanstation.custody import key_registry
+from scanstation.storage import key_registry
 
 TEXT_FIELD = "page_text"
 LAYOUT_FIELD = "page_layout"

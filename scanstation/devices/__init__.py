@@ -1,6 +1,7 @@
-"""Scanners: one protocol (``base.Scanner``), backends chosen by device id, typed device errors.
+"""Scanners: one protocol (``base.Scanner``), backends chosen by device id (``factory``), typed device errors.
 
-    from scanstation.devices import open_backend, all_devices, ScanSettings, CancelToken
+    from scanstation.devices import ScanSettings, CancelToken
+    from scanstation.devices.factory import open_backend, all_devices
     scanner = open_backend("sane:fujitsu:fi-7160:1234")
     result = scanner.scan(device_id, ScanSettings(source="adf", mode="color", dpi=300), on_page, token)
 
@@ -18,8 +19,6 @@ from scanstation.devices.base import (
     Scanner,
     ScanResult,
     ScanSettings,
-    all_devices,
-    open_backend,
     parse_page_size,
 )
 
@@ -32,7 +31,5 @@ __all__ = [
     "ScannedPage",
     "ScanResult",
     "ScanSettings",
-    "all_devices",
-    "open_backend",
     "parse_page_size",
 ]

@@ -35,9 +35,11 @@ from typing import Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+import scanstation.imaging.analysis as analysis
+import scanstation.imaging.encode as encode
+import scanstation.imaging.geometry as geometry
+import scanstation.imaging.orientation as osd
 from scanstation.errors import InvalidInput, ScanStationError
-from scanstation.imaging import analysis, encode, geometry
-from scanstation.imaging import orientation as osd
 from scanstation.rules import MIN_DPI  # R02
 
 RECOMMENDED_DPI = 300  # below: QC flag "low_dpi" (OCR needs 300)

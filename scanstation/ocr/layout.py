@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from scanstation.storage.migrations import register as register_migrations
+
 MIGRATION = (
     40,
     "ocr_layout",
@@ -26,6 +28,7 @@ CREATE TABLE IF NOT EXISTS page_layout (
 );
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 Box = tuple[int, int, int, int]
 

@@ -48,6 +48,7 @@ from scanstation.ocr import engines
 from scanstation.ocr.layout import PageLayout, delete_layout, save_layout
 from scanstation.ocr.tesseract import DEFAULT_TIMEOUT_S, OcrError
 from scanstation.ocr.yielding import CAPTURE, RESUME_AFTER_S, lower_thread_priority, ocr_worker_init
+from scanstation.storage.migrations import register as register_migrations
 
 log = logging.getLogger("scanstation.ocr")
 
@@ -63,6 +64,7 @@ ALTER TABLE page_text ADD COLUMN redo_engine TEXT NOT NULL DEFAULT '';  -- engin
 CREATE INDEX IF NOT EXISTS page_text_confidence ON page_text(status, confidence);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 
 def _now() -> str:
@@ -479,10 +481,10 @@ class OcrRunner:
         from scanstation.storage.image_store import is_encrypted_at_rest
 
         if is_encrypted_at_rest(path):  # R40: decrypted here with the login's key, sent to the worker in memory
-            from scanstation.custody.protection import open_page_file, unlocked_key_for_path
+            from scanstation.storage.encryption import open_page_file, unlocked_key_for_path
 
             if unlocked_key_for_path(path) is None:
-                from scanstation.custody.protection import raise_locked
+                from scanstation.storage.encryption import raise_locked
 
                 raise_locked()  # the queue waits (nothing counted as a failure) until someone unlocks
             try:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scanstation.errors import HomeError
 from scanstation.i18n import tr
+from scanstation.storage import migrations
 
 # Dossier life cycle. Order matters only for reading; transitions live in the domain modules.
 DOSSIER_STATES = (
@@ -194,37 +195,25 @@ CREATE INDEX qc_decisions_dossier ON qc_decisions(dossier_id, resolved);
     ),
 ]
 
-# Migrations that belong to a domain live beside its code; they are registered here, in one list.
-DOMAIN_MIGRATIONS = (
-    "scanstation.search",
-    "scanstation.transfer",
-    "scanstation.custody",
-    "scanstation.ocr.layout",
-    "scanstation.dossier_list",
-    "scanstation.page_count",
-    "scanstation.coversheet",
-    "scanstation.custody.paper",
-    "scanstation.ocr.queue",
-    "scanstation.transfer.uploads",
-    "scanstation.recovery",
-)
+# The storage layer's own tables are registered like every domain's (storage.migrations); the domains
+# register theirs when scanstation.bootstrap imports them.
+migrations.register(__name__, MIGRATIONS)
 
 
 def all_migrations() -> list[tuple[int, str, str]]:
-    import importlib
-
-    found = {number: (number, name, sql) for number, name, sql in MIGRATIONS}
-    for module in DOMAIN_MIGRATIONS:
-        domain = importlib.import_module(module)
-        # A domain declares one MIGRATION or a list MIGRATIONS (numbers are unique across the whole catalog).
-        for migration in getattr(domain, "MIGRATIONS", None) or [domain.MIGRATION]:
-            if migration[0] in found and found[migration[0]] != migration:
-                raise RuntimeError(f"migration number {migration[0]} used twice ({module})")
-            found.setdefault(migration[0], migration)
-    return [found[n] for n in sorted(found)]
+    """Every migration of the catalog, by number (refused until every domain has registered)."""
+    return migrations.registered()
 
 
-SCHEMA_VERSION = max(number for number, _, _ in all_migrations())
+def schema_version() -> int:
+    """The newest catalog schema this program knows."""
+    return max(number for number, _, _ in all_migrations())
+
+
+def __getattr__(name: str):
+    if name == "SCHEMA_VERSION":  # computed when asked: the domains register after this module is imported
+        return schema_version()
+    raise AttributeError(name)
 
 
 class Catalog:
@@ -291,23 +280,21 @@ class Catalog:
                 self.conn.execute("INSERT INTO migrations VALUES (?, ?, datetime('now'))", (number, name))
                 applied.append(number)
         if applied:
-            from scanstation import search  # tables added to a catalog with data: index what is there
-
-            if search.index_needs_rebuild(self.conn):
-                with self.write():
-                    search.rebuild_index(self.conn)
+            for hook in migrations.upgrade_hooks():  # e.g. the search index fills itself from the rows already there
+                hook(self)
         return applied
 
     def check_version(self) -> None:
         newest = max(self.applied_migrations(), default=0)
-        if newest > SCHEMA_VERSION:
+        known = schema_version()
+        if newest > known:
             raise HomeError(
                 "This home was written by a newer ScanStation (catalog schema {found}, this program knows {known}). "
                 "Install the newer version; nothing was changed.",
                 "此工作目录由更新版本的 ScanStation 创建（目录结构版本 {found}，本程序支持到 {known}）。"
                 "请安装新版本；未做任何修改。",
                 found=newest,
-                known=SCHEMA_VERSION,
+                known=known,
             )
 
     # -- transactions ------------------------------------------------------------------
@@ -415,4 +402,4 @@ def damaged_message(path: Path, error: Exception) -> HomeError:
     )
 
 
-__all__ = ["Catalog", "MIGRATIONS", "SCHEMA_VERSION", "DOSSIER_STATES", "tr"]
+__all__ = ["Catalog", "MIGRATIONS", "DOSSIER_STATES", "all_migrations", "schema_version", "tr"]

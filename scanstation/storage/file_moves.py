@@ -18,8 +18,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from scanstation.clock import now_iso
 from scanstation.errors import StorageError
-from scanstation.home import now_iso
 from scanstation.storage.faults import crash_point
 from scanstation.storage.files import fsync_dir, storage_error
 

@@ -5,7 +5,7 @@ commits. ``reconcile`` compares disk and catalog after a crash: files without a 
 temp files are moved to ``quarantine/`` (never deleted), rows without a file are reported.
 
 When the home encrypts its images at rest (R40), the store is given a ``cipher`` (see
-``scanstation.custody.protection.image_store``): new files are written encrypted, and ``read_bytes``
+``scanstation.storage.encryption.image_store``): new files are written encrypted, and ``read_bytes``
 / ``read_file`` give back the plain image. Checksums in the catalog are always those of the plain
 image, the bytes a transfer package carries (R22, R31).
 """
@@ -42,7 +42,9 @@ class PageCipher:
     """What the store needs to encrypt at rest; implemented by the home's protection.
     ``encrypting`` says whether new files are written encrypted; reading works either way."""
 
-    encrypting: bool = False
+    @property
+    def encrypting(self) -> bool:
+        return False
 
     def seal(self, data: bytes) -> bytes:  # pragma: no cover - interface
         raise NotImplementedError

@@ -14,6 +14,7 @@ signature layers underneath.
 from __future__ import annotations
 
 from scanstation.errors import HomeError
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     4,
@@ -92,6 +93,7 @@ CREATE TABLE IF NOT EXISTS received_dossiers (
 CREATE INDEX IF NOT EXISTS received_dossiers_dossier ON received_dossiers(dossier_id);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 TRANSFER_TABLES = (
     "batch_dossiers",

@@ -77,6 +77,14 @@ def dossiers_of(catalog, batch_row_id: int) -> list[dict]:
     )
 
 
+def approved_categories(catalog) -> list[str]:
+    """The 门类·类别 of the approved dossiers (what a new batch may be limited to)."""
+    rows = catalog.query(
+        "SELECT DISTINCT category FROM dossiers WHERE status = 'approved' AND category != '' ORDER BY category"
+    )
+    return [r["category"] for r in rows]
+
+
 def create(session: Session, year: int, category: str | None = None, numbers: list[str] | None = None) -> dict:
     """A draft batch of every approved dossier of this home's 全宗 and ``year`` (optionally one
     category, or only the named 档号), numbered after the last batch of that 全宗 and 年度."""

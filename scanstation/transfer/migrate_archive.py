@@ -76,7 +76,7 @@ def _columns(catalog, table: str) -> list[str]:
 
 
 def _page_files(src: Home):
-    from scanstation.custody.protection import image_store
+    from scanstation.storage.encryption import image_store
 
     store = image_store(src)
     rows = src.catalog.query(

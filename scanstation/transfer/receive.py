@@ -31,11 +31,11 @@ import stat as stat_mod
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, settings
-from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.service import Session
+from scanstation.storage.encryption import image_store
 from scanstation.storage.faults import crash_point
 from scanstation.storage.files import DigestMismatch, copy_hashed, digests, file_digests, fsync_dir, storage_error
 from scanstation.transfer import keys, receipts, register, require_schema, verify
@@ -201,11 +201,9 @@ def _copy_package_record(report: verify.VerifyReport, kept: Path, images: set[st
 
 
 def _store_value(home, field: str, value: str) -> str:
-    try:
-        from scanstation.custody import protection
-    except ImportError:
-        return value
-    return protection.store_value(home, field, value)
+    from scanstation.storage.encryption import store_value
+
+    return store_value(home, field, value)
 
 
 def _receipt(

@@ -33,12 +33,12 @@ from datetime import date
 from pathlib import Path
 
 from scanstation import SOFTWARE_NAME, __version__, audit_anchor, page_count
-from scanstation.custody.protection import image_store
 from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
 from scanstation.home import now_iso
 from scanstation.i18n import tr
 from scanstation.rules import MIN_DPI
 from scanstation.service import Session
+from scanstation.storage.encryption import image_store
 from scanstation.storage.files import copy_hashed, digests, storage_error
 from scanstation.storage.image_store import ImageStore, is_encrypted_at_rest
 from scanstation.transfer import bagit, batches, keys, malware, register, require_schema
@@ -102,11 +102,9 @@ def _sync(files: list[Path], root: Path, rels, workers: int) -> None:
 
 # -- what goes in -----------------------------------------------------------------------------
 def _reveal(home, field: str, value: str) -> str:
-    try:
-        from scanstation.custody import protection
-    except ImportError:
-        return value or ""
-    return protection.reveal(home, field, value)
+    from scanstation.storage.encryption import reveal
+
+    return reveal(home, field, value)
 
 
 def _check_dossiers(session: Session, batch: dict, dossiers: list[dict]) -> dict[int, tuple[list, list]]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from scanstation import settings
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, StorageError
 from scanstation.storage.files import fsync_dir
+from scanstation.storage.migrations import register as register_migrations
 
 MIGRATION = (
     80,
@@ -71,6 +72,7 @@ CREATE INDEX IF NOT EXISTS package_uploads_state ON package_uploads(state, id);
 CREATE INDEX IF NOT EXISTS package_uploads_tag ON package_uploads(tagmanifest_sm3);
 """,
 )
+register_migrations(__name__, MIGRATION)
 
 MAX_CHUNK = 16 << 20
 DEFAULT_MAX_GB = 50
@@ -95,7 +97,7 @@ _waiting = [0]  # chunks waiting for an earlier one now
 
 
 def now_iso() -> str:
-    from scanstation.home import now_iso as now  # imported late: the catalog imports this module for its migration
+    from scanstation.clock import now_iso as now
 
     return now()
 

@@ -87,6 +87,7 @@ def run_gui(ctx) -> int:
         )
     from PySide6.QtWidgets import QDialog
 
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
     from scanstation.home import STATION_FILE, Home
     from scanstation.ui import i18n, tasks
     from scanstation.ui.core_api import CoreApi
@@ -134,12 +135,9 @@ def run_gui(ctx) -> int:
         finally:
             tasks.wait_for_pools(10000)
             api.close()
-            try:
-                from scanstation.custody import protection
+            from scanstation.custody import protection
 
-                protection.forget(home)  # the personal-data key never outlives the session
-            except ImportError:
-                pass
+            protection.forget(home)  # the personal-data key never outlives the session
         if not window.signed_out:
             return code
         window.deleteLater()  # the next user gets a new window; this one's filters and timers go with it

@@ -529,16 +529,23 @@ class BatchView(QWidget):
         self.details.setPlainText("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------------------
-    def _categories(self) -> list[str]:
-        rows = self.session.catalog.query(
-            "SELECT DISTINCT category FROM dossiers WHERE status = 'approved' AND category != '' ORDER BY category"
-        )
-        return [r["category"] for r in rows]
-
     def ask_create(self) -> None:
+        """The categories of the approved dossiers are read off the GUI thread, then the dialog opens."""
+        from scanstation.transfer import batches
+
+        session = self.session
+        run_task(
+            lambda: batches.approved_categories(session.catalog),
+            self._ask_create_with,
+            self._list_failed,
+            pool=WRITE_POOL,
+            owner=self,
+        )
+
+    def _ask_create_with(self, categories: list[str]) -> None:
         from datetime import date
 
-        dialog = CreateBatchDialog(self._categories(), date.today().year - 1, self)
+        dialog = CreateBatchDialog(categories, date.today().year - 1, self)
         if self.run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return
         year, category = dialog.values()

@@ -8,28 +8,11 @@ core. Every method may block (catalog, files): views call them through ``ui.task
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
 
 from scanstation.errors import Refused
 from scanstation.service import Session
-
-
-def _module(name: str):
-    """A core module; a clear message (not a traceback) when this build does not have it."""
-    try:
-        return importlib.import_module(f"scanstation.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("scanstation"):
-            raise Refused(
-                "This station version has no {what} yet ({module}).",
-                "此版本的工作站尚未提供该功能：{what}（{module}）。",
-                what=name,
-                module=exc.name,
-            ) from None
-        raise
-
 
 VIEW_LOG_WINDOW_S = 600
 
@@ -64,49 +47,47 @@ class CoreApi:
     def dossier(self, number: str) -> dict:
         """The catalog row for ``number`` (validated and normalised by the core), ID number masked,
         with the count of scanned pages."""
-        from scanstation.cli.cmd_foundation import present_dossier
+        from scanstation import capture, pages
+        from scanstation.custody import corrections
+        from scanstation.service import present_dossier
 
         self.session.require("catalog.read")
-        row = _module("capture").find_dossier(self.session, number)
+        row = capture.find_dossier(self.session, number)
         shown = present_dossier(self.session, row)
-        shown["scanned_pages"] = self.home.catalog.one(
-            "SELECT count(*) AS n FROM pages WHERE dossier_id = ? AND state = 'active'", (row["id"],)
-        )["n"]
+        shown["scanned_pages"] = pages.active_page_count(self.home.catalog, row["id"])
         shown["has_person_id"] = bool(row["person_id_number"])
-        counts = [
-            c
-            for c in _module("custody.corrections").history(self.home.catalog, row["id"])
-            if c["field"] == "declared_pages"
-        ]
+        counts = [c for c in corrections.history(self.home.catalog, row["id"]) if c["field"] == "declared_pages"]
         shown["page_count_correction"] = counts[-1] if counts else None  # the panel shows the latest one
         return shown
 
     def correct_page_count(self, number: str, pages: int, reason: str) -> dict:
         """The logged correction of a dossier's 页数 (``custody.corrections.correct``): the core checks the
         role and state (a clerk while the dossier is being scanned; an archivist or admin otherwise)."""
-        return _module("custody.corrections").correct(self.session, number, "declared_pages", str(pages), reason)
+        from scanstation.custody import corrections
+
+        return corrections.correct(self.session, number, "declared_pages", str(pages), reason)
 
     def reveal_person_id(self, number: str) -> str:
         """The full ID number, for roles that may see it; the view is logged (R40)."""
-        from scanstation.cli.cmd_foundation import present_dossier
+        from scanstation import capture
+        from scanstation.service import present_dossier
 
         self.session.require("personal.unmasked")
-        row = _module("capture").find_dossier(self.session, number)
+        row = capture.find_dossier(self.session, number)
         shown = present_dossier(self.session, row, unmasked=True)  # decrypted when the key is unlocked (R40)
         self.session.log("personal.view", "dossier", row["number"], {"field": "person_id_number"})
         return shown["person_id_number"]
 
     def suggestions(self, text: str, limit: int = 15) -> list[dict]:
         """Dossiers whose 档号 starts with ``text``, or whose 题名 / 姓名 / 档号 match it (search as you type)."""
+        from scanstation import dossier_list, dossier_number
+
         self.session.require("catalog.read")
         text = (text or "").strip()
         if not text:
             return []
-        prefix = _module("dossier_number").normalise(text)
-        rows = self.home.catalog.query(
-            "SELECT number, title, status FROM dossiers WHERE number >= ? AND number < ? ORDER BY number LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        )
+        prefix = dossier_number.normalise(text)
+        rows = dossier_list.by_number_prefix(self.home.catalog, prefix, limit)
         if len(rows) < limit and len(text) >= 1:
             try:
                 hits = self.search(text, limit=limit)
@@ -115,7 +96,7 @@ class CoreApi:
             seen = {r["number"] for r in rows}
             numbers = [h.number for h in hits if h.number not in seen]
             for number in dict.fromkeys(numbers):
-                row = self.home.catalog.one("SELECT number, title, status FROM dossiers WHERE number = ?", (number,))
+                row = dossier_list.brief(self.home.catalog, number)
                 if row:
                     rows.append(row)
                 if len(rows) >= limit:
@@ -127,8 +108,10 @@ class CoreApi:
 
     # -- capture ---------------------------------------------------------------------------
     def capture(self):
+        from scanstation import capture
+
         if self._capture is None:
-            self._capture = _module("capture").Capture(self.session)
+            self._capture = capture.Capture(self.session)
         return self._capture
 
     _devices: list | None = None  # discovery takes seconds (SANE probes USB and network): once per process
@@ -136,13 +119,17 @@ class CoreApi:
     def devices(self, refresh: bool = False) -> list:
         """The scanners to offer. The demo scanner invents its pages: it is offered only on a demo station
         or where an administrator switched it on for training (``capture.demo_scanner``, audited)."""
+        from scanstation.devices import factory
+
         if refresh or CoreApi._devices is None:
-            CoreApi._devices = _module("devices.base").all_devices(timeout_s=10.0, demo=True)
+            CoreApi._devices = factory.all_devices(timeout_s=10.0, demo=True)
         allowed = self.demo_scanner_allowed()
         return [d for d in CoreApi._devices if d.backend != "demo" or allowed]
 
     def demo_scanner_allowed(self) -> bool:
-        return _module("devices.base").demo_scanner_allowed(self.home)
+        from scanstation.devices import factory
+
+        return factory.demo_scanner_allowed(self.home)
 
     def is_demo_station(self) -> bool:
         from scanstation import settings
@@ -150,10 +137,14 @@ class CoreApi:
         return bool(settings.get(self.home, "station.demo"))
 
     def profiles(self) -> list:
-        return _module("profiles").all_profiles(self.home)
+        from scanstation import profiles
+
+        return profiles.all_profiles(self.home)
 
     def profile(self, name: str | None):
-        return _module("profiles").get_profile(self.home, name)
+        from scanstation import profiles
+
+        return profiles.get_profile(self.home, name)
 
     def start_capture(
         self,
@@ -169,7 +160,9 @@ class CoreApi:
 
     def recover_interrupted(self) -> list:
         """The station's one recovery (moves, sessions, reconcile; audited); the sessions it finished."""
-        return _module("recovery").recover(self.session, self.capture()).sessions
+        from scanstation import recovery
+
+        return recovery.recover(self.session, self.capture()).sessions
 
     def interrupted_sessions(self) -> list[dict]:
         return self.capture().interrupted_sessions()
@@ -178,7 +171,9 @@ class CoreApi:
     def list_pages(self, number: str) -> list[dict]:
         """The pages of a dossier, to be shown: opening an insured person's pages is audited (R40),
         once per dossier per ``VIEW_LOG_WINDOW_S`` so that reloads while scanning add no entries."""
-        rows = _module("pages").list_pages(self.session, number)
+        from scanstation import pages
+
+        rows = pages.list_pages(self.session, number)
         now = time.monotonic()
         last = self._viewed.get(number)
         if rows and (last is None or now - last > VIEW_LOG_WINDOW_S):
@@ -192,55 +187,74 @@ class CoreApi:
         return self.home.page_files().local_path(number, file_name)
 
     def rotate(self, number: str, seq: int, degrees: int) -> None:
-        _module("pages").rotate(self.session, number, seq, degrees)
+        from scanstation import pages
+
+        pages.rotate(self.session, number, seq, degrees)
 
     def delete(self, number: str, seq: int) -> None:
-        _module("pages").delete(self.session, number, seq)
+        from scanstation import pages
+
+        pages.delete(self.session, number, seq)
 
     def move(self, number: str, from_seq: int, to_seq: int) -> None:
-        _module("pages").move(self.session, number, from_seq, to_seq)
+        from scanstation import pages
+
+        pages.move(self.session, number, from_seq, to_seq)
 
     def insert_last_after(self, number: str, count: int, after_seq: int) -> None:
-        _module("pages").move_last_pages_after(self.session, number, count, after_seq)
+        from scanstation import pages
+
+        pages.move_last_pages_after(self.session, number, count, after_seq)
 
     def replace_with_last(self, number: str, seq: int) -> dict:
-        return _module("pages").replace_with_last(self.session, number, seq)
+        from scanstation import pages
+
+        return pages.replace_with_last(self.session, number, seq)
 
     def mark_not_scanned(self, number: str, original_page_no: int, note: str) -> None:
-        _module("pages").mark_not_scanned(self.session, number, original_page_no, note)
+        from scanstation import pages
+
+        pages.mark_not_scanned(self.session, number, original_page_no, note)
 
     def complete(self, number: str, explanations: dict | None = None):
-        return _module("pages").complete(self.session, number, explanations or {})
+        from scanstation import pages
+
+        return pages.complete(self.session, number, explanations or {})
 
     def completion_check(self, number: str):
         """The page-count reconciliation without completing (for the explanation dialog)."""
-        pages = _module("pages")
-        dossier = _module("capture").find_dossier(self.session, number)
+        from scanstation import capture, pages
+
+        dossier = capture.find_dossier(self.session, number)
         return pages.reconcile_count(self.session, dossier)
 
     def inverse_available(self, name: str) -> bool:
         """Whether the core offers the inverse of a page operation (for undo)."""
-        try:
-            return hasattr(_module("pages"), name)
-        except Refused:
-            return False
+        from scanstation import pages
+
+        return hasattr(pages, name)
 
     def undo_core(self, name: str, *args):
         """Call a core inverse operation (``restore_deleted``, ``undo_replace``, ``remove_not_scanned``)."""
-        pages = _module("pages")
+        from scanstation import pages
+
         fn = getattr(pages, name, None)
         if fn is None:
             raise Refused("This step cannot be undone in this version.", "此版本不能撤销这一步。")
         return fn(self.session, *args)
 
     def ocr_queue_length(self) -> int:
-        counts = _module("ocr.queue").queue_counts(self.home.catalog)
+        from scanstation.ocr import queue
+
+        counts = queue.queue_counts(self.home.catalog)
         return counts.get("queued", 0) + counts.get("running", 0) + counts.get("retry", 0)
 
     def start_background_ocr(self, workers: int = 1) -> None:
         """OCR the queue in the background (worker processes) while the station is open."""
+        from scanstation.ocr import queue
+
         if getattr(self, "_ocr", None) is None:
-            self._ocr = _module("ocr.queue").OcrRunner(self.home, workers=workers)
+            self._ocr = queue.OcrRunner(self.home, workers=workers)
         self._ocr.start()
 
     def wake_ocr(self) -> None:
@@ -254,51 +268,76 @@ class CoreApi:
 
     # -- QC --------------------------------------------------------------------------------
     def qc_reasons(self) -> list:
-        return list(_module("qc").QC_REASONS)
+        from scanstation import qc
+
+        return list(qc.QC_REASONS)
 
     def qc_queue(self, low_confidence_only: bool = False) -> list[dict]:
-        return _module("qc").queue(self.session, low_confidence_only=low_confidence_only)
+        from scanstation import qc
+
+        return qc.queue(self.session, low_confidence_only=low_confidence_only)
 
     def qc_page_decision(self, number: str, seq: int, passed: bool, reason: str = "") -> None:
-        _module("qc").page_decision(self.session, number, seq, passed, reason)
+        from scanstation import qc
+
+        qc.page_decision(self.session, number, seq, passed, reason)
 
     def qc_request_rescan(self, number: str, seq: int, reason: str) -> None:
-        _module("qc").request_rescan(self.session, number, seq, reason)
+        from scanstation import qc
+
+        qc.request_rescan(self.session, number, seq, reason)
 
     def qc_approve(self, number: str) -> None:
-        _module("qc").approve(self.session, number)
+        from scanstation import qc
+
+        qc.approve(self.session, number)
 
     def qc_reject(self, number: str, reasons) -> None:
-        _module("qc").reject(self.session, number, reasons)
+        from scanstation import qc
+
+        qc.reject(self.session, number, reasons)
 
     def clerk_explanations(self, number: str) -> dict:
-        return _module("qc").clerk_explanations(self.session, number)
+        from scanstation import qc
+
+        return qc.clerk_explanations(self.session, number)
 
     def return_reasons(self, number: str) -> list[dict]:
-        return _module("qc").return_reasons(self.session, number)
+        from scanstation import qc
+
+        return qc.return_reasons(self.session, number)
 
     def returned_dossiers(self) -> list[dict]:
-        return _module("qc").returned(self.session)
+        from scanstation import qc
+
+        return qc.returned(self.session)
 
     # -- search and import -----------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list:
+        from scanstation import search as search_index
+
         self.session.require("catalog.read")
-        return _module("search").search(self.home.catalog.conn, query, limit, unmasked=False)
+        return search_index.search(self.home.catalog.conn, query, limit, unmasked=False)
 
     def import_catalog(self, path) -> object:
-        return _module("catalog_import").import_catalog(self.session, path)
+        from scanstation import catalog_import
+
+        return catalog_import.import_catalog(self.session, path)
 
     @staticmethod
     def import_rejection_class():
-        return _module("catalog_import").CatalogImportRejected
+        from scanstation import catalog_import
+
+        return catalog_import.CatalogImportRejected
 
     # -- administration --------------------------------------------------------------------
     def users(self) -> list[dict]:
-        self.session.require("user.manage")
-        return self.home.catalog.query("SELECT name, roles, disabled, created_at FROM users ORDER BY name")
+        from scanstation.service import list_users
+
+        return list_users(self.session)
 
     def add_user(self, name: str, roles: tuple[str, ...], password: str) -> None:
-        from scanstation.cli.cmd_foundation import add_user
+        from scanstation.service import add_user
 
         add_user(self.session, name, roles, password)
 
@@ -310,19 +349,24 @@ class CoreApi:
     # -- custody reminders (R39, fixity) ----------------------------------------------------
     def custody_reminders(self) -> dict:
         """What the window should remind this user of: an old backup, a fixity check that is due."""
+        from scanstation.custody import backup, fixity
+
         out = {"backup": None, "fixity_due": False}
         if self.can("backup"):
-            out["backup"] = _module("custody.backup").reminder(self.home)
+            out["backup"] = backup.reminder(self.home)
         if self.can("fixity.check"):
-            out["fixity_due"] = _module("custody.fixity").due(self.home)
+            out["fixity_due"] = fixity.due(self.home)
         return out
 
     def scheduled_fixity_check(self):
-        return _module("custody.fixity").scheduled_check(self.session)
+        from scanstation.custody import fixity
+
+        return fixity.scheduled_check(self.session)
 
     def backup_now(self, dest: str) -> dict:
         """A new backup generation in ``dest``, then a verification of it (R39)."""
-        backup = _module("custody.backups")  # the station's, or pg_dump + the store on a PostgreSQL archive
+        from scanstation.custody import backups as backup  # the station's, or pg_dump + the store on PostgreSQL
+
         made = backup.create(self.session, dest)
         checked = backup.verify(self.session, dest, made.generation)
         return {
@@ -338,18 +382,26 @@ class CoreApi:
 
     # -- signing keys (R30): the station's own key and the archive room's trusted public key ----------
     def signing_keys(self) -> dict:
+        from scanstation.transfer import keys
+
         self.session.require("catalog.read")
-        return _module("transfer.keys").list_keys(self.home)
+        return keys.list_keys(self.home)
 
     def generate_key(self, name: str, passphrase: str) -> dict:
-        return _module("transfer.keys").generate(self.session, name, passphrase_text=passphrase)
+        from scanstation.transfer import keys
+
+        return keys.generate(self.session, name, passphrase_text=passphrase)
 
     def export_key(self, name: str, out) -> dict:
+        from scanstation.transfer import keys
+
         self.session.require("keys.manage")
-        return _module("transfer.keys").export(self.session, name, out)
+        return keys.export(self.session, name, out)
 
     def trust_key(self, name: str, pem_file) -> dict:
-        return _module("transfer.keys").trust(self.session, name, pem_file)
+        from scanstation.transfer import keys
+
+        return keys.trust(self.session, name, pem_file)
 
     def setting(self, key: str):
         from scanstation import settings
@@ -362,22 +414,28 @@ class CoreApi:
         return list(settings.DECLARED.values())
 
     def schema(self):
-        return _module("dossier_number").schema_for_home(self.home)
+        from scanstation import dossier_number
+
+        return dossier_number.schema_for_home(self.home)
 
     def retention_rules(self) -> list[dict]:
-        return _module("retention").table_for_home(self.home).to_list()
+        from scanstation import retention
+
+        return retention.table_for_home(self.home).to_list()
 
     def save_retention_rules(self, rules: list[dict]) -> None:
-        retention = _module("retention")
+        from scanstation import retention
+
         table = retention.RetentionTable.from_list(rules)  # the core validates codes and duplicates
         self.set_setting(retention.SETTING_KEY, table.to_list())
 
     def save_profile(self, profile) -> None:
-        _module("profiles").save_profile(self.session, profile)
+        from scanstation import profiles
+
+        profiles.save_profile(self.session, profile)
 
     def audit_tail(self, limit: int = 200) -> list[dict]:
+        from scanstation import audit
+
         self.session.require("audit.read")
-        rows = self.home.catalog.query(
-            "SELECT id, ts, user, action, object_type, object_id FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return rows
+        return audit.tail(self.home.catalog, limit)

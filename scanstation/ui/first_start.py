@@ -21,12 +21,10 @@ from PySide6.QtWidgets import (
 
 from scanstation.errors import InvalidInput, ScanStationError
 from scanstation.home import Home
-from scanstation.service import Session
 from scanstation.ui.icons import icon
 from scanstation.ui.resources import resource
 from scanstation.ui.sizing import fit_dialog
 from scanstation.ui.tasks import run_task
-from scanstation.users import row_to_user
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = (
@@ -63,20 +61,18 @@ def open_demo(path: Path | None = None) -> Home:
     """
     from scanstation import settings
     from scanstation.catalog_import import import_catalog
-    from scanstation.cli.cmd_foundation import add_user
+    from scanstation.service import add_user, session_for
 
     path = Path(path) if path else default_demo_home()
     if (path / "station.json").exists():
         return Home.open(path)
     home = create_station(path, DEMO_FONDS, "DEMO", DEMO_USERS[0][0], DEMO_PASSWORD)
     try:
-        admin = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", (DEMO_USERS[0][0],)))
-        session = Session(home, admin)
+        session = session_for(home, DEMO_USERS[0][0])
         settings.set_value(session, "station.demo", True)  # audited: this home is a demo (demo scanner offered)
         for name, roles in DEMO_USERS[1:]:
             add_user(session, name, roles, DEMO_PASSWORD)
-        clerk = row_to_user(home.catalog.one("SELECT * FROM users WHERE name = ?", ("demo-clerk",)))
-        import_catalog(Session(home, clerk), resource("sample-catalog.xlsx"))
+        import_catalog(session_for(home, "demo-clerk"), resource("sample-catalog.xlsx"))
     except BaseException:
         home.close()
         raise

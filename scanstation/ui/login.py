@@ -153,10 +153,8 @@ class LoginDialog(QDialog):
 
 
 def personal_data_protected(home) -> bool:
-    try:
-        from scanstation.custody import protection
-    except ImportError:
-        return False
+    from scanstation.custody import protection
+
     return protection.is_enabled(home)
 
 

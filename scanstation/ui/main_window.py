@@ -25,15 +25,20 @@ from PySide6.QtWidgets import (
 
 from scanstation import __version__
 from scanstation.ui import binding_guard, sizing, tasks
+from scanstation.ui.batch_view import BatchView
 from scanstation.ui.custody_watch import CustodyWatch
 from scanstation.ui.errors import presenter
+from scanstation.ui.export_view import LoanView
 from scanstation.ui.icons import icon
 from scanstation.ui.import_view import ImportView
+from scanstation.ui.intake_view import IntakeView
 from scanstation.ui.login import IdleLock, LoginDialog
+from scanstation.ui.paper_desk_view import PaperDeskView
 from scanstation.ui.qc_desk import QcDesk
 from scanstation.ui.scan_desk import ScanDesk
 from scanstation.ui.search_view import SearchView
 from scanstation.ui.settings_view import SettingsView
+from scanstation.ui.stack_scan_view import StackScanView
 from scanstation.users import ROLE_NAMES_ZH
 
 
@@ -99,11 +104,11 @@ class MainWindow(QMainWindow):
         self.search_view.setObjectName("searchView")
         self.import_view = ImportView(api, self) if api.can("catalog.import") else None
         self.settings_view = SettingsView(api, self) if api.can("settings.manage") else None
-        self.batch_view = _optional_view("scanstation.ui.batch_view", "BatchView", api, self, "batch.manage")
-        self.intake_view = _optional_view("scanstation.ui.intake_view", "IntakeView", api, self, "receive")
-        self.stack_view = _optional_view("scanstation.ui.stack_scan_view", "StackScanView", api, self, "capture")
-        self.paper_view = _optional_view("scanstation.ui.paper_desk_view", "PaperDeskView", api, self, "paper.custody")
-        self.loan_view = _optional_view("scanstation.ui.export_view", "LoanView", api, self, "lend.request")
+        self.batch_view = _optional_view(BatchView, api, self, "batch.manage")
+        self.intake_view = _optional_view(IntakeView, api, self, "receive")
+        self.stack_view = _optional_view(StackScanView, api, self, "capture")
+        self.paper_view = _optional_view(PaperDeskView, api, self, "paper.custody")
+        self.loan_view = _optional_view(LoanView, api, self, "lend.request")
         self.locked_page = QLabel(self.tr("Locked"), self)
         self.locked_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.locked_page.setObjectName("lockedPage")
@@ -409,20 +414,18 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _optional_view(module: str, name: str, api, parent, permission: str):
+def _optional_view(view, api, parent, permission: str):
     """A view of another part of the station (transfer), shown when the role has its permission.
 
-    If that view cannot be built in this version, the rest of the window still works (logged)."""
+    If that view fails to build, the rest of the window still works (logged)."""
     if not api.can(permission):
         return None
     try:
-        import importlib
-
-        return getattr(importlib.import_module(module), name)(api, parent)
+        return view(api, parent)
     except Exception:  # noqa: BLE001 - one broken optional view must not keep the station from starting
         import logging
 
-        logging.getLogger("scanstation.ui").exception("the %s view is not available", name)
+        logging.getLogger("scanstation.ui").exception("the %s view is not available", view.__name__)
         return None
 
 

@@ -54,7 +54,7 @@ def decode_thumbnail(path: str, size: QSize) -> QImage:
     from scanstation.storage.image_store import is_encrypted_at_rest
 
     if is_encrypted_at_rest(path):  # images encrypted at rest (R40): the core decrypts with the login's key
-        from scanstation.custody.protection import open_page_file
+        from scanstation.storage.encryption import open_page_file
 
         try:
             buffer = QBuffer()

@@ -66,6 +66,8 @@ def cjk_font_check() -> dict:
 def take(out: Path) -> list[str]:
     from PySide6.QtWidgets import QDialog
 
+    import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
+    from scanstation import dossier_list
     from scanstation.service import Session
     from scanstation.ui import i18n
     from scanstation.ui.app import application
@@ -141,7 +143,7 @@ def take(out: Path) -> list[str]:
         edit.setText("登记页数有误，原件实有 4 页")
     _save(dialog, out, "complete-explanation", shots)
     dialog.accept()
-    _wait(lambda: home.catalog.one("SELECT status FROM dossiers WHERE number = ?", (number,))["status"] == "completed")
+    _wait(lambda: dossier_list.brief(home.catalog, number)["status"] == "completed")
     _idle()
     presenter().close_open_box()
 

@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
 from scanstation import __version__
 from scanstation.custody import lending, reading_room
 from scanstation.errors import CheckFailed, InvalidInput, NotFound, Refused, ScanStationError, StorageError

@@ -1,6 +1,6 @@
 """The personal-data key as this process holds it: unlocked at login, never written anywhere unwrapped.
 
-Kept apart from scanstation.custody.protection (the key file, encryption of fields and images) so
+Kept apart from scanstation.storage.encryption (the key file, encryption of fields and images) so
 that code far below it — the search index, the OCR text store — can ask "is this home protected,
 and is its key unlocked?" without importing the whole of it.
 """
@@ -8,6 +8,7 @@ and is its key unlocked?" without importing the whole of it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 from scanstation.errors import Refused
 
@@ -58,7 +59,7 @@ def unlocked_key_for_path(path):
     return None
 
 
-def raise_locked():
+def raise_locked() -> NoReturn:
     raise Refused(
         "Personal data is encrypted and not unlocked. Give the protection passphrase "
         "(prompt or SCANSTATION_PROTECT_PASSPHRASE).",
