@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.home import Home
 from scanstation.transfer import outbox
 from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, archive_counts, make_world
@@ -45,7 +46,7 @@ def test_crashed_accept_is_retried_after_reconcile(tmp_path, monkeypatch, capsys
         ("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE),
     ):
         monkeypatch.setenv(name, value)
-    assert main(["--user", "archivist1", *args]) == 1
+    assert main(["--user", "archivist1", *args]) == ExitCode.REFUSED
     assert "reconcile" in capsys.readouterr().err
     assert main(["--user", "admin", "reconcile"]) == 0
     assert main(["--user", "archivist1", *args]) == 0, capsys.readouterr().err

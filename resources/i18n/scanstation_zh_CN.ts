@@ -563,8 +563,16 @@
         <translation>问题</translation>
     </message>
     <message>
-        <source>An unexpected error occurred: {error}. Everything saved before is kept. Please report this to the administrator with the details below.</source>
-        <translation>发生意外错误：{error}。此前保存的内容全部保留。请将下面的详细信息报告管理员。</translation>
+        <source>An unexpected error stopped this action ({error}).</source>
+        <translation>此操作因意外错误而停止（{error}）。</translation>
+    </message>
+    <message>
+        <source>The details could not be written to a log file.</source>
+        <translation>详细信息未能写入日志文件。</translation>
+    </message>
+    <message>
+        <source>The details are in {path}; send that file to your support contact. Everything saved before is kept.</source>
+        <translation>详细信息已写入 {path}，请将该文件发给技术支持。此前保存的内容均完好。</translation>
     </message>
     <message>
         <source>Program error</source>
@@ -2496,10 +2504,6 @@ Example: {example}</source>
     <message>
         <source>Stack scanning: put the cover sheet of each dossier in front of its pages</source>
         <translation>批量扫描：将每个案卷的分隔页放在其页面之前</translation>
-    </message>
-    <message>
-        <source>Demo scanner</source>
-        <translation>演示扫描仪</translation>
     </message>
     <message>
         <source>optional: the dossier the first pages continue</source>
