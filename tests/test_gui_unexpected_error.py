@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.test_gui_fixtures import make_window, presenter_log, zh_ui  # noqa: F401  (fixtures)
+from tests.test_gui_fixtures import make_window, presenter_log, wait_tasks, zh_ui  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def test_an_exception_in_a_slot_is_logged_and_said_in_one_sentence(qtbot, home, 
     logged = log.read_text(encoding="utf-8")
     assert "Traceback" in logged and "ZeroDivisionError: a defect in a slot" in logged and ", in defect" in logged
     assert window.isVisible()  # the window stays open
+    wait_tasks(qtbot, timeout=60000)  # the window's own background work (scanner discovery) ends before teardown
 
 
 @pytest.mark.qt_no_exception_capture

@@ -559,6 +559,10 @@
         <translation>工作目录问题</translation>
     </message>
     <message>
+        <source>A program is missing or failed</source>
+        <translation>程序缺失或运行失败</translation>
+    </message>
+    <message>
         <source>Problem</source>
         <translation>问题</translation>
     </message>

@@ -26,6 +26,7 @@ from scanstation.errors import (
     HomeError,
     InvalidInput,
     NotFound,
+    ProgramError,
     Refused,
     ScanStationError,
     StorageError,
@@ -57,6 +58,7 @@ class ErrorPresenter(QObject):
             (CheckFailed, self.tr("Check failed")),
             (StorageError, self.tr("Cannot save")),
             (HomeError, self.tr("Station folder problem")),
+            (ProgramError, self.tr("A program is missing or failed")),
         ]
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> None:
