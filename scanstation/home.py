@@ -17,7 +17,7 @@ import platformdirs
 
 from scanstation import __version__, settings
 from scanstation.clock import now_iso
-from scanstation.errors import HomeError, InvalidInput
+from scanstation.errors import HomeError, HomeLocked, InvalidInput
 from scanstation.storage.catalog import Catalog, damaged_message
 
 HOME_FORMAT = 1
@@ -69,7 +69,7 @@ class _HomeLock:
                 holder = self.path.read_text(encoding="utf-8").strip()
             except OSError:
                 pass
-            raise HomeError(
+            raise HomeLocked(
                 "The home {home} is in use by another running station ({holder}). Close it first; nothing was changed.",
                 "工作目录 {home} 正被另一个运行中的扫描站使用（{holder}）。请先关闭它；未做任何修改。",
                 home=str(self.path.parent),

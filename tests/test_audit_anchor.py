@@ -18,6 +18,7 @@ import pytest
 from scanstation import audit, audit_anchor, doctor
 from scanstation.cli.main import main
 from scanstation.custody import fixity
+from scanstation.errors import ExitCode
 from scanstation.storage.image_store import ImageStore
 from scanstation.transfer import keys
 from tests.test_custody_fixtures import add_dossier, jpeg_bytes, number_for
@@ -191,16 +192,28 @@ def test_r36_audit_commands_refuse_bad_input_with_a_plain_message(anchored, caps
     from tests.conftest import PASSWORD
 
     monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
-    assert main(["--home", str(anchored.path), "audit", "verify", "--checkpoint", str(tmp_path / "nosuch")]) == 1
+    assert (
+        main(["--home", str(anchored.path), "audit", "verify", "--checkpoint", str(tmp_path / "nosuch")])
+        == ExitCode.NOT_FOUND
+    )
     err = capsys.readouterr().err
     assert "nosuch" in err and "Traceback" not in err
-    assert main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "nosuch"]) == 1
+    assert (
+        main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "nosuch"])
+        == ExitCode.NOT_FOUND
+    )
     assert "nosuch" in capsys.readouterr().err
-    assert main(["--home", str(anchored.path), "--user", "clerk1", "audit", "checkpoint", "--key", "station"]) == 1
+    assert (
+        main(["--home", str(anchored.path), "--user", "clerk1", "audit", "checkpoint", "--key", "station"])
+        == ExitCode.REFUSED
+    )
     assert "keys.manage" in capsys.readouterr().err
     monkeypatch.setenv("SCANSTATION_KEY_PASSPHRASE", "wrong-passphrase-1")
     before = audit_anchor.head(anchored.catalog.conn)
-    assert main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "station"]) == 1
+    assert (
+        main(["--home", str(anchored.path), "--user", "admin", "audit", "checkpoint", "--key", "station"])
+        == ExitCode.REFUSED
+    )
     assert audit_anchor.head(anchored.catalog.conn) == before  # a refusal writes nothing
     monkeypatch.setenv("SCANSTATION_KEY_PASSPHRASE", PASSPHRASE)
     assert (

@@ -1,6 +1,7 @@
 import json
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from tests.conftest import PASSWORD
 
 
@@ -30,9 +31,9 @@ def test_init_user_and_role_refused(cli_env, capsys, monkeypatch):
     assert code == 0
     monkeypatch.setenv("SCANSTATION_USER", "alice")
     code, out, err = run(capsys, "user", "add", "bob", "--role", "qc")
-    assert code == 1 and "无权" in err
+    assert code == ExitCode.REFUSED and "无权" in err
     code, out, err = run(capsys, "--lang", "en", "user", "add", "bob", "--role", "qc")
-    assert code == 1 and "may not" in err
+    assert code == ExitCode.REFUSED and "may not" in err
 
 
 def test_wrong_password_refused(cli_env, capsys, monkeypatch):
@@ -40,7 +41,7 @@ def test_wrong_password_refused(cli_env, capsys, monkeypatch):
     monkeypatch.setenv("SCANSTATION_USER", "admin")
     monkeypatch.setenv("SCANSTATION_PASSWORD", "not-the-password")
     code, _, err = run(capsys, "user", "list")
-    assert code == 1 and "密码错误" in err
+    assert code == ExitCode.REFUSED and "密码错误" in err
 
 
 def test_usage_error_exit_2(cli_env, capsys):
@@ -48,18 +49,18 @@ def test_usage_error_exit_2(cli_env, capsys):
         code = main(["user", "add"])
     except SystemExit as exc:
         code = exc.code
-    assert code == 2
+    assert code == ExitCode.USAGE
 
 
 def test_init_twice_refused(cli_env, capsys):
     _init(capsys)
     code, _, err = run(capsys, "init", "--fonds", "X001", "--station", "S01", "--admin", "admin")
-    assert code == 1 and "已经是" in err
+    assert code == ExitCode.HOME and "已经是" in err
 
 
 def test_bad_fonds_code(cli_env, capsys):
     code, _, err = run(capsys, "init", "--fonds", "X 001/..", "--station", "S01", "--admin", "admin")
-    assert code == 1 and "全宗号" in err
+    assert code == ExitCode.INVALID_INPUT and "全宗号" in err
 
 
 def test_audit_verify_json(cli_env, capsys, monkeypatch):

@@ -19,6 +19,7 @@ from scanstation.cli import main as cli_main
 from scanstation.cli.main import build_parser, main
 from scanstation.cli.parser import in_language, leaves
 from scanstation.devices.base import canonical_device_id
+from scanstation.errors import ExitCode
 from scanstation.i18n import set_language
 from scanstation.resources import resource
 from tests.conftest import PASSWORD
@@ -56,10 +57,10 @@ def test_global_options_are_accepted_before_or_after_the_command(station, capsys
     assert code == 0 and json.loads(out)["number"] == N
     # --home after the command is the home used (and wins over SCANSTATION_HOME)
     code, _, err = run(capsys, "catalog", "list", "--user", "clerk1", "--home", tmp_path / "elsewhere")
-    assert code == 1 and "elsewhere" in err
+    assert code == ExitCode.HOME and "elsewhere" in err
     # --lang after the command
     code, _, err = run(capsys, "catalog", "show", "X001-ZY·DJ·2024·D100-0099-001", "--user", "clerk1", "--lang", "en")
-    assert code == 1 and "No dossier" in err
+    assert code == ExitCode.NOT_FOUND and "No dossier" in err
     # every command takes every global option
     with in_language():
         parser = build_parser()
@@ -218,14 +219,14 @@ def test_verify_fixity_only_passes_when_every_fixity_check_passes(package, capsy
 )
 def test_invalid_utf8_arguments_are_refused_in_words(station, capsys, argv):
     code, out, err = run(capsys, *argv, "--user", "clerk1") if "--user" not in argv else run(capsys, *argv)
-    assert code == 1 and "UTF-8" in err and "Traceback" not in err and "\\x" in err
+    assert code == ExitCode.INVALID_INPUT and "UTF-8" in err and "Traceback" not in err and "\\x" in err
     assert "convmv" in err
 
 
 def test_invalid_utf8_in_the_station_environment_is_refused_in_words(station, capsys, monkeypatch):
     monkeypatch.setenv("SCANSTATION_USER", "clerk\udcff")
     code, out, err = run(capsys, "catalog", "list")
-    assert code == 1 and "SCANSTATION_USER" in err and "UTF-8" in err and "Traceback" not in err
+    assert code == ExitCode.INVALID_INPUT and "SCANSTATION_USER" in err and "UTF-8" in err and "Traceback" not in err
 
 
 def test_invalid_utf8_from_a_real_shell_gives_no_traceback(station):
@@ -235,23 +236,23 @@ def test_invalid_utf8_from_a_real_shell_gives_no_traceback(station):
             [sys.executable, "-m", "scanstation.cli.main", *argv], env=env, capture_output=True, timeout=60
         )
         err = proc.stderr.decode("utf-8", "replace")
-        assert proc.returncode == 1 and "Traceback" not in err and "UTF-8" in err, err
+        assert proc.returncode == ExitCode.INVALID_INPUT and "Traceback" not in err and "UTF-8" in err, err
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "expected"),
     [
-        ["verify", "x" * 300],
-        ["verify", "/tmp/" + "目" * 200 + ".zip"],
-        ["import", N, "y" * 300 + ".tif", "--user", "clerk1"],
-        ["bag", "validate", "z" * 5000],
-        ["catalog", "import", "w" * 300 + ".xlsx", "--user", "clerk1"],
+        (["verify", "x" * 300], ExitCode.STORAGE),
+        (["verify", "/tmp/" + "目" * 200 + ".zip"], ExitCode.STORAGE),
+        (["import", N, "y" * 300 + ".tif", "--user", "clerk1"], ExitCode.INVALID_INPUT),
+        (["bag", "validate", "z" * 5000], ExitCode.CHECK_FAILED),
+        (["catalog", "import", "w" * 300 + ".xlsx", "--user", "clerk1"], ExitCode.INVALID_INPUT),
     ],
 )
-def test_over_long_file_names_get_a_plain_message(station, capsys, argv):
+def test_over_long_file_names_get_a_plain_message(station, capsys, argv, expected):
     code, out, err = run(capsys, *argv)
     text = out + err
-    assert code == 1 and "Traceback" not in text
+    assert code == expected and "Traceback" not in text
     assert any(word in text for word in ("过长", "找不到", "不存在", "无法", "不是文件夹")), text[-300:]
 
 
@@ -264,14 +265,16 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_said_in_one_senten
     monkeypatch.setattr(foundation, "cmd_catalog_list", broken)
     code, out, err = run(capsys, "catalog", "list", "--user", "clerk1")
     log = Path(station) / "logs" / "scanstation.log"
-    assert code == 1 and "Traceback" not in err and str(log) in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == ExitCode.INTERNAL and "Traceback" not in err and str(log) in err and len(err.strip().splitlines()) == 1
+    )
     text = log.read_text(encoding="utf-8")
     assert "Traceback" in text and "ZeroDivisionError: a defect" in text and "catalog list" in text
     # without a home the log goes to the user's log folder, still named
     monkeypatch.setenv("XDG_STATE_HOME", str(Path(station).parent / "state"))
     monkeypatch.setattr(cli_main, "_check_text", lambda argv: (_ for _ in ()).throw(RuntimeError("early")))
     code, _, err = run(capsys, "--home", Path(station).parent / "none", "catalog", "list")
-    assert code == 1 and "scanstation.log" in err and "Traceback" not in err
+    assert code == ExitCode.INTERNAL and "scanstation.log" in err and "Traceback" not in err
 
 
 # -- item 6: "." typed for "·" (keyboard-mode barcode guns) ---------------------------------------------
@@ -282,7 +285,9 @@ def test_r13_ascii_full_stops_in_a_dossier_number_are_read_as_middle_dots(statio
     code, out, _ = run(capsys, "catalog", "show", dotted, "--json", "--user", "clerk1")
     assert code == 0 and json.loads(out)["number"] == N
     code, out, err = run(capsys, "import", dotted, resource("sample-catalog.xlsx"), "--user", "clerk1")
-    assert code == 1 and N in out and "不是可读取的图像文件" in err  # the dossier was found; the file is refused
+    assert (
+        code == ExitCode.INVALID_INPUT and N in out and "不是可读取的图像文件" in err
+    )  # the dossier was found; the file is refused
     code, out, err = run(capsys, "number", "check", "X001-ZY.DJ.2024.D100.0002-001")
     assert code == 1 and "无效" in out
 

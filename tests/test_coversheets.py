@@ -26,7 +26,7 @@ from scanstation.coversheet.sheet import (
     select_dossiers,
     write_sheets,
 )
-from scanstation.errors import Refused
+from scanstation.errors import ExitCode, Refused
 from scanstation.home import now_iso
 from scanstation.profiles import ScanProfile
 from tests import coversheet_fixture as F
@@ -436,15 +436,16 @@ def test_cli_coversheet_import_split_and_held(cli_env, tmp_path, capsys):
     )
     assert "2 张分隔页" in capsys.readouterr().out
     assert (
-        main(["--user", "clerk1", "coversheet", "X001-ZY·DJ·2024·D100-0009-001", "--out", str(tmp_path / "x.pdf")]) == 1
+        main(["--user", "clerk1", "coversheet", "X001-ZY·DJ·2024·D100-0009-001", "--out", str(tmp_path / "x.pdf")])
+        == ExitCode.NOT_FOUND
     )
     assert "目录中没有" in capsys.readouterr().err
     stack = F.build_stack(tmp_path / "b", dossiers)
     assert main(["--user", "clerk1", "--json", "import", "--split", str(tmp_path / "b" / "stack")]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["sheets"] == 2 and data["stored_pages"] == sum(1 for t in stack.truth if t)
-    # a stack that starts without a sheet: exit 1, plain message, pages held, one action files them
-    assert main(["--user", "clerk1", "import", "--split", str(stack.files[1])]) == 1
+    # a stack that starts without a sheet: refused in a plain message, pages held, one action files them
+    assert main(["--user", "clerk1", "import", "--split", str(stack.files[1])]) == ExitCode.REFUSED
     err = capsys.readouterr().err
     assert "没有分隔页" in err and "split assign" in err
     assert main(["--user", "clerk1", "--json", "split", "held"]) == 0
@@ -531,7 +532,7 @@ def test_cli_scan_split_with_the_demo_scanner_stops_without_a_sheet_and_into_fil
         home.close()
     capsys.readouterr()
     # the demo scanner feeds a dossier's pages with no cover sheet in front
-    assert main(["--user", "clerk1", "scan", "--split", "--device", "demo", "--mode", "gray"]) == 1
+    assert main(["--user", "clerk1", "scan", "--split", "--device", "demo", "--mode", "gray"]) == ExitCode.REFUSED
     err = capsys.readouterr().err
     assert "之前没有分隔页" in err and "进纸器" in err
     # --into (typed with "." as a handheld gun does): the demo feeder's ten pages go to the dossier; its 页数 is 3,

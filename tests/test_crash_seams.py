@@ -27,6 +27,7 @@ from scanstation import audit
 from scanstation.capture import Capture, PagePipeline, page_file_name
 from scanstation.catalog_import import import_catalog
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.home import Home
 from scanstation.profiles import ScanProfile
 from scanstation.resources import resource
@@ -339,7 +340,7 @@ def test_missing_source_of_a_pending_move_is_said_plainly_and_not_counted_done(s
         rel = f"images/{FIVE}/{leftover.name}"
     finally:
         h.close()
-    assert cli("recover") == 1
+    assert cli("recover") == ExitCode.STORAGE
     assert "无法完成" in capsys.readouterr().err
     h = Home.open(station)
     try:
@@ -374,10 +375,10 @@ def test_scan_killed_at_each_step_then_next_step(station, tmp_path, point, step,
     elif step == "import":
         assert cli("import", TEN, str(_page_png(tmp_path / "new.png", 50))) == 0
     elif step == "page":  # refused in plain words until the interrupted scan is recovered
-        assert cli("page", "move", TEN, "1", "1") == 1
+        assert cli("page", "move", TEN, "1", "1") == ExitCode.REFUSED
         assert "recover" in capsys.readouterr().err
     elif step == "complete":
-        assert cli("dossier", "complete", TEN) == 1
+        assert cli("dossier", "complete", TEN) == ExitCode.REFUSED
         assert "recover" in capsys.readouterr().err
     elif step == "reconcile":
         assert cli("reconcile", user="admin") in (0, 1)
@@ -510,7 +511,8 @@ def test_refused_input_writes_nothing(station, tmp_path, case, capsys):
         good = [str(_page_png(tmp_path / "a-good.png"))] if case == "mixed" else []  # checked before the first page
         code = cli("import", TEN, *good, str(target))
     err = capsys.readouterr().err
-    assert code in (1, 2) and err.strip() and "Traceback" not in err
+    expected = ExitCode.NOT_FOUND if case in ("device", "missing") else ExitCode.INVALID_INPUT
+    assert code == expected and err.strip() and "Traceback" not in err
     assert _state(station) == before, "a refused command changed the station"
     if case.startswith("bomb") or case == "mixed":
         assert "像素过多" in err
@@ -632,5 +634,5 @@ def test_one_unrecoverable_session_does_not_block_the_others(station, capsys):
         assert h.catalog.one("SELECT count(*) n FROM audit_log WHERE action = 'station.recover'")["n"] == 1
     finally:
         h.close()
-    assert cli("page", "move", TEN, "1", "1") == 1  # that dossier waits; its spooled pages are kept
+    assert cli("page", "move", TEN, "1", "1") == ExitCode.REFUSED  # that dossier waits; its spooled pages are kept
     assert "recover" in capsys.readouterr().err

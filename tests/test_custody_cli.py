@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.home import Home
 from tests.conftest import add_user
 from tests.test_custody_fixtures import ID_NUMBER, add_dossier, assert_pdf_renders, number_for
@@ -49,7 +50,7 @@ def test_cli_destruction_procedure(cli_env, capsys, monkeypatch, tmp_path):
     code, _, err = run(capsys, monkeypatch, "admin", "destruction", "approve", register)
     assert code == 0, err
     code, _, err = run(capsys, monkeypatch, "archivist1", "destruction", "approve", register)
-    assert code == 1 and "无权" in err
+    assert code == ExitCode.REFUSED and "无权" in err
     today = date.today().isoformat()
     assert (
         run(capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除", "--date", today)[
@@ -60,7 +61,7 @@ def test_cli_destruction_procedure(cli_env, capsys, monkeypatch, tmp_path):
     code, _, err = run(
         capsys, monkeypatch, "archivist1", "destruction", "execute", register, "--method", "删除", "--date", today
     )
-    assert code == 1 and "另一位监销人" in err
+    assert code == ExitCode.REFUSED and "另一位监销人" in err
     code, out, _ = run(
         capsys, monkeypatch, "admin2", "destruction", "execute", register, "--method", "删除", "--date", today
     )
@@ -81,14 +82,17 @@ def test_cli_exports_backup_fixity_lend_report(cli_env, capsys, monkeypatch, tmp
     assert code == 0, err
     assert ID_NUMBER not in out_csv.read_text(encoding="utf-8-sig")
     code, _, err = run(capsys, monkeypatch, "admin", "catalog", "export", "--out", str(out_csv), "--unmasked")
-    assert code == 1 and "personal.unmasked" in err
+    assert code == ExitCode.REFUSED and "personal.unmasked" in err
     code, _, _ = run(capsys, monkeypatch, "archivist1", "catalog", "export", "--out", str(out_csv), "--unmasked")
     with open(out_csv, encoding="utf-8-sig") as fh:
         assert ID_NUMBER in [r["身份证号"] for r in csv.DictReader(fh)]
 
     audit_csv = tmp_path / "audit.csv"
     assert run(capsys, monkeypatch, "auditor1", "audit", "export", "--format", "csv", "--out", str(audit_csv))[0] == 0
-    assert run(capsys, monkeypatch, "clerk1", "audit", "export", "--format", "csv", "--out", str(audit_csv))[0] == 1
+    assert (
+        run(capsys, monkeypatch, "clerk1", "audit", "export", "--format", "csv", "--out", str(audit_csv))[0]
+        == ExitCode.REFUSED
+    )
 
     code, out, _ = run(capsys, monkeypatch, "admin", "--json", "fixity", "check")
     assert code == 0 and json.loads(out)["checked"] == 4
@@ -121,7 +125,7 @@ def test_cli_exports_backup_fixity_lend_report(cli_env, capsys, monkeypatch, tmp
         "3",
     )
     loan = str(json.loads(out)["id"])
-    assert run(capsys, monkeypatch, "clerk1", "lend", "approve", loan)[0] == 1
+    assert run(capsys, monkeypatch, "clerk1", "lend", "approve", loan)[0] == ExitCode.REFUSED
     assert run(capsys, monkeypatch, "archivist1", "lend", "approve", loan)[0] == 0
     assert run(capsys, monkeypatch, "clerk1", "lend", "export", loan, "--out", str(tmp_path / "lent"))[0] == 0
     assert len(list((tmp_path / "lent").rglob("*.jpg"))) == 2
@@ -163,4 +167,4 @@ def test_cli_protect(cli_env, capsys, monkeypatch, tmp_path):
     with Home.open(cli_env) as home:
         protection.forget(home)  # a new command-line process starts locked
     code, _, err = run(capsys, monkeypatch, "archivist1", "catalog", "export", "--out", str(out_csv))
-    assert code == 1 and "口令错误" in err
+    assert code == ExitCode.REFUSED and "口令错误" in err

@@ -17,7 +17,7 @@ from scanstation.cli.main import main
 from scanstation.coversheet.split import SplitRun
 from scanstation.devices import base, factory
 from scanstation.devices.demo_pages import PageSpec, mark_box, render_pixels
-from scanstation.errors import Refused
+from scanstation.errors import ExitCode, Refused
 from scanstation.profiles import ScanProfile
 from scanstation.resources import resource
 from tests.conftest import PASSWORD
@@ -75,8 +75,10 @@ def test_real_station_cli_scan_with_the_demo_device_is_refused_and_writes_nothin
     before = _state(home)
     code = main(["--user", "clerk1", "scan", THREE, "--device", "demo", "--pages", "1"])
     err = capsys.readouterr().err
-    assert code == 1 and "演示扫描仪" in err and "scanstation training on" in err and "Traceback" not in err
-    assert main(["--user", "clerk1", "scan", "--split", "--device", "demo"]) == 1
+    assert (
+        code == ExitCode.REFUSED and "演示扫描仪" in err and "scanstation training on" in err and "Traceback" not in err
+    )
+    assert main(["--user", "clerk1", "scan", "--split", "--device", "demo"]) == ExitCode.REFUSED
     assert "演示扫描仪" in capsys.readouterr().err
     assert _state(home) == before
 
@@ -87,7 +89,7 @@ def test_real_station_cli_scan_without_a_device_asks_which_one(cli_home, capsys)
     before = _state(home)
     code = main(["--user", "clerk1", "scan", THREE, "--pages", "1"])  # the default profile names the demo scanner
     err = capsys.readouterr().err
-    assert code == 1 and "--device" in err and "Traceback" not in err
+    assert code == ExitCode.REFUSED and "--device" in err and "Traceback" not in err
     found = [d.id for d in factory.all_devices()]
     assert ("找到多台扫描仪" in err and all(d in err for d in found)) if found else "未找到扫描仪" in err
     assert _state(home) == before
@@ -142,7 +144,7 @@ def test_admin_switches_training_on_audited_then_the_demo_scanner_serves(cli_hom
         == 2
     )
     capsys.readouterr()
-    assert main(["--user", "clerk1", "scan", THREE, "--device", "demo", "--pages", "1"]) == 1
+    assert main(["--user", "clerk1", "scan", THREE, "--device", "demo", "--pages", "1"]) == ExitCode.REFUSED
     assert "演示扫描仪" in capsys.readouterr().err
 
 

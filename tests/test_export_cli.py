@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from tests.conftest import PASSWORD
 from tests.export_fixtures import add_ocr_dossier, nonblank_lines, pdftotext_pages, stored_text
 
@@ -84,7 +85,9 @@ def test_cli_export_catalog(cli_home, tmp_path, capsys):
 
 def test_cli_export_refusals_are_messages_not_tracebacks(cli_home, tmp_path, capsys):
     path, _ = cli_home
-    assert main(["--home", path, "--user", "qc1", "export", "pdf", N1, "--out", str(tmp_path / "q")]) == 1
+    assert (
+        main(["--home", path, "--user", "qc1", "export", "pdf", N1, "--out", str(tmp_path / "q")]) == ExitCode.REFUSED
+    )
     err = capsys.readouterr().err
     assert "无权" in err and "Traceback" not in err
     assert (
@@ -101,7 +104,7 @@ def test_cli_export_refusals_are_messages_not_tracebacks(cli_home, tmp_path, cap
                 str(tmp_path / "q"),
             ]
         )
-        == 1
+        == ExitCode.NOT_FOUND
     )
     assert "目录中没有档号" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
@@ -109,8 +112,8 @@ def test_cli_export_refusals_are_messages_not_tracebacks(cli_home, tmp_path, cap
     assert exc.value.code == 2
     capsys.readouterr()
     (tmp_path / "x.txt").write_text("x")
-    assert main(["--home", path, "export", "verify", str(tmp_path / "x.txt")]) == 1
+    assert main(["--home", path, "export", "verify", str(tmp_path / "x.txt")]) == ExitCode.INVALID_INPUT
     assert ".pdf、.ofd 或 .eep" in capsys.readouterr().err
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 nothing")
-    assert main(["--home", path, "export", "verify", str(tmp_path / "bad.pdf")]) == 1
+    assert main(["--home", path, "export", "verify", str(tmp_path / "bad.pdf")]) == ExitCode.INVALID_INPUT
     assert "不是可读取的 PDF" in capsys.readouterr().err

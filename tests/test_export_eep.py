@@ -12,7 +12,7 @@ import pytest
 
 from scanstation.cli.main import main
 from scanstation.custody import protection
-from scanstation.errors import InvalidInput, Refused
+from scanstation.errors import ExitCode, InvalidInput, Refused
 from scanstation.export import check, eep
 from scanstation.transfer import keys
 from tests.conftest import PASSWORD
@@ -205,6 +205,6 @@ def test_cli_export_eep_and_verify(home, sessions, signer, tmp_path, monkeypatch
             str(tmp_path / "other"),
         ]
     )
-    assert code == 1 and "export" in capsys.readouterr().err
-    assert main(["--home", home_path, "export", "verify", str(tmp_path / "missing.pdf")]) == 1
+    assert code == ExitCode.REFUSED and "export" in capsys.readouterr().err
+    assert main(["--home", home_path, "export", "verify", str(tmp_path / "missing.pdf")]) == ExitCode.INVALID_INPUT
     assert "不存在" in capsys.readouterr().err

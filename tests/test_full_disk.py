@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanstation.cli.main import main
-from scanstation.errors import StorageError
+from scanstation.errors import ExitCode, StorageError
 from scanstation.home import Home
 from tests.conftest import PASSWORD
 from tests.sane_fixture import sane_test_config  # noqa: F401  (fixture)
@@ -83,7 +83,7 @@ def test_full_disk_one_plain_message_every_page_kept_and_stored_when_space_retur
     filler = _fill(small_disk, leave_mb * MB)
     code = main(["--user", "clerk1", "scan", TEN, "--pages", "6", "--device", "demo", "--mode", "gray"])
     err = capsys.readouterr().err
-    assert code == 1, err
+    assert code == ExitCode.STORAGE, err
     assert "磁盘已满" in err and "释放空间后继续" in err
     assert "重新打开" not in err and "第 1-0 页" not in err and "Traceback" not in err
     assert err.count("磁盘已满") == 1
@@ -127,7 +127,7 @@ def test_full_disk_on_the_sane_path_is_no_device_fault(
         ["--user", "clerk1", "scan", TEN, "--pages", "4", "--device", "sane:test:0", "--mode", "gray", "--dpi", "200"]
     )
     err = capsys.readouterr().err
-    assert code == 1, err
+    assert code == ExitCode.STORAGE, err
     assert "磁盘已满" in err and "释放空间后继续" in err
     assert "重新打开" not in err and "第 1-0 页" not in err and "Traceback" not in err
     stored, kept = _active(home_path), _spooled(home_path)

@@ -16,7 +16,7 @@ from scanstation import pages
 from scanstation.capture import Capture
 from scanstation.catalog_import import import_catalog
 from scanstation.custody import backup, fixity, protection
-from scanstation.errors import Refused
+from scanstation.errors import ExitCode, Refused
 from scanstation.ocr.queue import OcrRunner
 from scanstation.profiles import ScanProfile
 from scanstation.resources import resource
@@ -227,7 +227,7 @@ def test_r40_cli_protect_images_and_locked_message(home, sessions, pipeline):
     out = _cli(home, "--user", "admin", "protect", "status")
     assert out.returncode == 0 and "页面图像：已加密存储" in out.stdout
     locked = _cli(home, "--user", "auditor1", "fixity", "check")
-    assert locked.returncode == 1 and "Traceback" not in locked.stderr
+    assert locked.returncode == ExitCode.REFUSED and "Traceback" not in locked.stderr
     assert "保护口令" in locked.stderr + locked.stdout
     ok = _cli(home, "--user", "auditor1", "--json", "fixity", "check", env_extra=unlock)
     assert ok.returncode == 0, ok.stderr

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from scanstation import search
-from scanstation.errors import InvalidInput
+from scanstation.errors import ExitCode, InvalidInput
 from scanstation.home import Home, now_iso
 from scanstation.ocr import engines, tesseract
 from scanstation.ocr.queue import OcrRunner, enqueue, page_image_path, queue_counts
@@ -242,7 +242,7 @@ def test_cli_ocr_status_and_wait(home, monkeypatch, capsys):
     assert out["done"] == 1 and out["queued"] == 0 and out["run"]["done"] == 1
     assert cli_main(base + ["search", "档案管理"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["page"] == 1
-    assert cli_main(base + ["ocr", "--timeout", "0"]) == 1
+    assert cli_main(base + ["ocr", "--timeout", "0"]) == ExitCode.INVALID_INPUT
     with home.catalog.write() as conn:
         conn.execute("UPDATE page_text SET status = 'failed', attempts = 3, error = 'x'")
     assert cli_main(base + ["ocr", "--retry-failed"]) == 0

@@ -11,7 +11,7 @@ import pytest
 
 from scanstation import qc, search
 from scanstation.devices.ocr_forms import FormSpec, render_form
-from scanstation.errors import NotFound, Refused
+from scanstation.errors import ExitCode, NotFound, Refused
 from scanstation.home import now_iso
 from scanstation.ocr import actions, engines
 from scanstation.ocr.layout import load_layout
@@ -315,16 +315,18 @@ def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     assert truth.id_number not in plain(first["text"])  # masked (R40)
     assert truth.id_number[:4] + "**********" + truth.id_number[-4:] in plain(first["text"])
     assert out["pages"][1]["status"] == "not queued" and out["pages"][1]["text"] == ""
-    assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--unmasked"]) == 1  # admin may not
+    assert (
+        cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--unmasked"]) == ExitCode.REFUSED
+    )  # admin may not
     capsys.readouterr()
     assert cli_main(base + ["--user", "archivist1", "ocr", "text", NUMBER, "--page", "1", "--unmasked"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["pages"]) == 1 and truth.id_number in plain(out["pages"][0]["text"])
     assert home.catalog.one("SELECT 1 FROM audit_log WHERE action = 'personal.view' AND user = 'archivist1'")
-    assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--page", "7"]) == 1
+    assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER, "--page", "7"]) == ExitCode.NOT_FOUND
     captured = capsys.readouterr()
     assert "第 7 页" in captured.out + captured.err
-    assert cli_main(base + ["--user", "admin", "ocr", "text", "X009-ZY·DJ·2024·D100-0001-001"]) == 1
+    assert cli_main(base + ["--user", "admin", "ocr", "text", "X009-ZY·DJ·2024·D100-0001-001"]) == ExitCode.NOT_FOUND
     capsys.readouterr()
     # human output says page, engine and confidence
     assert cli_main(["--home", str(home.path), "--user", "admin", "ocr", "text", NUMBER, "--page", "1"]) == 0
@@ -337,7 +339,7 @@ def test_cli_ocr_text_and_redo(home, tmp_path, monkeypatch, capsys):
     assert cli_main(base + ["--user", "admin", "ocr", "text", NUMBER]) == 0
     pages = json.loads(capsys.readouterr().out)["pages"]
     assert all(p["engine"].startswith("rapidocr") for p in pages)
-    assert cli_main(base + ["--user", "qc1", "ocr", "redo", "--engine", "tesseract", "--all"]) == 1
+    assert cli_main(base + ["--user", "qc1", "ocr", "redo", "--engine", "tesseract", "--all"]) == ExitCode.REFUSED
     # a page whose reading failed says why
     with home.catalog.write() as conn:
         conn.execute(

@@ -10,7 +10,7 @@ import pytest
 
 from scanstation.cli.main import main
 from scanstation.custody import paper
-from scanstation.errors import InvalidInput, NotFound, Refused
+from scanstation.errors import ExitCode, InvalidInput, NotFound, Refused
 from tests import coversheet_fixture as F
 
 
@@ -98,7 +98,7 @@ def test_cli_paper_commands(cli_env, tmp_path, capsys):
     assert (tmp_path / "h.pdf").stat().st_size > 1000
     assert main(["--user", "clerk1", "paper", "unbind", "--box", "B01"]) == 0
     capsys.readouterr()
-    assert main(["--user", "clerk1", "paper", "in", "--box", "B01", "--to", "王芳"]) == 1
+    assert main(["--user", "clerk1", "paper", "in", "--box", "B01", "--to", "王芳"]) == ExitCode.REFUSED
     assert "尚未还原装订" in capsys.readouterr().err
     assert main(["--user", "clerk1", "paper", "rebind", "--box", "B01"]) == 0
     assert main(["--user", "clerk1", "--json", "paper", "desk"]) == 0

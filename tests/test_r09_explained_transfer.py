@@ -16,7 +16,7 @@ import pytest
 from scanstation import page_count, pages, qc
 from scanstation.cli.main import main
 from scanstation.custody import corrections
-from scanstation.errors import Refused
+from scanstation.errors import ExitCode, Refused
 from scanstation.home import Home
 from scanstation.transfer import batches, keys, outbox, receive, seal, verify
 from scanstation.transfer import package_layout as layout
@@ -195,10 +195,10 @@ def test_r09_clerk_corrects_the_page_count_through_the_logged_correction(station
     assert code == 0 and json.loads(out)["completed"] and not json.loads(out)["explained"]
     # a clerk may not correct other fields, nor the 页数 once the dossier is completed
     code = main(["correct", SHORT, "--field", "title", "--value", "新题名", "--reason", "错字", "--user", "clerk1"])
-    assert code == 1 and "无权" in capsys.readouterr().err
+    assert code == ExitCode.REFUSED and "无权" in capsys.readouterr().err
     code = main(["correct", SHORT, "--field", "declared_pages", "--value", "4", "--reason", "再改", "--user", "clerk1"])
     err = capsys.readouterr().err
-    assert code == 1 and "扫描阶段" in err
+    assert code == ExitCode.REFUSED and "扫描阶段" in err
 
 
 def test_r09_migration_recovers_explanations_of_dossiers_completed_before_it(station):

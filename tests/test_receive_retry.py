@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.home import Home
 from scanstation.transfer import outbox
 from tests.archive_pg_fixtures import backend_params, world_on
@@ -53,7 +54,7 @@ def test_crashed_accept_is_retried_after_reconcile(backend, tmp_path, monkeypatc
     ):
         monkeypatch.setenv(name, value)
     if backend == "sqlite":
-        assert main(["--user", "archivist1", *args]) == 1
+        assert main(["--user", "archivist1", *args]) == ExitCode.REFUSED
         assert "reconcile" in capsys.readouterr().err
         assert main(["--user", "admin", "reconcile"]) == 0
     assert main(["--user", "archivist1", *args]) == 0, capsys.readouterr().err

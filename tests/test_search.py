@@ -8,7 +8,7 @@ import pytest
 
 from scanstation import search
 from scanstation.cli.main import main as cli_main
-from scanstation.errors import InvalidInput
+from scanstation.errors import ExitCode, InvalidInput
 from scanstation.home import Home, now_iso
 from scanstation.ocr.queue import enqueue, store_page_text
 from scanstation.users import hash_password
@@ -234,7 +234,7 @@ def test_cli_search_needs_catalog_read_and_prints_json(home, monkeypatch, capsys
     assert N1 in out and ID1 not in out  # masked in lists (R40) ... unless asked for and allowed
     assert cli_main(["--home", str(path), "--user", "ann", "search", ID1, "--unmasked"]) == 0
     assert ID1 in capsys.readouterr().out
-    assert cli_main(["--home", str(path), "--user", "nobody", "search", "档案"]) == 1
+    assert cli_main(["--home", str(path), "--user", "nobody", "search", "档案"]) == ExitCode.REFUSED
     assert cli_main(["--home", str(path), "--user", "ann", "--json", "ocr"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["done"] == 4 and status["queued"] == 0

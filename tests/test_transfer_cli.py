@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.transfer import outbox
 from tests.test_bagit_conformance import CASES, EXPECT_VALID, SUITE
 from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, make_station, make_world
@@ -40,7 +41,7 @@ def test_cli_station_side_keys_batch_seal_send(tmp_path, capsys):
         )
         assert code == 0 and (tmp_path / "s.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
         code, _ = run(capsys, "--home", home, "--user", "clerk1", "keys", "generate", "mine")
-        assert code == 1  # keys are for administrators
+        assert code == ExitCode.REFUSED  # keys are for administrators
         code, out = run(capsys, "--home", home, "--user", "clerk1", "batch", "create", "--year", "2024", "--json")
         assert code == 0 and json.loads(out)["batch_id"] == "X001-2024-001"
         code, out = run(
@@ -112,7 +113,7 @@ def test_cli_archive_side_verify_receive_and_receipt(tmp_path, capsys):
         code, out = run(capsys, "--home", station, "--user", "clerk1", "receipt", "import", receipt)
         assert code == 0 and "received" in out
         code, out = run(capsys, "--home", archive, "--user", "archivist1", "receive", path, "--accept")
-        assert code == 1  # replay
+        assert code == ExitCode.REFUSED  # replay
     finally:
         world.close()
 

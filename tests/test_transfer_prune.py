@@ -14,6 +14,7 @@ import pytest
 
 from scanstation import audit, settings
 from scanstation.cli.main import main
+from scanstation.errors import ExitCode
 from scanstation.transfer import batches, outbox, receipts, receive
 from tests.test_transfer_fixtures import PASSPHRASE, PASSWORD, add_dossier, make_world, sealed_batch
 
@@ -235,12 +236,12 @@ def test_r38_cli_prune_dry_run_apply_and_bad_as_of(world, monkeypatch, capsys):
     base = ["--home", home, "--user", "clerk1", "outbox", "prune"]
     code = main(base + ["--as-of", "2024-02-30"])
     err = capsys.readouterr().err
-    assert code in (1, 2) and "2024-02-30" in err and "YYYY-MM-DD" in err and "Traceback" not in err
+    assert code == ExitCode.INVALID_INPUT and "2024-02-30" in err and "YYYY-MM-DD" in err and "Traceback" not in err
     code = main(base + ["--as-of", "2999-01-01", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and [b["batch_id"] for b in out["prunable"]] == [RECEIVED] and out["apply"] is False
     code = main(base + ["--as-of", "2999-01-01", "--apply"])
-    assert code == 1 and "2999-01-01" in capsys.readouterr().err
+    assert code == ExitCode.REFUSED and "2999-01-01" in capsys.readouterr().err
     code = main(base + ["--apply"])
     out = capsys.readouterr().out
     assert code == 0 and "keeps X001-2024-001" in out and "kept until" in out

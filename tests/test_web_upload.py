@@ -14,7 +14,7 @@ import threading
 import httpx
 import pytest
 
-from scanstation.errors import CheckFailed, InvalidInput, Refused, StorageError
+from scanstation.errors import CheckFailed, ExitCode, InvalidInput, Refused, StorageError
 from scanstation.transfer import batches, https_delivery, uploads
 from tests.web_fixtures import PASSPHRASE, PASSWORD, Server, archive_world, browser_login, self_signed
 
@@ -360,9 +360,9 @@ def test_plain_http_only_on_loopback(world, tmp_path):
     with pytest.raises(InvalidInput):
         https_delivery.base_url("ftp://archive")
     code = main(["--home", str(world["archive_path"]), "archive", "serve", "--bind", "0.0.0.0:8443"])
-    assert code == 1
+    assert code == ExitCode.REFUSED
     code = main(["--home", str(world["archive_path"]), "archive", "serve", "--bind", "nonsense"])
-    assert code == 1
+    assert code == ExitCode.INVALID_INPUT
 
 
 def test_the_share_path_still_works_through_the_same_command(world, tmp_path, monkeypatch, capsys):
@@ -442,7 +442,7 @@ def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, 
         monkeypatch.setenv("SCANSTATION_PASSWORD", PASSWORD)
         base = ["--home", str(station_home), "--user", "clerk1"]
         code = main(base + ["batch", "send", world["sealed"]["batch_id"], "--to", server.url, "--chunk-mb", "1"])
-        assert code == 1 and "SCANSTATION_REMOTE_USER" in capsys.readouterr().err
+        assert code == ExitCode.REFUSED and "SCANSTATION_REMOTE_USER" in capsys.readouterr().err
         monkeypatch.setenv("SCANSTATION_REMOTE_USER", "station01")
         monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", PASSWORD)
         code = main(
@@ -452,10 +452,10 @@ def test_batch_send_and_receipt_fetch_from_the_command_line(world, monkeypatch, 
         assert code == 0 and '"archive_state": "queued"' in out
         code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
         err = capsys.readouterr().err
-        assert code == 1 and "尚无回执" in err  # not decided yet: a plain message, no traceback
+        assert code == ExitCode.NOT_FOUND and "尚无回执" in err  # not decided yet: a plain message, no traceback
         monkeypatch.setenv("SCANSTATION_REMOTE_PASSWORD", "wrong-password")
         code = main(base + ["receipt", "fetch", world["sealed"]["batch_id"]])
-        assert code == 1 and "用户名或密码错误" in capsys.readouterr().err
+        assert code == ExitCode.REFUSED and "用户名或密码错误" in capsys.readouterr().err
     finally:
         server.stop()
         from scanstation.home import Home

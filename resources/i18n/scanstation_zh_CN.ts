@@ -646,12 +646,24 @@
         <translation>工作目录问题</translation>
     </message>
     <message>
+        <source>A program is missing or failed</source>
+        <translation>程序缺失或运行失败</translation>
+    </message>
+    <message>
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <source>An unexpected error occurred: {error}. Everything saved before is kept. Please report this to the administrator with the details below.</source>
-        <translation>发生意外错误：{error}。此前保存的内容全部保留。请将下面的详细信息报告管理员。</translation>
+        <source>An unexpected error stopped this action ({error}).</source>
+        <translation>此操作因意外错误而停止（{error}）。</translation>
+    </message>
+    <message>
+        <source>The details could not be written to a log file.</source>
+        <translation>详细信息未能写入日志文件。</translation>
+    </message>
+    <message>
+        <source>The details are in {path}; send that file to your support contact. Everything saved before is kept.</source>
+        <translation>详细信息已写入 {path}，请将该文件发给技术支持。此前保存的内容均完好。</translation>
     </message>
     <message>
         <source>Program error</source>

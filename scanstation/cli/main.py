@@ -2,7 +2,9 @@
 
 Command groups live in ``scanstation/cli/cmd_*.py``; each has ``register(subparsers)`` that adds its
 commands with ``set_defaults(run=handler)``, where ``handler(args, ctx) -> int``. Errors are
-printed here, in one place, in the user's language; the exit code comes from the error class.
+printed here, in one place, in the user's language; the exit code comes from the error class
+(``scanstation.errors.ExitCode``). Anything else is caught here too: an unexpected error is written
+with its traceback to the station's log file and the user reads one sentence naming that file.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import argparse
 import importlib
 import os
 import pkgutil
+import sqlite3
 import sys
 
 from scanstation import __version__
 from scanstation.cli.context import CliContext
 from scanstation.cli.parser import Parser, add_examples, add_global_options, fill_help, in_language, spread_globals
-from scanstation.errors import InvalidInput, ScanStationError
+from scanstation.errors import ExitCode, InvalidInput, ScanStationError
 from scanstation.i18n import set_language, tr
 
 
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     set_language(None)
     if argv == ["--version"]:  # answer at once, before every command module is imported
         print(f"ScanStation {__version__}")
-        return 0
+        return ExitCode.OK
     _pre_scan_lang(argv)  # so that --help is already in the chosen language
     ctx = None
     try:
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             handler = getattr(args, "run", None)
             if args.command and handler is None:  # a group without its sub-command
                 parser.parse_args(argv + ["--help"])
-                return 2
+                return ExitCode.USAGE
         import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
 
         if not args.command:
@@ -111,16 +114,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(handler(args, ctx) or 0)
     except ScanStationError as exc:
         print(exc.message, file=sys.stderr)
-        return exc.exit_code
+        return int(exc.exit_code)
     except BrokenPipeError:  # output piped into `head` and the like
         try:
             sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
-        return 0
+        return ExitCode.OK
     except KeyboardInterrupt:
         print(tr("Interrupted; everything stored so far is kept.", "已中断；已保存的内容全部保留。"), file=sys.stderr)
-        return 1
+        return ExitCode.INTERRUPTED
     except OSError as exc:  # a file name too long, a folder that cannot be read, ...: say which, in words
         from scanstation.error_log import describe_os_error
 
@@ -128,21 +131,43 @@ def main(argv: list[str] | None = None) -> int:
         if unexpected:
             message += " " + _logged(ctx, argv, exc)
         print(message, file=sys.stderr)
-        return 1
-    except Exception as exc:  # a defect: the traceback goes to the log file, the user reads one sentence
-        print(
-            tr(
-                "The command stopped because of an unexpected error ({e}). {more}",
-                "命令因意外错误而停止（{e}）。{more}",
-                e=type(exc).__name__,
-                more=_logged(ctx, argv, exc),
-            ),
-            file=sys.stderr,
-        )
-        return 1
+        return ExitCode.STORAGE
+    except sqlite3.OperationalError as exc:
+        if _busy(exc):  # another process holds the catalog's write lock beyond the busy timeout
+            print(
+                tr(
+                    "The catalog is busy: another running station or command is writing to it. Try again in a "
+                    "moment; nothing was changed.",
+                    "目录数据库正忙：另一个运行中的扫描站或命令正在写入。请稍后再试；未做任何修改。",
+                ),
+                file=sys.stderr,
+            )
+            return ExitCode.LOCKED
+        return _unexpected(ctx, argv, exc)
+    except Exception as exc:
+        return _unexpected(ctx, argv, exc)
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _unexpected(ctx, argv: list[str], exc: BaseException) -> int:
+    """A defect: the traceback goes to the log file, the user reads one sentence naming it."""
+    print(
+        tr(
+            "The command stopped because of an unexpected error ({e}). {more}",
+            "命令因意外错误而停止（{e}）。{more}",
+            e=type(exc).__name__,
+            more=_logged(ctx, argv, exc),
+        ),
+        file=sys.stderr,
+    )
+    return ExitCode.INTERNAL
 
 
 def _logged(ctx, argv: list[str], exc: BaseException) -> str:

@@ -174,7 +174,7 @@ def render_sheets(sheets: list[SheetData], progress=None) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    from scanstation.custody.pdf import register_cjk_font
+    from scanstation.fonts import register_cjk_font
 
     font = register_cjk_font()
     buffer = io.BytesIO()

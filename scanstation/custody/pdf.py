@@ -13,78 +13,16 @@ header row repeats on every page, optional signature lines, and a footer with th
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from scanstation.errors import CheckFailed
+from scanstation import fonts
 from scanstation.storage.files import write_atomic
 
-FONT_NAME = "ScanStationCJK"
-KNOWN_FONT_PATHS = (
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),  # Debian / UOS / Kylin fonts-wqy-zenhei
-    ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),  # Fedora / openEuler
-    ("/usr/share/fonts/truetype/wqy-zenhei/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc", 0),  # Arch
-    ("C:/Windows/Fonts/simhei.ttf", 0),  # Windows: SimHei (TrueType outlines)
-    ("C:/Windows/Fonts/simsun.ttc", 0),
-)
-_FC_FAMILIES = ("WenQuanYi Zen Hei", "SimHei", "SimSun", "AR PL UMing CN", ":lang=zh")
-_registered: tuple[str, str] | None = None
-
-
-def _candidates():
-    env = os.environ.get("SCANSTATION_CJK_FONT")
-    if env:
-        yield env, 0
-    yield from KNOWN_FONT_PATHS
-    if shutil.which("fc-match"):
-        for family in _FC_FAMILIES:
-            try:
-                found = subprocess.run(
-                    ["fc-match", "-f", "%{file}\n", family], capture_output=True, text=True, timeout=10
-                ).stdout.strip()
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if found and found.lower().endswith((".ttf", ".ttc")):
-                yield found, 0
-
-
-def register_cjk_font() -> str:
-    """Register the embedded CJK font once; returns its reportlab name. CheckFailed if none exists."""
-    global _registered
-    if _registered:
-        return _registered[0]
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    tried = []
-    for path, index in _candidates():
-        if not Path(path).is_file():
-            continue
-        tried.append(path)
-        try:
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
-        except (TTFError, OSError, ValueError):
-            continue  # e.g. CFF outlines (Noto CJK): reportlab cannot embed them
-        _registered = (FONT_NAME, path)
-        return FONT_NAME
-    raise CheckFailed(
-        "No TrueType Chinese font found for PDF reports (tried: {tried}). Install fonts-wqy-zenhei "
-        "(Debian/UOS/Kylin: apt install fonts-wqy-zenhei) or set SCANSTATION_CJK_FONT to a .ttf/.ttc file.",
-        "未找到可嵌入 PDF 报表的 TrueType 中文字体（已尝试：{tried}）。请安装 fonts-wqy-zenhei"
-        "（Debian/统信/麒麟：apt install fonts-wqy-zenhei），或将 SCANSTATION_CJK_FONT 设为 .ttf/.ttc 字体文件。",
-        tried=", ".join(tried) or "-",
-    )
-
-
-def cjk_font_file() -> str:
-    """Path of the registered CJK font (also used by Pillow for watermarks)."""
-    register_cjk_font()
-    return _registered[1]
+FONT_NAME = fonts.FONT_NAME
+register_cjk_font = fonts.register_cjk_font  # the one CJK font finder (scanstation.fonts)
+cjk_font_file = fonts.pdf_font_file
 
 
 @dataclass

@@ -8,7 +8,7 @@ def watermark(image, lines: list[str]):
     """The page with a visible watermark: diagonal repeated text plus a banner along the bottom edge."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from scanstation.custody.pdf import cjk_font_file
+    from scanstation.fonts import pdf_font_file as cjk_font_file
 
     base = image.convert("RGB")
     width, height = base.size

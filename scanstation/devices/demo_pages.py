@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import random
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,7 +33,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from scanstation.errors import NotFound
+from scanstation.fonts import find_cjk_font
 from scanstation.imaging import geometry
 
 Mode = Literal["color", "gray", "lineart"]
@@ -52,19 +49,6 @@ BORDER_GRAY = 28
 BORDER_RGB = (26, 27, 30)
 LID_GRAY = 236  # flatbed lid when border=False
 SEAL_RGB = (205, 30, 36)
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simsun.ttc",
-)
-FONTCONFIG_NAMES = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", ":lang=zh-cn")
 
 
 @dataclass(frozen=True)
@@ -114,41 +98,6 @@ class PageTruth:
 
 
 # --------------------------------------------------------------------------- fonts
-
-
-@functools.lru_cache(maxsize=1)
-def find_cjk_font() -> str:
-    """Path of a TrueType/OpenType font with Chinese glyphs (known locations, then fontconfig)."""
-    env = os.environ.get("SCANSTATION_CJK_FONT")
-    if env and os.path.isfile(env):
-        return env
-    for path in FONT_CANDIDATES:
-        if os.path.isfile(path):
-            return path
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        for name in FONTCONFIG_NAMES:
-            try:
-                out = subprocess.run(
-                    [fc_match, "-f", "%{file}", name], capture_output=True, text=True, timeout=10
-                ).stdout.strip()
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if out and os.path.isfile(out) and _has_cjk(out):
-                return out
-    raise NotFound(
-        "No Chinese font found. Install fonts-wqy-zenhei or fonts-noto-cjk, "
-        "or set SCANSTATION_CJK_FONT to a font file.",
-        "未找到中文字体。请安装 fonts-wqy-zenhei 或 fonts-noto-cjk，或用 SCANSTATION_CJK_FONT 指定字体文件。",
-    )
-
-
-def _has_cjk(path: str) -> bool:
-    try:
-        font = ImageFont.truetype(path, 20)
-        return font.getbbox("档") != font.getbbox("\uffff")
-    except OSError:
-        return False
 
 
 @functools.lru_cache(maxsize=32)

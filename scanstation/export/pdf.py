@@ -183,7 +183,7 @@ def render(
     """The PDF bytes of a dossier and what went into them (per-page text source and image handling)."""
     from reportlab.pdfgen import canvas as rl_canvas
 
-    from scanstation.custody.pdf import register_cjk_font
+    from scanstation.fonts import register_cjk_font
 
     font = register_cjk_font()
     meta = source.metadata

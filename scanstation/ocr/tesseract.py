@@ -12,19 +12,19 @@ from the same output. Tesseract puts spaces between Chinese characters; they are
 both neighbours are CJK so that stored text reads as written and searches across them work.
 
 Nothing is ever downloaded: the language data comes from the operating system's packages and
-``check_tesseract()`` tells at start-up how to install what is missing.
+``check_tesseract()`` tells at start-up how to install what is missing. The program is started
+through ``scanstation.external.run`` like every other external program.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-from scanstation.errors import ScanStationError
+from scanstation import external
+from scanstation.errors import ProgramError
 from scanstation.i18n import tr
 
 log = logging.getLogger("scanstation.ocr")
@@ -44,7 +44,7 @@ LANG_PACKAGES = {
 }
 
 
-class OcrError(ScanStationError):
+class OcrError(ProgramError):
     """Tesseract could not read a page (missing program, bad image, crash)."""
 
 
@@ -54,10 +54,7 @@ class OcrTimeout(OcrError):
 
 def tesseract_program() -> str | None:
     """Path of the tesseract executable: ``SCANSTATION_TESSERACT`` or the one on PATH."""
-    explicit = os.environ.get("SCANSTATION_TESSERACT")
-    if explicit:
-        return explicit if Path(explicit).exists() else None
-    return shutil.which("tesseract")
+    return external.which("tesseract")
 
 
 def _missing_program() -> OcrError:
@@ -71,53 +68,33 @@ def _missing_program() -> OcrError:
 def run(
     args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | None = None
 ) -> subprocess.CompletedProcess:
-    """Run tesseract with ``args``; return the finished process (stdout as text).
+    """Run tesseract with ``args`` (through ``scanstation.external.run``); return the finished process.
 
     Raises OcrTimeout when the time limit passes (the child is killed) and OcrError when the
     program is missing or exits with an error; stderr is logged in every case.
     """
-    program = tesseract_program()
-    if not program:
+    if not tesseract_program():
         raise _missing_program()
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    command = [program, *args]
     try:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            timeout=timeout_s,
-            env=env,
-            **({"stdin": subprocess.DEVNULL} if input is None else {"input": input}),
-        )
-    except subprocess.TimeoutExpired as exc:
-        log.warning("tesseract timed out after %.1f s: %s; stderr: %s", timeout_s, command, _decode(exc.stderr).strip())
+        return external.run("tesseract", args, timeout=timeout_s, input=input, env={"OMP_THREAD_LIMIT": "1"})
+    except external.ProgramTimeout as exc:
         raise OcrTimeout(
             "OCR stopped after {s} s (time limit). The page will be retried; "
             "if it keeps failing, check the image or raise the OCR time limit.",
             "文字识别超过时限 {s} 秒，已停止。该页稍后会重试；如仍失败，请检查图像或调高识别时限。",
             s=f"{timeout_s:g}",
         ) from exc
-    except OSError as exc:
-        raise OcrError(
-            "Cannot start tesseract ({error}). Reinstall it with: {hint}",
-            "无法启动 tesseract（{error}）。请重新安装：{hint}",
-            error=exc.strerror or str(exc),
-            hint=INSTALL_HINT,
-        ) from exc
-    stderr = _decode(proc.stderr).strip()
-    if proc.returncode != 0:
-        log.warning("tesseract exited %s: %s; stderr: %s", proc.returncode, command, stderr)
+    except external.ProgramMissing as exc:
+        raise _missing_program() from exc
+    except external.ProgramFailed as exc:
+        if exc.returncode < 0:  # it could not start
+            raise OcrError(exc.en, exc.zh) from exc
         raise OcrError(
             "tesseract failed (exit {code}): {detail}",
             "tesseract 识别失败（退出码 {code}）：{detail}",
-            code=proc.returncode,
-            detail=_last_lines(stderr) or "-",
-        )
-    if stderr:
-        log.debug("tesseract stderr for %s: %s", command, stderr)
-    proc.stdout = _decode(proc.stdout)
-    proc.stderr = stderr
-    return proc
+            code=exc.returncode,
+            detail=_last_lines(exc.stderr) or "-",
+        ) from exc
 
 
 # Leading bytes of the image formats a page may have (R04 masters, plus PNG/BMP/PNM imports).

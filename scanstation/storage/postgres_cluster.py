@@ -13,18 +13,18 @@ from __future__ import annotations
 import glob
 import os
 import pwd
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
-from scanstation.errors import ScanStationError
+from scanstation import external
+from scanstation.errors import ProgramError
 
 INSTALL_HINT = "sudo apt-get install --no-install-recommends postgresql"
 
 
-class ClusterError(ScanStationError):
-    exit_code = 1
+class ClusterError(ProgramError):
+    """A PostgreSQL server program is missing, failed or did not answer."""
 
 
 def server_bin_dir() -> Path | None:
@@ -38,7 +38,7 @@ def server_bin_dir() -> Path | None:
     )
     if candidates:
         return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
+    found = external.which("initdb")
     return Path(found).parent if found else None
 
 
@@ -61,11 +61,12 @@ class PrivateCluster:
 
     # -- helpers -------------------------------------------------------------------------
     def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
-        if self._as_postgres:
-            args = ["runuser", "-u", "postgres", "--", *args]
-        try:
-            return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
+        try:  # the exit code is read by the caller (_check, pg_isready)
+            return external.run(args[0], args[1:], timeout=timeout, prefix=prefix, ok_codes=tuple(range(256)))
+        except external.ProgramMissing as exc:
+            raise ClusterError(exc.en, exc.zh) from exc
+        except external.ProgramTimeout as exc:
             raise ClusterError(
                 "PostgreSQL did not answer within {s} s ({cmd}).",
                 "PostgreSQL 在 {s} 秒内没有响应（{cmd}）。",

@@ -8,51 +8,15 @@ CFF-based Noto CJK fonts. ``SCANSTATION_CJK_FONT`` may name another TrueType fil
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
-from scanstation.errors import InvalidInput
-
-FONT_NAME = "ScanStationCJK"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy-zenhei.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-)
-_registered = False
-
-
-def font_path() -> Path:
-    env = os.environ.get("SCANSTATION_CJK_FONT")
-    for candidate in ([env] if env else []) + list(FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise InvalidInput(
-        "No Chinese TrueType font was found for PDF documents. Install fonts-wqy-zenhei "
-        "(or set SCANSTATION_CJK_FONT to a .ttf/.ttc file).",
-        "未找到用于 PDF 文档的中文 TrueType 字体。请安装 fonts-wqy-zenhei（或将 SCANSTATION_CJK_FONT 设为 .ttf/.ttc 字体文件）。",
-    )
+from scanstation.fonts import FONT_NAME
 
 
 def register_font() -> str:
-    """The station's shared CJK font (scanstation.custody.pdf) when present, else this module's own."""
-    global _registered
-    try:
-        from scanstation.custody.pdf import register_cjk_font
-    except ImportError:
-        register_cjk_font = None
-    if register_cjk_font is not None:
-        return register_cjk_font()
-    if not _registered:
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
+    """The station's one CJK font (scanstation.fonts), registered in reportlab."""
+    from scanstation.fonts import register_cjk_font
 
-        path = font_path()
-        kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), **kwargs))
-        _registered = True
-    return FONT_NAME
+    return register_cjk_font()
 
 
 class PdfDocument:

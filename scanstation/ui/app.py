@@ -91,7 +91,7 @@ def run_gui(ctx) -> int:
     from scanstation.home import STATION_FILE, Home
     from scanstation.ui import i18n, tasks
     from scanstation.ui.core_api import CoreApi
-    from scanstation.ui.errors import presenter
+    from scanstation.ui.errors import install_excepthook, presenter
     from scanstation.ui.first_start import FirstStartDialog, demo_hint, is_demo_home
     from scanstation.ui.login import LoginDialog
     from scanstation.ui.main_window import MainWindow
@@ -100,6 +100,7 @@ def run_gui(ctx) -> int:
     home_path = ctx.home_path()
     i18n.install(language_for(ctx, home_path))
     tasks.unexpected_error_handler = lambda exc: presenter().present(exc)
+    install_excepthook(home_path)  # an exception in a slot: the log file and one sentence, never a traceback
     hint = ""
     try:
         if not (home_path / STATION_FILE).exists():
@@ -115,6 +116,7 @@ def run_gui(ctx) -> int:
         _show_fatal(error)
         return error.exit_code
     ctx.adopt(home)
+    presenter().home_path = home.path
     if is_demo_home(home):
         hint = demo_hint()  # a demo station shows its users and password at every sign-in
     while True:  # "Sign out / switch user" closes the window and comes back here

@@ -11,11 +11,10 @@ translation and marks new source strings unfinished for the translator (Qt Lingu
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from scanstation import external
 from scanstation.ui.resources import resource
 
 LANGUAGES = ("zh_CN", "en")
@@ -34,7 +33,7 @@ def qt_tool(name: str) -> str:
     for candidate in candidates:
         if candidate.exists():
             return str(candidate)
-    found = shutil.which(f"pyside6-{name}") or shutil.which(name)
+    found = external.which(f"pyside6-{name}") or external.which(name)
     if found:
         return found
     raise SystemExit(f"{name} not found: install PySide6-Essentials (it ships {name}).")
@@ -61,13 +60,15 @@ def update(ts_files: list[Path], extra_args: tuple[str, ...] = ()) -> None:
         "-ts",
         *map(str, ts_files),
     ]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    external.run(cmd[0], cmd[1:], timeout=600)
 
 
 def release(language: str) -> Path:
     ts = ts_path(language)
     qm = ts.with_suffix(".qm")
-    result = subprocess.run([qt_tool("lrelease"), "-silent", str(ts), "-qm", str(qm)], capture_output=True, text=True)
+    result = external.run(
+        qt_tool("lrelease"), ["-silent", str(ts), "-qm", str(qm)], timeout=300, ok_codes=tuple(range(256))
+    )
     if result.returncode != 0 or not qm.exists():
         raise SystemExit(f"lrelease failed for {ts.name}: {result.stderr.strip() or result.stdout.strip()}")
     return qm

@@ -3,13 +3,16 @@
 A ``ScanStationError`` already says what happened and what to do next, in the user's language
 (``.message``). The presenter picks the form: a device fault goes to the scan view that is running
 the scanner (a banner with a Continue button, so nothing modal blocks the feeder); everything else
-becomes a message box whose title says the kind of problem. An unexpected exception (a bug) is shown
-once with its details and written to the home's log; it never closes the window.
+becomes a message box whose title says the kind of problem. An unexpected exception (a bug) is written
+with its traceback to the station's log file (``scanstation.error_log``) and shown as one sentence
+naming that file, never as a traceback; it never closes the window. ``install_excepthook`` sends
+exceptions no code caught (in a slot, a timer) the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -23,6 +26,7 @@ from scanstation.errors import (
     HomeError,
     InvalidInput,
     NotFound,
+    ProgramError,
     Refused,
     ScanStationError,
     StorageError,
@@ -43,6 +47,7 @@ class ErrorPresenter(QObject):
         self.last_text = ""
         self.last_title = ""
         self.open_box: QMessageBox | None = None
+        self.home_path = None  # the station home: its logs/ folder holds the log file of unexpected errors
 
     def titles(self) -> list[tuple[type, str]]:
         return [
@@ -53,6 +58,7 @@ class ErrorPresenter(QObject):
             (CheckFailed, self.tr("Check failed")),
             (StorageError, self.tr("Cannot save")),
             (HomeError, self.tr("Station folder problem")),
+            (ProgramError, self.tr("A program is missing or failed")),
         ]
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> None:
@@ -70,14 +76,32 @@ class ErrorPresenter(QObject):
             self._box(QMessageBox.Icon.Warning, title, text, "", parent)
             self._record(type(error).__name__, text)
             return
-        details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        log.error("unexpected error\n%s", details)
-        text = self.tr(
-            "An unexpected error occurred: {error}. Everything saved before is kept. "
-            "Please report this to the administrator with the details below."
-        ).format(error=error)
-        self._box(QMessageBox.Icon.Critical, self.tr("Program error"), text, details, parent)
+        if isinstance(error, OSError):  # a full disk, a file name too long, no permission: said in words
+            from scanstation.error_log import describe_os_error
+
+            text, unexpected = describe_os_error(error)
+            if unexpected:
+                text += " " + self._logged(error)
+            self._box(QMessageBox.Icon.Warning, self.tr("Cannot save"), text, "", parent)
+            self._record("OSError", text)
+            return
+        # a defect: the traceback goes to the station's log file, the user reads one sentence naming it
+        text = self.tr("An unexpected error stopped this action ({error}).").format(error=type(error).__name__)
+        text += " " + self._logged(error)
+        self._box(QMessageBox.Icon.Critical, self.tr("Program error"), text, "", parent)
         self._record("unexpected", text)
+
+    def _logged(self, error: BaseException) -> str:
+        from scanstation.error_log import write
+
+        path = write(self.home_path, ["(window)"], error)
+        details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        log.error("unexpected error, written to %s\n%s", path, details)
+        if path is None:
+            return self.tr("The details could not be written to a log file.")
+        return self.tr(
+            "The details are in {path}; send that file to your support contact. Everything saved before is kept."
+        ).format(path=path)
 
     def inform(self, title: str, text: str, parent: QWidget | None = None) -> None:
         """A plain notice (not an error), shown the same non-blocking way."""
@@ -145,3 +169,24 @@ def presenter() -> ErrorPresenter:
 
 def present(error: BaseException, parent: QWidget | None = None) -> None:
     presenter().present(error, parent)
+
+
+def install_excepthook(home_path=None) -> None:
+    """Every exception no code caught (a slot, a timer, a virtual method Qt calls) reaches the presenter:
+    written with its traceback to the station's log file, shown as one sentence naming that file."""
+    presenter().home_path = home_path
+
+    def hook(kind, error, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        if error is None:
+            error = kind()
+        if error.__traceback__ is None:
+            error = error.with_traceback(tb)
+        try:
+            presenter().present(error)
+        except Exception:  # the presenter itself failed: the terminal is the last resort
+            sys.__excepthook__(kind, error, tb)
+
+    sys.excepthook = hook
