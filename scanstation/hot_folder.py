@@ -9,7 +9,6 @@ where it is and is reported.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from scanstation.capture import Capture
 from scanstation.devices.base import CancelToken
 from scanstation.devices.folder_backend import HotFolder
 from scanstation.dossier_number import normalise
-from scanstation.errors import ScanStationError
+from scanstation.errors import NotFound, ScanStationError
 from scanstation.i18n import tr
 from scanstation.profiles import get_profile
 from scanstation.storage.faults import crash_point
@@ -117,25 +116,9 @@ class HotFolderWatch:
             self.capture.close()
 
 
-def watch_folder(ctx, session, root: Path, profile_name: str | None, once: bool, settle_s: float) -> int:
+def open_watch(session, root: Path, profile_name: str | None, settle_s: float, report=print) -> HotFolderWatch:
+    """A watch of ``root`` for a clerk: the role and the folder are checked here, whichever shell asks."""
     session.require("capture")
     if not root.is_dir():
-        from scanstation.errors import NotFound
-
         raise NotFound("The folder {f} does not exist.", "文件夹 {f} 不存在。", f=str(root))
-    watch = HotFolderWatch(
-        session,
-        root,
-        profile_name,
-        settle_s,
-        report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)),
-    )
-    cancel = CancelToken()
-    if not once:
-        print(tr("Watching {d} (Ctrl+C to stop)…", "正在监视 {d}（按 Ctrl+C 停止）…", d=root), file=sys.stderr)
-    try:
-        watch.run(cancel, once=once)
-    except KeyboardInterrupt:
-        cancel.cancel()
-    ctx.emit({"stored_pages": watch.stored, "refused": watch.refused}, None)
-    return 1 if watch.refused else 0
+    return HotFolderWatch(session, root, profile_name, settle_s, report=report)

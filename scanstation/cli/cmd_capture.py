@@ -352,23 +352,42 @@ def cmd_import(args, ctx) -> int:
 
 
 def cmd_watch(args, ctx) -> int:
-    from scanstation.hot_folder import watch_folder
+    from scanstation.errors import ExitCode
 
     session = ctx.session()
+    root = Path(args.folder)
+    report = (lambda line: None) if ctx.json else (lambda line: print(line, flush=True))
     if args.split:
-        from scanstation.coversheet.hot_folder import watch_split
+        from scanstation.coversheet.hot_folder import open_split_watch
 
-        return watch_split(
-            ctx,
-            session,
-            Path(args.folder),
-            args.profile,
-            once=args.once,
-            settle_s=args.settle,
-            labels=args.labels,
-            into=args.into,
+        watch = open_split_watch(
+            session, root, args.profile, settle_s=args.settle, labels=args.labels, into=args.into, report=report
         )
-    return watch_folder(ctx, session, Path(args.folder), args.profile, once=args.once, settle_s=args.settle)
+        waiting = tr(
+            "Watching {d} for stacks with cover sheets (Ctrl+C to stop)…",
+            "正在监视 {d} 中带分隔页的批量文件（按 Ctrl+C 停止）…",
+            d=root,
+        )
+    else:
+        from scanstation.hot_folder import open_watch
+
+        watch = open_watch(session, root, args.profile, args.settle, report=report)
+        waiting = tr("Watching {d} (Ctrl+C to stop)…", "正在监视 {d}（按 Ctrl+C 停止）…", d=root)
+    from scanstation.devices.base import CancelToken
+
+    cancel = CancelToken()
+    if not args.once:
+        print(waiting, file=sys.stderr)
+    try:
+        watch.run(cancel, once=args.once)
+    except KeyboardInterrupt:
+        cancel.cancel()
+    if args.split:
+        ctx.emit({"runs": [r.as_dict() for r in watch.results], "refused": watch.refused}, None)
+    else:
+        ctx.emit({"stored_pages": watch.stored, "refused": watch.refused}, None)
+    # files left where they were (refused) are a finding the caller must look at, not a failure of the run
+    return ExitCode.CHECK_FAILED if watch.refused else ExitCode.OK
 
 
 def cmd_pages(args, ctx) -> int:

@@ -9,7 +9,6 @@ moves to ``taken/`` only after each of its pages is stored or held.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -119,43 +118,19 @@ class SplitHotFolder:
                 self.capture.close()
 
 
-def watch_split(
-    ctx,
+def open_split_watch(
     session,
     root: Path,
     profile_name: str | None,
     *,
-    once: bool,
     settle_s: float,
     labels: bool = False,
     into: str | None = None,
-) -> int:
+    report=print,
+) -> SplitHotFolder:
+    """A watch of ``root`` for stacks with cover sheets: role and folder checked, crashed runs recovered."""
     session.require("capture")
     if not root.is_dir():
         raise NotFound("The folder {f} does not exist.", "文件夹 {f} 不存在。", f=str(root))
     recover_runs(session)
-    watch = SplitHotFolder(
-        session,
-        root,
-        profile_name,
-        settle_s,
-        labels=labels,
-        into=into,
-        report=(lambda line: None) if ctx.json else (lambda line: print(line, flush=True)),
-    )
-    cancel = CancelToken()
-    if not once:
-        print(
-            tr(
-                "Watching {d} for stacks with cover sheets (Ctrl+C to stop)…",
-                "正在监视 {d} 中带分隔页的批量文件（按 Ctrl+C 停止）…",
-                d=root,
-            ),
-            file=sys.stderr,
-        )
-    try:
-        watch.run(cancel, once=once)
-    except KeyboardInterrupt:
-        cancel.cancel()
-    ctx.emit({"runs": [r.as_dict() for r in watch.results], "refused": watch.refused}, None)
-    return 1 if watch.refused else 0
+    return SplitHotFolder(session, root, profile_name, settle_s, labels=labels, into=into, report=report)
