@@ -91,7 +91,7 @@ def test_locked_home_held_by_another_process(station, capsys):
         [
             sys.executable,
             "-c",
-            "import sys; from scanstation.home import Home; h = Home.open(sys.argv[1]); print('held', flush=True); "
+            "import sys, scanstation.bootstrap; from scanstation.home import Home; h = Home.open(sys.argv[1]); print('held', flush=True); "
             "sys.stdin.read()",
             str(station),
         ],
