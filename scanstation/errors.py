@@ -61,6 +61,12 @@ class Refused(ScanStationError):
     exit_code = ExitCode.REFUSED
 
 
+class Busy(Refused):
+    """Another desk or process is working on the same thing right now; trying again later will do."""
+
+    exit_code = ExitCode.LOCKED
+
+
 class NotFound(ScanStationError):
     """A named object does not exist."""
 

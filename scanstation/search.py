@@ -91,8 +91,6 @@ INSERT INTO settings(key, value) SELECT 'search.index', json_object('tokenizer',
     WHERE 1 ON CONFLICT(key) DO NOTHING;
 """,
 )
-register_migrations(__name__, MIGRATION)
-
 # Tokenizer 2 writes 档号 that OCR misread in canonical spelling: an upgraded catalog is indexed again.
 MIGRATIONS = [
     MIGRATION,
@@ -105,6 +103,7 @@ UPDATE settings SET value = json_set(value, '$.needs_rebuild', json('true'))
 """,
     ),
 ]
+register_migrations(__name__, MIGRATIONS)
 
 RANK_WINDOW = 1000  # at most this many matches are ranked; more: newest first (docstring)
 SNIPPET_CHARS = 30

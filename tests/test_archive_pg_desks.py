@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from scanstation.errors import ExitCode
 from scanstation.home import Home
 from scanstation.transfer import receive
 from tests.archive_pg_fixtures import archive_state, assert_whole, desk, finish, make_packages, make_pg_archive
@@ -56,7 +57,7 @@ def test_four_desks_on_four_packages_and_two_desks_on_one_package(archive, packa
         assert code == 0, err
         assert data["decision"] == "accepted"
     twin = [finish(p) for p in twins]
-    assert sorted(code for code, _, _ in twin) == [0, 1], twin
+    assert sorted(code for code, _, _ in twin) == [0, ExitCode.LOCKED], twin
     loser = next(err for code, _, err in twin if code != 0)
     # the second desk is told either who is working on it, or that it was received already: never twice
     assert ("being received at desk A01@" in loser) or ("only once" in loser), loser

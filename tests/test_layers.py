@@ -104,6 +104,16 @@ def test_every_module_with_migrations_is_in_the_bootstrap_list():
                 declaring.add(import_check.module_name(path))
     listed = {m.__name__ for m in bootstrap.DOMAINS} | {"scanstation.storage.catalog"}
     assert declaring == listed
+    # and every migration a module declares is registered (a list declared but never registered is lost)
+    from scanstation.storage.catalog import all_migrations
+
+    registered = set(all_migrations())
+    for module in bootstrap.DOMAINS:
+        for name in ("MIGRATION", "MIGRATIONS"):
+            declared = getattr(module, name, None)
+            if declared:
+                declared = [declared] if isinstance(declared[0], int) else list(declared)
+                assert set(declared) <= registered, (module.__name__, name)
 
 
 def test_migrations_are_applied_in_number_order_with_unique_numbers(tmp_path):

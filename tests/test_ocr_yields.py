@@ -83,7 +83,8 @@ def test_capture_run_marks_the_station_busy_only_while_it_runs(home, station):
 
 def test_background_ocr_stands_aside_during_capture_and_catches_up_after(home, station):
     states = []
-    runner = OcrRunner(home, workers=1, timeout_s=120, engine="tesseract", resume_after_s=0.5)
+    # the pause after a run is long enough for the lowest-priority runner thread to be scheduled on a busy machine
+    runner = OcrRunner(home, workers=1, timeout_s=120, engine="tesseract", resume_after_s=3.0)
     runner.start(poll_s=0.1, progress=states.append)
     try:
         # dossier 1: OCR reads nothing while its pages arrive (every page is queued the moment it is stored)
@@ -92,6 +93,9 @@ def test_background_ocr_stands_aside_during_capture_and_catches_up_after(home, s
         run.on_page = lambda row: done_during.append(_done(home))
         assert run.run().ok
         assert done_during == [0, 0, 0]
+        deadline = time.monotonic() + 3.0
+        while not any(s.paused for s in states) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert any(s.paused for s in states)  # the runner saw the queued pages and stood aside
         # between dossiers it catches up
         _wait_all_done(home, 3)

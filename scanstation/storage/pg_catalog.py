@@ -328,9 +328,9 @@ class PgCatalog:
                 row = holder.execute(
                     "SELECT desk, station, user_name, claimed_at FROM package_claims WHERE digest = %s", (digest,)
                 ).fetchone()
-                from scanstation.errors import Refused
+                from scanstation.errors import Busy
 
-                raise Refused(
+                raise Busy(
                     "This package is being received at desk {desk} by {user} (since {since}). Wait until that "
                     "desk has finished; nothing was changed.",
                     "该移交包正在由 {user} 在 {desk} 接收（自 {since} 起）。请等待其完成；未做任何修改。",
