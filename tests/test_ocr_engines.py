@@ -109,7 +109,7 @@ def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
         settings.set_value(sessions["clerk1"], "ocr.engine", "tesseract")
     settings.set_value(sessions["admin"], "ocr.engine", "tesseract")
     assert settings.get(home, "ocr.engine") == "tesseract" and OcrRunner(home).engine == "tesseract"
-    assert "0.95 GB" in settings.DECLARED["ocr.engine"].en  # the settings say what each engine costs
+    assert "0.65 GB" in settings.DECLARED["ocr.engine"].en  # the settings say what each engine costs
 
 
 # -- the engines, for real ------------------------------------------------------------------------
