@@ -20,7 +20,7 @@ Per engine:
   queue stores it (the page's own 档号 written back where only its separators were misread);
 * ``s_per_page`` -- one worker process reading the forms one after another (one thread; model
   loading excluded); ``cpu_s_per_page`` -- the CPU time that worker (and its tesseract processes) used
-  per page, which hardly depends on how busy the machine is; ``pages_per_hour_by_cpu`` -- cores x 3600 /
+  per page, which moves far less with the machine's load than wall time; ``pages_per_hour_by_cpu`` -- cores x 3600 /
   ``cpu_s_per_page`` (one worker per core, nothing else running); ``pages_per_hour`` -- as many worker processes as the queue would run here
   (``engines.workers_for``), all forms, wall clock; ``peak_rss_mb`` -- of one worker process
   (for tesseract the worker plus its tesseract child).

@@ -5,7 +5,8 @@
     .venv/bin/python bench/ocr_stages.py --pages 24 --cls            # with the 0°/180° line classifier
 
 CPU time (``time.process_time`` of this one process, all its threads), not wall time: on a shared,
-busy machine the CPU a page needs is what decides pages per hour, and it hardly changes with load.
+busy machine the CPU a page needs is what decides pages per hour, and it moves far less with load
+(PP-OCR: 1.9-2.4 s at load averages of 2-4, where wall time per page was 1.9-3.8 s).
 Stages: ``decode`` (JPEG to BGR), ``det_pre`` (scaling and normalising the page for detection),
 ``det_infer`` (the detection network), ``det_post`` (boxes from its map), ``crop`` (the text lines cut
 from the page), ``cls`` (the line classifier, when on), ``rec`` (the recognition network and its
