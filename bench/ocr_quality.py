@@ -19,7 +19,9 @@ Per engine:
   query over the stored text: what search forgives); ``dh_stored`` -- the 档号 exact in the text as the
   queue stores it (the page's own 档号 written back where only its separators were misread);
 * ``s_per_page`` -- one worker process reading the forms one after another (one thread; model
-  loading excluded); ``pages_per_hour`` -- as many worker processes as the queue would run here
+  loading excluded); ``cpu_s_per_page`` -- the CPU time that worker (and its tesseract processes) used
+  per page, which moves far less with the machine's load than wall time; ``pages_per_hour_by_cpu`` -- cores x 3600 /
+  ``cpu_s_per_page`` (one worker per core, nothing else running); ``pages_per_hour`` -- as many worker processes as the queue would run here
   (``engines.workers_for``), all forms, wall clock; ``peak_rss_mb`` -- of one worker process
   (for tesseract the worker plus its tesseract child).
 
@@ -71,9 +73,17 @@ def _warm(engine: str, lang: str | None, path: str) -> None:
     engines.read_page(path, engine, timeout_s=600, **_options(lang))
 
 
+def _cpu() -> float:
+    """CPU seconds of this worker and of the children it waited for (tesseract's processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _read(path: str, engine: str, lang: str | None, dpi: int) -> dict:
+    cpu = _cpu()
     result = engines.read_page(path, engine, timeout_s=600, dpi=dpi, **_options(lang))
     return {
+        "cpu_seconds": _cpu() - cpu,
         "ordered": engines.text_from_layout(result.layout),
         "text": result.text,
         "seconds": result.seconds,
@@ -202,7 +212,9 @@ def main() -> None:
         warm_path = str(Path(tmp) / "warm.jpg")
         warm_img.save(warm_path, "JPEG", quality=85)
 
-        results: dict[str, dict] = {name: {"s_per_page": [], "pages_per_hour": []} for name in names}
+        results: dict[str, dict] = {
+            name: {"s_per_page": [], "cpu_s_per_page": [], "pages_per_hour": []} for name in names
+        }
         for r in range(rounds):
             order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
@@ -210,6 +222,7 @@ def main() -> None:
                 run = sequential(paths, dpis, engine, lang, warm_path)
                 res = results[name]
                 res["s_per_page"].append(sum(p["seconds"] for p in run["pages"]) / len(paths))
+                res["cpu_s_per_page"].append(sum(p["cpu_seconds"] for p in run["pages"]) / len(paths))
                 if r == 0:
                     res.update(score(truths, run["pages"]))
                     res["label"] = run["pages"][0]["label"]
@@ -238,10 +251,12 @@ def main() -> None:
     }
     for name in names:
         res = results[name]
-        entry = {k: v for k, v in res.items() if k not in ("s_per_page", "pages_per_hour")}
+        entry = {k: v for k, v in res.items() if k not in ("s_per_page", "cpu_s_per_page", "pages_per_hour")}
         entry["s_per_page"] = round(statistics.median(res["s_per_page"]), 2)
         entry["s_per_page_rounds"] = [round(x, 2) for x in res["s_per_page"]]
         entry["pages_per_hour_one_worker"] = round(3600.0 / statistics.median(res["s_per_page"]))
+        entry["cpu_s_per_page"] = round(statistics.median(res["cpu_s_per_page"]), 2)
+        entry["pages_per_hour_by_cpu"] = round((os.cpu_count() or 1) * 3600.0 / entry["cpu_s_per_page"])
         if res["pages_per_hour"]:
             entry["pages_per_hour"] = round(statistics.median(res["pages_per_hour"]))
         out["engines"][name] = entry

@@ -95,10 +95,11 @@ DECLARED: dict[str, Setting] = {
         Setting(
             "ocr.engine",
             "auto",
-            "OCR engine: tesseract (about 0.25 GB per worker, about 4x faster, several % reading errors) | rapidocr "
-            "(PP-OCR, about 0.95 GB per worker, under 1 % errors) | auto (rapidocr when memory allows)",
-            "识别引擎：tesseract（每进程约 0.25 GB，约快 4 倍，识别错误数个百分点）| rapidocr（PP-OCR，每进程约 0.95 GB，"
-            "错误低于 1 %）| auto（内存足够时用 rapidocr）",
+            "OCR engine: tesseract (about 0.25 GB per worker, about 2x faster, several % reading errors) | rapidocr "
+            "(PP-OCR, about 0.65 GB per worker, about 2 s of processor time per page, under 1 % errors) | "
+            "auto (rapidocr when memory allows)",
+            "识别引擎：tesseract（每进程约 0.25 GB，约快 2 倍，识别错误数个百分点）| rapidocr（PP-OCR，每进程约 0.65 GB，"
+            "每页约 2 秒处理器时间，错误低于 1 %）| auto（内存足够时用 rapidocr）",
             choices=("tesseract", "rapidocr", "auto"),
         ),
         Setting(

@@ -109,7 +109,7 @@ def test_engine_setting_refuses_values_it_does_not_know(sessions, home):
         settings.set_value(sessions["clerk1"], "ocr.engine", "tesseract")
     settings.set_value(sessions["admin"], "ocr.engine", "tesseract")
     assert settings.get(home, "ocr.engine") == "tesseract" and OcrRunner(home).engine == "tesseract"
-    assert "0.95 GB" in settings.DECLARED["ocr.engine"].en  # the settings say what each engine costs
+    assert "0.65 GB" in settings.DECLARED["ocr.engine"].en  # the settings say what each engine costs
 
 
 # -- the engines, for real ------------------------------------------------------------------------
@@ -161,6 +161,37 @@ def test_pp_ocr_reads_the_dossier_number_exactly_and_through_a_seal(tmp_path):
     assert truth.id_number in plain(result.text)
     # the 档号 is found by search even where a "·" is read as "-" or "." (its tokens in a row)
     assert search.index_streams(truth.number)[0] in search.index_streams(result.text)[0]
+
+
+def test_pp_ocr_detects_on_a_reduced_page_and_reads_full_resolution_crops_one_by_one(tmp_path):
+    """The measured speed settings are in force: detection on the page scaled to DET_MAX_SIDE (not
+    rapidocr's own 2000 px), recognition REC_BATCH crops per run at full resolution, boxes in page pixels."""
+    path, truth = form(tmp_path, seed=4, dpi=300, size_pt=10)
+    reader = engines._rapidocr()
+    det_shapes, rec_shapes = [], []
+    det_infer, rec_session = reader.text_det.infer, reader.text_rec.session
+
+    def det(inputs):
+        det_shapes.append(inputs.shape)
+        return det_infer(inputs)
+
+    def rec(inputs):
+        rec_shapes.append(inputs.shape)
+        return rec_session(inputs)
+
+    reader.text_det.infer, reader.text_rec.session = det, rec
+    try:
+        result = engines.read_page(path, "rapidocr")
+    finally:
+        reader.text_det.infer, reader.text_rec.session = det_infer, rec_session
+    assert len(det_shapes) == 1 and max(det_shapes[0][2:]) <= engines.DET_MAX_SIDE < 2000
+    assert max(det_shapes[0][2:]) >= engines.DET_MAX_SIDE - 32  # scaled down to it, not further
+    assert engines.REC_BATCH == 2 and rec_shapes and max(shape[0] for shape in rec_shapes) == engines.REC_BATCH
+    # crops read two at a time (low-score crops are dropped after reading)
+    assert sum(shape[0] for shape in rec_shapes) >= len(result.layout.lines) > len(rec_shapes)
+    assert (result.layout.width, result.layout.height) == (2480, 3508)
+    assert max(line.box[3] for line in result.layout.lines) > 3508 * 0.8  # the footer, in page pixels
+    assert truth.id_number in plain(result.text)
 
 
 def test_pp_ocr_models_ship_in_the_wheel_and_nothing_is_downloaded(tmp_path, monkeypatch):
