@@ -438,7 +438,7 @@ def bench_ocr(args, workers: int) -> None:
     """Capture with background OCR (yielding, naive) vs without, interleaved round by round."""
     import multiprocessing
 
-    from scanstation.devices import base as device_base
+    from scanstation.devices import factory as device_factory
     from scanstation.ocr.queue import OcrRunner
     from scanstation.worker_lifetime import die_with_parent
 
@@ -469,7 +469,7 @@ def bench_ocr(args, workers: int) -> None:
         "ocr_engine": "tesseract",
         "load_avg_start": round(os.getloadavg()[0], 2),
     }
-    original_open = device_base.open_backend
+    original_open = device_factory.open_backend
     runner = None
     try:
         home, session = make_home(base, 3 * rounds + 2, pages)
@@ -478,7 +478,7 @@ def bench_ocr(args, workers: int) -> None:
         run_capture(session, pipeline, "demo", numbers[:1], 2, {})  # warm the pipeline pool
         files, size, _ = prerender(home, numbers[1], pages, base / "pages")  # the same pages for every capture
         replay = ReplayScanner(files, size)
-        device_base.open_backend = lambda d: replay if d == "replay" else original_open(d)
+        device_factory.open_backend = lambda d: replay if d == "replay" else original_open(d)
         free = iter(numbers[1:])
 
         def pending() -> int:
@@ -545,7 +545,7 @@ def bench_ocr(args, workers: int) -> None:
     finally:
         if runner is not None:
             runner.stop(wait=True)
-        device_base.open_backend = original_open
+        device_factory.open_backend = original_open
         shutil.rmtree(base, ignore_errors=True)
 
 

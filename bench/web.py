@@ -427,7 +427,8 @@ def main() -> int:
             "cores": os.cpu_count(),
             "load_before": os.getloadavg()[0],
             "build_s": info.get("build_s"),
-            "note": "2 cores shared with other work on this machine while it ran",
+            # said only when it was so: a load above the core count means other work shared the cores
+            "machine_busy": os.getloadavg()[0] > (os.cpu_count() or 1),
         }
         print(json.dumps(result, ensure_ascii=False))
         return 0
