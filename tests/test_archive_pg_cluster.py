@@ -27,9 +27,9 @@ def test_cluster_runs_on_a_unix_socket_in_its_folder_and_survives_a_restart(tmp_
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT v FROM t").fetchone()[0] == "kept"
         if os.geteuid() == 0:  # PostgreSQL refuses root: the server runs as the 'postgres' user
-            with psycopg.connect(dsn) as conn:
+            with psycopg.connect(dsn) as conn:  # looked at while connected: the backend ends with its connection
                 pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            assert os.stat(f"/proc/{pid}").st_uid != 0
+                assert os.stat(f"/proc/{pid}").st_uid != 0
     finally:
         cluster.stop()
     assert not (tmp_path / "pg" / "data" / "postmaster.pid").exists()
