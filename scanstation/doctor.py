@@ -272,7 +272,7 @@ def _audit_anchor(home) -> list[Finding]:
 
 # -- this computer: programs, Python packages, scanners, fonts (no home needed) --------------------
 def _dep_finding(name: str, dep, what_en: str, what_zh: str) -> Finding:
-    """A Finding for a ``scanstation.external.Dependency``: OK with its version, else FAIL (required) or WARN."""
+    """A Finding for a ``scanstation.storage.external.Dependency``: OK with its version, else FAIL (required) or WARN."""
     data = dep.to_dict()
     if dep.found:
         return Finding(name, OK, dep.name, dep.version or "installed", dep.version or "已安装", data=data)
@@ -332,8 +332,7 @@ PYTHON_PACKAGES = (
 
 @check("programs", "the programs the station starts", "扫描站调用的程序", needs_home=False)
 def _programs(home) -> list[Finding]:
-    from scanstation import external
-    from scanstation.storage import postgres_cluster
+    from scanstation.storage import external, postgres_cluster
 
     out = []
     for name, required, what_en, what_zh in PROGRAMS:
@@ -359,9 +358,9 @@ def _programs(home) -> list[Finding]:
 
 @check("ocr_languages", "the OCR language data", "文字识别语言数据", needs_home=False)
 def _ocr_languages(home) -> list[Finding]:
-    from scanstation import external
     from scanstation.errors import ProgramError
     from scanstation.ocr.tesseract import LANG_PACKAGES
+    from scanstation.storage import external
 
     if external.which("tesseract") is None:
         return [
@@ -396,7 +395,7 @@ def _ocr_languages(home) -> list[Finding]:
 
 @check("python_packages", "the Python packages", "Python 软件包", needs_home=False)
 def _python_packages(home) -> list[Finding]:
-    from scanstation import external
+    from scanstation.storage import external
 
     out = []
     for dist, module, required in PYTHON_PACKAGES:

@@ -108,6 +108,6 @@ class DeviceError(ScanStationError):
 
 
 class ProgramError(ScanStationError):
-    """An external program is missing, timed out or failed (scanstation.external.run)."""
+    """An external program is missing, timed out or failed (scanstation.storage.external.run)."""
 
     exit_code = ExitCode.PROGRAM

@@ -1,7 +1,7 @@
 """The one CJK font finder: PDF documents (reportlab), watermarks and demo pages (Pillow) use it.
 
 Order: ``SCANSTATION_CJK_FONT``, the places the font packages of Debian / UOS / Kylin / Fedora and
-Windows install to, then fontconfig (``fc-match``, through ``scanstation.external.run``). PDF
+Windows install to, then fontconfig (``fc-match``, through ``scanstation.storage.external.run``). PDF
 documents need TrueType outlines: reportlab embeds WenQuanYi Zen Hei (``subfontIndex=0``) but
 refuses the CFF-based Noto CJK fonts, and the built-in ``STSong-Light`` is not embedded and renders
 badly on other machines; Pillow draws either kind.
@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from scanstation import external
 from scanstation.errors import CheckFailed, NotFound, ProgramError
+from scanstation.storage import external
 
 FONT_NAME = "ScanStationCJK"  # the name the font is registered under in reportlab
 KNOWN_FONT_PATHS = (

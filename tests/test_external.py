@@ -1,4 +1,4 @@
-"""``scanstation.external``: the one way the station starts a program (real programs: sh, sleep, tesseract)."""
+"""``scanstation.storage.external``: the one way the station starts a program (real programs: sh, sleep, tesseract)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
-from scanstation import external, fonts
+from scanstation import fonts
 from scanstation.errors import ExitCode, ProgramError
+from scanstation.storage import external
 
 
 def test_run_returns_text_output_and_passes_input():
@@ -37,7 +38,7 @@ def test_a_time_limit_kills_the_child(tmp_path):
 
 
 def test_a_failed_exit_is_a_plain_error_and_its_stderr_is_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="scanstation.external"):
+    with caplog.at_level(logging.WARNING, logger="scanstation.storage.external"):
         with pytest.raises(external.ProgramFailed) as caught:
             external.run("sh", ["-c", "echo 'no such page' >&2; exit 3"], timeout=30)
     assert caught.value.returncode == 3 and "no such page" in caught.value.en and "exit 3" in caught.value.en

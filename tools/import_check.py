@@ -4,7 +4,7 @@
     python tools/import_check.py --json     # the same as JSON
 
 Rules (docs/architecture.md): only ui/ imports Qt or ui/; only cli/ imports cli/; only web/ imports web/;
-storage/ imports nothing of the domain (only storage/ and the base: errors, i18n, clock, external); and no import
+storage/ imports nothing of the domain (only storage/ and the base: errors, i18n, clock); and no import
 cycle between modules (imports inside functions count: they are cycles all the same, only deferred).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "scanstation"
-BASE = {"scanstation.errors", "scanstation.i18n", "scanstation.clock", "scanstation.external"}
+BASE = {"scanstation.errors", "scanstation.i18n", "scanstation.clock"}
 SHELLS = ("scanstation.ui", "scanstation.cli", "scanstation.web")
 
 

@@ -13,7 +13,7 @@ both neighbours are CJK so that stored text reads as written and searches across
 
 Nothing is ever downloaded: the language data comes from the operating system's packages and
 ``check_tesseract()`` tells at start-up how to install what is missing. The program is started
-through ``scanstation.external.run`` like every other external program.
+through ``scanstation.storage.external.run`` like every other external program.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from scanstation import external
 from scanstation.errors import ProgramError
 from scanstation.i18n import tr
+from scanstation.storage import external
 
 log = logging.getLogger("scanstation.ocr")
 
@@ -68,7 +68,7 @@ def _missing_program() -> OcrError:
 def run(
     args: list[str], timeout_s: float = DEFAULT_TIMEOUT_S, input: bytes | None = None
 ) -> subprocess.CompletedProcess:
-    """Run tesseract with ``args`` (through ``scanstation.external.run``); return the finished process.
+    """Run tesseract with ``args`` (through ``scanstation.storage.external.run``); return the finished process.
 
     Raises OcrTimeout when the time limit passes (the child is killed) and OcrError when the
     program is missing or exits with an error; stderr is logged in every case.

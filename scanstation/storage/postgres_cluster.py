@@ -17,8 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from scanstation import external
 from scanstation.errors import ProgramError
+from scanstation.storage import external
 
 INSTALL_HINT = "sudo apt-get install --no-install-recommends postgresql"
 

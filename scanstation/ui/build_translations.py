@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scanstation import external
+from scanstation.storage import external
 from scanstation.ui.resources import resource
 
 LANGUAGES = ("zh_CN", "en")

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from scanstation.errors import ProgramError
 
-log = logging.getLogger("scanstation.external")
+log = logging.getLogger("scanstation.storage.external")
 
 # The Debian (UOS, Kylin) package that installs each program the station may start.
 PACKAGES = {
