@@ -125,7 +125,13 @@ def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
         shot(d, "intake")
         d.find_element("id", "accept-passphrase").send_keys(PASSPHRASE)
         d.find_element("id", "accept").click()
-        assert d.find_element("id", "state").text == "已接收"
+        # the click loads the result page: read the state there, not from the page being left (a stale element)
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(d, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda drv: drv.find_element("id", "state").text == "已接收"
+        )
         assert d.find_element("id", "receipt-id").text.startswith("R-")
         logout(d)
         # the clerk now sees the watermarked pages during the loan
