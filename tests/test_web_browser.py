@@ -60,20 +60,36 @@ def shot(driver, name: str) -> None:
         driver.save_screenshot(str(SHOTS / f"web-{name}.png"))
 
 
+def click_to_load(driver, element, timeout: float = 60) -> None:
+    """Click something that loads a new page (the pages have no script: every link and button does)
+    and wait until the new page has replaced the old one, so that nothing is read from the page being
+    left. The old page is marked; the wait ends when the document in the window has no mark and is
+    complete. Errors while the browser swaps documents (a stale element, "node does not belong to
+    the document") only mean "not yet"."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("document.documentElement.setAttribute('data-leaving', '1')")
+    element.click()
+    WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !document.documentElement.hasAttribute('data-leaving')"
+        )
+    )
+
+
 def login(driver, url: str, user: str) -> None:
     driver.delete_all_cookies()
     driver.get(url + "/login")
     driver.find_element("id", "user").send_keys(user)
     driver.find_element("id", "password").send_keys(PASSWORD)
-    driver.find_element("id", "login").click()
+    click_to_load(driver, driver.find_element("id", "login"))
     assert driver.find_element("id", "who").text == user
 
 
 def logout(driver) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.find_element("id", "logout").click()
-    WebDriverWait(driver, 10).until(lambda d: "/login" in d.current_url)
+    click_to_load(driver, driver.find_element("id", "logout"))
+    assert "/login" in driver.current_url
 
 
 def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
@@ -96,62 +112,56 @@ def test_search_borrow_approve_view_and_intake_in_chromium(tmp_path, browser):
         login(d, url, "clerk9")
         box = d.find_element("id", "q")
         box.send_keys("缴费")
-        d.find_element("id", "do-search").click()
+        click_to_load(d, d.find_element("id", "do-search"))
         assert "共" in d.find_element("id", "count").text
         marks = d.find_elements("css selector", "#results mark")
         assert marks and all(m.text == "缴费" for m in marks)
         assert "31010419761017344X" not in d.page_source  # R40: masked in the snippets
         shot(d, "search")
         link = [a for a in d.find_elements("css selector", "a.hit") if a.text == ARCHIVE_NUMBERS[1]][0]
-        link.click()
+        click_to_load(d, link)
         assert d.find_element("id", "number").text == ARCHIVE_NUMBERS[1]
         assert not d.find_elements("id", "thumbs")  # no pages before a loan
         d.find_element("id", "reason").send_keys("待遇审核核对材料")
-        d.find_element("id", "request-loan").click()
+        click_to_load(d, d.find_element("id", "request-loan"))
         assert d.find_element("id", "notice").is_displayed()
         logout(d)
         # the archivist approves the loan and works the intake queue
         login(d, url, "arch9")
         d.get(url + "/loans")
         row = [r for r in d.find_elements("css selector", "#loans tbody tr") if ARCHIVE_NUMBERS[1] in r.text][0]
-        row.find_element("css selector", "button.approve").click()
+        click_to_load(d, row.find_element("css selector", "button.approve"))
         row = [r for r in d.find_elements("css selector", "#loans tbody tr") if ARCHIVE_NUMBERS[1] in r.text][0]
         assert "借阅中" in row.find_element("css selector", ".state").text
         shot(d, "loans")
-        d.find_element("id", "nav-intake").click()
-        d.find_element("css selector", "a.item").click()
+        click_to_load(d, d.find_element("id", "nav-intake"))
+        click_to_load(d, d.find_element("css selector", "a.item"))
         assert d.find_element("id", "verdict").text == "通过"
         assert len(d.find_elements("css selector", "#report tbody tr")) > 10
         shot(d, "intake")
         d.find_element("id", "accept-passphrase").send_keys(PASSPHRASE)
-        d.find_element("id", "accept").click()
-        # the click loads the result page: read the state there, not from the page being left (a stale element)
-        from selenium.common.exceptions import StaleElementReferenceException
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        WebDriverWait(d, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda drv: drv.find_element("id", "state").text == "已接收"
-        )
+        click_to_load(d, d.find_element("id", "accept"))
+        assert d.find_element("id", "state").text == "已接收"
         assert d.find_element("id", "receipt-id").text.startswith("R-")
         logout(d)
         # the clerk now sees the watermarked pages during the loan
         login(d, url, "clerk9")
         d.get(url + "/search?q=" + ARCHIVE_NUMBERS[1])
-        d.find_element("css selector", "a.hit").click()
+        click_to_load(d, d.find_element("css selector", "a.hit"))
         assert d.find_element("id", "loan-valid").is_displayed()
         thumbs = d.find_elements("css selector", "#thumbs img")
         assert len(thumbs) == 2
         loaded = "return arguments[0].complete && arguments[0].naturalWidth"
         WebDriverWait(d, 20).until(lambda d: all(d.execute_script(loaded, t) for t in thumbs))
         shot(d, "dossier")
-        d.find_elements("css selector", "#thumbs a")[0].click()
+        click_to_load(d, d.find_elements("css selector", "#thumbs a")[0])
         image = d.find_element("id", "page-image")
         WebDriverWait(d, 20).until(lambda d: d.execute_script(loaded, image))
         shot(d, "page")
-        d.find_element("id", "next").click()
+        click_to_load(d, d.find_element("id", "next"))
         assert "2 / 2" in d.find_element("id", "page-no").text
         # English on request
-        d.find_element("id", "lang-en").click()
+        click_to_load(d, d.find_element("id", "lang-en"))
         assert "page 2 of 2" in d.find_element("id", "page-no").text
     finally:
         server.stop()
