@@ -17,6 +17,10 @@ minute on a quiet two-core machine.
 - intake: four real ``scanstation receive --accept`` processes on four packages at once. Throughput is
   given as a ratio of the machine's SHA-256+SM3 hashing limit, measured in the same run over the same
   files with one hashing process per core; ``peak_rss_mb`` is each desk's maximum resident memory.
+  A second peer, ``check_floor``, is the least work R33 asks of a desk: hash every byte and decode
+  every image (the four-property check's own probe), one process per core over the same files; its
+  hash and decode CPU per MB are printed. Decoding a JPEG costs about three times hashing it here, so
+  no desk that decodes every image (R33) can come near the hashing limit alone.
 
 Prints ONE JSON line. Targets (issue): lookup p99 <= 2 ms, list p95 <= 50 ms, search p95 <= 150 ms,
 intake >= 0.8 of the hashing limit, <= 300 MB per desk.
@@ -344,6 +348,37 @@ def hashing_limit(files: list[Path]) -> float:
         return total / (time.perf_counter() - t)
 
 
+def _check_file(path: str) -> tuple[int, float, float]:
+    """What R33 obliges a desk to do with one file at the least: SHA-256 + SM3 of every byte, and every
+    image decoded (the four-property check's own probe). Returns (bytes, hash CPU s, decode CPU s)."""
+    from scanstation.transfer import package_layout, verify
+
+    started = time.process_time()
+    size = _digest_file(path)
+    hashed = time.process_time()
+    fmt = package_layout.FORMAT_BY_EXT.get(path.rsplit(".", 1)[-1].lower())
+    if fmt is not None:
+        verify._probe_image(Path(path), fmt, verify.MAX_PIXELS)
+    return size, hashed - started, time.process_time() - hashed
+
+
+def check_floor(files: list[Path]) -> dict:
+    """The second peer: the least work R33 asks of a receiving desk (hash every byte and decode every
+    image), one process per core over the same files, in the same run."""
+    workers = os.cpu_count() or 2
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(abs, range(workers * 2)))  # workers started before timing
+        t = time.perf_counter()
+        done = list(pool.map(_check_file, [str(f) for f in files], chunksize=4))
+        seconds = time.perf_counter() - t
+    total = sum(d[0] for d in done)
+    return {
+        "bytes_per_s": total / seconds,
+        "hash_cpu_ms_per_mb": round(sum(d[1] for d in done) * 1e3 / (total / 1e6), 2),
+        "decode_cpu_ms_per_mb": round(sum(d[2] for d in done) * 1e3 / (total / 1e6), 2),
+    }
+
+
 def intake(cluster: PrivateCluster, tmp: Path, cfg: dict) -> dict:
     import tests.test_transfer_fixtures as tf
     from scanstation.transfer import batches, outbox, seal
@@ -375,6 +410,7 @@ def intake(cluster: PrivateCluster, tmp: Path, cfg: dict) -> dict:
     files = [p for pkg in packages for p in pkg.rglob("*") if p.is_file()]
     total = sum(p.stat().st_size for p in files)
     limit = hashing_limit(files)
+    floor = check_floor(files)
     dsn = cluster.create_database("intake")
     archive = fx.make_pg_archive(tmp / "intake-archive", dsn, str(tmp / "intake-store"), station_pem=pem)
     home = archive.home.path
@@ -400,6 +436,10 @@ def intake(cluster: PrivateCluster, tmp: Path, cfg: dict) -> dict:
         "mb_per_s": round(rate / 1e6, 1),
         "hash_limit_mb_per_s": round(limit / 1e6, 1),
         "ratio_of_hash_limit": round(rate / limit, 3),
+        "check_floor_mb_per_s": round(floor["bytes_per_s"] / 1e6, 1),
+        "ratio_of_check_floor": round(rate / floor["bytes_per_s"], 3),
+        "hash_cpu_ms_per_mb": floor["hash_cpu_ms_per_mb"],
+        "decode_cpu_ms_per_mb": floor["decode_cpu_ms_per_mb"],
         "peak_rss_mb": rss,
         "packages_made_s": round(made, 1),
         **({"errors": errors} if errors else {}),

@@ -633,19 +633,19 @@ def test_an_object_removed_while_a_desk_receives_it_is_stored_again(tmp_path, pg
         _destroy(s, [DUE_OWN])  # committed; its two objects queued, not removed yet
         monkeypatch.setattr(destruction, "finish_removals", real_finish)
         assert all(store.has(p["sm3"]) for p in own)
-        real_put = PosixPageStore.put_file
+        real_put = PosixPageStore.put_staged  # the desk stores the copies its check made
         seen = []
 
-        def put_then_destroy(self, src, sha256, sm3):
-            size = real_put(self, src, sha256, sm3)  # the object is there: nothing written
+        def put_then_destroy(self, tmp, size, sha256, sm3):
+            size = real_put(self, tmp, size, sha256, sm3)  # the object is there: nothing written
             seen.append(sm3)
             if len(seen) == 2:  # both of LATE's images were found in the store; now the removal runs
                 assert real_finish(s["archivist2"])["removed"]
             return size
 
-        monkeypatch.setattr(PosixPageStore, "put_file", put_then_destroy)
+        monkeypatch.setattr(PosixPageStore, "put_staged", put_then_destroy)
         done = receive.receive(s["archivist1"], paths[2], decision="accept", passphrase=PASSPHRASE, seed=1)
-        monkeypatch.setattr(PosixPageStore, "put_file", real_put)
+        monkeypatch.setattr(PosixPageStore, "put_staged", real_put)
         assert done["decision"] == "accepted" and set(seen[:2]) == {p["sm3"] for p in own}
         for p in _pages(catalog, LATE):
             assert store.check(p["sm3"], p["sha256"])

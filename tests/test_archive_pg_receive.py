@@ -142,3 +142,34 @@ def test_r34_a_failing_package_gets_the_same_verdict_and_nothing_is_stored(world
         assert rejected[1]["dossiers_returned"] == rejected[0]["dossiers_returned"]
     finally:
         pg.close()
+
+
+def test_accept_stores_each_image_from_the_checks_own_read(world, tmp_path, pg_dsn, monkeypatch):
+    """One read of each image for checking and storing: no image goes through put_file (which reads it
+    twice more), the store holds exactly the bytes checked, and no copy is left behind."""
+    from scanstation.storage.page_store import PosixPageStore
+
+    path = _send(world)
+    pg = _pg(world, tmp_path, pg_dsn)
+    stored_by_put = []
+    real_put = PosixPageStore.put_file
+    monkeypatch.setattr(
+        PosixPageStore,
+        "put_file",
+        lambda self, src, sha, sm3: stored_by_put.append(src) or real_put(self, src, sha, sm3),
+    )
+    images = sorted(path.rglob("*.jpg"))
+    checked_bytes = {p.name: p.read_bytes() for p in images}
+    try:
+        done = receive.receive(pg.s["archivist1"], path, decision="accept", passphrase=PASSPHRASE, seed=5)
+        assert done["decision"] == "accepted"
+        assert not [p for p in stored_by_put if Path(p).suffix == ".jpg"]
+        store = pg.home.page_store
+        pages = pg.home.catalog.query("SELECT file_name, sm3, sha256 FROM pages WHERE state = 'active'")
+        assert len(pages) == len(images)
+        for p in pages:
+            assert store.check(p["sm3"], p["sha256"])
+            assert store.read(p["sm3"]) == checked_bytes[p["file_name"]]
+        assert not list((tmp_path / "store" / "tmp").iterdir())
+    finally:
+        pg.close()

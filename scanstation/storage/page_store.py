@@ -6,7 +6,11 @@ name. Two kinds, chosen by the archive home (``archive init --store``):
 
 - ``PosixPageStore`` (the default; a local disk or a NAS mount): ``objects/ab/cd/<sm3>``. A file is
   written to ``tmp/`` while hashed, fsynced, renamed into place atomically, the folder fsynced, then
-  read back and hashed again before ``put`` returns.
+  read back and hashed again before ``put`` returns. A receiving desk instead stores a package's
+  images in the same read as the four-property check (``stager``): each copy is written to ``tmp/``
+  while the check hashes it, so its digests are those of the very bytes written; only after the check
+  passed is it synced, its size confirmed and renamed into place (``put_staged``). This saves two of the
+  three reads of every image; fixity checks re-read the objects later.
 - ``S3PageStore`` (``s3://bucket/prefix``, boto3 with a configurable endpoint: Ceph RGW and the
   S3-compatible appliances of government data centres): one PUT, then the object is read back and
   hashed before ``put`` returns. Credentials come from boto3's usual sources (environment, the 0600
@@ -24,6 +28,8 @@ import errno
 import os
 import re
 import secrets
+import threading
+import time
 from pathlib import Path
 
 from scanstation.errors import CheckFailed, InvalidInput, StorageError
@@ -173,6 +179,156 @@ class PosixPageStore(PageStore):
             )
         return size
 
+    def stager(self, wanted) -> Stager:
+        """Copies made while a package is checked (see the module's text); ``wanted(path)`` says which."""
+        return Stager(self, wanted)
+
+    def put_staged(self, tmp: Path, size: int, sha256: str, sm3: str) -> int:
+        """Move a stager's copy (``size`` bytes whose digests were computed as they were written) into
+        place under ``sm3``: synced, its size confirmed, renamed atomically, the folder synced."""
+        target = self.path(sm3)
+        try:
+            if target.is_file() and self.check(sm3, sha256):  # stored before (another package)
+                return target.stat().st_size
+            if not (self.root / "objects").is_dir():
+                raise StorageError(
+                    "The page store {path} is not there (is the NAS mounted?); nothing was stored.",
+                    "页面存储 {path} 不存在（NAS 是否已挂载？）；未存储任何内容。",
+                    path=str(self.root),
+                )
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                written = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if written != size:
+                raise StorageError(
+                    "The page store {path} holds {w} of the {n} bytes written for {d}; nothing was committed. "
+                    "Check the storage, then receive again.",
+                    "页面存储 {path} 中 {d} 只有 {w}/{n} 字节；未提交任何内容。请检查存储后重新接收。",
+                    path=str(self.root),
+                    w=written,
+                    n=size,
+                    d=sm3[:16],
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+            fsync_dir(target.parent)
+        except OSError as exc:
+            raise _os_error(self.root, exc) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return size
+
+
+STAGE_PREFIX = "stage-"
+STAGE_SWEEP_AGE_S = 24 * 3600  # a killed desk's copies; a working desk's are minutes old
+
+
+class Stager:
+    """Copies of a package's files written to the store's ``tmp/`` in the same read as the check hashes
+    them (``bagit.hash_files(tee=...)``). ``adopt`` moves one into the store once the check has passed;
+    ``close`` removes every copy not adopted. A copy that cannot be written (a full store) is dropped
+    and the desk stores that file the usual way, which then reports the problem."""
+
+    def __init__(self, store: PosixPageStore, wanted):
+        self.store, self.wanted = store, wanted
+        self.tmp = store.root / "tmp"
+        self.copies: dict[Path, tuple[Path, int, str, str, tuple]] = {}
+        self.open_copies: dict[Path, tuple[Path, tuple]] = {}
+        self.lock = threading.Lock()
+        self._sweep()
+
+    def _sweep(self) -> None:
+        limit = time.time() - STAGE_SWEEP_AGE_S
+        with contextlib.suppress(OSError):
+            for item in self.tmp.iterdir():
+                with contextlib.suppress(OSError):
+                    if item.name.startswith(STAGE_PREFIX) and item.stat().st_mtime < limit:
+                        item.unlink()
+
+    def open(self, path, st: os.stat_result):
+        if not self.wanted(Path(path)):
+            return None
+        tmp = self.tmp / f"{STAGE_PREFIX}{os.getpid()}-{secrets.token_hex(8)}.part"
+        try:
+            fh = open(tmp, "xb")
+        except OSError:
+            return None
+        with self.lock:
+            self.open_copies[Path(path)] = (tmp, _identity(st))
+        return fh
+
+    def write(self, path, fh, chunk):
+        try:
+            fh.write(chunk)
+            return fh
+        except OSError:
+            self.abort(path, fh)
+            return None
+
+    def done(self, path, fh, size: int, digests: dict) -> None:
+        try:
+            fh.close()
+        except OSError:
+            self.abort(path, fh)
+            return
+        with self.lock:
+            tmp, identity = self.open_copies.pop(Path(path))
+            self.copies[Path(path)] = (tmp, size, digests.get("sha256", ""), digests.get("sm3", ""), identity)
+
+    def abort(self, path, fh) -> None:
+        with contextlib.suppress(OSError):
+            fh.close()
+        with self.lock:
+            entry = self.open_copies.pop(Path(path), None)
+        if entry is not None:
+            with contextlib.suppress(OSError):
+                entry[0].unlink()
+
+    def adopt(self, path, sha256: str, sm3: str) -> int | None:
+        """Store the copy of ``path`` under ``sm3`` when it is of exactly these digests; None when there is
+        no such copy (then the caller stores the file itself). ``CheckFailed`` when ``path`` itself was
+        changed since its copy was made (its size, times or inode differ): the package is no longer the
+        one checked, so the desk stops as it would had it read the file again."""
+        with self.lock:
+            entry = self.copies.pop(Path(path), None)
+        if entry is None:
+            return None
+        tmp, size, c_sha, c_sm3, identity = entry
+        try:
+            now = _identity(os.stat(path, follow_symlinks=False))
+        except OSError:
+            now = None
+        if (c_sha, c_sm3) != (sha256, sm3) or now != identity:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if now != identity:
+                raise _changed(Path(path).name)
+            return None
+        return self.store.put_staged(tmp, size, sha256, sm3)
+
+    def close(self) -> None:
+        with self.lock:
+            left = [entry[0] for entry in self.copies.values()] + [entry[0] for entry in self.open_copies.values()]
+            self.copies.clear()
+        for tmp in left:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def __enter__(self) -> Stager:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _identity(st: os.stat_result) -> tuple:
+    """What changes when a file is written, renamed over or replaced (ctime cannot be set back)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
 
 def _os_error(path: Path, exc: OSError) -> StorageError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -315,4 +471,4 @@ def open_store(url: str, endpoint: str | None = None) -> PageStore:
     return PosixPageStore(url)
 
 
-__all__ = ["PageStore", "PosixPageStore", "S3PageStore", "open_store"]
+__all__ = ["PageStore", "PosixPageStore", "S3PageStore", "Stager", "open_store"]

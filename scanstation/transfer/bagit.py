@@ -423,29 +423,41 @@ def hashlib_name(algorithm: str) -> str:
         ) from None
 
 
-def _hash_one(path, names: list[str], progress: Callable[[int], None] | None) -> tuple[dict, int]:
+def _hash_one(path, names: list[str], progress: Callable[[int], None] | None, tee=None) -> tuple[dict, int]:
     # O_NOFOLLOW/O_NONBLOCK: never follow a final symlink, never hang on a FIFO; fstat then
     # proves it is a regular file before a byte is read.
     fd = os.open(path, _OPEN_FLAGS)
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        mode = os.fstat(fd).st_mode
+        st = os.fstat(fd)
+        mode = st.st_mode
         if not stat.S_ISREG(mode):
             raise OSError(f"not a regular file ({_kind(mode)})")
         hashers = [hashlib.new(name) for name in names]
         buf = bytearray(CHUNK)
         view = memoryview(buf)
         size = 0
-        while True:
-            n = fh.readinto(buf)
-            if not n:
-                break
-            chunk = view[:n]
-            for h in hashers:  # hashlib releases the GIL for large updates: threads scale
-                h.update(chunk)
-            size += n
-            if progress is not None:
-                progress(n)
-    return {alg: h.hexdigest() for alg, h in zip(names, hashers)}, size
+        copy = tee.open(path, st) if tee is not None else None
+        try:
+            while True:
+                n = fh.readinto(buf)
+                if not n:
+                    break
+                chunk = view[:n]
+                for h in hashers:  # hashlib releases the GIL for large updates: threads scale
+                    h.update(chunk)
+                if copy is not None:
+                    copy = tee.write(path, copy, chunk)
+                size += n
+                if progress is not None:
+                    progress(n)
+        except BaseException:
+            if copy is not None:
+                tee.abort(path, copy)
+            raise
+    digests = {alg: h.hexdigest() for alg, h in zip(names, hashers)}
+    if copy is not None:
+        tee.done(path, copy, size, digests)
+    return digests, size
 
 
 def hash_files(
@@ -454,12 +466,15 @@ def hash_files(
     workers: int | None = None,
     *,
     progress: Callable[[int], None] | None = None,
+    tee=None,
 ) -> HashedFiles:
     """Hash every file once for all ``algorithms``, files spread over a thread pool.
 
     Returns digests ``{path: {alg: hex}}``, sizes ``{path: bytes}`` and errors ``{path: text}``
     (unreadable, vanished, or not a regular file). ``progress(bytes)`` is called from the
-    worker threads as data is read.
+    worker threads as data is read. ``tee`` (an object with ``open(path, stat)``, ``write(path, copy,
+    chunk)`` and ``done(path, copy, size, digests)``, e.g. a page store's stager) is given every chunk
+    as it is hashed, so that a copy made in the same read carries exactly the bytes the digests are of.
     """
     algs = list(dict.fromkeys(algorithms))
     names = [hashlib_name(a) for a in algs]
@@ -471,7 +486,7 @@ def hash_files(
 
     def one(path):
         try:
-            return path, _hash_one(path, names, progress), None
+            return path, _hash_one(path, names, progress, tee), None
         except OSError as exc:
             return path, None, exc.strerror or str(exc)
 
@@ -590,8 +605,10 @@ class _Validator:
         workers: int | None,
         max_line_bytes: int,
         max_tag_file_bytes: int,
+        tee=None,
     ):
         self.root = root
+        self.tee = tee
         self.fast = fast
         self.wanted = [a.lower() for a in algorithms] if algorithms else None
         self.require_tag_manifest = require_tag_manifest
@@ -1096,7 +1113,7 @@ class _Validator:
         paths = sorted(need, key=lambda p: -(r.payload.get(p) or self.tag_sizes.get(p) or 0))
         # Tag files are few and small; hashing them for every algorithm costs nothing and keeps
         # to one pass over each payload file.
-        hashed = hash_files([self.root / p for p in paths], algs, self.workers)
+        hashed = hash_files([self.root / p for p in paths], algs, self.workers, tee=self.tee)
         by_rel = {}
         for rel in paths:
             full = self.root / rel
@@ -1127,6 +1144,7 @@ def validate_bag(
     workers: int | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     max_tag_file_bytes: int = MAX_TAG_FILE_BYTES,
+    tee=None,
 ) -> BagReport:
     """Check a bag folder against RFC 8493 (reading v0.93–0.97 bags too) and return a report.
 
@@ -1135,6 +1153,7 @@ def validate_bag(
     ``require_tag_manifest``: a tag manifest must exist and cover bagit.txt, bag-info.txt,
     fetch.txt and every payload manifest (a deleted tag manifest is otherwise undetectable).
     ``strict``: warnings count as problems.
+    ``tee``: see :func:`hash_files` (a receiving desk stores the files in the same read).
     Never raises for a bad bag: everything found is in the report.
     """
     return _Validator(
@@ -1146,6 +1165,7 @@ def validate_bag(
         workers=workers,
         max_line_bytes=max_line_bytes,
         max_tag_file_bytes=max_tag_file_bytes,
+        tee=tee,
     ).run()
 
 

@@ -362,12 +362,18 @@ def receive(
     schema = dossier_number.schema_for_home(home)
     trust = keys.trust_list(home)
     work = home.dir("inbox")
+    stager = None
+    if decision == "accept" and home.page_store is not None and hasattr(home.page_store, "stager"):
+        # the check's one read of each image also writes its copy into the page store (see page_store)
+        stager = home.page_store.stager(lambda p: p.suffix[1:].lower() in layout.FORMAT_BY_EXT)
     with (
-        verify.checked(
-            path, trust=trust, schema=schema, catalog=home.catalog, workers=workers, work_dir=work
-        ) as report,
         contextlib.ExitStack() as held,
+        verify.checked(
+            path, trust=trust, schema=schema, catalog=home.catalog, workers=workers, work_dir=work, tee=stager
+        ) as report,
     ):
+        if stager is not None:
+            held.callback(stager.close)
         digest, digest_of = _package_digest(report, path)
         if decision:
             # several desks may share the archive: one works on a package, a second is told who does
@@ -456,7 +462,7 @@ def receive(
             for content in report.dossiers.values():
                 if content.meta:
                     assert_may_receive(session, dict(content.meta.fields, number=content.number))
-            return _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result)
+            return _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result, stager)
         returned = sorted(set(report.failed_dossiers()) | set(sample["findings"]))
         auto = [f"{line.title}: {line.object} — {line.message}" for line in report.failures][:50]
         all_reasons = reasons + auto
@@ -576,10 +582,12 @@ def _reject(session, report, path, digest, digest_of, sample, signer, out_dir, r
     return result
 
 
-def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result) -> dict:
+def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, result, stager=None) -> dict:
     home = session.home
     if home.page_store is not None:
-        return _accept_into_page_store(session, report, path, digest, digest_of, sample, signer, out_dir, result)
+        return _accept_into_page_store(
+            session, report, path, digest, digest_of, sample, signer, out_dir, result, stager
+        )
     store = image_store(home)
     contents = [c for c in report.dossiers.values() if c.meta is not None]
     for c in contents:
@@ -661,11 +669,14 @@ def _accept(session, report, path, digest, digest_of, sample, signer, out_dir, r
     return result
 
 
-def _accept_into_page_store(session, report, path, digest, digest_of, sample, signer, out_dir, result) -> dict:
+def _accept_into_page_store(
+    session, report, path, digest, digest_of, sample, signer, out_dir, result, stager=None
+) -> dict:
     """Accept into an archive whose page files live in a content-addressed store (several desks).
 
-    1. Every image and every record file of the package goes into the store under its SM3 name; the
-       store checks the declared digests and reads each object back before it returns.
+    1. Every image and every record file of the package goes into the store under its SM3 name. An image
+       the check copied in its own read (``stager``) is moved into place; any other file is stored by
+       ``put_file``, which checks the declared digests and reads the object back.
     2. Only then, in one transaction: the package record, dossiers, pages, the store's object list and
        the audit entries. The signed receipt is itself a store object named in that record.
     3. After the commit the receipt files are written to the outbox (again from the store if needed).
@@ -698,6 +709,16 @@ def _accept_into_page_store(session, report, path, digest, digest_of, sample, si
         image_set = set()
         for c in contents:
             for rel in c.images:
+                # the copy the check wrote in its read of this file: the very bytes it vouched for
+                try:
+                    staged = stager.adopt(report.root / rel, sha[rel], sm3[rel]) if stager is not None else None
+                except CheckFailed as exc:  # the package's file was changed after the check
+                    raise _changed(rel) from exc
+                if staged is not None:
+                    objects[sm3[rel]] = (sha[rel], staged)
+                    again[sm3[rel]] = (report.root / rel, sha[rel])
+                    image_set.add(rel)
+                    continue
                 if store.has(sm3[rel]):
                     # stored before (another package, an interrupted attempt): the store keeps its copy,
                     # but this package's file must still be the one that was checked

@@ -1006,8 +1006,11 @@ def verify_folder(
     zip_findings: list | None = None,
     package: str | None = None,
     is_zip: bool = False,
+    tee=None,
 ) -> VerifyReport:
-    """Run every check on a package folder (``root`` may be None when a zip was refused unopened)."""
+    """Run every check on a package folder (``root`` may be None when a zip was refused unopened).
+    ``tee``: given every payload byte as it is hashed (bagit.hash_files), for a desk that stores the
+    files in the same read."""
     import time
 
     from scanstation import dossier_number
@@ -1033,7 +1036,7 @@ def verify_folder(
         return report
     report.name = Path(root).name
     bag = bagit.validate_bag(
-        root, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True, workers=workers
+        root, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True, workers=workers, tee=tee
     )
     report.payload = dict(bag.payload)
     report.manifests = bag.manifests
@@ -1213,6 +1216,7 @@ def checked(
     content: bool = True,
     work_dir: Path | None = None,
     max_pixels: int = MAX_PIXELS,
+    tee=None,
 ):
     """Open a package folder or .zip, verify it, and yield the report while its files are readable."""
     if not Path(path).exists():
@@ -1232,6 +1236,7 @@ def checked(
             package=str(path),
             is_zip=is_zip,
             max_pixels=max_pixels,
+            tee=tee,
         )
 
 
