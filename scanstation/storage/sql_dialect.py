@@ -627,6 +627,18 @@ CREATE TABLE backup_runs (
 );
 """,
     ),
+    (
+        111,
+        "archive_dossier_list_indexes",
+        """
+-- Every listing shape (none, 年度, status, 年度 + status; scanstation.dossier_list) has an index that
+-- returns its rows in 档号 order, as on the station's catalog (migration 70): without the 年度 one,
+-- PostgreSQL sorted a whole year's dossiers for each page (117 ms p95 at 2 M dossiers).
+CREATE INDEX IF NOT EXISTS dossiers_fonds_year_number ON dossiers(fonds_code, year, number);
+CREATE INDEX IF NOT EXISTS dossiers_fonds_status_number ON dossiers(fonds_code, status, number);
+CREATE INDEX IF NOT EXISTS dossiers_fonds_number ON dossiers(fonds_code, number);
+""",
+    ),
 ]
 
 # Tables whose rows get a new id from a sequence: INSERTs into them return it (cursor.lastrowid).
