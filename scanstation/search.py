@@ -310,6 +310,12 @@ class _Fts5Index:
             )
         ]
 
+    def newest_or_all(self, table: str, compiled, window: int, want: int) -> tuple[list[int], bool]:
+        """(ids, more): every match, newest first, when there are at most ``window``; else the newest
+        ``want`` of them (at most ``window + 1``) and more=True. One index walk in rowid order gives both."""
+        ids = self.match(table, compiled, window + 1)
+        return (ids[:want], True) if len(ids) > window else (ids, False)
+
     def match_code(self, code: str, limit: int) -> list[int]:
         return [
             r[0]
@@ -328,6 +334,9 @@ def _index(conn):
         class _Pg(PgSearchIndex):
             def match(self, table, compiled, limit):
                 return super().match(table, compiled.clauses, limit)
+
+            def newest_or_all(self, table, compiled, window, want):
+                return super().newest_or_all(table, compiled.clauses, window, want)
 
         return _Pg(conn)
     return _Fts5Index(conn)
@@ -686,7 +695,9 @@ def _ranked(conn, table: str, compiled: CompiledQuery, want: int, protected=None
             )
         ]
     else:
-        newest = _index(conn).match(table, compiled, RANK_WINDOW + 1)
+        newest, more = _index(conn).newest_or_all(table, compiled, RANK_WINDOW, want)
+        if more:
+            return [(0.0, rowid) for rowid in newest]
     if len(newest) > RANK_WINDOW:
         return [(0.0, rowid) for rowid in newest[:want]]
     if not newest:

@@ -156,3 +156,26 @@ def test_an_empty_query_is_a_plain_message(pg_dsn):
             search.search(pg, "  ·  ")
     finally:
         pg.close()
+
+
+def test_words_with_more_matches_than_are_ranked_give_the_same_newest_hits(tmp_path, pg_dsn, monkeypatch):
+    """Past RANK_WINDOW matches a word lists its newest matches. PostgreSQL gets them without ordering
+    every match (PgSearchIndex.newest_or_all): the hits must still equal the SQLite path's, on both sides
+    of the window."""
+    lite = Catalog(tmp_path / "catalog.sqlite")
+    lite.migrate()
+    pg = PgCatalog(pg_dsn)
+    pg.migrate()
+    try:
+        assert _fill(lite) == _fill(pg)
+        for window in (3, 7):
+            monkeypatch.setattr(search, "RANK_WINDOW", window)
+            over = 0
+            for query in QUERIES:
+                expected = _hits(lite, query)
+                assert _hits(pg, query) == expected, (window, query)
+                over += len(expected) > window
+            assert over  # some queries went past the window, some did not
+    finally:
+        lite.close()
+        pg.close()

@@ -55,6 +55,31 @@ class PgSearchIndex:
             ).fetchall()
         ]
 
+    def newest_or_all(self, table: str, clauses, window: int, want: int) -> tuple[list[int], bool]:
+        """(ids, more): every match, newest first, when there are at most ``window``; else the newest
+        ``want`` (at most ``window + 1``) and more=True -- what ``match(table, clauses, window + 1)[:want]``
+        gives, without
+        ordering every match of a common word. First up to ``window + 1`` matches in no order (the scan
+        stops there): all of them when that is all there are; else only the newest ``want``, which the
+        planner finds walking the key backwards when the word is common and through GIN when it is not.
+        A single ORDER BY ... LIMIT window + 1 fetched and sorted every match: 0.45 s for one common
+        character over a million pages."""
+        where = " AND ".join(f"{column} @@ CAST(? AS tsquery)" for column, _ in clauses)
+        params = [tsquery_phrase(tokens) for _, tokens in clauses]
+        key = _KEY[table]
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT {key} FROM {table} WHERE {where} LIMIT ?", (*params, window + 1)
+            ).fetchall()
+        ]
+        if len(ids) <= window:
+            return sorted(ids, reverse=True), False
+        rows = self.conn.execute(
+            f"SELECT {key} FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?", (*params, min(want, window + 1))
+        ).fetchall()
+        return [r[0] for r in rows], True
+
     def match_code(self, code: str, limit: int) -> list[int]:
         return [
             r[0]
