@@ -108,42 +108,49 @@ def _hits(catalog, query: str, unmasked=False):
     ]
 
 
-def test_search_on_postgresql_equals_the_sqlite_path(tmp_path, pg_dsn):
+@pytest.fixture
+def both(tmp_path, pg_dsn):
+    """A SQLite catalog and a PostgreSQL catalog holding the same dossiers and text."""
     lite = Catalog(tmp_path / "catalog.sqlite")
     lite.migrate()
     pg = PgCatalog(pg_dsn)
     pg.migrate()
     try:
         assert _fill(lite) == _fill(pg)
-        counts = {}
-        for query in QUERIES:
-            expected = _hits(lite, query)
-            assert _hits(pg, query) == expected, query
-            counts[query] = len(expected)
-        assert _hits(pg, "31010419761017344X", unmasked=True) == _hits(lite, "31010419761017344X", unmasked=True)
-        # one-, two- and longer queries, ID numbers and 档号 all find something; a word not in the data nothing
-        assert all(counts[q] for q in ("档", "档案", "参保人员", "王芳", "17344x", "0001-001", "x001-zy")), counts
-        assert counts["鲲鹏"] == 0
-        print("search hits per query:", counts)
-        masked = " ".join(h[3] for h in _hits(pg, "31010419761017344X"))
-        assert "31010419761017344X" not in masked  # R40: masked unless allowed
-        # a page's text changes: both indexes follow
-        for catalog in (lite, pg):
-            with catalog.write() as conn:
-                search.unindex_page(conn, 5)
-                conn.execute("UPDATE page_text SET text = '鲲鹏 展翅 档案' WHERE page_id = 5")
-                search.index_page_text(conn, 5)
-        for query in ("鲲鹏", "档案", "展翅"):
-            assert _hits(pg, query) == _hits(lite, query), query
-        assert _hits(pg, "鲲鹏")[0][6] == 5
-        # a rebuild gives the same index
-        with pg.write():
-            assert search.rebuild_index(pg)["pages"] == 36
-        for query in QUERIES[:6]:
-            assert _hits(pg, query) == _hits(lite, query), query
+        yield lite, pg
     finally:
         lite.close()
         pg.close()
+
+
+def test_search_on_postgresql_equals_the_sqlite_path(both):
+    lite, pg = both
+    counts = {}
+    for query in QUERIES:
+        expected = _hits(lite, query)
+        assert _hits(pg, query) == expected, query
+        counts[query] = len(expected)
+    assert _hits(pg, "31010419761017344X", unmasked=True) == _hits(lite, "31010419761017344X", unmasked=True)
+    # one-, two- and longer queries, ID numbers and 档号 all find something; a word not in the data nothing
+    assert all(counts[q] for q in ("档", "档案", "参保人员", "王芳", "17344x", "0001-001", "x001-zy")), counts
+    assert counts["鲲鹏"] == 0
+    print("search hits per query:", counts)
+    masked = " ".join(h[3] for h in _hits(pg, "31010419761017344X"))
+    assert "31010419761017344X" not in masked  # R40: masked unless allowed
+    # a page's text changes: both indexes follow
+    for catalog in (lite, pg):
+        with catalog.write() as conn:
+            search.unindex_page(conn, 5)
+            conn.execute("UPDATE page_text SET text = '鲲鹏 展翅 档案' WHERE page_id = 5")
+            search.index_page_text(conn, 5)
+    for query in ("鲲鹏", "档案", "展翅"):
+        assert _hits(pg, query) == _hits(lite, query), query
+    assert _hits(pg, "鲲鹏")[0][6] == 5
+    # a rebuild gives the same index
+    with pg.write():
+        assert search.rebuild_index(pg)["pages"] == 36
+    for query in QUERIES[:6]:
+        assert _hits(pg, query) == _hits(lite, query), query
 
 
 def test_an_empty_query_is_a_plain_message(pg_dsn):
@@ -158,24 +165,16 @@ def test_an_empty_query_is_a_plain_message(pg_dsn):
         pg.close()
 
 
-def test_words_with_more_matches_than_are_ranked_give_the_same_newest_hits(tmp_path, pg_dsn, monkeypatch):
+def test_words_with_more_matches_than_are_ranked_give_the_same_newest_hits(both, monkeypatch):
     """Past RANK_WINDOW matches a word lists its newest matches. PostgreSQL gets them without ordering
     every match (PgSearchIndex.newest_or_all): the hits must still equal the SQLite path's, on both sides
     of the window."""
-    lite = Catalog(tmp_path / "catalog.sqlite")
-    lite.migrate()
-    pg = PgCatalog(pg_dsn)
-    pg.migrate()
-    try:
-        assert _fill(lite) == _fill(pg)
-        for window in (3, 7):
-            monkeypatch.setattr(search, "RANK_WINDOW", window)
-            over = 0
-            for query in QUERIES:
-                expected = _hits(lite, query)
-                assert _hits(pg, query) == expected, (window, query)
-                over += len(expected) > window
-            assert over  # some queries went past the window, some did not
-    finally:
-        lite.close()
-        pg.close()
+    lite, pg = both
+    for window in (3, 7):
+        monkeypatch.setattr(search, "RANK_WINDOW", window)
+        over = 0
+        for query in QUERIES:
+            expected = _hits(lite, query)
+            assert _hits(pg, query) == expected, (window, query)
+            over += len(expected) > window
+        assert over  # some queries went past the window, some did not

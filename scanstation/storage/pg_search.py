@@ -8,6 +8,8 @@ trigram for a one- or two-character query.
 
 from __future__ import annotations
 
+import contextlib
+
 from scanstation.storage.sql_dialect import tsquery_phrase, tsvector_literal
 
 _KEY = {"search_pages": "page_id", "search_dossiers": "dossier_id"}
@@ -93,7 +95,8 @@ class PgSearchIndex:
             try:
                 rows = self.conn.execute(newest, (*params, take)).fetchall()
             finally:
-                self.conn.execute("RESET enable_bitmapscan")
+                with contextlib.suppress(Exception):  # an aborted transaction undoes the SET itself
+                    self.conn.execute("RESET enable_bitmapscan")
         return [r[0] for r in rows], True
 
     def match_code(self, code: str, limit: int) -> list[int]:
