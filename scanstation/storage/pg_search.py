@@ -14,7 +14,7 @@ from scanstation.storage.sql_dialect import tsquery_phrase, tsvector_literal
 
 _KEY = {"search_pages": "page_id", "search_dossiers": "dossier_id"}
 # a row re-checked through GIN (a random read) costs about this many rows tested walking the key in
-# order (measured on 1 M pages: 12 us against 3.9 us)
+# order (EXPLAIN ANALYZE on 1 M pages: 13,923 re-checks in 168 ms, 2,546 rows walked in 9.8 ms)
 RANDOM_ROW_COST = 3
 
 
@@ -70,7 +70,7 @@ class PgSearchIndex:
         all there are. Else their spread of keys tells how dense the matches are, and the newest ``want``
         are read the cheaper way: walking the key backwards and testing each row (a dense word), or
         through GIN, re-checking every match and keeping the newest (a sparse one). PostgreSQL's own
-        estimate for a phrase of bigrams is often 40x too low, so the choice is not left to it."""
+        estimate for a phrase of bigrams can be 40x too low (346 rows for 13,923), so the choice is not left to it."""
         where = " AND ".join(f"{column} @@ CAST(? AS tsquery)" for column, _ in clauses)
         params = [tsquery_phrase(tokens) for _, tokens in clauses]
         key = _KEY[table]
