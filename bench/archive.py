@@ -47,6 +47,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import scanstation.bootstrap  # noqa: E402,F401 (every domain's catalog migrations)
 from scanstation import search as ss  # noqa: E402
+from scanstation.storage.pg_search import text_row  # noqa: E402
 from scanstation.storage.postgres_cluster import PrivateCluster  # noqa: E402
 from scanstation.storage.sql_dialect import tsvector_literal  # noqa: E402
 
@@ -123,7 +124,7 @@ def generate(dsn: str, cfg: dict, rng: random.Random, seed: int) -> dict:
                 "COPY dossiers (id, number, fonds_code, year, title, person_name, person_id_number, employer, "
                 "category, retention, status, created_at, updated_at) FROM STDIN"
             ) as dcopy,
-            side_cur.copy("COPY search_dossiers (dossier_id, bi, uni) FROM STDIN") as scopy,
+            side_cur.copy("COPY search_dossiers (dossier_id, bi, uni, tri) FROM STDIN") as scopy,
         ):
             for i in range(n):
                 number, title, name, company, idn = _dossier(seed, i)
@@ -133,7 +134,7 @@ def generate(dsn: str, cfg: dict, rng: random.Random, seed: int) -> dict:
                      number.split("-")[1].rsplit("·", 2)[0], parts[3].split("-")[0], "archived", NOW, NOW)
                 )  # fmt: skip
                 bi, uni, _ = ss._dossier_tokens("\x1f".join(ss._plain(v) for v in (number, title, name, company, idn)))
-                scopy.write_row((i + 1, tsvector_literal(bi), tsvector_literal(uni)))
+                scopy.write_row((i + 1, *text_row(bi, uni)))
                 if rng.random() < 2000 / n:
                     sample["numbers"].append(number)
         with (
@@ -162,14 +163,14 @@ def generate(dsn: str, cfg: dict, rng: random.Random, seed: int) -> dict:
         state = []
         with (
             cur.copy("COPY page_text (page_id, status, attempts, text, confidence, updated_at) FROM STDIN") as tcopy,
-            side_cur.copy("COPY search_pages (page_id, bi, uni) FROM STDIN") as icopy,
+            side_cur.copy("COPY search_pages (page_id, bi, uni, tri) FROM STDIN") as icopy,
         ):
             for pid in texts:
                 _, _, name, company, idn = _dossier(seed, (pid - 1) // pages_per)
                 text = gen.page_text(rng, name, company, idn)
                 tcopy.write_row((pid, "done", 1, text, 90.0, NOW))
                 bi, uni = ss.index_streams(text)
-                icopy.write_row((pid, tsvector_literal(bi), tsvector_literal(uni)))
+                icopy.write_row((pid, *text_row(bi, uni)))
                 state.append((pid, ss._digest(text)))
                 if len(sample["texts"]) < 400 and rng.random() < 0.05:
                     sample["texts"].append(text)

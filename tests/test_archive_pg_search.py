@@ -178,3 +178,87 @@ def test_words_with_more_matches_than_are_ranked_give_the_same_newest_hits(both,
             assert _hits(pg, query) == expected, (window, query)
             over += len(expected) > window
         assert over  # some queries went past the window, some did not
+
+
+# Words whose bigrams a page holds apart or across a break, beside pages where the word is whole: a
+# phrase of trigrams (PostgreSQL) must find exactly the rows the phrase of bigrams (SQLite) finds.
+TRIGRAM_TEXTS = [
+    "档案管理办法",
+    "档案 的 管理",  # spaces between CJK characters are layout: 档案的管理
+    "案管 档案",
+    "档，案管理",  # a one-character run before a break: no bigram 档案 there
+    "档案，案管理",  # two runs whose bigrams are neighbours in the stream: the bigram phrase matches
+    "管理员 ab bc abc 理员管",
+    "社会保险事业管理中心 养老保险待遇核定",
+    "保险事 险事业 事业管",
+]
+TRIGRAM_QUERIES = [
+    "档案管",
+    "档案管理",
+    "案管理",
+    "管理员",
+    "理员管",
+    "abc",
+    "保险事业",
+    "险事业管理",
+    "事业管理中心",
+    "养老保险待遇核定表",
+]
+
+
+def test_words_of_three_or_more_characters_find_the_same_rows_through_trigrams(both):
+    lite, pg = both
+    for catalog in (lite, pg):
+        with catalog.write() as conn:
+            for n, text in enumerate(TRIGRAM_TEXTS):
+                page_id = 101 + n
+                conn.execute(
+                    "INSERT INTO pages(id, dossier_id, seq, state, file_name, created_at) "
+                    "VALUES (?, 1, ?, 'active', ?, 't')",
+                    (page_id, 10 + n, f"extra-{n}.jpg"),
+                )
+                conn.execute(
+                    "INSERT INTO page_text(page_id, status, text, updated_at) VALUES (?, 'done', ?, 't')",
+                    (page_id, text),
+                )
+                search.index_page_text(conn, page_id)
+    found = {}
+    for query in TRIGRAM_QUERIES:
+        expected = _hits(lite, query)
+        assert _hits(pg, query) == expected, query
+        found[query] = sorted(h[6] for h in expected if h[6] and h[6] > 100)
+    assert found["档案管"] == [101, 105] and found["案管理"] == [101, 104, 105], found
+    assert found["理员管"] == [106] and found["事业管理中心"] == [107], found
+    # words of three or more characters are asked of the trigram column; one or two, of the bigrams
+    from scanstation.storage import pg_search
+
+    assert pg_search._where(search.compile_query("档案管").clauses) == ("tri @@ CAST(? AS tsquery)", ["'档案管'"])
+    assert pg_search._where(search.compile_query("档案管理").clauses)[1] == ["'档案管' <-> '案管理'"]
+    assert pg_search._where(search.compile_query("档案").clauses)[0] == "bi @@ CAST(? AS tsquery)"
+
+
+def test_migration_112_gives_indexed_rows_the_trigrams_new_rows_get(both):
+    """A catalog indexed before the trigram column existed gets, from its stored bigrams, the same
+    trigrams the application makes for a new row."""
+    from scanstation.storage import pg_search
+
+    _lite, pg = both
+    made = {}
+    for table, key in (("search_pages", "page_id"), ("search_dossiers", "dossier_id")):
+        rows = pg.conn.execute(f"SELECT {key}, bi::text, tri::text FROM {table} ORDER BY {key}").fetchall()
+        assert rows and any(tri for _, _, tri in rows)
+        made[table] = rows
+    with pg.write() as conn:  # as the catalog was before migration 112
+        for table in made:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN tri")
+        conn.execute("DELETE FROM migrations WHERE number = 112")
+    assert pg.migrate() == [112]
+    for table, key in (("search_pages", "page_id"), ("search_dossiers", "dossier_id")):
+        migrated = pg.conn.execute(f"SELECT {key}, bi::text, tri::text FROM {table} ORDER BY {key}").fetchall()
+        assert migrated == made[table], table
+    # and the application's own rule, read back through PostgreSQL, is what the rows hold
+    bi_stream = "档案 案管 管理 a ab bc 理员"
+    literal = pg_search.text_row(bi_stream, "")[2]
+    assert pg.conn.execute("SELECT CAST(? AS tsvector)::text", (literal,)).fetchone()[0] == (
+        "'abc':5 '案管理':2 '档案管':1"
+    )
