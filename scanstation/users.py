@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "package.deliver": ("clerk", "admin"),  # a station's account uploads packages over HTTPS
     "export": ("clerk", "archivist", "admin"),  # PDF/OFD copies, 数据挂接, EEP packages
     "paper.custody": ("clerk", "archivist", "admin"),  # 调档, 拆装订, hand-over lists
+    "store.sweep": ("admin",),  # remove page-store objects nothing names (scanstation.custody.store_sweep)
 }
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -122,3 +122,43 @@ def test_scheduled_fixity_check_on_postgresql_finds_a_changed_store_object(qtbot
         assert run["user"] == "auditor1" and run["ok"] == 0
     finally:
         close_window(qtbot, window)
+
+
+def test_the_administrator_cleans_up_the_page_store_from_the_window(qtbot, pg_world, presenter_log):
+    """File ▸ Clean up the page store…: lists the objects nothing names, asks, removes them; only the
+    administrator has it, and only on an archive with a page store."""
+    import io
+    import os
+    import time
+
+    from PIL import Image
+
+    home = pg_world[0].home
+    store = home.page_store
+    out = io.BytesIO()
+    Image.new("L", (32, 32), 90).save(out, "JPEG")
+    orphan = store.put_bytes(out.getvalue())[1]  # left by an intake that was interrupted
+    old = time.time() - 4 * 24 * 3600
+    os.utime(store.path(orphan), (old, old))
+    archivist = make_window(qtbot, home, "archivist1")
+    try:
+        assert archivist.custody.act_sweep is None
+    finally:
+        close_window(qtbot, archivist)
+    window = make_window(qtbot, home, "admin")
+    try:
+        watch = window.custody
+        assert watch.act_sweep is not None and watch.act_sweep in window.file_menu.actions()
+        asked = []
+        with qtbot.waitSignal(watch.sweepFinished, timeout=TIMEOUT):
+            watch.sweep_store(confirm=lambda text: asked.append(text) or False)  # the question, answered No
+        assert store.has(orphan) and asked and "1 个页面文件" in asked[0]
+        with qtbot.waitSignal(watch.sweepFinished, timeout=TIMEOUT) as done:
+            watch.sweep_store(confirm=lambda text: True)
+        assert done.args[0]["removed"] == [orphan] and not store.has(orphan)
+        assert presenter_log and "已删除 1 个" in presenter_log[-1][1]
+        with qtbot.waitSignal(watch.sweepFinished, timeout=TIMEOUT) as done:  # nothing left: said, nothing asked
+            watch.sweep_store(confirm=lambda text: pytest.fail("asked with nothing to remove"))
+        assert done.args[0]["unnamed"] == 0 and "没有" in presenter_log[-1][1]
+    finally:
+        close_window(qtbot, window)

@@ -375,6 +375,10 @@
         <translation>立即进行固定性校验(&amp;F)</translation>
     </message>
     <message>
+        <source>&amp;Clean up the page store…</source>
+        <translation>清理页面存储(&amp;C)…</translation>
+    </message>
+    <message>
         <source>⚠ The last verified backup is older than {days} days — back up now</source>
         <translation>⚠ 最近一次已校验的备份已超过 {days} 天 — 立即备份</translation>
     </message>
@@ -393,6 +397,30 @@
     <message>
         <source>Fixity check passed: {n} pages re-hashed, no change found.</source>
         <translation>固定性校验通过：已重新计算 {n} 页的校验值，未发现改动。</translation>
+    </message>
+    <message>
+        <source>Looking for page files nothing names…</source>
+        <translation>正在查找未被引用的页面文件…</translation>
+    </message>
+    <message>
+        <source>The page store holds nothing unnamed older than {h} hours ({n} objects looked at).</source>
+        <translation>页面存储中没有早于 {h} 小时且未被引用的文件（已查看 {n} 个对象）。</translation>
+    </message>
+    <message>
+        <source>{n} page files ({mb:.1f} MB) older than {h} hours are named by no dossier, page or package: an intake that was interrupted and not retried left them. Remove them from the page store?</source>
+        <translation>有 {n} 个页面文件（{mb:.1f} MB）早于 {h} 小时，且没有任何案卷、页面或移交包引用：它们是中断后未重试的接收留下的。要从页面存储中删除吗？</translation>
+    </message>
+    <message>
+        <source>Clean up the page store</source>
+        <translation>清理页面存储</translation>
+    </message>
+    <message>
+        <source>Removing page files nothing names…</source>
+        <translation>正在删除未被引用的页面文件…</translation>
+    </message>
+    <message>
+        <source>Removed {n} page files ({mb:.1f} MB) that nothing named; {k} kept.</source>
+        <translation>已删除 {n} 个未被引用的页面文件（{mb:.1f} MB）；保留 {k} 个。</translation>
     </message>
     <message>
         <source>Back up to (another disk)</source>

@@ -80,6 +80,24 @@ def register(sub) -> None:
         help=tr("the archive home on PostgreSQL (default: --home)", "PostgreSQL 档案工作目录（默认：--home）"),
     )
     p.set_defaults(run=cmd_archive_migrate)
+    p = archive.add_parser(
+        "sweep",
+        help=tr(
+            "remove page-store objects nothing in the catalog names (left by an interrupted intake)",
+            "清理页面存储中目录未引用的对象（中断的接收留下的）",
+        ),
+    )
+    p.add_argument(
+        "--older-than",
+        metavar="HOURS",
+        default="72",
+        help=tr("only objects last changed this many hours ago or earlier (default 72, at least 1)",
+                "仅清理最后修改于该小时数之前的对象（默认 72，至少 1）"),
+    )  # fmt: skip
+    p.add_argument(
+        "--dry-run", action="store_true", help=tr("list what would be removed; change nothing", "仅列出，不删除")
+    )
+    p.set_defaults(run=cmd_archive_sweep)
 
 
 def cmd_archive_init(args, ctx) -> int:
@@ -139,4 +157,37 @@ def cmd_archive_migrate(args, ctx) -> int:
         ctx.args.home = args.target
     result = migrate(ctx.session(), args.source)
     ctx.emit(result, result["message"])
+    return 0
+
+
+def cmd_archive_sweep(args, ctx) -> int:
+    from scanstation.custody.store_sweep import sweep
+
+    result = sweep(ctx.session(), args.older_than, dry_run=args.dry_run)
+    mb = result["bytes"] / 1e6
+    if result["dry_run"]:
+        text = tr(
+            "{n} of {c} objects older than {h} hours are named by nothing in the catalog ({mb:.1f} MB); "
+            "run without --dry-run to remove them.",
+            "{c} 个早于 {h} 小时的对象中有 {n} 个未被目录引用（{mb:.1f} MB）；去掉 --dry-run 即可删除。",
+            n=result["unnamed"],
+            c=result["objects_checked"],
+            h=f"{result['older_than_hours']:g}",
+            mb=mb,
+        )
+        lines = [text, *result["objects"]]
+    else:
+        lines = [
+            tr(
+                "Removed {n} objects ({mb:.1f} MB) that nothing in the catalog named; {k} kept because a package "
+                "received meanwhile names them; {t} unfinished writes removed.",
+                "已删除 {n} 个目录未引用的对象（{mb:.1f} MB）；{k} 个因期间接收的移交包引用而保留；"
+                "已清除 {t} 个未完成的写入。",
+                n=len(result["removed"]),
+                mb=mb,
+                k=len(result["kept"]),
+                t=result["tmp_removed"],
+            )
+        ]
+    ctx.emit(result, lines)
     return 0

@@ -28,6 +28,10 @@ EXAMPLES: dict[str, list[str]] = {
         "--tls-cert /etc/scanstation/cert.pem --tls-key /etc/scanstation/key.pem",
     ],
     "archive migrate": ["--home /srv/arch-desk1 --user admin archive migrate --from /srv/old-archive"],
+    "archive sweep": [
+        "--home /srv/arch-desk1 --user admin archive sweep --dry-run",
+        "--home /srv/arch-desk1 --user admin archive sweep --older-than 168",
+    ],
     "init": [
         "--home /srv/scan init --fonds X001 --station S01 --admin admin",
         "--home /srv/archive init --fonds X001 --station A01 --admin admin --kind archive",

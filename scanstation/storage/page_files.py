@@ -235,6 +235,36 @@ class StoreFiles(PageFiles):
     def pending_removals(self, catalog) -> list[dict]:
         return catalog.query("SELECT * FROM store_removals WHERE state = 'pending' ORDER BY sm3")
 
+    @staticmethod
+    def named(conn, sm3: str) -> bool:
+        """Does a live page or a catalog record (``store_objects``: pages, kept package files) name it?"""
+        return bool(
+            conn.execute("SELECT 1 FROM store_objects WHERE sm3 = ?", (sm3,)).fetchone()
+            or conn.execute("SELECT 1 FROM pages WHERE sm3 = ? AND state != 'destroyed' LIMIT 1", (sm3,)).fetchone()
+        )
+
+    def unnamed(self, conn, candidates: list[str]) -> list[str]:
+        """Those of ``candidates`` that nothing in the catalog names (not even a queued removal)."""
+        named = set()
+        for i in range(0, len(candidates), 500):
+            chunk = candidates[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for sql in (
+                f"SELECT sm3 FROM store_objects WHERE sm3 IN ({marks})",
+                f"SELECT DISTINCT sm3 FROM pages WHERE sm3 IN ({marks}) AND state != 'destroyed'",
+                f"SELECT sm3 FROM store_removals WHERE sm3 IN ({marks}) AND state = 'pending'",
+            ):
+                named |= {r[0] for r in conn.execute(sql, chunk).fetchall()}
+        return [s for s in candidates if s not in named]
+
+    def queue_removals(self, conn, names: list[str], register_no: str, stamp: str) -> None:
+        for sm3 in names:
+            conn.execute(
+                "INSERT OR REPLACE INTO store_removals(sm3, register_no, state, queued_at, done_at)"
+                " VALUES (?, ?, 'pending', ?, '')",
+                (sm3, register_no, stamp),
+            )
+
     def finish_removals(self, conn, rows: list[dict], stamp: str) -> dict:
         conn.lock_store_removals(shared=False)  # no desk commits rows naming store objects meanwhile
         removed, kept = [], []
@@ -242,10 +272,8 @@ class StoreFiles(PageFiles):
             state = conn.execute("SELECT state FROM store_removals WHERE sm3 = ?", (r["sm3"],)).fetchone()
             if state is None or state[0] != "pending":
                 continue  # finished by another process
-            if conn.execute(
-                "SELECT 1 FROM pages WHERE sm3 = ? AND state != 'destroyed' LIMIT 1", (r["sm3"],)
-            ).fetchone():
-                kept.append(r["sm3"])  # named again by a page received since: it stays
+            if self.named(conn, r["sm3"]):
+                kept.append(r["sm3"])  # named again by a page or package received since: it stays
                 conn.execute("UPDATE store_removals SET state = 'kept', done_at = ? WHERE sm3 = ?", (stamp, r["sm3"]))
                 continue
             self.store.remove(r["sm3"])

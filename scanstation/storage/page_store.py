@@ -77,6 +77,15 @@ class PageStore:
         """Remove an object (the destruction procedure); an object already gone is not an error."""
         raise NotImplementedError
 
+    def objects(self):
+        """Every stored object as (sm3, bytes, modified as a POSIX time), in no particular order."""
+        raise NotImplementedError
+
+    def sweep_tmp(self, older_than: float) -> int:
+        """Remove unfinished writes a killed process left, last changed before ``older_than`` (a POSIX
+        time); how many. Nothing to do where a write is one request."""
+        return 0
+
     def hash(self, sm3: str) -> tuple[int, str, str]:
         """(bytes, sha256, sm3) of the stored object as it is now; FileNotFoundError when it is not there."""
         with self.open(sm3) as fh:
@@ -145,6 +154,35 @@ class PosixPageStore(PageStore):
             pass
         except OSError as exc:
             raise _os_error(self.root, exc) from exc
+
+    def objects(self):
+        top = self.root / "objects"
+        try:
+            for first in os.scandir(top):
+                if not first.is_dir(follow_symlinks=False):
+                    continue
+                for second in os.scandir(first.path):
+                    if not second.is_dir(follow_symlinks=False):
+                        continue
+                    for entry in os.scandir(second.path):
+                        if _SM3.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                            st = entry.stat(follow_symlinks=False)
+                            yield entry.name, st.st_size, st.st_mtime
+        except OSError as exc:
+            raise _os_error(self.root, exc) from exc
+
+    def sweep_tmp(self, older_than: float) -> int:
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root / "tmp"))
+        except OSError as exc:
+            raise _os_error(self.root, exc) from exc
+        for entry in entries:
+            with contextlib.suppress(OSError):  # a write that finished meanwhile is gone: fine
+                if entry.name.endswith(".part") and entry.stat(follow_symlinks=False).st_mtime < older_than:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
 
     def put_file(self, src: Path, sha256: str, sm3: str) -> int:
         target = self.path(sm3)
@@ -424,6 +462,19 @@ class S3PageStore(PageStore):
 
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self.key(sm3))  # idempotent in S3
+        except (BotoCoreError, ClientError) as exc:
+            raise self._error(exc) from exc
+
+    def objects(self):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        prefix = "/".join(p for p in (self.prefix, "objects") if p) + "/"
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if _SM3.fullmatch(name) and item["Key"] == self.key(name):
+                        yield name, int(item["Size"]), item["LastModified"].timestamp()
         except (BotoCoreError, ClientError) as exc:
             raise self._error(exc) from exc
 

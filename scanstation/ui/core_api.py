@@ -358,6 +358,12 @@ class CoreApi:
             out["fixity_due"] = fixity.due(self.home)
         return out
 
+    def sweep_store(self, dry_run: bool) -> dict:
+        """Page-store objects nothing names: listed (``dry_run``) or removed (scanstation.custody.store_sweep)."""
+        from scanstation.custody import store_sweep
+
+        return store_sweep.sweep(self.session, dry_run=dry_run)
+
     def scheduled_fixity_check(self):
         from scanstation.custody import fixity
 

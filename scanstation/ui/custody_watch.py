@@ -6,13 +6,17 @@ who may check fixity, a sampled fixity check (``fixity.sample_percent``) runs by
 background whenever the last one is older than ``fixity.interval_days``; a failed check is shown
 as an error with the pages concerned. The reminder is looked at after login and every hour; a due
 fixity check starts a few minutes after login, so it never slows the start of a shift.
+
+On an archive on PostgreSQL the administrator also has "Clean up the page store…": it lists the store
+objects nothing in the catalog names (left by an interrupted intake, older than three days), asks,
+and removes them (scanstation.custody.store_sweep).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QPushButton
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QPushButton
 
 from scanstation.errors import CheckFailed
 from scanstation.ui.errors import presenter
@@ -25,6 +29,7 @@ FIXITY_DELAY_MS = 3 * 60 * 1000
 class CustodyWatch(QObject):
     fixityFinished = Signal(object)  # the FixityResult
     backupFinished = Signal(dict)
+    sweepFinished = Signal(dict)
     remindersShown = Signal(dict)
 
     def __init__(self, api, window: QMainWindow, interval_ms: int = HOUR_MS, fixity_delay_ms: int = FIXITY_DELAY_MS):
@@ -50,12 +55,18 @@ class CustodyWatch(QObject):
             self.act_fixity = QAction(self.tr("Check &fixity now"), window)
             self.act_fixity.setObjectName("actFixityNow")
             self.act_fixity.triggered.connect(self.check_fixity)
+        self.act_sweep = None
+        self.sweep_running = False
+        if api.can("store.sweep") and api.home.info.backend != "sqlite":
+            self.act_sweep = QAction(self.tr("&Clean up the page store…"), window)
+            self.act_sweep.setObjectName("actStoreSweep")
+            self.act_sweep.triggered.connect(lambda: self.sweep_store())
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(lambda: self.refresh(auto_fixity=True))
 
     def actions(self) -> list[QAction]:
-        return [a for a in (self.act_backup, self.act_fixity) if a is not None]
+        return [a for a in (self.act_backup, self.act_fixity, self.act_sweep) if a is not None]
 
     def start(self) -> None:
         if self.api.can("backup") or self.api.can("fixity.check"):
@@ -130,6 +141,78 @@ class CustodyWatch(QObject):
 
     def _fixity_failed(self, error: BaseException) -> None:
         self.fixity_running = False
+        self.window.statusBar().clearMessage()
+        presenter().present(error, self.window)
+
+    # -- the page store -------------------------------------------------------------------------
+    def sweep_store(self, confirm=None) -> None:
+        """List what a sweep would remove (in the background), ask, then remove it. ``confirm``
+        (tests) answers the question instead of a dialog."""
+        if self.sweep_running or self.act_sweep is None:
+            return
+        self.sweep_running = True
+        self.window.statusBar().showMessage(self.tr("Looking for page files nothing names…"))
+        run_task(
+            lambda: self.api.sweep_store(dry_run=True),
+            lambda listed: self._sweep_listed(listed, confirm),
+            self._sweep_failed,
+            pool="custody",
+            owner=self.window,
+        )
+
+    def _sweep_listed(self, listed: dict, confirm) -> None:
+        self.window.statusBar().clearMessage()
+        if not listed["unnamed"]:
+            self.sweep_running = False
+            presenter().notify(
+                self.tr("The page store holds nothing unnamed older than {h} hours ({n} objects looked at).").format(
+                    h=f"{listed['older_than_hours']:g}", n=listed["objects_checked"]
+                ),
+                self.window,
+            )
+            self.sweepFinished.emit(listed)
+            return
+        text = self.tr(
+            "{n} page files ({mb:.1f} MB) older than {h} hours are named by no dossier, page or package: an intake "
+            "that was interrupted and not retried left them. Remove them from the page store?"
+        ).format(n=listed["unnamed"], mb=listed["bytes"] / 1e6, h=f"{listed['older_than_hours']:g}")
+        if confirm is None:
+            answer = QMessageBox.question(
+                self.window,
+                self.tr("Clean up the page store"),
+                text,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            confirm = answer == QMessageBox.StandardButton.Yes
+        elif callable(confirm):
+            confirm = confirm(text)
+        if not confirm:
+            self.sweep_running = False
+            self.sweepFinished.emit(listed)
+            return
+        self.window.statusBar().showMessage(self.tr("Removing page files nothing names…"))
+        run_task(
+            lambda: self.api.sweep_store(dry_run=False),
+            self._swept,
+            self._sweep_failed,
+            pool="custody",
+            owner=self.window,
+        )
+
+    def _swept(self, done: dict) -> None:
+        self.sweep_running = False
+        self.window.statusBar().clearMessage()
+        presenter().notify(
+            self.tr("Removed {n} page files ({mb:.1f} MB) that nothing named; {k} kept.").format(
+                n=len(done["removed"]), mb=done["bytes"] / 1e6, k=len(done["kept"])
+            ),
+            self.window,
+        )
+        self.sweepFinished.emit(done)
+
+    def _sweep_failed(self, error: BaseException) -> None:
+        self.sweep_running = False
         self.window.statusBar().clearMessage()
         presenter().present(error, self.window)
 
