@@ -246,13 +246,34 @@ def test_open_demo_gives_a_catalog_and_users_in_a_minute(qtbot, tmp_path, zh_ui)
         assert authenticate(home.catalog, "demo-qc", DEMO_PASSWORD).roles == ("qc",)
     finally:
         home.close()
-    from scanstation.ui.first_start import open_demo
+    from scanstation.ui.first_start import is_demo_home, open_demo
 
     again = open_demo(tmp_path / "demo")  # opening it twice continues with the same station
     try:
         assert again.catalog.one("SELECT count(*) n FROM dossiers")["n"] == 30
+        assert is_demo_home(again)  # its login shows the demo users and their password
     finally:
         again.close()
+
+
+def test_login_shows_the_demo_password_only_where_it_is_the_password(tmp_path):
+    """`scanstation demo` marks its homes as demos (the demo scanner serves them) but gives every user
+    a password of its own: their login must not offer demo-clerk and a password that is not theirs."""
+    from scanstation import settings
+    from scanstation.service import add_user, init_home, session_for
+    from scanstation.ui.first_start import DEMO_PASSWORD, is_demo_home
+
+    for name, password, shown in (("window", DEMO_PASSWORD, True), ("cli", "a-password-of-its-own", False)):
+        home = init_home(tmp_path / name, "X001", "S01", "demo-admin", "admin-password-1")
+        try:
+            admin = session_for(home, "demo-admin")
+            assert not is_demo_home(home)
+            settings.set_value(admin, "station.demo", True)
+            assert not is_demo_home(home)  # no demo-clerk at all (the demo's archive room)
+            add_user(admin, "demo-clerk", ("clerk",), password)
+            assert is_demo_home(home) is shown, name
+        finally:
+            home.close()
 
 
 # -- main window and dossier panel -----------------------------------------------------------
@@ -558,3 +579,31 @@ def test_scanstation_without_arguments_starts_the_desk(qtbot, tmp_path, monkeypa
         assert seen == ["login", "sign-out", "login-qc", "main"]
     finally:
         gc.unfreeze()  # run_gui froze the objects of this process for its GC; give them back to the collector
+
+
+def _mnemonic(text: str) -> str:
+    import re
+
+    m = re.search(r"&([^&\s])", (text or "").replace("&&", ""))
+    return m.group(1).lower() if m else ""
+
+
+def test_no_alt_key_of_a_view_takes_a_menus_alt_key(qtbot, catalog_home, zh_ui):
+    """Alt+S must open the Station menu from every view: a button or label of the main window with the
+    same Alt key makes both ambiguous, and then neither works (the search view's 检索(&S) did that)."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    for user in ("clerk1", "qc1", "archivist1", "admin"):
+        window = make_window(qtbot, catalog_home, user)
+        try:
+            menus = {_mnemonic(a.text()) for a in window.menuBar().actions()} - {""}
+            assert {"s", "v", "e", "h"} <= menus, menus
+            clashes = []
+            for name in window.views:
+                view = window.views[name]
+                for widget in view.findChildren(QAbstractButton) + view.findChildren(QLabel):
+                    if widget.window() is window and _mnemonic(widget.text()) in menus:
+                        clashes.append((user, name, widget.text()))
+            assert clashes == []
+        finally:
+            close_window(qtbot, window)

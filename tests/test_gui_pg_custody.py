@@ -162,3 +162,20 @@ def test_the_administrator_cleans_up_the_page_store_from_the_window(qtbot, pg_wo
         assert done.args[0]["unnamed"] == 0 and "没有" in presenter_log[-1][1]
     finally:
         close_window(qtbot, window)
+
+
+def test_the_window_on_postgresql_starts_without_background_ocr(qtbot, pg_world, presenter_log):
+    """The window starts background OCR for a station; on an archive on PostgreSQL there is none to run
+    (its pages come with the stations' text) and signing in must not end in an unexpected error."""
+    from scanstation.ui.core_api import CoreApi
+    from scanstation.ui.main_window import MainWindow
+
+    home = pg_world[0].home
+    api = CoreApi(pg_world[0].s["admin"])
+    window = MainWindow(api, background_ocr=True)
+    qtbot.addWidget(window)
+    try:
+        wait_tasks(qtbot, TIMEOUT)
+        assert presenter_log == [] and api._ocr is None and home.info.backend == "postgresql"
+    finally:
+        close_window(qtbot, window)

@@ -51,8 +51,8 @@
         <translation>创建(&amp;C)…</translation>
     </message>
     <message>
-        <source>S&amp;eal…</source>
-        <translation>封装(&amp;E)…</translation>
+        <source>Se&amp;al…</source>
+        <translation>封装(&amp;A)…</translation>
     </message>
     <message>
         <source>Se&amp;nd…</source>
@@ -407,8 +407,8 @@
         <translation>页面存储中没有早于 {h} 小时且未被引用的文件（已查看 {n} 个对象）。</translation>
     </message>
     <message>
-        <source>{n} page files ({mb:.1f} MB) older than {h} hours are named by no dossier, page or package: an intake that was interrupted and not retried left them. Remove them from the page store?</source>
-        <translation>有 {n} 个页面文件（{mb:.1f} MB）早于 {h} 小时，且没有任何案卷、页面或移交包引用：它们是中断后未重试的接收留下的。要从页面存储中删除吗？</translation>
+        <source>{n} page files ({size}) older than {h} hours are named by no dossier, page or package: an intake that was interrupted and not retried left them. Remove them from the page store?</source>
+        <translation>有 {n} 个页面文件（{size}）早于 {h} 小时，且没有任何案卷、页面或移交包引用：它们是中断后未重试的接收留下的。要从页面存储中删除吗？</translation>
     </message>
     <message>
         <source>Clean up the page store</source>
@@ -419,8 +419,8 @@
         <translation>正在删除未被引用的页面文件…</translation>
     </message>
     <message>
-        <source>Removed {n} page files ({mb:.1f} MB) that nothing named; {k} kept.</source>
-        <translation>已删除 {n} 个未被引用的页面文件（{mb:.1f} MB）；保留 {k} 个。</translation>
+        <source>Removed {n} page files ({size}) that nothing named; {k} kept.</source>
+        <translation>已删除 {n} 个未被引用的页面文件（{size}）；保留 {k} 个。</translation>
     </message>
     <message>
         <source>Back up to (another disk)</source>
@@ -2529,8 +2529,8 @@ Example: {example}</source>
         <translation>词语、姓名、身份证号或档号</translation>
     </message>
     <message>
-        <source>&amp;Search</source>
-        <translation>检索(&amp;S)</translation>
+        <source>Search</source>
+        <translation>检索</translation>
     </message>
     <message>
         <source>Search &amp;for:</source>

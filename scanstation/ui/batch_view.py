@@ -316,7 +316,7 @@ class BatchView(QWidget):
         splitter.setStretchFactor(1, 2)
 
         self.create_button = self._button("createBatch", self.tr("&Create…"), "Ctrl+N", self.ask_create)
-        self.seal_button = self._button("sealBatch", self.tr("S&eal…"), "Ctrl+E", self.ask_seal)
+        self.seal_button = self._button("sealBatch", self.tr("Se&al…"), "Ctrl+E", self.ask_seal)
         self.send_button = self._button("sendBatch", self.tr("Se&nd…"), "Ctrl+Shift+S", self.ask_send)
         self.receipt_button = self._button(
             "importReceipt", self.tr("Import &receipt…"), "Ctrl+I", self.ask_import_receipt

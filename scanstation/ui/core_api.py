@@ -250,9 +250,13 @@ class CoreApi:
         return counts.get("queued", 0) + counts.get("running", 0) + counts.get("retry", 0)
 
     def start_background_ocr(self, workers: int = 1) -> None:
-        """OCR the queue in the background (worker processes) while the station is open."""
+        """OCR the queue in the background (worker processes) while the station is open. Not on an
+        archive whose catalog is on a database server: its pages arrive with the stations' OCR text,
+        and the OCR workers read a SQLite catalog."""
         from scanstation.ocr import queue
 
+        if self.home.info.backend != "sqlite":
+            return
         if getattr(self, "_ocr", None) is None:
             self._ocr = queue.OcrRunner(self.home, workers=workers)
         self._ocr.start()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QPushButton
 from scanstation.errors import CheckFailed
 from scanstation.ui.errors import presenter
 from scanstation.ui.tasks import run_task
+from scanstation.ui.text import human_size
 
 HOUR_MS = 60 * 60 * 1000
 FIXITY_DELAY_MS = 3 * 60 * 1000
@@ -173,9 +174,9 @@ class CustodyWatch(QObject):
             self.sweepFinished.emit(listed)
             return
         text = self.tr(
-            "{n} page files ({mb:.1f} MB) older than {h} hours are named by no dossier, page or package: an intake "
+            "{n} page files ({size}) older than {h} hours are named by no dossier, page or package: an intake "
             "that was interrupted and not retried left them. Remove them from the page store?"
-        ).format(n=listed["unnamed"], mb=listed["bytes"] / 1e6, h=f"{listed['older_than_hours']:g}")
+        ).format(n=listed["unnamed"], size=human_size(listed["bytes"]), h=f"{listed['older_than_hours']:g}")
         if confirm is None:
             answer = QMessageBox.question(
                 self.window,
@@ -204,8 +205,8 @@ class CustodyWatch(QObject):
         self.sweep_running = False
         self.window.statusBar().clearMessage()
         presenter().notify(
-            self.tr("Removed {n} page files ({mb:.1f} MB) that nothing named; {k} kept.").format(
-                n=len(done["removed"]), mb=done["bytes"] / 1e6, k=len(done["kept"])
+            self.tr("Removed {n} page files ({size}) that nothing named; {k} kept.").format(
+                n=len(done["removed"]), size=human_size(done["bytes"]), k=len(done["kept"])
             ),
             self.window,
         )

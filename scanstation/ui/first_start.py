@@ -41,10 +41,18 @@ def default_demo_home() -> Path:
 
 
 def is_demo_home(home) -> bool:
-    """A demo station (made by "Open the demo station"): its login shows the demo users and password."""
-    from scanstation import settings
+    """A demo station made by "Open the demo station": its login shows the demo users and password.
+    ``scanstation demo`` marks its homes as demos too (for the demo scanner), but gives every user a
+    password of its own, which it prints: those logins show no hint and no user."""
+    from scanstation import settings, users
 
-    return bool(settings.get(home, "station.demo"))
+    if not settings.get(home, "station.demo"):
+        return False
+    try:
+        _user, stored = users.load_user(home.catalog, DEMO_USERS[1][0])
+    except ScanStationError:
+        return False
+    return users.check_password(stored, DEMO_PASSWORD)
 
 
 def create_station(path: Path, fonds: str, station: str, admin: str, password: str) -> Home:
