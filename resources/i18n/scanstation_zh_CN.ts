@@ -1109,10 +1109,6 @@
         <translation>{f} 中没有移交包。</translation>
     </message>
     <message>
-        <source>Cannot read the folder {f}: {e}</source>
-        <translation>无法读取文件夹 {f}：{e}</translation>
-    </message>
-    <message>
         <source>Choose the package folder</source>
         <translation>选择移交包文件夹</translation>
     </message>
@@ -1135,6 +1131,22 @@
     <message>
         <source>authenticity {a}, integrity {i}, usability {u}, security {s}</source>
         <translation>真实性 {a}，完整性 {i}，可用性 {u}，安全性 {s}</translation>
+    </message>
+    <message>
+        <source>There is no folder {f}. Type or choose the shared folder where packages arrive.</source>
+        <translation>找不到文件夹 {f}。请输入或选择移交包送达的共享文件夹。</translation>
+    </message>
+    <message>
+        <source>{f} is not a folder. Type or choose the shared folder where packages arrive.</source>
+        <translation>{f} 不是文件夹。请输入或选择移交包送达的共享文件夹。</translation>
+    </message>
+    <message>
+        <source>This account may not read the folder {f}. Ask the administrator for access.</source>
+        <translation>当前账户无权读取文件夹 {f}。请联系管理员开通权限。</translation>
+    </message>
+    <message>
+        <source>Cannot read the folder {f} ({e}). Check the share, then try again.</source>
+        <translation>无法读取文件夹 {f}（{e}）。请检查共享目录后重试。</translation>
     </message>
     <message>
         <source>Batch {b}: four-property check PASSED ({s}).</source>

@@ -506,7 +506,19 @@ class IntakeView(QWidget):
 
         def failed(error) -> None:
             self.incoming_list.clear()
-            self.status.setText(self.tr("Cannot read the folder {f}: {e}").format(f=folder, e=error))
+            if isinstance(error, FileNotFoundError):
+                text = self.tr("There is no folder {f}. Type or choose the shared folder where packages arrive.")
+            elif isinstance(error, NotADirectoryError):
+                text = self.tr("{f} is not a folder. Type or choose the shared folder where packages arrive.")
+            elif isinstance(error, PermissionError):
+                text = self.tr("This account may not read the folder {f}. Ask the administrator for access.")
+            elif isinstance(error, OSError):  # a share that went away, an I/O error: the system's own words
+                text = self.tr("Cannot read the folder {f} ({e}). Check the share, then try again.")
+            else:
+                present(error, self)  # unexpected: logged, one sentence
+                return
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            self.status.setText(text.format(f=folder, e=reason))
 
         run_task(lambda: find_packages(folder), done, failed, pool="images", owner=self)
 
