@@ -404,7 +404,14 @@ def test_search_finds_catalog_fields_and_opens_the_dossier(qtbot, catalog_home, 
         QTest.keyClick(view.query_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
         numbers = [h.number for h in view.model.hits]
-        assert SAMPLE_NUMBER in numbers
+        assert SAMPLE_NUMBER in numbers and "↓" in view.summary.text()
+        view.query_edit.setText("鲲鹏展翅")  # nothing: said, with what helps, not "0 results, press ↓"
+        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "未找到" in view.summary.text(), timeout=5000)
+        assert view.model.rowCount() == 0 and "↓" not in view.summary.text()
+        view.query_edit.setText("张伟")
+        QTest.keyClick(view.query_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
         row = numbers.index(SAMPLE_NUMBER)
         view.table.doubleClicked.emit(view.model.index(row, 0))
         qtbot.waitUntil(lambda: window.scan_desk.number == SAMPLE_NUMBER)

@@ -2557,6 +2557,10 @@ Example: {example}</source>
         <translation>正在检索…</translation>
     </message>
     <message>
+        <source>Nothing found for “{q}”. Try fewer or shorter words, a name, an ID number or a 档号; pages still waiting for OCR are not searchable yet.</source>
+        <translation>未找到“{q}”。可减少或缩短检索词，或改用姓名、身份证号或档号；尚在等待识别（OCR）的页面暂时检索不到。</translation>
+    </message>
+    <message>
         <source>{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.</source>
         <translation>“{q}”共找到 {n} 条结果，分属 {d} 个案卷。按 ↓ 进入结果列表。</translation>
     </message>

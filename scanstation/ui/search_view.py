@@ -139,6 +139,14 @@ class SearchView(QWidget):
         self.model.set_hits(hits)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        if not hits:  # say so, and what helps, rather than point at an empty list
+            self.summary.setText(
+                self.tr(
+                    "Nothing found for “{q}”. Try fewer or shorter words, a name, an ID number or a 档号; "
+                    "pages still waiting for OCR are not searchable yet."
+                ).format(q=query)
+            )
+            return
         self.summary.setText(
             self.tr("{n} result(s) in {d} dossier(s) for “{q}”. ↓ goes to the results.").format(
                 n=len(hits), d=len(order), q=query
