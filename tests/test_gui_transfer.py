@@ -150,11 +150,16 @@ def test_batch_and_intake_views_run_a_whole_transfer(qtbot, two_sides, presenter
     tampered = tmp / "tampered" / sent.name
     shutil.copytree(sent, tampered)
     image = flip_byte_in_image(tampered)
-    for wrong, said in ((tmp / "no-such-share", "There is no folder"), (sent / "bagit.txt", "is not a folder")):
-        intake.incoming_edit.setText(str(wrong))  # a typo, or a file: said plainly, what to do next
+    # a typo, or a file: said plainly with what to do next (in the language the UI runs in)
+    for wrong, said in (
+        (tmp / "no-such-share", ("There is no folder", "找不到文件夹")),
+        (sent / "bagit.txt", ("is not a folder", "不是文件夹")),
+    ):
+        intake.incoming_edit.setText(str(wrong))
         intake.list_incoming()
-        qtbot.waitUntil(lambda said=said: said in intake.status.text(), timeout=TIMEOUT)
-        assert "Errno" not in intake.status.text() and "shared folder" in intake.status.text()
+        qtbot.waitUntil(lambda said=said: any(s in intake.status.text() for s in said), timeout=TIMEOUT)
+        assert "Errno" not in intake.status.text()
+        assert "shared folder" in intake.status.text() or "共享文件夹" in intake.status.text()
     intake.incoming_edit.setText(str(share))
     intake.list_incoming()
     qtbot.waitUntil(lambda: intake.incoming_list.count() == 1, timeout=TIMEOUT)
