@@ -477,7 +477,9 @@ def main() -> int:
                 from scanstation.storage.pg_catalog import PgCatalog
 
                 upgraded = PgCatalog(dsn)  # to the current schema, as an archive is on its first start
+                t = time.perf_counter()
                 catalog["migrated_on_reuse"] = upgraded.migrate()
+                catalog["migrate_s"] = round(time.perf_counter() - t, 1)
                 upgraded.close()
                 rng = random.Random(args.seed + 1)
             else:
