@@ -207,6 +207,25 @@ def test_r22_seal_stops_on_a_checksum_mismatch_and_names_the_file(tmp_path):
         station.close()
 
 
+def test_a_wrong_passphrase_is_said_before_any_image_is_read(tmp_path, monkeypatch):
+    station = make_station(tmp_path / "station")
+    try:
+        station_key(station, tmp_path)
+        b = batches.create(station.s["clerk1"], 2024)
+        read = []
+        real = seal.place_and_hash
+        monkeypatch.setattr(seal, "place_and_hash", lambda *a, **k: read.append(a[0]) or real(*a, **k))
+        with pytest.raises(Refused):
+            seal.seal(station.s["clerk1"], b["batch_id"], "station", "wrong-passphrase")
+        assert read == []  # the key is unlocked before the pool starts
+        assert [p.name for p in (station.home.path / "outbox").iterdir()] == []  # the metadata written is gone
+        assert batches.get(station.home.catalog, b["batch_id"])["state"] == "draft"
+        sealed = seal.seal(station.s["clerk1"], b["batch_id"], "station", PASSPHRASE)
+        assert len(read) == sealed["images"] > 0
+    finally:
+        station.close()
+
+
 def test_r19_seal_refuses_dossiers_whose_pages_do_not_add_up(tmp_path):
     station = make_station(tmp_path / "station")
     try:

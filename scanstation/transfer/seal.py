@@ -7,12 +7,13 @@ mismatch stops the seal and names the file. Hard links are safe here because the
 never writes into an existing file: every change writes a new file and renames it over the old
 name, so the package keeps the bytes that were sealed.
 
-What does not depend on the digests overlaps the reading instead of following it: the signing key
-is unlocked (scrypt) in its own thread, and the calling thread writes the per-dossier metadata XML,
-the 文件目录, the 档号 rules and the QC report and loads the PDF font while the pool hashes. The
-register, the manifests and the signature, which need the digests, follow. Files written into the
-hidden build folder are made durable once, while the package checks itself, just before it is
-renamed into place.
+What does not depend on the digests does not follow the reading: the calling thread writes the
+per-dossier metadata XML, the 文件目录, the 档号 rules and the QC report while the signing key is
+unlocked (scrypt, outside the GIL) on the other core, before the pool starts, so a wrong passphrase
+is said before any image is read; then the pool hashes while those files are synced and the PDF
+font is loaded. The register, the manifests and the signature, which need the digests, follow. The
+rest of the files written into the hidden build folder are made durable while the package checks
+itself, just before it is renamed into place.
 
 The package is built in a hidden folder of the outbox and renamed into place only when complete,
 signed and self-checked; a failed seal leaves nothing behind. Person ID numbers are written as
@@ -486,13 +487,19 @@ def _build(
             progress("hash", n, total)
         return rel, page, result
 
+    # 2. what does not need the digests is written first, while the key is unlocked on the other core
+    #    (scrypt runs outside the GIL). Written during the hashing it would cost the pool as much time
+    #    as it takes, not half: the pool's threads wait for the GIL this thread holds.
+    declared_total = _write_descriptive(session, batch, dossiers, content, put)
+    signer = signer.result()  # a wrong passphrase stops here, before any image is read
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total or 1)), thread_name_prefix="seal")
+    # the metadata is synced during the hashing (the disk is idle while the pool reads from the page
+    # cache), leaving less to wait for at the end
+    early_syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-sync")
     try:
         futures = [pool.submit(one, job) for job in jobs]
-        signer = signer.result()  # a wrong passphrase stops here: the build folder is removed
-        # 2. while the pool reads and hashes (outside the GIL), this thread writes what does not need the
-        #    digests: on a busy pool it costs about half of what it costs after the hashing
-        declared_total = _write_descriptive(session, batch, dossiers, content, put)
+        synced_early = list(written)
+        early_sync = early_syncer.submit(_sync, synced_early, build, (), workers)
         _warm_pdf()
         mismatched, how = [], set()
         for future in futures:
@@ -506,6 +513,7 @@ def _build(
     finally:
         # nothing may still write into the build folder when it is removed after a failure
         pool.shutdown(wait=True, cancel_futures=True)
+        early_syncer.shutdown(wait=True)
     if mismatched:
         raise CheckFailed(
             "Sealing stopped: {n} image file(s) differ from the checksums taken at capture: {files}. "
@@ -656,8 +664,10 @@ def _build(
 
     # 5. self-check of the structure (no payload re-read) while the written files are synced (the
     #    disk waits while the check computes), then into place
+    early_sync.result()
+    synced = set(synced_early)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-sync") as syncer:
-        syncing = syncer.submit(_sync, written, build, sizes, workers)
+        syncing = syncer.submit(_sync, [w for w in written if w not in synced], build, sizes, workers)
         check = bagit.validate_bag(
             build, fast=True, algorithms=layout.ALGORITHMS, require_tag_manifest=True, strict=True
         )
