@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,18 @@ def default_home() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("ScanStation", appauthor=False))
+
+
+def upgrade_wait_message() -> str:
+    """What a desk says while it waits for another desk to upgrade the archive database."""
+    from scanstation.i18n import tr
+
+    return tr(
+        "Another desk is upgrading the archive database to this version of ScanStation. This desk waits until "
+        "it has finished, then opens; on a large archive this can take an hour or more. Do not close it.",
+        "另一台工作站正在将档案数据库升级到本版本 ScanStation 的结构。本工作站将等待其完成后再打开；"
+        "档案量大时可能需要一小时以上，请勿关闭。",
+    )
 
 
 class _HomeLock:
@@ -219,7 +232,9 @@ class Home:
         return cls(path, info, catalog, lock)
 
     @classmethod
-    def open(cls, path: Path | None = None) -> Home:
+    def open(cls, path: Path | None = None, *, on_wait: Callable[[], None] | None = None) -> Home:
+        """Open the home at ``path``. ``on_wait``: called when an archive home's database is being
+        upgraded by another desk and this one has to wait for it (see :func:`upgrade_wait_message`)."""
         path = Path(path) if path else default_home()
         station_file = path / STATION_FILE
         if not station_file.exists():
@@ -249,7 +264,7 @@ class Home:
                 known=HOME_FORMAT,
             )
         if info.backend == "postgresql":
-            return cls._open_server(path, info)
+            return cls._open_server(path, info, on_wait)
         lock = _HomeLock(path)
         lock.acquire()
         try:
@@ -278,7 +293,7 @@ class Home:
         return cls(path, info, catalog, lock)
 
     @classmethod
-    def _open_server(cls, path: Path, info: StationInfo) -> Home:
+    def _open_server(cls, path: Path, info: StationInfo, on_wait: Callable[[], None] | None = None) -> Home:
         """An archive home whose catalog is on PostgreSQL: several desks open it at once."""
         from scanstation.storage import archive_backend
 
@@ -288,7 +303,7 @@ class Home:
             catalog = archive_backend.open_catalog(path)
             try:
                 catalog.check_version()
-                catalog.migrate()
+                catalog.migrate(on_wait=on_wait)
             except BaseException:
                 catalog.close()
                 raise

@@ -222,3 +222,63 @@ def test_every_listing_shape_is_read_in_number_order_from_an_index(pg_dsn):
             assert "Sort" not in plan and not filtered and "Index Cond" in plan, (shape, plan)
     finally:
         cat.close()
+
+
+def test_a_desk_that_starts_during_another_desks_upgrade_says_it_waits_then_opens(pg_dsn, monkeypatch):
+    import threading
+
+    import psycopg
+
+    from scanstation.storage.sql_dialect import MIGRATION_LOCK
+
+    PgCatalog(pg_dsn).migrate()
+    upgrading = psycopg.connect(pg_dsn, autocommit=True)  # the desk that is upgrading holds the lock
+    upgrading.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    said = threading.Event()
+    try:
+        # a database that lacks nothing is not locked: the desk opens at once, says nothing
+        cat = PgCatalog(pg_dsn)
+        assert cat.migrate(on_wait=said.set) == [] and not said.is_set()
+        cat.close()
+        # a newer program (one migration more) has to wait for the lock, and says so first
+        number = max(n for n, _, _ in PG_MIGRATIONS) + 1
+        monkeypatch.setattr(
+            PostgresDialect, "migrations", [*PG_MIGRATIONS, (number, "probe", "CREATE TABLE probe (x INT)")]
+        )
+        cat = PgCatalog(pg_dsn)
+        result: list = []
+        desk = threading.Thread(target=lambda: result.append(cat.migrate(on_wait=said.set)))
+        desk.start()
+        assert said.wait(20)
+        desk.join(0.5)
+        assert desk.is_alive() and result == []  # still waiting: nothing applied beside the other desk
+        upgrading.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        desk.join(20)
+        assert result == [[number]] and cat.applied_migrations()[-1] == number
+        cat.close()
+        # a desk that waited while the other desk applied everything applies nothing again
+        said.clear()
+        number2 = number + 1
+        monkeypatch.setattr(
+            PostgresDialect,
+            "migrations",
+            [
+                *PG_MIGRATIONS,
+                (number, "probe", "CREATE TABLE probe (x INT)"),
+                (number2, "probe2", "CREATE TABLE probe2 (x INT)"),
+            ],
+        )
+        with upgrading.transaction():
+            upgrading.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            late = PgCatalog(pg_dsn)
+            result.clear()
+            desk = threading.Thread(target=lambda: result.append(late.migrate(on_wait=said.set)))
+            desk.start()
+            assert said.wait(20)
+            upgrading.execute("CREATE TABLE probe2 (x INT)")
+            upgrading.execute("INSERT INTO migrations VALUES (%s, 'probe2', now()::text)", (number2,))
+        desk.join(20)
+        assert result == [[]] and late.applied_migrations()[-1] == number2
+        late.close()
+    finally:
+        upgrading.close()

@@ -300,3 +300,49 @@ def test_s3_store_down_during_intake_commits_nothing_and_the_next_attempt_succee
             a.close()
         server.kill()
         server.wait(10)
+
+
+def test_a_desk_started_while_another_upgrades_the_database_says_it_waits(tmp_path, pg_dsn):
+    """The command line of a desk whose database another desk is upgrading: one plain sentence on
+    stderr, then it waits and does its work once the upgrade is done."""
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from scanstation.storage.sql_dialect import MIGRATION_LOCK
+    from tests.archive_pg_fixtures import ROOT, desk_env
+
+    make_pg_archive(tmp_path / "arch", pg_dsn, str(tmp_path / "store")).close()
+    upgrading = psycopg.connect(pg_dsn, autocommit=True)
+    try:
+        # migration 111 pending again (its SQL may run twice), the other desk in the middle of applying it
+        upgrading.execute("DELETE FROM migrations WHERE number = 111")
+        upgrading.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scanstation.cli.main",
+                "--home",
+                str(tmp_path / "arch"),
+                "--json",
+                "catalog",
+                "list",
+            ],
+            env=desk_env("archivist1"),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = proc.stderr.readline()  # blocks until the desk says something
+        assert "Another desk is upgrading the archive database" in line and "Do not close it" in line
+        time.sleep(0.5)
+        assert proc.poll() is None  # it waits
+        upgrading.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert upgrading.execute("SELECT count(*) FROM migrations WHERE number = 111").fetchone()[0] == 1
+    finally:
+        upgrading.close()

@@ -179,3 +179,39 @@ def test_the_window_on_postgresql_starts_without_background_ocr(qtbot, pg_world,
         assert presenter_log == [] and api._ocr is None and home.info.backend == "postgresql"
     finally:
         close_window(qtbot, window)
+
+
+def test_the_window_says_it_waits_while_another_desk_upgrades_the_database(qtbot, tmp_path, pg_dsn, monkeypatch):
+    import threading
+
+    import psycopg
+    from PySide6.QtWidgets import QMessageBox
+
+    from scanstation.storage.sql_dialect import MIGRATION_LOCK
+    from scanstation.ui import app
+    from tests.archive_pg_fixtures import make_pg_archive
+
+    make_pg_archive(tmp_path / "arch", pg_dsn, str(tmp_path / "store")).close()
+    upgrading = psycopg.connect(pg_dsn, autocommit=True)
+    upgrading.execute("DELETE FROM migrations WHERE number = 111")  # pending again; its SQL may run twice
+    upgrading.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    shown = []
+    real_show = QMessageBox.show
+
+    def show(box):
+        shown.append(box)
+        real_show(box)
+        # the other desk finishes once the waiting desk has said so
+        threading.Timer(0.5, upgrading.execute, ("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))).start()
+
+    monkeypatch.setattr(QMessageBox, "show", show)
+    try:
+        home = app._open_home(tmp_path / "arch")
+        try:
+            assert len(shown) == 1 and "另一台工作站正在将档案数据库升级" in shown[0].text()
+            assert not shown[0].isVisible()  # gone once the home is open
+            assert 111 in home.catalog.applied_migrations()
+        finally:
+            home.close()
+    finally:
+        upgrading.close()

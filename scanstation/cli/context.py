@@ -7,10 +7,14 @@ import os
 import sys
 
 from scanstation.errors import Refused
-from scanstation.home import Home
+from scanstation.home import Home, upgrade_wait_message
 from scanstation.i18n import tr
 from scanstation.service import Session
 from scanstation.users import authenticate, password_from
+
+
+def _say_waiting() -> None:
+    print(upgrade_wait_message(), file=sys.stderr, flush=True)
 
 
 class CliContext:
@@ -32,7 +36,7 @@ class CliContext:
 
     def home(self) -> Home:
         if self._home is None:
-            self._home = Home.open(self.home_path())
+            self._home = Home.open(self.home_path(), on_wait=_say_waiting)
         return self._home
 
     def session(self) -> Session:

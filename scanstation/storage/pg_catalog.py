@@ -25,6 +25,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC
 
 import psycopg
@@ -39,6 +40,7 @@ from scanstation.storage.sql_dialect import (
     lock_key,
 )
 
+log = logging.getLogger(__name__)
 # the pool's reconnect chatter would reach the desk's terminal; our own errors say what happened
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
@@ -207,10 +209,24 @@ class PgCatalog:
             return []
         return [r["number"] for r in self.query("SELECT number FROM migrations ORDER BY number")]
 
-    def migrate(self) -> list[int]:
+    def pending_migrations(self) -> list[int]:
+        done = set(self.applied_migrations())
+        return [number for number, _, _ in self.dialect.migrations if number not in done]
+
+    def migrate(self, on_wait: Callable[[], None] | None = None) -> list[int]:
+        """Apply the migrations this database lacks. One desk applies them; a desk that starts
+        meanwhile waits for it (after ``on_wait()``, so that it can say so: on a large archive an
+        upgrade takes long). A database that lacks none is not locked at all."""
+        if not self.pending_migrations():
+            return []
         applied = []
         with self.write() as conn:
-            self._conn().execute(PostgresDialect.LOCK_MIGRATIONS, (MIGRATION_LOCK,))  # two desks starting at once
+            got = self._conn().execute(PostgresDialect.TRY_LOCK_MIGRATIONS, (MIGRATION_LOCK,)).fetchone()
+            if not (got and got[0]):
+                log.info("another desk is applying the archive database's migrations; waiting")
+                if on_wait is not None:
+                    on_wait()
+                self._conn().execute(PostgresDialect.LOCK_MIGRATIONS, (MIGRATION_LOCK,))
             self._conn().execute(PostgresDialect.MIGRATIONS_TABLE)
             done = set(self.applied_migrations())
             for number, name, sql in self.dialect.migrations:

@@ -786,6 +786,7 @@ class PostgresDialect:
     TRY_CLAIM = "SELECT pg_try_advisory_lock(%s)"
     RELEASE_CLAIM = "SELECT pg_advisory_unlock(%s)"
     LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock(%s)"
+    TRY_LOCK_MIGRATIONS = "SELECT pg_try_advisory_xact_lock(%s)"
     LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(%s)"
     LOCK_EXCLUSIVE = "SELECT pg_advisory_xact_lock(%s)"
 

@@ -79,6 +79,31 @@ def _show_fatal(error: BaseException) -> None:
     box.exec()
 
 
+def _open_home(home_path: Path):
+    """Home.open, saying so in a window while another desk upgrades the archive database (it can
+    take long, and a desk that shows nothing looks broken)."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from scanstation.home import Home, upgrade_wait_message
+
+    shown = []
+
+    def on_wait() -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "ScanStation", upgrade_wait_message())
+        box.setStandardButtons(QMessageBox.StandardButton.NoButton)
+        box.setModal(False)
+        box.show()
+        QApplication.processEvents()
+        shown.append(box)
+
+    try:
+        return Home.open(home_path, on_wait=on_wait)
+    finally:
+        for box in shown:
+            box.hide()  # close() is refused by a message box without buttons
+            box.deleteLater()
+
+
 def run_gui(ctx) -> int:
     if not _display_available():
         raise Refused(
@@ -88,7 +113,7 @@ def run_gui(ctx) -> int:
     from PySide6.QtWidgets import QDialog
 
     import scanstation.bootstrap  # noqa: F401 (every domain's catalog migrations, before a home is opened)
-    from scanstation.home import STATION_FILE, Home
+    from scanstation.home import STATION_FILE
     from scanstation.ui import i18n, tasks
     from scanstation.ui.core_api import CoreApi
     from scanstation.ui.errors import install_excepthook, presenter
@@ -111,7 +136,7 @@ def run_gui(ctx) -> int:
             if first.is_demo:
                 hint = demo_hint()
         else:
-            home = Home.open(home_path)
+            home = _open_home(home_path)
     except ScanStationError as error:
         _show_fatal(error)
         return error.exit_code
