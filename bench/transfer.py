@@ -22,7 +22,8 @@ same run and from the page cache (every file is read once beforehand):
   limit, and no tool that must hash every byte can be 1.5× faster than that.
 
 The rounds are interleaved (limit, seal, verify, bagit-python in each round) and every ratio is taken
-within its round; the per-round ratios and their median are printed.
+within its round; the per-round ratios and their median are printed. Before each measurement the disk is
+synced (untimed), so that no measurement pays for the clean-up of the one before it.
 
 Prints ONE JSON line. Targets: seal and verify ≥ 90 % of the hashing limit (whole process, 1 GiB:
 ``--mb 1074``); ≥ 1.5× bagit-python as it runs by default.
@@ -202,6 +203,11 @@ def main() -> int:
         times: dict[str, list[float]] = {}
 
         def timed(name, fn):
+            # Every measurement starts with nothing left for the disk to write: the untimed clean-up
+            # before it (a cancelled package, a peer's bag: thousands of unlinks) would otherwise be
+            # journalled inside the next measurement that syncs, i.e. the seal, which alone must fsync.
+            if hasattr(os, "sync"):
+                os.sync()
             started = time.perf_counter()
             value = fn()
             times.setdefault(name, []).append(time.perf_counter() - started)

@@ -29,7 +29,8 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import date
 from pathlib import Path
 
@@ -502,6 +503,8 @@ def _build(
         early_sync = early_syncer.submit(_sync, synced_early, build, (), workers)
         _warm_pdf()
         mismatched, how = [], set()
+        # one wake-up when the pool is done (or a file failed), not one per file beside the hashing threads
+        futures_wait(futures, return_when=FIRST_EXCEPTION)
         for future in futures:
             rel, page, (size, sha, sm3, mode) = future.result()
             how.add(mode)
