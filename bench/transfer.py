@@ -13,7 +13,9 @@ same run and from the page cache (every file is read once beforehand):
   shows whether the limit really used every core (near ``workers`` on an idle machine; a low value
   means the machine was busy and the run's ratios are less reliable, see ``machine_busy``);
 - seal: batch create + ``seal`` (link/copy + hash + compare with capture checksums, XML, register
-  PDF, manifests, signature);
+  PDF, manifests, signature); ``seal_stages_s_per_round`` splits it as the seal measures itself: before
+  the pool starts (checks, metadata, key), the pool's hashing, and after it (register, manifests,
+  signature, self-check, sync); ``seal_hashing_vs_limit_per_round`` compares the pool's part alone;
 - verify: the fixity part of the four-property check (BagIt structure, every SHA-256 and SM3
   recomputed, tag manifests, signature); the files are not images, so decoding is not measured;
 - bagit-python: ``make_bag`` and ``Bag.validate`` with sha256 + sm3 on a copy (hard links) of
@@ -215,6 +217,7 @@ def main() -> int:
 
         fixity_ok = True
         sealed = batch = None
+        seal_stages: dict[str, list[float]] = {}  # the seal's own split: before, during, after the hashing
         from concurrent.futures import ProcessPoolExecutor
 
         process_pool = ProcessPoolExecutor(max_workers=workers)
@@ -233,6 +236,8 @@ def main() -> int:
                 return made, seal.seal(clerk, made["batch_id"], "station", PASSPHRASE)
 
             batch, sealed = timed("seal", do_seal)
+            for stage, seconds in sealed["stages_s"].items():
+                seal_stages.setdefault(stage, []).append(seconds)
             report = timed(
                 "verify",
                 lambda: verify.verify_package(Path(sealed["package"]), trust=trust, content=False, scan_malware=False),
@@ -295,6 +300,10 @@ def main() -> int:
             "seal_mb_s": round(mb / med["seal"], 1),
             "seal_vs_limit_per_round": seal_vs_limit,
             "seal_vs_limit": median(seal_vs_limit),
+            "seal_stages_s_per_round": seal_stages,
+            "seal_hashing_vs_limit_per_round": [
+                round(times["limit"][i] / seal_stages["hashing"][i], 3) for i in range(rounds)
+            ],
             "seal_placement": sealed and batches.get(home.catalog, batch["batch_id"])["details"].get("placement"),
             "verify_mb_s": round(mb / med["verify"], 1),
             "verify_vs_limit_per_round": verify_vs_limit,
